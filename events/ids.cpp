@@ -1,0 +1,75 @@
+#include "events/ids.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <random>
+
+namespace leanos {
+
+namespace {
+
+std::uint64_t fnv1a(std::string_view s, std::uint64_t h) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string uuid_text(std::uint64_t hi, std::uint64_t lo) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32),
+                static_cast<unsigned long long>((hi >> 16) & 0xffff),
+                static_cast<unsigned long long>(hi & 0xffff),
+                static_cast<unsigned long long>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace
+
+std::string new_event_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
+  std::uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;                    // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  return uuid_text(hi, lo);
+}
+
+std::string derived_event_id(std::string_view cause_event_id, std::string_view rule) {
+  // Two FNV-1a passes with different offsets: stable across compilers and platforms,
+  // unlike std::hash. Not cryptographic; ids are not secrets, only names.
+  std::uint64_t a = fnv1a(rule, fnv1a("\x1f", fnv1a(cause_event_id, 0xcbf29ce484222325ULL)));
+  std::uint64_t b = fnv1a(cause_event_id, fnv1a("\x1f", fnv1a(rule, 0x84222325cbf29ce4ULL)));
+  return "d-" + uuid_text(a, b);
+}
+
+Status check_stream_name(std::string_view stream) {
+  if (stream.empty() || stream.size() > 200)
+    return Status::invalid("stream name must be 1 to 200 characters, got " + std::to_string(stream.size()));
+  for (char c : stream) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                    c == '.' || c == ':';
+    if (!ok)
+      return Status::invalid("stream name '" + std::string(stream) +
+                             "' has the character '" + std::string(1, c) +
+                             "'; use lowercase letters, digits and - _ . : (e.g. deal-acme-corp)");
+  }
+  return Status::ok();
+}
+
+std::string slugify(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (keep) out += c;
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+}  // namespace leanos

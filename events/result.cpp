@@ -1,0 +1,25 @@
+#include "events/result.h"
+
+namespace leanos {
+
+const char* code_name(Code code) {
+  switch (code) {
+    case Code::ok: return "ok";
+    case Code::invalid_argument: return "invalid argument";
+    case Code::not_found: return "not found";
+    case Code::conflict: return "conflict";
+    case Code::failed_precondition: return "rejected";
+    case Code::already_exists: return "already exists";
+    case Code::corruption: return "corruption";
+    case Code::io_error: return "I/O error";
+    case Code::unavailable: return "unavailable";
+  }
+  return "unknown";
+}
+
+std::string Status::to_string() const {
+  if (is_ok()) return "ok";
+  return std::string(code_name(code_)) + ": " + message_;
+}
+
+}  // namespace leanos

@@ -1,0 +1,76 @@
+// Status and Result: errors as values, never exceptions across a layer boundary.
+//
+// A Status names what was wrong and, where it can, what would be right. The CLI and the
+// server turn the code into an exit code or a gRPC status.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace leanos {
+
+enum class Code {
+  ok = 0,
+  invalid_argument,     // bad input: malformed JSON, negative ARR, confidence 140
+  not_found,            // unknown deal, goal, assumption, stream
+  conflict,             // wrong expected version
+  failed_precondition,  // the rules say no: stage out of order, thread closed
+  already_exists,       // an id reused with different content
+  corruption,           // stored bytes that do not decode
+  io_error,             // the disk or the database said no
+  unavailable,          // the data folder is locked by another process
+};
+
+const char* code_name(Code code);
+
+class Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status ok() { return {}; }
+  static Status invalid(std::string m) { return {Code::invalid_argument, std::move(m)}; }
+  static Status not_found(std::string m) { return {Code::not_found, std::move(m)}; }
+  static Status conflict(std::string m) { return {Code::conflict, std::move(m)}; }
+  static Status precondition(std::string m) { return {Code::failed_precondition, std::move(m)}; }
+  static Status exists(std::string m) { return {Code::already_exists, std::move(m)}; }
+  static Status corruption(std::string m) { return {Code::corruption, std::move(m)}; }
+  static Status io(std::string m) { return {Code::io_error, std::move(m)}; }
+  static Status unavailable(std::string m) { return {Code::unavailable, std::move(m)}; }
+
+  bool is_ok() const { return code_ == Code::ok; }
+  explicit operator bool() const { return is_ok(); }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "conflict: wrong expected version ..." — for logs and the CLI.
+  std::string to_string() const;
+
+ private:
+  Code code_ = Code::ok;
+  std::string message_;
+};
+
+// A value or the Status that explains why there is none.
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}              // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}       // NOLINT: implicit by design
+
+  bool is_ok() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return is_ok(); }
+  T& value() { return std::get<T>(v_); }
+  const T& value() const { return std::get<T>(v_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  // REQUIRES: !is_ok()
+  const Status& status() const { return std::get<Status>(v_); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace leanos

@@ -1,0 +1,689 @@
+#include "store/event_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "events/ids.h"
+#include "store/keys.h"
+
+namespace leanos::store {
+
+// ---- ExpectedVersion ----------------------------------------------------------------------
+
+Result<ExpectedVersion> ExpectedVersion::parse(std::string_view text) {
+  if (text == "any") return any();
+  if (text == "no_stream" || text == "no-stream") return no_stream();
+  if (text == "exists") return exists();
+  if (!text.empty() && text.size() <= 19 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return exact(std::stoull(std::string(text)));
+  return Status::invalid("expected version '" + std::string(text) +
+                         "' is not one of any, no_stream, exists or a version number");
+}
+
+std::string ExpectedVersion::to_string() const {
+  switch (kind) {
+    case Kind::any: return "any";
+    case Kind::no_stream: return "no_stream";
+    case Kind::exists: return "exists";
+    case Kind::exact: return std::to_string(version);
+  }
+  return "?";
+}
+
+// ---- Impl ---------------------------------------------------------------------------------
+
+namespace {
+
+Status from_rocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::ok();
+  if (s.IsCorruption()) return Status::corruption(what + ": " + s.ToString());
+  return Status::io(what + ": " + s.ToString());
+}
+
+// Stored content that decides whether a retried event is "the same event".
+bool same_content(const Envelope& stored, const Envelope& retried) {
+  if (stored.stream() != retried.stream() || stored.type() != retried.type()) return false;
+  if (stored.payload_case() != retried.payload_case()) return false;
+  Envelope a, b;  // compare payloads only: positions, times and versions are the store's
+  a.CopyFrom(stored);
+  b.CopyFrom(retried);
+  for (Envelope* e : {&a, &b}) {
+    e->clear_position();
+    e->clear_version();
+    e->clear_recorded_at();
+    e->clear_occurred_at();
+    e->clear_stream();
+  }
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+struct Pending {
+  std::string stream;
+  ExpectedVersion expected;
+  std::vector<Envelope> events;
+  std::promise<Result<AppendResult>> done;
+};
+
+}  // namespace
+
+struct EventStore::Impl {
+  std::string dir;
+  StoreOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids = nullptr;
+  rocksdb::ColumnFamilyHandle* time = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
+
+  std::atomic<std::uint64_t> last_position{0};
+  Micros last_recorded = 0;  // writer thread only
+
+  // Current version per stream, writer thread only (loaded lazily from the streams index).
+  std::unordered_map<std::string, std::uint64_t> versions;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<Pending>> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    if (writer.joinable()) writer.join();
+    if (db) {
+      for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+      db->Close();
+    }
+  }
+
+  Result<std::uint64_t> stored_version(const std::string& stream) const {
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, streams));
+    it->SeekForPrev(named_key(stream, std::numeric_limits<std::uint64_t>::max()));
+    if (!it->Valid()) return it->status().ok() ? Result<std::uint64_t>(0) : from_rocks(it->status(), "reading stream index");
+    const std::string prefix = name_prefix(stream);
+    const auto key = it->key().ToStringView();
+    if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) return std::uint64_t{0};
+    return get_be64(key.substr(prefix.size()));
+  }
+
+  Result<std::optional<std::uint64_t>> position_of_id(const std::string& id) const {
+    std::string value;
+    auto s = db->Get(rocksdb::ReadOptions(), event_ids, id, &value);
+    if (s.IsNotFound()) return std::optional<std::uint64_t>{};
+    if (!s.ok()) return from_rocks(s, "reading event id index");
+    auto pos = decode_be64(value);
+    if (!pos) return Status::corruption("event id index entry for '" + id + "' is not a position");
+    return std::optional<std::uint64_t>{*pos};
+  }
+
+  Result<Envelope> load(std::uint64_t position, const rocksdb::ReadOptions& ro = {}) const {
+    std::string value;
+    auto s = db->Get(ro, events, be64(position), &value);
+    if (s.IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
+    if (!s.ok()) return from_rocks(s, "reading event " + std::to_string(position));
+    Envelope e;
+    if (!e.ParseFromString(value) || e.position() != position)
+      return Status::corruption("event at position " + std::to_string(position) + " does not decode");
+    return e;
+  }
+
+  void writer_loop() {
+    std::vector<std::unique_ptr<Pending>> group;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping and drained
+        const std::size_t n = std::min(queue.size(), options.max_group);
+        for (std::size_t i = 0; i < n; ++i) {
+          group.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      commit(group);
+      group.clear();
+    }
+  }
+
+  // Validates every append of the group against the stored state plus the appends before
+  // it in the group, writes the accepted ones in one WriteBatch, then answers each.
+  void commit(std::vector<std::unique_ptr<Pending>>& group) {
+    rocksdb::WriteBatch batch;
+    std::unordered_map<std::string, std::uint64_t> tentative_versions;
+    std::unordered_map<std::string, std::uint64_t> tentative_ids;
+    std::vector<std::optional<Result<AppendResult>>> results(group.size());
+    std::vector<bool> writes(group.size(), false);
+    std::uint64_t position = last_position.load(std::memory_order_relaxed);
+    const Micros now = std::max(now_micros(), last_recorded);
+    std::string bytes;
+
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      Pending& p = *group[g];
+      auto outcome = validate(p, tentative_versions, tentative_ids);
+      if (!outcome.is_ok()) {
+        results[g] = outcome.status();
+        continue;
+      }
+      if (outcome->idempotent_retry) {
+        results[g] = std::move(*outcome);
+        continue;
+      }
+      std::uint64_t version = outcome->stream_version;
+      AppendResult r;
+      for (auto& e : p.events) {
+        e.set_position(++position);
+        e.set_version(++version);
+        e.set_stream(p.stream);
+        to_timestamp(now, e.mutable_recorded_at());
+        if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+        bytes.clear();
+        e.SerializeToString(&bytes);
+        const std::string pos_key = be64(position);
+        batch.Put(events, pos_key, bytes);
+        batch.Put(streams, named_key(p.stream, version), pos_key);
+        batch.Put(event_ids, e.event_id(), pos_key);
+        batch.Put(time, time_key(static_cast<std::uint64_t>(now), position), "");
+        tentative_ids[e.event_id()] = position;
+        r.positions.push_back(position);
+      }
+      r.stream_version = version;
+      tentative_versions[p.stream] = version;
+      results[g] = std::move(r);
+      writes[g] = true;
+    }
+
+    if (batch.Count() > 0) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options.durability == Durability::sync;
+      auto s = db->Write(wo, &batch);
+      if (!s.ok()) {
+        const Status failed = from_rocks(s, "writing a group of appends");
+        spdlog::error("store: group commit failed: {}", failed.to_string());
+        for (std::size_t g = 0; g < group.size(); ++g)
+          if (writes[g]) results[g] = failed;
+      } else {
+        for (auto& [stream, v] : tentative_versions) versions[stream] = v;
+        last_recorded = now;
+        last_position.store(position, std::memory_order_release);
+      }
+    }
+    for (std::size_t g = 0; g < group.size(); ++g) group[g]->done.set_value(std::move(*results[g]));
+  }
+
+  // Returns the stream's version before the append (in stream_version), an idempotent
+  // result, or the reason the append is rejected.
+  Result<AppendResult> validate(Pending& p, const std::unordered_map<std::string, std::uint64_t>& tentative_versions,
+                                const std::unordered_map<std::string, std::uint64_t>& tentative_ids) {
+    if (auto s = check_stream_name(p.stream); !s) return s;
+    if (p.events.empty()) return Status::invalid("an append needs at least one event");
+    std::unordered_set<std::string> ids;
+    for (auto& e : p.events) {
+      if (e.event_id().empty()) e.set_event_id(new_event_id());
+      if (e.type().empty()) return Status::invalid("event " + e.event_id() + " has no type");
+      if (!ids.insert(e.event_id()).second)
+        return Status::invalid("event id " + e.event_id() + " appears twice in one append");
+      if (!e.stream().empty() && e.stream() != p.stream)
+        return Status::invalid("event " + e.event_id() + " names stream '" + e.stream() +
+                               "' but is appended to '" + p.stream + "'");
+    }
+
+    // Idempotency: all ids known -> the original positions; some known -> error.
+    std::vector<std::uint64_t> known;
+    std::string first_known, first_new;
+    for (const auto& e : p.events) {
+      std::optional<std::uint64_t> pos;
+      if (auto it = tentative_ids.find(e.event_id()); it != tentative_ids.end()) {
+        pos = it->second;
+      } else {
+        auto found = position_of_id(e.event_id());
+        if (!found) return found.status();
+        pos = *found;
+      }
+      if (pos) {
+        known.push_back(*pos);
+        if (first_known.empty()) first_known = e.event_id();
+      } else if (first_new.empty()) {
+        first_new = e.event_id();
+      }
+    }
+    if (!known.empty()) {
+      if (known.size() != p.events.size())
+        return Status::exists("event id " + first_known + " is already stored but " + first_new +
+                              " is not: a retry must resend exactly the original events");
+      AppendResult r;
+      r.idempotent_retry = true;
+      for (std::size_t i = 0; i < known.size(); ++i) {
+        if (tentative_ids.count(p.events[i].event_id()))
+          return Status::exists("event id " + p.events[i].event_id() + " is appended twice in one group");
+        auto stored = load(known[i]);
+        if (!stored) return stored.status();
+        Envelope candidate = p.events[i];
+        candidate.set_stream(p.stream);
+        if (!same_content(*stored, candidate))
+          return Status::exists("event id " + p.events[i].event_id() + " is already stored at position " +
+                                std::to_string(known[i]) + " with different content; use a new event id");
+        r.positions.push_back(known[i]);
+        r.stream_version = std::max(r.stream_version, stored->version());
+      }
+      return r;
+    }
+
+    std::uint64_t current = 0;
+    if (auto it = tentative_versions.find(p.stream); it != tentative_versions.end()) {
+      current = it->second;
+    } else if (auto it2 = versions.find(p.stream); it2 != versions.end()) {
+      current = it2->second;
+    } else {
+      auto v = stored_version(p.stream);
+      if (!v) return v.status();
+      current = versions[p.stream] = *v;
+    }
+
+    const auto& ex = p.expected;
+    const bool fits = ex.kind == ExpectedVersion::Kind::any ||
+                      (ex.kind == ExpectedVersion::Kind::no_stream && current == 0) ||
+                      (ex.kind == ExpectedVersion::Kind::exists && current > 0) ||
+                      (ex.kind == ExpectedVersion::Kind::exact && current == ex.version);
+    if (!fits) {
+      const std::string actual = current == 0 ? "no_stream (the stream has no events)" : std::to_string(current);
+      return Status::conflict("wrong expected version for stream '" + p.stream + "': expected " +
+                              ex.to_string() + ", actual " + actual);
+    }
+    AppendResult r;
+    r.stream_version = current;
+    return r;
+  }
+
+  // A snapshot-consistent read of many events by position.
+  Result<std::vector<Envelope>> load_many(const std::vector<std::uint64_t>& positions,
+                                          const rocksdb::ReadOptions& ro) const {
+    std::vector<Envelope> out;
+    out.reserve(positions.size());
+    for (auto pos : positions) {
+      auto e = load(pos, ro);
+      if (!e) return e.status();
+      out.push_back(std::move(*e));
+    }
+    return out;
+  }
+};
+
+// A RocksDB snapshot for the life of one read, so that several index lookups agree.
+class ReadView {
+ public:
+  explicit ReadView(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) { ro_.snapshot = snap_; }
+  ~ReadView() { db_->ReleaseSnapshot(snap_); }
+  ReadView(const ReadView&) = delete;
+  ReadView& operator=(const ReadView&) = delete;
+  const rocksdb::ReadOptions& options() const { return ro_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+  rocksdb::ReadOptions ro_;
+};
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventStore::~EventStore() = default;
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, StoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  if (impl->options.max_group == 0) impl->options.max_group = 1;
+
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    if (!options.create_if_missing) return Status::not_found("data folder " + dir + " does not exist");
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::io("cannot create data folder " + dir + ": " + ec.message());
+  }
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.IncreaseParallelism(2);
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+
+  rocksdb::ColumnFamilyOptions lookup;  // point lookups by id: a bloom filter skips misses
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kEventsCf, rocksdb::ColumnFamilyOptions()},
+      {kStreamsCf, rocksdb::ColumnFamilyOptions()},
+      {kEventIdsCf, lookup},
+      {kTimeCf, rocksdb::ColumnFamilyOptions()},
+      {kSnapshotsCf, rocksdb::ColumnFamilyOptions()},
+      {kCheckpointsCf, rocksdb::ColumnFamilyOptions()},
+  };
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+      return Status::unavailable("data folder " + dir +
+                                 " is in use by another leanos process (" + s.ToString() +
+                                 "); stop that process, or talk to it with --server");
+    return from_rocks(s, "opening data folder " + dir);
+  }
+  impl->db.reset(raw);
+  impl->events = impl->handles[1];
+  impl->streams = impl->handles[2];
+  impl->event_ids = impl->handles[3];
+  impl->time = impl->handles[4];
+  impl->snapshots = impl->handles[5];
+  impl->checkpoints = impl->handles[6];
+
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
+    it->SeekToLast();
+    if (it->Valid()) {
+      auto pos = decode_be64(it->key().ToStringView());
+      if (!pos) return Status::corruption("the newest key of the event log is not a position");
+      impl->last_position = *pos;
+    }
+    std::unique_ptr<rocksdb::Iterator> t(impl->db->NewIterator(rocksdb::ReadOptions(), impl->time));
+    t->SeekToLast();
+    if (t->Valid() && t->key().size() == 16)
+      impl->last_recorded = static_cast<Micros>(get_be64(t->key().ToStringView()));
+  }
+  spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
+  impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+std::future<Result<AppendResult>> EventStore::append_async(const std::string& stream, ExpectedVersion expected,
+                                                           std::vector<Envelope> events) {
+  auto p = std::make_unique<Pending>();
+  p->stream = stream;
+  p->expected = expected;
+  p->events = std::move(events);
+  auto fut = p->done.get_future();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) {
+      p->done.set_value(Status::unavailable("the store is closing"));
+      return fut;
+    }
+    impl_->queue.push_back(std::move(p));
+  }
+  impl_->cv.notify_one();
+  return fut;
+}
+
+Result<AppendResult> EventStore::append(const std::string& stream, ExpectedVersion expected,
+                                        std::vector<Envelope> events) {
+  return append_async(stream, expected, std::move(events)).get();
+}
+
+std::uint64_t EventStore::last_position() const { return impl_->last_position.load(std::memory_order_acquire); }
+
+Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
+  return impl_->stored_version(stream);
+}
+
+Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream, std::uint64_t from_version,
+                                                      Direction direction, std::size_t limit) const {
+  if (auto s = check_stream_name(stream); !s) return s;
+  ReadView view(impl_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->streams));
+  const std::string prefix = name_prefix(stream);
+  std::vector<std::uint64_t> positions;
+  auto in_stream = [&] {
+    if (!it->Valid()) return false;
+    auto k = it->key().ToStringView();
+    return k.size() == prefix.size() + 8 && k.substr(0, prefix.size()) == prefix;
+  };
+  if (direction == Direction::forward) {
+    for (it->Seek(named_key(stream, from_version)); in_stream() && positions.size() < limit; it->Next()) {
+      auto pos = decode_be64(it->value().ToStringView());
+      if (!pos) return Status::corruption("stream index entry of '" + stream + "' is not a position");
+      positions.push_back(*pos);
+    }
+  } else {
+    const std::uint64_t from = from_version == 0 ? std::numeric_limits<std::uint64_t>::max() : from_version;
+    for (it->SeekForPrev(named_key(stream, from)); in_stream() && positions.size() < limit; it->Prev()) {
+      auto pos = decode_be64(it->value().ToStringView());
+      if (!pos) return Status::corruption("stream index entry of '" + stream + "' is not a position");
+      positions.push_back(*pos);
+    }
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading stream " + stream);
+  return impl_->load_many(positions, view.options());
+}
+
+Status EventStore::scan(std::uint64_t from, std::uint64_t to,
+                        const std::function<bool(const Envelope&)>& fn) const {
+  ReadView view(impl_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->events));
+  Envelope e;
+  for (it->Seek(be64(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+    auto pos = decode_be64(it->key().ToStringView());
+    if (!pos) return Status::corruption("a key of the event log is not a position");
+    if (*pos > to) break;
+    const auto value = it->value();
+    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size())) || e.position() != *pos)
+      return Status::corruption("event at position " + std::to_string(*pos) +
+                                " does not decode; run `leanos verify` for a full report");
+    if (!fn(e)) break;
+  }
+  return from_rocks(it->status(), "reading the event log");
+}
+
+Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit) const {
+  std::vector<Envelope> out;
+  if (limit == 0) return out;
+  auto s = scan(from_position, std::numeric_limits<std::uint64_t>::max(), [&](const Envelope& e) {
+    out.push_back(e);
+    return out.size() < limit;
+  });
+  if (!s) return s;
+  return out;
+}
+
+Result<std::vector<Envelope>> EventStore::read_recorded_between(Micros from, Micros to, std::size_t limit) const {
+  ReadView view(impl_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->time));
+  std::vector<std::uint64_t> positions;
+  for (it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(from, 0)), 0));
+       it->Valid() && positions.size() < limit; it->Next()) {
+    auto k = it->key().ToStringView();
+    if (k.size() != 16) return Status::corruption("a time index key is not 16 bytes");
+    if (static_cast<Micros>(get_be64(k)) > to) break;
+    positions.push_back(get_be64(k.substr(8)));
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the time index");
+  return impl_->load_many(positions, view.options());
+}
+
+Result<Envelope> EventStore::read_event(std::uint64_t position) const { return impl_->load(position); }
+
+Result<std::optional<std::uint64_t>> EventStore::find_event_id(const std::string& event_id) const {
+  return impl_->position_of_id(event_id);
+}
+
+VerifyReport EventStore::verify() const {
+  VerifyReport report;
+  auto& db = *impl_->db;
+  ReadView view(&db);
+  auto problem = [&](std::uint64_t pos, std::string what) { report.problems.push_back({pos, std::move(what)}); };
+
+  if (auto s = db.VerifyChecksum(); !s.ok()) problem(0, "RocksDB block checksums: " + s.ToString());
+
+  // 1. The log: dense positions, every record decodes and is indexed.
+  std::uint64_t expected = 1;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(view.options(), impl_->events));
+  Envelope e;
+  std::string value;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto pos = decode_be64(it->key().ToStringView());
+    if (!pos) {
+      problem(0, "a key of the event log is " + std::to_string(it->key().size()) + " bytes, not a position");
+      continue;
+    }
+    if (*pos != expected)
+      problem(expected, "gap in the log: positions " + std::to_string(expected) + ".." + std::to_string(*pos - 1) + " are missing");
+    expected = *pos + 1;
+    ++report.events;
+    report.last_position = *pos;
+    const auto v = it->value();
+    if (!e.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+      problem(*pos, "record does not decode as an event (" + std::to_string(v.size()) + " bytes)");
+      continue;
+    }
+    if (e.position() != *pos || e.version() == 0 || !check_stream_name(e.stream()).is_ok()) {
+      if (e.position() != *pos)
+        problem(*pos, "record claims position " + std::to_string(e.position()));
+      else if (e.version() == 0)
+        problem(*pos, "record has no stream version");
+      else
+        problem(*pos, "record has an invalid stream name");
+      continue;
+    }
+    auto s = db.Get(view.options(), impl_->streams, named_key(e.stream(), e.version()), &value);
+    if (!s.ok() || decode_be64(value) != *pos)
+      problem(*pos, "stream index has no entry " + e.stream() + "@" + std::to_string(e.version()) + " for it");
+    s = db.Get(view.options(), impl_->event_ids, e.event_id(), &value);
+    if (!s.ok() || decode_be64(value) != *pos)
+      problem(*pos, "event id index has no entry for its id " + e.event_id());
+  }
+  if (!it->status().ok()) problem(0, "reading the log: " + it->status().ToString());
+
+  // 2. The stream index: every entry points at the event it names, versions dense.
+  std::unique_ptr<rocksdb::Iterator> st(db.NewIterator(view.options(), impl_->streams));
+  std::string current;
+  std::uint64_t next_version = 1;
+  for (st->SeekToFirst(); st->Valid(); st->Next()) {
+    auto k = st->key().ToStringView();
+    if (k.size() < 10 || k[k.size() - 9] != '\0') {
+      problem(0, "malformed stream index key");
+      continue;
+    }
+    std::string stream(k.substr(0, k.size() - 9));
+    const auto version = get_be64(k.substr(k.size() - 8));
+    if (stream != current) {
+      current = stream;
+      next_version = 1;
+      ++report.streams;
+    }
+    auto pos = decode_be64(st->value().ToStringView());
+    if (version != next_version)
+      problem(pos.value_or(0), "stream " + stream + " jumps from version " + std::to_string(next_version - 1) +
+                                   " to " + std::to_string(version));
+    next_version = version + 1;
+    if (!pos) {
+      problem(0, "stream index entry " + stream + "@" + std::to_string(version) + " is not a position");
+      continue;
+    }
+    auto ev = impl_->load(*pos, view.options());
+    if (!ev) {
+      if (ev.status().code() == Code::not_found)
+        problem(*pos, "stream index entry " + stream + "@" + std::to_string(version) + " points nowhere");
+      continue;  // undecodable records are reported by the log walk
+    }
+    if (ev->stream() != stream || ev->version() != version)
+      problem(*pos, "stream index entry " + stream + "@" + std::to_string(version) + " points at " +
+                        ev->stream() + "@" + std::to_string(ev->version()));
+  }
+
+  // 3. The id index: every entry points at an event with that id.
+  std::unique_ptr<rocksdb::Iterator> ids(db.NewIterator(view.options(), impl_->event_ids));
+  for (ids->SeekToFirst(); ids->Valid(); ids->Next()) {
+    const std::string id = ids->key().ToString();
+    auto pos = decode_be64(ids->value().ToStringView());
+    if (!pos) {
+      problem(0, "event id index entry " + id + " is not a position");
+      continue;
+    }
+    auto ev = impl_->load(*pos, view.options());
+    if (!ev) {
+      if (ev.status().code() == Code::not_found) problem(*pos, "event id index entry " + id + " points nowhere");
+      continue;
+    }
+    if (ev->event_id() != id) problem(*pos, "event id index entry " + id + " points at event " + ev->event_id());
+  }
+  std::sort(report.problems.begin(), report.problems.end(),
+            [](const VerifyProblem& a, const VerifyProblem& b) { return a.position < b.position; });
+  return report;
+}
+
+Status EventStore::backup(const std::string& dest_dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  auto s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  if (!s.ok()) return from_rocks(s, "preparing a backup");
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(dest_dir, ec).string();
+  if (std::filesystem::exists(abs, ec))
+    return Status::invalid("backup folder " + abs + " already exists; name a folder that does not");
+  return from_rocks(cp->CreateCheckpoint(abs), "creating backup in " + abs);
+}
+
+Status EventStore::put_snapshot(const std::string& name, std::uint64_t position, const std::string& state) {
+  rocksdb::WriteOptions wo;  // a lost snapshot is rebuilt from the log: no sync needed
+  return from_rocks(impl_->db->Put(wo, impl_->snapshots, named_key(name, position), state), "writing snapshot " + name);
+}
+
+Result<std::optional<std::pair<std::uint64_t, std::string>>> EventStore::snapshot_at_or_before(
+    const std::string& name, std::uint64_t position) const {
+  using Found = std::optional<std::pair<std::uint64_t, std::string>>;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->snapshots));
+  it->SeekForPrev(named_key(name, position));
+  const std::string prefix = name_prefix(name);
+  if (!it->Valid()) {
+    if (!it->status().ok()) return from_rocks(it->status(), "reading snapshots");
+    return Found{};
+  }
+  auto k = it->key().ToStringView();
+  if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) return Found{};
+  return Found{std::make_pair(get_be64(k.substr(prefix.size())), it->value().ToString())};
+}
+
+Status EventStore::save_checkpoint(const std::string& subscriber, std::uint64_t position) {
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->options.durability == Durability::sync;
+  return from_rocks(impl_->db->Put(wo, impl_->checkpoints, subscriber, be64(position)), "saving checkpoint " + subscriber);
+}
+
+Result<std::uint64_t> EventStore::load_checkpoint(const std::string& subscriber) const {
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->checkpoints, subscriber, &value);
+  if (s.IsNotFound()) return std::uint64_t{0};
+  if (!s.ok()) return from_rocks(s, "reading checkpoint " + subscriber);
+  auto pos = decode_be64(value);
+  if (!pos) return Status::corruption("checkpoint of " + subscriber + " is not a position");
+  return *pos;
+}
+
+const std::string& EventStore::dir() const { return impl_->dir; }
+
+}  // namespace leanos::store

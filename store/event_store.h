@@ -1,0 +1,146 @@
+// EventStore: the append-only log of LeanOS Ledger, on RocksDB.
+//
+// Contract:
+// - append(stream, expected, events) is atomic: all events are stored, or none.
+// - Positions are dense from 1 across the whole log; versions are dense from 1 per stream.
+// - An append whose event ids are all stored already returns their original positions and
+//   writes nothing (idempotent retry). The same id with other content is an error.
+// - One writer thread owns the database and group-commits concurrent appends: one
+//   WriteBatch and one WAL write (synced, by default) per group. append() returns only
+//   after that write, so an acknowledged append survives kill -9.
+// - Reads see whole appends only (each append is one WriteBatch; reads use a snapshot).
+// - Never throws. Every fallible call returns a Status or a Result.
+//
+// Thread-safety: every public method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/result.h"
+#include "events/time.h"
+#include "leanos/v1/events.pb.h"
+
+namespace leanos::store {
+
+using v1::Envelope;
+
+struct ExpectedVersion {
+  enum class Kind { any, no_stream, exists, exact };
+  Kind kind = Kind::any;
+  std::uint64_t version = 0;  // only for exact
+
+  static ExpectedVersion any() { return {}; }
+  static ExpectedVersion no_stream() { return {Kind::no_stream, 0}; }
+  static ExpectedVersion exists() { return {Kind::exists, 0}; }
+  static ExpectedVersion exact(std::uint64_t v) { return {Kind::exact, v}; }
+  // "any", "no_stream" (or "no-stream"), "exists", or a number.
+  static Result<ExpectedVersion> parse(std::string_view text);
+  std::string to_string() const;
+};
+
+enum class Durability {
+  // fsync the WAL once per group commit: an acknowledged append survives kill -9 and power loss.
+  sync,
+  // no fsync: survives kill -9 of the process (the OS holds the WAL), not a power loss.
+  relaxed,
+};
+
+struct StoreOptions {
+  Durability durability = Durability::sync;
+  // The most appends one group commit takes from the queue. Larger groups amortise the
+  // fsync over more appends; smaller ones bound the latency of the first in the group.
+  std::size_t max_group = 512;
+  // Create the data folder when it does not exist.
+  bool create_if_missing = true;
+};
+
+struct AppendResult {
+  std::vector<std::uint64_t> positions;  // one per event, in order
+  std::uint64_t stream_version = 0;      // the stream's version after the append
+  bool idempotent_retry = false;         // true when nothing was written (ids already stored)
+};
+
+enum class Direction { forward, backward };
+
+struct VerifyProblem {
+  std::uint64_t position;  // 0 when the problem has no position
+  std::string what;
+};
+
+struct VerifyReport {
+  std::uint64_t events = 0;
+  std::uint64_t streams = 0;
+  std::uint64_t last_position = 0;
+  std::vector<VerifyProblem> problems;
+  bool clean() const { return problems.empty(); }
+};
+
+class EventStore {
+ public:
+  // Opens (or creates) the store in `dir`. Fails with Code::unavailable when another
+  // process has the folder open.
+  static Result<std::unique_ptr<EventStore>> open(const std::string& dir, StoreOptions options = {});
+  // Finishes every queued append, then closes the database.
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Appends `events` to `stream`. The store fills position, version, stream and
+  // recorded_at; an event without event_id gets a fresh one; one without occurred_at gets
+  // recorded_at. Blocks until the group holding it is durable.
+  Result<AppendResult> append(const std::string& stream, ExpectedVersion expected,
+                              std::vector<Envelope> events);
+  std::future<Result<AppendResult>> append_async(const std::string& stream, ExpectedVersion expected,
+                                                 std::vector<Envelope> events);
+
+  // The position of the newest event, 0 for an empty log.
+  std::uint64_t last_position() const;
+  // The stream's current version, 0 when the stream has no events.
+  Result<std::uint64_t> stream_version(const std::string& stream) const;
+
+  // Events of a stream from `from_version` (inclusive; backward: 0 means the newest).
+  Result<std::vector<Envelope>> read_stream(const std::string& stream, std::uint64_t from_version,
+                                            Direction direction, std::size_t limit) const;
+  // Events of the whole log from `from_position` (inclusive).
+  Result<std::vector<Envelope>> read_all(std::uint64_t from_position, std::size_t limit) const;
+  // Events recorded in [from, to] (microseconds), in position order.
+  Result<std::vector<Envelope>> read_recorded_between(Micros from, Micros to, std::size_t limit) const;
+  Result<Envelope> read_event(std::uint64_t position) const;
+  Result<std::optional<std::uint64_t>> find_event_id(const std::string& event_id) const;
+
+  // Calls `fn` for each event in [from, to] in position order until it returns false.
+  // The Envelope passed is reused between calls. A record that does not decode stops the
+  // scan with Code::corruption naming its position.
+  Status scan(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn) const;
+
+  // Walks the log and every index; never crashes on corrupted values.
+  VerifyReport verify() const;
+
+  // A consistent online copy in `dest_dir` (must not exist), with RocksDB's Checkpoint.
+  Status backup(const std::string& dest_dir) const;
+
+  // Projection snapshots: state bytes of projection `name` folded up to `position`.
+  Status put_snapshot(const std::string& name, std::uint64_t position, const std::string& state);
+  // The newest snapshot of `name` at or before `position`, if any.
+  Result<std::optional<std::pair<std::uint64_t, std::string>>> snapshot_at_or_before(
+      const std::string& name, std::uint64_t position) const;
+
+  // Subscriber checkpoints: the last position a named subscriber acknowledged.
+  Status save_checkpoint(const std::string& subscriber, std::uint64_t position);
+  Result<std::uint64_t> load_checkpoint(const std::string& subscriber) const;
+
+  const std::string& dir() const;
+
+ private:
+  struct Impl;
+  explicit EventStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace leanos::store

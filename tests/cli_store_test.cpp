@@ -1,0 +1,97 @@
+// The real `leanos` binary: global options, generic append, log, verify, backup, errors.
+#include <doctest/doctest.h>
+
+#include "store/event_store.h"
+#include "tests/support.h"
+
+using leanos::test::run_leanos;
+using leanos::test::TempDir;
+using leanos::test::count_lines;
+
+TEST_CASE("global options are accepted before or after the subcommand") {
+  TempDir dir;
+  auto a = run_leanos({"--data", dir.path(), "append", "notes", "--type", "NoteTaken"});
+  CHECK(a.exit_code == 0);
+  auto b = run_leanos({"append", "notes", "--type", "NoteTaken", "--data", dir.path(), "--json"});
+  CHECK(b.exit_code == 0);
+  CHECK(b.out.find("\"positions\":[2]") != std::string::npos);
+  auto log1 = run_leanos({"--data", dir.path(), "log"});
+  auto log2 = run_leanos({"log", "--data", dir.path()});
+  CHECK(log1.exit_code == 0);
+  CHECK(count_lines(log1.out) == 2);
+  CHECK(log1.out == log2.out);
+}
+
+TEST_CASE("log --json prints one protobuf JSON object per event with the envelope fields") {
+  TempDir dir;
+  REQUIRE(run_leanos({"--data", dir.path(), "append", "notes", "--type", "NoteTaken", "--payload", "{\"text\":\"hi\"}",
+                  "--at", "2026-03-01", "--actor", "alice", "--id", "n-1"})
+              .exit_code == 0);
+  auto log = run_leanos({"--data", dir.path(), "log", "--json"});
+  REQUIRE(log.exit_code == 0);
+  for (const char* key : {"\"position\":\"1\"", "\"stream\":\"notes\"", "\"version\":\"1\"", "\"event_id\":\"n-1\"",
+                          "\"type\":\"NoteTaken\"", "\"recorded_at\":", "\"occurred_at\":\"2026-03-01T00:00:00Z\"",
+                          "\"actor\":\"alice\"", "\"text\":\"hi\""})
+    CHECK_MESSAGE(log.out.find(key) != std::string::npos, key);
+}
+
+TEST_CASE("malformed arguments give a clear error, a non-zero exit and append nothing") {
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  std::vector<Case> cases = {
+      {{"append", "notes", "--type", "T", "--payload", "{not json"}, "malformed JSON"},
+      {{"append", "notes", "--type", "T", "--expected", "seven"}, "no_stream"},
+      {{"append", "Notes Here", "--type", "T"}, "lowercase"},
+      {{"append", "notes", "--type", "T", "--at", "2026-02-30"}, "day out of range"},
+      {{"append", "notes"}, "--type is required"},
+      {{"append", "notes", "--type", "T", "--expected", "3"}, "expected 3"},
+      {{"append", "notes", "--type", "T", "--bogus"}, "bogus"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"--data", dir.path()};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = run_leanos(args);
+    INFO(c.says << " | stderr: " << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(c.says) != std::string::npos);
+  }
+  auto log = run_leanos({"--data", dir.path(), "log"});
+  CHECK(count_lines(log.out) == 0);
+}
+
+TEST_CASE("a second process on a data folder in use gets a clear error") {
+  TempDir dir;
+  auto held = leanos::store::EventStore::open(dir.path());
+  REQUIRE(held.is_ok());
+  auto r = run_leanos({"--data", dir.path(), "log"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("in use by another leanos process") != std::string::npos);
+}
+
+TEST_CASE("verify exits zero on a clean log and backup writes an openable copy") {
+  TempDir dir;
+  for (int i = 0; i < 3; ++i) REQUIRE(run_leanos({"--data", dir.sub("d"), "append", "s", "--type", "T"}).exit_code == 0);
+  auto v = run_leanos({"--data", dir.sub("d"), "verify", "--json"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("\"clean\":true") != std::string::npos);
+  CHECK(v.out.find("\"events\":3") != std::string::npos);
+  REQUIRE(run_leanos({"--data", dir.sub("d"), "backup", dir.sub("b")}).exit_code == 0);
+  auto log = run_leanos({"--data", dir.sub("b"), "log"});
+  CHECK(count_lines(log.out) == 3);
+}
+
+TEST_CASE("an append retried with the same id through the CLI is stored once") {
+  TempDir dir;
+  auto first = run_leanos({"--data", dir.path(), "append", "s", "--type", "T", "--id", "same", "--json"});
+  auto again = run_leanos({"--data", dir.path(), "append", "s", "--type", "T", "--id", "same", "--json"});
+  CHECK(first.exit_code == 0);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("\"idempotent_retry\":true") != std::string::npos);
+  CHECK(count_lines(run_leanos({"--data", dir.path(), "log"}).out) == 1);
+  auto other = run_leanos({"--data", dir.path(), "append", "s", "--type", "Other", "--id", "same"});
+  CHECK(other.exit_code != 0);
+  CHECK(other.err.find("different content") != std::string::npos);
+}

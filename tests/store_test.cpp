@@ -1,0 +1,297 @@
+// The event store's contract, one behaviour per test case.
+#include <doctest/doctest.h>
+#include <rocksdb/db.h>
+
+#include <thread>
+
+#include "store/event_store.h"
+#include "store/keys.h"
+#include "tests/support.h"
+
+using namespace leanos;
+using namespace leanos::store;
+using leanos::test::TempDir;
+
+namespace {
+
+Envelope event(const std::string& type, const std::string& id = "", const std::string& blob = "x") {
+  Envelope e;
+  e.set_type(type);
+  e.set_event_id(id);
+  e.mutable_generic()->set_blob(blob);
+  return e;
+}
+
+std::unique_ptr<EventStore> open_store(const std::string& dir) {
+  auto s = EventStore::open(dir);
+  REQUIRE_MESSAGE(s.is_ok(), (s.is_ok() ? "" : s.status().to_string()));
+  return std::move(*s);
+}
+
+}  // namespace
+
+TEST_CASE("positions are dense across the log and versions dense per stream") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  auto a = es->append("deal-a", ExpectedVersion::no_stream(), {event("T"), event("T")});
+  auto b = es->append("deal-b", ExpectedVersion::any(), {event("T")});
+  auto c = es->append("deal-a", ExpectedVersion::exact(2), {event("T")});
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  REQUIRE(c.is_ok());
+  CHECK(a->positions == std::vector<std::uint64_t>{1, 2});
+  CHECK(b->positions == std::vector<std::uint64_t>{3});
+  CHECK(c->positions == std::vector<std::uint64_t>{4});
+  CHECK(c->stream_version == 3);
+  auto stream = es->read_stream("deal-a", 1, Direction::forward, 100);
+  REQUIRE(stream.is_ok());
+  REQUIRE(stream->size() == 3);
+  for (std::size_t i = 0; i < stream->size(); ++i) CHECK((*stream)[i].version() == i + 1);
+  CHECK(es->last_position() == 4);
+}
+
+TEST_CASE("positions and versions stay dense after reopening the store") {
+  TempDir dir;
+  {
+    auto es = open_store(dir.path());
+    REQUIRE(es->append("s", ExpectedVersion::any(), {event("T"), event("T")}).is_ok());
+  }
+  auto es = open_store(dir.path());
+  CHECK(es->last_position() == 2);
+  auto r = es->append("s", ExpectedVersion::exact(2), {event("T")});
+  REQUIRE(r.is_ok());
+  CHECK(r->positions.front() == 3);
+  CHECK(r->stream_version == 3);
+  CHECK(es->verify().clean());
+}
+
+TEST_CASE("append with a stale expected version is rejected and writes nothing") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("T"), event("T")}).is_ok());
+  auto r = es->append("s", ExpectedVersion::exact(1), {event("T")});
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::conflict);
+  CHECK(r.status().message().find("'s'") != std::string::npos);
+  CHECK(r.status().message().find("expected 1") != std::string::npos);
+  CHECK(r.status().message().find("actual 2") != std::string::npos);
+  CHECK(es->last_position() == 2);
+  CHECK(es->read_all(1, 100)->size() == 2);
+}
+
+TEST_CASE("expected version no_stream, exists and any") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  CHECK(es->append("s", ExpectedVersion::exists(), {event("T")}).status().code() == Code::conflict);
+  CHECK(es->append("s", ExpectedVersion::no_stream(), {event("T")}).is_ok());
+  CHECK(es->append("s", ExpectedVersion::no_stream(), {event("T")}).status().code() == Code::conflict);
+  CHECK(es->append("s", ExpectedVersion::exists(), {event("T")}).is_ok());
+  CHECK(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
+  CHECK(es->last_position() == 3);
+}
+
+TEST_CASE("expected version parses from text and names what would be right") {
+  CHECK(ExpectedVersion::parse("any")->kind == ExpectedVersion::Kind::any);
+  CHECK(ExpectedVersion::parse("no_stream")->kind == ExpectedVersion::Kind::no_stream);
+  CHECK(ExpectedVersion::parse("exists")->kind == ExpectedVersion::Kind::exists);
+  CHECK(ExpectedVersion::parse("7")->version == 7);
+  auto bad = ExpectedVersion::parse("seven");
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("any, no_stream, exists") != std::string::npos);
+}
+
+TEST_CASE("a retried append with the same event ids returns the original positions and writes nothing") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  auto first = es->append("s", ExpectedVersion::no_stream(), {event("T", "id-1"), event("T", "id-2")});
+  REQUIRE(first.is_ok());
+  REQUIRE(es->append("other", ExpectedVersion::any(), {event("T")}).is_ok());
+  // The retry carries the original expected version, which is stale by now: still fine.
+  auto retry = es->append("s", ExpectedVersion::no_stream(), {event("T", "id-1"), event("T", "id-2")});
+  REQUIRE(retry.is_ok());
+  CHECK(retry->idempotent_retry);
+  CHECK(retry->positions == first->positions);
+  CHECK(es->last_position() == 3);
+}
+
+TEST_CASE("the same event id with different content is an error and writes nothing") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("T", "id-1", "one")}).is_ok());
+  auto r = es->append("s", ExpectedVersion::any(), {event("T", "id-1", "two")});
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::already_exists);
+  CHECK(r.status().message().find("id-1") != std::string::npos);
+  auto partial = es->append("s", ExpectedVersion::any(), {event("T", "id-1", "one"), event("T", "id-new")});
+  CHECK(partial.status().code() == Code::already_exists);
+  CHECK(es->last_position() == 1);
+}
+
+TEST_CASE("a multi-event append is atomic: an invalid event rejects the whole append") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  auto r = es->append("s", ExpectedVersion::any(), {event("T", "a"), event("", "b"), event("T", "c")});
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::invalid_argument);
+  auto dup = es->append("s", ExpectedVersion::any(), {event("T", "a"), event("T", "a")});
+  CHECK(dup.status().code() == Code::invalid_argument);
+  CHECK(es->last_position() == 0);
+  CHECK(es->stream_version("s").value() == 0);
+  CHECK(es->find_event_id("a").value() == std::nullopt);
+}
+
+TEST_CASE("bad stream names are rejected with the rule they broke") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  auto r = es->append("Deal A", ExpectedVersion::any(), {event("T")});
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().message().find("lowercase") != std::string::npos);
+  CHECK(es->append("", ExpectedVersion::any(), {event("T")}).status().code() == Code::invalid_argument);
+}
+
+TEST_CASE("concurrent appenders are group-committed without losing or reordering anything") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  constexpr int kThreads = 8, kAppends = 200;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        // Half of the appenders share one stream with exact versions under contention.
+        const std::string stream = "t-" + std::to_string(t % 4);
+        for (;;) {
+          auto v = es->stream_version(stream);
+          auto r = es->append(stream, ExpectedVersion::exact(*v), {event("T")});
+          if (r.is_ok()) break;
+          if (r.status().code() != Code::conflict) {
+            ++failures;
+            break;
+          }
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(es->last_position() == kThreads * kAppends);
+  for (int s = 0; s < 4; ++s) CHECK(es->stream_version("t-" + std::to_string(s)).value() == 2 * kAppends);
+  CHECK(es->verify().clean());
+}
+
+TEST_CASE("the whole log reads from a position and by recorded-time range") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  for (int i = 0; i < 10; ++i) REQUIRE(es->append("s" + std::to_string(i % 3), ExpectedVersion::any(), {event("T")}).is_ok());
+  auto tail = es->read_all(4, 3);
+  REQUIRE(tail.is_ok());
+  REQUIRE(tail->size() == 3);
+  CHECK((*tail)[0].position() == 4);
+  CHECK((*tail)[2].position() == 6);
+  auto all = es->read_all(1, 100);
+  const Micros t3 = from_timestamp((*all)[2].recorded_at());
+  const Micros t7 = from_timestamp((*all)[6].recorded_at());
+  auto range = es->read_recorded_between(t3, t7, 100);
+  REQUIRE(range.is_ok());
+  REQUIRE_FALSE(range->empty());
+  CHECK(range->front().position() <= 3);
+  CHECK(range->back().position() >= 7);
+  for (const auto& e : *range) {
+    CHECK(from_timestamp(e.recorded_at()) >= t3);
+    CHECK(from_timestamp(e.recorded_at()) <= t7);
+  }
+}
+
+TEST_CASE("a stream reads backwards from its newest version") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("A"), event("B"), event("C")}).is_ok());
+  auto back = es->read_stream("s", 0, Direction::backward, 2);
+  REQUIRE(back.is_ok());
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[0].type() == "C");
+  CHECK((*back)[1].type() == "B");
+  CHECK(es->read_stream("nothing", 1, Direction::forward, 10)->empty());
+}
+
+TEST_CASE("occurred_at defaults to recorded_at and keeps a business time when given") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  Envelope e = event("T");
+  to_timestamp(parse_time("2026-03-01").value(), e.mutable_occurred_at());
+  REQUIRE(es->append("s", ExpectedVersion::any(), {e, event("T")}).is_ok());
+  auto all = es->read_all(1, 10).value();
+  CHECK(format_date(from_timestamp(all[0].occurred_at())) == "2026-03-01");
+  CHECK(from_timestamp(all[1].occurred_at()) == from_timestamp(all[1].recorded_at()));
+}
+
+TEST_CASE("a second process cannot open a data folder that is in use") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  auto again = EventStore::open(dir.path());
+  REQUIRE_FALSE(again.is_ok());
+  CHECK(again.status().code() == Code::unavailable);
+  CHECK(again.status().message().find("in use") != std::string::npos);
+}
+
+TEST_CASE("verify reports a value overwritten with garbage at its position without crashing") {
+  TempDir dir;
+  {
+    auto es = open_store(dir.path());
+    for (int i = 0; i < 5; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
+  }
+  {  // Overwrite event 3 behind the store's back.
+    rocksdb::DBOptions options;
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir.path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(options, dir.path(), cfs, &handles, &db).ok());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i] == kEventsCf) REQUIRE(db->Put({}, handles[i], be64(3), "\xff\xff\xff garbage").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  auto es = open_store(dir.path());
+  auto report = es->verify();
+  REQUIRE_FALSE(report.clean());
+  bool found = false;
+  for (const auto& p : report.problems) found = found || p.position == 3;
+  CHECK(found);
+  auto read = es->read_all(1, 100);
+  REQUIRE_FALSE(read.is_ok());
+  CHECK(read.status().code() == Code::corruption);
+  CHECK(read.status().message().find("position 3") != std::string::npos);
+  // Events before the damage still read.
+  CHECK(es->read_event(2).is_ok());
+}
+
+TEST_CASE("a backup is a consistent copy that opens as a store") {
+  TempDir dir;
+  auto es = open_store(dir.sub("live"));
+  for (int i = 0; i < 20; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
+  REQUIRE(es->backup(dir.sub("copy")).is_ok());
+  CHECK(es->backup(dir.sub("copy")).code() == Code::invalid_argument);  // exists already
+  auto copy = open_store(dir.sub("copy"));
+  CHECK(copy->last_position() == 20);
+  CHECK(copy->verify().clean());
+}
+
+TEST_CASE("snapshots are found at or before a position and checkpoints persist") {
+  TempDir dir;
+  {
+    auto es = open_store(dir.path());
+    REQUIRE(es->put_snapshot("canvas", 10, "ten").is_ok());
+    REQUIRE(es->put_snapshot("canvas", 20, "twenty").is_ok());
+    REQUIRE(es->put_snapshot("goals", 15, "g").is_ok());
+    REQUIRE(es->save_checkpoint("skill-a", 42).is_ok());
+  }
+  auto es = open_store(dir.path());
+  CHECK(es->snapshot_at_or_before("canvas", 9).value() == std::nullopt);
+  CHECK(es->snapshot_at_or_before("canvas", 15).value()->second == "ten");
+  CHECK(es->snapshot_at_or_before("canvas", 99).value()->first == 20);
+  CHECK(es->snapshot_at_or_before("goals", 14).value() == std::nullopt);
+  CHECK(es->load_checkpoint("skill-a").value() == 42);
+  CHECK(es->load_checkpoint("nobody").value() == 0);
+}

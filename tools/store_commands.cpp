@@ -1,0 +1,227 @@
+// Store-level commands: append (generic events), log, verify, backup.
+#include <google/protobuf/struct.pb.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "events/ids.h"
+#include "events/time.h"
+#include "tools/cli.h"
+
+namespace leanos::cli {
+
+namespace {
+
+void print_event_line(const store::Envelope& e) {
+  std::printf("%8llu  %s  %s@%llu  %s", static_cast<unsigned long long>(e.position()),
+              format_time(from_timestamp(e.occurred_at())).c_str(), e.stream().c_str(),
+              static_cast<unsigned long long>(e.version()), e.type().c_str());
+  if (!e.actor().empty()) std::printf("  by %s", e.actor().c_str());
+  std::printf("\n");
+}
+
+struct AppendArgs {
+  std::string stream;
+  std::string type;
+  std::string payload;
+  std::string file;
+  std::string expected = "any";
+  std::string id;
+  std::string at;
+  std::string causation;
+  std::string correlation;
+};
+
+// Reads envelopes from a file: one JSON object per line, or a JSON array of them.
+Result<std::vector<store::Envelope>> read_envelopes(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot read " + path);
+  std::vector<store::Envelope> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    store::Envelope e;
+    if (auto s = from_json(line, &e, path + " line " + std::to_string(n)); !s) return s;
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) return Status::invalid(path + " holds no events; expected one JSON envelope per line");
+  return out;
+}
+
+int run_append(const GlobalOptions& global, const AppendArgs& a) {
+  auto expected = store::ExpectedVersion::parse(a.expected);
+  if (!expected) return fail(expected.status());
+  if (auto s = check_stream_name(a.stream); !s) return fail(s);
+
+  std::vector<store::Envelope> events;
+  if (!a.file.empty()) {
+    auto read = read_envelopes(a.file);
+    if (!read) return fail(read.status());
+    events = std::move(*read);
+  } else {
+    if (a.type.empty()) return fail(Status::invalid("--type is required (e.g. --type NoteTaken) unless --file is given"));
+    store::Envelope e;
+    e.set_type(a.type);
+    e.set_event_id(a.id.empty() ? new_event_id() : a.id);
+    if (!a.payload.empty()) {
+      if (auto s = from_json(a.payload, e.mutable_generic()->mutable_body(), "--payload"); !s) return fail(s);
+    } else {
+      e.mutable_generic();
+    }
+    events.push_back(std::move(e));
+  }
+  Micros at = 0;
+  if (!a.at.empty()) {
+    auto t = parse_time(a.at);
+    if (!t) return fail(t.status());
+    at = *t;
+  }
+  for (auto& e : events) {
+    if (at != 0) to_timestamp(at, e.mutable_occurred_at());
+    if (e.actor().empty()) e.set_actor(actor_or_default(global));
+    if (!a.causation.empty()) e.set_causation_id(a.causation);
+    if (!a.correlation.empty()) e.set_correlation_id(a.correlation);
+  }
+
+  auto store = open_store(global);
+  if (!store) return fail(store.status());
+  auto r = (*store)->append(a.stream, *expected, std::move(events));
+  if (!r) return fail(r.status());
+  if (global.json) {
+    std::printf("{\"stream\":\"%s\",\"positions\":[", a.stream.c_str());
+    for (std::size_t i = 0; i < r->positions.size(); ++i)
+      std::printf("%s%llu", i ? "," : "", static_cast<unsigned long long>(r->positions[i]));
+    std::printf("],\"stream_version\":%llu,\"idempotent_retry\":%s}\n",
+                static_cast<unsigned long long>(r->stream_version), r->idempotent_retry ? "true" : "false");
+  } else {
+    std::printf("%s %zu event(s) to %s at position %llu..%llu (stream version %llu)\n",
+                r->idempotent_retry ? "already stored:" : "appended", r->positions.size(), a.stream.c_str(),
+                static_cast<unsigned long long>(r->positions.front()),
+                static_cast<unsigned long long>(r->positions.back()),
+                static_cast<unsigned long long>(r->stream_version));
+  }
+  return 0;
+}
+
+struct LogArgs {
+  std::string stream;
+  std::uint64_t from = 0;
+  std::size_t limit = std::numeric_limits<std::size_t>::max();
+  bool backward = false;
+  std::string recorded_from, recorded_to;
+};
+
+int run_log(const GlobalOptions& global, const LogArgs& a) {
+  auto store = open_store(global);
+  if (!store) return fail(store.status());
+  Result<std::vector<store::Envelope>> events = std::vector<store::Envelope>{};
+  if (!a.recorded_from.empty() || !a.recorded_to.empty()) {
+    Micros from = 0, to = std::numeric_limits<Micros>::max();
+    if (!a.recorded_from.empty()) {
+      auto t = parse_time(a.recorded_from);
+      if (!t) return fail(t.status());
+      from = *t;
+    }
+    if (!a.recorded_to.empty()) {
+      auto t = parse_time(a.recorded_to, DateEdge::end_of_day);
+      if (!t) return fail(t.status());
+      to = *t;
+    }
+    events = (*store)->read_recorded_between(from, to, a.limit);
+  } else if (!a.stream.empty()) {
+    events = (*store)->read_stream(a.stream, a.backward ? a.from : std::max<std::uint64_t>(a.from, 1),
+                                   a.backward ? store::Direction::backward : store::Direction::forward, a.limit);
+  } else {
+    events = (*store)->read_all(a.from, a.limit);
+  }
+  if (!events) return fail(events.status());
+  for (const auto& e : *events) {
+    if (global.json) std::printf("%s\n", to_json(e).c_str());
+    else print_event_line(e);
+  }
+  return 0;
+}
+
+int run_verify(const GlobalOptions& global) {
+  auto store = open_store(global);
+  if (!store) return fail(store.status());
+  const auto report = (*store)->verify();
+  if (global.json) {
+    std::printf("{\"clean\":%s,\"events\":%llu,\"streams\":%llu,\"last_position\":%llu,\"problems\":[",
+                report.clean() ? "true" : "false", static_cast<unsigned long long>(report.events),
+                static_cast<unsigned long long>(report.streams),
+                static_cast<unsigned long long>(report.last_position));
+    for (std::size_t i = 0; i < report.problems.size(); ++i) {
+      google::protobuf::Value what;
+      what.set_string_value(report.problems[i].what);
+      std::printf("%s{\"position\":%llu,\"what\":%s}", i ? "," : "",
+                  static_cast<unsigned long long>(report.problems[i].position), to_json(what).c_str());
+    }
+    std::printf("]}\n");
+  } else {
+    for (const auto& p : report.problems)
+      std::printf("position %llu: %s\n", static_cast<unsigned long long>(p.position), p.what.c_str());
+    std::printf("%s: %llu events in %llu streams, last position %llu, %zu problem(s)\n",
+                report.clean() ? "clean" : "NOT CLEAN", static_cast<unsigned long long>(report.events),
+                static_cast<unsigned long long>(report.streams),
+                static_cast<unsigned long long>(report.last_position), report.problems.size());
+  }
+  if (!report.clean()) {
+    std::fprintf(stderr, "leanos: verify found %zu problem(s) in %s; restore from a backup (leanos backup) "
+                         "or inspect the positions listed\n",
+                 report.problems.size(), global.data.c_str());
+    return exit_code(Code::corruption);
+  }
+  return 0;
+}
+
+int run_backup(const GlobalOptions& global, const std::string& dest) {
+  auto store = open_store(global);
+  if (!store) return fail(store.status());
+  if (auto s = (*store)->backup(dest); !s) return fail(s);
+  std::printf("backup of %s at position %llu written to %s\n", global.data.c_str(),
+              static_cast<unsigned long long>((*store)->last_position()), dest.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
+  auto append_args = std::make_shared<AppendArgs>();
+  auto* append = app.add_subcommand("append", "append a generic event (or a file of envelopes) to a stream");
+  append->add_option("stream", append_args->stream, "stream name, e.g. notes-1")->required();
+  append->add_option("--type", append_args->type, "event type");
+  append->add_option("--payload", append_args->payload, "JSON object stored as the event's body");
+  append->add_option("--file", append_args->file, "JSON envelopes, one per line, appended atomically");
+  append->add_option("--expected", append_args->expected, "expected stream version: any|no_stream|exists|N");
+  append->add_option("--id", append_args->id, "event id (a retry with the same id is idempotent)");
+  append->add_option("--at", append_args->at, "when it happened (ISO-8601, UTC); default now");
+  append->add_option("--causation", append_args->causation, "id of the event or command that caused it");
+  append->add_option("--correlation", append_args->correlation, "id of the thread it belongs to");
+  append->callback([&, append_args] { action = [&global, append_args] { return run_append(global, *append_args); }; });
+
+  auto log_args = std::make_shared<LogArgs>();
+  auto* log = app.add_subcommand("log", "print the event log (or one stream, or a recorded-time range)");
+  log->add_option("--stream", log_args->stream, "only this stream");
+  log->add_option("--from", log_args->from, "first position (or stream version with --stream)");
+  log->add_option("--limit", log_args->limit, "at most N events");
+  log->add_flag("--backward", log_args->backward, "newest first (with --stream)");
+  log->add_option("--recorded-from", log_args->recorded_from, "events the store recorded at or after DATE");
+  log->add_option("--recorded-to", log_args->recorded_to, "events the store recorded at or before DATE");
+  log->callback([&, log_args] { action = [&global, log_args] { return run_log(global, *log_args); }; });
+
+  auto* verify = app.add_subcommand("verify", "check the log and its indexes; non-zero exit on any problem");
+  verify->callback([&] { action = [&global] { return run_verify(global); }; });
+
+  auto dest = std::make_shared<std::string>();
+  auto* backup = app.add_subcommand("backup", "consistent online copy of the data folder (RocksDB checkpoint)");
+  backup->add_option("dest", *dest, "folder to create (must not exist)")->required();
+  backup->callback([&, dest] { action = [&global, dest] { return run_backup(global, *dest); }; });
+}
+
+}  // namespace leanos::cli
