@@ -5,7 +5,7 @@
 //   events       be64(position)                      -> Envelope bytes
 //   streams      stream 0x00 be64(version)           -> be64(position)
 //   event_ids    event_id                            -> be64(position)
-//   time         be64(recorded_at micros) be64(pos)  -> ""
+//   time         be64(recorded_at micros) be64(first) -> be64(last): one entry per group commit
 //   snapshots    name 0x00 be64(position)            -> projection state bytes
 //   checkpoints  subscriber name                     -> be64(position)
 //   default      "format"                            -> "1"
