@@ -30,6 +30,7 @@ using Action = std::function<int()>;
 // Each group of commands registers its subcommands; the chosen one stores its action.
 void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action);
+void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 int exit_code(Code code);
 // Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it.

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
                "do not fsync each group commit (faster; survives kill -9 but not power loss)");
 
   Action action;
+  add_domain_commands(app, global, action);
   add_store_commands(app, global, action);
   add_bench_commands(app, global, action);
 

@@ -8,6 +8,7 @@ packages=(
   libcaf-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio
+  nlohmann-json3-dev libyaml-cpp-dev
 )
 
 missing=()

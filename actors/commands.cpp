@@ -1,0 +1,193 @@
+#include "actors/commands.h"
+
+#include <limits>
+
+#include "events/ids.h"
+
+namespace leanos {
+
+namespace {
+
+constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
+
+template <class State>
+Result<State> fold_stream(const store::EventStore& store, const std::string& stream) {
+  auto events = store.read_stream(stream, 1, store::Direction::forward, kAll);
+  if (!events) return events.status();
+  State s;
+  for (const auto& e : *events) apply(s, e);
+  return s;
+}
+
+}  // namespace
+
+std::string stream_of_command(const Envelope& c) {
+  switch (c.payload_case()) {
+    case Envelope::kLeadCaptured: return deal_stream(c.lead_captured().deal_id());
+    case Envelope::kHypothesisStated: return deal_stream(c.hypothesis_stated().deal_id());
+    case Envelope::kImplicationAssessed: return deal_stream(c.implication_assessed().deal_id());
+    case Envelope::kDecisionMade: return deal_stream(c.decision_made().deal_id());
+    case Envelope::kDecisionApproved: return deal_stream(c.decision_approved().deal_id());
+    case Envelope::kActionPlanned: return deal_stream(c.action_planned().deal_id());
+    case Envelope::kActionStarted: return deal_stream(c.action_started().deal_id());
+    case Envelope::kActionCompleted: return deal_stream(c.action_completed().deal_id());
+    case Envelope::kActionBlocked: return deal_stream(c.action_blocked().deal_id());
+    case Envelope::kActionUnblocked: return deal_stream(c.action_unblocked().deal_id());
+    case Envelope::kQualificationScored: return deal_stream(c.qualification_scored().deal_id());
+    case Envelope::kDealClosed: return deal_stream(c.deal_closed().deal_id());
+    case Envelope::kLearningRecorded: return deal_stream(c.learning_recorded().deal_id());
+    case Envelope::kCampaignOpened: return campaign_stream(c.campaign_opened().campaign_id());
+    case Envelope::kCampaignHypothesisStated: return campaign_stream(c.campaign_hypothesis_stated().campaign_id());
+    case Envelope::kCampaignImplicationAssessed: return campaign_stream(c.campaign_implication_assessed().campaign_id());
+    case Envelope::kCampaignDecisionMade: return campaign_stream(c.campaign_decision_made().campaign_id());
+    case Envelope::kProspectAdded: return campaign_stream(c.prospect_added().campaign_id());
+    case Envelope::kContactAdded: return campaign_stream(c.contact_added().campaign_id());
+    case Envelope::kOutreachSequenceDefined: return campaign_stream(c.outreach_sequence_defined().campaign_id());
+    case Envelope::kOutreachSent: return campaign_stream(c.outreach_sent().campaign_id());
+    case Envelope::kResponseReceived: return campaign_stream(c.response_received().campaign_id());
+    case Envelope::kProspectConverted: return campaign_stream(c.prospect_converted().campaign_id());
+    case Envelope::kCampaignResultsRecorded: return campaign_stream(c.campaign_results_recorded().campaign_id());
+    case Envelope::kGoalDefined: return goal_stream(c.goal_defined().goal_id());
+    case Envelope::kSubgoalDefined: return goal_stream(c.subgoal_defined().goal_id());
+    case Envelope::kAssumptionRegistered: return kCanvasStream;
+    case Envelope::kIcpDefined: return segment_stream(c.icp_defined().segment());
+    case Envelope::kNarrativeWritten: return segment_stream(c.narrative_written().segment());
+    case Envelope::kMaterialPublished: return segment_stream(c.material_published().segment());
+    case Envelope::kMaterialFeedback: return segment_stream(c.material_feedback().segment());
+    case Envelope::kSettingChanged: return kWorkspaceStream;
+    case Envelope::kContentOpportunityActed: return kMarketingStream;
+    case Envelope::kAnalysisRecorded: return kAnalysisStream;
+    default: return {};
+  }
+}
+
+Result<DealState> CommandHandler::deal(const std::string& id) const {
+  return fold_stream<DealState>(store_, deal_stream(id));
+}
+
+Result<CampaignState> CommandHandler::campaign(const std::string& id) const {
+  return fold_stream<CampaignState>(store_, campaign_stream(id));
+}
+
+Result<Facts> CommandHandler::facts(const Envelope& c) const {
+  Facts f;
+  auto canvas = store_.read_stream(kCanvasStream, 1, store::Direction::forward, kAll);
+  if (!canvas) return canvas.status();
+  for (const auto& e : *canvas)
+    if (e.has_assumption_registered()) f.assumptions.insert(e.assumption_registered().assumption_id());
+  auto workspace = store_.read_stream(kWorkspaceStream, 1, store::Direction::forward, kAll);
+  if (!workspace) return workspace.status();
+  for (const auto& e : *workspace)
+    if (e.has_setting_changed() && e.setting_changed().key() == "approval-threshold")
+      f.approval_threshold = std::strtod(e.setting_changed().value().c_str(), nullptr);
+
+  // The goal and campaign a command names, if any.
+  std::string goal, campaign;
+  if (c.has_lead_captured()) {
+    goal = c.lead_captured().goal_id();
+    campaign = c.lead_captured().campaign_id();
+  } else if (c.has_goal_defined()) {
+    goal = c.goal_defined().goal_id();
+  } else if (c.has_subgoal_defined()) {
+    goal = c.subgoal_defined().goal_id();
+  } else if (c.has_campaign_opened()) {
+    goal = c.campaign_opened().goal_id();
+  }
+  if (!goal.empty() && check_stream_name(goal_stream(goal)).is_ok()) {
+    auto events = store_.read_stream(goal_stream(goal), 1, store::Direction::forward, kAll);
+    if (!events) return events.status();
+    for (const auto& e : *events) {
+      if (e.has_goal_defined()) f.goals[e.goal_defined().goal_id()];
+      if (e.has_subgoal_defined()) f.goals[e.subgoal_defined().goal_id()].insert(e.subgoal_defined().subgoal_id());
+    }
+  }
+  if (!campaign.empty() && check_stream_name(campaign_stream(campaign)).is_ok()) {
+    auto v = store_.stream_version(campaign_stream(campaign));
+    if (!v) return v.status();
+    if (*v > 0) f.campaigns.insert(campaign);
+  }
+  return f;
+}
+
+Result<Handled> CommandHandler::append(const std::string& stream, store::ExpectedVersion expected, Result<Events> decided) {
+  if (!decided) return decided.status();
+  for (auto& e : *decided)
+    if (e.correlation_id().empty()) e.set_correlation_id(stream);
+  auto r = store_.append(stream, expected, *decided);
+  if (!r) return r.status();
+  Handled h{stream, std::move(*decided), r->idempotent_retry};
+  for (std::size_t i = 0; i < h.events.size(); ++i) h.events[i].set_position(r->positions[i]);
+  return h;
+}
+
+Result<Handled> CommandHandler::handle(Envelope c) {
+  const std::string stream = stream_of_command(c);
+  if (stream.empty()) return Status::invalid("'" + c.type() + "' is not a command");
+  if (auto s = check_stream_name(stream); !s) return s;
+  if (c.event_id().empty()) return Status::invalid("a command needs an event id");
+  // A retried command (same id) returns what it did the first time, whatever happened since.
+  if (auto known = store_.find_event_id(c.event_id()); !known) {
+    return known.status();
+  } else if (known->has_value()) {
+    auto e = store_.read_event(**known);
+    if (!e) return e.status();
+    return Handled{e->stream(), {*e}, true};
+  }
+  auto facts = this->facts(c);
+  if (!facts) return facts.status();
+  c.set_correlation_id(stream);
+
+  switch (c.payload_case()) {
+    case Envelope::kLeadCaptured:
+    case Envelope::kHypothesisStated:
+    case Envelope::kImplicationAssessed:
+    case Envelope::kDecisionMade:
+    case Envelope::kDecisionApproved:
+    case Envelope::kActionPlanned:
+    case Envelope::kActionStarted:
+    case Envelope::kActionCompleted:
+    case Envelope::kActionBlocked:
+    case Envelope::kActionUnblocked:
+    case Envelope::kQualificationScored:
+    case Envelope::kDealClosed:
+    case Envelope::kLearningRecorded: {
+      auto state = fold_stream<DealState>(store_, stream);
+      if (!state) return state.status();
+      return append(stream, store::ExpectedVersion::exact(state->version), decide_deal(*state, c, *facts));
+    }
+    case Envelope::kCampaignOpened:
+    case Envelope::kCampaignHypothesisStated:
+    case Envelope::kCampaignImplicationAssessed:
+    case Envelope::kCampaignDecisionMade:
+    case Envelope::kProspectAdded:
+    case Envelope::kContactAdded:
+    case Envelope::kOutreachSequenceDefined:
+    case Envelope::kOutreachSent:
+    case Envelope::kResponseReceived:
+    case Envelope::kProspectConverted:
+    case Envelope::kCampaignResultsRecorded: {
+      auto state = fold_stream<CampaignState>(store_, stream);
+      if (!state) return state.status();
+      return append(stream, store::ExpectedVersion::exact(state->version), decide_campaign(*state, c, *facts));
+    }
+    case Envelope::kIcpDefined:
+    case Envelope::kNarrativeWritten:
+    case Envelope::kMaterialPublished:
+    case Envelope::kMaterialFeedback: {
+      auto events = store_.read_stream(stream, 1, store::Direction::forward, kAll);
+      if (!events) return events.status();
+      SegmentState state;
+      for (const auto& e : *events) apply(state, e);
+      return append(stream, store::ExpectedVersion::exact(events->size()), decide_segment(state, c));
+    }
+    default: {
+      // Workspace commands: the stream's version when the facts were read guards against a
+      // concurrent duplicate (two processes registering A4 at once).
+      auto v = store_.stream_version(stream);
+      if (!v) return v.status();
+      return append(stream, store::ExpectedVersion::exact(*v), decide_workspace(c, *facts));
+    }
+  }
+}
+
+}  // namespace leanos

@@ -1,0 +1,143 @@
+#include "events/domain.h"
+
+#include <google/protobuf/descriptor.h>
+
+#include <algorithm>
+
+#include "events/ids.h"
+
+namespace leanos {
+
+namespace gp = google::protobuf;
+
+std::string deal_stream(std::string_view id) { return "deal-" + std::string(id); }
+std::string campaign_stream(std::string_view id) { return "campaign-" + std::string(id); }
+std::string goal_stream(std::string_view id) { return "goal-" + std::string(id); }
+std::string segment_stream(std::string_view segment) { return "segment-" + std::string(segment); }
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+Status check_id(std::string_view what, std::string_view id) {
+  if (id.empty()) return Status::invalid(std::string(what) + " is empty; give one such as acme-corp");
+  if (id.size() > 120) return Status::invalid(std::string(what) + " is longer than 120 characters");
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok)
+      return Status::invalid(std::string(what) + " '" + std::string(id) + "' has the character '" + std::string(1, c) +
+                             "'; use letters, digits, '-', '_' or '.' (e.g. " + slugify(id) + ")");
+  }
+  return Status::ok();
+}
+
+Status check_slug(std::string_view what, std::string_view id) {
+  if (auto s = check_id(what, id); !s) return s;
+  for (char c : id)
+    if (c >= 'A' && c <= 'Z')
+      return Status::invalid(std::string(what) + " '" + std::string(id) + "' has upper case; use lowercase, e.g. " + slugify(id));
+  return Status::ok();
+}
+
+Envelope make_event(const gp::Message& payload, Micros occurred_at) {
+  Envelope e;
+  const auto* oneof = Envelope::descriptor()->FindOneofByName("payload");
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    const auto* field = oneof->field(i);
+    if (field->message_type() == payload.GetDescriptor()) {
+      e.GetReflection()->MutableMessage(&e, field)->CopyFrom(payload);
+      break;
+    }
+  }
+  e.set_type(payload.GetDescriptor()->name());
+  to_timestamp(occurred_at, e.mutable_occurred_at());
+  return e;
+}
+
+const gp::Message* payload_of(const Envelope& e) {
+  const auto* oneof = Envelope::descriptor()->FindOneofByName("payload");
+  const auto* field = e.GetReflection()->GetOneofFieldDescriptor(e, oneof);
+  if (!field) return nullptr;
+  return &e.GetReflection()->GetMessage(e, field);
+}
+
+namespace {
+
+template <class E>
+Result<E> pick(std::string_view what, std::string_view text, std::initializer_list<std::pair<const char*, E>> table,
+               const char* accepted) {
+  const std::string t = lower(text);
+  for (const auto& [word, value] : table)
+    if (t == word) return value;
+  return Status::invalid(std::string(what) + " '" + std::string(text) + "' is not one of " + accepted);
+}
+
+}  // namespace
+
+Result<v1::GoalMetric> parse_goal_metric(std::string_view t) {
+  return pick<v1::GoalMetric>("metric", t, {{"mrr", v1::MRR}, {"arr", v1::ARR}, {"customers", v1::CUSTOMERS}},
+                              "mrr, arr, customers");
+}
+Result<v1::LeadSource> parse_lead_source(std::string_view t) {
+  return pick<v1::LeadSource>("source", t, {{"inbound", v1::INBOUND}, {"outbound", v1::OUTBOUND}, {"campaign", v1::CAMPAIGN}},
+                              "inbound, outbound, campaign");
+}
+Result<v1::StrategicValue> parse_strategic(std::string_view t) {
+  return pick<v1::StrategicValue>("strategic value", t, {{"high", v1::HIGH}, {"medium", v1::MEDIUM}, {"low", v1::LOW}},
+                                  "high, medium, low");
+}
+Result<v1::Verdict> parse_deal_verdict(std::string_view t) {
+  return pick<v1::Verdict>("decision", t,
+                           {{"qualify", v1::QUALIFY}, {"pursue", v1::QUALIFY}, {"proceed", v1::QUALIFY},
+                            {"defer", v1::DEFER}, {"reject", v1::REJECT}, {"pass", v1::REJECT}, {"decline", v1::REJECT}},
+                           "qualify, defer, reject");
+}
+Result<v1::Verdict> parse_campaign_verdict(std::string_view t) {
+  return pick<v1::Verdict>("decision", t, {{"launch", v1::LAUNCH}, {"defer", v1::DEFER}, {"cancel", v1::CANCEL}},
+                           "launch, defer, cancel");
+}
+Result<v1::Outcome> parse_outcome(std::string_view t) {
+  return pick<v1::Outcome>("outcome", t, {{"won", v1::WON}, {"closed", v1::WON}, {"lost", v1::LOST}, {"stalled", v1::STALLED}},
+                           "won, lost, stalled");
+}
+Result<v1::LearningResult> parse_learning_result(std::string_view t) {
+  return pick<v1::LearningResult>("result", t,
+                                  {{"validated", v1::VALIDATED}, {"invalidated", v1::INVALIDATED}, {"partial", v1::PARTIAL},
+                                   {"challenged", v1::PARTIAL}, {"inconclusive", v1::PARTIAL}},
+                                  "validated, invalidated, partial");
+}
+Result<v1::MaterialKind> parse_material_kind(std::string_view t) {
+  return pick<v1::MaterialKind>("material", t,
+                                {{"pitch-deck", v1::PITCH_DECK}, {"one-pager", v1::ONE_PAGER}, {"call-scripts", v1::CALL_SCRIPTS},
+                                 {"email-templates", v1::EMAIL_TEMPLATES}, {"pilot-agreement", v1::PILOT_AGREEMENT},
+                                 {"contract-template", v1::CONTRACT_TEMPLATE}},
+                                "pitch-deck, one-pager, call-scripts, email-templates, pilot-agreement, contract-template");
+}
+Result<v1::AnalysisMode> parse_analysis_mode(std::string_view t) {
+  return pick<v1::AnalysisMode>("mode", t,
+                                {{"abductive", v1::ABDUCTIVE}, {"inductive", v1::INDUCTIVE}, {"counterfactual", v1::COUNTERFACTUAL}},
+                                "abductive, inductive, counterfactual");
+}
+Result<std::string> parse_action_type(std::string_view t) {
+  const std::string s = lower(t);
+  if (s == "sales:qualification") return std::string("sales:qualify");
+  for (const char* a : {"sales:lead-intake", "sales:qualify", "sales:demo", "sales:pilot", "sales:close"})
+    if (s == a) return std::string(a);
+  return Status::invalid("action '" + std::string(t) +
+                         "' is not one of sales:lead-intake, sales:qualify, sales:demo, sales:pilot, sales:close");
+}
+
+std::string verdict_name(v1::Verdict v) { return v1::Verdict_Name(v); }
+
+std::string outcome_name(v1::Outcome o) {
+  switch (o) {
+    case v1::WON: return "won";
+    case v1::LOST: return "lost";
+    case v1::STALLED: return "stalled";
+    default: return "none";
+  }
+}
+
+}  // namespace leanos

@@ -1,0 +1,57 @@
+// The domain's vocabulary in C++: stream names, building envelopes from payloads, and
+// reading the words people type (verdicts, results, action types) into the schema's enums.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "events/result.h"
+#include "events/time.h"
+#include "leanos/v1/events.pb.h"
+
+namespace leanos {
+
+using v1::Envelope;
+
+// Stream names (see docs: one stream per thread, goal, segment; one canvas per workspace).
+std::string deal_stream(std::string_view deal_id);          // deal-{id}
+std::string campaign_stream(std::string_view campaign_id);  // campaign-{id}
+std::string goal_stream(std::string_view goal_id);          // goal-{id}
+std::string segment_stream(std::string_view segment);       // segment-{slug}
+inline constexpr const char* kCanvasStream = "canvas";
+inline constexpr const char* kMarketingStream = "marketing";
+inline constexpr const char* kWorkspaceStream = "workspace";
+inline constexpr const char* kAnalysisStream = "analysis";
+
+// Ids typed by people, named in errors. Assumption and subgoal ids (A4, SG1) may use upper
+// case; ids that name a stream (deal, goal, campaign, segment) are lowercase slugs.
+Status check_id(std::string_view what, std::string_view id);
+Status check_slug(std::string_view what, std::string_view id);
+
+// An envelope carrying `payload` in the matching oneof field, with type = its message name.
+Envelope make_event(const google::protobuf::Message& payload, Micros occurred_at);
+
+// The payload message of an envelope, or nullptr for none.
+const google::protobuf::Message* payload_of(const Envelope& e);
+
+// Words on the command line -> enums. Each error lists what would be accepted.
+Result<v1::GoalMetric> parse_goal_metric(std::string_view text);
+Result<v1::LeadSource> parse_lead_source(std::string_view text);
+Result<v1::StrategicValue> parse_strategic(std::string_view text);
+Result<v1::Verdict> parse_deal_verdict(std::string_view text);      // qualify|defer|reject (+ aliases)
+Result<v1::Verdict> parse_campaign_verdict(std::string_view text);  // launch|defer|cancel
+Result<v1::Outcome> parse_outcome(std::string_view text);
+Result<v1::LearningResult> parse_learning_result(std::string_view text);
+Result<v1::MaterialKind> parse_material_kind(std::string_view text);
+Result<v1::AnalysisMode> parse_analysis_mode(std::string_view text);
+// sales:lead-intake | sales:qualify (or sales:qualification) | sales:demo | sales:pilot | sales:close
+Result<std::string> parse_action_type(std::string_view text);
+
+std::string lower(std::string_view text);
+std::string verdict_name(v1::Verdict v);  // "QUALIFY"
+std::string outcome_name(v1::Outcome o);  // "won"
+
+}  // namespace leanos

@@ -1,0 +1,610 @@
+#include "events/rules.h"
+
+#include <cmath>
+
+#include "events/ids.h"
+
+namespace leanos {
+
+namespace {
+
+Status reject(std::string why) { return Status::precondition(std::move(why)); }
+
+Envelope derived(const Envelope& command, const google::protobuf::Message& payload, const std::string& rule) {
+  Envelope e = make_event(payload, from_timestamp(command.occurred_at()));
+  e.set_event_id(derived_event_id(command.event_id(), rule));
+  e.set_actor(command.actor());
+  e.set_causation_id(command.event_id());
+  e.set_correlation_id(command.correlation_id());
+  return e;
+}
+
+Status check_percent(const char* what, std::int64_t v) {
+  if (v < 0 || v > 100)
+    return Status::invalid(std::string(what) + " " + std::to_string(v) + " is out of range; give a whole percent from 0 to 100");
+  return Status::ok();
+}
+
+Status check_unit(const char* what, double v) {
+  if (!std::isfinite(v) || v < 0 || v > 1)
+    return Status::invalid(std::string(what) + " " + std::to_string(v) + " is out of range; give a number from 0 to 1 (e.g. 0.85)");
+  return Status::ok();
+}
+
+Status check_money(const char* what, std::int64_t v) {
+  if (v < 0) return Status::invalid(std::string(what) + " " + std::to_string(v) + " is negative; give whole dollars, 0 or more");
+  return Status::ok();
+}
+
+Status check_text(const char* what, const std::string& v) {
+  if (v.find_first_not_of(" \t\r\n") == std::string::npos) return Status::invalid(std::string(what) + " is empty");
+  return Status::ok();
+}
+
+std::string date_of(Micros t) { return format_date(t); }
+
+const std::string& deal_id_of(const DealState& s) { return s.deal_id; }
+
+Status unknown_assumption(const std::string& id, const Facts& facts) {
+  std::string known;
+  for (const auto& a : facts.assumptions) known += (known.empty() ? "" : ", ") + a;
+  return Status::not_found("assumption '" + id + "' is not in the canvas (" +
+                           (known.empty() ? std::string("none registered yet") : "known: " + known) +
+                           "); register it first with `leanos canvas assume " + id + " --statement ... --confidence PCT`");
+}
+
+Status check_goal_link(const std::string& goal, const std::string& subgoal, const Facts& facts) {
+  if (goal.empty()) {
+    if (!subgoal.empty()) return Status::invalid("subgoal '" + subgoal + "' given without --goal; give the goal it belongs to");
+    return Status::ok();
+  }
+  auto it = facts.goals.find(goal);
+  if (it == facts.goals.end())
+    return Status::not_found("goal '" + goal + "' does not exist; define it first with `leanos goal define " + goal + " ...`");
+  if (!subgoal.empty() && !it->second.count(subgoal))
+    return Status::not_found("subgoal '" + subgoal + "' is not a subgoal of goal '" + goal +
+                             "'; add it with `leanos goal subgoal " + goal + " " + subgoal + " ...`");
+  return Status::ok();
+}
+
+Status deal_must_exist(const DealState& s, const std::string& id) {
+  if (!s.exists())
+    return Status::not_found("deal '" + id + "' does not exist; open it first with `leanos deal open " + id +
+                             " --company ... --segment ... --source inbound ...`");
+  return Status::ok();
+}
+
+Status deal_must_be_open(const DealState& s, const char* stage) {
+  if (s.rejected())
+    return reject("deal '" + deal_id_of(s) + "' was rejected on " + date_of(s.decision_at) + ": REJECT ends the thread, so " +
+                  stage + " cannot be recorded; open a new deal if the lead comes back");
+  if (s.terminal())
+    return reject("deal '" + deal_id_of(s) + "' was closed " + outcome_name(s.outcome->outcome()) + " on " +
+                  date_of(s.outcome_at) + "; a closed thread accepts only learning (`leanos deal learn`)");
+  return Status::ok();
+}
+
+std::string id_of_command(const Envelope& c) {
+  switch (c.payload_case()) {
+    case Envelope::kLeadCaptured: return c.lead_captured().deal_id();
+    case Envelope::kHypothesisStated: return c.hypothesis_stated().deal_id();
+    case Envelope::kImplicationAssessed: return c.implication_assessed().deal_id();
+    case Envelope::kDecisionMade: return c.decision_made().deal_id();
+    case Envelope::kDecisionApproved: return c.decision_approved().deal_id();
+    case Envelope::kActionPlanned: return c.action_planned().deal_id();
+    case Envelope::kActionStarted: return c.action_started().deal_id();
+    case Envelope::kActionCompleted: return c.action_completed().deal_id();
+    case Envelope::kActionBlocked: return c.action_blocked().deal_id();
+    case Envelope::kActionUnblocked: return c.action_unblocked().deal_id();
+    case Envelope::kQualificationScored: return c.qualification_scored().deal_id();
+    case Envelope::kDealClosed: return c.deal_closed().deal_id();
+    case Envelope::kLearningRecorded: return c.learning_recorded().deal_id();
+    default: return {};
+  }
+}
+
+Status actions_need_qualify(const DealState& s, const std::string& id) {
+  if (auto st = deal_must_be_open(s, "an action"); !st) return st;
+  if (!s.decision)
+    return reject("deal '" + id + "' has no decision yet: actions (stage 5) come after a QUALIFY decision (stage 4); "
+                  "run `leanos deal decide " + id + " qualify --reason ...`");
+  if (s.decision->verdict() != v1::QUALIFY)
+    return reject("deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) +
+                  ": actions need a QUALIFY decision; re-decide with `leanos deal decide " + id + " qualify --reason ...`");
+  if (s.decision->approval_required() && !s.approved)
+    return reject("deal '" + id + "': the QUALIFY decision has impact " + std::to_string(s.decision->impact()).substr(0, 4) +
+                  " >= the approval threshold and is not approved yet; a human approves it with `leanos deal approve " + id +
+                  " --by NAME`");
+  return Status::ok();
+}
+
+}  // namespace
+
+int calendar_days(Micros from, Micros to) {
+  auto day = [](Micros t) { return t >= 0 ? t / kMicrosPerDay : (t - kMicrosPerDay + 1) / kMicrosPerDay; };
+  return static_cast<int>(day(to) - day(from));
+}
+
+Result<QualificationScore> score_qualification(double problem, double authority, double budget, double urgency, double fit) {
+  const std::pair<const char*, double> dims[] = {
+      {"problem", problem}, {"authority", authority}, {"budget", budget}, {"urgency", urgency}, {"fit", fit}};
+  for (const auto& [name, v] : dims)
+    if (auto s = check_unit(name, v); !s) return s;
+  auto milli = [](double v) { return static_cast<std::int64_t>(std::llround(v * 1000)); };
+  // weights in hundredths, dimensions in thousandths: total in units of 1e-5
+  const std::int64_t total = 30 * milli(problem) + 20 * milli(authority) + 20 * milli(budget) + 15 * milli(urgency) +
+                             15 * milli(fit);
+  const auto verdict = total >= 80000 ? v1::QUALIFIED : total >= 50000 ? v1::MAYBE : v1::DISQUALIFIED;
+  return QualificationScore{static_cast<double>(total) / 100000.0, verdict};
+}
+
+const std::vector<std::string>& action_results(const std::string& action) {
+  static const std::map<std::string, std::vector<std::string>> kResults = {
+      {"sales:lead-intake", {"READY_FOR_QUALIFICATION"}},
+      {"sales:qualify", {"QUALIFIED", "MAYBE", "DISQUALIFIED"}},
+      {"sales:demo", {"INTERESTED", "NEEDS_REVISION", "NOT_INTERESTED"}},
+      {"sales:pilot", {"SUCCESS", "FAILED"}},
+      {"sales:close", {"WON", "LOST"}},
+  };
+  static const std::vector<std::string> kNone;
+  auto it = kResults.find(action);
+  return it == kResults.end() ? kNone : it->second;
+}
+
+bool action_needs_human(const std::string& action) { return action != "sales:lead-intake"; }
+
+void apply(SegmentState& s, const Envelope& e) {
+  switch (e.payload_case()) {
+    case Envelope::kIcpDefined: ++s.icp_versions; break;
+    case Envelope::kNarrativeWritten: ++s.narrative_versions; break;
+    case Envelope::kMaterialPublished: ++s.material_versions[e.material_published().kind()]; break;
+    default: break;
+  }
+}
+
+Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& facts) {
+  const std::string id = id_of_command(c);
+  if (id.empty()) return Status::invalid("'" + c.type() + "' is not a deal command");
+  if (auto st = check_slug("deal id", id); !st) return st;
+  if (s.exists() && s.deal_id != id) return Status::invalid("command for deal '" + id + "' folded against deal '" + s.deal_id + "'");
+  const Micros at = from_timestamp(c.occurred_at());
+  Events out{c};
+  Envelope& first = out.front();
+
+  switch (c.payload_case()) {
+    case Envelope::kLeadCaptured: {
+      const auto& l = c.lead_captured();
+      if (s.exists())
+        return Status::exists("deal '" + id + "' already exists (opened " + date_of(s.lead_at) + " for " + s.lead->company() +
+                              "); pick another deal id, or continue it with `leanos deal hypothesis " + id + " ...`");
+      if (auto st = check_text("--company", l.company()); !st) return st;
+      if (auto st = check_slug("segment", l.segment()); !st) return st;
+      if (l.source() == v1::LEAD_SOURCE_UNSPECIFIED) return Status::invalid("--source is required: inbound, outbound or campaign");
+      if (auto st = check_text("--contact-name", l.contact().name()); !st) return st;
+      if (l.contact().email().find('@') == std::string::npos)
+        return Status::invalid("contact email '" + l.contact().email() + "' is not an email address (name@company.com)");
+      if (auto st = check_text("--signal", l.signal()); !st) return st;
+      if (auto st = check_goal_link(l.goal_id(), l.subgoal_id(), facts); !st) return st;
+      if (!l.campaign_id().empty() && !facts.campaigns.count(l.campaign_id()))
+        return Status::not_found("campaign '" + l.campaign_id() + "' does not exist; open it with `leanos campaign open " +
+                                 l.campaign_id() + " ...`");
+      return out;
+    }
+    case Envelope::kHypothesisStated: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = deal_must_be_open(s, "a hypothesis"); !st) return st;
+      const auto& h = c.hypothesis_stated();
+      if (!facts.assumptions.count(h.assumption_id())) return unknown_assumption(h.assumption_id(), facts);
+      if (auto st = check_percent("confidence", h.confidence()); !st) return st;
+      if (h.segment().empty()) first.mutable_hypothesis_stated()->set_segment(s.lead->segment());
+      return out;
+    }
+    case Envelope::kImplicationAssessed: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = deal_must_be_open(s, "an implication"); !st) return st;
+      if (!s.hypothesis)
+        return reject("deal '" + id + "' has no hypothesis: stage 3 (implication) needs stage 2 first; run `leanos deal hypothesis " +
+                      id + " --tests A4 --confidence 60`");
+      const auto& i = c.implication_assessed();
+      if (auto st = check_money("--arr-low", i.arr_low()); !st) return st;
+      if (auto st = check_money("--arr-high", i.arr_high()); !st) return st;
+      if (i.arr_high() < i.arr_low())
+        return Status::invalid("--arr-high " + std::to_string(i.arr_high()) + " is below --arr-low " + std::to_string(i.arr_low()));
+      if (i.strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED) return Status::invalid("--strategic is required: high, medium or low");
+      if (i.cost_hours() < 0) return Status::invalid("--cost-hours is negative; give the hours the deal will take");
+      if (auto st = check_unit("--priority", i.priority()); !st) return st;
+      return out;
+    }
+    case Envelope::kDecisionMade: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = deal_must_be_open(s, "a decision"); !st) return st;
+      if (!s.hypothesis || !s.implication)
+        return reject("deal '" + id + "' cannot be decided yet: stage 4 (decision) needs " +
+                      std::string(!s.hypothesis ? "stage 2 (hypothesis: `leanos deal hypothesis " + id + " ...`)"
+                                                : "stage 3 (implication: `leanos deal implication " + id + " ...`)") +
+                      " first");
+      auto d = *first.mutable_decision_made();
+      if (d.verdict() != v1::QUALIFY && d.verdict() != v1::DEFER && d.verdict() != v1::REJECT)
+        return Status::invalid("a deal decision is qualify, defer or reject");
+      if (auto st = check_text("--reason", d.reason()); !st) return st;
+      if (d.impact() < 0) d.set_impact(s.implication->priority());  // no impact given: the implication's priority
+      if (auto st = check_unit("--impact", d.impact()); !st) return st;
+      d.set_threshold(facts.approval_threshold);
+      d.set_approval_required(d.verdict() == v1::QUALIFY && d.impact() >= facts.approval_threshold);
+      *first.mutable_decision_made() = d;
+      return out;
+    }
+    case Envelope::kDecisionApproved: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = deal_must_be_open(s, "an approval"); !st) return st;
+      if (!s.decision) return reject("deal '" + id + "' has no decision to approve; decide first with `leanos deal decide`");
+      if (!s.decision->approval_required())
+        return reject("deal '" + id + "': the " + verdict_name(s.decision->verdict()) + " decision of " + date_of(s.decision_at) +
+                      " has impact below the approval threshold and needs no approval");
+      if (s.approved)
+        return reject("deal '" + id + "': the decision of " + date_of(s.decision_at) + " was already approved by " + s.approved_by);
+      if (auto st = check_text("--by", c.decision_approved().approved_by()); !st) return st;
+      first.mutable_decision_approved()->set_decision_event_id(s.decision_event_id);
+      return out;
+    }
+    case Envelope::kActionPlanned:
+    case Envelope::kActionStarted:
+    case Envelope::kActionCompleted:
+    case Envelope::kActionBlocked:
+    case Envelope::kActionUnblocked: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = actions_need_qualify(s, id); !st) return st;
+      std::string action;
+      switch (c.payload_case()) {
+        case Envelope::kActionPlanned: action = c.action_planned().action(); break;
+        case Envelope::kActionStarted: action = c.action_started().action(); break;
+        case Envelope::kActionCompleted: action = c.action_completed().action(); break;
+        case Envelope::kActionBlocked: action = c.action_blocked().action(); break;
+        default: action = c.action_unblocked().action(); break;
+      }
+      auto canonical = parse_action_type(action);
+      if (!canonical) return canonical.status();
+      auto it = s.actions.find(*canonical);
+      const std::string status = it == s.actions.end() ? "" : it->second.status;
+      switch (c.payload_case()) {
+        case Envelope::kActionPlanned: {
+          auto* p = first.mutable_action_planned();
+          p->set_action(*canonical);
+          if (status == "in_progress" || status == "blocked")
+            return reject("action " + *canonical + " of deal '" + id + "' is " + status + " already");
+          if (p->day_from() < 0 || p->day_to() < p->day_from())
+            return Status::invalid("planned window day " + std::to_string(p->day_from()) + "-" + std::to_string(p->day_to()) +
+                                   " is not a window; give --day-from <= --day-to, both >= 0");
+          break;
+        }
+        case Envelope::kActionStarted:
+          first.mutable_action_started()->set_action(*canonical);
+          if (status == "in_progress" || status == "blocked")
+            return reject("action " + *canonical + " of deal '" + id + "' is already " + status + " (since " +
+                          date_of(it->second.changed_at) + "); complete it with `leanos deal action " + id + " " + *canonical +
+                          " complete`");
+          break;
+        case Envelope::kActionCompleted: {
+          auto* p = first.mutable_action_completed();
+          p->set_action(*canonical);
+          if (status != "in_progress")
+            return reject("action " + *canonical + " of deal '" + id + "' is not in progress" +
+                          (status.empty() ? "" : " (it is " + status + ")") + "; start it first with `leanos deal action " + id +
+                          " " + *canonical + " start`");
+          if (!p->result().empty()) {
+            std::string r;
+            for (char ch : p->result()) r += ch == '-' || ch == ' ' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            const auto& allowed = action_results(*canonical);
+            if (std::find(allowed.begin(), allowed.end(), r) == allowed.end()) {
+              std::string list;
+              for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+              return Status::invalid("outcome '" + p->result() + "' is not a result of " + *canonical + "; one of " + list);
+            }
+            p->set_result(r);
+          }
+          break;
+        }
+        case Envelope::kActionBlocked:
+          first.mutable_action_blocked()->set_action(*canonical);
+          if (status != "in_progress" && status != "planned")
+            return reject("action " + *canonical + " of deal '" + id + "' is not planned or in progress, so it cannot be blocked");
+          if (auto st = check_text("--reason", c.action_blocked().reason()); !st) return st;
+          break;
+        default:
+          first.mutable_action_unblocked()->set_action(*canonical);
+          if (status != "blocked") return reject("action " + *canonical + " of deal '" + id + "' is not blocked");
+          break;
+      }
+      return out;
+    }
+    case Envelope::kQualificationScored: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = actions_need_qualify(s, id); !st) return st;
+      auto* q = first.mutable_qualification_scored();
+      auto score = score_qualification(q->problem(), q->authority(), q->budget(), q->urgency(), q->fit());
+      if (!score) return score.status();
+      q->set_total(score->total);
+      q->set_verdict(score->verdict);
+      if (score->verdict == v1::DISQUALIFIED) {  // LeanOS: lost, reason disqualified, nurture list
+        v1::DealClosed closed;
+        closed.set_deal_id(id);
+        closed.set_outcome(v1::LOST);
+        closed.set_reason("disqualified");
+        closed.set_cycle_days(calendar_days(s.lead_at, at));
+        closed.set_segment(s.lead->segment());
+        closed.set_goal_id(s.lead->goal_id());
+        closed.set_subgoal_id(s.lead->subgoal_id());
+        closed.set_campaign_id(s.lead->campaign_id());
+        out.push_back(derived(c, closed, "disqualified-closes-deal"));
+      }
+      return out;
+    }
+    case Envelope::kDealClosed: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (auto st = deal_must_be_open(s, "an outcome"); !st) return st;
+      if (!s.decision)
+        return reject("deal '" + id + "' has no decision: an outcome (stage 6) needs a decision (stage 4) first; run `leanos deal decide " +
+                      id + " qualify|defer|reject --reason ...`");
+      auto* d = first.mutable_deal_closed();
+      if (d->outcome() == v1::OUTCOME_UNSPECIFIED) return Status::invalid("outcome is required: won, lost or stalled");
+      if (d->outcome() == v1::WON && s.decision->verdict() != v1::QUALIFY)
+        return reject("deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + "; only a QUALIFY deal can be won");
+      if (auto st = check_money("--arr", d->arr()); !st) return st;
+      if (auto st = check_money("--mrr", d->mrr()); !st) return st;
+      if (d->outcome() == v1::WON && d->arr() == 0 && d->mrr() == 0)
+        return Status::invalid("a won deal needs its value: give --arr N (whole dollars a year) or --mrr N");
+      if (d->outcome() != v1::WON && (d->arr() != 0 || d->mrr() != 0))
+        return Status::invalid("only a won deal has ARR/MRR; drop --arr/--mrr for a " + outcome_name(d->outcome()) + " deal");
+      if (d->mrr() == 0) d->set_mrr(d->arr() / 12);
+      if (d->arr() == 0) d->set_arr(d->mrr() * 12);
+      if (at < s.lead_at)
+        return Status::invalid("the outcome's date " + date_of(at) + " is before the lead came in (" + date_of(s.lead_at) + ")");
+      if (d->cycle_days() != 0) return Status::invalid("cycle time is derived from the lead's date, never given");
+      if (d->margin_pct() < -100 || d->margin_pct() > 100) return Status::invalid("--margin is a percent from -100 to 100");
+      if (auto st = check_money("--cost", d->cost()); !st) return st;
+      if (d->satisfaction() < 0 || d->satisfaction() > 10) return Status::invalid("--satisfaction is 1..10 (0 = not measured)");
+      d->set_cycle_days(calendar_days(s.lead_at, at));
+      d->set_segment(s.lead->segment());
+      d->set_goal_id(s.lead->goal_id());
+      d->set_subgoal_id(s.lead->subgoal_id());
+      d->set_campaign_id(s.lead->campaign_id());
+      return out;
+    }
+    case Envelope::kLearningRecorded: {
+      if (auto st = deal_must_exist(s, id); !st) return st;
+      if (!s.outcome)
+        return reject("deal '" + id + "' has no outcome yet: learning (stage 6) follows the outcome; record it with `leanos deal close " +
+                      id + " won|lost|stalled ...`");
+      auto* l = first.mutable_learning_recorded();
+      if (l->assumption_id().empty() && s.hypothesis) l->set_assumption_id(s.hypothesis->assumption_id());
+      if (!facts.assumptions.count(l->assumption_id())) return unknown_assumption(l->assumption_id(), facts);
+      if (l->result() == v1::LEARNING_RESULT_UNSPECIFIED) return Status::invalid("--result is required: validated, invalidated or partial");
+      if (l->has_confidence()) {
+        if (auto st = check_percent("confidence", l->confidence()); !st) return st;
+        if (l->result() == v1::INVALIDATED && l->confidence() != 0)
+          return Status::invalid("an invalidated assumption has confidence 0 %; drop --confidence or give 0");
+      }
+      if (l->result() == v1::INVALIDATED) l->set_confidence(0);
+      return out;
+    }
+    default:
+      return Status::invalid("'" + c.type() + "' is not a deal command");
+  }
+}
+
+Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const Facts& facts) {
+  Events out{c};
+  Envelope& first = out.front();
+  auto must_exist = [&](const std::string& id) -> Status {
+    if (!s.exists()) return Status::not_found("campaign '" + id + "' does not exist; open it with `leanos campaign open " + id + " ...`");
+    if (s.decision && s.decision->verdict() == v1::CANCEL)
+      return reject("campaign '" + id + "' was cancelled: CANCEL ends the thread");
+    if (s.results) return reject("campaign '" + id + "' has recorded its results; it accepts nothing more");
+    return Status::ok();
+  };
+  auto must_be_launched = [&](const std::string& id) -> Status {
+    if (auto st = must_exist(id); !st) return st;
+    if (!s.launched())
+      return reject("campaign '" + id + "' is not launched: its actions (stage 5) need a LAUNCH decision; run `leanos campaign decide " +
+                    id + " launch --reason ...`");
+    return Status::ok();
+  };
+  switch (c.payload_case()) {
+    case Envelope::kCampaignOpened: {
+      const auto& o = c.campaign_opened();
+      if (auto st = check_slug("campaign id", o.campaign_id()); !st) return st;
+      if (o.campaign_id().size() < 12 || !parse_time(o.campaign_id().substr(0, 10)).is_ok() || o.campaign_id()[10] != '-')
+        return Status::invalid("campaign id '" + o.campaign_id() + "' should be YYYY-MM-DD-name (e.g. 2026-03-01-fintech-cfo)");
+      if (s.exists()) return Status::exists("campaign '" + o.campaign_id() + "' already exists");
+      if (auto st = check_slug("segment", o.segment()); !st) return st;
+      if (auto st = check_text("--objective", o.objective()); !st) return st;
+      if (o.target_list_size() < 0) return Status::invalid("--targets is negative");
+      if (auto st = check_goal_link(o.goal_id(), "", facts); !st) return st;
+      return out;
+    }
+    case Envelope::kCampaignHypothesisStated: {
+      const auto& h = c.campaign_hypothesis_stated();
+      if (auto st = must_exist(h.campaign_id()); !st) return st;
+      if (!facts.assumptions.count(h.assumption_id())) return unknown_assumption(h.assumption_id(), facts);
+      if (auto st = check_percent("confidence", h.confidence()); !st) return st;
+      return out;
+    }
+    case Envelope::kCampaignImplicationAssessed: {
+      const auto& i = c.campaign_implication_assessed();
+      if (auto st = must_exist(i.campaign_id()); !st) return st;
+      if (!s.hypothesis) return reject("campaign '" + i.campaign_id() + "' has no hypothesis: stage 3 needs stage 2 first");
+      if (i.expected_responses() < 0 || i.expected_meetings() < 0 || i.expected_deals() < 0 || i.cost_hours() < 0)
+        return Status::invalid("expected outcomes and cost are counts, 0 or more");
+      return out;
+    }
+    case Envelope::kCampaignDecisionMade: {
+      const auto& d = c.campaign_decision_made();
+      if (auto st = must_exist(d.campaign_id()); !st) return st;
+      if (!s.hypothesis || !s.implication)
+        return reject("campaign '" + d.campaign_id() + "' cannot be decided yet: stage 4 needs the hypothesis and implication first");
+      if (d.verdict() != v1::LAUNCH && d.verdict() != v1::DEFER && d.verdict() != v1::CANCEL)
+        return Status::invalid("a campaign decision is launch, defer or cancel");
+      if (auto st = check_text("--reason", d.reason()); !st) return st;
+      return out;
+    }
+    case Envelope::kProspectAdded: {
+      const auto& p = c.prospect_added();
+      if (auto st = must_be_launched(p.campaign_id()); !st) return st;
+      if (auto st = check_text("company name", p.company()); !st) return st;
+      return out;
+    }
+    case Envelope::kContactAdded: {
+      const auto& k = c.contact_added();
+      if (auto st = must_be_launched(k.campaign_id()); !st) return st;
+      if (auto st = check_text("contact name", k.contact().name()); !st) return st;
+      if (k.contact().email().find('@') == std::string::npos)
+        return Status::invalid("email '" + k.contact().email() + "' is not an email address");
+      return out;
+    }
+    case Envelope::kOutreachSequenceDefined: {
+      const auto& q = c.outreach_sequence_defined();
+      if (auto st = must_be_launched(q.campaign_id()); !st) return st;
+      if (q.steps().empty()) return Status::invalid("a sequence needs at least one step (day:channel:template)");
+      return out;
+    }
+    case Envelope::kOutreachSent: {
+      const auto& o = c.outreach_sent();
+      if (auto st = must_be_launched(o.campaign_id()); !st) return st;
+      if (!s.contacts.count(lower(o.email())))
+        return Status::not_found("'" + o.email() + "' is not a contact of campaign '" + o.campaign_id() + "'; add it with `leanos campaign contacts`");
+      return out;
+    }
+    case Envelope::kResponseReceived: {
+      const auto& r = c.response_received();
+      if (auto st = must_be_launched(r.campaign_id()); !st) return st;
+      if (!s.contacts.count(lower(r.email())))
+        return Status::not_found("'" + r.email() + "' is not a contact of campaign '" + r.campaign_id() + "'");
+      const std::string k = lower(r.kind());
+      if (k != "interested" && k != "not_interested" && k != "later" && k != "bounced")
+        return Status::invalid("response '" + r.kind() + "' is not one of interested, not_interested, later, bounced");
+      first.mutable_response_received()->set_kind(k);
+      return out;
+    }
+    case Envelope::kProspectConverted: {
+      const auto& p = c.prospect_converted();
+      if (auto st = must_be_launched(p.campaign_id()); !st) return st;
+      return out;
+    }
+    case Envelope::kCampaignResultsRecorded: {
+      const auto& r = c.campaign_results_recorded();
+      if (auto st = must_exist(r.campaign_id()); !st) return st;
+      if (!s.decision) return reject("campaign '" + r.campaign_id() + "' has no decision: results follow the decision and actions");
+      if (!r.assumption_id().empty() && !facts.assumptions.count(r.assumption_id()))
+        return unknown_assumption(r.assumption_id(), facts);
+      if (r.has_confidence())
+        if (auto st = check_percent("confidence", r.confidence()); !st) return st;
+      return out;
+    }
+    default:
+      return Status::invalid("'" + c.type() + "' is not a campaign command");
+  }
+}
+
+Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
+  Events out{c};
+  switch (c.payload_case()) {
+    case Envelope::kGoalDefined: {
+      const auto& g = c.goal_defined();
+      if (auto st = check_slug("goal id", g.goal_id()); !st) return st;
+      if (facts.goals.count(g.goal_id())) return Status::exists("goal '" + g.goal_id() + "' is already defined");
+      if (auto st = check_text("--title", g.title()); !st) return st;
+      if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) return Status::invalid("--metric is required: mrr, arr or customers");
+      if (g.target() <= 0) return Status::invalid("--target must be above 0");
+      if (g.baseline() < 0 || g.baseline() >= g.target())
+        return Status::invalid("--baseline " + std::to_string(g.baseline()) + " must be 0 or more and below the target " +
+                               std::to_string(g.target()));
+      return out;
+    }
+    case Envelope::kSubgoalDefined: {
+      const auto& g = c.subgoal_defined();
+      auto it = facts.goals.find(g.goal_id());
+      if (it == facts.goals.end())
+        return Status::not_found("goal '" + g.goal_id() + "' does not exist; define it first with `leanos goal define " + g.goal_id() + " ...`");
+      if (auto st = check_id("subgoal id", g.subgoal_id()); !st) return st;
+      if (it->second.count(g.subgoal_id())) return Status::exists("subgoal '" + g.subgoal_id() + "' of goal '" + g.goal_id() + "' already exists");
+      if (auto st = check_text("--title", g.title()); !st) return st;
+      if (g.target() <= 0) return Status::invalid("--target must be above 0");
+      return out;
+    }
+    case Envelope::kAssumptionRegistered: {
+      const auto& a = c.assumption_registered();
+      if (auto st = check_id("assumption id", a.assumption_id()); !st) return st;
+      if (facts.assumptions.count(a.assumption_id()))
+        return Status::exists("assumption '" + a.assumption_id() +
+                              "' is already in the canvas; its confidence changes through deal learnings (`leanos deal learn`)");
+      if (auto st = check_text("--statement", a.statement()); !st) return st;
+      if (auto st = check_percent("confidence", a.confidence()); !st) return st;
+      return out;
+    }
+    case Envelope::kSettingChanged: {
+      const auto& s = c.setting_changed();
+      if (s.key() != "approval-threshold") return Status::invalid("unknown setting '" + s.key() + "'; known: approval-threshold");
+      char* end = nullptr;
+      const double v = std::strtod(s.value().c_str(), &end);
+      if (end == s.value().c_str() || *end != '\0') return Status::invalid("approval-threshold '" + s.value() + "' is not a number");
+      if (auto st = check_unit("approval-threshold", v); !st) return st;
+      return out;
+    }
+    case Envelope::kContentOpportunityActed:
+      if (auto st = check_text("topic", c.content_opportunity_acted().topic()); !st) return st;
+      return out;
+    case Envelope::kAnalysisRecorded: {
+      const auto& a = c.analysis_recorded();
+      if (auto st = check_id("analysis id", a.analysis_id()); !st) return st;
+      if (a.mode() == v1::ANALYSIS_MODE_UNSPECIFIED) return Status::invalid("--mode is required: abductive, inductive or counterfactual");
+      if (auto st = check_text("--question", a.question()); !st) return st;
+      if (auto st = check_text("--finding", a.finding()); !st) return st;
+      return out;
+    }
+    default:
+      return Status::invalid("'" + c.type() + "' is not a workspace command");
+  }
+}
+
+Result<Events> decide_segment(const SegmentState& s, const Envelope& c) {
+  Events out{c};
+  Envelope& first = out.front();
+  switch (c.payload_case()) {
+    case Envelope::kIcpDefined: {
+      auto* i = first.mutable_icp_defined();
+      if (auto st = check_slug("segment", i->segment()); !st) return st;
+      if (auto st = check_unit("qualification_score", i->qualification_score()); !st) return st;
+      if (i->filters().industry().empty()) return Status::invalid("the ICP needs filters.industry (a list of industries)");
+      if (i->sample_companies_size() < 5 || i->sample_companies_size() > 10)
+        return Status::invalid("the ICP lists " + std::to_string(i->sample_companies_size()) +
+                               " sample companies; LeanOS asks for 5 to 10");
+      i->set_version(s.icp_versions + 1);
+      return out;
+    }
+    case Envelope::kNarrativeWritten: {
+      auto* n = first.mutable_narrative_written();
+      if (auto st = check_slug("segment", n->segment()); !st) return st;
+      if (auto st = check_text("problem narrative", n->problem()); !st) return st;
+      if (auto st = check_text("solution narrative", n->solution()); !st) return st;
+      if (auto st = check_text("specifics narrative", n->specifics()); !st) return st;
+      n->set_version(s.narrative_versions + 1);
+      return out;
+    }
+    case Envelope::kMaterialPublished: {
+      auto* m = first.mutable_material_published();
+      if (auto st = check_slug("segment", m->segment()); !st) return st;
+      if (m->kind() == v1::MATERIAL_KIND_UNSPECIFIED) return Status::invalid("material kind is required");
+      if (auto st = check_text("material content", m->content()); !st) return st;
+      auto it = s.material_versions.find(m->kind());
+      m->set_version((it == s.material_versions.end() ? 0 : it->second) + 1);
+      return out;
+    }
+    case Envelope::kMaterialFeedback:
+      if (auto st = check_slug("segment", c.material_feedback().segment()); !st) return st;
+      return out;
+    default:
+      return Status::invalid("'" + c.type() + "' is not a segment command");
+  }
+}
+
+}  // namespace leanos

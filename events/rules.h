@@ -1,0 +1,66 @@
+// The rules of the LeanOS sales workflow, once, as pure functions.
+//
+// decide_*(state, command, facts) returns the events to append to the thread's stream, or a
+// rejection that says what is wrong and what would be right. Nothing else decides what is
+// valid: the CLI, the actors and the server all call these. They read no clock and do no I/O:
+// the caller folds the state (events/thread.h) and gathers the facts.
+//
+// A command is an Envelope carrying the payload to record, with event_id, occurred_at and
+// actor set by the caller. The first event returned keeps the command's event_id; events the
+// rules add get ids derived from it, so a retried command stays idempotent in the store.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "events/domain.h"
+#include "events/thread.h"
+
+namespace leanos {
+
+using Events = std::vector<Envelope>;
+
+// What a command may refer to outside its own thread.
+struct Facts {
+  std::set<std::string> assumptions;                   // registered in the canvas
+  std::map<std::string, std::set<std::string>> goals;  // goal id -> its subgoal ids
+  std::set<std::string> campaigns;                     // opened campaign ids
+  double approval_threshold = 0.8;                     // workspace setting
+};
+
+// Per segment: how many versions of each artifact exist (versions are assigned, not typed).
+struct SegmentState {
+  int icp_versions = 0;
+  int narrative_versions = 0;
+  std::map<int, int> material_versions;  // MaterialKind -> versions
+};
+void apply(SegmentState& state, const Envelope& e);
+
+Result<Events> decide_deal(const DealState& state, const Envelope& command, const Facts& facts);
+Result<Events> decide_campaign(const CampaignState& state, const Envelope& command, const Facts& facts);
+// Goals, subgoals, assumptions, settings, content and analyses: checked against the facts.
+Result<Events> decide_workspace(const Envelope& command, const Facts& facts);
+Result<Events> decide_segment(const SegmentState& state, const Envelope& command);
+
+// Qualification (LeanOS sales:qualify): problem 0.30, authority 0.20, budget 0.20,
+// urgency 0.15, solution fit 0.15. Total >= 0.8 QUALIFIED, >= 0.5 MAYBE, else DISQUALIFIED.
+// Computed on integer thousandths so that the 0.8 and 0.5 boundaries are exact.
+struct QualificationScore {
+  double total;
+  v1::QualificationVerdict verdict;
+};
+Result<QualificationScore> score_qualification(double problem, double authority, double budget, double urgency,
+                                               double fit);
+
+// The results an action may complete with (upper case), e.g. sales:demo ->
+// INTERESTED, NEEDS_REVISION, NOT_INTERESTED.
+const std::vector<std::string>& action_results(const std::string& action);
+// Whether LeanOS runs the action with a human (lead intake is the agent's).
+bool action_needs_human(const std::string& action);
+
+// Calendar days between two instants (UTC dates), as cycle time counts them.
+int calendar_days(Micros from, Micros to);
+
+}  // namespace leanos

@@ -1,0 +1,163 @@
+#include "events/thread.h"
+
+namespace leanos {
+
+const char* stage_name(Stage s) {
+  switch (s) {
+    case Stage::none: return "none";
+    case Stage::input: return "1-input";
+    case Stage::hypothesis: return "2-hypothesis";
+    case Stage::implication: return "3-implication";
+    case Stage::decision: return "4-decision";
+    case Stage::actions: return "5-actions";
+    case Stage::learning: return "6-learning";
+  }
+  return "?";
+}
+
+Stage DealState::stage() const {
+  if (outcome || !learnings.empty()) return Stage::learning;
+  if (!actions.empty()) return Stage::actions;
+  if (decision) return Stage::decision;
+  if (implication) return Stage::implication;
+  if (hypothesis) return Stage::hypothesis;
+  if (lead) return Stage::input;
+  return Stage::none;
+}
+
+bool DealState::actions_allowed() const {
+  return decision && decision->verdict() == v1::QUALIFY && (!decision->approval_required() || approved);
+}
+
+bool DealState::blocked() const {
+  for (const auto& [type, a] : actions)
+    if (a.status == "blocked") return true;
+  return false;
+}
+
+void apply(DealState& s, const Envelope& e) {
+  const Micros at = from_timestamp(e.occurred_at());
+  const Stage before = s.stage();
+  ++s.version;
+  s.last_event_at = std::max(s.last_event_at, at);
+  switch (e.payload_case()) {
+    case Envelope::kLeadCaptured:
+      s.lead = e.lead_captured();
+      s.deal_id = e.lead_captured().deal_id();
+      s.lead_at = at;
+      break;
+    case Envelope::kHypothesisStated:
+      s.hypothesis = e.hypothesis_stated();
+      s.hypothesis_at = at;
+      break;
+    case Envelope::kImplicationAssessed:
+      s.implication = e.implication_assessed();
+      s.implication_at = at;
+      break;
+    case Envelope::kDecisionMade:
+      s.decision = e.decision_made();
+      s.decision_at = at;
+      s.decision_event_id = e.event_id();
+      s.decided_by = e.actor();
+      s.approved = false;
+      s.approved_by.clear();
+      ++s.decisions;
+      break;
+    case Envelope::kDecisionApproved:
+      s.approved = true;
+      s.approved_by = e.decision_approved().approved_by();
+      s.approved_at = at;
+      break;
+    case Envelope::kQualificationScored:
+      s.score = e.qualification_scored();
+      break;
+    case Envelope::kActionPlanned: {
+      auto& a = s.actions[e.action_planned().action()];
+      a.status = "planned";
+      a.planned_at = a.changed_at = at;
+      a.day_from = e.action_planned().day_from();
+      a.day_to = e.action_planned().day_to();
+      a.human_required = e.action_planned().human_required();
+      break;
+    }
+    case Envelope::kActionStarted: {
+      auto& a = s.actions[e.action_started().action()];
+      a.status = "in_progress";
+      a.started_at = a.changed_at = at;
+      if (a.planned_at == 0) a.human_required = e.action_started().action() != "sales:lead-intake";
+      a.result.clear();
+      ++a.starts;
+      if (s.first_action_at == 0) s.first_action_at = at;
+      break;
+    }
+    case Envelope::kActionCompleted: {
+      auto& a = s.actions[e.action_completed().action()];
+      a.status = "completed";
+      a.completed_at = a.changed_at = at;
+      a.result = e.action_completed().result();
+      a.notes = e.action_completed().notes();
+      break;
+    }
+    case Envelope::kActionBlocked: {
+      auto& a = s.actions[e.action_blocked().action()];
+      a.status = "blocked";
+      a.changed_at = at;
+      a.notes = e.action_blocked().reason();
+      break;
+    }
+    case Envelope::kActionUnblocked: {
+      auto& a = s.actions[e.action_unblocked().action()];
+      a.status = "in_progress";
+      a.changed_at = at;
+      break;
+    }
+    case Envelope::kDealClosed:
+      s.outcome = e.deal_closed();
+      s.outcome_at = at;
+      s.outcome_event_id = e.event_id();
+      break;
+    case Envelope::kLearningRecorded:
+      s.learnings.push_back(e.learning_recorded());
+      s.learning_at = at;
+      break;
+    default:
+      --s.version;  // not a deal event: not part of this thread's fold
+      return;
+  }
+  if (s.stage() != before) s.stage_entered_at = at;
+}
+
+Stage CampaignState::stage() const {
+  if (results) return Stage::learning;
+  if (!prospects.empty() || !contacts.empty() || sequence || sent > 0) return Stage::actions;
+  if (decision) return Stage::decision;
+  if (implication) return Stage::implication;
+  if (hypothesis) return Stage::hypothesis;
+  if (opened) return Stage::input;
+  return Stage::none;
+}
+
+void apply(CampaignState& s, const Envelope& e) {
+  ++s.version;
+  s.last_event_at = std::max(s.last_event_at, from_timestamp(e.occurred_at()));
+  switch (e.payload_case()) {
+    case Envelope::kCampaignOpened:
+      s.opened = e.campaign_opened();
+      s.campaign_id = e.campaign_opened().campaign_id();
+      s.opened_at = from_timestamp(e.occurred_at());
+      break;
+    case Envelope::kCampaignHypothesisStated: s.hypothesis = e.campaign_hypothesis_stated(); break;
+    case Envelope::kCampaignImplicationAssessed: s.implication = e.campaign_implication_assessed(); break;
+    case Envelope::kCampaignDecisionMade: s.decision = e.campaign_decision_made(); break;
+    case Envelope::kProspectAdded: s.prospects[lower(e.prospect_added().company())] = e.prospect_added(); break;
+    case Envelope::kContactAdded: s.contacts[lower(e.contact_added().contact().email())] = e.contact_added().contact(); break;
+    case Envelope::kOutreachSequenceDefined: s.sequence = e.outreach_sequence_defined(); break;
+    case Envelope::kOutreachSent: ++s.sent; break;
+    case Envelope::kResponseReceived: s.responses[lower(e.response_received().email())] = e.response_received().kind(); break;
+    case Envelope::kProspectConverted: s.conversions[lower(e.prospect_converted().company())] = e.prospect_converted().deal_id(); break;
+    case Envelope::kCampaignResultsRecorded: s.results = e.campaign_results_recorded(); break;
+    default: --s.version; break;
+  }
+}
+
+}  // namespace leanos

@@ -1,0 +1,94 @@
+// The state of a deal or campaign thread: a pure fold of its own stream.
+//
+// The rules (events/rules.h) decide against it; projections fold the same events.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/domain.h"
+
+namespace leanos {
+
+enum class Stage { none = 0, input = 1, hypothesis = 2, implication = 3, decision = 4, actions = 5, learning = 6 };
+const char* stage_name(Stage s);
+
+struct ActionState {
+  std::string status;  // planned | in_progress | completed | blocked
+  Micros planned_at = 0, started_at = 0, completed_at = 0, changed_at = 0;
+  int day_from = 0, day_to = 0;
+  bool human_required = false;
+  std::string result;
+  std::string notes;
+  int starts = 0;  // a demo may be held again after NEEDS_REVISION
+};
+
+struct DealState {
+  std::string deal_id;
+  std::uint64_t version = 0;  // events folded
+  Micros last_event_at = 0;   // occurred_at of the newest event
+  Micros stage_entered_at = 0;
+
+  std::optional<v1::LeadCaptured> lead;
+  Micros lead_at = 0;
+  std::optional<v1::HypothesisStated> hypothesis;
+  Micros hypothesis_at = 0;
+  std::optional<v1::ImplicationAssessed> implication;
+  Micros implication_at = 0;
+  std::optional<v1::DecisionMade> decision;  // the one in force (later ones supersede)
+  Micros decision_at = 0;
+  std::string decision_event_id;
+  std::string decided_by;
+  int decisions = 0;
+  bool approved = false;
+  std::string approved_by;
+  Micros approved_at = 0;
+  std::optional<v1::QualificationScored> score;
+  std::map<std::string, ActionState> actions;  // by action type
+  Micros first_action_at = 0;
+  std::optional<v1::DealClosed> outcome;
+  Micros outcome_at = 0;
+  std::string outcome_event_id;
+  std::vector<v1::LearningRecorded> learnings;
+  Micros learning_at = 0;
+
+  bool exists() const { return lead.has_value(); }
+  Stage stage() const;
+  // QUALIFY in force, and approved when approval was required.
+  bool actions_allowed() const;
+  bool rejected() const { return decision && decision->verdict() == v1::REJECT; }
+  // won or lost: only learning may follow. A stall can still be won or lost.
+  bool terminal() const { return outcome && outcome->outcome() != v1::STALLED; }
+  bool blocked() const;
+};
+
+// Folds one event of the deal's stream (other payloads are ignored).
+void apply(DealState& state, const Envelope& e);
+
+struct CampaignState {
+  std::string campaign_id;
+  std::uint64_t version = 0;
+  Micros last_event_at = 0;
+  std::optional<v1::CampaignOpened> opened;
+  Micros opened_at = 0;
+  std::optional<v1::CampaignHypothesisStated> hypothesis;
+  std::optional<v1::CampaignImplicationAssessed> implication;
+  std::optional<v1::CampaignDecisionMade> decision;
+  std::map<std::string, v1::ProspectAdded> prospects;  // by company slug
+  std::map<std::string, v1::Contact> contacts;         // by email
+  std::optional<v1::OutreachSequenceDefined> sequence;
+  int sent = 0;
+  std::map<std::string, std::string> responses;        // email -> kind
+  std::map<std::string, std::string> conversions;      // company -> deal id
+  std::optional<v1::CampaignResultsRecorded> results;
+
+  bool exists() const { return opened.has_value(); }
+  Stage stage() const;
+  bool launched() const { return decision && decision->verdict() == v1::LAUNCH; }
+};
+
+void apply(CampaignState& state, const Envelope& e);
+
+}  // namespace leanos

@@ -1,0 +1,997 @@
+// The sales workflow's commands: goal, canvas, segment, deal, campaign, config, analysis.
+// Each builds a command payload, and the CommandHandler applies the rules and appends.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "actors/commands.h"
+#include "events/ids.h"
+#include "tools/cli.h"
+#include "tools/csv.h"
+#include "tools/views.h"
+
+namespace leanos::cli {
+
+namespace {
+
+// --at and --id, on every command that records something.
+struct Recorded {
+  std::string at;
+  std::string id;
+};
+
+void add_recorded(CLI::App* sub, Recorded& r) {
+  sub->add_option("--at", r.at, "when it happened (ISO-8601 date or date-time, UTC); default now");
+  sub->add_option("--id", r.id, "event id; a retry with the same id records nothing new");
+}
+
+Result<Envelope> command_of(const GlobalOptions& g, const google::protobuf::Message& payload, const Recorded& r) {
+  Micros at = now_micros();
+  if (!r.at.empty()) {
+    auto t = parse_time(r.at);
+    if (!t) return t.status();
+    at = *t;
+  }
+  Envelope c = make_event(payload, at);
+  c.set_event_id(r.id.empty() ? new_event_id() : r.id);
+  c.set_actor(actor_or_default(g));
+  return c;
+}
+
+void print_handled(const GlobalOptions& g, const Handled& h) {
+  if (g.json) {
+    nlohmann::json j;
+    j["stream"] = h.stream;
+    j["idempotent_retry"] = h.idempotent_retry;
+    j["events"] = nlohmann::json::array();
+    for (const auto& e : h.events) j["events"].push_back(proto_json(e));
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  for (const auto& e : h.events)
+    std::printf("%s %s in %s at position %llu\n", h.idempotent_retry ? "already recorded:" : "recorded", e.type().c_str(),
+                h.stream.c_str(), static_cast<unsigned long long>(e.position()));
+}
+
+// Records several commands, stopping at the first rejection.
+int submit_all(const GlobalOptions& g, const std::vector<Envelope>& commands) {
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  CommandHandler handler(**store);
+  for (const auto& c : commands) {
+    auto h = handler.handle(c);
+    if (!h) return fail(h.status());
+    print_handled(g, *h);
+  }
+  return 0;
+}
+
+int submit(const GlobalOptions& g, const google::protobuf::Message& payload, const Recorded& r) {
+  auto c = command_of(g, payload, r);
+  if (!c) return fail(c.status());
+  return submit_all(g, {*c});
+}
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot read file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// YAML (or JSON, which is YAML) -> JSON text, so that protobuf's own JSON mapping reads it.
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence: {
+      auto a = nlohmann::json::array();
+      for (const auto& item : n) a.push_back(yaml_to_json(item));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      auto o = nlohmann::json::object();
+      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string s = n.Scalar();
+      if (n.Tag() != "!") {  // unquoted: numbers and booleans keep their type
+        char* end = nullptr;
+        const double d = std::strtod(s.c_str(), &end);
+        if (!s.empty() && end && *end == '\0') return d;
+        if (s == "true" || s == "false") return s == "true";
+      }
+      return s;
+    }
+    default: return nullptr;
+  }
+}
+
+Result<v1::IcpDefined> read_icp(const std::string& path, const std::string& segment) {
+  auto text = read_text_file(path);
+  if (!text) return text.status();
+  nlohmann::json j;
+  try {
+    j = yaml_to_json(YAML::Load(*text));
+  } catch (const YAML::Exception& e) {
+    return Status::invalid("malformed YAML/JSON in " + path + " at line " + std::to_string(e.mark.line + 1) + ", column " +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (!j.is_object()) return Status::invalid(path + " is not a mapping; expected segment, filters, qualification_score...");
+  if (j.contains("segment") && j["segment"] != segment)
+    return Status::invalid(path + " is for segment '" + j["segment"].dump() + "', not '" + segment + "'");
+  j["segment"] = segment;
+  v1::IcpDefined icp;
+  if (auto s = from_json(j.dump(), &icp, path); !s) return s;
+  return icp;
+}
+
+// ---- goal, canvas, config, analysis, marketing ---------------------------------------------
+
+void add_goal(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* goal = app.add_subcommand("goal", "goals and subgoals that spawn deals");
+  goal->require_subcommand(1);
+  {
+    struct A { Recorded r; std::string id, title, metric, due, autonomy = "hybrid"; std::int64_t target = 0, baseline = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = goal->add_subcommand("define", "define a goal, e.g. g-mrr-50k \"Reach $50K MRR by Q2\"");
+    s->add_option("goal-id", a->id)->required();
+    s->add_option("--title", a->title)->required();
+    s->add_option("--metric", a->metric, "mrr|arr|customers")->required();
+    s->add_option("--target", a->target, "dollars or a count")->required();
+    s->add_option("--baseline", a->baseline, "where the metric starts (default 0)");
+    s->add_option("--due", a->due, "deadline (date)");
+    s->add_option("--autonomy", a->autonomy, "auto|ask|hybrid")->check(CLI::IsMember({"auto", "ask", "hybrid"}));
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::GoalDefined p;
+        p.set_goal_id(a->id);
+        p.set_title(a->title);
+        auto m = parse_goal_metric(a->metric);
+        if (!m) return fail(m.status());
+        p.set_metric(*m);
+        p.set_target(a->target);
+        p.set_baseline(a->baseline);
+        p.set_autonomy(a->autonomy);
+        if (!a->due.empty()) {
+          auto t = parse_time(a->due, DateEdge::end_of_day);
+          if (!t) return fail(t.status());
+          to_timestamp(*t, p.mutable_due());
+        }
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string goal, id, title, metric = "customers"; std::int64_t target = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = goal->add_subcommand("subgoal", "add a subgoal, e.g. SG1 \"Close first 3 customers\"");
+    s->add_option("goal-id", a->goal)->required();
+    s->add_option("subgoal-id", a->id)->required();
+    s->add_option("--title", a->title)->required();
+    s->add_option("--metric", a->metric, "customers|mrr|arr (default customers)");
+    s->add_option("--target", a->target)->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::SubgoalDefined p;
+        p.set_goal_id(a->goal);
+        p.set_subgoal_id(a->id);
+        p.set_title(a->title);
+        auto m = parse_goal_metric(a->metric);
+        if (!m) return fail(m.status());
+        p.set_metric(*m);
+        p.set_target(a->target);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+}
+
+void add_canvas(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* canvas = app.add_subcommand("canvas", "the business canvas: assumptions and metrics");
+  canvas->require_subcommand(1);
+  struct A { Recorded r; std::string id, statement; int confidence = 0; };
+  auto a = std::make_shared<A>();
+  auto* s = canvas->add_subcommand("assume", "register an assumption, e.g. A4 at 60 %");
+  s->add_option("assumption-id", a->id)->required();
+  s->add_option("--statement", a->statement)->required();
+  s->add_option("--confidence", a->confidence, "percent 0..100")->required();
+  add_recorded(s, a->r);
+  s->callback([&, a] {
+    action = [&g, a] {
+      v1::AssumptionRegistered p;
+      p.set_assumption_id(a->id);
+      p.set_statement(a->statement);
+      p.set_confidence(a->confidence);
+      return submit(g, p, a->r);
+    };
+  });
+}
+
+void add_config(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* config = app.add_subcommand("config", "workspace settings (each change is an event)");
+  config->require_subcommand(1);
+  struct A { Recorded r; std::string key, value; };
+  auto a = std::make_shared<A>();
+  auto* s = config->add_subcommand("set", "e.g. config set approval-threshold 0.7");
+  s->add_option("key", a->key)->required();
+  s->add_option("value", a->value)->required();
+  add_recorded(s, a->r);
+  s->callback([&, a] {
+    action = [&g, a] {
+      v1::SettingChanged p;
+      p.set_key(a->key);
+      p.set_value(a->value);
+      return submit(g, p, a->r);
+    };
+  });
+}
+
+void add_analysis(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* analysis = app.add_subcommand("analysis", "abductive, inductive and counterfactual analyses linked to threads");
+  analysis->require_subcommand(1);
+  struct A { Recorded r; std::string id, mode, question, finding, chained; std::vector<std::string> threads; };
+  auto a = std::make_shared<A>();
+  auto* s = analysis->add_subcommand("record", "record an analysis of one or more threads");
+  s->add_option("analysis-id", a->id)->required();
+  s->add_option("--mode", a->mode, "abductive|inductive|counterfactual")->required();
+  s->add_option("--question", a->question)->required();
+  s->add_option("--finding", a->finding)->required();
+  s->add_option("--thread", a->threads, "a stream examined (repeatable), e.g. deal-acme-corp");
+  s->add_option("--chained-to", a->chained, "the causal thread it led to");
+  add_recorded(s, a->r);
+  s->callback([&, a] {
+    action = [&g, a] {
+      v1::AnalysisRecorded p;
+      p.set_analysis_id(a->id);
+      auto m = parse_analysis_mode(a->mode);
+      if (!m) return fail(m.status());
+      p.set_mode(*m);
+      p.set_question(a->question);
+      p.set_finding(a->finding);
+      for (const auto& t : a->threads) p.add_threads(t);
+      p.set_chained_to(a->chained);
+      return submit(g, p, a->r);
+    };
+  });
+}
+
+// ---- segment strategy -------------------------------------------------------------------------
+
+void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* seg = app.add_subcommand("segment", "per-segment strategy: ICP, narrative, materials");
+  seg->require_subcommand(1);
+  {
+    struct A { Recorded r; std::string segment, file; };
+    auto a = std::make_shared<A>();
+    auto* s = seg->add_subcommand("icp", "record the segment's ICP from a YAML or JSON file (a new version)");
+    s->add_option("segment", a->segment)->required();
+    s->add_option("--file", a->file, "icp.yaml or icp.json")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        auto icp = read_icp(a->file, a->segment);
+        if (!icp) return fail(icp.status());
+        return submit(g, *icp, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string segment, problem, solution, specifics; };
+    auto a = std::make_shared<A>();
+    auto* s = seg->add_subcommand("narrative", "record the sales narrative: problem, solution, specifics (files)");
+    s->add_option("segment", a->segment)->required();
+    s->add_option("--problem", a->problem, "problem-narrative.md")->required();
+    s->add_option("--solution", a->solution, "solution-narrative.md")->required();
+    s->add_option("--specifics", a->specifics, "specifics-narrative.md")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::NarrativeWritten p;
+        p.set_segment(a->segment);
+        for (auto [path, setter] : {std::pair{a->problem, &v1::NarrativeWritten::set_problem<const std::string&>},
+                                    std::pair{a->solution, &v1::NarrativeWritten::set_solution<const std::string&>},
+                                    std::pair{a->specifics, &v1::NarrativeWritten::set_specifics<const std::string&>}}) {
+          auto text = read_text_file(path);
+          if (!text) return fail(text.status());
+          (p.*setter)(*text);
+        }
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string segment, kind, file, title; };
+    auto a = std::make_shared<A>();
+    auto* s = seg->add_subcommand("materials", "publish a sales material (a new version of it)");
+    s->add_option("segment", a->segment)->required();
+    s->add_option("--kind", a->kind,
+                  "pitch-deck|one-pager|call-scripts|email-templates|pilot-agreement|contract-template")->required();
+    s->add_option("--file", a->file, "the material (markdown)")->required();
+    s->add_option("--title", a->title);
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::MaterialPublished p;
+        p.set_segment(a->segment);
+        auto k = parse_material_kind(a->kind);
+        if (!k) return fail(k.status());
+        p.set_kind(*k);
+        auto text = read_text_file(a->file);
+        if (!text) return fail(text.status());
+        p.set_content(*text);
+        p.set_title(a->title.empty() ? a->kind : a->title);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string segment, kind, deal, note; bool positive = false, negative = false; };
+    auto a = std::make_shared<A>();
+    auto* s = seg->add_subcommand("feedback", "materials quality: a deck approved, an email answered, a proposal accepted");
+    s->add_option("segment", a->segment)->required();
+    s->add_option("--kind", a->kind)->required();
+    s->add_flag("--positive", a->positive, "approved / responded / accepted");
+    s->add_flag("--negative", a->negative, "rejected / no response / declined");
+    s->add_option("--deal", a->deal);
+    s->add_option("--note", a->note);
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        if (a->positive == a->negative) return fail(Status::invalid("give exactly one of --positive or --negative"));
+        v1::MaterialFeedback p;
+        p.set_segment(a->segment);
+        auto k = parse_material_kind(a->kind);
+        if (!k) return fail(k.status());
+        p.set_kind(*k);
+        p.set_positive(a->positive);
+        p.set_deal_id(a->deal);
+        p.set_note(a->note);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+}
+
+// ---- deal thread ------------------------------------------------------------------------------
+
+void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* deal = app.add_subcommand("deal", "a deal thread through its six stages");
+  deal->require_subcommand(1);
+  {
+    struct A {
+      Recorded r;
+      std::string id, company, segment, source, channel, name, title, email, signal, goal, subgoal, campaign, attribution;
+    };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("open", "stage 1, input: capture the lead");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("--company", a->company)->required();
+    s->add_option("--segment", a->segment)->required();
+    s->add_option("--source", a->source, "inbound|outbound|campaign")->required();
+    s->add_option("--channel", a->channel, "website|referral|prospecting");
+    s->add_option("--contact-name", a->name)->required();
+    s->add_option("--contact-title", a->title);
+    s->add_option("--contact-email", a->email)->required();
+    s->add_option("--signal", a->signal, "what triggered the lead")->required();
+    s->add_option("--goal", a->goal, "the goal that spawned it");
+    s->add_option("--subgoal", a->subgoal);
+    s->add_option("--campaign", a->campaign);
+    s->add_option("--attribution", a->attribution, "content source (blog article, LinkedIn post...)");
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::LeadCaptured p;
+        p.set_deal_id(a->id);
+        p.set_company(a->company);
+        p.set_segment(a->segment);
+        auto src = parse_lead_source(a->source);
+        if (!src) return fail(src.status());
+        p.set_source(*src);
+        p.set_channel(!a->channel.empty() || a->campaign.empty() ? a->channel : "campaign:" + a->campaign);
+        p.mutable_contact()->set_name(a->name);
+        p.mutable_contact()->set_title(a->title);
+        p.mutable_contact()->set_email(a->email);
+        p.mutable_contact()->set_company(a->company);
+        p.set_signal(a->signal);
+        p.set_goal_id(a->goal);
+        p.set_subgoal_id(a->subgoal);
+        p.set_campaign_id(a->campaign);
+        p.set_attribution(a->attribution);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, tests; int confidence = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("hypothesis", "stage 2: the canvas assumption this deal tests");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("--tests", a->tests, "assumption id, e.g. A4")->required();
+    s->add_option("--confidence", a->confidence, "initial confidence, percent")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::HypothesisStated p;
+        p.set_deal_id(a->id);
+        p.set_assumption_id(a->tests);
+        p.set_confidence(a->confidence);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, strategic; std::int64_t low = 0, high = 0; int hours = 0; double priority = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("implication", "stage 3: ARR potential, strategic value, cost, priority");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("--arr-low", a->low, "dollars")->required();
+    s->add_option("--arr-high", a->high, "dollars")->required();
+    s->add_option("--strategic", a->strategic, "high|medium|low")->required();
+    s->add_option("--cost-hours", a->hours)->required();
+    s->add_option("--priority", a->priority, "0..1")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::ImplicationAssessed p;
+        p.set_deal_id(a->id);
+        p.set_arr_low(a->low);
+        p.set_arr_high(a->high);
+        auto sv = parse_strategic(a->strategic);
+        if (!sv) return fail(sv.status());
+        p.set_strategic(*sv);
+        p.set_cost_hours(a->hours);
+        p.set_priority(a->priority);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id; double problem = 0, authority = 0, budget = 0, urgency = 0, fit = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("qualify-score", "the sales:qualify score: five dimensions 0..1");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("--problem", a->problem, "problem fit (weight 0.30)")->required();
+    s->add_option("--authority", a->authority, "weight 0.20")->required();
+    s->add_option("--budget", a->budget, "weight 0.20")->required();
+    s->add_option("--urgency", a->urgency, "weight 0.15")->required();
+    s->add_option("--fit", a->fit, "solution fit (weight 0.15)")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::QualificationScored p;
+        p.set_deal_id(a->id);
+        p.set_problem(a->problem);
+        p.set_authority(a->authority);
+        p.set_budget(a->budget);
+        p.set_urgency(a->urgency);
+        p.set_fit(a->fit);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, verdict, reason; std::vector<std::string> alternatives; double impact = -1; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("decide", "stage 4: qualify, defer or reject");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("verdict", a->verdict, "qualify|defer|reject")->required();
+    s->add_option("--reason", a->reason)->required();
+    s->add_option("--alternative", a->alternatives, "an alternative considered (repeatable)");
+    s->add_option("--impact", a->impact, "0..1; default: the implication's priority");
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::DecisionMade p;
+        p.set_deal_id(a->id);
+        auto v = parse_deal_verdict(a->verdict);
+        if (!v) return fail(v.status());
+        p.set_verdict(*v);
+        p.set_reason(a->reason);
+        for (const auto& alt : a->alternatives) p.add_alternatives(alt);
+        p.set_impact(a->impact);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, by; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("approve", "a human approves a decision whose impact needs it");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("--by", a->by, "the approver")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::DecisionApproved p;
+        p.set_deal_id(a->id);
+        p.set_approved_by(a->by);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, type, step, outcome, reason; int from = 0, to = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("action", "stage 5: plan, start, complete, block or unblock an action");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("action", a->type, "sales:lead-intake|sales:qualify|sales:demo|sales:pilot|sales:close")->required();
+    s->add_option("step", a->step, "plan|start|complete|block|unblock")
+        ->required()
+        ->check(CLI::IsMember({"plan", "start", "complete", "block", "unblock"}));
+    s->add_option("--outcome", a->outcome, "with complete: the result, e.g. QUALIFIED, INTERESTED, SUCCESS, WON");
+    s->add_option("--reason", a->reason, "with block: why");
+    s->add_option("--day-from", a->from, "with plan: first day of the window");
+    s->add_option("--day-to", a->to, "with plan: last day of the window");
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        if (a->step == "plan") {
+          v1::ActionPlanned p;
+          p.set_deal_id(a->id);
+          p.set_action(a->type);
+          p.set_day_from(a->from);
+          p.set_day_to(a->to);
+          auto canonical = parse_action_type(a->type);
+          p.set_human_required(canonical && action_needs_human(*canonical));
+          return submit(g, p, a->r);
+        }
+        if (a->step == "start") {
+          v1::ActionStarted p;
+          p.set_deal_id(a->id);
+          p.set_action(a->type);
+          return submit(g, p, a->r);
+        }
+        if (a->step == "complete") {
+          v1::ActionCompleted p;
+          p.set_deal_id(a->id);
+          p.set_action(a->type);
+          p.set_result(a->outcome);
+          return submit(g, p, a->r);
+        }
+        if (a->step == "block") {
+          v1::ActionBlocked p;
+          p.set_deal_id(a->id);
+          p.set_action(a->type);
+          p.set_reason(a->reason);
+          return submit(g, p, a->r);
+        }
+        v1::ActionUnblocked p;
+        p.set_deal_id(a->id);
+        p.set_action(a->type);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, outcome, reason; std::int64_t arr = 0, mrr = 0, cost = 0; int margin = 0, satisfaction = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("close", "stage 6: the outcome (won, lost, stalled); cycle time is derived");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("outcome", a->outcome, "won|lost|stalled")->required();
+    s->add_option("--arr", a->arr, "dollars a year (won)");
+    s->add_option("--mrr", a->mrr, "dollars a month (default ARR / 12)");
+    s->add_option("--reason", a->reason, "lost: pricing|terms|timing|competition|other");
+    s->add_option("--margin", a->margin, "gross margin, percent");
+    s->add_option("--cost", a->cost, "sales cost, dollars (for CAC)");
+    s->add_option("--satisfaction", a->satisfaction, "customer satisfaction 1..10");
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::DealClosed p;
+        p.set_deal_id(a->id);
+        auto o = parse_outcome(a->outcome);
+        if (!o) return fail(o.status());
+        p.set_outcome(*o);
+        p.set_arr(a->arr);
+        p.set_mrr(a->mrr);
+        p.set_reason(a->reason);
+        p.set_margin_pct(a->margin);
+        p.set_cost(a->cost);
+        p.set_satisfaction(a->satisfaction);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, assumption, result, evidence; int confidence = 0; CLI::Option* conf = nullptr; };
+    auto a = std::make_shared<A>();
+    auto* s = deal->add_subcommand("learn", "stage 6: what the deal taught about an assumption");
+    s->add_option("deal-id", a->id)->required();
+    s->add_option("--assumption", a->assumption, "default: the assumption the hypothesis tested");
+    s->add_option("--result", a->result, "validated|invalidated|partial")->required();
+    a->conf = s->add_option("--confidence", a->confidence, "the assumption's new confidence, percent");
+    s->add_option("--evidence", a->evidence);
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::LearningRecorded p;
+        p.set_deal_id(a->id);
+        p.set_assumption_id(a->assumption);
+        auto res = parse_learning_result(a->result);
+        if (!res) return fail(res.status());
+        p.set_result(*res);
+        if (a->conf->count()) p.set_confidence(a->confidence);
+        p.set_evidence(a->evidence);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* s = deal->add_subcommand("show", "the thread: its six stages as they stand, with dates");
+    s->add_option("deal-id", *id)->required();
+    s->callback([&, id] {
+      action = [&g, id] {
+        auto store = open_store(g);
+        if (!store) return fail(store.status());
+        if (auto st = check_slug("deal id", *id); !st) return fail(st);
+        auto d = CommandHandler(**store).deal(*id);
+        if (!d) return fail(d.status());
+        if (!d->exists()) return fail(Status::not_found("deal '" + *id + "' does not exist"));
+        if (g.json) std::printf("%s\n", deal_json(*d).dump().c_str());
+        else std::printf("%s", deal_text(*d).c_str());
+        return 0;
+      };
+    });
+  }
+}
+
+// ---- campaign thread ------------------------------------------------------------------------
+
+// One event per CSV row; a bad row rejects the whole file (nothing recorded).
+template <class Build>
+int import_csv(const GlobalOptions& g, const std::string& path, const Recorded& r, std::size_t columns,
+               const std::vector<std::string>& names, Build build) {
+  auto text = read_text_file(path);
+  if (!text) return fail(text.status());
+  auto rows = parse_csv(*text);
+  if (!rows) return fail(Status::invalid(path + ": " + rows.status().message()));
+  if (rows->empty()) return fail(Status::invalid(path + " is empty; expected a header and one row per record"));
+  std::vector<Envelope> commands;
+  std::string header;
+  for (const auto& n : names) header += (header.empty() ? "" : ",") + n;
+  for (std::size_t i = 1; i < rows->size(); ++i) {
+    const auto& row = (*rows)[i];
+    if (row.cells.size() != columns)
+      return fail(Status::invalid(path + " line " + std::to_string(row.line) + ": " + std::to_string(row.cells.size()) +
+                                  " columns, expected " + std::to_string(columns) + " (" + header + "); nothing recorded"));
+    for (std::size_t col = 0; col < columns; ++col)
+      if (names[col].find("(optional)") == std::string::npos && row.cells[col].find_first_not_of(' ') == std::string::npos)
+        return fail(Status::invalid(path + " line " + std::to_string(row.line) + ", column " + std::to_string(col + 1) + " (" +
+                                    names[col] + "): empty; nothing recorded"));
+    auto payload = build(row, path);
+    if (!payload) return fail(payload.status());
+    Recorded each = r;
+    each.id = r.id.empty() ? "" : r.id + "-" + std::to_string(i);
+    auto c = command_of(g, *payload, each);
+    if (!c) return fail(c.status());
+    if (r.id.empty()) c->set_event_id(derived_event_id(path + ":" + std::to_string(i), to_json(*payload)));
+    commands.push_back(std::move(*c));
+  }
+  // Validate every row against the campaign first, so a bad row leaves nothing recorded.
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  CommandHandler handler(**store);
+  if (commands.empty()) return fail(Status::invalid(path + " has a header but no rows"));
+  auto state = handler.campaign(stream_of_command(commands.front()).substr(9));
+  if (!state) return fail(state.status());
+  auto facts = handler.facts(commands.front());
+  if (!facts) return fail(facts.status());
+  Events all;
+  for (auto& c : commands) {
+    c.set_correlation_id(stream_of_command(c));
+    auto decided = decide_campaign(*state, c, *facts);
+    if (!decided) return fail(decided.status());
+    for (auto& e : *decided) all.push_back(std::move(e));
+  }
+  const std::string stream = stream_of_command(all.front());
+  auto appended = (*store)->append(stream, store::ExpectedVersion::exact(state->version), all);
+  if (!appended) return fail(appended.status());
+  if (g.json)
+    std::printf("{\"stream\":\"%s\",\"recorded\":%zu,\"idempotent_retry\":%s}\n", stream.c_str(), all.size(),
+                appended->idempotent_retry ? "true" : "false");
+  else
+    std::printf("%s %zu %s in %s\n", appended->idempotent_retry ? "already recorded:" : "recorded", all.size(),
+                all.front().type().c_str(), stream.c_str());
+  return 0;
+}
+
+void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto* camp = app.add_subcommand("campaign", "an outbound campaign thread through the same six stages");
+  camp->require_subcommand(1);
+  {
+    struct A { Recorded r; std::string id, segment, objective, goal; int targets = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("open", "stage 1: campaign goal and target list (id YYYY-MM-DD-name)");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--segment", a->segment)->required();
+    s->add_option("--objective", a->objective)->required();
+    s->add_option("--targets", a->targets, "size of the target list (50-100 companies)");
+    s->add_option("--goal", a->goal);
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::CampaignOpened p;
+        p.set_campaign_id(a->id);
+        p.set_segment(a->segment);
+        p.set_objective(a->objective);
+        p.set_target_list_size(a->targets);
+        p.set_goal_id(a->goal);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, tests; int confidence = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("hypothesis", "stage 2: what the campaign tests");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--tests", a->tests)->required();
+    s->add_option("--confidence", a->confidence)->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::CampaignHypothesisStated p;
+        p.set_campaign_id(a->id);
+        p.set_assumption_id(a->tests);
+        p.set_confidence(a->confidence);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id; int responses = 0, meetings = 0, deals = 0, hours = 0; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("implication", "stage 3: expected outcomes and cost");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--responses", a->responses)->required();
+    s->add_option("--meetings", a->meetings)->required();
+    s->add_option("--deals", a->deals)->required();
+    s->add_option("--cost-hours", a->hours)->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::CampaignImplicationAssessed p;
+        p.set_campaign_id(a->id);
+        p.set_expected_responses(a->responses);
+        p.set_expected_meetings(a->meetings);
+        p.set_expected_deals(a->deals);
+        p.set_cost_hours(a->hours);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, verdict, reason; std::vector<std::string> alternatives; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("decide", "stage 4: launch, defer or cancel");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("verdict", a->verdict, "launch|defer|cancel")->required();
+    s->add_option("--reason", a->reason)->required();
+    s->add_option("--alternative", a->alternatives);
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::CampaignDecisionMade p;
+        p.set_campaign_id(a->id);
+        auto v = parse_campaign_verdict(a->verdict);
+        if (!v) return fail(v.status());
+        p.set_verdict(*v);
+        p.set_reason(a->reason);
+        for (const auto& alt : a->alternatives) p.add_alternatives(alt);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, csv; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("prospects", "stage 5: the prospect list (CSV: company name, website, LinkedIn)");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--csv", a->csv)->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        return import_csv(g, a->csv, a->r, 3, {"company name", "website (optional)", "linkedin (optional)"},
+                          [a](const CsvRow& row, const std::string&) -> Result<v1::ProspectAdded> {
+                            v1::ProspectAdded p;
+                            p.set_campaign_id(a->id);
+                            p.set_company(row.cells[0]);
+                            p.set_website(row.cells[1]);
+                            p.set_linkedin(row.cells[2]);
+                            return p;
+                          });
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, csv; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("contacts", "stage 5: decision-makers (CSV: contact name, title, email, company)");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--csv", a->csv)->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        return import_csv(g, a->csv, a->r, 4, {"contact name", "title (optional)", "email", "company"},
+                          [a](const CsvRow& row, const std::string& path) -> Result<v1::ContactAdded> {
+                            if (row.cells[2].find('@') == std::string::npos)
+                              return Status::invalid(path + " line " + std::to_string(row.line) + ", column 3 (email): '" +
+                                                     row.cells[2] + "' is not an email address; nothing recorded");
+                            v1::ContactAdded p;
+                            p.set_campaign_id(a->id);
+                            p.mutable_contact()->set_name(row.cells[0]);
+                            p.mutable_contact()->set_title(row.cells[1]);
+                            p.mutable_contact()->set_email(row.cells[2]);
+                            p.mutable_contact()->set_company(row.cells[3]);
+                            return p;
+                          });
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id; std::vector<std::string> steps; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("sequence", "stage 5: the outreach sequence, steps DAY:CHANNEL:TEMPLATE");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--step", a->steps, "e.g. 1:email:intro (repeatable)")->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::OutreachSequenceDefined p;
+        p.set_campaign_id(a->id);
+        for (const auto& step : a->steps) {
+          const auto c1 = step.find(':'), c2 = step.find(':', c1 == std::string::npos ? c1 : c1 + 1);
+          if (c1 == std::string::npos || c2 == std::string::npos)
+            return fail(Status::invalid("step '" + step + "' is not DAY:CHANNEL:TEMPLATE (e.g. 3:linkedin:connect)"));
+          auto* st = p.add_steps();
+          try {
+            st->set_day(std::stoi(step.substr(0, c1)));
+          } catch (...) {
+            return fail(Status::invalid("step '" + step + "': the day is not a number"));
+          }
+          st->set_channel(step.substr(c1 + 1, c2 - c1 - 1));
+          st->set_template_(step.substr(c2 + 1));
+        }
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, email; int step = 1; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("sent", "stage 5: an outreach step sent to a contact");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--email", a->email)->required();
+    s->add_option("--step", a->step);
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::OutreachSent p;
+        p.set_campaign_id(a->id);
+        p.set_email(a->email);
+        p.set_step(a->step);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, email, kind, deal; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("response", "stage 5: a response; 'interested' with --deal opens that deal");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--email", a->email)->required();
+    s->add_option("--kind", a->kind, "interested|not_interested|later|bounced")->required();
+    s->add_option("--deal", a->deal, "with interested: the deal id to open (source campaign)");
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::ResponseReceived p;
+        p.set_campaign_id(a->id);
+        p.set_email(a->email);
+        p.set_kind(a->kind);
+        auto response = command_of(g, p, a->r);
+        if (!response) return fail(response.status());
+        std::vector<Envelope> commands{*response};
+        if (!a->deal.empty()) {
+          if (lower(a->kind) != "interested") return fail(Status::invalid("--deal goes with --kind interested"));
+          auto store = open_store(g);
+          if (!store) return fail(store.status());
+          auto c = CommandHandler(**store).campaign(a->id);
+          if (!c) return fail(c.status());
+          auto contact = c->contacts.find(lower(a->email));
+          if (!c->exists() || contact == c->contacts.end())
+            return fail(Status::not_found("'" + a->email + "' is not a contact of campaign '" + a->id + "'"));
+          store->reset();  // the handler below opens it again
+          v1::LeadCaptured lead;
+          lead.set_deal_id(a->deal);
+          lead.set_company(contact->second.company());
+          lead.set_segment(c->opened->segment());
+          lead.set_source(v1::CAMPAIGN);
+          lead.set_channel("campaign:" + a->id);
+          *lead.mutable_contact() = contact->second;
+          lead.set_signal("replied interested to campaign " + a->id);
+          lead.set_goal_id(c->opened->goal_id());
+          lead.set_campaign_id(a->id);
+          Envelope open = make_event(lead, from_timestamp(response->occurred_at()));
+          open.set_event_id(derived_event_id(response->event_id(), "response-opens-deal"));
+          open.set_actor(response->actor());
+          open.set_causation_id(response->event_id());
+          v1::ProspectConverted conv;
+          conv.set_campaign_id(a->id);
+          conv.set_company(contact->second.company());
+          conv.set_deal_id(a->deal);
+          Envelope converted = make_event(conv, from_timestamp(response->occurred_at()));
+          converted.set_event_id(derived_event_id(response->event_id(), "response-converts-prospect"));
+          converted.set_actor(response->actor());
+          converted.set_causation_id(response->event_id());
+          commands.push_back(open);
+          commands.push_back(converted);
+        }
+        return submit_all(g, commands);
+      };
+    });
+  }
+  {
+    struct A { Recorded r; std::string id, assumption, result, summary; int confidence = 0; CLI::Option* conf = nullptr; };
+    auto a = std::make_shared<A>();
+    auto* s = camp->add_subcommand("results", "stage 6: results and what they say about an assumption");
+    s->add_option("campaign-id", a->id)->required();
+    s->add_option("--assumption", a->assumption);
+    s->add_option("--result", a->result, "validated|invalidated|partial")->required();
+    a->conf = s->add_option("--confidence", a->confidence);
+    s->add_option("--summary", a->summary)->required();
+    add_recorded(s, a->r);
+    s->callback([&, a] {
+      action = [&g, a] {
+        v1::CampaignResultsRecorded p;
+        p.set_campaign_id(a->id);
+        p.set_assumption_id(a->assumption);
+        auto res = parse_learning_result(a->result);
+        if (!res) return fail(res.status());
+        p.set_result(*res);
+        if (a->conf->count()) p.set_confidence(a->confidence);
+        p.set_summary(a->summary);
+        return submit(g, p, a->r);
+      };
+    });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* s = camp->add_subcommand("show", "the campaign thread's six stages");
+    s->add_option("campaign-id", *id)->required();
+    s->callback([&, id] {
+      action = [&g, id] {
+        auto store = open_store(g);
+        if (!store) return fail(store.status());
+        if (auto st = check_slug("campaign id", *id); !st) return fail(st);
+        auto c = CommandHandler(**store).campaign(*id);
+        if (!c) return fail(c.status());
+        if (!c->exists()) return fail(Status::not_found("campaign '" + *id + "' does not exist"));
+        if (g.json) std::printf("%s\n", campaign_json(*c).dump().c_str());
+        else std::printf("%s", campaign_text(*c).c_str());
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace
+
+void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action) {
+  add_goal(app, global, action);
+  add_canvas(app, global, action);
+  add_segment(app, global, action);
+  add_deal(app, global, action);
+  add_campaign(app, global, action);
+  add_config(app, global, action);
+  add_analysis(app, global, action);
+}
+
+}  // namespace leanos::cli
