@@ -1,0 +1,170 @@
+// The real `leanos` binary through a whole deal, and through each rejection path.
+#include <doctest/doctest.h>
+
+#include "tests/support.h"
+
+using leanos::test::count_lines;
+using leanos::test::run_leanos;
+using leanos::test::RunResult;
+using leanos::test::TempDir;
+
+namespace {
+
+struct Workspace {
+  TempDir dir;
+  RunResult run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", dir.path()});
+    return run_leanos(args);
+  }
+  void ok(std::vector<std::string> args) {
+    auto r = run(args);
+    INFO(args[0] << " " << (args.size() > 1 ? args[1] : "") << " -> " << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  int events() { return count_lines(run({"log"}).out); }
+  // Runs a command that must be refused: non-zero exit, the reason on stderr, nothing appended.
+  void refused(std::vector<std::string> args, const std::string& says) {
+    const int before = events();
+    auto r = run(args);
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(says) != std::string::npos);
+    CHECK(events() == before);
+  }
+  void open_deal(const std::string& id) {
+    ok({"deal", "open", id, "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound", "--channel", "website",
+        "--contact-name", "Jane Doe", "--contact-title", "CTO", "--contact-email", "jane@acme.example", "--signal",
+        "demo request", "--goal", "g-mrr-50k", "--subgoal", "SG1", "--at", "2026-01-10"});
+  }
+  void setup() {
+    ok({"goal", "define", "g-mrr-50k", "--title", "Reach $50K MRR by Q2", "--metric", "mrr", "--target", "50000", "--due",
+        "2026-06-30", "--at", "2026-01-01"});
+    ok({"goal", "subgoal", "g-mrr-50k", "SG1", "--title", "Close first 3 customers", "--target", "3", "--at", "2026-01-01"});
+    ok({"canvas", "assume", "A4", "--statement", "Enterprise customers prefer white-label", "--confidence", "60", "--at",
+        "2026-01-01"});
+  }
+  void to_decision(const std::string& id, const std::string& verdict) {
+    open_deal(id);
+    ok({"deal", "hypothesis", id, "--tests", "A4", "--confidence", "60", "--at", "2026-01-10"});
+    ok({"deal", "implication", id, "--arr-low", "1000000", "--arr-high", "1500000", "--strategic", "high", "--cost-hours",
+        "40", "--priority", "0.5", "--at", "2026-01-11"});
+    ok({"deal", "decide", id, verdict, "--reason", "fits the ICP", "--at", "2026-01-12"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a whole deal from open to learn through the CLI, and show tells its six stages") {
+  Workspace w;
+  w.setup();
+  w.to_decision("acme-corp", "qualify");
+  for (const auto& [action, outcome, start, end] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"sales:qualify", "qualified", "2026-01-12", "2026-01-15"},
+           {"sales:demo", "interested", "2026-01-16", "2026-01-25"},
+           {"sales:pilot", "success", "2026-01-26", "2026-02-19"},
+           {"sales:close", "won", "2026-02-20", "2026-02-25"}}) {
+    w.ok({"deal", "action", "acme-corp", action, "start", "--at", start});
+    w.ok({"deal", "action", "acme-corp", action, "complete", "--outcome", outcome, "--at", end});
+  }
+  w.ok({"deal", "close", "acme-corp", "won", "--arr", "1100000", "--at", "2026-02-25"});
+  w.ok({"deal", "learn", "acme-corp", "--assumption", "A4", "--result", "validated", "--confidence", "95", "--evidence",
+        "chose white-label", "--at", "2026-02-26", "--actor", "sales-execution"});
+  auto show = w.run({"deal", "show", "acme-corp"});
+  REQUIRE(show.exit_code == 0);
+  for (const char* line : {"1 input        2026-01-10", "2 hypothesis   2026-01-10  tests A4 at 60 %",
+                           "4 decision     2026-01-12  QUALIFY", "sales:pilot completed -> SUCCESS",
+                           "6 learning     2026-02-25  won, ARR $1,100,000, MRR $91,666, cycle 46 days",
+                           "A4 validated -> 95 %"})
+    CHECK_MESSAGE(show.out.find(line) != std::string::npos, line);
+  auto json = w.run({"deal", "show", "acme-corp", "--json"});
+  CHECK(json.out.find("\"cycle_days\":46") != std::string::npos);
+  CHECK(json.out.find("\"stage\":\"6-learning\"") != std::string::npos);
+  auto log = w.run({"log", "--stream", "deal-acme-corp", "--json"});
+  CHECK(log.out.find("\"actor\":\"sales-execution\"") != std::string::npos);
+  CHECK(count_lines(log.out) == 14);
+}
+
+TEST_CASE("each rejection path exits non-zero, says why, and appends nothing") {
+  Workspace w;
+  w.setup();
+  w.open_deal("acme-corp");
+  w.refused({"deal", "decide", "acme-corp", "qualify", "--reason", "r"}, "stage 2 (hypothesis");   // stage skipped
+  w.refused({"deal", "hypothesis", "ghost", "--tests", "A4", "--confidence", "50"}, "does not exist");  // unknown deal
+  w.refused({"deal", "hypothesis", "acme-corp", "--tests", "A9", "--confidence", "50"}, "not in the canvas");
+  w.refused({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "140"}, "0 to 100");
+  w.refused({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "50", "--at", "2026-13-45"},
+            "malformed date");
+  w.refused({"deal", "action", "acme-corp", "sales:qualify", "start"}, "QUALIFY");  // action before QUALIFY
+  w.to_decision("beta-inc", "qualify");
+  w.refused({"deal", "close", "beta-inc", "won", "--arr", "-5"}, "negative");
+  w.to_decision("gamma-llc", "reject");
+  w.refused({"deal", "close", "gamma-llc", "lost"}, "REJECT ends the thread");  // outcome after REJECT
+  w.refused({"deal", "open", "acme-corp", "--company", "Acme", "--segment", "enterprise", "--source", "inbound",
+             "--contact-name", "J", "--contact-email", "j@a.example", "--signal", "s"},
+            "already exists");
+  w.refused({"deal", "decide", "beta-inc", "maybe", "--reason", "r"}, "qualify, defer, reject");
+  w.refused({"deal", "open", "delta", "--company", "D"}, "required");  // CLI11's own message
+}
+
+TEST_CASE("campaign prospects and contacts come from CSV, a bad row records nothing and names line and column") {
+  Workspace w;
+  w.setup();
+  w.ok({"campaign", "open", "2026-02-01-fintech-cfo", "--segment", "fintech", "--objective", "book 10 demos", "--targets",
+        "50"});
+  w.ok({"campaign", "hypothesis", "2026-02-01-fintech-cfo", "--tests", "A4", "--confidence", "40"});
+  w.ok({"campaign", "implication", "2026-02-01-fintech-cfo", "--responses", "10", "--meetings", "5", "--deals", "2",
+        "--cost-hours", "20"});
+  const std::string bad = leanos::test::write_file(w.dir.sub("bad.csv"),
+                                                   "contact name,title,email,company\n"
+                                                   "Ann,CFO,ann@beta.example,Beta\n"
+                                                   "Bob,CEO,not-an-email,Gamma\n");
+  const std::string one = leanos::test::write_file(w.dir.sub("one.csv"),
+                                                   "contact name,title,email,company\nAnn,CFO,ann@beta.example,Beta\n");
+  w.refused({"campaign", "contacts", "2026-02-01-fintech-cfo", "--csv", one}, "LAUNCH");
+  w.ok({"campaign", "decide", "2026-02-01-fintech-cfo", "launch", "--reason", "cheap test"});
+  w.refused({"campaign", "contacts", "2026-02-01-fintech-cfo", "--csv", bad}, "line 3, column 3 (email)");
+  const std::string ragged = leanos::test::write_file(w.dir.sub("ragged.csv"),
+                                                      "company,website,linkedin\n\"Beta, Inc\",beta.example,li/beta\nGamma\n");
+  w.refused({"campaign", "prospects", "2026-02-01-fintech-cfo", "--csv", ragged}, "line 3: 1 columns, expected 3");
+  const std::string good = leanos::test::write_file(w.dir.sub("good.csv"),
+                                                    "contact name,title,email,company\n"
+                                                    "Ann,CFO,ann@beta.example,Beta\n"
+                                                    "\"Lee, Jr.\",CFO,lee@gamma.example,Gamma\n");
+  w.ok({"campaign", "contacts", "2026-02-01-fintech-cfo", "--csv", good});
+  w.ok({"campaign", "contacts", "2026-02-01-fintech-cfo", "--csv", good});  // the same file again: nothing new
+  w.ok({"campaign", "response", "2026-02-01-fintech-cfo", "--email", "ann@beta.example", "--kind", "interested", "--deal",
+        "beta"});
+  auto show = w.run({"campaign", "show", "2026-02-01-fintech-cfo", "--json"});
+  CHECK(show.out.find("\"contacts\":2") != std::string::npos);
+  CHECK(show.out.find("\"conversions\":1") != std::string::npos);
+  auto deal = w.run({"deal", "show", "beta", "--json"});
+  REQUIRE(deal.exit_code == 0);
+  CHECK(deal.out.find("\"campaign_id\":\"2026-02-01-fintech-cfo\"") != std::string::npos);
+  CHECK(deal.out.find("\"source\":\"CAMPAIGN\"") != std::string::npos);
+}
+
+TEST_CASE("segment ICP from YAML is versioned, malformed YAML names its line") {
+  Workspace w;
+  const std::string icp = leanos::test::write_file(w.dir.sub("icp.yaml"),
+                                                   "segment: enterprise\n"
+                                                   "filters:\n"
+                                                   "  industry: [fintech, insurance]\n"
+                                                   "  business_model: B2B SaaS\n"
+                                                   "  revenue_range: $1M-$10M\n"
+                                                   "  tech_stack: [salesforce]\n"
+                                                   "  problem_indicators:\n"
+                                                   "    - manual reconciliation\n"
+                                                   "qualification_criteria: [budget owner identified]\n"
+                                                   "qualification_score: 0.85\n"
+                                                   "sample_companies: [a, b, c, d, e]\n");
+  w.ok({"segment", "icp", "enterprise", "--file", icp});
+  w.ok({"segment", "icp", "enterprise", "--file", icp});
+  auto log = w.run({"log", "--stream", "segment-enterprise", "--json"});
+  CHECK(log.out.find("\"version\":2") != std::string::npos);
+  CHECK(log.out.find("\"revenue_range\":\"$1M-$10M\"") != std::string::npos);
+  const std::string broken = leanos::test::write_file(w.dir.sub("broken.yaml"), "segment: enterprise\nfilters: [a, b\n");
+  auto r = w.run({"segment", "icp", "enterprise", "--file", broken});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("malformed YAML") != std::string::npos);
+}

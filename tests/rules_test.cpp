@@ -1,0 +1,476 @@
+// The rules of the six-stage flow, each from both sides, as pure functions.
+#include <doctest/doctest.h>
+
+#include "actors/commands.h"
+#include "events/ids.h"
+#include "events/rules.h"
+#include "tests/support.h"
+
+using namespace leanos;
+
+namespace {
+
+Micros day(int d) { return parse_time("2026-01-01").value() + (d - 1) * kMicrosPerDay; }
+
+Envelope cmd(const google::protobuf::Message& payload, int on_day = 1) {
+  Envelope c = make_event(payload, day(on_day));
+  c.set_event_id(new_event_id());
+  c.set_actor("tester");
+  return c;
+}
+
+Facts facts() {
+  Facts f;
+  f.assumptions = {"A4"};
+  f.goals["g-mrr-50k"] = {"SG1"};
+  f.campaigns = {"2026-01-01-fintech"};
+  return f;
+}
+
+v1::LeadCaptured lead(const std::string& id = "acme") {
+  v1::LeadCaptured l;
+  l.set_deal_id(id);
+  l.set_company("Acme");
+  l.set_segment("enterprise");
+  l.set_source(v1::INBOUND);
+  l.mutable_contact()->set_name("Jane");
+  l.mutable_contact()->set_email("jane@acme.example");
+  l.set_signal("demo request");
+  return l;
+}
+
+v1::HypothesisStated hypothesis(const std::string& a = "A4", int conf = 60) {
+  v1::HypothesisStated h;
+  h.set_deal_id("acme");
+  h.set_assumption_id(a);
+  h.set_confidence(conf);
+  return h;
+}
+
+v1::ImplicationAssessed implication(double priority = 0.5) {
+  v1::ImplicationAssessed i;
+  i.set_deal_id("acme");
+  i.set_arr_low(100000);
+  i.set_arr_high(150000);
+  i.set_strategic(v1::HIGH);
+  i.set_cost_hours(40);
+  i.set_priority(priority);
+  return i;
+}
+
+v1::DecisionMade decision(v1::Verdict v, double impact = 0.5) {
+  v1::DecisionMade d;
+  d.set_deal_id("acme");
+  d.set_verdict(v);
+  d.set_reason("because");
+  d.set_impact(impact);
+  return d;
+}
+
+v1::ActionStarted start(const std::string& action) {
+  v1::ActionStarted a;
+  a.set_deal_id("acme");
+  a.set_action(action);
+  return a;
+}
+
+v1::DealClosed closed(v1::Outcome o, std::int64_t arr = 0) {
+  v1::DealClosed c;
+  c.set_deal_id("acme");
+  c.set_outcome(o);
+  c.set_arr(arr);
+  return c;
+}
+
+// Applies `c` through the rules and folds the result into `s`; returns the rules' answer.
+Result<Events> step(DealState& s, const google::protobuf::Message& payload, int on_day = 1, const Facts& f = facts()) {
+  auto r = decide_deal(s, cmd(payload, on_day), f);
+  if (r)
+    for (const auto& e : *r) apply(s, e);
+  return r;
+}
+
+DealState qualified(double impact = 0.5) {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  REQUIRE(step(s, hypothesis()).is_ok());
+  REQUIRE(step(s, implication()).is_ok());
+  REQUIRE(step(s, decision(v1::QUALIFY, impact), 2).is_ok());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a lead opens a deal once, a second open of the same id is refused") {
+  DealState s;
+  CHECK(step(s, lead()).is_ok());
+  auto again = step(s, lead());
+  REQUIRE_FALSE(again.is_ok());
+  CHECK(again.status().code() == Code::already_exists);
+}
+
+TEST_CASE("a lead needs a company, a contact email and a known goal and subgoal") {
+  DealState s;
+  auto l = lead();
+  l.mutable_contact()->set_email("not-an-email");
+  CHECK(step(s, l).status().code() == Code::invalid_argument);
+  l = lead();
+  l.set_goal_id("g-unknown");
+  CHECK(step(s, l).status().code() == Code::not_found);
+  l = lead();
+  l.set_goal_id("g-mrr-50k");
+  l.set_subgoal_id("SG9");
+  CHECK(step(s, l).status().message().find("SG9") != std::string::npos);
+  l.set_subgoal_id("SG1");
+  CHECK(step(s, l).is_ok());
+}
+
+TEST_CASE("a command on an unknown deal says how to open it") {
+  DealState s;
+  auto r = step(s, hypothesis());
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::not_found);
+  CHECK(r.status().message().find("leanos deal open acme") != std::string::npos);
+}
+
+TEST_CASE("a hypothesis must test an assumption registered in the canvas") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  auto r = step(s, hypothesis("A9"));
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::not_found);
+  CHECK(r.status().message().find("known: A4") != std::string::npos);
+  CHECK(step(s, hypothesis("A4")).is_ok());
+  CHECK(s.hypothesis->segment() == "enterprise");  // taken from the lead
+}
+
+TEST_CASE("confidence is a percent: 140 is refused, 100 accepted") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  auto r = step(s, hypothesis("A4", 140));
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().message().find("0 to 100") != std::string::npos);
+  CHECK(step(s, hypothesis("A4", 100)).is_ok());
+}
+
+TEST_CASE("stages are not skipped: no implication before the hypothesis, no decision before both") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  CHECK(step(s, implication()).status().code() == Code::failed_precondition);
+  CHECK(step(s, decision(v1::QUALIFY)).status().code() == Code::failed_precondition);
+  REQUIRE(step(s, hypothesis()).is_ok());
+  auto no_impl = step(s, decision(v1::QUALIFY));
+  CHECK(no_impl.status().message().find("implication") != std::string::npos);
+  REQUIRE(step(s, implication()).is_ok());
+  CHECK(step(s, decision(v1::QUALIFY)).is_ok());
+}
+
+TEST_CASE("an implication refuses negative ARR and a range upside down") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  REQUIRE(step(s, hypothesis()).is_ok());
+  auto i = implication();
+  i.set_arr_low(-1);
+  CHECK(step(s, i).status().message().find("negative") != std::string::npos);
+  i = implication();
+  i.set_arr_high(1);
+  CHECK(step(s, i).status().code() == Code::invalid_argument);
+  i = implication();
+  i.set_priority(1.5);
+  CHECK(step(s, i).status().code() == Code::invalid_argument);
+}
+
+TEST_CASE("no action unless the decision is QUALIFY") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  CHECK(step(s, start("sales:qualify")).status().message().find("QUALIFY") != std::string::npos);
+  REQUIRE(step(s, hypothesis()).is_ok());
+  REQUIRE(step(s, implication()).is_ok());
+  REQUIRE(step(s, decision(v1::DEFER)).is_ok());
+  CHECK(step(s, start("sales:qualify")).status().code() == Code::failed_precondition);
+  REQUIRE(step(s, decision(v1::QUALIFY)).is_ok());  // DEFER re-opened by a new decision
+  CHECK(step(s, start("sales:qualify")).is_ok());
+}
+
+TEST_CASE("impact at the approval threshold needs a human approval before actions") {
+  auto s = qualified(0.8);
+  CHECK(s.decision->approval_required());
+  auto blocked = step(s, start("sales:qualify"));
+  CHECK(blocked.status().message().find("leanos deal approve") != std::string::npos);
+  v1::DecisionApproved ok;
+  ok.set_deal_id("acme");
+  ok.set_approved_by("ceo");
+  REQUIRE(step(s, ok).is_ok());
+  CHECK(step(s, ok).status().code() == Code::failed_precondition);  // approved once
+  CHECK(step(s, start("sales:qualify")).is_ok());
+
+  auto below = qualified(0.79);
+  CHECK_FALSE(below.decision->approval_required());
+  CHECK(step(below, ok).status().code() == Code::failed_precondition);  // nothing to approve
+  CHECK(step(below, start("sales:qualify")).is_ok());
+}
+
+TEST_CASE("the approval threshold is the workspace's setting") {
+  DealState s;
+  Facts f = facts();
+  f.approval_threshold = 0.7;
+  REQUIRE(step(s, lead(), 1, f).is_ok());
+  REQUIRE(step(s, hypothesis(), 1, f).is_ok());
+  REQUIRE(step(s, implication(), 1, f).is_ok());
+  REQUIRE(step(s, decision(v1::QUALIFY, 0.75), 1, f).is_ok());
+  CHECK(s.decision->approval_required());
+  CHECK(s.decision->threshold() == doctest::Approx(0.7));
+}
+
+TEST_CASE("an action completes only after it started, with a result its type knows") {
+  auto s = qualified();
+  v1::ActionCompleted done;
+  done.set_deal_id("acme");
+  done.set_action("sales:demo");
+  done.set_result("interested");
+  CHECK(step(s, done).status().message().find("not in progress") != std::string::npos);
+  REQUIRE(step(s, start("sales:demo")).is_ok());
+  CHECK(step(s, start("sales:demo")).status().code() == Code::failed_precondition);
+  done.set_result("thrilled");
+  CHECK(step(s, done).status().message().find("INTERESTED, NEEDS_REVISION, NOT_INTERESTED") != std::string::npos);
+  done.set_result("needs-revision");
+  REQUIRE(step(s, done).is_ok());
+  CHECK(s.actions["sales:demo"].result == "NEEDS_REVISION");
+  CHECK(step(s, start("sales:demo")).is_ok());  // a demo may be held again
+}
+
+TEST_CASE("sales:qualification is read as sales:qualify, unknown action types are refused") {
+  auto s = qualified();
+  REQUIRE(step(s, start("sales:qualification")).is_ok());
+  CHECK(s.actions.count("sales:qualify") == 1);
+  CHECK(step(s, start("sales:dance")).status().code() == Code::invalid_argument);
+}
+
+TEST_CASE("a blocked action blocks the thread until unblocked") {
+  auto s = qualified();
+  REQUIRE(step(s, start("sales:pilot")).is_ok());
+  v1::ActionBlocked b;
+  b.set_deal_id("acme");
+  b.set_action("sales:pilot");
+  b.set_reason("legal review");
+  REQUIRE(step(s, b).is_ok());
+  CHECK(s.blocked());
+  v1::ActionUnblocked u;
+  u.set_deal_id("acme");
+  u.set_action("sales:pilot");
+  REQUIRE(step(s, u).is_ok());
+  CHECK_FALSE(s.blocked());
+  CHECK(step(s, u).status().code() == Code::failed_precondition);
+}
+
+TEST_CASE("no outcome before a decision, REJECT ends the thread") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  CHECK(step(s, closed(v1::LOST)).status().message().find("no decision") != std::string::npos);
+  REQUIRE(step(s, hypothesis()).is_ok());
+  REQUIRE(step(s, implication()).is_ok());
+  REQUIRE(step(s, decision(v1::REJECT)).is_ok());
+  auto after = step(s, closed(v1::LOST));
+  REQUIRE_FALSE(after.is_ok());
+  CHECK(after.status().message().find("REJECT ends the thread") != std::string::npos);
+  CHECK(step(s, decision(v1::QUALIFY)).status().code() == Code::failed_precondition);
+}
+
+TEST_CASE("a won deal needs its value, negative ARR is refused, MRR defaults to ARR / 12") {
+  auto s = qualified();
+  CHECK(step(s, closed(v1::WON, 0)).status().message().find("--arr") != std::string::npos);
+  CHECK(step(s, closed(v1::WON, -100)).status().message().find("negative") != std::string::npos);
+  REQUIRE(step(s, closed(v1::WON, 1100000), 47).is_ok());
+  CHECK(s.outcome->mrr() == 91666);
+  CHECK(s.outcome->cycle_days() == 46);
+}
+
+TEST_CASE("cycle time is derived, never typed in") {
+  auto s = qualified();
+  auto c = closed(v1::WON, 1200);
+  c.set_cycle_days(3);
+  CHECK(step(s, c).status().message().find("derived") != std::string::npos);
+}
+
+TEST_CASE("a closed thread accepts only learning, a stalled one can still be won") {
+  auto s = qualified();
+  REQUIRE(step(s, closed(v1::STALLED), 20).is_ok());
+  REQUIRE(step(s, closed(v1::WON, 1200), 30).is_ok());
+  CHECK(step(s, closed(v1::LOST)).status().message().find("accepts only learning") != std::string::npos);
+  CHECK(step(s, start("sales:close")).status().code() == Code::failed_precondition);
+  v1::LearningRecorded l;
+  l.set_deal_id("acme");
+  l.set_result(v1::VALIDATED);
+  l.set_confidence(95);
+  REQUIRE(step(s, l).is_ok());
+  CHECK(s.learnings.back().assumption_id() == "A4");  // the hypothesis' assumption
+}
+
+TEST_CASE("learning follows an outcome, names a known assumption, and invalidated means 0 %") {
+  auto s = qualified();
+  v1::LearningRecorded l;
+  l.set_deal_id("acme");
+  l.set_assumption_id("A4");
+  l.set_result(v1::INVALIDATED);
+  CHECK(step(s, l).status().message().find("no outcome") != std::string::npos);
+  REQUIRE(step(s, closed(v1::LOST), 10).is_ok());
+  l.set_assumption_id("A7");
+  CHECK(step(s, l).status().code() == Code::not_found);
+  l.set_assumption_id("A4");
+  l.set_confidence(30);
+  CHECK(step(s, l).status().code() == Code::invalid_argument);
+  l.clear_confidence();
+  REQUIRE(step(s, l).is_ok());
+  CHECK(s.learnings.back().confidence() == 0);
+}
+
+TEST_CASE("qualification score: weights and the 0.8 and 0.5 boundaries are exact") {
+  CHECK(score_qualification(0.8, 0.8, 0.8, 0.8, 0.8)->verdict == v1::QUALIFIED);
+  CHECK(score_qualification(0.8, 0.8, 0.8, 0.8, 0.8)->total == doctest::Approx(0.8));
+  CHECK(score_qualification(0.8, 0.8, 0.8, 0.8, 0.799)->verdict == v1::MAYBE);
+  CHECK(score_qualification(0.5, 0.5, 0.5, 0.5, 0.5)->verdict == v1::MAYBE);
+  CHECK(score_qualification(0.5, 0.5, 0.5, 0.5, 0.499)->verdict == v1::DISQUALIFIED);
+  CHECK(score_qualification(1, 0, 0, 0, 0)->total == doctest::Approx(0.30));
+  CHECK(score_qualification(0, 1, 1, 0, 0)->total == doctest::Approx(0.40));
+  CHECK(score_qualification(0, 0, 0, 1, 1)->total == doctest::Approx(0.30));
+  CHECK_FALSE(score_qualification(1.2, 0, 0, 0, 0).is_ok());
+}
+
+TEST_CASE("a disqualifying score closes the deal lost, reason disqualified, with a derived id") {
+  auto s = qualified();
+  REQUIRE(step(s, start("sales:qualify")).is_ok());
+  v1::QualificationScored q;
+  q.set_deal_id("acme");
+  q.set_problem(0.2);
+  auto r = step(s, q, 5);
+  REQUIRE(r.is_ok());
+  REQUIRE(r->size() == 2);
+  CHECK((*r)[1].deal_closed().reason() == "disqualified");
+  CHECK((*r)[1].causation_id() == (*r)[0].event_id());
+  CHECK(s.outcome->outcome() == v1::LOST);
+  CHECK(s.outcome->cycle_days() == 4);
+}
+
+TEST_CASE("goals, subgoals and assumptions are defined once and checked") {
+  Facts f = facts();
+  v1::GoalDefined g;
+  g.set_goal_id("g-mrr-50k");
+  g.set_title("Reach $50K MRR by Q2");
+  g.set_metric(v1::MRR);
+  g.set_target(50000);
+  CHECK(decide_workspace(cmd(g), f).status().code() == Code::already_exists);
+  g.set_goal_id("g-new");
+  CHECK(decide_workspace(cmd(g), f).is_ok());
+  g.set_target(0);
+  CHECK(decide_workspace(cmd(g), f).status().code() == Code::invalid_argument);
+  v1::SubgoalDefined sg;
+  sg.set_goal_id("g-none");
+  sg.set_subgoal_id("SG1");
+  sg.set_title("t");
+  sg.set_target(3);
+  CHECK(decide_workspace(cmd(sg), f).status().code() == Code::not_found);
+  sg.set_goal_id("g-mrr-50k");
+  CHECK(decide_workspace(cmd(sg), f).status().code() == Code::already_exists);
+  sg.set_subgoal_id("SG2");
+  CHECK(decide_workspace(cmd(sg), f).is_ok());
+  v1::AssumptionRegistered a;
+  a.set_assumption_id("A4");
+  a.set_statement("s");
+  a.set_confidence(60);
+  CHECK(decide_workspace(cmd(a), f).status().code() == Code::already_exists);
+  a.set_assumption_id("A5");
+  CHECK(decide_workspace(cmd(a), f).is_ok());
+  a.set_confidence(101);
+  CHECK(decide_workspace(cmd(a), f).status().code() == Code::invalid_argument);
+}
+
+TEST_CASE("segment artifacts get versions, an ICP needs 5 to 10 sample companies") {
+  SegmentState s;
+  v1::IcpDefined icp;
+  icp.set_segment("enterprise");
+  icp.mutable_filters()->add_industry("fintech");
+  icp.set_qualification_score(0.85);
+  for (int i = 0; i < 4; ++i) icp.add_sample_companies("c" + std::to_string(i));
+  CHECK(decide_segment(s, cmd(icp)).status().message().find("5 to 10") != std::string::npos);
+  icp.add_sample_companies("c5");
+  auto r = decide_segment(s, cmd(icp));
+  REQUIRE(r.is_ok());
+  CHECK((*r)[0].icp_defined().version() == 1);
+  apply(s, (*r)[0]);
+  CHECK(decide_segment(s, cmd(icp))->front().icp_defined().version() == 2);
+}
+
+TEST_CASE("a campaign's actions need LAUNCH, CANCEL ends it") {
+  CampaignState s;
+  Facts f = facts();
+  auto run = [&](const google::protobuf::Message& p) {
+    auto r = decide_campaign(s, cmd(p), f);
+    if (r)
+      for (const auto& e : *r) apply(s, e);
+    return r;
+  };
+  v1::CampaignOpened o;
+  o.set_campaign_id("fintech");
+  o.set_segment("fintech");
+  o.set_objective("20 meetings");
+  CHECK(run(o).status().message().find("YYYY-MM-DD") != std::string::npos);
+  o.set_campaign_id("2026-02-01-fintech");
+  REQUIRE(run(o).is_ok());
+  v1::ProspectAdded p;
+  p.set_campaign_id("2026-02-01-fintech");
+  p.set_company("Beta");
+  CHECK(run(p).status().message().find("LAUNCH") != std::string::npos);
+  v1::CampaignHypothesisStated h;
+  h.set_campaign_id("2026-02-01-fintech");
+  h.set_assumption_id("A4");
+  h.set_confidence(50);
+  REQUIRE(run(h).is_ok());
+  v1::CampaignImplicationAssessed i;
+  i.set_campaign_id("2026-02-01-fintech");
+  i.set_expected_deals(2);
+  REQUIRE(run(i).is_ok());
+  v1::CampaignDecisionMade d;
+  d.set_campaign_id("2026-02-01-fintech");
+  d.set_verdict(v1::LAUNCH);
+  d.set_reason("go");
+  REQUIRE(run(d).is_ok());
+  CHECK(run(p).is_ok());
+  d.set_verdict(v1::CANCEL);
+  REQUIRE(run(d).is_ok());
+  CHECK(run(p).status().message().find("cancelled") != std::string::npos);
+}
+
+TEST_CASE("a rejected command appends nothing to the store") {
+  test::TempDir dir;
+  auto opened = store::EventStore::open(dir.path());
+  REQUIRE(opened.is_ok());
+  CommandHandler handler(**opened);
+  v1::AssumptionRegistered a;
+  a.set_assumption_id("A4");
+  a.set_statement("Enterprise customers prefer white-label");
+  a.set_confidence(60);
+  REQUIRE(handler.handle(cmd(a)).is_ok());
+  REQUIRE(handler.handle(cmd(lead())).is_ok());
+  const auto before = (*opened)->last_position();
+  CHECK_FALSE(handler.handle(cmd(hypothesis("A9"))).is_ok());
+  CHECK_FALSE(handler.handle(cmd(decision(v1::QUALIFY))).is_ok());
+  CHECK_FALSE(handler.handle(cmd(closed(v1::WON, -5))).is_ok());
+  CHECK_FALSE(handler.handle(cmd(lead())).is_ok());
+  CHECK((*opened)->last_position() == before);
+  CHECK((*opened)->verify().clean());
+}
+
+TEST_CASE("a command retried with the same id is recorded once") {
+  test::TempDir dir;
+  auto opened = store::EventStore::open(dir.path());
+  REQUIRE(opened.is_ok());
+  CommandHandler handler(**opened);
+  auto c = cmd(lead());
+  auto first = handler.handle(c);
+  auto again = handler.handle(c);
+  REQUIRE(first.is_ok());
+  REQUIRE(again.is_ok());
+  CHECK(again->idempotent_retry);
+  CHECK(again->events.front().position() == first->events.front().position());
+  CHECK((*opened)->last_position() == 1);
+}
