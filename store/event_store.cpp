@@ -94,10 +94,13 @@ struct EventStore::Impl {
   rocksdb::ColumnFamilyHandle* time = nullptr;
   rocksdb::ColumnFamilyHandle* snapshots = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
+  rocksdb::ColumnFamilyHandle* occurred = nullptr;
+  rocksdb::ColumnFamilyHandle* late = nullptr;
 
   std::atomic<std::uint64_t> last_position{0};
   std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
   Micros last_recorded = 0;  // writer thread only
+  std::uint64_t max_occurred = 0;  // writer thread only: the running max of occurred_at
 
   // Current version per stream, writer thread only (loaded lazily from the streams index).
   std::unordered_map<std::string, std::uint64_t> versions;
@@ -194,6 +197,7 @@ struct EventStore::Impl {
     std::vector<std::optional<Result<AppendResult>>> results(group.size());
     std::vector<bool> writes(group.size(), false);
     std::uint64_t position = last_position.load(std::memory_order_relaxed);
+    std::uint64_t running_max = max_occurred;
     const Micros now = std::max(now_micros(), last_recorded);
     std::string bytes;
 
@@ -216,6 +220,13 @@ struct EventStore::Impl {
         e.set_stream(p.stream);
         to_timestamp(now, e.mutable_recorded_at());
         if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+        const auto occ = static_cast<std::uint64_t>(std::max<Micros>(from_timestamp(e.occurred_at()), 0));
+        if (occ > running_max || position == 1) {
+          running_max = std::max(running_max, occ);
+          batch.Put(occurred, time_key(occ, position), "");
+        } else if (occ < running_max) {
+          batch.Put(late, time_key(occ, position), "");
+        }
         bytes.clear();
         e.SerializeToString(&bytes);
         const std::string pos_key = be64(position);
@@ -248,6 +259,7 @@ struct EventStore::Impl {
         stats_groups.fetch_add(1, std::memory_order_relaxed);
         stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
         last_recorded = now;
+        max_occurred = running_max;
         last_position.store(position, std::memory_order_release);
       }
     }
@@ -406,6 +418,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
       {kTimeCf, rocksdb::ColumnFamilyOptions()},
       {kSnapshotsCf, rocksdb::ColumnFamilyOptions()},
       {kCheckpointsCf, rocksdb::ColumnFamilyOptions()},
+      {kOccurredCf, rocksdb::ColumnFamilyOptions()},
+      {kLateCf, rocksdb::ColumnFamilyOptions()},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
@@ -423,6 +437,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   impl->time = impl->handles[4];
   impl->snapshots = impl->handles[5];
   impl->checkpoints = impl->handles[6];
+  impl->occurred = impl->handles[7];
+  impl->late = impl->handles[8];
 
   {
     std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
@@ -436,6 +452,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     t->SeekToLast();
     if (t->Valid() && t->key().size() == 16)
       impl->last_recorded = static_cast<Micros>(get_be64(t->key().ToStringView()));
+    std::unique_ptr<rocksdb::Iterator> o(impl->db->NewIterator(rocksdb::ReadOptions(), impl->occurred));
+    o->SeekToLast();
+    if (o->Valid() && o->key().size() == 16) impl->max_occurred = get_be64(o->key().ToStringView());
   }
   spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
   impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
@@ -550,6 +569,41 @@ Result<std::vector<Envelope>> EventStore::read_recorded_between(Micros from, Mic
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading the time index");
   return impl_->load_many(positions, view.options());
+}
+
+Result<std::uint64_t> EventStore::occurred_prefix(Micros t) const {
+  // The first event that raised the running max past t ends the prefix.
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->occurred));
+  const auto bound = static_cast<std::uint64_t>(std::max<Micros>(t, -1) + 1);
+  it->Seek(time_key(bound, 0));
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the occurred index");
+  if (!it->Valid()) return last_position();
+  if (it->key().size() != 16) return Status::corruption("an occurred index key is not 16 bytes");
+  return get_be64(it->key().ToStringView().substr(8)) - 1;
+}
+
+Result<std::vector<std::uint64_t>> EventStore::late_positions(Micros t, std::uint64_t after) const {
+  std::vector<std::uint64_t> out;
+  if (t < 0) return out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->late));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto k = it->key().ToStringView();
+    if (k.size() != 16) return Status::corruption("a late index key is not 16 bytes");
+    if (get_be64(k) > static_cast<std::uint64_t>(t)) break;
+    if (const auto pos = get_be64(k.substr(8)); pos > after) out.push_back(pos);
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the late index");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::uint64_t> EventStore::recorded_prefix(Micros t) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->time));
+  it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(t, -1) + 1), 0));
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the time index");
+  if (!it->Valid()) return last_position();
+  if (it->key().size() != 16) return Status::corruption("a time index key is not 16 bytes");
+  return get_be64(it->key().ToStringView().substr(8)) - 1;
 }
 
 Result<Envelope> EventStore::read_event(std::uint64_t position) const { return impl_->load(position); }

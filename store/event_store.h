@@ -125,6 +125,14 @@ class EventStore {
   Result<Envelope> read_event(std::uint64_t position) const;
   Result<std::optional<std::uint64_t>> find_event_id(const std::string& event_id) const;
 
+  // Business-time travel. The longest prefix of the log whose events all occurred at or
+  // before `t` ends at occurred_prefix(t); after it, only backdated ("late") events can
+  // have occurred by `t`, and late_positions(t, after) lists them in position order.
+  Result<std::uint64_t> occurred_prefix(Micros t) const;
+  Result<std::vector<std::uint64_t>> late_positions(Micros t, std::uint64_t after) const;
+  // The last position the store had recorded at or before `t` (system time).
+  Result<std::uint64_t> recorded_prefix(Micros t) const;
+
   // Calls `fn` for each event in [from, to] in position order until it returns false.
   // The Envelope passed is reused between calls. A record that does not decode stops the
   // scan with Code::corruption naming its position.

@@ -6,6 +6,8 @@
 //   streams      stream 0x00 be64(version)           -> be64(position)
 //   event_ids    event_id                            -> be64(position)
 //   time         be64(recorded_at micros) be64(first) -> be64(last): one entry per group commit
+//   occurred     be64(max occurred_at) be64(pos)     -> "": an event that raised the running max
+//   late         be64(occurred_at) be64(pos)         -> "": an event dated before the running max
 //   snapshots    name 0x00 be64(position)            -> projection state bytes
 //   checkpoints  subscriber name                     -> be64(position)
 //   default      "format"                            -> "1"
@@ -23,6 +25,8 @@ inline constexpr const char* kStreamsCf = "streams";
 inline constexpr const char* kEventIdsCf = "event_ids";
 inline constexpr const char* kTimeCf = "time";
 inline constexpr const char* kSnapshotsCf = "snapshots";
+inline constexpr const char* kOccurredCf = "occurred";
+inline constexpr const char* kLateCf = "late";
 inline constexpr const char* kCheckpointsCf = "checkpoints";
 
 inline void put_be64(std::string& out, std::uint64_t v) {

@@ -8,51 +8,7 @@ using leanos::test::run_leanos;
 using leanos::test::RunResult;
 using leanos::test::TempDir;
 
-namespace {
-
-struct Workspace {
-  TempDir dir;
-  RunResult run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", dir.path()});
-    return run_leanos(args);
-  }
-  void ok(std::vector<std::string> args) {
-    auto r = run(args);
-    INFO(args[0] << " " << (args.size() > 1 ? args[1] : "") << " -> " << r.err);
-    REQUIRE(r.exit_code == 0);
-  }
-  int events() { return count_lines(run({"log"}).out); }
-  // Runs a command that must be refused: non-zero exit, the reason on stderr, nothing appended.
-  void refused(std::vector<std::string> args, const std::string& says) {
-    const int before = events();
-    auto r = run(args);
-    INFO("stderr: " << r.err);
-    CHECK(r.exit_code != 0);
-    CHECK(r.err.find(says) != std::string::npos);
-    CHECK(events() == before);
-  }
-  void open_deal(const std::string& id) {
-    ok({"deal", "open", id, "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound", "--channel", "website",
-        "--contact-name", "Jane Doe", "--contact-title", "CTO", "--contact-email", "jane@acme.example", "--signal",
-        "demo request", "--goal", "g-mrr-50k", "--subgoal", "SG1", "--at", "2026-01-10"});
-  }
-  void setup() {
-    ok({"goal", "define", "g-mrr-50k", "--title", "Reach $50K MRR by Q2", "--metric", "mrr", "--target", "50000", "--due",
-        "2026-06-30", "--at", "2026-01-01"});
-    ok({"goal", "subgoal", "g-mrr-50k", "SG1", "--title", "Close first 3 customers", "--target", "3", "--at", "2026-01-01"});
-    ok({"canvas", "assume", "A4", "--statement", "Enterprise customers prefer white-label", "--confidence", "60", "--at",
-        "2026-01-01"});
-  }
-  void to_decision(const std::string& id, const std::string& verdict) {
-    open_deal(id);
-    ok({"deal", "hypothesis", id, "--tests", "A4", "--confidence", "60", "--at", "2026-01-10"});
-    ok({"deal", "implication", id, "--arr-low", "1000000", "--arr-high", "1500000", "--strategic", "high", "--cost-hours",
-        "40", "--priority", "0.5", "--at", "2026-01-11"});
-    ok({"deal", "decide", id, verdict, "--reason", "fits the ICP", "--at", "2026-01-12"});
-  }
-};
-
-}  // namespace
+using leanos::test::Workspace;
 
 TEST_CASE("a whole deal from open to learn through the CLI, and show tells its six stages") {
   Workspace w;

@@ -38,4 +38,18 @@ std::string write_file(const std::string& path, const std::string& content);
 // Counts the lines of `text` that are not empty.
 int count_lines(const std::string& text);
 
+// A data folder driven through the real binary, with helpers for the seed's workspace.
+struct Workspace {
+  TempDir dir;
+  RunResult run(std::vector<std::string> args);
+  // REQUIRES the command to succeed.
+  void ok(std::vector<std::string> args);
+  int events();
+  // Runs a command that must be refused: non-zero exit, the reason on stderr, nothing appended.
+  void refused(std::vector<std::string> args, const std::string& says);
+  void open_deal(const std::string& id);
+  void setup();  // goal g-mrr-50k with SG1, assumption A4 at 60 %
+  void to_decision(const std::string& id, const std::string& verdict);
+};
+
 }  // namespace leanos::test

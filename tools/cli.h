@@ -31,6 +31,8 @@ using Action = std::function<int()>;
 void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action);
+// Queries attach to the goal/canvas subcommands: call after add_domain_commands.
+void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 int exit_code(Code code);
 // Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it.

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
 
   Action action;
   add_domain_commands(app, global, action);
+  add_query_commands(app, global, action);
   add_store_commands(app, global, action);
   add_bench_commands(app, global, action);
 

@@ -1,0 +1,354 @@
+#include "projections/ledger.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+
+namespace leanos::projections {
+
+namespace {
+
+std::int64_t micros(const google::protobuf::Timestamp& ts) { return ts.seconds() * 1'000'000 + ts.nanos() / 1000; }
+
+const char* stage_of(const v1::DealView& d) {
+  if (d.outcome() != v1::OUTCOME_UNSPECIFIED) return "6-learning";
+  if (!d.actions().empty()) return "5-actions";
+  if (d.decision_at()) return "4-decision";
+  if (d.implication_at()) return "3-implication";
+  if (d.hypothesis_at()) return "2-hypothesis";
+  return "1-input";
+}
+
+v1::ActionView& action(v1::DealView& d, const std::string& type, std::int64_t at) {
+  auto& a = (*d.mutable_actions())[type];
+  a.set_changed_at(at);
+  return a;
+}
+
+void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
+  std::string id;
+  switch (e.payload_case()) {
+    case Envelope::kLeadCaptured: id = e.lead_captured().deal_id(); break;
+    case Envelope::kHypothesisStated: id = e.hypothesis_stated().deal_id(); break;
+    case Envelope::kImplicationAssessed: id = e.implication_assessed().deal_id(); break;
+    case Envelope::kDecisionMade: id = e.decision_made().deal_id(); break;
+    case Envelope::kDecisionApproved: id = e.decision_approved().deal_id(); break;
+    case Envelope::kActionPlanned: id = e.action_planned().deal_id(); break;
+    case Envelope::kActionStarted: id = e.action_started().deal_id(); break;
+    case Envelope::kActionCompleted: id = e.action_completed().deal_id(); break;
+    case Envelope::kActionBlocked: id = e.action_blocked().deal_id(); break;
+    case Envelope::kActionUnblocked: id = e.action_unblocked().deal_id(); break;
+    case Envelope::kQualificationScored: id = e.qualification_scored().deal_id(); break;
+    case Envelope::kDealClosed: id = e.deal_closed().deal_id(); break;
+    case Envelope::kLearningRecorded: id = e.learning_recorded().deal_id(); break;
+    default: return;
+  }
+  auto& d = (*v.mutable_deals())[id];
+  const std::string before = d.stage();
+  d.set_deal_id(id);
+  d.set_last_event_at(std::max(d.last_event_at(), at));
+  switch (e.payload_case()) {
+    case Envelope::kLeadCaptured: {
+      const auto& l = e.lead_captured();
+      d.set_company(l.company());
+      d.set_segment(l.segment());
+      d.set_source(l.source());
+      d.set_channel(l.channel());
+      d.set_goal_id(l.goal_id());
+      d.set_subgoal_id(l.subgoal_id());
+      d.set_campaign_id(l.campaign_id());
+      d.set_attribution(l.attribution());
+      d.set_lead_at(at);
+      break;
+    }
+    case Envelope::kHypothesisStated:
+      d.set_hypothesis_at(at);
+      d.set_assumption_id(e.hypothesis_stated().assumption_id());
+      d.set_hypothesis_confidence(e.hypothesis_stated().confidence());
+      break;
+    case Envelope::kImplicationAssessed:
+      d.set_implication_at(at);
+      d.set_priority(e.implication_assessed().priority());
+      break;
+    case Envelope::kDecisionMade: {
+      const auto& m = e.decision_made();
+      d.set_decision_at(at);
+      d.set_verdict(m.verdict());
+      d.set_impact(m.impact());
+      d.set_approval_required(m.approval_required());
+      d.set_approved(false);
+      d.set_decision_actor(e.actor());
+      if (m.verdict() == v1::QUALIFY) {
+        d.set_qualified(true);
+        if (!d.qualify_at()) d.set_qualify_at(at);
+      }
+      break;
+    }
+    case Envelope::kDecisionApproved: d.set_approved(true); break;
+    case Envelope::kActionPlanned: {
+      auto& a = action(d, e.action_planned().action(), at);
+      a.set_status("planned");
+      a.set_planned_at(at);
+      a.set_human_required(e.action_planned().human_required());
+      break;
+    }
+    case Envelope::kActionStarted: {
+      const auto& type = e.action_started().action();
+      auto& a = action(d, type, at);
+      if (!a.planned_at()) a.set_human_required(type != "sales:lead-intake");
+      a.set_status("in_progress");
+      a.set_started_at(at);
+      a.clear_result();
+      if (!d.first_action_at()) d.set_first_action_at(at);
+      if (type == "sales:demo" && !d.demo_started_at()) d.set_demo_started_at(at);
+      break;
+    }
+    case Envelope::kActionCompleted: {
+      auto& a = action(d, e.action_completed().action(), at);
+      a.set_status("completed");
+      a.set_completed_at(at);
+      a.set_result(e.action_completed().result());
+      break;
+    }
+    case Envelope::kActionBlocked: action(d, e.action_blocked().action(), at).set_status("blocked"); break;
+    case Envelope::kActionUnblocked: action(d, e.action_unblocked().action(), at).set_status("in_progress"); break;
+    case Envelope::kQualificationScored: break;
+    case Envelope::kDealClosed: {
+      const auto& c = e.deal_closed();
+      d.set_outcome(c.outcome());
+      d.set_outcome_at(at);
+      d.set_arr(c.arr());
+      d.set_mrr(c.mrr());
+      d.set_cost(c.cost());
+      d.set_cycle_days(c.cycle_days());
+      d.set_margin_pct(c.margin_pct());
+      d.set_satisfaction(c.satisfaction());
+      d.set_reason(c.reason());
+      break;
+    }
+    case Envelope::kLearningRecorded:
+      if (e.learning_recorded().result() == v1::VALIDATED) d.set_validated_hypothesis(true);
+      break;
+    default: break;
+  }
+  d.set_stage(stage_of(d));
+  if (d.stage() != before) d.set_stage_entered_at(at);
+}
+
+void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {
+  switch (e.payload_case()) {
+    case Envelope::kGoalDefined: {
+      const auto& g = e.goal_defined();
+      auto& view = (*v.mutable_goals())[g.goal_id()];
+      view.set_id(g.goal_id());
+      view.set_title(g.title());
+      view.set_metric(g.metric());
+      view.set_target(g.target());
+      view.set_baseline(g.baseline());
+      view.set_current(g.baseline());
+      view.set_due(g.has_due() ? micros(g.due()) : 0);
+      view.set_defined_at(at);
+      break;
+    }
+    case Envelope::kSubgoalDefined: {
+      const auto& s = e.subgoal_defined();
+      auto& goal = (*v.mutable_goals())[s.goal_id()];
+      auto* sg = goal.add_subgoals();
+      sg->set_id(s.subgoal_id());
+      sg->set_title(s.title());
+      sg->set_metric(s.metric());
+      sg->set_target(s.target());
+      break;
+    }
+    case Envelope::kGoalProgressed: {
+      const auto& p = e.goal_progressed();
+      auto& goal = (*v.mutable_goals())[p.goal_id()];
+      goal.set_current(p.current());
+      goal.add_deals(p.deal_id());
+      const std::int64_t span = goal.target() - goal.baseline();
+      for (int pct : {25, 50, 75, 100}) {
+        const bool reached = span > 0 && (goal.current() - goal.baseline()) * 100 >= span * pct;
+        const bool known = std::any_of(goal.milestones().begin(), goal.milestones().end(),
+                                       [&](const v1::Milestone& m) { return m.percent() == pct; });
+        if (reached && !known) {
+          auto* m = goal.add_milestones();
+          m->set_percent(pct);
+          m->set_reached_at(at);
+          m->set_position(e.position());
+        }
+      }
+      break;
+    }
+    case Envelope::kSubgoalProgressed: {
+      const auto& p = e.subgoal_progressed();
+      auto& goal = (*v.mutable_goals())[p.goal_id()];
+      for (auto& sg : *goal.mutable_subgoals()) {
+        if (sg.id() != p.subgoal_id()) continue;
+        sg.set_current(p.current());
+        sg.add_deals(p.deal_id());
+        if (p.done() && !sg.done()) sg.set_done_at(at);
+        sg.set_done(p.done());
+      }
+      break;
+    }
+    case Envelope::kGoalTargetMet: {
+      auto& goal = (*v.mutable_goals())[e.goal_target_met().goal_id()];
+      goal.set_met(true);
+      goal.set_met_at(at);
+      break;
+    }
+    default: break;
+  }
+}
+
+void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
+  switch (e.payload_case()) {
+    case Envelope::kAssumptionRegistered: {
+      const auto& a = e.assumption_registered();
+      auto& view = (*v.mutable_assumptions())[a.assumption_id()];
+      view.set_id(a.assumption_id());
+      view.set_statement(a.statement());
+      view.set_confidence(a.confidence());
+      view.set_status(v1::UNTESTED);
+      auto* p = view.add_history();
+      p->set_position(e.position());
+      p->set_occurred_at(at);
+      p->set_confidence(a.confidence());
+      p->set_status(v1::UNTESTED);
+      p->set_event_id(e.event_id());
+      p->set_actor(e.actor());
+      break;
+    }
+    case Envelope::kHypothesisStated: {
+      auto it = v.mutable_assumptions()->find(e.hypothesis_stated().assumption_id());
+      if (it != v.mutable_assumptions()->end() && it->second.status() == v1::UNTESTED) it->second.set_status(v1::TESTING);
+      break;
+    }
+    case Envelope::kLearningRecorded: {
+      const auto& l = e.learning_recorded();
+      auto it = v.mutable_assumptions()->find(l.assumption_id());
+      if (it == v.mutable_assumptions()->end()) break;
+      it->second.set_evidence_count(it->second.evidence_count() + 1);
+      if (l.result() == v1::VALIDATED) it->second.set_agreeing(it->second.agreeing() + 1);
+      break;
+    }
+    case Envelope::kAssumptionConfidenceChanged: {
+      const auto& c = e.assumption_confidence_changed();
+      auto& view = (*v.mutable_assumptions())[c.assumption_id()];
+      view.set_confidence(c.confidence());
+      view.set_status(c.status());
+      auto* p = view.add_history();
+      p->set_position(e.position());
+      p->set_occurred_at(at);
+      p->set_confidence(c.confidence());
+      p->set_status(c.status());
+      p->set_deal_id(c.deal_id());
+      p->set_event_id(e.event_id());
+      p->set_cause_event_id(e.causation_id());
+      p->set_actor(e.actor());
+      break;
+    }
+    case Envelope::kCanvasMetricRecorded:
+      (*v.mutable_canvas_metrics())[e.canvas_metric_recorded().metric()] = e.canvas_metric_recorded().value();
+      break;
+    default: break;
+  }
+}
+
+void fold_marketing(LedgerView& v, const Envelope& e, std::int64_t at) {
+  switch (e.payload_case()) {
+    case Envelope::kContentOpportunityFlagged: {
+      const auto& f = e.content_opportunity_flagged();
+      auto* o = v.add_opportunities();
+      o->set_topic(f.topic());
+      o->set_priority(f.priority());
+      o->set_kind(f.kind());
+      *o->mutable_caused_by() = f.caused_by();
+      o->set_assumption_id(f.assumption_id());
+      o->set_segment(f.segment());
+      o->set_flagged_at(at);
+      o->set_event_id(e.event_id());
+      o->set_cause_event_id(e.causation_id());
+      break;
+    }
+    case Envelope::kContentOpportunityActed:
+      for (auto& o : *v.mutable_opportunities())
+        if (o.topic() == e.content_opportunity_acted().topic()) o.set_acted(true);
+      break;
+    case Envelope::kMaterialFeedback: {
+      auto& f = (*v.mutable_material_feedback())[e.material_feedback().kind()];
+      f.set_total(f.total() + 1);
+      if (e.material_feedback().positive()) f.set_positive(f.positive() + 1);
+      break;
+    }
+    case Envelope::kSettingChanged:
+      if (e.setting_changed().key() == "approval-threshold")
+        v.set_approval_threshold(std::strtod(e.setting_changed().value().c_str(), nullptr));
+      break;
+    default: break;
+  }
+}
+
+void fold_campaign(LedgerView& v, const Envelope& e) {
+  auto view = [&](const std::string& id) -> v1::CampaignView& {
+    auto& c = (*v.mutable_campaigns())[id];
+    c.set_campaign_id(id);
+    return c;
+  };
+  switch (e.payload_case()) {
+    case Envelope::kCampaignOpened: {
+      auto& c = view(e.campaign_opened().campaign_id());
+      c.set_segment(e.campaign_opened().segment());
+      c.set_goal_id(e.campaign_opened().goal_id());
+      break;
+    }
+    case Envelope::kCampaignDecisionMade: view(e.campaign_decision_made().campaign_id()).set_verdict(e.campaign_decision_made().verdict()); break;
+    case Envelope::kProspectAdded: { auto& c = view(e.prospect_added().campaign_id()); c.set_prospects(c.prospects() + 1); break; }
+    case Envelope::kContactAdded: { auto& c = view(e.contact_added().campaign_id()); c.set_contacts(c.contacts() + 1); break; }
+    case Envelope::kOutreachSent: { auto& c = view(e.outreach_sent().campaign_id()); c.set_sent(c.sent() + 1); break; }
+    case Envelope::kResponseReceived: {
+      auto& c = view(e.response_received().campaign_id());
+      c.set_responses(c.responses() + 1);
+      if (e.response_received().kind() == "interested") c.set_interested(c.interested() + 1);
+      break;
+    }
+    case Envelope::kProspectConverted: { auto& c = view(e.prospect_converted().campaign_id()); c.set_conversions(c.conversions() + 1); break; }
+    default: break;
+  }
+}
+
+}  // namespace
+
+LedgerView empty_ledger() {
+  LedgerView v;
+  v.set_approval_threshold(0.8);
+  return v;
+}
+
+void apply(LedgerView& v, const Envelope& e) {
+  const std::int64_t at = micros(e.occurred_at());
+  v.set_position(e.position());
+  v.set_events(v.events() + 1);
+  v.set_max_occurred_at(std::max(v.max_occurred_at(), at));
+  fold_deal(v, e, at);
+  fold_goal(v, e, at);
+  fold_canvas(v, e, at);
+  fold_marketing(v, e, at);
+  fold_campaign(v, e);
+}
+
+std::string serialize(const LedgerView& view) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream raw(&out);
+    google::protobuf::io::CodedOutputStream coded(&raw);
+    coded.SetSerializationDeterministic(true);
+    view.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+bool parse(const std::string& bytes, LedgerView* view) { return view->ParseFromString(bytes); }
+
+}  // namespace leanos::projections

@@ -1,0 +1,31 @@
+// LedgerProjection: the whole workspace as one pure fold of the event log.
+//
+//   LedgerView apply(LedgerView, Envelope)
+//
+// Deterministic: no clock, no I/O, no randomness. Full replay, incremental folding and
+// snapshot + tail give byte-identical state (serialize() is deterministic). Everything a
+// person reads — canvas, goals, deal threads, pipeline metrics, content opportunities — is
+// this state, or a pure function of it and a "now" the caller passes in.
+#pragma once
+
+#include <string>
+
+#include "leanos/v1/events.pb.h"
+#include "leanos/v1/projections.pb.h"
+
+namespace leanos::projections {
+
+using v1::Envelope;
+using v1::LedgerView;
+
+// The projection's schema version: snapshots written by another version are not used.
+inline constexpr const char* kLedgerSnapshotName = "ledger-v1";
+
+LedgerView empty_ledger();
+void apply(LedgerView& view, const Envelope& e);
+
+// Deterministic bytes (map entries sorted): the snapshot format and the identity test.
+std::string serialize(const LedgerView& view);
+bool parse(const std::string& bytes, LedgerView* view);
+
+}  // namespace leanos::projections

@@ -1,0 +1,55 @@
+// Pipeline and deal metrics: pure functions of a LedgerView (and a filter). Definitions
+// follow docs/domain.md; rates are fractions 0..1 and averages are means over the deals
+// that have the quantity — std::nullopt when none do.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "projections/ledger.h"
+
+namespace leanos::projections {
+
+struct DealFilter {
+  std::string segment;
+  std::string goal;
+  std::string campaign;
+  bool matches(const v1::DealView& d) const;
+};
+
+struct PipelineMetrics {
+  std::optional<double> lead_response_hours;  // lead captured -> first action started
+  std::optional<double> qualification_days;   // lead captured -> first QUALIFY decision
+  std::optional<double> demo_booking_rate;    // deals with a demo / qualified deals
+  std::optional<double> pilot_conversion;     // pilots won / pilots
+  std::optional<double> close_rate;           // won / qualified
+  std::optional<double> win_rate;             // won / (won + lost), qualified deals
+  std::optional<double> avg_deal_size;        // mean ARR of won deals
+  std::optional<double> avg_cycle_days;       // mean cycle time of won deals
+  std::optional<double> avg_margin_pct;       // mean margin of won deals
+  std::optional<double> cac;                  // sales costs of closed deals / customers won
+  std::optional<double> pitch_deck_approval;  // positive / all pitch-deck feedback
+  std::optional<double> email_response_rate;  // campaign responses / outreach sent
+  std::optional<double> proposal_acceptance;  // positive / all contract-template feedback
+  std::int64_t mrr = 0;
+  std::int64_t arr = 0;
+  int customers = 0;
+  int deals = 0;
+  int open = 0;
+  int qualified = 0;
+  int won = 0;
+  int lost = 0;
+  int stalled = 0;
+};
+
+PipelineMetrics pipeline_metrics(const LedgerView& view, const DealFilter& filter = {});
+
+// The seed's targets, by metric name ("< 24", ">= 0.4"), for display beside the values.
+struct MetricTarget {
+  const char* name;
+  const char* target;
+};
+const std::vector<MetricTarget>& metric_targets();
+
+}  // namespace leanos::projections

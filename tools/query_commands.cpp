@@ -1,0 +1,554 @@
+// Reading the ledger: canvas, goals, metrics, marketing opportunities, replay, audit, why.
+// Every query answers "as of": --as-of (business time), --known-at (what the store had
+// recorded), --at-position (a log prefix).
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+#include "actors/ledger_reader.h"
+#include "actors/process_managers.h"
+#include "projections/metrics.h"
+#include "tools/cli.h"
+#include "tools/views.h"
+
+namespace leanos::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct TimeTravel {
+  std::string as_of, known_at;
+  std::uint64_t at_position = 0;
+  CLI::Option* position_opt = nullptr;
+};
+
+void add_time_travel(CLI::App* sub, TimeTravel& t) {
+  sub->add_option("--as-of", t.as_of, "fold events that occurred on or before DATE (a date means its end, UTC)");
+  sub->add_option("--known-at", t.known_at, "fold events the store had recorded by DATE (audit-grade)");
+  t.position_opt = sub->add_option("--at-position", t.at_position, "fold the log up to position N");
+}
+
+Result<AsOf> as_of_of(const TimeTravel& t) {
+  const int given = !t.as_of.empty() + !t.known_at.empty() + (t.position_opt && t.position_opt->count() > 0);
+  if (given > 1) return Status::invalid("give at most one of --as-of, --known-at, --at-position");
+  if (!t.as_of.empty()) {
+    auto v = parse_time(t.as_of, DateEdge::end_of_day);
+    if (!v) return v.status();
+    return AsOf{AsOf::Kind::occurred, *v, 0};
+  }
+  if (!t.known_at.empty()) {
+    auto v = parse_time(t.known_at, DateEdge::end_of_day);
+    if (!v) return v.status();
+    return AsOf{AsOf::Kind::recorded, *v, 0};
+  }
+  if (t.position_opt && t.position_opt->count()) return AsOf{AsOf::Kind::position, 0, t.at_position};
+  return AsOf{};
+}
+
+// Opens the store and folds the ledger as the options ask; on failure prints and returns the exit code.
+struct Loaded {
+  std::unique_ptr<store::EventStore> store;
+  v1::LedgerView view;
+};
+
+Result<Loaded> load(const GlobalOptions& g, const TimeTravel& t) {
+  auto as_of = as_of_of(t);
+  if (!as_of) return as_of.status();
+  auto store = open_store(g);
+  if (!store) return store.status();
+  auto ledger = read_ledger(**store, *as_of);
+  if (!ledger) return ledger.status();
+  return Loaded{std::move(*store), std::move(ledger->view)};
+}
+
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+std::string status_name(v1::AssumptionStatus s) {
+  switch (s) {
+    case v1::UNTESTED: return "UNTESTED";
+    case v1::TESTING: return "TESTING";
+    case v1::ASSUMPTION_VALIDATED: return "VALIDATED";
+    case v1::CHALLENGED: return "CHALLENGED";
+    case v1::ASSUMPTION_INVALIDATED: return "INVALIDATED";
+    default: return "UNKNOWN";
+  }
+}
+
+std::string pct(const std::optional<double>& v) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f %%", *v * 100);
+  return buf;
+}
+
+std::string num(const std::optional<double>& v, const char* fmt = "%.1f") {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, fmt, *v);
+  return buf;
+}
+
+std::string metric_name(v1::GoalMetric m) { return lower(v1::GoalMetric_Name(m)); }
+
+std::string amount(v1::GoalMetric m, std::int64_t v) { return m == v1::CUSTOMERS ? std::to_string(v) : dollars(v); }
+
+// ---- canvas ----------------------------------------------------------------------------------
+
+int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
+  auto l = load(g, t);
+  if (!l) return fail(l.status());
+  const auto& v = l->view;
+  const auto m = projections::pipeline_metrics(v);
+  if (g.json) {
+    json j;
+    j["position"] = v.position();
+    j["assumptions"] = json::array();
+    for (const auto& [id, a] : v.assumptions())
+      j["assumptions"].push_back({{"id", id},
+                                  {"statement", a.statement()},
+                                  {"status", status_name(a.status())},
+                                  {"confidence", a.confidence()},
+                                  {"evidence_count", a.evidence_count()},
+                                  {"agreeing_share", a.evidence_count() ? json(double(a.agreeing()) / a.evidence_count()) : json(nullptr)},
+                                  {"changes", a.history_size()}});
+    j["metrics"] = {{"arr", m.arr},
+                    {"mrr", m.mrr},
+                    {"customers", m.customers},
+                    {"avg_deal_size", opt(m.avg_deal_size)},
+                    {"avg_cycle_days", opt(m.avg_cycle_days)},
+                    {"win_rate", opt(m.win_rate)},
+                    {"avg_margin_pct", opt(m.avg_margin_pct)},
+                    {"cac", opt(m.cac)}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
+  for (const auto& [id, a] : v.assumptions()) {
+    std::printf("  %-6s %3d %%  %-11s  %s", id.c_str(), a.confidence(), status_name(a.status()).c_str(), a.statement().c_str());
+    if (a.evidence_count())
+      std::printf("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing() / a.evidence_count());
+    std::printf("\n");
+  }
+  std::printf("\nmetrics\n  ARR %s  MRR %s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
+              dollars(m.arr).c_str(), dollars(m.mrr).c_str(), m.customers,
+              m.avg_deal_size ? dollars(static_cast<std::int64_t>(*m.avg_deal_size + 0.5)).c_str() : "-",
+              num(m.avg_cycle_days).c_str(), pct(m.win_rate).c_str(),
+              m.cac ? dollars(static_cast<std::int64_t>(*m.cac + 0.5)).c_str() : "-");
+  return 0;
+}
+
+// ---- goals -----------------------------------------------------------------------------------
+
+json goal_json(const v1::GoalView& goal) {
+  json j = {{"id", goal.id()},
+            {"title", goal.title()},
+            {"metric", metric_name(goal.metric())},
+            {"target", goal.target()},
+            {"baseline", goal.baseline()},
+            {"current", goal.current()},
+            {"progress", goal.target() ? double(goal.current()) / goal.target() : 0.0},
+            {"gap", std::max<std::int64_t>(0, goal.target() - goal.current())},
+            {"met", goal.met()},
+            {"met_at", goal.met_at() ? json(format_time(goal.met_at())) : json(nullptr)},
+            {"due", goal.due() ? json(format_date(goal.due())) : json(nullptr)}};
+  j["subgoals"] = json::array();
+  for (const auto& sg : goal.subgoals())
+    j["subgoals"].push_back({{"id", sg.id()},
+                             {"title", sg.title()},
+                             {"metric", metric_name(sg.metric())},
+                             {"target", sg.target()},
+                             {"current", sg.current()},
+                             {"done", sg.done()},
+                             {"deals", sg.deals()}});
+  j["milestones"] = json::array();
+  for (const auto& m : goal.milestones())
+    j["milestones"].push_back({{"percent", m.percent()}, {"reached_at", format_time(m.reached_at())}, {"position", m.position()}});
+  return j;
+}
+
+int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id) {
+  auto l = load(g, t);
+  if (!l) return fail(l.status());
+  auto it = l->view.goals().find(id);
+  if (it == l->view.goals().end() || it->second.id().empty())
+    return fail(Status::not_found("goal '" + id + "' does not exist" +
+                                  (t.as_of.empty() && t.known_at.empty() ? "" : " at that time") +
+                                  "; `leanos goal define " + id + " ...` creates it"));
+  const auto& goal = it->second;
+  if (g.json) {
+    std::printf("%s\n", goal_json(goal).dump().c_str());
+    return 0;
+  }
+  std::printf("goal %s: %s\n  %s %s of %s (%.0f %%)%s\n", goal.id().c_str(), goal.title().c_str(),
+              metric_name(goal.metric()).c_str(), amount(goal.metric(), goal.current()).c_str(),
+              amount(goal.metric(), goal.target()).c_str(), goal.target() ? 100.0 * goal.current() / goal.target() : 0.0,
+              goal.met() ? ("  TARGET MET " + format_date(goal.met_at())).c_str() : "");
+  if (goal.due()) std::printf("  due %s\n", format_date(goal.due()).c_str());
+  for (const auto& sg : goal.subgoals())
+    std::printf("  %s \"%s\": %s/%s%s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
+                amount(sg.metric(), sg.target()).c_str(), sg.done() ? " done" : "");
+  for (const auto& m : goal.milestones())
+    std::printf("  milestone %d %% reached %s\n", m.percent(), format_date(m.reached_at()).c_str());
+  return 0;
+}
+
+// ---- metrics ---------------------------------------------------------------------------------
+
+int metrics(const GlobalOptions& g, const TimeTravel& t, const projections::DealFilter& f) {
+  auto l = load(g, t);
+  if (!l) return fail(l.status());
+  const auto m = projections::pipeline_metrics(l->view, f);
+  if (g.json) {
+    json j = {{"lead_response_hours", opt(m.lead_response_hours)},
+              {"qualification_days", opt(m.qualification_days)},
+              {"demo_booking_rate", opt(m.demo_booking_rate)},
+              {"pilot_conversion", opt(m.pilot_conversion)},
+              {"close_rate", opt(m.close_rate)},
+              {"win_rate", opt(m.win_rate)},
+              {"avg_deal_size", opt(m.avg_deal_size)},
+              {"avg_cycle_days", opt(m.avg_cycle_days)},
+              {"avg_margin_pct", opt(m.avg_margin_pct)},
+              {"cac", opt(m.cac)},
+              {"pitch_deck_approval", opt(m.pitch_deck_approval)},
+              {"email_response_rate", opt(m.email_response_rate)},
+              {"proposal_acceptance", opt(m.proposal_acceptance)},
+              {"mrr", m.mrr},
+              {"arr", m.arr},
+              {"customers", m.customers},
+              {"deals", m.deals},
+              {"open", m.open},
+              {"qualified", m.qualified},
+              {"won", m.won},
+              {"lost", m.lost}};
+    json targets = json::object();
+    for (const auto& tg : projections::metric_targets()) targets[tg.name] = tg.target;
+    j["targets"] = targets;
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("pipeline velocity                 value      target\n");
+  std::printf("  lead response time (hours)      %-10s < 24\n", num(m.lead_response_hours).c_str());
+  std::printf("  qualification time (days)       %-10s < 7\n", num(m.qualification_days).c_str());
+  std::printf("  demo booking rate               %-10s >= 40 %%\n", pct(m.demo_booking_rate).c_str());
+  std::printf("  pilot conversion                %-10s >= 60 %%\n", pct(m.pilot_conversion).c_str());
+  std::printf("  close rate (qualified)          %-10s >= 50 %%\n", pct(m.close_rate).c_str());
+  std::printf("materials quality\n");
+  std::printf("  pitch deck approval             %-10s > 90 %%\n", pct(m.pitch_deck_approval).c_str());
+  std::printf("  email response rate             %-10s > 10 %%\n", pct(m.email_response_rate).c_str());
+  std::printf("  proposal acceptance             %-10s > 80 %%\n", pct(m.proposal_acceptance).c_str());
+  std::printf("deal metrics\n");
+  std::printf("  average deal size (ARR)         %s\n",
+              m.avg_deal_size ? dollars(static_cast<std::int64_t>(*m.avg_deal_size + 0.5)).c_str() : "-");
+  std::printf("  sales cycle length (days)       %s\n", num(m.avg_cycle_days).c_str());
+  std::printf("  win rate (qualified)            %s\n", pct(m.win_rate).c_str());
+  std::printf("  customer acquisition cost       %s\n", m.cac ? dollars(static_cast<std::int64_t>(*m.cac + 0.5)).c_str() : "-");
+  std::printf("  MRR %s, ARR %s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr).c_str(),
+              dollars(m.arr).c_str(), m.customers, m.deals, m.open, m.qualified, m.won, m.lost);
+  return 0;
+}
+
+// ---- marketing -------------------------------------------------------------------------------
+
+int opportunities(const GlobalOptions& g, const TimeTravel& t) {
+  auto l = load(g, t);
+  if (!l) return fail(l.status());
+  if (g.json) {
+    json a = json::array();
+    for (const auto& o : l->view.opportunities())
+      a.push_back({{"topic", o.topic()},
+                   {"priority", o.priority()},
+                   {"kind", o.kind()},
+                   {"caused_by", o.caused_by()},
+                   {"assumption_id", o.assumption_id()},
+                   {"segment", o.segment()},
+                   {"acted", o.acted()},
+                   {"flagged_at", format_time(o.flagged_at())}});
+    std::printf("%s\n", a.dump().c_str());
+    return 0;
+  }
+  for (const auto& o : l->view.opportunities()) {
+    std::string by;
+    for (const auto& d : o.caused_by()) by += (by.empty() ? "" : ", ") + d;
+    std::printf("%s  %.2f  %-10s %s%s  (from %s)\n", format_date(o.flagged_at()).c_str(), o.priority(), o.kind().c_str(),
+                o.topic().c_str(), o.acted() ? " [acted]" : "", by.c_str());
+  }
+  return 0;
+}
+
+// ---- replay ----------------------------------------------------------------------------------
+
+int replay(const GlobalOptions& g, bool process_managers) {
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  if (process_managers) {
+    auto written = catch_up_process_managers(**store);
+    if (!written) return fail(written.status());
+    std::fprintf(stderr, "process managers: %zu derived event(s) were missing and are now appended\n", *written);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  LedgerOptions options;
+  options.use_snapshots = false;
+  auto r = read_ledger(**store, AsOf{}, options);
+  if (!r) return fail(r.status());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double eps = secs > 0 ? r->folded / secs : 0;
+  if (g.json)
+    std::printf("{\"events\":%llu,\"seconds\":%.6f,\"events_per_second\":%.0f,\"position\":%llu}\n",
+                static_cast<unsigned long long>(r->folded), secs, eps, static_cast<unsigned long long>(r->view.position()));
+  else
+    std::printf("replayed %llu events into every projection in %.3f s (%.0f events/s); snapshots every %llu events\n",
+                static_cast<unsigned long long>(r->folded), secs, eps,
+                static_cast<unsigned long long>(options.snapshot_every));
+  return 0;
+}
+
+// ---- audit and why -----------------------------------------------------------------------------
+
+json event_brief(const v1::Envelope& e) {
+  return {{"position", e.position()},    {"type", e.type()},   {"stream", e.stream()},
+          {"occurred_at", format_time(from_timestamp(e.occurred_at()))},
+          {"recorded_at", format_time(from_timestamp(e.recorded_at()))},
+          {"actor", e.actor()},          {"event_id", e.event_id()}, {"payload", proto_json(*payload_of(e))}};
+}
+
+// The confidence an assumption had just before `position`, from the canvas stream.
+std::optional<int> confidence_before(const std::vector<v1::Envelope>& canvas, const std::string& id, std::uint64_t position) {
+  std::optional<int> c;
+  for (const auto& e : canvas) {
+    if (e.position() >= position) break;
+    if (e.has_assumption_registered() && e.assumption_registered().assumption_id() == id) c = e.assumption_registered().confidence();
+    if (e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id)
+      c = e.assumption_confidence_changed().confidence();
+  }
+  return c;
+}
+
+int audit(const GlobalOptions& g, const std::string& id) {
+  if (auto s = check_slug("deal id", id); !s) return fail(s);
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  constexpr auto kAll = std::numeric_limits<std::size_t>::max();
+  auto deal = (*store)->read_stream(deal_stream(id), 1, store::Direction::forward, kAll);
+  if (!deal) return fail(deal.status());
+  if (deal->empty()) return fail(Status::not_found("deal '" + id + "' does not exist"));
+  auto canvas = (*store)->read_stream(kCanvasStream, 1, store::Direction::forward, kAll);
+  if (!canvas) return fail(canvas.status());
+  std::set<std::string> ids;
+  std::string goal;
+  for (const auto& e : *deal) {
+    ids.insert(e.event_id());
+    if (e.has_lead_captured()) goal = e.lead_captured().goal_id();
+  }
+  // Downstream: events elsewhere whose cause is one of this deal's events.
+  std::vector<v1::Envelope> caused;
+  std::vector<std::string> streams = {kCanvasStream, kMarketingStream};
+  if (!goal.empty()) streams.push_back(goal_stream(goal));
+  for (const auto& s : streams) {
+    auto events = (*store)->read_stream(s, 1, store::Direction::forward, kAll);
+    if (!events) return fail(events.status());
+    for (const auto& e : *events)
+      if (ids.count(e.causation_id())) caused.push_back(e);
+  }
+  std::sort(caused.begin(), caused.end(), [](const auto& a, const auto& b) { return a.position() < b.position(); });
+
+  json decisions = json::array();
+  const v1::HypothesisStated* hypothesis = nullptr;
+  const v1::ImplicationAssessed* implication = nullptr;
+  const v1::QualificationScored* score = nullptr;
+  for (std::size_t i = 0; i < deal->size(); ++i) {
+    const auto& e = (*deal)[i];
+    if (e.has_hypothesis_stated()) hypothesis = &e.hypothesis_stated();
+    if (e.has_implication_assessed()) implication = &e.implication_assessed();
+    if (e.has_qualification_scored()) score = &e.qualification_scored();
+    if (!e.has_decision_made()) continue;
+    json d = event_brief(e);
+    json inputs;
+    if (hypothesis) {
+      inputs["hypothesis"] = proto_json(*hypothesis);
+      auto c = confidence_before(*canvas, hypothesis->assumption_id(), e.position());
+      inputs["assumption_confidence_then"] = c ? json(*c) : json(nullptr);
+    }
+    inputs["implication"] = implication ? proto_json(*implication) : json(nullptr);
+    inputs["qualification"] = score ? proto_json(*score) : json(nullptr);
+    d["inputs"] = inputs;
+    d["approval"] = nullptr;
+    json after = json::array();
+    for (std::size_t k = i + 1; k < deal->size(); ++k) {
+      const auto& n = (*deal)[k];
+      if (n.has_decision_made()) break;  // superseded: later events belong to the next revision
+      if (n.has_decision_approved()) d["approval"] = event_brief(n);
+      else after.push_back(event_brief(n));
+    }
+    d["then"] = after;
+    decisions.push_back(d);
+  }
+  json downstream = json::array();
+  for (const auto& e : caused) downstream.push_back(event_brief(e));
+
+  if (g.json) {
+    json j = {{"deal_id", id}, {"decisions", decisions}, {"caused", downstream}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("audit of deal %s: %zu decision(s)\n", id.c_str(), decisions.size());
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    const auto& d = decisions[i];
+    const auto& p = d["payload"];
+    std::printf("\n%s %s on %s by %s (recorded %s, position %llu)\n", i ? "revision:" : "decision:",
+                p.value("verdict", "").c_str(), d["occurred_at"].get<std::string>().substr(0, 10).c_str(),
+                d["actor"].get<std::string>().c_str(), d["recorded_at"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(d["position"].get<std::uint64_t>()));
+    std::printf("  reason: %s\n", p.value("reason", "").c_str());
+    if (p.contains("alternatives"))
+      for (const auto& alt : p["alternatives"]) std::printf("  alternative considered: %s\n", alt.get<std::string>().c_str());
+    std::printf("  impact %.2f%s\n", p.value("impact", 0.0),
+                p.value("approval_required", false) ? " (needs human approval)" : "");
+    const auto& in = d["inputs"];
+    if (in.contains("hypothesis"))
+      std::printf("  input: tests %s at %d %%; the canvas had it at %s then\n",
+                  in["hypothesis"].value("assumption_id", "").c_str(), in["hypothesis"].value("confidence", 0),
+                  in["assumption_confidence_then"].is_null() ? "-" : (std::to_string(in["assumption_confidence_then"].get<int>()) + " %").c_str());
+    if (!in["implication"].is_null())
+      std::printf("  input: ARR %s-%s, strategic %s, priority %.2f\n",
+                  dollars(std::stoll(in["implication"].value("arr_low", "0"))).c_str(),
+                  dollars(std::stoll(in["implication"].value("arr_high", "0"))).c_str(),
+                  in["implication"].value("strategic", "").c_str(), in["implication"].value("priority", 0.0));
+    if (!in["qualification"].is_null())
+      std::printf("  input: qualification score %.2f %s\n", in["qualification"].value("total", 0.0),
+                  in["qualification"].value("verdict", "").c_str());
+    if (!d["approval"].is_null())
+      std::printf("  approved by %s on %s\n", d["approval"]["payload"].value("approved_by", "").c_str(),
+                  d["approval"]["occurred_at"].get<std::string>().substr(0, 10).c_str());
+    for (const auto& n : d["then"])
+      std::printf("  then %s  %s\n", n["occurred_at"].get<std::string>().substr(0, 10).c_str(), n["type"].get<std::string>().c_str());
+  }
+  std::printf("\ncaused downstream\n");
+  for (const auto& e : caused) {
+    std::printf("  %s  %-28s %s", format_date(from_timestamp(e.occurred_at())).c_str(), e.type().c_str(), e.stream().c_str());
+    if (e.has_assumption_confidence_changed())
+      std::printf("  %s %d %% -> %d %%", e.assumption_confidence_changed().assumption_id().c_str(),
+                  e.assumption_confidence_changed().previous(), e.assumption_confidence_changed().confidence());
+    if (e.has_goal_progressed())
+      std::printf("  %s -> %s", dollars(e.goal_progressed().previous()).c_str(), dollars(e.goal_progressed().current()).c_str());
+    if (e.has_subgoal_progressed())
+      std::printf("  %s %lld -> %lld%s", e.subgoal_progressed().subgoal_id().c_str(),
+                  static_cast<long long>(e.subgoal_progressed().previous()),
+                  static_cast<long long>(e.subgoal_progressed().current()), e.subgoal_progressed().done() ? " done" : "");
+    if (e.has_content_opportunity_flagged()) std::printf("  %s", e.content_opportunity_flagged().topic().c_str());
+    std::printf("\n");
+  }
+  return 0;
+}
+
+int why_canvas(const GlobalOptions& g, const std::string& id) {
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  auto canvas = (*store)->read_stream(kCanvasStream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
+  if (!canvas) return fail(canvas.status());
+  json changes = json::array();
+  for (const auto& e : *canvas) {
+    const bool registered = e.has_assumption_registered() && e.assumption_registered().assumption_id() == id;
+    const bool changed = e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id;
+    if (!registered && !changed) continue;
+    json c = event_brief(e);
+    if (changed && !e.causation_id().empty()) {
+      auto pos = (*store)->find_event_id(e.causation_id());
+      if (pos && pos->has_value()) {
+        auto cause = (*store)->read_event(**pos);
+        if (cause) c["cause"] = event_brief(*cause);
+      }
+    }
+    changes.push_back(c);
+  }
+  if (changes.empty()) return fail(Status::not_found("assumption '" + id + "' is not in the canvas"));
+  if (g.json) {
+    std::printf("%s\n", json({{"assumption_id", id}, {"changes", changes}}).dump().c_str());
+    return 0;
+  }
+  for (const auto& c : changes) {
+    const auto& p = c["payload"];
+    const std::string date = c["occurred_at"].get<std::string>().substr(0, 10);
+    if (c["type"] == "AssumptionRegistered") {
+      std::printf("%s  registered at %d %% by %s: %s\n", date.c_str(), p.value("confidence", 0), c["actor"].get<std::string>().c_str(),
+                  p.value("statement", "").c_str());
+      continue;
+    }
+    std::string status = p.value("status", "");
+    if (status.rfind("ASSUMPTION_", 0) == 0) status = status.substr(11);
+    std::printf("%s  %d %% -> %d %% (%s)", date.c_str(), p.value("previous", 0), p.value("confidence", 0), status.c_str());
+    if (c.contains("cause"))
+      std::printf("  because deal %s recorded %s by %s%s", p.value("deal_id", "").c_str(),
+                  c["cause"]["payload"].value("result", "").c_str(), c["cause"]["actor"].get<std::string>().c_str(),
+                  p.value("evidence", "").empty() ? "" : (": " + p.value("evidence", "")).c_str());
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto find = [&](const char* name) -> CLI::App* {
+    for (auto* s : app.get_subcommands({}))
+      if (s->get_name() == name) return s;
+    return app.add_subcommand(name);
+  };
+  {
+    auto t = std::make_shared<TimeTravel>();
+    auto* s = find("canvas")->add_subcommand("show", "assumptions with confidence and evidence; canvas metrics");
+    add_time_travel(s, *t);
+    s->callback([&, t] { action = [&g, t] { return canvas_show(g, *t); }; });
+  }
+  {
+    auto t = std::make_shared<TimeTravel>();
+    auto id = std::make_shared<std::string>();
+    auto* s = find("goal")->add_subcommand("show", "a goal: current vs target, subgoals, milestones");
+    s->add_option("goal-id", *id)->required();
+    add_time_travel(s, *t);
+    s->callback([&, t, id] { action = [&g, t, id] { return goal_show(g, *t, *id); }; });
+  }
+  {
+    auto t = std::make_shared<TimeTravel>();
+    auto f = std::make_shared<projections::DealFilter>();
+    auto* s = app.add_subcommand("metrics", "the seed's sales performance metrics, with targets");
+    s->add_option("--segment", f->segment);
+    s->add_option("--goal", f->goal);
+    s->add_option("--campaign", f->campaign);
+    add_time_travel(s, *t);
+    s->callback([&, t, f] { action = [&g, t, f] { return metrics(g, *t, *f); }; });
+  }
+  {
+    auto t = std::make_shared<TimeTravel>();
+    auto* m = app.add_subcommand("marketing", "content opportunities flagged by sales learnings");
+    m->require_subcommand(1);
+    auto* s = m->add_subcommand("opportunities", "list content opportunities");
+    add_time_travel(s, *t);
+    s->callback([&, t] { action = [&g, t] { return opportunities(g, *t); }; });
+  }
+  {
+    auto pm = std::make_shared<bool>(false);
+    auto* s = app.add_subcommand("replay", "rebuild every projection from the log; print the time and events/s");
+    s->add_flag("--process-managers", *pm, "also append derived events that are missing (idempotent)");
+    s->callback([&, pm] { action = [&g, pm] { return replay(g, *pm); }; });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* s = app.add_subcommand("audit", "a deal's decisions: who, when, the inputs then, and what they caused");
+    s->add_option("deal-id", *id)->required();
+    s->callback([&, id] { action = [&g, id] { return audit(g, *id); }; });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* w = app.add_subcommand("why", "walk back from a canvas value to the deals that caused it");
+    w->require_subcommand(1);
+    auto* s = w->add_subcommand("canvas", "every confidence change of an assumption and its cause");
+    s->add_option("assumption-id", *id)->required();
+    s->callback([&, id] { action = [&g, id] { return why_canvas(g, *id); }; });
+  }
+}
+
+}  // namespace leanos::cli
