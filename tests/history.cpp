@@ -1,0 +1,199 @@
+#include "tests/history.h"
+
+#include <doctest/doctest.h>
+
+#include "events/ids.h"
+
+namespace leanos::test {
+
+namespace {
+
+struct Gen {
+  store::EventStore& store;
+  std::mt19937_64& rng;
+  const HistoryOptions& o;
+  CommandHandler handler{store};
+  v1::LedgerView view = projections::empty_ledger();
+  Micros clock = 0;
+  int next_deal = 0;
+
+  int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
+  double unit() { return std::uniform_real_distribution<double>(0, 1)(rng); }
+  bool chance(double p) { return unit() < p; }
+
+  bool submit(const google::protobuf::Message& payload, Micros at, const std::function<void(const v1::LedgerView&)>& cb) {
+    Envelope c = make_event(payload, at);
+    c.set_event_id(new_event_id());
+    c.set_actor(chance(0.5) ? "sales-execution" : "founder");
+    auto h = handler.handle(c);
+    if (!h) return false;
+    std::vector<Envelope> committed;
+    for (const auto& e : h->events) committed.push_back(*store.read_event(e.position()));
+    auto r = run_process_managers(store, view, committed);
+    REQUIRE(r.is_ok());
+    cb(view);
+    return true;
+  }
+};
+
+}  // namespace
+
+void generate_history(store::EventStore& store, std::mt19937_64& rng, const HistoryOptions& o,
+                      const std::function<void(const v1::LedgerView&)>& on_commit) {
+  Gen g{store, rng, o, CommandHandler{store}, projections::empty_ledger(), o.start, 0};
+  g.clock = o.start;
+  for (int i = 0; i < o.goals; ++i) {
+    v1::GoalDefined goal;
+    goal.set_goal_id("g-" + std::to_string(i));
+    goal.set_title("goal " + std::to_string(i));
+    goal.set_metric(i % 2 ? v1::CUSTOMERS : v1::MRR);
+    goal.set_target(i % 2 ? 5 : 200000);
+    REQUIRE(g.submit(goal, g.clock, on_commit));
+    v1::SubgoalDefined sg;
+    sg.set_goal_id(goal.goal_id());
+    sg.set_subgoal_id("SG1");
+    sg.set_title("first customers");
+    sg.set_metric(v1::CUSTOMERS);
+    sg.set_target(3);
+    REQUIRE(g.submit(sg, g.clock, on_commit));
+  }
+  for (int i = 0; i < o.assumptions; ++i) {
+    v1::AssumptionRegistered a;
+    a.set_assumption_id("A" + std::to_string(i));
+    a.set_statement("assumption " + std::to_string(i));
+    a.set_confidence(40 + 10 * i);
+    REQUIRE(g.submit(a, g.clock, on_commit));
+  }
+  std::vector<std::string> deals;
+  for (int n = 0; n < o.commands; ++n) {
+    g.clock += static_cast<Micros>(g.unit() * 2 * kMicrosPerDay);
+    if (deals.empty() || g.chance(0.12)) {
+      v1::LeadCaptured l;
+      l.set_deal_id("d" + std::to_string(g.next_deal++));
+      l.set_company("Company " + l.deal_id());
+      l.set_segment(g.chance(0.5) ? "enterprise" : "smb");
+      l.set_source(g.chance(0.5) ? v1::INBOUND : v1::OUTBOUND);
+      l.mutable_contact()->set_name("Contact");
+      l.mutable_contact()->set_email("c@" + l.deal_id() + ".example");
+      l.set_signal("reply");
+      if (g.chance(0.6)) {
+        l.set_goal_id("g-" + std::to_string(g.pick(o.goals)));
+        l.set_subgoal_id("SG1");
+      }
+      if (g.submit(l, g.clock, on_commit)) deals.push_back(l.deal_id());
+      continue;
+    }
+    const std::string id = deals[static_cast<std::size_t>(g.pick(static_cast<int>(deals.size())))];
+    auto state = g.handler.deal(id);
+    REQUIRE(state.is_ok());
+    const auto& s = *state;
+    Micros at = g.clock;
+    if (g.chance(o.backdate_probability)) at = std::max(s.last_event_at, at - static_cast<Micros>(g.unit() * 10 * kMicrosPerDay));
+    switch (s.stage()) {
+      case Stage::input: {
+        v1::HypothesisStated h;
+        h.set_deal_id(id);
+        h.set_assumption_id("A" + std::to_string(g.pick(o.assumptions)));
+        h.set_confidence(g.pick(101));
+        g.submit(h, at, on_commit);
+        break;
+      }
+      case Stage::hypothesis: {
+        v1::ImplicationAssessed i;
+        i.set_deal_id(id);
+        i.set_arr_low(10000 * g.pick(50));
+        i.set_arr_high(i.arr_low() + 10000 * g.pick(50));
+        i.set_strategic(static_cast<v1::StrategicValue>(1 + g.pick(3)));
+        i.set_cost_hours(g.pick(80));
+        i.set_priority(g.pick(101) / 100.0);
+        g.submit(i, at, on_commit);
+        break;
+      }
+      case Stage::implication:
+      case Stage::decision: {
+        if (s.decision && s.decision->verdict() == v1::QUALIFY && s.decision->approval_required() && !s.approved) {
+          v1::DecisionApproved a;
+          a.set_deal_id(id);
+          a.set_approved_by("ceo");
+          g.submit(a, at, on_commit);
+          break;
+        }
+        if (s.decision && s.decision->verdict() == v1::QUALIFY) {
+          v1::ActionStarted a;
+          a.set_deal_id(id);
+          a.set_action("sales:qualify");
+          g.submit(a, at, on_commit);
+          break;
+        }
+        v1::DecisionMade d;
+        d.set_deal_id(id);
+        const double r = g.unit();
+        d.set_verdict(r < 0.7 ? v1::QUALIFY : r < 0.85 ? v1::DEFER : v1::REJECT);
+        d.set_reason("generated");
+        d.set_impact(g.pick(101) / 100.0);
+        g.submit(d, at, on_commit);
+        break;
+      }
+      case Stage::actions: {
+        static const char* kActions[] = {"sales:qualify", "sales:demo", "sales:pilot", "sales:close"};
+        const double r = g.unit();
+        if (r < 0.2) {
+          v1::DealClosed c;
+          c.set_deal_id(id);
+          const double o2 = g.unit();
+          c.set_outcome(o2 < 0.6 ? v1::WON : o2 < 0.9 ? v1::LOST : v1::STALLED);
+          if (c.outcome() == v1::WON) c.set_arr(12000 * (1 + g.pick(100)));
+          c.set_cost(100 * g.pick(100));
+          g.submit(c, at, on_commit);
+        } else if (r < 0.3) {
+          v1::QualificationScored q;
+          q.set_deal_id(id);
+          q.set_problem(g.unit());
+          q.set_authority(g.unit());
+          q.set_budget(g.unit());
+          q.set_urgency(g.unit());
+          q.set_fit(g.unit());
+          g.submit(q, at, on_commit);
+        } else {
+          const std::string action = kActions[g.pick(4)];
+          auto it = s.actions.find(action);
+          if (it != s.actions.end() && it->second.status == "in_progress") {
+            v1::ActionCompleted c;
+            c.set_deal_id(id);
+            c.set_action(action);
+            const auto& results = action_results(action);
+            c.set_result(results[static_cast<std::size_t>(g.pick(static_cast<int>(results.size())))]);
+            g.submit(c, at, on_commit);
+          } else {
+            v1::ActionStarted a;
+            a.set_deal_id(id);
+            a.set_action(action);
+            g.submit(a, at, on_commit);
+          }
+        }
+        break;
+      }
+      case Stage::learning: {
+        if (s.outcome && s.outcome->outcome() == v1::STALLED && g.chance(0.5)) {
+          v1::DealClosed c;
+          c.set_deal_id(id);
+          c.set_outcome(v1::WON);
+          c.set_arr(24000);
+          g.submit(c, at, on_commit);
+          break;
+        }
+        if (!s.learnings.empty() && g.chance(0.8)) break;
+        v1::LearningRecorded l;
+        l.set_deal_id(id);
+        const double r = g.unit();
+        l.set_result(r < 0.6 ? v1::VALIDATED : r < 0.85 ? v1::PARTIAL : v1::INVALIDATED);
+        if (l.result() != v1::INVALIDATED && g.chance(0.7)) l.set_confidence(g.pick(101));
+        g.submit(l, at, on_commit);
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+}  // namespace leanos::test

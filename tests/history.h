@@ -1,0 +1,25 @@
+// A generator of random valid LeanOS histories, through the real rules and process managers.
+#pragma once
+
+#include <functional>
+#include <random>
+
+#include "actors/commands.h"
+#include "actors/process_managers.h"
+
+namespace leanos::test {
+
+struct HistoryOptions {
+  int commands = 1500;
+  int goals = 2;
+  int assumptions = 3;
+  double backdate_probability = 0.1;  // an event dated before events already recorded
+  Micros start = 1'767'225'600'000'000;  // 2026-01-01
+};
+
+// Drives a workspace with random commands; rejected ones are simply skipped. `on_commit` is
+// called with the incremental ledger after each accepted command and its derived events.
+void generate_history(store::EventStore& store, std::mt19937_64& rng, const HistoryOptions& options,
+                      const std::function<void(const v1::LedgerView&)>& on_commit);
+
+}  // namespace leanos::test
