@@ -11,8 +11,7 @@
 #include <sstream>
 
 #include "actors/commands.h"
-#include "actors/ledger_reader.h"
-#include "actors/process_managers.h"
+#include "actors/runtime.h"
 #include "events/ids.h"
 #include "tools/cli.h"
 #include "tools/csv.h"
@@ -61,37 +60,20 @@ void print_handled(const GlobalOptions& g, const Handled& h) {
                 h.stream.c_str(), static_cast<unsigned long long>(e.position()));
 }
 
-// Runs the process managers over what a command committed, when it can cause anything
-// (an outcome or a learning): canvas confidence, goal progress, content opportunities.
-Status follow_up(store::EventStore& store, const Handled& h) {
-  const bool causes = std::any_of(h.events.begin(), h.events.end(),
-                                  [](const Envelope& e) { return e.has_deal_closed() || e.has_learning_recorded(); });
-  if (!causes || h.idempotent_retry) return Status::ok();
-  std::vector<Envelope> committed;
-  for (const auto& e : h.events) {
-    auto stored = store.read_event(e.position());
-    if (!stored) return stored.status();
-    committed.push_back(std::move(*stored));
-  }
-  auto ledger = read_ledger(store, AsOf{AsOf::Kind::position, 0, committed.front().position() - 1});
-  if (!ledger) return ledger.status();
-  auto written = run_process_managers(store, ledger->view, committed);
-  if (!written) return written.status();
-  spdlog::info("process managers: {} derived event(s) for {}", *written, h.stream);
-  return Status::ok();
-}
-
 // Records several commands, stopping at the first rejection.
 int submit_all(const GlobalOptions& g, const std::vector<Envelope>& commands) {
   auto store = open_store(g);
   if (!store) return fail(store.status());
-  CommandHandler handler(**store);
+  Runtime runtime(**store);
+  std::uint64_t last = 0;
   for (const auto& c : commands) {
-    auto h = handler.handle(c);
+    auto h = runtime.submit(c);
     if (!h) return fail(h.status());
     print_handled(g, *h);
-    if (auto s = follow_up(**store, *h); !s) return fail(s);
+    last = std::max(last, h->events.back().position());
   }
+  // Outcomes and learnings cause canvas, goal and marketing events: wait for them.
+  if (auto s = runtime.settle(last); !s) return fail(s);
   return 0;
 }
 

@@ -1,0 +1,273 @@
+#include "actors/runtime.h"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <list>
+#include <unordered_map>
+
+#include "actors/ledger_reader.h"
+#include "events/ids.h"
+#include "actors/process_managers.h"
+
+namespace leanos {
+
+// Local-only messages: they never cross a process boundary.
+struct CommandMsg {
+  Envelope command;
+};
+struct ReplyMsg {
+  std::shared_ptr<Result<Handled>> result;
+};
+struct DerivedMsg {
+  std::vector<Derived> derived;
+};
+
+}  // namespace leanos
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leanos::CommandMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leanos::ReplyMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(leanos::DerivedMsg)
+
+namespace leanos {
+
+namespace {
+
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using derived_atom = caf::atom_constant<caf::atom("derived")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using settle_atom = caf::atom_constant<caf::atom("settle")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using route_atom = caf::atom_constant<caf::atom("route")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+// ---- stream actor ------------------------------------------------------------------------
+
+struct StreamState {
+  std::unique_ptr<CommandHandler> handler;
+  caf::actor bus;
+};
+
+caf::behavior stream_actor(caf::stateful_actor<StreamState>* self, store::EventStore* store, caf::actor bus,
+                           std::chrono::milliseconds idle) {
+  self->state.handler = std::make_unique<CommandHandler>(*store);
+  self->state.bus = bus;
+  return {
+      [=](submit_atom, const CommandMsg& msg) {
+        auto r = std::make_shared<Result<Handled>>(self->state.handler->handle(msg.command));
+        if (r->is_ok() && !(*r)->idempotent_retry)
+          self->send(self->state.bus, publish_atom::value, (*r)->events.back().position());
+        return ReplyMsg{r};
+      },
+      // Derived events the process managers computed for this actor's stream.
+      [=](derived_atom, const DerivedMsg& msg) {
+        std::uint64_t last = 0;
+        for (const auto& d : msg.derived) {
+          auto r = store->append(d.stream, store::ExpectedVersion::any(), {d.event});
+          if (!r) {
+            spdlog::error("actor {}: derived event {} not appended: {}", d.stream, d.event.event_id(),
+                          r.status().to_string());
+            return last;
+          }
+          last = std::max(last, r->positions.back());
+        }
+        return last;
+      },
+      [=](stop_atom) { self->quit(); },  // evicted by the router: a normal exit
+      caf::after(idle) >> [=] { self->quit(); },
+  };
+}
+
+// ---- bus -----------------------------------------------------------------------------------
+
+struct BusState {
+  std::vector<caf::actor> subscribers;
+};
+
+caf::behavior bus_actor(caf::stateful_actor<BusState>* self) {
+  return {
+      [=](join_atom, caf::actor who) { self->state.subscribers.push_back(who); },
+      [=](publish_atom, std::uint64_t position) {
+        for (auto& s : self->state.subscribers) self->send(s, publish_atom::value, position);
+      },
+  };
+}
+
+// ---- router -----------------------------------------------------------------------------------
+
+struct RouterState {
+  std::unordered_map<std::string, std::pair<caf::actor, std::list<std::string>::iterator>> live;
+  std::unordered_map<caf::actor_addr, std::string> names;
+  std::list<std::string> lru;  // most recent first
+  std::size_t spawned = 0;
+};
+
+caf::behavior router_actor(caf::stateful_actor<RouterState>* self, store::EventStore* store, caf::actor bus,
+                           RuntimeOptions options) {
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.names.find(dm.source);
+    if (it == st.names.end()) return;
+    auto live = st.live.find(it->second);
+    if (live != st.live.end() && live->second.first.address() == dm.source) {
+      st.lru.erase(live->second.second);
+      st.live.erase(live);
+    }
+    st.names.erase(it);
+  });
+  auto actor_for = [=](const std::string& stream) -> caf::actor {
+    auto& st = self->state;
+    if (auto it = st.live.find(stream); it != st.live.end()) {
+      st.lru.splice(st.lru.begin(), st.lru, it->second.second);
+      return it->second.first;
+    }
+    // Linked: when the router shuts down, so do its stream actors. Their normal exits (idle,
+    // eviction) do not take the router down; the monitor tells it to forget them.
+    auto a = self->spawn<caf::linked>(stream_actor, store, bus, options.idle);
+    self->monitor(a);
+    st.lru.push_front(stream);
+    st.live.emplace(stream, std::make_pair(a, st.lru.begin()));
+    st.names.emplace(a.address(), stream);
+    ++st.spawned;
+    while (st.live.size() > options.max_live) {  // stop the least recently used
+      const std::string victim = st.lru.back();
+      auto v = st.live.find(victim);
+      self->send(v->second.first, stop_atom::value);
+      st.lru.pop_back();
+      st.live.erase(v);
+    }
+    return a;
+  };
+  return {
+      // REQUIRES: the command names a valid stream (Runtime::submit checks).
+      [=](submit_atom, const CommandMsg& msg) {
+        return self->delegate(actor_for(stream_of_command(msg.command)), submit_atom::value, msg);
+      },
+      [=](route_atom, const std::string& stream, const DerivedMsg& msg) {
+        return self->delegate(actor_for(stream), derived_atom::value, msg);
+      },
+      [=](stats_atom) { return std::make_tuple(self->state.live.size(), self->state.spawned); },
+  };
+}
+
+// ---- process managers ---------------------------------------------------------------------------
+
+struct ManagerState {
+  v1::LedgerView view;
+  bool loaded = false;
+};
+
+// Folds the log from where it stands, in position order, and has every derived event
+// appended by the owner of its stream before it folds on. Deterministic whatever the
+// interleaving: a derivation reads only the prefix before its cause.
+caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, store::EventStore* store,
+                                    caf::actor router) {
+  auto catch_up = [=]() -> Status {
+    auto& st = self->state;
+    if (!st.loaded) {
+      auto r = read_ledger(*store, AsOf{});
+      if (!r) return r.status();
+      st.view = std::move(r->view);
+      st.loaded = true;
+      return Status::ok();  // the log's own history was handled when it happened
+    }
+    for (;;) {
+      auto page = store->read_all(st.view.position() + 1, 1024);
+      if (!page) return page.status();
+      if (page->empty()) return Status::ok();
+      for (const auto& e : *page) {
+        projections::apply(st.view, e);
+        std::map<std::string, std::vector<Derived>> by_stream;
+        for (auto& d : derive(st.view, e)) {
+          auto known = store->find_event_id(d.event.event_id());
+          if (!known) return known.status();
+          if (!known->has_value()) by_stream[d.stream].push_back(std::move(d));
+        }
+        for (auto& [stream, derived] : by_stream) {
+          // The owner appends; we wait for it so the next cause sees a settled log.
+          caf::scoped_actor blocking{self->system()};
+          Status failed;
+          blocking->request(router, caf::infinite, route_atom::value, stream, DerivedMsg{std::move(derived)})
+              .receive([](std::uint64_t) {}, [&](caf::error& err) { failed = Status::io(self->system().render(err)); });
+          if (!failed) return failed;
+        }
+      }
+    }
+  };
+  return {
+      [=](publish_atom, std::uint64_t) {
+        if (auto s = catch_up(); !s) spdlog::error("process managers: {}", s.to_string());
+      },
+      [=](settle_atom, std::uint64_t) -> std::uint64_t {
+        if (auto s = catch_up(); !s) spdlog::error("process managers: {}", s.to_string());
+        return self->state.view.position();
+      },
+  };
+}
+
+}  // namespace
+
+struct Runtime::Impl {
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor bus, router, managers;
+  store::EventStore& store;
+  explicit Impl(store::EventStore& s) : store(s) {}
+};
+
+Runtime::Runtime(store::EventStore& store, RuntimeOptions options) : impl_(std::make_unique<Impl>(store)) {
+  impl_->config.set("scheduler.policy", caf::atom("sharing"));
+  impl_->config.set("scheduler.max-threads", options.threads);
+  impl_->config.set("logger.console", caf::atom("none"));
+  impl_->system = std::make_unique<caf::actor_system>(impl_->config);
+  auto& sys = *impl_->system;
+  impl_->bus = sys.spawn(bus_actor);
+  impl_->router = sys.spawn(router_actor, &store, impl_->bus, options);
+  impl_->managers = sys.spawn<caf::detached>(process_manager_actor, &store, impl_->router);
+  caf::anon_send(impl_->bus, join_atom::value, impl_->managers);
+  caf::anon_send(impl_->managers, settle_atom::value, std::uint64_t{0});  // load the ledger
+}
+
+Runtime::~Runtime() {
+  for (auto* a : {&impl_->managers, &impl_->router, &impl_->bus}) caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  impl_->system->await_all_actors_done();
+}
+
+Result<Handled> Runtime::submit(const Envelope& command) {
+  const std::string stream = stream_of_command(command);
+  if (stream.empty()) return Status::invalid("'" + command.type() + "' is not a command");
+  if (auto s = check_stream_name(stream); !s) return s;
+  caf::scoped_actor self{*impl_->system};
+  std::shared_ptr<Result<Handled>> out;
+  Status failed;
+  self->request(impl_->router, caf::infinite, submit_atom::value, CommandMsg{command})
+      .receive([&](const ReplyMsg& r) { out = r.result; },
+               [&](caf::error& err) { failed = Status::unavailable("actor runtime: " + impl_->system->render(err)); });
+  if (!failed) return failed;
+  return *out;
+}
+
+Status Runtime::settle(std::uint64_t position) {
+  caf::scoped_actor self{*impl_->system};
+  Status failed;
+  std::uint64_t reached = 0;
+  self->request(impl_->managers, caf::infinite, settle_atom::value, position)
+      .receive([&](std::uint64_t p) { reached = p; },
+               [&](caf::error& err) { failed = Status::unavailable("process managers: " + impl_->system->render(err)); });
+  if (!failed) return failed;
+  if (reached < position)
+    return Status::io("process managers stopped at position " + std::to_string(reached) + " before " + std::to_string(position));
+  return Status::ok();
+}
+
+RuntimeStats Runtime::stats() {
+  caf::scoped_actor self{*impl_->system};
+  RuntimeStats out;
+  self->request(impl_->router, caf::infinite, stats_atom::value)
+      .receive([&](std::size_t live, std::size_t spawned) { out = {live, spawned}; },
+               [&](caf::error&) {});
+  return out;
+}
+
+}  // namespace leanos

@@ -1,0 +1,139 @@
+// The actor runtime: commands go through per-stream actors; their number stays bounded.
+#include <doctest/doctest.h>
+
+#include "actors/runtime.h"
+#include "events/ids.h"
+#include "tests/support.h"
+
+using namespace leanos;
+
+namespace {
+
+Envelope lead(const std::string& id) {
+  v1::LeadCaptured l;
+  l.set_deal_id(id);
+  l.set_company("Company " + id);
+  l.set_segment("smb");
+  l.set_source(v1::OUTBOUND);
+  l.mutable_contact()->set_name("Contact");
+  l.mutable_contact()->set_email("c@" + id + ".example");
+  l.set_signal("reply");
+  Envelope c = make_event(l, parse_time("2026-03-01").value());
+  c.set_event_id(new_event_id());
+  return c;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<store::EventStore> store;
+  Fixture() {
+    store::StoreOptions relaxed;
+    relaxed.durability = store::Durability::relaxed;
+    auto s = store::EventStore::open(dir.path(), relaxed);
+    REQUIRE(s.is_ok());
+    store = std::move(*s);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("10 000 deals opened and idle do not keep 10 000 actors alive") {
+  Fixture f;
+  RuntimeOptions options;
+  options.max_live = 64;
+  options.idle = std::chrono::hours(1);  // only the LRU bound can stop them in this test
+  Runtime runtime(*f.store, options);
+  for (int i = 0; i < 10'000; ++i) {
+    auto r = runtime.submit(lead("d" + std::to_string(i)));
+    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  }
+  const auto stats = runtime.stats();
+  CHECK(stats.spawned == 10'000);
+  CHECK(stats.live_actors <= 64);
+  CHECK(f.store->last_position() == 10'000);
+  // A stopped deal's actor comes back from its stream on the next command.
+  auto again = runtime.submit(lead("d0"));
+  REQUIRE_FALSE(again.is_ok());
+  CHECK(again.status().code() == Code::already_exists);
+}
+
+TEST_CASE("a rejected command through the actors appends nothing and names the reason") {
+  Fixture f;
+  Runtime runtime(*f.store);
+  v1::HypothesisStated h;
+  h.set_deal_id("ghost");
+  h.set_assumption_id("A1");
+  h.set_confidence(50);
+  Envelope c = make_event(h, 0);
+  c.set_event_id(new_event_id());
+  auto r = runtime.submit(c);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::not_found);
+  CHECK(f.store->last_position() == 0);
+  Envelope bad = lead("Bad Id");
+  CHECK(runtime.submit(bad).status().code() == Code::invalid_argument);
+}
+
+TEST_CASE("the process manager actor derives goal and canvas events before settle returns") {
+  Fixture f;
+  Runtime runtime(*f.store);
+  auto submit = [&](const google::protobuf::Message& p) {
+    Envelope c = make_event(p, parse_time("2026-03-02").value());
+    c.set_event_id(new_event_id());
+    auto r = runtime.submit(c);
+    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+    return r->events.back().position();
+  };
+  v1::GoalDefined g;
+  g.set_goal_id("g-1");
+  g.set_title("first customer");
+  g.set_metric(v1::CUSTOMERS);
+  g.set_target(1);
+  submit(g);
+  v1::AssumptionRegistered a;
+  a.set_assumption_id("A1");
+  a.set_statement("SMBs buy self-serve");
+  a.set_confidence(50);
+  submit(a);
+  auto l = lead("d1");
+  l.mutable_lead_captured()->set_goal_id("g-1");
+  REQUIRE(runtime.submit(l).is_ok());
+  v1::HypothesisStated h;
+  h.set_deal_id("d1");
+  h.set_assumption_id("A1");
+  h.set_confidence(50);
+  submit(h);
+  v1::ImplicationAssessed i;
+  i.set_deal_id("d1");
+  i.set_arr_low(1000);
+  i.set_arr_high(2000);
+  i.set_strategic(v1::LOW);
+  i.set_priority(0.4);
+  submit(i);
+  v1::DecisionMade d;
+  d.set_deal_id("d1");
+  d.set_verdict(v1::QUALIFY);
+  d.set_reason("cheap");
+  d.set_impact(0.3);
+  submit(d);
+  v1::DealClosed won;
+  won.set_deal_id("d1");
+  won.set_outcome(v1::WON);
+  won.set_arr(1200);
+  submit(won);
+  v1::LearningRecorded learn;
+  learn.set_deal_id("d1");
+  learn.set_result(v1::VALIDATED);
+  learn.set_confidence(70);
+  const auto last = submit(learn);
+  REQUIRE(runtime.settle(last).is_ok());
+  auto goal = f.store->read_stream("goal-g-1", 1, store::Direction::forward, 100);
+  REQUIRE(goal.is_ok());
+  bool met = false;
+  for (const auto& e : *goal) met = met || e.has_goal_target_met();
+  CHECK(met);
+  auto canvas = f.store->read_stream("canvas", 1, store::Direction::forward, 100);
+  REQUIRE(canvas.is_ok());
+  CHECK(canvas->back().has_assumption_confidence_changed());
+  CHECK(canvas->back().assumption_confidence_changed().confidence() == 70);
+}
