@@ -174,6 +174,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   append->add_option("--dir", args->dir, "scratch folder (default: a temporary folder, removed after)");
   append->add_option("--scale", args->scale, "multiply the event counts (default 1)")->check(CLI::PositiveNumber);
   append->callback([&, args] { action = [&global, args] { return run_bench_append(global, args->dir, args->scale); }; });
+  add_bench_replay(bench, global, action);
 }
 
 }  // namespace leanos::cli

@@ -1,0 +1,347 @@
+// leanos bench replay: projection replay vs a raw RocksDB scan of the same log, as-of query
+// latency with and without snapshots, and memory per idle deal actor.
+#include <rocksdb/db.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "actors/ledger_reader.h"
+#include "actors/runtime.h"
+#include "events/ids.h"
+#include "store/keys.h"
+#include "tools/cli.h"
+
+namespace leanos::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
+}
+
+// One deal thread of 14 events, all six stages, dated from `lead` on.
+std::vector<Envelope> deal_thread(std::uint64_t n, Micros lead, std::mt19937_64& rng) {
+  const std::string id = "d" + std::to_string(n);
+  std::vector<Envelope> out;
+  Micros at = lead;
+  auto add = [&](const google::protobuf::Message& p, Micros step) {
+    at += step;
+    Envelope e = make_event(p, at);
+    e.set_event_id(id + "-" + std::to_string(out.size()));
+    e.set_actor("sales-execution");
+    out.push_back(std::move(e));
+  };
+  v1::LeadCaptured l;
+  l.set_deal_id(id);
+  l.set_company("Company " + id);
+  l.set_segment(n % 3 ? "smb" : "enterprise");
+  l.set_source(v1::INBOUND);
+  l.mutable_contact()->set_name("Contact");
+  l.mutable_contact()->set_email("c@" + id + ".example");
+  l.set_signal("demo request");
+  if (n % 4 == 0) l.set_goal_id("g-mrr");
+  add(l, 0);
+  v1::HypothesisStated h;
+  h.set_deal_id(id);
+  h.set_assumption_id("A" + std::to_string(n % 8));
+  h.set_confidence(60);
+  add(h, kMicrosPerDay / 4);
+  v1::ImplicationAssessed i;
+  i.set_deal_id(id);
+  i.set_arr_low(10000);
+  i.set_arr_high(50000);
+  i.set_strategic(v1::HIGH);
+  i.set_priority(0.6);
+  add(i, kMicrosPerDay / 4);
+  v1::DecisionMade d;
+  d.set_deal_id(id);
+  d.set_verdict(v1::QUALIFY);
+  d.set_reason("fits");
+  d.set_impact(0.5);
+  add(d, kMicrosPerDay / 2);
+  for (const char* a : {"sales:qualify", "sales:demo", "sales:pilot", "sales:close"}) {
+    v1::ActionStarted s;
+    s.set_deal_id(id);
+    s.set_action(a);
+    add(s, kMicrosPerDay);
+    v1::ActionCompleted c;
+    c.set_deal_id(id);
+    c.set_action(a);
+    add(c, static_cast<Micros>(rng() % 5 + 1) * kMicrosPerDay);
+  }
+  v1::DealClosed closed;
+  closed.set_deal_id(id);
+  const bool won = rng() % 10 < 6;
+  closed.set_outcome(won ? v1::WON : v1::LOST);
+  if (won) {
+    closed.set_arr(12000 * static_cast<std::int64_t>(rng() % 10 + 1));
+    closed.set_mrr(closed.arr() / 12);
+  }
+  closed.set_cycle_days(static_cast<int>((at - lead) / kMicrosPerDay));
+  add(closed, 0);
+  v1::LearningRecorded learn;
+  learn.set_deal_id(id);
+  learn.set_assumption_id(h.assumption_id());
+  learn.set_result(won ? v1::VALIDATED : v1::PARTIAL);
+  add(learn, kMicrosPerDay);
+  v1::AssumptionConfidenceChanged cc;  // what the canvas process manager would append
+  cc.set_assumption_id(h.assumption_id());
+  cc.set_confidence(static_cast<int>(rng() % 100));
+  cc.set_status(v1::ASSUMPTION_VALIDATED);
+  cc.set_deal_id(id);
+  add(cc, 0);
+  return out;
+}
+
+Status generate(store::EventStore& es, std::uint64_t events) {
+  std::mt19937_64 rng(42);
+  const Micros start = parse_time("2024-01-01").value();
+  // Setup: the assumptions and the goal.
+  std::vector<Envelope> setup;
+  for (int a = 0; a < 8; ++a) {
+    v1::AssumptionRegistered r;
+    r.set_assumption_id("A" + std::to_string(a));
+    r.set_statement("assumption " + std::to_string(a));
+    r.set_confidence(50);
+    setup.push_back(make_event(r, start));
+  }
+  if (auto r = es.append("canvas", store::ExpectedVersion::any(), setup); !r) return r.status();
+  v1::GoalDefined g;
+  g.set_goal_id("g-mrr");
+  g.set_title("MRR");
+  g.set_metric(v1::MRR);
+  g.set_target(1'000'000'000);
+  if (auto r = es.append("goal-g-mrr", store::ExpectedVersion::any(), {make_event(g, start)}); !r) return r.status();
+  // Deals start ~every 20 minutes of business time, so the log spans years.
+  std::vector<std::future<Result<store::AppendResult>>> inflight;
+  for (std::uint64_t n = 0; es.last_position() + inflight.size() * 15 < events; ++n) {
+    auto thread = deal_thread(n, start + static_cast<Micros>(n) * 20 * 60 * kMicrosPerSecond, rng);
+    inflight.push_back(es.append_async("deal-d" + std::to_string(n), store::ExpectedVersion::no_stream(), std::move(thread)));
+    if (inflight.size() >= 256) {
+      for (auto& f : inflight)
+        if (auto r = f.get(); !r) return r.status();
+      inflight.clear();
+    }
+  }
+  for (auto& f : inflight)
+    if (auto r = f.get(); !r) return r.status();
+  return Status::ok();
+}
+
+Result<double> raw_scan_eps(const std::string& dir, std::uint64_t& scanned) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  std::vector<std::string> names;
+  if (auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names); !s.ok()) return Status::io(s.ToString());
+  for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (auto s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw); !s.ok())
+    return Status::io(s.ToString());
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == store::kEventsCf) events = handles[i];
+  const auto t0 = Clock::now();
+  std::size_t bytes = 0;
+  scanned = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), events));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      bytes += it->key().size() + it->value().size();
+      ++scanned;
+    }
+  }
+  const double secs = since(t0);
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+  if (bytes == 0) return Status::io("raw scan read nothing");
+  return static_cast<double>(scanned) / secs;
+}
+
+long rss_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+struct ReplayRow {
+  std::uint64_t events;
+  double replay_eps, replay_snap_eps, raw_eps;
+  double asof_snap_p50, asof_snap_p99, asof_full_p50, asof_full_p99;
+  double snapshot_mb;
+};
+
+Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int queries, int full_queries) {
+  ReplayRow row{};
+  {
+    store::StoreOptions relaxed;
+    relaxed.durability = store::Durability::relaxed;  // generating the log is not what we measure
+    auto es = store::EventStore::open(dir, relaxed);
+    if (!es) return es.status();
+    std::fprintf(stderr, "bench: generating %llu events...\n", static_cast<unsigned long long>(events));
+    if (auto s = generate(**es, events); !s) return s;
+    row.events = (*es)->last_position();
+    // Replay: every projection together, from the first event.
+    LedgerOptions options;
+    options.use_snapshots = false;
+    options.write_snapshots = false;
+    const auto t0 = Clock::now();
+    auto r = read_ledger(**es, AsOf{}, options);
+    if (!r) return r.status();
+    row.replay_eps = static_cast<double>(r->folded) / since(t0);
+    // The same pass writing snapshots every 10 000 events, for the as-of queries below.
+    options.write_snapshots = true;
+    const auto t1 = Clock::now();
+    if (auto w = read_ledger(**es, AsOf{}, options); !w) return w.status();
+    row.replay_snap_eps = static_cast<double>(r->folded) / since(t1);
+    row.snapshot_mb = static_cast<double>(projections::serialize(r->view).size()) / 1e6;
+    // As-of at random business dates, with and without snapshots.
+    auto first = (*es)->read_event(1);
+    if (!first) return first.status();
+    const Micros lo = from_timestamp(first->occurred_at()), hi = r->view.max_occurred_at();
+    std::mt19937_64 rng(7);
+    std::uniform_int_distribution<Micros> when(lo, hi);
+    LedgerOptions snap, full;
+    snap.write_snapshots = false;
+    full.use_snapshots = false;
+    full.write_snapshots = false;
+    std::vector<double> with, without;
+    for (int q = 0; q < queries; ++q) {
+      const AsOf at{AsOf::Kind::occurred, when(rng), 0};
+      const auto q0 = Clock::now();
+      if (auto v = read_ledger(**es, at, snap); !v) return v.status();
+      with.push_back(since(q0) * 1000);
+      if (q < full_queries) {
+        const auto q1 = Clock::now();
+        if (auto v = read_ledger(**es, at, full); !v) return v.status();
+        without.push_back(since(q1) * 1000);
+      }
+    }
+    row.asof_snap_p50 = pct(with, 0.5);
+    row.asof_snap_p99 = pct(with, 0.99);
+    row.asof_full_p50 = pct(without, 0.5);
+    row.asof_full_p99 = pct(without, 0.99);
+  }
+  std::uint64_t scanned = 0;
+  auto raw = raw_scan_eps(dir, scanned);
+  if (!raw) return raw.status();
+  row.raw_eps = *raw;
+  return row;
+}
+
+// RSS growth per stream actor kept alive by the router (idle, never evicted).
+Result<double> bytes_per_idle_deal(const std::string& dir, int deals) {
+  store::StoreOptions relaxed;
+  relaxed.durability = store::Durability::relaxed;
+  auto es = store::EventStore::open(dir, relaxed);
+  if (!es) return es.status();
+  RuntimeOptions options;
+  options.max_live = static_cast<std::size_t>(deals) + 16;
+  options.idle = std::chrono::hours(1);
+  Runtime runtime(**es, options);
+  auto open = [&](int i) {
+    v1::LeadCaptured l;
+    l.set_deal_id("m" + std::to_string(i));
+    l.set_company("C");
+    l.set_segment("smb");
+    l.set_source(v1::INBOUND);
+    l.mutable_contact()->set_name("N");
+    l.mutable_contact()->set_email("n@c.example");
+    l.set_signal("s");
+    Envelope c = make_event(l, 0);
+    c.set_event_id(new_event_id());
+    return runtime.submit(c);
+  };
+  for (int i = 0; i < 200; ++i)  // warm up allocators and RocksDB's memtable
+    if (auto r = open(i); !r) return r.status();
+  const long before = rss_kb();
+  for (int i = 200; i < 200 + deals; ++i)
+    if (auto r = open(i); !r) return r.status();
+  const long after = rss_kb();
+  if (runtime.stats().live_actors < static_cast<std::size_t>(deals)) return Status::io("actors stopped during the measurement");
+  return static_cast<double>(after - before) * 1024.0 / deals;
+}
+
+int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<std::uint64_t> sizes, int queries,
+                     int full_queries) {
+  namespace fs = std::filesystem;
+  const bool temp = dir.empty();
+  if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-replay-" + std::to_string(::getpid()))).string();
+  std::error_code ec;
+  std::vector<ReplayRow> rows;
+  for (auto n : sizes) {
+    const std::string d = dir + "/log-" + std::to_string(n);
+    fs::remove_all(d, ec);
+    fs::create_directories(d, ec);
+    auto row = replay_row(d, n, queries, full_queries);
+    if (!row) return fail(row.status());
+    rows.push_back(*row);
+    fs::remove_all(d, ec);
+  }
+  const std::string mdir = dir + "/memory";
+  fs::remove_all(mdir, ec);
+  auto mem = bytes_per_idle_deal(mdir, 10'000);
+  if (!mem) return fail(mem.status());
+  if (temp) fs::remove_all(dir, ec);
+
+  if (global.json) {
+    std::printf("[");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      std::printf("%s{\"events\":%llu,\"replay_eps\":%.0f,\"raw_scan_eps\":%.0f,\"ratio\":%.3f,\"asof_snapshot_p50_ms\":%.3f,"
+                  "\"asof_snapshot_p99_ms\":%.3f,\"replay_writing_snapshots_eps\":%.0f,\"asof_full_p50_ms\":%.3f,\"asof_full_p99_ms\":%.3f,\"snapshot_mb\":%.2f}",
+                  i ? "," : "", static_cast<unsigned long long>(r.events), r.replay_eps, r.raw_eps, r.replay_eps / r.raw_eps,
+                  r.asof_snap_p50, r.asof_snap_p99, r.replay_snap_eps, r.asof_full_p50, r.asof_full_p99, r.snapshot_mb);
+    }
+    std::printf(",{\"bytes_per_idle_deal_actor\":%.0f}]\n", *mem);
+    return 0;
+  }
+  std::printf("replay of every projection vs a raw RocksDB scan of the same log (one run)\n");
+  std::printf("%-10s %-12s %-12s %-6s %-22s %-22s %-9s\n", "events", "replay ev/s", "raw ev/s", "ratio",
+              "as-of snap p50/p99 ms", "as-of full p50/p99 ms", "snap MB");
+  for (const auto& r : rows)
+    std::printf("%-10llu %-12.0f %-12.0f %-6.2f %-22s %-22s %-9.2f\n", static_cast<unsigned long long>(r.events), r.replay_eps,
+                r.raw_eps, r.replay_eps / r.raw_eps,
+                (std::to_string(r.asof_snap_p50).substr(0, 7) + " / " + std::to_string(r.asof_snap_p99).substr(0, 7)).c_str(),
+                (std::to_string(r.asof_full_p50).substr(0, 7) + " / " + std::to_string(r.asof_full_p99).substr(0, 7)).c_str(),
+                r.snapshot_mb);
+  for (const auto& r : rows)
+    std::printf("replay of %llu events writing snapshots every 10 000: %.0f events/s\n",
+                static_cast<unsigned long long>(r.events), r.replay_snap_eps);
+  std::printf("memory per idle deal actor: %.0f bytes (10 000 actors alive)\n", *mem);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
+  struct Args {
+    std::string dir;
+    std::vector<std::uint64_t> sizes{1'000'000, 10'000'000};
+    int queries = 200;
+    int full_queries = 10;
+  };
+  auto args = std::make_shared<Args>();
+  auto* s = bench->add_subcommand("replay", "projection replay vs raw scan, as-of latency, memory per idle deal");
+  s->add_option("--dir", args->dir, "scratch folder (default: a temporary folder, removed after)");
+  s->add_option("--events", args->sizes, "log sizes to generate (default 1000000 10000000)");
+  s->add_option("--queries", args->queries, "as-of queries with snapshots per size");
+  s->add_option("--full-queries", args->full_queries, "as-of queries without snapshots per size (each a full fold)");
+  s->callback([&, args] {
+    action = [&global, args] { return run_bench_replay(global, args->dir, args->sizes, args->queries, args->full_queries); };
+  });
+}
+
+}  // namespace leanos::cli
