@@ -131,8 +131,8 @@ void marketing_on_learning(const v1::LedgerView& v, const Envelope& cause, std::
   // A pattern: enough won deals of this segment validated the same assumption.
   std::vector<std::string> deals;
   double priority = 0;
-  for (const auto& [id, other] : v.deals())
-    if (other.segment() == d.segment() && other.outcome() == v1::WON && other.validated_hypothesis() &&
+  for (const auto* entry : projections::sorted(v.deals()))
+    if (const auto& [id, other] = *entry; other.segment() == d.segment() && other.outcome() == v1::WON && other.validated_hypothesis() &&
         other.assumption_id() == l.assumption_id()) {
       deals.push_back(id);
       priority = std::max(priority, other.priority());

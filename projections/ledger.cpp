@@ -60,6 +60,7 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
       d.set_campaign_id(l.campaign_id());
       d.set_attribution(l.attribution());
       d.set_lead_at(at);
+      d.set_lead_recorded_at(micros(e.recorded_at()));
       break;
     }
     case Envelope::kHypothesisStated:
@@ -129,6 +130,7 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
     }
     case Envelope::kLearningRecorded:
       if (e.learning_recorded().result() == v1::VALIDATED) d.set_validated_hypothesis(true);
+      d.set_learning_at(at);
       break;
     default: break;
   }

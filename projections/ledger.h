@@ -8,7 +8,9 @@
 // this state, or a pure function of it and a "now" the caller passes in.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "leanos/v1/events.pb.h"
 #include "leanos/v1/projections.pb.h"
@@ -27,5 +29,17 @@ void apply(LedgerView& view, const Envelope& e);
 // Deterministic bytes (map entries sorted): the snapshot format and the identity test.
 std::string serialize(const LedgerView& view);
 bool parse(const std::string& bytes, LedgerView* view);
+
+// A protobuf map's entries in key order. Map iteration order depends on insertion history
+// (a parsed snapshot and an incremental fold differ), so anything shown or derived from a
+// map iterates through this.
+template <class Map>
+std::vector<const typename Map::value_type*> sorted(const Map& map) {
+  std::vector<const typename Map::value_type*> out;
+  out.reserve(map.size());
+  for (const auto& entry : map) out.push_back(&entry);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return out;
+}
 
 }  // namespace leanos::projections

@@ -36,7 +36,8 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
   Mean response, qualification, deal_size, cycle, margin;
   int demos = 0, pilots = 0, pilots_won = 0;
   double costs = 0;
-  for (const auto& [id, d] : v.deals()) {
+  for (const auto* entry : sorted(v.deals())) {  // sums of doubles: a fixed order gives fixed bits
+    const auto& d = entry->second;
     if (!d.lead_at() || !filter.matches(d)) continue;
     ++m.deals;
     const bool won = d.outcome() == v1::WON, lost = d.outcome() == v1::LOST;
@@ -77,7 +78,8 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
   m.pitch_deck_approval = feedback(v, v1::PITCH_DECK);
   m.proposal_acceptance = feedback(v, v1::CONTRACT_TEMPLATE);
   int sent = 0, responses = 0;
-  for (const auto& [id, c] : v.campaigns()) {
+  for (const auto* entry : sorted(v.campaigns())) {
+    const auto& [id, c] = *entry;
     if ((!filter.campaign.empty() && id != filter.campaign) || (!filter.segment.empty() && c.segment() != filter.segment) ||
         (!filter.goal.empty() && c.goal_id() != filter.goal))
       continue;

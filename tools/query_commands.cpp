@@ -12,6 +12,7 @@
 #include "actors/process_managers.h"
 #include "projections/metrics.h"
 #include "tools/cli.h"
+#include "tools/daily.h"
 #include "tools/views.h"
 
 namespace leanos::cli {
@@ -47,6 +48,14 @@ Result<AsOf> as_of_of(const TimeTravel& t) {
   }
   if (t.position_opt && t.position_opt->count()) return AsOf{AsOf::Kind::position, 0, t.at_position};
   return AsOf{};
+}
+
+// "Now" for rules that measure time (SLAs, stalls, trajectory): the --as-of / --known-at
+// instant, else the clock. The projections never read the clock themselves.
+Micros now_of(const TimeTravel& t) {
+  if (!t.as_of.empty()) return parse_time(t.as_of, DateEdge::end_of_day).value();
+  if (!t.known_at.empty()) return parse_time(t.known_at, DateEdge::end_of_day).value();
+  return now_micros();
 }
 
 // Opens the store and folds the ledger as the options ask; on failure prints and returns the exit code.
@@ -107,8 +116,9 @@ int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
     json j;
     j["position"] = v.position();
     j["assumptions"] = json::array();
-    for (const auto& [id, a] : v.assumptions())
-      j["assumptions"].push_back({{"id", id},
+    for (const auto* entry : projections::sorted(v.assumptions()))
+      if (const auto& [id, a] = *entry; true)
+        j["assumptions"].push_back({{"id", id},
                                   {"statement", a.statement()},
                                   {"status", status_name(a.status())},
                                   {"confidence", a.confidence()},
@@ -127,7 +137,8 @@ int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
     return 0;
   }
   std::printf("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
-  for (const auto& [id, a] : v.assumptions()) {
+  for (const auto* entry : projections::sorted(v.assumptions())) {
+    const auto& [id, a] = *entry;
     std::printf("  %-6s %3d %%  %-11s  %s", id.c_str(), a.confidence(), status_name(a.status()).c_str(), a.statement().c_str());
     if (a.evidence_count())
       std::printf("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing() / a.evidence_count());
@@ -179,18 +190,25 @@ int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id
                                   (t.as_of.empty() && t.known_at.empty() ? "" : " at that time") +
                                   "; `leanos goal define " + id + " ...` creates it"));
   const auto& goal = it->second;
+  const Micros now = now_of(t);
   if (g.json) {
-    std::printf("%s\n", goal_json(goal).dump().c_str());
+    auto j = goal_json(goal);
+    j["trajectory"] = trajectory_json(l->view, goal, now);
+    std::printf("%s\n", j.dump().c_str());
     return 0;
   }
+  const auto tr = projections::trajectory(goal, now);
   std::printf("goal %s: %s\n  %s %s of %s (%.0f %%)%s\n", goal.id().c_str(), goal.title().c_str(),
               metric_name(goal.metric()).c_str(), amount(goal.metric(), goal.current()).c_str(),
               amount(goal.metric(), goal.target()).c_str(), goal.target() ? 100.0 * goal.current() / goal.target() : 0.0,
               goal.met() ? ("  TARGET MET " + format_date(goal.met_at())).c_str() : "");
-  if (goal.due()) std::printf("  due %s\n", format_date(goal.due()).c_str());
+  if (goal.due()) std::printf("  due %s, %.0f days left\n", format_date(goal.due()).c_str(), tr.days_remaining.value_or(0));
+  std::printf("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day,
+              tr.projected ? amount(goal.metric(), static_cast<std::int64_t>(*tr.projected)).c_str() : "-",
+              tr.on_track ? "on track" : "off track", projections::risk_name(tr.risk));
   for (const auto& sg : goal.subgoals())
-    std::printf("  %s \"%s\": %s/%s%s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
-                amount(sg.metric(), sg.target()).c_str(), sg.done() ? " done" : "");
+    std::printf("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
+                amount(sg.metric(), sg.target()).c_str(), projections::subgoal_status(l->view, goal, sg).c_str());
   for (const auto& m : goal.milestones())
     std::printf("  milestone %d %% reached %s\n", m.percent(), format_date(m.reached_at()).c_str());
   return 0;
@@ -489,6 +507,24 @@ int why_canvas(const GlobalOptions& g, const std::string& id) {
   return 0;
 }
 
+int today(const GlobalOptions& g, const TimeTravel& t) {
+  auto l = load(g, t);
+  if (!l) return fail(l.status());
+  const auto report = today_json(l->view, now_of(t));
+  if (g.json) std::printf("%s\n", report.dump().c_str());
+  else std::printf("%s", today_text(report).c_str());
+  return 0;
+}
+
+int pipeline(const GlobalOptions& g, const TimeTravel& t, const std::string& segment) {
+  auto l = load(g, t);
+  if (!l) return fail(l.status());
+  const auto p = pipeline_json(l->view, now_of(t), segment);
+  if (g.json) std::printf("%s\n", p.dump().c_str());
+  else std::printf("%s", pipeline_text(p).c_str());
+  return 0;
+}
+
 }  // namespace
 
 void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
@@ -528,6 +564,20 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = m->add_subcommand("opportunities", "list content opportunities");
     add_time_travel(s, *t);
     s->callback([&, t] { action = [&g, t] { return opportunities(g, *t); }; });
+  }
+  {
+    auto t = std::make_shared<TimeTravel>();
+    auto* s = app.add_subcommand("today", "the morning report: goals, what needs you, alerts, recommendations");
+    add_time_travel(s, *t);
+    s->callback([&, t] { action = [&g, t] { return today(g, *t); }; });
+  }
+  {
+    auto t = std::make_shared<TimeTravel>();
+    auto segment = std::make_shared<std::string>();
+    auto* s = app.add_subcommand("pipeline", "open deals by stage and action: days in stage, priority, next action");
+    s->add_option("--segment", *segment);
+    add_time_travel(s, *t);
+    s->callback([&, t, segment] { action = [&g, t, segment] { return pipeline(g, *t, *segment); }; });
   }
   {
     auto pm = std::make_shared<bool>(false);
