@@ -161,16 +161,19 @@ struct ManagerState {
 // Folds the log from where it stands, in position order, and has every derived event
 // appended by the owner of its stream before it folds on. Deterministic whatever the
 // interleaving: a derivation reads only the prefix before its cause.
+//
+// `start` is the log's end when the runtime started: what came before was handled when it
+// happened (`leanos replay --process-managers` repairs a log written by a crashed run);
+// everything after it is this runtime's to handle.
 caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, store::EventStore* store,
-                                    caf::actor router) {
+                                    caf::actor router, std::uint64_t start) {
   auto catch_up = [=]() -> Status {
     auto& st = self->state;
     if (!st.loaded) {
-      auto r = read_ledger(*store, AsOf{});
+      auto r = read_ledger(*store, AsOf{AsOf::Kind::position, 0, start});
       if (!r) return r.status();
       st.view = std::move(r->view);
       st.loaded = true;
-      return Status::ok();  // the log's own history was handled when it happened
     }
     for (;;) {
       auto page = store->read_all(st.view.position() + 1, 1024);
@@ -224,7 +227,7 @@ Runtime::Runtime(store::EventStore& store, RuntimeOptions options) : impl_(std::
   auto& sys = *impl_->system;
   impl_->bus = sys.spawn(bus_actor);
   impl_->router = sys.spawn(router_actor, &store, impl_->bus, options);
-  impl_->managers = sys.spawn<caf::detached>(process_manager_actor, &store, impl_->router);
+  impl_->managers = sys.spawn<caf::detached>(process_manager_actor, &store, impl_->router, store.last_position());
   caf::anon_send(impl_->bus, join_atom::value, impl_->managers);
   caf::anon_send(impl_->managers, settle_atom::value, std::uint64_t{0});  // load the ledger
 }
