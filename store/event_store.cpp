@@ -99,6 +99,9 @@ struct EventStore::Impl {
 
   std::atomic<std::uint64_t> last_position{0};
   std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
+  // Signalled after each group commit, for wait_beyond.
+  mutable std::mutex committed_mu;
+  mutable std::condition_variable committed_cv;
   Micros last_recorded = 0;  // writer thread only
   std::uint64_t max_occurred = 0;  // writer thread only: the running max of occurred_at
 
@@ -260,7 +263,11 @@ struct EventStore::Impl {
         stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
         last_recorded = now;
         max_occurred = running_max;
-        last_position.store(position, std::memory_order_release);
+        {
+          std::lock_guard lock(committed_mu);
+          last_position.store(position, std::memory_order_release);
+        }
+        committed_cv.notify_all();
       }
     }
     for (std::size_t g = 0; g < group.size(); ++g) group[g]->done.set_value(std::move(*results[g]));
@@ -488,6 +495,12 @@ Result<AppendResult> EventStore::append(const std::string& stream, ExpectedVersi
 
 StoreStats EventStore::stats() const {
   return {impl_->stats_groups.load(std::memory_order_relaxed), impl_->stats_appends.load(std::memory_order_relaxed)};
+}
+
+std::uint64_t EventStore::wait_beyond(std::uint64_t position, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->committed_mu);
+  impl_->committed_cv.wait_for(lock, timeout, [&] { return impl_->last_position.load() > position; });
+  return impl_->last_position.load();
 }
 
 std::uint64_t EventStore::last_position() const { return impl_->last_position.load(std::memory_order_acquire); }

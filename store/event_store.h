@@ -14,6 +14,7 @@
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -109,6 +110,10 @@ class EventStore {
                                                  std::vector<Envelope> events);
 
   StoreStats stats() const;
+
+  // Blocks until the log holds an event past `position`, or `timeout` passes. Returns the
+  // last position then. Subscribers use it to go live without polling the database.
+  std::uint64_t wait_beyond(std::uint64_t position, std::chrono::milliseconds timeout) const;
 
   // The position of the newest event, 0 for an empty log.
   std::uint64_t last_position() const;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "tools/cli.h"
+#include "tools/server.h"
 
 int main(int argc, char** argv) {
   using namespace leanos::cli;
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   add_query_commands(app, global, action);
   add_store_commands(app, global, action);
   add_bench_commands(app, global, action);
+  add_server_commands(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,258 @@
+// The real `leanos serve` process on a free loopback port, driven over gRPC.
+#include <doctest/doctest.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <thread>
+
+#include "leanos/v1/api.grpc.pb.h"
+#include "tests/support.h"
+
+using namespace leanos;
+using v1::Envelope;
+
+namespace {
+
+// A `leanos serve` child; its first stdout line names the port it listens on.
+class Server {
+ public:
+  explicit Server(const std::string& data, const std::vector<std::string>& extra = {}) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      close(fds[1]);
+      std::vector<std::string> args = {LEANOS_BINARY_PATH, "serve", "--listen", "127.0.0.1:0", "--data", data};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fdopen(fds[0], "r");
+    char line[256] = {0};
+    REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
+    int port = 0;
+    REQUIRE(std::sscanf(line, "listening on 127.0.0.1:%d", &port) == 1);
+    address_ = "127.0.0.1:" + std::to_string(port);
+    stub_ = v1::Ledger::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  }
+  ~Server() {
+    if (pid_ > 0) stop(SIGKILL);
+  }
+  // Sends `sig` and returns the exit code (128 + signal when killed).
+  int stop(int sig) {
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    std::fclose(out_);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  v1::Ledger::Stub& stub() { return *stub_; }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  std::string address_;
+  std::unique_ptr<v1::Ledger::Stub> stub_;
+};
+
+Envelope note(const std::string& type = "NoteTaken") {
+  Envelope e;
+  e.set_type(type);
+  e.mutable_generic()->set_blob("x");
+  return e;
+}
+
+grpc::Status append(v1::Ledger::Stub& stub, const std::string& stream, std::vector<Envelope> events,
+                    v1::AppendResponse* out, const std::string& expected = "any", const std::string& token = "") {
+  grpc::ClientContext ctx;
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  v1::AppendRequest req;
+  req.set_stream(stream);
+  req.set_expected_version(expected);
+  for (auto& e : events) *req.add_events() = std::move(e);
+  return stub.Append(&ctx, req, out);
+}
+
+// Reads a subscription until an event of type "End"; returns the positions received.
+std::vector<std::uint64_t> collect(v1::Ledger::Stub& stub, v1::SubscribeRequest req) {
+  grpc::ClientContext ctx;
+  auto reader = stub.Subscribe(&ctx, req);
+  std::vector<std::uint64_t> got;
+  Envelope e;
+  while (reader->Read(&e)) {
+    got.push_back(e.position());
+    if (e.type() == "End") break;
+  }
+  ctx.TryCancel();
+  reader->Finish();
+  return got;
+}
+
+bool dense_from_1(const std::vector<std::uint64_t>& v) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] != i + 1) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("subscribers started before, during and after concurrent appends each receive exactly the log in order") {
+  test::TempDir dir;
+  Server server(dir.path());
+  v1::SubscribeRequest from_start;
+  from_start.set_from_position(1);
+  std::vector<std::uint64_t> before, during, after;
+  std::thread early([&] { before = collect(server.stub(), from_start); });
+  std::atomic<int> appended{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::thread> appenders;
+  for (int t = 0; t < 4; ++t)
+    appenders.emplace_back([&, t] {
+      for (int i = 0; i < 150; ++i) {
+        v1::AppendResponse out;
+        std::vector<Envelope> batch(1 + static_cast<std::size_t>(i % 3), note());
+        REQUIRE(append(server.stub(), "s-" + std::to_string(t), batch, &out).ok());
+        std::lock_guard lock(mu);
+        appended += static_cast<int>(batch.size());
+        cv.notify_all();
+      }
+    });
+  std::thread middle;
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return appended >= 300; });  // well into the appends
+    middle = std::thread([&] { during = collect(server.stub(), from_start); });
+  }
+  for (auto& a : appenders) a.join();
+  v1::AppendResponse end;
+  REQUIRE(append(server.stub(), "control", {note("End")}, &end).ok());
+  const std::uint64_t total = end.positions(0);
+  after = collect(server.stub(), from_start);
+  early.join();
+  middle.join();
+  CHECK(total == static_cast<std::uint64_t>(appended) + 1);
+  for (const auto* got : {&before, &during, &after}) {
+    CHECK(got->size() == total);
+    CHECK(dense_from_1(*got));
+  }
+  CHECK(server.stop(SIGTERM) == 0);  // clean shutdown on SIGTERM
+}
+
+TEST_CASE("a named subscriber resumes after its last acknowledged position") {
+  test::TempDir dir;
+  Server server(dir.path());
+  v1::AppendResponse out;
+  for (int i = 0; i < 20; ++i) REQUIRE(append(server.stub(), "s", {note()}, &out).ok());
+  REQUIRE(append(server.stub(), "control", {note("End")}, &out).ok());
+  v1::SubscribeRequest named;
+  named.set_name("sales-materials-generation");
+  {
+    grpc::ClientContext ctx;
+    auto reader = server.stub().Subscribe(&ctx, named);
+    Envelope e;
+    for (int i = 0; i < 8; ++i) {
+      REQUIRE(reader->Read(&e));
+      grpc::ClientContext ack_ctx;
+      v1::AckRequest ack;
+      ack.set_name("sales-materials-generation");
+      ack.set_position(e.position());
+      v1::AckResponse none;
+      REQUIRE(server.stub().Ack(&ack_ctx, ack, &none).ok());
+    }
+    ctx.TryCancel();  // the subscriber dies mid-stream
+    reader->Finish();
+  }
+  auto rest = collect(server.stub(), named);
+  REQUIRE_FALSE(rest.empty());
+  CHECK(rest.front() == 9);
+  CHECK(rest.back() == 21);
+  CHECK(rest.size() == 13);
+}
+
+TEST_CASE("appends acknowledged before the server is killed with SIGKILL are in the log after a restart") {
+  test::TempDir dir;
+  std::vector<std::uint64_t> acked;
+  {
+    Server server(dir.path());
+    std::mutex mu;
+    std::condition_variable cv;
+    std::atomic<bool> dead{false};
+    std::thread appender([&] {
+      for (;;) {
+        v1::AppendResponse out;
+        if (!append(server.stub(), "s", {note(), note()}, &out).ok()) return;  // the server died
+        std::lock_guard lock(mu);
+        acked.insert(acked.end(), out.positions().begin(), out.positions().end());
+        cv.notify_all();
+        if (dead) return;
+      }
+    });
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return acked.size() >= 400; });
+    }
+    server.stop(SIGKILL);
+    dead = true;
+    appender.join();
+  }
+  Server again(dir.path());
+  grpc::ClientContext ctx;
+  v1::ReadAllRequest req;
+  req.set_from_position(1);
+  req.set_limit(100000);
+  v1::ReadResponse all;
+  REQUIRE(again.stub().ReadAll(&ctx, req, &all).ok());
+  CHECK(static_cast<std::size_t>(all.events_size()) >= acked.size());
+  for (std::size_t i = 0; i < static_cast<std::size_t>(all.events_size()); ++i) CHECK(all.events(static_cast<int>(i)).position() == i + 1);
+  CHECK(all.last_position() >= acked.back());
+}
+
+TEST_CASE("bad input over the wire gets a clear status, appends nothing, and the server keeps serving") {
+  test::TempDir dir;
+  const std::string token_file = test::write_file(dir.sub("token"), "s3cret\n");
+  Server server(dir.sub("data"), {"--token-file", token_file});
+  v1::AppendResponse out;
+  auto missing = append(server.stub(), "s", {note()}, &out);
+  CHECK(missing.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(append(server.stub(), "s", {note()}, &out, "any", "wrong").error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  Envelope untyped;
+  untyped.mutable_generic();
+  auto bad_type = append(server.stub(), "s", {untyped}, &out, "any", "s3cret");
+  CHECK(bad_type.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  auto stale = append(server.stub(), "s", {note()}, &out, "7", "s3cret");
+  CHECK(stale.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(stale.error_message().find("expected 7") != std::string::npos);
+  Envelope big = note();
+  big.mutable_generic()->set_blob(std::string(5 * 1024 * 1024, 'x'));
+  CHECK(append(server.stub(), "s", {big}, &out, "any", "s3cret").error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // A domain command that breaks a rule: FAILED_PRECONDITION or NOT_FOUND with the reason.
+  grpc::ClientContext cctx;
+  cctx.AddMetadata("authorization", "Bearer s3cret");
+  v1::CommandRequest cmd;
+  cmd.mutable_command()->mutable_hypothesis_stated()->set_deal_id("ghost");
+  auto rejected = server.stub().Command(&cctx, cmd, &out);
+  CHECK(rejected.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(rejected.error_message().find("deal 'ghost' does not exist") != std::string::npos);
+  // Nothing was appended, and the server still serves.
+  grpc::ClientContext rctx;
+  rctx.AddMetadata("authorization", "Bearer s3cret");
+  v1::ReadAllRequest req;
+  v1::ReadResponse all;
+  REQUIRE(server.stub().ReadAll(&rctx, req, &all).ok());
+  CHECK(all.events_size() == 0);
+  CHECK(append(server.stub(), "s", {note()}, &out, "no_stream", "s3cret").ok());
+}

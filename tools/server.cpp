@@ -1,0 +1,322 @@
+// The gRPC server: Append, Command (the workflow's rules, through the actors), ReadStream,
+// ReadAll, Subscribe (catch-up then live) and Ack (named subscriptions).
+#include "tools/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include "actors/runtime.h"
+#include "events/ids.h"
+#include "leanos/v1/api.grpc.pb.h"
+
+namespace leanos::cli {
+
+namespace {
+
+grpc::Status to_grpc(const Status& s) {
+  using grpc::StatusCode;
+  StatusCode code = StatusCode::UNKNOWN;
+  switch (s.code()) {
+    case Code::ok: return grpc::Status::OK;
+    case Code::invalid_argument: code = StatusCode::INVALID_ARGUMENT; break;
+    case Code::not_found: code = StatusCode::NOT_FOUND; break;
+    case Code::conflict: code = StatusCode::FAILED_PRECONDITION; break;
+    case Code::failed_precondition: code = StatusCode::FAILED_PRECONDITION; break;
+    case Code::already_exists: code = StatusCode::ALREADY_EXISTS; break;
+    case Code::corruption: code = StatusCode::DATA_LOSS; break;
+    case Code::io_error: code = StatusCode::INTERNAL; break;
+    case Code::unavailable: code = StatusCode::UNAVAILABLE; break;
+  }
+  return {code, s.to_string()};
+}
+
+Result<std::string> read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot read token file " + path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) return Status::invalid("token file " + path + " is empty");
+  return token;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class LedgerService final : public v1::Ledger::Service {
+ public:
+  LedgerService(store::EventStore& store, Runtime& runtime, std::string token, const std::atomic<bool>& stopping)
+      : store_(store), runtime_(runtime), token_(std::move(token)), stopping_(stopping) {}
+
+  grpc::Status Append(grpc::ServerContext* ctx, const v1::AppendRequest* req, v1::AppendResponse* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    auto expected = store::ExpectedVersion::parse(req->expected_version().empty() ? "any" : req->expected_version());
+    if (!expected) return to_grpc(expected.status());
+    std::vector<store::Envelope> events(req->events().begin(), req->events().end());
+    for (auto& e : events) {
+      if (e.event_id().empty()) e.set_event_id(new_event_id());
+      if (payload_of(e) == nullptr && e.type().empty())
+        return {grpc::StatusCode::INVALID_ARGUMENT, "event " + e.event_id() + " has neither a type nor a payload"};
+    }
+    auto r = store_.append(req->stream(), *expected, std::move(events));
+    if (!r) return to_grpc(r.status());
+    out->set_stream(req->stream());
+    for (auto p : r->positions) out->add_positions(p);
+    out->set_stream_version(r->stream_version);
+    out->set_idempotent_retry(r->idempotent_retry);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    Envelope c = req->command();
+    if (c.event_id().empty()) c.set_event_id(new_event_id());
+    if (!c.has_occurred_at()) to_timestamp(now_micros(), c.mutable_occurred_at());
+    if (const auto* p = payload_of(c)) c.set_type(p->GetDescriptor()->name());
+    auto h = runtime_.submit(c);
+    if (!h) return to_grpc(h.status());
+    if (auto s = runtime_.settle(h->events.back().position()); !s) return to_grpc(s);
+    out->set_stream(h->stream);
+    for (const auto& e : h->events) out->add_positions(e.position());
+    out->set_idempotent_retry(h->idempotent_retry);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ReadStream(grpc::ServerContext* ctx, const v1::ReadStreamRequest* req, v1::ReadResponse* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    auto events = store_.read_stream(req->stream(), req->backward() ? req->from_version() : std::max<std::uint64_t>(1, req->from_version()),
+                                     req->backward() ? store::Direction::backward : store::Direction::forward,
+                                     req->limit() ? req->limit() : 1000);
+    if (!events) return to_grpc(events.status());
+    for (auto& e : *events) *out->add_events() = std::move(e);
+    out->set_last_position(store_.last_position());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    auto events = store_.read_all(req->from_position(), req->limit() ? req->limit() : 1000);
+    if (!events) return to_grpc(events.status());
+    for (auto& e : *events) *out->add_events() = std::move(e);
+    out->set_last_position(store_.last_position());
+    return grpc::Status::OK;
+  }
+
+  // Reads the log in position order from the subscriber's start; at the end of the log it
+  // waits for the next group commit and reads on. A slow reader only ever falls behind in
+  // its own reads: appends and other subscribers never wait for it.
+  grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
+                         grpc::ServerWriter<Envelope>* writer) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    std::uint64_t next = 1;
+    if (req->start_case() == v1::SubscribeRequest::kFromNow) next = store_.last_position() + 1;
+    else if (req->start_case() == v1::SubscribeRequest::kFromPosition) next = std::max<std::uint64_t>(1, req->from_position());
+    if (!req->name().empty()) {
+      if (auto s = check_stream_name(req->name()); !s)
+        return {grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()};
+      auto checkpoint = store_.load_checkpoint(req->name());
+      if (!checkpoint) return to_grpc(checkpoint.status());
+      if (*checkpoint > 0) next = *checkpoint + 1;
+    }
+    const std::set<std::string> types(req->types().begin(), req->types().end());
+    while (!ctx->IsCancelled()) {
+      if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position"};
+      auto page = store_.read_all(next, 512);
+      if (!page) return to_grpc(page.status());
+      if (page->empty()) {
+        store_.wait_beyond(next - 1, std::chrono::milliseconds(200));
+        continue;
+      }
+      for (const auto& e : *page) {
+        next = e.position() + 1;
+        if (!req->stream().empty() && e.stream() != req->stream()) continue;
+        if (!req->stream_prefix().empty() && e.stream().rfind(req->stream_prefix(), 0) != 0) continue;
+        if (!types.empty() && !types.count(e.type())) continue;
+        if (!writer->Write(e)) return grpc::Status::CANCELLED;  // the client went away
+      }
+    }
+    return grpc::Status::CANCELLED;
+  }
+
+  grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse*) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    if (auto s = check_stream_name(req->name()); !s)
+      return {grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()};
+    if (req->position() > store_.last_position())
+      return {grpc::StatusCode::INVALID_ARGUMENT, "position " + std::to_string(req->position()) + " is past the end of the log (" +
+                                                      std::to_string(store_.last_position()) + ")"};
+    return to_grpc(store_.save_checkpoint(req->name(), req->position()));
+  }
+
+ private:
+  grpc::Status authorize(grpc::ServerContext* ctx) const {
+    if (token_.empty()) return grpc::Status::OK;
+    const auto& md = ctx->client_metadata();
+    auto it = md.find("authorization");
+    if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata"};
+    if (std::string(it->second.data(), it->second.size()) != "Bearer " + token_)
+      return {grpc::StatusCode::UNAUTHENTICATED, "wrong token"};
+    return grpc::Status::OK;
+  }
+
+  store::EventStore& store_;
+  Runtime& runtime_;
+  std::string token_;
+  const std::atomic<bool>& stopping_;
+};
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:7700";
+  std::string token_file, tls_cert, tls_key;
+};
+
+int serve(const GlobalOptions& g, const ServeArgs& a) {
+  // Signals are taken by sigwait on this thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::string token;
+  if (!a.token_file.empty()) {
+    auto t = read_token(a.token_file);
+    if (!t) return fail(t.status());
+    token = *t;
+  }
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (!a.tls_cert.empty() || !a.tls_key.empty()) {
+    if (a.tls_cert.empty() || a.tls_key.empty()) return fail(Status::invalid("--tls-cert and --tls-key go together"));
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({read_file(a.tls_key), read_file(a.tls_cert)});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  std::atomic<bool> stopping{false};
+  int exit = 0;
+  {
+    Runtime runtime(**store);
+    LedgerService service(**store, runtime, token, stopping);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(a.listen, creds, &port);
+    builder.RegisterService(&service);
+    builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    auto server = builder.BuildAndStart();
+    if (!server || port == 0) return fail(Status::unavailable("cannot listen on " + a.listen + " (in use, or not an address:port)"));
+    const std::string host = a.listen.substr(0, a.listen.rfind(':'));
+    std::printf("listening on %s:%d (data %s, %s)\n", host.c_str(), port, g.data.c_str(), token.empty() ? "no token" : "token required");
+    std::fflush(stdout);
+    spdlog::info("serve: listening on {}:{}", host, port);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("serve: signal {}, shutting down", sig);
+    stopping = true;  // subscriptions end with UNAVAILABLE; in-flight unary calls finish
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server->Wait();
+  }
+  std::printf("stopped at position %llu\n", static_cast<unsigned long long>((*store)->last_position()));
+  return exit;
+}
+
+struct SubscribeArgs {
+  std::string server, prefix, stream, name, token_file;
+  std::vector<std::string> types;
+  std::uint64_t from = 1;
+  std::uint64_t limit = 0;
+  bool from_now = false;
+};
+
+int subscribe(const GlobalOptions&, const SubscribeArgs& a) {
+  if (a.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
+  auto channel = grpc::CreateChannel(a.server, grpc::InsecureChannelCredentials());
+  auto stub = v1::Ledger::NewStub(channel);
+  grpc::ClientContext ctx;
+  if (!a.token_file.empty()) {
+    auto t = read_token(a.token_file);
+    if (!t) return fail(t.status());
+    ctx.AddMetadata("authorization", "Bearer " + *t);
+  }
+  v1::SubscribeRequest req;
+  if (a.from_now) req.set_from_now(true);
+  else req.set_from_position(a.from);
+  req.set_name(a.name);
+  req.set_stream_prefix(a.prefix);
+  req.set_stream(a.stream);
+  for (const auto& t : a.types) req.add_types(t);
+  auto reader = stub->Subscribe(&ctx, req);
+  Envelope e;
+  std::uint64_t n = 0;
+  while (reader->Read(&e)) {
+    std::printf("%s\n", to_json(e).c_str());
+    std::fflush(stdout);
+    if (!a.name.empty()) {  // acknowledge what was printed: a reconnect resumes after it
+      grpc::ClientContext ack_ctx;
+      v1::AckRequest ack;
+      ack.set_name(a.name);
+      ack.set_position(e.position());
+      v1::AckResponse none;
+      if (!a.token_file.empty()) {
+        auto t = read_token(a.token_file);
+        ack_ctx.AddMetadata("authorization", "Bearer " + *t);
+      }
+      if (auto s = stub->Ack(&ack_ctx, ack, &none); !s.ok())
+        return fail(Status::unavailable("ack failed: " + s.error_message()));
+    }
+    if (a.limit && ++n >= a.limit) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  auto status = reader->Finish();
+  if (a.limit && n >= a.limit) return 0;
+  if (!status.ok())
+    return fail(Status::unavailable("subscription ended: " + status.error_message() + " (code " +
+                                    std::to_string(status.error_code()) + ")"));
+  return 0;
+}
+
+}  // namespace
+
+void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  {
+    auto a = std::make_shared<ServeArgs>();
+    auto* s = app.add_subcommand("serve", "run the gRPC server on the data folder");
+    s->add_option("--listen", a->listen, "address:port (default 127.0.0.1:7700; port 0 picks a free one)");
+    s->add_option("--token-file", a->token_file, "require 'authorization: Bearer <token>' on every call");
+    s->add_option("--tls-cert", a->tls_cert, "PEM certificate (with --tls-key): serve TLS");
+    s->add_option("--tls-key", a->tls_key, "PEM private key");
+    s->callback([&, a] { action = [&g, a] { return serve(g, *a); }; });
+  }
+  {
+    auto a = std::make_shared<SubscribeArgs>();
+    auto* s = app.add_subcommand("subscribe", "print events from a running server, one JSON object a line");
+    s->add_option("--server", a->server, "HOST:PORT of `leanos serve`")->required();
+    s->add_option("--from", a->from, "first position (default 1)");
+    s->add_flag("--from-now", a->from_now, "only events appended from now on");
+    s->add_option("--stream-prefix", a->prefix, "e.g. deal-");
+    s->add_option("--stream", a->stream);
+    s->add_option("--type", a->types, "event type (repeatable), e.g. ActionStarted");
+    s->add_option("--name", a->name, "a named subscription: acknowledges each event, resumes after the last");
+    s->add_option("--limit", a->limit, "exit after N events");
+    s->add_option("--token-file", a->token_file);
+    s->callback([&, a] { action = [&g, a] { return subscribe(g, *a); }; });
+  }
+}
+
+}  // namespace leanos::cli
