@@ -60,6 +60,7 @@ class Server {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   v1::Ledger::Stub& stub() { return *stub_; }
+  const std::string& address() const { return address_; }
 
  private:
   pid_t pid_ = -1;
@@ -255,4 +256,33 @@ TEST_CASE("bad input over the wire gets a clear status, appends nothing, and the
   REQUIRE(server.stub().ReadAll(&rctx, req, &all).ok());
   CHECK(all.events_size() == 0);
   CHECK(append(server.stub(), "s", {note()}, &out, "no_stream", "s3cret").ok());
+}
+
+TEST_CASE("a Python service subscribes as a named skill and receives the actions it acts on") {
+  test::TempDir dir;
+  const std::string data = dir.sub("data");
+  // The seed's workspace: 5 deals, each with 5 ActionStarted events (25 in all).
+  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
+  REQUIRE(seeded.exit_code == 0);
+  Server server(data);
+  // The server serves the seeded log.
+  grpc::ClientContext ctx;
+  v1::ReadAllRequest req;
+  v1::ReadResponse all;
+  REQUIRE(server.stub().ReadAll(&ctx, req, &all).ok());
+  int starts = 0;
+  for (const auto& e : all.events()) starts += e.has_action_started();
+  REQUIRE(starts == 25);
+  auto first = test::run("/usr/bin/python3", {PYTHON_SUBSCRIBER, PYTHON_OUT, server.address(), "sales-materials-generation", "10"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(test::count_lines(first.out) == 10);
+  CHECK(first.out.find("sales:lead-intake") != std::string::npos);
+  // The skill comes back and resumes after its last acknowledged event.
+  auto second = test::run("/usr/bin/python3", {PYTHON_SUBSCRIBER, PYTHON_OUT, server.address(), "sales-materials-generation", "15"});
+  REQUIRE(second.exit_code == 0);
+  CHECK(test::count_lines(second.out) == 15);
+  const auto last_of_first = std::stoull(first.out.substr(first.out.rfind('\n', first.out.size() - 2) + 1));
+  const auto first_of_second = std::stoull(second.out.substr(0, second.out.find(' ')));
+  CHECK(first_of_second > last_of_first);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job (`make run`): the workspace in ./data. On first start it loads the seed's
-# worked example (tools/seed-example.sh); then it checks the log and prints the morning.
+# The main job (`make run`): the gRPC server on the workspace in ./data. On first start it
+# loads the seed's worked example (tools/seed-example.sh); it checks the log, prints the
+# morning, then serves on 127.0.0.1:${LEANOS_PORT:-7700} until Ctrl-C.
 set -euo pipefail
 leanos=${1:-build/tools/leanos}
 data=${2:-data}
@@ -24,5 +25,13 @@ echo "== leanos goal show g-mrr-50k"
 echo
 echo "== leanos why canvas A4"
 "$leanos" why canvas A4
-echo
-echo "The workspace is in $data. Try: $leanos --data $data audit acme-corp"
+port=${LEANOS_PORT:-7700}
+cat <<EOT
+
+== serving $data on 127.0.0.1:$port (Ctrl-C stops it). From another terminal:
+  $leanos subscribe --server 127.0.0.1:$port --from 1 --limit 5          # catch up, then live
+  $leanos subscribe --server 127.0.0.1:$port --name sales-materials-generation --type ActionStarted
+  grpcurl -plaintext 127.0.0.1:$port list                                # server reflection
+While the server owns $data, other leanos commands on it say so; stop the server to use them.
+EOT
+exec "$leanos" serve --listen "127.0.0.1:$port"

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libcaf-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev
-  libgrpc++-dev protobuf-compiler-grpc python3-grpcio
+  libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
   nlohmann-json3-dev libyaml-cpp-dev
 )
 
