@@ -22,31 +22,9 @@ Result<State> fold_stream(const store::EventStore& store, const std::string& str
 }  // namespace
 
 std::string stream_of_command(const Envelope& c) {
+  if (auto deal = deal_id_of(c); !deal.empty()) return deal_stream(deal);
+  if (auto campaign = campaign_id_of(c); !campaign.empty()) return campaign_stream(campaign);
   switch (c.payload_case()) {
-    case Envelope::kLeadCaptured: return deal_stream(c.lead_captured().deal_id());
-    case Envelope::kHypothesisStated: return deal_stream(c.hypothesis_stated().deal_id());
-    case Envelope::kImplicationAssessed: return deal_stream(c.implication_assessed().deal_id());
-    case Envelope::kDecisionMade: return deal_stream(c.decision_made().deal_id());
-    case Envelope::kDecisionApproved: return deal_stream(c.decision_approved().deal_id());
-    case Envelope::kActionPlanned: return deal_stream(c.action_planned().deal_id());
-    case Envelope::kActionStarted: return deal_stream(c.action_started().deal_id());
-    case Envelope::kActionCompleted: return deal_stream(c.action_completed().deal_id());
-    case Envelope::kActionBlocked: return deal_stream(c.action_blocked().deal_id());
-    case Envelope::kActionUnblocked: return deal_stream(c.action_unblocked().deal_id());
-    case Envelope::kQualificationScored: return deal_stream(c.qualification_scored().deal_id());
-    case Envelope::kDealClosed: return deal_stream(c.deal_closed().deal_id());
-    case Envelope::kLearningRecorded: return deal_stream(c.learning_recorded().deal_id());
-    case Envelope::kCampaignOpened: return campaign_stream(c.campaign_opened().campaign_id());
-    case Envelope::kCampaignHypothesisStated: return campaign_stream(c.campaign_hypothesis_stated().campaign_id());
-    case Envelope::kCampaignImplicationAssessed: return campaign_stream(c.campaign_implication_assessed().campaign_id());
-    case Envelope::kCampaignDecisionMade: return campaign_stream(c.campaign_decision_made().campaign_id());
-    case Envelope::kProspectAdded: return campaign_stream(c.prospect_added().campaign_id());
-    case Envelope::kContactAdded: return campaign_stream(c.contact_added().campaign_id());
-    case Envelope::kOutreachSequenceDefined: return campaign_stream(c.outreach_sequence_defined().campaign_id());
-    case Envelope::kOutreachSent: return campaign_stream(c.outreach_sent().campaign_id());
-    case Envelope::kResponseReceived: return campaign_stream(c.response_received().campaign_id());
-    case Envelope::kProspectConverted: return campaign_stream(c.prospect_converted().campaign_id());
-    case Envelope::kCampaignResultsRecorded: return campaign_stream(c.campaign_results_recorded().campaign_id());
     case Envelope::kGoalDefined: return goal_stream(c.goal_defined().goal_id());
     case Envelope::kSubgoalDefined: return goal_stream(c.subgoal_defined().goal_id());
     case Envelope::kAssumptionRegistered: return kCanvasStream;

@@ -41,6 +41,42 @@ Status check_slug(std::string_view what, std::string_view id) {
   return Status::ok();
 }
 
+std::string deal_id_of(const Envelope& e) {
+  switch (e.payload_case()) {
+    case Envelope::kLeadCaptured: return e.lead_captured().deal_id();
+    case Envelope::kHypothesisStated: return e.hypothesis_stated().deal_id();
+    case Envelope::kImplicationAssessed: return e.implication_assessed().deal_id();
+    case Envelope::kDecisionMade: return e.decision_made().deal_id();
+    case Envelope::kDecisionApproved: return e.decision_approved().deal_id();
+    case Envelope::kActionPlanned: return e.action_planned().deal_id();
+    case Envelope::kActionStarted: return e.action_started().deal_id();
+    case Envelope::kActionCompleted: return e.action_completed().deal_id();
+    case Envelope::kActionBlocked: return e.action_blocked().deal_id();
+    case Envelope::kActionUnblocked: return e.action_unblocked().deal_id();
+    case Envelope::kQualificationScored: return e.qualification_scored().deal_id();
+    case Envelope::kDealClosed: return e.deal_closed().deal_id();
+    case Envelope::kLearningRecorded: return e.learning_recorded().deal_id();
+    default: return {};
+  }
+}
+
+std::string campaign_id_of(const Envelope& e) {
+  switch (e.payload_case()) {
+    case Envelope::kCampaignOpened: return e.campaign_opened().campaign_id();
+    case Envelope::kCampaignHypothesisStated: return e.campaign_hypothesis_stated().campaign_id();
+    case Envelope::kCampaignImplicationAssessed: return e.campaign_implication_assessed().campaign_id();
+    case Envelope::kCampaignDecisionMade: return e.campaign_decision_made().campaign_id();
+    case Envelope::kProspectAdded: return e.prospect_added().campaign_id();
+    case Envelope::kContactAdded: return e.contact_added().campaign_id();
+    case Envelope::kOutreachSequenceDefined: return e.outreach_sequence_defined().campaign_id();
+    case Envelope::kOutreachSent: return e.outreach_sent().campaign_id();
+    case Envelope::kResponseReceived: return e.response_received().campaign_id();
+    case Envelope::kProspectConverted: return e.prospect_converted().campaign_id();
+    case Envelope::kCampaignResultsRecorded: return e.campaign_results_recorded().campaign_id();
+    default: return {};
+  }
+}
+
 Envelope make_event(const gp::Message& payload, Micros occurred_at) {
   Envelope e;
   const auto* oneof = Envelope::descriptor()->FindOneofByName("payload");

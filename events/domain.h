@@ -31,6 +31,10 @@ inline constexpr const char* kAnalysisStream = "analysis";
 Status check_id(std::string_view what, std::string_view id);
 Status check_slug(std::string_view what, std::string_view id);
 
+// The deal (or campaign) a payload belongs to; "" for a payload of another kind.
+std::string deal_id_of(const Envelope& e);
+std::string campaign_id_of(const Envelope& e);
+
 // An envelope carrying `payload` in the matching oneof field, with type = its message name.
 Envelope make_event(const google::protobuf::Message& payload, Micros occurred_at);
 

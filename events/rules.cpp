@@ -84,25 +84,6 @@ Status deal_must_be_open(const DealState& s, const char* stage) {
   return Status::ok();
 }
 
-std::string id_of_command(const Envelope& c) {
-  switch (c.payload_case()) {
-    case Envelope::kLeadCaptured: return c.lead_captured().deal_id();
-    case Envelope::kHypothesisStated: return c.hypothesis_stated().deal_id();
-    case Envelope::kImplicationAssessed: return c.implication_assessed().deal_id();
-    case Envelope::kDecisionMade: return c.decision_made().deal_id();
-    case Envelope::kDecisionApproved: return c.decision_approved().deal_id();
-    case Envelope::kActionPlanned: return c.action_planned().deal_id();
-    case Envelope::kActionStarted: return c.action_started().deal_id();
-    case Envelope::kActionCompleted: return c.action_completed().deal_id();
-    case Envelope::kActionBlocked: return c.action_blocked().deal_id();
-    case Envelope::kActionUnblocked: return c.action_unblocked().deal_id();
-    case Envelope::kQualificationScored: return c.qualification_scored().deal_id();
-    case Envelope::kDealClosed: return c.deal_closed().deal_id();
-    case Envelope::kLearningRecorded: return c.learning_recorded().deal_id();
-    default: return {};
-  }
-}
-
 Status actions_need_qualify(const DealState& s, const std::string& id) {
   if (auto st = deal_must_be_open(s, "an action"); !st) return st;
   if (!s.decision)
@@ -163,7 +144,7 @@ void apply(SegmentState& s, const Envelope& e) {
 }
 
 Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& facts) {
-  const std::string id = id_of_command(c);
+  const std::string id = deal_id_of(c);
   if (id.empty()) return Status::invalid("'" + c.type() + "' is not a deal command");
   if (auto st = check_slug("deal id", id); !st) return st;
   if (s.exists() && s.deal_id != id) return Status::invalid("command for deal '" + id + "' folded against deal '" + s.deal_id + "'");

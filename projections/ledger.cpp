@@ -1,5 +1,7 @@
 #include "projections/ledger.h"
 
+#include "events/domain.h"
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -27,23 +29,8 @@ v1::ActionView& action(v1::DealView& d, const std::string& type, std::int64_t at
 }
 
 void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
-  std::string id;
-  switch (e.payload_case()) {
-    case Envelope::kLeadCaptured: id = e.lead_captured().deal_id(); break;
-    case Envelope::kHypothesisStated: id = e.hypothesis_stated().deal_id(); break;
-    case Envelope::kImplicationAssessed: id = e.implication_assessed().deal_id(); break;
-    case Envelope::kDecisionMade: id = e.decision_made().deal_id(); break;
-    case Envelope::kDecisionApproved: id = e.decision_approved().deal_id(); break;
-    case Envelope::kActionPlanned: id = e.action_planned().deal_id(); break;
-    case Envelope::kActionStarted: id = e.action_started().deal_id(); break;
-    case Envelope::kActionCompleted: id = e.action_completed().deal_id(); break;
-    case Envelope::kActionBlocked: id = e.action_blocked().deal_id(); break;
-    case Envelope::kActionUnblocked: id = e.action_unblocked().deal_id(); break;
-    case Envelope::kQualificationScored: id = e.qualification_scored().deal_id(); break;
-    case Envelope::kDealClosed: id = e.deal_closed().deal_id(); break;
-    case Envelope::kLearningRecorded: id = e.learning_recorded().deal_id(); break;
-    default: return;
-  }
+  const std::string id = deal_id_of(e);
+  if (id.empty()) return;
   auto& d = (*v.mutable_deals())[id];
   const std::string before = d.stage();
   d.set_deal_id(id);

@@ -13,24 +13,16 @@
 #include <thread>
 
 #include "store/keys.h"
+#include "tools/bench_util.h"
 #include "tools/cli.h"
 
 namespace leanos::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using bench::Clock;
+using bench::percentile;
+using bench::seconds_since;
 
 struct AppendRow {
   int events_per_append;

@@ -15,20 +15,16 @@
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/keys.h"
+#include "tools/bench_util.h"
 #include "tools/cli.h"
 
 namespace leanos::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
+using bench::Clock;
+const auto since = bench::seconds_since;
+const auto pct = bench::percentile;
 
 // One deal thread of 14 events, all six stages, dated from `lead` on.
 std::vector<Envelope> deal_thread(std::uint64_t n, Micros lead, std::mt19937_64& rng) {
