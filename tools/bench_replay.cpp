@@ -179,7 +179,8 @@ struct ReplayRow {
   double snapshot_mb;
 };
 
-Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int queries, int full_queries) {
+Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int queries, int full_queries,
+                             std::uint64_t snapshot_every) {
   ReplayRow row{};
   {
     store::StoreOptions relaxed;
@@ -197,11 +198,14 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
     auto r = read_ledger(**es, AsOf{}, options);
     if (!r) return r.status();
     row.replay_eps = static_cast<double>(r->folded) / since(t0);
-    // The same pass writing snapshots every 10 000 events, for the as-of queries below.
-    options.write_snapshots = true;
-    const auto t1 = Clock::now();
-    if (auto w = read_ledger(**es, AsOf{}, options); !w) return w.status();
-    row.replay_snap_eps = static_cast<double>(r->folded) / since(t1);
+    // The same pass writing snapshots, for the as-of queries below (0: no snapshots).
+    if (snapshot_every > 0) {
+      options.write_snapshots = true;
+      options.snapshot_every = snapshot_every;
+      const auto t1 = Clock::now();
+      if (auto w = read_ledger(**es, AsOf{}, options); !w) return w.status();
+      row.replay_snap_eps = static_cast<double>(r->folded) / since(t1);
+    }
     row.snapshot_mb = static_cast<double>(projections::serialize(r->view).size()) / 1e6;
     // As-of at random business dates, with and without snapshots.
     auto first = (*es)->read_event(1);
@@ -271,7 +275,7 @@ Result<double> bytes_per_idle_deal(const std::string& dir, int deals) {
 }
 
 int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<std::uint64_t> sizes, int queries,
-                     int full_queries) {
+                     int full_queries, std::uint64_t snapshot_every) {
   namespace fs = std::filesystem;
   const bool temp = dir.empty();
   if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-replay-" + std::to_string(::getpid()))).string();
@@ -281,7 +285,7 @@ int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<s
     const std::string d = dir + "/log-" + std::to_string(n);
     fs::remove_all(d, ec);
     fs::create_directories(d, ec);
-    auto row = replay_row(d, n, queries, full_queries);
+    auto row = replay_row(d, n, queries, snapshot_every ? full_queries : 0, snapshot_every);
     if (!row) return fail(row.status());
     rows.push_back(*row);
     fs::remove_all(d, ec);
@@ -328,6 +332,7 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
     std::vector<std::uint64_t> sizes{1'000'000, 10'000'000};
     int queries = 200;
     int full_queries = 10;
+    std::uint64_t snapshot_every = 10'000;
   };
   auto args = std::make_shared<Args>();
   auto* s = bench->add_subcommand("replay", "projection replay vs raw scan, as-of latency, memory per idle deal");
@@ -335,8 +340,10 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
   s->add_option("--events", args->sizes, "log sizes to generate (default 1000000 10000000)");
   s->add_option("--queries", args->queries, "as-of queries with snapshots per size");
   s->add_option("--full-queries", args->full_queries, "as-of queries without snapshots per size (each a full fold)");
+  s->add_option("--snapshot-every", args->snapshot_every, "snapshot interval for the as-of queries; 0 = replay only");
   s->callback([&, args] {
-    action = [&global, args] { return run_bench_replay(global, args->dir, args->sizes, args->queries, args->full_queries); };
+    action = [&global, args] { return run_bench_replay(global, args->dir, args->sizes, args->queries, args->full_queries,
+                                                      args->snapshot_every); };
   });
 }
 
