@@ -314,12 +314,13 @@ int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<s
   for (const auto& r : rows)
     std::printf("%-10llu %-12.0f %-12.0f %-6.2f %-22s %-22s %-9.2f\n", static_cast<unsigned long long>(r.events), r.replay_eps,
                 r.raw_eps, r.replay_eps / r.raw_eps,
-                (std::to_string(r.asof_snap_p50).substr(0, 7) + " / " + std::to_string(r.asof_snap_p99).substr(0, 7)).c_str(),
-                (std::to_string(r.asof_full_p50).substr(0, 7) + " / " + std::to_string(r.asof_full_p99).substr(0, 7)).c_str(),
+                r.asof_snap_p99 > 0 ? (std::to_string(r.asof_snap_p50).substr(0, 7) + " / " + std::to_string(r.asof_snap_p99).substr(0, 7)).c_str() : "-",
+                r.asof_full_p99 > 0 ? (std::to_string(r.asof_full_p50).substr(0, 7) + " / " + std::to_string(r.asof_full_p99).substr(0, 7)).c_str() : "-",
                 r.snapshot_mb);
   for (const auto& r : rows)
-    std::printf("replay of %llu events writing snapshots every 10 000: %.0f events/s\n",
-                static_cast<unsigned long long>(r.events), r.replay_snap_eps);
+    if (r.replay_snap_eps > 0)
+      std::printf("replay of %llu events writing snapshots: %.0f events/s\n", static_cast<unsigned long long>(r.events),
+                  r.replay_snap_eps);
   std::printf("memory per idle deal actor: %.0f bytes (10 000 actors alive)\n", *mem);
   return 0;
 }
