@@ -286,3 +286,34 @@ TEST_CASE("a Python service subscribes as a named skill and receives the actions
   const auto first_of_second = std::stoull(second.out.substr(0, second.out.find(' ')));
   CHECK(first_of_second > last_of_first);
 }
+
+TEST_CASE("with --server the CLI records through the running server, under the same rules") {
+  test::TempDir dir;
+  const std::string token_file = test::write_file(dir.sub("token"), "s3cret\n");
+  Server server(dir.sub("data"), {"--token-file", token_file});
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", server.address(), "--token-file", token_file});
+    return test::run_leanos(args);
+  };
+  auto assume = cli({"canvas", "assume", "A4", "--statement", "Enterprise customers prefer white-label", "--confidence", "60"});
+  INFO(assume.err);
+  CHECK(assume.exit_code == 0);
+  CHECK(assume.out.find("recorded AssumptionRegistered in canvas at position 1") != std::string::npos);
+  auto open = cli({"deal", "open", "acme", "--company", "Acme", "--segment", "enterprise", "--source", "inbound",
+                   "--contact-name", "Jane", "--contact-email", "jane@acme.example", "--signal", "demo request"});
+  CHECK(open.exit_code == 0);
+  auto refused = cli({"deal", "hypothesis", "acme", "--tests", "A9", "--confidence", "50"});
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find("assumption 'A9' is not in the canvas") != std::string::npos);
+  auto skipped = cli({"deal", "decide", "acme", "qualify", "--reason", "r"});
+  CHECK(skipped.exit_code == 5);
+  CHECK(skipped.err.find("stage 2 (hypothesis") != std::string::npos);
+  // Without the token the server refuses, and the CLI says why.
+  auto anonymous = test::run_leanos({"--server", server.address(), "canvas", "assume", "A5", "--statement", "s", "--confidence", "5"});
+  CHECK(anonymous.exit_code != 0);
+  CHECK(anonymous.err.find("authorization") != std::string::npos);
+  auto sub = test::run_leanos({"subscribe", "--server", server.address(), "--token-file", token_file, "--from", "1", "--limit", "2"});
+  CHECK(sub.exit_code == 0);
+  CHECK(test::count_lines(sub.out) == 2);
+  CHECK(sub.out.find("\"type\":\"LeadCaptured\"") != std::string::npos);
+}

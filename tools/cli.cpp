@@ -49,6 +49,16 @@ Status from_json(const std::string& text, google::protobuf::Message* message, co
                          "; expected a JSON object such as {\"key\": \"value\"}");
 }
 
+namespace {
+RemoteSubmit& remote_slot() {
+  static RemoteSubmit submit;
+  return submit;
+}
+}  // namespace
+
+void set_remote_submit(RemoteSubmit submit) { remote_slot() = std::move(submit); }
+const RemoteSubmit& remote_submit() { return remote_slot(); }
+
 std::string actor_or_default(const GlobalOptions& global) {
   if (!global.actor.empty()) return global.actor;
   if (const char* user = std::getenv("USER"); user && *user) return user;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "events/result.h"
+#include "actors/commands.h"
 #include "store/event_store.h"
 
 namespace leanos::cli {
@@ -22,6 +23,8 @@ struct GlobalOptions {
   std::string actor;             // --actor: who issued the command (default $USER)
   std::string log_level = "warn";
   bool relaxed = false;          // --durability relaxed
+  std::string server;            // --server HOST:PORT: talk to a running `leanos serve`
+  std::string token_file;        // --token-file: the bearer token for --server
 };
 
 // The command chosen on the command line, bound to its parsed options.
@@ -47,5 +50,11 @@ std::string to_json(const google::protobuf::Message& message);
 Status from_json(const std::string& text, google::protobuf::Message* message, const std::string& what);
 
 std::string actor_or_default(const GlobalOptions& global);
+
+// Sends a domain command to a running server (--server) and returns what it recorded, as
+// stored. Registered by the server module so that the CLI library needs no gRPC.
+using RemoteSubmit = std::function<Result<leanos::Handled>(const GlobalOptions&, const v1::Envelope&)>;
+void set_remote_submit(RemoteSubmit submit);
+const RemoteSubmit& remote_submit();
 
 }  // namespace leanos::cli

@@ -62,6 +62,14 @@ void print_handled(const GlobalOptions& g, const Handled& h) {
 
 // Records several commands, stopping at the first rejection.
 int submit_all(const GlobalOptions& g, const std::vector<Envelope>& commands) {
+  if (!g.server.empty()) {  // the server applies the same rules through the same actors
+    for (const auto& c : commands) {
+      auto h = remote_submit()(g, c);
+      if (!h) return fail(h.status());
+      print_handled(g, *h);
+    }
+    return 0;
+  }
   auto store = open_store(g);
   if (!store) return fail(store.status());
   Runtime runtime(**store);

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--actor", global.actor, "who issues the command (human, agent or skill)");
   app.add_option("--log-level", global.log_level, "trace|debug|info|warn|error (stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--server", global.server, "HOST:PORT of a running `leanos serve`: record commands through it");
+  app.add_option("--token-file", global.token_file, "bearer token for --server");
   app.add_flag("--relaxed", global.relaxed,
                "do not fsync each group commit (faster; survives kill -9 but not power loss)");
 

@@ -31,7 +31,8 @@ cat <<EOT
 == serving $data on 127.0.0.1:$port (Ctrl-C stops it). From another terminal:
   $leanos subscribe --server 127.0.0.1:$port --from 1 --limit 5          # catch up, then live
   $leanos subscribe --server 127.0.0.1:$port --name sales-materials-generation --type ActionStarted
+  $leanos --server 127.0.0.1:$port canvas assume A7 --statement "..." --confidence 40   # record through the server
   grpcurl -plaintext 127.0.0.1:$port list                                # server reflection
-While the server owns $data, other leanos commands on it say so; stop the server to use them.
+While the server owns $data, record through it with --server; queries need the server stopped.
 EOT
 exec "$leanos" serve --listen "127.0.0.1:$port"

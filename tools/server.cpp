@@ -180,7 +180,7 @@ class LedgerService final : public v1::Ledger::Service {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:7700";
-  std::string token_file, tls_cert, tls_key;
+  std::string tls_cert, tls_key;
 };
 
 int serve(const GlobalOptions& g, const ServeArgs& a) {
@@ -192,8 +192,8 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::string token;
-  if (!a.token_file.empty()) {
-    auto t = read_token(a.token_file);
+  if (!g.token_file.empty()) {
+    auto t = read_token(g.token_file);
     if (!t) return fail(t.status());
     token = *t;
   }
@@ -235,20 +235,21 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
 }
 
 struct SubscribeArgs {
-  std::string server, prefix, stream, name, token_file;
+  std::string prefix, stream, name;
   std::vector<std::string> types;
   std::uint64_t from = 1;
   std::uint64_t limit = 0;
   bool from_now = false;
 };
 
-int subscribe(const GlobalOptions&, const SubscribeArgs& a) {
-  if (a.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
-  auto channel = grpc::CreateChannel(a.server, grpc::InsecureChannelCredentials());
+int subscribe(const GlobalOptions& g, SubscribeArgs a) {
+  if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
+  const std::string token_file = g.token_file;
+  auto channel = grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials());
   auto stub = v1::Ledger::NewStub(channel);
   grpc::ClientContext ctx;
-  if (!a.token_file.empty()) {
-    auto t = read_token(a.token_file);
+  if (!token_file.empty()) {
+    auto t = read_token(token_file);
     if (!t) return fail(t.status());
     ctx.AddMetadata("authorization", "Bearer " + *t);
   }
@@ -271,8 +272,8 @@ int subscribe(const GlobalOptions&, const SubscribeArgs& a) {
       ack.set_name(a.name);
       ack.set_position(e.position());
       v1::AckResponse none;
-      if (!a.token_file.empty()) {
-        auto t = read_token(a.token_file);
+      if (!token_file.empty()) {
+        auto t = read_token(token_file);
         ack_ctx.AddMetadata("authorization", "Bearer " + *t);
       }
       if (auto s = stub->Ack(&ack_ctx, ack, &none); !s.ok())
@@ -291,14 +292,67 @@ int subscribe(const GlobalOptions&, const SubscribeArgs& a) {
   return 0;
 }
 
+Status from_grpc(const grpc::Status& s) {
+  Code code = Code::io_error;
+  switch (s.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT: code = Code::invalid_argument; break;
+    case grpc::StatusCode::NOT_FOUND: code = Code::not_found; break;
+    case grpc::StatusCode::FAILED_PRECONDITION: code = Code::failed_precondition; break;
+    case grpc::StatusCode::ALREADY_EXISTS: code = Code::already_exists; break;
+    case grpc::StatusCode::DATA_LOSS: code = Code::corruption; break;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::DEADLINE_EXCEEDED: code = Code::unavailable; break;
+    default: break;
+  }
+  // The server's message already says "<kind>: <why>"; keep only the why.
+  std::string message = s.error_message();
+  if (auto colon = message.find(": "); colon != std::string::npos && colon < 20) message = message.substr(colon + 2);
+  return {code, message};
+}
+
+// --server: the command goes to the server's Command RPC; the recorded events are read back.
+Result<Handled> submit_remote(const GlobalOptions& g, const Envelope& command) {
+  auto stub = v1::Ledger::NewStub(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials()));
+  std::string token;
+  if (!g.token_file.empty()) {
+    auto t = read_token(g.token_file);
+    if (!t) return t.status();
+    token = *t;
+  }
+  auto context = [&](grpc::ClientContext& ctx) {
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  };
+  grpc::ClientContext ctx;
+  context(ctx);
+  v1::CommandRequest req;
+  *req.mutable_command() = command;
+  v1::AppendResponse out;
+  if (auto s = stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s);
+  Handled h{out.stream(), {}, out.idempotent_retry()};
+  for (auto position : out.positions()) {
+    grpc::ClientContext rctx;
+    context(rctx);
+    v1::ReadAllRequest r;
+    r.set_from_position(position);
+    r.set_limit(1);
+    v1::ReadResponse events;
+    if (auto s = stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s);
+    if (events.events_size() == 1) h.events.push_back(events.events(0));
+  }
+  if (h.events.empty()) return Status::io("the server recorded the command but returned no events");
+  return h;
+}
+
 }  // namespace
 
 void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  set_remote_submit(submit_remote);
   {
     auto a = std::make_shared<ServeArgs>();
     auto* s = app.add_subcommand("serve", "run the gRPC server on the data folder");
     s->add_option("--listen", a->listen, "address:port (default 127.0.0.1:7700; port 0 picks a free one)");
-    s->add_option("--token-file", a->token_file, "require 'authorization: Bearer <token>' on every call");
     s->add_option("--tls-cert", a->tls_cert, "PEM certificate (with --tls-key): serve TLS");
     s->add_option("--tls-key", a->tls_key, "PEM private key");
     s->callback([&, a] { action = [&g, a] { return serve(g, *a); }; });
@@ -306,7 +360,6 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto a = std::make_shared<SubscribeArgs>();
     auto* s = app.add_subcommand("subscribe", "print events from a running server, one JSON object a line");
-    s->add_option("--server", a->server, "HOST:PORT of `leanos serve`")->required();
     s->add_option("--from", a->from, "first position (default 1)");
     s->add_flag("--from-now", a->from_now, "only events appended from now on");
     s->add_option("--stream-prefix", a->prefix, "e.g. deal-");
@@ -314,7 +367,6 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--type", a->types, "event type (repeatable), e.g. ActionStarted");
     s->add_option("--name", a->name, "a named subscription: acknowledges each event, resumes after the last");
     s->add_option("--limit", a->limit, "exit after N events");
-    s->add_option("--token-file", a->token_file);
     s->callback([&, a] { action = [&g, a] { return subscribe(g, *a); }; });
   }
 }
