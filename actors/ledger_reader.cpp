@@ -1,5 +1,9 @@
 #include "actors/ledger_reader.h"
 
+#include <limits>
+
+#include "events/domain.h"
+
 namespace leanos {
 
 Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& options) {
@@ -16,9 +20,10 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     prefix = std::min(prefix, as_of.position);
   }
 
+  const char* name = options.need_deals ? projections::kLedgerSnapshotName : projections::kCoreSnapshotName;
   LedgerRead out{projections::empty_ledger(), 0, 0};
   if (options.use_snapshots && prefix > 0) {
-    auto snap = store.snapshot_at_or_before(projections::kLedgerSnapshotName, prefix);
+    auto snap = store.snapshot_at_or_before(name, prefix);
     if (!snap) return snap.status();
     if (*snap && projections::parse((*snap)->second, &out.view)) {
       out.snapshot_position = (*snap)->first;
@@ -26,24 +31,45 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
       out.view = projections::empty_ledger();
     }
   }
-  Status write_error;
-  auto s = store.scan(out.snapshot_position + 1, prefix, [&](const v1::Envelope& e) {
+  const std::uint64_t base = out.snapshot_position;
+  // Without deals in the snapshot, a deal the tail touches is rebuilt from its own events up
+  // to the snapshot first, so that the fold's deltas start from its state then.
+  auto ensure_deal = [&](const v1::Envelope& e) -> Status {
+    if (options.need_deals || base == 0) return Status::ok();
+    const std::string id = deal_id_of(e);
+    if (id.empty() || out.view.deals().count(id)) return Status::ok();
+    auto events = store.read_stream(deal_stream(id), 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
+    if (!events) return events.status();
+    std::vector<v1::Envelope> before;
+    for (auto& x : *events)
+      if (x.position() <= base) before.push_back(std::move(x));
+    if (!before.empty()) (*out.view.mutable_deals())[id] = projections::rebuild_deal(before);
+    return Status::ok();
+  };
+  Status error;
+  auto s = store.scan(base + 1, prefix, [&](const v1::Envelope& e) {
+    if (error = ensure_deal(e); !error) return false;
     projections::apply(out.view, e);
     ++out.folded;
-    if (options.write_snapshots && options.snapshot_every && e.position() % options.snapshot_every == 0) {
-      write_error = store.put_snapshot(projections::kLedgerSnapshotName, e.position(), projections::serialize(out.view));
-      if (!write_error) return false;
-    }
+    if (!options.write_snapshots) return true;
+    const auto pos = e.position();
+    if (options.core_snapshot_every && pos % options.core_snapshot_every == 0)
+      if (error = store.put_snapshot(projections::kCoreSnapshotName, pos, projections::serialize_core(out.view)); !error)
+        return false;
+    if (options.need_deals && options.snapshot_every && pos % options.snapshot_every == 0)
+      if (error = store.put_snapshot(projections::kLedgerSnapshotName, pos, projections::serialize(out.view)); !error)
+        return false;
     return true;
   });
   if (!s) return s;
-  if (!write_error) return write_error;
+  if (!error) return error;
   if (as_of.kind == AsOf::Kind::occurred) {
     auto late = store.late_positions(as_of.time, prefix);
     if (!late) return late.status();
     for (auto pos : *late) {
       auto e = store.read_event(pos);
       if (!e) return e.status();
+      if (auto st = ensure_deal(*e); !st) return st;
       projections::apply(out.view, *e);
       ++out.folded;
     }

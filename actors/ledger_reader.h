@@ -23,10 +23,16 @@ struct AsOf {
 };
 
 struct LedgerOptions {
-  // A snapshot is written at every multiple of this position while folding a prefix.
-  std::uint64_t snapshot_every = 10'000;
+  // A full snapshot (every deal) is written at every multiple of this position while folding.
+  std::uint64_t snapshot_every = 100'000;
+  // A core snapshot (no deals: canvas, goals, aggregates, marketing) at every multiple of this.
+  std::uint64_t core_snapshot_every = 1'000;
   bool use_snapshots = true;
   bool write_snapshots = true;
+  // false: the caller reads only the core (canvas, goals, metrics, marketing). The fold then
+  // starts from a core snapshot and rebuilds a deal from its stream only when the tail
+  // touches it, so view.deals() holds just those deals.
+  bool need_deals = true;
 };
 
 struct LedgerRead {

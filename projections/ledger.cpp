@@ -28,7 +28,88 @@ v1::ActionView& action(v1::DealView& d, const std::string& type, std::int64_t at
   return a;
 }
 
+// What one deal adds to the pipeline's sums and counts.
+v1::Aggregates contribution(const v1::DealView& d) {
+  v1::Aggregates a;
+  if (!d.lead_at()) return a;
+  const bool won = d.outcome() == v1::WON, lost = d.outcome() == v1::LOST;
+  a.set_deals(1);
+  a.set_open(d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED);
+  a.set_stalled(d.outcome() == v1::STALLED);
+  if (d.first_action_at()) {
+    a.set_response_micros(d.first_action_at() - d.lead_at());
+    a.set_responses(1);
+  }
+  if (d.qualify_at()) {
+    a.set_qualification_micros(d.qualify_at() - d.lead_at());
+    a.set_qualifications(1);
+  }
+  if (d.outcome() != v1::OUTCOME_UNSPECIFIED) a.set_costs(d.cost());
+  if (d.qualified()) {
+    a.set_qualified(1);
+    a.set_demos(d.demo_started_at() != 0);
+    a.set_won(won);
+    a.set_lost(lost);
+  }
+  auto pilot = d.actions().find("sales:pilot");
+  if (pilot != d.actions().end() && pilot->second.started_at()) {
+    a.set_pilots(1);
+    a.set_pilots_won(won);
+  }
+  if (won) {
+    a.set_mrr(d.mrr());
+    a.set_arr(d.arr());
+    a.set_cycle_days(d.cycle_days());
+    a.set_margin_pct(d.margin_pct());
+  }
+  return a;
+}
+
+void add(v1::Aggregates& to, const v1::Aggregates& x, int sign) {
+  to.set_deals(to.deals() + sign * x.deals());
+  to.set_open(to.open() + sign * x.open());
+  to.set_qualified(to.qualified() + sign * x.qualified());
+  to.set_won(to.won() + sign * x.won());
+  to.set_lost(to.lost() + sign * x.lost());
+  to.set_stalled(to.stalled() + sign * x.stalled());
+  to.set_demos(to.demos() + sign * x.demos());
+  to.set_pilots(to.pilots() + sign * x.pilots());
+  to.set_pilots_won(to.pilots_won() + sign * x.pilots_won());
+  to.set_mrr(to.mrr() + sign * x.mrr());
+  to.set_arr(to.arr() + sign * x.arr());
+  to.set_costs(to.costs() + sign * x.costs());
+  to.set_cycle_days(to.cycle_days() + sign * x.cycle_days());
+  to.set_margin_pct(to.margin_pct() + sign * x.margin_pct());
+  to.set_response_micros(to.response_micros() + sign * x.response_micros());
+  to.set_responses(to.responses() + sign * x.responses());
+  to.set_qualification_micros(to.qualification_micros() + sign * x.qualification_micros());
+  to.set_qualifications(to.qualifications() + sign * x.qualifications());
+}
+
+std::vector<std::string> dimensions(const v1::DealView& d) {
+  std::vector<std::string> keys{""};
+  if (!d.segment().empty()) keys.push_back("segment:" + d.segment());
+  if (!d.goal_id().empty()) keys.push_back("goal:" + d.goal_id());
+  if (!d.campaign_id().empty()) keys.push_back("campaign:" + d.campaign_id());
+  return keys;
+}
+
+void fold_deal_state(LedgerView& v, const Envelope& e, std::int64_t at);
+
 void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
+  const std::string id = deal_id_of(e);
+  if (id.empty()) return;
+  auto it = v.deals().find(id);
+  const v1::Aggregates before = it == v.deals().end() ? v1::Aggregates() : contribution(it->second);
+  const auto before_keys = it == v.deals().end() ? std::vector<std::string>{} : dimensions(it->second);
+  fold_deal_state(v, e, at);
+  const auto& d = v.deals().at(id);
+  for (const auto& k : before_keys) add((*v.mutable_aggregates())[k], before, -1);
+  const auto after = contribution(d);
+  for (const auto& k : dimensions(d)) add((*v.mutable_aggregates())[k], after, +1);
+}
+
+void fold_deal_state(LedgerView& v, const Envelope& e, std::int64_t at) {
   const std::string id = deal_id_of(e);
   if (id.empty()) return;
   auto& d = (*v.mutable_deals())[id];
@@ -339,5 +420,28 @@ std::string serialize(const LedgerView& view) {
 }
 
 bool parse(const std::string& bytes, LedgerView* view) { return view->ParseFromString(bytes); }
+
+std::string serialize_core(const LedgerView& view) {
+  LedgerView core;
+  core.set_position(view.position());
+  core.set_max_occurred_at(view.max_occurred_at());
+  core.set_approval_threshold(view.approval_threshold());
+  *core.mutable_assumptions() = view.assumptions();
+  *core.mutable_goals() = view.goals();
+  *core.mutable_opportunities() = view.opportunities();
+  *core.mutable_campaigns() = view.campaigns();
+  *core.mutable_material_feedback() = view.material_feedback();
+  *core.mutable_canvas_metrics() = view.canvas_metrics();
+  core.set_events(view.events());
+  *core.mutable_aggregates() = view.aggregates();
+  return serialize(core);
+}
+
+v1::DealView rebuild_deal(const std::vector<Envelope>& events) {
+  LedgerView scratch;
+  for (const auto& e : events) apply(scratch, e);
+  if (scratch.deals().empty()) return {};
+  return scratch.deals().begin()->second;
+}
 
 }  // namespace leanos::projections

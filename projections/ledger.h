@@ -21,7 +21,10 @@ using v1::Envelope;
 using v1::LedgerView;
 
 // The projection's schema version: snapshots written by another version are not used.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v1";
+inline constexpr const char* kLedgerSnapshotName = "ledger-v2";
+// The view without its deals (canvas, goals, metric aggregates, marketing): small, so it can
+// be snapshotted often and loaded fast; deals are rebuilt from their streams when needed.
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v2";
 
 LedgerView empty_ledger();
 void apply(LedgerView& view, const Envelope& e);
@@ -29,6 +32,10 @@ void apply(LedgerView& view, const Envelope& e);
 // Deterministic bytes (map entries sorted): the snapshot format and the identity test.
 std::string serialize(const LedgerView& view);
 bool parse(const std::string& bytes, LedgerView* view);
+std::string serialize_core(const LedgerView& view);
+
+// One deal's view from its own events, in position order.
+v1::DealView rebuild_deal(const std::vector<Envelope>& events);
 
 // A protobuf map's entries in key order. Map iteration order depends on insertion history
 // (a parsed snapshot and an incremental fold differ), so anything shown or derived from a

@@ -26,12 +26,51 @@ std::optional<double> feedback(const LedgerView& v, v1::MaterialKind kind) {
 
 }  // namespace
 
+void add_materials_and_outreach(const LedgerView& v, const DealFilter& filter, PipelineMetrics& m);
+
 bool DealFilter::matches(const v1::DealView& d) const {
   return (segment.empty() || d.segment() == segment) && (goal.empty() || d.goal_id() == goal) &&
          (campaign.empty() || d.campaign_id() == campaign);
 }
 
 PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) {
+  const int dims = !filter.segment.empty() + !filter.goal.empty() + !filter.campaign.empty();
+  if (dims > 1) return pipeline_metrics_from_deals(v, filter);
+  const std::string key = !filter.segment.empty() ? "segment:" + filter.segment
+                          : !filter.goal.empty()  ? "goal:" + filter.goal
+                          : !filter.campaign.empty() ? "campaign:" + filter.campaign
+                                                     : "";
+  v1::Aggregates a;
+  if (auto it = v.aggregates().find(key); it != v.aggregates().end()) a = it->second;
+  PipelineMetrics m;
+  m.deals = static_cast<int>(a.deals());
+  m.open = static_cast<int>(a.open());
+  m.stalled = static_cast<int>(a.stalled());
+  m.qualified = static_cast<int>(a.qualified());
+  m.won = static_cast<int>(a.won());
+  m.lost = static_cast<int>(a.lost());
+  m.mrr = a.mrr();
+  m.arr = a.arr();
+  // Customers are won deals, qualified or not (a deal is won only after QUALIFY, by the rules).
+  m.customers = static_cast<int>(a.won());
+  const auto d = [](std::int64_t x) { return static_cast<double>(x); };
+  if (a.responses()) m.lead_response_hours = d(a.response_micros()) / d(a.responses()) / kMicrosPerHour;
+  if (a.qualifications()) m.qualification_days = d(a.qualification_micros()) / d(a.qualifications()) / (24 * kMicrosPerHour);
+  m.demo_booking_rate = ratio(d(a.demos()), d(a.qualified()));
+  m.pilot_conversion = ratio(d(a.pilots_won()), d(a.pilots()));
+  m.close_rate = ratio(d(a.won()), d(a.qualified()));
+  m.win_rate = ratio(d(a.won()), d(a.won() + a.lost()));
+  if (a.won()) {
+    m.avg_deal_size = d(a.arr()) / d(a.won());
+    m.avg_cycle_days = d(a.cycle_days()) / d(a.won());
+    m.avg_margin_pct = d(a.margin_pct()) / d(a.won());
+  }
+  m.cac = ratio(d(a.costs()), d(a.won()));
+  add_materials_and_outreach(v, filter, m);
+  return m;
+}
+
+PipelineMetrics pipeline_metrics_from_deals(const LedgerView& v, const DealFilter& filter) {
   PipelineMetrics m;
   Mean response, qualification, deal_size, cycle, margin;
   int demos = 0, pilots = 0, pilots_won = 0;
@@ -75,6 +114,11 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
   m.avg_cycle_days = cycle.value();
   m.avg_margin_pct = margin.value();
   m.cac = ratio(costs, m.customers);
+  add_materials_and_outreach(v, filter, m);
+  return m;
+}
+
+void add_materials_and_outreach(const LedgerView& v, const DealFilter& filter, PipelineMetrics& m) {
   m.pitch_deck_approval = feedback(v, v1::PITCH_DECK);
   m.proposal_acceptance = feedback(v, v1::CONTRACT_TEMPLATE);
   int sent = 0, responses = 0;
@@ -87,7 +131,6 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
     responses += c.responses();
   }
   m.email_response_rate = ratio(responses, sent);
-  return m;
 }
 
 const std::vector<MetricTarget>& metric_targets() {

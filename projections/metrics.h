@@ -43,7 +43,11 @@ struct PipelineMetrics {
   int stalled = 0;
 };
 
+// From the incremental aggregates (no deal needs to be in memory) when the filter names at
+// most one dimension; otherwise from the deals.
 PipelineMetrics pipeline_metrics(const LedgerView& view, const DealFilter& filter = {});
+// The same definitions computed deal by deal: the reference the aggregates are tested against.
+PipelineMetrics pipeline_metrics_from_deals(const LedgerView& view, const DealFilter& filter = {});
 
 // The seed's targets, by metric name ("< 24", ">= 0.4"), for display beside the values.
 struct MetricTarget {

@@ -64,12 +64,16 @@ struct Loaded {
   v1::LedgerView view;
 };
 
-Result<Loaded> load(const GlobalOptions& g, const TimeTravel& t) {
+// need_deals = false for queries of the core only (canvas, metrics, marketing): a small
+// snapshot plus the deals the tail touches, instead of every deal.
+Result<Loaded> load(const GlobalOptions& g, const TimeTravel& t, bool need_deals = true) {
   auto as_of = as_of_of(t);
   if (!as_of) return as_of.status();
   auto store = open_store(g);
   if (!store) return store.status();
-  auto ledger = read_ledger(**store, *as_of);
+  LedgerOptions options;
+  options.need_deals = need_deals;
+  auto ledger = read_ledger(**store, *as_of, options);
   if (!ledger) return ledger.status();
   return Loaded{std::move(*store), std::move(ledger->view)};
 }
@@ -108,7 +112,7 @@ std::string amount(v1::GoalMetric m, std::int64_t v) { return m == v1::CUSTOMERS
 // ---- canvas ----------------------------------------------------------------------------------
 
 int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
-  auto l = load(g, t);
+  auto l = load(g, t, false);
   if (!l) return fail(l.status());
   const auto& v = l->view;
   const auto m = projections::pipeline_metrics(v);
@@ -217,7 +221,7 @@ int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id
 // ---- metrics ---------------------------------------------------------------------------------
 
 int metrics(const GlobalOptions& g, const TimeTravel& t, const projections::DealFilter& f) {
-  auto l = load(g, t);
+  auto l = load(g, t, (!f.segment.empty() + !f.goal.empty() + !f.campaign.empty()) > 1);
   if (!l) return fail(l.status());
   const auto m = projections::pipeline_metrics(l->view, f);
   if (g.json) {
@@ -272,7 +276,7 @@ int metrics(const GlobalOptions& g, const TimeTravel& t, const projections::Deal
 // ---- marketing -------------------------------------------------------------------------------
 
 int opportunities(const GlobalOptions& g, const TimeTravel& t) {
-  auto l = load(g, t);
+  auto l = load(g, t, false);
   if (!l) return fail(l.status());
   if (g.json) {
     json a = json::array();
