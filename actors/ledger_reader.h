@@ -26,7 +26,7 @@ struct LedgerOptions {
   // A full snapshot (every deal) is written at every multiple of this position while folding.
   std::uint64_t snapshot_every = 100'000;
   // A core snapshot (no deals: canvas, goals, aggregates, marketing) at every multiple of this.
-  std::uint64_t core_snapshot_every = 1'000;
+  std::uint64_t core_snapshot_every = 500;
   bool use_snapshots = true;
   bool write_snapshots = true;
   // false: the caller reads only the core (canvas, goals, metrics, marketing). The fold then

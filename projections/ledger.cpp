@@ -281,7 +281,9 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       view.set_statement(a.statement());
       view.set_confidence(a.confidence());
       view.set_status(v1::UNTESTED);
-      auto* p = view.add_history();
+      view.set_changes(view.changes() + 1);
+      auto* p = view.mutable_last_change();
+      p->Clear();
       p->set_position(e.position());
       p->set_occurred_at(at);
       p->set_confidence(a.confidence());
@@ -308,7 +310,9 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       auto& view = (*v.mutable_assumptions())[c.assumption_id()];
       view.set_confidence(c.confidence());
       view.set_status(c.status());
-      auto* p = view.add_history();
+      view.set_changes(view.changes() + 1);
+      auto* p = view.mutable_last_change();
+      p->Clear();
       p->set_position(e.position());
       p->set_occurred_at(at);
       p->set_confidence(c.confidence());
@@ -434,6 +438,11 @@ std::string serialize_core(const LedgerView& view) {
   *core.mutable_canvas_metrics() = view.canvas_metrics();
   core.set_events(view.events());
   *core.mutable_aggregates() = view.aggregates();
+  // Deals still in play (open, or closed and not yet learned from): bounded by the pipeline,
+  // not by history, and the ones the next events are most likely to touch.
+  for (const auto& [id, d] : view.deals())
+    if (d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED || !d.learning_at())
+      (*core.mutable_deals())[id] = d;
   return serialize(core);
 }
 

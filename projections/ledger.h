@@ -21,10 +21,11 @@ using v1::Envelope;
 using v1::LedgerView;
 
 // The projection's schema version: snapshots written by another version are not used.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v2";
-// The view without its deals (canvas, goals, metric aggregates, marketing): small, so it can
-// be snapshotted often and loaded fast; deals are rebuilt from their streams when needed.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v2";
+inline constexpr const char* kLedgerSnapshotName = "ledger-v3";
+// The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
+// deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
+// often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v3";
 
 LedgerView empty_ledger();
 void apply(LedgerView& view, const Envelope& e);

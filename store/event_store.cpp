@@ -754,9 +754,17 @@ Status EventStore::put_snapshot(const std::string& name, std::uint64_t position,
 Result<std::optional<std::pair<std::uint64_t, std::string>>> EventStore::snapshot_at_or_before(
     const std::string& name, std::uint64_t position) const {
   using Found = std::optional<std::pair<std::uint64_t, std::string>>;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->snapshots));
-  it->SeekForPrev(named_key(name, position));
+  // Bounded to this name's keys: unbounded, the seek could step into the next name's first
+  // block, which may hold a snapshot of tens of MB that RocksDB would read and decompress.
   const std::string prefix = name_prefix(name);
+  std::string upper(name);
+  upper.push_back('\x01');
+  rocksdb::Slice lower_bound(prefix), upper_bound(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_bound;
+  ro.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->snapshots));
+  it->SeekForPrev(named_key(name, position));
   if (!it->Valid()) {
     if (!it->status().ok()) return from_rocks(it->status(), "reading snapshots");
     return Found{};

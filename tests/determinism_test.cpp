@@ -56,7 +56,7 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
       CHECK(projections::serialize(replayed->view) == it->second);
       CHECK(projections::serialize(snapped->view) == it->second);
       compared += snapped->snapshot_position > 0;
-      // Core snapshot + tail with deals rebuilt on demand: the same core, byte for byte.
+      // Core snapshot + tail with finished deals rebuilt on demand: the same core, byte for byte.
       auto core = read_ledger(es, at, from_core);
       REQUIRE(core.is_ok());
       CHECK(projections::serialize_core(core->view) == projections::serialize_core(replayed->view));

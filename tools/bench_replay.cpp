@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <queue>
+#include <tuple>
 #include <random>
 #include <thread>
 
@@ -119,20 +122,43 @@ Status generate(store::EventStore& es, std::uint64_t events) {
   g.set_metric(v1::MRR);
   g.set_target(1'000'000'000);
   if (auto r = es.append("goal-g-mrr", store::ExpectedVersion::any(), {make_event(g, start)}); !r) return r.status();
-  // Deals start ~every 20 minutes of business time, so the log spans years.
+  // Deals start ~every 20 minutes of business time and run for weeks, so many are open at
+  // once. Events are recorded as they happen: a min-heap releases every pending event dated
+  // before the next deal's lead, so the log is in business-time order, appended event by
+  // event (pipelined, so the store group-commits them).
   std::vector<std::future<Result<store::AppendResult>>> inflight;
-  for (std::uint64_t n = 0; es.last_position() + inflight.size() * 15 < events; ++n) {
-    auto thread = deal_thread(n, start + static_cast<Micros>(n) * 20 * 60 * kMicrosPerSecond, rng);
-    inflight.push_back(es.append_async("deal-d" + std::to_string(n), store::ExpectedVersion::no_stream(), std::move(thread)));
-    if (inflight.size() >= 256) {
-      for (auto& f : inflight)
-        if (auto r = f.get(); !r) return r.status();
-      inflight.clear();
+  auto drain = [&]() -> Status {
+    for (auto& f : inflight)
+      if (auto r = f.get(); !r) return r.status();
+    inflight.clear();
+    return Status::ok();
+  };
+  using Pending = std::tuple<Micros, std::uint64_t, std::string, Envelope>;
+  auto later = [](const Pending& a, const Pending& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)) > std::tie(std::get<0>(b), std::get<1>(b));
+  };
+  std::priority_queue<Pending, std::vector<Pending>, decltype(later)> pending(later);
+  std::uint64_t seq = 0, queued = es.last_position();
+  auto release = [&](Micros until) -> Status {
+    while (!pending.empty() && std::get<0>(pending.top()) < until && queued < events) {
+      auto& top = const_cast<Pending&>(pending.top());
+      inflight.push_back(es.append_async(std::get<2>(top), store::ExpectedVersion::any(), {std::move(std::get<3>(top))}));
+      pending.pop();
+      ++queued;
+      if (inflight.size() >= 512)
+        if (auto s = drain(); !s) return s;
     }
+    return Status::ok();
+  };
+  for (std::uint64_t n = 0; queued < events; ++n) {
+    const Micros lead = start + static_cast<Micros>(n) * 20 * 60 * kMicrosPerSecond;
+    if (auto s = release(lead); !s) return s;
+    const std::string stream = "deal-d" + std::to_string(n);
+    for (auto& e : deal_thread(n, lead, rng)) pending.emplace(from_timestamp(e.occurred_at()), seq++, stream, std::move(e));
+    if (pending.size() > 4 * (events - queued) + 64) break;  // enough queued to finish
   }
-  for (auto& f : inflight)
-    if (auto r = f.get(); !r) return r.status();
-  return Status::ok();
+  if (auto s = release(std::numeric_limits<Micros>::max()); !s) return s;
+  return drain();
 }
 
 Result<double> raw_scan_eps(const std::string& dir, std::uint64_t& scanned) {
@@ -199,11 +225,11 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
     if (!r) return r.status();
     row.replay_eps = static_cast<double>(r->folded) / since(t0);
     // The same pass writing snapshots, for the as-of queries below (0: no snapshots): full
-    // ones every `snapshot_every`, core ones (no deals) every 1 000 events.
-    if (snapshot_every > 0) {
+    // ones every `snapshot_every`, core ones every 500 events.
+    {
       options.write_snapshots = true;
-      options.snapshot_every = snapshot_every;
-      options.core_snapshot_every = 1'000;
+      options.snapshot_every = snapshot_every;  // 0: core snapshots only
+      options.core_snapshot_every = 500;
       const auto t1 = Clock::now();
       if (auto w = read_ledger(**es, AsOf{}, options); !w) return w.status();
       row.replay_snap_eps = static_cast<double>(r->folded) / since(t1);
@@ -289,7 +315,7 @@ int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<s
     const std::string d = dir + "/log-" + std::to_string(n);
     fs::remove_all(d, ec);
     fs::create_directories(d, ec);
-    auto row = replay_row(d, n, queries, snapshot_every ? full_queries : 0, snapshot_every);
+    auto row = replay_row(d, n, queries, full_queries, snapshot_every);
     if (!row) return fail(row.status());
     rows.push_back(*row);
     fs::remove_all(d, ec);
@@ -345,7 +371,7 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
   s->add_option("--events", args->sizes, "log sizes to generate (default 1000000 10000000)");
   s->add_option("--queries", args->queries, "as-of queries with snapshots per size");
   s->add_option("--full-queries", args->full_queries, "as-of queries without snapshots per size (each a full fold)");
-  s->add_option("--snapshot-every", args->snapshot_every, "snapshot interval for the as-of queries; 0 = replay only");
+  s->add_option("--snapshot-every", args->snapshot_every, "full-snapshot interval (core snapshots: every 500); 0 = core only");
   s->callback([&, args] {
     action = [&global, args] { return run_bench_replay(global, args->dir, args->sizes, args->queries, args->full_queries,
                                                       args->snapshot_every); };

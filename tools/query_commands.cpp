@@ -128,7 +128,7 @@ int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
                                   {"confidence", a.confidence()},
                                   {"evidence_count", a.evidence_count()},
                                   {"agreeing_share", a.evidence_count() ? json(double(a.agreeing()) / a.evidence_count()) : json(nullptr)},
-                                  {"changes", a.history_size()}});
+                                  {"changes", a.changes()}});
     j["metrics"] = {{"arr", m.arr},
                     {"mrr", m.mrr},
                     {"customers", m.customers},
