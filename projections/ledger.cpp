@@ -86,6 +86,27 @@ void add(v1::Aggregates& to, const v1::Aggregates& x, int sign) {
   to.set_qualifications(to.qualifications() + sign * x.qualifications());
 }
 
+bool same(const v1::Aggregates& a, const v1::Aggregates& b) {
+  return a.deals() == b.deals() &&
+         a.open() == b.open() &&
+         a.qualified() == b.qualified() &&
+         a.won() == b.won() &&
+         a.lost() == b.lost() &&
+         a.stalled() == b.stalled() &&
+         a.demos() == b.demos() &&
+         a.pilots() == b.pilots() &&
+         a.pilots_won() == b.pilots_won() &&
+         a.mrr() == b.mrr() &&
+         a.arr() == b.arr() &&
+         a.costs() == b.costs() &&
+         a.cycle_days() == b.cycle_days() &&
+         a.margin_pct() == b.margin_pct() &&
+         a.response_micros() == b.response_micros() &&
+         a.responses() == b.responses() &&
+         a.qualification_micros() == b.qualification_micros() &&
+         a.qualifications() == b.qualifications();
+}
+
 std::vector<std::string> dimensions(const v1::DealView& d) {
   std::vector<std::string> keys{""};
   if (!d.segment().empty()) keys.push_back("segment:" + d.segment());
@@ -100,13 +121,18 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   const std::string id = deal_id_of(e);
   if (id.empty()) return;
   auto it = v.deals().find(id);
-  const v1::Aggregates before = it == v.deals().end() ? v1::Aggregates() : contribution(it->second);
-  const auto before_keys = it == v.deals().end() ? std::vector<std::string>{} : dimensions(it->second);
+  const bool known = it != v.deals().end();
+  const v1::Aggregates before = known ? contribution(it->second) : v1::Aggregates();
   fold_deal_state(v, e, at);
   const auto& d = v.deals().at(id);
-  for (const auto& k : before_keys) add((*v.mutable_aggregates())[k], before, -1);
   const auto after = contribution(d);
-  for (const auto& k : dimensions(d)) add((*v.mutable_aggregates())[k], after, +1);
+  if (known && same(before, after)) return;  // most action steps change no sum or count
+  // A deal's dimensions (segment, goal, campaign) are fixed by its lead.
+  for (const auto& k : dimensions(d)) {
+    auto& agg = (*v.mutable_aggregates())[k];
+    if (known) add(agg, before, -1);
+    add(agg, after, +1);
+  }
 }
 
 void fold_deal_state(LedgerView& v, const Envelope& e, std::int64_t at) {
