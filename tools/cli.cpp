@@ -3,9 +3,19 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 
 namespace leanos::cli {
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot read file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 int exit_code(Code code) {
   switch (code) {

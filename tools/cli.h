@@ -38,6 +38,9 @@ void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // Queries attach to the goal/canvas subcommands: call after add_domain_commands.
 void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
+// The whole file, or not_found naming the path.
+Result<std::string> read_text_file(const std::string& path);
+
 int exit_code(Code code);
 // Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it.
 int fail(const Status& status);

@@ -91,13 +91,6 @@ int submit(const GlobalOptions& g, const google::protobuf::Message& payload, con
   return submit_all(g, {*c});
 }
 
-Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::not_found("cannot read file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // YAML (or JSON, which is YAML) -> JSON text, so that protobuf's own JSON mapping reads it.
 nlohmann::json yaml_to_json(const YAML::Node& n) {

@@ -50,12 +50,6 @@ Result<std::string> read_token(const std::string& path) {
   return token;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class LedgerService final : public v1::Ledger::Service {
  public:
@@ -201,14 +195,17 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (!a.tls_cert.empty() || !a.tls_key.empty()) {
     if (a.tls_cert.empty() || a.tls_key.empty()) return fail(Status::invalid("--tls-cert and --tls-key go together"));
+    auto key = read_text_file(a.tls_key);
+    if (!key) return fail(key.status());
+    auto cert = read_text_file(a.tls_cert);
+    if (!cert) return fail(cert.status());
     grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({read_file(a.tls_key), read_file(a.tls_cert)});
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
     creds = grpc::SslServerCredentials(ssl);
   }
   auto store = open_store(g);
   if (!store) return fail(store.status());
   std::atomic<bool> stopping{false};
-  int exit = 0;
   {
     Runtime runtime(**store);
     LedgerService service(**store, runtime, token, stopping);
@@ -232,7 +229,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     server->Wait();
   }
   std::printf("stopped at position %llu\n", static_cast<unsigned long long>((*store)->last_position()));
-  return exit;
+  return 0;
 }
 
 struct SubscribeArgs {
@@ -245,15 +242,16 @@ struct SubscribeArgs {
 
 int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
-  const std::string token_file = g.token_file;
+  std::string authorization;
+  if (!g.token_file.empty()) {
+    auto t = read_token(g.token_file);
+    if (!t) return fail(t.status());
+    authorization = "Bearer " + *t;
+  }
   auto channel = grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials());
   auto stub = v1::Ledger::NewStub(channel);
   grpc::ClientContext ctx;
-  if (!token_file.empty()) {
-    auto t = read_token(token_file);
-    if (!t) return fail(t.status());
-    ctx.AddMetadata("authorization", "Bearer " + *t);
-  }
+  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
   v1::SubscribeRequest req;
   if (a.from_now) req.set_from_now(true);
   else req.set_from_position(a.from);
@@ -273,10 +271,7 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
       ack.set_name(a.name);
       ack.set_position(e.position());
       v1::AckResponse none;
-      if (!token_file.empty()) {
-        auto t = read_token(token_file);
-        ack_ctx.AddMetadata("authorization", "Bearer " + *t);
-      }
+      if (!authorization.empty()) ack_ctx.AddMetadata("authorization", authorization);
       if (auto s = stub->Ack(&ack_ctx, ack, &none); !s.ok())
         return fail(Status::unavailable("ack failed: " + s.error_message()));
     }
