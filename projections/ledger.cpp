@@ -298,6 +298,24 @@ void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {
   }
 }
 
+// An assumption takes a new confidence and status; the change is counted and kept as the last.
+void change_assumption(v1::AssumptionView& view, const Envelope& e, std::int64_t at, int confidence,
+                       v1::AssumptionStatus status, const std::string& deal_id) {
+  view.set_confidence(confidence);
+  view.set_status(status);
+  view.set_changes(view.changes() + 1);
+  auto* p = view.mutable_last_change();
+  p->Clear();
+  p->set_position(e.position());
+  p->set_occurred_at(at);
+  p->set_confidence(confidence);
+  p->set_status(status);
+  p->set_deal_id(deal_id);
+  p->set_event_id(e.event_id());
+  p->set_cause_event_id(e.causation_id());
+  p->set_actor(e.actor());
+}
+
 void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
   switch (e.payload_case()) {
     case Envelope::kAssumptionRegistered: {
@@ -305,17 +323,7 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       auto& view = (*v.mutable_assumptions())[a.assumption_id()];
       view.set_id(a.assumption_id());
       view.set_statement(a.statement());
-      view.set_confidence(a.confidence());
-      view.set_status(v1::UNTESTED);
-      view.set_changes(view.changes() + 1);
-      auto* p = view.mutable_last_change();
-      p->Clear();
-      p->set_position(e.position());
-      p->set_occurred_at(at);
-      p->set_confidence(a.confidence());
-      p->set_status(v1::UNTESTED);
-      p->set_event_id(e.event_id());
-      p->set_actor(e.actor());
+      change_assumption(view, e, at, a.confidence(), v1::UNTESTED, "");
       break;
     }
     case Envelope::kHypothesisStated: {
@@ -333,20 +341,7 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
     }
     case Envelope::kAssumptionConfidenceChanged: {
       const auto& c = e.assumption_confidence_changed();
-      auto& view = (*v.mutable_assumptions())[c.assumption_id()];
-      view.set_confidence(c.confidence());
-      view.set_status(c.status());
-      view.set_changes(view.changes() + 1);
-      auto* p = view.mutable_last_change();
-      p->Clear();
-      p->set_position(e.position());
-      p->set_occurred_at(at);
-      p->set_confidence(c.confidence());
-      p->set_status(c.status());
-      p->set_deal_id(c.deal_id());
-      p->set_event_id(e.event_id());
-      p->set_cause_event_id(e.causation_id());
-      p->set_actor(e.actor());
+      change_assumption((*v.mutable_assumptions())[c.assumption_id()], e, at, c.confidence(), c.status(), c.deal_id());
       break;
     }
     case Envelope::kCanvasMetricRecorded:
