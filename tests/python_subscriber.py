@@ -11,14 +11,14 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
-from leanos.v1 import api_pb2, events_pb2  # noqa: E402
+from leanos.v1 import api_pb2  # noqa: E402
 
 address, name, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
 channel = grpc.insecure_channel(address)
 subscribe = channel.unary_stream(
     "/leanos.v1.Ledger/Subscribe",
     request_serializer=api_pb2.SubscribeRequest.SerializeToString,
-    response_deserializer=events_pb2.Envelope.FromString,
+    response_deserializer=api_pb2.SubscribePage.FromString,
 )
 ack = channel.unary_unary(
     "/leanos.v1.Ledger/Ack",
@@ -27,10 +27,13 @@ ack = channel.unary_unary(
 )
 stream = subscribe(api_pb2.SubscribeRequest(name=name, types=["ActionStarted"]))
 seen = 0
-for event in stream:
-    print(event.position, event.stream, event.action_started.action, flush=True)
-    ack(api_pb2.AckRequest(name=name, position=event.position))
-    seen += 1
+for page in stream:  # a page holds every matching event the server had ready
+    for event in page.events:
+        print(event.position, event.stream, event.action_started.action, flush=True)
+        ack(api_pb2.AckRequest(name=name, position=event.position))
+        seen += 1
+        if seen == count:
+            break
     if seen == count:
         stream.cancel()
         break

@@ -17,6 +17,7 @@
 
 #include "actors/runtime.h"
 #include "events/ids.h"
+#include "store/live_feed.h"
 #include "leanos/v1/api.grpc.pb.h"
 
 namespace leanos::cli {
@@ -51,10 +52,153 @@ Result<std::string> read_token(const std::string& path) {
 }
 
 
-class LedgerService final : public v1::Ledger::Service {
+// One subscription, on gRPC's callback API: no thread per subscriber. Each round takes the
+// events from `next_` on: from the shared live window when `next_` is in it, else from the
+// store. One message carries the round's matching events, so the per-message cost is paid
+// per page, not per event. While a page is being written nothing else happens for this
+// subscriber; at the end of the log it waits in the feed's waiter list. A slow subscriber
+// therefore holds one page, never a backlog, and when it falls out of the window it reads
+// the store: appends and other subscribers never wait for it.
+class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, public store::LiveFeed::Waiter {
  public:
-  LedgerService(store::EventStore& store, Runtime& runtime, std::string token, const std::atomic<bool>& stopping)
-      : store_(store), runtime_(runtime), token_(std::move(token)), stopping_(stopping) {}
+  Subscription(const store::EventStore& store, store::LiveFeed& feed, const v1::SubscribeRequest& req, std::uint64_t next)
+      : store_(store), feed_(feed), req_(req), types_(req.types().begin(), req.types().end()), next_(next), reported_(next - 1) {
+    pump();
+  }
+
+  void wake() override { pump(); }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      if (!ok) cancelled_ = true;
+    }
+    pump();
+  }
+
+  void OnCancel() override {
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = true;
+    }
+    pump();
+  }
+
+  void OnDone() override {
+    feed_.forget(this);
+    delete this;
+  }
+
+ private:
+  static constexpr std::size_t kPageEvents = 1024;
+  static constexpr std::size_t kPageBytes = 1 << 20;
+  static constexpr std::uint64_t kCheckpointEvery = 4096;  // positions passed over before an empty page
+
+  bool wanted(const Envelope& e) const {
+    if (!req_.stream().empty() && e.stream() != req_.stream()) return false;
+    if (!req_.stream_prefix().empty() && e.stream().rfind(req_.stream_prefix(), 0) != 0) return false;
+    return types_.empty() || types_.count(e.type()) > 0;
+  }
+
+  enum class Fill { ready, waiting, done };
+
+  // Fills `spare` with the next page: from the live window, else from the store. `waiting`:
+  // the subscriber is at the end of the log and the feed will wake it.
+  Fill fill(v1::SubscribePage& spare) {
+    for (;;) {
+      spare.Clear();
+      held_.clear();
+      std::uint64_t through = next_ - 1;
+      std::size_t bytes = 0;
+      auto add = [&](auto&& e) {
+        if (bytes >= kPageBytes) return false;
+        through = e.position();
+        if (wanted(e)) {
+          bytes += e.ByteSizeLong();
+          *spare.add_events() = std::forward<decltype(e)>(e);
+        }
+        return true;
+      };
+      const auto took = feed_.take(next_, kPageEvents, held_, this);
+      if (took == store::LiveFeed::Took::nothing) return Fill::waiting;
+      if (took == store::LiveFeed::Took::stopped) {
+        end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position");
+        return Fill::done;
+      }
+      if (took == store::LiveFeed::Took::behind) {
+        auto events = store_.read_all(next_, kPageEvents);
+        if (!events) {
+          end_ = to_grpc(events.status());
+          return Fill::done;
+        }
+        for (auto& e : *events)
+          if (!add(std::move(e))) break;
+      } else {
+        for (const auto& e : held_)
+          if (!add(*e)) break;
+      }
+      next_ = through + 1;
+      if (spare.events_size() == 0 && through - reported_ < kCheckpointEvery) continue;
+      spare.set_checkpoint(through);
+      spare.set_live(took == store::LiveFeed::Took::events);
+      reported_ = through;
+      return Fill::ready;
+    }
+  }
+
+  // Keeps one page on the wire and the next one ready behind it, so that reading the store
+  // overlaps sending; waits in the feed at the end of the log; finishes once no write is
+  // outstanding. Finish is called last, outside the lock: OnDone may follow at once.
+  void pump() {
+    {
+      std::lock_guard lock(mu_);
+      if (finished_) return;
+      if (cancelled_ && !end_) end_ = grpc::Status::CANCELLED;
+      while (!end_) {
+        if (!prepared_) {
+          const auto f = fill(pages_[1 - sending_]);
+          if (f == Fill::waiting) return;
+          if (f == Fill::done) break;
+          prepared_ = true;
+        }
+        if (writing_) return;  // OnWriteDone sends the prepared page
+        sending_ = 1 - sending_;
+        prepared_ = false;
+        writing_ = true;
+        StartWrite(&pages_[sending_]);
+      }
+      if (writing_) return;  // finish after the write in flight
+      finished_ = true;
+    }
+    Finish(*end_);
+  }
+
+  const store::EventStore& store_;
+  store::LiveFeed& feed_;
+  const v1::SubscribeRequest req_;
+  const std::set<std::string> types_;
+  std::mutex mu_;
+  std::uint64_t next_;
+  std::uint64_t reported_;
+  bool writing_ = false, prepared_ = false, cancelled_ = false, finished_ = false;
+  std::optional<grpc::Status> end_;  // how the call will finish, once decided
+  std::vector<store::LiveFeed::Event> held_;
+  v1::SubscribePage pages_[2];  // the one on the wire and the one prepared behind it
+  int sending_ = 0;
+};
+
+// A subscription refused before it started (bad token, bad name): finishes at once.
+class Refused final : public grpc::ServerWriteReactor<v1::SubscribePage> {
+ public:
+  explicit Refused(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::Ledger::Service> {
+ public:
+  LedgerService(store::EventStore& store, Runtime& runtime, std::string token)
+      : store_(store), runtime_(runtime), token_(std::move(token)) {}
 
   grpc::Status Append(grpc::ServerContext* ctx, const v1::AppendRequest* req, v1::AppendResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
@@ -110,41 +254,24 @@ class LedgerService final : public v1::Ledger::Service {
     return grpc::Status::OK;
   }
 
-  // Reads the log in position order from the subscriber's start; at the end of the log it
-  // waits for the next group commit and reads on. A slow reader only ever falls behind in
-  // its own reads: appends and other subscribers never wait for it.
-  grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
-                         grpc::ServerWriter<Envelope>* writer) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
+  grpc::ServerWriteReactor<v1::SubscribePage>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                       const v1::SubscribeRequest* req) override {
+    if (auto a = authorize(ctx); !a.ok()) return new Refused(a);
     std::uint64_t next = 1;
     if (req->start_case() == v1::SubscribeRequest::kFromNow) next = store_.last_position() + 1;
     else if (req->start_case() == v1::SubscribeRequest::kFromPosition) next = std::max<std::uint64_t>(1, req->from_position());
     if (!req->name().empty()) {
       if (auto s = check_stream_name(req->name()); !s)
-        return {grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()};
+        return new Refused({grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()});
       auto checkpoint = store_.load_checkpoint(req->name());
-      if (!checkpoint) return to_grpc(checkpoint.status());
+      if (!checkpoint) return new Refused(to_grpc(checkpoint.status()));
       if (*checkpoint > 0) next = *checkpoint + 1;
     }
-    const std::set<std::string> types(req->types().begin(), req->types().end());
-    while (!ctx->IsCancelled()) {
-      if (stopping_) return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position"};
-      auto page = store_.read_all(next, 512);
-      if (!page) return to_grpc(page.status());
-      if (page->empty()) {
-        store_.wait_beyond(next - 1, std::chrono::milliseconds(200));
-        continue;
-      }
-      for (const auto& e : *page) {
-        next = e.position() + 1;
-        if (!req->stream().empty() && e.stream() != req->stream()) continue;
-        if (!req->stream_prefix().empty() && e.stream().rfind(req->stream_prefix(), 0) != 0) continue;
-        if (!types.empty() && !types.count(e.type())) continue;
-        if (!writer->Write(e)) return grpc::Status::CANCELLED;  // the client went away
-      }
-    }
-    return grpc::Status::CANCELLED;
+    return new Subscription(store_, feed_, *req, next);
   }
+
+  // Ends every subscription with UNAVAILABLE; call before shutting the server down.
+  void stop_subscriptions() { feed_.stop(); }
 
   grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse*) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
@@ -157,7 +284,7 @@ class LedgerService final : public v1::Ledger::Service {
   }
 
  private:
-  grpc::Status authorize(grpc::ServerContext* ctx) const {
+  grpc::Status authorize(grpc::ServerContextBase* ctx) const {
     if (token_.empty()) return grpc::Status::OK;
     const auto& md = ctx->client_metadata();
     auto it = md.find("authorization");
@@ -168,9 +295,9 @@ class LedgerService final : public v1::Ledger::Service {
   }
 
   store::EventStore& store_;
+  store::LiveFeed feed_{store_};
   Runtime& runtime_;
   std::string token_;
-  const std::atomic<bool>& stopping_;
 };
 
 struct ServeArgs {
@@ -205,10 +332,9 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   }
   auto store = open_store(g);
   if (!store) return fail(store.status());
-  std::atomic<bool> stopping{false};
   {
     Runtime runtime(**store);
-    LedgerService service(**store, runtime, token, stopping);
+    LedgerService service(**store, runtime, token);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     int port = 0;
@@ -224,7 +350,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("serve: signal {}, shutting down", sig);
-    stopping = true;  // subscriptions end with UNAVAILABLE; in-flight unary calls finish
+    service.stop_subscriptions();  // subscriptions end with UNAVAILABLE; in-flight unary calls finish
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server->Wait();
   }
@@ -260,22 +386,30 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   req.set_stream(a.stream);
   for (const auto& t : a.types) req.add_types(t);
   auto reader = stub->Subscribe(&ctx, req);
-  Envelope e;
+  v1::SubscribePage page;
   std::uint64_t n = 0;
-  while (reader->Read(&e)) {
-    std::printf("%s\n", to_json(e).c_str());
-    std::fflush(stdout);
-    if (!a.name.empty()) {  // acknowledge what was printed: a reconnect resumes after it
-      grpc::ClientContext ack_ctx;
-      v1::AckRequest ack;
-      ack.set_name(a.name);
-      ack.set_position(e.position());
-      v1::AckResponse none;
-      if (!authorization.empty()) ack_ctx.AddMetadata("authorization", authorization);
-      if (auto s = stub->Ack(&ack_ctx, ack, &none); !s.ok())
-        return fail(Status::unavailable("ack failed: " + s.error_message()));
+  auto ack = [&](std::uint64_t position) {  // a reconnect resumes after what was printed
+    grpc::ClientContext ack_ctx;
+    if (!authorization.empty()) ack_ctx.AddMetadata("authorization", authorization);
+    v1::AckRequest request;
+    request.set_name(a.name);
+    request.set_position(position);
+    v1::AckResponse none;
+    return stub->Ack(&ack_ctx, request, &none);
+  };
+  while (reader->Read(&page)) {
+    std::uint64_t printed = page.checkpoint();
+    for (const auto& e : page.events()) {
+      std::printf("%s\n", to_json(e).c_str());
+      if (a.limit && ++n >= a.limit) {
+        printed = e.position();
+        break;
+      }
     }
-    if (a.limit && ++n >= a.limit) {
+    std::fflush(stdout);
+    if (!a.name.empty())
+      if (auto s = ack(printed); !s.ok()) return fail(Status::unavailable("ack failed: " + s.error_message()));
+    if (a.limit && n >= a.limit) {
       ctx.TryCancel();
       break;
     }
@@ -350,6 +484,49 @@ struct SubscribeRow {
   double p50_ms = 0, p99_ms = 0;
 };
 
+// One benchmark subscriber on gRPC's callback API, so that 100 of them need no 100 threads
+// on the same two cores as the server: records each event's position and time of receipt.
+class BenchReader final : public grpc::ClientReadReactor<v1::SubscribePage> {
+ public:
+  using Clock = std::chrono::steady_clock;
+  BenchReader(v1::Ledger::Stub& stub, std::uint64_t start, std::uint64_t total) : start_(start), total_(total) {
+    req_.set_from_position(start + 1);
+    req_.set_stream("bench-sub");
+    received_.reserve(total);
+    stub.async()->Subscribe(&ctx_, &req_, this);
+    StartRead(&page_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    const auto at = Clock::now();
+    for (const auto& e : page_.events()) received_.emplace_back(e.position() - start_, at);
+    if (received_.size() >= total_) ctx_.TryCancel();
+    else StartRead(&page_);
+  }
+  void OnDone(const grpc::Status&) override {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+  // The (position - start, received at) pairs, once the call is over.
+  const std::vector<std::pair<std::uint64_t, Clock::time_point>>& wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+    return received_;
+  }
+
+ private:
+  const std::uint64_t start_, total_;
+  grpc::ClientContext ctx_;
+  v1::SubscribeRequest req_;
+  v1::SubscribePage page_;
+  std::vector<std::pair<std::uint64_t, Clock::time_point>> received_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
 // Subscribers read from now on; one appender appends at `rate` events/s (one append per
 // millisecond) for `seconds`; latency = receipt - the append's acknowledgement.
 Result<SubscribeRow> subscribe_row(store::EventStore& es, v1::Ledger::Stub& stub, int subscribers, int rate, double seconds) {
@@ -357,27 +534,8 @@ Result<SubscribeRow> subscribe_row(store::EventStore& es, v1::Ledger::Stub& stub
   const std::uint64_t start = es.last_position();
   const auto total = static_cast<std::uint64_t>(rate * seconds);
   std::vector<Clock::time_point> acked(total + 1);
-  std::vector<std::vector<std::pair<std::uint64_t, Clock::time_point>>> received(static_cast<std::size_t>(subscribers));
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::thread> readers;
-  std::atomic<int> ready{0};
-  for (int i = 0; i < subscribers; ++i) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    readers.emplace_back([&, i] {
-      v1::SubscribeRequest req;
-      req.set_from_position(start + 1);
-      req.set_stream("bench-sub");
-      auto reader = stub.Subscribe(contexts[static_cast<std::size_t>(i)].get(), req);
-      ++ready;
-      Envelope e;
-      auto& mine = received[static_cast<std::size_t>(i)];
-      mine.reserve(total);
-      while (mine.size() < total && reader->Read(&e)) mine.emplace_back(e.position() - start, Clock::now());
-      contexts[static_cast<std::size_t>(i)]->TryCancel();
-      reader->Finish();
-    });
-  }
-  while (ready < subscribers) std::this_thread::yield();
+  std::vector<std::unique_ptr<BenchReader>> readers;
+  for (int i = 0; i < subscribers; ++i) readers.push_back(std::make_unique<BenchReader>(stub, start, total));
   const int per_ms = std::max(1, rate / 1000);
   auto next = Clock::now();
   for (std::uint64_t sent = 0; sent < total;) {
@@ -394,11 +552,10 @@ Result<SubscribeRow> subscribe_row(store::EventStore& es, v1::Ledger::Stub& stub
     next += std::chrono::microseconds(1000 * per_ms * 1000 / std::max(rate, 1000));
     std::this_thread::sleep_until(next);
   }
-  for (auto& t : readers) t.join();
   SubscribeRow row{subscribers, rate, 0, 0, 0};
   std::vector<double> latencies;
-  for (const auto& mine : received)
-    for (const auto& [k, at] : mine) {
+  for (auto& reader : readers)
+    for (const auto& [k, at] : reader->wait()) {
       if (k == 0 || k > total) continue;
       ++row.delivered;
       latencies.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(at - acked[k]).count()));
@@ -422,9 +579,8 @@ int bench_subscribe(const GlobalOptions& g, std::string dir, std::uint64_t catch
   {
     auto store = store::EventStore::open(dir);
     if (!store) return fail(store.status());
-    std::atomic<bool> stopping{false};
     Runtime runtime(**store);
-    LedgerService service(**store, runtime, "", stopping);
+    LedgerService service(**store, runtime, "");
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -459,15 +615,14 @@ int bench_subscribe(const GlobalOptions& g, std::string dir, std::uint64_t catch
     v1::SubscribeRequest req;
     req.set_from_position(first);
     auto reader = stub->Subscribe(&ctx, req);
-    Envelope e;
+    v1::SubscribePage page;
     seen = 0;
     t0 = std::chrono::steady_clock::now();
-    while (reader->Read(&e) && e.position() < last) ++seen;
-    ++seen;
+    while (page.checkpoint() < last && reader->Read(&page)) seen += static_cast<std::uint64_t>(page.events_size());
     catchup_eps = static_cast<double>(seen) / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ctx.TryCancel();
     reader->Finish();
-    stopping = true;
+    service.stop_subscriptions();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
   if (temp) fs::remove_all(dir, ec);

@@ -1,0 +1,99 @@
+#include "store/live_feed.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace leanos::store {
+
+LiveFeed::LiveFeed(const EventStore& store, std::size_t capacity)
+    : store_(store), capacity_(std::max<std::size_t>(capacity, 1)), first_(store.last_position() + 1), end_(first_ - 1) {
+  reader_ = std::thread([this] { run(); });
+}
+
+LiveFeed::~LiveFeed() { stop(); }
+
+void LiveFeed::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  if (reader_.joinable()) reader_.join();
+  wake_waiters();
+}
+
+void LiveFeed::wake_waiters() {
+  std::lock_guard waking(wake_mu_);
+  std::vector<Waiter*> waiters;
+  {
+    std::lock_guard lock(mu_);
+    waiters.swap(waiters_);
+  }
+  for (auto* w : waiters) w->wake();
+}
+
+void LiveFeed::forget(Waiter* waiter) {
+  std::lock_guard waking(wake_mu_);
+  std::lock_guard lock(mu_);
+  std::erase(waiters_, waiter);
+}
+
+std::uint64_t LiveFeed::first() const {
+  std::lock_guard lock(mu_);
+  return first_;
+}
+
+void LiveFeed::run() {
+  std::uint64_t end = end_;  // only this thread moves end_
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    const std::uint64_t last = store_.wait_beyond(end, std::chrono::milliseconds(100));
+    while (end < last) {
+      auto page = store_.read_all(end + 1, std::min<std::uint64_t>(last - end, 4096));
+      if (!page || page->empty() || page->front().position() != end + 1) {
+        // The store said the events exist: a failed read is the store's problem to report;
+        // subscribers fall back to reading it themselves.
+        spdlog::error("live feed: cannot read from position {}: {}", end + 1,
+                      page ? "a gap in positions" : page.status().to_string());
+        break;
+      }
+      std::vector<Event> events;
+      events.reserve(page->size());
+      for (auto& e : *page) events.push_back(std::make_shared<const Envelope>(std::move(e)));
+      {
+        std::lock_guard lock(mu_);
+        for (auto& e : events) window_.push_back(std::move(e));
+        end = end_ = window_.back()->position();
+        while (window_.size() > capacity_) {
+          window_.pop_front();
+          ++first_;
+        }
+      }
+      wake_waiters();
+    }
+    if (end < last) {  // the read failed: drop the window so that everyone reads the store
+      std::lock_guard lock(mu_);
+      window_.clear();
+      first_ = end_ = end = last;
+      ++first_;
+    }
+  }
+}
+
+LiveFeed::Took LiveFeed::take(std::uint64_t next, std::size_t max, std::vector<Event>& out, Waiter* waiter) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return Took::stopped;
+  if (next < first_) return Took::behind;
+  if (next > end_) {
+    if (waiter != nullptr && std::find(waiters_.begin(), waiters_.end(), waiter) == waiters_.end()) waiters_.push_back(waiter);
+    return Took::nothing;
+  }
+  const std::uint64_t last = std::min<std::uint64_t>(end_, next + max - 1);
+  for (auto p = next; p <= last; ++p) out.push_back(window_[p - first_]);
+  return Took::events;
+}
+
+}  // namespace leanos::store
