@@ -6,8 +6,8 @@
 
 namespace leanos::store {
 
-LiveFeed::LiveFeed(const EventStore& store, std::size_t capacity)
-    : store_(store), capacity_(std::max<std::size_t>(capacity, 1)), first_(store.last_position() + 1), end_(first_ - 1) {
+LiveFeed::LiveFeed(const EventStore& store, std::size_t capacity, std::size_t capacity_bytes)
+    : store_(store), capacity_(std::max<std::size_t>(capacity, 1)), capacity_bytes_(capacity_bytes), first_(store.last_position() + 1), end_(first_ - 1) {
   reader_ = std::thread([this] { run(); });
 }
 
@@ -60,14 +60,21 @@ void LiveFeed::run() {
                       page ? "a gap in positions" : page.status().to_string());
         break;
       }
-      std::vector<Event> events;
+      std::vector<std::pair<Event, std::size_t>> events;
       events.reserve(page->size());
-      for (auto& e : *page) events.push_back(std::make_shared<const Envelope>(std::move(e)));
+      for (auto& e : *page) {
+        const std::size_t size = e.ByteSizeLong();
+        events.emplace_back(std::make_shared<const Envelope>(std::move(e)), size);
+      }
       {
         std::lock_guard lock(mu_);
-        for (auto& e : events) window_.push_back(std::move(e));
-        end = end_ = window_.back()->position();
-        while (window_.size() > capacity_) {
+        for (auto& e : events) {
+          bytes_ += e.second;
+          window_.push_back(std::move(e));
+        }
+        end = end_ = window_.back().first->position();
+        while (window_.size() > 1 && (window_.size() > capacity_ || bytes_ > capacity_bytes_)) {
+          bytes_ -= window_.front().second;
           window_.pop_front();
           ++first_;
         }
@@ -77,6 +84,7 @@ void LiveFeed::run() {
     if (end < last) {  // the read failed: drop the window so that everyone reads the store
       std::lock_guard lock(mu_);
       window_.clear();
+      bytes_ = 0;
       first_ = end_ = end = last;
       ++first_;
     }
@@ -92,7 +100,7 @@ LiveFeed::Took LiveFeed::take(std::uint64_t next, std::size_t max, std::vector<E
     return Took::nothing;
   }
   const std::uint64_t last = std::min<std::uint64_t>(end_, next + max - 1);
-  for (auto p = next; p <= last; ++p) out.push_back(window_[p - first_]);
+  for (auto p = next; p <= last; ++p) out.push_back(window_[p - first_].first);
   return Took::events;
 }
 

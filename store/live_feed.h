@@ -1,7 +1,7 @@
 // The log's tail, read once for every live subscriber.
 //
-// After each group commit one reader thread reads the new events and keeps the newest
-// `capacity` of them in memory, shared. N subscribers at the tail then cost one store read
+// After each group commit one reader thread reads the new events and keeps the newest of
+// them in memory, shared: at most `capacity` events and `capacity_bytes` of them. N subscribers at the tail then cost one store read
 // per commit instead of N. A subscriber older than the window is told so (`behind`) and
 // reads the store itself until it catches up: a slow subscriber costs only its own reads,
 // never the appenders' time or the other subscribers'.
@@ -34,7 +34,7 @@ class LiveFeed {
   };
 
   // Starts at the end of the log as it is now.
-  explicit LiveFeed(const EventStore& store, std::size_t capacity = 65536);
+  explicit LiveFeed(const EventStore& store, std::size_t capacity = 65536, std::size_t capacity_bytes = 32 << 20);
   ~LiveFeed();
   LiveFeed(const LiveFeed&) = delete;
   LiveFeed& operator=(const LiveFeed&) = delete;
@@ -58,10 +58,12 @@ class LiveFeed {
 
   const EventStore& store_;
   const std::size_t capacity_;
+  const std::size_t capacity_bytes_;
+  std::size_t bytes_ = 0;  // the window's events, encoded
   std::mutex wake_mu_;  // held while waking: forget() waits for a wake in progress
   mutable std::mutex mu_;
   std::vector<Waiter*> waiters_;
-  std::deque<Event> window_;  // positions first_ .. end_, dense
+  std::deque<std::pair<Event, std::size_t>> window_;  // positions first_ .. end_, dense; with sizes
   std::uint64_t first_;
   std::uint64_t end_;
   bool stopping_ = false;

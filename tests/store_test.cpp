@@ -2,9 +2,12 @@
 #include <doctest/doctest.h>
 #include <rocksdb/db.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "store/event_store.h"
+#include "store/live_feed.h"
 #include "store/keys.h"
 #include "tests/support.h"
 
@@ -294,4 +297,61 @@ TEST_CASE("snapshots are found at or before a position and checkpoints persist")
   CHECK(es->snapshot_at_or_before("goals", 14).value() == std::nullopt);
   CHECK(es->load_checkpoint("skill-a").value() == 42);
   CHECK(es->load_checkpoint("nobody").value() == 0);
+}
+
+namespace {
+
+// Counts wakes; take() again after one to get what arrived.
+struct CountingWaiter final : LiveFeed::Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  int wakes = 0;
+  void wake() override {
+    std::lock_guard lock(mu);
+    ++wakes;
+    cv.notify_all();
+  }
+  void wait_for_wake() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return wakes > 0; });
+    wakes = 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the live feed hands out the tail once read, wakes its waiters, and says behind past its window") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("Old"), event("Old")}).is_ok());
+  LiveFeed feed(*es, 4);
+  CountingWaiter waiter;
+  std::vector<LiveFeed::Event> got;
+  CHECK(feed.take(1, 10, got, &waiter) == LiveFeed::Took::behind);  // from before the feed started
+  CHECK(feed.take(3, 10, got, &waiter) == LiveFeed::Took::nothing);
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("New"), event("New")}).is_ok());
+  waiter.wait_for_wake();
+  REQUIRE(feed.take(3, 10, got, &waiter) == LiveFeed::Took::events);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0]->position() == 3);
+  CHECK(got[1]->position() == 4);
+  got.clear();
+  REQUIRE(feed.take(4, 1, got) == LiveFeed::Took::events);
+  CHECK(got.size() == 1);
+  // Five more events: the window keeps the newest four, 6..9.
+  for (int i = 0; i < 5; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("More")}).is_ok());
+  for (;;) {  // the feed reads each commit; wait until it has read the last one
+    got.clear();
+    if (feed.take(9, 10, got, &waiter) == LiveFeed::Took::events) break;
+    waiter.wait_for_wake();
+  }
+  got.clear();
+  CHECK(feed.first() == 6);
+  CHECK(feed.take(5, 10, got) == LiveFeed::Took::behind);
+  REQUIRE(feed.take(6, 10, got) == LiveFeed::Took::events);
+  CHECK(got.size() == 4);
+  feed.take(10, 10, got, &waiter);
+  feed.stop();
+  waiter.wait_for_wake();  // stop wakes the waiters
+  CHECK(feed.take(10, 10, got) == LiveFeed::Took::stopped);
 }
