@@ -384,3 +384,55 @@ TEST_CASE("with --server the CLI records through the running server, under the s
   CHECK(test::count_lines(sub.out) == 2);
   CHECK(sub.out.find("\"type\":\"LeadCaptured\"") != std::string::npos);
 }
+
+TEST_CASE("with --server every query answers exactly what the CLI answers on the data folder, time travel included") {
+  test::TempDir dir;
+  const std::string data = dir.sub("data");
+  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
+  INFO(seeded.err);
+  REQUIRE(seeded.exit_code == 0);
+  const std::vector<std::vector<std::string>> queries = {
+      {"canvas", "show", "--json"},
+      {"canvas", "show", "--as-of", "2025-12-01"},
+      {"goal", "show", "g-mrr-50k", "--json", "--as-of", "2026-03-01"},
+      {"metrics", "--json"},
+      {"metrics", "--segment", "enterprise", "--at-position", "40"},
+      {"marketing", "opportunities", "--json"},
+      {"deal", "show", "acme-corp", "--json"},
+      {"audit", "acme-corp", "--json"},
+      {"why", "canvas", "A4"},
+      {"today", "--json", "--as-of", "2026-03-01"},
+      {"pipeline", "--known-at", "2030-01-01"},
+  };
+  std::vector<std::string> remote;
+  {
+    Server server(data);
+    for (const auto& q : queries) {
+      std::vector<std::string> args = {"--server", server.address()};
+      args.insert(args.end(), q.begin(), q.end());
+      auto r = test::run_leanos(args);
+      INFO(q[0], " ", q[1], ": ", r.err);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out.size() > 10);
+      remote.push_back(r.out);
+    }
+    // Bad queries fail as they do locally: the status names what was wrong.
+    auto unknown = test::run_leanos({"--server", server.address(), "deal", "show", "no-such-deal"});
+    CHECK(unknown.exit_code == 3);
+    CHECK(unknown.err.find("deal 'no-such-deal' does not exist") != std::string::npos);
+    auto both = test::run_leanos({"--server", server.address(), "canvas", "show", "--as-of", "2026-01-01", "--at-position", "3"});
+    CHECK(both.exit_code == 2);
+    CHECK(both.err.find("at most one of --as-of, --known-at, --at-position") != std::string::npos);
+    auto bad_date = test::run_leanos({"--server", server.address(), "metrics", "--as-of", "March 1st"});
+    CHECK(bad_date.exit_code == 2);
+    CHECK(server.stop(SIGTERM) == 0);
+  }
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    std::vector<std::string> args = {"--data", data};
+    args.insert(args.end(), queries[i].begin(), queries[i].end());
+    auto local = test::run_leanos(args);
+    INFO(queries[i][0], " ", queries[i][1]);
+    CHECK(local.exit_code == 0);
+    CHECK(local.out == remote[i]);
+  }
+}

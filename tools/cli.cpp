@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -32,15 +34,46 @@ int exit_code(Code code) {
   return 1;
 }
 
+namespace {
+thread_local CapturedOutput* capture = nullptr;
+}  // namespace
+
+CapturedOutput::CapturedOutput() : outer_(capture) { capture = this; }
+CapturedOutput::~CapturedOutput() { capture = outer_; }
+
 int fail(const Status& status) {
-  std::cerr << "leanos: " << status.to_string() << "\n";
+  if (capture != nullptr) capture->failure_ = status;
+  else std::cerr << "leanos: " << status.to_string() << "\n";
   return exit_code(status.code());
 }
 
-Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& global) {
+void out(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  if (capture == nullptr) {
+    std::vprintf(format, args);
+  } else {
+    va_list copy;
+    va_copy(copy, args);
+    const int n = std::vsnprintf(nullptr, 0, format, copy);
+    va_end(copy);
+    if (n > 0) {
+      const std::size_t at = capture->text_.size();
+      capture->text_.resize(at + static_cast<std::size_t>(n) + 1);
+      std::vsnprintf(capture->text_.data() + at, static_cast<std::size_t>(n) + 1, format, args);
+      capture->text_.resize(at + static_cast<std::size_t>(n));
+    }
+  }
+  va_end(args);
+}
+
+Result<StoreRef> open_store(const GlobalOptions& global) {
+  if (global.lent_store != nullptr) return StoreRef(*global.lent_store);
   store::StoreOptions options;
   if (global.relaxed) options.durability = store::Durability::relaxed;
-  return store::EventStore::open(global.data, options);
+  auto s = store::EventStore::open(global.data, options);
+  if (!s) return s.status();
+  return StoreRef(std::move(*s));
 }
 
 std::string to_json(const google::protobuf::Message& message) {
@@ -64,10 +97,26 @@ RemoteSubmit& remote_slot() {
   static RemoteSubmit submit;
   return submit;
 }
+
+RemoteQuery& remote_query_slot() {
+  static RemoteQuery query;
+  return query;
+}
 }  // namespace
 
 void set_remote_submit(RemoteSubmit submit) { remote_slot() = std::move(submit); }
 const RemoteSubmit& remote_submit() { return remote_slot(); }
+void set_remote_query(RemoteQuery query) { remote_query_slot() = std::move(query); }
+
+int query(const GlobalOptions& global, v1::QueryRequest request) {
+  request.set_json(global.json);
+  if (global.server.empty()) return run_query(global, request);
+  if (!remote_query_slot()) return fail(Status::unavailable("this build has no client for --server"));
+  auto answer = remote_query_slot()(global, request);
+  if (!answer) return fail(answer.status());
+  out("%s", answer->c_str());
+  return 0;
+}
 
 std::string actor_or_default(const GlobalOptions& global) {
   if (!global.actor.empty()) return global.actor;

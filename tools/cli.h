@@ -14,6 +14,7 @@
 #include "events/result.h"
 #include "actors/commands.h"
 #include "store/event_store.h"
+#include "leanos/v1/query.pb.h"
 
 namespace leanos::cli {
 
@@ -25,6 +26,7 @@ struct GlobalOptions {
   bool relaxed = false;          // --durability relaxed
   std::string server;            // --server HOST:PORT: talk to a running `leanos serve`
   std::string token_file;        // --token-file: the bearer token for --server
+  store::EventStore* lent_store = nullptr;  // set by the server: answer from its open store
 };
 
 // The command chosen on the command line, bound to its parsed options.
@@ -42,10 +44,46 @@ void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);
 Result<std::string> read_text_file(const std::string& path);
 
 int exit_code(Code code);
-// Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it.
+// Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it. While a
+// CapturedOutput is active on this thread, records the status there instead.
 int fail(const Status& status);
 
-Result<std::unique_ptr<store::EventStore>> open_store(const GlobalOptions& global);
+// User-facing output (printf-like): stdout, or this thread's CapturedOutput.
+void out(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+// Captures out() and fail() on this thread while it lives: the server answers a query with
+// exactly what the CLI would print.
+class CapturedOutput {
+ public:
+  CapturedOutput();
+  ~CapturedOutput();
+  CapturedOutput(const CapturedOutput&) = delete;
+  CapturedOutput& operator=(const CapturedOutput&) = delete;
+  const std::string& text() const { return text_; }
+  const Status& failure() const { return failure_; }
+
+ private:
+  friend void out(const char*, ...);
+  friend int fail(const Status&);
+  std::string text_;
+  Status failure_;
+  CapturedOutput* outer_;
+};
+
+// An open store: this command's own, or the server's, lent to a query it answers.
+class StoreRef {
+ public:
+  explicit StoreRef(std::unique_ptr<store::EventStore> owned) : owned_(std::move(owned)), store_(owned_.get()) {}
+  explicit StoreRef(store::EventStore& lent) : store_(&lent) {}
+  store::EventStore* operator->() const { return store_; }
+  store::EventStore& operator*() const { return *store_; }
+
+ private:
+  std::unique_ptr<store::EventStore> owned_;
+  store::EventStore* store_;
+};
+
+Result<StoreRef> open_store(const GlobalOptions& global);
 
 // protobuf's own JSON mapping, snake_case field names, one line.
 std::string to_json(const google::protobuf::Message& message);
@@ -59,5 +97,15 @@ std::string actor_or_default(const GlobalOptions& global);
 using RemoteSubmit = std::function<Result<leanos::Handled>(const GlobalOptions&, const v1::Envelope&)>;
 void set_remote_submit(RemoteSubmit submit);
 const RemoteSubmit& remote_submit();
+
+// Sends a query to a running server (--server) and returns its answer, printed as is.
+using RemoteQuery = std::function<Result<std::string>(const GlobalOptions&, const v1::QueryRequest&)>;
+void set_remote_query(RemoteQuery query);
+
+// Answers a query: locally (the data folder, or the lent store), or with --server remotely.
+// Prints the answer; returns the exit code.
+int query(const GlobalOptions& global, v1::QueryRequest request);
+// The local answer, in query_commands.cpp.
+int run_query(const GlobalOptions& global, const v1::QueryRequest& request);
 
 }  // namespace leanos::cli

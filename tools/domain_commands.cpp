@@ -631,24 +631,6 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
       };
     });
   }
-  {
-    auto id = std::make_shared<std::string>();
-    auto* s = deal->add_subcommand("show", "the thread: its six stages as they stand, with dates");
-    s->add_option("deal-id", *id)->required();
-    s->callback([&, id] {
-      action = [&g, id] {
-        auto store = open_store(g);
-        if (!store) return fail(store.status());
-        if (auto st = check_slug("deal id", *id); !st) return fail(st);
-        auto d = CommandHandler(**store).deal(*id);
-        if (!d) return fail(d.status());
-        if (!d->exists()) return fail(Status::not_found("deal '" + *id + "' does not exist"));
-        if (g.json) std::printf("%s\n", deal_json(*d).dump().c_str());
-        else std::printf("%s", deal_text(*d).c_str());
-        return 0;
-      };
-    });
-  }
 }
 
 // ---- campaign thread ------------------------------------------------------------------------
@@ -910,14 +892,16 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
         std::vector<Envelope> commands{*response};
         if (!a->deal.empty()) {
           if (lower(a->kind) != "interested") return fail(Status::invalid("--deal goes with --kind interested"));
-          auto store = open_store(g);
-          if (!store) return fail(store.status());
-          auto c = CommandHandler(**store).campaign(a->id);
+          // The store is closed again before the handler below opens it.
+          auto c = [&]() -> decltype(CommandHandler(std::declval<store::EventStore&>()).campaign(a->id)) {
+            auto store = open_store(g);
+            if (!store) return store.status();
+            return CommandHandler(**store).campaign(a->id);
+          }();
           if (!c) return fail(c.status());
           auto contact = c->contacts.find(lower(a->email));
           if (!c->exists() || contact == c->contacts.end())
             return fail(Status::not_found("'" + a->email + "' is not a contact of campaign '" + a->id + "'"));
-          store->reset();  // the handler below opens it again
           v1::LeadCaptured lead;
           lead.set_deal_id(a->deal);
           lead.set_company(contact->second.company());

@@ -23,18 +23,33 @@ using nlohmann::json;
 
 struct TimeTravel {
   std::string as_of, known_at;
-  std::uint64_t at_position = 0;
-  CLI::Option* position_opt = nullptr;
+  std::optional<std::uint64_t> at_position;
 };
 
-void add_time_travel(CLI::App* sub, TimeTravel& t) {
+TimeTravel time_travel_of(const v1::QueryRequest& q) {
+  return {q.as_of(), q.known_at(), q.has_at_position() ? std::optional(q.at_position()) : std::nullopt};
+}
+
+// The CLI's --as-of / --known-at / --at-position, copied into the request when parsed.
+struct TimeTravelOptions {
+  std::string as_of, known_at;
+  std::uint64_t at_position = 0;
+  CLI::Option* position_opt = nullptr;
+  void into(v1::QueryRequest& q) const {
+    q.set_as_of(as_of);
+    q.set_known_at(known_at);
+    if (position_opt->count() > 0) q.set_at_position(at_position);
+  }
+};
+
+void add_time_travel(CLI::App* sub, TimeTravelOptions& t) {
   sub->add_option("--as-of", t.as_of, "fold events that occurred on or before DATE (a date means its end, UTC)");
   sub->add_option("--known-at", t.known_at, "fold events the store had recorded by DATE (audit-grade)");
   t.position_opt = sub->add_option("--at-position", t.at_position, "fold the log up to position N");
 }
 
 Result<AsOf> as_of_of(const TimeTravel& t) {
-  const int given = !t.as_of.empty() + !t.known_at.empty() + (t.position_opt && t.position_opt->count() > 0);
+  const int given = !t.as_of.empty() + !t.known_at.empty() + t.at_position.has_value();
   if (given > 1) return Status::invalid("give at most one of --as-of, --known-at, --at-position");
   if (!t.as_of.empty()) {
     auto v = parse_time(t.as_of, DateEdge::end_of_day);
@@ -46,7 +61,7 @@ Result<AsOf> as_of_of(const TimeTravel& t) {
     if (!v) return v.status();
     return AsOf{AsOf::Kind::recorded, *v, 0};
   }
-  if (t.position_opt && t.position_opt->count()) return AsOf{AsOf::Kind::position, 0, t.at_position};
+  if (t.at_position) return AsOf{AsOf::Kind::position, 0, *t.at_position};
   return AsOf{};
 }
 
@@ -60,7 +75,7 @@ Micros now_of(const TimeTravel& t) {
 
 // Opens the store and folds the ledger as the options ask; on failure prints and returns the exit code.
 struct Loaded {
-  std::unique_ptr<store::EventStore> store;
+  StoreRef store;
   v1::LedgerView view;
 };
 
@@ -137,18 +152,18 @@ int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
                     {"win_rate", opt(m.win_rate)},
                     {"avg_margin_pct", opt(m.avg_margin_pct)},
                     {"cac", opt(m.cac)}};
-    std::printf("%s\n", j.dump().c_str());
+    out("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
+  out("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
   for (const auto* entry : projections::sorted(v.assumptions())) {
     const auto& [id, a] = *entry;
-    std::printf("  %-6s %3d %%  %-11s  %s", id.c_str(), a.confidence(), status_name(a.status()).c_str(), a.statement().c_str());
+    out("  %-6s %3d %%  %-11s  %s", id.c_str(), a.confidence(), status_name(a.status()).c_str(), a.statement().c_str());
     if (a.evidence_count())
-      std::printf("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing() / a.evidence_count());
-    std::printf("\n");
+      out("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing() / a.evidence_count());
+    out("\n");
   }
-  std::printf("\nmetrics\n  ARR %s  MRR %s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
+  out("\nmetrics\n  ARR %s  MRR %s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
               dollars(m.arr).c_str(), dollars(m.mrr).c_str(), m.customers,
               m.avg_deal_size ? dollars(static_cast<std::int64_t>(*m.avg_deal_size + 0.5)).c_str() : "-",
               num(m.avg_cycle_days).c_str(), pct(m.win_rate).c_str(),
@@ -198,23 +213,23 @@ int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id
   if (g.json) {
     auto j = goal_json(goal);
     j["trajectory"] = trajectory_json(l->view, goal, now);
-    std::printf("%s\n", j.dump().c_str());
+    out("%s\n", j.dump().c_str());
     return 0;
   }
   const auto tr = projections::trajectory(goal, now);
-  std::printf("goal %s: %s\n  %s %s of %s (%.0f %%)%s\n", goal.id().c_str(), goal.title().c_str(),
+  out("goal %s: %s\n  %s %s of %s (%.0f %%)%s\n", goal.id().c_str(), goal.title().c_str(),
               metric_name(goal.metric()).c_str(), amount(goal.metric(), goal.current()).c_str(),
               amount(goal.metric(), goal.target()).c_str(), goal.target() ? 100.0 * goal.current() / goal.target() : 0.0,
               goal.met() ? ("  TARGET MET " + format_date(goal.met_at())).c_str() : "");
-  if (goal.due()) std::printf("  due %s, %.0f days left\n", format_date(goal.due()).c_str(), tr.days_remaining.value_or(0));
-  std::printf("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day,
+  if (goal.due()) out("  due %s, %.0f days left\n", format_date(goal.due()).c_str(), tr.days_remaining.value_or(0));
+  out("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day,
               tr.projected ? amount(goal.metric(), static_cast<std::int64_t>(*tr.projected)).c_str() : "-",
               tr.on_track ? "on track" : "off track", projections::risk_name(tr.risk));
   for (const auto& sg : goal.subgoals())
-    std::printf("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
+    out("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
                 amount(sg.metric(), sg.target()).c_str(), projections::subgoal_status(l->view, goal, sg).c_str());
   for (const auto& m : goal.milestones())
-    std::printf("  milestone %d %% reached %s\n", m.percent(), format_date(m.reached_at()).c_str());
+    out("  milestone %d %% reached %s\n", m.percent(), format_date(m.reached_at()).c_str());
   return 0;
 }
 
@@ -249,26 +264,26 @@ int metrics(const GlobalOptions& g, const TimeTravel& t, const projections::Deal
     json targets = json::object();
     for (const auto& tg : projections::metric_targets()) targets[tg.name] = tg.target;
     j["targets"] = targets;
-    std::printf("%s\n", j.dump().c_str());
+    out("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("pipeline velocity                 value      target\n");
-  std::printf("  lead response time (hours)      %-10s < 24\n", num(m.lead_response_hours).c_str());
-  std::printf("  qualification time (days)       %-10s < 7\n", num(m.qualification_days).c_str());
-  std::printf("  demo booking rate               %-10s >= 40 %%\n", pct(m.demo_booking_rate).c_str());
-  std::printf("  pilot conversion                %-10s >= 60 %%\n", pct(m.pilot_conversion).c_str());
-  std::printf("  close rate (qualified)          %-10s >= 50 %%\n", pct(m.close_rate).c_str());
-  std::printf("materials quality\n");
-  std::printf("  pitch deck approval             %-10s > 90 %%\n", pct(m.pitch_deck_approval).c_str());
-  std::printf("  email response rate             %-10s > 10 %%\n", pct(m.email_response_rate).c_str());
-  std::printf("  proposal acceptance             %-10s > 80 %%\n", pct(m.proposal_acceptance).c_str());
-  std::printf("deal metrics\n");
-  std::printf("  average deal size (ARR)         %s\n",
+  out("pipeline velocity                 value      target\n");
+  out("  lead response time (hours)      %-10s < 24\n", num(m.lead_response_hours).c_str());
+  out("  qualification time (days)       %-10s < 7\n", num(m.qualification_days).c_str());
+  out("  demo booking rate               %-10s >= 40 %%\n", pct(m.demo_booking_rate).c_str());
+  out("  pilot conversion                %-10s >= 60 %%\n", pct(m.pilot_conversion).c_str());
+  out("  close rate (qualified)          %-10s >= 50 %%\n", pct(m.close_rate).c_str());
+  out("materials quality\n");
+  out("  pitch deck approval             %-10s > 90 %%\n", pct(m.pitch_deck_approval).c_str());
+  out("  email response rate             %-10s > 10 %%\n", pct(m.email_response_rate).c_str());
+  out("  proposal acceptance             %-10s > 80 %%\n", pct(m.proposal_acceptance).c_str());
+  out("deal metrics\n");
+  out("  average deal size (ARR)         %s\n",
               m.avg_deal_size ? dollars(static_cast<std::int64_t>(*m.avg_deal_size + 0.5)).c_str() : "-");
-  std::printf("  sales cycle length (days)       %s\n", num(m.avg_cycle_days).c_str());
-  std::printf("  win rate (qualified)            %s\n", pct(m.win_rate).c_str());
-  std::printf("  customer acquisition cost       %s\n", m.cac ? dollars(static_cast<std::int64_t>(*m.cac + 0.5)).c_str() : "-");
-  std::printf("  MRR %s, ARR %s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr).c_str(),
+  out("  sales cycle length (days)       %s\n", num(m.avg_cycle_days).c_str());
+  out("  win rate (qualified)            %s\n", pct(m.win_rate).c_str());
+  out("  customer acquisition cost       %s\n", m.cac ? dollars(static_cast<std::int64_t>(*m.cac + 0.5)).c_str() : "-");
+  out("  MRR %s, ARR %s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr).c_str(),
               dollars(m.arr).c_str(), m.customers, m.deals, m.open, m.qualified, m.won, m.lost);
   return 0;
 }
@@ -289,13 +304,13 @@ int opportunities(const GlobalOptions& g, const TimeTravel& t) {
                    {"segment", o.segment()},
                    {"acted", o.acted()},
                    {"flagged_at", format_time(o.flagged_at())}});
-    std::printf("%s\n", a.dump().c_str());
+    out("%s\n", a.dump().c_str());
     return 0;
   }
   for (const auto& o : l->view.opportunities()) {
     std::string by;
     for (const auto& d : o.caused_by()) by += (by.empty() ? "" : ", ") + d;
-    std::printf("%s  %.2f  %-10s %s%s  (from %s)\n", format_date(o.flagged_at()).c_str(), o.priority(), o.kind().c_str(),
+    out("%s  %.2f  %-10s %s%s  (from %s)\n", format_date(o.flagged_at()).c_str(), o.priority(), o.kind().c_str(),
                 o.topic().c_str(), o.acted() ? " [acted]" : "", by.c_str());
   }
   return 0;
@@ -319,10 +334,10 @@ int replay(const GlobalOptions& g, bool process_managers) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double eps = secs > 0 ? r->folded / secs : 0;
   if (g.json)
-    std::printf("{\"events\":%llu,\"seconds\":%.6f,\"events_per_second\":%.0f,\"position\":%llu}\n",
+    out("{\"events\":%llu,\"seconds\":%.6f,\"events_per_second\":%.0f,\"position\":%llu}\n",
                 static_cast<unsigned long long>(r->folded), secs, eps, static_cast<unsigned long long>(r->view.position()));
   else
-    std::printf("replayed %llu events into every projection in %.3f s (%.0f events/s); snapshots every %llu events\n",
+    out("replayed %llu events into every projection in %.3f s (%.0f events/s); snapshots every %llu events\n",
                 static_cast<unsigned long long>(r->folded), secs, eps,
                 static_cast<unsigned long long>(options.snapshot_every));
   return 0;
@@ -413,55 +428,55 @@ int audit(const GlobalOptions& g, const std::string& id) {
 
   if (g.json) {
     json j = {{"deal_id", id}, {"decisions", decisions}, {"caused", downstream}};
-    std::printf("%s\n", j.dump().c_str());
+    out("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("audit of deal %s: %zu decision(s)\n", id.c_str(), decisions.size());
+  out("audit of deal %s: %zu decision(s)\n", id.c_str(), decisions.size());
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
     const auto& p = d["payload"];
-    std::printf("\n%s %s on %s by %s (recorded %s, position %llu)\n", i ? "revision:" : "decision:",
+    out("\n%s %s on %s by %s (recorded %s, position %llu)\n", i ? "revision:" : "decision:",
                 p.value("verdict", "").c_str(), d["occurred_at"].get<std::string>().substr(0, 10).c_str(),
                 d["actor"].get<std::string>().c_str(), d["recorded_at"].get<std::string>().c_str(),
                 static_cast<unsigned long long>(d["position"].get<std::uint64_t>()));
-    std::printf("  reason: %s\n", p.value("reason", "").c_str());
+    out("  reason: %s\n", p.value("reason", "").c_str());
     if (p.contains("alternatives"))
-      for (const auto& alt : p["alternatives"]) std::printf("  alternative considered: %s\n", alt.get<std::string>().c_str());
-    std::printf("  impact %.2f%s\n", p.value("impact", 0.0),
+      for (const auto& alt : p["alternatives"]) out("  alternative considered: %s\n", alt.get<std::string>().c_str());
+    out("  impact %.2f%s\n", p.value("impact", 0.0),
                 p.value("approval_required", false) ? " (needs human approval)" : "");
     const auto& in = d["inputs"];
     if (in.contains("hypothesis"))
-      std::printf("  input: tests %s at %d %%; the canvas had it at %s then\n",
+      out("  input: tests %s at %d %%; the canvas had it at %s then\n",
                   in["hypothesis"].value("assumption_id", "").c_str(), in["hypothesis"].value("confidence", 0),
                   in["assumption_confidence_then"].is_null() ? "-" : (std::to_string(in["assumption_confidence_then"].get<int>()) + " %").c_str());
     if (!in["implication"].is_null())
-      std::printf("  input: ARR %s-%s, strategic %s, priority %.2f\n",
+      out("  input: ARR %s-%s, strategic %s, priority %.2f\n",
                   dollars(std::stoll(in["implication"].value("arr_low", "0"))).c_str(),
                   dollars(std::stoll(in["implication"].value("arr_high", "0"))).c_str(),
                   in["implication"].value("strategic", "").c_str(), in["implication"].value("priority", 0.0));
     if (!in["qualification"].is_null())
-      std::printf("  input: qualification score %.2f %s\n", in["qualification"].value("total", 0.0),
+      out("  input: qualification score %.2f %s\n", in["qualification"].value("total", 0.0),
                   in["qualification"].value("verdict", "").c_str());
     if (!d["approval"].is_null())
-      std::printf("  approved by %s on %s\n", d["approval"]["payload"].value("approved_by", "").c_str(),
+      out("  approved by %s on %s\n", d["approval"]["payload"].value("approved_by", "").c_str(),
                   d["approval"]["occurred_at"].get<std::string>().substr(0, 10).c_str());
     for (const auto& n : d["then"])
-      std::printf("  then %s  %s\n", n["occurred_at"].get<std::string>().substr(0, 10).c_str(), n["type"].get<std::string>().c_str());
+      out("  then %s  %s\n", n["occurred_at"].get<std::string>().substr(0, 10).c_str(), n["type"].get<std::string>().c_str());
   }
-  std::printf("\ncaused downstream\n");
+  out("\ncaused downstream\n");
   for (const auto& e : caused) {
-    std::printf("  %s  %-28s %s", format_date(from_timestamp(e.occurred_at())).c_str(), e.type().c_str(), e.stream().c_str());
+    out("  %s  %-28s %s", format_date(from_timestamp(e.occurred_at())).c_str(), e.type().c_str(), e.stream().c_str());
     if (e.has_assumption_confidence_changed())
-      std::printf("  %s %d %% -> %d %%", e.assumption_confidence_changed().assumption_id().c_str(),
+      out("  %s %d %% -> %d %%", e.assumption_confidence_changed().assumption_id().c_str(),
                   e.assumption_confidence_changed().previous(), e.assumption_confidence_changed().confidence());
     if (e.has_goal_progressed())
-      std::printf("  %s -> %s", dollars(e.goal_progressed().previous()).c_str(), dollars(e.goal_progressed().current()).c_str());
+      out("  %s -> %s", dollars(e.goal_progressed().previous()).c_str(), dollars(e.goal_progressed().current()).c_str());
     if (e.has_subgoal_progressed())
-      std::printf("  %s %lld -> %lld%s", e.subgoal_progressed().subgoal_id().c_str(),
+      out("  %s %lld -> %lld%s", e.subgoal_progressed().subgoal_id().c_str(),
                   static_cast<long long>(e.subgoal_progressed().previous()),
                   static_cast<long long>(e.subgoal_progressed().current()), e.subgoal_progressed().done() ? " done" : "");
-    if (e.has_content_opportunity_flagged()) std::printf("  %s", e.content_opportunity_flagged().topic().c_str());
-    std::printf("\n");
+    if (e.has_content_opportunity_flagged()) out("  %s", e.content_opportunity_flagged().topic().c_str());
+    out("\n");
   }
   return 0;
 }
@@ -488,25 +503,25 @@ int why_canvas(const GlobalOptions& g, const std::string& id) {
   }
   if (changes.empty()) return fail(Status::not_found("assumption '" + id + "' is not in the canvas"));
   if (g.json) {
-    std::printf("%s\n", json({{"assumption_id", id}, {"changes", changes}}).dump().c_str());
+    out("%s\n", json({{"assumption_id", id}, {"changes", changes}}).dump().c_str());
     return 0;
   }
   for (const auto& c : changes) {
     const auto& p = c["payload"];
     const std::string date = c["occurred_at"].get<std::string>().substr(0, 10);
     if (c["type"] == "AssumptionRegistered") {
-      std::printf("%s  registered at %d %% by %s: %s\n", date.c_str(), p.value("confidence", 0), c["actor"].get<std::string>().c_str(),
+      out("%s  registered at %d %% by %s: %s\n", date.c_str(), p.value("confidence", 0), c["actor"].get<std::string>().c_str(),
                   p.value("statement", "").c_str());
       continue;
     }
     std::string status = p.value("status", "");
     if (status.rfind("ASSUMPTION_", 0) == 0) status = status.substr(11);
-    std::printf("%s  %d %% -> %d %% (%s)", date.c_str(), p.value("previous", 0), p.value("confidence", 0), status.c_str());
+    out("%s  %d %% -> %d %% (%s)", date.c_str(), p.value("previous", 0), p.value("confidence", 0), status.c_str());
     if (c.contains("cause"))
-      std::printf("  because deal %s recorded %s by %s%s", p.value("deal_id", "").c_str(),
+      out("  because deal %s recorded %s by %s%s", p.value("deal_id", "").c_str(),
                   c["cause"]["payload"].value("result", "").c_str(), c["cause"]["actor"].get<std::string>().c_str(),
                   p.value("evidence", "").empty() ? "" : (": " + p.value("evidence", "")).c_str());
-    std::printf("\n");
+    out("\n");
   }
   return 0;
 }
@@ -515,8 +530,8 @@ int today(const GlobalOptions& g, const TimeTravel& t) {
   auto l = load(g, t);
   if (!l) return fail(l.status());
   const auto report = today_json(l->view, now_of(t));
-  if (g.json) std::printf("%s\n", report.dump().c_str());
-  else std::printf("%s", today_text(report).c_str());
+  if (g.json) out("%s\n", report.dump().c_str());
+  else out("%s", today_text(report).c_str());
   return 0;
 }
 
@@ -524,12 +539,47 @@ int pipeline(const GlobalOptions& g, const TimeTravel& t, const std::string& seg
   auto l = load(g, t);
   if (!l) return fail(l.status());
   const auto p = pipeline_json(l->view, now_of(t), segment);
-  if (g.json) std::printf("%s\n", p.dump().c_str());
-  else std::printf("%s", pipeline_text(p).c_str());
+  if (g.json) out("%s\n", p.dump().c_str());
+  else out("%s", pipeline_text(p).c_str());
+  return 0;
+}
+
+
+// The deal thread's six stages as they stand, with dates.
+int deal_show(const GlobalOptions& g, const std::string& id) {
+  if (auto st = check_slug("deal id", id); !st) return fail(st);
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  auto d = CommandHandler(**store).deal(id);
+  if (!d) return fail(d.status());
+  if (!d->exists()) return fail(Status::not_found("deal '" + id + "' does not exist"));
+  if (g.json) out("%s\n", deal_json(*d).dump().c_str());
+  else out("%s", deal_text(*d).c_str());
   return 0;
 }
 
 }  // namespace
+
+int run_query(const GlobalOptions& g, const v1::QueryRequest& q) {
+  const TimeTravel t = time_travel_of(q);
+  GlobalOptions local = g;
+  local.json = q.json();
+  switch (q.query_case()) {
+    case v1::QueryRequest::kCanvas: return canvas_show(local, t);
+    case v1::QueryRequest::kGoal: return goal_show(local, t, q.goal().goal_id());
+    case v1::QueryRequest::kMetrics:
+      return metrics(local, t, {q.metrics().segment(), q.metrics().goal(), q.metrics().campaign()});
+    case v1::QueryRequest::kOpportunities: return opportunities(local, t);
+    case v1::QueryRequest::kDeal: return deal_show(local, q.deal().deal_id());
+    case v1::QueryRequest::kAudit: return audit(local, q.audit().deal_id());
+    case v1::QueryRequest::kWhyCanvas: return why_canvas(local, q.why_canvas().assumption_id());
+    case v1::QueryRequest::kToday: return today(local, t);
+    case v1::QueryRequest::kPipeline: return pipeline(local, t, q.pipeline().segment());
+    case v1::QueryRequest::QUERY_NOT_SET: break;
+  }
+  return fail(Status::invalid("the query names no projection; set one of canvas, goal, metrics, opportunities, deal, audit, "
+                              "why_canvas, today, pipeline"));
+}
 
 void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   auto find = [&](const char* name) -> CLI::App* {
@@ -537,51 +587,52 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
       if (s->get_name() == name) return s;
     return app.add_subcommand(name);
   };
+  // Every query goes through query(): locally, or with --server to the running server.
+  auto register_query = [&](CLI::App* s, std::function<void(v1::QueryRequest&)> fill, bool time_travel = true) {
+    auto t = std::make_shared<TimeTravelOptions>();
+    if (time_travel) add_time_travel(s, *t);
+    s->callback([&, s, t, time_travel, fill] {
+      action = [&g, t, time_travel, fill] {
+        v1::QueryRequest q;
+        fill(q);
+        if (time_travel) t->into(q);
+        return query(g, q);
+      };
+    });
+  };
+  register_query(find("canvas")->add_subcommand("show", "assumptions with confidence and evidence; canvas metrics"),
+                 [](v1::QueryRequest& q) { q.mutable_canvas(); });
   {
-    auto t = std::make_shared<TimeTravel>();
-    auto* s = find("canvas")->add_subcommand("show", "assumptions with confidence and evidence; canvas metrics");
-    add_time_travel(s, *t);
-    s->callback([&, t] { action = [&g, t] { return canvas_show(g, *t); }; });
-  }
-  {
-    auto t = std::make_shared<TimeTravel>();
     auto id = std::make_shared<std::string>();
     auto* s = find("goal")->add_subcommand("show", "a goal: current vs target, subgoals, milestones");
     s->add_option("goal-id", *id)->required();
-    add_time_travel(s, *t);
-    s->callback([&, t, id] { action = [&g, t, id] { return goal_show(g, *t, *id); }; });
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_goal()->set_goal_id(*id); });
   }
   {
-    auto t = std::make_shared<TimeTravel>();
     auto f = std::make_shared<projections::DealFilter>();
     auto* s = app.add_subcommand("metrics", "the seed's sales performance metrics, with targets");
     s->add_option("--segment", f->segment);
     s->add_option("--goal", f->goal);
     s->add_option("--campaign", f->campaign);
-    add_time_travel(s, *t);
-    s->callback([&, t, f] { action = [&g, t, f] { return metrics(g, *t, *f); }; });
+    register_query(s, [f](v1::QueryRequest& q) {
+      q.mutable_metrics()->set_segment(f->segment);
+      q.mutable_metrics()->set_goal(f->goal);
+      q.mutable_metrics()->set_campaign(f->campaign);
+    });
   }
   {
-    auto t = std::make_shared<TimeTravel>();
     auto* m = app.add_subcommand("marketing", "content opportunities flagged by sales learnings");
     m->require_subcommand(1);
-    auto* s = m->add_subcommand("opportunities", "list content opportunities");
-    add_time_travel(s, *t);
-    s->callback([&, t] { action = [&g, t] { return opportunities(g, *t); }; });
+    register_query(m->add_subcommand("opportunities", "list content opportunities"),
+                   [](v1::QueryRequest& q) { q.mutable_opportunities(); });
   }
+  register_query(app.add_subcommand("today", "the morning report: goals, what needs you, alerts, recommendations"),
+                 [](v1::QueryRequest& q) { q.mutable_today(); });
   {
-    auto t = std::make_shared<TimeTravel>();
-    auto* s = app.add_subcommand("today", "the morning report: goals, what needs you, alerts, recommendations");
-    add_time_travel(s, *t);
-    s->callback([&, t] { action = [&g, t] { return today(g, *t); }; });
-  }
-  {
-    auto t = std::make_shared<TimeTravel>();
     auto segment = std::make_shared<std::string>();
     auto* s = app.add_subcommand("pipeline", "open deals by stage and action: days in stage, priority, next action");
     s->add_option("--segment", *segment);
-    add_time_travel(s, *t);
-    s->callback([&, t, segment] { action = [&g, t, segment] { return pipeline(g, *t, *segment); }; });
+    register_query(s, [segment](v1::QueryRequest& q) { q.mutable_pipeline()->set_segment(*segment); });
   }
   {
     auto pm = std::make_shared<bool>(false);
@@ -593,7 +644,7 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto id = std::make_shared<std::string>();
     auto* s = app.add_subcommand("audit", "a deal's decisions: who, when, the inputs then, and what they caused");
     s->add_option("deal-id", *id)->required();
-    s->callback([&, id] { action = [&g, id] { return audit(g, *id); }; });
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_audit()->set_deal_id(*id); }, false);
   }
   {
     auto id = std::make_shared<std::string>();
@@ -601,7 +652,13 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     w->require_subcommand(1);
     auto* s = w->add_subcommand("canvas", "every confidence change of an assumption and its cause");
     s->add_option("assumption-id", *id)->required();
-    s->callback([&, id] { action = [&g, id] { return why_canvas(g, *id); }; });
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_why_canvas()->set_assumption_id(*id); }, false);
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* s = find("deal")->add_subcommand("show", "the thread: its six stages as they stand, with dates");
+    s->add_option("deal-id", *id)->required();
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_deal()->set_deal_id(*id); }, false);
   }
 }
 

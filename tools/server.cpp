@@ -270,6 +270,18 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
     return new Subscription(store_, feed_, *req, next);
   }
 
+  // The CLI's own query code answers, on the server's open store; what it would have
+  // printed is the reply, and what it would have failed with is the status.
+  grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    GlobalOptions g;
+    g.lent_store = &store_;
+    CapturedOutput captured;
+    if (run_query(g, *req) != 0) return to_grpc(captured.failure());
+    out->set_output(captured.text());
+    return grpc::Status::OK;
+  }
+
   // Ends every subscription with UNAVAILABLE; call before shutting the server down.
   void stop_subscriptions() { feed_.stop(); }
 
@@ -441,19 +453,43 @@ Status from_grpc(const grpc::Status& s) {
   return {code, message};
 }
 
-// --server: the command goes to the server's Command RPC; the recorded events are read back.
-Result<Handled> submit_remote(const GlobalOptions& g, const Envelope& command) {
-  auto stub = v1::Ledger::NewStub(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials()));
+// A client of --server: the stub, and the metadata and deadline every call carries.
+struct Remote {
+  std::unique_ptr<v1::Ledger::Stub> stub;
   std::string token;
+  void prepare(grpc::ClientContext& ctx) const {
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  }
+};
+
+Result<Remote> remote(const GlobalOptions& g) {
+  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())), ""};
   if (!g.token_file.empty()) {
     auto t = read_token(g.token_file);
     if (!t) return t.status();
-    token = *t;
+    r.token = *t;
   }
-  auto context = [&](grpc::ClientContext& ctx) {
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  };
+  return r;
+}
+
+// --server for queries: the server runs the same query code and returns what it printed.
+Result<std::string> query_remote(const GlobalOptions& g, const v1::QueryRequest& request) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  grpc::ClientContext ctx;
+  r->prepare(ctx);
+  v1::QueryReply reply;
+  if (auto s = r->stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s);
+  return reply.output();
+}
+
+// --server: the command goes to the server's Command RPC; the recorded events are read back.
+Result<Handled> submit_remote(const GlobalOptions& g, const Envelope& command) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  auto& stub = r->stub;
+  auto context = [&](grpc::ClientContext& ctx) { r->prepare(ctx); };
   grpc::ClientContext ctx;
   context(ctx);
   v1::CommandRequest req;
@@ -649,6 +685,7 @@ int bench_subscribe(const GlobalOptions& g, std::string dir, std::uint64_t catch
 
 void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   set_remote_submit(submit_remote);
+  set_remote_query(query_remote);
   for (auto* bench : app.get_subcommands({}))
     if (bench->get_name() == "bench") {
       struct Args {
