@@ -525,9 +525,11 @@ struct SubscribeRow {
 class BenchReader final : public grpc::ClientReadReactor<v1::SubscribePage> {
  public:
   using Clock = std::chrono::steady_clock;
-  BenchReader(v1::Ledger::Stub& stub, std::uint64_t start, std::uint64_t total) : start_(start), total_(total) {
+  // Reads from `start` + 1 until `total` events of `stream` ("" = all) have arrived.
+  BenchReader(v1::Ledger::Stub& stub, std::uint64_t start, std::uint64_t total, const std::string& stream)
+      : start_(start), total_(total) {
     req_.set_from_position(start + 1);
-    req_.set_stream("bench-sub");
+    req_.set_stream(stream);
     received_.reserve(total);
     stub.async()->Subscribe(&ctx_, &req_, this);
     StartRead(&page_);
@@ -571,7 +573,7 @@ Result<SubscribeRow> subscribe_row(store::EventStore& es, v1::Ledger::Stub& stub
   const auto total = static_cast<std::uint64_t>(rate * seconds);
   std::vector<Clock::time_point> acked(total + 1);
   std::vector<std::unique_ptr<BenchReader>> readers;
-  for (int i = 0; i < subscribers; ++i) readers.push_back(std::make_unique<BenchReader>(stub, start, total));
+  for (int i = 0; i < subscribers; ++i) readers.push_back(std::make_unique<BenchReader>(stub, start, total, "bench-sub"));
   const int per_ms = std::max(1, rate / 1000);
   auto next = Clock::now();
   for (std::uint64_t sent = 0; sent < total;) {
@@ -647,17 +649,10 @@ int bench_subscribe(const GlobalOptions& g, std::string dir, std::uint64_t catch
     auto s = (*store)->scan(first, last, [&](const Envelope&) { ++seen; return true; });
     if (!s) return fail(s);
     raw_eps = static_cast<double>(seen) / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    grpc::ClientContext ctx;
-    v1::SubscribeRequest req;
-    req.set_from_position(first);
-    auto reader = stub->Subscribe(&ctx, req);
-    v1::SubscribePage page;
-    seen = 0;
     t0 = std::chrono::steady_clock::now();
-    while (page.checkpoint() < last && reader->Read(&page)) seen += static_cast<std::uint64_t>(page.events_size());
+    BenchReader reader(*stub, first - 1, last - first + 1, "");
+    seen = reader.wait().size();
     catchup_eps = static_cast<double>(seen) / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ctx.TryCancel();
-    reader->Finish();
     service.stop_subscriptions();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
@@ -690,12 +685,12 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     if (bench->get_name() == "bench") {
       struct Args {
         std::string dir;
-        std::uint64_t catchup = 200'000;
+        std::uint64_t catchup = 1'000'000;
       };
       auto a = std::make_shared<Args>();
       auto* s = bench->add_subcommand("subscribe", "live delivery latency with 1/10/100 subscribers; catch-up vs raw read");
       s->add_option("--dir", a->dir, "scratch folder (default: a temporary folder, removed after)");
-      s->add_option("--catchup-events", a->catchup, "events for the catch-up measurement (default 200000)");
+      s->add_option("--catchup-events", a->catchup, "events for the catch-up measurement (default 1000000)");
       s->callback([&, a] { action = [&g, a] { return bench_subscribe(g, a->dir, a->catchup); }; });
     }
   {
