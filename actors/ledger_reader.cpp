@@ -1,5 +1,6 @@
 #include "actors/ledger_reader.h"
 
+#include <functional>
 #include <limits>
 
 #include "events/domain.h"
@@ -47,7 +48,10 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     return Status::ok();
   };
   Status error;
-  auto s = store.scan(base + 1, prefix, [&](const v1::Envelope& e) {
+  // A long tail (a replay) decodes on a second thread while this one folds; a short one is
+  // not worth the thread.
+  const bool long_tail = prefix > base + 8192;
+  auto s = std::invoke(long_tail ? &store::EventStore::scan_pipelined : &store::EventStore::scan, store, base + 1, prefix, [&](const v1::Envelope& e) {
     if (error = ensure_deal(e); !error) return false;
     projections::apply(out.view, e);
     ++out.folded;

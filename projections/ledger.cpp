@@ -115,16 +115,15 @@ std::vector<std::string> dimensions(const v1::DealView& d) {
   return keys;
 }
 
-void fold_deal_state(LedgerView& v, const Envelope& e, std::int64_t at);
+void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, std::int64_t at);
 
 void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   const std::string id = deal_id_of(e);
   if (id.empty()) return;
-  auto it = v.deals().find(id);
-  const bool known = it != v.deals().end();
-  const v1::Aggregates before = known ? contribution(it->second) : v1::Aggregates();
-  fold_deal_state(v, e, at);
-  const auto& d = v.deals().at(id);
+  auto& d = (*v.mutable_deals())[id];  // one lookup; a deal seen before has its id set
+  const bool known = !d.deal_id().empty();
+  const v1::Aggregates before = known ? contribution(d) : v1::Aggregates();
+  fold_deal_state(d, id, e, at);
   const auto after = contribution(d);
   if (known && same(before, after)) return;  // most action steps change no sum or count
   // A deal's dimensions (segment, goal, campaign) are fixed by its lead.
@@ -135,12 +134,8 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   }
 }
 
-void fold_deal_state(LedgerView& v, const Envelope& e, std::int64_t at) {
-  const std::string id = deal_id_of(e);
-  if (id.empty()) return;
-  auto& d = (*v.mutable_deals())[id];
-  const std::string before = d.stage();
-  d.set_deal_id(id);
+void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, std::int64_t at) {
+  if (d.deal_id().empty()) d.set_deal_id(id);
   d.set_last_event_at(std::max(d.last_event_at(), at));
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured: {
@@ -228,8 +223,10 @@ void fold_deal_state(LedgerView& v, const Envelope& e, std::int64_t at) {
       break;
     default: break;
   }
-  d.set_stage(stage_of(d));
-  if (d.stage() != before) d.set_stage_entered_at(at);
+  if (const char* stage = stage_of(d); d.stage() != stage) {
+    d.set_stage(stage);
+    d.set_stage_entered_at(at);
+  }
 }
 
 void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {

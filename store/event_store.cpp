@@ -1,5 +1,6 @@
 #include "store/event_store.h"
 
+#include <google/protobuf/arena.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -379,6 +380,12 @@ class ReadView {
   ReadView(const ReadView&) = delete;
   ReadView& operator=(const ReadView&) = delete;
   const rocksdb::ReadOptions& options() const { return ro_; }
+  // For a scan of a long range: read ahead, and leave the block cache to point reads.
+  const rocksdb::ReadOptions& long_scan() {
+    ro_.fill_cache = false;
+    ro_.readahead_size = 2 << 20;
+    return ro_;
+  }
 
  private:
   rocksdb::DB* db_;
@@ -559,6 +566,153 @@ Status EventStore::scan(std::uint64_t from, std::uint64_t to,
     if (!fn(e)) break;
   }
   return from_rocks(it->status(), "reading the event log");
+}
+
+Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
+                                  const std::function<bool(const Envelope&)>& fn) const {
+  constexpr std::size_t kPage = 512, kPages = 4;
+  // A page of events, decoded into its own arena (whose first block is the page's, so that
+  // a reset frees nothing but long strings) by the reader, or handed over as raw records
+  // for the caller's thread to decode: the reader decodes only while the caller has pages
+  // waiting, so the decoding work flows to whichever thread has time for it.
+  struct Page {
+    std::vector<char> block = std::vector<char>(1 << 20);
+    google::protobuf::Arena arena{[this] {
+      google::protobuf::ArenaOptions o;
+      o.initial_block = block.data();
+      o.initial_block_size = block.size();
+      return o;
+    }()};
+    std::vector<Envelope*> events;
+    bool raw = false;
+    std::string bytes;                                       // raw: the records, back to back
+    std::vector<std::pair<std::uint64_t, std::size_t>> ends;  // raw: (position, end offset)
+
+    Envelope* decode(const char* data, std::size_t size, std::uint64_t position) {
+      auto* e = google::protobuf::Arena::CreateMessage<Envelope>(&arena);
+      if (!e->ParseFromArray(data, static_cast<int>(size)) || e->position() != position) return nullptr;
+      events.push_back(e);
+      return e;
+    }
+    void clear() {
+      events.clear();
+      bytes.clear();
+      ends.clear();
+      arena.Reset();
+    }
+  };
+  auto corrupt = [](std::uint64_t position) {
+    return Status::corruption("event at position " + std::to_string(position) +
+                              " does not decode; run `leanos verify` for a full report");
+  };
+  std::vector<std::unique_ptr<Page>> pages;
+  for (std::size_t i = 0; i < kPages; ++i) pages.push_back(std::make_unique<Page>());
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<Page*> free_pages, full_pages;
+  for (auto& p : pages) free_pages.push_back(p.get());
+  bool reader_done = false, consumer_done = false;
+  Status read_status;
+
+  std::thread reader([&] {
+    ReadView view(impl_->db.get());
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.long_scan(), impl_->events));
+    Page* page = nullptr;
+    auto hand_over = [&] {
+      std::lock_guard lock(mu);
+      full_pages.push_back(page);
+      page = nullptr;
+      changed.notify_all();
+    };
+    for (it->Seek(be64(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+      auto pos = decode_be64(it->key().ToStringView());
+      if (!pos) {
+        read_status = Status::corruption("a key of the event log is not a position");
+        break;
+      }
+      if (*pos > to) break;
+      if (page == nullptr) {
+        std::unique_lock lock(mu);
+        changed.wait(lock, [&] { return consumer_done || !free_pages.empty(); });
+        if (consumer_done) break;
+        page = free_pages.front();
+        free_pages.pop_front();
+        const bool caller_busy = full_pages.size() > 1;  // beyond the page just handed over
+        lock.unlock();
+        page->clear();  // every allocation and free of the arena's strings on this thread
+        page->raw = !caller_busy;
+      }
+      const auto value = it->value();
+      if (page->raw) {
+        page->bytes.append(value.data(), value.size());
+        page->ends.emplace_back(*pos, page->bytes.size());
+        if (page->ends.size() == kPage) hand_over();
+        continue;
+      }
+      if (page->decode(value.data(), value.size(), *pos) == nullptr) {
+        read_status = corrupt(*pos);
+        break;
+      }
+      if (page->events.size() == kPage) hand_over();
+    }
+    if (read_status.is_ok()) read_status = from_rocks(it->status(), "reading the event log");
+    if (page != nullptr) hand_over();
+    std::lock_guard lock(mu);
+    reader_done = true;
+    changed.notify_all();
+  });
+
+  bool stopped = false;
+  Status decode_status;
+  for (;;) {
+    Page* page = nullptr;
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return reader_done || !full_pages.empty(); });
+      if (full_pages.empty()) break;
+      page = full_pages.front();
+      full_pages.pop_front();
+    }
+    if (page->raw) {
+      std::size_t begin = 0;
+      for (const auto& [position, end] : page->ends) {
+        const Envelope* e = page->decode(page->bytes.data() + begin, end - begin, position);
+        begin = end;
+        if (e == nullptr) {
+          decode_status = corrupt(position);
+          stopped = true;
+          break;
+        }
+        if (!fn(*e)) {
+          stopped = true;
+          break;
+        }
+      }
+    } else {
+      for (const auto* e : page->events)
+        if (!fn(*e)) {
+          stopped = true;
+          break;
+        }
+    }
+    std::lock_guard lock(mu);
+    free_pages.push_back(page);
+    if (stopped) consumer_done = true;
+    changed.notify_all();
+    if (stopped) break;
+  }
+  reader.join();
+  // A corrupt record stops the scan there: the events before it were folded, as with scan().
+  if (!decode_status.is_ok()) return decode_status;
+  return read_status;
+}
+
+Status EventStore::compact() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (auto* h : impl_->handles)
+    if (auto s = impl_->db->CompactRange(options, h, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting");
+  return Status::ok();
 }
 
 Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit) const {

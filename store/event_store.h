@@ -142,12 +142,20 @@ class EventStore {
   // The Envelope passed is reused between calls. A record that does not decode stops the
   // scan with Code::corruption naming its position.
   Status scan(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn) const;
+  // The same contract, for long scans such as a replay: a second thread reads and decodes
+  // pages of events (into protobuf arenas, freed a page at a time) while `fn` runs on the
+  // caller's thread, so decoding overlaps folding.
+  Status scan_pipelined(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn) const;
 
   // Walks the log and every index; never crashes on corrupted values.
   VerifyReport verify() const;
 
   // A consistent online copy in `dest_dir` (must not exist), with RocksDB's Checkpoint.
   Status backup(const std::string& dest_dir) const;
+
+  // Flushes and fully compacts every column family (RocksDB's CompactRange), then returns:
+  // the store is quiet. After a bulk load, before measuring reads.
+  Status compact();
 
   // Projection snapshots: state bytes of projection `name` folded up to `position`.
   Status put_snapshot(const std::string& name, std::uint64_t position, const std::string& state);

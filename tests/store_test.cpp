@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -268,6 +269,42 @@ TEST_CASE("verify reports a value overwritten with garbage at its position witho
   CHECK(read.status().message().find("position 3") != std::string::npos);
   // Events before the damage still read.
   CHECK(es->read_event(2).is_ok());
+  // The pipelined scan stops at the same place, with the same error.
+  std::vector<std::uint64_t> seen;
+  auto scanned = es->scan_pipelined(1, 5, [&](const Envelope& e) {
+    seen.push_back(e.position());
+    return true;
+  });
+  CHECK(scanned.code() == Code::corruption);
+  CHECK(scanned.message().find("position 3") != std::string::npos);
+  CHECK(seen == std::vector<std::uint64_t>{1, 2});
+}
+
+TEST_CASE("the pipelined scan yields exactly what the plain scan yields, and stops when asked") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  for (int batch = 0; batch < 25; ++batch) {
+    std::vector<Envelope> events;
+    for (int i = 0; i < 1000; ++i) events.push_back(event(i % 3 ? "T" : "U", "", std::string(static_cast<std::size_t>(i % 50), 'b')));
+    REQUIRE(es->append("s-" + std::to_string(batch % 4), ExpectedVersion::any(), std::move(events)).is_ok());
+  }
+  auto collect = [&](bool pipelined, std::uint64_t from, std::uint64_t to, std::size_t stop_after) {
+    std::vector<std::string> got;
+    auto fn = [&](const Envelope& e) {
+      got.push_back(std::to_string(e.position()) + e.stream() + e.type() + e.event_id() + e.generic().blob());
+      return got.size() < stop_after;
+    };
+    auto s = pipelined ? es->scan_pipelined(from, to, fn) : es->scan(from, to, fn);
+    REQUIRE(s.is_ok());
+    return got;
+  };
+  constexpr auto kAll = std::numeric_limits<std::size_t>::max();
+  const auto whole = collect(false, 1, 25000, kAll);
+  REQUIRE(whole.size() == 25000);
+  CHECK(collect(true, 1, 25000, kAll) == whole);
+  CHECK(collect(true, 777, 23456, kAll) == collect(false, 777, 23456, kAll));
+  CHECK(collect(true, 1, 25000, 3001) == collect(false, 1, 25000, 3001));
+  CHECK(collect(true, 24990, 99999, kAll).size() == 11);
 }
 
 TEST_CASE("a backup is a consistent copy that opens as a store") {

@@ -318,7 +318,7 @@ int opportunities(const GlobalOptions& g, const TimeTravel& t) {
 
 // ---- replay ----------------------------------------------------------------------------------
 
-int replay(const GlobalOptions& g, bool process_managers) {
+int replay(const GlobalOptions& g, bool process_managers, bool write_snapshots) {
   auto store = open_store(g);
   if (!store) return fail(store.status());
   if (process_managers) {
@@ -329,6 +329,7 @@ int replay(const GlobalOptions& g, bool process_managers) {
   const auto t0 = std::chrono::steady_clock::now();
   LedgerOptions options;
   options.use_snapshots = false;
+  options.write_snapshots = write_snapshots;
   auto r = read_ledger(**store, AsOf{}, options);
   if (!r) return fail(r.status());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -337,9 +338,11 @@ int replay(const GlobalOptions& g, bool process_managers) {
     out("{\"events\":%llu,\"seconds\":%.6f,\"events_per_second\":%.0f,\"position\":%llu}\n",
                 static_cast<unsigned long long>(r->folded), secs, eps, static_cast<unsigned long long>(r->view.position()));
   else
-    out("replayed %llu events into every projection in %.3f s (%.0f events/s); snapshots every %llu events\n",
-                static_cast<unsigned long long>(r->folded), secs, eps,
-                static_cast<unsigned long long>(options.snapshot_every));
+    out("replayed %llu events into every projection in %.3f s (%.0f events/s); %s\n",
+        static_cast<unsigned long long>(r->folded), secs, eps,
+        write_snapshots ? ("snapshots rewritten: core every " + std::to_string(options.core_snapshot_every) + ", full every " +
+                           std::to_string(options.snapshot_every) + " events").c_str()
+                        : "no snapshots written");
   return 0;
 }
 
@@ -636,9 +639,11 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   }
   {
     auto pm = std::make_shared<bool>(false);
+    auto no_snapshots = std::make_shared<bool>(false);
     auto* s = app.add_subcommand("replay", "rebuild every projection from the log; print the time and events/s");
     s->add_flag("--process-managers", *pm, "also append derived events that are missing (idempotent)");
-    s->callback([&, pm] { action = [&g, pm] { return replay(g, *pm); }; });
+    s->add_flag("--no-snapshots", *no_snapshots, "fold only: leave the stored snapshots as they are");
+    s->callback([&, pm, no_snapshots] { action = [&g, pm, no_snapshots] { return replay(g, *pm, !*no_snapshots); }; });
   }
   {
     auto id = std::make_shared<std::string>();
