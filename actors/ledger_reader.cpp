@@ -36,16 +36,16 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   // Without deals in the snapshot, a deal the tail touches is rebuilt from its own events up
   // to the snapshot first, so that the fold's deltas start from its state then.
   auto ensure_deal = [&](const v1::Envelope& e) -> Status {
-    if (options.need_deals || base == 0) return Status::ok();
+    if (options.need_deals || base == 0) return Status::success();
     const std::string id = deal_id_of(e);
-    if (id.empty() || out.view.deals().count(id)) return Status::ok();
+    if (id.empty() || out.view.deals().count(id)) return Status::success();
     auto events = store.read_stream(deal_stream(id), 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
     if (!events) return events.status();
     std::vector<v1::Envelope> before;
     for (auto& x : *events)
       if (x.position() <= base) before.push_back(std::move(x));
     if (!before.empty()) (*out.view.mutable_deals())[id] = projections::rebuild_deal(before);
-    return Status::ok();
+    return Status::success();
   };
   Status error;
   // A long tail (a replay) decodes on a second thread while this one folds; a short one is

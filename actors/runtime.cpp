@@ -178,7 +178,7 @@ caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, sto
     for (;;) {
       auto page = store->read_all(st.view.position() + 1, 1024);
       if (!page) return page.status();
-      if (page->empty()) return Status::ok();
+      if (page->empty()) return Status::success();
       for (const auto& e : *page) {
         projections::apply(st.view, e);
         std::map<std::string, std::vector<Derived>> by_stream;
@@ -261,7 +261,7 @@ Status Runtime::settle(std::uint64_t position) {
   if (!failed) return failed;
   if (reached < position)
     return Status::io("process managers stopped at position " + std::to_string(reached) + " before " + std::to_string(position));
-  return Status::ok();
+  return Status::success();
 }
 
 RuntimeStats Runtime::stats() {

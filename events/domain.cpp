@@ -30,7 +30,7 @@ Status check_id(std::string_view what, std::string_view id) {
       return Status::invalid(std::string(what) + " '" + std::string(id) + "' has the character '" + std::string(1, c) +
                              "'; use letters, digits, '-', '_' or '.' (e.g. " + slugify(id) + ")");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 Status check_slug(std::string_view what, std::string_view id) {
@@ -38,7 +38,7 @@ Status check_slug(std::string_view what, std::string_view id) {
   for (char c : id)
     if (c >= 'A' && c <= 'Z')
       return Status::invalid(std::string(what) + " '" + std::string(id) + "' has upper case; use lowercase, e.g. " + slugify(id));
-  return Status::ok();
+  return Status::success();
 }
 
 std::string deal_id_of(const Envelope& e) {

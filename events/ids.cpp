@@ -57,7 +57,7 @@ Status check_stream_name(std::string_view stream) {
                              "' has the character '" + std::string(1, c) +
                              "'; use lowercase letters, digits and - _ . : (e.g. deal-acme-corp)");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 std::string slugify(std::string_view text) {

@@ -29,7 +29,7 @@ class Status {
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
 
-  static Status ok() { return {}; }
+  static Status success() { return {}; }  // not ok(): s.ok() on an instance would compile and mean nothing
   static Status invalid(std::string m) { return {Code::invalid_argument, std::move(m)}; }
   static Status not_found(std::string m) { return {Code::not_found, std::move(m)}; }
   static Status conflict(std::string m) { return {Code::conflict, std::move(m)}; }

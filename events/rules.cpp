@@ -22,23 +22,23 @@ Envelope derived(const Envelope& command, const google::protobuf::Message& paylo
 Status check_percent(const char* what, std::int64_t v) {
   if (v < 0 || v > 100)
     return Status::invalid(std::string(what) + " " + std::to_string(v) + " is out of range; give a whole percent from 0 to 100");
-  return Status::ok();
+  return Status::success();
 }
 
 Status check_unit(const char* what, double v) {
   if (!std::isfinite(v) || v < 0 || v > 1)
     return Status::invalid(std::string(what) + " " + std::to_string(v) + " is out of range; give a number from 0 to 1 (e.g. 0.85)");
-  return Status::ok();
+  return Status::success();
 }
 
 Status check_money(const char* what, std::int64_t v) {
   if (v < 0) return Status::invalid(std::string(what) + " " + std::to_string(v) + " is negative; give whole dollars, 0 or more");
-  return Status::ok();
+  return Status::success();
 }
 
 Status check_text(const char* what, const std::string& v) {
   if (v.find_first_not_of(" \t\r\n") == std::string::npos) return Status::invalid(std::string(what) + " is empty");
-  return Status::ok();
+  return Status::success();
 }
 
 std::string date_of(Micros t) { return format_date(t); }
@@ -56,7 +56,7 @@ Status unknown_assumption(const std::string& id, const Facts& facts) {
 Status check_goal_link(const std::string& goal, const std::string& subgoal, const Facts& facts) {
   if (goal.empty()) {
     if (!subgoal.empty()) return Status::invalid("subgoal '" + subgoal + "' given without --goal; give the goal it belongs to");
-    return Status::ok();
+    return Status::success();
   }
   auto it = facts.goals.find(goal);
   if (it == facts.goals.end())
@@ -64,14 +64,14 @@ Status check_goal_link(const std::string& goal, const std::string& subgoal, cons
   if (!subgoal.empty() && !it->second.count(subgoal))
     return Status::not_found("subgoal '" + subgoal + "' is not a subgoal of goal '" + goal +
                              "'; add it with `leanos goal subgoal " + goal + " " + subgoal + " ...`");
-  return Status::ok();
+  return Status::success();
 }
 
 Status deal_must_exist(const DealState& s, const std::string& id) {
   if (!s.exists())
     return Status::not_found("deal '" + id + "' does not exist; open it first with `leanos deal open " + id +
                              " --company ... --segment ... --source inbound ...`");
-  return Status::ok();
+  return Status::success();
 }
 
 Status deal_must_be_open(const DealState& s, const char* stage) {
@@ -81,7 +81,7 @@ Status deal_must_be_open(const DealState& s, const char* stage) {
   if (s.terminal())
     return reject("deal '" + deal_id_of(s) + "' was closed " + outcome_name(s.outcome->outcome()) + " on " +
                   date_of(s.outcome_at) + "; a closed thread accepts only learning (`leanos deal learn`)");
-  return Status::ok();
+  return Status::success();
 }
 
 Status actions_need_qualify(const DealState& s, const std::string& id) {
@@ -96,7 +96,7 @@ Status actions_need_qualify(const DealState& s, const std::string& id) {
     return reject("deal '" + id + "': the QUALIFY decision has impact " + std::to_string(s.decision->impact()).substr(0, 4) +
                   " >= the approval threshold and is not approved yet; a human approves it with `leanos deal approve " + id +
                   " --by NAME`");
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace
@@ -381,14 +381,14 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
     if (s.decision && s.decision->verdict() == v1::CANCEL)
       return reject("campaign '" + id + "' was cancelled: CANCEL ends the thread");
     if (s.results) return reject("campaign '" + id + "' has recorded its results; it accepts nothing more");
-    return Status::ok();
+    return Status::success();
   };
   auto must_be_launched = [&](const std::string& id) -> Status {
     if (auto st = must_exist(id); !st) return st;
     if (!s.launched())
       return reject("campaign '" + id + "' is not launched: its actions (stage 5) need a LAUNCH decision; run `leanos campaign decide " +
                     id + " launch --reason ...`");
-    return Status::ok();
+    return Status::success();
   };
   switch (c.payload_case()) {
     case Envelope::kCampaignOpened: {

@@ -53,7 +53,7 @@ std::string ExpectedVersion::to_string() const {
 namespace {
 
 Status from_rocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::ok();
+  if (s.ok()) return Status::success();
   if (s.IsCorruption()) return Status::corruption(what + ": " + s.ToString());
   return Status::io(what + ": " + s.ToString());
 }
@@ -712,7 +712,7 @@ Status EventStore::compact() {
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   for (auto* h : impl_->handles)
     if (auto s = impl_->db->CompactRange(options, h, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting");
-  return Status::ok();
+  return Status::success();
 }
 
 Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit) const {

@@ -131,7 +131,7 @@ Status generate(store::EventStore& es, std::uint64_t events) {
     for (auto& f : inflight)
       if (auto r = f.get(); !r) return r.status();
     inflight.clear();
-    return Status::ok();
+    return Status::success();
   };
   using Pending = std::tuple<Micros, std::uint64_t, std::string, Envelope>;
   auto later = [](const Pending& a, const Pending& b) {
@@ -148,7 +148,7 @@ Status generate(store::EventStore& es, std::uint64_t events) {
       if (inflight.size() >= 512)
         if (auto s = drain(); !s) return s;
     }
-    return Status::ok();
+    return Status::success();
   };
   for (std::uint64_t n = 0; queued < events; ++n) {
     const Micros lead = start + static_cast<Micros>(n) * 20 * 60 * kMicrosPerSecond;

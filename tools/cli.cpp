@@ -87,7 +87,7 @@ std::string to_json(const google::protobuf::Message& message) {
 
 Status from_json(const std::string& text, google::protobuf::Message* message, const std::string& what) {
   auto s = google::protobuf::util::JsonStringToMessage(text, message);
-  if (s.ok()) return Status::ok();
+  if (s.ok()) return Status::success();
   return Status::invalid("malformed JSON in " + what + ": " + std::string(s.message()) +
                          "; expected a JSON object such as {\"key\": \"value\"}");
 }
