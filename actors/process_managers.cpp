@@ -1,5 +1,7 @@
 #include "actors/process_managers.h"
 
+#include <map>
+
 #include <algorithm>
 #include <limits>
 
@@ -175,48 +177,40 @@ std::vector<Derived> derive(const v1::LedgerView& after, const Envelope& cause) 
   return out;
 }
 
-Result<std::size_t> run_process_managers(store::EventStore& store, v1::LedgerView& view,
-                                         const std::vector<Envelope>& committed) {
-  std::size_t written = 0;
-  for (const auto& cause : committed) {
-    if (cause.position() <= view.position()) continue;  // folded already
-    projections::apply(view, cause);
-    for (auto& d : derive(view, cause)) {
-      auto r = store.append(d.stream, store::ExpectedVersion::any(), {d.event});
-      if (!r) return r.status();
-      if (!r->idempotent_retry) ++written;
-      auto stored = store.read_event(r->positions.front());
-      if (!stored) return stored.status();
-      if (stored->position() > view.position()) projections::apply(view, *stored);
+Result<std::size_t> follow_log(const store::EventStore& store, v1::LedgerView& view, const AppendDerived& append) {
+  std::size_t handed = 0;
+  for (;;) {
+    auto page = store.read_all(view.position() + 1, 1024);
+    if (!page) return page.status();
+    if (page->empty()) return handed;
+    for (const auto& e : *page) {
+      projections::apply(view, e);
+      std::map<std::string, std::vector<Derived>> by_stream;
+      for (auto& d : derive(view, e)) {
+        auto known = store.find_event_id(d.event.event_id());
+        if (!known) return known.status();
+        if (!known->has_value()) by_stream[d.stream].push_back(std::move(d));  // else folded in its place
+      }
+      for (auto& [stream, derived] : by_stream) {
+        handed += derived.size();
+        if (auto s = append(stream, std::move(derived)); !s) return s;
+      }
     }
   }
-  return written;
+}
+
+AppendDerived append_to(store::EventStore& store) {
+  return [&store](const std::string& stream, std::vector<Derived> derived) -> Status {
+    std::vector<Envelope> events;
+    for (auto& d : derived) events.push_back(std::move(d.event));
+    auto r = store.append(stream, store::ExpectedVersion::any(), std::move(events));
+    return r ? Status::success() : r.status();
+  };
 }
 
 Result<std::size_t> catch_up_process_managers(store::EventStore& store) {
   v1::LedgerView view = projections::empty_ledger();
-  std::size_t written = 0;
-  std::uint64_t next = 1;
-  // Page through the log; derived events already stored are folded when the scan reaches them.
-  for (;;) {
-    auto page = store.read_all(next, 4096);
-    if (!page) return page.status();
-    if (page->empty()) break;
-    for (const auto& e : *page) {
-      if (e.position() <= view.position()) continue;
-      projections::apply(view, e);
-      for (auto& d : derive(view, e)) {
-        auto known = store.find_event_id(d.event.event_id());
-        if (!known) return known.status();
-        if (known->has_value()) continue;  // derived before: it will be folded in its place
-        auto r = store.append(d.stream, store::ExpectedVersion::any(), {d.event});
-        if (!r) return r.status();
-        ++written;
-      }
-    }
-    next = page->back().position() + 1;
-  }
-  return written;
+  return follow_log(store, view, append_to(store));
 }
 
 }  // namespace leanos

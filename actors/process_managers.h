@@ -12,6 +12,8 @@
 // same history appends nothing new. Each derived event carries causation_id = the cause.
 #pragma once
 
+#include <functional>
+
 #include "events/domain.h"
 #include "projections/ledger.h"
 #include "store/event_store.h"
@@ -26,11 +28,19 @@ struct Derived {
 // `after` is the ledger with `cause` already folded in.
 std::vector<Derived> derive(const v1::LedgerView& after, const Envelope& cause);
 
-// Folds `committed` (events just stored, in order) into `view` and appends what they cause,
-// folding the derived events too. Appends are idempotent (deterministic ids).
-// Returns the number of derived events newly written.
-Result<std::size_t> run_process_managers(store::EventStore& store, v1::LedgerView& view,
-                                         const std::vector<Envelope>& committed);
+// Stores the derived events of one stream (all of them, or fails) before it returns: the
+// store directly, or the stream's owning actor.
+using AppendDerived = std::function<Status(const std::string& stream, std::vector<Derived> derived)>;
+
+// The process managers' loop, whoever runs it: folds the log after view.position() into
+// `view` in position order and, for each event, hands what it causes and the store does
+// not hold yet to `append`, grouped by stream. A derived event lands later in the log and
+// is folded when the walk reaches it; a derivation reads only the log before its cause, so
+// the outcome does not depend on who appends when. Returns the number handed over.
+Result<std::size_t> follow_log(const store::EventStore& store, v1::LedgerView& view, const AppendDerived& append);
+
+// Appends straight to the store, bypassing the actors (replay and tests).
+AppendDerived append_to(store::EventStore& store);
 
 // Replays the whole log through the process managers, appending anything missing. On a
 // log they have already seen it appends nothing.

@@ -175,28 +175,16 @@ caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, sto
       st.view = std::move(r->view);
       st.loaded = true;
     }
-    for (;;) {
-      auto page = store->read_all(st.view.position() + 1, 1024);
-      if (!page) return page.status();
-      if (page->empty()) return Status::success();
-      for (const auto& e : *page) {
-        projections::apply(st.view, e);
-        std::map<std::string, std::vector<Derived>> by_stream;
-        for (auto& d : derive(st.view, e)) {
-          auto known = store->find_event_id(d.event.event_id());
-          if (!known) return known.status();
-          if (!known->has_value()) by_stream[d.stream].push_back(std::move(d));
-        }
-        for (auto& [stream, derived] : by_stream) {
-          // The owner appends; we wait for it so the next cause sees a settled log.
-          caf::scoped_actor blocking{self->system()};
-          Status failed;
-          blocking->request(router, caf::infinite, route_atom::value, stream, DerivedMsg{std::move(derived)})
-              .receive([](std::uint64_t) {}, [&](caf::error& err) { failed = Status::io(self->system().render(err)); });
-          if (!failed) return failed;
-        }
-      }
-    }
+    auto owner_appends = [&](const std::string& stream, std::vector<Derived> derived) -> Status {
+      // The owner appends; we wait for it so the next cause sees a settled log.
+      caf::scoped_actor blocking{self->system()};
+      Status failed;
+      blocking->request(router, caf::infinite, route_atom::value, stream, DerivedMsg{std::move(derived)})
+          .receive([](std::uint64_t) {}, [&](caf::error& err) { failed = Status::io(self->system().render(err)); });
+      return failed;
+    };
+    auto r = follow_log(*store, st.view, owner_appends);
+    return r ? Status::success() : r.status();
   };
   return {
       [=](publish_atom, std::uint64_t) {

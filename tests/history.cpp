@@ -27,9 +27,7 @@ struct Gen {
     c.set_actor(chance(0.5) ? "sales-execution" : "founder");
     auto h = handler.handle(c);
     if (!h) return false;
-    std::vector<Envelope> committed;
-    for (const auto& e : h->events) committed.push_back(*store.read_event(e.position()));
-    auto r = run_process_managers(store, view, committed);
+    auto r = follow_log(store, view, append_to(store));
     REQUIRE(r.is_ok());
     cb(view);
     return true;
