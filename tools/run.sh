@@ -32,7 +32,9 @@ cat <<EOT
   $leanos subscribe --server 127.0.0.1:$port --from 1 --limit 5          # catch up, then live
   $leanos subscribe --server 127.0.0.1:$port --name sales-materials-generation --type ActionStarted
   $leanos --server 127.0.0.1:$port canvas assume A7 --statement "..." --confidence 40   # record through the server
+  $leanos --server 127.0.0.1:$port canvas show --as-of 2026-02-20        # query through the server
+  $leanos --server 127.0.0.1:$port audit acme-corp
   grpcurl -plaintext 127.0.0.1:$port list                                # server reflection
-While the server owns $data, record through it with --server; queries need the server stopped.
+While the server owns $data, every command and query goes through it with --server.
 EOT
 exec "$leanos" serve --listen "127.0.0.1:$port"
