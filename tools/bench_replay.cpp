@@ -224,17 +224,20 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
     LedgerOptions options;
     options.use_snapshots = false;
     options.write_snapshots = false;
-    std::fprintf(stderr, "bench: replaying...\n");
-    const auto t0 = Clock::now();
-    auto r = read_ledger(**es, AsOf{}, options);
-    if (!r) return r.status();
-    row.replay_eps = static_cast<double>(r->folded) / since(t0);
-    // The raw scan right after, in the same conditions (a read-only open takes no lock).
-    std::fprintf(stderr, "bench: raw scan...\n");
-    std::uint64_t scanned = 0;
-    auto raw = raw_scan_eps(dir, scanned);
-    if (!raw) return raw.status();
-    row.raw_eps = *raw;
+    // Three rounds of replay then raw scan (a read-only open takes no lock), the best of each:
+    // on a shared machine noise only ever slows a run down.
+    Result<LedgerRead> r = Status::io("no replay ran");
+    for (int round = 0; round < 3; ++round) {
+      std::fprintf(stderr, "bench: replaying (round %d of 3)...\n", round + 1);
+      const auto t0 = Clock::now();
+      r = read_ledger(**es, AsOf{}, options);
+      if (!r) return r.status();
+      row.replay_eps = std::max(row.replay_eps, static_cast<double>(r->folded) / since(t0));
+      std::uint64_t scanned = 0;
+      auto raw = raw_scan_eps(dir, scanned);
+      if (!raw) return raw.status();
+      row.raw_eps = std::max(row.raw_eps, *raw);
+    }
     std::fprintf(stderr, "bench: replaying again, writing snapshots...\n");
     // The same pass writing snapshots, for the as-of queries below (0: no snapshots): full
     // ones every `snapshot_every`, core ones every 500 events.
