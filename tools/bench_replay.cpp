@@ -350,7 +350,7 @@ int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<s
     std::printf(",{\"bytes_per_idle_deal_actor\":%.0f}]\n", *mem);
     return 0;
   }
-  std::printf("replay of every projection vs a raw RocksDB scan of the same log (one run)\n");
+  std::printf("replay of every projection vs a raw RocksDB scan of the same log (best of 3 interleaved rounds each)\n");
   std::printf("%-10s %-12s %-12s %-6s %-22s %-22s %-9s\n", "events", "replay ev/s", "raw ev/s", "ratio",
               "as-of core p50/p99 ms", "as-of full p50/p99 ms", "snap MB");
   for (const auto& r : rows)
