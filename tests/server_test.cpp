@@ -436,3 +436,37 @@ TEST_CASE("with --server every query answers exactly what the CLI answers on the
     CHECK(local.out == remote[i]);
   }
 }
+
+TEST_CASE("with --server a campaign's interested response opens its deal, and the CSV import says it needs the data folder") {
+  test::Workspace w;
+  w.setup();
+  const std::string id = "2026-02-01-fintech-cfo";
+  w.ok({"campaign", "open", id, "--segment", "fintech", "--objective", "book 10 demos", "--targets", "50"});
+  w.ok({"campaign", "hypothesis", id, "--tests", "A4", "--confidence", "40"});
+  w.ok({"campaign", "implication", id, "--responses", "10", "--meetings", "5", "--deals", "2", "--cost-hours", "20"});
+  w.ok({"campaign", "decide", id, "launch", "--reason", "cheap test"});
+  const std::string contacts = test::write_file(w.dir.sub("contacts.csv"),
+                                                "contact name,title,email,company\nAnn,CFO,ann@beta.example,Beta\n");
+  w.ok({"campaign", "contacts", id, "--csv", contacts});
+  Server server(w.dir.path());
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", server.address()});
+    return test::run_leanos(args);
+  };
+  auto stranger = cli({"campaign", "response", id, "--email", "zed@nowhere.example", "--kind", "interested", "--deal", "zed"});
+  CHECK(stranger.exit_code == 3);
+  CHECK(stranger.err.find("'zed@nowhere.example' is not a contact of campaign '" + id + "'") != std::string::npos);
+  auto response = cli({"campaign", "response", id, "--email", "ann@beta.example", "--kind", "interested", "--deal", "beta"});
+  INFO(response.err);
+  CHECK(response.exit_code == 0);
+  auto show = cli({"--json", "campaign", "show", id});
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("\"conversions\":1") != std::string::npos);
+  auto deal = cli({"--json", "deal", "show", "beta"});
+  REQUIRE(deal.exit_code == 0);
+  CHECK(deal.out.find("\"source\":\"CAMPAIGN\"") != std::string::npos);
+  CHECK(deal.out.find("\"company\":\"Beta\"") != std::string::npos);
+  auto import = cli({"campaign", "contacts", id, "--csv", contacts});
+  CHECK(import.exit_code == 2);
+  CHECK(import.err.find("run this where the data folder is") != std::string::npos);
+}

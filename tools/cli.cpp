@@ -111,11 +111,20 @@ void set_remote_query(RemoteQuery query) { remote_query_slot() = std::move(query
 int query(const GlobalOptions& global, v1::QueryRequest request) {
   request.set_json(global.json);
   if (global.server.empty()) return run_query(global, request);
-  if (!remote_query_slot()) return fail(Status::unavailable("this build has no client for --server"));
-  auto answer = remote_query_slot()(global, request);
+  auto answer = ask(global, request);
   if (!answer) return fail(answer.status());
   out("%s", answer->c_str());
   return 0;
+}
+
+Result<std::string> ask(const GlobalOptions& global, const v1::QueryRequest& request) {
+  if (global.server.empty()) {
+    CapturedOutput captured;
+    if (run_query(global, request) != 0) return captured.failure();
+    return captured.text();
+  }
+  if (!remote_query_slot()) return Status::unavailable("this build has no client for --server");
+  return remote_query_slot()(global, request);
 }
 
 std::string actor_or_default(const GlobalOptions& global) {

@@ -105,6 +105,8 @@ void set_remote_query(RemoteQuery query);
 // Answers a query: locally (the data folder, or the lent store), or with --server remotely.
 // Prints the answer; returns the exit code.
 int query(const GlobalOptions& global, v1::QueryRequest request);
+// The same answer as text, for a command that needs to know something first.
+Result<std::string> ask(const GlobalOptions& global, const v1::QueryRequest& request);
 // The local answer, in query_commands.cpp.
 int run_query(const GlobalOptions& global, const v1::QueryRequest& request);
 

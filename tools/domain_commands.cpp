@@ -666,6 +666,9 @@ int import_csv(const GlobalOptions& g, const std::string& path, const Recorded& 
     commands.push_back(std::move(*c));
   }
   // Validate every row against the campaign first, so a bad row leaves nothing recorded.
+  if (!g.server.empty())
+    return fail(Status::invalid("CSV imports are validated and appended as one batch on the data folder; run this where "
+                                "the data folder is, with the server stopped (over --server it is not available yet)"));
   auto store = open_store(g);
   if (!store) return fail(store.status());
   CommandHandler handler(**store);
@@ -892,25 +895,23 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
         std::vector<Envelope> commands{*response};
         if (!a->deal.empty()) {
           if (lower(a->kind) != "interested") return fail(Status::invalid("--deal goes with --kind interested"));
-          // The store is closed again before the handler below opens it.
-          auto c = [&]() -> decltype(CommandHandler(std::declval<store::EventStore&>()).campaign(a->id)) {
-            auto store = open_store(g);
-            if (!store) return store.status();
-            return CommandHandler(**store).campaign(a->id);
-          }();
-          if (!c) return fail(c.status());
-          auto contact = c->contacts.find(lower(a->email));
-          if (!c->exists() || contact == c->contacts.end())
-            return fail(Status::not_found("'" + a->email + "' is not a contact of campaign '" + a->id + "'"));
+          // Asked like any query: of the data folder, or of the server with --server.
+          v1::QueryRequest q;
+          q.mutable_campaign_contact()->set_campaign_id(a->id);
+          q.mutable_campaign_contact()->set_email(a->email);
+          auto answer = ask(g, q);
+          if (!answer) return fail(answer.status());
+          v1::CampaignContact found;
+          if (auto st = from_json(*answer, &found, "the campaign contact"); !st) return fail(st);
           v1::LeadCaptured lead;
           lead.set_deal_id(a->deal);
-          lead.set_company(contact->second.company());
-          lead.set_segment(c->opened->segment());
+          lead.set_company(found.contact().company());
+          lead.set_segment(found.segment());
           lead.set_source(v1::CAMPAIGN);
           lead.set_channel("campaign:" + a->id);
-          *lead.mutable_contact() = contact->second;
+          *lead.mutable_contact() = found.contact();
           lead.set_signal("replied interested to campaign " + a->id);
-          lead.set_goal_id(c->opened->goal_id());
+          lead.set_goal_id(found.goal_id());
           lead.set_campaign_id(a->id);
           Envelope open = make_event(lead, from_timestamp(response->occurred_at()));
           open.set_event_id(derived_event_id(response->event_id(), "response-opens-deal"));
@@ -918,7 +919,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
           open.set_causation_id(response->event_id());
           v1::ProspectConverted conv;
           conv.set_campaign_id(a->id);
-          conv.set_company(contact->second.company());
+          conv.set_company(found.contact().company());
           conv.set_deal_id(a->deal);
           Envelope converted = make_event(conv, from_timestamp(response->occurred_at()));
           converted.set_event_id(derived_event_id(response->event_id(), "response-converts-prospect"));
@@ -952,24 +953,6 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
         if (a->conf->count()) p.set_confidence(a->confidence);
         p.set_summary(a->summary);
         return submit(g, p, a->r);
-      };
-    });
-  }
-  {
-    auto id = std::make_shared<std::string>();
-    auto* s = camp->add_subcommand("show", "the campaign thread's six stages");
-    s->add_option("campaign-id", *id)->required();
-    s->callback([&, id] {
-      action = [&g, id] {
-        auto store = open_store(g);
-        if (!store) return fail(store.status());
-        if (auto st = check_slug("campaign id", *id); !st) return fail(st);
-        auto c = CommandHandler(**store).campaign(*id);
-        if (!c) return fail(c.status());
-        if (!c->exists()) return fail(Status::not_found("campaign '" + *id + "' does not exist"));
-        if (g.json) std::printf("%s\n", campaign_json(*c).dump().c_str());
-        else std::printf("%s", campaign_text(*c).c_str());
-        return 0;
       };
     });
   }

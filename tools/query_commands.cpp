@@ -561,6 +561,37 @@ int deal_show(const GlobalOptions& g, const std::string& id) {
   return 0;
 }
 
+// The campaign thread's six stages.
+int campaign_show(const GlobalOptions& g, const std::string& id) {
+  if (auto st = check_slug("campaign id", id); !st) return fail(st);
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  auto c = CommandHandler(**store).campaign(id);
+  if (!c) return fail(c.status());
+  if (!c->exists()) return fail(Status::not_found("campaign '" + id + "' does not exist"));
+  if (g.json) out("%s\n", campaign_json(*c).dump().c_str());
+  else out("%s", campaign_text(*c).c_str());
+  return 0;
+}
+
+int campaign_contact(const GlobalOptions& g, const std::string& id, const std::string& email) {
+  if (auto st = check_slug("campaign id", id); !st) return fail(st);
+  auto store = open_store(g);
+  if (!store) return fail(store.status());
+  auto c = CommandHandler(**store).campaign(id);
+  if (!c) return fail(c.status());
+  auto contact = c->contacts.find(lower(email));
+  if (!c->exists() || contact == c->contacts.end())
+    return fail(Status::not_found("'" + email + "' is not a contact of campaign '" + id + "'"));
+  v1::CampaignContact answer;
+  answer.set_campaign_id(id);
+  answer.set_segment(c->opened->segment());
+  answer.set_goal_id(c->opened->goal_id());
+  *answer.mutable_contact() = contact->second;
+  out("%s\n", to_json(answer).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int run_query(const GlobalOptions& g, const v1::QueryRequest& q) {
@@ -578,10 +609,13 @@ int run_query(const GlobalOptions& g, const v1::QueryRequest& q) {
     case v1::QueryRequest::kWhyCanvas: return why_canvas(local, q.why_canvas().assumption_id());
     case v1::QueryRequest::kToday: return today(local, t);
     case v1::QueryRequest::kPipeline: return pipeline(local, t, q.pipeline().segment());
+    case v1::QueryRequest::kCampaign: return campaign_show(local, q.campaign().campaign_id());
+    case v1::QueryRequest::kCampaignContact:
+      return campaign_contact(local, q.campaign_contact().campaign_id(), q.campaign_contact().email());
     case v1::QueryRequest::QUERY_NOT_SET: break;
   }
   return fail(Status::invalid("the query names no projection; set one of canvas, goal, metrics, opportunities, deal, audit, "
-                              "why_canvas, today, pipeline"));
+                              "why_canvas, today, pipeline, campaign, campaign_contact"));
 }
 
 void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
@@ -664,6 +698,12 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = find("deal")->add_subcommand("show", "the thread: its six stages as they stand, with dates");
     s->add_option("deal-id", *id)->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_deal()->set_deal_id(*id); }, false);
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* s = find("campaign")->add_subcommand("show", "the campaign thread's six stages");
+    s->add_option("campaign-id", *id)->required();
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_campaign()->set_campaign_id(*id); }, false);
   }
 }
 
