@@ -168,4 +168,32 @@ Result<Handled> CommandHandler::handle(Envelope c) {
   }
 }
 
+Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
+  if (commands.empty()) return Status::invalid("an empty batch records nothing; give at least one command");
+  if (commands.size() == 1) return handle(std::move(commands.front()));
+  const std::string stream = stream_of_command(commands.front());
+  if (stream.rfind("campaign-", 0) != 0)
+    return Status::invalid("a batch holds the commands of one campaign (prospects, contacts); '" + commands.front().type() +
+                           "' is not a campaign command");
+  if (auto s = check_stream_name(stream); !s) return s;
+  for (auto& c : commands) {
+    if (stream_of_command(c) != stream)
+      return Status::invalid("a batch holds the commands of one stream: '" + stream_of_command(c) + "' is not '" + stream + "'");
+    if (c.event_id().empty()) return Status::invalid("a command needs an event id");
+    c.set_correlation_id(stream);
+  }
+  auto state = fold_stream<CampaignState>(store_, stream);
+  if (!state) return state.status();
+  auto facts = this->facts(commands.front());
+  if (!facts) return facts.status();
+  Events all;
+  for (const auto& c : commands) {
+    auto decided = decide_campaign(*state, c, *facts);
+    if (!decided) return decided.status();
+    for (auto& e : *decided) all.push_back(std::move(e));
+  }
+  // A retried import (the same event ids) is an idempotent retry of the whole append.
+  return append(stream, store::ExpectedVersion::exact(state->version), std::move(all));
+}
+
 }  // namespace leanos

@@ -24,6 +24,9 @@ class CommandHandler {
 
   // `command` carries the payload, event_id, occurred_at and actor. Dispatches on the payload.
   Result<Handled> handle(Envelope command);
+  // Several commands of one campaign (a CSV import's rows), each decided against the
+  // campaign as it stands, then appended together: all of them, or none.
+  Result<Handled> handle_batch(std::vector<Envelope> commands);
 
   // Folds of single streams, for `show` commands and for the handler itself.
   Result<DealState> deal(const std::string& deal_id) const;

@@ -14,7 +14,7 @@ namespace leanos {
 
 // Local-only messages: they never cross a process boundary.
 struct CommandMsg {
-  Envelope command;
+  std::vector<Envelope> commands;  // of one stream; usually one
 };
 struct ReplyMsg {
   std::shared_ptr<Result<Handled>> result;
@@ -55,7 +55,7 @@ caf::behavior stream_actor(caf::stateful_actor<StreamState>* self, store::EventS
   self->state.bus = bus;
   return {
       [=](submit_atom, const CommandMsg& msg) {
-        auto r = std::make_shared<Result<Handled>>(self->state.handler->handle(msg.command));
+        auto r = std::make_shared<Result<Handled>>(self->state.handler->handle_batch(msg.commands));
         if (r->is_ok() && !(*r)->idempotent_retry)
           self->send(self->state.bus, publish_atom::value, (*r)->events.back().position());
         return ReplyMsg{r};
@@ -142,7 +142,7 @@ caf::behavior router_actor(caf::stateful_actor<RouterState>* self, store::EventS
   return {
       // REQUIRES: the command names a valid stream (Runtime::submit checks).
       [=](submit_atom, const CommandMsg& msg) {
-        return self->delegate(actor_for(stream_of_command(msg.command)), submit_atom::value, msg);
+        return self->delegate(actor_for(stream_of_command(msg.commands.front())), submit_atom::value, msg);
       },
       [=](route_atom, const std::string& stream, const DerivedMsg& msg) {
         return self->delegate(actor_for(stream), derived_atom::value, msg);
@@ -225,14 +225,17 @@ Runtime::~Runtime() {
   impl_->system->await_all_actors_done();
 }
 
-Result<Handled> Runtime::submit(const Envelope& command) {
-  const std::string stream = stream_of_command(command);
-  if (stream.empty()) return Status::invalid("'" + command.type() + "' is not a command");
+Result<Handled> Runtime::submit(const Envelope& command) { return submit_batch({command}); }
+
+Result<Handled> Runtime::submit_batch(std::vector<Envelope> commands) {
+  if (commands.empty()) return Status::invalid("an empty batch records nothing; give at least one command");
+  const std::string stream = stream_of_command(commands.front());
+  if (stream.empty()) return Status::invalid("'" + commands.front().type() + "' is not a command");
   if (auto s = check_stream_name(stream); !s) return s;
   caf::scoped_actor self{*impl_->system};
   std::shared_ptr<Result<Handled>> out;
   Status failed;
-  self->request(impl_->router, caf::infinite, submit_atom::value, CommandMsg{command})
+  self->request(impl_->router, caf::infinite, submit_atom::value, CommandMsg{std::move(commands)})
       .receive([&](const ReplyMsg& r) { out = r.result; },
                [&](caf::error& err) { failed = Status::unavailable("actor runtime: " + impl_->system->render(err)); });
   if (!failed) return failed;

@@ -49,6 +49,9 @@ class Runtime {
   // Routes the command to the actor that owns its stream; returns what it recorded, or why
   // not. Blocks the caller (not an actor) until the answer.
   Result<Handled> submit(const Envelope& command);
+  // Commands of one campaign, decided by its actor and appended together (CommandHandler::
+  // handle_batch): all or none.
+  Result<Handled> submit_batch(std::vector<Envelope> commands);
   // Waits until the process managers have folded and acted on every event up to `position`.
   Status settle(std::uint64_t position);
   RuntimeStats stats();

@@ -437,7 +437,7 @@ TEST_CASE("with --server every query answers exactly what the CLI answers on the
   }
 }
 
-TEST_CASE("with --server a campaign's interested response opens its deal, and the CSV import says it needs the data folder") {
+TEST_CASE("with --server CSV imports are one batch through the campaign's actor, and an interested response opens its deal") {
   test::Workspace w;
   w.setup();
   const std::string id = "2026-02-01-fintech-cfo";
@@ -466,7 +466,24 @@ TEST_CASE("with --server a campaign's interested response opens its deal, and th
   REQUIRE(deal.exit_code == 0);
   CHECK(deal.out.find("\"source\":\"CAMPAIGN\"") != std::string::npos);
   CHECK(deal.out.find("\"company\":\"Beta\"") != std::string::npos);
-  auto import = cli({"campaign", "contacts", id, "--csv", contacts});
-  CHECK(import.exit_code == 2);
-  CHECK(import.err.find("run this where the data folder is") != std::string::npos);
+  // CSV imports through the server: all rows or none, a retry records nothing new.
+  const std::string more = test::write_file(w.dir.sub("more.csv"),
+                                            "contact name,title,email,company\nCy,CEO,cy@gamma.example,Gamma\n"
+                                            "Di,CTO,di@delta.example,Delta\n");
+  auto import = cli({"campaign", "contacts", id, "--csv", more});
+  INFO(import.err);
+  CHECK(import.exit_code == 0);
+  CHECK(import.out.find("recorded 2 ContactAdded in campaign-" + id) != std::string::npos);
+  auto again = cli({"campaign", "contacts", id, "--csv", more});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("already recorded: 2 ContactAdded") != std::string::npos);
+  auto prospects = cli({"--json", "campaign", "show", id});
+  CHECK(prospects.out.find("\"contacts\":3") != std::string::npos);
+  const std::string stale = test::write_file(w.dir.sub("stale.csv"),
+                                             "contact name,title,email,company\nEd,CFO,ed@eps.example,Eps\n");
+  auto after_results = cli({"campaign", "contacts", "2026-03-01-no-such", "--csv", stale});
+  CHECK(after_results.exit_code != 0);
+  CHECK(after_results.err.find("2026-03-01-no-such") != std::string::npos);
+  auto unchanged = cli({"--json", "campaign", "show", id});
+  CHECK(unchanged.out.find("\"contacts\":3") != std::string::npos);
 }

@@ -94,7 +94,8 @@ std::string actor_or_default(const GlobalOptions& global);
 
 // Sends a domain command to a running server (--server) and returns what it recorded, as
 // stored. Registered by the server module so that the CLI library needs no gRPC.
-using RemoteSubmit = std::function<Result<leanos::Handled>(const GlobalOptions&, const v1::Envelope&)>;
+// Several commands go as one batch (CommandHandler::handle_batch).
+using RemoteSubmit = std::function<Result<leanos::Handled>(const GlobalOptions&, const std::vector<v1::Envelope>&)>;
 void set_remote_submit(RemoteSubmit submit);
 const RemoteSubmit& remote_submit();
 

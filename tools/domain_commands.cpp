@@ -64,7 +64,7 @@ void print_handled(const GlobalOptions& g, const Handled& h) {
 int submit_all(const GlobalOptions& g, const std::vector<Envelope>& commands) {
   if (!g.server.empty()) {  // the server applies the same rules through the same actors
     for (const auto& c : commands) {
-      auto h = remote_submit()(g, c);
+      auto h = remote_submit()(g, {c});
       if (!h) return fail(h.status());
       print_handled(g, *h);
     }
@@ -665,34 +665,25 @@ int import_csv(const GlobalOptions& g, const std::string& path, const Recorded& 
     if (r.id.empty()) c->set_event_id(derived_event_id(path + ":" + std::to_string(i), to_json(*payload)));
     commands.push_back(std::move(*c));
   }
-  // Validate every row against the campaign first, so a bad row leaves nothing recorded.
-  if (!g.server.empty())
-    return fail(Status::invalid("CSV imports are validated and appended as one batch on the data folder; run this where "
-                                "the data folder is, with the server stopped (over --server it is not available yet)"));
-  auto store = open_store(g);
-  if (!store) return fail(store.status());
-  CommandHandler handler(**store);
   if (commands.empty()) return fail(Status::invalid(path + " has a header but no rows"));
-  auto state = handler.campaign(stream_of_command(commands.front()).substr(9));
-  if (!state) return fail(state.status());
-  auto facts = handler.facts(commands.front());
-  if (!facts) return fail(facts.status());
-  Events all;
-  for (auto& c : commands) {
-    c.set_correlation_id(stream_of_command(c));
-    auto decided = decide_campaign(*state, c, *facts);
-    if (!decided) return fail(decided.status());
-    for (auto& e : *decided) all.push_back(std::move(e));
+  // One batch through the campaign's actor (or the server's): every row is decided against
+  // the campaign first, so a bad row leaves nothing recorded.
+  Result<Handled> h = Status::io("not recorded");
+  if (!g.server.empty()) {
+    h = remote_submit()(g, commands);
+  } else {
+    auto store = open_store(g);
+    if (!store) return fail(store.status());
+    Runtime runtime(**store);
+    h = runtime.submit_batch(std::move(commands));
   }
-  const std::string stream = stream_of_command(all.front());
-  auto appended = (*store)->append(stream, store::ExpectedVersion::exact(state->version), all);
-  if (!appended) return fail(appended.status());
+  if (!h) return fail(h.status());
   if (g.json)
-    std::printf("{\"stream\":\"%s\",\"recorded\":%zu,\"idempotent_retry\":%s}\n", stream.c_str(), all.size(),
-                appended->idempotent_retry ? "true" : "false");
+    std::printf("{\"stream\":\"%s\",\"recorded\":%zu,\"idempotent_retry\":%s}\n", h->stream.c_str(), h->events.size(),
+                h->idempotent_retry ? "true" : "false");
   else
-    std::printf("%s %zu %s in %s\n", appended->idempotent_retry ? "already recorded:" : "recorded", all.size(),
-                all.front().type().c_str(), stream.c_str());
+    std::printf("%s %zu %s in %s\n", h->idempotent_retry ? "already recorded:" : "recorded", h->events.size(),
+                h->events.front().type().c_str(), h->stream.c_str());
   return 0;
 }
 

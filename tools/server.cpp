@@ -221,11 +221,14 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
 
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    Envelope c = req->command();
-    if (c.event_id().empty()) c.set_event_id(new_event_id());
-    if (!c.has_occurred_at()) to_timestamp(now_micros(), c.mutable_occurred_at());
-    if (const auto* p = payload_of(c)) c.set_type(p->GetDescriptor()->name());
-    auto h = runtime_.submit(c);
+    std::vector<Envelope> commands(req->batch().begin(), req->batch().end());
+    if (commands.empty()) commands.push_back(req->command());
+    for (auto& c : commands) {
+      if (c.event_id().empty()) c.set_event_id(new_event_id());
+      if (!c.has_occurred_at()) to_timestamp(now_micros(), c.mutable_occurred_at());
+      if (const auto* p = payload_of(c)) c.set_type(p->GetDescriptor()->name());
+    }
+    auto h = runtime_.submit_batch(std::move(commands));
     if (!h) return to_grpc(h.status());
     if (auto s = runtime_.settle(h->events.back().position()); !s) return to_grpc(s);
     out->set_stream(h->stream);
@@ -484,8 +487,9 @@ Result<std::string> query_remote(const GlobalOptions& g, const v1::QueryRequest&
   return reply.output();
 }
 
-// --server: the command goes to the server's Command RPC; the recorded events are read back.
-Result<Handled> submit_remote(const GlobalOptions& g, const Envelope& command) {
+// --server: the command (or batch) goes to the server's Command RPC; the recorded events,
+// one append and so consecutive positions, are read back.
+Result<Handled> submit_remote(const GlobalOptions& g, const std::vector<Envelope>& commands) {
   auto r = remote(g);
   if (!r) return r.status();
   auto& stub = r->stub;
@@ -493,19 +497,21 @@ Result<Handled> submit_remote(const GlobalOptions& g, const Envelope& command) {
   grpc::ClientContext ctx;
   context(ctx);
   v1::CommandRequest req;
-  *req.mutable_command() = command;
+  if (commands.size() == 1) *req.mutable_command() = commands.front();
+  else *req.mutable_batch() = {commands.begin(), commands.end()};
   v1::AppendResponse out;
   if (auto s = stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s);
   Handled h{out.stream(), {}, out.idempotent_retry()};
-  for (auto position : out.positions()) {
+  while (static_cast<int>(h.events.size()) < out.positions_size()) {
     grpc::ClientContext rctx;
     context(rctx);
     v1::ReadAllRequest r;
-    r.set_from_position(position);
-    r.set_limit(1);
+    r.set_from_position(out.positions(static_cast<int>(h.events.size())));
+    r.set_limit(static_cast<std::uint32_t>(out.positions_size()) - static_cast<std::uint32_t>(h.events.size()));
     v1::ReadResponse events;
     if (auto s = stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s);
-    if (events.events_size() == 1) h.events.push_back(events.events(0));
+    if (events.events().empty()) break;
+    for (auto& e : *events.mutable_events()) h.events.push_back(std::move(e));
   }
   if (h.events.empty()) return Status::io("the server recorded the command but returned no events");
   return h;
