@@ -47,17 +47,27 @@ Result<CampaignState> CommandHandler::campaign(const std::string& id) const {
   return fold_stream<CampaignState>(store_, campaign_stream(id));
 }
 
-Result<Facts> CommandHandler::facts(const Envelope& c) const {
-  Facts f;
-  auto canvas = store_.read_stream(kCanvasStream, 1, store::Direction::forward, kAll);
+Result<Facts> CommandHandler::facts(const Envelope& c) const { return facts_->facts(store_, c); }
+
+Result<Facts> FactsCache::facts(const store::EventStore& store, const Envelope& c) {
+  std::lock_guard lock(mu_);
+  // What the canvas and the workspace settings gained since the last look.
+  auto canvas = store.read_stream(kCanvasStream, canvas_version_ + 1, store::Direction::forward, kAll);
   if (!canvas) return canvas.status();
-  for (const auto& e : *canvas)
-    if (e.has_assumption_registered()) f.assumptions.insert(e.assumption_registered().assumption_id());
-  auto workspace = store_.read_stream(kWorkspaceStream, 1, store::Direction::forward, kAll);
+  for (const auto& e : *canvas) {
+    if (e.has_assumption_registered()) assumptions_.insert(e.assumption_registered().assumption_id());
+    canvas_version_ = e.version();
+  }
+  auto workspace = store.read_stream(kWorkspaceStream, workspace_version_ + 1, store::Direction::forward, kAll);
   if (!workspace) return workspace.status();
-  for (const auto& e : *workspace)
+  for (const auto& e : *workspace) {
     if (e.has_setting_changed() && e.setting_changed().key() == "approval-threshold")
-      f.approval_threshold = std::strtod(e.setting_changed().value().c_str(), nullptr);
+      approval_threshold_ = std::strtod(e.setting_changed().value().c_str(), nullptr);
+    workspace_version_ = e.version();
+  }
+  Facts f;
+  f.assumptions = assumptions_;
+  f.approval_threshold = approval_threshold_;
 
   // The goal and campaign a command names, if any.
   std::string goal, campaign;
@@ -72,15 +82,19 @@ Result<Facts> CommandHandler::facts(const Envelope& c) const {
     goal = c.campaign_opened().goal_id();
   }
   if (!goal.empty() && check_stream_name(goal_stream(goal)).is_ok()) {
-    auto events = store_.read_stream(goal_stream(goal), 1, store::Direction::forward, kAll);
+    auto& known = goals_[goal];
+    auto events = store.read_stream(goal_stream(goal), known.version + 1, store::Direction::forward, kAll);
     if (!events) return events.status();
     for (const auto& e : *events) {
-      if (e.has_goal_defined()) f.goals[e.goal_defined().goal_id()];
-      if (e.has_subgoal_defined()) f.goals[e.subgoal_defined().goal_id()].insert(e.subgoal_defined().subgoal_id());
+      if (e.has_goal_defined()) known.defined = true;
+      if (e.has_subgoal_defined()) known.subgoals.insert(e.subgoal_defined().subgoal_id());
+      known.version = e.version();
     }
+    if (known.defined || !known.subgoals.empty()) f.goals[goal] = known.subgoals;
+    else goals_.erase(goal);  // not a goal (yet): remember nothing
   }
   if (!campaign.empty() && check_stream_name(campaign_stream(campaign)).is_ok()) {
-    auto v = store_.stream_version(campaign_stream(campaign));
+    auto v = store.stream_version(campaign_stream(campaign));
     if (!v) return v.status();
     if (*v > 0) f.campaigns.insert(campaign);
   }

@@ -5,6 +5,10 @@
 // win: the loser gets a conflict and nothing is written.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "events/rules.h"
@@ -18,9 +22,32 @@ struct Handled {
   bool idempotent_retry = false;
 };
 
+// What a command is checked against beyond its own stream: the canvas's assumptions, the
+// approval threshold, a named goal's subgoals, whether a named campaign exists. The canvas
+// grows with history (every learning changes it), so the cache reads only what the canvas,
+// workspace and goal streams gained since it last looked, never the whole canvas per
+// command. Thread-safe: a runtime's stream actors share one.
+class FactsCache {
+ public:
+  Result<Facts> facts(const store::EventStore& store, const Envelope& command);
+
+ private:
+  struct Goal {
+    std::uint64_t version = 0;
+    bool defined = false;
+    std::set<std::string> subgoals;
+  };
+  std::mutex mu_;
+  std::uint64_t canvas_version_ = 0, workspace_version_ = 0;
+  std::set<std::string> assumptions_;
+  double approval_threshold_ = Facts{}.approval_threshold;
+  std::map<std::string, Goal> goals_;
+};
+
 class CommandHandler {
  public:
-  explicit CommandHandler(store::EventStore& store) : store_(store) {}
+  explicit CommandHandler(store::EventStore& store, std::shared_ptr<FactsCache> facts = std::make_shared<FactsCache>())
+      : store_(store), facts_(std::move(facts)) {}
 
   // `command` carries the payload, event_id, occurred_at and actor. Dispatches on the payload.
   Result<Handled> handle(Envelope command);
@@ -37,6 +64,7 @@ class CommandHandler {
  private:
   Result<Handled> append(const std::string& stream, store::ExpectedVersion expected, Result<Events> decided);
   store::EventStore& store_;
+  std::shared_ptr<FactsCache> facts_;
 };
 
 // The stream a command's events belong to ("" for a payload that is no command).

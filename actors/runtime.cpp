@@ -50,8 +50,8 @@ struct StreamState {
 };
 
 caf::behavior stream_actor(caf::stateful_actor<StreamState>* self, store::EventStore* store, caf::actor bus,
-                           std::chrono::milliseconds idle) {
-  self->state.handler = std::make_unique<CommandHandler>(*store);
+                           std::chrono::milliseconds idle, std::shared_ptr<FactsCache> facts) {
+  self->state.handler = std::make_unique<CommandHandler>(*store, std::move(facts));
   self->state.bus = bus;
   return {
       [=](submit_atom, const CommandMsg& msg) {
@@ -105,6 +105,7 @@ struct RouterState {
 
 caf::behavior router_actor(caf::stateful_actor<RouterState>* self, store::EventStore* store, caf::actor bus,
                            RuntimeOptions options) {
+  auto facts = std::make_shared<FactsCache>();  // one for every stream actor of this runtime
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.names.find(dm.source);
@@ -124,7 +125,7 @@ caf::behavior router_actor(caf::stateful_actor<RouterState>* self, store::EventS
     }
     // Linked: when the router shuts down, so do its stream actors. Their normal exits (idle,
     // eviction) do not take the router down; the monitor tells it to forget them.
-    auto a = self->spawn<caf::linked>(stream_actor, store, bus, options.idle);
+    auto a = self->spawn<caf::linked>(stream_actor, store, bus, options.idle, facts);
     self->monitor(a);
     st.lru.push_front(stream);
     st.live.emplace(stream, std::make_pair(a, st.lru.begin()));

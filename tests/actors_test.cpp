@@ -137,3 +137,65 @@ TEST_CASE("the process manager actor derives goal and canvas events before settl
   CHECK(canvas->back().has_assumption_confidence_changed());
   CHECK(canvas->back().assumption_confidence_changed().confidence() == 70);
 }
+
+TEST_CASE("the facts shared by the stream actors follow the canvas, the goals and the settings as they change") {
+  Fixture f;
+  Runtime runtime(*f.store);
+  auto submit = [&](const google::protobuf::Message& p) {
+    Envelope c = make_event(p, parse_time("2026-03-02").value());
+    c.set_event_id(new_event_id());
+    return runtime.submit(c);
+  };
+  v1::AssumptionRegistered a1;
+  a1.set_assumption_id("A1");
+  a1.set_statement("SMBs buy self-serve");
+  a1.set_confidence(50);
+  REQUIRE(submit(a1).is_ok());
+  auto to_goal = lead("d1");
+  to_goal.mutable_lead_captured()->set_goal_id("g-later");
+  CHECK(runtime.submit(to_goal).status().code() == Code::not_found);  // no such goal yet
+  REQUIRE(runtime.submit(lead("d1")).is_ok());  // the facts are read (and cached) here
+  v1::HypothesisStated h;
+  h.set_deal_id("d1");
+  h.set_assumption_id("A2");
+  h.set_confidence(50);
+  auto early = submit(h);
+  REQUIRE_FALSE(early.is_ok());
+  CHECK(early.status().message().find("A2") != std::string::npos);
+  v1::AssumptionRegistered a2 = a1;
+  a2.set_assumption_id("A2");
+  REQUIRE(submit(a2).is_ok());
+  CHECK(submit(h).is_ok());  // the cache saw A2 arrive
+  v1::GoalDefined g;
+  g.set_goal_id("g-later");
+  g.set_title("later");
+  g.set_metric(v1::CUSTOMERS);
+  g.set_target(1);
+  REQUIRE(submit(g).is_ok());
+  auto d2 = lead("d2");
+  d2.mutable_lead_captured()->set_goal_id("g-later");
+  CHECK(runtime.submit(d2).is_ok());  // and the goal
+  v1::ImplicationAssessed i;
+  i.set_deal_id("d1");
+  i.set_arr_low(1000);
+  i.set_arr_high(2000);
+  i.set_strategic(v1::LOW);
+  i.set_priority(0.4);
+  REQUIRE(submit(i).is_ok());
+  v1::SettingChanged t;
+  t.set_key("approval-threshold");
+  t.set_value("0.2");
+  REQUIRE(submit(t).is_ok());
+  v1::DecisionMade d;
+  d.set_deal_id("d1");
+  d.set_verdict(v1::QUALIFY);
+  d.set_reason("cheap");
+  d.set_impact(0.3);  // above the new threshold: needs approval before any action
+  REQUIRE(submit(d).is_ok());
+  v1::ActionPlanned plan;
+  plan.set_deal_id("d1");
+  plan.set_action("sales:lead-intake");
+  auto blocked = submit(plan);
+  REQUIRE_FALSE(blocked.is_ok());
+  CHECK(blocked.status().message().find("approv") != std::string::npos);
+}
