@@ -9,6 +9,13 @@ using namespace leanos;
 
 namespace {
 
+// A command with this payload, dated 2026-03-02, through the runtime's actors.
+Result<Handled> submit(Runtime& runtime, const google::protobuf::Message& payload) {
+  Envelope c = make_event(payload, parse_time("2026-03-02").value());
+  c.set_event_id(new_event_id());
+  return runtime.submit(c);
+}
+
 Envelope lead(const std::string& id) {
   v1::LeadCaptured l;
   l.set_deal_id(id);
@@ -78,9 +85,7 @@ TEST_CASE("the process manager actor derives goal and canvas events before settl
   Fixture f;
   Runtime runtime(*f.store);
   auto submit = [&](const google::protobuf::Message& p) {
-    Envelope c = make_event(p, parse_time("2026-03-02").value());
-    c.set_event_id(new_event_id());
-    auto r = runtime.submit(c);
+    auto r = ::submit(runtime, p);
     REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
     return r->events.back().position();
   };
@@ -141,11 +146,7 @@ TEST_CASE("the process manager actor derives goal and canvas events before settl
 TEST_CASE("the facts shared by the stream actors follow the canvas, the goals and the settings as they change") {
   Fixture f;
   Runtime runtime(*f.store);
-  auto submit = [&](const google::protobuf::Message& p) {
-    Envelope c = make_event(p, parse_time("2026-03-02").value());
-    c.set_event_id(new_event_id());
-    return runtime.submit(c);
-  };
+  auto submit = [&](const google::protobuf::Message& p) { return ::submit(runtime, p); };
   v1::AssumptionRegistered a1;
   a1.set_assumption_id("A1");
   a1.set_statement("SMBs buy self-serve");

@@ -562,26 +562,29 @@ int deal_show(const GlobalOptions& g, const std::string& id) {
 }
 
 // The campaign thread's six stages.
-int campaign_show(const GlobalOptions& g, const std::string& id) {
-  if (auto st = check_slug("campaign id", id); !st) return fail(st);
+// The campaign thread folded from its stream; not_found when it was never opened.
+Result<CampaignState> opened_campaign(const GlobalOptions& g, const std::string& id) {
+  if (auto st = check_slug("campaign id", id); !st) return st;
   auto store = open_store(g);
-  if (!store) return fail(store.status());
+  if (!store) return store.status();
   auto c = CommandHandler(**store).campaign(id);
+  if (c && !c->exists()) return Status::not_found("campaign '" + id + "' does not exist");
+  return c;
+}
+
+int campaign_show(const GlobalOptions& g, const std::string& id) {
+  auto c = opened_campaign(g, id);
   if (!c) return fail(c.status());
-  if (!c->exists()) return fail(Status::not_found("campaign '" + id + "' does not exist"));
   if (g.json) out("%s\n", campaign_json(*c).dump().c_str());
   else out("%s", campaign_text(*c).c_str());
   return 0;
 }
 
 int campaign_contact(const GlobalOptions& g, const std::string& id, const std::string& email) {
-  if (auto st = check_slug("campaign id", id); !st) return fail(st);
-  auto store = open_store(g);
-  if (!store) return fail(store.status());
-  auto c = CommandHandler(**store).campaign(id);
+  auto c = opened_campaign(g, id);
   if (!c) return fail(c.status());
   auto contact = c->contacts.find(lower(email));
-  if (!c->exists() || contact == c->contacts.end())
+  if (contact == c->contacts.end())
     return fail(Status::not_found("'" + email + "' is not a contact of campaign '" + id + "'"));
   v1::CampaignContact answer;
   answer.set_campaign_id(id);
