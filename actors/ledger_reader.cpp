@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <limits>
+#include <set>
 
 #include "events/domain.h"
 
@@ -48,6 +49,10 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     return Status::success();
   };
   Status error;
+  // Writing core snapshots, keep the ids of the deals in play as the fold goes.
+  const bool core_snapshots = options.write_snapshots && options.core_snapshot_every;
+  std::set<std::string> in_play;
+  if (core_snapshots) in_play = projections::deals_in_play(out.view);
   // A long tail (a replay) decodes on a second thread while this one folds; a short one is
   // not worth the thread.
   const bool long_tail = prefix > base + 8192;
@@ -57,8 +62,14 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     ++out.folded;
     if (!options.write_snapshots) return true;
     const auto pos = e.position();
-    if (options.core_snapshot_every && pos % options.core_snapshot_every == 0)
-      if (error = store.put_snapshot(projections::kCoreSnapshotName, pos, projections::serialize_core(out.view)); !error)
+    if (core_snapshots)
+      if (const std::string id = deal_id_of(e); !id.empty()) {
+        auto d = out.view.deals().find(id);
+        if (d != out.view.deals().end() && projections::in_play(d->second)) in_play.insert(id);
+        else in_play.erase(id);
+      }
+    if (core_snapshots && pos % options.core_snapshot_every == 0)
+      if (error = store.put_snapshot(projections::kCoreSnapshotName, pos, projections::serialize_core(out.view, in_play)); !error)
         return false;
     if (options.need_deals && options.snapshot_every && pos % options.snapshot_every == 0)
       if (error = store.put_snapshot(projections::kLedgerSnapshotName, pos, projections::serialize(out.view)); !error)

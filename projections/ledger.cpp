@@ -6,6 +6,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
+#include <set>
 
 namespace leanos::projections {
 
@@ -443,7 +444,20 @@ std::string serialize(const LedgerView& view) {
 
 bool parse(const std::string& bytes, LedgerView* view) { return view->ParseFromString(bytes); }
 
-std::string serialize_core(const LedgerView& view) {
+bool in_play(const v1::DealView& d) {
+  return d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED || !d.learning_at();
+}
+
+std::set<std::string> deals_in_play(const LedgerView& view) {
+  std::set<std::string> ids;
+  for (const auto& [id, d] : view.deals())
+    if (in_play(d)) ids.insert(id);
+  return ids;
+}
+
+std::string serialize_core(const LedgerView& view) { return serialize_core(view, deals_in_play(view)); }
+
+std::string serialize_core(const LedgerView& view, const std::set<std::string>& in_play_ids) {
   LedgerView core;
   core.set_position(view.position());
   core.set_max_occurred_at(view.max_occurred_at());
@@ -458,9 +472,8 @@ std::string serialize_core(const LedgerView& view) {
   *core.mutable_aggregates() = view.aggregates();
   // Deals still in play (open, or closed and not yet learned from): bounded by the pipeline,
   // not by history, and the ones the next events are most likely to touch.
-  for (const auto& [id, d] : view.deals())
-    if (d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED || !d.learning_at())
-      (*core.mutable_deals())[id] = d;
+  for (const auto& id : in_play_ids)
+    if (auto it = view.deals().find(id); it != view.deals().end()) (*core.mutable_deals())[id] = it->second;
   return serialize(core);
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,13 @@ void apply(LedgerView& view, const Envelope& e);
 // Deterministic bytes (map entries sorted): the snapshot format and the identity test.
 std::string serialize(const LedgerView& view);
 bool parse(const std::string& bytes, LedgerView* view);
+// The core: everything but the finished deals (closed and learned from).
 std::string serialize_core(const LedgerView& view);
+// The same, given the ids of the deals in play, for a caller that keeps them as it folds:
+// finding them costs a walk over every deal, and history has many.
+std::string serialize_core(const LedgerView& view, const std::set<std::string>& in_play_ids);
+bool in_play(const v1::DealView& deal);
+std::set<std::string> deals_in_play(const LedgerView& view);
 
 // One deal's view from its own events, in position order.
 v1::DealView rebuild_deal(const std::vector<Envelope>& events);
