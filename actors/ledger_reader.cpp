@@ -24,11 +24,13 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
 
   const char* name = options.need_deals ? projections::kLedgerSnapshotName : projections::kCoreSnapshotName;
   LedgerRead out{projections::empty_ledger(), 0, 0};
+  std::size_t snapshot_bytes = 0;  // of the snapshot the fold started from
   if (options.use_snapshots && prefix > 0) {
     auto snap = store.snapshot_at_or_before(name, prefix);
     if (!snap) return snap.status();
     if (*snap && projections::parse((*snap)->second, &out.view)) {
       out.snapshot_position = (*snap)->first;
+      snapshot_bytes = (*snap)->second.size();
     } else {
       out.view = projections::empty_ledger();
     }
@@ -53,6 +55,13 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   const bool core_snapshots = options.write_snapshots && options.core_snapshot_every;
   std::set<std::string> in_play;
   if (core_snapshots) in_play = projections::deals_in_play(out.view);
+  // Full snapshots hold every deal ever, so they grow with history: the next one waits until
+  // the fold has gone one event per kFullBytesPerEvent bytes of the last. What they write
+  // in total then stays near the log's own size (at 10 M events one is 318 MB; every
+  // 100 000 events that would be 16 GB), and a query's tail stays proportionate to the state.
+  constexpr std::size_t kFullBytesPerEvent = 100;
+  std::uint64_t last_full = options.need_deals ? base : 0;
+  std::size_t last_full_bytes = options.need_deals ? snapshot_bytes : 0;
   // A long tail (a replay) decodes on a second thread while this one folds; a short one is
   // not worth the thread.
   const bool long_tail = prefix > base + 8192;
@@ -71,9 +80,13 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     if (core_snapshots && pos % options.core_snapshot_every == 0)
       if (error = store.put_snapshot(projections::kCoreSnapshotName, pos, projections::serialize_core(out.view, in_play)); !error)
         return false;
-    if (options.need_deals && options.snapshot_every && pos % options.snapshot_every == 0)
-      if (error = store.put_snapshot(projections::kLedgerSnapshotName, pos, projections::serialize(out.view)); !error)
-        return false;
+    if (options.need_deals && options.snapshot_every && pos % options.snapshot_every == 0 &&
+        pos - last_full >= last_full_bytes / kFullBytesPerEvent) {
+      const std::string bytes = projections::serialize(out.view);
+      if (error = store.put_snapshot(projections::kLedgerSnapshotName, pos, bytes); !error) return false;
+      last_full = pos;
+      last_full_bytes = bytes.size();
+    }
     return true;
   });
   if (!s) return s;

@@ -23,7 +23,8 @@ struct AsOf {
 };
 
 struct LedgerOptions {
-  // A full snapshot (every deal) is written at every multiple of this position while folding.
+  // A full snapshot (every deal) is written at multiples of this position while folding,
+  // spaced further apart as the state grows (one event folded per 100 bytes of the last).
   std::uint64_t snapshot_every = 100'000;
   // A core snapshot (no deals: canvas, goals, aggregates, marketing) at every multiple of this.
   std::uint64_t core_snapshot_every = 500;

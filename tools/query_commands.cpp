@@ -340,8 +340,9 @@ int replay(const GlobalOptions& g, bool process_managers, bool write_snapshots) 
   else
     out("replayed %llu events into every projection in %.3f s (%.0f events/s); %s\n",
         static_cast<unsigned long long>(r->folded), secs, eps,
-        write_snapshots ? ("snapshots rewritten: core every " + std::to_string(options.core_snapshot_every) + ", full every " +
-                           std::to_string(options.snapshot_every) + " events").c_str()
+        write_snapshots ? ("snapshots rewritten: core every " + std::to_string(options.core_snapshot_every) +
+                           " events, full at multiples of " + std::to_string(options.snapshot_every) +
+                           " spaced as the state grows").c_str()
                         : "no snapshots written");
   return 0;
 }
