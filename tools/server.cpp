@@ -381,18 +381,37 @@ struct SubscribeArgs {
   bool from_now = false;
 };
 
-int subscribe(const GlobalOptions& g, SubscribeArgs a) {
-  if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
-  std::string authorization;
+// A client of --server: the stub, and the token every call carries.
+struct Remote {
+  std::unique_ptr<v1::Ledger::Stub> stub;
+  std::string token;
+  void authorize(grpc::ClientContext& ctx) const {
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  }
+  // A unary call: authorized, and given up after 30 s.
+  void prepare(grpc::ClientContext& ctx) const {
+    authorize(ctx);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  }
+};
+
+Result<Remote> remote(const GlobalOptions& g) {
+  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())), ""};
   if (!g.token_file.empty()) {
     auto t = read_token(g.token_file);
-    if (!t) return fail(t.status());
-    authorization = "Bearer " + *t;
+    if (!t) return t.status();
+    r.token = *t;
   }
-  auto channel = grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials());
-  auto stub = v1::Ledger::NewStub(channel);
-  grpc::ClientContext ctx;
-  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+  return r;
+}
+
+int subscribe(const GlobalOptions& g, SubscribeArgs a) {
+  if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
+  auto r = remote(g);
+  if (!r) return fail(r.status());
+  auto& stub = r->stub;
+  grpc::ClientContext ctx;  // no deadline: a subscription lasts
+  r->authorize(ctx);
   v1::SubscribeRequest req;
   if (a.from_now) req.set_from_now(true);
   else req.set_from_position(a.from);
@@ -405,7 +424,7 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   std::uint64_t n = 0;
   auto ack = [&](std::uint64_t position) {  // a reconnect resumes after what was printed
     grpc::ClientContext ack_ctx;
-    if (!authorization.empty()) ack_ctx.AddMetadata("authorization", authorization);
+    r->prepare(ack_ctx);
     v1::AckRequest request;
     request.set_name(a.name);
     request.set_position(position);
@@ -454,26 +473,6 @@ Status from_grpc(const grpc::Status& s) {
   std::string message = s.error_message();
   if (auto colon = message.find(": "); colon != std::string::npos && colon < 20) message = message.substr(colon + 2);
   return {code, message};
-}
-
-// A client of --server: the stub, and the metadata and deadline every call carries.
-struct Remote {
-  std::unique_ptr<v1::Ledger::Stub> stub;
-  std::string token;
-  void prepare(grpc::ClientContext& ctx) const {
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  }
-};
-
-Result<Remote> remote(const GlobalOptions& g) {
-  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())), ""};
-  if (!g.token_file.empty()) {
-    auto t = read_token(g.token_file);
-    if (!t) return t.status();
-    r.token = *t;
-  }
-  return r;
 }
 
 // --server for queries: the server runs the same query code and returns what it printed.
