@@ -16,6 +16,17 @@ Result<Handled> submit(Runtime& runtime, const google::protobuf::Message& payloa
   return runtime.submit(c);
 }
 
+// Stage 3 of a small deal: ARR $1-2K, low strategic value, priority 0.4.
+v1::ImplicationAssessed implication(const std::string& deal_id) {
+  v1::ImplicationAssessed i;
+  i.set_deal_id(deal_id);
+  i.set_arr_low(1000);
+  i.set_arr_high(2000);
+  i.set_strategic(v1::LOW);
+  i.set_priority(0.4);
+  return i;
+}
+
 Envelope lead(const std::string& id) {
   v1::LeadCaptured l;
   l.set_deal_id(id);
@@ -108,12 +119,7 @@ TEST_CASE("the process manager actor derives goal and canvas events before settl
   h.set_assumption_id("A1");
   h.set_confidence(50);
   submit(h);
-  v1::ImplicationAssessed i;
-  i.set_deal_id("d1");
-  i.set_arr_low(1000);
-  i.set_arr_high(2000);
-  i.set_strategic(v1::LOW);
-  i.set_priority(0.4);
+  const auto i = implication("d1");
   submit(i);
   v1::DecisionMade d;
   d.set_deal_id("d1");
@@ -176,12 +182,7 @@ TEST_CASE("the facts shared by the stream actors follow the canvas, the goals an
   auto d2 = lead("d2");
   d2.mutable_lead_captured()->set_goal_id("g-later");
   CHECK(runtime.submit(d2).is_ok());  // and the goal
-  v1::ImplicationAssessed i;
-  i.set_deal_id("d1");
-  i.set_arr_low(1000);
-  i.set_arr_high(2000);
-  i.set_strategic(v1::LOW);
-  i.set_priority(0.4);
+  const auto i = implication("d1");
   REQUIRE(submit(i).is_ok());
   v1::SettingChanged t;
   t.set_key("approval-threshold");
