@@ -550,6 +550,16 @@ Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream,
   return impl_->load_many(positions, view.options());
 }
 
+// Decodes the record stored at `position`; false when it is not that event.
+static bool decodes(const char* data, std::size_t size, std::uint64_t position, Envelope& e) {
+  return e.ParseFromArray(data, static_cast<int>(size)) && e.position() == position;
+}
+
+static Status undecodable(std::uint64_t position) {
+  return Status::corruption("event at position " + std::to_string(position) +
+                            " does not decode; run `leanos verify` for a full report");
+}
+
 Status EventStore::scan(std::uint64_t from, std::uint64_t to,
                         const std::function<bool(const Envelope&)>& fn) const {
   ReadView view(impl_->db.get());
@@ -560,9 +570,7 @@ Status EventStore::scan(std::uint64_t from, std::uint64_t to,
     if (!pos) return Status::corruption("a key of the event log is not a position");
     if (*pos > to) break;
     const auto value = it->value();
-    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size())) || e.position() != *pos)
-      return Status::corruption("event at position " + std::to_string(*pos) +
-                                " does not decode; run `leanos verify` for a full report");
+    if (!decodes(value.data(), value.size(), *pos, e)) return undecodable(*pos);
     if (!fn(e)) break;
   }
   return from_rocks(it->status(), "reading the event log");
@@ -590,7 +598,7 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
 
     Envelope* decode(const char* data, std::size_t size, std::uint64_t position) {
       auto* e = google::protobuf::Arena::CreateMessage<Envelope>(&arena);
-      if (!e->ParseFromArray(data, static_cast<int>(size)) || e->position() != position) return nullptr;
+      if (!decodes(data, size, position, *e)) return nullptr;
       events.push_back(e);
       return e;
     }
@@ -600,10 +608,6 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
       ends.clear();
       arena.Reset();
     }
-  };
-  auto corrupt = [](std::uint64_t position) {
-    return Status::corruption("event at position " + std::to_string(position) +
-                              " does not decode; run `leanos verify` for a full report");
   };
   std::vector<std::unique_ptr<Page>> pages;
   for (std::size_t i = 0; i < kPages; ++i) pages.push_back(std::make_unique<Page>());
@@ -650,7 +654,7 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
         continue;
       }
       if (page->decode(value.data(), value.size(), *pos) == nullptr) {
-        read_status = corrupt(*pos);
+        read_status = undecodable(*pos);
         break;
       }
       if (page->events.size() == kPage) hand_over();
@@ -679,7 +683,7 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
         const Envelope* e = page->decode(page->bytes.data() + begin, end - begin, position);
         begin = end;
         if (e == nullptr) {
-          decode_status = corrupt(position);
+          decode_status = undecodable(position);
           stopped = true;
           break;
         }
