@@ -1,5 +1,7 @@
 #include "actors/commands.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <limits>
 
 #include "events/ids.h"
@@ -17,6 +19,19 @@ Result<State> fold_stream(const store::EventStore& store, const std::string& str
   State s;
   for (const auto& e : *events) apply(s, e);
   return s;
+}
+
+// Whether `stored` is what `command` recorded the first time: the same stream, type and
+// every payload field the command set (the rules may have filled in fields it left empty;
+// occurred_at defaults to the clock, so a retry without --at differs there).
+bool same_command(const Envelope& stored, const Envelope& command, const std::string& stream) {
+  if (stored.stream() != stream || stored.payload_case() != command.payload_case()) return false;
+  const auto* a = payload_of(command);
+  const auto* b = payload_of(stored);
+  if (a == nullptr || b == nullptr) return a == b;
+  google::protobuf::util::MessageDifferencer diff;
+  diff.set_scope(google::protobuf::util::MessageDifferencer::PARTIAL);
+  return diff.Compare(*a, *b);
 }
 
 }  // namespace
@@ -123,6 +138,10 @@ Result<Handled> CommandHandler::handle(Envelope c) {
   } else if (known->has_value()) {
     auto e = store_.read_event(**known);
     if (!e) return e.status();
+    if (!same_command(*e, c, stream))
+      return Status::exists("id '" + c.event_id() + "' was already used at position " + std::to_string(**known) + " for " +
+                            e->type() + " in " + e->stream() +
+                            " with other content; a retry must repeat the command exactly, a new command needs a new id");
     return Handled{e->stream(), {*e}, true};
   }
   auto facts = this->facts(c);

@@ -41,6 +41,27 @@ Status check_slug(std::string_view what, std::string_view id) {
   return Status::success();
 }
 
+bool is_domain_stream(std::string_view stream) {
+  for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
+    if (stream.substr(0, prefix.size()) == prefix) return true;
+  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream})
+    if (stream == name) return true;
+  return false;
+}
+
+Status check_raw_append(std::string_view stream, const Envelope& e) {
+  if (is_domain_stream(stream))
+    return Status::precondition("stream '" + std::string(stream) +
+                                "' belongs to the workflow's rules: record its events with the commands (`leanos deal …`, "
+                                "`leanos canvas …`, `leanos goal …`, or the Command RPC); raw appends go to streams of your "
+                                "own, e.g. notes-1");
+  if (e.payload_case() != Envelope::kGeneric && e.payload_case() != Envelope::PAYLOAD_NOT_SET)
+    return Status::precondition("event " + e.event_id() + " carries a " + payload_of(e)->GetDescriptor()->name() +
+                                " payload: domain events are recorded through the commands (the Command RPC, `leanos deal "
+                                "…`), which apply the rules; a raw append carries a generic payload");
+  return Status::success();
+}
+
 std::string deal_id_of(const Envelope& e) {
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured: return e.lead_captured().deal_id();

@@ -26,6 +26,14 @@ inline constexpr const char* kMarketingStream = "marketing";
 inline constexpr const char* kWorkspaceStream = "workspace";
 inline constexpr const char* kAnalysisStream = "analysis";
 
+// Whether the rules own `stream` (deal-, campaign-, goal-, segment- and the canvas, marketing,
+// workspace and analysis streams): only commands, through the rules, write them.
+bool is_domain_stream(std::string_view stream);
+// What a raw append (`leanos append`, the Append RPC) may write: a generic event (or one with
+// no payload) to a stream the rules do not own. failed_precondition otherwise, saying which
+// command records it instead.
+Status check_raw_append(std::string_view stream, const Envelope& event);
+
 // Ids typed by people, named in errors. Assumption and subgoal ids (A4, SG1) may use upper
 // case; ids that name a stream (deal, goal, campaign, segment) are lowercase slugs.
 Status check_id(std::string_view what, std::string_view id);

@@ -149,6 +149,10 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
   if (auto st = check_slug("deal id", id); !st) return st;
   if (s.exists() && s.deal_id != id) return Status::invalid("command for deal '" + id + "' folded against deal '" + s.deal_id + "'");
   const Micros at = from_timestamp(c.occurred_at());
+  if (s.exists() && !c.has_lead_captured() && at < s.lead_at)
+    return Status::invalid("deal '" + id + "': " + c.type() + " dated " + format_time(at) + " is before the deal's lead (" +
+                           format_time(s.lead_at) + "); nothing in a thread happens before its lead came in: date it " +
+                           date_of(s.lead_at) + " or later");
   Events out{c};
   Envelope& first = out.front();
 
@@ -374,6 +378,10 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
 }
 
 Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const Facts& facts) {
+  if (const Micros at = from_timestamp(c.occurred_at()); s.exists() && !c.has_campaign_opened() && at < s.opened_at)
+    return Status::invalid("campaign '" + s.campaign_id + "': " + c.type() + " dated " + format_time(at) +
+                           " is before the campaign was opened (" + format_time(s.opened_at) + "); date it " +
+                           date_of(s.opened_at) + " or later");
   Events out{c};
   Envelope& first = out.front();
   auto must_exist = [&](const std::string& id) -> Status {

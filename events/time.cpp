@@ -61,6 +61,7 @@ Result<Micros> parse_time(std::string_view text, DateEdge edge) {
   if (!digits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, mo) ||
       text[7] != '-' || !digits(text, 8, 2, d))
     return bad_time(text, "not YYYY-MM-DD");
+  if (y < 1970 || y > 2199) return bad_time(text, "year outside 1970-2199");
   if (mo < 1 || mo > 12) return bad_time(text, "month out of range");
   if (d < 1 || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo)))
     return bad_time(text, "day out of range for the month");
@@ -88,7 +89,7 @@ Result<Micros> parse_time(std::string_view text, DateEdge edge) {
       if (pos == start) return bad_time(text, "empty fraction of a second");
     }
   }
-  if (h > 23 || mi > 59 || s > 60) return bad_time(text, "time of day out of range");
+  if (h > 23 || mi > 59 || s > 59) return bad_time(text, "time of day out of range (00:00:00-23:59:59)");
   Micros offset = 0;
   if (pos < text.size()) {
     const char c = text[pos];
@@ -106,7 +107,25 @@ Result<Micros> parse_time(std::string_view text, DateEdge edge) {
     }
   }
   if (pos != text.size()) return bad_time(text, "unexpected characters after the time");
-  return day + (h * 3600 + mi * 60 + s) * kMicrosPerSecond + frac - offset;
+  const Micros t = day + (h * 3600 + mi * 60 + s) * kMicrosPerSecond + frac - offset;
+  if (t < kMinTime || t >= kEndOfTime) return bad_time(text, "outside 1970-2199 once the offset is applied");
+  return t;
+}
+
+Status check_time_range(std::string_view what, Micros t) {
+  if (t >= kMinTime && t < kEndOfTime) return Status::success();
+  return Status::invalid(std::string(what) + " is outside the ledger's time range; give a time from 1970-01-01 to "
+                         "2199-12-31 (UTC)");
+}
+
+Status check_timestamp(std::string_view what, const google::protobuf::Timestamp& ts) {
+  if (ts.nanos() < 0 || ts.nanos() > 999'999'999)
+    return Status::invalid(std::string(what) + " has nanos " + std::to_string(ts.nanos()) +
+                           "; nanos must be 0 to 999999999");
+  if (ts.seconds() < kMinTime / kMicrosPerSecond || ts.seconds() >= kEndOfTime / kMicrosPerSecond)
+    return Status::invalid(std::string(what) + " has seconds " + std::to_string(ts.seconds()) +
+                           ", outside the ledger's time range; give a time from 1970-01-01 to 2199-12-31 (UTC)");
+  return Status::success();
 }
 
 std::string format_time(Micros t) {

@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "events/ids.h"
+#include "events/text.h"
 #include "store/keys.h"
 
 namespace leanos::store {
@@ -46,6 +47,37 @@ std::string ExpectedVersion::to_string() const {
     case Kind::exact: return std::to_string(version);
   }
   return "?";
+}
+
+// ---- What may be stored ------------------------------------------------------------------
+
+Status check_storable(Envelope& e) {
+  const std::string id = e.event_id().empty() ? std::string("without id") : e.event_id();
+  static const auto* payload = Envelope::descriptor()->FindOneofByName("payload");
+  const auto* field = e.GetReflection()->GetOneofFieldDescriptor(e, payload);
+  if (field != nullptr && field->number() != Envelope::kGeneric) {
+    const std::string& name = field->message_type()->name();
+    if (e.type().empty()) e.set_type(name);
+    if (e.type() != name)
+      return Status::invalid("event " + id + " has type '" + e.type() + "' but carries a " + name +
+                             " payload; a domain event's type is its payload's name ('" + name + "')");
+  } else {
+    if (e.type().empty()) return Status::invalid("event " + id + " has no type; give one, e.g. NoteTaken");
+    for (int i = 0; i < payload->field_count(); ++i)
+      if (payload->field(i)->number() != Envelope::kGeneric && payload->field(i)->message_type()->name() == e.type())
+        return Status::invalid("event " + id + " has the domain type '" + e.type() +
+                               "' but no such payload; domain events are recorded through commands (leanos deal …, "
+                               "the Command RPC), generic events need a type of their own");
+  }
+  if (e.has_occurred_at())
+    if (auto s = check_timestamp("occurred_at of event " + id, e.occurred_at()); !s) return s;
+  if (auto bad = invalid_utf8_field(e))
+    return Status::invalid("event " + id + ": field " + *bad + " is not valid UTF-8; every text must be UTF-8");
+  if (const auto size = e.ByteSizeLong(); size > kMaxEventBytes)
+    return Status::invalid("event " + id + " is " + std::to_string(size) + " bytes; the most an event may hold is " +
+                           std::to_string(kMaxEventBytes) + " bytes (1 MiB): store large documents elsewhere and "
+                           "record a reference");
+  return Status::success();
 }
 
 // ---- Impl ---------------------------------------------------------------------------------
@@ -203,7 +235,8 @@ struct EventStore::Impl {
     std::uint64_t position = last_position.load(std::memory_order_relaxed);
     std::uint64_t running_max = max_occurred;
     const Micros now = std::max(now_micros(), last_recorded);
-    std::string bytes;
+    std::vector<std::string> records;
+    Envelope check;
 
     for (std::size_t g = 0; g < group.size(); ++g) {
       Pending& p = *group[g];
@@ -216,14 +249,41 @@ struct EventStore::Impl {
         results[g] = std::move(*outcome);
         continue;
       }
+      // Every record is serialized and read back before any of this append enters the
+      // batch: the store never writes what it could not read (the last line of defence
+      // behind check_storable).
       std::uint64_t version = outcome->stream_version;
-      AppendResult r;
+      std::uint64_t at = position;
+      records.clear();
+      Status unreadable;  // why this append is refused, if it is
       for (auto& e : p.events) {
-        e.set_position(++position);
+        if (options.max_occurred_ahead_micros >= 0 && e.has_occurred_at() &&
+            from_timestamp(e.occurred_at()) > now + options.max_occurred_ahead_micros) {
+          unreadable = Status::invalid("event " + e.event_id() + " occurred at " + format_time(from_timestamp(e.occurred_at())) +
+                                       ", after it is recorded (" + format_time(now) +
+                                       "): nothing can be recorded before it happens; date it now or earlier");
+          break;
+        }
+        e.set_position(++at);
         e.set_version(++version);
         e.set_stream(p.stream);
         to_timestamp(now, e.mutable_recorded_at());
         if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+        records.emplace_back();
+        e.SerializeToString(&records.back());
+        if (!check.ParseFromString(records.back()) || check.position() != at) {
+          unreadable = Status::invalid("event " + e.event_id() + " does not read back after encoding; nothing was written");
+          break;
+        }
+      }
+      if (!unreadable.is_ok()) {
+        results[g] = unreadable;
+        continue;
+      }
+      AppendResult r;
+      for (std::size_t i = 0; i < p.events.size(); ++i) {
+        const Envelope& e = p.events[i];
+        ++position;
         const auto occ = static_cast<std::uint64_t>(std::max<Micros>(from_timestamp(e.occurred_at()), 0));
         if (occ > running_max || position == 1) {
           running_max = std::max(running_max, occ);
@@ -231,11 +291,9 @@ struct EventStore::Impl {
         } else if (occ < running_max) {
           batch.Put(late, time_key(occ, position), "");
         }
-        bytes.clear();
-        e.SerializeToString(&bytes);
         const std::string pos_key = be64(position);
-        batch.Put(events, pos_key, bytes);
-        batch.Put(streams, named_key(p.stream, version), pos_key);
+        batch.Put(events, pos_key, records[i]);
+        batch.Put(streams, named_key(p.stream, e.version()), pos_key);
         batch.Put(event_ids, e.event_id(), pos_key);
         tentative_ids[e.event_id()] = position;
         r.positions.push_back(position);
@@ -283,7 +341,7 @@ struct EventStore::Impl {
     std::unordered_set<std::string> ids;
     for (auto& e : p.events) {
       if (e.event_id().empty()) e.set_event_id(new_event_id());
-      if (e.type().empty()) return Status::invalid("event " + e.event_id() + " has no type");
+      if (auto s = check_storable(e); !s) return s;
       if (!ids.insert(e.event_id()).second)
         return Status::invalid("event id " + e.event_id() + " appears twice in one append");
       if (!e.stream().empty() && e.stream() != p.stream)
@@ -403,14 +461,15 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   if (impl->options.max_group == 0) impl->options.max_group = 1;
 
   std::error_code ec;
+  if (!options.create_if_missing && !std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec))
+    return Status::not_found("no workspace at " + dir);
   if (!std::filesystem::exists(dir, ec)) {
-    if (!options.create_if_missing) return Status::not_found("data folder " + dir + " does not exist");
     std::filesystem::create_directories(dir, ec);
     if (ec) return Status::io("cannot create data folder " + dir + ": " + ec.message());
   }
 
   rocksdb::Options db_options;
-  db_options.create_if_missing = true;
+  db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
   db_options.IncreaseParallelism(2);

@@ -61,8 +61,13 @@ struct StoreOptions {
   // committing a smaller group (Postgres' commit_delay with commit_siblings). Trades up to
   // this much latency for fewer fsyncs under concurrency; a lone appender never waits.
   int group_wait_micros = 100;
-  // Create the data folder when it does not exist.
+  // Create the workspace when the folder holds none; otherwise opening one that does not
+  // exist fails with not_found.
   bool create_if_missing = true;
+  // How far past its recording an event's business time (occurred_at) may lie: nothing
+  // occurs after it was recorded, but clocks of callers and store drift. Negative: no
+  // limit (for synthetic logs such as the replay benchmark's, which span decades).
+  Micros max_occurred_ahead_micros = 5 * 60 * kMicrosPerSecond;
 };
 
 struct AppendResult {
@@ -90,6 +95,18 @@ struct VerifyReport {
   std::vector<VerifyProblem> problems;
   bool clean() const { return problems.empty(); }
 };
+
+// The largest event the store accepts, serialized. Every reply (ReadAll, ReadStream, a
+// subscription page) is bounded below a gRPC client's default 4 MiB message limit and
+// carries at least one event, so any stored event can be received by any client.
+inline constexpr std::size_t kMaxEventBytes = 1 << 20;
+
+// What the store checks of each event before it accepts it (also usable at a boundary, to
+// name a problem early): a type; a type that names its payload (a domain event's type is its
+// payload's message name, filled in when empty; a generic event may not take a domain
+// event's name); occurred_at within the ledger's time range; every string valid UTF-8
+// (naming the field); at most kMaxEventBytes.
+Status check_storable(Envelope& event);
 
 class EventStore {
  public:

@@ -60,7 +60,7 @@ TEST_CASE("each rejection path exits non-zero, says why, and appends nothing") {
              "--contact-name", "J", "--contact-email", "j@a.example", "--signal", "s"},
             "already exists");
   w.refused({"deal", "decide", "beta-inc", "maybe", "--reason", "r"}, "qualify, defer, reject");
-  w.refused({"deal", "open", "delta", "--company", "D"}, "required");  // CLI11's own message
+  w.refused({"deal", "open", "delta", "--company", "D"}, "is missing --segment, --source, --contact-name, --contact-email and --signal");
 }
 
 TEST_CASE("campaign prospects and contacts come from CSV, a bad row records nothing and names line and column") {

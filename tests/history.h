@@ -14,7 +14,9 @@ struct HistoryOptions {
   int goals = 2;
   int assumptions = 3;
   double backdate_probability = 0.1;  // an event dated before events already recorded
-  Micros start = 1'767'225'600'000'000;  // 2026-01-01
+  // About a day of business time passes per command: 1500 commands end in 2024, before the
+  // store's clock (nothing may be recorded before it occurs).
+  Micros start = 1'577'836'800'000'000;  // 2020-01-01
 };
 
 // Drives a workspace with random commands; rejected ones are simply skipped. `on_commit` is

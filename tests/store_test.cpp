@@ -392,3 +392,85 @@ TEST_CASE("the live feed hands out the tail once read, wakes its waiters, and sa
   waiter.wait_for_wake();  // stop wakes the waiters
   CHECK(feed.take(10, 10, got) == LiveFeed::Took::stopped);
 }
+
+// ---- what the store refuses to write (the hardening issue) ----------------------------------
+
+namespace {
+
+// The store refused `e` as invalid_argument with `says`, wrote nothing, and reads fine.
+void refused(EventStore& es, Envelope e, const std::string& says) {
+  const auto before = es.last_position();
+  auto r = es.append("notes", ExpectedVersion::any(), {event("Fine"), std::move(e)});
+  REQUIRE_FALSE(r.is_ok());
+  INFO(r.status().to_string());
+  CHECK(r.status().code() == Code::invalid_argument);
+  CHECK(r.status().message().find(says) != std::string::npos);
+  CHECK(es.last_position() == before);
+  CHECK(es.read_all(1, 1000).is_ok());
+  CHECK(es.verify().clean());
+}
+
+}  // namespace
+
+TEST_CASE("the store refuses a string that is not UTF-8, naming the field, and the log stays readable") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  REQUIRE(es->append("notes", ExpectedVersion::any(), {event("Before")}).is_ok());
+  refused(*es, event("T\xff"), "field type is not valid UTF-8");
+  Envelope lead;
+  lead.mutable_lead_captured()->set_deal_id("d");
+  lead.mutable_lead_captured()->set_company("Soci\xe9t\xe9");
+  refused(*es, lead, "field lead_captured.company is not valid UTF-8");
+  Envelope body = event("Note");
+  (*body.mutable_generic()->mutable_body()->mutable_fields())["k"].set_string_value("\xc3\x28");
+  refused(*es, body, "generic.body.fields{}.value.string_value");
+  auto after = es->append("notes", ExpectedVersion::any(), {event("After")});
+  REQUIRE(after.is_ok());
+  CHECK(after->positions.front() == 2);
+}
+
+TEST_CASE("an envelope's type must name its payload, a domain payload fills in a missing type") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  Envelope forged;
+  forged.set_type("NoteTaken");
+  forged.mutable_deal_closed()->set_deal_id("d");
+  refused(*es, forged, "has type 'NoteTaken' but carries a DealClosed payload");
+  refused(*es, event("DealClosed"), "has the domain type 'DealClosed' but no such payload");
+  Envelope untyped;
+  untyped.mutable_goal_target_met()->set_goal_id("g");
+  auto r = es->append("goal-g", ExpectedVersion::any(), {untyped});
+  REQUIRE(r.is_ok());
+  CHECK(es->read_event(r->positions.front())->type() == "GoalTargetMet");
+}
+
+TEST_CASE("the store refuses times outside 1970-2199, bad nanos, and business time after recording") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  for (std::int64_t seconds : {std::int64_t{1} << 62, std::int64_t{-1'000'000'000'000}, std::int64_t{-1}}) {
+    Envelope e = event("T");
+    e.mutable_occurred_at()->set_seconds(seconds);
+    refused(*es, e, "outside the ledger's time range");
+  }
+  Envelope nanos = event("T");
+  nanos.mutable_occurred_at()->set_seconds(1'700'000'000);
+  nanos.mutable_occurred_at()->set_nanos(-5);
+  refused(*es, nanos, "nanos -5");
+  Envelope future = event("T");
+  to_timestamp(now_micros() + 3600 * kMicrosPerSecond, future.mutable_occurred_at());
+  refused(*es, future, "after it is recorded");
+  Envelope skewed = event("T");  // within the allowed clock skew
+  to_timestamp(now_micros() + 60 * kMicrosPerSecond, skewed.mutable_occurred_at());
+  CHECK(es->append("notes", ExpectedVersion::any(), {skewed}).is_ok());
+}
+
+TEST_CASE("the store refuses an event larger than kMaxEventBytes and accepts one at the limit") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  refused(*es, event("Big", "", std::string(kMaxEventBytes, 'x')), "the most an event may hold is 1048576 bytes");
+  Envelope fits = event("Big", "big-1", "");
+  fits.mutable_generic()->set_blob(std::string(kMaxEventBytes - 200, 'x'));
+  auto r = es->append("notes", ExpectedVersion::any(), {fits});
+  REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
+  CHECK(es->read_event(r->positions.front())->generic().blob().size() == kMaxEventBytes - 200);
+}

@@ -1,8 +1,11 @@
 #include "tools/cli.h"
 
+#include "events/text.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdarg>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -11,12 +14,12 @@
 
 namespace leanos::cli {
 
-Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path);
+Result<std::string> read_text_file(const std::string& path, const std::string& encoding) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) return Status::not_found("cannot read file " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  return to_utf8(path, ss.str(), encoding);
 }
 
 int exit_code(Code code) {
@@ -67,12 +70,22 @@ void out(const char* format, ...) {
   va_end(args);
 }
 
-Result<StoreRef> open_store(const GlobalOptions& global) {
+Result<StoreRef> open_store(const GlobalOptions& global, Access access) {
   if (global.lent_store != nullptr) return StoreRef(*global.lent_store);
   store::StoreOptions options;
   if (global.relaxed) options.durability = store::Durability::relaxed;
+  std::error_code ec;
+  const bool is_new = !std::filesystem::exists(std::filesystem::path(global.data) / "CURRENT", ec);
+  options.create_if_missing = access == Access::record;
   auto s = store::EventStore::open(global.data, options);
-  if (!s) return s.status();
+  if (!s) {
+    if (s.status().code() == Code::not_found)
+      return Status::not_found("no workspace at " + global.data +
+                               "; create one by recording something or with `leanos init`, or point --data (or "
+                               "$LEANOS_DATA) at an existing one");
+    return s.status();
+  }
+  if (is_new) std::fprintf(stderr, "leanos: created a new workspace in %s\n", global.data.c_str());
   return StoreRef(std::move(*s));
 }
 

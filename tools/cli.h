@@ -40,8 +40,10 @@ void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // Queries attach to the goal/canvas subcommands: call after add_domain_commands.
 void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
-// The whole file, or not_found naming the path.
-Result<std::string> read_text_file(const std::string& path);
+// The whole file as UTF-8: transcoded from `encoding` (any name iconv knows), a byte order
+// mark dropped. not_found naming the path, or invalid_argument naming the line and column of
+// the first byte that is not text in that encoding.
+Result<std::string> read_text_file(const std::string& path, const std::string& encoding = "utf-8");
 
 int exit_code(Code code);
 // Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it. While a
@@ -83,7 +85,10 @@ class StoreRef {
   store::EventStore* store_;
 };
 
-Result<StoreRef> open_store(const GlobalOptions& global);
+// Queries read an existing workspace only (not_found says how to make one); commands that
+// record create it when the folder holds none, and say so on stderr.
+enum class Access { read, record };
+Result<StoreRef> open_store(const GlobalOptions& global, Access access = Access::read);
 
 // protobuf's own JSON mapping, snake_case field names, one line.
 std::string to_json(const google::protobuf::Message& message);

@@ -6,12 +6,13 @@ Result<std::vector<CsvRow>> parse_csv(const std::string& text) {
   std::vector<CsvRow> rows;
   CsvRow row{1, {}};
   std::string cell;
-  bool quoted = false, cell_started = false;
+  bool quoted = false, cell_started = false, closed = false;  // closed: a quoted cell just ended
   int line = 1, quote_line = 0;
   auto end_cell = [&] {
     row.cells.push_back(cell);
     cell.clear();
     cell_started = false;
+    closed = false;
   };
   auto end_row = [&] {
     end_cell();
@@ -28,12 +29,18 @@ Result<std::vector<CsvRow>> parse_csv(const std::string& text) {
           ++i;
         } else {
           quoted = false;
+          closed = true;
         }
       } else {
         if (c == '\n') ++line;
         cell += c;
       }
       continue;
+    }
+    if (closed && c != ',' && c != '\n' && c != '\r') {
+      return Status::invalid("line " + std::to_string(line) + ", column " + std::to_string(row.cells.size() + 1) +
+                             ": text after the closing quote of a quoted cell; a quote inside a quoted cell is doubled "
+                             "(\"Bad \"\"quote\"\"\" reads Bad \"quote\")");
     }
     if (c == '"' && !cell_started) {
       quoted = true;

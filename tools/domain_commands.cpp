@@ -21,11 +21,17 @@ namespace leanos::cli {
 
 namespace {
 
-// --at and --id, on every command that records something.
+// --at and --id, on every command that records something; --encoding on those that read a file.
 struct Recorded {
   std::string at;
   std::string id;
+  std::string encoding = "utf-8";
 };
+
+void add_encoding(CLI::App* sub, Recorded& r) {
+  sub->add_option("--encoding", r.encoding,
+                  "the file's text encoding (default utf-8; e.g. latin1, windows-1252, utf-16): transcoded to UTF-8");
+}
 
 void add_recorded(CLI::App* sub, Recorded& r) {
   sub->add_option("--at", r.at, "when it happened (ISO-8601 date or date-time, UTC); default now");
@@ -70,7 +76,7 @@ int submit_all(const GlobalOptions& g, const std::vector<Envelope>& commands) {
     }
     return 0;
   }
-  auto store = open_store(g);
+  auto store = open_store(g, Access::record);
   if (!store) return fail(store.status());
   Runtime runtime(**store);
   std::uint64_t last = 0;
@@ -119,8 +125,8 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
   }
 }
 
-Result<v1::IcpDefined> read_icp(const std::string& path, const std::string& segment) {
-  auto text = read_text_file(path);
+Result<v1::IcpDefined> read_icp(const std::string& path, const std::string& segment, const std::string& encoding) {
+  auto text = read_text_file(path, encoding);
   if (!text) return text.status();
   nlohmann::json j;
   try {
@@ -209,7 +215,7 @@ void add_canvas(CLI::App& app, GlobalOptions& g, Action& action) {
   auto* s = canvas->add_subcommand("assume", "register an assumption, e.g. A4 at 60 %");
   s->add_option("assumption-id", a->id)->required();
   s->add_option("--statement", a->statement)->required();
-  s->add_option("--confidence", a->confidence, "percent 0..100")->required();
+  s->add_option("--confidence", a->confidence, "whole percent, 0-100")->required();
   add_recorded(s, a->r);
   s->callback([&, a] {
     action = [&g, a] {
@@ -282,9 +288,10 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("segment", a->segment)->required();
     s->add_option("--file", a->file, "icp.yaml or icp.json")->required();
     add_recorded(s, a->r);
+    add_encoding(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
-        auto icp = read_icp(a->file, a->segment);
+        auto icp = read_icp(a->file, a->segment, a->r.encoding);
         if (!icp) return fail(icp.status());
         return submit(g, *icp, a->r);
       };
@@ -299,6 +306,7 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--solution", a->solution, "solution-narrative.md")->required();
     s->add_option("--specifics", a->specifics, "specifics-narrative.md")->required();
     add_recorded(s, a->r);
+    add_encoding(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
         v1::NarrativeWritten p;
@@ -306,7 +314,7 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
         for (auto [path, setter] : {std::pair{a->problem, &v1::NarrativeWritten::set_problem<const std::string&>},
                                     std::pair{a->solution, &v1::NarrativeWritten::set_solution<const std::string&>},
                                     std::pair{a->specifics, &v1::NarrativeWritten::set_specifics<const std::string&>}}) {
-          auto text = read_text_file(path);
+          auto text = read_text_file(path, a->r.encoding);
           if (!text) return fail(text.status());
           (p.*setter)(*text);
         }
@@ -324,6 +332,7 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--file", a->file, "the material (markdown)")->required();
     s->add_option("--title", a->title);
     add_recorded(s, a->r);
+    add_encoding(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
         v1::MaterialPublished p;
@@ -331,7 +340,7 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
         auto k = parse_material_kind(a->kind);
         if (!k) return fail(k.status());
         p.set_kind(*k);
-        auto text = read_text_file(a->file);
+        auto text = read_text_file(a->file, a->r.encoding);
         if (!text) return fail(text.status());
         p.set_content(*text);
         p.set_title(a->title.empty() ? a->kind : a->title);
@@ -422,7 +431,7 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = deal->add_subcommand("hypothesis", "stage 2: the canvas assumption this deal tests");
     s->add_option("deal-id", a->id)->required();
     s->add_option("--tests", a->tests, "assumption id, e.g. A4")->required();
-    s->add_option("--confidence", a->confidence, "initial confidence, percent")->required();
+    s->add_option("--confidence", a->confidence, "initial confidence, whole percent 0-100")->required();
     add_recorded(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
@@ -614,7 +623,7 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("deal-id", a->id)->required();
     s->add_option("--assumption", a->assumption, "default: the assumption the hypothesis tested");
     s->add_option("--result", a->result, "validated|invalidated|partial")->required();
-    a->conf = s->add_option("--confidence", a->confidence, "the assumption's new confidence, percent");
+    a->conf = s->add_option("--confidence", a->confidence, "the assumption's new confidence, whole percent 0-100");
     s->add_option("--evidence", a->evidence);
     add_recorded(s, a->r);
     s->callback([&, a] {
@@ -639,7 +648,7 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
 template <class Build>
 int import_csv(const GlobalOptions& g, const std::string& path, const Recorded& r, std::size_t columns,
                const std::vector<std::string>& names, Build build) {
-  auto text = read_text_file(path);
+  auto text = read_text_file(path, r.encoding);
   if (!text) return fail(text.status());
   auto rows = parse_csv(*text);
   if (!rows) return fail(Status::invalid(path + ": " + rows.status().message()));
@@ -672,7 +681,7 @@ int import_csv(const GlobalOptions& g, const std::string& path, const Recorded& 
   if (!g.server.empty()) {
     h = remote_submit()(g, commands);
   } else {
-    auto store = open_store(g);
+    auto store = open_store(g, Access::record);
     if (!store) return fail(store.status());
     Runtime runtime(**store);
     h = runtime.submit_batch(std::move(commands));
@@ -718,7 +727,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = camp->add_subcommand("hypothesis", "stage 2: what the campaign tests");
     s->add_option("campaign-id", a->id)->required();
     s->add_option("--tests", a->tests)->required();
-    s->add_option("--confidence", a->confidence)->required();
+    s->add_option("--confidence", a->confidence, "whole percent, 0-100")->required();
     add_recorded(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
@@ -781,6 +790,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("campaign-id", a->id)->required();
     s->add_option("--csv", a->csv)->required();
     add_recorded(s, a->r);
+    add_encoding(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
         return import_csv(g, a->csv, a->r, 3, {"company name", "website (optional)", "linkedin (optional)"},
@@ -802,6 +812,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("campaign-id", a->id)->required();
     s->add_option("--csv", a->csv)->required();
     add_recorded(s, a->r);
+    add_encoding(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {
         return import_csv(g, a->csv, a->r, 4, {"contact name", "title (optional)", "email", "company"},
@@ -930,7 +941,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("campaign-id", a->id)->required();
     s->add_option("--assumption", a->assumption);
     s->add_option("--result", a->result, "validated|invalidated|partial")->required();
-    a->conf = s->add_option("--confidence", a->confidence);
+    a->conf = s->add_option("--confidence", a->confidence, "whole percent, 0-100");
     s->add_option("--summary", a->summary)->required();
     add_recorded(s, a->r);
     s->callback([&, a] {

@@ -4,6 +4,8 @@
 
 #include <iostream>
 
+#include "events/text.h"
+#include "tools/arguments.h"
 #include "tools/cli.h"
 #include "tools/server.h"
 
@@ -31,11 +33,23 @@ int main(int argc, char** argv) {
   add_store_commands(app, global, action);
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
+  add_number_checks(app);
 
+  // Every argument becomes text in the log or a name to look up: refuse bytes that are not
+  // UTF-8 here, naming the option, before anything is opened.
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto bad = leanos::invalid_utf8_at(arg);
+    if (!bad) continue;
+    std::string what = "argument " + std::to_string(i) + " ('" + std::string(arg.substr(0, *bad)) + "…')";
+    if (arg.rfind("--", 0) == 0 && arg.find('=') < *bad) what = "the value of " + std::string(arg.substr(0, arg.find('=')));
+    else if (i > 1 && argv[i - 1][0] == '-') what = "the value of " + std::string(argv[i - 1]);
+    return fail(leanos::check_utf8(what, arg));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return report_parse_error(app, e, argc, argv);
   }
   auto logger = spdlog::stderr_color_mt("leanos");
   spdlog::set_default_logger(logger);

@@ -7,7 +7,7 @@ leanos=${1:-build/tools/leanos}
 data=${2:-data}
 export LEANOS_DATA=$data
 here=$(cd "$(dirname "$0")" && pwd)
-if [[ $("$leanos" log --limit 1 | wc -l) -eq 0 ]]; then
+if [[ ! -e $data/CURRENT ]]; then
   echo "== first start: loading the seed's example workspace into $data"
   bash "$here/seed-example.sh" "$leanos" "$data"
 fi

@@ -207,8 +207,7 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
     std::vector<store::Envelope> events(req->events().begin(), req->events().end());
     for (auto& e : events) {
       if (e.event_id().empty()) e.set_event_id(new_event_id());
-      if (payload_of(e) == nullptr && e.type().empty())
-        return {grpc::StatusCode::INVALID_ARGUMENT, "event " + e.event_id() + " has neither a type nor a payload"};
+      if (auto s = check_raw_append(req->stream(), e); !s) return to_grpc(s);
     }
     auto r = store_.append(req->stream(), *expected, std::move(events));
     if (!r) return to_grpc(r.status());
@@ -345,7 +344,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     creds = grpc::SslServerCredentials(ssl);
   }
-  auto store = open_store(g);
+  auto store = open_store(g, Access::record);
   if (!store) return fail(store.status());
   {
     Runtime runtime(**store);

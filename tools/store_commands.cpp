@@ -7,6 +7,7 @@
 #include <limits>
 #include <sstream>
 
+#include "events/domain.h"
 #include "events/ids.h"
 #include "events/time.h"
 #include "tools/cli.h"
@@ -37,8 +38,9 @@ struct AppendArgs {
 
 // Reads envelopes from a file: one JSON object per line, or a JSON array of them.
 Result<std::vector<store::Envelope>> read_envelopes(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::not_found("cannot read " + path);
+  auto text = read_text_file(path);
+  if (!text) return text.status();
+  std::istringstream in(*text);
   std::vector<store::Envelope> out;
   std::string line;
   int n = 0;
@@ -82,13 +84,14 @@ int run_append(const GlobalOptions& global, const AppendArgs& a) {
     at = *t;
   }
   for (auto& e : events) {
+    if (auto s = check_raw_append(a.stream, e); !s) return fail(s);
     if (at != 0) to_timestamp(at, e.mutable_occurred_at());
     if (e.actor().empty()) e.set_actor(actor_or_default(global));
     if (!a.causation.empty()) e.set_causation_id(a.causation);
     if (!a.correlation.empty()) e.set_correlation_id(a.correlation);
   }
 
-  auto store = open_store(global);
+  auto store = open_store(global, Access::record);
   if (!store) return fail(store.status());
   auto r = (*store)->append(a.stream, *expected, std::move(events));
   if (!r) return fail(r.status());
@@ -214,6 +217,16 @@ void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   log->add_option("--recorded-from", log_args->recorded_from, "events the store recorded at or after DATE");
   log->add_option("--recorded-to", log_args->recorded_to, "events the store recorded at or before DATE");
   log->callback([&, log_args] { action = [&global, log_args] { return run_log(global, *log_args); }; });
+
+  auto* init = app.add_subcommand("init", "create an empty workspace in the data folder (recording commands also do)");
+  init->callback([&] {
+    action = [&global] {
+      auto store = open_store(global, Access::record);
+      if (!store) return fail(store.status());
+      std::printf("workspace %s: %llu events\n", global.data.c_str(), static_cast<unsigned long long>((*store)->last_position()));
+      return 0;
+    };
+  });
 
   auto* verify = app.add_subcommand("verify", "check the log and its indexes; non-zero exit on any problem");
   verify->callback([&] { action = [&global] { return run_verify(global); }; });

@@ -1,0 +1,172 @@
+// What a first-time user types and a careless file holds cannot break the ledger: the real
+// binary refuses invalid text, impossible times and numbers, raw writes into the rules'
+// streams, reused ids and typos, with an error that names what was wrong, exit 2 (or the
+// rule's code), and nothing appended. Each case failed before the hardening issue.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "tests/support.h"
+
+using leanos::test::count_lines;
+using leanos::test::run_leanos;
+using leanos::test::TempDir;
+using leanos::test::Workspace;
+using leanos::test::write_file;
+
+namespace {
+
+void launched_campaign(Workspace& w, const std::string& id) {
+  w.ok({"campaign", "open", id, "--segment", "fintech", "--objective", "book 10 demos", "--targets", "50"});
+  w.ok({"campaign", "hypothesis", id, "--tests", "A4", "--confidence", "40"});
+  w.ok({"campaign", "implication", id, "--responses", "10", "--meetings", "5", "--deals", "2", "--cost-hours", "20"});
+  w.ok({"campaign", "decide", id, "launch", "--reason", "cheap test"});
+}
+
+}  // namespace
+
+TEST_CASE("invalid UTF-8 in an argument is refused naming the option, and the log stays readable") {
+  Workspace w;
+  w.setup();
+  auto r = w.run({"append", "misc", "--type", "T\xff"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("the value of --type is not valid UTF-8: byte 0xff at offset 1") != std::string::npos);
+  r = w.run({"deal", "open", "bad", "--company", "Bad\xff", "--segment", "s", "--source", "inbound", "--contact-name", "J",
+             "--contact-email", "j@x.example", "--signal", "s"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--company") != std::string::npos);
+  CHECK(w.events() == 3);
+  CHECK(w.run({"verify"}).exit_code == 0);
+  CHECK(w.run({"canvas", "show"}).exit_code == 0);
+}
+
+TEST_CASE("a Latin-1 CSV is refused naming line and column, and read right with --encoding latin1") {
+  Workspace w;
+  w.setup();
+  launched_campaign(w, "2026-02-01-fintech-cfo");
+  const auto csv = write_file(w.dir.sub("latin1.csv"), "company name,website,linkedin\nBeta,,\nSoci\xe9t\xe9 G\xe9n\xe9rale,,\n");
+  w.refused({"campaign", "prospects", "2026-02-01-fintech-cfo", "--csv", csv}, "latin1.csv line 3, column 5: byte 0xe9");
+  w.ok({"campaign", "prospects", "2026-02-01-fintech-cfo", "--csv", csv, "--encoding", "latin1"});
+  auto show = w.run({"log", "--stream", "campaign-2026-02-01-fintech-cfo", "--json"});
+  CHECK(show.out.find("Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale") != std::string::npos);
+  w.refused({"campaign", "prospects", "2026-02-01-fintech-cfo", "--csv", csv, "--encoding", "klingon"}, "unknown encoding");
+  CHECK(w.run({"verify"}).exit_code == 0);
+}
+
+TEST_CASE("a CSV quote followed by more text in the same cell is an error, not a silent merge") {
+  Workspace w;
+  w.setup();
+  launched_campaign(w, "2026-02-01-fintech-cfo");
+  const auto csv = write_file(w.dir.sub("q.csv"), "company name,website,linkedin\n\"Bad \"quote,,\n");
+  w.refused({"campaign", "prospects", "2026-02-01-fintech-cfo", "--csv", csv}, "line 2, column 1: text after the closing quote");
+}
+
+TEST_CASE("raw appends cannot write the rules' streams nor domain events") {
+  Workspace w;
+  w.setup();
+  w.open_deal("acme-corp");
+  const int before = w.events();
+  w.refused({"append", "deal-acme-corp", "--type", "DealClosed"}, "belongs to the workflow's rules");
+  w.refused({"append", "canvas", "--type", "NoteTaken"}, "belongs to the workflow's rules");
+  w.refused({"append", "notes", "--type", "DealClosed"}, "domain type 'DealClosed' but no such payload");
+  const auto forged = write_file(w.dir.sub("forged.jsonl"),
+                                 R"({"type":"DealClosed","deal_closed":{"deal_id":"acme-corp","outcome":"WON","arr":"1000000000000"}})"
+                                 "\n");
+  w.refused({"append", "notes", "--file", forged}, "carries a DealClosed payload");
+  const auto mismatched = write_file(w.dir.sub("mismatch.jsonl"), R"({"type":"NoteTaken","generic":{}})"
+                                                                  "\n"
+                                                                  R"({"type":"Other","goal_target_met":{"goal_id":"x"}})"
+                                                                  "\n");
+  w.refused({"append", "notes", "--file", mismatched}, "GoalTargetMet payload");
+  CHECK(w.events() == before);
+}
+
+TEST_CASE("impossible times are refused: outside 1970-2199, leap seconds, and business time after recording") {
+  Workspace w;
+  w.setup();
+  w.refused({"append", "notes", "--type", "T", "--at", "0000-01-01"}, "year outside 1970-2199");
+  w.refused({"append", "notes", "--type", "T", "--at", "2026-12-31T23:59:60Z"}, "time of day out of range");
+  w.refused({"append", "notes", "--type", "T", "--at", "2200-01-01"}, "year outside 1970-2199");
+  w.refused({"append", "notes", "--type", "T", "--at", "1970-01-01T00:30:00+01:00"}, "outside 1970-2199");
+  w.refused({"append", "notes", "--type", "T", "--at", "2199-01-01"}, "after it is recorded");
+  w.refused({"deal", "open", "future", "--company", "F", "--segment", "s", "--source", "inbound", "--contact-name", "J",
+             "--contact-email", "j@f.example", "--signal", "s", "--at", "2099-05-01"},
+            "after it is recorded");
+  CHECK(w.run({"log", "--json"}).out.find("error") == std::string::npos);
+}
+
+TEST_CASE("no stage of a deal occurs before its lead") {
+  Workspace w;
+  w.setup();
+  w.open_deal("acme-corp");  // lead on 2026-01-10
+  w.refused({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "60", "--at", "2026-01-09"},
+            "is before the deal's lead (2026-01-10T00:00:00Z)");
+  w.ok({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "60", "--at", "2026-01-10"});
+}
+
+TEST_CASE("numbers that do not fit are refused, never clamped, and usage errors exit 2 naming what is expected") {
+  Workspace w;
+  w.refused({"goal", "define", "g1", "--title", "x", "--metric", "mrr", "--target", "9223372036854775808"},
+            "'9223372036854775808' is out of range");
+  w.refused({"goal", "define", "g1", "--title", "x", "--metric", "mrr", "--target", "1e30"}, "expected a whole number");
+  auto r = w.run({"canvas", "assume", "A1", "--statement", "s", "--confidence", "0.6"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--confidence: expected a whole number (whole percent, 0-100), got '0.6'") != std::string::npos);
+  r = w.run({"log", "--limit", "-1"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("0 or more") != std::string::npos);
+  r = w.run({"deal", "implication", "d", "--arr-low", "1", "--arr-high", "2", "--strategic", "high", "--cost-hours", "1",
+             "--priority", "nan"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("expected a decimal number") != std::string::npos);
+}
+
+TEST_CASE("a subcommand typo names the unknown word and the closest commands") {
+  auto r = run_leanos({"deals", "show"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("'leanos' has no command 'deals'; did you mean 'deal'?") != std::string::npos);
+  r = run_leanos({"--data", "x", "deal", "shwo", "acme"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("'leanos deal' has no command 'shwo'; did you mean 'show'?") != std::string::npos);
+  r = run_leanos({"deal"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("'leanos deal' needs a command: action approve") != std::string::npos);
+}
+
+TEST_CASE("every missing required option is named at once") {
+  auto r = run_leanos({"deal", "open", "d1", "--company", "C"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("is missing --segment, --source, --contact-name, --contact-email and --signal") != std::string::npos);
+}
+
+TEST_CASE("an id reused with other content is refused, the same content is an idempotent retry") {
+  Workspace w;
+  w.ok({"canvas", "assume", "A1", "--statement", "first", "--confidence", "50", "--id", "a1"});
+  auto same = w.run({"canvas", "assume", "A1", "--statement", "first", "--confidence", "50", "--id", "a1"});
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("already recorded") != std::string::npos);
+  auto other = w.run({"canvas", "assume", "A2", "--statement", "second", "--confidence", "40", "--id", "a1"});
+  CHECK(other.exit_code == 6);
+  CHECK(other.err.find("id 'a1' was already used at position 1") != std::string::npos);
+  CHECK(w.events() == 1);
+}
+
+TEST_CASE("queries never create a workspace, recording creates one and says so") {
+  TempDir dir;
+  const std::string data = dir.sub("missing");
+  auto r = run_leanos({"--data", data, "canvas", "show"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("no workspace at " + data) != std::string::npos);
+  CHECK(r.err.find("leanos init") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(data));
+  CHECK(run_leanos({"--data", data, "log"}).exit_code == 3);
+  r = run_leanos({"--data", data, "canvas", "assume", "A1", "--statement", "s", "--confidence", "50"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("created a new workspace in " + data) != std::string::npos);
+  r = run_leanos({"--data", data, "canvas", "assume", "A2", "--statement", "s", "--confidence", "50"});
+  CHECK(r.err.find("created") == std::string::npos);
+  CHECK(run_leanos({"--data", data, "canvas", "show"}).exit_code == 0);
+  r = run_leanos({"--data", dir.sub("fresh"), "init"});
+  CHECK(r.exit_code == 0);
+  CHECK(run_leanos({"--data", dir.sub("fresh"), "log"}).exit_code == 0);
+}
