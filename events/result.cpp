@@ -13,6 +13,9 @@ const char* code_name(Code code) {
     case Code::corruption: return "corruption";
     case Code::io_error: return "I/O error";
     case Code::unavailable: return "unavailable";
+    case Code::unauthenticated: return "unauthenticated";
+    case Code::network: return "network";
+    case Code::read_only: return "read-only";
   }
   return "unknown";
 }

@@ -20,6 +20,9 @@ enum class Code {
   corruption,           // stored bytes that do not decode
   io_error,             // the disk or the database said no
   unavailable,          // the data folder is locked by another process
+  unauthenticated,      // the server wants a (different) bearer token
+  network,              // the server cannot be reached, or a subscription broke off
+  read_only,            // the store stopped accepting writes after a write error (disk full)
 };
 
 const char* code_name(Code code);
@@ -38,6 +41,8 @@ class Status {
   static Status corruption(std::string m) { return {Code::corruption, std::move(m)}; }
   static Status io(std::string m) { return {Code::io_error, std::move(m)}; }
   static Status unavailable(std::string m) { return {Code::unavailable, std::move(m)}; }
+  static Status unauthenticated(std::string m) { return {Code::unauthenticated, std::move(m)}; }
+  static Status network(std::string m) { return {Code::network, std::move(m)}; }
 
   bool is_ok() const { return code_ == Code::ok; }
   explicit operator bool() const { return is_ok(); }

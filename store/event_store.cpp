@@ -417,13 +417,18 @@ struct EventStore::Impl {
   }
 
   // A snapshot-consistent read of many events by position.
+  // Stops before the event that would take the total past `max_bytes` (never before the first).
   Result<std::vector<Envelope>> load_many(const std::vector<std::uint64_t>& positions,
-                                          const rocksdb::ReadOptions& ro) const {
+                                          const rocksdb::ReadOptions& ro, std::size_t max_bytes = SIZE_MAX) const {
     std::vector<Envelope> out;
     out.reserve(positions.size());
+    std::size_t bytes = 0;
     for (auto pos : positions) {
       auto e = load(pos, ro);
       if (!e) return e.status();
+      const std::size_t size = e->ByteSizeLong();
+      if (!out.empty() && bytes + size > max_bytes) break;
+      bytes += size;
       out.push_back(std::move(*e));
     }
     return out;
@@ -580,7 +585,7 @@ Result<std::uint64_t> EventStore::stream_version(const std::string& stream) cons
 }
 
 Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream, std::uint64_t from_version,
-                                                      Direction direction, std::size_t limit) const {
+                                                      Direction direction, std::size_t limit, std::size_t max_bytes) const {
   if (auto s = check_stream_name(stream); !s) return s;
   ReadView view(impl_->db.get());
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->streams));
@@ -606,7 +611,7 @@ Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream,
     }
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading stream " + stream);
-  return impl_->load_many(positions, view.options());
+  return impl_->load_many(positions, view.options(), max_bytes);
 }
 
 // Decodes the record stored at `position`; false when it is not that event.
@@ -778,10 +783,15 @@ Status EventStore::compact() {
   return Status::success();
 }
 
-Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit) const {
+Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit,
+                                                   std::size_t max_bytes) const {
   std::vector<Envelope> out;
   if (limit == 0) return out;
+  std::size_t bytes = 0;
   auto s = scan(from_position, std::numeric_limits<std::uint64_t>::max(), [&](const Envelope& e) {
+    const std::size_t size = e.ByteSizeLong();
+    if (!out.empty() && bytes + size > max_bytes) return false;
+    bytes += size;
     out.push_back(e);
     return out.size() < limit;
   });

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -137,11 +139,15 @@ class EventStore {
   // The stream's current version, 0 when the stream has no events.
   Result<std::uint64_t> stream_version(const std::string& stream) const;
 
-  // Events of a stream from `from_version` (inclusive; backward: 0 means the newest).
+  // Events of a stream from `from_version` (inclusive; backward: 0 means the newest): at most
+  // `limit` events and, past the first, at most `max_bytes` bytes of them (serialized), so a
+  // reply built from them stays bounded whatever the events' sizes.
   Result<std::vector<Envelope>> read_stream(const std::string& stream, std::uint64_t from_version,
-                                            Direction direction, std::size_t limit) const;
-  // Events of the whole log from `from_position` (inclusive).
-  Result<std::vector<Envelope>> read_all(std::uint64_t from_position, std::size_t limit) const;
+                                            Direction direction, std::size_t limit,
+                                            std::size_t max_bytes = SIZE_MAX) const;
+  // Events of the whole log from `from_position` (inclusive), bounded the same way.
+  Result<std::vector<Envelope>> read_all(std::uint64_t from_position, std::size_t limit,
+                                         std::size_t max_bytes = SIZE_MAX) const;
   // Events recorded in [from, to] (microseconds), in position order.
   Result<std::vector<Envelope>> read_recorded_between(Micros from, Micros to, std::size_t limit) const;
   Result<Envelope> read_event(std::uint64_t position) const;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -486,4 +487,125 @@ TEST_CASE("with --server CSV imports are one batch through the campaign's actor,
   CHECK(after_results.err.find("2026-03-01-no-such") != std::string::npos);
   auto unchanged = cli({"--json", "campaign", "show", id});
   CHECK(unchanged.out.find("\"contacts\":3") != std::string::npos);
+}
+
+TEST_CASE("raw appends over the wire cannot forge domain events nor mistype a payload") {
+  test::TempDir dir;
+  Server server(dir.sub("data"));
+  v1::AppendResponse out;
+  Envelope forged;
+  forged.set_type("DealClosed");
+  forged.mutable_deal_closed()->set_deal_id("acme");
+  forged.mutable_deal_closed()->set_outcome(v1::WON);
+  forged.mutable_deal_closed()->set_arr(1'000'000'000'000);
+  auto s = append(server.stub(), "deal-acme", {forged}, &out);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message().find("belongs to the workflow's rules") != std::string::npos);
+  s = append(server.stub(), "notes", {forged}, &out);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message().find("carries a DealClosed payload") != std::string::npos);
+  Envelope far = note();
+  far.mutable_occurred_at()->set_seconds(std::int64_t{1} << 62);
+  CHECK(append(server.stub(), "notes", {far}, &out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  Envelope nanos = note();
+  nanos.mutable_occurred_at()->set_seconds(1'700'000'000);
+  nanos.mutable_occurred_at()->set_nanos(-5);
+  CHECK(append(server.stub(), "notes", {nanos}, &out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::ClientContext rctx;
+  v1::ReadResponse all;
+  REQUIRE(server.stub().ReadAll(&rctx, v1::ReadAllRequest(), &all).ok());
+  CHECK(all.events_size() == 0);
+}
+
+TEST_CASE("events at the size limit reach a default client through ReadAll, ReadStream and Subscribe") {
+  test::TempDir dir;
+  Server server(dir.sub("data"));
+  v1::AppendResponse out;
+  // Five events just under 1 MiB each: 5 MiB in all, more than one 4 MiB reply could carry.
+  for (int i = 0; i < 5; ++i) {
+    Envelope big = note("Big");
+    big.mutable_generic()->set_blob(std::string((1 << 20) - 300, static_cast<char>('a' + i)));
+    auto s = append(server.stub(), "big", {big}, &out);
+    REQUIRE_MESSAGE(s.ok(), s.error_message());
+  }
+  Envelope over = note("TooBig");
+  over.mutable_generic()->set_blob(std::string(1 << 20, 'x'));
+  auto refused = append(server.stub(), "big", {over}, &out);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message().find("1 MiB") != std::string::npos);
+  REQUIRE(append(server.stub(), "big", {note("End")}, &out).ok());
+
+  std::uint64_t next = 1;
+  int pages = 0;
+  while (next <= 6) {
+    grpc::ClientContext ctx;
+    v1::ReadAllRequest req;
+    req.set_from_position(next);
+    v1::ReadResponse page;
+    auto s = server.stub().ReadAll(&ctx, req, &page);
+    REQUIRE_MESSAGE(s.ok(), s.error_message());
+    REQUIRE(page.events_size() > 0);
+    CHECK(page.ByteSizeLong() < 4u << 20);
+    next = page.events().rbegin()->position() + 1;
+    ++pages;
+  }
+  CHECK(pages >= 2);
+  grpc::ClientContext sctx;
+  v1::ReadStreamRequest sreq;
+  sreq.set_stream("big");
+  v1::ReadResponse stream_page;
+  REQUIRE(server.stub().ReadStream(&sctx, sreq, &stream_page).ok());
+  CHECK(stream_page.events_size() >= 1);
+  CHECK(stream_page.events_size() < 5);
+
+  v1::SubscribeRequest sub;
+  sub.set_from_position(1);
+  CHECK(collect(server.stub(), sub) == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
+}
+
+TEST_CASE("a second server on a port in use refuses to start instead of sharing it") {
+  test::TempDir dir;
+  Server first(dir.sub("a"));
+  const std::string port = first.address().substr(first.address().rfind(':') + 1);
+  auto second = test::run_leanos({"--data", dir.sub("b"), "serve", "--listen", "127.0.0.1:" + port});
+  CHECK(second.exit_code == 9);
+  CHECK(second.err.find("the port is in use") != std::string::npos);
+  v1::AppendResponse out;
+  CHECK(append(first.stub(), "notes", {note()}, &out).ok());
+}
+
+TEST_CASE("with --server, append and log go through the server, verify says where to run, auth failures say so") {
+  test::TempDir dir;
+  const std::string token_file = test::write_file(dir.sub("token"), "s3cret\n");
+  Server server(dir.sub("data"), {"--token-file", token_file});
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", server.address(), "--token-file", token_file});
+    return test::run_leanos(args);
+  };
+  auto a = cli({"append", "notes", "--type", "NoteTaken", "--payload", R"({"text":"hi"})"});
+  INFO(a.err);
+  CHECK(a.exit_code == 0);
+  CHECK(a.out.find("appended 1 event(s) to notes at position 1") != std::string::npos);
+  CHECK(cli({"append", "notes", "--type", "NoteTaken"}).exit_code == 0);
+  auto log = cli({"log", "--json"});
+  CHECK(log.exit_code == 0);
+  CHECK(test::count_lines(log.out) == 2);
+  CHECK(log.out.find("\"text\":\"hi\"") != std::string::npos);
+  auto back = cli({"log", "--stream", "notes", "--backward", "--limit", "1", "--json"});
+  CHECK(back.out.find("\"version\":\"2\"") != std::string::npos);
+  CHECK(test::count_lines(back.out) == 1);
+  auto verify = cli({"verify"});
+  CHECK(verify.exit_code == 2);
+  CHECK(verify.err.find("cannot go through --server") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("data"));  // no stray local workspace
+  auto anonymous = test::run_leanos({"--server", server.address(), "log"});
+  CHECK(anonymous.exit_code == 10);
+  CHECK(anonymous.err.find("unauthenticated") != std::string::npos);
+  CHECK(anonymous.err.find("--token-file") != std::string::npos);
+  CHECK(cli({"log", "--backward"}).err.find("give the stream with --stream") != std::string::npos);
+  const int stopped = server.stop(SIGTERM);
+  CHECK(stopped == 0);
+  auto gone = cli({"log"});
+  CHECK(gone.exit_code == 11);
+  CHECK(gone.err.find("cannot reach the server at") != std::string::npos);
 }

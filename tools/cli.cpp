@@ -33,6 +33,9 @@ int exit_code(Code code) {
     case Code::corruption: return 7;
     case Code::io_error: return 8;
     case Code::unavailable: return 9;
+    case Code::unauthenticated: return 10;
+    case Code::network: return 11;
+    case Code::read_only: return 12;
   }
   return 1;
 }
@@ -116,6 +119,25 @@ RemoteQuery& remote_query_slot() {
   return query;
 }
 }  // namespace
+
+namespace {
+RemoteAppend& remote_append_slot() {
+  static RemoteAppend append;
+  return append;
+}
+
+RemoteRead& remote_read_slot() {
+  static RemoteRead read;
+  return read;
+}
+}  // namespace
+
+void set_remote_store(RemoteAppend append, RemoteRead read) {
+  remote_append_slot() = std::move(append);
+  remote_read_slot() = std::move(read);
+}
+const RemoteAppend& remote_append() { return remote_append_slot(); }
+const RemoteRead& remote_read() { return remote_read_slot(); }
 
 void set_remote_submit(RemoteSubmit submit) { remote_slot() = std::move(submit); }
 const RemoteSubmit& remote_submit() { return remote_slot(); }

@@ -104,6 +104,20 @@ using RemoteSubmit = std::function<Result<leanos::Handled>(const GlobalOptions&,
 void set_remote_submit(RemoteSubmit submit);
 const RemoteSubmit& remote_submit();
 
+// `leanos append` and `leanos log` with --server: the Append, ReadAll and ReadStream RPCs.
+struct RemoteReadRequest {
+  std::string stream;  // "" = the whole log
+  std::uint64_t from = 1;
+  bool backward = false;
+  std::size_t limit = SIZE_MAX;
+};
+using RemoteAppend = std::function<Result<store::AppendResult>(const GlobalOptions&, const std::string& stream,
+                                                               const std::string& expected, const std::vector<v1::Envelope>&)>;
+using RemoteRead = std::function<Result<std::vector<v1::Envelope>>(const GlobalOptions&, const RemoteReadRequest&)>;
+void set_remote_store(RemoteAppend append, RemoteRead read);
+const RemoteAppend& remote_append();
+const RemoteRead& remote_read();
+
 // Sends a query to a running server (--server) and returns its answer, printed as is.
 using RemoteQuery = std::function<Result<std::string>(const GlobalOptions&, const v1::QueryRequest&)>;
 void set_remote_query(RemoteQuery query);

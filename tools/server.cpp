@@ -24,6 +24,12 @@ namespace leanos::cli {
 
 namespace {
 
+// The most event bytes one reply (ReadAll, ReadStream, a subscription page) carries: with
+// the framing it stays below a client's default 4 MiB receive limit, and since no event
+// exceeds store::kMaxEventBytes (1 MiB), every event fits in a reply of its own.
+constexpr std::size_t kMaxReplyEventBytes = 3 << 20;
+static_assert(store::kMaxEventBytes <= kMaxReplyEventBytes);
+
 grpc::Status to_grpc(const Status& s) {
   using grpc::StatusCode;
   StatusCode code = StatusCode::UNKNOWN;
@@ -37,8 +43,20 @@ grpc::Status to_grpc(const Status& s) {
     case Code::corruption: code = StatusCode::DATA_LOSS; break;
     case Code::io_error: code = StatusCode::INTERNAL; break;
     case Code::unavailable: code = StatusCode::UNAVAILABLE; break;
+    case Code::unauthenticated: code = StatusCode::UNAUTHENTICATED; break;
+    case Code::network: code = StatusCode::UNAVAILABLE; break;
+    case Code::read_only: code = StatusCode::RESOURCE_EXHAUSTED; break;
   }
   return {code, s.to_string()};
+}
+
+// Compares in time that depends on the lengths only, never on where the first difference
+// is: a client cannot find the token byte by byte from response times.
+bool same_secret(std::string_view given, std::string_view expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<std::size_t>(expected.size(), 1)]);
+  return diff == 0;
 }
 
 Result<std::string> read_token(const std::string& path) {
@@ -92,7 +110,7 @@ class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, p
 
  private:
   static constexpr std::size_t kPageEvents = 1024;
-  static constexpr std::size_t kPageBytes = 1 << 20;
+  static constexpr std::size_t kPageBytes = kMaxReplyEventBytes;
   static constexpr std::uint64_t kCheckpointEvery = 4096;  // positions passed over before an empty page
 
   bool wanted(const Envelope& e) const {
@@ -112,11 +130,14 @@ class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, p
       std::uint64_t through = next_ - 1;
       std::size_t bytes = 0;
       auto add = [&](auto&& e) {
-        if (bytes >= kPageBytes) return false;
-        through = e.position();
         if (wanted(e)) {
-          bytes += e.ByteSizeLong();
+          const std::size_t size = e.ByteSizeLong();
+          if (spare.events_size() > 0 && bytes + size > kPageBytes) return false;  // the next page starts with it
+          bytes += size;
+          through = e.position();
           *spare.add_events() = std::forward<decltype(e)>(e);
+        } else {
+          through = e.position();
         }
         return true;
       };
@@ -127,7 +148,7 @@ class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, p
         return Fill::done;
       }
       if (took == store::LiveFeed::Took::behind) {
-        auto events = store_.read_all(next_, kPageEvents);
+        auto events = store_.read_all(next_, kPageEvents, kPageBytes);
         if (!events) {
           end_ = to_grpc(events.status());
           return Fill::done;
@@ -240,7 +261,7 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
     if (auto a = authorize(ctx); !a.ok()) return a;
     auto events = store_.read_stream(req->stream(), req->backward() ? req->from_version() : std::max<std::uint64_t>(1, req->from_version()),
                                      req->backward() ? store::Direction::backward : store::Direction::forward,
-                                     req->limit() ? req->limit() : 1000);
+                                     req->limit() ? req->limit() : 1000, kMaxReplyEventBytes);
     if (!events) return to_grpc(events.status());
     for (auto& e : *events) *out->add_events() = std::move(e);
     out->set_last_position(store_.last_position());
@@ -249,7 +270,7 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
 
   grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    auto events = store_.read_all(req->from_position(), req->limit() ? req->limit() : 1000);
+    auto events = store_.read_all(req->from_position(), req->limit() ? req->limit() : 1000, kMaxReplyEventBytes);
     if (!events) return to_grpc(events.status());
     for (auto& e : *events) *out->add_events() = std::move(e);
     out->set_last_position(store_.last_position());
@@ -303,7 +324,7 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
     const auto& md = ctx->client_metadata();
     auto it = md.find("authorization");
     if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata"};
-    if (std::string(it->second.data(), it->second.size()) != "Bearer " + token_)
+    if (!same_secret(std::string_view(it->second.data(), it->second.size()), "Bearer " + token_))
       return {grpc::StatusCode::UNAUTHENTICATED, "wrong token"};
     return grpc::Status::OK;
   }
@@ -355,8 +376,14 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     builder.AddListeningPort(a.listen, creds, &port);
     builder.RegisterService(&service);
     builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    // gRPC sets SO_REUSEPORT by default: a second server on the same port would "listen"
+    // too, and clients would alternate between two workspaces. One port, one server.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     auto server = builder.BuildAndStart();
-    if (!server || port == 0) return fail(Status::unavailable("cannot listen on " + a.listen + " (in use, or not an address:port)"));
+    if (!server || port == 0)
+      return fail(Status::unavailable("cannot listen on " + a.listen +
+                                      ": the port is in use (is another `leanos serve` running?) or that is not an "
+                                      "ADDRESS:PORT; pick another with --listen or LEANOS_PORT"));
     const std::string host = a.listen.substr(0, a.listen.rfind(':'));
     std::printf("listening on %s:%d (data %s, %s)\n", host.c_str(), port, g.data.c_str(), token.empty() ? "no token" : "token required");
     std::fflush(stdout);
@@ -394,8 +421,16 @@ struct Remote {
   }
 };
 
+// HOST:PORT, or HOST alone for the server's default port (gRPC would try 443).
+std::string server_address(const std::string& server) {
+  const auto colon = server.rfind(':');
+  const bool has_port = colon != std::string::npos && server.find(']', colon) == std::string::npos &&
+                        (server.front() == '[' || server.find(':') == colon);
+  return has_port ? server : server + ":7700";
+}
+
 Result<Remote> remote(const GlobalOptions& g) {
-  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())), ""};
+  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(server_address(g.server), grpc::InsecureChannelCredentials())), ""};
   if (!g.token_file.empty()) {
     auto t = read_token(g.token_file);
     if (!t) return t.status();
@@ -403,6 +438,9 @@ Result<Remote> remote(const GlobalOptions& g) {
   }
   return r;
 }
+
+// The client's view of a failed call: what the server said, with the CLI's own code.
+Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context = "");
 
 int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
@@ -441,7 +479,7 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
     }
     std::fflush(stdout);
     if (!a.name.empty())
-      if (auto s = ack(printed); !s.ok()) return fail(Status::unavailable("ack failed: " + s.error_message()));
+      if (auto s = ack(printed); !s.ok()) return fail(from_grpc(s, g));
     if (a.limit && n >= a.limit) {
       ctx.TryCancel();
       break;
@@ -449,29 +487,34 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   }
   auto status = reader->Finish();
   if (a.limit && n >= a.limit) return 0;
-  if (!status.ok())
-    return fail(Status::unavailable("subscription ended: " + status.error_message() + " (code " +
-                                    std::to_string(status.error_code()) + ")"));
+  if (!status.ok()) return fail(from_grpc(status, g, "the subscription ended: "));
   return 0;
 }
 
-Status from_grpc(const grpc::Status& s) {
+Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context) {
   Code code = Code::io_error;
+  // The server's message already says "<kind>: <why>"; keep only the why.
+  std::string message = s.error_message();
+  if (auto colon = message.find(": "); colon != std::string::npos && colon < 20) message = message.substr(colon + 2);
   switch (s.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT: code = Code::invalid_argument; break;
     case grpc::StatusCode::NOT_FOUND: code = Code::not_found; break;
     case grpc::StatusCode::FAILED_PRECONDITION: code = Code::failed_precondition; break;
     case grpc::StatusCode::ALREADY_EXISTS: code = Code::already_exists; break;
     case grpc::StatusCode::DATA_LOSS: code = Code::corruption; break;
-    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: code = Code::read_only; break;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::DEADLINE_EXCEEDED: code = Code::unavailable; break;
+      return Status::unauthenticated("the server at " + server_address(g.server) + " refused the call: " + message +
+                                     (g.token_file.empty() ? "; it wants a token: give it with --token-file FILE"
+                                                           : "; check that " + g.token_file + " holds the server's token"));
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status::network(context + "cannot reach the server at " + server_address(g.server) + " (" + message +
+                             "); is `leanos serve` running there?");
+    case grpc::StatusCode::CANCELLED: code = Code::network; break;
     default: break;
   }
-  // The server's message already says "<kind>: <why>"; keep only the why.
-  std::string message = s.error_message();
-  if (auto colon = message.find(": "); colon != std::string::npos && colon < 20) message = message.substr(colon + 2);
-  return {code, message};
+  return {code, context + message};
 }
 
 // --server for queries: the server runs the same query code and returns what it printed.
@@ -481,7 +524,7 @@ Result<std::string> query_remote(const GlobalOptions& g, const v1::QueryRequest&
   grpc::ClientContext ctx;
   r->prepare(ctx);
   v1::QueryReply reply;
-  if (auto s = r->stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s);
+  if (auto s = r->stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s, g);
   return reply.output();
 }
 
@@ -498,7 +541,7 @@ Result<Handled> submit_remote(const GlobalOptions& g, const std::vector<Envelope
   if (commands.size() == 1) *req.mutable_command() = commands.front();
   else *req.mutable_batch() = {commands.begin(), commands.end()};
   v1::AppendResponse out;
-  if (auto s = stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s);
+  if (auto s = stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
   Handled h{out.stream(), {}, out.idempotent_retry()};
   while (static_cast<int>(h.events.size()) < out.positions_size()) {
     grpc::ClientContext rctx;
@@ -507,12 +550,72 @@ Result<Handled> submit_remote(const GlobalOptions& g, const std::vector<Envelope
     r.set_from_position(out.positions(static_cast<int>(h.events.size())));
     r.set_limit(static_cast<std::uint32_t>(out.positions_size()) - static_cast<std::uint32_t>(h.events.size()));
     v1::ReadResponse events;
-    if (auto s = stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s);
+    if (auto s = stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s, g);
     if (events.events().empty()) break;
     for (auto& e : *events.mutable_events()) h.events.push_back(std::move(e));
   }
   if (h.events.empty()) return Status::io("the server recorded the command but returned no events");
   return h;
+}
+
+// --server for `leanos append`: the Append RPC.
+Result<store::AppendResult> append_remote(const GlobalOptions& g, const std::string& stream, const std::string& expected,
+                                          const std::vector<Envelope>& events) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  grpc::ClientContext ctx;
+  r->prepare(ctx);
+  v1::AppendRequest req;
+  req.set_stream(stream);
+  req.set_expected_version(expected);
+  *req.mutable_events() = {events.begin(), events.end()};
+  v1::AppendResponse out;
+  if (auto s = r->stub->Append(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
+  store::AppendResult result;
+  result.positions.assign(out.positions().begin(), out.positions().end());
+  result.stream_version = out.stream_version();
+  result.idempotent_retry = out.idempotent_retry();
+  return result;
+}
+
+// --server for `leanos log`: ReadAll or ReadStream, page after page (each reply is bounded).
+Result<std::vector<Envelope>> read_remote(const GlobalOptions& g, const RemoteReadRequest& q) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  std::vector<Envelope> events;
+  std::uint64_t from = q.from;
+  while (events.size() < q.limit) {
+    grpc::ClientContext ctx;
+    r->prepare(ctx);
+    v1::ReadResponse page;
+    const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(q.limit - events.size(), 1000));
+    grpc::Status s;
+    if (q.stream.empty()) {
+      v1::ReadAllRequest req;
+      req.set_from_position(from);
+      req.set_limit(want);
+      s = r->stub->ReadAll(&ctx, req, &page);
+    } else {
+      v1::ReadStreamRequest req;
+      req.set_stream(q.stream);
+      req.set_from_version(from);
+      req.set_backward(q.backward);
+      req.set_limit(want);
+      s = r->stub->ReadStream(&ctx, req, &page);
+    }
+    if (!s.ok()) return from_grpc(s, g);
+    if (page.events().empty()) break;
+    for (auto& e : *page.mutable_events()) events.push_back(std::move(e));
+    const auto& last = events.back();
+    if (q.stream.empty()) from = last.position() + 1;
+    else if (q.backward) {
+      if (last.version() <= 1) break;
+      from = last.version() - 1;
+    } else {
+      from = last.version() + 1;
+    }
+  }
+  return events;
 }
 
 // ---- leanos bench subscribe -------------------------------------------------------------
@@ -685,6 +788,7 @@ int bench_subscribe(const GlobalOptions& g, std::string dir, std::uint64_t catch
 void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   set_remote_submit(submit_remote);
   set_remote_query(query_remote);
+  set_remote_store(append_remote, read_remote);
   for (auto* bench : app.get_subcommands({}))
     if (bench->get_name() == "bench") {
       struct Args {

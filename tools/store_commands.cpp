@@ -91,9 +91,14 @@ int run_append(const GlobalOptions& global, const AppendArgs& a) {
     if (!a.correlation.empty()) e.set_correlation_id(a.correlation);
   }
 
-  auto store = open_store(global, Access::record);
-  if (!store) return fail(store.status());
-  auto r = (*store)->append(a.stream, *expected, std::move(events));
+  Result<store::AppendResult> r = Status::io("not appended");
+  if (!global.server.empty()) {
+    r = remote_append()(global, a.stream, a.expected, events);
+  } else {
+    auto store = open_store(global, Access::record);
+    if (!store) return fail(store.status());
+    r = (*store)->append(a.stream, *expected, std::move(events));
+  }
   if (!r) return fail(r.status());
   if (global.json) {
     std::printf("{\"stream\":\"%s\",\"positions\":[", a.stream.c_str());
@@ -120,10 +125,28 @@ struct LogArgs {
 };
 
 int run_log(const GlobalOptions& global, const LogArgs& a) {
+  if (a.backward && a.stream.empty())
+    return fail(Status::invalid("--backward reads one stream newest first; give the stream with --stream S"));
+  const bool by_recorded = !a.recorded_from.empty() || !a.recorded_to.empty();
+  if (by_recorded && !a.stream.empty())
+    return fail(Status::invalid("--recorded-from/--recorded-to read the whole log; leave out --stream"));
+  Result<std::vector<store::Envelope>> events = std::vector<store::Envelope>{};
+  if (!global.server.empty()) {
+    if (by_recorded)
+      return fail(Status::invalid("--recorded-from/--recorded-to need the data folder; without --server, on the "
+                                  "server's machine while it is stopped, or on a `leanos backup` copy"));
+    events = remote_read()(global, {a.stream, a.stream.empty() || !a.backward ? std::max<std::uint64_t>(a.from, 1) : a.from,
+                                    a.backward, a.limit});
+    if (!events) return fail(events.status());
+    for (const auto& e : *events) {
+      if (global.json) std::printf("%s\n", to_json(e).c_str());
+      else print_event_line(e);
+    }
+    return 0;
+  }
   auto store = open_store(global);
   if (!store) return fail(store.status());
-  Result<std::vector<store::Envelope>> events = std::vector<store::Envelope>{};
-  if (!a.recorded_from.empty() || !a.recorded_to.empty()) {
+  if (by_recorded) {
     Micros from = 0, to = std::numeric_limits<Micros>::max();
     if (!a.recorded_from.empty()) {
       auto t = parse_time(a.recorded_from);
@@ -150,7 +173,17 @@ int run_log(const GlobalOptions& global, const LogArgs& a) {
   return 0;
 }
 
+// verify and backup read the data folder's files: with --server they would open a stray
+// local folder, so they say where to run instead.
+Status local_only(const GlobalOptions& global, const std::string& command) {
+  if (global.server.empty()) return Status::success();
+  return Status::invalid("`leanos " + command + "` reads the data folder itself and cannot go through --server; run it "
+                         "on the server's machine with --data (after stopping the server, or on a `leanos backup` copy "
+                         "made before)");
+}
+
 int run_verify(const GlobalOptions& global) {
+  if (auto s = local_only(global, "verify"); !s) return fail(s);
   auto store = open_store(global);
   if (!store) return fail(store.status());
   const auto report = (*store)->verify();
@@ -184,6 +217,7 @@ int run_verify(const GlobalOptions& global) {
 }
 
 int run_backup(const GlobalOptions& global, const std::string& dest) {
+  if (auto s = local_only(global, "backup"); !s) return fail(s);
   auto store = open_store(global);
   if (!store) return fail(store.status());
   if (auto s = (*store)->backup(dest); !s) return fail(s);
@@ -221,6 +255,7 @@ void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* init = app.add_subcommand("init", "create an empty workspace in the data folder (recording commands also do)");
   init->callback([&] {
     action = [&global] {
+      if (auto s = local_only(global, "init"); !s) return fail(s);
       auto store = open_store(global, Access::record);
       if (!store) return fail(store.status());
       std::printf("workspace %s: %llu events\n", global.data.c_str(), static_cast<unsigned long long>((*store)->last_position()));
