@@ -1,24 +1,49 @@
 # The two commands of the README. Both are idempotent and start from a fresh machine.
 #   make run   installs what is missing, builds, and runs the main job on ./data
-#   make test  installs what is missing, builds, and runs the whole test suite
+#   make test  installs what is missing, builds, runs the whole test suite, then every
+#              fuzzer for FUZZ_SECONDS each (a clang build of its own, in build-fuzz)
+# CI (.ci/run) adds the sanitizer builds: make test-asan (the whole suite with ASan + UBSan)
+# and make test-tsan (the store, actor and server tests with TSan). make fuzz runs longer.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= data
+FUZZ_SECONDS ?= 20
+export JOBS
 
-.PHONY: run test build setup clean
+.PHONY: run test build setup clean fuzz fuzz-build fuzz-smoke test-asan test-tsan
 
 setup:
-	bash tools/setup.sh
+	@bash tools/setup.sh
 
 build: setup
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD) -j $(JOBS)
+	@bash tools/build.sh $(BUILD)
 
 run: build
-	bash tools/run.sh $(BUILD)/tools/leanos $(DATA)
+	@bash tools/run.sh $(BUILD)/tools/leanos $(DATA)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz-build: setup
+	@bash tools/build.sh build-fuzz fuzzers -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DLEANOS_FUZZ=ON
+
+fuzz-smoke: fuzz-build
+	bash tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz: fuzz-build
+	bash tools/fuzz.sh build-fuzz $(if $(filter 20,$(FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
+
+test-asan: setup
+	@bash tools/build.sh build-asan all -DLEANOS_SANITIZE=address
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900
+
+test-tsan: setup
+	@bash tools/build.sh build-tsan all -DLEANOS_SANITIZE=thread
+	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test|actors_test|server_test):'
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz build-asan build-tsan

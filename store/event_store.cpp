@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -90,6 +92,23 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   return Status::io(what + ": " + s.ToString());
 }
 
+// RocksDB's diagnostics go to our log (stderr), not to a LOG file in the data folder: on a full
+// disk RocksDB 7.8's file logger asserts on its next line after a failed write
+// ('sync_without_flush_called_') and takes the process down, while the store would
+// otherwise keep serving reads and resume writing once there is room.
+class RocksLogger final : public rocksdb::Logger {
+ public:
+  explicit RocksLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    spdlog::log(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err : spdlog::level::warn, "rocksdb: {}", line);
+  }
+};
+
 // Stored content that decides whether a retried event is "the same event".
 bool same_content(const Envelope& stored, const Envelope& retried) {
   if (stored.stream() != retried.stream() || stored.type() != retried.type()) return false;
@@ -161,6 +180,35 @@ struct EventStore::Impl {
       for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
       db->Close();
     }
+  }
+
+  // After a failed write (a full disk, an I/O error) the store takes no more writes: RocksDB
+  // 7.8's WAL writer is in an unknown state then (writing again hit its assertion
+  // 'sync_without_flush_called_' and aborted the server). Each later write first asks
+  // RocksDB to Resume(); once the disk has room again that succeeds and writes go on.
+  // Reads are never stopped. Like LevelDB's bg_error_.
+  std::mutex error_mu;
+  Status write_error;  // guarded by error_mu
+
+  // Every write of the store goes through here (one at a time; RocksDB serializes writes
+  // anyway). `what` names it in the error.
+  Status write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch, const std::string& what) {
+    std::lock_guard lock(error_mu);
+    if (!write_error.is_ok()) {
+      if (auto r = db->Resume(); !r.ok()) {
+        spdlog::debug("store: cannot resume writes yet: {}", r.ToString());
+        return write_error;
+      }
+      spdlog::warn("store: writes resumed after: {}", write_error.message());
+      write_error = Status::success();
+    }
+    auto s = db->Write(wo, &batch);
+    if (s.ok()) return Status::success();
+    write_error = Status(Code::read_only, "the store at " + dir + " takes no writes since " + what + " failed (" +
+                                              s.ToString() + "); reads still work, and writes resume by themselves "
+                                              "once the disk has room again (free space on its file system)");
+    spdlog::error("store: {}", write_error.message());
+    return write_error;
   }
 
   Result<std::uint64_t> stored_version(const std::string& stream) const {
@@ -310,10 +358,7 @@ struct EventStore::Impl {
       batch.Put(time, time_key(static_cast<std::uint64_t>(now), first), be64(position));
       rocksdb::WriteOptions wo;
       wo.sync = options.durability == Durability::sync;
-      auto s = db->Write(wo, &batch);
-      if (!s.ok()) {
-        const Status failed = from_rocks(s, "writing a group of appends");
-        spdlog::error("store: group commit failed: {}", failed.to_string());
+      if (auto failed = write(wo, batch, "writing a group of appends"); !failed) {
         for (std::size_t g = 0; g < group.size(); ++g)
           if (writes[g]) results[g] = failed;
       } else {
@@ -479,6 +524,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   db_options.paranoid_checks = true;
   db_options.IncreaseParallelism(2);
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
   db_options.keep_log_file_num = 3;
   // A WAL file lives until every column family holding data in it has flushed. The rarely
   // written families (snapshots, checkpoints, default) would pin every WAL file forever
@@ -975,7 +1021,9 @@ Status EventStore::backup(const std::string& dest_dir) const {
 
 Status EventStore::put_snapshot(const std::string& name, std::uint64_t position, const std::string& state) {
   rocksdb::WriteOptions wo;  // a lost snapshot is rebuilt from the log: no sync needed
-  return from_rocks(impl_->db->Put(wo, impl_->snapshots, named_key(name, position), state), "writing snapshot " + name);
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->snapshots, named_key(name, position), state);
+  return impl_->write(wo, batch, "writing snapshot " + name);
 }
 
 Result<std::optional<std::pair<std::uint64_t, std::string>>> EventStore::snapshot_at_or_before(
@@ -1004,7 +1052,9 @@ Result<std::optional<std::pair<std::uint64_t, std::string>>> EventStore::snapsho
 Status EventStore::save_checkpoint(const std::string& subscriber, std::uint64_t position) {
   rocksdb::WriteOptions wo;
   wo.sync = impl_->options.durability == Durability::sync;
-  return from_rocks(impl_->db->Put(wo, impl_->checkpoints, subscriber, be64(position)), "saving checkpoint " + subscriber);
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->checkpoints, subscriber, be64(position));
+  return impl_->write(wo, batch, "saving checkpoint " + subscriber);
 }
 
 Result<std::uint64_t> EventStore::load_checkpoint(const std::string& subscriber) const {

@@ -9,6 +9,9 @@
 //   WriteBatch and one WAL write (synced, by default) per group. append() returns only
 //   after that write, so an acknowledged append survives kill -9.
 // - Reads see whole appends only (each append is one WriteBatch; reads use a snapshot).
+// - After a write fails (a full disk, an I/O error) every write fails with Code::read_only,
+//   naming the cause, until RocksDB can resume (tried on each write: once the disk has room
+//   again, writes go on). Reads are never stopped.
 // - Never throws. Every fallible call returns a Status or a Result.
 //
 // Thread-safety: every public method may be called from any thread.

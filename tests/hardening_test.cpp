@@ -170,3 +170,32 @@ TEST_CASE("queries never create a workspace, recording creates one and says so")
   CHECK(r.exit_code == 0);
   CHECK(run_leanos({"--data", dir.sub("fresh"), "log"}).exit_code == 0);
 }
+
+TEST_CASE("an ICP whose YAML escapes decode to bytes that are not UTF-8 is refused, not a crash") {
+  Workspace w;
+  // yaml-cpp turns "\_" (a no-break space) into one Latin-1 byte; the fuzzer found the crash.
+  const auto icp = write_file(w.dir.sub("icp.yaml"), "segment: fintech\nfilters:\n  industry: [\"banks\\_and insurers\"]\n");
+  auto r = w.run({"segment", "icp", "fintech", "--file", icp});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("line 3") != std::string::npos);
+  CHECK(r.err.find("not UTF-8") != std::string::npos);
+  const auto fine = write_file(w.dir.sub("fine.yaml"), "segment: fintech\nfilters:\n  industry: [\"banks and insurers\"]\n"
+                                                     "sample_companies: [A, B, C, D, E]\n");
+  w.ok({"segment", "icp", "fintech", "--file", fine});
+}
+
+TEST_CASE("an ICP that expands without bound through YAML aliases is refused") {
+  Workspace w;
+  // Ten aliases of the level below at each of eight levels: 10^8 values from 300 bytes.
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 8; ++i) {
+    const std::string below = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + below;
+    for (int k = 1; k < 10; ++k) yaml += ", " + below;
+    yaml += "]\n";
+  }
+  const auto icp = write_file(w.dir.sub("bomb.yaml"), yaml);
+  auto r = w.run({"segment", "icp", "fintech", "--file", icp});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("expands to more than") != std::string::npos);
+}

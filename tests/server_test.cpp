@@ -13,116 +13,12 @@
 #include <thread>
 
 #include "leanos/v1/api.grpc.pb.h"
+#include "tests/server_support.h"
 #include "tests/support.h"
 
 using namespace leanos;
+using namespace leanos::test;
 using v1::Envelope;
-
-namespace {
-
-// A `leanos serve` child; its first stdout line names the port it listens on.
-class Server {
- public:
-  explicit Server(const std::string& data, const std::vector<std::string>& extra = {}) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<std::string> args = {LEANOS_BINARY_PATH, "serve", "--listen", "127.0.0.1:0", "--data", data};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fdopen(fds[0], "r");
-    char line[256] = {0};
-    REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
-    int port = 0;
-    REQUIRE(std::sscanf(line, "listening on 127.0.0.1:%d", &port) == 1);
-    address_ = "127.0.0.1:" + std::to_string(port);
-    stub_ = v1::Ledger::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-  }
-  ~Server() {
-    if (pid_ > 0) stop(SIGKILL);
-  }
-  // Sends `sig` and returns the exit code (128 + signal when killed).
-  int stop(int sig) {
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    std::fclose(out_);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  v1::Ledger::Stub& stub() { return *stub_; }
-  const std::string& address() const { return address_; }
-  // Resident memory of the server process, in KiB.
-  long rss_kib() const {
-    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  std::string address_;
-  std::unique_ptr<v1::Ledger::Stub> stub_;
-};
-
-Envelope note(const std::string& type = "NoteTaken") {
-  Envelope e;
-  e.set_type(type);
-  e.mutable_generic()->set_blob("x");
-  return e;
-}
-
-grpc::Status append(v1::Ledger::Stub& stub, const std::string& stream, std::vector<Envelope> events,
-                    v1::AppendResponse* out, const std::string& expected = "any", const std::string& token = "") {
-  grpc::ClientContext ctx;
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-  v1::AppendRequest req;
-  req.set_stream(stream);
-  req.set_expected_version(expected);
-  for (auto& e : events) *req.add_events() = std::move(e);
-  return stub.Append(&ctx, req, out);
-}
-
-// Reads a subscription until an event of type "End"; returns the positions received.
-std::vector<std::uint64_t> collect(v1::Ledger::Stub& stub, v1::SubscribeRequest req) {
-  grpc::ClientContext ctx;
-  auto reader = stub.Subscribe(&ctx, req);
-  std::vector<std::uint64_t> got;
-  v1::SubscribePage page;
-  bool end = false;
-  while (!end && reader->Read(&page)) {
-    CHECK(page.checkpoint() >= (page.events().empty() ? 0 : page.events().rbegin()->position()));
-    for (const auto& e : page.events()) {
-      got.push_back(e.position());
-      end = end || e.type() == "End";
-    }
-  }
-  ctx.TryCancel();
-  reader->Finish();
-  return got;
-}
-
-bool dense_from_1(const std::vector<std::uint64_t>& v) {
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (v[i] != i + 1) return false;
-  return true;
-}
-
-}  // namespace
 
 TEST_CASE("subscribers started before, during and after concurrent appends each receive exactly the log in order") {
   test::TempDir dir;

@@ -2,7 +2,14 @@
 #include <doctest/doctest.h>
 #include <rocksdb/db.h>
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -473,4 +480,66 @@ TEST_CASE("the store refuses an event larger than kMaxEventBytes and accepts one
   auto r = es->append("notes", ExpectedVersion::any(), {fits});
   REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
   CHECK(es->read_event(r->positions.front())->generic().blob().size() == kMaxEventBytes - 200);
+}
+
+TEST_CASE("a full disk stops writes with a clear error, reads go on, and writes resume once space returns") {
+  TempDir dir;
+  const std::string small = dir.sub("small");
+  REQUIRE(::mkdir(small.c_str(), 0700) == 0);
+  // RocksDB resumes only with 64 MB free (its reserved disk buffer): a 128 MB file system,
+  // 96 MB of it taken by a file that is removed when space is to return.
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=128m") != 0) {
+    // Needs CAP_SYS_ADMIN (root here and in CI). Without it the test cannot run at all:
+    // say so loudly; any other failure to mount is a failure.
+    const int err = errno;
+    REQUIRE_MESSAGE(err == EPERM, "cannot mount a tmpfs: " << std::strerror(err));
+    WARN_MESSAGE(false, "NOT RUN: mounting a tmpfs needs CAP_SYS_ADMIN, which this process lacks");
+    return;
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{small};
+  {
+    std::ofstream filler(small + "/filler", std::ios::binary);
+    filler << std::string(96 << 20, 'f');
+  }
+  std::vector<std::uint64_t> acknowledged;
+  Status full;
+  {
+    auto es = open_store(small + "/data");
+    for (int i = 0; i < 2000 && full.is_ok(); ++i) {
+      std::vector<Envelope> batch;
+      for (int k = 0; k < 8; ++k) batch.push_back(event("Fill", "", std::string(32 << 10, static_cast<char>('a' + k))));
+      auto r = es->append("fill", ExpectedVersion::any(), std::move(batch));
+      if (r) acknowledged.insert(acknowledged.end(), r->positions.begin(), r->positions.end());
+      else full = r.status();
+    }
+    REQUIRE_FALSE(full.is_ok());
+    INFO(full.to_string());
+    CHECK(full.code() == Code::read_only);
+    CHECK(full.message().find("takes no writes since writing a group of appends failed") != std::string::npos);
+    auto again = es->append("fill", ExpectedVersion::any(), {event("After")});
+    REQUIRE_FALSE(again.is_ok());
+    CHECK(again.status().code() == Code::read_only);
+    auto all = es->read_all(1, SIZE_MAX);
+    REQUIRE(all.is_ok());
+    CHECK(all->size() == acknowledged.size());
+    REQUIRE(std::remove((small + "/filler").c_str()) == 0);  // space returns
+    // RocksDB's own recovery notices the space within seconds; until then a write is refused.
+    Result<AppendResult> resumed = Status::io("not tried");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!(resumed = es->append("fill", ExpectedVersion::any(), {event("Resumed")})) &&
+           std::chrono::steady_clock::now() < deadline) {
+      CHECK(resumed.status().code() == Code::read_only);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    INFO((resumed.is_ok() ? "" : resumed.status().to_string()));
+    REQUIRE(resumed.is_ok());
+    acknowledged.push_back(resumed->positions.front());
+  }
+  auto reopened = open_store(small + "/data");
+  CHECK(reopened->verify().clean());
+  for (auto p : acknowledged) CHECK(reopened->read_event(p).is_ok());
+  CHECK(reopened->last_position() == acknowledged.back());
 }

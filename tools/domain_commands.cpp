@@ -1,7 +1,6 @@
 // The sales workflow's commands: goal, canvas, segment, deal, campaign, config, analysis.
 // Each builds a command payload, and the CommandHandler applies the rules and appends.
 #include <spdlog/spdlog.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 
@@ -15,6 +14,7 @@
 #include "events/ids.h"
 #include "tools/cli.h"
 #include "tools/csv.h"
+#include "tools/icp.h"
 #include "tools/views.h"
 
 namespace leanos::cli {
@@ -98,50 +98,10 @@ int submit(const GlobalOptions& g, const google::protobuf::Message& payload, con
 }
 
 
-// YAML (or JSON, which is YAML) -> JSON text, so that protobuf's own JSON mapping reads it.
-nlohmann::json yaml_to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Sequence: {
-      auto a = nlohmann::json::array();
-      for (const auto& item : n) a.push_back(yaml_to_json(item));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      auto o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = n.Scalar();
-      if (n.Tag() != "!") {  // unquoted: numbers and booleans keep their type
-        char* end = nullptr;
-        const double d = std::strtod(s.c_str(), &end);
-        if (!s.empty() && end && *end == '\0') return d;
-        if (s == "true" || s == "false") return s == "true";
-      }
-      return s;
-    }
-    default: return nullptr;
-  }
-}
-
 Result<v1::IcpDefined> read_icp(const std::string& path, const std::string& segment, const std::string& encoding) {
   auto text = read_text_file(path, encoding);
   if (!text) return text.status();
-  nlohmann::json j;
-  try {
-    j = yaml_to_json(YAML::Load(*text));
-  } catch (const YAML::Exception& e) {
-    return Status::invalid("malformed YAML/JSON in " + path + " at line " + std::to_string(e.mark.line + 1) + ", column " +
-                           std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  if (!j.is_object()) return Status::invalid(path + " is not a mapping; expected segment, filters, qualification_score...");
-  if (j.contains("segment") && j["segment"] != segment)
-    return Status::invalid(path + " is for segment '" + j["segment"].dump() + "', not '" + segment + "'");
-  j["segment"] = segment;
-  v1::IcpDefined icp;
-  if (auto s = from_json(j.dump(), &icp, path); !s) return s;
-  return icp;
+  return parse_icp(*text, path, segment);
 }
 
 // ---- goal, canvas, config, analysis, marketing ---------------------------------------------

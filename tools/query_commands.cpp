@@ -632,7 +632,7 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   auto register_query = [&](CLI::App* s, std::function<void(v1::QueryRequest&)> fill, bool time_travel = true) {
     auto t = std::make_shared<TimeTravelOptions>();
     if (time_travel) add_time_travel(s, *t);
-    s->callback([&, s, t, time_travel, fill] {
+    s->callback([&, t, time_travel, fill] {
       action = [&g, t, time_travel, fill] {
         v1::QueryRequest q;
         fill(q);

@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
   nlohmann-json3-dev libyaml-cpp-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()
