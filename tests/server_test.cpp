@@ -505,3 +505,25 @@ TEST_CASE("with --server, append and log go through the server, verify says wher
   CHECK(gone.exit_code == 11);
   CHECK(gone.err.find("cannot reach the server at") != std::string::npos);
 }
+
+TEST_CASE("a request that does not parse gets INVALID_ARGUMENT naming the message, on every method") {
+  test::TempDir dir;
+  Server server(dir.sub("data"));
+  auto raw = [&](const std::string& method, const std::string& hex, bool stream = false) {
+    std::vector<std::string> args = {RAW_CLIENT, server.address(), "/leanos.v1.Ledger/" + method, hex};
+    if (stream) args.push_back("stream");
+    auto r = test::run("/usr/bin/python3", args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  // 0xff is no field tag protobuf can read; 0x0a 0x02 0xc3 0x28 is field 1 holding "\xc3(", not UTF-8.
+  CHECK(raw("Append", "ffffffff").rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.AppendRequest", 0) == 0);
+  CHECK(raw("Append", "0a02c328").rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.AppendRequest", 0) == 0);
+  CHECK(raw("Command", "ffff").rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.CommandRequest", 0) == 0);
+  CHECK(raw("Query", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
+  CHECK(raw("ReadAll", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
+  CHECK(raw("Subscribe", "1a02c328", true).rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.SubscribeRequest", 0) == 0);
+  v1::AppendResponse out;
+  CHECK(append(server.stub(), "notes", {note()}, &out).ok());  // and it still serves
+}

@@ -25,6 +25,8 @@ struct Acknowledged {
   std::mutex mu;
   std::map<std::uint64_t, std::string> by_position;  // position -> event id
   int this_round = 0;
+  int appenders_done = 0;  // this round's appenders that stopped
+  std::string last_error;
   void add(const v1::AppendResponse& out, const std::vector<std::string>& ids) {
     std::lock_guard lock(mu);
     for (int i = 0; i < out.positions_size(); ++i) {
@@ -59,7 +61,12 @@ void appender(const std::string& address, const std::string& stream, bool conten
       req.set_backward(true);
       req.set_limit(1);
       v1::ReadResponse last;
-      if (!stub->ReadStream(&ctx, req, &last).ok()) return;
+      if (auto s = stub->ReadStream(&ctx, req, &last); !s.ok()) {
+        std::lock_guard lock(acked.mu);
+        ++acked.appenders_done;
+        acked.last_error = s.error_message();
+        return;
+      }
       expected = last.events().empty() ? "no_stream" : std::to_string(last.events(0).version());
     }
     std::vector<Envelope> batch;
@@ -79,7 +86,12 @@ void appender(const std::string& address, const std::string& stream, bool conten
     const auto s = stub->Append(&ctx, req, &out);
     if (s.ok()) acked.add(out, ids);
     else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) ++conflicts;
-    else return;  // the server is gone
+    else {  // the server is gone (or refused something it should not have)
+      std::lock_guard lock(acked.mu);
+      ++acked.appenders_done;
+      acked.last_error = s.error_message();
+      return;
+    }
   }
 }
 
@@ -112,6 +124,7 @@ TEST_CASE("under appends, conflicts, subscribers and repeated SIGKILLs nothing a
     Server server(dir.path());
     const std::uint64_t before = acked.by_position.empty() ? 0 : acked.by_position.rbegin()->first;
     acked.this_round = 0;
+    acked.appenders_done = 0;
     std::uint64_t received[2] = {0, 0};
     bool gap[2] = {false, false};
     std::vector<std::thread> threads;
@@ -119,13 +132,18 @@ TEST_CASE("under appends, conflicts, subscribers and repeated SIGKILLs nothing a
     for (int t = 0; t < 6; ++t)
       threads.emplace_back(appender, server.address(), t < 4 ? "soak-" + std::to_string(t) : std::string("soak-shared"), t >= 4,
                            round, t, std::ref(acked), std::ref(conflicts));
-    // The kill comes after a count of acknowledged events, not after a time.
+    // The kill comes after a count of acknowledged events, not after a time (or when every
+    // appender has given up, which fails the round).
     for (;;) {
       {
         std::lock_guard lock(acked.mu);
-        if (acked.this_round >= kKillAfter) break;
+        if (acked.this_round >= kKillAfter || acked.appenders_done == 6) break;
       }
       std::this_thread::yield();
+    }
+    {
+      std::lock_guard lock(acked.mu);
+      REQUIRE_MESSAGE(acked.this_round >= kKillAfter, "every appender stopped before the kill: " << acked.last_error);
     }
     CHECK(server.stop(SIGKILL) == 128 + SIGKILL);
     for (auto& t : threads) t.join();

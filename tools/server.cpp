@@ -77,7 +77,7 @@ Result<std::string> read_token(const std::string& path) {
 // subscriber; at the end of the log it waits in the feed's waiter list. A slow subscriber
 // therefore holds one page, never a backlog, and when it falls out of the window it reads
 // the store: appends and other subscribers never wait for it.
-class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, public store::LiveFeed::Waiter {
+class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public store::LiveFeed::Waiter {
  public:
   Subscription(const store::EventStore& store, store::LiveFeed& feed, const v1::SubscribeRequest& req, std::uint64_t next)
       : store_(store), feed_(feed), req_(req), types_(req.types().begin(), req.types().end()), next_(next), reported_(next - 1) {
@@ -187,7 +187,14 @@ class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, p
         sending_ = 1 - sending_;
         prepared_ = false;
         writing_ = true;
-        StartWrite(&pages_[sending_]);
+        bool own = false;
+        wire_.Clear();  // the last page's bytes: gRPC is done with them (OnWriteDone came)
+        if (auto s = grpc::SerializationTraits<v1::SubscribePage>::Serialize(pages_[sending_], &wire_, &own); !s.ok()) {
+          end_ = s;
+          writing_ = false;
+          break;
+        }
+        StartWrite(&wire_);
       }
       if (writing_) return;  // finish after the write in flight
       finished_ = true;
@@ -206,17 +213,21 @@ class Subscription final : public grpc::ServerWriteReactor<v1::SubscribePage>, p
   std::optional<grpc::Status> end_;  // how the call will finish, once decided
   std::vector<store::LiveFeed::Event> held_;
   v1::SubscribePage pages_[2];  // the one on the wire and the one prepared behind it
+  grpc::ByteBuffer wire_;        // the page on the wire, serialized (Subscribe is a raw method)
   int sending_ = 0;
 };
 
 // A subscription refused before it started (bad token, bad name): finishes at once.
-class Refused final : public grpc::ServerWriteReactor<v1::SubscribePage> {
+class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit Refused(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
 };
 
-class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::Ledger::Service> {
+// Subscribe is a raw callback method: the server parses the request itself, because gRPC
+// 1.51's callback handler answers a request that does not parse with UNIMPLEMENTED and no
+// message, whatever the serialization traits say.
+class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service> {
  public:
   LedgerService(store::EventStore& store, Runtime& runtime, std::string token)
       : store_(store), runtime_(runtime), token_(std::move(token)) {}
@@ -277,9 +288,14 @@ class LedgerService final : public v1::Ledger::WithCallbackMethod_Subscribe<v1::
     return grpc::Status::OK;
   }
 
-  grpc::ServerWriteReactor<v1::SubscribePage>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                       const v1::SubscribeRequest* req) override {
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                      const grpc::ByteBuffer* wire) override {
     if (auto a = authorize(ctx); !a.ok()) return new Refused(a);
+    grpc::ByteBuffer bytes(*wire);
+    v1::SubscribeRequest request;
+    if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &request); !s.ok())
+      return new Refused(s);
+    const v1::SubscribeRequest* req = &request;
     std::uint64_t next = 1;
     if (req->start_case() == v1::SubscribeRequest::kFromNow) next = store_.last_position() + 1;
     else if (req->start_case() == v1::SubscribeRequest::kFromPosition) next = std::max<std::uint64_t>(1, req->from_position());
