@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,12 +24,17 @@ using v1::Envelope;
 // A `leanos serve` child; its first stdout line names the port it listens on.
 class Server {
  public:
-  explicit Server(const std::string& data, const std::vector<std::string>& extra = {}) {
+  // `open_files` > 0: the server runs with at most that many file descriptors (soft and hard).
+  explicit Server(const std::string& data, const std::vector<std::string>& extra = {}, rlim_t open_files = 0) {
     int fds[2];
     REQUIRE(pipe(fds) == 0);
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
+      if (open_files > 0) {
+        const rlimit limit{open_files, open_files};
+        setrlimit(RLIMIT_NOFILE, &limit);
+      }
       dup2(fds[1], 1);
       close(fds[0]);
       close(fds[1]);

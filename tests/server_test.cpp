@@ -3,6 +3,9 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -526,4 +529,37 @@ TEST_CASE("a request that does not parse gets INVALID_ARGUMENT naming the messag
   CHECK(raw("Subscribe", "1a02c328", true).rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.SubscribeRequest", 0) == 0);
   v1::AppendResponse out;
   CHECK(append(server.stub(), "notes", {note()}, &out).ok());  // and it still serves
+}
+
+TEST_CASE("out of file descriptors the server refuses new connections, and serves again once they close") {
+  test::TempDir dir;
+  Server server(dir.sub("data"), {}, 128);  // 128 descriptors: a few dozen connections exhaust them
+  const std::string port = server.address().substr(server.address().rfind(':') + 1);
+  std::vector<int> idle;
+  for (int i = 0; i < 300; ++i) {  // idle TCP connections, as a careless or hostile client leaves them
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    idle.push_back(fd);
+  }
+  // Exhausted: a new client is told at once (the connection is closed), it does not hang.
+  auto during = test::run_leanos({"--server", server.address(), "log"});
+  CHECK(during.exit_code == 11);
+  for (int fd : idle) ::close(fd);
+  // Released: the listener still works (gRPC 1.51's own stopped for good after EMFILE).
+  auto fresh = v1::Ledger::NewStub(grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::AppendRequest req;
+  req.set_stream("notes");
+  *req.add_events() = note();
+  v1::AppendResponse out;
+  auto s = fresh->Append(&ctx, req, &out);
+  INFO(s.error_message());
+  CHECK(s.ok());
 }

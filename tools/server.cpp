@@ -2,6 +2,8 @@
 // ReadAll, Subscribe (catch-up then live) and Ack (named subscriptions).
 #include "tools/server.h"
 
+#include <sys/resource.h>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/live_feed.h"
+#include "tools/acceptor.h"
 #include "leanos/v1/api.grpc.pb.h"
 
 namespace leanos::cli {
@@ -371,7 +374,8 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     token = *t;
   }
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
-  if (!a.tls_cert.empty() || !a.tls_key.empty()) {
+  const bool tls = !a.tls_cert.empty() || !a.tls_key.empty();
+  if (tls) {
     if (a.tls_cert.empty() || a.tls_key.empty()) return fail(Status::invalid("--tls-cert and --tls-key go together"));
     auto key = read_text_file(a.tls_key);
     if (!key) return fail(key.status());
@@ -383,19 +387,40 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   }
   auto store = open_store(g, Access::record);
   if (!store) return fail(store.status());
+  // Plaintext: our own listener, which survives running out of file descriptors (see
+  // tools/acceptor.h). TLS: gRPC's, which needs the handshake it runs itself.
+  std::unique_ptr<Acceptor> acceptor;
+  if (!tls) {
+    auto listening = Acceptor::listen(a.listen);
+    if (!listening) return fail(listening.status());
+    acceptor = std::move(*listening);
+  }
+  // Idle connections cost a descriptor each: use them all, and close what is idle or dead.
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   {
     Runtime runtime(**store);
     LedgerService service(**store, runtime, token);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort(a.listen, creds, &port);
+    if (tls) builder.AddListeningPort(a.listen, creds, &port);
     builder.RegisterService(&service);
     builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
     // gRPC sets SO_REUSEPORT by default: a second server on the same port would "listen"
     // too, and clients would alternate between two workspaces. One port, one server.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 256);            // per connection
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60 * 1000);  // no call for 5 min: closed
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 2 * 60 * 1000);       // a half-open peer is found
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);        // within 2 min 20 s
     auto server = builder.BuildAndStart();
+    if (acceptor && server) {
+      acceptor->start(*server);
+      port = acceptor->port();
+    }
     if (!server || port == 0)
       return fail(Status::unavailable("cannot listen on " + a.listen +
                                       ": the port is in use (is another `leanos serve` running?) or that is not an "
@@ -407,6 +432,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("serve: signal {}, shutting down", sig);
+    acceptor.reset();              // no new connections
     service.stop_subscriptions();  // subscriptions end with UNAVAILABLE; in-flight unary calls finish
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server->Wait();
