@@ -340,7 +340,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         return Status::invalid("a won deal needs its value: give --arr N (whole dollars a year) or --mrr N");
       if (d->outcome() != v1::WON && (d->arr() != 0 || d->mrr() != 0))
         return Status::invalid("only a won deal has ARR/MRR; drop --arr/--mrr for a " + outcome_name(d->outcome()) + " deal");
-      if (d->mrr() == 0) d->set_mrr(d->arr() / 12);
+      if (!d->has_mrr()) d->set_mrr(d->arr() / 12);  // --mrr 0 is an answer, not a missing one
       if (d->arr() == 0) d->set_arr(d->mrr() * 12);
       if (at < s.lead_at)
         return Status::invalid("the outcome's date " + date_of(at) + " is before the lead came in (" + date_of(s.lead_at) + ")");

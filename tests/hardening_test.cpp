@@ -199,3 +199,23 @@ TEST_CASE("an ICP that expands without bound through YAML aliases is refused") {
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("expands to more than") != std::string::npos);
 }
+
+TEST_CASE("--mrr 0 is an answer, a goal past its deadline says so, and a goal not yet defined then says that") {
+  Workspace w;
+  w.setup();  // goal g-mrr-50k due 2026-06-30, defined 2026-01-01
+  w.to_decision("one-off", "qualify");
+  w.ok({"deal", "close", "one-off", "won", "--arr", "12000", "--mrr", "0", "--at", "2026-01-20"});
+  auto log = w.run({"log", "--stream", "deal-one-off", "--json"});
+  CHECK(log.out.find("\"arr\":\"12000\",\"mrr\":\"0\"") != std::string::npos);
+  auto past = w.run({"goal", "show", "g-mrr-50k"});
+  CHECK(past.out.find("days past due") != std::string::npos);
+  CHECK(past.out.find("days left") == std::string::npos);
+  auto before = w.run({"goal", "show", "g-mrr-50k", "--known-at", "2020-03-01"});
+  CHECK(before.exit_code == 3);
+  CHECK(before.err.find("was not defined yet as known on 2020-03-01") != std::string::npos);
+  auto json = w.run({"goal", "show", "g-mrr-50k", "--json"});
+  const auto at = json.out.find("\"projected\":");
+  REQUIRE(at != std::string::npos);
+  const std::string projected = json.out.substr(at, json.out.find_first_of(",}", at) - at);
+  CHECK(projected.find('.') == std::string::npos);  // whole dollars
+}

@@ -1,3 +1,4 @@
+#include <cmath>
 #include "tools/daily.h"
 
 #include <cstdio>
@@ -44,7 +45,8 @@ json trajectory_json(const v1::LedgerView& view, const v1::GoalView& g, std::int
             {"gap", t.gap},
             {"rate_per_day", t.rate_per_day},
             {"days_remaining", t.days_remaining ? json(*t.days_remaining) : json(nullptr)},
-            {"projected", t.projected ? json(*t.projected) : json(nullptr)},
+            // dollars or customers: whole units, not 78000.00000000282
+            {"projected", t.projected ? json(std::llround(*t.projected)) : json(nullptr)},
             {"on_track", t.on_track},
             {"risk", projections::risk_name(t.risk)}};
   json subgoals = json::array();

@@ -553,21 +553,22 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("deal-id", a->id)->required();
     s->add_option("outcome", a->outcome, "won|lost|stalled")->required();
     s->add_option("--arr", a->arr, "dollars a year (won)");
-    s->add_option("--mrr", a->mrr, "dollars a month (default ARR / 12)");
+    auto* mrr = s->add_option("--mrr", a->mrr, "dollars a month (default ARR / 12; 0 means no recurring revenue)");
     s->add_option("--reason", a->reason, "lost: pricing|terms|timing|competition|other");
     s->add_option("--margin", a->margin, "gross margin, percent");
     s->add_option("--cost", a->cost, "sales cost, dollars (for CAC)");
     s->add_option("--satisfaction", a->satisfaction, "customer satisfaction 1..10");
     add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
+    s->callback([&, a, mrr] {
+      const bool mrr_given = mrr->count() > 0;
+      action = [&g, a, mrr_given] {
         v1::DealClosed p;
         p.set_deal_id(a->id);
         auto o = parse_outcome(a->outcome);
         if (!o) return fail(o.status());
         p.set_outcome(*o);
         p.set_arr(a->arr);
-        p.set_mrr(a->mrr);
+        if (mrr_given) p.set_mrr(a->mrr);
         p.set_reason(a->reason);
         p.set_margin_pct(a->margin);
         p.set_cost(a->cost);

@@ -204,10 +204,16 @@ int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id
   auto l = load(g, t);
   if (!l) return fail(l.status());
   auto it = l->view.goals().find(id);
-  if (it == l->view.goals().end() || it->second.id().empty())
-    return fail(Status::not_found("goal '" + id + "' does not exist" +
-                                  (t.as_of.empty() && t.known_at.empty() ? "" : " at that time") +
-                                  "; `leanos goal define " + id + " ...` creates it"));
+  if (it == l->view.goals().end() || it->second.id().empty()) {
+    if (!t.as_of.empty() || !t.known_at.empty() || t.at_position) {
+      const std::string when = !t.as_of.empty()      ? "on " + t.as_of
+                               : !t.known_at.empty() ? "as known on " + t.known_at
+                                                     : "at position " + std::to_string(*t.at_position);
+      return fail(Status::not_found("goal '" + id + "' was not defined yet " + when +
+                                    "; leave out the date to see it as it stands"));
+    }
+    return fail(Status::not_found("goal '" + id + "' does not exist; `leanos goal define " + id + " ...` creates it"));
+  }
   const auto& goal = it->second;
   const Micros now = now_of(t);
   if (g.json) {
@@ -221,7 +227,11 @@ int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id
               metric_name(goal.metric()).c_str(), amount(goal.metric(), goal.current()).c_str(),
               amount(goal.metric(), goal.target()).c_str(), goal.target() ? 100.0 * goal.current() / goal.target() : 0.0,
               goal.met() ? ("  TARGET MET " + format_date(goal.met_at())).c_str() : "");
-  if (goal.due()) out("  due %s, %.0f days left\n", format_date(goal.due()).c_str(), tr.days_remaining.value_or(0));
+  if (goal.due()) {
+    const double days = tr.days_remaining.value_or(0);
+    if (days >= 0) out("  due %s, %.0f days left\n", format_date(goal.due()).c_str(), days);
+    else out("  due %s, %.0f days past due\n", format_date(goal.due()).c_str(), -days);
+  }
   out("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day,
               tr.projected ? amount(goal.metric(), static_cast<std::int64_t>(*tr.projected)).c_str() : "-",
               tr.on_track ? "on track" : "off track", projections::risk_name(tr.risk));
@@ -480,6 +490,9 @@ int audit(const GlobalOptions& g, const std::string& id) {
                   static_cast<long long>(e.subgoal_progressed().previous()),
                   static_cast<long long>(e.subgoal_progressed().current()), e.subgoal_progressed().done() ? " done" : "");
     if (e.has_content_opportunity_flagged()) out("  %s", e.content_opportunity_flagged().topic().c_str());
+    if (e.has_canvas_metric_recorded())  // one line per metric: say which, and its new value
+      out("  %s = %lld", e.canvas_metric_recorded().metric().c_str(),
+          static_cast<long long>(e.canvas_metric_recorded().value()));
     out("\n");
   }
   return 0;
