@@ -41,6 +41,51 @@ Status check_slug(std::string_view what, std::string_view id) {
   return Status::success();
 }
 
+const std::vector<std::string>& domain_event_types() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> out;
+    const auto* payload = Envelope::descriptor()->FindOneofByName("payload");
+    for (int i = 0; i < payload->field_count(); ++i)
+      if (payload->field(i)->number() != Envelope::kGeneric) out.push_back(payload->field(i)->message_type()->name());
+    std::sort(out.begin(), out.end());
+    return out;
+  }();
+  return types;
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Status check_event_type_filter(std::string_view type) {
+  const auto& types = domain_event_types();
+  if (type.empty()) return Status::invalid("an empty event type matches nothing; give a type such as ActionStarted");
+  if (std::binary_search(types.begin(), types.end(), type)) return Status::success();
+  std::string closest;
+  std::size_t best = SIZE_MAX;
+  for (const auto& t : types)
+    if (const auto d = edit_distance(lower(type), lower(t)); d < best) best = d, closest = t;
+  if (best <= 3 || lower(type) == lower(closest))
+    return Status::invalid("there is no event type '" + std::string(type) + "'; did you mean '" + closest +
+                           "'? (domain event types are CamelCase names such as LeadCaptured, ActionStarted, DealClosed)");
+  return Status::success();  // a generic event type of the caller's own
+}
+
 bool is_domain_stream(std::string_view stream) {
   for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
     if (stream.substr(0, prefix.size()) == prefix) return true;

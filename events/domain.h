@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/result.h"
 #include "events/time.h"
@@ -33,6 +34,13 @@ bool is_domain_stream(std::string_view stream);
 // no payload) to a stream the rules do not own. failed_precondition otherwise, saying which
 // command records it instead.
 Status check_raw_append(std::string_view stream, const Envelope& event);
+
+// The type names of the domain's events (LeadCaptured, ActionStarted, …), from the schema.
+const std::vector<std::string>& domain_event_types();
+// A type a subscriber filters on: a domain event type, or a type of its own (generic events)
+// that is no near miss of a domain type: "ActionStart" would wait for ever, so it is
+// invalid_argument naming the closest domain types.
+Status check_event_type_filter(std::string_view type);
 
 // Ids typed by people, named in errors. Assumption and subgoal ids (A4, SG1) may use upper
 // case; ids that name a stream (deal, goal, campaign, segment) are lowercase slugs.

@@ -563,3 +563,20 @@ TEST_CASE("out of file descriptors the server refuses new connections, and serve
   INFO(s.error_message());
   CHECK(s.ok());
 }
+
+TEST_CASE("a subscription filtered on a near miss of a domain event type is refused instead of waiting for ever") {
+  test::TempDir dir;
+  Server server(dir.sub("data"));
+  v1::AppendResponse out;
+  REQUIRE(append(server.stub(), "notes", {note("NoteTaken")}, &out).ok());
+  auto typo = test::run_leanos({"subscribe", "--server", server.address(), "--type", "ActionStart"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("there is no event type 'ActionStart'; did you mean 'ActionStarted'?") != std::string::npos);
+  auto lower = test::run_leanos({"subscribe", "--server", server.address(), "--type", "dealclosed"});
+  CHECK(lower.exit_code == 2);
+  CHECK(lower.err.find("did you mean 'DealClosed'?") != std::string::npos);
+  // A generic type of the caller's own is a fine filter.
+  auto own = test::run_leanos({"subscribe", "--server", server.address(), "--type", "NoteTaken", "--limit", "1"});
+  CHECK(own.exit_code == 0);
+  CHECK(own.out.find("\"type\":\"NoteTaken\"") != std::string::npos);
+}

@@ -299,6 +299,8 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
     if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &request); !s.ok())
       return new Refused(s);
     const v1::SubscribeRequest* req = &request;
+    for (const auto& type : req->types())
+      if (auto s = check_event_type_filter(type); !s) return new Refused(to_grpc(s));
     std::uint64_t next = 1;
     if (req->start_case() == v1::SubscribeRequest::kFromNow) next = store_.last_position() + 1;
     else if (req->start_case() == v1::SubscribeRequest::kFromPosition) next = std::max<std::uint64_t>(1, req->from_position());
