@@ -2,8 +2,8 @@
 #   make run   installs what is missing, builds, and runs the main job on ./data
 #   make test  installs what is missing, builds, runs the whole test suite, then every
 #              fuzzer for FUZZ_SECONDS each (a clang build of its own, in build-fuzz)
-# CI (.ci/run) adds the sanitizer builds: make test-asan (the whole suite with ASan + UBSan)
-# and make test-tsan (the store, actor and server tests with TSan). make fuzz runs longer.
+# CI (.ci/run) adds make test-asan (the whole suite with ASan + UBSan). Not in CI yet:
+# make test-tsan (the store, actor, server and soak tests with TSan). make fuzz runs longer.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= data
@@ -34,16 +34,18 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	bash tools/fuzz.sh build-fuzz $(if $(filter 20,$(FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
 
+# The stalled-subscriber test bounds the server's RSS: under ASan, shadow memory and the
+# allocation quarantine dominate RSS, so it runs in the plain build only.
 test-asan: setup
 	@bash tools/build.sh build-asan all -DLEANOS_SANITIZE=address
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -E 'memory stays bounded'
 
 test-tsan: setup
 	@bash tools/build.sh build-tsan all -DLEANOS_SANITIZE=thread
 	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test|actors_test|server_test):'
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test|actors_test|server_test|soak_test):'
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-asan build-tsan

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "events/ids.h"
+#include "events/text.h"
 
 namespace leanos {
 
@@ -52,25 +53,6 @@ const std::vector<std::string>& domain_event_types() {
   }();
   return types;
 }
-
-namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 Status check_event_type_filter(std::string_view type) {
   const auto& types = domain_event_types();

@@ -37,6 +37,9 @@ Status check_utf8_file(std::string_view path, std::string_view text);
 // to UTF-8. "utf-8"/"utf8" checks instead. Strips a UTF-8 byte order mark either way.
 Result<std::string> to_utf8(std::string_view path, std::string text, std::string_view encoding);
 
+// Levenshtein distance in bytes: how far a typed word is from a known one ("did you mean").
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 // The path of the first string field (recursively, maps and repeated fields included) that is
 // not valid UTF-8, e.g. "lead_captured.company", or nullopt when every string is valid.
 std::optional<std::string> invalid_utf8_field(const google::protobuf::Message& message);

@@ -524,7 +524,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   db_options.paranoid_checks = true;
   db_options.IncreaseParallelism(2);
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
+  // Errors only: RocksDB's warnings (an SST without a unique id, …) are noise to a CLI user.
+  db_options.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::ERROR_LEVEL);
   db_options.keep_log_file_num = 3;
   // A WAL file lives until every column family holding data in it has flushed. The rarely
   // written families (snapshots, checkpoints, default) would pin every WAL file forever

@@ -1,5 +1,7 @@
 #include "tools/arguments.h"
 
+#include "events/text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -50,21 +52,6 @@ void add_checks(CLI::App* app) {
       o->check(CLI::Validator([o](std::string& v) { return check_decimal(o, v); }, "", "decimal"));
   }
   for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) add_checks(sub);
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 const CLI::Option* find_option(CLI::App* app, const std::string& name) {
