@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "leanos/v1/api.grpc.pb.h"
+#include "tests/support.h"
 
 namespace leanos::test {
 
@@ -127,5 +128,16 @@ inline bool dense_from_1(const std::vector<std::uint64_t>& v) {
     if (v[i] != i + 1) return false;
   return true;
 }
+
+// A server that wants a bearer token, and the CLI pointed at it with that token.
+struct TokenServer {
+  TempDir dir;
+  std::string token_file = write_file(dir.sub("token"), "s3cret\n");
+  Server server{dir.sub("data"), {"--token-file", token_file}};
+  RunResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", server.address(), "--token-file", token_file});
+    return run_leanos(args);
+  }
+};
 
 }  // namespace leanos::test

@@ -255,13 +255,10 @@ TEST_CASE("a Python service subscribes as a named skill and receives the actions
 }
 
 TEST_CASE("with --server the CLI records through the running server, under the same rules") {
-  test::TempDir dir;
-  const std::string token_file = test::write_file(dir.sub("token"), "s3cret\n");
-  Server server(dir.sub("data"), {"--token-file", token_file});
-  auto cli = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", server.address(), "--token-file", token_file});
-    return test::run_leanos(args);
-  };
+  TokenServer t;
+  auto& server = t.server;
+  const auto& token_file = t.token_file;
+  auto cli = [&](std::vector<std::string> args) { return t.cli(std::move(args)); };
   auto assume = cli({"canvas", "assume", "A4", "--statement", "Enterprise customers prefer white-label", "--confidence", "60"});
   INFO(assume.err);
   CHECK(assume.exit_code == 0);
@@ -474,13 +471,9 @@ TEST_CASE("a second server on a port in use refuses to start instead of sharing 
 }
 
 TEST_CASE("with --server, append and log go through the server, verify says where to run, auth failures say so") {
-  test::TempDir dir;
-  const std::string token_file = test::write_file(dir.sub("token"), "s3cret\n");
-  Server server(dir.sub("data"), {"--token-file", token_file});
-  auto cli = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", server.address(), "--token-file", token_file});
-    return test::run_leanos(args);
-  };
+  TokenServer t;
+  auto& server = t.server;
+  auto cli = [&](std::vector<std::string> args) { return t.cli(std::move(args)); };
   auto a = cli({"append", "notes", "--type", "NoteTaken", "--payload", R"({"text":"hi"})"});
   INFO(a.err);
   CHECK(a.exit_code == 0);
