@@ -70,16 +70,19 @@ class Server {
   }
   v1::Ledger::Stub& stub() { return *stub_; }
   const std::string& address() const { return address_; }
-  // Resident memory of the server process, in KiB.
-  long rss_kib() const {
+  // Resident memory of the server process, in KiB: now, and the most it ever had.
+  long rss_kib() const { return status_kib("VmRSS:"); }
+  long peak_rss_kib() const { return status_kib("VmHWM:"); }
+
+ private:
+  long status_kib(const std::string& field) const {
     std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
     std::string line;
     while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+      if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
     return -1;
   }
 
- private:
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
   std::string address_;

@@ -10,6 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -73,17 +76,70 @@ Result<std::string> read_token(const std::string& path) {
 }
 
 
+// Reads the store for subscriptions that are behind the live window, on threads of its own:
+// a catch-up read never runs on one of gRPC's callback threads nor under a subscription's
+// lock, and a thousand subscribers catching up share a few threads. Each read is one page,
+// bounded in bytes, so a subscriber never holds more than two pages.
+class CatchUpReaders {
+ public:
+  explicit CatchUpReaders(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  }
+  // Runs what was queued, then joins.
+  ~CatchUpReaders() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  CatchUpReaders(const CatchUpReaders&) = delete;
+  CatchUpReaders& operator=(const CatchUpReaders&) = delete;
+
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
 // One subscription, on gRPC's callback API: no thread per subscriber. Each round takes the
 // events from `next_` on: from the shared live window when `next_` is in it, else from the
-// store. One message carries the round's matching events, so the per-message cost is paid
-// per page, not per event. While a page is being written nothing else happens for this
-// subscriber; at the end of the log it waits in the feed's waiter list. A slow subscriber
-// therefore holds one page, never a backlog, and when it falls out of the window it reads
-// the store: appends and other subscribers never wait for it.
+// store, read by the catch-up readers. One message carries the round's matching events, so
+// the per-message cost is paid per page, not per event. While a page is being written
+// nothing else happens for this subscriber; at the end of the log it waits in the feed's
+// waiter list. A slow subscriber therefore holds one page, never a backlog, and when it
+// falls out of the window it reads the store: appends and other subscribers never wait for it.
 class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public store::LiveFeed::Waiter {
  public:
-  Subscription(const store::EventStore& store, store::LiveFeed& feed, const v1::SubscribeRequest& req, std::uint64_t next)
-      : store_(store), feed_(feed), req_(req), types_(req.types().begin(), req.types().end()), next_(next), reported_(next - 1) {
+  Subscription(const store::EventStore& store, store::LiveFeed& feed, CatchUpReaders& readers,
+               const v1::SubscribeRequest& req, std::uint64_t next)
+      : store_(store), feed_(feed), readers_(readers), req_(req), types_(req.types().begin(), req.types().end()),
+        next_(next), reported_(next - 1) {
     pump();
   }
 
@@ -122,10 +178,11 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
     return types_.empty() || types_.count(e.type()) > 0;
   }
 
-  enum class Fill { ready, waiting, done };
+  enum class Fill { ready, waiting, reading, done };
 
-  // Fills `spare` with the next page: from the live window, else from the store. `waiting`:
-  // the subscriber is at the end of the log and the feed will wake it.
+  // Fills `spare` with the next page: from the live window, or from what a catch-up reader
+  // read. `waiting`: the subscriber is at the end of the log and the feed will wake it;
+  // `reading`: a catch-up reader is reading the store and will pump when it has.
   Fill fill(v1::SubscribePage& spare) {
     for (;;) {
       spare.Clear();
@@ -144,36 +201,59 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
         }
         return true;
       };
-      const auto took = feed_.take(next_, kPageEvents, held_, this);
-      if (took == store::LiveFeed::Took::nothing) return Fill::waiting;
-      if (took == store::LiveFeed::Took::stopped) {
-        end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position");
-        return Fill::done;
-      }
-      if (took == store::LiveFeed::Took::behind) {
-        auto events = store_.read_all(next_, kPageEvents, kPageBytes);
-        if (!events) {
-          end_ = to_grpc(events.status());
-          return Fill::done;
-        }
-        for (auto& e : *events)
+      bool live = false;
+      if (read_) {
+        auto events = std::move(*read_);
+        read_.reset();
+        for (auto& e : events)
           if (!add(std::move(e))) break;
       } else {
+        const auto took = feed_.take(next_, kPageEvents, held_, this);
+        if (took == store::LiveFeed::Took::nothing) return Fill::waiting;
+        if (took == store::LiveFeed::Took::stopped) {
+          end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position");
+          return Fill::done;
+        }
+        if (took == store::LiveFeed::Took::behind) {
+          reading_ = true;
+          readers_.post([this, from = next_] { catch_up(from); });
+          return Fill::reading;
+        }
         for (const auto& e : held_)
           if (!add(*e)) break;
+        live = true;
       }
       next_ = through + 1;
       if (spare.events_size() == 0 && through - reported_ < kCheckpointEvery) continue;
       spare.set_checkpoint(through);
-      spare.set_live(took == store::LiveFeed::Took::events);
+      spare.set_live(live);
       reported_ = through;
       return Fill::ready;
     }
   }
 
+  // On a catch-up reader: one page from the store, outside the lock; then the pump goes on.
+  void catch_up(std::uint64_t from) {
+    auto events = store_.read_all(from, kPageEvents, kPageBytes);
+    {
+      std::lock_guard lock(mu_);
+      reading_ = false;
+      if (!events) {
+        if (!end_) end_ = to_grpc(events.status());
+      } else if (events->empty()) {
+        // The feed said `from` is older than its window, so it exists; an empty read is a
+        // store that lost it.
+        if (!end_) end_ = grpc::Status(grpc::StatusCode::DATA_LOSS, "position " + std::to_string(from) + " cannot be read; run leanos verify");
+      } else {
+        read_ = std::move(*events);
+      }
+    }
+    pump();  // the last use of this: pump may finish the call, and OnDone delete it
+  }
+
   // Keeps one page on the wire and the next one ready behind it, so that reading the store
-  // overlaps sending; waits in the feed at the end of the log; finishes once no write is
-  // outstanding. Finish is called last, outside the lock: OnDone may follow at once.
+  // overlaps sending; waits in the feed at the end of the log; finishes once no write or
+  // read is outstanding. Finish is called last, outside the lock: OnDone may follow at once.
   void pump() {
     {
       std::lock_guard lock(mu_);
@@ -181,8 +261,9 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
       if (cancelled_ && !end_) end_ = grpc::Status::CANCELLED;
       while (!end_) {
         if (!prepared_) {
+          if (reading_) return;  // the reader pumps when it is done
           const auto f = fill(pages_[1 - sending_]);
-          if (f == Fill::waiting) return;
+          if (f == Fill::waiting || f == Fill::reading) return;
           if (f == Fill::done) break;
           prepared_ = true;
         }
@@ -199,7 +280,7 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
         }
         StartWrite(&wire_);
       }
-      if (writing_) return;  // finish after the write in flight
+      if (writing_ || reading_) return;  // finish after the write or read in flight
       finished_ = true;
     }
     Finish(*end_);
@@ -207,13 +288,15 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
 
   const store::EventStore& store_;
   store::LiveFeed& feed_;
+  CatchUpReaders& readers_;
   const v1::SubscribeRequest req_;
   const std::set<std::string> types_;
   std::mutex mu_;
   std::uint64_t next_;
   std::uint64_t reported_;
-  bool writing_ = false, prepared_ = false, cancelled_ = false, finished_ = false;
+  bool writing_ = false, prepared_ = false, reading_ = false, cancelled_ = false, finished_ = false;
   std::optional<grpc::Status> end_;  // how the call will finish, once decided
+  std::optional<std::vector<Envelope>> read_;  // what the catch-up reader read, not yet paged
   std::vector<store::LiveFeed::Event> held_;
   v1::SubscribePage pages_[2];  // the one on the wire and the one prepared behind it
   grpc::ByteBuffer wire_;        // the page on the wire, serialized (Subscribe is a raw method)
@@ -311,7 +394,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
       if (!checkpoint) return new Refused(to_grpc(checkpoint.status()));
       if (*checkpoint > 0) next = *checkpoint + 1;
     }
-    return new Subscription(store_, feed_, *req, next);
+    return new Subscription(store_, feed_, readers_, *req, next);
   }
 
   // The CLI's own query code answers, on the server's open store; what it would have
@@ -352,6 +435,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
 
   store::EventStore& store_;
   store::LiveFeed feed_{store_};
+  CatchUpReaders readers_{std::max(2u, std::thread::hardware_concurrency())};
   Runtime& runtime_;
   std::string token_;
 };
