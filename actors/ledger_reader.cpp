@@ -1,6 +1,6 @@
 #include "actors/ledger_reader.h"
 
-#include <functional>
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -8,32 +8,122 @@
 
 namespace leanos {
 
-Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& options) {
-  std::uint64_t prefix = store.last_position();
-  if (as_of.kind == AsOf::Kind::occurred) {
-    auto p = store.occurred_prefix(as_of.time);
+namespace {
+
+constexpr Micros kNever = std::numeric_limits<Micros>::min();  // no lower bound on business time
+constexpr Micros kAlways = std::numeric_limits<Micros>::max();  // no upper bound
+
+}  // namespace
+
+Status scan_business(const store::EventStore& store, std::uint64_t after, std::uint64_t last, Micros occurred_after,
+                     Micros occurred_until, const std::function<bool(const v1::Envelope&)>& fn) {
+  if (last <= after || occurred_until <= occurred_after) return Status::success();
+  auto late = store.late_events(occurred_after, occurred_until, after, last);
+  if (!late) return late.status();
+  std::vector<std::uint64_t> late_positions;
+  late_positions.reserve(late->size());
+  for (const auto& l : *late) late_positions.push_back(l.position);
+  std::sort(late_positions.begin(), late_positions.end());
+  // The events in order: past the prefix that occurred by `occurred_after` and within the
+  // one that occurred by `occurred_until`, every event that is not late is in range and in
+  // business-time order.
+  std::uint64_t from = after;
+  if (occurred_after != kNever) {
+    auto p = store.occurred_prefix(occurred_after);
     if (!p) return p.status();
-    prefix = *p;
-  } else if (as_of.kind == AsOf::Kind::recorded) {
-    auto p = store.recorded_prefix(as_of.time);
-    if (!p) return p.status();
-    prefix = *p;
-  } else if (as_of.kind == AsOf::Kind::position) {
-    prefix = std::min(prefix, as_of.position);
+    from = std::max(from, *p);
   }
+  std::uint64_t to = last;
+  if (occurred_until != kAlways) {
+    auto p = store.occurred_prefix(occurred_until);
+    if (!p) return p.status();
+    to = std::min(to, *p);
+  }
+  Status error;
+  bool stopped = false;
+  std::size_t next = 0;  // the next late event to merge in
+  auto late_before = [&](Micros occurred, std::uint64_t position) {
+    for (; next < late->size() && std::make_pair((*late)[next].occurred_at, (*late)[next].position) < std::make_pair(occurred, position); ++next) {
+      auto e = store.read_event((*late)[next].position);
+      if (!e) {
+        error = e.status();
+        return false;
+      }
+      if (!fn(*e)) {
+        stopped = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  if (from < to) {
+    // A long range (a replay) decodes on a second thread while this one folds.
+    const bool long_range = to - from > 8192;
+    auto scan = long_range ? &store::EventStore::scan_pipelined : &store::EventStore::scan;
+    auto s = (store.*scan)(from + 1, to, [&](const v1::Envelope& e) {
+      const Micros occurred = from_timestamp(e.occurred_at());
+      if (occurred <= occurred_after || occurred > occurred_until) return true;
+      if (std::binary_search(late_positions.begin(), late_positions.end(), e.position())) return true;
+      if (!late_before(occurred, e.position())) return false;
+      if (!fn(e)) {
+        stopped = true;
+        return false;
+      }
+      return true;
+    });
+    if (!s) return s;
+  }
+  if (!error || stopped) return error;
+  late_before(kAlways, std::numeric_limits<std::uint64_t>::max());
+  return error;
+}
+
+Result<std::uint64_t> last_position_of(const store::EventStore& store, const AsOf& as_of) {
+  std::uint64_t last = store.last_position();
+  if (as_of.recorded) {
+    auto p = store.recorded_prefix(*as_of.recorded);
+    if (!p) return p.status();
+    last = std::min(last, *p);
+  }
+  if (as_of.position) last = std::min(last, *as_of.position);
+  return last;
+}
+
+Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& options) {
+  auto bound = last_position_of(store, as_of);
+  if (!bound) return bound.status();
+  const std::uint64_t last = *bound;
+  const Micros until = as_of.occurred.value_or(kAlways);
 
   const char* name = options.need_deals ? projections::kLedgerSnapshotName : projections::kCoreSnapshotName;
   LedgerRead out{projections::empty_ledger(), 0, 0};
   std::size_t snapshot_bytes = 0;  // of the snapshot the fold started from
-  if (options.use_snapshots && prefix > 0) {
-    auto snap = store.snapshot_at_or_before(name, prefix);
+  // The snapshot: at most the prefix that occurred by `until`, and none that a late event
+  // of the tail precedes in business time.
+  std::uint64_t candidate = last;
+  if (as_of.occurred) {
+    auto p = store.occurred_prefix(until);
+    if (!p) return p.status();
+    candidate = std::min(candidate, *p);
+  }
+  while (options.use_snapshots && candidate > 0) {
+    auto snap = store.snapshot_at_or_before(name, candidate);
     if (!snap) return snap.status();
-    if (*snap && projections::parse((*snap)->second, &out.view)) {
-      out.snapshot_position = (*snap)->first;
+    v1::LedgerView view;
+    if (!*snap || !projections::parse((*snap)->second, &view)) break;
+    const std::uint64_t at = (*snap)->first;
+    auto before = store.late_events(kNever, view.max_occurred_at() - 1, at, last);
+    if (!before) return before.status();
+    if (before->empty()) {
+      out.view = std::move(view);
+      out.snapshot_position = at;
       snapshot_bytes = (*snap)->second.size();
-    } else {
-      out.view = projections::empty_ledger();
+      break;
     }
+    // The earliest such event: start from a snapshot that does not pass its business time.
+    auto p = store.occurred_prefix(before->front().occurred_at);
+    if (!p) return p.status();
+    candidate = std::min(at - 1, *p);
   }
   const std::uint64_t base = out.snapshot_position;
   // Without deals in the snapshot, a deal the tail touches is rebuilt from its own events up
@@ -62,10 +152,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   constexpr std::size_t kFullBytesPerEvent = 100;
   std::uint64_t last_full = options.need_deals ? base : 0;
   std::size_t last_full_bytes = options.need_deals ? snapshot_bytes : 0;
-  // A long tail (a replay) decodes on a second thread while this one folds; a short one is
-  // not worth the thread.
-  const bool long_tail = prefix > base + 8192;
-  auto s = std::invoke(long_tail ? &store::EventStore::scan_pipelined : &store::EventStore::scan, store, base + 1, prefix, [&](const v1::Envelope& e) {
+  auto s = scan_business(store, base, last, kNever, until, [&](const v1::Envelope& e) {
     if (error = ensure_deal(e); !error) return false;
     projections::apply(out.view, e);
     ++out.folded;
@@ -77,6 +164,9 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
         if (d != out.view.deals().end() && projections::in_play(d->second)) in_play.insert(id);
         else in_play.erase(id);
       }
+    // A snapshot at `pos` must hold exactly the log up to it: every position up to `pos`
+    // folded, none after (a late event merged in early would be one).
+    if (out.view.position() != pos || out.view.events() != pos) return true;
     if (core_snapshots && pos % options.core_snapshot_every == 0)
       if (error = store.put_snapshot(projections::kCoreSnapshotName, pos, projections::serialize_core(out.view, in_play)); !error)
         return false;
@@ -91,17 +181,6 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   });
   if (!s) return s;
   if (!error) return error;
-  if (as_of.kind == AsOf::Kind::occurred) {
-    auto late = store.late_positions(as_of.time, prefix);
-    if (!late) return late.status();
-    for (auto pos : *late) {
-      auto e = store.read_event(pos);
-      if (!e) return e.status();
-      if (auto st = ensure_deal(*e); !st) return st;
-      projections::apply(out.view, *e);
-      ++out.folded;
-    }
-  }
   return out;
 }
 

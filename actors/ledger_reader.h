@@ -1,14 +1,21 @@
-// Reading the ledger projection at any point in time: snapshot + tail.
+// Reading the ledger projection at any point in time, on both axes: snapshot + tail.
 //
-//   latest       every event
-//   occurred T   every event that occurred (business time) on or before T: --as-of
-//   recorded T   every event the store had recorded by T: --known-at (what the system knew)
+//   occurred T   the events that occurred (business time) on or before T: --as-of
+//   recorded R   as the store knew it at R (system time): --known-at
 //   position N   the log prefix up to N: --at-position
 //
-// The nearest snapshot at or before the prefix is the start; the tail is folded on top. For
-// business time the prefix is the longest one that occurred entirely by T, and only the
-// backdated events after it are read (store::occurred_prefix / late_positions).
+// Any combination: `occurred` with `recorded` is the business timeline up to T as the store
+// knew it at R. Whatever the recording order, the events are folded in business-time order
+// (occurred_at, then position): a backdated event takes its place in the timeline and
+// everything after it follows from there.
+//
+// The nearest usable snapshot is the start; the tail is folded on top. A snapshot at
+// position s holds the business-time fold of the log up to s; it is usable while no event
+// recorded after s (and folded) occurred before the snapshot's latest business time.
 #pragma once
+
+#include <functional>
+#include <optional>
 
 #include "projections/ledger.h"
 #include "store/event_store.h"
@@ -16,10 +23,9 @@
 namespace leanos {
 
 struct AsOf {
-  enum class Kind { latest, occurred, recorded, position };
-  Kind kind = Kind::latest;
-  Micros time = 0;
-  std::uint64_t position = 0;
+  std::optional<Micros> occurred = std::nullopt;         // business time: fold what occurred by then
+  std::optional<Micros> recorded = std::nullopt;         // system time: as the store knew it then
+  std::optional<std::uint64_t> position = std::nullopt;  // the log prefix up to this position
 };
 
 struct LedgerOptions {
@@ -43,5 +49,15 @@ struct LedgerRead {
 };
 
 Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& options = {});
+
+// The last position an AsOf covers (recorded and position bounds; business time aside).
+Result<std::uint64_t> last_position_of(const store::EventStore& store, const AsOf& as_of);
+
+// Calls `fn` for every event at positions in (after, last] that occurred in
+// (occurred_after, occurred_until], in business-time order (occurred_at, then position),
+// until it returns false. The events in order of both kinds are read in one scan; the
+// backdated ones are merged in from the store's late index.
+Status scan_business(const store::EventStore& store, std::uint64_t after, std::uint64_t last, Micros occurred_after,
+                     Micros occurred_until, const std::function<bool(const v1::Envelope&)>& fn);
 
 }  // namespace leanos

@@ -6,6 +6,8 @@
 #include <limits>
 
 #include "events/ids.h"
+#include "actors/ledger_reader.h"
+#include <google/protobuf/util/message_differencer.h>
 #include "projections/metrics.h"
 
 namespace leanos {
@@ -24,69 +26,40 @@ Derived make(const std::string& stream, const google::protobuf::Message& payload
   return {stream, std::move(e)};
 }
 
+// What the folds computed for a cause, recorded: `after` is the business-time state with the
+// cause folded in, so a derived event reports the values the rules give at the cause's date.
+
 void canvas_on_learning(const v1::LedgerView& v, const Envelope& cause, std::vector<Derived>& out) {
   const auto& l = cause.learning_recorded();
   auto it = v.assumptions().find(l.assumption_id());
-  if (it == v.assumptions().end()) return;
-  const int previous = it->second.confidence();
-  int next = previous;
-  v1::AssumptionStatus status = v1::ASSUMPTION_STATUS_UNSPECIFIED;
-  switch (l.result()) {
-    case v1::VALIDATED:
-      next = l.has_confidence() ? l.confidence() : std::min(100, previous + 10);
-      status = v1::ASSUMPTION_VALIDATED;
-      break;
-    case v1::PARTIAL:
-      next = l.has_confidence() ? l.confidence() : std::max(0, previous - 10);
-      status = v1::CHALLENGED;
-      break;
-    case v1::INVALIDATED:
-      next = 0;
-      status = v1::ASSUMPTION_INVALIDATED;
-      break;
-    default: return;
-  }
+  const std::string id = derived_event_id(cause.event_id(), kConfidenceRule);
+  if (it == v.assumptions().end() || it->second.last_change().event_id() != id) return;  // no change
+  const auto& change = it->second.last_change();
   v1::AssumptionConfidenceChanged c;
   c.set_assumption_id(l.assumption_id());
-  c.set_previous(previous);
-  c.set_confidence(next);
-  c.set_status(status);
+  c.set_previous(change.previous());
+  c.set_confidence(change.confidence());
+  c.set_status(change.status());
   c.set_deal_id(l.deal_id());
   c.set_result(l.result());
   c.set_evidence(l.evidence());
-  out.push_back(make(kCanvasStream, c, cause, "canvas:confidence", "canvas"));
+  out.push_back(make(kCanvasStream, c, cause, kConfidenceRule, "canvas"));
 }
 
 void canvas_on_won(const v1::LedgerView& v, const Envelope& cause, std::vector<Derived>& out) {
-  const auto m = projections::pipeline_metrics(v);
-  const std::pair<const char*, std::optional<double>> metrics[] = {
-      {"arr", static_cast<double>(m.arr)},           {"mrr", static_cast<double>(m.mrr)},
-      {"customers", static_cast<double>(m.customers)}, {"avg_deal_size", m.avg_deal_size},
-      {"avg_cycle_days", m.avg_cycle_days},
-  };
-  for (const auto& [name, value] : metrics) {
-    if (!value) continue;
+  for (const auto& [name, value] : projections::canvas_metrics(projections::pipeline_metrics(v))) {
     v1::CanvasMetricRecorded r;
     r.set_metric(name);
-    r.set_value(static_cast<std::int64_t>(*value + 0.5));
+    r.set_value(value);
     r.set_deal_id(cause.deal_closed().deal_id());
-    out.push_back(make(kCanvasStream, r, cause, std::string("canvas:metric:") + name, "canvas"));
-  }
-}
-
-std::int64_t contribution(v1::GoalMetric metric, const v1::DealClosed& c) {
-  switch (metric) {
-    case v1::MRR: return c.mrr();
-    case v1::ARR: return c.arr();
-    case v1::CUSTOMERS: return 1;
-    default: return 0;
+    out.push_back(make(kCanvasStream, r, cause, kCanvasMetricRule + name, "canvas"));
   }
 }
 
 void goal_on_won(const v1::LedgerView& v, const Envelope& cause, std::vector<Derived>& out) {
   const auto& c = cause.deal_closed();
   auto it = v.goals().find(c.goal_id());
-  if (c.goal_id().empty() || it == v.goals().end()) return;
+  if (c.goal_id().empty() || it == v.goals().end()) return;  // no goal then: nothing counted
   const auto& goal = it->second;
   const std::string stream = goal_stream(goal.id());
   for (const auto& sg : goal.subgoals()) {
@@ -94,24 +67,24 @@ void goal_on_won(const v1::LedgerView& v, const Envelope& cause, std::vector<Der
     v1::SubgoalProgressed p;
     p.set_goal_id(goal.id());
     p.set_subgoal_id(sg.id());
-    p.set_previous(sg.current());
-    p.set_current(sg.current() + contribution(sg.metric(), c));
-    p.set_done(p.current() >= sg.target());
+    p.set_previous(sg.current() - goal_contribution(sg.metric(), c));
+    p.set_current(sg.current());
+    p.set_done(sg.done());
     p.set_deal_id(c.deal_id());
-    out.push_back(make(stream, p, cause, "goal:subgoal", "goal:" + goal.id()));
+    out.push_back(make(stream, p, cause, kSubgoalProgressRule, "goal:" + goal.id()));
   }
   v1::GoalProgressed p;
   p.set_goal_id(goal.id());
-  p.set_previous(goal.current());
-  p.set_current(goal.current() + contribution(goal.metric(), c));
+  p.set_previous(goal.current() - goal_contribution(goal.metric(), c));
+  p.set_current(goal.current());
   p.set_deal_id(c.deal_id());
-  out.push_back(make(stream, p, cause, "goal:progress", "goal:" + goal.id()));
-  if (!goal.met() && p.current() >= goal.target()) {
+  out.push_back(make(stream, p, cause, kGoalProgressRule, "goal:" + goal.id()));
+  if (goal.met_by_event_id() == cause.event_id()) {
     v1::GoalTargetMet m;
     m.set_goal_id(goal.id());
-    m.set_value(p.current());
+    m.set_value(goal.current());
     m.set_target(goal.target());
-    out.push_back(make(stream, m, cause, "goal:target-met", "goal:" + goal.id()));
+    out.push_back(make(stream, m, cause, kTargetMetRule, "goal:" + goal.id()));
   }
 }
 
@@ -177,24 +150,111 @@ std::vector<Derived> derive(const v1::LedgerView& after, const Envelope& cause) 
   return out;
 }
 
-Result<std::size_t> follow_log(const store::EventStore& store, v1::LedgerView& view, const AppendDerived& append) {
+namespace {
+
+// A restatement of `now` (what the rules derive from its cause today), caused by `late`.
+Derived restatement(const Derived& now, const Envelope& late, bool withdrawn) {
+  v1::DerivationRestated r;
+  r.set_restated_event_id(now.event.event_id());
+  r.set_withdrawn(withdrawn);
+  if (!withdrawn) switch (now.event.payload_case()) {
+      case Envelope::kAssumptionConfidenceChanged: *r.mutable_confidence() = now.event.assumption_confidence_changed(); break;
+      case Envelope::kGoalProgressed: *r.mutable_goal() = now.event.goal_progressed(); break;
+      case Envelope::kSubgoalProgressed: *r.mutable_subgoal() = now.event.subgoal_progressed(); break;
+      case Envelope::kGoalTargetMet: *r.mutable_target_met() = now.event.goal_target_met(); break;
+      case Envelope::kCanvasMetricRecorded: *r.mutable_metric() = now.event.canvas_metric_recorded(); break;
+      default: break;
+    }
+  Envelope e = make_event(r, from_timestamp(now.event.occurred_at()));  // where it stands in business time
+  e.set_event_id(derived_event_id(late.event_id(), "restate:" + now.event.event_id()));
+  e.set_causation_id(late.event_id());
+  e.set_correlation_id(now.event.correlation_id());
+  e.set_actor(now.event.actor());
+  return {now.stream, std::move(e)};
+}
+
+// Restated when they change: the values. Content opportunities are flags raised once, not
+// values, and stay as flagged.
+bool restatable(const Derived& d) { return is_derived_record(d.event); }
+
+// What the rules derive for a cause without the late fact (`was`) and with it (`now`): a
+// restatement for each derivation whose values changed, that follows now and did not (its
+// restated_event_id may then name no recorded event), or that no longer follows (withdrawn).
+// Decided from the facts alone, never from what the store holds, so a replay decides the same.
+void compare(const std::vector<Derived>& was, const std::vector<Derived>& now, const Envelope& late, std::vector<Derived>& out) {
+  auto find = [](const std::vector<Derived>& in, const std::string& id) {
+    return std::find_if(in.begin(), in.end(), [&](const Derived& d) { return d.event.event_id() == id; });
+  };
+  for (const auto& d : now) {
+    if (!restatable(d)) continue;
+    auto before = find(was, d.event.event_id());
+    if (before == was.end() || !google::protobuf::util::MessageDifferencer::Equals(*payload_of(before->event), *payload_of(d.event)))
+      out.push_back(restatement(d, late, false));
+  }
+  for (const auto& w : was)
+    if (restatable(w) && find(now, w.event.event_id()) == now.end()) out.push_back(restatement(w, late, true));
+}
+
+}  // namespace
+
+Result<std::vector<Derived>> derive_late(store::EventStore& store, const Envelope& late, v1::LedgerView& view) {
+  const std::uint64_t q = late.position();
+  const Micros at = from_timestamp(late.occurred_at());
+  LedgerOptions quiet;
+  quiet.write_snapshots = false;
+  // The business timeline up to the late fact: recorded before it, occurred by its date.
+  auto before = read_ledger(store, AsOf{.occurred = at, .position = q - 1}, quiet);
+  if (!before) return before.status();
+  v1::LedgerView with = before->view;
+  v1::LedgerView without = std::move(before->view);
+  projections::apply(with, late);
+  std::vector<Derived> out = derive(with, late);
+  // Everything recorded before it that occurred after it: derived again, without and with it.
+  auto s = scan_business(store, 0, q - 1, at, std::numeric_limits<Micros>::max(), [&](const Envelope& x) {
+    projections::apply(without, x);
+    projections::apply(with, x);
+    if (x.payload_case() == Envelope::kLearningRecorded || x.payload_case() == Envelope::kDealClosed)
+      compare(derive(without, x), derive(with, x), late, out);
+    return true;
+  });
+  if (!s) return s;
+  view = std::move(with);  // the whole log up to the late fact, in business-time order
+  return out;
+}
+
+Result<std::size_t> follow_log(store::EventStore& store, v1::LedgerView& view, const AppendDerived& append) {
   std::size_t handed = 0;
+  // Hands over what the store does not hold yet, grouped by stream.
+  auto hand_over = [&](std::vector<Derived> derived) -> Status {
+    std::map<std::string, std::vector<Derived>> by_stream;
+    for (auto& d : derived) {
+      auto known = store.find_event_id(d.event.event_id());
+      if (!known) return known.status();
+      if (!known->has_value()) by_stream[d.stream].push_back(std::move(d));  // else folded in its place
+    }
+    for (auto& [stream, events] : by_stream) {
+      handed += events.size();
+      if (auto s = append(stream, std::move(events)); !s) return s;
+    }
+    return Status::success();
+  };
   for (;;) {
     auto page = store.read_all(view.position() + 1, 1024);
     if (!page) return page.status();
     if (page->empty()) return handed;
     for (const auto& e : *page) {
-      projections::apply(view, e);
-      std::map<std::string, std::vector<Derived>> by_stream;
-      for (auto& d : derive(view, e)) {
-        auto known = store.find_event_id(d.event.event_id());
-        if (!known) return known.status();
-        if (!known->has_value()) by_stream[d.stream].push_back(std::move(d));  // else folded in its place
+      if (e.position() <= view.position()) continue;
+      // In business-time order already (or a record the folds do not read): fold on.
+      if (from_timestamp(e.occurred_at()) >= view.max_occurred_at() || is_derived_record(e) ||
+          e.has_content_opportunity_flagged()) {
+        projections::apply(view, e);
+        if (auto s = hand_over(derive(view, e)); !s) return s;
+        continue;
       }
-      for (auto& [stream, derived] : by_stream) {
-        handed += derived.size();
-        if (auto s = append(stream, std::move(derived)); !s) return s;
-      }
+      // A backdated fact: derived at its own date, and what it changes after it restated.
+      auto derived = derive_late(store, e, view);
+      if (!derived) return derived.status();
+      if (auto s = hand_over(std::move(*derived)); !s) return s;
     }
   }
 }

@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "events/domain.h"
+#include "events/rules.h"
 #include "projections/ledger.h"
 #include "store/event_store.h"
 
@@ -37,7 +38,17 @@ using AppendDerived = std::function<Status(const std::string& stream, std::vecto
 // not hold yet to `append`, grouped by stream. A derived event lands later in the log and
 // is folded when the walk reaches it; a derivation reads only the log before its cause, so
 // the outcome does not depend on who appends when. Returns the number handed over.
-Result<std::size_t> follow_log(const store::EventStore& store, v1::LedgerView& view, const AppendDerived& append);
+//
+// A backdated fact (one that occurred before something recorded earlier) is derived at its
+// own business date, from the timeline as it stood then; then every later cause is derived
+// again with and without it, and what changed is restated (DerivationRestated), withdrawn,
+// or added. The decisions read only the facts recorded up to the late one, so a replay
+// decides the same and, the ids being deterministic, appends nothing.
+Result<std::size_t> follow_log(store::EventStore& store, v1::LedgerView& view, const AppendDerived& append);
+
+// What a backdated fact causes: its own derived events and the restatements of later ones.
+// `view` is left as the business-time fold of the log up to it.
+Result<std::vector<Derived>> derive_late(store::EventStore& store, const Envelope& late, v1::LedgerView& view);
 
 // Appends straight to the store, bypassing the actors (replay and tests).
 AppendDerived append_to(store::EventStore& store);

@@ -171,7 +171,7 @@ caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, sto
   auto catch_up = [=]() -> Status {
     auto& st = self->state;
     if (!st.loaded) {
-      auto r = read_ledger(*store, AsOf{AsOf::Kind::position, 0, start});
+      auto r = read_ledger(*store, AsOf{.position = start});
       if (!r) return r.status();
       st.view = std::move(r->view);
       st.loaded = true;

@@ -1,5 +1,6 @@
 #include "events/rules.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "events/ids.h"
@@ -593,6 +594,36 @@ Result<Events> decide_segment(const SegmentState& s, const Envelope& c) {
       return out;
     default:
       return Status::invalid("'" + c.type() + "' is not a segment command");
+  }
+}
+
+std::optional<ConfidenceChange> confidence_after(int previous, const v1::LearningRecorded& l) {
+  switch (l.result()) {
+    case v1::VALIDATED: return ConfidenceChange{l.has_confidence() ? l.confidence() : std::min(100, previous + 10), v1::ASSUMPTION_VALIDATED};
+    case v1::PARTIAL: return ConfidenceChange{l.has_confidence() ? l.confidence() : std::max(0, previous - 10), v1::CHALLENGED};
+    case v1::INVALIDATED: return ConfidenceChange{0, v1::ASSUMPTION_INVALIDATED};
+    default: return std::nullopt;
+  }
+}
+
+std::int64_t goal_contribution(v1::GoalMetric metric, const v1::DealClosed& c) {
+  switch (metric) {
+    case v1::MRR: return c.mrr();
+    case v1::ARR: return c.arr();
+    case v1::CUSTOMERS: return 1;
+    default: return 0;
+  }
+}
+
+bool is_derived_record(const Envelope& e) {
+  switch (e.payload_case()) {
+    case Envelope::kAssumptionConfidenceChanged:
+    case Envelope::kGoalProgressed:
+    case Envelope::kSubgoalProgressed:
+    case Envelope::kGoalTargetMet:
+    case Envelope::kCanvasMetricRecorded:
+    case Envelope::kDerivationRestated: return true;
+    default: return false;
   }
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -62,5 +63,33 @@ bool action_needs_human(const std::string& action);
 
 // Calendar days between two instants (UTC dates), as cycle time counts them.
 int calendar_days(Micros from, Micros to);
+
+// ---- What a fact causes ----------------------------------------------------------------------
+// The folds (projections/) compute these from the facts, in business-time order; the process
+// managers (actors/) record what the folds computed as derived events. One rule, two readers.
+
+// The rule names of derived event ids (events/ids.h derived_event_id(cause, rule)).
+inline constexpr const char* kConfidenceRule = "canvas:confidence";
+inline constexpr const char* kCanvasMetricRule = "canvas:metric:";  // + the metric's name
+inline constexpr const char* kGoalProgressRule = "goal:progress";
+inline constexpr const char* kSubgoalProgressRule = "goal:subgoal";
+inline constexpr const char* kTargetMetRule = "goal:target-met";
+
+struct ConfidenceChange {
+  int confidence;
+  v1::AssumptionStatus status;
+};
+// A learning's effect on its assumption: VALIDATED +10 (capped at 100) or the confidence the
+// learning states; PARTIAL -10 (floored at 0) or the stated one, status CHALLENGED;
+// INVALIDATED 0 %. nullopt: the learning changes nothing.
+std::optional<ConfidenceChange> confidence_after(int previous, const v1::LearningRecorded& learning);
+
+// What a won deal adds to a goal's or subgoal's metric (MRR, ARR, customers).
+std::int64_t goal_contribution(v1::GoalMetric metric, const v1::DealClosed& closed);
+
+// The events the process managers append to record what a fact caused (confidence changes,
+// goal and subgoal progress, target met, canvas metrics, their restatements). The folds
+// compute the same values from the facts and do not read these.
+bool is_derived_record(const Envelope& e);
 
 }  // namespace leanos

@@ -1,6 +1,9 @@
 #include "projections/ledger.h"
 
 #include "events/domain.h"
+#include "events/ids.h"
+#include "events/rules.h"
+#include "projections/metrics.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -230,6 +233,43 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
   }
 }
 
+// A won deal counts towards its goal and subgoal if they were defined by then; the target is
+// met by the close that first reaches it, in business-time order.
+void count_won_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
+  const auto& c = e.deal_closed();
+  if (c.outcome() != v1::WON || c.goal_id().empty()) return;
+  auto it = v.mutable_goals()->find(c.goal_id());
+  if (it == v.mutable_goals()->end()) return;
+  auto& goal = it->second;
+  for (auto& sg : *goal.mutable_subgoals()) {
+    if (sg.id() != c.subgoal_id()) continue;
+    sg.set_current(sg.current() + goal_contribution(sg.metric(), c));
+    sg.add_deals(c.deal_id());
+    const bool done = sg.current() >= sg.target();
+    if (done && !sg.done()) sg.set_done_at(at);
+    sg.set_done(done);
+  }
+  goal.set_current(goal.current() + goal_contribution(goal.metric(), c));
+  goal.add_deals(c.deal_id());
+  const std::int64_t span = goal.target() - goal.baseline();
+  for (int pct : {25, 50, 75, 100}) {
+    const bool reached = span > 0 && (goal.current() - goal.baseline()) * 100 >= span * pct;
+    const bool known = std::any_of(goal.milestones().begin(), goal.milestones().end(),
+                                   [&](const v1::Milestone& m) { return m.percent() == pct; });
+    if (reached && !known) {
+      auto* m = goal.add_milestones();
+      m->set_percent(pct);
+      m->set_reached_at(at);
+      m->set_position(e.position());
+    }
+  }
+  if (!goal.met() && goal.current() >= goal.target()) {
+    goal.set_met(true);
+    goal.set_met_at(at);
+    goal.set_met_by_event_id(e.event_id());
+  }
+}
+
 void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {
   switch (e.payload_case()) {
     case Envelope::kGoalDefined: {
@@ -255,50 +295,17 @@ void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {
       sg->set_target(s.target());
       break;
     }
-    case Envelope::kGoalProgressed: {
-      const auto& p = e.goal_progressed();
-      auto& goal = (*v.mutable_goals())[p.goal_id()];
-      goal.set_current(p.current());
-      goal.add_deals(p.deal_id());
-      const std::int64_t span = goal.target() - goal.baseline();
-      for (int pct : {25, 50, 75, 100}) {
-        const bool reached = span > 0 && (goal.current() - goal.baseline()) * 100 >= span * pct;
-        const bool known = std::any_of(goal.milestones().begin(), goal.milestones().end(),
-                                       [&](const v1::Milestone& m) { return m.percent() == pct; });
-        if (reached && !known) {
-          auto* m = goal.add_milestones();
-          m->set_percent(pct);
-          m->set_reached_at(at);
-          m->set_position(e.position());
-        }
-      }
-      break;
-    }
-    case Envelope::kSubgoalProgressed: {
-      const auto& p = e.subgoal_progressed();
-      auto& goal = (*v.mutable_goals())[p.goal_id()];
-      for (auto& sg : *goal.mutable_subgoals()) {
-        if (sg.id() != p.subgoal_id()) continue;
-        sg.set_current(p.current());
-        sg.add_deals(p.deal_id());
-        if (p.done() && !sg.done()) sg.set_done_at(at);
-        sg.set_done(p.done());
-      }
-      break;
-    }
-    case Envelope::kGoalTargetMet: {
-      auto& goal = (*v.mutable_goals())[e.goal_target_met().goal_id()];
-      goal.set_met(true);
-      goal.set_met_at(at);
-      break;
-    }
-    default: break;
+    case Envelope::kDealClosed: count_won_deal(v, e, at); break;
+    default: break;  // progress and "target met" are derived here, not read from derived records
   }
 }
 
 // An assumption takes a new confidence and status; the change is counted and kept as the last.
+// `e` is the fact that caused it; the change's event id is the one the canvas's process
+// manager records it under.
 void change_assumption(v1::AssumptionView& view, const Envelope& e, std::int64_t at, int confidence,
-                       v1::AssumptionStatus status, const std::string& deal_id) {
+                       v1::AssumptionStatus status, const std::string& deal_id, const std::string& event_id) {
+  const int previous = view.confidence();
   view.set_confidence(confidence);
   view.set_status(status);
   view.set_changes(view.changes() + 1);
@@ -306,11 +313,12 @@ void change_assumption(v1::AssumptionView& view, const Envelope& e, std::int64_t
   p->Clear();
   p->set_position(e.position());
   p->set_occurred_at(at);
+  p->set_previous(previous);
   p->set_confidence(confidence);
   p->set_status(status);
   p->set_deal_id(deal_id);
-  p->set_event_id(e.event_id());
-  p->set_cause_event_id(e.causation_id());
+  p->set_event_id(event_id);
+  p->set_cause_event_id(event_id == e.event_id() ? e.causation_id() : e.event_id());  // a derived change: its fact
   p->set_actor(e.actor());
 }
 
@@ -321,7 +329,7 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       auto& view = (*v.mutable_assumptions())[a.assumption_id()];
       view.set_id(a.assumption_id());
       view.set_statement(a.statement());
-      change_assumption(view, e, at, a.confidence(), v1::UNTESTED, "");
+      change_assumption(view, e, at, a.confidence(), v1::UNTESTED, "", e.event_id());
       break;
     }
     case Envelope::kHypothesisStated: {
@@ -333,19 +341,19 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       const auto& l = e.learning_recorded();
       auto it = v.mutable_assumptions()->find(l.assumption_id());
       if (it == v.mutable_assumptions()->end()) break;
-      it->second.set_evidence_count(it->second.evidence_count() + 1);
-      if (l.result() == v1::VALIDATED) it->second.set_agreeing(it->second.agreeing() + 1);
+      auto& a = it->second;
+      a.set_evidence_count(a.evidence_count() + 1);
+      if (l.result() == v1::VALIDATED) a.set_agreeing(a.agreeing() + 1);
+      if (const auto change = confidence_after(a.confidence(), l))
+        change_assumption(a, e, at, change->confidence, change->status, l.deal_id(),
+                          derived_event_id(e.event_id(), kConfidenceRule));
       break;
     }
-    case Envelope::kAssumptionConfidenceChanged: {
-      const auto& c = e.assumption_confidence_changed();
-      change_assumption((*v.mutable_assumptions())[c.assumption_id()], e, at, c.confidence(), c.status(), c.deal_id());
+    case Envelope::kDealClosed:
+      if (e.deal_closed().outcome() == v1::WON)
+        for (const auto& [metric, value] : canvas_metrics(pipeline_metrics(v))) (*v.mutable_canvas_metrics())[metric] = value;
       break;
-    }
-    case Envelope::kCanvasMetricRecorded:
-      (*v.mutable_canvas_metrics())[e.canvas_metric_recorded().metric()] = e.canvas_metric_recorded().value();
-      break;
-    default: break;
+    default: break;  // confidence changes and canvas metrics are derived here, not read from records
   }
 }
 
@@ -353,7 +361,13 @@ void fold_marketing(LedgerView& v, const Envelope& e, std::int64_t at) {
   switch (e.payload_case()) {
     case Envelope::kContentOpportunityFlagged: {
       const auto& f = e.content_opportunity_flagged();
-      auto* o = v.add_opportunities();
+      // Kept in business-time order (then event id), whatever order they were folded in.
+      auto* list = v.mutable_opportunities();
+      int at_index = list->size();
+      while (at_index > 0 && std::make_pair(list->Get(at_index - 1).flagged_at(), std::string_view(list->Get(at_index - 1).event_id())) >
+                                 std::make_pair(at, std::string_view(e.event_id())))
+        --at_index;
+      auto* o = list->Add();
       o->set_topic(f.topic());
       o->set_priority(f.priority());
       o->set_kind(f.kind());
@@ -363,6 +377,7 @@ void fold_marketing(LedgerView& v, const Envelope& e, std::int64_t at) {
       o->set_flagged_at(at);
       o->set_event_id(e.event_id());
       o->set_cause_event_id(e.causation_id());
+      for (int i = list->size() - 1; i > at_index; --i) list->SwapElements(i, i - 1);
       break;
     }
     case Envelope::kContentOpportunityActed:
@@ -421,7 +436,8 @@ LedgerView empty_ledger() {
 
 void apply(LedgerView& v, const Envelope& e) {
   const std::int64_t at = micros(e.occurred_at());
-  v.set_position(e.position());
+  // Folded in business-time order, a late event can come after a later position.
+  v.set_position(std::max(v.position(), e.position()));
   v.set_events(v.events() + 1);
   v.set_max_occurred_at(std::max(v.max_occurred_at(), at));
   fold_deal(v, e, at);
@@ -478,8 +494,13 @@ std::string serialize_core(const LedgerView& view, const std::set<std::string>& 
 }
 
 v1::DealView rebuild_deal(const std::vector<Envelope>& events) {
+  std::vector<const Envelope*> timeline;
+  for (const auto& e : events) timeline.push_back(&e);
+  std::stable_sort(timeline.begin(), timeline.end(), [](const Envelope* a, const Envelope* b) {
+    return std::make_pair(micros(a->occurred_at()), a->position()) < std::make_pair(micros(b->occurred_at()), b->position());
+  });
   LedgerView scratch;
-  for (const auto& e : events) apply(scratch, e);
+  for (const auto* e : timeline) apply(scratch, *e);
   if (scratch.deals().empty()) return {};
   return scratch.deals().begin()->second;
 }

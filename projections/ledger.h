@@ -22,13 +22,17 @@ using v1::Envelope;
 using v1::LedgerView;
 
 // The projection's schema version: snapshots written by another version are not used.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v3";
+// v4: folded in business-time order; confidence, goal progress and canvas metrics computed
+// from the facts.
+inline constexpr const char* kLedgerSnapshotName = "ledger-v4";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v3";
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v4";
 
 LedgerView empty_ledger();
+// Folds one event. The state is right when events come in business-time order
+// (occurred_at, then position): actors/ledger_reader.h reads the log in that order.
 void apply(LedgerView& view, const Envelope& e);
 
 // Deterministic bytes (map entries sorted): the snapshot format and the identity test.
@@ -42,7 +46,7 @@ std::string serialize_core(const LedgerView& view, const std::set<std::string>& 
 bool in_play(const v1::DealView& deal);
 std::set<std::string> deals_in_play(const LedgerView& view);
 
-// One deal's view from its own events, in position order.
+// One deal's view from its own events (folded in business-time order).
 v1::DealView rebuild_deal(const std::vector<Envelope>& events);
 
 // A protobuf map's entries in key order. Map iteration order depends on insertion history

@@ -142,4 +142,16 @@ const std::vector<MetricTarget>& metric_targets() {
   return kTargets;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> canvas_metrics(const PipelineMetrics& m) {
+  const std::pair<const char*, std::optional<double>> metrics[] = {
+      {"arr", static_cast<double>(m.arr)},           {"mrr", static_cast<double>(m.mrr)},
+      {"customers", static_cast<double>(m.customers)}, {"avg_deal_size", m.avg_deal_size},
+      {"avg_cycle_days", m.avg_cycle_days},
+  };
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& [name, value] : metrics)
+    if (value) out.emplace_back(name, static_cast<std::int64_t>(*value + 0.5));
+  return out;
+}
+
 }  // namespace leanos::projections

@@ -46,6 +46,9 @@ struct PipelineMetrics {
 // From the incremental aggregates (no deal needs to be in memory) when the filter names at
 // most one dimension; otherwise from the deals.
 PipelineMetrics pipeline_metrics(const LedgerView& view, const DealFilter& filter = {});
+// The canvas's key metrics as a won deal leaves them: ARR, MRR, customers, average deal size
+// and average cycle days, rounded to whole units; a metric no deal has yet is left out.
+std::vector<std::pair<std::string, std::int64_t>> canvas_metrics(const PipelineMetrics& m);
 // The same definitions computed deal by deal: the reference the aggregates are tested against.
 PipelineMetrics pipeline_metrics_from_deals(const LedgerView& view, const DealFilter& filter = {});
 

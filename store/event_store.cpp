@@ -873,19 +873,21 @@ Result<std::uint64_t> EventStore::occurred_prefix(Micros t) const {
   return get_be64(it->key().ToStringView().substr(8)) - 1;
 }
 
-Result<std::vector<std::uint64_t>> EventStore::late_positions(Micros t, std::uint64_t after) const {
-  std::vector<std::uint64_t> out;
-  if (t < 0) return out;
+Result<std::vector<EventStore::Late>> EventStore::late_events(Micros occurred_after, Micros occurred_until, std::uint64_t after,
+                                                             std::uint64_t last) const {
+  std::vector<Late> out;
+  if (occurred_until < 0 || occurred_until <= occurred_after || last <= after) return out;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->late));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(occurred_after, -1) + 1), 0));
+  for (; it->Valid(); it->Next()) {
     auto k = it->key().ToStringView();
     if (k.size() != 16) return Status::corruption("a late index key is not 16 bytes");
-    if (get_be64(k) > static_cast<std::uint64_t>(t)) break;
-    if (const auto pos = get_be64(k.substr(8)); pos > after) out.push_back(pos);
+    const auto occurred = static_cast<Micros>(get_be64(k));
+    if (occurred > occurred_until) break;
+    if (const auto pos = get_be64(k.substr(8)); pos > after && pos <= last) out.push_back({occurred, pos});
   }
   if (!it->status().ok()) return from_rocks(it->status(), "reading the late index");
-  std::sort(out.begin(), out.end());
-  return out;
+  return out;  // keys sort by (occurred_at, position)
 }
 
 Result<std::uint64_t> EventStore::recorded_prefix(Micros t) const {

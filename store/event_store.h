@@ -156,11 +156,19 @@ class EventStore {
   Result<Envelope> read_event(std::uint64_t position) const;
   Result<std::optional<std::uint64_t>> find_event_id(const std::string& event_id) const;
 
-  // Business-time travel. The longest prefix of the log whose events all occurred at or
-  // before `t` ends at occurred_prefix(t); after it, only backdated ("late") events can
-  // have occurred by `t`, and late_positions(t, after) lists them in position order.
+  // Business-time travel. An event is "late" (backdated) when it occurred before an event
+  // recorded earlier; every other event occurred no earlier than all before it, so in
+  // position order they are in business-time order too. The longest prefix of the log whose
+  // events all occurred at or before `t` ends at occurred_prefix(t); after it, only late
+  // events can have occurred by `t`.
   Result<std::uint64_t> occurred_prefix(Micros t) const;
-  Result<std::vector<std::uint64_t>> late_positions(Micros t, std::uint64_t after) const;
+  // The late events at positions in (after, last] that occurred in (occurred_after,
+  // occurred_until], as (occurred_at, position) in that order: business-time order.
+  struct Late {
+    Micros occurred_at;
+    std::uint64_t position;
+  };
+  Result<std::vector<Late>> late_events(Micros occurred_after, Micros occurred_until, std::uint64_t after, std::uint64_t last) const;
   // The last position the store had recorded at or before `t` (system time).
   Result<std::uint64_t> recorded_prefix(Micros t) const;
 

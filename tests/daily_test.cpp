@@ -97,11 +97,16 @@ TEST_CASE("milestones are reached at the event that crosses them, with its date"
   g.set_metric(v1::MRR);
   g.set_target(1000);
   apply(v, ev(g, T0));
+  // Progress comes from won deals of the goal, folded in business-time order.
+  int deals = 0;
   auto progress = [&](std::int64_t current, Micros at) {
-    v1::GoalProgressed p;
-    p.set_goal_id("g-1");
-    p.set_current(current);
-    apply(v, ev(p, at));
+    v1::DealClosed c;
+    c.set_deal_id("d" + std::to_string(++deals));
+    c.set_goal_id("g-1");
+    c.set_outcome(v1::WON);
+    c.set_mrr(current - v.goals().at("g-1").current());
+    apply(v, ev(c, at));
+    CHECK(v.goals().at("g-1").current() == current);
   };
   progress(249, T0 + kDay);
   CHECK(v.goals().at("g-1").milestones_size() == 0);
@@ -123,6 +128,7 @@ TEST_CASE("subgoal status is derived: pending, in progress, blocked, completed")
   v1::SubgoalDefined sg;
   sg.set_goal_id("g-1");
   sg.set_subgoal_id("SG1");
+  sg.set_metric(v1::CUSTOMERS);
   sg.set_target(1);
   apply(v, ev(sg, T0));
   const auto& gv = [&]() -> const v1::GoalView& { return v.goals().at("g-1"); };
@@ -134,12 +140,12 @@ TEST_CASE("subgoal status is derived: pending, in progress, blocked, completed")
   b.set_action("sales:pilot");
   apply(v, ev(b, T0 + kDay));
   CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "blocked");
-  v1::SubgoalProgressed p;
-  p.set_goal_id("g-1");
-  p.set_subgoal_id("SG1");
-  p.set_current(1);
-  p.set_done(true);
-  apply(v, ev(p, T0 + 2 * kDay));
+  v1::DealClosed won;  // counts one customer towards SG1
+  won.set_deal_id("d1");
+  won.set_goal_id("g-1");
+  won.set_subgoal_id("SG1");
+  won.set_outcome(v1::WON);
+  apply(v, ev(won, T0 + 2 * kDay));
   CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "completed");
 }
 
@@ -228,7 +234,7 @@ TEST_CASE("today --as-of on a generated history equals today on a copy of the lo
       c.clear_recorded_at();
       REQUIRE((*copy)->append(e.stream(), store::ExpectedVersion::any(), {c}).is_ok());
     }
-    auto as_of = read_ledger(**full, AsOf{AsOf::Kind::occurred, cut, 0});
+    auto as_of = read_ledger(**full, AsOf{.occurred = cut});
     auto on_copy = read_ledger(**copy, AsOf{});
     REQUIRE(as_of.is_ok());
     REQUIRE(on_copy.is_ok());

@@ -2,6 +2,8 @@
 // byte-identical state, at many positions of randomly generated valid histories.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include "actors/ledger_reader.h"
@@ -47,7 +49,7 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
     std::uniform_int_distribution<std::size_t> pick(0, incremental.size() - 1);
     for (int k = 0; k < 60; ++k) {
       auto it = std::next(incremental.begin(), static_cast<long>(pick(rng)));
-      const AsOf at{AsOf::Kind::position, 0, it->first};
+      const AsOf at{.position = it->first};
       auto replayed = read_ledger(es, at, full);
       auto snapped = read_ledger(es, at, from_snapshots);
       REQUIRE(replayed.is_ok());
@@ -90,7 +92,22 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
   }
 }
 
-TEST_CASE("as-of business time: snapshot plus late events equals filtering the whole log") {
+// The reference, written apart from the production fold's reader: every event recorded by
+// position `known` that occurred by `t`, sorted by (occurred_at, position), folded.
+v1::LedgerView reference_fold(const std::vector<Envelope>& all, Micros t, std::uint64_t known) {
+  std::vector<const Envelope*> chosen;
+  for (const auto& e : all)
+    if (e.position() <= known && from_timestamp(e.occurred_at()) <= t) chosen.push_back(&e);
+  std::sort(chosen.begin(), chosen.end(), [](const Envelope* a, const Envelope* b) {
+    const Micros x = from_timestamp(a->occurred_at()), y = from_timestamp(b->occurred_at());
+    return x != y ? x < y : a->position() < b->position();
+  });
+  auto view = projections::empty_ledger();
+  for (const auto* e : chosen) projections::apply(view, *e);
+  return view;
+}
+
+TEST_CASE("both time axes on a history recorded out of order equal the business-time reference fold") {
   test::TempDir dir;
   store::StoreOptions relaxed;
   relaxed.durability = store::Durability::relaxed;
@@ -101,30 +118,53 @@ TEST_CASE("as-of business time: snapshot plus late events equals filtering the w
   test::HistoryOptions options;
   options.commands = 1000;
   options.backdate_probability = 0.3;
-  test::generate_history(es, rng, options, [](const v1::LedgerView&) {});
+  std::map<std::uint64_t, std::string> incremental;  // the process managers' own view, per commit
+  test::generate_history(es, rng, options, [&](const v1::LedgerView& v) { incremental[v.position()] = projections::serialize(v); });
   LedgerOptions write;
   write.snapshot_every = 101;
+  write.core_snapshot_every = 37;
   REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
   auto all = es.read_all(1, 1'000'000);
   REQUIRE(all.is_ok());
+  const std::uint64_t end = all->back().position();
   const Micros first = from_timestamp(all->front().occurred_at());
   Micros last = first;
   for (const auto& e : *all) last = std::max(last, from_timestamp(e.occurred_at()));
+  int late = 0;
+  for (const auto& e : *all) late += es.late_events(std::numeric_limits<Micros>::min(), from_timestamp(e.occurred_at()), e.position() - 1, e.position())->size();
+  MESSAGE(late << " of " << end << " events are backdated");
+  CHECK(late > 50);
   std::uniform_int_distribution<Micros> when(first - kMicrosPerDay, last + kMicrosPerDay);
-  int late_used = 0;
-  for (int k = 0; k < 40; ++k) {
+  std::uniform_int_distribution<std::uint64_t> known(1, end);
+  LedgerOptions from_snapshots, replay;
+  from_snapshots.write_snapshots = false;
+  replay.use_snapshots = false;
+  replay.write_snapshots = false;
+  int from_snapshot = 0;
+  for (int k = 0; k < 60; ++k) {
     const Micros t = when(rng);
-    // The definition: every event that occurred by t, in position order.
-    auto expected = projections::empty_ledger();
-    for (const auto& e : *all)
-      if (from_timestamp(e.occurred_at()) <= t) projections::apply(expected, e);
-    LedgerOptions read;
-    read.write_snapshots = false;
-    auto got = read_ledger(es, AsOf{AsOf::Kind::occurred, t, 0}, read);
-    REQUIRE(got.is_ok());
-    INFO("as of " << format_time(t));
-    CHECK(projections::serialize(got->view) == projections::serialize(expected));
-    late_used += got->view.position() != es.occurred_prefix(t).value();
+    const std::uint64_t r = k % 3 == 0 ? end : known(rng);
+    const auto expected = projections::serialize(reference_fold(*all, t, r));
+    INFO("as of " << format_time(t) << " known at position " << r);
+    auto snapped = read_ledger(es, AsOf{.occurred = t, .position = r}, from_snapshots);
+    REQUIRE(snapped.is_ok());
+    CHECK(projections::serialize(snapped->view) == expected);
+    from_snapshot += snapped->snapshot_position > 0;
+    auto replayed = read_ledger(es, AsOf{.occurred = t, .position = r}, replay);
+    REQUIRE(replayed.is_ok());
+    CHECK(projections::serialize(replayed->view) == expected);
+    // Known-at by recording time: the same as the position it had reached.
+    const Micros recorded = from_timestamp((*all)[r - 1].recorded_at());
+    std::uint64_t reached = r;
+    while (reached < end && from_timestamp((*all)[reached].recorded_at()) <= recorded) ++reached;
+    auto by_time = read_ledger(es, AsOf{.occurred = t, .recorded = recorded}, from_snapshots);
+    REQUIRE(by_time.is_ok());
+    CHECK(projections::serialize(by_time->view) == projections::serialize(reference_fold(*all, t, reached)));
   }
-  CHECK(late_used > 0);  // backdated events were exercised
+  CHECK(from_snapshot > 10);  // snapshots were used, and were valid
+  // The latest state three ways: replay, snapshot + tail, and the process managers' incremental view.
+  const auto expected = projections::serialize(reference_fold(*all, std::numeric_limits<Micros>::max(), end));
+  CHECK(projections::serialize(read_ledger(es, AsOf{}, replay)->view) == expected);
+  CHECK(projections::serialize(read_ledger(es, AsOf{}, from_snapshots)->view) == expected);
+  CHECK(incremental.rbegin()->second == expected);
 }

@@ -110,6 +110,8 @@ TEST_CASE("audit shows the decision, its inputs then, and what it caused downstr
   CHECK(d["inputs"]["hypothesis"]["assumption_id"] == "A4");
   // acme-corp's lead is dated 2026-01-10 but was recorded after epsilon-ins learned (90 %).
   CHECK(d["inputs"]["assumption_confidence_then"] == 90);
+  // On its business date (before delta-freight and epsilon-ins learned), A4 was at 75 %.
+  CHECK(d["inputs"]["assumption_confidence_on_decision_date"] == 75);
   CHECK(d["inputs"]["implication"]["priority"].get<double>() == doctest::Approx(0.85));
   std::set<std::string> caused;
   for (const auto& e : audit["caused"]) caused.insert(e["type"].get<std::string>());

@@ -266,7 +266,7 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
     full.write_snapshots = false;
     std::vector<double> with, without;
     for (int q = 0; q < queries; ++q) {
-      const AsOf at{AsOf::Kind::occurred, when(rng), 0};
+      const AsOf at{.occurred = when(rng)};
       const auto q0 = Clock::now();
       if (auto v = read_ledger(**es, at, snap); !v) return v.status();
       with.push_back(since(q0) * 1000);

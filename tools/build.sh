@@ -2,7 +2,7 @@
 # Configures and builds one build folder quietly: the compiler's output goes to
 # BUILD/build.log and is shown only when the build fails. A CMakeCache.txt written for
 # another source folder (a moved or copied checkout) is removed first, not fatal.
-# Usage: build.sh BUILD-DIR [TARGET] [CMAKE-ARGS...]
+# Usage: build.sh BUILD-DIR [TARGETS] [CMAKE-ARGS...]   (TARGETS: one or more, space-separated)
 set -euo pipefail
 build=$1
 target=${2:-all}
@@ -19,7 +19,7 @@ mkdir -p "$build"
 log=$build/build.log
 echo "build: $build ($target), log in $log"
 if ! { cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
-       cmake --build "$build" -j "${JOBS:-$(nproc)}" --target "$target"; } >"$log" 2>&1; then
+       cmake --build "$build" -j "${JOBS:-$(nproc)}" --target $target; } >"$log" 2>&1; then
   grep -E "error|Error|failed" "$log" | head -40 >&2 || true
   tail -20 "$log" >&2
   echo "build: FAILED (the whole output is in $log)" >&2

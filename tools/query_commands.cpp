@@ -6,6 +6,7 @@
 #include <set>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "actors/ledger_reader.h"
@@ -43,26 +44,27 @@ struct TimeTravelOptions {
 };
 
 void add_time_travel(CLI::App* sub, TimeTravelOptions& t) {
-  sub->add_option("--as-of", t.as_of, "fold events that occurred on or before DATE (a date means its end, UTC)");
-  sub->add_option("--known-at", t.known_at, "fold events the store had recorded by DATE (audit-grade)");
+  sub->add_option("--as-of", t.as_of, "the business timeline up to DATE: events that occurred on or before it (a date means its end, UTC)");
+  sub->add_option("--known-at", t.known_at, "as the store knew it at DATE: events recorded by then (audit-grade); combines with --as-of");
   t.position_opt = sub->add_option("--at-position", t.at_position, "fold the log up to position N");
 }
 
+// The axes combine: --as-of B --known-at R is the business timeline up to B as the store
+// knew it at R; --at-position bounds the log like --known-at.
 Result<AsOf> as_of_of(const TimeTravel& t) {
-  const int given = !t.as_of.empty() + !t.known_at.empty() + t.at_position.has_value();
-  if (given > 1) return Status::invalid("give at most one of --as-of, --known-at, --at-position");
+  AsOf a;
   if (!t.as_of.empty()) {
     auto v = parse_time(t.as_of, DateEdge::end_of_day);
-    if (!v) return v.status();
-    return AsOf{AsOf::Kind::occurred, *v, 0};
+    if (!v) return Status::invalid("--as-of: " + v.status().message());
+    a.occurred = *v;
   }
   if (!t.known_at.empty()) {
     auto v = parse_time(t.known_at, DateEdge::end_of_day);
-    if (!v) return v.status();
-    return AsOf{AsOf::Kind::recorded, *v, 0};
+    if (!v) return Status::invalid("--known-at: " + v.status().message());
+    a.recorded = *v;
   }
-  if (t.at_position) return AsOf{AsOf::Kind::position, 0, *t.at_position};
-  return AsOf{};
+  if (t.at_position) a.position = *t.at_position;
+  return a;
 }
 
 // "Now" for rules that measure time (SLAs, stalls, trajectory): the --as-of / --known-at
@@ -366,16 +368,16 @@ json event_brief(const v1::Envelope& e) {
           {"actor", e.actor()},          {"event_id", e.event_id()}, {"payload", proto_json(*payload_of(e))}};
 }
 
-// The confidence an assumption had just before `position`, from the canvas stream.
-std::optional<int> confidence_before(const std::vector<v1::Envelope>& canvas, const std::string& id, std::uint64_t position) {
-  std::optional<int> c;
-  for (const auto& e : canvas) {
-    if (e.position() >= position) break;
-    if (e.has_assumption_registered() && e.assumption_registered().assumption_id() == id) c = e.assumption_registered().confidence();
-    if (e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id)
-      c = e.assumption_confidence_changed().confidence();
-  }
-  return c;
+// An assumption's confidence in the ledger folded as `as_of` says (nullopt: not registered).
+Result<std::optional<int>> confidence_in(store::EventStore& store, const std::string& id, const AsOf& as_of) {
+  LedgerOptions core;
+  core.need_deals = false;
+  core.write_snapshots = false;
+  auto l = read_ledger(store, as_of, core);
+  if (!l) return l.status();
+  auto it = l->view.assumptions().find(id);
+  if (it == l->view.assumptions().end()) return std::optional<int>();
+  return std::optional<int>(it->second.confidence());
 }
 
 int audit(const GlobalOptions& g, const std::string& id) {
@@ -386,8 +388,6 @@ int audit(const GlobalOptions& g, const std::string& id) {
   auto deal = (*store)->read_stream(deal_stream(id), 1, store::Direction::forward, kAll);
   if (!deal) return fail(deal.status());
   if (deal->empty()) return fail(Status::not_found("deal '" + id + "' does not exist"));
-  auto canvas = (*store)->read_stream(kCanvasStream, 1, store::Direction::forward, kAll);
-  if (!canvas) return fail(canvas.status());
   std::set<std::string> ids;
   std::string goal;
   for (const auto& e : *deal) {
@@ -420,8 +420,14 @@ int audit(const GlobalOptions& g, const std::string& id) {
     json inputs;
     if (hypothesis) {
       inputs["hypothesis"] = proto_json(*hypothesis);
-      auto c = confidence_before(*canvas, hypothesis->assumption_id(), e.position());
-      inputs["assumption_confidence_then"] = c ? json(*c) : json(nullptr);
+      // As whoever recorded the decision saw the canvas (everything recorded before it), and
+      // the canvas on the decision's business date as the ledger knows it now.
+      auto then = confidence_in(**store, hypothesis->assumption_id(), AsOf{.position = e.position() - 1});
+      if (!then) return fail(then.status());
+      auto now = confidence_in(**store, hypothesis->assumption_id(), AsOf{.occurred = from_timestamp(e.occurred_at())});
+      if (!now) return fail(now.status());
+      inputs["assumption_confidence_then"] = *then ? json(**then) : json(nullptr);
+      inputs["assumption_confidence_on_decision_date"] = *now ? json(**now) : json(nullptr);
     }
     inputs["implication"] = implication ? proto_json(*implication) : json(nullptr);
     inputs["qualification"] = score ? proto_json(*score) : json(nullptr);
@@ -459,10 +465,14 @@ int audit(const GlobalOptions& g, const std::string& id) {
     out("  impact %.2f%s\n", p.value("impact", 0.0),
                 p.value("approval_required", false) ? " (needs human approval)" : "");
     const auto& in = d["inputs"];
-    if (in.contains("hypothesis"))
-      out("  input: tests %s at %d %%; the canvas had it at %s then\n",
-                  in["hypothesis"].value("assumption_id", "").c_str(), in["hypothesis"].value("confidence", 0),
-                  in["assumption_confidence_then"].is_null() ? "-" : (std::to_string(in["assumption_confidence_then"].get<int>()) + " %").c_str());
+    auto percent = [](const json& v) { return v.is_null() ? std::string("-") : std::to_string(v.get<int>()) + " %"; };
+    if (in.contains("hypothesis")) {
+      out("  input: tests %s at %d %%; the canvas had it at %s when this was recorded", in["hypothesis"].value("assumption_id", "").c_str(),
+          in["hypothesis"].value("confidence", 0), percent(in["assumption_confidence_then"]).c_str());
+      if (in["assumption_confidence_then"] != in["assumption_confidence_on_decision_date"])  // dated apart, or facts of that date recorded since
+        out(", %s on the decision's date as known now", percent(in["assumption_confidence_on_decision_date"]).c_str());
+      out("\n");
+    }
     if (!in["implication"].is_null())
       out("  input: ARR %s-%s, strategic %s, priority %.2f\n",
                   dollars(std::stoll(in["implication"].value("arr_low", "0"))).c_str(),
@@ -498,22 +508,66 @@ int audit(const GlobalOptions& g, const std::string& id) {
   return 0;
 }
 
+// An assumption's history in business-time order: its registration and every confidence
+// change, each with the values as last restated (a fact recorded later that occurred before
+// it), and what was recorded first.
 int why_canvas(const GlobalOptions& g, const std::string& id) {
   auto store = open_store(g);
   if (!store) return fail(store.status());
   auto canvas = (*store)->read_stream(kCanvasStream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
   if (!canvas) return fail(canvas.status());
-  json changes = json::array();
+  auto brief_of = [&](const std::string& event_id) -> std::optional<json> {
+    auto pos = (*store)->find_event_id(event_id);
+    if (!pos || !pos->has_value()) return std::nullopt;
+    auto e = (*store)->read_event(**pos);
+    if (!e) return std::nullopt;
+    return event_brief(*e);
+  };
+  std::vector<const v1::Envelope*> timeline;
+  std::map<std::string, std::vector<const v1::Envelope*>> restated;  // change id -> restatements, in position order
+  std::set<std::string> recorded;  // the confidence changes recorded as such
   for (const auto& e : *canvas) {
-    const bool registered = e.has_assumption_registered() && e.assumption_registered().assumption_id() == id;
-    const bool changed = e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id;
-    if (!registered && !changed) continue;
-    json c = event_brief(e);
-    if (changed && !e.causation_id().empty()) {
-      auto pos = (*store)->find_event_id(e.causation_id());
-      if (pos && pos->has_value()) {
-        auto cause = (*store)->read_event(**pos);
-        if (cause) c["cause"] = event_brief(*cause);
+    if ((e.has_assumption_registered() && e.assumption_registered().assumption_id() == id) ||
+        (e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id)) {
+      timeline.push_back(&e);
+      recorded.insert(e.event_id());
+    }
+    if (e.has_derivation_restated()) restated[e.derivation_restated().restated_event_id()].push_back(&e);
+  }
+  // A change first derived by a restatement (its cause was recorded before what made it follow).
+  for (const auto& [change, restatements] : restated) {
+    const auto& first = restatements.front()->derivation_restated();
+    if (!recorded.count(change) && first.has_confidence() && first.confidence().assumption_id() == id)
+      timeline.push_back(restatements.front());
+  }
+  std::stable_sort(timeline.begin(), timeline.end(), [](const v1::Envelope* a, const v1::Envelope* b) {
+    return std::make_pair(from_timestamp(a->occurred_at()), a->position()) < std::make_pair(from_timestamp(b->occurred_at()), b->position());
+  });
+  json changes = json::array();
+  for (const auto* e : timeline) {
+    json c = event_brief(*e);
+    if (e->has_derivation_restated()) {  // derived later, not when its cause was recorded
+      c["type"] = "AssumptionConfidenceChanged";
+      c["payload"] = proto_json(e->derivation_restated().confidence());
+      c["derived_late"] = true;
+      for (const auto* r : restated[e->derivation_restated().restated_event_id()])
+        if (r->derivation_restated().withdrawn()) c["withdrawn"] = true;
+        else c["payload"] = proto_json(r->derivation_restated().confidence());
+    } else if (e->has_assumption_confidence_changed()) {
+      if (!e->causation_id().empty())
+        if (auto cause = brief_of(e->causation_id())) c["cause"] = *cause;
+      json corrections = json::array();
+      for (const auto* r : restated[e->event_id()]) {
+        json x = event_brief(*r);
+        if (auto cause = brief_of(r->causation_id())) x["cause"] = *cause;
+        corrections.push_back(x);
+        // What holds now: the last restatement's values.
+        if (r->derivation_restated().withdrawn()) c["withdrawn"] = true;
+        else c["payload"] = proto_json(r->derivation_restated().confidence());
+      }
+      if (!corrections.empty()) {
+        c["recorded_payload"] = proto_json(e->assumption_confidence_changed());
+        c["restated"] = corrections;
       }
     }
     changes.push_back(c);
@@ -533,12 +587,24 @@ int why_canvas(const GlobalOptions& g, const std::string& id) {
     }
     std::string status = p.value("status", "");
     if (status.rfind("ASSUMPTION_", 0) == 0) status = status.substr(11);
-    out("%s  %d %% -> %d %% (%s)", date.c_str(), p.value("previous", 0), p.value("confidence", 0), status.c_str());
+    if (c.value("withdrawn", false)) out("%s  withdrawn: no longer follows", date.c_str());
+    else out("%s  %d %% -> %d %% (%s)", date.c_str(), p.value("previous", 0), p.value("confidence", 0), status.c_str());
     if (c.contains("cause"))
       out("  because deal %s recorded %s by %s%s", p.value("deal_id", "").c_str(),
                   c["cause"]["payload"].value("result", "").c_str(), c["cause"]["actor"].get<std::string>().c_str(),
                   p.value("evidence", "").empty() ? "" : (": " + p.value("evidence", "")).c_str());
     out("\n");
+    if (c.contains("restated")) {
+      const auto& was = c["recorded_payload"];
+      const auto& last = c["restated"].back();
+      out("            restated on %s (first recorded as %d %% -> %d %%): %s\n", last["recorded_at"].get<std::string>().substr(0, 10).c_str(),
+          was.value("previous", 0), was.value("confidence", 0),
+          last.contains("cause") ? (last["cause"]["type"].get<std::string>() + " of " +
+                                    last["cause"]["stream"].get<std::string>() + " dated " +
+                                    last["cause"]["occurred_at"].get<std::string>().substr(0, 10) + " was recorded later")
+                                       .c_str()
+                                 : "a fact dated before it was recorded later");
+    }
   }
   return 0;
 }
