@@ -96,12 +96,42 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   const Micros until = as_of.occurred.value_or(kAlways);
 
   const char* name = options.need_deals ? projections::kLedgerSnapshotName : projections::kCoreSnapshotName;
+  const char* time_name = options.need_deals ? projections::kLedgerTimeSnapshotName : projections::kCoreTimeSnapshotName;
   LedgerRead out{projections::empty_ledger(), 0, 0};
   std::size_t snapshot_bytes = 0;  // of the snapshot the fold started from
-  // The snapshot: at most the prefix that occurred by `until`, and none that a late event
-  // of the tail precedes in business time.
-  std::uint64_t candidate = last;
-  if (as_of.occurred) {
+  Micros after = kNever;           // the fold's tail: events that occurred after this
+  // With everything known (no --known-at, no --at-position), a snapshot keyed by business
+  // time C holds every event that occurred by C as known at its position s. It is usable for
+  // any date from C on while nothing recorded after s occurred by C: the tail is then every
+  // event that occurred after C. Late events recorded long after their date (imports,
+  // learnings typed weeks later) leave these valid, where a position snapshot would not be.
+  const bool latest_knowledge = !as_of.recorded && !as_of.position;
+  Micros key = std::min<Micros>(until, kEndOfTime);
+  for (int tries = 0; options.use_snapshots && latest_knowledge && tries < 4 && key >= 0; ++tries) {
+    auto snap = store.snapshot_at_or_before(time_name, static_cast<std::uint64_t>(key));
+    if (!snap) return snap.status();
+    v1::LedgerView view;
+    if (!*snap || !projections::parse((*snap)->second, &view)) break;
+    const auto at = static_cast<Micros>((*snap)->first);
+    const std::uint64_t known = view.known_through();
+    view.clear_known_through();
+    if (known > last) break;
+    auto recorded_since = store.late_events(kNever, at, known, last);
+    if (!recorded_since) return recorded_since.status();
+    if (recorded_since->empty()) {
+      out.view = std::move(view);
+      out.snapshot_position = known;
+      snapshot_bytes = (*snap)->second.size();
+      out.time_snapshot = true;
+      after = at;
+      break;
+    }
+    key = at - 1;  // an older one may hold
+  }
+  // Otherwise a position snapshot: at most the prefix that occurred by `until`, and none that
+  // a late event of the tail precedes in business time.
+  std::uint64_t candidate = after == kNever ? last : 0;
+  if (as_of.occurred && candidate) {
     auto p = store.occurred_prefix(until);
     if (!p) return p.status();
     candidate = std::min(candidate, *p);
@@ -126,6 +156,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     candidate = std::min(at - 1, *p);
   }
   const std::uint64_t base = out.snapshot_position;
+  const Micros base_time = after == kNever ? kAlways : after;  // a snapshot keyed by time holds events to then
   // Without deals in the snapshot, a deal the tail touches is rebuilt from its own events up
   // to the snapshot first, so that the fold's deltas start from its state then.
   auto ensure_deal = [&](const v1::Envelope& e) -> Status {
@@ -136,7 +167,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     if (!events) return events.status();
     std::vector<v1::Envelope> before;
     for (auto& x : *events)
-      if (x.position() <= base) before.push_back(std::move(x));
+      if (x.position() <= base && from_timestamp(x.occurred_at()) <= base_time) before.push_back(std::move(x));
     if (!before.empty()) (*out.view.mutable_deals())[id] = projections::rebuild_deal(before);
     return Status::success();
   };
@@ -152,10 +183,43 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   constexpr std::size_t kFullBytesPerEvent = 100;
   std::uint64_t last_full = options.need_deals ? base : 0;
   std::size_t last_full_bytes = options.need_deals ? snapshot_bytes : 0;
-  auto s = scan_business(store, base, last, kNever, until, [&](const v1::Envelope& e) {
+  // Time snapshots: while folding everything known, one per core_snapshot_every events (full
+  // ones as spaced as position snapshots), keyed just before the next event's date.
+  std::uint64_t since_time_core = 0, since_time_full = 0;
+  std::size_t last_time_full_bytes = options.need_deals ? snapshot_bytes : 0;
+  Micros folded_through = after;
+  auto time_snapshot = [&](const v1::Envelope& next) -> Status {
+    const Micros at = from_timestamp(next.occurred_at());
+    if (!latest_knowledge || !options.write_snapshots || at <= folded_through || folded_through == kNever) return Status::success();
+    const bool core = options.core_snapshot_every && since_time_core >= options.core_snapshot_every;
+    const bool full = options.need_deals && options.snapshot_every && since_time_full >= options.snapshot_every &&
+                      since_time_full >= last_time_full_bytes / kFullBytesPerEvent;
+    if (!core && !full) return Status::success();
+    v1::LedgerView known;
+    known.set_known_through(last);
+    const std::string suffix = projections::serialize(known);  // parsed after the state, it sets the field
+    const auto key = static_cast<std::uint64_t>(at - 1);  // every event up to then is folded
+    if (core) {
+      since_time_core = 0;
+      if (auto s = store.put_snapshot(projections::kCoreTimeSnapshotName, key, projections::serialize_core(out.view, in_play) + suffix); !s)
+        return s;
+    }
+    if (full) {
+      since_time_full = 0;
+      const std::string bytes = projections::serialize(out.view);
+      last_time_full_bytes = bytes.size();
+      if (auto s = store.put_snapshot(projections::kLedgerTimeSnapshotName, key, bytes + suffix); !s) return s;
+    }
+    return Status::success();
+  };
+  auto s = scan_business(store, after == kNever ? base : 0, last, after, until, [&](const v1::Envelope& e) {
     if (error = ensure_deal(e); !error) return false;
+    if (error = time_snapshot(e); !error) return false;
     projections::apply(out.view, e);
     ++out.folded;
+    ++since_time_core;
+    ++since_time_full;
+    folded_through = std::max(folded_through, from_timestamp(e.occurred_at()));
     if (!options.write_snapshots) return true;
     const auto pos = e.position();
     if (core_snapshots)

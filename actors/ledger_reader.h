@@ -46,6 +46,7 @@ struct LedgerRead {
   v1::LedgerView view;
   std::uint64_t snapshot_position = 0;  // where folding started
   std::uint64_t folded = 0;             // events folded on top of it
+  bool time_snapshot = false;           // the snapshot was one keyed by business time
 };
 
 Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& options = {});

@@ -103,7 +103,15 @@ std::vector<Envelope> deal_thread(std::uint64_t n, Micros lead, std::mt19937_64&
   return out;
 }
 
-Status generate(store::EventStore& es, std::uint64_t events) {
+// How much of the history is recorded late: each event, with probability `fraction`, is
+// recorded up to `days` of business time after it occurred (the way people and imports
+// record facts), so the folds merge late events back into business-time order.
+struct Backdating {
+  double fraction = 0.05;
+  int days = 60;
+};
+
+Status generate(store::EventStore& es, std::uint64_t events, const Backdating& backdating) {
   std::mt19937_64 rng(42);
   const Micros start = parse_time("2024-01-01").value();
   // Setup: the assumptions and the goal.
@@ -138,15 +146,37 @@ Status generate(store::EventStore& es, std::uint64_t events) {
     return std::tie(std::get<0>(a), std::get<1>(a)) > std::tie(std::get<0>(b), std::get<1>(b));
   };
   std::priority_queue<Pending, std::vector<Pending>, decltype(later)> pending(later);
+  // Held back: keyed by when they are recorded, not when they occurred.
+  std::priority_queue<Pending, std::vector<Pending>, decltype(later)> held(later);
   std::uint64_t seq = 0, queued = es.last_position();
+  std::bernoulli_distribution late(backdating.fraction);
+  std::uniform_int_distribution<Micros> delay(1, std::max(1, backdating.days) * kMicrosPerDay);
+  auto record = [&](std::priority_queue<Pending, std::vector<Pending>, decltype(later)>& from) -> Status {
+    auto& top = const_cast<Pending&>(from.top());
+    inflight.push_back(es.append_async(std::get<2>(top), store::ExpectedVersion::any(), {std::move(std::get<3>(top))}));
+    from.pop();
+    ++queued;
+    if (inflight.size() >= 512) return drain();
+    return Status::success();
+  };
   auto release = [&](Micros until) -> Status {
-    while (!pending.empty() && std::get<0>(pending.top()) < until && queued < events) {
-      auto& top = const_cast<Pending&>(pending.top());
-      inflight.push_back(es.append_async(std::get<2>(top), store::ExpectedVersion::any(), {std::move(std::get<3>(top))}));
-      pending.pop();
-      ++queued;
-      if (inflight.size() >= 512)
-        if (auto s = drain(); !s) return s;
+    while (queued < events) {
+      const bool due = !pending.empty() && std::get<0>(pending.top()) < until;
+      const bool held_due = !held.empty() && std::get<0>(held.top()) < until &&
+                            (!due || std::get<0>(held.top()) <= std::get<0>(pending.top()));
+      if (held_due) {
+        if (auto s = record(held); !s) return s;
+      } else if (due) {
+        if (backdating.fraction > 0 && late(rng)) {  // recorded later, dated now
+          auto& top = const_cast<Pending&>(pending.top());
+          held.emplace(std::get<0>(top) + delay(rng), std::get<1>(top), std::move(std::get<2>(top)), std::move(std::get<3>(top)));
+          pending.pop();
+        } else if (auto s = record(pending); !s) {
+          return s;
+        }
+      } else {
+        break;
+      }
     }
     return Status::success();
   };
@@ -206,7 +236,7 @@ struct ReplayRow {
 };
 
 Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int queries, int full_queries,
-                             std::uint64_t snapshot_every) {
+                             std::uint64_t snapshot_every, const Backdating& backdating) {
   ReplayRow row{};
   {
     store::StoreOptions relaxed;
@@ -215,7 +245,7 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
     auto es = store::EventStore::open(dir, relaxed);
     if (!es) return es.status();
     std::fprintf(stderr, "bench: generating %llu events...\n", static_cast<unsigned long long>(events));
-    if (auto s = generate(**es, events); !s) return s;
+    if (auto s = generate(**es, events, backdating); !s) return s;
     // Both the replay and the raw scan below then read a quiet, compacted log, instead of
     // the replay competing with the generator's leftover compactions for the two cores.
     std::fprintf(stderr, "bench: compacting...\n");
@@ -318,7 +348,7 @@ Result<double> bytes_per_idle_deal(const std::string& dir, int deals) {
 }
 
 int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<std::uint64_t> sizes, int queries,
-                     int full_queries, std::uint64_t snapshot_every) {
+                     int full_queries, std::uint64_t snapshot_every, const Backdating& backdating) {
   namespace fs = std::filesystem;
   const bool temp = dir.empty();
   if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-replay-" + std::to_string(::getpid()))).string();
@@ -328,7 +358,7 @@ int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<s
     const std::string d = dir + "/log-" + std::to_string(n);
     fs::remove_all(d, ec);
     fs::create_directories(d, ec);
-    auto row = replay_row(d, n, queries, full_queries, snapshot_every);
+    auto row = replay_row(d, n, queries, full_queries, snapshot_every, backdating);
     if (!row) return fail(row.status());
     rows.push_back(*row);
     if (temp) fs::remove_all(d, ec);  // a --dir keeps each log: `leanos replay --data DIR/log-N`
@@ -377,6 +407,7 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
     int queries = 200;
     int full_queries = 10;
     std::uint64_t snapshot_every = 100'000;
+    Backdating backdating;
   };
   auto args = std::make_shared<Args>();
   auto* s = bench->add_subcommand("replay", "projection replay vs raw scan, as-of latency, memory per idle deal");
@@ -385,9 +416,13 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
   s->add_option("--queries", args->queries, "as-of queries with snapshots per size");
   s->add_option("--full-queries", args->full_queries, "as-of queries without snapshots per size (each a full fold)");
   s->add_option("--snapshot-every", args->snapshot_every, "full-snapshot interval (core snapshots: every 500); 0 = core only");
+  s->add_option("--backdated", args->backdating.fraction, "share of events recorded late (default 0.05; 0 = in business order)")
+      ->check(CLI::Range(0.0, 1.0));
+  s->add_option("--backdated-days", args->backdating.days, "how late, at most, in days of business time (default 60)")
+      ->check(CLI::Range(1, 3650));
   s->callback([&, args] {
     action = [&global, args] { return run_bench_replay(global, args->dir, args->sizes, args->queries, args->full_queries,
-                                                      args->snapshot_every); };
+                                                      args->snapshot_every, args->backdating); };
   });
 }
 
