@@ -116,9 +116,14 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     const std::uint64_t known = view.known_through();
     view.clear_known_through();
     if (known > last) break;
-    auto recorded_since = store.late_events(kNever, at, known, last);
-    if (!recorded_since) return recorded_since.status();
-    if (recorded_since->empty()) {
+    // Nothing recorded since it was written, or nothing since that occurred by its key.
+    bool usable = known == last;
+    if (!usable) {
+      auto recorded_since = store.late_events(kNever, at, known, last);
+      if (!recorded_since) return recorded_since.status();
+      usable = recorded_since->empty();
+    }
+    if (usable) {
       out.view = std::move(view);
       out.snapshot_position = known;
       snapshot_bytes = (*snap)->second.size();
