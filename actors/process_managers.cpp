@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <limits>
 
-#include "events/ids.h"
-#include "actors/ledger_reader.h"
 #include <google/protobuf/util/message_differencer.h>
+
+#include "actors/ledger_reader.h"
+#include "events/ids.h"
 #include "projections/metrics.h"
 
 namespace leanos {
@@ -28,7 +29,6 @@ Derived make(const std::string& stream, const google::protobuf::Message& payload
 
 // What the folds computed for a cause, recorded: `after` is the business-time state with the
 // cause folded in, so a derived event reports the values the rules give at the cause's date.
-
 void canvas_on_learning(const v1::LedgerView& v, const Envelope& cause, std::vector<Derived>& out) {
   const auto& l = cause.learning_recorded();
   auto it = v.assumptions().find(l.assumption_id());

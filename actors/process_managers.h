@@ -7,6 +7,11 @@
 //             deal's implication priority); >= 3 won deals of one segment that validated the
 //             same assumption -> a pattern opportunity
 //
+// The values themselves are computed by the folds (projections/, with the rules of
+// events/rules.h); the managers record them as derived events, at the cause's business date.
+// Content opportunities are flags raised once: they are not restated when a backdated fact
+// would have raised a pattern earlier.
+//
 // derive() is pure: the same ledger state and event give the same derived events, and their
 // ids are derived from the cause's id and the rule, so running the managers again over the
 // same history appends nothing new. Each derived event carries causation_id = the cause.

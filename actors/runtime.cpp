@@ -159,9 +159,10 @@ struct ManagerState {
   bool loaded = false;
 };
 
-// Folds the log from where it stands, in position order, and has every derived event
-// appended by the owner of its stream before it folds on. Deterministic whatever the
-// interleaving: a derivation reads only the prefix before its cause.
+// Follows the log from where it stands (follow_log: in business-time order, a backdated fact
+// derived at its own date) and has every derived event appended by the owner of its stream
+// before it folds on. Deterministic whatever the interleaving: a derivation reads only the
+// facts recorded up to its cause.
 //
 // `start` is the log's end when the runtime started: what came before was handled when it
 // happened (`leanos replay --process-managers` repairs a log written by a crashed run);

@@ -613,4 +613,6 @@ TEST_CASE("a subscription filtered on a near miss of a domain event type is refu
   auto own = test::run_leanos({"subscribe", "--server", server.address(), "--type", "NoteTaken", "--limit", "1"});
   CHECK(own.exit_code == 0);
   CHECK(own.out.find("\"type\":\"NoteTaken\"") != std::string::npos);
+  // ...and the CLI says it waits for a custom type, not for a domain event.
+  CHECK(own.err.find("'NoteTaken' is not a domain event type: waiting for custom events of that type") != std::string::npos);
 }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -583,7 +584,15 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   req.set_name(a.name);
   req.set_stream_prefix(a.prefix);
   req.set_stream(a.stream);
-  for (const auto& t : a.types) req.add_types(t);
+  for (const auto& t : a.types) {
+    req.add_types(t);
+    // A near miss of a domain type is refused by the server; any other name is a custom type
+    // that may never come: say what the subscription waits for instead of waiting silently.
+    const auto& domain = domain_event_types();
+    if (std::find(domain.begin(), domain.end(), t) == domain.end())
+      std::fprintf(stderr, "leanos: '%s' is not a domain event type: waiting for custom events of that type (`leanos append --type %s`)\n",
+                   t.c_str(), t.c_str());
+  }
   auto reader = stub->Subscribe(&ctx, req);
   v1::SubscribePage page;
   std::uint64_t n = 0;
