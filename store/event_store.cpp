@@ -830,6 +830,13 @@ Status EventStore::compact() {
   return Status::success();
 }
 
+Status EventStore::compact_snapshots() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  if (auto s = impl_->db->CompactRange(options, impl_->snapshots, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting snapshots");
+  return Status::success();
+}
+
 Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit,
                                                    std::size_t max_bytes) const {
   std::vector<Envelope> out;

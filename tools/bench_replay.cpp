@@ -279,6 +279,7 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
       const auto t1 = Clock::now();
       if (auto w = read_ledger(**es, AsOf{}, options); !w) return w.status();
       row.replay_snap_eps = static_cast<double>(r->folded) / since(t1);
+      if (auto s = (*es)->compact_snapshots(); !s) return s;  // as `leanos replay` does
     }
     row.snapshot_mb = static_cast<double>(projections::serialize(r->view).size()) / 1e6;
     // As-of at random business dates, with and without snapshots.

@@ -345,6 +345,9 @@ int replay(const GlobalOptions& g, bool process_managers, bool write_snapshots) 
   auto r = read_ledger(**store, AsOf{}, options);
   if (!r) return fail(r.status());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Written in bulk, snapshots land in overlapping files that every lookup would read.
+  if (write_snapshots)
+    if (auto s = (*store)->compact_snapshots(); !s) return fail(s);
   const double eps = secs > 0 ? r->folded / secs : 0;
   if (g.json)
     out("{\"events\":%llu,\"seconds\":%.6f,\"events_per_second\":%.0f,\"position\":%llu}\n",
