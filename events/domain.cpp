@@ -89,6 +89,11 @@ Status check_raw_append(std::string_view stream, const Envelope& e) {
   return Status::success();
 }
 
+bool occurs_before(const Envelope& a, const Envelope& b) {
+  const Micros x = from_timestamp(a.occurred_at()), y = from_timestamp(b.occurred_at());
+  return x != y ? x < y : a.position() < b.position();
+}
+
 std::string deal_id_of(const Envelope& e) {
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured: return e.lead_captured().deal_id();

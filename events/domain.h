@@ -48,6 +48,10 @@ Status check_id(std::string_view what, std::string_view id);
 Status check_slug(std::string_view what, std::string_view id);
 
 // The deal (or campaign) a payload belongs to; "" for a payload of another kind.
+// Business-time order: occurred_at, then position (the log's order breaks ties). Every fold
+// applies events in this order, whatever order they were recorded in.
+bool occurs_before(const Envelope& a, const Envelope& b);
+
 std::string deal_id_of(const Envelope& e);
 std::string campaign_id_of(const Envelope& e);
 

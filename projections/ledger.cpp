@@ -496,9 +496,7 @@ std::string serialize_core(const LedgerView& view, const std::set<std::string>& 
 v1::DealView rebuild_deal(const std::vector<Envelope>& events) {
   std::vector<const Envelope*> timeline;
   for (const auto& e : events) timeline.push_back(&e);
-  std::stable_sort(timeline.begin(), timeline.end(), [](const Envelope* a, const Envelope* b) {
-    return std::make_pair(micros(a->occurred_at()), a->position()) < std::make_pair(micros(b->occurred_at()), b->position());
-  });
+  std::sort(timeline.begin(), timeline.end(), [](const Envelope* a, const Envelope* b) { return occurs_before(*a, *b); });
   LedgerView scratch;
   for (const auto* e : timeline) apply(scratch, *e);
   if (scratch.deals().empty()) return {};

@@ -543,9 +543,7 @@ int why_canvas(const GlobalOptions& g, const std::string& id) {
     if (!recorded.count(change) && first.has_confidence() && first.confidence().assumption_id() == id)
       timeline.push_back(restatements.front());
   }
-  std::stable_sort(timeline.begin(), timeline.end(), [](const v1::Envelope* a, const v1::Envelope* b) {
-    return std::make_pair(from_timestamp(a->occurred_at()), a->position()) < std::make_pair(from_timestamp(b->occurred_at()), b->position());
-  });
+  std::sort(timeline.begin(), timeline.end(), [](const v1::Envelope* a, const v1::Envelope* b) { return occurs_before(*a, *b); });
   json changes = json::array();
   for (const auto* e : timeline) {
     json c = event_brief(*e);
