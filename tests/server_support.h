@@ -108,8 +108,11 @@ inline grpc::Status append(v1::Ledger::Stub& stub, const std::string& stream, st
 }
 
 // Reads a subscription until an event of type "End"; returns the positions received.
-inline std::vector<std::uint64_t> collect(v1::Ledger::Stub& stub, v1::SubscribeRequest req) {
+// `wait_for_ready`: the call waits for the connection (a new channel's first connect may fail
+// once on a busy machine) instead of failing with UNAVAILABLE.
+inline std::vector<std::uint64_t> collect(v1::Ledger::Stub& stub, v1::SubscribeRequest req, bool wait_for_ready = false) {
   grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(wait_for_ready);
   auto reader = stub.Subscribe(&ctx, req);
   std::vector<std::uint64_t> got;
   v1::SubscribePage page;
@@ -122,7 +125,9 @@ inline std::vector<std::uint64_t> collect(v1::Ledger::Stub& stub, v1::SubscribeR
     }
   }
   ctx.TryCancel();
-  reader->Finish();
+  const auto status = reader->Finish();
+  // A stream that ended before "End" ended on the server's word: say which.
+  if (!end) MESSAGE("subscription ended after " << got.size() << " events with status " << status.error_code() << ": " << status.error_message());
   return got;
 }
 

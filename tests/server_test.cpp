@@ -484,7 +484,7 @@ TEST_CASE("subscribers catching up on large events read the store by bytes, and 
       auto stub = v1::Ledger::NewStub(grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), own));
       v1::SubscribeRequest from_start;
       from_start.set_from_position(1);
-      got[i] = collect(*stub, from_start);
+      got[i] = collect(*stub, from_start, /*wait_for_ready=*/true);
     });
   for (auto& t : subscribers) t.join();
   for (const auto& g : got) {
