@@ -212,7 +212,7 @@ Result<v1::AnalysisMode> parse_analysis_mode(std::string_view t) {
 Result<std::string> parse_action_type(std::string_view t) {
   const std::string s = lower(t);
   if (s == "sales:qualification") return std::string("sales:qualify");
-  for (const char* a : {"sales:lead-intake", "sales:qualify", "sales:demo", "sales:pilot", "sales:close"})
+  for (const char* a : kSalesActions)
     if (s == a) return std::string(a);
   return Status::invalid("action '" + std::string(t) +
                          "' is not one of sales:lead-intake, sales:qualify, sales:demo, sales:pilot, sales:close");

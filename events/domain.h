@@ -71,6 +71,9 @@ Result<v1::Outcome> parse_outcome(std::string_view text);
 Result<v1::LearningResult> parse_learning_result(std::string_view text);
 Result<v1::MaterialKind> parse_material_kind(std::string_view text);
 Result<v1::AnalysisMode> parse_analysis_mode(std::string_view text);
+// The sales actions of stage 5, in pipeline order: the one catalogue every rule, fold, view
+// and command takes them from.
+inline constexpr const char* kSalesActions[] = {"sales:lead-intake", "sales:qualify", "sales:demo", "sales:pilot", "sales:close"};
 // sales:lead-intake | sales:qualify (or sales:qualification) | sales:demo | sales:pilot | sales:close
 Result<std::string> parse_action_type(std::string_view text);
 

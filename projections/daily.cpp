@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 
+#include "events/domain.h"
+
 namespace leanos::projections {
 
 namespace {
@@ -36,7 +38,7 @@ const char* risk_name(Risk r) {
   }
 }
 
-GoalTrajectory trajectory(const v1::GoalView& g, std::int64_t now) {
+GoalTrajectory trajectory(const v1::GoalState& g, std::int64_t now) {
   GoalTrajectory t;
   t.progress = g.target() ? static_cast<double>(g.current()) / static_cast<double>(g.target()) : 0;
   t.gap = std::max<std::int64_t>(0, g.target() - g.current());
@@ -58,7 +60,7 @@ GoalTrajectory trajectory(const v1::GoalView& g, std::int64_t now) {
   return t;
 }
 
-std::string subgoal_status(const LedgerView& v, const v1::GoalView& goal, const v1::SubgoalView& sg) {
+std::string subgoal_status(const LedgerView& v, const v1::GoalState& goal, const v1::SubgoalView& sg) {
   if (sg.done()) return "completed";
   bool linked = false, blocked = false;
   for (const auto* entry : sorted(v.deals())) {
@@ -96,6 +98,19 @@ std::optional<std::string> overdue_stage(const v1::DealView& d, std::int64_t now
 
 bool stalled(const v1::DealView& d, std::int64_t now) {
   return open_deal(d) && d.verdict() != v1::DEFER && now - d.last_event_at() > 7 * kDay;
+}
+
+std::string next_action(const v1::DealView& d) {
+  if (!d.hypothesis_at()) return "state the hypothesis";
+  if (!d.implication_at()) return "assess the implication";
+  if (!d.decision_at() || d.verdict() == v1::DEFER) return "decide";
+  if (d.approval_required() && !d.approved()) return "approval";
+  for (const char* a : kSalesActions) {
+    auto it = d.actions().find(a);
+    if (it == d.actions().end()) return std::string("start ") + a;
+    if (it->second.status() != "completed") return std::string(it->second.status() == "blocked" ? "unblock " : "complete ") + a;
+  }
+  return "record the outcome";
 }
 
 WorkQueue work_queue(const LedgerView& v, std::int64_t now) {

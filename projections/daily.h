@@ -30,10 +30,10 @@ struct GoalTrajectory {
 };
 // Low = on track, > 30 days left; Medium = on track, <= 30; High = not on track;
 // Critical = not on track, <= 14 days left. A met goal is on track and Low.
-GoalTrajectory trajectory(const v1::GoalView& goal, std::int64_t now);
+GoalTrajectory trajectory(const v1::GoalState& goal, std::int64_t now);
 
 // pending | in_progress | completed | blocked, from the threads linked to the subgoal.
-std::string subgoal_status(const LedgerView& view, const v1::GoalView& goal, const v1::SubgoalView& subgoal);
+std::string subgoal_status(const LedgerView& view, const v1::GoalState& goal, const v1::SubgoalView& subgoal);
 
 struct QueueItem {
   std::string kind;     // approval | human-action | blocked | overdue | stalled | content | agent-decision
@@ -54,6 +54,9 @@ WorkQueue work_queue(const LedgerView& view, std::int64_t now);
 std::optional<std::string> overdue_stage(const v1::DealView& deal, std::int64_t now);
 // More than 7 days in one stage with no event, on an open deal.
 bool stalled(const v1::DealView& deal, std::int64_t now);
+// What the deal's thread needs next: "state the hypothesis", ..., "start sales:demo",
+// "complete sales:pilot", "approval", "record the outcome".
+std::string next_action(const v1::DealView& deal);
 
 struct Recommendation {
   std::string rule;    // pipeline-gap | conversion-gap | stalled-deal | approval-waiting

@@ -399,7 +399,7 @@ void fold_marketing(LedgerView& v, const Envelope& e, std::int64_t at) {
 }
 
 void fold_campaign(LedgerView& v, const Envelope& e) {
-  auto view = [&](const std::string& id) -> v1::CampaignView& {
+  auto view = [&](const std::string& id) -> v1::CampaignCounts& {
     auto& c = (*v.mutable_campaigns())[id];
     c.set_campaign_id(id);
     return c;

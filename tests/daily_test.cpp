@@ -6,7 +6,8 @@
 #include "projections/daily.h"
 #include "tests/history.h"
 #include "tests/support.h"
-#include "tools/daily.h"
+#include "projections/views.h"
+#include "tools/views.h"
 
 using namespace leanos;
 using namespace leanos::projections;
@@ -24,8 +25,8 @@ Envelope ev(const google::protobuf::Message& p, Micros at, Micros recorded = 0) 
   return e;
 }
 
-v1::GoalView goal(std::int64_t current, std::int64_t target, Micros defined, Micros due) {
-  v1::GoalView g;
+v1::GoalState goal(std::int64_t current, std::int64_t target, Micros defined, Micros due) {
+  v1::GoalState g;
   g.set_id("g");
   g.set_target(target);
   g.set_current(current);
@@ -131,7 +132,7 @@ TEST_CASE("subgoal status is derived: pending, in progress, blocked, completed")
   sg.set_metric(v1::CUSTOMERS);
   sg.set_target(1);
   apply(v, ev(sg, T0));
-  const auto& gv = [&]() -> const v1::GoalView& { return v.goals().at("g-1"); };
+  const auto& gv = [&]() -> const v1::GoalState& { return v.goals().at("g-1"); };
   CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "pending");
   lead(v, "d1", T0);
   CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "in_progress");
@@ -238,8 +239,8 @@ TEST_CASE("today --as-of on a generated history equals today on a copy of the lo
     auto on_copy = read_ledger(**copy, AsOf{});
     REQUIRE(as_of.is_ok());
     REQUIRE(on_copy.is_ok());
-    auto a = cli::today_json(as_of->view, cut);
-    auto b = cli::today_json(on_copy->view, cut);
+    auto a = cli::proto_json(projections::today_view(as_of->view, cut));
+    auto b = cli::proto_json(projections::today_view(on_copy->view, cut));
     // The input SLA reads recorded_at, which the copy re-stamps: compare everything else.
     auto without_input_sla = [](nlohmann::json j) {
       auto& overdue = j["alerts"]["overdue"];

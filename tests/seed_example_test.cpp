@@ -70,7 +70,7 @@ TEST_CASE("the seed's example: the 46-day deal shows cycle time 46 and a case st
   Seeded s;
   auto deal = run_json(s.w, {"deal", "show", "acme-corp"});
   CHECK(deal["cycle_days"] == 46);
-  auto opportunities = run_json(s.w, {"marketing", "opportunities"});
+  auto opportunities = run_json(s.w, {"marketing", "opportunities"})["opportunities"];
   bool case_study = false, pattern = false;
   for (const auto& o : opportunities) {
     if (o["topic"] == "Acme Corp success case study") {

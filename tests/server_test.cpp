@@ -1,5 +1,6 @@
 // The real `leanos serve` process on a free loopback port, driven over gRPC.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -301,6 +302,8 @@ TEST_CASE("with --server every query answers exactly what the CLI answers on the
       {"today", "--json", "--as-of", "2026-03-01"},
       {"pipeline", "--known-at", "2030-01-01"},
       {"canvas", "show", "--as-of", "2026-01-01", "--known-at", "2030-01-01"},
+      {"deal", "list", "--status", "open"},
+      {"deal", "list", "--json", "--as-of", "2026-02-01"},
   };
   std::vector<std::string> remote;
   {
@@ -331,6 +334,53 @@ TEST_CASE("with --server every query answers exactly what the CLI answers on the
     CHECK(local.exit_code == 0);
     CHECK(local.out == remote[i]);
   }
+}
+
+TEST_CASE("a Python service reads typed fields of the canvas, a goal, today and the pipeline as of a date") {
+  test::TempDir dir;
+  const std::string data = dir.sub("data");
+  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
+  INFO(seeded.err);
+  REQUIRE(seeded.exit_code == 0);
+  const std::string as_of = "2026-02-20";
+  // What the CLI's --json says for the same queries, on the data folder (before the server
+  // holds it).
+  auto json_of = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data, "--json"});
+    args.insert(args.end(), {"--as-of", as_of});
+    auto r = test::run_leanos(args);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  std::string expected;
+  const auto canvas = json_of({"canvas", "show"});
+  for (const auto& a : canvas["assumptions"])
+    expected += "assumption " + a["id"].get<std::string>() + " " + std::to_string(a["confidence"].get<int>()) + " " +
+                a["status"].get<std::string>() + "\n";
+  expected += "customers " + std::to_string(canvas["metrics"]["customers"].get<int>()) + "\n";
+  expected += "mrr " + std::to_string(canvas["metrics"]["mrr"].get<long>()) + "\n";
+  const auto goal = json_of({"goal", "show", "g-mrr-50k"});
+  expected += "goal g-mrr-50k " + std::to_string(goal["current"].get<long>()) + " " + std::to_string(goal["target"].get<long>()) +
+              (goal["met"].get<bool>() ? " True" : " False") + "\n";
+  expected += "risk " + goal["trajectory"]["risk"].get<std::string>() + "\n";
+  for (const auto& m : goal["milestones"])
+    expected += "milestone " + std::to_string(m["percent"].get<int>()) + " " + m["reached_at"].get<std::string>() + "\n";
+  const auto today = json_of({"today"});
+  expected += "today " + today["as_of"].get<std::string>() + " " + std::to_string(today["goals"].size()) + " " +
+              std::to_string(today["queue"]["approvals"].size()) + "\n";
+  const auto pipeline = json_of({"pipeline"});
+  for (const auto& d : pipeline["deals"])
+    expected += "open " + d["deal_id"].get<std::string>() + " " + d["stage"].get<std::string>() + " " +
+                d["next_action"].get<std::string>() + "\n";
+  expected += "error NOT_FOUND\n";
+  Server server(data);
+  auto py = test::run("/usr/bin/python3", {PYTHON_QUERY, PYTHON_OUT, server.address(), as_of});
+  INFO(py.err);
+  REQUIRE(py.exit_code == 0);
+  CHECK(py.out == expected);
+  // Something to compare: the example has a customer and open deals by then.
+  CHECK(canvas["metrics"]["customers"].get<int>() > 0);
+  CHECK(py.out.find("open ") != std::string::npos);
 }
 
 TEST_CASE("with --server CSV imports are one batch through the campaign's actor, and an interested response opens its deal") {

@@ -1,6 +1,9 @@
 #include "tools/cli.h"
 
 #include "events/text.h"
+#include "actors/queries.h"
+#include "events/time.h"
+#include "tools/view_text.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -145,18 +148,25 @@ void set_remote_query(RemoteQuery query) { remote_query_slot() = std::move(query
 
 int query(const GlobalOptions& global, v1::QueryRequest request) {
   request.set_json(global.json);
-  if (global.server.empty()) return run_query(global, request);
+  if (global.server.empty() && !typed_query(request)) return run_query(global, request);
   auto answer = ask(global, request);
   if (!answer) return fail(answer.status());
-  out("%s", answer->c_str());
+  out("%s", (global.json ? view_json(*answer) : view_text(*answer)).c_str());
   return 0;
 }
 
-Result<std::string> ask(const GlobalOptions& global, const v1::QueryRequest& request) {
+Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& request) {
   if (global.server.empty()) {
+    if (typed_query(request)) {
+      auto store = open_store(global);
+      if (!store) return store.status();
+      return answer_query(**store, request, now_micros());
+    }
     CapturedOutput captured;
     if (run_query(global, request) != 0) return captured.failure();
-    return captured.text();
+    v1::QueryReply reply;
+    reply.set_output(captured.text());
+    return reply;
   }
   if (!remote_query_slot()) return Status::unavailable("this build has no client for --server");
   return remote_query_slot()(global, request);

@@ -118,16 +118,17 @@ void set_remote_store(RemoteAppend append, RemoteRead read);
 const RemoteAppend& remote_append();
 const RemoteRead& remote_read();
 
-// Sends a query to a running server (--server) and returns its answer, printed as is.
-using RemoteQuery = std::function<Result<std::string>(const GlobalOptions&, const v1::QueryRequest&)>;
+// Sends a query to a running server (--server) and returns its answer.
+using RemoteQuery = std::function<Result<v1::QueryReply>(const GlobalOptions&, const v1::QueryRequest&)>;
 void set_remote_query(RemoteQuery query);
 
 // Answers a query: locally (the data folder, or the lent store), or with --server remotely.
-// Prints the answer; returns the exit code.
+// Prints the answer (the typed view as text, or with --json as JSON); returns the exit code.
 int query(const GlobalOptions& global, v1::QueryRequest request);
-// The same answer as text, for a command that needs to know something first.
-Result<std::string> ask(const GlobalOptions& global, const v1::QueryRequest& request);
-// The local answer, in query_commands.cpp.
+// The same answer, for a command that needs to know something first.
+Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& request);
+// The local answer to a query without a typed view (deal, audit, why, campaign), printed;
+// in query_commands.cpp.
 int run_query(const GlobalOptions& global, const v1::QueryRequest& request);
 
 }  // namespace leanos::cli

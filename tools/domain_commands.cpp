@@ -865,7 +865,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
           auto answer = ask(g, q);
           if (!answer) return fail(answer.status());
           v1::CampaignContact found;
-          if (auto st = from_json(*answer, &found, "the campaign contact"); !st) return fail(st);
+          if (auto st = from_json(answer->output(), &found, "the campaign contact"); !st) return fail(st);
           v1::LeadCaptured lead;
           lead.set_deal_id(a->deal);
           lead.set_company(found.contact().company());

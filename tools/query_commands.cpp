@@ -11,9 +11,9 @@
 
 #include "actors/ledger_reader.h"
 #include "actors/process_managers.h"
+#include "actors/queries.h"
 #include "projections/metrics.h"
 #include "tools/cli.h"
-#include "tools/daily.h"
 #include "tools/views.h"
 
 namespace leanos::cli {
@@ -21,15 +21,6 @@ namespace leanos::cli {
 namespace {
 
 using nlohmann::json;
-
-struct TimeTravel {
-  std::string as_of, known_at;
-  std::optional<std::uint64_t> at_position;
-};
-
-TimeTravel time_travel_of(const v1::QueryRequest& q) {
-  return {q.as_of(), q.known_at(), q.has_at_position() ? std::optional(q.at_position()) : std::nullopt};
-}
 
 // The CLI's --as-of / --known-at / --at-position, copied into the request when parsed.
 struct TimeTravelOptions {
@@ -47,285 +38,6 @@ void add_time_travel(CLI::App* sub, TimeTravelOptions& t) {
   sub->add_option("--as-of", t.as_of, "the business timeline up to DATE: events that occurred on or before it (a date means its end, UTC)");
   sub->add_option("--known-at", t.known_at, "as the store knew it at DATE: events recorded by then (audit-grade); combines with --as-of");
   t.position_opt = sub->add_option("--at-position", t.at_position, "fold the log up to position N");
-}
-
-// The axes combine: --as-of B --known-at R is the business timeline up to B as the store
-// knew it at R; --at-position bounds the log like --known-at.
-Result<AsOf> as_of_of(const TimeTravel& t) {
-  AsOf a;
-  if (!t.as_of.empty()) {
-    auto v = parse_time(t.as_of, DateEdge::end_of_day);
-    if (!v) return Status::invalid("--as-of: " + v.status().message());
-    a.occurred = *v;
-  }
-  if (!t.known_at.empty()) {
-    auto v = parse_time(t.known_at, DateEdge::end_of_day);
-    if (!v) return Status::invalid("--known-at: " + v.status().message());
-    a.recorded = *v;
-  }
-  if (t.at_position) a.position = *t.at_position;
-  return a;
-}
-
-// "Now" for rules that measure time (SLAs, stalls, trajectory): the --as-of / --known-at
-// instant, else the clock. The projections never read the clock themselves.
-Micros now_of(const TimeTravel& t) {
-  if (!t.as_of.empty()) return parse_time(t.as_of, DateEdge::end_of_day).value();
-  if (!t.known_at.empty()) return parse_time(t.known_at, DateEdge::end_of_day).value();
-  return now_micros();
-}
-
-// Opens the store and folds the ledger as the options ask; on failure prints and returns the exit code.
-struct Loaded {
-  StoreRef store;
-  v1::LedgerView view;
-};
-
-// need_deals = false for queries of the core only (canvas, metrics, marketing): a small
-// snapshot plus the deals the tail touches, instead of every deal.
-Result<Loaded> load(const GlobalOptions& g, const TimeTravel& t, bool need_deals = true) {
-  auto as_of = as_of_of(t);
-  if (!as_of) return as_of.status();
-  auto store = open_store(g);
-  if (!store) return store.status();
-  LedgerOptions options;
-  options.need_deals = need_deals;
-  auto ledger = read_ledger(**store, *as_of, options);
-  if (!ledger) return ledger.status();
-  return Loaded{std::move(*store), std::move(ledger->view)};
-}
-
-json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-
-std::string status_name(v1::AssumptionStatus s) {
-  switch (s) {
-    case v1::UNTESTED: return "UNTESTED";
-    case v1::TESTING: return "TESTING";
-    case v1::ASSUMPTION_VALIDATED: return "VALIDATED";
-    case v1::CHALLENGED: return "CHALLENGED";
-    case v1::ASSUMPTION_INVALIDATED: return "INVALIDATED";
-    default: return "UNKNOWN";
-  }
-}
-
-std::string pct(const std::optional<double>& v) {
-  if (!v) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f %%", *v * 100);
-  return buf;
-}
-
-std::string num(const std::optional<double>& v, const char* fmt = "%.1f") {
-  if (!v) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, fmt, *v);
-  return buf;
-}
-
-std::string metric_name(v1::GoalMetric m) { return lower(v1::GoalMetric_Name(m)); }
-
-std::string amount(v1::GoalMetric m, std::int64_t v) { return m == v1::CUSTOMERS ? std::to_string(v) : dollars(v); }
-
-// ---- canvas ----------------------------------------------------------------------------------
-
-int canvas_show(const GlobalOptions& g, const TimeTravel& t) {
-  auto l = load(g, t, false);
-  if (!l) return fail(l.status());
-  const auto& v = l->view;
-  const auto m = projections::pipeline_metrics(v);
-  if (g.json) {
-    json j;
-    j["position"] = v.position();
-    j["assumptions"] = json::array();
-    for (const auto* entry : projections::sorted(v.assumptions()))
-      if (const auto& [id, a] = *entry; true)
-        j["assumptions"].push_back({{"id", id},
-                                  {"statement", a.statement()},
-                                  {"status", status_name(a.status())},
-                                  {"confidence", a.confidence()},
-                                  {"evidence_count", a.evidence_count()},
-                                  {"agreeing_share", a.evidence_count() ? json(double(a.agreeing()) / a.evidence_count()) : json(nullptr)},
-                                  {"changes", a.changes()}});
-    j["metrics"] = {{"arr", m.arr},
-                    {"mrr", m.mrr},
-                    {"customers", m.customers},
-                    {"avg_deal_size", opt(m.avg_deal_size)},
-                    {"avg_cycle_days", opt(m.avg_cycle_days)},
-                    {"win_rate", opt(m.win_rate)},
-                    {"avg_margin_pct", opt(m.avg_margin_pct)},
-                    {"cac", opt(m.cac)}};
-    out("%s\n", j.dump().c_str());
-    return 0;
-  }
-  out("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
-  for (const auto* entry : projections::sorted(v.assumptions())) {
-    const auto& [id, a] = *entry;
-    out("  %-6s %3d %%  %-11s  %s", id.c_str(), a.confidence(), status_name(a.status()).c_str(), a.statement().c_str());
-    if (a.evidence_count())
-      out("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing() / a.evidence_count());
-    out("\n");
-  }
-  out("\nmetrics\n  ARR %s  MRR %s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
-              dollars(m.arr).c_str(), dollars(m.mrr).c_str(), m.customers,
-              m.avg_deal_size ? dollars(static_cast<std::int64_t>(*m.avg_deal_size + 0.5)).c_str() : "-",
-              num(m.avg_cycle_days).c_str(), pct(m.win_rate).c_str(),
-              m.cac ? dollars(static_cast<std::int64_t>(*m.cac + 0.5)).c_str() : "-");
-  return 0;
-}
-
-// ---- goals -----------------------------------------------------------------------------------
-
-json goal_json(const v1::GoalView& goal) {
-  json j = {{"id", goal.id()},
-            {"title", goal.title()},
-            {"metric", metric_name(goal.metric())},
-            {"target", goal.target()},
-            {"baseline", goal.baseline()},
-            {"current", goal.current()},
-            {"progress", goal.target() ? double(goal.current()) / goal.target() : 0.0},
-            {"gap", std::max<std::int64_t>(0, goal.target() - goal.current())},
-            {"met", goal.met()},
-            {"met_at", goal.met_at() ? json(format_time(goal.met_at())) : json(nullptr)},
-            {"due", goal.due() ? json(format_date(goal.due())) : json(nullptr)}};
-  j["subgoals"] = json::array();
-  for (const auto& sg : goal.subgoals())
-    j["subgoals"].push_back({{"id", sg.id()},
-                             {"title", sg.title()},
-                             {"metric", metric_name(sg.metric())},
-                             {"target", sg.target()},
-                             {"current", sg.current()},
-                             {"done", sg.done()},
-                             {"deals", sg.deals()}});
-  j["milestones"] = json::array();
-  for (const auto& m : goal.milestones())
-    j["milestones"].push_back({{"percent", m.percent()}, {"reached_at", format_time(m.reached_at())}, {"position", m.position()}});
-  return j;
-}
-
-int goal_show(const GlobalOptions& g, const TimeTravel& t, const std::string& id) {
-  auto l = load(g, t);
-  if (!l) return fail(l.status());
-  auto it = l->view.goals().find(id);
-  if (it == l->view.goals().end() || it->second.id().empty()) {
-    if (!t.as_of.empty() || !t.known_at.empty() || t.at_position) {
-      const std::string when = !t.as_of.empty()      ? "on " + t.as_of
-                               : !t.known_at.empty() ? "as known on " + t.known_at
-                                                     : "at position " + std::to_string(*t.at_position);
-      return fail(Status::not_found("goal '" + id + "' was not defined yet " + when +
-                                    "; leave out the date to see it as it stands"));
-    }
-    return fail(Status::not_found("goal '" + id + "' does not exist; `leanos goal define " + id + " ...` creates it"));
-  }
-  const auto& goal = it->second;
-  const Micros now = now_of(t);
-  if (g.json) {
-    auto j = goal_json(goal);
-    j["trajectory"] = trajectory_json(l->view, goal, now);
-    out("%s\n", j.dump().c_str());
-    return 0;
-  }
-  const auto tr = projections::trajectory(goal, now);
-  out("goal %s: %s\n  %s %s of %s (%.0f %%)%s\n", goal.id().c_str(), goal.title().c_str(),
-              metric_name(goal.metric()).c_str(), amount(goal.metric(), goal.current()).c_str(),
-              amount(goal.metric(), goal.target()).c_str(), goal.target() ? 100.0 * goal.current() / goal.target() : 0.0,
-              goal.met() ? ("  TARGET MET " + format_date(goal.met_at())).c_str() : "");
-  if (goal.due()) {
-    const double days = tr.days_remaining.value_or(0);
-    if (days >= 0) out("  due %s, %.0f days left\n", format_date(goal.due()).c_str(), days);
-    else out("  due %s, %.0f days past due\n", format_date(goal.due()).c_str(), -days);
-  }
-  out("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day,
-              tr.projected ? amount(goal.metric(), static_cast<std::int64_t>(*tr.projected)).c_str() : "-",
-              tr.on_track ? "on track" : "off track", projections::risk_name(tr.risk));
-  for (const auto& sg : goal.subgoals())
-    out("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
-                amount(sg.metric(), sg.target()).c_str(), projections::subgoal_status(l->view, goal, sg).c_str());
-  for (const auto& m : goal.milestones())
-    out("  milestone %d %% reached %s\n", m.percent(), format_date(m.reached_at()).c_str());
-  return 0;
-}
-
-// ---- metrics ---------------------------------------------------------------------------------
-
-int metrics(const GlobalOptions& g, const TimeTravel& t, const projections::DealFilter& f) {
-  auto l = load(g, t, (!f.segment.empty() + !f.goal.empty() + !f.campaign.empty()) > 1);
-  if (!l) return fail(l.status());
-  const auto m = projections::pipeline_metrics(l->view, f);
-  if (g.json) {
-    json j = {{"lead_response_hours", opt(m.lead_response_hours)},
-              {"qualification_days", opt(m.qualification_days)},
-              {"demo_booking_rate", opt(m.demo_booking_rate)},
-              {"pilot_conversion", opt(m.pilot_conversion)},
-              {"close_rate", opt(m.close_rate)},
-              {"win_rate", opt(m.win_rate)},
-              {"avg_deal_size", opt(m.avg_deal_size)},
-              {"avg_cycle_days", opt(m.avg_cycle_days)},
-              {"avg_margin_pct", opt(m.avg_margin_pct)},
-              {"cac", opt(m.cac)},
-              {"pitch_deck_approval", opt(m.pitch_deck_approval)},
-              {"email_response_rate", opt(m.email_response_rate)},
-              {"proposal_acceptance", opt(m.proposal_acceptance)},
-              {"mrr", m.mrr},
-              {"arr", m.arr},
-              {"customers", m.customers},
-              {"deals", m.deals},
-              {"open", m.open},
-              {"qualified", m.qualified},
-              {"won", m.won},
-              {"lost", m.lost}};
-    json targets = json::object();
-    for (const auto& tg : projections::metric_targets()) targets[tg.name] = tg.target;
-    j["targets"] = targets;
-    out("%s\n", j.dump().c_str());
-    return 0;
-  }
-  out("pipeline velocity                 value      target\n");
-  out("  lead response time (hours)      %-10s < 24\n", num(m.lead_response_hours).c_str());
-  out("  qualification time (days)       %-10s < 7\n", num(m.qualification_days).c_str());
-  out("  demo booking rate               %-10s >= 40 %%\n", pct(m.demo_booking_rate).c_str());
-  out("  pilot conversion                %-10s >= 60 %%\n", pct(m.pilot_conversion).c_str());
-  out("  close rate (qualified)          %-10s >= 50 %%\n", pct(m.close_rate).c_str());
-  out("materials quality\n");
-  out("  pitch deck approval             %-10s > 90 %%\n", pct(m.pitch_deck_approval).c_str());
-  out("  email response rate             %-10s > 10 %%\n", pct(m.email_response_rate).c_str());
-  out("  proposal acceptance             %-10s > 80 %%\n", pct(m.proposal_acceptance).c_str());
-  out("deal metrics\n");
-  out("  average deal size (ARR)         %s\n",
-              m.avg_deal_size ? dollars(static_cast<std::int64_t>(*m.avg_deal_size + 0.5)).c_str() : "-");
-  out("  sales cycle length (days)       %s\n", num(m.avg_cycle_days).c_str());
-  out("  win rate (qualified)            %s\n", pct(m.win_rate).c_str());
-  out("  customer acquisition cost       %s\n", m.cac ? dollars(static_cast<std::int64_t>(*m.cac + 0.5)).c_str() : "-");
-  out("  MRR %s, ARR %s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr).c_str(),
-              dollars(m.arr).c_str(), m.customers, m.deals, m.open, m.qualified, m.won, m.lost);
-  return 0;
-}
-
-// ---- marketing -------------------------------------------------------------------------------
-
-int opportunities(const GlobalOptions& g, const TimeTravel& t) {
-  auto l = load(g, t, false);
-  if (!l) return fail(l.status());
-  if (g.json) {
-    json a = json::array();
-    for (const auto& o : l->view.opportunities())
-      a.push_back({{"topic", o.topic()},
-                   {"priority", o.priority()},
-                   {"kind", o.kind()},
-                   {"caused_by", o.caused_by()},
-                   {"assumption_id", o.assumption_id()},
-                   {"segment", o.segment()},
-                   {"acted", o.acted()},
-                   {"flagged_at", format_time(o.flagged_at())}});
-    out("%s\n", a.dump().c_str());
-    return 0;
-  }
-  for (const auto& o : l->view.opportunities()) {
-    std::string by;
-    for (const auto& d : o.caused_by()) by += (by.empty() ? "" : ", ") + d;
-    out("%s  %.2f  %-10s %s%s  (from %s)\n", format_date(o.flagged_at()).c_str(), o.priority(), o.kind().c_str(),
-                o.topic().c_str(), o.acted() ? " [acted]" : "", by.c_str());
-  }
-  return 0;
 }
 
 // ---- replay ----------------------------------------------------------------------------------
@@ -610,25 +322,6 @@ int why_canvas(const GlobalOptions& g, const std::string& id) {
   return 0;
 }
 
-int today(const GlobalOptions& g, const TimeTravel& t) {
-  auto l = load(g, t);
-  if (!l) return fail(l.status());
-  const auto report = today_json(l->view, now_of(t));
-  if (g.json) out("%s\n", report.dump().c_str());
-  else out("%s", today_text(report).c_str());
-  return 0;
-}
-
-int pipeline(const GlobalOptions& g, const TimeTravel& t, const std::string& segment) {
-  auto l = load(g, t);
-  if (!l) return fail(l.status());
-  const auto p = pipeline_json(l->view, now_of(t), segment);
-  if (g.json) out("%s\n", p.dump().c_str());
-  else out("%s", pipeline_text(p).c_str());
-  return 0;
-}
-
-
 // The deal thread's six stages as they stand, with dates.
 int deal_show(const GlobalOptions& g, const std::string& id) {
   if (auto st = check_slug("deal id", id); !st) return fail(st);
@@ -679,27 +372,27 @@ int campaign_contact(const GlobalOptions& g, const std::string& id, const std::s
 }  // namespace
 
 int run_query(const GlobalOptions& g, const v1::QueryRequest& q) {
-  const TimeTravel t = time_travel_of(q);
   GlobalOptions local = g;
   local.json = q.json();
   switch (q.query_case()) {
-    case v1::QueryRequest::kCanvas: return canvas_show(local, t);
-    case v1::QueryRequest::kGoal: return goal_show(local, t, q.goal().goal_id());
+    case v1::QueryRequest::kCanvas:
+    case v1::QueryRequest::kGoal:
     case v1::QueryRequest::kMetrics:
-      return metrics(local, t, {q.metrics().segment(), q.metrics().goal(), q.metrics().campaign()});
-    case v1::QueryRequest::kOpportunities: return opportunities(local, t);
+    case v1::QueryRequest::kOpportunities:
+    case v1::QueryRequest::kToday:
+    case v1::QueryRequest::kPipeline:
+    case v1::QueryRequest::kDeals: break;  // typed views: answer_query (actors/queries.h)
     case v1::QueryRequest::kDeal: return deal_show(local, q.deal().deal_id());
     case v1::QueryRequest::kAudit: return audit(local, q.audit().deal_id());
     case v1::QueryRequest::kWhyCanvas: return why_canvas(local, q.why_canvas().assumption_id());
-    case v1::QueryRequest::kToday: return today(local, t);
-    case v1::QueryRequest::kPipeline: return pipeline(local, t, q.pipeline().segment());
     case v1::QueryRequest::kCampaign: return campaign_show(local, q.campaign().campaign_id());
     case v1::QueryRequest::kCampaignContact:
       return campaign_contact(local, q.campaign_contact().campaign_id(), q.campaign_contact().email());
-    case v1::QueryRequest::QUERY_NOT_SET: break;
+    case v1::QueryRequest::QUERY_NOT_SET:
+      return fail(Status::invalid("the query names no projection; set one of canvas, goal, metrics, opportunities, deal, "
+                                  "deals, audit, why_canvas, today, pipeline, campaign, campaign_contact"));
   }
-  return fail(Status::invalid("the query names no projection; set one of canvas, goal, metrics, opportunities, deal, audit, "
-                              "why_canvas, today, pipeline, campaign, campaign_contact"));
+  return fail(Status::invalid("this query is answered with a typed view"));
 }
 
 void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
@@ -776,6 +469,17 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = w->add_subcommand("canvas", "every confidence change of an assumption and its cause");
     s->add_option("assumption-id", *id)->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_why_canvas()->set_assumption_id(*id); }, false);
+  }
+  {
+    auto f = std::make_shared<v1::DealListQuery>();
+    auto* s = find("deal")->add_subcommand("list", "deals: id, company, stage, status, days in stage, what is next");
+    s->add_option_function<std::string>("--stage", [f](const std::string& v) { f->set_stage(v); },
+                                        "input, hypothesis, implication, decision, actions or learning (or 1..6)");
+    s->add_option_function<std::string>("--segment", [f](const std::string& v) { f->set_segment(v); });
+    s->add_option_function<std::string>("--status", [f](const std::string& v) { f->set_status(v); },
+                                        "open (stalled by inactivity included), won, lost, stalled or rejected");
+    s->add_option_function<std::string>("--goal", [f](const std::string& v) { f->set_goal(v); });
+    register_query(s, [f](v1::QueryRequest& q) { *q.mutable_deals() = *f; });
   }
   {
     auto id = std::make_shared<std::string>();

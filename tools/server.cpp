@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "actors/queries.h"
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/live_feed.h"
@@ -398,10 +399,17 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
     return new Subscription(store_, feed_, readers_, *req, next);
   }
 
-  // The CLI's own query code answers, on the server's open store; what it would have
-  // printed is the reply, and what it would have failed with is the status.
+  // The typed views come from the query layer (actors/queries.h), as the CLI gets them. The
+  // answers not yet typed are the CLI's own query code on the server's open store: what it
+  // would have printed is the reply, and what it would have failed with is the status.
   grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
+    if (typed_query(*req)) {
+      auto reply = answer_query(store_, *req, now_micros());
+      if (!reply) return to_grpc(reply.status());
+      *out = std::move(*reply);
+      return grpc::Status::OK;
+    }
     GlobalOptions g;
     g.lent_store = &store_;
     CapturedOutput captured;
@@ -654,15 +662,15 @@ Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::strin
   return {code, context + message};
 }
 
-// --server for queries: the server runs the same query code and returns what it printed.
-Result<std::string> query_remote(const GlobalOptions& g, const v1::QueryRequest& request) {
+// --server for queries: the server answers with the same query layer.
+Result<v1::QueryReply> query_remote(const GlobalOptions& g, const v1::QueryRequest& request) {
   auto r = remote(g);
   if (!r) return r.status();
   grpc::ClientContext ctx;
   r->prepare(ctx);
   v1::QueryReply reply;
   if (auto s = r->stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s, g);
-  return reply.output();
+  return reply;
 }
 
 // --server: the command (or batch) goes to the server's Command RPC; the recorded events,

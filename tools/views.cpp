@@ -22,9 +22,8 @@ namespace {
 
 // Actions in pipeline order, not alphabetical.
 std::vector<std::pair<std::string, const ActionState*>> pipeline_order(const DealState& d) {
-  static const char* kOrder[] = {"sales:lead-intake", "sales:qualify", "sales:demo", "sales:pilot", "sales:close"};
   std::vector<std::pair<std::string, const ActionState*>> out;
-  for (const char* type : kOrder)
+  for (const char* type : kSalesActions)
     if (auto it = d.actions.find(type); it != d.actions.end()) out.emplace_back(type, &it->second);
   return out;
 }

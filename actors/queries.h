@@ -1,0 +1,25 @@
+// The query layer under the CLI and the server: a QueryRequest answered with its typed view
+// (proto/leanos/v1/views.proto), read from the store with time travel on both axes. The CLI
+// prints the view; the Query RPC returns it. "Now" for the rules that measure time is the
+// --as-of / --known-at instant, else the caller's clock.
+#pragma once
+
+#include "actors/ledger_reader.h"
+#include "leanos/v1/query.pb.h"
+
+namespace leanos {
+
+// Whether the query is answered with a typed view (canvas, goal, metrics, opportunities,
+// today, pipeline, deals); the others still answer with the CLI's document.
+bool typed_query(const v1::QueryRequest& query);
+
+// The request's time travel: invalid_argument naming the field (as_of, known_at) when a date
+// does not parse.
+Result<AsOf> as_of_of(const v1::QueryRequest& query);
+// The instant the time-measuring rules use: as_of, else known_at, else `clock`.
+Result<Micros> now_of(const v1::QueryRequest& query, Micros clock);
+
+// The typed answer; not_found for a goal that does not exist (or not yet at that time).
+Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryRequest& query, Micros clock);
+
+}  // namespace leanos

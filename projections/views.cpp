@@ -1,0 +1,283 @@
+#include "projections/views.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "events/domain.h"
+#include "events/time.h"
+#include "projections/daily.h"
+
+namespace leanos::projections {
+
+namespace {
+
+void set_time(std::int64_t micros, google::protobuf::Timestamp* ts) { to_timestamp(micros, ts); }
+
+std::string metric_name(v1::GoalMetric m) { return lower(v1::GoalMetric_Name(m)); }
+
+std::string status_name(v1::AssumptionStatus s) {
+  switch (s) {
+    case v1::UNTESTED: return "UNTESTED";
+    case v1::TESTING: return "TESTING";
+    case v1::ASSUMPTION_VALIDATED: return "VALIDATED";
+    case v1::CHALLENGED: return "CHALLENGED";
+    case v1::ASSUMPTION_INVALIDATED: return "INVALIDATED";
+    default: return "UNKNOWN";
+  }
+}
+
+template <class Message>
+void set_optional(const std::optional<double>& v, Message* m, void (Message::*setter)(double)) {
+  if (v) (m->*setter)(*v);
+}
+
+void fill_items(const std::vector<QueueItem>& items, google::protobuf::RepeatedPtrField<v1::QueueItem>* out) {
+  for (const auto& i : items) {
+    auto* item = out->Add();
+    item->set_kind(i.kind);
+    item->set_id(i.deal_id);
+    item->set_what(i.what);
+    if (i.since) set_time(i.since, item->mutable_since());
+  }
+}
+
+bool closed(const v1::DealView& d) { return d.outcome() == v1::WON || d.outcome() == v1::LOST; }
+
+// The action under way: the last one in pipeline order not completed, with its status.
+std::string action_under_way(const v1::DealView& d) {
+  std::string action;
+  for (const char* a : kSalesActions)
+    if (auto it = d.actions().find(a); it != d.actions().end() && it->second.status() != "completed")
+      action = std::string(a) + " " + it->second.status();
+  return action;
+}
+
+}  // namespace
+
+v1::CanvasView canvas_view(const LedgerView& v) {
+  v1::CanvasView out;
+  out.set_position(v.position());
+  for (const auto* entry : sorted(v.assumptions())) {
+    const auto& [id, a] = *entry;
+    auto* c = out.add_assumptions();
+    c->set_id(id);
+    c->set_statement(a.statement());
+    c->set_status(status_name(a.status()));
+    c->set_confidence(a.confidence());
+    c->set_evidence_count(a.evidence_count());
+    if (a.evidence_count()) c->set_agreeing_share(static_cast<double>(a.agreeing()) / a.evidence_count());
+    c->set_changes(a.changes());
+  }
+  const auto m = pipeline_metrics(v);
+  auto* metrics = out.mutable_metrics();
+  metrics->set_arr(m.arr);
+  metrics->set_mrr(m.mrr);
+  metrics->set_customers(m.customers);
+  set_optional(m.avg_deal_size, metrics, &v1::CanvasMetrics::set_avg_deal_size);
+  set_optional(m.avg_cycle_days, metrics, &v1::CanvasMetrics::set_avg_cycle_days);
+  set_optional(m.win_rate, metrics, &v1::CanvasMetrics::set_win_rate);
+  set_optional(m.avg_margin_pct, metrics, &v1::CanvasMetrics::set_avg_margin_pct);
+  set_optional(m.cac, metrics, &v1::CanvasMetrics::set_cac);
+  return out;
+}
+
+v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t now) {
+  v1::GoalView out;
+  out.set_id(g.id());
+  out.set_title(g.title());
+  out.set_metric(metric_name(g.metric()));
+  out.set_target(g.target());
+  out.set_baseline(g.baseline());
+  out.set_current(g.current());
+  out.set_progress(g.target() ? static_cast<double>(g.current()) / static_cast<double>(g.target()) : 0.0);
+  out.set_gap(std::max<std::int64_t>(0, g.target() - g.current()));
+  out.set_met(g.met());
+  if (g.met_at()) set_time(g.met_at(), out.mutable_met_at());
+  if (g.due()) out.set_due(format_date(g.due()));
+  for (const auto& sg : g.subgoals()) {
+    auto* s = out.add_subgoals();
+    s->set_id(sg.id());
+    s->set_title(sg.title());
+    s->set_metric(metric_name(sg.metric()));
+    s->set_target(sg.target());
+    s->set_current(sg.current());
+    s->set_done(sg.done());
+    *s->mutable_deals() = sg.deals();
+  }
+  for (const auto& m : g.milestones()) {
+    auto* r = out.add_milestones();
+    r->set_percent(m.percent());
+    set_time(m.reached_at(), r->mutable_reached_at());
+    r->set_position(m.position());
+  }
+  const auto t = trajectory(g, now);
+  auto* tr = out.mutable_trajectory();
+  tr->set_progress(t.progress);
+  tr->set_gap(t.gap);
+  tr->set_rate_per_day(t.rate_per_day);
+  if (t.days_remaining) tr->set_days_remaining(*t.days_remaining);
+  if (t.projected) tr->set_projected(std::llround(*t.projected));  // dollars or customers: whole units
+  tr->set_on_track(t.on_track);
+  tr->set_risk(risk_name(t.risk));
+  for (const auto& sg : g.subgoals()) {
+    auto* s = tr->add_subgoal_status();
+    s->set_id(sg.id());
+    s->set_status(subgoal_status(v, g, sg));
+  }
+  return out;
+}
+
+v1::MetricsView metrics_view(const LedgerView& v, const DealFilter& filter) {
+  const auto m = pipeline_metrics(v, filter);
+  v1::MetricsView out;
+  set_optional(m.lead_response_hours, &out, &v1::MetricsView::set_lead_response_hours);
+  set_optional(m.qualification_days, &out, &v1::MetricsView::set_qualification_days);
+  set_optional(m.demo_booking_rate, &out, &v1::MetricsView::set_demo_booking_rate);
+  set_optional(m.pilot_conversion, &out, &v1::MetricsView::set_pilot_conversion);
+  set_optional(m.close_rate, &out, &v1::MetricsView::set_close_rate);
+  set_optional(m.win_rate, &out, &v1::MetricsView::set_win_rate);
+  set_optional(m.avg_deal_size, &out, &v1::MetricsView::set_avg_deal_size);
+  set_optional(m.avg_cycle_days, &out, &v1::MetricsView::set_avg_cycle_days);
+  set_optional(m.avg_margin_pct, &out, &v1::MetricsView::set_avg_margin_pct);
+  set_optional(m.cac, &out, &v1::MetricsView::set_cac);
+  set_optional(m.pitch_deck_approval, &out, &v1::MetricsView::set_pitch_deck_approval);
+  set_optional(m.email_response_rate, &out, &v1::MetricsView::set_email_response_rate);
+  set_optional(m.proposal_acceptance, &out, &v1::MetricsView::set_proposal_acceptance);
+  out.set_mrr(m.mrr);
+  out.set_arr(m.arr);
+  out.set_customers(m.customers);
+  out.set_deals(m.deals);
+  out.set_open(m.open);
+  out.set_qualified(m.qualified);
+  out.set_won(m.won);
+  out.set_lost(m.lost);
+  for (const auto& t : metric_targets()) (*out.mutable_targets())[t.name] = t.target;
+  return out;
+}
+
+v1::OpportunitiesView opportunities_view(const LedgerView& v) {
+  v1::OpportunitiesView out;
+  for (const auto& o : v.opportunities()) {
+    auto* x = out.add_opportunities();
+    x->set_topic(o.topic());
+    x->set_priority(o.priority());
+    x->set_kind(o.kind());
+    *x->mutable_caused_by() = o.caused_by();
+    x->set_assumption_id(o.assumption_id());
+    x->set_segment(o.segment());
+    x->set_acted(o.acted());
+    set_time(o.flagged_at(), x->mutable_flagged_at());
+  }
+  return out;
+}
+
+v1::TodayView today_view(const LedgerView& v, std::int64_t now) {
+  v1::TodayView out;
+  set_time(now, out.mutable_as_of());
+  for (const auto* entry : sorted(v.goals())) {
+    const auto& g = entry->second;
+    if (g.id().empty() || g.defined_at() > now) continue;
+    *out.add_goals() = goal_view(v, g, now);
+  }
+  const auto q = work_queue(v, now);
+  auto* queue = out.mutable_queue();
+  fill_items(q.approvals, queue->mutable_approvals());
+  fill_items(q.human_actions, queue->mutable_human_actions());
+  fill_items(q.blocked, queue->mutable_blocked());
+  fill_items(q.content, queue->mutable_content());
+  fill_items(q.agent_decisions, queue->mutable_agent_decisions());
+  fill_items(q.overdue, out.mutable_alerts()->mutable_overdue());
+  fill_items(q.stalled, out.mutable_alerts()->mutable_stalled());
+  for (const auto& r : recommendations(v, now)) {
+    auto* rec = out.add_recommendations();
+    rec->set_rule(r.rule);
+    rec->set_action(r.action);
+    rec->set_why(r.why);
+  }
+  out.set_approval_threshold(v.approval_threshold());
+  return out;
+}
+
+v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std::string& segment) {
+  v1::PipelineView out;
+  set_time(now, out.mutable_as_of());
+  for (const auto* entry : sorted(v.deals())) {
+    const auto& [id, d] = *entry;
+    if (!d.lead_at() || d.lead_at() > now || (!segment.empty() && d.segment() != segment)) continue;
+    if (d.verdict() == v1::REJECT || closed(d)) continue;
+    auto* p = out.add_deals();
+    p->set_deal_id(id);
+    p->set_company(d.company());
+    p->set_segment(d.segment());
+    p->set_stage(d.stage());
+    p->set_action(action_under_way(d));
+    p->set_days_in_stage(static_cast<double>(now - d.stage_entered_at()) / kDay);
+    p->set_priority(d.priority());
+    p->set_next_action(next_action(d));
+    p->set_stalled(stalled(d, now));
+  }
+  std::stable_sort(out.mutable_deals()->begin(), out.mutable_deals()->end(), [](const auto& a, const auto& b) {
+    if (a.stage() != b.stage()) return a.stage() > b.stage();
+    return a.priority() > b.priority();
+  });
+  return out;
+}
+
+Status check(const DealListFilter& f) {
+  static const std::vector<std::string> kStages = {"input", "hypothesis", "implication", "decision", "actions", "learning"};
+  static const std::vector<std::string> kStatuses = {"open", "won", "lost", "stalled", "rejected"};
+  if (!f.stage.empty()) {
+    bool known = false;
+    for (std::size_t i = 0; i < kStages.size(); ++i) {
+      const std::string n = std::to_string(i + 1);
+      known = known || f.stage == kStages[i] || f.stage == n || f.stage == n + "-" + kStages[i];
+    }
+    if (!known)
+      return Status::invalid("stage '" + f.stage + "' is not one of input, hypothesis, implication, decision, actions, learning (or 1..6)");
+  }
+  if (!f.status.empty() && std::find(kStatuses.begin(), kStatuses.end(), f.status) == kStatuses.end())
+    return Status::invalid("status '" + f.status + "' is not one of open, won, lost, stalled, rejected");
+  return Status::success();
+}
+
+std::string deal_status(const v1::DealView& d, std::int64_t now) {
+  if (d.outcome() == v1::WON) return "won";
+  if (d.outcome() == v1::LOST) return "lost";
+  if (d.outcome() == v1::STALLED || stalled(d, now)) return "stalled";
+  if (d.verdict() == v1::REJECT) return "rejected";
+  return "open";
+}
+
+v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilter& f) {
+  v1::DealList out;
+  set_time(now, out.mutable_as_of());
+  for (const auto* entry : sorted(v.deals())) {
+    const auto& [id, d] = *entry;
+    if (!d.lead_at() || d.lead_at() > now) continue;
+    const std::string status = deal_status(d, now);
+    const bool open = status == "open" || (status == "stalled" && d.outcome() != v1::STALLED);
+    if (!f.status.empty() && f.status != status && !(f.status == "open" && open)) continue;
+    if (!f.segment.empty() && d.segment() != f.segment) continue;
+    if (!f.goal.empty() && d.goal_id() != f.goal) continue;
+    // "5-actions" matches --stage actions, 5-actions or 5.
+    if (!f.stage.empty() && d.stage() != f.stage && d.stage().substr(d.stage().find('-') + 1) != f.stage &&
+        d.stage().substr(0, d.stage().find('-')) != f.stage)
+      continue;
+    auto* s = out.add_deals();
+    s->set_deal_id(id);
+    s->set_company(d.company());
+    s->set_segment(d.segment());
+    s->set_stage(d.stage());
+    s->set_status(status);
+    const std::int64_t since = closed(d) ? d.outcome_at() : d.stage_entered_at();
+    s->set_days_in_stage(static_cast<double>(now - since) / kDay);
+    s->set_goal_id(d.goal_id());
+    s->set_campaign_id(d.campaign_id());
+    s->set_priority(d.priority());
+    set_time(d.lead_at(), s->mutable_lead_at());
+    if (open) s->set_next_action(next_action(d));
+  }
+  return out;
+}
+
+}  // namespace leanos::projections

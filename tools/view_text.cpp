@@ -1,0 +1,230 @@
+#include "tools/view_text.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "events/time.h"
+#include "tools/views.h"
+
+namespace leanos::cli {
+
+namespace {
+
+// printf into a string.
+std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string s(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(s.data(), s.size() + 1, format, args);
+  va_end(args);
+  return s;
+}
+
+std::string pct(std::optional<double> v) { return v ? fmt("%.0f %%", *v * 100) : "-"; }
+std::string num(std::optional<double> v) { return v ? fmt("%.1f", *v) : "-"; }
+std::string money(std::optional<double> v) { return v ? dollars(static_cast<std::int64_t>(*v + 0.5)) : "-"; }
+std::string amount(const std::string& metric, std::int64_t v) { return metric == "customers" ? std::to_string(v) : dollars(v); }
+std::string date_of(const google::protobuf::Timestamp& t) { return format_date(from_timestamp(t)); }
+
+#define OPT(m, field) ((m).has_##field() ? std::optional<double>((m).field()) : std::nullopt)
+
+// protobuf's JSON mapping prints 64-bit integers as strings (JavaScript's numbers end at
+// 2^53). Ours are dollars, counts and log positions, far below that, and the README's shapes
+// have numbers: walk the message's descriptor beside the JSON and turn those back.
+void int64_as_numbers(const google::protobuf::Descriptor& type, nlohmann::json& j) {
+  using google::protobuf::FieldDescriptor;
+  if (!j.is_object()) return;
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& f = *type.field(i);
+    auto it = j.find(f.name());
+    if (it == j.end()) continue;
+    auto convert = [&](nlohmann::json& v, const FieldDescriptor& field) {
+      if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        int64_as_numbers(*field.message_type(), v);
+      } else if (v.is_string() && field.cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
+        v = std::stoll(v.get<std::string>());
+      } else if (v.is_string() && field.cpp_type() == FieldDescriptor::CPPTYPE_UINT64) {
+        v = std::stoull(v.get<std::string>());
+      }
+    };
+    if (f.is_map()) {
+      for (auto& [key, value] : it->items()) convert(value, *f.message_type()->map_value());
+    } else if (f.is_repeated()) {
+      for (auto& v : *it) convert(v, f);
+    } else {
+      convert(*it, f);
+    }
+  }
+}
+
+}  // namespace
+
+std::string canvas_text(const v1::CanvasView& v) {
+  std::string o = fmt("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
+  for (const auto& a : v.assumptions()) {
+    o += fmt("  %-6s %3d %%  %-11s  %s", a.id().c_str(), a.confidence(), a.status().c_str(), a.statement().c_str());
+    if (a.evidence_count()) o += fmt("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing_share());
+    o += "\n";
+  }
+  const auto& m = v.metrics();
+  o += fmt("\nmetrics\n  ARR %s  MRR %s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
+           dollars(m.arr()).c_str(), dollars(m.mrr()).c_str(), m.customers(), money(OPT(m, avg_deal_size)).c_str(),
+           num(OPT(m, avg_cycle_days)).c_str(), pct(OPT(m, win_rate)).c_str(), money(OPT(m, cac)).c_str());
+  return o;
+}
+
+std::string goal_text(const v1::GoalView& g) {
+  const auto& tr = g.trajectory();
+  std::string o = fmt("goal %s: %s\n  %s %s of %s (%.0f %%)%s\n", g.id().c_str(), g.title().c_str(), g.metric().c_str(),
+                      amount(g.metric(), g.current()).c_str(), amount(g.metric(), g.target()).c_str(), g.progress() * 100,
+                      g.met() ? ("  TARGET MET " + date_of(g.met_at())).c_str() : "");
+  if (g.has_due()) {
+    const double days = tr.days_remaining();
+    if (days >= 0) o += fmt("  due %s, %.0f days left\n", g.due().c_str(), days);
+    else o += fmt("  due %s, %.0f days past due\n", g.due().c_str(), -days);
+  }
+  o += fmt("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day(),
+           tr.has_projected() ? amount(g.metric(), tr.projected()).c_str() : "-", tr.on_track() ? "on track" : "off track",
+           tr.risk().c_str());
+  for (int i = 0; i < g.subgoals_size(); ++i) {
+    const auto& sg = g.subgoals(i);
+    o += fmt("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
+             amount(sg.metric(), sg.target()).c_str(), i < tr.subgoal_status_size() ? tr.subgoal_status(i).status().c_str() : "");
+  }
+  for (const auto& m : g.milestones()) o += fmt("  milestone %d %% reached %s\n", m.percent(), date_of(m.reached_at()).c_str());
+  return o;
+}
+
+std::string metrics_text(const v1::MetricsView& m) {
+  std::string o = "pipeline velocity                 value      target\n";
+  o += fmt("  lead response time (hours)      %-10s < 24\n", num(OPT(m, lead_response_hours)).c_str());
+  o += fmt("  qualification time (days)       %-10s < 7\n", num(OPT(m, qualification_days)).c_str());
+  o += fmt("  demo booking rate               %-10s >= 40 %%\n", pct(OPT(m, demo_booking_rate)).c_str());
+  o += fmt("  pilot conversion                %-10s >= 60 %%\n", pct(OPT(m, pilot_conversion)).c_str());
+  o += fmt("  close rate (qualified)          %-10s >= 50 %%\n", pct(OPT(m, close_rate)).c_str());
+  o += "materials quality\n";
+  o += fmt("  pitch deck approval             %-10s > 90 %%\n", pct(OPT(m, pitch_deck_approval)).c_str());
+  o += fmt("  email response rate             %-10s > 10 %%\n", pct(OPT(m, email_response_rate)).c_str());
+  o += fmt("  proposal acceptance             %-10s > 80 %%\n", pct(OPT(m, proposal_acceptance)).c_str());
+  o += "deal metrics\n";
+  o += fmt("  average deal size (ARR)         %s\n", money(OPT(m, avg_deal_size)).c_str());
+  o += fmt("  sales cycle length (days)       %s\n", num(OPT(m, avg_cycle_days)).c_str());
+  o += fmt("  win rate (qualified)            %s\n", pct(OPT(m, win_rate)).c_str());
+  o += fmt("  customer acquisition cost       %s\n", money(OPT(m, cac)).c_str());
+  o += fmt("  MRR %s, ARR %s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr()).c_str(),
+           dollars(m.arr()).c_str(), m.customers(), m.deals(), m.open(), m.qualified(), m.won(), m.lost());
+  return o;
+}
+
+std::string opportunities_text(const v1::OpportunitiesView& v) {
+  std::string o;
+  for (const auto& x : v.opportunities()) {
+    std::string by;
+    for (const auto& d : x.caused_by()) by += (by.empty() ? "" : ", ") + d;
+    o += fmt("%s  %.2f  %-10s %s%s  (from %s)\n", date_of(x.flagged_at()).c_str(), x.priority(), x.kind().c_str(),
+             x.topic().c_str(), x.acted() ? " [acted]" : "", by.c_str());
+  }
+  return o;
+}
+
+std::string today_text(const v1::TodayView& r) {
+  std::string o = "LeanOS morning, " + date_of(r.as_of()) + "\n\nGOALS\n";
+  for (const auto& g : r.goals()) {
+    const auto& t = g.trajectory();
+    o += fmt("  %-12s %3.0f %%  %s of %s  risk %-8s %s%s\n", g.id().c_str(), t.progress() * 100,
+             amount(g.metric(), g.current()).c_str(), amount(g.metric(), g.target()).c_str(), t.risk().c_str(),
+             g.met() ? "target met" : (t.on_track() ? "on track" : "off track"), g.has_due() ? (", due " + g.due()).c_str() : "");
+    for (const auto& s : t.subgoal_status()) o += "               " + s.id() + " " + s.status() + "\n";
+  }
+  auto section = [&](const char* title, const google::protobuf::RepeatedPtrField<v1::QueueItem>& list, int max = 8) {
+    if (list.empty()) return;
+    o += fmt("  %s (%d)\n", title, list.size());
+    for (int i = 0; i < list.size() && i < max; ++i) o += "    - " + list[i].what() + "\n";
+    if (list.size() > max) o += fmt("    ... and %d more (--json lists all)\n", list.size() - max);
+  };
+  o += "\nNEEDS YOU\n";
+  section("approvals", r.queue().approvals());
+  section("actions that need a person", r.queue().human_actions(), 6);
+  section("blocked", r.queue().blocked());
+  section("content opportunities", r.queue().content(), 3);
+  section("agents decided on their own (24 h)", r.queue().agent_decisions(), 3);
+  o += "\nALERTS\n";
+  section("overdue", r.alerts().overdue(), 6);
+  section("stalled", r.alerts().stalled(), 6);
+  o += "\nRECOMMENDED\n";
+  for (const auto& rec : r.recommendations()) o += "  - " + rec.action() + "  [" + rec.rule() + ": " + rec.why() + "]\n";
+  return o;
+}
+
+std::string pipeline_text(const v1::PipelineView& p) {
+  std::string o, stage;
+  for (const auto& d : p.deals()) {
+    if (d.stage() != stage) {
+      stage = d.stage();
+      o += stage + "\n";
+    }
+    o += fmt("  %-22s %-12s %5.1f d  prio %.2f  %-28s next: %s%s\n", d.company().c_str(), d.segment().c_str(), d.days_in_stage(),
+             d.priority(), d.action().c_str(), d.next_action().c_str(), d.stalled() ? "  STALLED" : "");
+  }
+  if (p.deals().empty()) o += "no open deals\n";
+  return o;
+}
+
+std::string deal_list_text(const v1::DealList& l) {
+  if (l.deals().empty()) return "no deals match\n";
+  std::string o = fmt("%-24s %-22s %-12s %-14s %-9s %8s  %s\n", "deal", "company", "segment", "stage", "status", "days", "next");
+  for (const auto& d : l.deals())
+    o += fmt("%-24s %-22s %-12s %-14s %-9s %8.1f  %s\n", d.deal_id().c_str(), d.company().c_str(), d.segment().c_str(),
+             d.stage().c_str(), d.status().c_str(), d.days_in_stage(), d.next_action().empty() ? "-" : d.next_action().c_str());
+  return o;
+}
+
+std::string view_text(const v1::QueryReply& r) {
+  switch (r.view_case()) {
+    case v1::QueryReply::kCanvas: return canvas_text(r.canvas());
+    case v1::QueryReply::kGoal: return goal_text(r.goal());
+    case v1::QueryReply::kMetrics: return metrics_text(r.metrics());
+    case v1::QueryReply::kOpportunities: return opportunities_text(r.opportunities());
+    case v1::QueryReply::kToday: return today_text(r.today());
+    case v1::QueryReply::kPipeline: return pipeline_text(r.pipeline());
+    case v1::QueryReply::kDeals: return deal_list_text(r.deals());
+    case v1::QueryReply::VIEW_NOT_SET: break;
+  }
+  return r.output();
+}
+
+std::string view_json(const v1::QueryReply& r) {
+  const google::protobuf::Message* view = nullptr;
+  switch (r.view_case()) {
+    case v1::QueryReply::kCanvas: view = &r.canvas(); break;
+    case v1::QueryReply::kGoal: view = &r.goal(); break;
+    case v1::QueryReply::kMetrics: view = &r.metrics(); break;
+    case v1::QueryReply::kOpportunities: view = &r.opportunities(); break;
+    case v1::QueryReply::kToday: view = &r.today(); break;
+    case v1::QueryReply::kPipeline: view = &r.pipeline(); break;
+    case v1::QueryReply::kDeals: view = &r.deals(); break;
+    case v1::QueryReply::VIEW_NOT_SET: return r.output();
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;  // false, 0 and [] too: scripts can rely on every field
+  std::string out;
+  if (auto s = google::protobuf::util::MessageToJsonString(*view, &out, options); !s.ok())
+    return "{\"error\":\"cannot print " + view->GetTypeName() + " as JSON\"}\n";
+  // Objects with their keys in order: a map's order in protobuf depends on the process.
+  auto j = nlohmann::json::parse(out);
+  int64_as_numbers(*view->GetDescriptor(), j);
+  return j.dump() + "\n";
+}
+
+}  // namespace leanos::cli

@@ -1,0 +1,23 @@
+// The typed views (proto/leanos/v1/views.proto) as text for a person. JSON is the view
+// itself in protobuf's JSON mapping (cli::view_json); nothing here decides anything.
+#pragma once
+
+#include <string>
+
+#include "leanos/v1/query.pb.h"
+
+namespace leanos::cli {
+
+std::string canvas_text(const v1::CanvasView& view);
+std::string goal_text(const v1::GoalView& goal);
+std::string metrics_text(const v1::MetricsView& view);
+std::string opportunities_text(const v1::OpportunitiesView& view);
+std::string today_text(const v1::TodayView& view);
+std::string pipeline_text(const v1::PipelineView& view);
+std::string deal_list_text(const v1::DealList& view);
+
+// The reply's view as text, or as one line of JSON (every field, defaults included).
+std::string view_text(const v1::QueryReply& reply);
+std::string view_json(const v1::QueryReply& reply);
+
+}  // namespace leanos::cli
