@@ -85,6 +85,78 @@ Status deal_must_be_open(const DealState& s, const char* stage) {
   return Status::success();
 }
 
+// Stage 5 in LeanOS's order (docs/domain.md, "Inside stage 5"): an action starts only when
+// the last completed action's result leads to it. A completion that names no result goes on
+// to the next action. A campaign's deal starts at qualify.
+bool leads_to(const DealState& s, const std::string& action) {
+  const std::string& last = s.last_completed;
+  std::string result;
+  if (auto it = s.actions.find(last); it != s.actions.end()) result = it->second.result;
+  // `or_unnamed`: a completion without a result leads here too (it goes on to the next action).
+  auto was = [&](const char* a, std::initializer_list<const char*> results, bool or_unnamed) {
+    if (last != a) return false;
+    if (result.empty()) return or_unnamed;
+    return std::any_of(results.begin(), results.end(), [&](const char* r) { return result == r; });
+  };
+  if (action == "sales:lead-intake") return last.empty();
+  if (action == "sales:qualify")
+    return was("sales:lead-intake", {"READY_FOR_QUALIFICATION"}, true) || was("sales:qualify", {"MAYBE"}, false) ||
+           (last.empty() && s.lead && s.lead->source() == v1::CAMPAIGN);
+  if (action == "sales:demo") return was("sales:qualify", {"QUALIFIED"}, true) || was("sales:demo", {"NEEDS_REVISION"}, false);
+  if (action == "sales:pilot") return was("sales:demo", {"INTERESTED"}, true);
+  if (action == "sales:close") return was("sales:demo", {"INTERESTED"}, true) || was("sales:pilot", {"SUCCESS"}, true);
+  return false;
+}
+
+Status action_may_start(const DealState& s, const std::string& id, const std::string& action) {
+  for (const auto& [other, a] : s.actions)
+    if (other != action && (a.status == "in_progress" || a.status == "blocked"))
+      return reject("deal '" + id + "': " + action + " cannot start while " + other + " is " + a.status + " (since " +
+                    date_of(a.changed_at) + "); stage 5 runs one action at a time: complete " + other + " first");
+  if (leads_to(s, action)) return Status::success();
+  std::string now_allowed;
+  for (const char* a : kSalesActions)
+    if (leads_to(s, a)) now_allowed += (now_allowed.empty() ? "" : " or ") + std::string(a);
+  std::string last = "no action has completed yet";
+  if (!s.last_completed.empty()) {
+    const auto& r = s.actions.at(s.last_completed).result;
+    last = "the last completed action is " + s.last_completed + (r.empty() ? "" : " (" + r + ")");
+  }
+  static const std::map<std::string, std::string> kAfter = {
+      {"sales:lead-intake", "it comes first"},
+      {"sales:qualify", "it follows sales:lead-intake READY_FOR_QUALIFICATION or sales:qualify MAYBE (a campaign's deal starts with it)"},
+      {"sales:demo", "it follows sales:qualify QUALIFIED or sales:demo NEEDS_REVISION"},
+      {"sales:pilot", "it follows sales:demo INTERESTED"},
+      {"sales:close", "it follows sales:demo INTERESTED or sales:pilot SUCCESS"},
+  };
+  return reject("deal '" + id + "': " + action + " cannot start now: " + kAfter.at(action) + ", and " + last + "; " +
+                (now_allowed.empty() ? std::string("no action can start: record the outcome with `leanos deal close " + id + " ...`")
+                                     : "start " + now_allowed + " instead (`leanos deal action " + id + " ACTION start`)"));
+}
+
+// An outcome closes the thread: nothing may be under way, and it may not contradict what the
+// last completed action found. Closing without a close action stays allowed.
+Status outcome_fits_actions(const DealState& s, const std::string& id, v1::Outcome outcome) {
+  for (const char* a : kSalesActions) {
+    auto it = s.actions.find(a);
+    if (it == s.actions.end()) continue;
+    if (it->second.status == "in_progress")
+      return reject("deal '" + id + "': " + a + " is in progress (since " + date_of(it->second.changed_at) +
+                    "); nothing closes while an action runs: complete it with `leanos deal action " + id + " " + a +
+                    " complete --outcome ...` (or block it) first");
+    if (it->second.status == "blocked" && outcome == v1::WON)
+      return reject("deal '" + id + "': " + a + " is blocked; a deal with a blocked action cannot be won: unblock and complete it first");
+  }
+  if (s.last_completed.empty()) return Status::success();
+  const std::string& r = s.actions.at(s.last_completed).result;
+  const bool against_won = r == "LOST" || r == "FAILED" || r == "NOT_INTERESTED" || r == "DISQUALIFIED";
+  if ((outcome == v1::WON && against_won) || (outcome == v1::LOST && r == "WON"))
+    return reject("deal '" + id + "': " + s.last_completed + " completed " + r + ", so the deal cannot be closed " +
+                  outcome_name(outcome) + "; close it " + (outcome == v1::WON ? "lost" : "won") + ", or record what changed with "
+                  "another action first");
+  return Status::success();
+}
+
 Status actions_need_qualify(const DealState& s, const std::string& id) {
   if (auto st = deal_must_be_open(s, "an action"); !st) return st;
   if (!s.decision)
@@ -269,6 +341,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
             return reject("action " + *canonical + " of deal '" + id + "' is already " + status + " (since " +
                           date_of(it->second.changed_at) + "); complete it with `leanos deal action " + id + " " + *canonical +
                           " complete`");
+          if (auto st = action_may_start(s, id, *canonical); !st) return st;
           break;
         case Envelope::kActionCompleted: {
           auto* p = first.mutable_action_completed();
@@ -335,6 +408,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (d->outcome() == v1::OUTCOME_UNSPECIFIED) return Status::invalid("outcome is required: won, lost or stalled");
       if (d->outcome() == v1::WON && s.decision->verdict() != v1::QUALIFY)
         return reject("deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + "; only a QUALIFY deal can be won");
+      if (auto st = outcome_fits_actions(s, id, d->outcome()); !st) return st;
       if (auto st = check_money("--arr", d->arr()); !st) return st;
       if (auto st = check_money("--mrr", d->mrr()); !st) return st;
       if (d->outcome() == v1::WON && d->arr() == 0 && d->mrr() == 0)

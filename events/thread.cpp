@@ -96,6 +96,7 @@ void apply(DealState& s, const Envelope& e) {
       a.completed_at = a.changed_at = at;
       a.result = e.action_completed().result();
       a.notes = e.action_completed().notes();
+      s.last_completed = e.action_completed().action();
       break;
     }
     case Envelope::kActionBlocked: {

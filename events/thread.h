@@ -47,6 +47,7 @@ struct DealState {
   Micros approved_at = 0;
   std::optional<v1::QualificationScored> score;
   std::map<std::string, ActionState> actions;  // by action type
+  std::string last_completed;  // the action completed last (its result: actions[last_completed].result)
   Micros first_action_at = 0;
   std::optional<v1::DealClosed> outcome;
   Micros outcome_at = 0;

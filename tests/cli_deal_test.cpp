@@ -16,6 +16,7 @@ TEST_CASE("a whole deal from open to learn through the CLI, and show tells its s
   w.to_decision("acme-corp", "qualify");
   for (const auto& [action, outcome, start, end] :
        std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"sales:lead-intake", "ready_for_qualification", "2026-01-12", "2026-01-12"},
            {"sales:qualify", "qualified", "2026-01-12", "2026-01-15"},
            {"sales:demo", "interested", "2026-01-16", "2026-01-25"},
            {"sales:pilot", "success", "2026-01-26", "2026-02-19"},
@@ -38,7 +39,7 @@ TEST_CASE("a whole deal from open to learn through the CLI, and show tells its s
   CHECK(json.out.find("\"stage\":\"6-learning\"") != std::string::npos);
   auto log = w.run({"log", "--stream", "deal-acme-corp", "--json"});
   CHECK(log.out.find("\"actor\":\"sales-execution\"") != std::string::npos);
-  CHECK(count_lines(log.out) == 14);
+  CHECK(count_lines(log.out) == 16);  // lead, hypothesis, implication, decision, 5 actions started and completed, close, learning
 }
 
 TEST_CASE("each rejection path exits non-zero, says why, and appends nothing") {

@@ -1,5 +1,7 @@
 #include "tests/history.h"
 
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "events/ids.h"
@@ -119,7 +121,7 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         if (s.decision && s.decision->verdict() == v1::QUALIFY) {
           v1::ActionStarted a;
           a.set_deal_id(id);
-          a.set_action("sales:qualify");
+          a.set_action("sales:lead-intake");
           g.submit(a, at, on_commit);
           break;
         }
@@ -133,7 +135,6 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         break;
       }
       case Stage::actions: {
-        static const char* kActions[] = {"sales:qualify", "sales:demo", "sales:pilot", "sales:close"};
         const double r = g.unit();
         if (r < 0.2) {
           v1::DealClosed c;
@@ -153,20 +154,24 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
           q.set_fit(g.unit());
           g.submit(q, at, on_commit);
         } else {
-          const std::string action = kActions[g.pick(4)];
-          auto it = s.actions.find(action);
-          if (it != s.actions.end() && it->second.status == "in_progress") {
+          // The action in progress completes with a random result; else the actions are tried
+          // from a random one on until the rules let one start (stage 5 runs in order).
+          auto running = std::find_if(s.actions.begin(), s.actions.end(), [](const auto& a) { return a.second.status == "in_progress"; });
+          if (running != s.actions.end()) {
             v1::ActionCompleted c;
             c.set_deal_id(id);
-            c.set_action(action);
-            const auto& results = action_results(action);
+            c.set_action(running->first);
+            const auto& results = action_results(running->first);
             c.set_result(results[static_cast<std::size_t>(g.pick(static_cast<int>(results.size())))]);
             g.submit(c, at, on_commit);
           } else {
-            v1::ActionStarted a;
-            a.set_deal_id(id);
-            a.set_action(action);
-            g.submit(a, at, on_commit);
+            const int first = g.pick(5);
+            for (int k = 0; k < 5; ++k) {
+              v1::ActionStarted a;
+              a.set_deal_id(id);
+              a.set_action(kSalesActions[(first + k) % 5]);
+              if (g.submit(a, at, on_commit)) break;
+            }
           }
         }
         break;

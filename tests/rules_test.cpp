@@ -90,6 +90,28 @@ Result<Events> step(DealState& s, const google::protobuf::Message& payload, int 
   return r;
 }
 
+v1::ActionCompleted done(const std::string& action, const std::string& result = "") {
+  v1::ActionCompleted c;
+  c.set_deal_id("acme");
+  c.set_action(action);
+  c.set_result(result);
+  return c;
+}
+
+// Runs stage 5 up to (not including) `action`: each action before it started and completed
+// with the result that leads on.
+void run_up_to(DealState& s, const std::string& action) {
+  static const std::pair<const char*, const char*> kPath[] = {{"sales:lead-intake", "READY_FOR_QUALIFICATION"},
+                                                              {"sales:qualify", "QUALIFIED"},
+                                                              {"sales:demo", "INTERESTED"},
+                                                              {"sales:pilot", "SUCCESS"}};
+  for (const auto& [a, result] : kPath) {
+    if (action == a) return;
+    REQUIRE(step(s, start(a)).is_ok());
+    REQUIRE(step(s, done(a, result)).is_ok());
+  }
+}
+
 DealState qualified(double impact = 0.5) {
   DealState s;
   REQUIRE(step(s, lead()).is_ok());
@@ -189,7 +211,7 @@ TEST_CASE("no action unless the decision is QUALIFY") {
   REQUIRE(step(s, decision(v1::DEFER)).is_ok());
   CHECK(step(s, start("sales:qualify")).status().code() == Code::failed_precondition);
   REQUIRE(step(s, decision(v1::QUALIFY)).is_ok());  // DEFER re-opened by a new decision
-  CHECK(step(s, start("sales:qualify")).is_ok());
+  CHECK(step(s, start("sales:lead-intake")).is_ok());
 }
 
 TEST_CASE("impact at the approval threshold needs a human approval before actions") {
@@ -202,12 +224,12 @@ TEST_CASE("impact at the approval threshold needs a human approval before action
   ok.set_approved_by("ceo");
   REQUIRE(step(s, ok).is_ok());
   CHECK(step(s, ok).status().code() == Code::failed_precondition);  // approved once
-  CHECK(step(s, start("sales:qualify")).is_ok());
+  CHECK(step(s, start("sales:lead-intake")).is_ok());
 
   auto below = qualified(0.79);
   CHECK_FALSE(below.decision->approval_required());
   CHECK(step(below, ok).status().code() == Code::failed_precondition);  // nothing to approve
-  CHECK(step(below, start("sales:qualify")).is_ok());
+  CHECK(step(below, start("sales:lead-intake")).is_ok());
 }
 
 TEST_CASE("the approval threshold is the workspace's setting") {
@@ -229,6 +251,7 @@ TEST_CASE("an action completes only after it started, with a result its type kno
   done.set_action("sales:demo");
   done.set_result("interested");
   CHECK(step(s, done).status().message().find("not in progress") != std::string::npos);
+  run_up_to(s, "sales:demo");
   REQUIRE(step(s, start("sales:demo")).is_ok());
   CHECK(step(s, start("sales:demo")).status().code() == Code::failed_precondition);
   done.set_result("thrilled");
@@ -241,6 +264,7 @@ TEST_CASE("an action completes only after it started, with a result its type kno
 
 TEST_CASE("sales:qualification is read as sales:qualify, unknown action types are refused") {
   auto s = qualified();
+  run_up_to(s, "sales:qualify");
   REQUIRE(step(s, start("sales:qualification")).is_ok());
   CHECK(s.actions.count("sales:qualify") == 1);
   CHECK(step(s, start("sales:dance")).status().code() == Code::invalid_argument);
@@ -248,6 +272,7 @@ TEST_CASE("sales:qualification is read as sales:qualify, unknown action types ar
 
 TEST_CASE("a blocked action blocks the thread until unblocked") {
   auto s = qualified();
+  run_up_to(s, "sales:pilot");
   REQUIRE(step(s, start("sales:pilot")).is_ok());
   v1::ActionBlocked b;
   b.set_deal_id("acme");
@@ -338,6 +363,7 @@ TEST_CASE("qualification score: weights and the 0.8 and 0.5 boundaries are exact
 
 TEST_CASE("a disqualifying score closes the deal lost, reason disqualified, with a derived id") {
   auto s = qualified();
+  run_up_to(s, "sales:qualify");
   REQUIRE(step(s, start("sales:qualify")).is_ok());
   v1::QualificationScored q;
   q.set_deal_id("acme");
@@ -473,4 +499,75 @@ TEST_CASE("a command retried with the same id is recorded once") {
   CHECK(again->idempotent_retry);
   CHECK(again->events.front().position() == first->events.front().position());
   CHECK((*opened)->last_position() == 1);
+}
+
+TEST_CASE("stage 5 runs in LeanOS's order: each action starts only when the last result leads to it") {
+  auto s = qualified();
+  // Nothing before lead intake (a campaign's deal aside).
+  auto early = step(s, start("sales:demo"));
+  REQUIRE_FALSE(early.is_ok());
+  CHECK(early.status().code() == Code::failed_precondition);
+  CHECK(early.status().message().find("sales:demo cannot start now: it follows sales:qualify QUALIFIED") != std::string::npos);
+  CHECK(early.status().message().find("start sales:lead-intake instead") != std::string::npos);
+  CHECK(step(s, start("sales:qualify")).status().code() == Code::failed_precondition);
+  REQUIRE(step(s, start("sales:lead-intake")).is_ok());
+  // One action at a time.
+  CHECK(step(s, start("sales:qualify")).status().message().find("while sales:lead-intake is in_progress") != std::string::npos);
+  REQUIRE(step(s, done("sales:lead-intake", "READY_FOR_QUALIFICATION")).is_ok());
+  REQUIRE(step(s, start("sales:qualify")).is_ok());
+  REQUIRE(step(s, done("sales:qualify", "MAYBE")).is_ok());
+  // MAYBE: qualify again, not a demo.
+  CHECK(step(s, start("sales:demo")).status().message().find("the last completed action is sales:qualify (MAYBE)") != std::string::npos);
+  REQUIRE(step(s, start("sales:qualify")).is_ok());
+  REQUIRE(step(s, done("sales:qualify", "QUALIFIED")).is_ok());
+  CHECK(step(s, start("sales:pilot")).status().code() == Code::failed_precondition);
+  REQUIRE(step(s, start("sales:demo")).is_ok());
+  REQUIRE(step(s, done("sales:demo", "NEEDS_REVISION")).is_ok());
+  CHECK(step(s, start("sales:close")).status().code() == Code::failed_precondition);
+  REQUIRE(step(s, start("sales:demo")).is_ok());  // NEEDS_REVISION: demo again
+  REQUIRE(step(s, done("sales:demo", "INTERESTED")).is_ok());
+  // INTERESTED: a pilot, or straight to close.
+  DealState straight = s;
+  CHECK(step(straight, start("sales:close")).is_ok());
+  REQUIRE(step(s, start("sales:pilot")).is_ok());
+  REQUIRE(step(s, done("sales:pilot", "FAILED")).is_ok());
+  CHECK(step(s, start("sales:close")).status().message().find("no action can start") != std::string::npos);
+}
+
+TEST_CASE("a campaign's deal starts at qualify") {
+  DealState s;
+  auto l = lead();
+  l.set_source(v1::CAMPAIGN);
+  REQUIRE(step(s, l).is_ok());
+  REQUIRE(step(s, hypothesis()).is_ok());
+  REQUIRE(step(s, implication()).is_ok());
+  REQUIRE(step(s, decision(v1::QUALIFY, 0.5), 2).is_ok());
+  CHECK(step(s, start("sales:qualify")).is_ok());
+}
+
+TEST_CASE("nothing closes while an action runs, and an outcome may not contradict the last completed action") {
+  auto s = qualified();
+  run_up_to(s, "sales:pilot");
+  REQUIRE(step(s, start("sales:pilot")).is_ok());
+  auto running = step(s, closed(v1::WON, 120000));
+  REQUIRE_FALSE(running.is_ok());
+  CHECK(running.status().code() == Code::failed_precondition);
+  CHECK(running.status().message().find("sales:pilot is in progress") != std::string::npos);
+  CHECK(step(s, closed(v1::STALLED)).status().code() == Code::failed_precondition);
+  REQUIRE(step(s, done("sales:pilot", "FAILED")).is_ok());
+  auto contradicted = step(s, closed(v1::WON, 120000));
+  REQUIRE_FALSE(contradicted.is_ok());
+  CHECK(contradicted.status().message().find("sales:pilot completed FAILED, so the deal cannot be closed won") != std::string::npos);
+  CHECK(step(s, closed(v1::LOST)).is_ok());
+
+  auto won = qualified();
+  run_up_to(won, "sales:close");
+  REQUIRE(step(won, start("sales:close")).is_ok());
+  REQUIRE(step(won, done("sales:close", "WON")).is_ok());
+  CHECK(step(won, closed(v1::LOST)).status().message().find("sales:close completed WON") != std::string::npos);
+  CHECK(step(won, closed(v1::WON, 120000)).is_ok());
+
+  // Closing without a close action stays allowed.
+  auto direct = qualified();
+  CHECK(step(direct, closed(v1::WON, 120000)).is_ok());
 }
