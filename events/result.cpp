@@ -20,6 +20,15 @@ const char* code_name(Code code) {
   return "unknown";
 }
 
+Status Status::rule(Code code, std::string rule_id, std::string reason, std::string hint, Params params) {
+  Status s(code, hint.empty() ? reason : reason + "; " + hint);
+  s.rule_ = std::move(rule_id);
+  s.reason_ = std::move(reason);
+  s.hint_ = std::move(hint);
+  s.params_ = std::move(params);
+  return s;
+}
+
 std::string Status::to_string() const {
   if (is_ok()) return "ok";
   return std::string(code_name(code_)) + ": " + message_;

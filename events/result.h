@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace leanos {
 
@@ -44,16 +45,29 @@ class Status {
   static Status unauthenticated(std::string m) { return {Code::unauthenticated, std::move(m)}; }
   static Status network(std::string m) { return {Code::network, std::move(m)}; }
 
+  // A rejection by a rule, as data: the rule's id (events/rules.h), its parameters, the reason
+  // in domain words, and what to run next in the CLI's words. message() is both, joined.
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  static Status rule(Code code, std::string rule_id, std::string reason, std::string hint = "", Params params = {});
+
   bool is_ok() const { return code_ == Code::ok; }
   explicit operator bool() const { return is_ok(); }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   // "conflict: wrong expected version ..." — for logs and the CLI.
   std::string to_string() const;
+  // The rule that refused ("" when none did), its parameters, the reason without the CLI's
+  // hint (the whole message when there is no hint), and the hint.
+  const std::string& rule_id() const { return rule_; }
+  const Params& params() const { return params_; }
+  const std::string& reason() const { return reason_.empty() ? message_ : reason_; }
+  const std::string& hint() const { return hint_; }
 
  private:
   Code code_ = Code::ok;
   std::string message_;
+  std::string rule_, reason_, hint_;
+  Params params_;
 };
 
 // A value or the Status that explains why there is none.

@@ -9,7 +9,14 @@ namespace leanos {
 
 namespace {
 
-Status reject(std::string why) { return Status::precondition(std::move(why)); }
+// A rejection by a named rule (rules.h, namespace rule): the reason in domain words, what to
+// run in the CLI's words, and the parameters a client may branch on.
+Status reject(const char* rule_id, std::string reason, std::string hint = "", Status::Params params = {}) {
+  return Status::rule(Code::failed_precondition, rule_id, std::move(reason), std::move(hint), std::move(params));
+}
+Status missing(const char* rule_id, std::string reason, std::string hint = "", Status::Params params = {}) {
+  return Status::rule(Code::not_found, rule_id, std::move(reason), std::move(hint), std::move(params));
+}
 
 Envelope derived(const Envelope& command, const google::protobuf::Message& payload, const std::string& rule) {
   Envelope e = make_event(payload, from_timestamp(command.occurred_at()));
@@ -49,9 +56,11 @@ const std::string& deal_id_of(const DealState& s) { return s.deal_id; }
 Status unknown_assumption(const std::string& id, const Facts& facts) {
   std::string known;
   for (const auto& a : facts.assumptions) known += (known.empty() ? "" : ", ") + a;
-  return Status::not_found("assumption '" + id + "' is not in the canvas (" +
-                           (known.empty() ? std::string("none registered yet") : "known: " + known) +
-                           "); register it first with `leanos canvas assume " + id + " --statement ... --confidence PCT`");
+  return missing(rule::kUnknownAssumption,
+                 "assumption '" + id + "' is not in the canvas (" +
+                     (known.empty() ? std::string("none registered yet") : "known: " + known) + ")",
+                 "register it first with `leanos canvas assume " + id + " --statement ... --confidence PCT`",
+                 {{"assumption_id", id}, {"known", known}});
 }
 
 Status check_goal_link(const std::string& goal, const std::string& subgoal, const Facts& facts) {
@@ -61,27 +70,34 @@ Status check_goal_link(const std::string& goal, const std::string& subgoal, cons
   }
   auto it = facts.goals.find(goal);
   if (it == facts.goals.end())
-    return Status::not_found("goal '" + goal + "' does not exist; define it first with `leanos goal define " + goal + " ...`");
+    return missing(rule::kUnknownGoal, "goal '" + goal + "' does not exist",
+                   "define it first with `leanos goal define " + goal + " ...`", {{"goal_id", goal}});
   if (!subgoal.empty() && !it->second.count(subgoal))
-    return Status::not_found("subgoal '" + subgoal + "' is not a subgoal of goal '" + goal +
-                             "'; add it with `leanos goal subgoal " + goal + " " + subgoal + " ...`");
+    return missing(rule::kUnknownSubgoal, "subgoal '" + subgoal + "' is not a subgoal of goal '" + goal + "'",
+                   "add it with `leanos goal subgoal " + goal + " " + subgoal + " ...`",
+                   {{"goal_id", goal}, {"subgoal_id", subgoal}});
   return Status::success();
 }
 
 Status deal_must_exist(const DealState& s, const std::string& id) {
   if (!s.exists())
-    return Status::not_found("deal '" + id + "' does not exist; open it first with `leanos deal open " + id +
-                             " --company ... --segment ... --source inbound ...`");
+    return missing(rule::kUnknownDeal, "deal '" + id + "' does not exist",
+                   "open it first with `leanos deal open " + id + " --company ... --segment ... --source inbound ...`",
+                   {{"deal_id", id}});
   return Status::success();
 }
 
 Status deal_must_be_open(const DealState& s, const char* stage) {
   if (s.rejected())
-    return reject("deal '" + deal_id_of(s) + "' was rejected on " + date_of(s.decision_at) + ": REJECT ends the thread, so " +
-                  stage + " cannot be recorded; open a new deal if the lead comes back");
+    return reject(rule::kThreadEnded,
+                  "deal '" + deal_id_of(s) + "' was rejected on " + date_of(s.decision_at) + ": REJECT ends the thread, so " +
+                      stage + " cannot be recorded; open a new deal if the lead comes back",
+                  "", {{"deal_id", deal_id_of(s)}, {"ended_by", "REJECT"}});
   if (s.terminal())
-    return reject("deal '" + deal_id_of(s) + "' was closed " + outcome_name(s.outcome->outcome()) + " on " +
-                  date_of(s.outcome_at) + "; a closed thread accepts only learning (`leanos deal learn`)");
+    return reject(rule::kThreadEnded,
+                  "deal '" + deal_id_of(s) + "' was closed " + outcome_name(s.outcome->outcome()) + " on " +
+                      date_of(s.outcome_at) + "; a closed thread accepts only learning",
+                  "record learning with `leanos deal learn`", {{"deal_id", deal_id_of(s)}, {"ended_by", outcome_name(s.outcome->outcome())}});
   return Status::success();
 }
 
@@ -111,8 +127,10 @@ bool leads_to(const DealState& s, const std::string& action) {
 Status action_may_start(const DealState& s, const std::string& id, const std::string& action) {
   for (const auto& [other, a] : s.actions)
     if (other != action && (a.status == "in_progress" || a.status == "blocked"))
-      return reject("deal '" + id + "': " + action + " cannot start while " + other + " is " + a.status + " (since " +
-                    date_of(a.changed_at) + "); stage 5 runs one action at a time: complete " + other + " first");
+      return reject(rule::kActionOrder,
+                    "deal '" + id + "': " + action + " cannot start while " + other + " is " + a.status + " (since " +
+                        date_of(a.changed_at) + "); stage 5 runs one action at a time: complete " + other + " first",
+                    "", {{"deal_id", id}, {"action", action}, {"running", other}});
   if (leads_to(s, action)) return Status::success();
   std::string now_allowed;
   for (const char* a : kSalesActions)
@@ -129,9 +147,10 @@ Status action_may_start(const DealState& s, const std::string& id, const std::st
       {"sales:pilot", "it follows sales:demo INTERESTED"},
       {"sales:close", "it follows sales:demo INTERESTED or sales:pilot SUCCESS"},
   };
-  return reject("deal '" + id + "': " + action + " cannot start now: " + kAfter.at(action) + ", and " + last + "; " +
-                (now_allowed.empty() ? std::string("no action can start: record the outcome with `leanos deal close " + id + " ...`")
-                                     : "start " + now_allowed + " instead (`leanos deal action " + id + " ACTION start`)"));
+  return reject(rule::kActionOrder, "deal '" + id + "': " + action + " cannot start now: " + kAfter.at(action) + ", and " + last,
+                now_allowed.empty() ? std::string("no action can start: record the outcome with `leanos deal close " + id + " ...`")
+                                    : "start " + now_allowed + " instead (`leanos deal action " + id + " ACTION start`)",
+                {{"deal_id", id}, {"action", action}, {"last_completed", s.last_completed}, {"may_start", now_allowed}});
 }
 
 // An outcome closes the thread: nothing may be under way, and it may not contradict what the
@@ -141,34 +160,47 @@ Status outcome_fits_actions(const DealState& s, const std::string& id, v1::Outco
     auto it = s.actions.find(a);
     if (it == s.actions.end()) continue;
     if (it->second.status == "in_progress")
-      return reject("deal '" + id + "': " + a + " is in progress (since " + date_of(it->second.changed_at) +
-                    "); nothing closes while an action runs: complete it with `leanos deal action " + id + " " + a +
-                    " complete --outcome ...` (or block it) first");
+      return reject(rule::kOutcomeWhileActionRuns,
+                    "deal '" + id + "': " + a + " is in progress (since " + date_of(it->second.changed_at) +
+                        "); nothing closes while an action runs",
+                    std::string("complete it with `leanos deal action ") + id + " " + a + " complete --outcome ...` (or block it) first",
+                    {{"deal_id", id}, {"action", a}, {"status", "in_progress"}});
     if (it->second.status == "blocked" && outcome == v1::WON)
-      return reject("deal '" + id + "': " + a + " is blocked; a deal with a blocked action cannot be won: unblock and complete it first");
+      return reject(rule::kOutcomeWhileActionRuns,
+                    "deal '" + id + "': " + a + " is blocked; a deal with a blocked action cannot be won: unblock and complete it first",
+                    "", {{"deal_id", id}, {"action", a}, {"status", "blocked"}});
   }
   if (s.last_completed.empty()) return Status::success();
   const std::string& r = s.actions.at(s.last_completed).result;
   const bool against_won = r == "LOST" || r == "FAILED" || r == "NOT_INTERESTED" || r == "DISQUALIFIED";
   if ((outcome == v1::WON && against_won) || (outcome == v1::LOST && r == "WON"))
-    return reject("deal '" + id + "': " + s.last_completed + " completed " + r + ", so the deal cannot be closed " +
-                  outcome_name(outcome) + "; close it " + (outcome == v1::WON ? "lost" : "won") + ", or record what changed with "
-                  "another action first");
+    return reject(rule::kOutcomeContradictsAction,
+                  "deal '" + id + "': " + s.last_completed + " completed " + r + ", so the deal cannot be closed " +
+                      outcome_name(outcome) + "; close it " + (outcome == v1::WON ? "lost" : "won") +
+                      ", or record what changed with another action first",
+                  "", {{"deal_id", id}, {"action", s.last_completed}, {"result", r}, {"outcome", outcome_name(outcome)}});
   return Status::success();
 }
 
 Status actions_need_qualify(const DealState& s, const std::string& id) {
   if (auto st = deal_must_be_open(s, "an action"); !st) return st;
   if (!s.decision)
-    return reject("deal '" + id + "' has no decision yet: actions (stage 5) come after a QUALIFY decision (stage 4); "
-                  "run `leanos deal decide " + id + " qualify --reason ...`");
+    return reject(rule::kStageSkipped, "deal '" + id + "' has no decision yet: actions (stage 5) come after a QUALIFY decision (stage 4)",
+                  "run `leanos deal decide " + id + " qualify --reason ...`",
+                  {{"deal_id", id}, {"stage", "5-actions"}, {"needs", "4-decision"}});
   if (s.decision->verdict() != v1::QUALIFY)
-    return reject("deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) +
-                  ": actions need a QUALIFY decision; re-decide with `leanos deal decide " + id + " qualify --reason ...`");
+    return reject(rule::kNotQualified,
+                  "deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + ": actions need a QUALIFY decision",
+                  "re-decide with `leanos deal decide " + id + " qualify --reason ...`",
+                  {{"deal_id", id}, {"verdict", verdict_name(s.decision->verdict())}});
   if (s.decision->approval_required() && !s.approved)
-    return reject("deal '" + id + "': the QUALIFY decision has impact " + std::to_string(s.decision->impact()).substr(0, 4) +
-                  " >= the approval threshold and is not approved yet; a human approves it with `leanos deal approve " + id +
-                  " --by NAME`");
+    return reject(rule::kApprovalRequired,
+                  "deal '" + id + "': the QUALIFY decision has impact " + std::to_string(s.decision->impact()).substr(0, 4) +
+                      " >= the approval threshold and is not approved yet",
+                  "a human approves it with `leanos deal approve " + id + " --by NAME`",
+                  {{"deal_id", id},
+                   {"impact", std::to_string(s.decision->impact()).substr(0, 4)},
+                   {"threshold", std::to_string(s.decision->threshold()).substr(0, 4)}});
   return Status::success();
 }
 
@@ -233,8 +265,9 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
     case Envelope::kLeadCaptured: {
       const auto& l = c.lead_captured();
       if (s.exists())
-        return Status::exists("deal '" + id + "' already exists (opened " + date_of(s.lead_at) + " for " + s.lead->company() +
-                              "); pick another deal id, or continue it with `leanos deal hypothesis " + id + " ...`");
+        return Status::rule(Code::already_exists, rule::kDealExists,
+                            "deal '" + id + "' already exists (opened " + date_of(s.lead_at) + " for " + s.lead->company() + ")",
+                            "pick another deal id, or continue it with `leanos deal hypothesis " + id + " ...`", {{"deal_id", id}});
       if (auto st = check_text("--company", l.company()); !st) return st;
       if (auto st = check_slug("segment", l.segment()); !st) return st;
       if (l.source() == v1::LEAD_SOURCE_UNSPECIFIED) return Status::invalid("--source is required: inbound, outbound or campaign");
@@ -244,8 +277,8 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = check_text("--signal", l.signal()); !st) return st;
       if (auto st = check_goal_link(l.goal_id(), l.subgoal_id(), facts); !st) return st;
       if (!l.campaign_id().empty() && !facts.campaigns.count(l.campaign_id()))
-        return Status::not_found("campaign '" + l.campaign_id() + "' does not exist; open it with `leanos campaign open " +
-                                 l.campaign_id() + " ...`");
+        return missing(rule::kUnknownCampaign, "campaign '" + l.campaign_id() + "' does not exist",
+                       "open it with `leanos campaign open " + l.campaign_id() + " ...`", {{"campaign_id", l.campaign_id()}});
       return out;
     }
     case Envelope::kHypothesisStated: {
@@ -261,8 +294,9 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (auto st = deal_must_be_open(s, "an implication"); !st) return st;
       if (!s.hypothesis)
-        return reject("deal '" + id + "' has no hypothesis: stage 3 (implication) needs stage 2 first; run `leanos deal hypothesis " +
-                      id + " --tests A4 --confidence 60`");
+        return reject(rule::kStageSkipped, "deal '" + id + "' has no hypothesis: stage 3 (implication) needs stage 2 first",
+                      "run `leanos deal hypothesis " + id + " --tests A4 --confidence 60`",
+                      {{"deal_id", id}, {"stage", "3-implication"}, {"needs", "2-hypothesis"}});
       const auto& i = c.implication_assessed();
       if (auto st = check_money("--arr-low", i.arr_low()); !st) return st;
       if (auto st = check_money("--arr-high", i.arr_high()); !st) return st;
@@ -277,10 +311,11 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (auto st = deal_must_be_open(s, "a decision"); !st) return st;
       if (!s.hypothesis || !s.implication)
-        return reject("deal '" + id + "' cannot be decided yet: stage 4 (decision) needs " +
-                      std::string(!s.hypothesis ? "stage 2 (hypothesis: `leanos deal hypothesis " + id + " ...`)"
-                                                : "stage 3 (implication: `leanos deal implication " + id + " ...`)") +
-                      " first");
+        return reject(rule::kStageSkipped,
+                      "deal '" + id + "' cannot be decided yet: stage 4 (decision) needs " +
+                          (!s.hypothesis ? "stage 2 (hypothesis)" : "stage 3 (implication)") + " first",
+                      "run `leanos deal " + std::string(!s.hypothesis ? "hypothesis " : "implication ") + id + " ...`",
+                      {{"deal_id", id}, {"stage", "4-decision"}, {"needs", !s.hypothesis ? "2-hypothesis" : "3-implication"}});
       auto d = *first.mutable_decision_made();
       if (d.verdict() != v1::QUALIFY && d.verdict() != v1::DEFER && d.verdict() != v1::REJECT)
         return Status::invalid("a deal decision is qualify, defer or reject");
@@ -295,12 +330,18 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
     case Envelope::kDecisionApproved: {
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (auto st = deal_must_be_open(s, "an approval"); !st) return st;
-      if (!s.decision) return reject("deal '" + id + "' has no decision to approve; decide first with `leanos deal decide`");
+      if (!s.decision)
+        return reject(rule::kNothingToApprove, "deal '" + id + "' has no decision to approve", "decide first with `leanos deal decide`",
+                      {{"deal_id", id}});
       if (!s.decision->approval_required())
-        return reject("deal '" + id + "': the " + verdict_name(s.decision->verdict()) + " decision of " + date_of(s.decision_at) +
-                      " has impact below the approval threshold and needs no approval");
+        return reject(rule::kNothingToApprove,
+                      "deal '" + id + "': the " + verdict_name(s.decision->verdict()) + " decision of " + date_of(s.decision_at) +
+                          " has impact below the approval threshold and needs no approval",
+                      "", {{"deal_id", id}});
       if (s.approved)
-        return reject("deal '" + id + "': the decision of " + date_of(s.decision_at) + " was already approved by " + s.approved_by);
+        return reject(rule::kNothingToApprove,
+                      "deal '" + id + "': the decision of " + date_of(s.decision_at) + " was already approved by " + s.approved_by, "",
+                      {{"deal_id", id}, {"approved_by", s.approved_by}});
       if (auto st = check_text("--by", c.decision_approved().approved_by()); !st) return st;
       first.mutable_decision_approved()->set_decision_event_id(s.decision_event_id);
       return out;
@@ -329,7 +370,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
           auto* p = first.mutable_action_planned();
           p->set_action(*canonical);
           if (status == "in_progress" || status == "blocked")
-            return reject("action " + *canonical + " of deal '" + id + "' is " + status + " already");
+            return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is " + status + " already");
           if (p->day_from() < 0 || p->day_to() < p->day_from())
             return Status::invalid("planned window day " + std::to_string(p->day_from()) + "-" + std::to_string(p->day_to()) +
                                    " is not a window; give --day-from <= --day-to, both >= 0");
@@ -338,18 +379,22 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         case Envelope::kActionStarted:
           first.mutable_action_started()->set_action(*canonical);
           if (status == "in_progress" || status == "blocked")
-            return reject("action " + *canonical + " of deal '" + id + "' is already " + status + " (since " +
-                          date_of(it->second.changed_at) + "); complete it with `leanos deal action " + id + " " + *canonical +
-                          " complete`");
+            return reject(rule::kActionState,
+                          "action " + *canonical + " of deal '" + id + "' is already " + status + " (since " +
+                              date_of(it->second.changed_at) + ")",
+                          "complete it with `leanos deal action " + id + " " + *canonical + " complete`",
+                          {{"deal_id", id}, {"action", *canonical}, {"status", status}});
           if (auto st = action_may_start(s, id, *canonical); !st) return st;
           break;
         case Envelope::kActionCompleted: {
           auto* p = first.mutable_action_completed();
           p->set_action(*canonical);
           if (status != "in_progress")
-            return reject("action " + *canonical + " of deal '" + id + "' is not in progress" +
-                          (status.empty() ? "" : " (it is " + status + ")") + "; start it first with `leanos deal action " + id +
-                          " " + *canonical + " start`");
+            return reject(rule::kActionState,
+                          "action " + *canonical + " of deal '" + id + "' is not in progress" +
+                              (status.empty() ? "" : " (it is " + status + ")"),
+                          "start it first with `leanos deal action " + id + " " + *canonical + " start`",
+                          {{"deal_id", id}, {"action", *canonical}, {"status", status}});
           if (!p->result().empty()) {
             std::string r;
             for (char ch : p->result()) r += ch == '-' || ch == ' ' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -366,12 +411,12 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         case Envelope::kActionBlocked:
           first.mutable_action_blocked()->set_action(*canonical);
           if (status != "in_progress" && status != "planned")
-            return reject("action " + *canonical + " of deal '" + id + "' is not planned or in progress, so it cannot be blocked");
+            return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is not planned or in progress, so it cannot be blocked");
           if (auto st = check_text("--reason", c.action_blocked().reason()); !st) return st;
           break;
         default:
           first.mutable_action_unblocked()->set_action(*canonical);
-          if (status != "blocked") return reject("action " + *canonical + " of deal '" + id + "' is not blocked");
+          if (status != "blocked") return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is not blocked");
           break;
       }
       return out;
@@ -402,12 +447,15 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (auto st = deal_must_be_open(s, "an outcome"); !st) return st;
       if (!s.decision)
-        return reject("deal '" + id + "' has no decision: an outcome (stage 6) needs a decision (stage 4) first; run `leanos deal decide " +
-                      id + " qualify|defer|reject --reason ...`");
+        return reject(rule::kStageSkipped, "deal '" + id + "' has no decision: an outcome (stage 6) needs a decision (stage 4) first",
+                      "run `leanos deal decide " + id + " qualify|defer|reject --reason ...`",
+                      {{"deal_id", id}, {"stage", "6-learning"}, {"needs", "4-decision"}});
       auto* d = first.mutable_deal_closed();
       if (d->outcome() == v1::OUTCOME_UNSPECIFIED) return Status::invalid("outcome is required: won, lost or stalled");
       if (d->outcome() == v1::WON && s.decision->verdict() != v1::QUALIFY)
-        return reject("deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + "; only a QUALIFY deal can be won");
+        return reject(rule::kNotQualified,
+                      "deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + "; only a QUALIFY deal can be won", "",
+                      {{"deal_id", id}, {"verdict", verdict_name(s.decision->verdict())}});
       if (auto st = outcome_fits_actions(s, id, d->outcome()); !st) return st;
       if (auto st = check_money("--arr", d->arr()); !st) return st;
       if (auto st = check_money("--mrr", d->mrr()); !st) return st;
@@ -433,8 +481,9 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
     case Envelope::kLearningRecorded: {
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (!s.outcome)
-        return reject("deal '" + id + "' has no outcome yet: learning (stage 6) follows the outcome; record it with `leanos deal close " +
-                      id + " won|lost|stalled ...`");
+        return reject(rule::kStageSkipped, "deal '" + id + "' has no outcome yet: learning (stage 6) follows the outcome",
+                      "record it with `leanos deal close " + id + " won|lost|stalled ...`",
+                      {{"deal_id", id}, {"stage", "6-learning"}, {"needs", "outcome"}});
       auto* l = first.mutable_learning_recorded();
       if (l->assumption_id().empty() && s.hypothesis) l->set_assumption_id(s.hypothesis->assumption_id());
       if (!facts.assumptions.count(l->assumption_id())) return unknown_assumption(l->assumption_id(), facts);
@@ -460,17 +509,22 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
   Events out{c};
   Envelope& first = out.front();
   auto must_exist = [&](const std::string& id) -> Status {
-    if (!s.exists()) return Status::not_found("campaign '" + id + "' does not exist; open it with `leanos campaign open " + id + " ...`");
+    if (!s.exists())
+      return missing(rule::kUnknownCampaign, "campaign '" + id + "' does not exist",
+                     "open it with `leanos campaign open " + id + " ...`", {{"campaign_id", id}});
     if (s.decision && s.decision->verdict() == v1::CANCEL)
-      return reject("campaign '" + id + "' was cancelled: CANCEL ends the thread");
-    if (s.results) return reject("campaign '" + id + "' has recorded its results; it accepts nothing more");
+      return reject(rule::kThreadEnded, "campaign '" + id + "' was cancelled: CANCEL ends the thread", "",
+                    {{"campaign_id", id}, {"ended_by", "CANCEL"}});
+    if (s.results)
+      return reject(rule::kThreadEnded, "campaign '" + id + "' has recorded its results; it accepts nothing more", "",
+                    {{"campaign_id", id}, {"ended_by", "results"}});
     return Status::success();
   };
   auto must_be_launched = [&](const std::string& id) -> Status {
     if (auto st = must_exist(id); !st) return st;
     if (!s.launched())
-      return reject("campaign '" + id + "' is not launched: its actions (stage 5) need a LAUNCH decision; run `leanos campaign decide " +
-                    id + " launch --reason ...`");
+      return reject(rule::kNotLaunched, "campaign '" + id + "' is not launched: its actions (stage 5) need a LAUNCH decision",
+                    "run `leanos campaign decide " + id + " launch --reason ...`", {{"campaign_id", id}});
     return Status::success();
   };
   switch (c.payload_case()) {
@@ -479,7 +533,9 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
       if (auto st = check_slug("campaign id", o.campaign_id()); !st) return st;
       if (o.campaign_id().size() < 12 || !parse_time(o.campaign_id().substr(0, 10)).is_ok() || o.campaign_id()[10] != '-')
         return Status::invalid("campaign id '" + o.campaign_id() + "' should be YYYY-MM-DD-name (e.g. 2026-03-01-fintech-cfo)");
-      if (s.exists()) return Status::exists("campaign '" + o.campaign_id() + "' already exists");
+      if (s.exists())
+        return Status::rule(Code::already_exists, rule::kCampaignExists, "campaign '" + o.campaign_id() + "' already exists", "",
+                            {{"campaign_id", o.campaign_id()}});
       if (auto st = check_slug("segment", o.segment()); !st) return st;
       if (auto st = check_text("--objective", o.objective()); !st) return st;
       if (o.target_list_size() < 0) return Status::invalid("--targets is negative");
@@ -496,7 +552,9 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
     case Envelope::kCampaignImplicationAssessed: {
       const auto& i = c.campaign_implication_assessed();
       if (auto st = must_exist(i.campaign_id()); !st) return st;
-      if (!s.hypothesis) return reject("campaign '" + i.campaign_id() + "' has no hypothesis: stage 3 needs stage 2 first");
+      if (!s.hypothesis)
+        return reject(rule::kStageSkipped, "campaign '" + i.campaign_id() + "' has no hypothesis: stage 3 needs stage 2 first", "",
+                      {{"campaign_id", i.campaign_id()}, {"stage", "3-implication"}, {"needs", "2-hypothesis"}});
       if (i.expected_responses() < 0 || i.expected_meetings() < 0 || i.expected_deals() < 0 || i.cost_hours() < 0)
         return Status::invalid("expected outcomes and cost are counts, 0 or more");
       return out;
@@ -505,7 +563,9 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
       const auto& d = c.campaign_decision_made();
       if (auto st = must_exist(d.campaign_id()); !st) return st;
       if (!s.hypothesis || !s.implication)
-        return reject("campaign '" + d.campaign_id() + "' cannot be decided yet: stage 4 needs the hypothesis and implication first");
+        return reject(rule::kStageSkipped,
+                      "campaign '" + d.campaign_id() + "' cannot be decided yet: stage 4 needs the hypothesis and implication first", "",
+                      {{"campaign_id", d.campaign_id()}, {"stage", "4-decision"}, {"needs", "3-implication"}});
       if (d.verdict() != v1::LAUNCH && d.verdict() != v1::DEFER && d.verdict() != v1::CANCEL)
         return Status::invalid("a campaign decision is launch, defer or cancel");
       if (auto st = check_text("--reason", d.reason()); !st) return st;
@@ -535,14 +595,16 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
       const auto& o = c.outreach_sent();
       if (auto st = must_be_launched(o.campaign_id()); !st) return st;
       if (!s.contacts.count(lower(o.email())))
-        return Status::not_found("'" + o.email() + "' is not a contact of campaign '" + o.campaign_id() + "'; add it with `leanos campaign contacts`");
+        return missing(rule::kUnknownContact, "'" + o.email() + "' is not a contact of campaign '" + o.campaign_id() + "'",
+                       "add it with `leanos campaign contacts`", {{"campaign_id", o.campaign_id()}, {"email", o.email()}});
       return out;
     }
     case Envelope::kResponseReceived: {
       const auto& r = c.response_received();
       if (auto st = must_be_launched(r.campaign_id()); !st) return st;
       if (!s.contacts.count(lower(r.email())))
-        return Status::not_found("'" + r.email() + "' is not a contact of campaign '" + r.campaign_id() + "'");
+        return missing(rule::kUnknownContact, "'" + r.email() + "' is not a contact of campaign '" + r.campaign_id() + "'", "",
+                       {{"campaign_id", r.campaign_id()}, {"email", r.email()}});
       const std::string k = lower(r.kind());
       if (k != "interested" && k != "not_interested" && k != "later" && k != "bounced")
         return Status::invalid("response '" + r.kind() + "' is not one of interested, not_interested, later, bounced");
@@ -557,7 +619,9 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
     case Envelope::kCampaignResultsRecorded: {
       const auto& r = c.campaign_results_recorded();
       if (auto st = must_exist(r.campaign_id()); !st) return st;
-      if (!s.decision) return reject("campaign '" + r.campaign_id() + "' has no decision: results follow the decision and actions");
+      if (!s.decision)
+        return reject(rule::kStageSkipped, "campaign '" + r.campaign_id() + "' has no decision: results follow the decision and actions",
+                      "", {{"campaign_id", r.campaign_id()}, {"stage", "6-learning"}, {"needs", "4-decision"}});
       if (!r.assumption_id().empty() && !facts.assumptions.count(r.assumption_id()))
         return unknown_assumption(r.assumption_id(), facts);
       if (r.has_confidence())
@@ -575,7 +639,9 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
     case Envelope::kGoalDefined: {
       const auto& g = c.goal_defined();
       if (auto st = check_slug("goal id", g.goal_id()); !st) return st;
-      if (facts.goals.count(g.goal_id())) return Status::exists("goal '" + g.goal_id() + "' is already defined");
+      if (facts.goals.count(g.goal_id()))
+        return Status::rule(Code::already_exists, rule::kGoalExists, "goal '" + g.goal_id() + "' is already defined", "",
+                            {{"goal_id", g.goal_id()}});
       if (auto st = check_text("--title", g.title()); !st) return st;
       if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) return Status::invalid("--metric is required: mrr, arr or customers");
       if (g.target() <= 0) return Status::invalid("--target must be above 0");
@@ -588,9 +654,13 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       const auto& g = c.subgoal_defined();
       auto it = facts.goals.find(g.goal_id());
       if (it == facts.goals.end())
-        return Status::not_found("goal '" + g.goal_id() + "' does not exist; define it first with `leanos goal define " + g.goal_id() + " ...`");
+        return missing(rule::kUnknownGoal, "goal '" + g.goal_id() + "' does not exist",
+                       "define it first with `leanos goal define " + g.goal_id() + " ...`", {{"goal_id", g.goal_id()}});
       if (auto st = check_id("subgoal id", g.subgoal_id()); !st) return st;
-      if (it->second.count(g.subgoal_id())) return Status::exists("subgoal '" + g.subgoal_id() + "' of goal '" + g.goal_id() + "' already exists");
+      if (it->second.count(g.subgoal_id()))
+        return Status::rule(Code::already_exists, rule::kGoalExists,
+                            "subgoal '" + g.subgoal_id() + "' of goal '" + g.goal_id() + "' already exists", "",
+                            {{"goal_id", g.goal_id()}, {"subgoal_id", g.subgoal_id()}});
       if (auto st = check_text("--title", g.title()); !st) return st;
       if (g.target() <= 0) return Status::invalid("--target must be above 0");
       return out;
@@ -599,8 +669,9 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       const auto& a = c.assumption_registered();
       if (auto st = check_id("assumption id", a.assumption_id()); !st) return st;
       if (facts.assumptions.count(a.assumption_id()))
-        return Status::exists("assumption '" + a.assumption_id() +
-                              "' is already in the canvas; its confidence changes through deal learnings (`leanos deal learn`)");
+        return Status::rule(Code::already_exists, rule::kAssumptionExists,
+                            "assumption '" + a.assumption_id() + "' is already in the canvas; its confidence changes through deal learnings",
+                            "record one with `leanos deal learn`", {{"assumption_id", a.assumption_id()}});
       if (auto st = check_text("--statement", a.statement()); !st) return st;
       if (auto st = check_percent("confidence", a.confidence()); !st) return st;
       return out;

@@ -23,6 +23,33 @@ namespace leanos {
 
 using Events = std::vector<Envelope>;
 
+// The ids of the rules a command can break: Status::rule_id() of a rejection, and the
+// `reason` of the google.rpc.ErrorInfo the server attaches (domain "leanos.v1"), so that a
+// client branches on the id, not on the words. The parameters name the thread and what the
+// rule looked at (deal_id, action, stage, needs, ...).
+namespace rule {
+inline constexpr const char* kUnknownDeal = "UNKNOWN_DEAL";
+inline constexpr const char* kUnknownAssumption = "UNKNOWN_ASSUMPTION";
+inline constexpr const char* kUnknownGoal = "UNKNOWN_GOAL";
+inline constexpr const char* kUnknownSubgoal = "UNKNOWN_SUBGOAL";
+inline constexpr const char* kUnknownCampaign = "UNKNOWN_CAMPAIGN";
+inline constexpr const char* kUnknownContact = "UNKNOWN_CONTACT";
+inline constexpr const char* kDealExists = "DEAL_EXISTS";
+inline constexpr const char* kCampaignExists = "CAMPAIGN_EXISTS";
+inline constexpr const char* kGoalExists = "GOAL_EXISTS";
+inline constexpr const char* kAssumptionExists = "ASSUMPTION_EXISTS";
+inline constexpr const char* kStageSkipped = "STAGE_SKIPPED";            // stage, needs
+inline constexpr const char* kThreadEnded = "THREAD_ENDED";              // ended_by
+inline constexpr const char* kNotQualified = "NOT_QUALIFIED";            // verdict
+inline constexpr const char* kApprovalRequired = "APPROVAL_REQUIRED";    // impact, threshold
+inline constexpr const char* kNothingToApprove = "NOTHING_TO_APPROVE";
+inline constexpr const char* kNotLaunched = "CAMPAIGN_NOT_LAUNCHED";
+inline constexpr const char* kActionState = "ACTION_STATE";              // action, status
+inline constexpr const char* kActionOrder = "ACTION_ORDER";              // action, last_completed, may_start / running
+inline constexpr const char* kOutcomeWhileActionRuns = "OUTCOME_WHILE_ACTION_RUNS";  // action, status
+inline constexpr const char* kOutcomeContradictsAction = "OUTCOME_CONTRADICTS_ACTION";  // action, result, outcome
+}  // namespace rule
+
 // What a command may refer to outside its own thread.
 struct Facts {
   std::set<std::string> assumptions;                   // registered in the canvas

@@ -383,6 +383,33 @@ TEST_CASE("a Python service reads typed fields of the canvas, a goal, today and 
   CHECK(py.out.find("open ") != std::string::npos);
 }
 
+TEST_CASE("a rejection carries its rule id and parameters in the gRPC error details, and the CLI words it with commands") {
+  test::TempDir dir;
+  const std::string data = dir.sub("data");
+  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
+  REQUIRE(seeded.exit_code == 0);
+  Server server(data);
+  auto py = test::run("/usr/bin/python3", {PYTHON_RULES, PYTHON_OUT, server.address()});
+  INFO(py.err);
+  REQUIRE(py.exit_code == 0);
+  // The rule as data: a stage skipped, an unknown assumption, an unapproved decision.
+  CHECK(py.out.find("skip FAILED_PRECONDITION leanos.v1 STAGE_SKIPPED deal_id=zeta needs=2-hypothesis stage=4-decision\n") !=
+        std::string::npos);
+  CHECK(py.out.find("unknown NOT_FOUND leanos.v1 UNKNOWN_ASSUMPTION assumption_id=A99 known=A4\n") != std::string::npos);
+  CHECK(py.out.find("unapproved FAILED_PRECONDITION leanos.v1 APPROVAL_REQUIRED deal_id=zeta impact=0.90 threshold=0.80\n") !=
+        std::string::npos);
+  // The message over the wire is in domain words; the CLI adds what to run.
+  CHECK(py.out.find("needs stage 2 (hypothesis) first\n") != std::string::npos);
+  CHECK(py.out.find("leanos deal") == std::string::npos);
+  auto cli = test::run_leanos({"--server", server.address(), "deal", "action", "zeta", "sales:lead-intake", "start"});
+  CHECK(cli.exit_code == 5);
+  CHECK(cli.err.find("is not approved yet; a human approves it with `leanos deal approve zeta --by NAME`") != std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+  // The same words from the data folder.
+  auto local = test::run_leanos({"--data", data, "deal", "action", "zeta", "sales:lead-intake", "start"});
+  CHECK(local.err == cli.err);
+}
+
 TEST_CASE("with --server CSV imports are one batch through the campaign's actor, and an interested response opens its deal") {
   test::Workspace w;
   w.setup();

@@ -26,6 +26,8 @@
 #include "events/ids.h"
 #include "store/live_feed.h"
 #include "tools/acceptor.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "leanos/v1/api.grpc.pb.h"
 
 namespace leanos::cli {
@@ -55,7 +57,20 @@ grpc::Status to_grpc(const Status& s) {
     case Code::network: code = StatusCode::UNAVAILABLE; break;
     case Code::read_only: code = StatusCode::RESOURCE_EXHAUSTED; break;
   }
-  return {code, s.to_string()};
+  if (s.rule_id().empty()) return {code, s.to_string()};
+  // A rule's rejection: the reason in domain words, and the rule as data in the details
+  // (google.rpc.Status with a google.rpc.ErrorInfo), for a client to branch on.
+  const std::string message = std::string(code_name(s.code())) + ": " + s.reason();
+  google::rpc::ErrorInfo info;
+  info.set_reason(s.rule_id());
+  info.set_domain("leanos.v1");
+  for (const auto& [key, value] : s.params()) (*info.mutable_metadata())[key] = value;
+  if (!s.hint().empty()) (*info.mutable_metadata())["hint"] = s.hint();
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(code));
+  details.set_message(message);
+  details.add_details()->PackFrom(info);
+  return {code, message, details.SerializeAsString()};
 }
 
 // Compares in time that depends on the lengths only, never on where the first difference
@@ -641,6 +656,18 @@ Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::strin
   // The server's message already says "<kind>: <why>"; keep only the why.
   std::string message = s.error_message();
   if (auto colon = message.find(": "); colon != std::string::npos && colon < 20) message = message.substr(colon + 2);
+  // A rule's rejection comes back as it was made: the rule, its parameters, the hint.
+  std::string rule_id, hint;
+  Status::Params params;
+  if (google::rpc::Status details; !s.error_details().empty() && details.ParseFromString(s.error_details()))
+    for (const auto& any : details.details())
+      if (google::rpc::ErrorInfo info; any.UnpackTo(&info) && info.domain() == "leanos.v1") {
+        rule_id = info.reason();
+        for (const auto& [key, value] : info.metadata())
+          if (key == "hint") hint = value;
+          else params.emplace_back(key, value);
+        std::sort(params.begin(), params.end());
+      }
   switch (s.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT: code = Code::invalid_argument; break;
     case grpc::StatusCode::NOT_FOUND: code = Code::not_found; break;
@@ -659,6 +686,7 @@ Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::strin
     case grpc::StatusCode::CANCELLED: code = Code::network; break;
     default: break;
   }
+  if (!rule_id.empty()) return Status::rule(code, rule_id, context + message, hint, std::move(params));
   return {code, context + message};
 }
 
