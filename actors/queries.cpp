@@ -1,22 +1,16 @@
 #include "actors/queries.h"
 
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "actors/commands.h"
+#include "events/ids.h"
 #include "events/time.h"
 #include "projections/views.h"
 
 namespace leanos {
-
-bool typed_query(const v1::QueryRequest& q) {
-  switch (q.query_case()) {
-    case v1::QueryRequest::kCanvas:
-    case v1::QueryRequest::kGoal:
-    case v1::QueryRequest::kMetrics:
-    case v1::QueryRequest::kOpportunities:
-    case v1::QueryRequest::kToday:
-    case v1::QueryRequest::kPipeline:
-    case v1::QueryRequest::kDeals: return true;
-    default: return false;
-  }
-}
 
 Result<AsOf> as_of_of(const v1::QueryRequest& q) {
   AsOf a;
@@ -56,6 +50,146 @@ Status goal_not_found(const v1::QueryRequest& q) {
   return Status::not_found("goal '" + id + "' does not exist; `leanos goal define " + id + " ...` creates it");
 }
 
+constexpr auto kAll = std::numeric_limits<std::size_t>::max();
+
+// An assumption's confidence in the ledger folded as `as_of` says (nullopt: not registered).
+Result<std::optional<int>> confidence_in(store::EventStore& store, const std::string& id, const AsOf& as_of) {
+  LedgerOptions core;
+  core.need_deals = false;
+  core.write_snapshots = false;
+  auto l = read_ledger(store, as_of, core);
+  if (!l) return l.status();
+  auto it = l->view.assumptions().find(id);
+  if (it == l->view.assumptions().end()) return std::optional<int>();
+  return std::optional<int>(it->second.confidence());
+}
+
+}  // namespace
+
+Result<v1::AuditView> audit_view(store::EventStore& store, const std::string& id) {
+  if (auto s = check_slug("deal id", id); !s) return s;
+  auto deal = store.read_stream(deal_stream(id), 1, store::Direction::forward, kAll);
+  if (!deal) return deal.status();
+  if (deal->empty()) return Status::not_found("deal '" + id + "' does not exist");
+  std::set<std::string> ids;
+  std::string goal;
+  for (const auto& e : *deal) {
+    ids.insert(e.event_id());
+    if (e.has_lead_captured()) goal = e.lead_captured().goal_id();
+  }
+  v1::AuditView out;
+  out.set_deal_id(id);
+  // Downstream: events elsewhere whose cause is one of this deal's events.
+  std::vector<v1::Envelope> caused;
+  std::vector<std::string> streams = {kCanvasStream, kMarketingStream};
+  if (!goal.empty()) streams.push_back(goal_stream(goal));
+  for (const auto& s : streams) {
+    auto events = store.read_stream(s, 1, store::Direction::forward, kAll);
+    if (!events) return events.status();
+    for (const auto& e : *events)
+      if (ids.count(e.causation_id())) caused.push_back(e);
+  }
+  std::sort(caused.begin(), caused.end(), [](const auto& a, const auto& b) { return a.position() < b.position(); });
+  for (auto& e : caused) *out.add_caused() = std::move(e);
+
+  const v1::HypothesisStated* hypothesis = nullptr;
+  const v1::ImplicationAssessed* implication = nullptr;
+  const v1::QualificationScored* score = nullptr;
+  for (std::size_t i = 0; i < deal->size(); ++i) {
+    const auto& e = (*deal)[i];
+    if (e.has_hypothesis_stated()) hypothesis = &e.hypothesis_stated();
+    if (e.has_implication_assessed()) implication = &e.implication_assessed();
+    if (e.has_qualification_scored()) score = &e.qualification_scored();
+    if (!e.has_decision_made()) continue;
+    auto* d = out.add_decisions();
+    *d->mutable_event() = e;
+    auto* in = d->mutable_inputs();
+    if (hypothesis) {
+      *in->mutable_hypothesis() = *hypothesis;
+      // As whoever recorded the decision saw the canvas (everything recorded before it), and
+      // the canvas on the decision's business date as the ledger knows it now.
+      auto then = confidence_in(store, hypothesis->assumption_id(), AsOf{.position = e.position() - 1});
+      if (!then) return then.status();
+      auto now = confidence_in(store, hypothesis->assumption_id(), AsOf{.occurred = from_timestamp(e.occurred_at())});
+      if (!now) return now.status();
+      if (*then) in->set_assumption_confidence_then(**then);
+      if (*now) in->set_assumption_confidence_on_decision_date(**now);
+    }
+    if (implication) *in->mutable_implication() = *implication;
+    if (score) *in->mutable_qualification() = *score;
+    for (std::size_t k = i + 1; k < deal->size(); ++k) {
+      const auto& n = (*deal)[k];
+      if (n.has_decision_made()) break;  // superseded: later events belong to the next revision
+      if (n.has_decision_approved()) *d->mutable_approval() = n;
+      else *d->add_then() = n;
+    }
+  }
+  return out;
+}
+
+// An assumption's history in business-time order: its registration and every confidence
+// change, each with the values as last restated (a fact recorded later that occurred before
+// it), and what was recorded first.
+Result<v1::AssumptionHistoryView> assumption_history_view(store::EventStore& store, const std::string& id) {
+  auto canvas = store.read_stream(kCanvasStream, 1, store::Direction::forward, kAll);
+  if (!canvas) return canvas.status();
+  auto event_by_id = [&](const std::string& event_id) -> std::optional<v1::Envelope> {
+    auto pos = store.find_event_id(event_id);
+    if (!pos || !pos->has_value()) return std::nullopt;
+    auto e = store.read_event(**pos);
+    if (!e) return std::nullopt;
+    return *e;
+  };
+  std::vector<const v1::Envelope*> timeline;
+  std::map<std::string, std::vector<const v1::Envelope*>> restated;  // change id -> restatements, in position order
+  std::set<std::string> recorded;  // the confidence changes recorded as such
+  for (const auto& e : *canvas) {
+    if ((e.has_assumption_registered() && e.assumption_registered().assumption_id() == id) ||
+        (e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id)) {
+      timeline.push_back(&e);
+      recorded.insert(e.event_id());
+    }
+    if (e.has_derivation_restated()) restated[e.derivation_restated().restated_event_id()].push_back(&e);
+  }
+  // A change first derived by a restatement (its cause was recorded before what made it follow).
+  for (const auto& [change, restatements] : restated) {
+    const auto& first = restatements.front()->derivation_restated();
+    if (!recorded.count(change) && first.has_confidence() && first.confidence().assumption_id() == id)
+      timeline.push_back(restatements.front());
+  }
+  if (timeline.empty()) return Status::not_found("assumption '" + id + "' is not in the canvas");
+  std::sort(timeline.begin(), timeline.end(), [](const v1::Envelope* a, const v1::Envelope* b) { return occurs_before(*a, *b); });
+  v1::AssumptionHistoryView out;
+  out.set_assumption_id(id);
+  for (const auto* e : timeline) {
+    auto* c = out.add_changes();
+    *c->mutable_event() = *e;
+    // What holds now: the last restatement's values, or a withdrawal.
+    auto restate = [&](const v1::Envelope& r) {
+      if (r.derivation_restated().withdrawn()) c->set_withdrawn(true);
+      else *c->mutable_holds() = r.derivation_restated().confidence();
+    };
+    if (e->has_derivation_restated()) {  // derived later, not when its cause was recorded
+      c->set_derived_late(true);
+      *c->mutable_holds() = e->derivation_restated().confidence();
+      for (const auto* r : restated[e->derivation_restated().restated_event_id()]) restate(*r);
+    } else if (e->has_assumption_confidence_changed()) {
+      *c->mutable_holds() = e->assumption_confidence_changed();
+      if (!e->causation_id().empty())
+        if (auto cause = event_by_id(e->causation_id())) *c->mutable_cause() = std::move(*cause);
+      for (const auto* r : restated[e->event_id()]) {
+        auto* x = c->add_restated();
+        *x->mutable_event() = *r;
+        if (auto cause = event_by_id(r->causation_id())) *x->mutable_cause() = std::move(*cause);
+        restate(*r);
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
 // Queries of the core only (canvas, marketing, metrics of one dimension) need no finished deal.
 bool needs_deals(const v1::QueryRequest& q) {
   switch (q.query_case()) {
@@ -70,7 +204,55 @@ bool needs_deals(const v1::QueryRequest& q) {
 }  // namespace
 
 Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryRequest& q, Micros clock) {
-  if (!typed_query(q)) return Status::invalid("this query has no typed view");
+  v1::QueryReply reply;
+  // The threads, the audit and the why show every revision: no time travel.
+  switch (q.query_case()) {
+    case v1::QueryRequest::kDeal: {
+      if (auto s = check_slug("deal id", q.deal().deal_id()); !s) return s;
+      auto d = CommandHandler(store).deal(q.deal().deal_id());
+      if (!d) return d.status();
+      if (!d->exists()) return Status::not_found("deal '" + q.deal().deal_id() + "' does not exist");
+      *reply.mutable_deal() = projections::deal_thread_view(*d);
+      return reply;
+    }
+    case v1::QueryRequest::kCampaign:
+    case v1::QueryRequest::kCampaignContact: {
+      const std::string& id = q.has_campaign() ? q.campaign().campaign_id() : q.campaign_contact().campaign_id();
+      if (auto s = check_slug("campaign id", id); !s) return s;
+      auto c = CommandHandler(store).campaign(id);
+      if (!c) return c.status();
+      if (!c->exists()) return Status::not_found("campaign '" + id + "' does not exist");
+      if (q.has_campaign()) {
+        *reply.mutable_campaign() = projections::campaign_view(*c);
+        return reply;
+      }
+      auto contact = c->contacts.find(lower(q.campaign_contact().email()));
+      if (contact == c->contacts.end())
+        return Status::not_found("'" + q.campaign_contact().email() + "' is not a contact of campaign '" + id + "'");
+      auto* answer = reply.mutable_campaign_contact();
+      answer->set_campaign_id(id);
+      answer->set_segment(c->opened->segment());
+      answer->set_goal_id(c->opened->goal_id());
+      *answer->mutable_contact() = contact->second;
+      return reply;
+    }
+    case v1::QueryRequest::kAudit: {
+      auto a = audit_view(store, q.audit().deal_id());
+      if (!a) return a.status();
+      *reply.mutable_audit() = std::move(*a);
+      return reply;
+    }
+    case v1::QueryRequest::kWhyCanvas: {
+      auto w = assumption_history_view(store, q.why_canvas().assumption_id());
+      if (!w) return w.status();
+      *reply.mutable_why_canvas() = std::move(*w);
+      return reply;
+    }
+    case v1::QueryRequest::QUERY_NOT_SET:
+      return Status::invalid("the query names no view; set one of canvas, goal, metrics, opportunities, deal, deals, audit, "
+                             "why_canvas, today, pipeline, campaign, campaign_contact");
+    default: break;
+  }
   auto as_of = as_of_of(q);
   if (!as_of) return as_of.status();
   const Micros now = *now_of(q, clock);
@@ -84,7 +266,6 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
   auto ledger = read_ledger(store, *as_of, options);
   if (!ledger) return ledger.status();
   const auto& v = ledger->view;
-  v1::QueryReply reply;
   switch (q.query_case()) {
     case v1::QueryRequest::kCanvas: *reply.mutable_canvas() = projections::canvas_view(v); break;
     case v1::QueryRequest::kGoal: {

@@ -9,17 +9,18 @@
 
 namespace leanos {
 
-// Whether the query is answered with a typed view (canvas, goal, metrics, opportunities,
-// today, pipeline, deals); the others still answer with the CLI's document.
-bool typed_query(const v1::QueryRequest& query);
-
 // The request's time travel: invalid_argument naming the field (as_of, known_at) when a date
 // does not parse.
 Result<AsOf> as_of_of(const v1::QueryRequest& query);
 // The instant the time-measuring rules use: as_of, else known_at, else `clock`.
 Result<Micros> now_of(const v1::QueryRequest& query, Micros clock);
 
-// The typed answer; not_found for a goal that does not exist (or not yet at that time).
+// The typed answer; not_found for a goal that does not exist (or not yet at that time), a
+// deal, campaign or assumption that does not.
 Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryRequest& query, Micros clock);
+
+// The views that read the store beyond the ledger's fold.
+Result<v1::AuditView> audit_view(store::EventStore& store, const std::string& deal_id);
+Result<v1::AssumptionHistoryView> assumption_history_view(store::EventStore& store, const std::string& assumption_id);
 
 }  // namespace leanos

@@ -280,4 +280,73 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
   return out;
 }
 
+namespace {
+void set_when(std::int64_t micros, google::protobuf::Timestamp* ts) {
+  if (micros) to_timestamp(micros, ts);
+}
+}  // namespace
+
+v1::DealThreadView deal_thread_view(const DealState& d) {
+  v1::DealThreadView out;
+  out.set_deal_id(d.deal_id);
+  out.set_stage(stage_name(d.stage()));
+  out.set_version(d.version);
+  if (d.lead) *out.mutable_input() = *d.lead;
+  set_when(d.lead_at, out.mutable_input_at());
+  if (d.hypothesis) *out.mutable_hypothesis() = *d.hypothesis;
+  set_when(d.hypothesis_at, out.mutable_hypothesis_at());
+  if (d.implication) *out.mutable_implication() = *d.implication;
+  set_when(d.implication_at, out.mutable_implication_at());
+  if (d.decision) {
+    *out.mutable_decision() = *d.decision;
+    set_when(d.decision_at, out.mutable_decision_at());
+    out.set_decided_by(d.decided_by);
+    out.set_approved(d.approved);
+    out.set_approved_by(d.approved_by);
+  }
+  if (d.score) *out.mutable_qualification() = *d.score;
+  for (const char* type : kSalesActions) {
+    auto it = d.actions.find(type);
+    if (it == d.actions.end()) continue;
+    const auto& a = it->second;
+    auto* x = out.add_actions();
+    x->set_action(type);
+    x->set_status(a.status);
+    x->set_result(a.result);
+    x->set_human_required(a.human_required);
+    set_when(a.planned_at, x->mutable_planned_at());
+    set_when(a.started_at, x->mutable_started_at());
+    set_when(a.completed_at, x->mutable_completed_at());
+  }
+  if (d.outcome) {
+    *out.mutable_outcome() = *d.outcome;
+    set_when(d.outcome_at, out.mutable_outcome_at());
+    out.set_cycle_days(d.outcome->cycle_days());
+  }
+  for (const auto& l : d.learnings) *out.add_learnings() = l;
+  set_when(d.learning_at, out.mutable_learning_at());
+  return out;
+}
+
+v1::CampaignView campaign_view(const CampaignState& c) {
+  v1::CampaignView out;
+  out.set_campaign_id(c.campaign_id);
+  out.set_stage(stage_name(c.stage()));
+  if (c.opened) *out.mutable_input() = *c.opened;
+  if (c.hypothesis) *out.mutable_hypothesis() = *c.hypothesis;
+  if (c.implication) *out.mutable_implication() = *c.implication;
+  if (c.decision) *out.mutable_decision() = *c.decision;
+  out.set_prospects(static_cast<int>(c.prospects.size()));
+  out.set_contacts(static_cast<int>(c.contacts.size()));
+  out.set_sequence_steps(c.sequence ? c.sequence->steps_size() : 0);
+  out.set_sent(c.sent);
+  out.set_responses(static_cast<int>(c.responses.size()));
+  int interested = 0;
+  for (const auto& [email, kind] : c.responses) interested += kind == "interested";
+  out.set_interested(interested);
+  out.set_conversions(static_cast<int>(c.conversions.size()));
+  if (c.results) *out.mutable_results() = *c.results;
+  return out;
+}
+
 }  // namespace leanos::projections

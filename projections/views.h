@@ -6,6 +6,7 @@
 #include <string>
 
 #include "events/result.h"
+#include "events/thread.h"
 
 #include "leanos/v1/views.pb.h"
 #include "projections/ledger.h"
@@ -31,5 +32,9 @@ Status check(const DealListFilter& filter);
 std::string deal_status(const v1::DealView& deal, std::int64_t now);
 // Every deal whose lead was captured by `now` and that matches the filter, by id.
 v1::DealList deal_list(const LedgerView& view, std::int64_t now, const DealListFilter& filter);
+
+// A thread's stages as they stand, from its state (events/thread.h).
+v1::DealThreadView deal_thread_view(const DealState& deal);
+v1::CampaignView campaign_view(const CampaignState& campaign);
 
 }  // namespace leanos::projections

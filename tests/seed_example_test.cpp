@@ -105,8 +105,8 @@ TEST_CASE("audit shows the decision, its inputs then, and what it caused downstr
   auto audit = run_json(s.w, {"audit", "acme-corp"});
   REQUIRE(audit["decisions"].size() == 1);
   const auto& d = audit["decisions"][0];
-  CHECK(d["actor"] == "sales-execution");
-  CHECK(d["payload"]["verdict"] == "QUALIFY");
+  CHECK(d["event"]["actor"] == "sales-execution");
+  CHECK(d["event"]["decision_made"]["verdict"] == "QUALIFY");
   CHECK(d["inputs"]["hypothesis"]["assumption_id"] == "A4");
   // acme-corp's lead is dated 2026-01-10 but was recorded after epsilon-ins learned (90 %).
   CHECK(d["inputs"]["assumption_confidence_then"] == 90);
@@ -120,7 +120,7 @@ TEST_CASE("audit shows the decision, its inputs then, and what it caused downstr
     CHECK_MESSAGE(caused.count(t) == 1, t);
   auto why = run_json(s.w, {"why", "canvas", "A4"});
   REQUIRE(why["changes"].size() == 6);
-  CHECK(why["changes"][5]["cause"]["payload"]["deal_id"] == "acme-corp");
+  CHECK(why["changes"][5]["cause"]["learning_recorded"]["deal_id"] == "acme-corp");
 }
 
 TEST_CASE("running the process managers again over the same history appends nothing") {

@@ -43,41 +43,19 @@ int exit_code(Code code) {
   return 1;
 }
 
-namespace {
-thread_local CapturedOutput* capture = nullptr;
-}  // namespace
-
-CapturedOutput::CapturedOutput() : outer_(capture) { capture = this; }
-CapturedOutput::~CapturedOutput() { capture = outer_; }
-
 int fail(const Status& status) {
-  if (capture != nullptr) capture->failure_ = status;
-  else std::cerr << "leanos: " << status.to_string() << "\n";
+  std::cerr << "leanos: " << status.to_string() << "\n";
   return exit_code(status.code());
 }
 
 void out(const char* format, ...) {
   va_list args;
   va_start(args, format);
-  if (capture == nullptr) {
-    std::vprintf(format, args);
-  } else {
-    va_list copy;
-    va_copy(copy, args);
-    const int n = std::vsnprintf(nullptr, 0, format, copy);
-    va_end(copy);
-    if (n > 0) {
-      const std::size_t at = capture->text_.size();
-      capture->text_.resize(at + static_cast<std::size_t>(n) + 1);
-      std::vsnprintf(capture->text_.data() + at, static_cast<std::size_t>(n) + 1, format, args);
-      capture->text_.resize(at + static_cast<std::size_t>(n));
-    }
-  }
+  std::vprintf(format, args);
   va_end(args);
 }
 
 Result<StoreRef> open_store(const GlobalOptions& global, Access access) {
-  if (global.lent_store != nullptr) return StoreRef(*global.lent_store);
   store::StoreOptions options;
   if (global.relaxed) options.durability = store::Durability::relaxed;
   std::error_code ec;
@@ -146,9 +124,7 @@ void set_remote_submit(RemoteSubmit submit) { remote_slot() = std::move(submit);
 const RemoteSubmit& remote_submit() { return remote_slot(); }
 void set_remote_query(RemoteQuery query) { remote_query_slot() = std::move(query); }
 
-int query(const GlobalOptions& global, v1::QueryRequest request) {
-  request.set_json(global.json);
-  if (global.server.empty() && !typed_query(request)) return run_query(global, request);
+int query(const GlobalOptions& global, const v1::QueryRequest& request) {
   auto answer = ask(global, request);
   if (!answer) return fail(answer.status());
   out("%s", (global.json ? view_json(*answer) : view_text(*answer)).c_str());
@@ -157,16 +133,9 @@ int query(const GlobalOptions& global, v1::QueryRequest request) {
 
 Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& request) {
   if (global.server.empty()) {
-    if (typed_query(request)) {
-      auto store = open_store(global);
-      if (!store) return store.status();
-      return answer_query(**store, request, now_micros());
-    }
-    CapturedOutput captured;
-    if (run_query(global, request) != 0) return captured.failure();
-    v1::QueryReply reply;
-    reply.set_output(captured.text());
-    return reply;
+    auto store = open_store(global);
+    if (!store) return store.status();
+    return answer_query(**store, request, now_micros());
   }
   if (!remote_query_slot()) return Status::unavailable("this build has no client for --server");
   return remote_query_slot()(global, request);

@@ -26,7 +26,6 @@ struct GlobalOptions {
   bool relaxed = false;          // --durability relaxed
   std::string server;            // --server HOST:PORT: talk to a running `leanos serve`
   std::string token_file;        // --token-file: the bearer token for --server
-  store::EventStore* lent_store = nullptr;  // set by the server: answer from its open store
 };
 
 // The command chosen on the command line, bound to its parsed options.
@@ -46,44 +45,14 @@ void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);
 Result<std::string> read_text_file(const std::string& path, const std::string& encoding = "utf-8");
 
 int exit_code(Code code);
-// Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it. While a
-// CapturedOutput is active on this thread, records the status there instead.
+// Prints "leanos: <kind>: <message>" on stderr and returns the exit code for it.
 int fail(const Status& status);
 
-// User-facing output (printf-like): stdout, or this thread's CapturedOutput.
+// User-facing output (printf-like) on stdout.
 void out(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
-// Captures out() and fail() on this thread while it lives: the server answers a query with
-// exactly what the CLI would print.
-class CapturedOutput {
- public:
-  CapturedOutput();
-  ~CapturedOutput();
-  CapturedOutput(const CapturedOutput&) = delete;
-  CapturedOutput& operator=(const CapturedOutput&) = delete;
-  const std::string& text() const { return text_; }
-  const Status& failure() const { return failure_; }
-
- private:
-  friend void out(const char*, ...);
-  friend int fail(const Status&);
-  std::string text_;
-  Status failure_;
-  CapturedOutput* outer_;
-};
-
-// An open store: this command's own, or the server's, lent to a query it answers.
-class StoreRef {
- public:
-  explicit StoreRef(std::unique_ptr<store::EventStore> owned) : owned_(std::move(owned)), store_(owned_.get()) {}
-  explicit StoreRef(store::EventStore& lent) : store_(&lent) {}
-  store::EventStore* operator->() const { return store_; }
-  store::EventStore& operator*() const { return *store_; }
-
- private:
-  std::unique_ptr<store::EventStore> owned_;
-  store::EventStore* store_;
-};
+// The command's open store.
+using StoreRef = std::unique_ptr<store::EventStore>;
 
 // Queries read an existing workspace only (not_found says how to make one); commands that
 // record create it when the folder holds none, and say so on stderr.
@@ -122,13 +91,10 @@ const RemoteRead& remote_read();
 using RemoteQuery = std::function<Result<v1::QueryReply>(const GlobalOptions&, const v1::QueryRequest&)>;
 void set_remote_query(RemoteQuery query);
 
-// Answers a query: locally (the data folder, or the lent store), or with --server remotely.
-// Prints the answer (the typed view as text, or with --json as JSON); returns the exit code.
-int query(const GlobalOptions& global, v1::QueryRequest request);
+// Answers a query: locally (the data folder, through the query layer) or with --server
+// remotely. Prints the typed view as text, or with --json as JSON; returns the exit code.
+int query(const GlobalOptions& global, const v1::QueryRequest& request);
 // The same answer, for a command that needs to know something first.
 Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& request);
-// The local answer to a query without a typed view (deal, audit, why, campaign), printed;
-// in query_commands.cpp.
-int run_query(const GlobalOptions& global, const v1::QueryRequest& request);
 
 }  // namespace leanos::cli

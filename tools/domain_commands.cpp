@@ -864,8 +864,7 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
           q.mutable_campaign_contact()->set_email(a->email);
           auto answer = ask(g, q);
           if (!answer) return fail(answer.status());
-          v1::CampaignContact found;
-          if (auto st = from_json(answer->output(), &found, "the campaign contact"); !st) return fail(st);
+          const v1::CampaignContact& found = answer->campaign_contact();
           v1::LeadCaptured lead;
           lead.set_deal_id(a->deal);
           lead.set_company(found.contact().company());

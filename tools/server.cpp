@@ -414,22 +414,12 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
     return new Subscription(store_, feed_, readers_, *req, next);
   }
 
-  // The typed views come from the query layer (actors/queries.h), as the CLI gets them. The
-  // answers not yet typed are the CLI's own query code on the server's open store: what it
-  // would have printed is the reply, and what it would have failed with is the status.
+  // The query layer (actors/queries.h) answers, as it does for the CLI.
   grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    if (typed_query(*req)) {
-      auto reply = answer_query(store_, *req, now_micros());
-      if (!reply) return to_grpc(reply.status());
-      *out = std::move(*reply);
-      return grpc::Status::OK;
-    }
-    GlobalOptions g;
-    g.lent_store = &store_;
-    CapturedOutput captured;
-    if (run_query(g, *req) != 0) return to_grpc(captured.failure());
-    out->set_output(captured.text());
+    auto reply = answer_query(store_, *req, now_micros());
+    if (!reply) return to_grpc(reply.status());
+    *out = std::move(*reply);
     return grpc::Status::OK;
   }
 

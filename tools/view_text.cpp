@@ -189,6 +189,194 @@ std::string deal_list_text(const v1::DealList& l) {
   return o;
 }
 
+namespace {
+std::string fixed2(double v) { return fmt("%.2f", v); }
+std::string day(const google::protobuf::Timestamp& t) { return date_of(t); }
+std::string result_name(v1::LearningResult r) { return lower(v1::LearningResult_Name(r)); }
+}  // namespace
+
+std::string deal_thread_text(const v1::DealThreadView& d) {
+  std::string o;
+  const auto& l = d.input();
+  o += "deal " + d.deal_id() + ": " + l.company() + " (" + l.segment() + "), stage " + d.stage() + "\n";
+  o += "1 input        " + day(d.input_at()) + "  " + lower(v1::LeadSource_Name(l.source()));
+  if (!l.channel().empty()) o += "/" + l.channel();
+  o += "  " + l.contact().name();
+  if (!l.contact().title().empty()) o += ", " + l.contact().title();
+  o += " <" + l.contact().email() + ">  signal: " + l.signal();
+  if (!l.goal_id().empty()) o += "  goal " + l.goal_id() + (l.subgoal_id().empty() ? "" : "/" + l.subgoal_id());
+  if (!l.campaign_id().empty()) o += "  campaign " + l.campaign_id();
+  if (!l.attribution().empty()) o += "  attributed to " + l.attribution();
+  o += "\n";
+  if (d.has_hypothesis())
+    o += "2 hypothesis   " + day(d.hypothesis_at()) + "  tests " + d.hypothesis().assumption_id() + " at " +
+         std::to_string(d.hypothesis().confidence()) + " %\n";
+  else
+    o += "2 hypothesis   -\n";
+  if (d.has_implication())
+    o += "3 implication  " + day(d.implication_at()) + "  ARR " + dollars(d.implication().arr_low()) + "-" +
+         dollars(d.implication().arr_high()) + ", strategic " + lower(v1::StrategicValue_Name(d.implication().strategic())) +
+         ", " + std::to_string(d.implication().cost_hours()) + " h, priority " + fixed2(d.implication().priority()) + "\n";
+  else
+    o += "3 implication  -\n";
+  if (d.has_decision()) {
+    o += "4 decision     " + day(d.decision_at()) + "  " + verdict_name(d.decision().verdict()) + " (impact " +
+         fixed2(d.decision().impact());
+    if (d.decision().approval_required()) o += d.approved() ? ", approved by " + d.approved_by() : ", AWAITING APPROVAL";
+    o += "): " + d.decision().reason() + "\n";
+  } else {
+    o += "4 decision     -\n";
+  }
+  if (d.actions().empty()) o += "5 actions      -\n";
+  bool first = true;
+  for (const auto& a : d.actions()) {
+    o += first ? "5 actions      " : "               ";
+    first = false;
+    const auto& t = a.has_completed_at() ? a.completed_at() : a.has_started_at() ? a.started_at() : a.planned_at();
+    o += day(t) + "  " + a.action() + " " + a.status();
+    if (!a.result().empty()) o += " -> " + a.result();
+    o += "\n";
+  }
+  if (d.has_qualification())
+    o += "               qualification score " + fixed2(d.qualification().total()) + " " +
+         v1::QualificationVerdict_Name(d.qualification().verdict()) + "\n";
+  if (d.has_outcome()) {
+    const auto& c = d.outcome();
+    o += "6 learning     " + day(d.outcome_at()) + "  " + outcome_name(c.outcome());
+    if (c.outcome() == v1::WON) o += ", ARR " + dollars(c.arr()) + ", MRR " + dollars(c.mrr());
+    if (!c.reason().empty()) o += ", reason " + c.reason();
+    o += ", cycle " + std::to_string(c.cycle_days()) + " days\n";
+    for (const auto& lr : d.learnings()) {
+      o += "               " + lr.assumption_id() + " " + result_name(lr.result());
+      if (lr.has_confidence()) o += " -> " + std::to_string(lr.confidence()) + " %";
+      if (!lr.evidence().empty()) o += " (" + lr.evidence() + ")";
+      o += "\n";
+    }
+  } else {
+    o += "6 learning     -\n";
+  }
+  return o;
+}
+
+std::string campaign_view_text(const v1::CampaignView& c) {
+  std::string o = "campaign " + c.campaign_id() + " (" + c.input().segment() + "), stage " + c.stage() + "\n";
+  o += "1 input        " + c.input().objective() + ", " + std::to_string(c.input().target_list_size()) + " targets";
+  if (!c.input().goal_id().empty()) o += ", goal " + c.input().goal_id();
+  o += "\n";
+  o += "2 hypothesis   " +
+       (c.has_hypothesis() ? "tests " + c.hypothesis().assumption_id() + " at " + std::to_string(c.hypothesis().confidence()) + " %"
+                           : std::string("-")) +
+       "\n";
+  if (c.has_implication())
+    o += fmt("3 implication  expect %d responses, %d meetings, %d deals; %d h\n", static_cast<int>(c.implication().expected_responses()),
+             static_cast<int>(c.implication().expected_meetings()), static_cast<int>(c.implication().expected_deals()),
+             static_cast<int>(c.implication().cost_hours()));
+  else
+    o += "3 implication  -\n";
+  o += "4 decision     " + (c.has_decision() ? verdict_name(c.decision().verdict()) + ": " + c.decision().reason() : std::string("-")) + "\n";
+  o += fmt("5 actions      %d prospects, %d contacts, %d-step sequence, %d sent, %d responses (%d interested), %d converted to deals\n",
+           c.prospects(), c.contacts(), c.sequence_steps(), c.sent(), c.responses(), c.interested(), c.conversions());
+  o += "6 learning     ";
+  if (c.has_results())
+    o += c.results().assumption_id() + " " + result_name(c.results().result()) + ": " + c.results().summary() + "\n";
+  else
+    o += "-\n";
+  return o;
+}
+
+std::string audit_text(const v1::AuditView& a) {
+  std::string o = fmt("audit of deal %s: %d decision(s)\n", a.deal_id().c_str(), a.decisions_size());
+  for (int i = 0; i < a.decisions_size(); ++i) {
+    const auto& d = a.decisions(i);
+    const auto& e = d.event();
+    const auto& p = e.decision_made();
+    o += fmt("\n%s %s on %s by %s (recorded %s, position %llu)\n", i ? "revision:" : "decision:", verdict_name(p.verdict()).c_str(),
+             day(e.occurred_at()).c_str(), e.actor().c_str(), format_time(from_timestamp(e.recorded_at())).c_str(),
+             static_cast<unsigned long long>(e.position()));
+    o += "  reason: " + p.reason() + "\n";
+    for (const auto& alt : p.alternatives()) o += "  alternative considered: " + alt + "\n";
+    o += fmt("  impact %.2f%s\n", p.impact(), p.approval_required() ? " (needs human approval)" : "");
+    const auto& in = d.inputs();
+    auto percent = [](bool has, int v) { return has ? std::to_string(v) + " %" : std::string("-"); };
+    if (in.has_hypothesis()) {
+      const std::string then = percent(in.has_assumption_confidence_then(), in.assumption_confidence_then());
+      const std::string on_date =
+          percent(in.has_assumption_confidence_on_decision_date(), in.assumption_confidence_on_decision_date());
+      o += fmt("  input: tests %s at %d %%; the canvas had it at %s when this was recorded", in.hypothesis().assumption_id().c_str(),
+               in.hypothesis().confidence(), then.c_str());
+      if (then != on_date)  // dated apart, or facts of that date recorded since
+        o += ", " + on_date + " on the decision's date as known now";
+      o += "\n";
+    }
+    if (in.has_implication())
+      o += fmt("  input: ARR %s-%s, strategic %s, priority %.2f\n", dollars(in.implication().arr_low()).c_str(),
+               dollars(in.implication().arr_high()).c_str(), v1::StrategicValue_Name(in.implication().strategic()).c_str(),
+               in.implication().priority());
+    if (in.has_qualification())
+      o += fmt("  input: qualification score %.2f %s\n", in.qualification().total(),
+               v1::QualificationVerdict_Name(in.qualification().verdict()).c_str());
+    if (d.has_approval())
+      o += "  approved by " + d.approval().decision_approved().approved_by() + " on " + day(d.approval().occurred_at()) + "\n";
+    for (const auto& n : d.then()) o += "  then " + day(n.occurred_at()) + "  " + n.type() + "\n";
+  }
+  o += "\ncaused downstream\n";
+  for (const auto& e : a.caused()) {
+    o += fmt("  %s  %-28s %s", day(e.occurred_at()).c_str(), e.type().c_str(), e.stream().c_str());
+    if (e.has_assumption_confidence_changed())
+      o += fmt("  %s %d %% -> %d %%", e.assumption_confidence_changed().assumption_id().c_str(),
+               e.assumption_confidence_changed().previous(), e.assumption_confidence_changed().confidence());
+    if (e.has_goal_progressed())
+      o += "  " + dollars(e.goal_progressed().previous()) + " -> " + dollars(e.goal_progressed().current());
+    if (e.has_subgoal_progressed())
+      o += fmt("  %s %lld -> %lld%s", e.subgoal_progressed().subgoal_id().c_str(),
+               static_cast<long long>(e.subgoal_progressed().previous()), static_cast<long long>(e.subgoal_progressed().current()),
+               e.subgoal_progressed().done() ? " done" : "");
+    if (e.has_content_opportunity_flagged()) o += "  " + e.content_opportunity_flagged().topic();
+    if (e.has_canvas_metric_recorded())  // one line per metric: say which, and its new value
+      o += fmt("  %s = %lld", e.canvas_metric_recorded().metric().c_str(), static_cast<long long>(e.canvas_metric_recorded().value()));
+    o += "\n";
+  }
+  return o;
+}
+
+std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
+  std::string o;
+  for (const auto& c : w.changes()) {
+    const auto& e = c.event();
+    const std::string date = day(e.occurred_at());
+    if (e.has_assumption_registered()) {
+      o += fmt("%s  registered at %d %% by %s: %s\n", date.c_str(), e.assumption_registered().confidence(), e.actor().c_str(),
+               e.assumption_registered().statement().c_str());
+      continue;
+    }
+    const auto& p = c.holds();
+    std::string status = v1::AssumptionStatus_Name(p.status());
+    if (status.rfind("ASSUMPTION_", 0) == 0) status = status.substr(11);
+    if (c.withdrawn()) o += date + "  withdrawn: no longer follows";
+    else o += fmt("%s  %d %% -> %d %% (%s)", date.c_str(), p.previous(), p.confidence(), status.c_str());
+    if (c.has_cause()) {
+      const auto& cause = c.cause();
+      const std::string result = cause.has_learning_recorded()           ? v1::LearningResult_Name(cause.learning_recorded().result())
+                                 : cause.has_campaign_results_recorded() ? v1::LearningResult_Name(cause.campaign_results_recorded().result())
+                                                                         : "";
+      o += "  because deal " + p.deal_id() + " recorded " + result + " by " + cause.actor() +
+           (p.evidence().empty() ? "" : ": " + p.evidence());
+    }
+    o += "\n";
+    if (!c.restated().empty()) {
+      const auto& was = e.assumption_confidence_changed();
+      const auto& last = *c.restated().rbegin();
+      o += fmt("            restated on %s (first recorded as %d %% -> %d %%): %s\n", day(last.event().recorded_at()).c_str(),
+               was.previous(), was.confidence(),
+               last.has_cause() ? (last.cause().type() + " of " + last.cause().stream() + " dated " + day(last.cause().occurred_at()) +
+                                   " was recorded later")
+                                      .c_str()
+                                : "a fact dated before it was recorded later");
+    }
+  }
+  return o;
+}
+
 std::string view_text(const v1::QueryReply& r) {
   switch (r.view_case()) {
     case v1::QueryReply::kCanvas: return canvas_text(r.canvas());
@@ -198,9 +386,14 @@ std::string view_text(const v1::QueryReply& r) {
     case v1::QueryReply::kToday: return today_text(r.today());
     case v1::QueryReply::kPipeline: return pipeline_text(r.pipeline());
     case v1::QueryReply::kDeals: return deal_list_text(r.deals());
+    case v1::QueryReply::kDeal: return deal_thread_text(r.deal());
+    case v1::QueryReply::kCampaign: return campaign_view_text(r.campaign());
+    case v1::QueryReply::kAudit: return audit_text(r.audit());
+    case v1::QueryReply::kWhyCanvas: return assumption_history_text(r.why_canvas());
+    case v1::QueryReply::kCampaignContact: return view_json(r);
     case v1::QueryReply::VIEW_NOT_SET: break;
   }
-  return r.output();
+  return "";
 }
 
 std::string view_json(const v1::QueryReply& r) {
@@ -213,7 +406,12 @@ std::string view_json(const v1::QueryReply& r) {
     case v1::QueryReply::kToday: view = &r.today(); break;
     case v1::QueryReply::kPipeline: view = &r.pipeline(); break;
     case v1::QueryReply::kDeals: view = &r.deals(); break;
-    case v1::QueryReply::VIEW_NOT_SET: return r.output();
+    case v1::QueryReply::kDeal: view = &r.deal(); break;
+    case v1::QueryReply::kCampaign: view = &r.campaign(); break;
+    case v1::QueryReply::kAudit: view = &r.audit(); break;
+    case v1::QueryReply::kWhyCanvas: view = &r.why_canvas(); break;
+    case v1::QueryReply::kCampaignContact: view = &r.campaign_contact(); break;
+    case v1::QueryReply::VIEW_NOT_SET: return "{}\n";
   }
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

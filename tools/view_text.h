@@ -15,6 +15,10 @@ std::string opportunities_text(const v1::OpportunitiesView& view);
 std::string today_text(const v1::TodayView& view);
 std::string pipeline_text(const v1::PipelineView& view);
 std::string deal_list_text(const v1::DealList& view);
+std::string deal_thread_text(const v1::DealThreadView& view);
+std::string campaign_view_text(const v1::CampaignView& view);
+std::string audit_text(const v1::AuditView& view);
+std::string assumption_history_text(const v1::AssumptionHistoryView& view);
 
 // The reply's view as text, or as one line of JSON (every field, defaults included).
 std::string view_text(const v1::QueryReply& reply);
