@@ -1,0 +1,229 @@
+// The event store's internals, shared by its implementation files (event_store.cpp: open and
+// the write path; event_store_read.cpp: reads and scans; event_store_maintenance.cpp: verify,
+// backup, compaction, snapshots and checkpoints). Not part of the store's interface.
+#pragma once
+
+#include "store/event_store.h"
+
+#include <google/protobuf/arena.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "events/ids.h"
+#include "events/text.h"
+#include "store/keys.h"
+
+
+namespace leanos::store {
+
+// ---- Impl ---------------------------------------------------------------------------------
+
+
+inline Status from_rocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::success();
+  if (s.IsCorruption()) return Status::corruption(what + ": " + s.ToString());
+  return Status::io(what + ": " + s.ToString());
+}
+
+// Stored content that decides whether a retried event is "the same event".
+inline bool same_content(const Envelope& stored, const Envelope& retried) {
+  if (stored.stream() != retried.stream() || stored.type() != retried.type()) return false;
+  if (stored.payload_case() != retried.payload_case()) return false;
+  Envelope a, b;  // compare payloads only: positions, times and versions are the store's
+  a.CopyFrom(stored);
+  b.CopyFrom(retried);
+  for (Envelope* e : {&a, &b}) {
+    e->clear_position();
+    e->clear_version();
+    e->clear_recorded_at();
+    e->clear_occurred_at();
+    e->clear_stream();
+  }
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+struct Pending {
+  std::string stream;
+  ExpectedVersion expected;
+  std::vector<Envelope> events;
+  std::promise<Result<AppendResult>> done;
+};
+
+struct EventStore::Impl {
+  std::string dir;
+  StoreOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids = nullptr;
+  rocksdb::ColumnFamilyHandle* time = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
+  rocksdb::ColumnFamilyHandle* occurred = nullptr;
+  rocksdb::ColumnFamilyHandle* late = nullptr;
+
+  std::atomic<std::uint64_t> last_position{0};
+  std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
+  // Signalled after each group commit, for wait_beyond.
+  mutable std::mutex committed_mu;
+  mutable std::condition_variable committed_cv;
+  Micros last_recorded = 0;  // writer thread only
+  std::uint64_t max_occurred = 0;  // writer thread only: the running max of occurred_at
+
+  // Current version per stream, writer thread only (loaded lazily from the streams index).
+  std::unordered_map<std::string, std::uint64_t> versions;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<Pending>> queue;
+  bool stopping = false;
+  // Queue length at which an appender wakes the writer (guarded by mu): 1 when the writer
+  // sleeps for work, the expected group size while it gathers siblings.
+  std::size_t wanted = 1;
+  std::thread writer;
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    if (writer.joinable()) writer.join();
+    if (db) {
+      for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+      db->Close();
+    }
+  }
+
+  // After a failed write (a full disk, an I/O error) the store takes no more writes: RocksDB
+  // 7.8's WAL writer is in an unknown state then (writing again hit its assertion
+  // 'sync_without_flush_called_' and aborted the server). Each later write first asks
+  // RocksDB to Resume(); once the disk has room again that succeeds and writes go on.
+  // Reads are never stopped. Like LevelDB's bg_error_.
+  std::mutex error_mu;
+  Status write_error;  // guarded by error_mu
+
+  // Every write of the store goes through here (one at a time; RocksDB serializes writes
+  // anyway). `what` names it in the error.
+  Status write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch, const std::string& what) {
+    std::lock_guard lock(error_mu);
+    if (!write_error.is_ok()) {
+      if (auto r = db->Resume(); !r.ok()) {
+        spdlog::debug("store: cannot resume writes yet: {}", r.ToString());
+        return write_error;
+      }
+      spdlog::warn("store: writes resumed after: {}", write_error.message());
+      write_error = Status::success();
+    }
+    auto s = db->Write(wo, &batch);
+    if (s.ok()) return Status::success();
+    write_error = Status(Code::read_only, "the store at " + dir + " takes no writes since " + what + " failed (" +
+                                              s.ToString() + "); reads still work, and writes resume by themselves "
+                                              "once the disk has room again (free space on its file system)");
+    spdlog::error("store: {}", write_error.message());
+    return write_error;
+  }
+
+  Result<std::uint64_t> stored_version(const std::string& stream) const {
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, streams));
+    it->SeekForPrev(named_key(stream, std::numeric_limits<std::uint64_t>::max()));
+    if (!it->Valid()) return it->status().ok() ? Result<std::uint64_t>(0) : from_rocks(it->status(), "reading stream index");
+    const std::string prefix = name_prefix(stream);
+    const auto key = it->key().ToStringView();
+    if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) return std::uint64_t{0};
+    return get_be64(key.substr(prefix.size()));
+  }
+
+  Result<std::optional<std::uint64_t>> position_of_id(const std::string& id) const {
+    std::string value;
+    auto s = db->Get(rocksdb::ReadOptions(), event_ids, id, &value);
+    if (s.IsNotFound()) return std::optional<std::uint64_t>{};
+    if (!s.ok()) return from_rocks(s, "reading event id index");
+    auto pos = decode_be64(value);
+    if (!pos) return Status::corruption("event id index entry for '" + id + "' is not a position");
+    return std::optional<std::uint64_t>{*pos};
+  }
+
+  Result<Envelope> load(std::uint64_t position, const rocksdb::ReadOptions& ro = {}) const {
+    std::string value;
+    auto s = db->Get(ro, events, be64(position), &value);
+    if (s.IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
+    if (!s.ok()) return from_rocks(s, "reading event " + std::to_string(position));
+    Envelope e;
+    if (!e.ParseFromString(value) || e.position() != position)
+      return Status::corruption("event at position " + std::to_string(position) + " does not decode");
+    return e;
+  }
+
+  void writer_loop();
+
+  // Validates every append of the group against the stored state plus the appends before
+  // it in the group, writes the accepted ones in one WriteBatch, then answers each.
+  void commit(std::vector<std::unique_ptr<Pending>>& group);
+
+  // Returns the stream's version before the append (in stream_version), an idempotent
+  // result, or the reason the append is rejected.
+  Result<AppendResult> validate(Pending& p, const std::unordered_map<std::string, std::uint64_t>& tentative_versions,
+                                const std::unordered_map<std::string, std::uint64_t>& tentative_ids);
+
+  // A snapshot-consistent read of many events by position.
+  // Stops before the event that would take the total past `max_bytes` (never before the first).
+  Result<std::vector<Envelope>> load_many(const std::vector<std::uint64_t>& positions,
+                                          const rocksdb::ReadOptions& ro, std::size_t max_bytes = SIZE_MAX) const {
+    std::vector<Envelope> out;
+    out.reserve(positions.size());
+    std::size_t bytes = 0;
+    for (auto pos : positions) {
+      auto e = load(pos, ro);
+      if (!e) return e.status();
+      const std::size_t size = e->ByteSizeLong();
+      if (!out.empty() && bytes + size > max_bytes) break;
+      bytes += size;
+      out.push_back(std::move(*e));
+    }
+    return out;
+  }
+};
+
+// A RocksDB snapshot for the life of one read, so that several index lookups agree.
+class ReadView {
+ public:
+  explicit ReadView(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) { ro_.snapshot = snap_; }
+  ~ReadView() { db_->ReleaseSnapshot(snap_); }
+  ReadView(const ReadView&) = delete;
+  ReadView& operator=(const ReadView&) = delete;
+  const rocksdb::ReadOptions& options() const { return ro_; }
+  // For a scan of a long range: read ahead, and leave the block cache to point reads.
+  const rocksdb::ReadOptions& long_scan() {
+    ro_.fill_cache = false;
+    ro_.readahead_size = 2 << 20;
+    return ro_;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+  rocksdb::ReadOptions ro_;
+};
+
+}  // namespace leanos::store

@@ -1,0 +1,273 @@
+// Reads: a stream, the log by position or recording time, the late index, and the scans
+// (plain and pipelined) that folds are built on.
+#include "store/event_store_impl.h"
+
+namespace leanos::store {
+
+Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream, std::uint64_t from_version,
+                                                      Direction direction, std::size_t limit, std::size_t max_bytes) const {
+  if (auto s = check_stream_name(stream); !s) return s;
+  ReadView view(impl_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->streams));
+  const std::string prefix = name_prefix(stream);
+  std::vector<std::uint64_t> positions;
+  auto in_stream = [&] {
+    if (!it->Valid()) return false;
+    auto k = it->key().ToStringView();
+    return k.size() == prefix.size() + 8 && k.substr(0, prefix.size()) == prefix;
+  };
+  if (direction == Direction::forward) {
+    for (it->Seek(named_key(stream, from_version)); in_stream() && positions.size() < limit; it->Next()) {
+      auto pos = decode_be64(it->value().ToStringView());
+      if (!pos) return Status::corruption("stream index entry of '" + stream + "' is not a position");
+      positions.push_back(*pos);
+    }
+  } else {
+    const std::uint64_t from = from_version == 0 ? std::numeric_limits<std::uint64_t>::max() : from_version;
+    for (it->SeekForPrev(named_key(stream, from)); in_stream() && positions.size() < limit; it->Prev()) {
+      auto pos = decode_be64(it->value().ToStringView());
+      if (!pos) return Status::corruption("stream index entry of '" + stream + "' is not a position");
+      positions.push_back(*pos);
+    }
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading stream " + stream);
+  return impl_->load_many(positions, view.options(), max_bytes);
+}
+
+// Decodes the record stored at `position`; false when it is not that event.
+static bool decodes(const char* data, std::size_t size, std::uint64_t position, Envelope& e) {
+  return e.ParseFromArray(data, static_cast<int>(size)) && e.position() == position;
+}
+
+static Status undecodable(std::uint64_t position) {
+  return Status::corruption("event at position " + std::to_string(position) +
+                            " does not decode; run `leanos verify` for a full report");
+}
+
+Status EventStore::scan(std::uint64_t from, std::uint64_t to,
+                        const std::function<bool(const Envelope&)>& fn) const {
+  ReadView view(impl_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->events));
+  Envelope e;
+  for (it->Seek(be64(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+    auto pos = decode_be64(it->key().ToStringView());
+    if (!pos) return Status::corruption("a key of the event log is not a position");
+    if (*pos > to) break;
+    const auto value = it->value();
+    if (!decodes(value.data(), value.size(), *pos, e)) return undecodable(*pos);
+    if (!fn(e)) break;
+  }
+  return from_rocks(it->status(), "reading the event log");
+}
+
+Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
+                                  const std::function<bool(const Envelope&)>& fn) const {
+  constexpr std::size_t kPage = 512, kPages = 4;
+  // A page of events, decoded into its own arena (whose first block is the page's, so that
+  // a reset frees nothing but long strings) by the reader, or handed over as raw records
+  // for the caller's thread to decode: the reader decodes only while the caller has pages
+  // waiting, so the decoding work flows to whichever thread has time for it.
+  struct Page {
+    std::vector<char> block = std::vector<char>(1 << 20);
+    google::protobuf::Arena arena{[this] {
+      google::protobuf::ArenaOptions o;
+      o.initial_block = block.data();
+      o.initial_block_size = block.size();
+      return o;
+    }()};
+    std::vector<Envelope*> events;
+    bool raw = false;
+    std::string bytes;                                       // raw: the records, back to back
+    std::vector<std::pair<std::uint64_t, std::size_t>> ends;  // raw: (position, end offset)
+
+    Envelope* decode(const char* data, std::size_t size, std::uint64_t position) {
+      auto* e = google::protobuf::Arena::CreateMessage<Envelope>(&arena);
+      if (!decodes(data, size, position, *e)) return nullptr;
+      events.push_back(e);
+      return e;
+    }
+    void clear() {
+      events.clear();
+      bytes.clear();
+      ends.clear();
+      arena.Reset();
+    }
+  };
+  std::vector<std::unique_ptr<Page>> pages;
+  for (std::size_t i = 0; i < kPages; ++i) pages.push_back(std::make_unique<Page>());
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<Page*> free_pages, full_pages;
+  for (auto& p : pages) free_pages.push_back(p.get());
+  bool reader_done = false, consumer_done = false;
+  Status read_status;
+
+  std::thread reader([&] {
+    ReadView view(impl_->db.get());
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.long_scan(), impl_->events));
+    Page* page = nullptr;
+    auto hand_over = [&] {
+      std::lock_guard lock(mu);
+      full_pages.push_back(page);
+      page = nullptr;
+      changed.notify_all();
+    };
+    for (it->Seek(be64(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+      auto pos = decode_be64(it->key().ToStringView());
+      if (!pos) {
+        read_status = Status::corruption("a key of the event log is not a position");
+        break;
+      }
+      if (*pos > to) break;
+      if (page == nullptr) {
+        std::unique_lock lock(mu);
+        changed.wait(lock, [&] { return consumer_done || !free_pages.empty(); });
+        if (consumer_done) break;
+        page = free_pages.front();
+        free_pages.pop_front();
+        const bool caller_busy = full_pages.size() > 1;  // beyond the page just handed over
+        lock.unlock();
+        page->clear();  // every allocation and free of the arena's strings on this thread
+        page->raw = !caller_busy;
+      }
+      const auto value = it->value();
+      if (page->raw) {
+        page->bytes.append(value.data(), value.size());
+        page->ends.emplace_back(*pos, page->bytes.size());
+        if (page->ends.size() == kPage) hand_over();
+        continue;
+      }
+      if (page->decode(value.data(), value.size(), *pos) == nullptr) {
+        read_status = undecodable(*pos);
+        break;
+      }
+      if (page->events.size() == kPage) hand_over();
+    }
+    if (read_status.is_ok()) read_status = from_rocks(it->status(), "reading the event log");
+    if (page != nullptr) hand_over();
+    std::lock_guard lock(mu);
+    reader_done = true;
+    changed.notify_all();
+  });
+
+  bool stopped = false;
+  Status decode_status;
+  for (;;) {
+    Page* page = nullptr;
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return reader_done || !full_pages.empty(); });
+      if (full_pages.empty()) break;
+      page = full_pages.front();
+      full_pages.pop_front();
+    }
+    if (page->raw) {
+      std::size_t begin = 0;
+      for (const auto& [position, end] : page->ends) {
+        const Envelope* e = page->decode(page->bytes.data() + begin, end - begin, position);
+        begin = end;
+        if (e == nullptr) {
+          decode_status = undecodable(position);
+          stopped = true;
+          break;
+        }
+        if (!fn(*e)) {
+          stopped = true;
+          break;
+        }
+      }
+    } else {
+      for (const auto* e : page->events)
+        if (!fn(*e)) {
+          stopped = true;
+          break;
+        }
+    }
+    std::lock_guard lock(mu);
+    free_pages.push_back(page);
+    if (stopped) consumer_done = true;
+    changed.notify_all();
+    if (stopped) break;
+  }
+  reader.join();
+  // A corrupt record stops the scan there: the events before it were folded, as with scan().
+  if (!decode_status.is_ok()) return decode_status;
+  return read_status;
+}
+
+Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit,
+                                                   std::size_t max_bytes) const {
+  std::vector<Envelope> out;
+  if (limit == 0) return out;
+  std::size_t bytes = 0;
+  auto s = scan(from_position, std::numeric_limits<std::uint64_t>::max(), [&](const Envelope& e) {
+    const std::size_t size = e.ByteSizeLong();
+    if (!out.empty() && bytes + size > max_bytes) return false;
+    bytes += size;
+    out.push_back(e);
+    return out.size() < limit;
+  });
+  if (!s) return s;
+  return out;
+}
+
+Result<std::vector<Envelope>> EventStore::read_recorded_between(Micros from, Micros to, std::size_t limit) const {
+  ReadView view(impl_->db.get());
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->time));
+  std::vector<std::uint64_t> positions;
+  for (it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(from, 0)), 0));
+       it->Valid() && positions.size() < limit; it->Next()) {
+    auto k = it->key().ToStringView();
+    auto last = decode_be64(it->value().ToStringView());
+    if (k.size() != 16 || !last) return Status::corruption("a time index entry is malformed");
+    if (static_cast<Micros>(get_be64(k)) > to) break;
+    for (std::uint64_t p = get_be64(k.substr(8)); p <= *last && positions.size() < limit; ++p) positions.push_back(p);
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the time index");
+  return impl_->load_many(positions, view.options());
+}
+
+Result<std::uint64_t> EventStore::occurred_prefix(Micros t) const {
+  // The first event that raised the running max past t ends the prefix.
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->occurred));
+  const auto bound = static_cast<std::uint64_t>(std::max<Micros>(t, -1) + 1);
+  it->Seek(time_key(bound, 0));
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the occurred index");
+  if (!it->Valid()) return last_position();
+  if (it->key().size() != 16) return Status::corruption("an occurred index key is not 16 bytes");
+  return get_be64(it->key().ToStringView().substr(8)) - 1;
+}
+
+Result<std::vector<EventStore::Late>> EventStore::late_events(Micros occurred_after, Micros occurred_until, std::uint64_t after,
+                                                             std::uint64_t last) const {
+  std::vector<Late> out;
+  if (occurred_until < 0 || occurred_until <= occurred_after || last <= after) return out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->late));
+  it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(occurred_after, -1) + 1), 0));
+  for (; it->Valid(); it->Next()) {
+    auto k = it->key().ToStringView();
+    if (k.size() != 16) return Status::corruption("a late index key is not 16 bytes");
+    const auto occurred = static_cast<Micros>(get_be64(k));
+    if (occurred > occurred_until) break;
+    if (const auto pos = get_be64(k.substr(8)); pos > after && pos <= last) out.push_back({occurred, pos});
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the late index");
+  return out;  // keys sort by (occurred_at, position)
+}
+
+Result<std::uint64_t> EventStore::recorded_prefix(Micros t) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->time));
+  it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(t, -1) + 1), 0));
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the time index");
+  if (!it->Valid()) return last_position();
+  if (it->key().size() != 16) return Status::corruption("a time index key is not 16 bytes");
+  return get_be64(it->key().ToStringView().substr(8)) - 1;
+}
+
+Result<Envelope> EventStore::read_event(std::uint64_t position) const { return impl_->load(position); }
+
+Result<std::optional<std::uint64_t>> EventStore::find_event_id(const std::string& event_id) const {
+  return impl_->position_of_id(event_id);
+}
+
+}  // namespace leanos::store
