@@ -141,6 +141,16 @@ Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& 
   return remote_query_slot()(global, request);
 }
 
+Result<std::string> read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot read token file " + path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) return Status::invalid("token file " + path + " is empty");
+  return token;
+}
+
 std::string actor_or_default(const GlobalOptions& global) {
   if (!global.actor.empty()) return global.actor;
   if (const char* user = std::getenv("USER"); user && *user) return user;

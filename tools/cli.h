@@ -66,6 +66,9 @@ Status from_json(const std::string& text, google::protobuf::Message* message, co
 
 std::string actor_or_default(const GlobalOptions& global);
 
+// The bearer token in the first line of a token file (trailing spaces and CR dropped).
+Result<std::string> read_token(const std::string& path);
+
 // Sends a domain command to a running server (--server) and returns what it recorded, as
 // stored. Registered by the server module so that the CLI library needs no gRPC.
 // Several commands go as one batch (CommandHandler::handle_batch).

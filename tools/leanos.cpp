@@ -7,6 +7,7 @@
 #include "events/text.h"
 #include "tools/arguments.h"
 #include "tools/cli.h"
+#include "tools/client.h"
 #include "tools/server.h"
 
 int main(int argc, char** argv) {
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   add_store_commands(app, global, action);
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
+  add_client_commands(app, global, action);
   add_number_checks(app);
 
   // Every argument becomes text in the log or a name to look up: refuse bytes that are not

@@ -1,0 +1,280 @@
+// The CLI's side of the wire (--server): commands, queries, appends and reads through a
+// running `leanos serve`, and `leanos subscribe`. A failed call comes back as the Status the
+// CLI would have made locally, a rule's rejection with its id, parameters and hint.
+#include "tools/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "events/ids.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "leanos/v1/api.grpc.pb.h"
+
+namespace leanos::cli {
+
+namespace {
+
+struct SubscribeArgs {
+  std::string prefix, stream, name;
+  std::vector<std::string> types;
+  std::uint64_t from = 1;
+  std::uint64_t limit = 0;
+  bool from_now = false;
+};
+
+// A client of --server: the stub, and the token every call carries.
+struct Remote {
+  std::unique_ptr<v1::Ledger::Stub> stub;
+  std::string token;
+  void authorize(grpc::ClientContext& ctx) const {
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  }
+  // A unary call: authorized, and given up after 30 s.
+  void prepare(grpc::ClientContext& ctx) const {
+    authorize(ctx);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  }
+};
+
+// HOST:PORT, or HOST alone for the server's default port (gRPC would try 443).
+std::string server_address(const std::string& server) {
+  const auto colon = server.rfind(':');
+  const bool has_port = colon != std::string::npos && server.find(']', colon) == std::string::npos &&
+                        (server.front() == '[' || server.find(':') == colon);
+  return has_port ? server : server + ":7700";
+}
+
+Result<Remote> remote(const GlobalOptions& g) {
+  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(server_address(g.server), grpc::InsecureChannelCredentials())), ""};
+  if (!g.token_file.empty()) {
+    auto t = read_token(g.token_file);
+    if (!t) return t.status();
+    r.token = *t;
+  }
+  return r;
+}
+
+// The client's view of a failed call: what the server said, with the CLI's own code.
+Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context = "");
+
+int subscribe(const GlobalOptions& g, SubscribeArgs a) {
+  if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
+  auto r = remote(g);
+  if (!r) return fail(r.status());
+  auto& stub = r->stub;
+  grpc::ClientContext ctx;  // no deadline: a subscription lasts
+  r->authorize(ctx);
+  v1::SubscribeRequest req;
+  if (a.from_now) req.set_from_now(true);
+  else req.set_from_position(a.from);
+  req.set_name(a.name);
+  req.set_stream_prefix(a.prefix);
+  req.set_stream(a.stream);
+  for (const auto& t : a.types) {
+    req.add_types(t);
+    // A near miss of a domain type is refused by the server; any other name is a custom type
+    // that may never come: say what the subscription waits for instead of waiting silently.
+    const auto& domain = domain_event_types();
+    if (std::find(domain.begin(), domain.end(), t) == domain.end())
+      std::fprintf(stderr, "leanos: '%s' is not a domain event type: waiting for custom events of that type (`leanos append --type %s`)\n",
+                   t.c_str(), t.c_str());
+  }
+  auto reader = stub->Subscribe(&ctx, req);
+  v1::SubscribePage page;
+  std::uint64_t n = 0;
+  auto ack = [&](std::uint64_t position) {  // a reconnect resumes after what was printed
+    grpc::ClientContext ack_ctx;
+    r->prepare(ack_ctx);
+    v1::AckRequest request;
+    request.set_name(a.name);
+    request.set_position(position);
+    v1::AckResponse none;
+    return stub->Ack(&ack_ctx, request, &none);
+  };
+  while (reader->Read(&page)) {
+    std::uint64_t printed = page.checkpoint();
+    for (const auto& e : page.events()) {
+      std::printf("%s\n", to_json(e).c_str());
+      if (a.limit && ++n >= a.limit) {
+        printed = e.position();
+        break;
+      }
+    }
+    std::fflush(stdout);
+    if (!a.name.empty())
+      if (auto s = ack(printed); !s.ok()) return fail(from_grpc(s, g));
+    if (a.limit && n >= a.limit) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  auto status = reader->Finish();
+  if (a.limit && n >= a.limit) return 0;
+  if (!status.ok()) return fail(from_grpc(status, g, "the subscription ended: "));
+  return 0;
+}
+
+Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context) {
+  Code code = Code::io_error;
+  // The server's message already says "<kind>: <why>"; keep only the why.
+  std::string message = s.error_message();
+  if (auto colon = message.find(": "); colon != std::string::npos && colon < 20) message = message.substr(colon + 2);
+  // A rule's rejection comes back as it was made: the rule, its parameters, the hint.
+  std::string rule_id, hint;
+  Status::Params params;
+  if (google::rpc::Status details; !s.error_details().empty() && details.ParseFromString(s.error_details()))
+    for (const auto& any : details.details())
+      if (google::rpc::ErrorInfo info; any.UnpackTo(&info) && info.domain() == "leanos.v1") {
+        rule_id = info.reason();
+        for (const auto& [key, value] : info.metadata())
+          if (key == "hint") hint = value;
+          else params.emplace_back(key, value);
+        std::sort(params.begin(), params.end());
+      }
+  switch (s.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT: code = Code::invalid_argument; break;
+    case grpc::StatusCode::NOT_FOUND: code = Code::not_found; break;
+    case grpc::StatusCode::FAILED_PRECONDITION: code = Code::failed_precondition; break;
+    case grpc::StatusCode::ALREADY_EXISTS: code = Code::already_exists; break;
+    case grpc::StatusCode::DATA_LOSS: code = Code::corruption; break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: code = Code::read_only; break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return Status::unauthenticated("the server at " + server_address(g.server) + " refused the call: " + message +
+                                     (g.token_file.empty() ? "; it wants a token: give it with --token-file FILE"
+                                                           : "; check that " + g.token_file + " holds the server's token"));
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status::network(context + "cannot reach the server at " + server_address(g.server) + " (" + message +
+                             "); is `leanos serve` running there?");
+    case grpc::StatusCode::CANCELLED: code = Code::network; break;
+    default: break;
+  }
+  if (!rule_id.empty()) return Status::rule(code, rule_id, context + message, hint, std::move(params));
+  return {code, context + message};
+}
+
+// --server for queries: the server answers with the same query layer.
+Result<v1::QueryReply> query_remote(const GlobalOptions& g, const v1::QueryRequest& request) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  grpc::ClientContext ctx;
+  r->prepare(ctx);
+  v1::QueryReply reply;
+  if (auto s = r->stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s, g);
+  return reply;
+}
+
+// --server: the command (or batch) goes to the server's Command RPC; the recorded events,
+// one append and so consecutive positions, are read back.
+Result<Handled> submit_remote(const GlobalOptions& g, const std::vector<Envelope>& commands) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  auto& stub = r->stub;
+  auto context = [&](grpc::ClientContext& ctx) { r->prepare(ctx); };
+  grpc::ClientContext ctx;
+  context(ctx);
+  v1::CommandRequest req;
+  if (commands.size() == 1) *req.mutable_command() = commands.front();
+  else *req.mutable_batch() = {commands.begin(), commands.end()};
+  v1::AppendResponse out;
+  if (auto s = stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
+  Handled h{out.stream(), {}, out.idempotent_retry()};
+  while (static_cast<int>(h.events.size()) < out.positions_size()) {
+    grpc::ClientContext rctx;
+    context(rctx);
+    v1::ReadAllRequest r;
+    r.set_from_position(out.positions(static_cast<int>(h.events.size())));
+    r.set_limit(static_cast<std::uint32_t>(out.positions_size()) - static_cast<std::uint32_t>(h.events.size()));
+    v1::ReadResponse events;
+    if (auto s = stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s, g);
+    if (events.events().empty()) break;
+    for (auto& e : *events.mutable_events()) h.events.push_back(std::move(e));
+  }
+  if (h.events.empty()) return Status::io("the server recorded the command but returned no events");
+  return h;
+}
+
+// --server for `leanos append`: the Append RPC.
+Result<store::AppendResult> append_remote(const GlobalOptions& g, const std::string& stream, const std::string& expected,
+                                          const std::vector<Envelope>& events) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  grpc::ClientContext ctx;
+  r->prepare(ctx);
+  v1::AppendRequest req;
+  req.set_stream(stream);
+  req.set_expected_version(expected);
+  *req.mutable_events() = {events.begin(), events.end()};
+  v1::AppendResponse out;
+  if (auto s = r->stub->Append(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
+  store::AppendResult result;
+  result.positions.assign(out.positions().begin(), out.positions().end());
+  result.stream_version = out.stream_version();
+  result.idempotent_retry = out.idempotent_retry();
+  return result;
+}
+
+// --server for `leanos log`: ReadAll or ReadStream, page after page (each reply is bounded).
+Result<std::vector<Envelope>> read_remote(const GlobalOptions& g, const RemoteReadRequest& q) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  std::vector<Envelope> events;
+  std::uint64_t from = q.from;
+  while (events.size() < q.limit) {
+    grpc::ClientContext ctx;
+    r->prepare(ctx);
+    v1::ReadResponse page;
+    const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(q.limit - events.size(), 1000));
+    grpc::Status s;
+    if (q.stream.empty()) {
+      v1::ReadAllRequest req;
+      req.set_from_position(from);
+      req.set_limit(want);
+      s = r->stub->ReadAll(&ctx, req, &page);
+    } else {
+      v1::ReadStreamRequest req;
+      req.set_stream(q.stream);
+      req.set_from_version(from);
+      req.set_backward(q.backward);
+      req.set_limit(want);
+      s = r->stub->ReadStream(&ctx, req, &page);
+    }
+    if (!s.ok()) return from_grpc(s, g);
+    if (page.events().empty()) break;
+    for (auto& e : *page.mutable_events()) events.push_back(std::move(e));
+    const auto& last = events.back();
+    if (q.stream.empty()) from = last.position() + 1;
+    else if (q.backward) {
+      if (last.version() <= 1) break;
+      from = last.version() - 1;
+    } else {
+      from = last.version() + 1;
+    }
+  }
+  return events;
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  set_remote_submit(submit_remote);
+  set_remote_query(query_remote);
+  set_remote_store(append_remote, read_remote);
+  {
+    auto a = std::make_shared<SubscribeArgs>();
+    auto* s = app.add_subcommand("subscribe", "print events from a running server, one JSON object a line");
+    s->add_option("--from", a->from, "first position (default 1)");
+    s->add_flag("--from-now", a->from_now, "only events appended from now on");
+    s->add_option("--stream-prefix", a->prefix, "e.g. deal-");
+    s->add_option("--stream", a->stream);
+    s->add_option("--type", a->types, "event type (repeatable), e.g. ActionStarted");
+    s->add_option("--name", a->name, "a named subscription: acknowledges each event, resumes after the last");
+    s->add_option("--limit", a->limit, "exit after N events");
+    s->callback([&, a] { action = [&g, a] { return subscribe(g, *a); }; });
+  }
+}
+
+}  // namespace leanos::cli
