@@ -97,6 +97,21 @@ int submit(const GlobalOptions& g, const google::protobuf::Message& payload, con
   return submit_all(g, {*c});
 }
 
+// The one shape of a recording command: its arguments (with --at and --id), a build step
+// that turns them into the payload or says what is wrong, and the recording through the
+// rules. `build` takes the parsed arguments and returns Result<payload>.
+template <class Args, class Build>
+void on_record(CLI::App* s, GlobalOptions& g, Action& action, std::shared_ptr<Args> a, Build build) {
+  add_recorded(s, a->r);
+  s->callback([&g, &action, a, build] {
+    action = [&g, a, build]() -> int {
+      auto payload = build(*a);
+      if (!payload) return fail(payload.status());
+      return submit(g, *payload, a->r);
+    };
+  });
+}
+
 
 Result<v1::IcpDefined> read_icp(const std::string& path, const std::string& segment, const std::string& encoding) {
   auto text = read_text_file(path, encoding);
@@ -120,25 +135,22 @@ void add_goal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--baseline", a->baseline, "where the metric starts (default 0)");
     s->add_option("--due", a->due, "deadline (date)");
     s->add_option("--autonomy", a->autonomy, "auto|ask|hybrid")->check(CLI::IsMember({"auto", "ask", "hybrid"}));
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::GoalDefined p;
-        p.set_goal_id(a->id);
-        p.set_title(a->title);
-        auto m = parse_goal_metric(a->metric);
-        if (!m) return fail(m.status());
-        p.set_metric(*m);
-        p.set_target(a->target);
-        p.set_baseline(a->baseline);
-        p.set_autonomy(a->autonomy);
-        if (!a->due.empty()) {
-          auto t = parse_time(a->due, DateEdge::end_of_day);
-          if (!t) return fail(t.status());
-          to_timestamp(*t, p.mutable_due());
-        }
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::GoalDefined> {
+      v1::GoalDefined p;
+      p.set_goal_id(a.id);
+      p.set_title(a.title);
+      auto m = parse_goal_metric(a.metric);
+      if (!m) return m.status();
+      p.set_metric(*m);
+      p.set_target(a.target);
+      p.set_baseline(a.baseline);
+      p.set_autonomy(a.autonomy);
+      if (!a.due.empty()) {
+        auto t = parse_time(a.due, DateEdge::end_of_day);
+        if (!t) return t.status();
+        to_timestamp(*t, p.mutable_due());
+      }
+      return p;
     });
   }
   {
@@ -150,19 +162,16 @@ void add_goal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--title", a->title)->required();
     s->add_option("--metric", a->metric, "customers|mrr|arr (default customers)");
     s->add_option("--target", a->target)->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::SubgoalDefined p;
-        p.set_goal_id(a->goal);
-        p.set_subgoal_id(a->id);
-        p.set_title(a->title);
-        auto m = parse_goal_metric(a->metric);
-        if (!m) return fail(m.status());
-        p.set_metric(*m);
-        p.set_target(a->target);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::SubgoalDefined> {
+      v1::SubgoalDefined p;
+      p.set_goal_id(a.goal);
+      p.set_subgoal_id(a.id);
+      p.set_title(a.title);
+      auto m = parse_goal_metric(a.metric);
+      if (!m) return m.status();
+      p.set_metric(*m);
+      p.set_target(a.target);
+      return p;
     });
   }
 }
@@ -176,15 +185,12 @@ void add_canvas(CLI::App& app, GlobalOptions& g, Action& action) {
   s->add_option("assumption-id", a->id)->required();
   s->add_option("--statement", a->statement)->required();
   s->add_option("--confidence", a->confidence, "whole percent, 0-100")->required();
-  add_recorded(s, a->r);
-  s->callback([&, a] {
-    action = [&g, a] {
-      v1::AssumptionRegistered p;
-      p.set_assumption_id(a->id);
-      p.set_statement(a->statement);
-      p.set_confidence(a->confidence);
-      return submit(g, p, a->r);
-    };
+  on_record(s, g, action, a, [](const auto& a) -> Result<v1::AssumptionRegistered> {
+    v1::AssumptionRegistered p;
+    p.set_assumption_id(a.id);
+    p.set_statement(a.statement);
+    p.set_confidence(a.confidence);
+    return p;
   });
 }
 
@@ -196,14 +202,11 @@ void add_config(CLI::App& app, GlobalOptions& g, Action& action) {
   auto* s = config->add_subcommand("set", "e.g. config set approval-threshold 0.7");
   s->add_option("key", a->key)->required();
   s->add_option("value", a->value)->required();
-  add_recorded(s, a->r);
-  s->callback([&, a] {
-    action = [&g, a] {
-      v1::SettingChanged p;
-      p.set_key(a->key);
-      p.set_value(a->value);
-      return submit(g, p, a->r);
-    };
+  on_record(s, g, action, a, [](const auto& a) -> Result<v1::SettingChanged> {
+    v1::SettingChanged p;
+    p.set_key(a.key);
+    p.set_value(a.value);
+    return p;
   });
 }
 
@@ -219,20 +222,17 @@ void add_analysis(CLI::App& app, GlobalOptions& g, Action& action) {
   s->add_option("--finding", a->finding)->required();
   s->add_option("--thread", a->threads, "a stream examined (repeatable), e.g. deal-acme-corp");
   s->add_option("--chained-to", a->chained, "the causal thread it led to");
-  add_recorded(s, a->r);
-  s->callback([&, a] {
-    action = [&g, a] {
-      v1::AnalysisRecorded p;
-      p.set_analysis_id(a->id);
-      auto m = parse_analysis_mode(a->mode);
-      if (!m) return fail(m.status());
-      p.set_mode(*m);
-      p.set_question(a->question);
-      p.set_finding(a->finding);
-      for (const auto& t : a->threads) p.add_threads(t);
-      p.set_chained_to(a->chained);
-      return submit(g, p, a->r);
-    };
+  on_record(s, g, action, a, [](const auto& a) -> Result<v1::AnalysisRecorded> {
+    v1::AnalysisRecorded p;
+    p.set_analysis_id(a.id);
+    auto m = parse_analysis_mode(a.mode);
+    if (!m) return m.status();
+    p.set_mode(*m);
+    p.set_question(a.question);
+    p.set_finding(a.finding);
+    for (const auto& t : a.threads) p.add_threads(t);
+    p.set_chained_to(a.chained);
+    return p;
   });
 }
 
@@ -265,21 +265,18 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--problem", a->problem, "problem-narrative.md")->required();
     s->add_option("--solution", a->solution, "solution-narrative.md")->required();
     s->add_option("--specifics", a->specifics, "specifics-narrative.md")->required();
-    add_recorded(s, a->r);
     add_encoding(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::NarrativeWritten p;
-        p.set_segment(a->segment);
-        for (auto [path, setter] : {std::pair{a->problem, &v1::NarrativeWritten::set_problem<const std::string&>},
-                                    std::pair{a->solution, &v1::NarrativeWritten::set_solution<const std::string&>},
-                                    std::pair{a->specifics, &v1::NarrativeWritten::set_specifics<const std::string&>}}) {
-          auto text = read_text_file(path, a->r.encoding);
-          if (!text) return fail(text.status());
-          (p.*setter)(*text);
-        }
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::NarrativeWritten> {
+      v1::NarrativeWritten p;
+      p.set_segment(a.segment);
+      for (auto [path, setter] : {std::pair{a.problem, &v1::NarrativeWritten::set_problem<const std::string&>},
+                                  std::pair{a.solution, &v1::NarrativeWritten::set_solution<const std::string&>},
+                                  std::pair{a.specifics, &v1::NarrativeWritten::set_specifics<const std::string&>}}) {
+        auto text = read_text_file(path, a.r.encoding);
+        if (!text) return text.status();
+        (p.*setter)(*text);
+      }
+      return p;
     });
   }
   {
@@ -291,21 +288,18 @@ void add_segment(CLI::App& app, GlobalOptions& g, Action& action) {
                   "pitch-deck|one-pager|call-scripts|email-templates|pilot-agreement|contract-template")->required();
     s->add_option("--file", a->file, "the material (markdown)")->required();
     s->add_option("--title", a->title);
-    add_recorded(s, a->r);
     add_encoding(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::MaterialPublished p;
-        p.set_segment(a->segment);
-        auto k = parse_material_kind(a->kind);
-        if (!k) return fail(k.status());
-        p.set_kind(*k);
-        auto text = read_text_file(a->file, a->r.encoding);
-        if (!text) return fail(text.status());
-        p.set_content(*text);
-        p.set_title(a->title.empty() ? a->kind : a->title);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::MaterialPublished> {
+      v1::MaterialPublished p;
+      p.set_segment(a.segment);
+      auto k = parse_material_kind(a.kind);
+      if (!k) return k.status();
+      p.set_kind(*k);
+      auto text = read_text_file(a.file, a.r.encoding);
+      if (!text) return text.status();
+      p.set_content(*text);
+      p.set_title(a.title.empty() ? a.kind : a.title);
+      return p;
     });
   }
   {
@@ -361,28 +355,25 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--subgoal", a->subgoal);
     s->add_option("--campaign", a->campaign);
     s->add_option("--attribution", a->attribution, "content source (blog article, LinkedIn post...)");
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::LeadCaptured p;
-        p.set_deal_id(a->id);
-        p.set_company(a->company);
-        p.set_segment(a->segment);
-        auto src = parse_lead_source(a->source);
-        if (!src) return fail(src.status());
-        p.set_source(*src);
-        p.set_channel(!a->channel.empty() || a->campaign.empty() ? a->channel : "campaign:" + a->campaign);
-        p.mutable_contact()->set_name(a->name);
-        p.mutable_contact()->set_title(a->title);
-        p.mutable_contact()->set_email(a->email);
-        p.mutable_contact()->set_company(a->company);
-        p.set_signal(a->signal);
-        p.set_goal_id(a->goal);
-        p.set_subgoal_id(a->subgoal);
-        p.set_campaign_id(a->campaign);
-        p.set_attribution(a->attribution);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::LeadCaptured> {
+      v1::LeadCaptured p;
+      p.set_deal_id(a.id);
+      p.set_company(a.company);
+      p.set_segment(a.segment);
+      auto src = parse_lead_source(a.source);
+      if (!src) return src.status();
+      p.set_source(*src);
+      p.set_channel(!a.channel.empty() || a.campaign.empty() ? a.channel : "campaign:" + a.campaign);
+      p.mutable_contact()->set_name(a.name);
+      p.mutable_contact()->set_title(a.title);
+      p.mutable_contact()->set_email(a.email);
+      p.mutable_contact()->set_company(a.company);
+      p.set_signal(a.signal);
+      p.set_goal_id(a.goal);
+      p.set_subgoal_id(a.subgoal);
+      p.set_campaign_id(a.campaign);
+      p.set_attribution(a.attribution);
+      return p;
     });
   }
   {
@@ -392,15 +383,12 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("deal-id", a->id)->required();
     s->add_option("--tests", a->tests, "assumption id, e.g. A4")->required();
     s->add_option("--confidence", a->confidence, "initial confidence, whole percent 0-100")->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::HypothesisStated p;
-        p.set_deal_id(a->id);
-        p.set_assumption_id(a->tests);
-        p.set_confidence(a->confidence);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::HypothesisStated> {
+      v1::HypothesisStated p;
+      p.set_deal_id(a.id);
+      p.set_assumption_id(a.tests);
+      p.set_confidence(a.confidence);
+      return p;
     });
   }
   {
@@ -413,20 +401,17 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--strategic", a->strategic, "high|medium|low")->required();
     s->add_option("--cost-hours", a->hours)->required();
     s->add_option("--priority", a->priority, "0..1")->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::ImplicationAssessed p;
-        p.set_deal_id(a->id);
-        p.set_arr_low(a->low);
-        p.set_arr_high(a->high);
-        auto sv = parse_strategic(a->strategic);
-        if (!sv) return fail(sv.status());
-        p.set_strategic(*sv);
-        p.set_cost_hours(a->hours);
-        p.set_priority(a->priority);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::ImplicationAssessed> {
+      v1::ImplicationAssessed p;
+      p.set_deal_id(a.id);
+      p.set_arr_low(a.low);
+      p.set_arr_high(a.high);
+      auto sv = parse_strategic(a.strategic);
+      if (!sv) return sv.status();
+      p.set_strategic(*sv);
+      p.set_cost_hours(a.hours);
+      p.set_priority(a.priority);
+      return p;
     });
   }
   {
@@ -439,18 +424,15 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--budget", a->budget, "weight 0.20")->required();
     s->add_option("--urgency", a->urgency, "weight 0.15")->required();
     s->add_option("--fit", a->fit, "solution fit (weight 0.15)")->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::QualificationScored p;
-        p.set_deal_id(a->id);
-        p.set_problem(a->problem);
-        p.set_authority(a->authority);
-        p.set_budget(a->budget);
-        p.set_urgency(a->urgency);
-        p.set_fit(a->fit);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::QualificationScored> {
+      v1::QualificationScored p;
+      p.set_deal_id(a.id);
+      p.set_problem(a.problem);
+      p.set_authority(a.authority);
+      p.set_budget(a.budget);
+      p.set_urgency(a.urgency);
+      p.set_fit(a.fit);
+      return p;
     });
   }
   {
@@ -462,19 +444,16 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--reason", a->reason)->required();
     s->add_option("--alternative", a->alternatives, "an alternative considered (repeatable)");
     s->add_option("--impact", a->impact, "0..1; default: the implication's priority");
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::DecisionMade p;
-        p.set_deal_id(a->id);
-        auto v = parse_deal_verdict(a->verdict);
-        if (!v) return fail(v.status());
-        p.set_verdict(*v);
-        p.set_reason(a->reason);
-        for (const auto& alt : a->alternatives) p.add_alternatives(alt);
-        p.set_impact(a->impact);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::DecisionMade> {
+      v1::DecisionMade p;
+      p.set_deal_id(a.id);
+      auto v = parse_deal_verdict(a.verdict);
+      if (!v) return v.status();
+      p.set_verdict(*v);
+      p.set_reason(a.reason);
+      for (const auto& alt : a.alternatives) p.add_alternatives(alt);
+      p.set_impact(a.impact);
+      return p;
     });
   }
   {
@@ -483,14 +462,11 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = deal->add_subcommand("approve", "a human approves a decision whose impact needs it");
     s->add_option("deal-id", a->id)->required();
     s->add_option("--by", a->by, "the approver")->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::DecisionApproved p;
-        p.set_deal_id(a->id);
-        p.set_approved_by(a->by);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::DecisionApproved> {
+      v1::DecisionApproved p;
+      p.set_deal_id(a.id);
+      p.set_approved_by(a.by);
+      return p;
     });
   }
   {
@@ -586,19 +562,16 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--result", a->result, "validated|invalidated|partial")->required();
     a->conf = s->add_option("--confidence", a->confidence, "the assumption's new confidence, whole percent 0-100");
     s->add_option("--evidence", a->evidence);
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::LearningRecorded p;
-        p.set_deal_id(a->id);
-        p.set_assumption_id(a->assumption);
-        auto res = parse_learning_result(a->result);
-        if (!res) return fail(res.status());
-        p.set_result(*res);
-        if (a->conf->count()) p.set_confidence(a->confidence);
-        p.set_evidence(a->evidence);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::LearningRecorded> {
+      v1::LearningRecorded p;
+      p.set_deal_id(a.id);
+      p.set_assumption_id(a.assumption);
+      auto res = parse_learning_result(a.result);
+      if (!res) return res.status();
+      p.set_result(*res);
+      if (a.conf->count()) p.set_confidence(a.confidence);
+      p.set_evidence(a.evidence);
+      return p;
     });
   }
 }
@@ -669,17 +642,14 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--objective", a->objective)->required();
     s->add_option("--targets", a->targets, "size of the target list (50-100 companies)");
     s->add_option("--goal", a->goal);
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::CampaignOpened p;
-        p.set_campaign_id(a->id);
-        p.set_segment(a->segment);
-        p.set_objective(a->objective);
-        p.set_target_list_size(a->targets);
-        p.set_goal_id(a->goal);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignOpened> {
+      v1::CampaignOpened p;
+      p.set_campaign_id(a.id);
+      p.set_segment(a.segment);
+      p.set_objective(a.objective);
+      p.set_target_list_size(a.targets);
+      p.set_goal_id(a.goal);
+      return p;
     });
   }
   {
@@ -689,15 +659,12 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("campaign-id", a->id)->required();
     s->add_option("--tests", a->tests)->required();
     s->add_option("--confidence", a->confidence, "whole percent, 0-100")->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::CampaignHypothesisStated p;
-        p.set_campaign_id(a->id);
-        p.set_assumption_id(a->tests);
-        p.set_confidence(a->confidence);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignHypothesisStated> {
+      v1::CampaignHypothesisStated p;
+      p.set_campaign_id(a.id);
+      p.set_assumption_id(a.tests);
+      p.set_confidence(a.confidence);
+      return p;
     });
   }
   {
@@ -709,17 +676,14 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--meetings", a->meetings)->required();
     s->add_option("--deals", a->deals)->required();
     s->add_option("--cost-hours", a->hours)->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::CampaignImplicationAssessed p;
-        p.set_campaign_id(a->id);
-        p.set_expected_responses(a->responses);
-        p.set_expected_meetings(a->meetings);
-        p.set_expected_deals(a->deals);
-        p.set_cost_hours(a->hours);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignImplicationAssessed> {
+      v1::CampaignImplicationAssessed p;
+      p.set_campaign_id(a.id);
+      p.set_expected_responses(a.responses);
+      p.set_expected_meetings(a.meetings);
+      p.set_expected_deals(a.deals);
+      p.set_cost_hours(a.hours);
+      return p;
     });
   }
   {
@@ -730,18 +694,15 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("verdict", a->verdict, "launch|defer|cancel")->required();
     s->add_option("--reason", a->reason)->required();
     s->add_option("--alternative", a->alternatives);
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::CampaignDecisionMade p;
-        p.set_campaign_id(a->id);
-        auto v = parse_campaign_verdict(a->verdict);
-        if (!v) return fail(v.status());
-        p.set_verdict(*v);
-        p.set_reason(a->reason);
-        for (const auto& alt : a->alternatives) p.add_alternatives(alt);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignDecisionMade> {
+      v1::CampaignDecisionMade p;
+      p.set_campaign_id(a.id);
+      auto v = parse_campaign_verdict(a.verdict);
+      if (!v) return v.status();
+      p.set_verdict(*v);
+      p.set_reason(a.reason);
+      for (const auto& alt : a.alternatives) p.add_alternatives(alt);
+      return p;
     });
   }
   {
@@ -827,15 +788,12 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("campaign-id", a->id)->required();
     s->add_option("--email", a->email)->required();
     s->add_option("--step", a->step);
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::OutreachSent p;
-        p.set_campaign_id(a->id);
-        p.set_email(a->email);
-        p.set_step(a->step);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::OutreachSent> {
+      v1::OutreachSent p;
+      p.set_campaign_id(a.id);
+      p.set_email(a.email);
+      p.set_step(a.step);
+      return p;
     });
   }
   {
@@ -903,19 +861,16 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--result", a->result, "validated|invalidated|partial")->required();
     a->conf = s->add_option("--confidence", a->confidence, "whole percent, 0-100");
     s->add_option("--summary", a->summary)->required();
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::CampaignResultsRecorded p;
-        p.set_campaign_id(a->id);
-        p.set_assumption_id(a->assumption);
-        auto res = parse_learning_result(a->result);
-        if (!res) return fail(res.status());
-        p.set_result(*res);
-        if (a->conf->count()) p.set_confidence(a->confidence);
-        p.set_summary(a->summary);
-        return submit(g, p, a->r);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignResultsRecorded> {
+      v1::CampaignResultsRecorded p;
+      p.set_campaign_id(a.id);
+      p.set_assumption_id(a.assumption);
+      auto res = parse_learning_result(a.result);
+      if (!res) return res.status();
+      p.set_result(*res);
+      if (a.conf->count()) p.set_confidence(a.confidence);
+      p.set_summary(a.summary);
+      return p;
     });
   }
 }
