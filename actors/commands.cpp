@@ -65,25 +65,6 @@ Result<CampaignState> CommandHandler::campaign(const std::string& id) const {
 Result<Facts> CommandHandler::facts(const Envelope& c) const { return facts_->facts(store_, c); }
 
 Result<Facts> FactsCache::facts(const store::EventStore& store, const Envelope& c) {
-  std::lock_guard lock(mu_);
-  // What the canvas and the workspace settings gained since the last look.
-  auto canvas = store.read_stream(kCanvasStream, canvas_version_ + 1, store::Direction::forward, kAll);
-  if (!canvas) return canvas.status();
-  for (const auto& e : *canvas) {
-    if (e.has_assumption_registered()) assumptions_.insert(e.assumption_registered().assumption_id());
-    canvas_version_ = e.version();
-  }
-  auto workspace = store.read_stream(kWorkspaceStream, workspace_version_ + 1, store::Direction::forward, kAll);
-  if (!workspace) return workspace.status();
-  for (const auto& e : *workspace) {
-    if (e.has_setting_changed() && e.setting_changed().key() == "approval-threshold")
-      approval_threshold_ = std::strtod(e.setting_changed().value().c_str(), nullptr);
-    workspace_version_ = e.version();
-  }
-  Facts f;
-  f.assumptions = assumptions_;
-  f.approval_threshold = approval_threshold_;
-
   // The goal and campaign a command names, if any.
   std::string goal, campaign;
   if (c.has_lead_captured()) {
@@ -96,11 +77,55 @@ Result<Facts> FactsCache::facts(const store::EventStore& store, const Envelope& 
   } else if (c.has_campaign_opened()) {
     goal = c.campaign_opened().goal_id();
   }
-  if (!goal.empty() && check_stream_name(goal_stream(goal)).is_ok()) {
-    auto& known = goals_[goal];
-    auto events = store.read_stream(goal_stream(goal), known.version + 1, store::Direction::forward, kAll);
+  if (!goal.empty() && !check_stream_name(goal_stream(goal)).is_ok()) goal.clear();
+  if (!campaign.empty() && !check_stream_name(campaign_stream(campaign)).is_ok()) campaign.clear();
+
+  // Where the last look ended, under the lock; the store is read outside it, so that one
+  // slow read holds up no other command. Another command may have looked further meanwhile:
+  // what is applied below skips the versions already folded.
+  std::uint64_t canvas_from, workspace_from, goal_from = 1;
+  {
+    std::lock_guard lock(mu_);
+    canvas_from = canvas_version_ + 1;
+    workspace_from = workspace_version_ + 1;
+    if (auto it = goals_.find(goal); !goal.empty() && it != goals_.end()) goal_from = it->second.version + 1;
+  }
+  auto canvas = store.read_stream(kCanvasStream, canvas_from, store::Direction::forward, kAll);
+  if (!canvas) return canvas.status();
+  auto workspace = store.read_stream(kWorkspaceStream, workspace_from, store::Direction::forward, kAll);
+  if (!workspace) return workspace.status();
+  std::vector<Envelope> goal_events;
+  if (!goal.empty()) {
+    auto events = store.read_stream(goal_stream(goal), goal_from, store::Direction::forward, kAll);
     if (!events) return events.status();
-    for (const auto& e : *events) {
+    goal_events = std::move(*events);
+  }
+  bool campaign_exists = false;
+  if (!campaign.empty()) {
+    auto v = store.stream_version(campaign_stream(campaign));
+    if (!v) return v.status();
+    campaign_exists = *v > 0;
+  }
+
+  std::lock_guard lock(mu_);
+  for (const auto& e : *canvas) {
+    if (e.version() <= canvas_version_) continue;
+    if (e.has_assumption_registered()) assumptions_.insert(e.assumption_registered().assumption_id());
+    canvas_version_ = e.version();
+  }
+  for (const auto& e : *workspace) {
+    if (e.version() <= workspace_version_) continue;
+    if (e.has_setting_changed() && e.setting_changed().key() == "approval-threshold")
+      approval_threshold_ = std::strtod(e.setting_changed().value().c_str(), nullptr);
+    workspace_version_ = e.version();
+  }
+  Facts f;
+  f.assumptions = assumptions_;
+  f.approval_threshold = approval_threshold_;
+  if (!goal.empty()) {
+    auto& known = goals_[goal];
+    for (const auto& e : goal_events) {
+      if (e.version() <= known.version) continue;
       if (e.has_goal_defined()) known.defined = true;
       if (e.has_subgoal_defined()) known.subgoals.insert(e.subgoal_defined().subgoal_id());
       known.version = e.version();
@@ -108,11 +133,7 @@ Result<Facts> FactsCache::facts(const store::EventStore& store, const Envelope& 
     if (known.defined || !known.subgoals.empty()) f.goals[goal] = known.subgoals;
     else goals_.erase(goal);  // not a goal (yet): remember nothing
   }
-  if (!campaign.empty() && check_stream_name(campaign_stream(campaign)).is_ok()) {
-    auto v = store.stream_version(campaign_stream(campaign));
-    if (!v) return v.status();
-    if (*v > 0) f.campaigns.insert(campaign);
-  }
+  if (campaign_exists) f.campaigns.insert(campaign);
   return f;
 }
 

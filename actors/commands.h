@@ -26,7 +26,8 @@ struct Handled {
 // approval threshold, a named goal's subgoals, whether a named campaign exists. The canvas
 // grows with history (every learning changes it), so the cache reads only what the canvas,
 // workspace and goal streams gained since it last looked, never the whole canvas per
-// command. Thread-safe: a runtime's stream actors share one.
+// command. Thread-safe: a runtime's stream actors share one; the store is read outside the
+// cache's lock.
 class FactsCache {
  public:
   Result<Facts> facts(const store::EventStore& store, const Envelope& command);
