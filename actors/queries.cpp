@@ -28,11 +28,9 @@ Result<AsOf> as_of_of(const v1::QueryRequest& q) {
   return a;
 }
 
-Result<Micros> now_of(const v1::QueryRequest& q, Micros clock) {
-  auto a = as_of_of(q);
-  if (!a) return a.status();
-  if (a->occurred) return *a->occurred;
-  if (a->recorded) return *a->recorded;
+Micros now_of(const AsOf& a, Micros clock) {
+  if (a.occurred) return *a.occurred;
+  if (a.recorded) return *a.recorded;
   return clock;
 }
 
@@ -255,7 +253,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
   }
   auto as_of = as_of_of(q);
   if (!as_of) return as_of.status();
-  const Micros now = *now_of(q, clock);
+  const Micros now = now_of(*as_of, clock);
   projections::DealListFilter filter;
   if (q.has_deals()) {
     filter = {q.deals().stage(), q.deals().segment(), q.deals().status(), q.deals().goal()};

@@ -13,7 +13,7 @@ namespace leanos {
 // does not parse.
 Result<AsOf> as_of_of(const v1::QueryRequest& query);
 // The instant the time-measuring rules use: as_of, else known_at, else `clock`.
-Result<Micros> now_of(const v1::QueryRequest& query, Micros clock);
+Micros now_of(const AsOf& as_of, Micros clock);
 
 // The typed answer; not_found for a goal that does not exist (or not yet at that time), a
 // deal, campaign or assumption that does not.

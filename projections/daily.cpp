@@ -8,11 +8,11 @@
 
 namespace leanos::projections {
 
-namespace {
-
 bool open_deal(const v1::DealView& d) {
   return d.lead_at() && d.verdict() != v1::REJECT && (d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED);
 }
+
+namespace {
 
 bool deal_blocked(const v1::DealView& d) {
   return std::any_of(d.actions().begin(), d.actions().end(), [](const auto& a) { return a.second.status() == "blocked"; });

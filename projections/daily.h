@@ -52,6 +52,8 @@ WorkQueue work_queue(const LedgerView& view, std::int64_t now);
 
 // The stage a deal is overdue on, per LeanOS's SLAs, or nullopt. Strictly past the limit.
 std::optional<std::string> overdue_stage(const v1::DealView& deal, std::int64_t now);
+// A lead came in, it was not rejected, and it has no outcome but a stall.
+bool open_deal(const v1::DealView& deal);
 // More than 7 days in one stage with no event, on an open deal.
 bool stalled(const v1::DealView& deal, std::int64_t now);
 // What the deal's thread needs next: "state the hypothesis", ..., "start sales:demo",

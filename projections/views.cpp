@@ -11,11 +11,16 @@ namespace leanos::projections {
 
 namespace {
 
-void set_time(std::int64_t micros, google::protobuf::Timestamp* ts) { to_timestamp(micros, ts); }
+// A time of 0 means "never": the field stays unset.
+void set_time(std::int64_t micros, google::protobuf::Timestamp* ts) {
+  if (micros) to_timestamp(micros, ts);
+}
 
 std::string metric_name(v1::GoalMetric m) { return lower(v1::GoalMetric_Name(m)); }
 
-std::string status_name(v1::AssumptionStatus s) {
+}  // namespace
+
+std::string assumption_status_name(v1::AssumptionStatus s) {
   switch (s) {
     case v1::UNTESTED: return "UNTESTED";
     case v1::TESTING: return "TESTING";
@@ -25,6 +30,8 @@ std::string status_name(v1::AssumptionStatus s) {
     default: return "UNKNOWN";
   }
 }
+
+namespace {
 
 template <class Message>
 void set_optional(const std::optional<double>& v, Message* m, void (Message::*setter)(double)) {
@@ -37,11 +44,17 @@ void fill_items(const std::vector<QueueItem>& items, google::protobuf::RepeatedP
     item->set_kind(i.kind);
     item->set_id(i.deal_id);
     item->set_what(i.what);
-    if (i.since) set_time(i.since, item->mutable_since());
+    set_time(i.since, item->mutable_since());
   }
 }
 
 bool closed(const v1::DealView& d) { return d.outcome() == v1::WON || d.outcome() == v1::LOST; }
+
+// A stage named "5-actions" matches the filter "actions", "5-actions" or "5".
+bool stage_matches(const std::string& stage, const std::string& filter) {
+  const auto dash = stage.find('-');
+  return stage == filter || stage.substr(dash + 1) == filter || stage.substr(0, dash) == filter;
+}
 
 // The action under way: the last one in pipeline order not completed, with its status.
 std::string action_under_way(const v1::DealView& d) {
@@ -62,7 +75,7 @@ v1::CanvasView canvas_view(const LedgerView& v) {
     auto* c = out.add_assumptions();
     c->set_id(id);
     c->set_statement(a.statement());
-    c->set_status(status_name(a.status()));
+    c->set_status(assumption_status_name(a.status()));
     c->set_confidence(a.confidence());
     c->set_evidence_count(a.evidence_count());
     if (a.evidence_count()) c->set_agreeing_share(static_cast<double>(a.agreeing()) / a.evidence_count());
@@ -92,7 +105,7 @@ v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t
   out.set_progress(g.target() ? static_cast<double>(g.current()) / static_cast<double>(g.target()) : 0.0);
   out.set_gap(std::max<std::int64_t>(0, g.target() - g.current()));
   out.set_met(g.met());
-  if (g.met_at()) set_time(g.met_at(), out.mutable_met_at());
+  set_time(g.met_at(), out.mutable_met_at());
   if (g.due()) out.set_due(format_date(g.due()));
   for (const auto& sg : g.subgoals()) {
     auto* s = out.add_subgoals();
@@ -203,8 +216,7 @@ v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std:
   set_time(now, out.mutable_as_of());
   for (const auto* entry : sorted(v.deals())) {
     const auto& [id, d] = *entry;
-    if (!d.lead_at() || d.lead_at() > now || (!segment.empty() && d.segment() != segment)) continue;
-    if (d.verdict() == v1::REJECT || closed(d)) continue;
+    if (!open_deal(d) || d.lead_at() > now || (!segment.empty() && d.segment() != segment)) continue;
     auto* p = out.add_deals();
     p->set_deal_id(id);
     p->set_company(d.company());
@@ -224,14 +236,11 @@ v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std:
 }
 
 Status check(const DealListFilter& f) {
-  static const std::vector<std::string> kStages = {"input", "hypothesis", "implication", "decision", "actions", "learning"};
   static const std::vector<std::string> kStatuses = {"open", "won", "lost", "stalled", "rejected"};
   if (!f.stage.empty()) {
     bool known = false;
-    for (std::size_t i = 0; i < kStages.size(); ++i) {
-      const std::string n = std::to_string(i + 1);
-      known = known || f.stage == kStages[i] || f.stage == n || f.stage == n + "-" + kStages[i];
-    }
+    for (int i = static_cast<int>(Stage::input); i <= static_cast<int>(Stage::learning); ++i)
+      known = known || stage_matches(stage_name(static_cast<Stage>(i)), f.stage);
     if (!known)
       return Status::invalid("stage '" + f.stage + "' is not one of input, hypothesis, implication, decision, actions, learning (or 1..6)");
   }
@@ -259,10 +268,7 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
     if (!f.status.empty() && f.status != status && !(f.status == "open" && open)) continue;
     if (!f.segment.empty() && d.segment() != f.segment) continue;
     if (!f.goal.empty() && d.goal_id() != f.goal) continue;
-    // "5-actions" matches --stage actions, 5-actions or 5.
-    if (!f.stage.empty() && d.stage() != f.stage && d.stage().substr(d.stage().find('-') + 1) != f.stage &&
-        d.stage().substr(0, d.stage().find('-')) != f.stage)
-      continue;
+    if (!f.stage.empty() && !stage_matches(d.stage(), f.stage)) continue;
     auto* s = out.add_deals();
     s->set_deal_id(id);
     s->set_company(d.company());
@@ -280,26 +286,20 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
   return out;
 }
 
-namespace {
-void set_when(std::int64_t micros, google::protobuf::Timestamp* ts) {
-  if (micros) to_timestamp(micros, ts);
-}
-}  // namespace
-
 v1::DealThreadView deal_thread_view(const DealState& d) {
   v1::DealThreadView out;
   out.set_deal_id(d.deal_id);
   out.set_stage(stage_name(d.stage()));
   out.set_version(d.version);
   if (d.lead) *out.mutable_input() = *d.lead;
-  set_when(d.lead_at, out.mutable_input_at());
+  set_time(d.lead_at, out.mutable_input_at());
   if (d.hypothesis) *out.mutable_hypothesis() = *d.hypothesis;
-  set_when(d.hypothesis_at, out.mutable_hypothesis_at());
+  set_time(d.hypothesis_at, out.mutable_hypothesis_at());
   if (d.implication) *out.mutable_implication() = *d.implication;
-  set_when(d.implication_at, out.mutable_implication_at());
+  set_time(d.implication_at, out.mutable_implication_at());
   if (d.decision) {
     *out.mutable_decision() = *d.decision;
-    set_when(d.decision_at, out.mutable_decision_at());
+    set_time(d.decision_at, out.mutable_decision_at());
     out.set_decided_by(d.decided_by);
     out.set_approved(d.approved);
     out.set_approved_by(d.approved_by);
@@ -314,17 +314,17 @@ v1::DealThreadView deal_thread_view(const DealState& d) {
     x->set_status(a.status);
     x->set_result(a.result);
     x->set_human_required(a.human_required);
-    set_when(a.planned_at, x->mutable_planned_at());
-    set_when(a.started_at, x->mutable_started_at());
-    set_when(a.completed_at, x->mutable_completed_at());
+    set_time(a.planned_at, x->mutable_planned_at());
+    set_time(a.started_at, x->mutable_started_at());
+    set_time(a.completed_at, x->mutable_completed_at());
   }
   if (d.outcome) {
     *out.mutable_outcome() = *d.outcome;
-    set_when(d.outcome_at, out.mutable_outcome_at());
+    set_time(d.outcome_at, out.mutable_outcome_at());
     out.set_cycle_days(d.outcome->cycle_days());
   }
   for (const auto& l : d.learnings) *out.add_learnings() = l;
-  set_when(d.learning_at, out.mutable_learning_at());
+  set_time(d.learning_at, out.mutable_learning_at());
   return out;
 }
 

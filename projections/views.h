@@ -14,6 +14,9 @@
 
 namespace leanos::projections {
 
+// UNTESTED | TESTING | VALIDATED | CHALLENGED | INVALIDATED: the words the views print.
+std::string assumption_status_name(v1::AssumptionStatus status);
+
 v1::CanvasView canvas_view(const LedgerView& view);
 // The goal as it stands, its trajectory measured at `now`.
 v1::GoalView goal_view(const LedgerView& view, const v1::GoalState& goal, std::int64_t now);

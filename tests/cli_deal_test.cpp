@@ -125,3 +125,25 @@ TEST_CASE("segment ICP from YAML is versioned, malformed YAML names its line") {
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("malformed YAML") != std::string::npos);
 }
+
+TEST_CASE("deal list finds deals by stage, segment and status, and refuses a filter it does not know") {
+  Workspace w;
+  w.setup();
+  w.to_decision("acme-corp", "qualify");
+  w.open_deal("beta-bank");
+  auto by_name = w.run({"deal", "list", "--stage", "decision"});
+  REQUIRE(by_name.exit_code == 0);
+  CHECK(by_name.out.find("acme-corp") != std::string::npos);
+  CHECK(by_name.out.find("beta-bank") == std::string::npos);
+  CHECK(w.run({"deal", "list", "--stage", "4"}).out == by_name.out);
+  CHECK(w.run({"deal", "list", "--stage", "4-decision"}).out == by_name.out);
+  CHECK(w.run({"deal", "list", "--stage", "input"}).out.find("beta-bank") != std::string::npos);
+  CHECK(w.run({"deal", "list", "--status", "won"}).out == "no deals match\n");
+  auto open = w.run({"deal", "list", "--status", "open", "--segment", "enterprise"});
+  CHECK(open.out.find("acme-corp") != std::string::npos);
+  CHECK(open.out.find("beta-bank") != std::string::npos);
+  auto bad = w.run({"deal", "list", "--stage", "nine"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("stage 'nine' is not one of input, hypothesis") != std::string::npos);
+  CHECK(w.run({"deal", "list", "--status", "closed"}).exit_code == 2);
+}

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/time.h"
+#include "projections/views.h"
 #include "tools/views.h"
 
 namespace leanos::cli {
@@ -191,7 +192,6 @@ std::string deal_list_text(const v1::DealList& l) {
 
 namespace {
 std::string fixed2(double v) { return fmt("%.2f", v); }
-std::string day(const google::protobuf::Timestamp& t) { return date_of(t); }
 std::string result_name(v1::LearningResult r) { return lower(v1::LearningResult_Name(r)); }
 }  // namespace
 
@@ -199,7 +199,7 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
   std::string o;
   const auto& l = d.input();
   o += "deal " + d.deal_id() + ": " + l.company() + " (" + l.segment() + "), stage " + d.stage() + "\n";
-  o += "1 input        " + day(d.input_at()) + "  " + lower(v1::LeadSource_Name(l.source()));
+  o += "1 input        " + date_of(d.input_at()) + "  " + lower(v1::LeadSource_Name(l.source()));
   if (!l.channel().empty()) o += "/" + l.channel();
   o += "  " + l.contact().name();
   if (!l.contact().title().empty()) o += ", " + l.contact().title();
@@ -209,18 +209,18 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
   if (!l.attribution().empty()) o += "  attributed to " + l.attribution();
   o += "\n";
   if (d.has_hypothesis())
-    o += "2 hypothesis   " + day(d.hypothesis_at()) + "  tests " + d.hypothesis().assumption_id() + " at " +
+    o += "2 hypothesis   " + date_of(d.hypothesis_at()) + "  tests " + d.hypothesis().assumption_id() + " at " +
          std::to_string(d.hypothesis().confidence()) + " %\n";
   else
     o += "2 hypothesis   -\n";
   if (d.has_implication())
-    o += "3 implication  " + day(d.implication_at()) + "  ARR " + dollars(d.implication().arr_low()) + "-" +
+    o += "3 implication  " + date_of(d.implication_at()) + "  ARR " + dollars(d.implication().arr_low()) + "-" +
          dollars(d.implication().arr_high()) + ", strategic " + lower(v1::StrategicValue_Name(d.implication().strategic())) +
          ", " + std::to_string(d.implication().cost_hours()) + " h, priority " + fixed2(d.implication().priority()) + "\n";
   else
     o += "3 implication  -\n";
   if (d.has_decision()) {
-    o += "4 decision     " + day(d.decision_at()) + "  " + verdict_name(d.decision().verdict()) + " (impact " +
+    o += "4 decision     " + date_of(d.decision_at()) + "  " + verdict_name(d.decision().verdict()) + " (impact " +
          fixed2(d.decision().impact());
     if (d.decision().approval_required()) o += d.approved() ? ", approved by " + d.approved_by() : ", AWAITING APPROVAL";
     o += "): " + d.decision().reason() + "\n";
@@ -233,7 +233,7 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
     o += first ? "5 actions      " : "               ";
     first = false;
     const auto& t = a.has_completed_at() ? a.completed_at() : a.has_started_at() ? a.started_at() : a.planned_at();
-    o += day(t) + "  " + a.action() + " " + a.status();
+    o += date_of(t) + "  " + a.action() + " " + a.status();
     if (!a.result().empty()) o += " -> " + a.result();
     o += "\n";
   }
@@ -242,7 +242,7 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
          v1::QualificationVerdict_Name(d.qualification().verdict()) + "\n";
   if (d.has_outcome()) {
     const auto& c = d.outcome();
-    o += "6 learning     " + day(d.outcome_at()) + "  " + outcome_name(c.outcome());
+    o += "6 learning     " + date_of(d.outcome_at()) + "  " + outcome_name(c.outcome());
     if (c.outcome() == v1::WON) o += ", ARR " + dollars(c.arr()) + ", MRR " + dollars(c.mrr());
     if (!c.reason().empty()) o += ", reason " + c.reason();
     o += ", cycle " + std::to_string(c.cycle_days()) + " days\n";
@@ -291,7 +291,7 @@ std::string audit_text(const v1::AuditView& a) {
     const auto& e = d.event();
     const auto& p = e.decision_made();
     o += fmt("\n%s %s on %s by %s (recorded %s, position %llu)\n", i ? "revision:" : "decision:", verdict_name(p.verdict()).c_str(),
-             day(e.occurred_at()).c_str(), e.actor().c_str(), format_time(from_timestamp(e.recorded_at())).c_str(),
+             date_of(e.occurred_at()).c_str(), e.actor().c_str(), format_time(from_timestamp(e.recorded_at())).c_str(),
              static_cast<unsigned long long>(e.position()));
     o += "  reason: " + p.reason() + "\n";
     for (const auto& alt : p.alternatives()) o += "  alternative considered: " + alt + "\n";
@@ -316,12 +316,12 @@ std::string audit_text(const v1::AuditView& a) {
       o += fmt("  input: qualification score %.2f %s\n", in.qualification().total(),
                v1::QualificationVerdict_Name(in.qualification().verdict()).c_str());
     if (d.has_approval())
-      o += "  approved by " + d.approval().decision_approved().approved_by() + " on " + day(d.approval().occurred_at()) + "\n";
-    for (const auto& n : d.then()) o += "  then " + day(n.occurred_at()) + "  " + n.type() + "\n";
+      o += "  approved by " + d.approval().decision_approved().approved_by() + " on " + date_of(d.approval().occurred_at()) + "\n";
+    for (const auto& n : d.then()) o += "  then " + date_of(n.occurred_at()) + "  " + n.type() + "\n";
   }
   o += "\ncaused downstream\n";
   for (const auto& e : a.caused()) {
-    o += fmt("  %s  %-28s %s", day(e.occurred_at()).c_str(), e.type().c_str(), e.stream().c_str());
+    o += fmt("  %s  %-28s %s", date_of(e.occurred_at()).c_str(), e.type().c_str(), e.stream().c_str());
     if (e.has_assumption_confidence_changed())
       o += fmt("  %s %d %% -> %d %%", e.assumption_confidence_changed().assumption_id().c_str(),
                e.assumption_confidence_changed().previous(), e.assumption_confidence_changed().confidence());
@@ -343,15 +343,14 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
   std::string o;
   for (const auto& c : w.changes()) {
     const auto& e = c.event();
-    const std::string date = day(e.occurred_at());
+    const std::string date = date_of(e.occurred_at());
     if (e.has_assumption_registered()) {
       o += fmt("%s  registered at %d %% by %s: %s\n", date.c_str(), e.assumption_registered().confidence(), e.actor().c_str(),
                e.assumption_registered().statement().c_str());
       continue;
     }
     const auto& p = c.holds();
-    std::string status = v1::AssumptionStatus_Name(p.status());
-    if (status.rfind("ASSUMPTION_", 0) == 0) status = status.substr(11);
+    const std::string status = projections::assumption_status_name(p.status());
     if (c.withdrawn()) o += date + "  withdrawn: no longer follows";
     else o += fmt("%s  %d %% -> %d %% (%s)", date.c_str(), p.previous(), p.confidence(), status.c_str());
     if (c.has_cause()) {
@@ -366,9 +365,9 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
     if (!c.restated().empty()) {
       const auto& was = e.assumption_confidence_changed();
       const auto& last = *c.restated().rbegin();
-      o += fmt("            restated on %s (first recorded as %d %% -> %d %%): %s\n", day(last.event().recorded_at()).c_str(),
+      o += fmt("            restated on %s (first recorded as %d %% -> %d %%): %s\n", date_of(last.event().recorded_at()).c_str(),
                was.previous(), was.confidence(),
-               last.has_cause() ? (last.cause().type() + " of " + last.cause().stream() + " dated " + day(last.cause().occurred_at()) +
+               last.has_cause() ? (last.cause().type() + " of " + last.cause().stream() + " dated " + date_of(last.cause().occurred_at()) +
                                    " was recorded later")
                                       .c_str()
                                 : "a fact dated before it was recorded later");
