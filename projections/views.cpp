@@ -11,9 +11,11 @@ namespace leanos::projections {
 
 namespace {
 
-// A time of 0 means "never": the field stays unset.
-void set_time(std::int64_t micros, google::protobuf::Timestamp* ts) {
-  if (micros) to_timestamp(micros, ts);
+// A time of 0 means "never": the field stays unset (calling mutable_x() would set it, and
+// the JSON would say 1970-01-01).
+template <class Message>
+void set_time(Message* m, google::protobuf::Timestamp* (Message::*field)(), std::int64_t micros) {
+  if (micros) to_timestamp(micros, (m->*field)());
 }
 
 std::string metric_name(v1::GoalMetric m) { return lower(v1::GoalMetric_Name(m)); }
@@ -44,7 +46,7 @@ void fill_items(const std::vector<QueueItem>& items, google::protobuf::RepeatedP
     item->set_kind(i.kind);
     item->set_id(i.deal_id);
     item->set_what(i.what);
-    set_time(i.since, item->mutable_since());
+    set_time(item, &v1::QueueItem::mutable_since, i.since);
   }
 }
 
@@ -105,7 +107,7 @@ v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t
   out.set_progress(g.target() ? static_cast<double>(g.current()) / static_cast<double>(g.target()) : 0.0);
   out.set_gap(std::max<std::int64_t>(0, g.target() - g.current()));
   out.set_met(g.met());
-  set_time(g.met_at(), out.mutable_met_at());
+  set_time(&out, &v1::GoalView::mutable_met_at, g.met_at());
   if (g.due()) out.set_due(format_date(g.due()));
   for (const auto& sg : g.subgoals()) {
     auto* s = out.add_subgoals();
@@ -120,7 +122,7 @@ v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t
   for (const auto& m : g.milestones()) {
     auto* r = out.add_milestones();
     r->set_percent(m.percent());
-    set_time(m.reached_at(), r->mutable_reached_at());
+    set_time(r, &v1::MilestoneReached::mutable_reached_at, m.reached_at());
     r->set_position(m.position());
   }
   const auto t = trajectory(g, now);
@@ -179,14 +181,14 @@ v1::OpportunitiesView opportunities_view(const LedgerView& v) {
     x->set_assumption_id(o.assumption_id());
     x->set_segment(o.segment());
     x->set_acted(o.acted());
-    set_time(o.flagged_at(), x->mutable_flagged_at());
+    set_time(x, &v1::Opportunity::mutable_flagged_at, o.flagged_at());
   }
   return out;
 }
 
 v1::TodayView today_view(const LedgerView& v, std::int64_t now) {
   v1::TodayView out;
-  set_time(now, out.mutable_as_of());
+  set_time(&out, &v1::TodayView::mutable_as_of, now);
   for (const auto* entry : sorted(v.goals())) {
     const auto& g = entry->second;
     if (g.id().empty() || g.defined_at() > now) continue;
@@ -213,7 +215,7 @@ v1::TodayView today_view(const LedgerView& v, std::int64_t now) {
 
 v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std::string& segment) {
   v1::PipelineView out;
-  set_time(now, out.mutable_as_of());
+  set_time(&out, &v1::PipelineView::mutable_as_of, now);
   for (const auto* entry : sorted(v.deals())) {
     const auto& [id, d] = *entry;
     if (!open_deal(d) || d.lead_at() > now || (!segment.empty() && d.segment() != segment)) continue;
@@ -259,7 +261,7 @@ std::string deal_status(const v1::DealView& d, std::int64_t now) {
 
 v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilter& f) {
   v1::DealList out;
-  set_time(now, out.mutable_as_of());
+  set_time(&out, &v1::DealList::mutable_as_of, now);
   for (const auto* entry : sorted(v.deals())) {
     const auto& [id, d] = *entry;
     if (!d.lead_at() || d.lead_at() > now) continue;
@@ -280,7 +282,7 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
     s->set_goal_id(d.goal_id());
     s->set_campaign_id(d.campaign_id());
     s->set_priority(d.priority());
-    set_time(d.lead_at(), s->mutable_lead_at());
+    set_time(s, &v1::DealSummary::mutable_lead_at, d.lead_at());
     if (open) s->set_next_action(next_action(d));
   }
   return out;
@@ -292,14 +294,14 @@ v1::DealThreadView deal_thread_view(const DealState& d) {
   out.set_stage(stage_name(d.stage()));
   out.set_version(d.version);
   if (d.lead) *out.mutable_input() = *d.lead;
-  set_time(d.lead_at, out.mutable_input_at());
+  set_time(&out, &v1::DealThreadView::mutable_input_at, d.lead_at);
   if (d.hypothesis) *out.mutable_hypothesis() = *d.hypothesis;
-  set_time(d.hypothesis_at, out.mutable_hypothesis_at());
+  set_time(&out, &v1::DealThreadView::mutable_hypothesis_at, d.hypothesis_at);
   if (d.implication) *out.mutable_implication() = *d.implication;
-  set_time(d.implication_at, out.mutable_implication_at());
+  set_time(&out, &v1::DealThreadView::mutable_implication_at, d.implication_at);
   if (d.decision) {
     *out.mutable_decision() = *d.decision;
-    set_time(d.decision_at, out.mutable_decision_at());
+    set_time(&out, &v1::DealThreadView::mutable_decision_at, d.decision_at);
     out.set_decided_by(d.decided_by);
     out.set_approved(d.approved);
     out.set_approved_by(d.approved_by);
@@ -314,17 +316,17 @@ v1::DealThreadView deal_thread_view(const DealState& d) {
     x->set_status(a.status);
     x->set_result(a.result);
     x->set_human_required(a.human_required);
-    set_time(a.planned_at, x->mutable_planned_at());
-    set_time(a.started_at, x->mutable_started_at());
-    set_time(a.completed_at, x->mutable_completed_at());
+    set_time(x, &v1::ThreadAction::mutable_planned_at, a.planned_at);
+    set_time(x, &v1::ThreadAction::mutable_started_at, a.started_at);
+    set_time(x, &v1::ThreadAction::mutable_completed_at, a.completed_at);
   }
   if (d.outcome) {
     *out.mutable_outcome() = *d.outcome;
-    set_time(d.outcome_at, out.mutable_outcome_at());
+    set_time(&out, &v1::DealThreadView::mutable_outcome_at, d.outcome_at);
     out.set_cycle_days(d.outcome->cycle_days());
   }
   for (const auto& l : d.learnings) *out.add_learnings() = l;
-  set_time(d.learning_at, out.mutable_learning_at());
+  set_time(&out, &v1::DealThreadView::mutable_learning_at, d.learning_at);
   return out;
 }
 

@@ -147,3 +147,19 @@ TEST_CASE("deal list finds deals by stage, segment and status, and refuses a fil
   CHECK(bad.err.find("stage 'nine' is not one of input, hypothesis") != std::string::npos);
   CHECK(w.run({"deal", "list", "--status", "closed"}).exit_code == 2);
 }
+
+TEST_CASE("a time that has not happened is left out of the JSON, not printed as 1970") {
+  Workspace w;
+  w.setup();
+  w.to_decision("acme-corp", "qualify");
+  auto deal = w.run({"deal", "show", "acme-corp", "--json"});
+  REQUIRE(deal.exit_code == 0);
+  CHECK(deal.out.find("\"decision_at\":\"2026-01-12") != std::string::npos);
+  CHECK(deal.out.find("outcome_at") == std::string::npos);
+  CHECK(deal.out.find("learning_at") == std::string::npos);
+  auto goal = w.run({"goal", "show", "g-mrr-50k", "--json"});
+  REQUIRE(goal.exit_code == 0);
+  CHECK(goal.out.find("\"met\":false") != std::string::npos);
+  CHECK(goal.out.find("met_at") == std::string::npos);
+  for (const auto& out : {deal.out, goal.out}) CHECK(out.find("1970") == std::string::npos);
+}
