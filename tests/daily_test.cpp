@@ -7,7 +7,7 @@
 #include "tests/history.h"
 #include "tests/support.h"
 #include "projections/views.h"
-#include "tools/views.h"
+#include "tools/cli/views.h"
 
 using namespace leanos;
 using namespace leanos::projections;

@@ -5,10 +5,11 @@
 #include <iostream>
 
 #include "events/text.h"
-#include "tools/arguments.h"
-#include "tools/cli.h"
-#include "tools/client.h"
-#include "tools/server.h"
+#include "tools/bench/bench.h"
+#include "tools/cli/arguments.h"
+#include "tools/cli/cli.h"
+#include "tools/server/client.h"
+#include "tools/server/server.h"
 
 int main(int argc, char** argv) {
   using namespace leanos::cli;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "events/text.h"
-#include "tools/csv.h"
+#include "tools/cli/csv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -6,7 +6,7 @@
 
 #include "events/domain.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "tools/icp.h"
+#include "tools/cli/icp.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -12,10 +12,10 @@
 #include "actors/commands.h"
 #include "actors/runtime.h"
 #include "events/ids.h"
-#include "tools/cli.h"
-#include "tools/csv.h"
-#include "tools/icp.h"
-#include "tools/views.h"
+#include "tools/cli/cli.h"
+#include "tools/cli/csv.h"
+#include "tools/cli/icp.h"
+#include "tools/cli/views.h"
 
 namespace leanos::cli {
 

@@ -1,4 +1,4 @@
-#include "tools/csv.h"
+#include "tools/cli/csv.h"
 
 namespace leanos::cli {
 

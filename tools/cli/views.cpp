@@ -1,9 +1,9 @@
-#include "tools/views.h"
+#include "tools/cli/views.h"
 
 #include <cstdio>
 #include <sstream>
 
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace leanos::cli {
 

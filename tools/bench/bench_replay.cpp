@@ -18,8 +18,8 @@
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/keys.h"
-#include "tools/bench_util.h"
-#include "tools/cli.h"
+#include "tools/bench/bench_util.h"
+#include "tools/bench/bench.h"
 
 namespace leanos::cli {
 

@@ -1,4 +1,4 @@
-#include "tools/acceptor.h"
+#include "tools/server/acceptor.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include "events/text.h"
 #include "actors/queries.h"
 #include "events/time.h"
-#include "tools/view_text.h"
+#include "tools/cli/view_text.h"
 
 #include <google/protobuf/util/json_util.h>
 

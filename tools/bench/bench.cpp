@@ -1,4 +1,4 @@
-// leanos bench: performance targets, measured, never asserted in a timed test.
+// leanos bench append: durable append throughput and latency against raw synced RocksDB.
 //
 // Every figure is printed beside a baseline measured in the same run on the same disk,
 // because these machines are shared and absolute numbers drift.
@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "store/keys.h"
-#include "tools/bench_util.h"
-#include "tools/cli.h"
+#include "tools/bench/bench_util.h"
+#include "tools/bench/bench.h"
 
 namespace leanos::cli {
 
@@ -167,6 +167,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   append->add_option("--scale", args->scale, "multiply the event counts (default 1)")->check(CLI::PositiveNumber);
   append->callback([&, args] { action = [&global, args] { return run_bench_append(global, args->dir, args->scale); }; });
   add_bench_replay(bench, global, action);
+  add_bench_subscribe(bench, global, action);
 }
 
 }  // namespace leanos::cli

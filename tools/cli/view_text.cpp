@@ -1,4 +1,4 @@
-#include "tools/view_text.h"
+#include "tools/cli/view_text.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -10,7 +10,7 @@
 
 #include "events/time.h"
 #include "projections/views.h"
-#include "tools/views.h"
+#include "tools/cli/views.h"
 
 namespace leanos::cli {
 

@@ -1,7 +1,7 @@
 // The CLI's side of the wire (--server): commands, queries, appends and reads through a
 // running `leanos serve`, and `leanos subscribe`. A failed call comes back as the Status the
 // CLI would have made locally, a rule's rejection with its id, parameters and hint.
-#include "tools/client.h"
+#include "tools/server/client.h"
 
 #include <grpcpp/grpcpp.h>
 

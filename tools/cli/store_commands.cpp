@@ -10,7 +10,7 @@
 #include "events/domain.h"
 #include "events/ids.h"
 #include "events/time.h"
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace leanos::cli {
 

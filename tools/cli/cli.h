@@ -33,8 +33,6 @@ using Action = std::function<int()>;
 
 // Each group of commands registers its subcommands; the chosen one stores its action.
 void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action);
-void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action);
-void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // Queries attach to the goal/canvas subcommands: call after add_domain_commands.
 void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);

@@ -1,4 +1,4 @@
-#include "tools/icp.h"
+#include "tools/cli/icp.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/text.h"
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace leanos::cli {
 

@@ -1,7 +1,7 @@
 // `leanos subscribe` and every command's --server path (the gRPC client side).
 #pragma once
 
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace leanos::cli {
 

@@ -1,5 +1,5 @@
 // The query commands: each fills a QueryRequest from its arguments and hands it to query()
-// (tools/cli.h), which answers it with the query layer (actors/queries.h) or the server and
+// (tools/cli/cli.h), which answers it with the query layer (actors/queries.h) or the server and
 // prints the typed view. Also `replay`. Projection queries take --as-of (business time),
 // --known-at (what the store had recorded) and --at-position (a log prefix).
 #include <chrono>
@@ -9,7 +9,7 @@
 #include "actors/ledger_reader.h"
 #include "actors/process_managers.h"
 #include "projections/metrics.h"
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace leanos::cli {
 

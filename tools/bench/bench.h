@@ -1,0 +1,13 @@
+// `leanos bench`: performance targets, measured by commands, never asserted in a timed test.
+#pragma once
+
+#include "tools/cli/cli.h"
+
+namespace leanos::cli {
+
+// `bench append`, `bench replay` and `bench subscribe`.
+void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action);
+void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_subscribe(CLI::App* bench, GlobalOptions& global, Action& action);
+
+}  // namespace leanos::cli

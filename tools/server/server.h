@@ -1,0 +1,37 @@
+// `leanos serve`: the gRPC service over one workspace.
+#pragma once
+
+#include <memory>
+
+#include "tools/cli/cli.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace leanos {
+class Runtime;
+}
+
+namespace leanos::cli {
+
+void add_server_commands(CLI::App& app, GlobalOptions& global, Action& action);
+
+// The service on 127.0.0.1 and a free port, in this process, over `store` (no token): for
+// benchmarks that measure the wire. Stops its subscriptions and shuts down when destroyed.
+class LocalServer {
+ public:
+  static Result<std::unique_ptr<LocalServer>> start(store::EventStore& store);
+  ~LocalServer();
+  int port() const { return port_; }
+
+ private:
+  explicit LocalServer(store::EventStore& store);
+  std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace leanos::cli
