@@ -256,7 +256,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
   const Micros now = now_of(*as_of, clock);
   projections::DealListFilter filter;
   if (q.has_deals()) {
-    filter = {q.deals().stage(), q.deals().segment(), q.deals().status(), q.deals().goal()};
+    filter = {.stage = q.deals().stage(), .segment = q.deals().segment(), .goal = q.deals().goal(), .status = q.deals().status()};
     if (auto s = projections::check(filter); !s) return s;
   }
   LedgerOptions options;

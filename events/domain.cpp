@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
+#include <map>
 
 #include "events/ids.h"
 #include "events/text.h"
@@ -218,6 +219,21 @@ Result<std::string> parse_action_type(std::string_view t) {
                          "' is not one of sales:lead-intake, sales:qualify, sales:demo, sales:pilot, sales:close");
 }
 
+const std::vector<std::string>& action_results(const std::string& action) {
+  static const std::map<std::string, std::vector<std::string>> kResults = {
+      {"sales:lead-intake", {"READY_FOR_QUALIFICATION"}},
+      {"sales:qualify", {"QUALIFIED", "MAYBE", "DISQUALIFIED"}},
+      {"sales:demo", {"INTERESTED", "NEEDS_REVISION", "NOT_INTERESTED"}},
+      {"sales:pilot", {"SUCCESS", "FAILED"}},
+      {"sales:close", {"WON", "LOST"}},
+  };
+  static const std::vector<std::string> kNone;
+  auto it = kResults.find(action);
+  return it == kResults.end() ? kNone : it->second;
+}
+
+bool action_needs_human(const std::string& action) { return action != "sales:lead-intake"; }
+
 std::string verdict_name(v1::Verdict v) { return v1::Verdict_Name(v); }
 
 std::string outcome_name(v1::Outcome o) {
@@ -227,6 +243,25 @@ std::string outcome_name(v1::Outcome o) {
     case v1::STALLED: return "stalled";
     default: return "none";
   }
+}
+
+const std::string& word(const google::protobuf::EnumValueDescriptor* value) {
+  static const std::string unknown = "unknown";
+  if (!value) return unknown;
+  const auto& w = value->options().GetExtension(v1::word);
+  return w.empty() ? value->name() : w;
+}
+
+std::optional<int> from_word(const google::protobuf::EnumDescriptor* type, std::string_view text) {
+  for (int i = 1; i < type->value_count(); ++i)
+    if (word(type->value(i)) == text) return type->value(i)->number();
+  return std::nullopt;
+}
+
+std::string words_of(const google::protobuf::EnumDescriptor* type) {
+  std::string out;
+  for (int i = 1; i < type->value_count(); ++i) out += (i > 1 ? ", " : "") + word(type->value(i));
+  return out;
 }
 
 }  // namespace leanos

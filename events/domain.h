@@ -12,6 +12,7 @@
 #include "events/result.h"
 #include "events/time.h"
 #include "leanos/v1/events.pb.h"
+#include "leanos/v1/options.pb.h"
 
 namespace leanos {
 
@@ -71,13 +72,47 @@ Result<v1::Outcome> parse_outcome(std::string_view text);
 Result<v1::LearningResult> parse_learning_result(std::string_view text);
 Result<v1::MaterialKind> parse_material_kind(std::string_view text);
 Result<v1::AnalysisMode> parse_analysis_mode(std::string_view text);
+// The workflow's clock (docs/domain.md, "SLAs"): every deadline and period the daily routine
+// judges by, in one place.
+namespace deadline {
+inline constexpr int kInputRecordedHours = 24;  // a lead is recorded within 24 h of coming in
+inline constexpr int kHypothesisDays = 2;       // after the input
+inline constexpr int kImplicationDays = 3;      // after the hypothesis
+inline constexpr int kDecisionDays = 7;         // after the implication
+inline constexpr int kFirstActionDays = 2;      // after QUALIFY
+inline constexpr int kLearningDays = 7;         // after the outcome
+inline constexpr int kStallDays = 7;            // an open deal with no event for longer is stalled
+inline constexpr int kLateInputShownDays = 7;   // a late-recorded lead stays in the queue this long
+inline constexpr int kAgentDecisionShownDays = 1;  // an agent's QUALIFY is shown for review this long
+inline constexpr int kRiskMediumDays = 30;      // on track with this little time left: Medium risk
+inline constexpr int kRiskCriticalDays = 14;    // behind with this little time left: Critical
+}  // namespace deadline
+
 // The sales actions of stage 5, in pipeline order: the one catalogue every rule, fold, view
 // and command takes them from.
 inline constexpr const char* kSalesActions[] = {"sales:lead-intake", "sales:qualify", "sales:demo", "sales:pilot", "sales:close"};
 // sales:lead-intake | sales:qualify (or sales:qualification) | sales:demo | sales:pilot | sales:close
 Result<std::string> parse_action_type(std::string_view text);
+// The results an action may complete with (upper case), e.g. sales:demo ->
+// INTERESTED, NEEDS_REVISION, NOT_INTERESTED. Which result leads to which next action is the
+// rules' (events/rules.cpp, leads_to).
+const std::vector<std::string>& action_results(const std::string& action);
+// Whether LeanOS runs the action with a human (lead intake is the agent's).
+bool action_needs_human(const std::string& action);
 
 std::string lower(std::string_view text);
+
+// The `word` option of an enum value of the schema ("in_progress", "human-action"): what
+// people read and scripts match. The value's name when it has none.
+const std::string& word(const google::protobuf::EnumValueDescriptor* value);
+template <class E>
+const std::string& word(E value) {
+  return word(google::protobuf::GetEnumDescriptor<E>()->FindValueByNumber(value));
+}
+// The value whose word is `text`; nullopt for none.
+std::optional<int> from_word(const google::protobuf::EnumDescriptor* type, std::string_view text);
+// The words of every value but the unspecified one, in number order: "open, won, lost".
+std::string words_of(const google::protobuf::EnumDescriptor* type);
 std::string verdict_name(v1::Verdict v);  // "QUALIFY"
 std::string outcome_name(v1::Outcome o);  // "won"
 

@@ -126,9 +126,9 @@ bool leads_to(const DealState& s, const std::string& action) {
 
 Status action_may_start(const DealState& s, const std::string& id, const std::string& action) {
   for (const auto& [other, a] : s.actions)
-    if (other != action && (a.status == "in_progress" || a.status == "blocked"))
+    if (other != action && (a.status == v1::ACTION_IN_PROGRESS || a.status == v1::ACTION_BLOCKED))
       return reject(rule::kActionOrder,
-                    "deal '" + id + "': " + action + " cannot start while " + other + " is " + a.status + " (since " +
+                    "deal '" + id + "': " + action + " cannot start while " + other + " is " + word(a.status) + " (since " +
                         date_of(a.changed_at) + "); stage 5 runs one action at a time: complete " + other + " first",
                     "", {{"deal_id", id}, {"action", action}, {"running", other}});
   if (leads_to(s, action)) return Status::success();
@@ -159,16 +159,16 @@ Status outcome_fits_actions(const DealState& s, const std::string& id, v1::Outco
   for (const char* a : kSalesActions) {
     auto it = s.actions.find(a);
     if (it == s.actions.end()) continue;
-    if (it->second.status == "in_progress")
+    if (it->second.status == v1::ACTION_IN_PROGRESS)
       return reject(rule::kOutcomeWhileActionRuns,
                     "deal '" + id + "': " + a + " is in progress (since " + date_of(it->second.changed_at) +
                         "); nothing closes while an action runs",
                     std::string("complete it with `leanos deal action ") + id + " " + a + " complete --outcome ...` (or block it) first",
-                    {{"deal_id", id}, {"action", a}, {"status", "in_progress"}});
-    if (it->second.status == "blocked" && outcome == v1::WON)
+                    {{"deal_id", id}, {"action", a}, {"status", word(v1::ACTION_IN_PROGRESS)}});
+    if (it->second.status == v1::ACTION_BLOCKED && outcome == v1::WON)
       return reject(rule::kOutcomeWhileActionRuns,
                     "deal '" + id + "': " + a + " is blocked; a deal with a blocked action cannot be won: unblock and complete it first",
-                    "", {{"deal_id", id}, {"action", a}, {"status", "blocked"}});
+                    "", {{"deal_id", id}, {"action", a}, {"status", word(v1::ACTION_BLOCKED)}});
   }
   if (s.last_completed.empty()) return Status::success();
   const std::string& r = s.actions.at(s.last_completed).result;
@@ -224,20 +224,7 @@ Result<QualificationScore> score_qualification(double problem, double authority,
   return QualificationScore{static_cast<double>(total) / 100000.0, verdict};
 }
 
-const std::vector<std::string>& action_results(const std::string& action) {
-  static const std::map<std::string, std::vector<std::string>> kResults = {
-      {"sales:lead-intake", {"READY_FOR_QUALIFICATION"}},
-      {"sales:qualify", {"QUALIFIED", "MAYBE", "DISQUALIFIED"}},
-      {"sales:demo", {"INTERESTED", "NEEDS_REVISION", "NOT_INTERESTED"}},
-      {"sales:pilot", {"SUCCESS", "FAILED"}},
-      {"sales:close", {"WON", "LOST"}},
-  };
-  static const std::vector<std::string> kNone;
-  auto it = kResults.find(action);
-  return it == kResults.end() ? kNone : it->second;
-}
 
-bool action_needs_human(const std::string& action) { return action != "sales:lead-intake"; }
 
 void apply(SegmentState& s, const Envelope& e) {
   switch (e.payload_case()) {
@@ -364,12 +351,15 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       auto canonical = parse_action_type(action);
       if (!canonical) return canonical.status();
       auto it = s.actions.find(*canonical);
-      const std::string status = it == s.actions.end() ? "" : it->second.status;
+      const v1::ActionStatus code = it == s.actions.end() ? v1::ACTION_STATUS_UNSPECIFIED : it->second.status;
+      const std::string status = code == v1::ACTION_STATUS_UNSPECIFIED ? "" : word(code);
       switch (c.payload_case()) {
         case Envelope::kActionPlanned: {
           auto* p = first.mutable_action_planned();
           p->set_action(*canonical);
-          if (status == "in_progress" || status == "blocked")
+          // The catalogue says who runs it: a client may ask for a person, never waive one.
+          p->set_human_required(p->human_required() || action_needs_human(*canonical));
+          if (code == v1::ACTION_IN_PROGRESS || code == v1::ACTION_BLOCKED)
             return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is " + status + " already");
           if (p->day_from() < 0 || p->day_to() < p->day_from())
             return Status::invalid("planned window day " + std::to_string(p->day_from()) + "-" + std::to_string(p->day_to()) +
@@ -378,7 +368,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         }
         case Envelope::kActionStarted:
           first.mutable_action_started()->set_action(*canonical);
-          if (status == "in_progress" || status == "blocked")
+          if (code == v1::ACTION_IN_PROGRESS || code == v1::ACTION_BLOCKED)
             return reject(rule::kActionState,
                           "action " + *canonical + " of deal '" + id + "' is already " + status + " (since " +
                               date_of(it->second.changed_at) + ")",
@@ -389,7 +379,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         case Envelope::kActionCompleted: {
           auto* p = first.mutable_action_completed();
           p->set_action(*canonical);
-          if (status != "in_progress")
+          if (code != v1::ACTION_IN_PROGRESS)
             return reject(rule::kActionState,
                           "action " + *canonical + " of deal '" + id + "' is not in progress" +
                               (status.empty() ? "" : " (it is " + status + ")"),
@@ -410,13 +400,13 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         }
         case Envelope::kActionBlocked:
           first.mutable_action_blocked()->set_action(*canonical);
-          if (status != "in_progress" && status != "planned")
+          if (code != v1::ACTION_IN_PROGRESS && code != v1::ACTION_PLANNED)
             return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is not planned or in progress, so it cannot be blocked");
           if (auto st = check_text("--reason", c.action_blocked().reason()); !st) return st;
           break;
         default:
           first.mutable_action_unblocked()->set_action(*canonical);
-          if (status != "blocked") return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is not blocked");
+          if (code != v1::ACTION_BLOCKED) return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is not blocked");
           break;
       }
       return out;

@@ -82,11 +82,6 @@ struct QualificationScore {
 Result<QualificationScore> score_qualification(double problem, double authority, double budget, double urgency,
                                                double fit);
 
-// The results an action may complete with (upper case), e.g. sales:demo ->
-// INTERESTED, NEEDS_REVISION, NOT_INTERESTED.
-const std::vector<std::string>& action_results(const std::string& action);
-// Whether LeanOS runs the action with a human (lead intake is the agent's).
-bool action_needs_human(const std::string& action);
 
 // Calendar days between two instants (UTC dates), as cycle time counts them.
 int calendar_days(Micros from, Micros to);

@@ -15,14 +15,34 @@ const char* stage_name(Stage s) {
   return "?";
 }
 
-Stage DealState::stage() const {
-  if (outcome || !learnings.empty()) return Stage::learning;
-  if (!actions.empty()) return Stage::actions;
-  if (decision) return Stage::decision;
-  if (implication) return Stage::implication;
-  if (hypothesis) return Stage::hypothesis;
-  if (lead) return Stage::input;
+Stage stage_of(const StagesReached& r) {
+  if (r.learning) return Stage::learning;
+  if (r.actions) return Stage::actions;
+  if (r.decision) return Stage::decision;
+  if (r.implication) return Stage::implication;
+  if (r.hypothesis) return Stage::hypothesis;
+  if (r.input) return Stage::input;
   return Stage::none;
+}
+
+v1::ActionStatus action_status_after(Envelope::PayloadCase payload) {
+  switch (payload) {
+    case Envelope::kActionPlanned: return v1::ACTION_PLANNED;
+    case Envelope::kActionStarted:
+    case Envelope::kActionUnblocked: return v1::ACTION_IN_PROGRESS;
+    case Envelope::kActionCompleted: return v1::ACTION_COMPLETED;
+    case Envelope::kActionBlocked: return v1::ACTION_BLOCKED;
+    default: return v1::ACTION_STATUS_UNSPECIFIED;
+  }
+}
+
+Stage DealState::stage() const {
+  return stage_of({.input = lead.has_value(),
+                   .hypothesis = hypothesis.has_value(),
+                   .implication = implication.has_value(),
+                   .decision = decision.has_value(),
+                   .actions = !actions.empty(),
+                   .learning = outcome || !learnings.empty()});
 }
 
 bool DealState::actions_allowed() const {
@@ -31,7 +51,7 @@ bool DealState::actions_allowed() const {
 
 bool DealState::blocked() const {
   for (const auto& [type, a] : actions)
-    if (a.status == "blocked") return true;
+    if (a.status == v1::ACTION_BLOCKED) return true;
   return false;
 }
 
@@ -73,7 +93,7 @@ void apply(DealState& s, const Envelope& e) {
       break;
     case Envelope::kActionPlanned: {
       auto& a = s.actions[e.action_planned().action()];
-      a.status = "planned";
+      a.status = action_status_after(e.payload_case());
       a.planned_at = a.changed_at = at;
       a.day_from = e.action_planned().day_from();
       a.day_to = e.action_planned().day_to();
@@ -82,9 +102,9 @@ void apply(DealState& s, const Envelope& e) {
     }
     case Envelope::kActionStarted: {
       auto& a = s.actions[e.action_started().action()];
-      a.status = "in_progress";
+      a.status = action_status_after(e.payload_case());
       a.started_at = a.changed_at = at;
-      if (a.planned_at == 0) a.human_required = e.action_started().action() != "sales:lead-intake";
+      if (a.planned_at == 0) a.human_required = action_needs_human(e.action_started().action());
       a.result.clear();
       ++a.starts;
       if (s.first_action_at == 0) s.first_action_at = at;
@@ -92,7 +112,7 @@ void apply(DealState& s, const Envelope& e) {
     }
     case Envelope::kActionCompleted: {
       auto& a = s.actions[e.action_completed().action()];
-      a.status = "completed";
+      a.status = action_status_after(e.payload_case());
       a.completed_at = a.changed_at = at;
       a.result = e.action_completed().result();
       a.notes = e.action_completed().notes();
@@ -101,14 +121,14 @@ void apply(DealState& s, const Envelope& e) {
     }
     case Envelope::kActionBlocked: {
       auto& a = s.actions[e.action_blocked().action()];
-      a.status = "blocked";
+      a.status = action_status_after(e.payload_case());
       a.changed_at = at;
       a.notes = e.action_blocked().reason();
       break;
     }
     case Envelope::kActionUnblocked: {
       auto& a = s.actions[e.action_unblocked().action()];
-      a.status = "in_progress";
+      a.status = action_status_after(e.payload_case());
       a.changed_at = at;
       break;
     }
@@ -129,13 +149,12 @@ void apply(DealState& s, const Envelope& e) {
 }
 
 Stage CampaignState::stage() const {
-  if (results) return Stage::learning;
-  if (!prospects.empty() || !contacts.empty() || sequence || sent > 0) return Stage::actions;
-  if (decision) return Stage::decision;
-  if (implication) return Stage::implication;
-  if (hypothesis) return Stage::hypothesis;
-  if (opened) return Stage::input;
-  return Stage::none;
+  return stage_of({.input = opened.has_value(),
+                   .hypothesis = hypothesis.has_value(),
+                   .implication = implication.has_value(),
+                   .decision = decision.has_value(),
+                   .actions = !prospects.empty() || !contacts.empty() || sequence || sent > 0,
+                   .learning = results.has_value()});
 }
 
 void apply(CampaignState& s, const Envelope& e) {

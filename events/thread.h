@@ -15,8 +15,18 @@ namespace leanos {
 enum class Stage { none = 0, input = 1, hypothesis = 2, implication = 3, decision = 4, actions = 5, learning = 6 };
 const char* stage_name(Stage s);
 
+// The one computation of a thread's stage: the latest of its stages that has happened.
+struct StagesReached {
+  bool input = false, hypothesis = false, implication = false, decision = false, actions = false, learning = false;
+};
+Stage stage_of(const StagesReached& reached);
+
+// The status an action has after `payload` (ActionPlanned ... ActionUnblocked); unspecified
+// for any other payload. The one fold of an action's status, for the rules and the views.
+v1::ActionStatus action_status_after(Envelope::PayloadCase payload);
+
 struct ActionState {
-  std::string status;  // planned | in_progress | completed | blocked
+  v1::ActionStatus status = v1::ACTION_STATUS_UNSPECIFIED;
   Micros planned_at = 0, started_at = 0, completed_at = 0, changed_at = 0;
   int day_from = 0, day_to = 0;
   bool human_required = false;

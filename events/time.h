@@ -17,7 +17,9 @@ namespace leanos {
 
 using Micros = std::int64_t;
 inline constexpr Micros kMicrosPerSecond = 1'000'000;
-inline constexpr Micros kMicrosPerDay = 86'400 * kMicrosPerSecond;
+inline constexpr Micros kMicrosPerHour = 3'600 * kMicrosPerSecond;
+inline constexpr Micros kMicrosPerDay = 24 * kMicrosPerHour;
+inline constexpr Micros days(int n) { return n * kMicrosPerDay; }
 
 // The ledger's time range: 1970-01-01T00:00:00Z up to (not including) 2200-01-01. Anything
 // outside is a typo or an attack, and protobuf's JSON mapping cannot print all of it.

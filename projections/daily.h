@@ -13,9 +13,6 @@
 
 namespace leanos::projections {
 
-inline constexpr std::int64_t kDay = 86'400'000'000LL;
-inline constexpr std::int64_t kHour = 3'600'000'000LL;
-
 enum class Risk { low, medium, high, critical, unknown };
 const char* risk_name(Risk r);
 
@@ -29,14 +26,14 @@ struct GoalTrajectory {
   Risk risk = Risk::unknown;
 };
 // Low = on track, > 30 days left; Medium = on track, <= 30; High = not on track;
-// Critical = not on track, <= 14 days left. A met goal is on track and Low.
+// Critical = not on track, <= 14 days left (deadline::kRisk*). A met goal is on track and Low.
 GoalTrajectory trajectory(const v1::GoalState& goal, std::int64_t now);
 
-// pending | in_progress | completed | blocked, from the threads linked to the subgoal.
-std::string subgoal_status(const LedgerView& view, const v1::GoalState& goal, const v1::SubgoalView& subgoal);
+// From the threads linked to the subgoal.
+v1::SubgoalPhase subgoal_status(const LedgerView& view, const v1::GoalState& goal, const v1::SubgoalView& subgoal);
 
 struct QueueItem {
-  std::string kind;     // approval | human-action | blocked | overdue | stalled | content | agent-decision
+  v1::QueueItemKind kind = v1::QUEUE_ITEM_KIND_UNSPECIFIED;
   std::string deal_id;  // or the topic for content
   std::string what;     // one line for a person
   std::int64_t since = 0;
@@ -54,14 +51,14 @@ WorkQueue work_queue(const LedgerView& view, std::int64_t now);
 std::optional<std::string> overdue_stage(const v1::DealView& deal, std::int64_t now);
 // A lead came in, it was not rejected, and it has no outcome but a stall.
 bool open_deal(const v1::DealView& deal);
-// More than 7 days in one stage with no event, on an open deal.
+// More than deadline::kStallDays with no event, on an open deal.
 bool stalled(const v1::DealView& deal, std::int64_t now);
 // What the deal's thread needs next: "state the hypothesis", ..., "start sales:demo",
 // "complete sales:pilot", "approval", "record the outcome".
 std::string next_action(const v1::DealView& deal);
 
 struct Recommendation {
-  std::string rule;    // pipeline-gap | conversion-gap | stalled-deal | approval-waiting
+  v1::RecommendationRule rule = v1::RECOMMENDATION_RULE_UNSPECIFIED;
   std::string action;  // "open an outbound campaign for segment enterprise"
   std::string why;
 };

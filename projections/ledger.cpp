@@ -3,6 +3,7 @@
 #include "events/domain.h"
 #include "events/ids.h"
 #include "events/rules.h"
+#include "events/thread.h"
 #include "projections/metrics.h"
 
 #include <google/protobuf/io/coded_stream.h>
@@ -15,15 +16,13 @@ namespace leanos::projections {
 
 namespace {
 
-std::int64_t micros(const google::protobuf::Timestamp& ts) { return ts.seconds() * 1'000'000 + ts.nanos() / 1000; }
-
 const char* stage_of(const v1::DealView& d) {
-  if (d.outcome() != v1::OUTCOME_UNSPECIFIED) return "6-learning";
-  if (!d.actions().empty()) return "5-actions";
-  if (d.decision_at()) return "4-decision";
-  if (d.implication_at()) return "3-implication";
-  if (d.hypothesis_at()) return "2-hypothesis";
-  return "1-input";
+  return stage_name(leanos::stage_of({.input = true,
+                                      .hypothesis = d.hypothesis_at() != 0,
+                                      .implication = d.implication_at() != 0,
+                                      .decision = d.decision_at() != 0,
+                                      .actions = !d.actions().empty(),
+                                      .learning = d.outcome() != v1::OUTCOME_UNSPECIFIED || d.learning_at() != 0}));
 }
 
 v1::ActionView& action(v1::DealView& d, const std::string& type, std::int64_t at) {
@@ -153,7 +152,7 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
       d.set_campaign_id(l.campaign_id());
       d.set_attribution(l.attribution());
       d.set_lead_at(at);
-      d.set_lead_recorded_at(micros(e.recorded_at()));
+      d.set_lead_recorded_at(from_timestamp(e.recorded_at()));
       break;
     }
     case Envelope::kHypothesisStated:
@@ -182,7 +181,7 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
     case Envelope::kDecisionApproved: d.set_approved(true); break;
     case Envelope::kActionPlanned: {
       auto& a = action(d, e.action_planned().action(), at);
-      a.set_status("planned");
+      a.set_status(action_status_after(e.payload_case()));
       a.set_planned_at(at);
       a.set_human_required(e.action_planned().human_required());
       break;
@@ -190,8 +189,8 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
     case Envelope::kActionStarted: {
       const auto& type = e.action_started().action();
       auto& a = action(d, type, at);
-      if (!a.planned_at()) a.set_human_required(type != "sales:lead-intake");
-      a.set_status("in_progress");
+      if (!a.planned_at()) a.set_human_required(action_needs_human(type));
+      a.set_status(action_status_after(e.payload_case()));
       a.set_started_at(at);
       a.clear_result();
       if (!d.first_action_at()) d.set_first_action_at(at);
@@ -200,13 +199,13 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
     }
     case Envelope::kActionCompleted: {
       auto& a = action(d, e.action_completed().action(), at);
-      a.set_status("completed");
+      a.set_status(action_status_after(e.payload_case()));
       a.set_completed_at(at);
       a.set_result(e.action_completed().result());
       break;
     }
-    case Envelope::kActionBlocked: action(d, e.action_blocked().action(), at).set_status("blocked"); break;
-    case Envelope::kActionUnblocked: action(d, e.action_unblocked().action(), at).set_status("in_progress"); break;
+    case Envelope::kActionBlocked: action(d, e.action_blocked().action(), at).set_status(action_status_after(e.payload_case())); break;
+    case Envelope::kActionUnblocked: action(d, e.action_unblocked().action(), at).set_status(action_status_after(e.payload_case())); break;
     case Envelope::kQualificationScored: break;
     case Envelope::kDealClosed: {
       const auto& c = e.deal_closed();
@@ -281,7 +280,7 @@ void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {
       view.set_target(g.target());
       view.set_baseline(g.baseline());
       view.set_current(g.baseline());
-      view.set_due(g.has_due() ? micros(g.due()) : 0);
+      view.set_due(g.has_due() ? from_timestamp(g.due()) : 0);
       view.set_defined_at(at);
       break;
     }
@@ -435,7 +434,7 @@ LedgerView empty_ledger() {
 }
 
 void apply(LedgerView& v, const Envelope& e) {
-  const std::int64_t at = micros(e.occurred_at());
+  const std::int64_t at = from_timestamp(e.occurred_at());
   // Folded in business-time order, a late event can come after a later position.
   v.set_position(std::max(v.position(), e.position()));
   v.set_events(v.events() + 1);

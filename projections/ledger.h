@@ -24,15 +24,15 @@ using v1::LedgerView;
 // The projection's schema version: snapshots written by another version are not used.
 // v4: folded in business-time order; confidence, goal progress and canvas metrics computed
 // from the facts.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v4";
+inline constexpr const char* kLedgerSnapshotName = "ledger-v5";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v4";
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v5";
 // The same two, keyed by business time C instead of position: the fold of every event known
 // at the snapshot's known_through position that occurred on or before C.
-inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v4";
-inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v4";
+inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v5";
+inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v5";
 
 LedgerView empty_ledger();
 // Folds one event. The state is right when events come in business-time order

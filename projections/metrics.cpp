@@ -1,10 +1,14 @@
 #include "projections/metrics.h"
 
+#include <cstdio>
+
+#include "events/time.h"
+#include <stdexcept>
+
 namespace leanos::projections {
 
 namespace {
 
-constexpr double kMicrosPerHour = 3600.0 * 1e6;
 
 struct Mean {
   double sum = 0;
@@ -54,8 +58,8 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
   // Customers are won deals, qualified or not (a deal is won only after QUALIFY, by the rules).
   m.customers = static_cast<int>(a.won());
   const auto d = [](std::int64_t x) { return static_cast<double>(x); };
-  if (a.responses()) m.lead_response_hours = d(a.response_micros()) / d(a.responses()) / kMicrosPerHour;
-  if (a.qualifications()) m.qualification_days = d(a.qualification_micros()) / d(a.qualifications()) / (24 * kMicrosPerHour);
+  if (a.responses()) m.lead_response_hours = d(a.response_micros()) / d(a.responses()) / static_cast<double>(leanos::kMicrosPerHour);
+  if (a.qualifications()) m.qualification_days = d(a.qualification_micros()) / d(a.qualifications()) / static_cast<double>(leanos::kMicrosPerDay);
   m.demo_booking_rate = ratio(d(a.demos()), d(a.qualified()));
   m.pilot_conversion = ratio(d(a.pilots_won()), d(a.pilots()));
   m.close_rate = ratio(d(a.won()), d(a.qualified()));
@@ -82,8 +86,8 @@ PipelineMetrics pipeline_metrics_from_deals(const LedgerView& v, const DealFilte
     const bool won = d.outcome() == v1::WON, lost = d.outcome() == v1::LOST;
     if (d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED) ++m.open;
     if (d.outcome() == v1::STALLED) ++m.stalled;
-    if (d.first_action_at()) response.add(static_cast<double>(d.first_action_at() - d.lead_at()) / kMicrosPerHour);
-    if (d.qualify_at()) qualification.add(static_cast<double>(d.qualify_at() - d.lead_at()) / (24 * kMicrosPerHour));
+    if (d.first_action_at()) response.add(static_cast<double>(d.first_action_at() - d.lead_at()) / static_cast<double>(leanos::kMicrosPerHour));
+    if (d.qualify_at()) qualification.add(static_cast<double>(d.qualify_at() - d.lead_at()) / static_cast<double>(leanos::kMicrosPerDay));
     if (d.outcome() != v1::OUTCOME_UNSPECIFIED) costs += static_cast<double>(d.cost());
     if (d.qualified()) {
       ++m.qualified;
@@ -135,11 +139,31 @@ void add_materials_and_outreach(const LedgerView& v, const DealFilter& filter, P
 
 const std::vector<MetricTarget>& metric_targets() {
   static const std::vector<MetricTarget> kTargets = {
-      {"lead_response_hours", "< 24"},  {"qualification_days", "< 7"},   {"demo_booking_rate", ">= 0.40"},
-      {"pilot_conversion", ">= 0.60"},  {"close_rate", ">= 0.50"},       {"pitch_deck_approval", "> 0.90"},
-      {"email_response_rate", "> 0.10"}, {"proposal_acceptance", "> 0.80"},
+      {"lead_response_hours", "<", 24},      {"qualification_days", "<", 7},     {"demo_booking_rate", ">=", 0.40},
+      {"pilot_conversion", ">=", 0.60},      {"close_rate", ">=", 0.50},         {"pitch_deck_approval", ">", 0.90},
+      {"email_response_rate", ">", 0.10},    {"proposal_acceptance", ">", 0.80},
   };
   return kTargets;
+}
+
+const MetricTarget& metric_target(std::string_view name) {
+  for (const auto& t : metric_targets())
+    if (name == t.name) return t;
+  throw std::logic_error("no target for metric " + std::string(name));
+}
+
+std::string MetricTarget::text() const {
+  char buf[48];
+  if (value >= 1) std::snprintf(buf, sizeof buf, "%s %.0f", comparison, value);
+  else std::snprintf(buf, sizeof buf, "%s %.2f", comparison, value);
+  return buf;
+}
+
+bool MetricTarget::met(double measured) const {
+  const std::string_view c = comparison;
+  if (c == "<") return measured < value;
+  if (c == ">=") return measured >= value;
+  return measured > value;
 }
 
 std::vector<std::pair<std::string, std::int64_t>> canvas_metrics(const PipelineMetrics& m) {

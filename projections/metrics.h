@@ -52,11 +52,16 @@ std::vector<std::pair<std::string, std::int64_t>> canvas_metrics(const PipelineM
 // The same definitions computed deal by deal: the reference the aggregates are tested against.
 PipelineMetrics pipeline_metrics_from_deals(const LedgerView& view, const DealFilter& filter = {});
 
-// The seed's targets, by metric name ("< 24", ">= 0.4"), for display beside the values.
+// The seed's targets by metric name: shown beside the values ("< 24", ">= 0.40") and judged
+// by the daily routine's recommendations, from this one table.
 struct MetricTarget {
   const char* name;
-  const char* target;
+  const char* comparison;  // "<", ">=" or ">"
+  double value;
+  std::string text() const;                // "< 24", ">= 0.40"
+  bool met(double measured) const;
 };
 const std::vector<MetricTarget>& metric_targets();
+const MetricTarget& metric_target(std::string_view name);
 
 }  // namespace leanos::projections

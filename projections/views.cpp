@@ -62,8 +62,8 @@ bool stage_matches(const std::string& stage, const std::string& filter) {
 std::string action_under_way(const v1::DealView& d) {
   std::string action;
   for (const char* a : kSalesActions)
-    if (auto it = d.actions().find(a); it != d.actions().end() && it->second.status() != "completed")
-      action = std::string(a) + " " + it->second.status();
+    if (auto it = d.actions().find(a); it != d.actions().end() && it->second.status() != v1::ACTION_COMPLETED)
+      action = std::string(a) + " " + word(it->second.status());
   return action;
 }
 
@@ -166,7 +166,7 @@ v1::MetricsView metrics_view(const LedgerView& v, const DealFilter& filter) {
   out.set_qualified(m.qualified);
   out.set_won(m.won);
   out.set_lost(m.lost);
-  for (const auto& t : metric_targets()) (*out.mutable_targets())[t.name] = t.target;
+  for (const auto& t : metric_targets()) (*out.mutable_targets())[t.name] = t.text();
   return out;
 }
 
@@ -225,7 +225,7 @@ v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std:
     p->set_segment(d.segment());
     p->set_stage(d.stage());
     p->set_action(action_under_way(d));
-    p->set_days_in_stage(static_cast<double>(now - d.stage_entered_at()) / kDay);
+    p->set_days_in_stage(static_cast<double>(now - d.stage_entered_at()) / kMicrosPerDay);
     p->set_priority(d.priority());
     p->set_next_action(next_action(d));
     p->set_stalled(stalled(d, now));
@@ -238,7 +238,6 @@ v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std:
 }
 
 Status check(const DealListFilter& f) {
-  static const std::vector<std::string> kStatuses = {"open", "won", "lost", "stalled", "rejected"};
   if (!f.stage.empty()) {
     bool known = false;
     for (int i = static_cast<int>(Stage::input); i <= static_cast<int>(Stage::learning); ++i)
@@ -246,17 +245,17 @@ Status check(const DealListFilter& f) {
     if (!known)
       return Status::invalid("stage '" + f.stage + "' is not one of input, hypothesis, implication, decision, actions, learning (or 1..6)");
   }
-  if (!f.status.empty() && std::find(kStatuses.begin(), kStatuses.end(), f.status) == kStatuses.end())
-    return Status::invalid("status '" + f.status + "' is not one of open, won, lost, stalled, rejected");
+  if (!v1::DealStatus_IsValid(f.status))
+    return Status::invalid("status " + std::to_string(f.status) + " is not one of " + words_of(v1::DealStatus_descriptor()));
   return Status::success();
 }
 
-std::string deal_status(const v1::DealView& d, std::int64_t now) {
-  if (d.outcome() == v1::WON) return "won";
-  if (d.outcome() == v1::LOST) return "lost";
-  if (d.outcome() == v1::STALLED || stalled(d, now)) return "stalled";
-  if (d.verdict() == v1::REJECT) return "rejected";
-  return "open";
+v1::DealStatus deal_status(const v1::DealView& d, std::int64_t now) {
+  if (d.outcome() == v1::WON) return v1::DEAL_WON;
+  if (d.outcome() == v1::LOST) return v1::DEAL_LOST;
+  if (d.outcome() == v1::STALLED || stalled(d, now)) return v1::DEAL_STALLED;
+  if (d.verdict() == v1::REJECT) return v1::DEAL_REJECTED;
+  return v1::DEAL_OPEN;
 }
 
 v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilter& f) {
@@ -265,9 +264,9 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
   for (const auto* entry : sorted(v.deals())) {
     const auto& [id, d] = *entry;
     if (!d.lead_at() || d.lead_at() > now) continue;
-    const std::string status = deal_status(d, now);
-    const bool open = status == "open" || (status == "stalled" && d.outcome() != v1::STALLED);
-    if (!f.status.empty() && f.status != status && !(f.status == "open" && open)) continue;
+    const v1::DealStatus status = deal_status(d, now);
+    const bool open = status == v1::DEAL_OPEN || (status == v1::DEAL_STALLED && d.outcome() != v1::STALLED);
+    if (f.status != v1::DEAL_STATUS_UNSPECIFIED && f.status != status && !(f.status == v1::DEAL_OPEN && open)) continue;
     if (!f.segment.empty() && d.segment() != f.segment) continue;
     if (!f.goal.empty() && d.goal_id() != f.goal) continue;
     if (!f.stage.empty() && !stage_matches(d.stage(), f.stage)) continue;
@@ -278,7 +277,7 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
     s->set_stage(d.stage());
     s->set_status(status);
     const std::int64_t since = closed(d) ? d.outcome_at() : d.stage_entered_at();
-    s->set_days_in_stage(static_cast<double>(now - since) / kDay);
+    s->set_days_in_stage(static_cast<double>(now - since) / kMicrosPerDay);
     s->set_goal_id(d.goal_id());
     s->set_campaign_id(d.campaign_id());
     s->set_priority(d.priority());

@@ -27,12 +27,13 @@ v1::TodayView today_view(const LedgerView& view, std::int64_t now);
 v1::PipelineView pipeline_view(const LedgerView& view, std::int64_t now, const std::string& segment);
 
 struct DealListFilter {
-  std::string stage, segment, status, goal;  // "" = any
+  std::string stage, segment, goal;  // "" = any
+  v1::DealStatus status = v1::DEAL_STATUS_UNSPECIFIED;  // unspecified = any
 };
 // invalid_argument naming the filter and the values it takes.
 Status check(const DealListFilter& filter);
 // open | won | lost | stalled | rejected; `now` decides a stall by inactivity.
-std::string deal_status(const v1::DealView& deal, std::int64_t now);
+v1::DealStatus deal_status(const v1::DealView& deal, std::int64_t now);
 // Every deal whose lead was captured by `now` and that matches the filter, by id.
 v1::DealList deal_list(const LedgerView& view, std::int64_t now, const DealListFilter& filter);
 

@@ -74,19 +74,19 @@ bool has(const std::vector<QueueItem>& items, const std::string& id) {
 }  // namespace
 
 TEST_CASE("goal risk: Low beyond 30 days, Medium at 30, High off track, Critical off track at 14 days") {
-  const Micros defined = T0 - 10 * kDay;
+  const Micros defined = T0 - 10 * kMicrosPerDay;
   // On track: 10 days gave 50 of 100; 30 days left projects 200.
-  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kDay + 1), T0).risk == Risk::low);
-  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kDay), T0).risk == Risk::medium);
+  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kMicrosPerDay + 1), T0).risk == Risk::low);
+  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kMicrosPerDay), T0).risk == Risk::medium);
   // Off track: 10 days gave 10 of 100; 14 days left projects 24.
-  CHECK(trajectory(goal(10, 100, defined, T0 + 15 * kDay), T0).risk == Risk::high);
-  CHECK(trajectory(goal(10, 100, defined, T0 + 14 * kDay), T0).risk == Risk::critical);
+  CHECK(trajectory(goal(10, 100, defined, T0 + 15 * kMicrosPerDay), T0).risk == Risk::high);
+  CHECK(trajectory(goal(10, 100, defined, T0 + 14 * kMicrosPerDay), T0).risk == Risk::critical);
   // Exactly on the line is on track.
-  auto t = trajectory(goal(50, 100, defined, T0 + 10 * kDay), T0);
+  auto t = trajectory(goal(50, 100, defined, T0 + 10 * kMicrosPerDay), T0);
   CHECK(t.projected.value() == doctest::Approx(100));
   CHECK(t.on_track);
-  CHECK(trajectory(goal(49, 100, defined, T0 + 10 * kDay), T0).on_track == false);
-  auto met = goal(100, 100, defined, T0 + 5 * kDay);
+  CHECK(trajectory(goal(49, 100, defined, T0 + 10 * kMicrosPerDay), T0).on_track == false);
+  auto met = goal(100, 100, defined, T0 + 5 * kMicrosPerDay);
   met.set_met(true);
   CHECK(trajectory(met, T0).risk == Risk::low);
 }
@@ -109,15 +109,15 @@ TEST_CASE("milestones are reached at the event that crosses them, with its date"
     apply(v, ev(c, at));
     CHECK(v.goals().at("g-1").current() == current);
   };
-  progress(249, T0 + kDay);
+  progress(249, T0 + kMicrosPerDay);
   CHECK(v.goals().at("g-1").milestones_size() == 0);
-  progress(250, T0 + 2 * kDay);
+  progress(250, T0 + 2 * kMicrosPerDay);
   REQUIRE(v.goals().at("g-1").milestones_size() == 1);
-  CHECK(v.goals().at("g-1").milestones(0).reached_at() == T0 + 2 * kDay);
-  progress(800, T0 + 3 * kDay);  // crosses 50 and 75 at once
+  CHECK(v.goals().at("g-1").milestones(0).reached_at() == T0 + 2 * kMicrosPerDay);
+  progress(800, T0 + 3 * kMicrosPerDay);  // crosses 50 and 75 at once
   REQUIRE(v.goals().at("g-1").milestones_size() == 3);
   CHECK(v.goals().at("g-1").milestones(2).percent() == 75);
-  CHECK(v.goals().at("g-1").milestones(2).reached_at() == T0 + 3 * kDay);
+  CHECK(v.goals().at("g-1").milestones(2).reached_at() == T0 + 3 * kMicrosPerDay);
 }
 
 TEST_CASE("subgoal status is derived: pending, in progress, blocked, completed") {
@@ -133,48 +133,48 @@ TEST_CASE("subgoal status is derived: pending, in progress, blocked, completed")
   sg.set_target(1);
   apply(v, ev(sg, T0));
   const auto& gv = [&]() -> const v1::GoalState& { return v.goals().at("g-1"); };
-  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "pending");
+  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == v1::SUBGOAL_PENDING);
   lead(v, "d1", T0);
-  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "in_progress");
+  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == v1::SUBGOAL_IN_PROGRESS);
   v1::ActionBlocked b;
   b.set_deal_id("d1");
   b.set_action("sales:pilot");
-  apply(v, ev(b, T0 + kDay));
-  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "blocked");
+  apply(v, ev(b, T0 + kMicrosPerDay));
+  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == v1::SUBGOAL_BLOCKED);
   v1::DealClosed won;  // counts one customer towards SG1
   won.set_deal_id("d1");
   won.set_goal_id("g-1");
   won.set_subgoal_id("SG1");
   won.set_outcome(v1::WON);
-  apply(v, ev(won, T0 + 2 * kDay));
-  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == "completed");
+  apply(v, ev(won, T0 + 2 * kMicrosPerDay));
+  CHECK(subgoal_status(v, gv(), gv().subgoals(0)) == v1::SUBGOAL_COMPLETED);
 }
 
 TEST_CASE("SLAs on their boundaries: input 24 h, hypothesis 2 days") {
   LedgerView v = empty_ledger();
-  lead(v, "on-time", T0, T0 + 24 * kHour);
-  lead(v, "late", T0, T0 + 24 * kHour + 1);
-  auto q = work_queue(v, T0 + 25 * kHour);
+  lead(v, "on-time", T0, T0 + 24 * kMicrosPerHour);
+  lead(v, "late", T0, T0 + 24 * kMicrosPerHour + 1);
+  auto q = work_queue(v, T0 + 25 * kMicrosPerHour);
   CHECK_FALSE(has(q.overdue, "on-time"));
   CHECK(has(q.overdue, "late"));
   // The hypothesis is due 2 days after the input.
   LedgerView w = empty_ledger();
   lead(w, "d", T0);
-  CHECK_FALSE(overdue_stage(w.deals().at("d"), T0 + 2 * kDay).has_value());
-  CHECK(overdue_stage(w.deals().at("d"), T0 + 2 * kDay + 1).value().find("hypothesis") == 0);
-  hypothesis(w, "d", T0 + kDay);
-  CHECK_FALSE(overdue_stage(w.deals().at("d"), T0 + 4 * kDay).has_value());  // implication due 3 days after
-  CHECK(overdue_stage(w.deals().at("d"), T0 + 4 * kDay + 1).value().find("implication") == 0);
+  CHECK_FALSE(overdue_stage(w.deals().at("d"), T0 + 2 * kMicrosPerDay).has_value());
+  CHECK(overdue_stage(w.deals().at("d"), T0 + 2 * kMicrosPerDay + 1).value().find("hypothesis") == 0);
+  hypothesis(w, "d", T0 + kMicrosPerDay);
+  CHECK_FALSE(overdue_stage(w.deals().at("d"), T0 + 4 * kMicrosPerDay).has_value());  // implication due 3 days after
+  CHECK(overdue_stage(w.deals().at("d"), T0 + 4 * kMicrosPerDay + 1).value().find("implication") == 0);
 }
 
 TEST_CASE("a deal is stalled after more than 7 days in one stage with no event") {
   LedgerView v = empty_ledger();
   lead(v, "d", T0);
-  CHECK_FALSE(stalled(v.deals().at("d"), T0 + 7 * kDay));
-  CHECK(stalled(v.deals().at("d"), T0 + 7 * kDay + 1));
-  hypothesis(v, "d", T0 + 7 * kDay);  // an event resets the clock
-  CHECK_FALSE(stalled(v.deals().at("d"), T0 + 8 * kDay));
-  auto recs = recommendations(v, T0 + 15 * kDay);
+  CHECK_FALSE(stalled(v.deals().at("d"), T0 + 7 * kMicrosPerDay));
+  CHECK(stalled(v.deals().at("d"), T0 + 7 * kMicrosPerDay + 1));
+  hypothesis(v, "d", T0 + 7 * kMicrosPerDay);  // an event resets the clock
+  CHECK_FALSE(stalled(v.deals().at("d"), T0 + 8 * kMicrosPerDay));
+  auto recs = recommendations(v, T0 + 15 * kMicrosPerDay);
   CHECK(std::any_of(recs.begin(), recs.end(), [](const Recommendation& r) { return r.action == "review stalled deal: d"; }));
 }
 
@@ -184,16 +184,16 @@ TEST_CASE("a decision at impact 0.8 waits in the approval queue until approved")
   decide(v, "big", 0.8, T0);
   lead(v, "small", T0);
   decide(v, "small", 0.79, T0, "sales-execution");
-  auto q = work_queue(v, T0 + kHour);
+  auto q = work_queue(v, T0 + kMicrosPerHour);
   CHECK(has(q.approvals, "big"));
   CHECK_FALSE(has(q.approvals, "small"));
   CHECK(has(q.agent_decisions, "small"));  // decided on its own, in the last 24 h
-  CHECK_FALSE(has(work_queue(v, T0 + kDay + 1).agent_decisions, "small"));
+  CHECK_FALSE(has(work_queue(v, T0 + kMicrosPerDay + 1).agent_decisions, "small"));
   v1::DecisionApproved a;
   a.set_deal_id("big");
   a.set_approved_by("ceo");
-  apply(v, ev(a, T0 + 2 * kHour));
-  CHECK_FALSE(has(work_queue(v, T0 + 3 * kHour).approvals, "big"));
+  apply(v, ev(a, T0 + 2 * kMicrosPerHour));
+  CHECK_FALSE(has(work_queue(v, T0 + 3 * kMicrosPerHour).approvals, "big"));
 }
 
 TEST_CASE("changing the approval threshold moves items in and out of the queue") {
@@ -204,11 +204,11 @@ TEST_CASE("changing the approval threshold moves items in and out of the queue")
   v1::SettingChanged s;
   s.set_key("approval-threshold");
   s.set_value("0.7");
-  apply(v, ev(s, T0 + kHour));
-  CHECK(has(work_queue(v, T0 + kHour).approvals, "d"));
+  apply(v, ev(s, T0 + kMicrosPerHour));
+  CHECK(has(work_queue(v, T0 + kMicrosPerHour).approvals, "d"));
   s.set_value("0.9");
-  apply(v, ev(s, T0 + 2 * kHour));
-  CHECK_FALSE(has(work_queue(v, T0 + 2 * kHour).approvals, "d"));
+  apply(v, ev(s, T0 + 2 * kMicrosPerHour));
+  CHECK_FALSE(has(work_queue(v, T0 + 2 * kMicrosPerHour).approvals, "d"));
 }
 
 TEST_CASE("today --as-of on a generated history equals today on a copy of the log cut at that date") {
@@ -224,7 +224,7 @@ TEST_CASE("today --as-of on a generated history equals today on a copy of the lo
   auto all = (*full)->read_all(1, 1'000'000);
   REQUIRE(all.is_ok());
   for (int k = 0; k < 4; ++k) {
-    const Micros cut = options.start + (k + 1) * 60 * kDay / 5 * 5;
+    const Micros cut = options.start + (k + 1) * 60 * kMicrosPerDay / 5 * 5;
     auto copy = store::EventStore::open(dir.sub("cut-" + std::to_string(k)), relaxed);
     REQUIRE(copy.is_ok());
     for (const auto& e : *all) {

@@ -156,7 +156,7 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         } else {
           // The action in progress completes with a random result; else the actions are tried
           // from a random one on until the rules let one start (stage 5 runs in order).
-          auto running = std::find_if(s.actions.begin(), s.actions.end(), [](const auto& a) { return a.second.status == "in_progress"; });
+          auto running = std::find_if(s.actions.begin(), s.actions.end(), [](const auto& a) { return a.second.status == v1::ACTION_IN_PROGRESS; });
           if (running != s.actions.end()) {
             v1::ActionCompleted c;
             c.set_deal_id(id);

@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
-from leanos.v1 import query_pb2  # noqa: E402
+from leanos.v1 import domain_pb2, options_pb2, query_pb2  # noqa: E402
 
 address, as_of = sys.argv[2], sys.argv[3]
 channel = grpc.insecure_channel(address)
@@ -44,6 +44,14 @@ print("today", today.as_of.ToJsonString(), len(today.goals), len(today.queue.app
 pipeline = ask(pipeline=query_pb2.PipelineQuery()).pipeline
 for d in pipeline.deals:
     print("open", d.deal_id, d.stage, d.next_action)
+
+# Closed sets are enums: filter with one, branch on one, and read the word the CLI prints
+# from the schema's own option.
+deals = ask(deals=query_pb2.DealListQuery(status=domain_pb2.DEAL_OPEN)).deals
+for d in deals.deals:
+    assert d.status in (domain_pb2.DEAL_OPEN, domain_pb2.DEAL_STALLED), d
+    value = domain_pb2.DealStatus.DESCRIPTOR.values_by_number[d.status]
+    print("deal", d.deal_id, value.GetOptions().Extensions[options_pb2.word])
 
 # A rejection is a status with the reason.
 try:

@@ -571,3 +571,24 @@ TEST_CASE("nothing closes while an action runs, and an outcome may not contradic
   auto direct = qualified();
   CHECK(step(direct, closed(v1::WON, 120000)).is_ok());
 }
+
+TEST_CASE("the action catalogue decides who runs an action: a client may ask for a person, never waive one") {
+  auto s = qualified();
+  auto plan = [&](const std::string& action, bool human) {
+    v1::ActionPlanned p;
+    p.set_deal_id("acme");
+    p.set_action(action);
+    p.set_human_required(human);
+    auto r = step(s, p);
+    REQUIRE(r.is_ok());
+    return r->front().action_planned().human_required();
+  };
+  // A gRPC client that leaves the flag unset still plans a demo that only a person runs.
+  CHECK(plan("sales:demo", false));
+  CHECK(plan("sales:pilot", true));
+  // Lead intake is the agent's, unless someone asks for a person.
+  CHECK_FALSE(plan("sales:lead-intake", false));
+  CHECK(plan("sales:lead-intake", true));
+  CHECK(s.actions.at("sales:demo").status == v1::ACTION_PLANNED);
+  CHECK(s.actions.at("sales:demo").human_required);
+}

@@ -372,6 +372,9 @@ TEST_CASE("a Python service reads typed fields of the canvas, a goal, today and 
   for (const auto& d : pipeline["deals"])
     expected += "open " + d["deal_id"].get<std::string>() + " " + d["stage"].get<std::string>() + " " +
                 d["next_action"].get<std::string>() + "\n";
+  const auto open_deals = json_of({"deal", "list", "--status", "open"});
+  for (const auto& d : open_deals["deals"])
+    expected += "deal " + d["deal_id"].get<std::string>() + " " + d["status"].get<std::string>() + "\n";
   expected += "error NOT_FOUND\n";
   Server server(data);
   auto py = test::run("/usr/bin/python3", {PYTHON_QUERY, PYTHON_OUT, server.address(), as_of});
@@ -381,6 +384,7 @@ TEST_CASE("a Python service reads typed fields of the canvas, a goal, today and 
   // Something to compare: the example has a customer and open deals by then.
   CHECK(canvas["metrics"]["customers"].get<int>() > 0);
   CHECK(py.out.find("open ") != std::string::npos);
+  CHECK(py.out.find("deal acme-corp stalled\n") != std::string::npos);  // a status word, read from the enum's option
 }
 
 TEST_CASE("a rejection carries its rule id and parameters in the gRPC error details, and the CLI words it with commands") {

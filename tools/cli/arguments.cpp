@@ -1,5 +1,7 @@
 #include "tools/cli/arguments.h"
 
+#include "events/domain.h"
+
 #include "events/text.h"
 
 #include <algorithm>
@@ -160,6 +162,15 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& error, int argc, ch
   }
   std::cerr << "leanos: invalid argument: " << message << "\n";
   return 2;
+}
+
+CLI::Validator enum_words(const google::protobuf::EnumDescriptor* type) {
+  return CLI::Validator(
+      [type](std::string& value) -> std::string {
+        if (from_word(type, value)) return {};
+        return "'" + value + "' is not one of " + words_of(type);
+      },
+      words_of(type));
 }
 
 }  // namespace leanos::cli

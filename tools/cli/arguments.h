@@ -3,6 +3,8 @@
 // required option is listed at once, and every usage error exits 2 like any invalid argument.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
+
 #include <CLI/CLI.hpp>
 
 namespace leanos::cli {
@@ -11,6 +13,10 @@ namespace leanos::cli {
 // option is registered): a whole number in range for INT/UINT options, a finite decimal
 // number for FLOAT ones, each error naming what was expected.
 void add_number_checks(CLI::App& app);
+
+// Accepts the words of an enum of the schema (their `word` option: "open", "won", ...) and
+// names them all when given anything else.
+CLI::Validator enum_words(const google::protobuf::EnumDescriptor* type);
 
 // Prints a parse error as "leanos: invalid argument: …" with what would be right and returns
 // the exit code: 0 for --help, 2 for every usage error.

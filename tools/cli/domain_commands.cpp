@@ -491,8 +491,6 @@ void add_deal(CLI::App& app, GlobalOptions& g, Action& action) {
           p.set_action(a->type);
           p.set_day_from(a->from);
           p.set_day_to(a->to);
-          auto canonical = parse_action_type(a->type);
-          p.set_human_required(canonical && action_needs_human(*canonical));
           return submit(g, p, a->r);
         }
         if (a->step == "start") {

@@ -9,6 +9,7 @@
 #include "actors/ledger_reader.h"
 #include "actors/process_managers.h"
 #include "projections/metrics.h"
+#include "tools/cli/arguments.h"
 #include "tools/cli/cli.h"
 
 namespace leanos::cli {
@@ -150,8 +151,10 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option_function<std::string>("--stage", [f](const std::string& v) { f->set_stage(v); },
                                         "input, hypothesis, implication, decision, actions or learning (or 1..6)");
     s->add_option_function<std::string>("--segment", [f](const std::string& v) { f->set_segment(v); });
-    s->add_option_function<std::string>("--status", [f](const std::string& v) { f->set_status(v); },
-                                        "open (stalled by inactivity included), won, lost, stalled or rejected");
+    s->add_option_function<std::string>(
+         "--status", [f](const std::string& v) { f->set_status(static_cast<v1::DealStatus>(*from_word(v1::DealStatus_descriptor(), v))); },
+         "open (stalled by inactivity included), won, lost, stalled or rejected")
+        ->check(enum_words(v1::DealStatus_descriptor()));
     s->add_option_function<std::string>("--goal", [f](const std::string& v) { f->set_goal(v); });
     register_query(s, [f](v1::QueryRequest& q) { *q.mutable_deals() = *f; });
   }

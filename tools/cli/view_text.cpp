@@ -41,8 +41,9 @@ std::string date_of(const google::protobuf::Timestamp& t) { return format_date(f
 
 // protobuf's JSON mapping prints 64-bit integers as strings (JavaScript's numbers end at
 // 2^53). Ours are dollars, counts and log positions, far below that, and the README's shapes
-// have numbers: walk the message's descriptor beside the JSON and turn those back.
-void int64_as_numbers(const google::protobuf::Descriptor& type, nlohmann::json& j) {
+// have numbers: walk the message's descriptor beside the JSON and turn those back. Enum
+// values with a `word` option print as that word ("in_progress", "human-action").
+void as_documented(const google::protobuf::Descriptor& type, nlohmann::json& j) {
   using google::protobuf::FieldDescriptor;
   if (!j.is_object()) return;
   for (int i = 0; i < type.field_count(); ++i) {
@@ -51,11 +52,13 @@ void int64_as_numbers(const google::protobuf::Descriptor& type, nlohmann::json& 
     if (it == j.end()) continue;
     auto convert = [&](nlohmann::json& v, const FieldDescriptor& field) {
       if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        int64_as_numbers(*field.message_type(), v);
+        as_documented(*field.message_type(), v);
       } else if (v.is_string() && field.cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
         v = std::stoll(v.get<std::string>());
       } else if (v.is_string() && field.cpp_type() == FieldDescriptor::CPPTYPE_UINT64) {
         v = std::stoull(v.get<std::string>());
+      } else if (v.is_string() && field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+        if (const auto* value = field.enum_type()->FindValueByName(v.get<std::string>())) v = word(value);
       }
     };
     if (f.is_map()) {
@@ -100,7 +103,7 @@ std::string goal_text(const v1::GoalView& g) {
   for (int i = 0; i < g.subgoals_size(); ++i) {
     const auto& sg = g.subgoals(i);
     o += fmt("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
-             amount(sg.metric(), sg.target()).c_str(), i < tr.subgoal_status_size() ? tr.subgoal_status(i).status().c_str() : "");
+             amount(sg.metric(), sg.target()).c_str(), i < tr.subgoal_status_size() ? word(tr.subgoal_status(i).status()).c_str() : "");
   }
   for (const auto& m : g.milestones()) o += fmt("  milestone %d %% reached %s\n", m.percent(), date_of(m.reached_at()).c_str());
   return o;
@@ -145,7 +148,7 @@ std::string today_text(const v1::TodayView& r) {
     o += fmt("  %-12s %3.0f %%  %s of %s  risk %-8s %s%s\n", g.id().c_str(), t.progress() * 100,
              amount(g.metric(), g.current()).c_str(), amount(g.metric(), g.target()).c_str(), t.risk().c_str(),
              g.met() ? "target met" : (t.on_track() ? "on track" : "off track"), g.has_due() ? (", due " + g.due()).c_str() : "");
-    for (const auto& s : t.subgoal_status()) o += "               " + s.id() + " " + s.status() + "\n";
+    for (const auto& s : t.subgoal_status()) o += "               " + s.id() + " " + word(s.status()) + "\n";
   }
   auto section = [&](const char* title, const google::protobuf::RepeatedPtrField<v1::QueueItem>& list, int max = 8) {
     if (list.empty()) return;
@@ -163,7 +166,7 @@ std::string today_text(const v1::TodayView& r) {
   section("overdue", r.alerts().overdue(), 6);
   section("stalled", r.alerts().stalled(), 6);
   o += "\nRECOMMENDED\n";
-  for (const auto& rec : r.recommendations()) o += "  - " + rec.action() + "  [" + rec.rule() + ": " + rec.why() + "]\n";
+  for (const auto& rec : r.recommendations()) o += "  - " + rec.action() + "  [" + word(rec.rule()) + ": " + rec.why() + "]\n";
   return o;
 }
 
@@ -186,7 +189,7 @@ std::string deal_list_text(const v1::DealList& l) {
   std::string o = fmt("%-24s %-22s %-12s %-14s %-9s %8s  %s\n", "deal", "company", "segment", "stage", "status", "days", "next");
   for (const auto& d : l.deals())
     o += fmt("%-24s %-22s %-12s %-14s %-9s %8.1f  %s\n", d.deal_id().c_str(), d.company().c_str(), d.segment().c_str(),
-             d.stage().c_str(), d.status().c_str(), d.days_in_stage(), d.next_action().empty() ? "-" : d.next_action().c_str());
+             d.stage().c_str(), word(d.status()).c_str(), d.days_in_stage(), d.next_action().empty() ? "-" : d.next_action().c_str());
   return o;
 }
 
@@ -233,7 +236,7 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
     o += first ? "5 actions      " : "               ";
     first = false;
     const auto& t = a.has_completed_at() ? a.completed_at() : a.has_started_at() ? a.started_at() : a.planned_at();
-    o += date_of(t) + "  " + a.action() + " " + a.status();
+    o += date_of(t) + "  " + a.action() + " " + word(a.status());
     if (!a.result().empty()) o += " -> " + a.result();
     o += "\n";
   }
@@ -420,7 +423,7 @@ std::string view_json(const v1::QueryReply& r) {
     return "{\"error\":\"cannot print " + view->GetTypeName() + " as JSON\"}\n";
   // Objects with their keys in order: a map's order in protobuf depends on the process.
   auto j = nlohmann::json::parse(out);
-  int64_as_numbers(*view->GetDescriptor(), j);
+  as_documented(*view->GetDescriptor(), j);
   return j.dump() + "\n";
 }
 
