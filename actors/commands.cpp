@@ -144,7 +144,50 @@ Result<Handled> CommandHandler::append(const std::string& stream, store::Expecte
   auto r = store_.append(stream, expected, *decided);
   if (!r) return r.status();
   Handled h{stream, std::move(*decided), r->idempotent_retry};
-  for (std::size_t i = 0; i < h.events.size(); ++i) h.events[i].set_position(r->positions[i]);
+  for (std::size_t i = 0; i < h.events.size(); ++i) {
+    h.events[i].set_position(r->positions[i]);
+    h.events[i].set_stream(stream);
+  }
+  return h;
+}
+
+// The deal's lead first: it is the contended part (a deal id taken meanwhile rejects the
+// whole command, and nothing is recorded). Then the response and the conversion, together,
+// on the campaign. A crash between the two leaves the lead, caused by the response; the retry
+// (same id) finds that lead by its derived id and records the rest.
+Result<Handled> CommandHandler::response_opening_deal(const CampaignState& campaign, const Envelope& c, const Facts& facts) {
+  auto decided = decide_campaign(campaign, c, facts);
+  if (!decided) return decided.status();
+  const auto opening = response_opens_deal(campaign, decided->front());
+  const std::string deal = stream_of_command(opening.lead);
+  Events lead;
+  auto known = store_.find_event_id(opening.lead.event_id());
+  if (!known) return known.status();
+  if (known->has_value()) {
+    auto e = store_.read_event(**known);
+    if (!e) return e.status();
+    lead.push_back(std::move(*e));
+  } else {
+    auto state = fold_stream<DealState>(store_, deal);
+    if (!state) return state.status();
+    auto lead_facts = this->facts(opening.lead);
+    if (!lead_facts) return lead_facts.status();
+    Envelope command = opening.lead;
+    command.set_correlation_id(deal);
+    auto h = append(deal, store::ExpectedVersion::exact(state->version), decide_deal(*state, command, *lead_facts));
+    if (!h) return h.status();
+    lead = std::move(h->events);
+  }
+  CampaignState after = campaign;
+  for (const auto& e : *decided) apply(after, e);
+  Envelope conversion = opening.converted;
+  conversion.set_correlation_id(c.correlation_id());
+  auto converted = decide_campaign(after, conversion, facts);
+  if (!converted) return converted.status();
+  for (auto& e : *converted) decided->push_back(std::move(e));
+  auto h = append(c.correlation_id(), store::ExpectedVersion::exact(campaign.version), std::move(*decided));
+  if (!h) return h.status();
+  h->events.insert(h->events.begin(), lead.begin(), lead.end());
   return h;
 }
 
@@ -200,6 +243,8 @@ Result<Handled> CommandHandler::handle(Envelope c) {
     case Envelope::kCampaignResultsRecorded: {
       auto state = fold_stream<CampaignState>(store_, stream);
       if (!state) return state.status();
+      if (c.has_response_received() && !c.response_received().opens_deal_id().empty())
+        return response_opening_deal(*state, c, *facts);
       return append(stream, store::ExpectedVersion::exact(state->version), decide_campaign(*state, c, *facts));
     }
     case Envelope::kIcpDefined:

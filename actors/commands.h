@@ -18,7 +18,8 @@ namespace leanos {
 
 struct Handled {
   std::string stream;
-  Events events;  // as stored: positions and versions filled
+  Events events;  // as stored: streams and positions filled, in position order (a response that
+                  // opens a deal: the deal's lead, then the response and the conversion)
   bool idempotent_retry = false;
 };
 
@@ -64,6 +65,7 @@ class CommandHandler {
 
  private:
   Result<Handled> append(const std::string& stream, store::ExpectedVersion expected, Result<Events> decided);
+  Result<Handled> response_opening_deal(const CampaignState& campaign, const Envelope& response, const Facts& facts);
   store::EventStore& store_;
   std::shared_ptr<FactsCache> facts_;
 };

@@ -599,6 +599,11 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
       if (k != "interested" && k != "not_interested" && k != "later" && k != "bounced")
         return Status::invalid("response '" + r.kind() + "' is not one of interested, not_interested, later, bounced");
       first.mutable_response_received()->set_kind(k);
+      if (!r.opens_deal_id().empty()) {
+        if (k != "interested")
+          return Status::invalid("only an interested response opens a deal; this one is '" + k + "' (drop the deal id)");
+        if (auto st = check_slug("deal id", r.opens_deal_id()); !st) return st;
+      }
       return out;
     }
     case Envelope::kProspectConverted: {
@@ -621,6 +626,34 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
     default:
       return Status::invalid("'" + c.type() + "' is not a campaign command");
   }
+}
+
+ResponseOpensDeal response_opens_deal(const CampaignState& s, const Envelope& response) {
+  const auto& r = response.response_received();
+  const v1::Contact& contact = s.contacts.at(lower(r.email()));
+  const Micros at = from_timestamp(response.occurred_at());
+  auto caused = [&](const google::protobuf::Message& payload, const char* rule) {
+    Envelope e = make_event(payload, at);
+    e.set_event_id(derived_event_id(response.event_id(), rule));
+    e.set_actor(response.actor());
+    e.set_causation_id(response.event_id());
+    return e;
+  };
+  v1::LeadCaptured lead;
+  lead.set_deal_id(r.opens_deal_id());
+  lead.set_company(contact.company());
+  lead.set_segment(s.opened->segment());
+  lead.set_source(v1::CAMPAIGN);
+  lead.set_channel("campaign:" + r.campaign_id());
+  *lead.mutable_contact() = contact;
+  lead.set_signal("replied interested to campaign " + r.campaign_id());
+  lead.set_goal_id(s.opened->goal_id());
+  lead.set_campaign_id(r.campaign_id());
+  v1::ProspectConverted converted;
+  converted.set_campaign_id(r.campaign_id());
+  converted.set_company(contact.company());
+  converted.set_deal_id(r.opens_deal_id());
+  return {caused(lead, kResponseOpensDealRule), caused(converted, kResponseConvertsProspectRule)};
 }
 
 Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {

@@ -68,6 +68,16 @@ void apply(SegmentState& state, const Envelope& e);
 
 Result<Events> decide_deal(const DealState& state, const Envelope& command, const Facts& facts);
 Result<Events> decide_campaign(const CampaignState& state, const Envelope& command, const Facts& facts);
+// What an interested response that opens a deal (ResponseReceived.opens_deal_id) commands
+// besides itself: the deal's LeadCaptured (source campaign; the contact, the campaign's
+// segment and goal) and the campaign's ProspectConverted. Both are dated at the response, by
+// its actor, caused by it, with ids derived from its id (a retry derives the same). `state`
+// is the campaign the response was decided against.
+struct ResponseOpensDeal {
+  Envelope lead;       // for the deal's stream, to decide_deal
+  Envelope converted;  // for the campaign's stream, to decide_campaign
+};
+ResponseOpensDeal response_opens_deal(const CampaignState& state, const Envelope& response);
 // Goals, subgoals, assumptions, settings, content and analyses: checked against the facts.
 Result<Events> decide_workspace(const Envelope& command, const Facts& facts);
 Result<Events> decide_segment(const SegmentState& state, const Envelope& command);
@@ -96,6 +106,8 @@ inline constexpr const char* kCanvasMetricRule = "canvas:metric:";  // + the met
 inline constexpr const char* kGoalProgressRule = "goal:progress";
 inline constexpr const char* kSubgoalProgressRule = "goal:subgoal";
 inline constexpr const char* kTargetMetRule = "goal:target-met";
+inline constexpr const char* kResponseOpensDealRule = "response-opens-deal";
+inline constexpr const char* kResponseConvertsProspectRule = "response-converts-prospect";
 
 struct ConfidenceChange {
   int confidence;

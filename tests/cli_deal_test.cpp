@@ -163,3 +163,40 @@ TEST_CASE("a time that has not happened is left out of the JSON, not printed as 
   CHECK(goal.out.find("met_at") == std::string::npos);
   for (const auto& out : {deal.out, goal.out}) CHECK(out.find("1970") == std::string::npos);
 }
+
+TEST_CASE("a response that opens a deal records the lead, the response and the conversion together, or nothing") {
+  Workspace w;
+  const std::string id = "2026-02-01-fintech-cfo";
+  w.ok({"canvas", "assume", "A4", "--statement", "CFOs feel the pain", "--confidence", "50"});
+  w.ok({"campaign", "open", id, "--segment", "fintech", "--objective", "book demos", "--targets", "5"});
+  w.ok({"campaign", "hypothesis", id, "--tests", "A4", "--confidence", "40"});
+  w.ok({"campaign", "implication", id, "--responses", "10", "--meetings", "5", "--deals", "2", "--cost-hours", "20"});
+  w.ok({"campaign", "decide", id, "launch", "--reason", "cheap test"});
+  const std::string contacts = leanos::test::write_file(
+      w.dir.sub("contacts.csv"), "contact name,title,email,company\nAnn,CFO,ann@beta.example,Beta\nLee,CFO,lee@gamma.example,Gamma\n");
+  w.ok({"campaign", "contacts", id, "--csv", contacts});
+  w.ok({"deal", "open", "gamma", "--company", "Gamma", "--segment", "fintech", "--source", "inbound", "--contact-name", "Lee",
+        "--contact-email", "lee@gamma.example", "--signal", "inbound call"});
+  // The deal id is taken: the response is not recorded either (it used to be, without its deal).
+  auto taken = w.run({"campaign", "response", id, "--email", "lee@gamma.example", "--kind", "interested", "--deal", "gamma"});
+  CHECK(taken.exit_code == 6);
+  CHECK(taken.err.find("deal 'gamma' already exists") != std::string::npos);
+  CHECK(w.run({"campaign", "show", id, "--json"}).out.find("\"responses\":0") != std::string::npos);
+  // Only an interested response opens a deal.
+  CHECK(w.run({"campaign", "response", id, "--email", "ann@beta.example", "--kind", "later", "--deal", "beta"}).exit_code == 2);
+  auto opened = w.run({"campaign", "response", id, "--email", "ann@beta.example", "--kind", "interested", "--deal", "beta", "--id", "r1"});
+  REQUIRE(opened.exit_code == 0);
+  CHECK(opened.out.find("recorded LeadCaptured in deal-beta") != std::string::npos);
+  CHECK(opened.out.find("recorded ResponseReceived in campaign-" + id) != std::string::npos);
+  CHECK(opened.out.find("recorded ProspectConverted in campaign-" + id) != std::string::npos);
+  // A retry records nothing.
+  auto again = w.run({"campaign", "response", id, "--email", "ann@beta.example", "--kind", "interested", "--deal", "beta", "--id", "r1"});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("already recorded") != std::string::npos);
+  const auto show = w.run({"campaign", "show", id, "--json"}).out;
+  CHECK(show.find("\"responses\":1") != std::string::npos);
+  CHECK(show.find("\"conversions\":1") != std::string::npos);
+  auto deal = w.run({"deal", "show", "beta", "--json"});
+  CHECK(deal.out.find("\"source\":\"CAMPAIGN\"") != std::string::npos);
+  CHECK(deal.out.find("\"company\":\"Beta\"") != std::string::npos);
+}

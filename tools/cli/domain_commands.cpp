@@ -63,7 +63,7 @@ void print_handled(const GlobalOptions& g, const Handled& h) {
   }
   for (const auto& e : h.events)
     std::printf("%s %s in %s at position %llu\n", h.idempotent_retry ? "already recorded:" : "recorded", e.type().c_str(),
-                h.stream.c_str(), static_cast<unsigned long long>(e.position()));
+                (e.stream().empty() ? h.stream : e.stream()).c_str(), static_cast<unsigned long long>(e.position()));
 }
 
 // Records several commands, stopping at the first rejection.
@@ -802,52 +802,13 @@ void add_campaign(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--email", a->email)->required();
     s->add_option("--kind", a->kind, "interested|not_interested|later|bounced")->required();
     s->add_option("--deal", a->deal, "with interested: the deal id to open (source campaign)");
-    add_recorded(s, a->r);
-    s->callback([&, a] {
-      action = [&g, a] {
-        v1::ResponseReceived p;
-        p.set_campaign_id(a->id);
-        p.set_email(a->email);
-        p.set_kind(a->kind);
-        auto response = command_of(g, p, a->r);
-        if (!response) return fail(response.status());
-        std::vector<Envelope> commands{*response};
-        if (!a->deal.empty()) {
-          if (lower(a->kind) != "interested") return fail(Status::invalid("--deal goes with --kind interested"));
-          // Asked like any query: of the data folder, or of the server with --server.
-          v1::QueryRequest q;
-          q.mutable_campaign_contact()->set_campaign_id(a->id);
-          q.mutable_campaign_contact()->set_email(a->email);
-          auto answer = ask(g, q);
-          if (!answer) return fail(answer.status());
-          const v1::CampaignContact& found = answer->campaign_contact();
-          v1::LeadCaptured lead;
-          lead.set_deal_id(a->deal);
-          lead.set_company(found.contact().company());
-          lead.set_segment(found.segment());
-          lead.set_source(v1::CAMPAIGN);
-          lead.set_channel("campaign:" + a->id);
-          *lead.mutable_contact() = found.contact();
-          lead.set_signal("replied interested to campaign " + a->id);
-          lead.set_goal_id(found.goal_id());
-          lead.set_campaign_id(a->id);
-          Envelope open = make_event(lead, from_timestamp(response->occurred_at()));
-          open.set_event_id(derived_event_id(response->event_id(), "response-opens-deal"));
-          open.set_actor(response->actor());
-          open.set_causation_id(response->event_id());
-          v1::ProspectConverted conv;
-          conv.set_campaign_id(a->id);
-          conv.set_company(found.contact().company());
-          conv.set_deal_id(a->deal);
-          Envelope converted = make_event(conv, from_timestamp(response->occurred_at()));
-          converted.set_event_id(derived_event_id(response->event_id(), "response-converts-prospect"));
-          converted.set_actor(response->actor());
-          converted.set_causation_id(response->event_id());
-          commands.push_back(open);
-          commands.push_back(converted);
-        }
-        return submit_all(g, commands);
-      };
+    on_record(s, g, action, a, [](const auto& a) -> Result<v1::ResponseReceived> {
+      v1::ResponseReceived p;
+      p.set_campaign_id(a.id);
+      p.set_email(a.email);
+      p.set_kind(a.kind);
+      p.set_opens_deal_id(a.deal);
+      return p;
     });
   }
   {
