@@ -42,15 +42,34 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using route_atom = caf::atom_constant<caf::atom("route")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
+// The actors' protocols: a message an actor does not understand is a compile error.
+
+// One per stream: decides and appends its commands, appends what the process managers derived
+// for it (replying with the last position), stops when the router evicts it or it idles.
+using stream_actor_type = caf::typed_actor<caf::replies_to<submit_atom, CommandMsg>::with<ReplyMsg>,
+                                           caf::replies_to<derived_atom, DerivedMsg>::with<std::uint64_t>,
+                                           caf::reacts_to<stop_atom>>;
+// The process managers: told of every commit, asked to settle up to a position.
+using manager_actor_type = caf::typed_actor<caf::reacts_to<publish_atom, std::uint64_t>,
+                                            caf::replies_to<settle_atom, std::uint64_t>::with<std::uint64_t>>;
+// Fans committed positions out to the process managers.
+using bus_actor_type = caf::typed_actor<caf::reacts_to<join_atom, manager_actor_type>,
+                                        caf::reacts_to<publish_atom, std::uint64_t>>;
+// Routes a command, or a stream's derived events, to the stream's actor.
+using router_actor_type = caf::typed_actor<caf::replies_to<submit_atom, CommandMsg>::with<ReplyMsg>,
+                                           caf::replies_to<route_atom, std::string, DerivedMsg>::with<std::uint64_t>,
+                                           caf::replies_to<stats_atom>::with<std::size_t, std::size_t>>;
+
 // ---- stream actor ------------------------------------------------------------------------
 
 struct StreamState {
   std::unique_ptr<CommandHandler> handler;
-  caf::actor bus;
+  bus_actor_type bus;
 };
 
-caf::behavior stream_actor(caf::stateful_actor<StreamState>* self, store::EventStore* store, caf::actor bus,
-                           std::chrono::milliseconds idle, std::shared_ptr<FactsCache> facts) {
+stream_actor_type::behavior_type stream_actor(stream_actor_type::stateful_pointer<StreamState> self, store::EventStore* store,
+                                              bus_actor_type bus, std::chrono::milliseconds idle,
+                                              std::shared_ptr<FactsCache> facts) {
   self->state.handler = std::make_unique<CommandHandler>(*store, std::move(facts));
   self->state.bus = bus;
   return {
@@ -82,12 +101,12 @@ caf::behavior stream_actor(caf::stateful_actor<StreamState>* self, store::EventS
 // ---- bus -----------------------------------------------------------------------------------
 
 struct BusState {
-  std::vector<caf::actor> subscribers;
+  std::vector<manager_actor_type> subscribers;
 };
 
-caf::behavior bus_actor(caf::stateful_actor<BusState>* self) {
+bus_actor_type::behavior_type bus_actor(bus_actor_type::stateful_pointer<BusState> self) {
   return {
-      [=](join_atom, caf::actor who) { self->state.subscribers.push_back(who); },
+      [=](join_atom, manager_actor_type who) { self->state.subscribers.push_back(who); },
       [=](publish_atom, std::uint64_t position) {
         for (auto& s : self->state.subscribers) self->send(s, publish_atom::value, position);
       },
@@ -97,14 +116,14 @@ caf::behavior bus_actor(caf::stateful_actor<BusState>* self) {
 // ---- router -----------------------------------------------------------------------------------
 
 struct RouterState {
-  std::unordered_map<std::string, std::pair<caf::actor, std::list<std::string>::iterator>> live;
+  std::unordered_map<std::string, std::pair<stream_actor_type, std::list<std::string>::iterator>> live;
   std::unordered_map<caf::actor_addr, std::string> names;
   std::list<std::string> lru;  // most recent first
   std::size_t spawned = 0;
 };
 
-caf::behavior router_actor(caf::stateful_actor<RouterState>* self, store::EventStore* store, caf::actor bus,
-                           RuntimeOptions options) {
+router_actor_type::behavior_type router_actor(router_actor_type::stateful_pointer<RouterState> self, store::EventStore* store,
+                                              bus_actor_type bus, RuntimeOptions options) {
   auto facts = std::make_shared<FactsCache>();  // one for every stream actor of this runtime
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
@@ -117,7 +136,7 @@ caf::behavior router_actor(caf::stateful_actor<RouterState>* self, store::EventS
     }
     st.names.erase(it);
   });
-  auto actor_for = [=](const std::string& stream) -> caf::actor {
+  auto actor_for = [=](const std::string& stream) -> stream_actor_type {
     auto& st = self->state;
     if (auto it = st.live.find(stream); it != st.live.end()) {
       st.lru.splice(st.lru.begin(), st.lru, it->second.second);
@@ -167,8 +186,8 @@ struct ManagerState {
 // `start` is the log's end when the runtime started: what came before was handled when it
 // happened (`leanos replay --process-managers` repairs a log written by a crashed run);
 // everything after it is this runtime's to handle.
-caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, store::EventStore* store,
-                                    caf::actor router, std::uint64_t start) {
+manager_actor_type::behavior_type process_manager_actor(manager_actor_type::stateful_pointer<ManagerState> self,
+                                                       store::EventStore* store, router_actor_type router, std::uint64_t start) {
   auto catch_up = [=]() -> Status {
     auto& st = self->state;
     if (!st.loaded) {
@@ -204,7 +223,9 @@ caf::behavior process_manager_actor(caf::stateful_actor<ManagerState>* self, sto
 struct Runtime::Impl {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor bus, router, managers;
+  bus_actor_type bus;
+  router_actor_type router;
+  manager_actor_type managers;
   store::EventStore& store;
   explicit Impl(store::EventStore& s) : store(s) {}
 };
@@ -223,7 +244,9 @@ Runtime::Runtime(store::EventStore& store, RuntimeOptions options) : impl_(std::
 }
 
 Runtime::~Runtime() {
-  for (auto* a : {&impl_->managers, &impl_->router, &impl_->bus}) caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->managers, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->bus, caf::exit_reason::user_shutdown);
   impl_->system->await_all_actors_done();
 }
 

@@ -14,6 +14,9 @@
 //                     cause (actors/process_managers.h) through the canvas, goal and
 //                     marketing actors, the owners of those streams.
 //
+// Each actor has a typed protocol (caf::typed_actor in runtime.cpp): a message it does not
+// understand is a compile error.
+//
 // The store's group-committing writer thread (store/) sits underneath: a stream actor
 // blocks on its append (one fsync, shared with the group), never on another actor.
 #pragma once

@@ -1,6 +1,8 @@
 // The actor runtime: commands go through per-stream actors; their number stays bounded.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "tests/support.h"
@@ -200,4 +202,20 @@ TEST_CASE("the facts shared by the stream actors follow the canvas, the goals an
   auto blocked = submit(plan);
   REQUIRE_FALSE(blocked.is_ok());
   CHECK(blocked.status().message().find("approv") != std::string::npos);
+}
+
+TEST_CASE("a stream actor with no message for its idle time stops, and comes back on the next command") {
+  Fixture f;
+  RuntimeOptions options;
+  options.idle = std::chrono::milliseconds(20);
+  Runtime runtime(*f.store, options);
+  REQUIRE(runtime.submit(lead("quiet")).is_ok());
+  CHECK(runtime.stats().spawned == 1);
+  // Waits for the stop (a condition, not a duration: the test fails only if it never comes).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (runtime.stats().live_actors != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(runtime.stats().live_actors == 0);
+  REQUIRE(submit(runtime, implication("quiet")).status().code() == Code::failed_precondition);  // its state came from the log
+  CHECK(runtime.stats().spawned == 2);
 }
