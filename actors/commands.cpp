@@ -271,28 +271,67 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
   if (commands.empty()) return Status::invalid("an empty batch records nothing; give at least one command");
   if (commands.size() == 1) return handle(std::move(commands.front()));
   const std::string stream = stream_of_command(commands.front());
-  if (stream.rfind("campaign-", 0) != 0)
-    return Status::invalid("a batch holds the commands of one campaign (prospects, contacts); '" + commands.front().type() +
-                           "' is not a campaign command");
+  const bool campaign = stream.rfind("campaign-", 0) == 0, deal = stream.rfind("deal-", 0) == 0;
+  if (!campaign && !deal && stream != kCanvasStream)
+    return Status::invalid("a batch holds the commands of one campaign, deal or the canvas; '" + commands.front().type() +
+                           "' is none of those");
   if (auto s = check_stream_name(stream); !s) return s;
   for (auto& c : commands) {
     if (stream_of_command(c) != stream)
       return Status::invalid("a batch holds the commands of one stream: '" + stream_of_command(c) + "' is not '" + stream + "'");
     if (c.event_id().empty()) return Status::invalid("a command needs an event id");
+    if (c.has_response_received() && !c.response_received().opens_deal_id().empty())
+      return Status::invalid("a response that opens a deal is recorded on its own, not in a batch");
     c.set_correlation_id(stream);
   }
-  auto state = fold_stream<CampaignState>(store_, stream);
-  if (!state) return state.status();
   auto facts = this->facts(commands.front());
   if (!facts) return facts.status();
+  // Each command of the batch is decided against the stream as the ones before it leave it.
+  CampaignState campaign_state;
+  DealState deal_state;
+  std::uint64_t version = 0;
+  if (campaign) {
+    auto state = fold_stream<CampaignState>(store_, stream);
+    if (!state) return state.status();
+    campaign_state = std::move(*state);
+    version = campaign_state.version;
+  } else if (deal) {
+    auto state = fold_stream<DealState>(store_, stream);
+    if (!state) return state.status();
+    deal_state = std::move(*state);
+    version = deal_state.version;
+    // A lead of the batch links a goal or campaign: the facts are about them.
+    for (const auto& c : commands)
+      if (c.has_lead_captured()) {
+        auto lead_facts = this->facts(c);
+        if (!lead_facts) return lead_facts.status();
+        facts = std::move(lead_facts);
+      }
+  } else {
+    auto v = store_.stream_version(stream);
+    if (!v) return v.status();
+    version = *v;
+  }
   Events all;
-  for (const auto& c : commands) {
-    auto decided = decide_campaign(*state, c, *facts);
-    if (!decided) return decided.status();
-    for (auto& e : *decided) all.push_back(std::move(e));
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const auto& c = commands[i];
+    Result<Events> decided = campaign ? decide_campaign(campaign_state, c, *facts)
+                             : deal   ? decide_deal(deal_state, c, *facts)
+                                      : decide_workspace(c, *facts);
+    if (!decided) {
+      Status refused = decided.status();
+      refused.add_param("batch_index", std::to_string(i));
+      return refused;
+    }
+    for (auto& e : *decided) {
+      if (campaign) apply(campaign_state, e);
+      if (deal) apply(deal_state, e);
+      if (e.has_assumption_registered()) facts->assumptions.insert(e.assumption_registered().assumption_id());
+      all.push_back(std::move(e));
+    }
   }
   // A retried import (the same event ids) is an idempotent retry of the whole append.
-  return append(stream, store::ExpectedVersion::exact(state->version), std::move(all));
+  return append(stream, store::ExpectedVersion::exact(version), std::move(all));
 }
 
 }  // namespace leanos

@@ -62,6 +62,17 @@ class Status {
   const Params& params() const { return params_; }
   const std::string& reason() const { return reason_.empty() ? message_ : reason_; }
   const std::string& hint() const { return hint_; }
+  // One more parameter (e.g. which command of a batch was refused); the message stays.
+  Status& add_param(std::string key, std::string value) {
+    params_.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+  // The value of parameter `key`, "" for none.
+  std::string param(const std::string& key) const {
+    for (const auto& [k, v] : params_)
+      if (k == key) return v;
+    return "";
+  }
 
  private:
   Code code_ = Code::ok;

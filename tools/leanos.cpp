@@ -6,6 +6,7 @@
 
 #include "events/text.h"
 #include "tools/bench/bench.h"
+#include "tools/bridge/import_command.h"
 #include "tools/cli/arguments.h"
 #include "tools/cli/cli.h"
 #include "tools/server/client.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   add_domain_commands(app, global, action);
   add_query_commands(app, global, action);
   add_store_commands(app, global, action);
+  add_import_commands(app, global, action);
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
   add_client_commands(app, global, action);

@@ -1,0 +1,149 @@
+// `leanos import`: a LeanOS workspace folder (tests/fixtures/leanos-seed, written from
+// ../shared/docs/leanos-files.md in the seed era's style) through the real binary.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support.h"
+
+using namespace leanos;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A copy of the fixture workspace in a scratch folder, and a data folder beside it.
+struct Imported {
+  test::Workspace w;
+  std::string ws;
+  Imported() : ws(w.dir.sub("leanos")) { fs::copy(LEANOS_SEED_FIXTURE, ws, fs::copy_options::recursive); }
+  std::string file(const std::string& rel) const { return ws + "/" + rel; }
+  test::RunResult import(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"import", ws};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return w.run(args);
+  }
+};
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("a seed-era workspace imports through the rules, dated by its files, and importing it again records nothing") {
+  Imported i;
+  auto first = i.import();
+  INFO(first.out, first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("recorded  strategy/canvas/10-assumptions.md (2 events)") != std::string::npos);
+  CHECK(first.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
+  // The 0-byte example thread is placeholders, not a thread with six stages.
+  CHECK(first.out.find("threads/sales/example") == std::string::npos);
+  CHECK(first.out.find("6 empty placeholder files") != std::string::npos);
+  const int events = i.w.events();
+  // The canvas now and as the files say it was: A4 registered at 60 %, validated to 95 % by
+  // the deal's learning of 2026-02-25.
+  auto canvas = nlohmann::json::parse(i.w.run({"canvas", "show", "--json"}).out);
+  CHECK(canvas["assumptions"][0]["id"] == "A4");
+  CHECK(canvas["assumptions"][0]["confidence"] == 95);
+  auto then = nlohmann::json::parse(i.w.run({"canvas", "show", "--json", "--as-of", "2026-02-01"}).out);
+  CHECK(then["assumptions"][0]["confidence"] == 60);
+  // The thread's stages carry the files' dates, and the metrics follow from them.
+  auto deal = nlohmann::json::parse(i.w.run({"deal", "show", "acme-corp", "--json"}).out);
+  CHECK(deal["input_at"] == "2026-01-10T00:00:00Z");
+  CHECK(deal["decision"]["verdict"] == "QUALIFY");
+  CHECK(deal["outcome"]["outcome"] == "WON");
+  CHECK(deal["outcome"]["cycle_days"] == 46);
+  CHECK(deal["input"]["contact"]["email"] == "jane@acme.example");
+  // Again: nothing new.
+  auto again = i.import();
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("unchanged threads/sales/acme-corp") != std::string::npos);
+  CHECK(i.w.events() == events);
+}
+
+TEST_CASE("after an agent adds to a thread, importing again records only what is new") {
+  Imported i;
+  const std::string learning = read(i.file("threads/sales/acme-corp/6-learning.md"));
+  fs::remove(i.file("threads/sales/acme-corp/6-learning.md"));
+  REQUIRE(i.import().exit_code == 0);
+  const int before = i.w.events();
+  test::write_file(i.file("threads/sales/acme-corp/6-learning.md"), learning);
+  auto after = i.import();
+  INFO(after.out, after.err);
+  REQUIRE(after.exit_code == 0);
+  CHECK(after.out.find("recorded  threads/sales/acme-corp (2 events)") != std::string::npos);  // the outcome and the learning
+  CHECK(i.w.events() > before + 2);  // and what they caused on the canvas and in marketing
+  auto canvas = nlohmann::json::parse(i.w.run({"canvas", "show", "--json"}).out);
+  CHECK(canvas["assumptions"][0]["confidence"] == 95);
+}
+
+TEST_CASE("bad files are reported by file and line, nothing of their thread is recorded, and the rest imports") {
+  Imported i;
+  // A meta.json that is not JSON (beyond the `# comment` lines LeanOS's docs write).
+  fs::create_directories(i.file("threads/sales/beta"));
+  fs::copy(i.file("threads/sales/acme-corp/1-input.md"), i.file("threads/sales/beta/1-input.md"));
+  test::write_file(i.file("threads/sales/beta/meta.json"), "{ \"segment\": \"smb\",\n  \"created\": 2026-01-01 }\n");
+  // A confidence of 140 %: the rules refuse it.
+  fs::create_directories(i.file("threads/sales/gamma"));
+  fs::copy(i.file("threads/sales/acme-corp/1-input.md"), i.file("threads/sales/gamma/1-input.md"));
+  test::write_file(i.file("threads/sales/gamma/meta.json"), "{\"segment\": \"smb\"}\n");
+  std::string hypothesis = read(i.file("threads/sales/acme-corp/2-hypothesis.md"));
+  hypothesis.replace(hypothesis.find("60%"), 3, "140%");
+  test::write_file(i.file("threads/sales/gamma/2-hypothesis.md"), hypothesis);
+  // Stage 5 without stage 4.
+  fs::create_directories(i.file("threads/sales/delta"));
+  for (const char* f : {"meta.json", "1-input.md", "2-hypothesis.md", "3-implication.md", "5-actions.md"})
+    fs::copy(i.file(std::string("threads/sales/acme-corp/") + f), i.file(std::string("threads/sales/delta/") + f));
+  // Not UTF-8, a symlink out of the workspace, a file over the size limit.
+  fs::create_directories(i.file("threads/sales/epsilon"));
+  fs::copy(i.file("threads/sales/acme-corp/meta.json"), i.file("threads/sales/epsilon/meta.json"));
+  test::write_file(i.file("threads/sales/epsilon/1-input.md"), "# Input\n\n**Company:** Caf\xe9 Ltd\n");
+  fs::create_directories(i.file("threads/sales/zeta"));
+  fs::create_symlink("/etc/hostname", i.file("threads/sales/zeta/1-input.md"));
+  fs::create_directories(i.file("threads/sales/eta"));
+  test::write_file(i.file("threads/sales/eta/1-input.md"), std::string(9 << 20, 'x'));
+  auto r = i.import();
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 13);
+  CHECK(r.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
+  CHECK(r.out.find("threads/sales/beta/meta.json: line 2: not JSON") != std::string::npos);
+  CHECK(r.out.find("threads/sales/gamma/2-hypothesis.md:") != std::string::npos);
+  CHECK(r.out.find("0 to 100") != std::string::npos);
+  CHECK(r.out.find("threads/sales/delta/5-actions.md:") != std::string::npos);
+  CHECK(r.out.find("threads/sales/epsilon/1-input.md: line 3, column 17: byte 0xe9 is not valid UTF-8") != std::string::npos);
+  CHECK(r.out.find("threads/sales/zeta/1-input.md: a symbolic link: not followed") != std::string::npos);
+  CHECK(r.out.find("threads/sales/eta/1-input.md: 9 MiB; files over 8 MiB are not read") != std::string::npos);
+  // Nothing of a skipped thread is in the log.
+  for (const char* deal : {"beta", "gamma", "delta", "epsilon", "zeta", "eta"})
+    CHECK(i.w.run({"deal", "show", deal}).exit_code == 3);
+  // Fixed, the thread imports on the next run; the rest stays as it was.
+  const int before = i.w.events();
+  test::write_file(i.file("threads/sales/gamma/2-hypothesis.md"), read(i.file("threads/sales/acme-corp/2-hypothesis.md")));
+  auto fixed = i.import();
+  CHECK(fixed.out.find("recorded  threads/sales/gamma (2 events)") != std::string::npos);
+  CHECK(fixed.out.find("unchanged threads/sales/acme-corp") != std::string::npos);
+  CHECK(i.w.events() == before + 2);
+}
+
+TEST_CASE("a dry run reports what it would record and records nothing; --json gives the report as data") {
+  Imported i;
+  auto dry = i.import({"--dry-run"});
+  INFO(dry.out, dry.err);
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out.find("new       threads/sales/acme-corp (14 facts)") != std::string::npos);
+  CHECK(i.w.run({"log"}).exit_code == 3);  // no workspace was even created
+  auto json = i.w.run({"--json", "import", i.ws});
+  REQUIRE(json.exit_code == 0);
+  auto report = nlohmann::json::parse(json.out);
+  CHECK(report["events_recorded"] == 16);
+  CHECK(report["facts_skipped"] == 0);
+  CHECK(report["units"][1]["name"] == "threads/sales/acme-corp");
+  CHECK(report["units"][1]["status"] == "recorded");
+  CHECK(report["placeholders"].size() == 6);
+  CHECK(i.w.run({"import", i.w.dir.sub("nowhere")}).exit_code == 3);
+}

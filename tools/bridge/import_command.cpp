@@ -1,0 +1,146 @@
+// `leanos import DIR`: a LeanOS workspace folder into the ledger, through the actors and the
+// rules, one thread (or canvas file) at a time, whole or not at all; a report of what was
+// recorded, what was already there, and what could not be read, by file and line.
+#include "tools/bridge/import_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "actors/runtime.h"
+#include "tools/bridge/workspace.h"
+
+namespace leanos::cli {
+
+namespace {
+
+using bridge::Problem;
+using bridge::Unit;
+
+std::string where(const Problem& p) { return p.file + (p.line ? ":" + std::to_string(p.line) : ""); }
+
+struct UnitReport {
+  std::string name;
+  std::string status;  // recorded | unchanged | skipped | would record
+  std::size_t events = 0;
+  std::vector<Problem> problems;
+};
+
+int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
+  auto ws = bridge::read_workspace(dir, actor_or_default(g));
+  if (!ws) return fail(ws.status());
+  StoreRef store;
+  if (!dry_run) {
+    auto s = open_store(g, Access::record);
+    if (!s) return fail(s.status());
+    store = std::move(*s);
+  } else if (auto s = open_store(g, Access::read); s) {
+    store = std::move(*s);  // to tell what is recorded already; none: everything is new
+  }
+  std::unique_ptr<Runtime> runtime;
+  if (!dry_run) runtime = std::make_unique<Runtime>(*store);
+  std::vector<UnitReport> reports;
+  std::size_t recorded = 0, skipped = 0;
+  std::uint64_t last = 0;
+  for (const Unit& u : ws->units) {
+    UnitReport r{u.name, "", 0, u.problems};
+    if (!u.problems.empty()) {
+      r.status = "skipped";
+      skipped += u.facts.size() + u.problems.size();
+      reports.push_back(std::move(r));
+      continue;
+    }
+    // What the store holds already (the same fact read again) is left out: the rest is new.
+    std::vector<Envelope> fresh;
+    std::vector<const bridge::Fact*> of;
+    for (const auto& f : u.facts) {
+      if (store) {
+        auto known = store->find_event_id(f.command.event_id());
+        if (!known) return fail(known.status());
+        if (known->has_value()) continue;
+      }
+      fresh.push_back(f.command);
+      of.push_back(&f);
+    }
+    if (fresh.empty()) {
+      r.status = "unchanged";
+      reports.push_back(std::move(r));
+      continue;
+    }
+    if (dry_run) {
+      r.status = "would record";
+      r.events = fresh.size();
+      reports.push_back(std::move(r));
+      continue;
+    }
+    auto h = runtime->submit_batch(std::move(fresh));
+    if (!h) {
+      const Status& s = h.status();
+      const std::string index = s.param("batch_index");
+      const bridge::Fact* refused = index.empty() ? of.front() : of.at(std::stoul(index));
+      r.status = "skipped";
+      r.problems.push_back({refused->file, refused->line,
+                            refused->what + ": " + s.reason() + (s.rule_id().empty() ? "" : " [" + s.rule_id() + "]")});
+      skipped += of.size();
+      reports.push_back(std::move(r));
+      continue;
+    }
+    r.status = "recorded";
+    r.events = h->events.size();
+    recorded += r.events;
+    for (const auto& e : h->events) last = std::max(last, e.position());
+    reports.push_back(std::move(r));
+  }
+  // Outcomes and learnings cause canvas, goal and marketing events: wait for them.
+  if (runtime && last)
+    if (auto s = runtime->settle(last); !s) return fail(s);
+  skipped += ws->refused.size();
+  if (g.json) {
+    nlohmann::json j;
+    j["dry_run"] = dry_run;
+    j["files_read"] = ws->files_read;
+    j["events_recorded"] = recorded;
+    j["facts_skipped"] = skipped;
+    auto problems = [](const std::vector<Problem>& ps) {
+      auto a = nlohmann::json::array();
+      for (const auto& p : ps) a.push_back({{"file", p.file}, {"line", p.line}, {"what", p.what}});
+      return a;
+    };
+    j["units"] = nlohmann::json::array();
+    for (const auto& r : reports)
+      j["units"].push_back({{"name", r.name}, {"status", r.status}, {"events", r.events}, {"problems", problems(r.problems)}});
+    j["refused"] = problems(ws->refused);
+    j["placeholders"] = ws->placeholders;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    for (const auto& r : reports) {
+      if (r.status == "skipped") {
+        std::printf("skipped   %s: nothing of it recorded\n", r.name.c_str());
+        for (const auto& p : r.problems) std::printf("          %s: %s\n", where(p).c_str(), p.what.c_str());
+      } else {
+        std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
+                    r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
+      }
+    }
+    for (const auto& p : ws->refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
+    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",
+                dry_run ? "dry run, nothing recorded: " : "imported ", recorded, ws->files_read, skipped, ws->placeholders.size());
+  }
+  return skipped ? kExitImportIncomplete : 0;
+}
+
+}  // namespace
+
+void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  struct Args {
+    std::string dir;
+    bool dry_run = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions and the sales deal threads");
+  s->add_option("dir", a->dir, "the workspace folder (it holds strategy/ and threads/)")->required();
+  s->add_flag("--dry-run", a->dry_run, "read and report; record nothing");
+  s->callback([&g, &action, a] { action = [&g, a] { return run_import(g, a->dir, a->dry_run); }; });
+}
+
+}  // namespace leanos::cli

@@ -1,0 +1,14 @@
+// `leanos import`: a LeanOS workspace folder into the ledger (tools/bridge/workspace.h reads it).
+#pragma once
+
+#include "tools/cli/cli.h"
+
+namespace leanos::cli {
+
+// Some facts could not be read or were refused by the rules; the rest was recorded. (10, the
+// code the issue suggested, already means "the server wants a token".)
+inline constexpr int kExitImportIncomplete = 13;
+
+void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
+
+}  // namespace leanos::cli

@@ -1,0 +1,716 @@
+#include "tools/bridge/workspace.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "events/ids.h"
+#include "events/text.h"
+#include "tools/bridge/markdown.h"
+#include "tools/bridge/values.h"
+
+namespace leanos::bridge {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- files ------------------------------------------------------------------------------------
+
+struct TextFile {
+  std::string rel;   // workspace-relative path
+  std::string text;  // UTF-8
+};
+
+// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes
+// that are not UTF-8.
+Result<TextFile> read_file(const fs::path& root, const fs::path& path) {
+  const std::string rel = path.lexically_relative(root).generic_string();
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(path, ec)))
+    return Status::invalid("a symbolic link: not followed (copy the file into the workspace instead)");
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Status::io(ec.message());
+  if (size > kMaxImportFileBytes)
+    return Status::invalid(std::to_string(size >> 20) + " MiB; files over " + std::to_string(kMaxImportFileBytes >> 20) +
+                           " MiB are not read (LeanOS's files are a few KB: is it the right file?)");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (!in && !in.eof()) return Status::io("cannot be read");
+  TextFile f{rel, s.str()};
+  if (f.text.rfind("\xEF\xBB\xBF", 0) == 0) f.text.erase(0, 3);  // a byte order mark
+  if (auto st = check_utf8_file(rel, f.text); !st) {
+    std::string m = st.message();
+    if (m.rfind(rel + " ", 0) == 0) m.erase(0, rel.size() + 1);  // the report names the file
+    return Status(st.code(), m.substr(0, m.find("; ")) + "; save the file as UTF-8 (LeanOS's agents write UTF-8)");
+  }
+  return f;
+}
+
+std::string json_of(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+// A command for `payload` dated `at`, its id derived from where it was read and what it says.
+Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,
+          const std::string& actor) {
+  Envelope c = make_event(payload, at);
+  c.set_event_id(derived_event_id("leanos-import:" + file + "#" + what, json_of(payload) + "@" + std::to_string(at)));
+  c.set_actor(actor);
+  return Fact{file, line, std::move(what), std::move(c)};
+}
+
+// ---- canvas -------------------------------------------------------------------------------------
+
+// "A4: Brand Preferences", "A4 - x", "H12. y": the id and the rest.
+std::optional<std::pair<std::string, std::string>> assumption_heading(const std::string& title) {
+  static const std::regex id(R"(^\s*([AH][0-9]{1,4})\s*[:.\-–—]?\s*(.*)$)");
+  std::smatch m;
+  if (!std::regex_match(title, m, id)) return std::nullopt;
+  return std::make_pair(m[1].str(), m[2].str());
+}
+
+struct AssumptionBlock {
+  std::string id, statement, file;
+  int line = 0;
+  std::optional<Confidence> confidence;
+  std::optional<Micros> dated;  // Last validated / Last updated
+};
+
+void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit& unit) {
+  const auto doc = parse_markdown(f.text);
+  for (const auto& s : doc.sections) {
+    if (s.level < 2) continue;
+    auto head = assumption_heading(s.title);
+    if (!head) continue;
+    AssumptionBlock b{head->first, head->second, f.rel, s.line, std::nullopt, std::nullopt};
+    if (const auto* h = s.field({"Hypothesis", "Statement", "Assumption"}); h && !h->value.empty()) b.statement = h->value;
+    if (b.statement.empty()) {
+      unit.problems.push_back({f.rel, s.line, "assumption " + b.id + " has no statement: give it a title or a **Hypothesis:** line"});
+      continue;
+    }
+    if (const auto* c = s.field({"Confidence", "Current confidence"})) {
+      b.confidence = confidence(c->value);
+      if (!b.confidence || b.confidence->now < 0 || b.confidence->now > 100) {
+        unit.problems.push_back({f.rel, c->line, "assumption " + b.id + ": confidence '" + c->value +
+                                                    "' is not a percent from 0 to 100 (write e.g. **Confidence:** 60%)"});
+        continue;
+      }
+    } else {
+      unit.problems.push_back({f.rel, s.line, "assumption " + b.id + " has no **Confidence:** line (e.g. **Confidence:** 60%)"});
+      continue;
+    }
+    if (const auto* d = s.field({"Last validated", "Last updated", "Date", "Created"})) b.dated = first_date(d->value);
+    out.push_back(std::move(b));
+  }
+}
+
+// ---- deal threads -------------------------------------------------------------------------------
+
+// meta.json as LeanOS writes it: JSON, with `# comment` lines (invalid JSON, in its docs).
+Result<nlohmann::json> read_meta(const TextFile& f) {
+  std::string cleaned;
+  std::istringstream in(f.text);
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t");
+    cleaned += (first != std::string::npos && line[first] == '#') ? "" : line;
+    cleaned += '\n';
+  }
+  auto j = nlohmann::json::parse(cleaned, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    // Name the line: parse again with exceptions for the position.
+    try {
+      const auto again = nlohmann::json::parse(cleaned);
+      (void)again;
+    } catch (const nlohmann::json::parse_error& e) {
+      const std::size_t byte = std::min(e.byte, cleaned.size());
+      const int line = 1 + static_cast<int>(std::count(cleaned.begin(), cleaned.begin() + static_cast<long>(byte ? byte - 1 : 0), '\n'));
+      return Status::invalid("line " + std::to_string(line) + ": not JSON (" + std::string(e.what()) +
+                             "); fix it, or delete meta.json: the stage files say enough");
+    }
+    return Status::invalid("not a JSON object; fix it, or delete meta.json");
+  }
+  return j;
+}
+
+std::string meta_string(const nlohmann::json& meta, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (auto it = meta.find(k); it != meta.end() && it->is_string()) return it->get<std::string>();
+  return "";
+}
+std::optional<double> meta_number(const nlohmann::json& meta, const char* key) {
+  if (auto it = meta.find(key); it != meta.end() && it->is_number()) return it->get<double>();
+  return std::nullopt;
+}
+
+// Which stage a file of a thread folder is: "1-input.md" -> 1, "2-hypotesis.md" -> 2,
+// "6-results.md" -> 6 (results) or "7-learning.md" -> 7; 0 for another file.
+enum class StageFile { none, input, hypothesis, implication, decision, actions, results, learning };
+StageFile stage_file(const std::string& name) {
+  static const std::regex re(R"(^([1-7])[-_.]([a-z-]+)\.md$)");
+  std::smatch m;
+  const std::string n = lower_ascii(name);
+  if (!std::regex_match(n, m, re)) return StageFile::none;
+  const std::string word = m[2].str();
+  if (word.rfind("input", 0) == 0) return StageFile::input;
+  if (word.rfind("hypot", 0) == 0) return StageFile::hypothesis;
+  if (word.rfind("implication", 0) == 0) return StageFile::implication;
+  if (word.rfind("decision", 0) == 0) return StageFile::decision;
+  if (word.rfind("action", 0) == 0) return StageFile::actions;
+  if (word.rfind("result", 0) == 0) return StageFile::results;
+  if (word.rfind("learning", 0) == 0) return StageFile::learning;
+  return StageFile::none;
+}
+
+struct StageDoc {
+  TextFile file;
+  MdDocument doc;
+  YAML::Node front;  // frontmatter, null when none
+};
+
+// The stage's date: **Date:**, the frontmatter's `date`, or a `**Created:**`/`**Completed:**`.
+std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d) {
+  if (const auto* f = d.doc.field({"Date"}))
+    if (auto t = first_date(f->value)) return std::make_pair(*t, f->line);
+  if (d.front && d.front.IsMap() && d.front["date"] && d.front["date"].IsScalar())
+    if (auto t = first_date(d.front["date"].as<std::string>())) return std::make_pair(*t, d.doc.frontmatter_line);
+  if (const auto* f = d.doc.field({"Created", "Completed", "Closed"}))
+    if (auto t = first_date(f->value)) return std::make_pair(*t, f->line);
+  return std::nullopt;
+}
+
+// All text lines of the document, in order.
+std::vector<const MdLine*> all_lines(const MdDocument& doc) {
+  std::vector<const MdLine*> out;
+  for (const auto& s : doc.sections)
+    for (const auto& l : s.lines) out.push_back(&l);
+  return out;
+}
+
+class ThreadReader {
+ public:
+  ThreadReader(std::string deal, std::string actor, Unit& unit) : deal_(std::move(deal)), actor_(std::move(actor)), unit_(unit) {}
+
+  void problem(const std::string& file, int line, std::string what) { unit_.problems.push_back({file, line, std::move(what)}); }
+  void add(const StageDoc& d, int line, std::string what, const google::protobuf::Message& payload, Micros at) {
+    unit_.facts.push_back(fact(d.file.rel, line, std::move(what), payload, at, actor_));
+  }
+
+  // A stage's date, or a problem saying how to give one.
+  std::optional<Micros> dated(const StageDoc& d) {
+    if (auto t = stage_date(d)) return t->first;
+    problem(d.file.rel, 1, "no date: add a line **Date:** YYYY-MM-DD (the import dates each stage with the file's own date)");
+    return std::nullopt;
+  }
+
+  void input(const StageDoc& d, const nlohmann::json& meta, Micros fallback_date) {
+    v1::LeadCaptured l;
+    l.set_deal_id(deal_);
+    auto at = stage_date(d);
+    Micros when = at ? at->first : fallback_date;
+    if (!at && fallback_date == 0) {
+      problem(d.file.rel, 1, "no date: add **Date:** YYYY-MM-DD, or \"created\" to meta.json");
+      return;
+    }
+    const auto* company = d.doc.field({"Company", "Company name"});
+    std::string name = company ? company->value : meta_string(meta, {"company", "company_name"});
+    // "Acme Corp (enterprise)": the name before a parenthesis.
+    if (auto p = name.find(" ("); p != std::string::npos) name = name.substr(0, p);
+    if (name.empty()) problem(d.file.rel, 1, "no company: add **Company:** Name, or \"company\" to meta.json");
+    l.set_company(name);
+    std::string segment = meta_string(meta, {"segment"});
+    if (segment.empty())
+      if (const auto* s = d.doc.field({"Segment"})) segment = lower_ascii(s->value);
+    if (segment.empty()) problem(d.file.rel, 1, "no segment: add \"segment\" to meta.json or **Segment:** slug to " + d.file.rel);
+    l.set_segment(segment);
+    // The contact: "Name, Title, name@company.com" or "Name <name@company.com>".
+    const auto* contact = d.doc.field({"Contact", "Contact info", "Contact name"});
+    const auto* email_field = d.doc.field({"Email", "Contact email"});
+    std::string text = contact ? contact->value : "";
+    std::string email;
+    std::istringstream words(text + " " + (email_field ? email_field->value : ""));
+    for (std::string w; words >> w;)
+      if (w.find('@') != std::string::npos) {
+        email = w;
+        while (!email.empty() && std::string("<>(),;.").find(email.back()) != std::string::npos) email.pop_back();
+        while (!email.empty() && std::string("<>(),;").find(email.front()) != std::string::npos) email.erase(0, 1);
+        break;
+      }
+    const auto cut = text.find_first_of(",<(");
+    l.mutable_contact()->set_name(std::string(text.substr(0, cut)).erase(text.substr(0, cut).find_last_not_of(' ') + 1));
+    if (cut != std::string::npos && text[cut] == ',') {
+      auto rest = text.substr(cut + 1);
+      const auto next = rest.find(',');
+      std::string title = rest.substr(0, next);
+      if (title.find('@') == std::string::npos) {
+        title.erase(0, title.find_first_not_of(' '));
+        l.mutable_contact()->set_title(title);
+      }
+    }
+    l.mutable_contact()->set_email(email);
+    l.mutable_contact()->set_company(name);
+    if (l.contact().name().empty() || email.empty())
+      problem(d.file.rel, contact ? contact->line : 1,
+              "no contact with an e-mail address: write **Contact:** Name, Title, name@company.com");
+    // Source: inbound, outbound, a campaign.
+    const std::string source = lower_ascii(d.doc.field({"Source", "Lead source"}) ? d.doc.field({"Source", "Lead source"})->value
+                                                                                 : meta_string(meta, {"lead_source", "source"}));
+    if (source.find("campaign") != std::string::npos) {
+      l.set_source(v1::CAMPAIGN);
+      l.set_channel(source);
+    } else if (source.find("outbound") != std::string::npos || source.find("prospect") != std::string::npos) {
+      l.set_source(v1::OUTBOUND);
+      l.set_channel("prospecting");
+    } else if (source.find("inbound") != std::string::npos || source.find("website") != std::string::npos ||
+               source.find("referral") != std::string::npos) {
+      l.set_source(v1::INBOUND);
+      l.set_channel(source.find("referral") != std::string::npos ? "referral" : "website");
+    } else {
+      problem(d.file.rel, 1, "no source: add **Source:** inbound, outbound or campaign");
+    }
+    const auto* signal = d.doc.field({"Initial signal", "Signal", "Trigger"});
+    std::string why = signal ? signal->value : "";
+    if (why.empty())
+      for (const auto& s : d.doc.sections)
+        if (lower_ascii(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
+    if (why.empty()) problem(d.file.rel, 1, "no signal: add **Initial signal:** what brought the lead, or an ## Observation");
+    l.set_signal(why);
+    l.set_goal_id(meta_string(meta, {"goal_id", "goal"}));
+    l.set_subgoal_id(meta_string(meta, {"subgoal", "subgoal_id"}));
+    add(d, 1, "lead", l, when);
+    lead_at_ = when;
+  }
+
+  void hypothesis(const StageDoc& d) {
+    auto at = dated(d);
+    v1::HypothesisStated h;
+    h.set_deal_id(deal_);
+    int line = 1;
+    std::string id;
+    for (const auto& s : d.doc.sections)
+      if (auto head = assumption_heading(s.title); head && s.level >= 2 && id.empty()) {
+        id = head->first;
+        line = s.line;
+      }
+    if (id.empty())
+      if (const auto* t = d.doc.field({"Tests", "Assumption", "Canvas assumption", "Assumption tested"})) {
+        static const std::regex re(R"(\b([AH][0-9]{1,4})\b)");
+        std::smatch m;
+        if (std::regex_search(t->value, m, re)) id = m[1].str();
+        line = t->line;
+      }
+    if (id.empty()) {
+      problem(d.file.rel, 1, "no assumption tested: add a heading ### A4: Title (or **Tests:** A4)");
+      return;
+    }
+    h.set_assumption_id(id);
+    const auto* c = d.doc.field({"Initial confidence", "Confidence", "Prior confidence", "Current confidence"});
+    auto conf = c ? confidence(c->value) : std::nullopt;
+    if (!conf) {
+      problem(d.file.rel, c ? c->line : line, "no confidence for " + id + ": add **Confidence:** 60%");
+      return;
+    }
+    h.set_confidence(conf->before.value_or(conf->now));
+    if (at) add(d, line, "hypothesis " + id, h, *at);
+  }
+
+  void implication(const StageDoc& d, const nlohmann::json& meta) {
+    auto at = dated(d);
+    v1::ImplicationAssessed i;
+    i.set_deal_id(deal_);
+    const auto* arr = d.doc.field({"Expected ARR", "ARR potential", "ARR", "Deal size", "Deal value"});
+    std::int64_t low = -1, high = -1;
+    if (auto range = arr ? money(arr->value) : std::nullopt) {
+      low = range->first;
+      high = range->second;
+    } else if (auto size = meta_number(meta, "deal_size")) {
+      low = high = static_cast<std::int64_t>(*size);
+    }
+    if (low < 0) {
+      problem(d.file.rel, arr ? arr->line : 1, "no ARR: add **Expected ARR:** $1.1M (or a range $1M-$1.5M)");
+      return;
+    }
+    i.set_arr_low(low);
+    i.set_arr_high(high);
+    const auto* strategic = d.doc.field({"Strategic value", "Strategic"});
+    const std::string sv = strategic ? lower_ascii(code_word(strategic->value)) : "";
+    auto parsed = parse_strategic(sv);
+    if (!strategic || !parsed) {
+      problem(d.file.rel, strategic ? strategic->line : 1, "no strategic value: add **Strategic value:** high, medium or low");
+      return;
+    }
+    i.set_strategic(*parsed);
+    const auto* priority = d.doc.field({"Priority", "Priority score", "Score"});
+    std::optional<double> p = priority ? score(priority->value) : std::nullopt;
+    if (!p) p = meta_number(meta, "impact_score");
+    if (!p || *p < 0 || *p > 1) {
+      problem(d.file.rel, priority ? priority->line : 1, "no priority from 0 to 1: add **Priority:** 0.85");
+      return;
+    }
+    i.set_priority(*p);
+    if (const auto* cost = d.doc.field({"Resource cost", "Cost"}))
+      if (auto hours = score(cost->value)) i.set_cost_hours(static_cast<int>(*hours));
+    if (at) add(d, arr ? arr->line : 1, "implication", i, *at);
+  }
+
+  void decision(const StageDoc& d, const nlohmann::json& meta) {
+    auto at = dated(d);
+    v1::DecisionMade m;
+    m.set_deal_id(deal_);
+    // The verdict: a bold word under ## Verdict / ## Decision / ## Recommendation, or a field.
+    std::optional<v1::Verdict> verdict;
+    int line = 1;
+    for (const auto& s : d.doc.sections) {
+      const std::string t = lower_ascii(s.title);
+      if (verdict || (t != "verdict" && t != "decision" && t != "recommendation")) continue;
+      for (const auto& l : s.lines)
+        if (auto v = parse_deal_verdict(lower_ascii(code_word(l.text))); v && !verdict) {
+          verdict = *v;
+          line = l.line;
+        }
+    }
+    if (!verdict)
+      if (const auto* f = d.doc.field({"Verdict", "Decision", "Status"}))
+        if (auto v = parse_deal_verdict(lower_ascii(code_word(f->value)))) {
+          verdict = *v;
+          line = f->line;
+        }
+    if (!verdict) {
+      problem(d.file.rel, 1, "no verdict: write ## Verdict then **QUALIFY**, **DEFER** or **REJECT** (PURSUE, PROCEED, PASS, DECLINE are read too)");
+      return;
+    }
+    m.set_verdict(*verdict);
+    const auto* impact = d.doc.field({"Impact score", "Impact", "Impact_score"});
+    std::optional<double> x = impact ? score(impact->value) : std::nullopt;
+    if (!x) x = meta_number(meta, "impact_score");
+    m.set_impact(x.value_or(-1));  // none: the rules take the implication's priority
+    const auto* reason = d.doc.field({"Reasoning", "Rationale", "Reason", "Why"});
+    std::string why = reason ? reason->value : "";
+    if (why.empty())
+      for (const auto& s : d.doc.sections)
+        if (const std::string t = lower_ascii(s.title); (t == "reasoning" || t == "rationale") && !s.lines.empty()) why = s.lines.front().text;
+    if (why.empty()) why = "as decided in " + d.file.rel;
+    m.set_reason(why);
+    if (at) add(d, line, "decision", m, *at);
+    if (const auto* by = d.doc.field({"Approved by", "Approver"}); by && at && !by->value.empty()) {
+      v1::DecisionApproved a;
+      a.set_deal_id(deal_);
+      a.set_approved_by(by->value);
+      approval_ = {d, by->line, a, *at};
+    }
+  }
+
+  // The approval goes after the decision, and only when the rules need one: recorded if the
+  // decision needs it (the importer cannot know the threshold then), so it is kept aside.
+  struct Approval {
+    StageDoc doc;
+    int line = 0;
+    v1::DecisionApproved payload;
+    Micros at = 0;
+  };
+  std::optional<Approval> approval_;
+
+  void actions(const StageDoc& d) {
+    for (const auto& s : d.doc.sections) {
+      static const std::regex head(R"(^\s*action\s*[0-9]*\s*[:.\-–—]?\s*(.*)$)", std::regex::icase);
+      if (s.level < 2 || !std::regex_match(s.title, head)) continue;
+      const auto* type = s.field({"Type", "Action", "Action type"});
+      auto canonical = type ? parse_action_type(type->value.substr(0, type->value.find(' '))) : Result<std::string>(Status::invalid(""));
+      if (!canonical) {
+        problem(d.file.rel, type ? type->line : s.line,
+                "action '" + s.title + "': " + (type ? canonical.status().message() : "no **Type:** sales:… line"));
+        continue;
+      }
+      const auto* status = s.field({"Status"});
+      const std::string st = status ? lower_ascii(code_word(status->value)) : "";
+      const auto* when = s.field({"Duration", "Dates", "Date", "When"});
+      auto range = when ? date_range(when->value) : std::nullopt;
+      if (!range) {
+        problem(d.file.rel, when ? when->line : s.line,
+                "action " + *canonical + ": no dates; write **Duration:** 3 days (2025-11-16 - 2025-11-18)");
+        continue;
+      }
+      if (st == "pending" || st == "planned" || st == "not_started") {
+        v1::ActionPlanned p;
+        p.set_deal_id(deal_);
+        p.set_action(*canonical);
+        add(d, s.line, "action " + *canonical + " planned", p, range->first);
+        continue;
+      }
+      v1::ActionStarted start;
+      start.set_deal_id(deal_);
+      start.set_action(*canonical);
+      add(d, s.line, "action " + *canonical + " started", start, range->first);
+      if (st == "completed" || st == "complete" || st == "done") {
+        v1::ActionCompleted c;
+        c.set_deal_id(deal_);
+        c.set_action(*canonical);
+        if (const auto* r = s.field({"Result", "Outcome"})) c.set_result(code_word(r->value));
+        add(d, s.line, "action " + *canonical + " completed", c, range->second);
+      } else if (st == "blocked") {
+        v1::ActionBlocked b;
+        b.set_deal_id(deal_);
+        b.set_action(*canonical);
+        const auto* why = s.field({"Blocker", "Reason", "Notes"});
+        b.set_reason(why ? why->value : "blocked, as " + d.file.rel + " says");
+        add(d, s.line, "action " + *canonical + " blocked", b, range->second);
+      } else if (st != "in_progress" && st != "active" && st != "started") {
+        problem(d.file.rel, status ? status->line : s.line,
+                "action " + *canonical + ": status '" + (status ? status->value : "") +
+                    "' is not one of pending, in_progress, blocked, completed");
+      }
+    }
+  }
+
+  // Stage 6: the outcome (6-learning.md, or 6-results.md of the 7-stage variant).
+  void outcome(const StageDoc& d) {
+    const auto* o = d.doc.field({"Deal outcome", "Outcome"});
+    const MdField* status = nullptr;
+    for (const auto& s : d.doc.sections)
+      if (lower_ascii(s.title).find("outcome") != std::string::npos && !status) status = s.field({"Status"});
+    const MdField* f = o ? o : status;
+    if (!f) return;  // a learning without an outcome: the rules will say so
+    auto at = dated(d);
+    std::string word = lower_ascii(code_word(f->value));
+    auto parsed = parse_outcome(word);
+    if (!parsed) {
+      problem(d.file.rel, f->line, "outcome '" + f->value + "' is not won (closed), lost or stalled");
+      return;
+    }
+    v1::DealClosed c;
+    c.set_deal_id(deal_);
+    c.set_outcome(*parsed);
+    if (const auto* arr = d.doc.field({"ARR"}))
+      if (auto m = money(arr->value)) c.set_arr(m->first);
+    if (const auto* mrr = d.doc.field({"MRR"}))
+      if (auto m = money(mrr->value)) c.set_mrr(m->first);
+    if (at) add(d, f->line, "outcome", c, *at);
+  }
+
+  void learnings(const StageDoc& d) {
+    std::optional<Micros> at;
+    bool any = false;
+    auto record = [&](const std::string& id, const std::string& status_text, const MdField* conf, int line) {
+      if (!at) at = dated(d);
+      if (!at) return;
+      const std::string code = code_word(status_text);
+      std::string result = code == "VALIDATED" ? "validated"
+                           : code == "INVALIDATED" ? "invalidated"
+                           : (code == "CHALLENGED" || code == "PARTIAL" || code == "PARTIALLY" || code == "INCONCLUSIVE") ? "partial"
+                                                                                                                         : "";
+      if (result.empty()) {
+        problem(d.file.rel, line, "learning about " + id + ": result '" + status_text + "' is not VALIDATED, CHALLENGED or INVALIDATED");
+        return;
+      }
+      v1::LearningRecorded l;
+      l.set_deal_id(deal_);
+      l.set_assumption_id(id);
+      l.set_result(*parse_learning_result(result));
+      if (conf) {
+        auto c = confidence(conf->value);
+        if (!c) {
+          problem(d.file.rel, conf->line, "learning about " + id + ": confidence '" + conf->value + "' is not a percent");
+          return;
+        }
+        l.set_confidence(c->now);
+      }
+      if (const auto* ev = d.doc.field({"Evidence"})) l.set_evidence(ev->value);
+      add(d, line, "learning " + id, l, *at);
+      any = true;
+    };
+    for (const auto& s : d.doc.sections) {
+      auto head = assumption_heading(s.title);
+      if (!head || s.level < 2) continue;
+      const auto* st = s.field({"Status", "Result"});
+      if (!st) continue;
+      record(head->first, st->value, s.field({"Confidence", "Posterior confidence", "New confidence"}), s.line);
+    }
+    if (any) return;
+    // "A4: Enterprise customers prefer white-label → VALIDATED" with "Confidence: 60% → 95%".
+    static const std::regex line_re(R"(^\s*([AH][0-9]{1,4})\s*:.*(?:→|->)\s*([A-Za-z_ ]+)\s*$)");
+    for (const auto* l : all_lines(d.doc)) {
+      std::smatch m;
+      if (std::regex_match(l->text, m, line_re)) record(m[1].str(), m[2].str(), d.doc.field({"Confidence"}), l->line);
+    }
+  }
+
+  Micros lead_at() const { return lead_at_; }
+
+ private:
+  std::string deal_, actor_;
+  Unit& unit_;
+  Micros lead_at_ = 0;
+};
+
+Unit read_thread(const fs::path& root, const fs::path& folder, const std::string& actor, Workspace& ws) {
+  Unit unit;
+  unit.name = folder.lexically_relative(root).generic_string();
+  const std::string deal = folder.filename().string();
+  if (auto st = check_slug("deal id", deal); !st) {
+    unit.problems.push_back({unit.name, 0, "the folder name is the deal's id: " + st.message()});
+    return unit;
+  }
+  nlohmann::json meta = nlohmann::json::object();
+  std::map<StageFile, StageDoc> stages;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(folder)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    const std::string name = path.filename().string();
+    const bool is_meta = name == "meta.json";
+    const StageFile kind = stage_file(name);
+    if (!is_meta && kind == StageFile::none) continue;  // notes, folders: not read (yet)
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) continue;
+    auto f = read_file(root, path);
+    ++ws.files_read;
+    if (!f) {
+      unit.problems.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
+      continue;
+    }
+    if (is_meta) {
+      auto m = read_meta(*f);
+      if (!m) unit.problems.push_back({f->rel, 0, m.status().message()});
+      else meta = std::move(*m);
+      continue;
+    }
+    if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {  // a placeholder, not a stage
+      ws.placeholders.push_back(f->rel);
+      continue;
+    }
+    StageDoc d{*f, parse_markdown(f->text), YAML::Node()};
+    if (!d.doc.frontmatter.empty()) {
+      try {
+        d.front = YAML::Load(d.doc.frontmatter);
+      } catch (const YAML::Exception& e) {
+        unit.problems.push_back({f->rel, d.doc.frontmatter_line + e.mark.line, "frontmatter is not YAML: " + e.msg});
+        continue;
+      }
+    }
+    if (stages.count(kind)) {
+      unit.problems.push_back({f->rel, 0, "a second file for the same stage as " + stages.at(kind).file.rel + ": keep one"});
+      continue;
+    }
+    stages.emplace(kind, std::move(d));
+  }
+  ThreadReader r(deal, actor, unit);
+  const std::string created = meta_string(meta, {"created"});
+  const Micros fallback = first_date(created).value_or(0);
+  if (!stages.count(StageFile::input)) {
+    if (!stages.empty()) unit.problems.push_back({unit.name, 0, "no 1-input.md: a thread starts with its input"});
+    return unit;
+  }
+  r.input(stages.at(StageFile::input), meta, fallback);
+  if (stages.count(StageFile::hypothesis)) r.hypothesis(stages.at(StageFile::hypothesis));
+  if (stages.count(StageFile::implication)) r.implication(stages.at(StageFile::implication), meta);
+  if (stages.count(StageFile::decision)) r.decision(stages.at(StageFile::decision), meta);
+  if (r.approval_) {
+    const auto& a = *r.approval_;
+    unit.facts.push_back(fact(a.doc.file.rel, a.line, "approval", a.payload, a.at, actor));
+  }
+  if (stages.count(StageFile::actions)) r.actions(stages.at(StageFile::actions));
+  if (stages.count(StageFile::results)) r.outcome(stages.at(StageFile::results));
+  const StageFile learning = stages.count(StageFile::learning) ? StageFile::learning : StageFile::none;
+  if (learning != StageFile::none) {
+    if (!stages.count(StageFile::results)) r.outcome(stages.at(learning));
+    r.learnings(stages.at(learning));
+  }
+  return unit;
+}
+
+}  // namespace
+
+Result<Workspace> read_workspace(const std::string& dir, const std::string& actor) {
+  std::error_code ec;
+  const fs::path root = fs::path(dir);
+  if (!fs::is_directory(root, ec))
+    return Status::not_found("no folder " + dir + " to import; give the LeanOS workspace's folder (it holds strategy/ and threads/)");
+  Workspace ws;
+  // The canvas's assumptions.
+  std::vector<AssumptionBlock> assumptions;
+  Unit canvas;
+  const fs::path canvas_dir = root / "strategy" / "canvas";
+  if (fs::is_directory(canvas_dir, ec)) {
+    static const std::regex name(R"(^([0-9]{1,2})[-.](.+)\.md$)");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(canvas_dir)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+      std::smatch m;
+      const std::string file = path.filename().string();
+      if (!std::regex_match(file, m, name) || lower_ascii(m[2].str()).find("assumption") == std::string::npos) continue;
+      auto f = read_file(root, path);
+      ++ws.files_read;
+      if (!f) {
+        ws.refused.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
+        continue;
+      }
+      canvas.name = f->rel;
+      read_assumptions(*f, assumptions, canvas);
+    }
+  }
+  // Deal threads.
+  std::vector<Unit> threads;
+  const fs::path sales = root / "threads" / "sales";
+  if (fs::is_directory(sales, ec)) {
+    std::vector<fs::path> folders;
+    for (const auto& e : fs::directory_iterator(sales))
+      if (e.is_directory() && !e.is_symlink() && e.path().filename() != "campaigns" && e.path().filename().string()[0] != '.')
+        folders.push_back(e.path());
+      else if (e.is_symlink())
+        ws.refused.push_back({e.path().lexically_relative(root).generic_string(), 0, "a symbolic link: not followed"});
+    std::sort(folders.begin(), folders.end());
+    for (const auto& folder : folders) {
+      Unit u = read_thread(root, folder, actor, ws);
+      if (!u.facts.empty() || !u.problems.empty()) threads.push_back(std::move(u));
+    }
+  }
+  // An assumption is registered when first known: its own date, or the first thread that
+  // states a hypothesis about it, whichever is earlier. At the confidence it had then: the
+  // "before" of "60% → 95%" or "(previously: 60%)", when the file gives one.
+  std::map<std::string, Micros> first_tested;
+  for (const auto& u : threads)
+    for (const auto& f : u.facts)
+      if (f.command.has_hypothesis_stated()) {
+        const auto id = f.command.hypothesis_stated().assumption_id();
+        const Micros at = from_timestamp(f.command.occurred_at());
+        if (!first_tested.count(id) || at < first_tested[id]) first_tested[id] = at;
+      }
+  std::set<std::string> seen;
+  for (const auto& a : assumptions) {
+    if (!seen.insert(a.id).second) {
+      canvas.problems.push_back({a.file, a.line, "assumption " + a.id + " is written twice; keep one block"});
+      continue;
+    }
+    std::optional<Micros> at = a.dated;
+    if (first_tested.count(a.id) && (!at || first_tested[a.id] < *at)) at = first_tested[a.id];
+    if (!at) {
+      canvas.problems.push_back({a.file, a.line, "assumption " + a.id +
+                                                     " has no date: add **Last validated:** YYYY-MM-DD (or a thread testing it)"});
+      continue;
+    }
+    v1::AssumptionRegistered r;
+    r.set_assumption_id(a.id);
+    r.set_statement(a.statement);
+    r.set_confidence(a.confidence->before.value_or(a.confidence->now));
+    canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
+  }
+  if (!canvas.facts.empty() || !canvas.problems.empty()) ws.units.push_back(std::move(canvas));
+  for (auto& u : threads) ws.units.push_back(std::move(u));
+  return ws;
+}
+
+}  // namespace leanos::bridge

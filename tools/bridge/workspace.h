@@ -1,0 +1,58 @@
+// A LeanOS workspace folder read as the ledger's commands (../shared/docs/leanos-files.md).
+//
+// Reading decides nothing: it turns each fact a file states into the command the CLI would
+// send (dated with the file's dates, never the import's clock), with an id derived from the
+// file's workspace-relative path, the fact and its content, so that reading the same folder
+// again gives the same commands. What it cannot read is a problem naming the file, the line
+// and what would make it importable. The rules decide when the commands are recorded (the
+// import command, through the actors), a thread or a file at a time: whole or not at all.
+//
+// Read so far: the canvas's assumptions (`strategy/canvas/NN-assumptions.md`, also the dotted
+// `NN.assumptions.md`), and sales deal threads (`threads/sales/{deal}/`: meta.json, with the
+// `# comment` lines LeanOS's docs put in it, and the stage files in the seed era's style:
+// `# Input` … `**Date:**`, YAML frontmatter too). A 0-byte stage file is a placeholder.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "events/domain.h"
+#include "events/result.h"
+
+namespace leanos::bridge {
+
+struct Problem {
+  std::string file;  // workspace-relative
+  int line = 0;      // 0: the file as a whole
+  std::string what;  // what could not be read, and what would make it importable
+};
+
+struct Fact {
+  std::string file;
+  int line = 0;
+  std::string what;  // "lead", "action sales:demo started", ...
+  Envelope command;  // payload, occurred_at, a derived event_id, actor
+};
+
+// What is recorded together: the facts of one thread, or of one canvas file. A unit with a
+// problem records nothing.
+struct Unit {
+  std::string name;  // "threads/sales/acme-corp", "strategy/canvas/10-assumptions.md"
+  std::vector<Fact> facts;
+  std::vector<Problem> problems;
+};
+
+struct Workspace {
+  std::vector<Unit> units;        // the canvas first (threads refer to its assumptions), then threads
+  std::vector<Problem> refused;   // files not read at all: symlinks, too large, not UTF-8
+  std::vector<std::string> placeholders;  // 0-byte stage files
+  std::size_t files_read = 0;
+};
+
+inline constexpr std::size_t kMaxImportFileBytes = 8 << 20;  // 8 MiB: LeanOS's files are a few KB
+
+// not_found for a missing folder; otherwise the workspace as read, problems included.
+// `actor` is who the commands are recorded as.
+Result<Workspace> read_workspace(const std::string& dir, const std::string& actor);
+
+}  // namespace leanos::bridge
