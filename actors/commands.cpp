@@ -272,8 +272,8 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
   if (commands.size() == 1) return handle(std::move(commands.front()));
   const std::string stream = stream_of_command(commands.front());
   const bool campaign = stream.rfind("campaign-", 0) == 0, deal = stream.rfind("deal-", 0) == 0;
-  if (!campaign && !deal && stream != kCanvasStream)
-    return Status::invalid("a batch holds the commands of one campaign, deal or the canvas; '" + commands.front().type() +
+  if (!campaign && !deal && stream != kCanvasStream && stream.rfind("goal-", 0) != 0)
+    return Status::invalid("a batch holds the commands of one campaign, deal or goal, or the canvas; '" + commands.front().type() +
                            "' is none of those");
   if (auto s = check_stream_name(stream); !s) return s;
   for (auto& c : commands) {
@@ -327,6 +327,8 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
       if (campaign) apply(campaign_state, e);
       if (deal) apply(deal_state, e);
       if (e.has_assumption_registered()) facts->assumptions.insert(e.assumption_registered().assumption_id());
+      if (e.has_goal_defined()) facts->goals[e.goal_defined().goal_id()];
+      if (e.has_subgoal_defined()) facts->goals[e.subgoal_defined().goal_id()].insert(e.subgoal_defined().subgoal_id());
       all.push_back(std::move(e));
     }
   }

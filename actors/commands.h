@@ -53,8 +53,8 @@ class CommandHandler {
 
   // `command` carries the payload, event_id, occurred_at and actor. Dispatches on the payload.
   Result<Handled> handle(Envelope command);
-  // Several commands of one stream — a campaign (a CSV import's rows), a deal thread or the
-  // canvas (a LeanOS file's facts) — each decided against the stream as the ones before it
+  // Several commands of one stream — a campaign (a CSV import's rows), a deal thread, a goal
+  // or the canvas (a LeanOS file's facts) — each decided against the stream as the ones before it
   // leave it, then appended together: all of them, or none. A refusal carries the parameter
   // "batch_index" (0-based) naming the command that was refused.
   Result<Handled> handle_batch(std::vector<Envelope> commands);

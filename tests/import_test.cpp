@@ -40,7 +40,16 @@ TEST_CASE("a seed-era workspace imports through the rules, dated by its files, a
   INFO(first.out, first.err);
   REQUIRE(first.exit_code == 0);
   CHECK(first.out.find("recorded  strategy/canvas/10-assumptions.md (2 events)") != std::string::npos);
+  CHECK(first.out.find("recorded  strategy/goals/active/g-mrr-50k.md (2 events)") != std::string::npos);
   CHECK(first.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
+  // The goal from its frontmatter, its State table and its subgoal; the won deal counts.
+  auto goal = nlohmann::json::parse(i.w.run({"goal", "show", "g-mrr-50k", "--json"}).out);
+  CHECK(goal["metric"] == "mrr");
+  CHECK(goal["target"] == 50000);
+  CHECK(goal["due"] == "2026-06-30");
+  CHECK(goal["subgoals"][0]["id"] == "SG1");
+  CHECK(goal["subgoals"][0]["target"] == 3);
+  CHECK(goal["subgoals"][0]["current"] == 1);
   // The 0-byte example thread is placeholders, not a thread with six stages.
   CHECK(first.out.find("threads/sales/example") == std::string::npos);
   CHECK(first.out.find("6 empty placeholder files") != std::string::npos);
@@ -140,10 +149,10 @@ TEST_CASE("a dry run reports what it would record and records nothing; --json gi
   auto json = i.w.run({"--json", "import", i.ws});
   REQUIRE(json.exit_code == 0);
   auto report = nlohmann::json::parse(json.out);
-  CHECK(report["events_recorded"] == 16);
+  CHECK(report["events_recorded"] == 18);
   CHECK(report["facts_skipped"] == 0);
-  CHECK(report["units"][1]["name"] == "threads/sales/acme-corp");
-  CHECK(report["units"][1]["status"] == "recorded");
+  CHECK(report["units"][2]["name"] == "threads/sales/acme-corp");
+  CHECK(report["units"][2]["status"] == "recorded");
   CHECK(report["placeholders"].size() == 6);
   CHECK(i.w.run({"import", i.w.dir.sub("nowhere")}).exit_code == 3);
 }

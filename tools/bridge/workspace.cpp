@@ -77,7 +77,7 @@ Fact fact(const std::string& file, int line, std::string what, const google::pro
 
 // "A4: Brand Preferences", "A4 - x", "H12. y": the id and the rest.
 std::optional<std::pair<std::string, std::string>> assumption_heading(const std::string& title) {
-  static const std::regex id(R"(^\s*([AH][0-9]{1,4})\s*[:.\-–—]?\s*(.*)$)");
+  static const std::regex id(R"(^\s*([AH][0-9]{1,4})\s*(?:[:.\-]|–|—)?\s*(.*)$)");
   std::smatch m;
   if (!std::regex_match(title, m, id)) return std::nullopt;
   return std::make_pair(m[1].str(), m[2].str());
@@ -116,6 +116,131 @@ void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit
     if (const auto* d = s.field({"Last validated", "Last updated", "Date", "Created"})) b.dated = first_date(d->value);
     out.push_back(std::move(b));
   }
+}
+
+// ---- goals ---------------------------------------------------------------------------------------
+
+// "MRR", "Monthly recurring revenue", "Customers", "customer count", "ARR": the metric.
+std::optional<v1::GoalMetric> goal_metric(const std::string& text) {
+  const std::string t = lower_ascii(text);
+  if (t.find("mrr") != std::string::npos || t.find("monthly") != std::string::npos) return v1::MRR;
+  if (t.find("arr") != std::string::npos || t.find("annual") != std::string::npos) return v1::ARR;
+  if (t.find("customer") != std::string::npos || t.find("client") != std::string::npos || t.find("logo") != std::string::npos)
+    return v1::CUSTOMERS;
+  return std::nullopt;
+}
+
+// An amount of `metric`: dollars for MRR and ARR ("$50,000", "$50K"), a count for customers.
+std::optional<std::int64_t> goal_amount(v1::GoalMetric metric, const std::string& text) {
+  if (metric == v1::CUSTOMERS) {
+    auto n = score(text);
+    if (!n) return std::nullopt;
+    return static_cast<std::int64_t>(*n);
+  }
+  auto m = money(text);
+  if (!m) return std::nullopt;
+  return m->first;
+}
+
+Unit read_goal(const TextFile& f, const std::string& actor) {
+  Unit unit;
+  unit.name = f.rel;
+  const auto doc = parse_markdown(f.text);
+  YAML::Node front;
+  try {
+    if (!doc.frontmatter.empty()) front = YAML::Load(doc.frontmatter);
+  } catch (const YAML::Exception& e) {
+    unit.problems.push_back({f.rel, doc.frontmatter_line + e.mark.line, "frontmatter is not YAML: " + e.msg});
+    return unit;
+  }
+  auto key = [&](const char* k) -> std::string {
+    if (front && front.IsMap() && front[k] && front[k].IsScalar()) return front[k].as<std::string>();
+    return "";
+  };
+  // The goal's id: the frontmatter's, else the file's name.
+  std::string id = key("id");
+  if (id.empty()) id = fs::path(f.rel).stem().string();
+  if (auto st = check_slug("goal id", id); !st) {
+    unit.problems.push_back({f.rel, doc.frontmatter_line, st.message()});
+    return unit;
+  }
+  v1::GoalDefined g;
+  g.set_goal_id(id);
+  for (const auto& s : doc.sections)
+    if (s.level == 1 && g.title().empty()) g.set_title(s.title);
+  if (g.title().empty()) g.set_title(id);
+  const std::string autonomy = lower_ascii(key("autonomy"));
+  g.set_autonomy(autonomy == "auto" || autonomy == "ask" ? autonomy : "hybrid");
+  auto created = first_date(key("created"));
+  if (!created) {
+    unit.problems.push_back({f.rel, doc.frontmatter_line ? doc.frontmatter_line : 1,
+                             "no creation date: add `created: YYYY-MM-DD` to the frontmatter"});
+    return unit;
+  }
+  if (auto due = first_date(key("deadline")); due) to_timestamp(*due + kMicrosPerDay - 1, g.mutable_due());
+  // The metric and the target: the State -> Metrics table's first row, else a success
+  // criterion "MRR >= $50,000".
+  int line = 1;
+  for (const auto& s : doc.sections)
+    for (const auto& t : s.tables) {
+      if (g.metric() != v1::GOAL_METRIC_UNSPECIFIED) break;
+      std::size_t metric_col = t.header.size(), target_col = t.header.size();
+      for (std::size_t c = 0; c < t.header.size(); ++c) {
+        if (lower_ascii(t.header[c]) == "metric") metric_col = c;
+        if (lower_ascii(t.header[c]) == "target") target_col = c;
+      }
+      if (metric_col == t.header.size() || target_col == t.header.size() || t.rows.empty()) continue;
+      const auto& row = t.rows.front();
+      if (row.size() <= std::max(metric_col, target_col)) continue;
+      auto m = goal_metric(row[metric_col]);
+      auto target = m ? goal_amount(*m, row[target_col]) : std::nullopt;
+      if (m && target) {
+        g.set_metric(*m);
+        g.set_target(*target);
+        line = t.line;
+      }
+    }
+  if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED)
+    for (const auto& s : doc.sections)
+      if (lower_ascii(s.title).find("success criteria") != std::string::npos)
+        for (const auto& l : s.lines) {
+          auto m = goal_metric(l.text);
+          auto target = m ? goal_amount(*m, l.text.substr(l.text.find_first_of("<>=") == std::string::npos ? 0 : l.text.find_first_of("<>="))) : std::nullopt;
+          if (m && target && g.metric() == v1::GOAL_METRIC_UNSPECIFIED) {
+            g.set_metric(*m);
+            g.set_target(*target);
+            line = l.line;
+          }
+        }
+  if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) {
+    unit.problems.push_back({f.rel, 1, "no metric and target: add a ## State / ### Metrics table (| Metric | Current | Target |) "
+                                       "or a success criterion such as `- [ ] MRR >= $50,000`"});
+    return unit;
+  }
+  unit.facts.push_back(fact(f.rel, line, "goal " + id, g, *created, actor));
+  // Subgoals: "#### SG1: Close first 3 customers" with **Success:** "3 customers closed".
+  static const std::regex sg(R"(^\s*(SG[0-9]{1,3})\s*(?:[:.\-]|–|—)?\s*(.*)$)");
+  for (const auto& s : doc.sections) {
+    std::smatch m;
+    if (s.level < 2 || !std::regex_match(s.title, m, sg)) continue;
+    v1::SubgoalDefined sub;
+    sub.set_goal_id(id);
+    sub.set_subgoal_id(m[1].str());
+    sub.set_title(m[2].str().empty() ? m[1].str() : m[2].str());
+    const auto* success = s.field({"Success", "Target", "Success criteria"});
+    const std::string text = (success ? success->value + " " : "") + sub.title();
+    const auto metric = goal_metric(text).value_or(v1::CUSTOMERS);
+    auto target = goal_amount(metric, text);
+    if (!target || *target <= 0) {
+      unit.problems.push_back({f.rel, success ? success->line : s.line,
+                               "subgoal " + m[1].str() + ": no target; write **Success:** 3 customers (or an amount, $10K MRR)"});
+      continue;
+    }
+    sub.set_metric(metric);
+    sub.set_target(*target);
+    unit.facts.push_back(fact(f.rel, s.line, "subgoal " + m[1].str(), sub, *created, actor));
+  }
+  return unit;
 }
 
 // ---- deal threads -------------------------------------------------------------------------------
@@ -425,7 +550,7 @@ class ThreadReader {
 
   void actions(const StageDoc& d) {
     for (const auto& s : d.doc.sections) {
-      static const std::regex head(R"(^\s*action\s*[0-9]*\s*[:.\-–—]?\s*(.*)$)", std::regex::icase);
+      static const std::regex head(R"(^\s*action\s*[0-9]*\s*(?:[:.\-]|–|—)?\s*(.*)$)", std::regex::icase);
       if (s.level < 2 || !std::regex_match(s.title, head)) continue;
       const auto* type = s.field({"Type", "Action", "Action type"});
       auto canonical = type ? parse_action_type(type->value.substr(0, type->value.find(' '))) : Result<std::string>(Status::invalid(""));
@@ -662,6 +787,25 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
       read_assumptions(*f, assumptions, canvas);
     }
   }
+  // Goals: active, completed and abandoned alike (the log keeps them all).
+  std::vector<Unit> goals;
+  for (const char* state : {"active", "completed", "abandoned"}) {
+    const fs::path folder = root / "strategy" / "goals" / state;
+    if (!fs::is_directory(folder, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(folder))
+      if (e.path().extension() == ".md" && e.path().filename() != "index.md") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+      auto f = read_file(root, path);
+      ++ws.files_read;
+      if (!f) {
+        ws.refused.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
+        continue;
+      }
+      goals.push_back(read_goal(*f, actor));
+    }
+  }
   // Deal threads.
   std::vector<Unit> threads;
   const fs::path sales = root / "threads" / "sales";
@@ -709,6 +853,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
   }
   if (!canvas.facts.empty() || !canvas.problems.empty()) ws.units.push_back(std::move(canvas));
+  for (auto& u : goals) ws.units.push_back(std::move(u));
   for (auto& u : threads) ws.units.push_back(std::move(u));
   return ws;
 }
