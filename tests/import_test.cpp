@@ -156,3 +156,41 @@ TEST_CASE("a dry run reports what it would record and records nothing; --json gi
   CHECK(report["placeholders"].size() == 6);
   CHECK(i.w.run({"import", i.w.dir.sub("nowhere")}).exit_code == 3);
 }
+
+TEST_CASE("the variants LeanOS wrote over time read as the same thread: a 5-actions folder, 7 stages, frontmatter, Stage N headers") {
+  Imported seed;
+  REQUIRE(seed.import().exit_code == 0);
+  Imported v;
+  const std::string t = v.file("threads/sales/acme-corp/");
+  // 1-input.md with YAML frontmatter instead of **Date:**.
+  std::string input = read(t + "1-input.md");
+  input.replace(input.find("**Date:** 2026-01-10\n"), 21, "");
+  test::write_file(t + "1-input.md", "---\nthread: acme-corp\nstage: 1-input\ndate: 2026-01-10\nowner: ai-agent\n---\n" + input);
+  // 2-hypothesis.md in the operations threads' style.
+  test::write_file(t + "2-hypothesis.md",
+                   "# Stage 2: Hypothesis\n\n**Thread:** Acme Corp\n**Created:** 2026-01-11\n\n## Assumption Being Tested\n"
+                   "**A4:** Enterprise customers prefer white-label\n\n## Confidence Level\n**Prior confidence:** 60%\n");
+  // 5-actions/ with one file per action (and the placeholders LeanOS leaves there).
+  fs::remove(t + "5-actions.md");
+  fs::create_directories(t + "5-actions");
+  test::write_file(t + "5-actions/lead-intake.md", "# Lead intake\n\n**Status:** completed\n**Date:** 2026-01-14\n**Result:** READY_FOR_QUALIFICATION\n");
+  test::write_file(t + "5-actions/qualification.md", "# Qualify\n\n**Status:** completed\n**Duration:** 2026-01-15 - 2026-01-17\n**Result:** qualified\n");
+  test::write_file(t + "5-actions/demo.md", "# Demo\n\n- **Status:** completed\n- **Duration:** 2026-01-20 - 2026-01-22\n- **Result:** INTERESTED (pilot requested)\n");
+  test::write_file(t + "5-actions/close.md", "# Close\n\n**Status:** completed\n**Duration:** 2026-02-10 - 2026-02-20\n**Result:** WON\n");
+  test::write_file(t + "5-actions/execution-log.md", "");
+  // 7 stages: the outcome in 6-results.md, the learning in 7-learning.md.
+  const std::string learning = read(t + "6-learning.md");
+  fs::remove(t + "6-learning.md");
+  test::write_file(t + "6-results.md", learning.substr(0, learning.find("## Hypothesis Validation")));
+  test::write_file(t + "7-learning.md", "# Learning\n\n**Date:** 2026-02-25\n\n" + learning.substr(learning.find("## Hypothesis Validation")));
+  auto r = v.import();
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
+  // The same thread and canvas as the seed-era files give.
+  for (std::vector<std::string> q : {std::vector<std::string>{"deal", "show", "acme-corp"}, {"canvas", "show"},
+                                     {"canvas", "show", "--as-of", "2026-02-01"}, {"goal", "show", "g-mrr-50k", "--as-of", "2026-03-01"}}) {
+    CAPTURE(q[0]);
+    CHECK(v.w.run(q).out == seed.w.run(q).out);
+  }
+}

@@ -12,7 +12,7 @@ artifacts=${FUZZ_ARTIFACTS:-$build/artifacts}
 mkdir -p "$artifacts"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-targets=(envelope_fuzz json_fuzz time_fuzz csv_fuzz icp_fuzz command_fuzz)
+targets=(envelope_fuzz json_fuzz time_fuzz csv_fuzz icp_fuzz command_fuzz markdown_fuzz)
 run_one() {
   local t=$1
   mkdir -p "$scratch/$t"

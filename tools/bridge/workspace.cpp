@@ -437,6 +437,13 @@ class ThreadReader {
         if (std::regex_search(t->value, m, re)) id = m[1].str();
         line = t->line;
       }
+    if (id.empty())  // "**A7:** the assumption" (LeanOS's operations threads)
+      for (const auto& sec : d.doc.sections)
+        for (const auto& f : sec.fields)
+          if (id.empty() && std::regex_match(f.label, std::regex(R"(^[AH][0-9]{1,4}$)"))) {
+            id = f.label;
+            line = f.line;
+          }
     if (id.empty()) {
       problem(d.file.rel, 1, "no assumption tested: add a heading ### A4: Title (or **Tests:** A4)");
       return;
@@ -548,55 +555,67 @@ class ThreadReader {
   };
   std::optional<Approval> approval_;
 
+  // `## Action N: Name` blocks of 5-actions.md.
   void actions(const StageDoc& d) {
-    for (const auto& s : d.doc.sections) {
-      static const std::regex head(R"(^\s*action\s*[0-9]*\s*(?:[:.\-]|–|—)?\s*(.*)$)", std::regex::icase);
-      if (s.level < 2 || !std::regex_match(s.title, head)) continue;
-      const auto* type = s.field({"Type", "Action", "Action type"});
-      auto canonical = type ? parse_action_type(type->value.substr(0, type->value.find(' '))) : Result<std::string>(Status::invalid(""));
-      if (!canonical) {
-        problem(d.file.rel, type ? type->line : s.line,
-                "action '" + s.title + "': " + (type ? canonical.status().message() : "no **Type:** sales:… line"));
-        continue;
-      }
-      const auto* status = s.field({"Status"});
-      const std::string st = status ? lower_ascii(code_word(status->value)) : "";
-      const auto* when = s.field({"Duration", "Dates", "Date", "When"});
-      auto range = when ? date_range(when->value) : std::nullopt;
-      if (!range) {
-        problem(d.file.rel, when ? when->line : s.line,
-                "action " + *canonical + ": no dates; write **Duration:** 3 days (2025-11-16 - 2025-11-18)");
-        continue;
-      }
-      if (st == "pending" || st == "planned" || st == "not_started") {
-        v1::ActionPlanned p;
-        p.set_deal_id(deal_);
-        p.set_action(*canonical);
-        add(d, s.line, "action " + *canonical + " planned", p, range->first);
-        continue;
-      }
-      v1::ActionStarted start;
-      start.set_deal_id(deal_);
-      start.set_action(*canonical);
-      add(d, s.line, "action " + *canonical + " started", start, range->first);
-      if (st == "completed" || st == "complete" || st == "done") {
-        v1::ActionCompleted c;
-        c.set_deal_id(deal_);
-        c.set_action(*canonical);
-        if (const auto* r = s.field({"Result", "Outcome"})) c.set_result(code_word(r->value));
-        add(d, s.line, "action " + *canonical + " completed", c, range->second);
-      } else if (st == "blocked") {
-        v1::ActionBlocked b;
-        b.set_deal_id(deal_);
-        b.set_action(*canonical);
-        const auto* why = s.field({"Blocker", "Reason", "Notes"});
-        b.set_reason(why ? why->value : "blocked, as " + d.file.rel + " says");
-        add(d, s.line, "action " + *canonical + " blocked", b, range->second);
-      } else if (st != "in_progress" && st != "active" && st != "started") {
-        problem(d.file.rel, status ? status->line : s.line,
-                "action " + *canonical + ": status '" + (status ? status->value : "") +
-                    "' is not one of pending, in_progress, blocked, completed");
-      }
+    static const std::regex head(R"(^\s*action\s*[0-9]*\s*(?:[:.\-]|–|—)?\s*(.*)$)", std::regex::icase);
+    for (const auto& s : d.doc.sections)
+      if (s.level >= 2 && std::regex_match(s.title, head)) action(d, s, "");
+  }
+
+  // One file of a 5-actions/ folder (lead-intake.md, qualify.md, ...): the whole file is the
+  // action, its type from the file's name unless it says **Type:**.
+  void action_file(const StageDoc& d, const std::string& type) {
+    MdSection all{2, type, 1, {}, {}, {}};
+    for (const auto& s : d.doc.sections) all.fields.insert(all.fields.end(), s.fields.begin(), s.fields.end());
+    action(d, all, type);
+  }
+
+  void action(const StageDoc& d, const MdSection& s, const std::string& type_hint) {
+    const auto* type = s.field({"Type", "Action", "Action type"});
+    auto canonical = type ? parse_action_type(type->value.substr(0, type->value.find(' ')))
+                          : type_hint.empty() ? Result<std::string>(Status::invalid("")) : parse_action_type(type_hint);
+    if (!canonical) {
+      problem(d.file.rel, type ? type->line : s.line,
+              "action '" + s.title + "': " + (type || !type_hint.empty() ? canonical.status().message() : "no **Type:** sales:… line"));
+      return;
+    }
+    const auto* status = s.field({"Status"});
+    const std::string st = status ? lower_ascii(code_word(status->value)) : "";
+    const auto* when = s.field({"Duration", "Dates", "Date", "When"});
+    auto range = when ? date_range(when->value) : std::nullopt;
+    if (!range) {
+      problem(d.file.rel, when ? when->line : s.line,
+              "action " + *canonical + ": no dates; write **Duration:** 3 days (2025-11-16 - 2025-11-18)");
+      return;
+    }
+    if (st == "pending" || st == "planned" || st == "not_started") {
+      v1::ActionPlanned p;
+      p.set_deal_id(deal_);
+      p.set_action(*canonical);
+      add(d, s.line, "action " + *canonical + " planned", p, range->first);
+      return;
+    }
+    v1::ActionStarted start;
+    start.set_deal_id(deal_);
+    start.set_action(*canonical);
+    add(d, s.line, "action " + *canonical + " started", start, range->first);
+    if (st == "completed" || st == "complete" || st == "done") {
+      v1::ActionCompleted c;
+      c.set_deal_id(deal_);
+      c.set_action(*canonical);
+      if (const auto* r = s.field({"Result", "Outcome"})) c.set_result(code_word(r->value));
+      add(d, s.line, "action " + *canonical + " completed", c, range->second);
+    } else if (st == "blocked") {
+      v1::ActionBlocked b;
+      b.set_deal_id(deal_);
+      b.set_action(*canonical);
+      const auto* why = s.field({"Blocker", "Reason", "Notes"});
+      b.set_reason(why ? why->value : "blocked, as " + d.file.rel + " says");
+      add(d, s.line, "action " + *canonical + " blocked", b, range->second);
+    } else if (st != "in_progress" && st != "active" && st != "started") {
+      problem(d.file.rel, status ? status->line : s.line,
+              "action " + *canonical + ": status '" + (status ? status->value : "") +
+                  "' is not one of pending, in_progress, blocked, completed");
     }
   }
 
@@ -690,6 +709,7 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
   }
   nlohmann::json meta = nlohmann::json::object();
   std::map<StageFile, StageDoc> stages;
+  std::vector<std::pair<int, StageDoc>> action_files;  // a 5-actions/ folder, in pipeline order
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(folder)) files.push_back(e.path());
   std::sort(files.begin(), files.end());
@@ -697,8 +717,36 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     const std::string name = path.filename().string();
     const bool is_meta = name == "meta.json";
     const StageFile kind = stage_file(name);
-    if (!is_meta && kind == StageFile::none) continue;  // notes, folders: not read (yet)
     std::error_code ec;
+    const bool folder_of_actions = std::regex_match(lower_ascii(name), std::regex(R"(^5[-_.]actions$)"));
+    if (folder_of_actions && !fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) {
+      // 5-actions/: lead-intake.md, qualify.md (or qualification.md), demo.md, pilot.md, close.md.
+      std::vector<fs::path> inside;
+      for (const auto& e : fs::directory_iterator(path)) inside.push_back(e.path());
+      std::sort(inside.begin(), inside.end());
+      for (const auto& a : inside) {
+        const std::string stem = lower_ascii(a.stem().string());
+        auto type = parse_action_type("sales:" + stem);
+        if (!type || a.extension() != ".md") continue;  // strategy.md, execution-log.md: notes
+        const int order = static_cast<int>(std::find_if(std::begin(kSalesActions), std::end(kSalesActions),
+                                                        [&](const char* x) { return *type == x; }) -
+                                           std::begin(kSalesActions));
+        auto f = read_file(root, a);
+        ++ws.files_read;
+        if (!f) {
+          unit.problems.push_back({a.lexically_relative(root).generic_string(), 0, f.status().message()});
+          continue;
+        }
+        if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {
+          ws.placeholders.push_back(f->rel);
+          continue;
+        }
+        action_files.emplace_back(order, StageDoc{*f, parse_markdown(f->text), YAML::Node()});
+      }
+      std::stable_sort(action_files.begin(), action_files.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      continue;
+    }
+    if (!is_meta && kind == StageFile::none) continue;  // notes, other folders: not read
     if (!fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) continue;
     auto f = read_file(root, path);
     ++ws.files_read;
@@ -747,6 +795,8 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     unit.facts.push_back(fact(a.doc.file.rel, a.line, "approval", a.payload, a.at, actor));
   }
   if (stages.count(StageFile::actions)) r.actions(stages.at(StageFile::actions));
+  else
+    for (const auto& [order, d] : action_files) r.action_file(d, kSalesActions[order]);
   if (stages.count(StageFile::results)) r.outcome(stages.at(StageFile::results));
   const StageFile learning = stages.count(StageFile::learning) ? StageFile::learning : StageFile::none;
   if (learning != StageFile::none) {
