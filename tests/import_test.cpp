@@ -187,6 +187,9 @@ TEST_CASE("the variants LeanOS wrote over time read as the same thread: a 5-acti
   INFO(r.out, r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
+  // Where the files disagree, the report says so and the stage files win.
+  CHECK(r.out.find("note: threads/sales/acme-corp/meta.json: meta.json says stage 6, the stage files reach stage 7") !=
+        std::string::npos);
   // The same thread and canvas as the seed-era files give.
   for (std::vector<std::string> q : {std::vector<std::string>{"deal", "show", "acme-corp"}, {"canvas", "show"},
                                      {"canvas", "show", "--as-of", "2026-02-01"}, {"goal", "show", "g-mrr-50k", "--as-of", "2026-03-01"}}) {

@@ -24,6 +24,7 @@ struct UnitReport {
   std::string status;  // recorded | unchanged | skipped | would record
   std::size_t events = 0;
   std::vector<Problem> problems;
+  std::vector<Problem> conflicts;
 };
 
 int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
@@ -43,7 +44,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   std::size_t recorded = 0, skipped = 0;
   std::uint64_t last = 0;
   for (const Unit& u : ws->units) {
-    UnitReport r{u.name, "", 0, u.problems};
+    UnitReport r{u.name, "", 0, u.problems, u.conflicts};
     if (!u.problems.empty()) {
       r.status = "skipped";
       skipped += u.facts.size() + u.problems.size();
@@ -108,7 +109,11 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
     };
     j["units"] = nlohmann::json::array();
     for (const auto& r : reports)
-      j["units"].push_back({{"name", r.name}, {"status", r.status}, {"events", r.events}, {"problems", problems(r.problems)}});
+      j["units"].push_back({{"name", r.name},
+                            {"status", r.status},
+                            {"events", r.events},
+                            {"problems", problems(r.problems)},
+                            {"conflicts", problems(r.conflicts)}});
     j["refused"] = problems(ws->refused);
     j["placeholders"] = ws->placeholders;
     std::printf("%s\n", j.dump().c_str());
@@ -121,6 +126,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
         std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
                     r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
       }
+      for (const auto& c : r.conflicts) std::printf("          note: %s: %s\n", where(c).c_str(), c.what.c_str());
     }
     for (const auto& p : ws->refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
     std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",

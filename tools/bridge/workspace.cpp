@@ -283,7 +283,7 @@ std::optional<double> meta_number(const nlohmann::json& meta, const char* key) {
 
 // Which stage a file of a thread folder is: "1-input.md" -> 1, "2-hypotesis.md" -> 2,
 // "6-results.md" -> 6 (results) or "7-learning.md" -> 7; 0 for another file.
-enum class StageFile { none, input, hypothesis, implication, decision, actions, results, learning };
+enum class StageFile { none = 0, input, hypothesis, implication, decision, actions, results, learning };
 StageFile stage_file(const std::string& name) {
   static const std::regex re(R"(^([1-7])[-_.]([a-z-]+)\.md$)");
   std::smatch m;
@@ -778,6 +778,20 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
       continue;
     }
     stages.emplace(kind, std::move(d));
+  }
+  // meta.json's stage against the stage files (LeanOS's one sales example disagrees too).
+  if (auto it = meta.find("stage"); it != meta.end() && it->is_number_integer() && !stages.empty()) {
+    int reached = action_files.empty() ? 0 : 5;
+    for (const auto& [kind, d] : stages) {
+      int n = static_cast<int>(kind);  // input 1 … actions 5, results 6, learning 7
+      if (kind == StageFile::learning && !stages.count(StageFile::results)) n = 6;
+      reached = std::max(reached, n);
+    }
+    const int said = it->get<int>();
+    if (said != reached)
+      unit.conflicts.push_back({unit.name + "/meta.json", 0,
+                                "meta.json says stage " + std::to_string(said) + ", the stage files reach stage " +
+                                    std::to_string(reached) + "; the stage files are recorded"});
   }
   ThreadReader r(deal, actor, unit);
   const std::string created = meta_string(meta, {"created"});

@@ -40,6 +40,9 @@ struct Unit {
   std::string name;  // "threads/sales/acme-corp", "strategy/canvas/10-assumptions.md"
   std::vector<Fact> facts;
   std::vector<Problem> problems;
+  // Where the files disagree with each other (meta.json's stage and the stage files): told,
+  // not a reason to skip; the stage files win.
+  std::vector<Problem> conflicts;
 };
 
 struct Workspace {
