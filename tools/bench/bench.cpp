@@ -168,6 +168,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   append->callback([&, args] { action = [&global, args] { return run_bench_append(global, args->dir, args->scale); }; });
   add_bench_replay(bench, global, action);
   add_bench_subscribe(bench, global, action);
+  add_bench_import(bench, global, action);
 }
 
 }  // namespace leanos::cli

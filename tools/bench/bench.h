@@ -5,9 +5,10 @@
 
 namespace leanos::cli {
 
-// `bench append`, `bench replay` and `bench subscribe`.
+// `bench append`, `bench replay`, `bench subscribe` and `bench import`.
 void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_subscribe(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_import(CLI::App* bench, GlobalOptions& global, Action& action);
 
 }  // namespace leanos::cli

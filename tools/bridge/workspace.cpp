@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <regex>
 #include <set>
@@ -918,6 +919,15 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
   }
   if (!canvas.facts.empty() || !canvas.problems.empty()) ws.units.push_back(std::move(canvas));
   for (auto& u : goals) ws.units.push_back(std::move(u));
+  // Threads in the order they began: recorded close to business order, fewer facts are
+  // backdated, and the process managers restate less (each backdated fact re-derives what
+  // follows it). Ties and unreadable threads keep the folders' order.
+  auto began = [](const Unit& u) {
+    Micros first = std::numeric_limits<Micros>::max();
+    for (const auto& f : u.facts) first = std::min(first, from_timestamp(f.command.occurred_at()));
+    return first;
+  };
+  std::stable_sort(threads.begin(), threads.end(), [&](const Unit& a, const Unit& b) { return began(a) < began(b); });
   for (auto& u : threads) ws.units.push_back(std::move(u));
   return ws;
 }
