@@ -197,3 +197,24 @@ TEST_CASE("the variants LeanOS wrote over time read as the same thread: a 5-acti
     CHECK(v.w.run(q).out == seed.w.run(q).out);
   }
 }
+
+TEST_CASE("files with old Mac or Windows line endings read the same, frontmatter included") {
+  Imported i;
+  const std::string t = i.file("threads/sales/acme-corp/");
+  auto with_endings = [](std::string text, const std::string& eol) {
+    std::string out;
+    for (char c : text) out += c == '\n' ? eol : std::string(1, c);
+    return out;
+  };
+  std::string input = read(t + "1-input.md");
+  input.replace(input.find("**Date:** 2026-01-10\n"), 21, "");
+  // (meta.json says created 2026-01-10: the frontmatter's date must be the one read)
+  test::write_file(t + "1-input.md", with_endings("---\ndate: 2026-01-09\n---\n" + input, "\r"));
+  test::write_file(t + "2-hypothesis.md", with_endings(read(t + "2-hypothesis.md"), "\r\n"));
+  auto r = i.import();
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
+  auto deal = nlohmann::json::parse(i.w.run({"deal", "show", "acme-corp", "--json"}).out);
+  CHECK(deal["input_at"] == "2026-01-09T00:00:00Z");
+}

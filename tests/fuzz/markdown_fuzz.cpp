@@ -15,7 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text(reinterpret_cast<const char*>(data), size);
   const auto doc = leanos::bridge::parse_markdown(text);
   const bool utf8 = leanos::valid_utf8(text);
-  const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+  // Lines as CommonMark counts them: \r\n, a lone \r and \n each end one.
+  int lines = 1;
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) ++lines;
   auto within = [&](int line) {
     if (line < 0 || line > lines) std::abort();
   };

@@ -157,7 +157,20 @@ const MdField* MdDocument::field(std::initializer_list<std::string_view> labels)
   return nullptr;
 }
 
-MdDocument parse_markdown(std::string_view text) {
+MdDocument parse_markdown(std::string_view original) {
+  // Line endings as CommonMark reads them (\r\n, \r, \n) become \n, so that every line
+  // number here is the one an editor shows.
+  std::string normalized;
+  normalized.reserve(original.size());
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    if (original[i] != '\r') {
+      normalized += original[i];
+    } else {
+      normalized += '\n';
+      if (i + 1 < original.size() && original[i + 1] == '\n') ++i;
+    }
+  }
+  const std::string_view text = normalized;
   Walker w;
   // YAML frontmatter: a first line `---`, up to a line `---` or `...`.
   std::string_view body = text;
