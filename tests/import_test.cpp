@@ -79,13 +79,18 @@ TEST_CASE("after an agent adds to a thread, importing again records only what is
   Imported i;
   const std::string learning = read(i.file("threads/sales/acme-corp/6-learning.md"));
   fs::remove(i.file("threads/sales/acme-corp/6-learning.md"));
-  REQUIRE(i.import().exit_code == 0);
+  auto first = i.import();
+  REQUIRE(first.exit_code == 0);
+  // The canvas file already says 95 %; without the learning the history gives 60 %: told.
+  CHECK(first.out.find("note      strategy/canvas/10-assumptions.md:3: A4: the file says 95 %, the recorded history gives 60 %") !=
+        std::string::npos);
   const int before = i.w.events();
   test::write_file(i.file("threads/sales/acme-corp/6-learning.md"), learning);
   auto after = i.import();
   INFO(after.out, after.err);
   REQUIRE(after.exit_code == 0);
   CHECK(after.out.find("recorded  threads/sales/acme-corp (2 events)") != std::string::npos);  // the outcome and the learning
+  CHECK(after.out.find("the file says") == std::string::npos);  // file and history agree now
   CHECK(i.w.events() > before + 2);  // and what they caused on the canvas and in marketing
   auto canvas = nlohmann::json::parse(i.w.run({"canvas", "show", "--json"}).out);
   CHECK(canvas["assumptions"][0]["confidence"] == 95);

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "actors/queries.h"
 #include "actors/runtime.h"
 #include "tools/bridge/workspace.h"
 
@@ -95,6 +96,22 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   // Outcomes and learnings cause canvas, goal and marketing events: wait for them.
   if (runtime && last)
     if (auto s = runtime->settle(last); !s) return fail(s);
+  // The canvas file states each assumption's confidence now; the recorded history gives its
+  // own. Where they differ (a learning the threads do not hold, a hand edit), say so: the
+  // history is what the ledger shows.
+  std::vector<Problem> disagreements;
+  if (store && !ws->stated.empty()) {
+    v1::QueryRequest q;
+    q.mutable_canvas();
+    auto canvas = answer_query(*store, q, now_micros());
+    if (canvas)
+      for (const auto& s : ws->stated)
+        for (const auto& a : canvas->canvas().assumptions())
+          if (a.id() == s.id && a.confidence() != s.confidence)
+            disagreements.push_back({s.file, s.line,
+                                     s.id + ": the file says " + std::to_string(s.confidence) + " %, the recorded history gives " +
+                                         std::to_string(a.confidence()) + " % (the history is what the ledger shows)"});
+  }
   skipped += ws->refused.size();
   if (g.json) {
     nlohmann::json j;
@@ -115,6 +132,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
                             {"problems", problems(r.problems)},
                             {"conflicts", problems(r.conflicts)}});
     j["refused"] = problems(ws->refused);
+    j["disagreements"] = problems(disagreements);
     j["placeholders"] = ws->placeholders;
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -129,6 +147,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
       for (const auto& c : r.conflicts) std::printf("          note: %s: %s\n", where(c).c_str(), c.what.c_str());
     }
     for (const auto& p : ws->refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
+    for (const auto& p : disagreements) std::printf("note      %s: %s\n", where(p).c_str(), p.what.c_str());
     std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",
                 dry_run ? "dry run, nothing recorded: " : "imported ", recorded, ws->files_read, skipped, ws->placeholders.size());
   }

@@ -916,6 +916,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     r.set_statement(a.statement);
     r.set_confidence(a.confidence->before.value_or(a.confidence->now));
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
+    ws.stated.push_back({a.id, a.file, a.line, a.confidence->now});
   }
   if (!canvas.facts.empty() || !canvas.problems.empty()) ws.units.push_back(std::move(canvas));
   for (auto& u : goals) ws.units.push_back(std::move(u));

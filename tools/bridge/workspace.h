@@ -45,8 +45,16 @@ struct Unit {
   std::vector<Problem> conflicts;
 };
 
+// An assumption's confidence as the canvas file states it now ("95%" of "60% → 95%").
+struct StatedConfidence {
+  std::string id, file;
+  int line = 0;
+  int confidence = 0;
+};
+
 struct Workspace {
-  std::vector<Unit> units;        // the canvas first (threads refer to its assumptions), then threads
+  std::vector<Unit> units;
+  std::vector<StatedConfidence> stated;  // to compare with what the recorded history gives        // the canvas first (threads refer to its assumptions), then threads
   std::vector<Problem> refused;   // files not read at all: symlinks, too large, not UTF-8
   std::vector<std::string> placeholders;  // 0-byte stage files
   std::size_t files_read = 0;
