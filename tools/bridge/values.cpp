@@ -1,5 +1,7 @@
 #include "tools/bridge/values.h"
 
+#include "events/domain.h"
+
 #include <cctype>
 #include <cmath>
 #include <vector>
@@ -39,12 +41,6 @@ std::vector<Number> numbers(std::string_view t) {
 }
 
 }  // namespace
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 namespace {
 
@@ -98,7 +94,7 @@ std::optional<Confidence> confidence(std::string_view t) {
     for (const auto& n : ps)
       if (n.begin > arrow) return Confidence{as_percent(n), as_percent(ps[0])};
   }
-  const auto previously = lower_ascii(t).find("previous");
+  const auto previously = lower(t).find("previous");
   if (previously != std::string::npos)
     for (const auto& n : ps)
       if (n.begin > previously) return Confidence{as_percent(ps[0]), as_percent(n)};

@@ -39,7 +39,4 @@ std::optional<double> score(std::string_view text);
 // "INTERESTED"), upper-cased from any case; "" for none.
 std::string code_word(std::string_view text);
 
-// Lower case, ASCII.
-std::string lower_ascii(std::string_view text);
-
 }  // namespace leanos::bridge

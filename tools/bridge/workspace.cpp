@@ -1,6 +1,5 @@
 #include "tools/bridge/workspace.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -17,6 +16,7 @@
 #include "events/text.h"
 #include "tools/bridge/markdown.h"
 #include "tools/bridge/values.h"
+#include "tools/cli/cli.h"
 
 namespace leanos::bridge {
 
@@ -57,19 +57,11 @@ Result<TextFile> read_file(const fs::path& root, const fs::path& path) {
   return f;
 }
 
-std::string json_of(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
 // A command for `payload` dated `at`, its id derived from where it was read and what it says.
 Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,
           const std::string& actor) {
   Envelope c = make_event(payload, at);
-  c.set_event_id(derived_event_id("leanos-import:" + file + "#" + what, json_of(payload) + "@" + std::to_string(at)));
+  c.set_event_id(derived_event_id("leanos-import:" + file + "#" + what, cli::to_json(payload) + "@" + std::to_string(at)));
   c.set_actor(actor);
   return Fact{file, line, std::move(what), std::move(c)};
 }
@@ -123,7 +115,7 @@ void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit
 
 // "MRR", "Monthly recurring revenue", "Customers", "customer count", "ARR": the metric.
 std::optional<v1::GoalMetric> goal_metric(const std::string& text) {
-  const std::string t = lower_ascii(text);
+  const std::string t = lower(text);
   if (t.find("mrr") != std::string::npos || t.find("monthly") != std::string::npos) return v1::MRR;
   if (t.find("arr") != std::string::npos || t.find("annual") != std::string::npos) return v1::ARR;
   if (t.find("customer") != std::string::npos || t.find("client") != std::string::npos || t.find("logo") != std::string::npos)
@@ -170,7 +162,7 @@ Unit read_goal(const TextFile& f, const std::string& actor) {
   for (const auto& s : doc.sections)
     if (s.level == 1 && g.title().empty()) g.set_title(s.title);
   if (g.title().empty()) g.set_title(id);
-  const std::string autonomy = lower_ascii(key("autonomy"));
+  const std::string autonomy = lower(key("autonomy"));
   g.set_autonomy(autonomy == "auto" || autonomy == "ask" ? autonomy : "hybrid");
   auto created = first_date(key("created"));
   if (!created) {
@@ -187,8 +179,8 @@ Unit read_goal(const TextFile& f, const std::string& actor) {
       if (g.metric() != v1::GOAL_METRIC_UNSPECIFIED) break;
       std::size_t metric_col = t.header.size(), target_col = t.header.size();
       for (std::size_t c = 0; c < t.header.size(); ++c) {
-        if (lower_ascii(t.header[c]) == "metric") metric_col = c;
-        if (lower_ascii(t.header[c]) == "target") target_col = c;
+        if (lower(t.header[c]) == "metric") metric_col = c;
+        if (lower(t.header[c]) == "target") target_col = c;
       }
       if (metric_col == t.header.size() || target_col == t.header.size() || t.rows.empty()) continue;
       const auto& row = t.rows.front();
@@ -203,7 +195,7 @@ Unit read_goal(const TextFile& f, const std::string& actor) {
     }
   if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED)
     for (const auto& s : doc.sections)
-      if (lower_ascii(s.title).find("success criteria") != std::string::npos)
+      if (lower(s.title).find("success criteria") != std::string::npos)
         for (const auto& l : s.lines) {
           auto m = goal_metric(l.text);
           auto target = m ? goal_amount(*m, l.text.substr(l.text.find_first_of("<>=") == std::string::npos ? 0 : l.text.find_first_of("<>="))) : std::nullopt;
@@ -288,7 +280,7 @@ enum class StageFile { none = 0, input, hypothesis, implication, decision, actio
 StageFile stage_file(const std::string& name) {
   static const std::regex re(R"(^([1-7])[-_.]([a-z-]+)\.md$)");
   std::smatch m;
-  const std::string n = lower_ascii(name);
+  const std::string n = lower(name);
   if (!std::regex_match(n, m, re)) return StageFile::none;
   const std::string word = m[2].str();
   if (word.rfind("input", 0) == 0) return StageFile::input;
@@ -359,7 +351,7 @@ class ThreadReader {
     l.set_company(name);
     std::string segment = meta_string(meta, {"segment"});
     if (segment.empty())
-      if (const auto* s = d.doc.field({"Segment"})) segment = lower_ascii(s->value);
+      if (const auto* s = d.doc.field({"Segment"})) segment = lower(s->value);
     if (segment.empty()) problem(d.file.rel, 1, "no segment: add \"segment\" to meta.json or **Segment:** slug to " + d.file.rel);
     l.set_segment(segment);
     // The contact: "Name, Title, name@company.com" or "Name <name@company.com>".
@@ -392,7 +384,7 @@ class ThreadReader {
       problem(d.file.rel, contact ? contact->line : 1,
               "no contact with an e-mail address: write **Contact:** Name, Title, name@company.com");
     // Source: inbound, outbound, a campaign.
-    const std::string source = lower_ascii(d.doc.field({"Source", "Lead source"}) ? d.doc.field({"Source", "Lead source"})->value
+    const std::string source = lower(d.doc.field({"Source", "Lead source"}) ? d.doc.field({"Source", "Lead source"})->value
                                                                                  : meta_string(meta, {"lead_source", "source"}));
     if (source.find("campaign") != std::string::npos) {
       l.set_source(v1::CAMPAIGN);
@@ -411,7 +403,7 @@ class ThreadReader {
     std::string why = signal ? signal->value : "";
     if (why.empty())
       for (const auto& s : d.doc.sections)
-        if (lower_ascii(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
+        if (lower(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
     if (why.empty()) problem(d.file.rel, 1, "no signal: add **Initial signal:** what brought the lead, or an ## Observation");
     l.set_signal(why);
     l.set_goal_id(meta_string(meta, {"goal_id", "goal"}));
@@ -479,7 +471,7 @@ class ThreadReader {
     i.set_arr_low(low);
     i.set_arr_high(high);
     const auto* strategic = d.doc.field({"Strategic value", "Strategic"});
-    const std::string sv = strategic ? lower_ascii(code_word(strategic->value)) : "";
+    const std::string sv = strategic ? lower(code_word(strategic->value)) : "";
     auto parsed = parse_strategic(sv);
     if (!strategic || !parsed) {
       problem(d.file.rel, strategic ? strategic->line : 1, "no strategic value: add **Strategic value:** high, medium or low");
@@ -507,17 +499,17 @@ class ThreadReader {
     std::optional<v1::Verdict> verdict;
     int line = 1;
     for (const auto& s : d.doc.sections) {
-      const std::string t = lower_ascii(s.title);
+      const std::string t = lower(s.title);
       if (verdict || (t != "verdict" && t != "decision" && t != "recommendation")) continue;
       for (const auto& l : s.lines)
-        if (auto v = parse_deal_verdict(lower_ascii(code_word(l.text))); v && !verdict) {
+        if (auto v = parse_deal_verdict(lower(code_word(l.text))); v && !verdict) {
           verdict = *v;
           line = l.line;
         }
     }
     if (!verdict)
       if (const auto* f = d.doc.field({"Verdict", "Decision", "Status"}))
-        if (auto v = parse_deal_verdict(lower_ascii(code_word(f->value)))) {
+        if (auto v = parse_deal_verdict(lower(code_word(f->value)))) {
           verdict = *v;
           line = f->line;
         }
@@ -534,7 +526,7 @@ class ThreadReader {
     std::string why = reason ? reason->value : "";
     if (why.empty())
       for (const auto& s : d.doc.sections)
-        if (const std::string t = lower_ascii(s.title); (t == "reasoning" || t == "rationale") && !s.lines.empty()) why = s.lines.front().text;
+        if (const std::string t = lower(s.title); (t == "reasoning" || t == "rationale") && !s.lines.empty()) why = s.lines.front().text;
     if (why.empty()) why = "as decided in " + d.file.rel;
     m.set_reason(why);
     if (at) add(d, line, "decision", m, *at);
@@ -581,7 +573,7 @@ class ThreadReader {
       return;
     }
     const auto* status = s.field({"Status"});
-    const std::string st = status ? lower_ascii(code_word(status->value)) : "";
+    const std::string st = status ? lower(code_word(status->value)) : "";
     const auto* when = s.field({"Duration", "Dates", "Date", "When"});
     auto range = when ? date_range(when->value) : std::nullopt;
     if (!range) {
@@ -625,11 +617,11 @@ class ThreadReader {
     const auto* o = d.doc.field({"Deal outcome", "Outcome"});
     const MdField* status = nullptr;
     for (const auto& s : d.doc.sections)
-      if (lower_ascii(s.title).find("outcome") != std::string::npos && !status) status = s.field({"Status"});
+      if (lower(s.title).find("outcome") != std::string::npos && !status) status = s.field({"Status"});
     const MdField* f = o ? o : status;
     if (!f) return;  // a learning without an outcome: the rules will say so
     auto at = dated(d);
-    std::string word = lower_ascii(code_word(f->value));
+    std::string word = lower(code_word(f->value));
     auto parsed = parse_outcome(word);
     if (!parsed) {
       problem(d.file.rel, f->line, "outcome '" + f->value + "' is not won (closed), lost or stalled");
@@ -651,19 +643,18 @@ class ThreadReader {
     auto record = [&](const std::string& id, const std::string& status_text, const MdField* conf, int line) {
       if (!at) at = dated(d);
       if (!at) return;
-      const std::string code = code_word(status_text);
-      std::string result = code == "VALIDATED" ? "validated"
-                           : code == "INVALIDATED" ? "invalidated"
-                           : (code == "CHALLENGED" || code == "PARTIAL" || code == "PARTIALLY" || code == "INCONCLUSIVE") ? "partial"
-                                                                                                                         : "";
-      if (result.empty()) {
+      // VALIDATED, INVALIDATED, CHALLENGED, PARTIAL(LY VALIDATED), INCONCLUSIVE: the CLI's words.
+      std::string code = lower(code_word(status_text));
+      if (code == "partially") code = "partial";
+      auto result = parse_learning_result(code);
+      if (!result) {
         problem(d.file.rel, line, "learning about " + id + ": result '" + status_text + "' is not VALIDATED, CHALLENGED or INVALIDATED");
         return;
       }
       v1::LearningRecorded l;
       l.set_deal_id(deal_);
       l.set_assumption_id(id);
-      l.set_result(*parse_learning_result(result));
+      l.set_result(*result);
       if (conf) {
         auto c = confidence(conf->value);
         if (!c) {
@@ -719,14 +710,14 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     const bool is_meta = name == "meta.json";
     const StageFile kind = stage_file(name);
     std::error_code ec;
-    const bool folder_of_actions = std::regex_match(lower_ascii(name), std::regex(R"(^5[-_.]actions$)"));
+    const bool folder_of_actions = std::regex_match(lower(name), std::regex(R"(^5[-_.]actions$)"));
     if (folder_of_actions && !fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) {
       // 5-actions/: lead-intake.md, qualify.md (or qualification.md), demo.md, pilot.md, close.md.
       std::vector<fs::path> inside;
       for (const auto& e : fs::directory_iterator(path)) inside.push_back(e.path());
       std::sort(inside.begin(), inside.end());
       for (const auto& a : inside) {
-        const std::string stem = lower_ascii(a.stem().string());
+        const std::string stem = lower(a.stem().string());
         auto type = parse_action_type("sales:" + stem);
         if (!type || a.extension() != ".md") continue;  // strategy.md, execution-log.md: notes
         const int order = static_cast<int>(std::find_if(std::begin(kSalesActions), std::end(kSalesActions),
@@ -841,7 +832,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     for (const auto& path : files) {
       std::smatch m;
       const std::string file = path.filename().string();
-      if (!std::regex_match(file, m, name) || lower_ascii(m[2].str()).find("assumption") == std::string::npos) continue;
+      if (!std::regex_match(file, m, name) || lower(m[2].str()).find("assumption") == std::string::npos) continue;
       auto f = read_file(root, path);
       ++ws.files_read;
       if (!f) {
