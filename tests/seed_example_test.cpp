@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "tests/support.h"
 
 using nlohmann::json;
@@ -27,9 +29,8 @@ const json& assumption(const json& canvas, const std::string& id) {
 struct Seeded {
   Workspace w;
   Seeded() {
-    auto r = leanos::test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, w.dir.path()});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
+    std::filesystem::remove(w.dir.path());
+    leanos::test::seed_example(w.dir.path());
   }
 };
 

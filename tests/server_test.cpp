@@ -230,8 +230,7 @@ TEST_CASE("a Python service subscribes as a named skill and receives the actions
   test::TempDir dir;
   const std::string data = dir.sub("data");
   // The seed's workspace: 5 deals, each with 5 ActionStarted events (25 in all).
-  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
-  REQUIRE(seeded.exit_code == 0);
+  test::seed_example(data);
   Server server(data);
   // The server serves the seeded log.
   grpc::ClientContext ctx;
@@ -286,9 +285,7 @@ TEST_CASE("with --server the CLI records through the running server, under the s
 TEST_CASE("with --server every query answers exactly what the CLI answers on the data folder, time travel included") {
   test::TempDir dir;
   const std::string data = dir.sub("data");
-  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
-  INFO(seeded.err);
-  REQUIRE(seeded.exit_code == 0);
+  test::seed_example(data);
   const std::vector<std::vector<std::string>> queries = {
       {"canvas", "show", "--json"},
       {"canvas", "show", "--as-of", "2025-12-01"},
@@ -339,9 +336,7 @@ TEST_CASE("with --server every query answers exactly what the CLI answers on the
 TEST_CASE("a Python service reads typed fields of the canvas, a goal, today and the pipeline as of a date") {
   test::TempDir dir;
   const std::string data = dir.sub("data");
-  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
-  INFO(seeded.err);
-  REQUIRE(seeded.exit_code == 0);
+  test::seed_example(data);
   const std::string as_of = "2026-02-20";
   // What the CLI's --json says for the same queries, on the data folder (before the server
   // holds it).
@@ -390,8 +385,7 @@ TEST_CASE("a Python service reads typed fields of the canvas, a goal, today and 
 TEST_CASE("a rejection carries its rule id and parameters in the gRPC error details, and the CLI words it with commands") {
   test::TempDir dir;
   const std::string data = dir.sub("data");
-  auto seeded = test::run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY_PATH, data});
-  REQUIRE(seeded.exit_code == 0);
+  test::seed_example(data);
   Server server(data);
   auto py = test::run("/usr/bin/python3", {PYTHON_RULES, PYTHON_OUT, server.address()});
   INFO(py.err);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -32,6 +33,20 @@ static std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void seed_example(const std::string& data) {
+  REQUIRE_FALSE(std::filesystem::exists(data));
+  if (const char* seeded = std::getenv("LEANOS_SEEDED_EXAMPLE"); seeded && *seeded) {
+    std::error_code ec;
+    std::filesystem::copy(seeded, data, std::filesystem::copy_options::recursive, ec);
+    INFO("copying the seeded example from " << seeded << ": " << ec.message());
+    REQUIRE_FALSE(ec);
+    return;
+  }
+  auto r = run("/bin/bash", {SEED_SCRIPT, LEANOS_BINARY, data});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
 }
 
 RunResult run(const std::string& program, const std::vector<std::string>& args) {

@@ -35,6 +35,12 @@ RunResult run_leanos(const std::vector<std::string>& args);
 
 std::string write_file(const std::string& path, const std::string& content);
 
+// Fills the data folder `data` (which must not exist yet) with the seed's worked example
+// (tools/seed-example.sh). Under ctest the example is recorded once per run by the
+// "seeded example" fixture and copied from there ($LEANOS_SEEDED_EXAMPLE); a test binary run
+// by hand records it itself. REQUIRES success.
+void seed_example(const std::string& data);
+
 // Counts the lines of `text` that are not empty.
 int count_lines(const std::string& text);
 
