@@ -152,6 +152,24 @@ std::vector<Derived> derive(const v1::LedgerView& after, const Envelope& cause) 
 
 namespace {
 
+// Whether a fact can change what derive() gives for another cause: the derived values read
+// the assumptions (registered, moved by learnings), the goals (defined, counted by won
+// closes) and the won deals' aggregates (set by the close, counted only for a won deal). Any
+// other fact of a deal (its lead, stages, actions) changes its own deal before its close, which
+// is recorded after it: derived at its place in the log, the close already sees it. Such a fact
+// derives nothing itself either (derive() answers learnings and closes), so when one arrives
+// backdated there is nothing to derive again.
+bool can_change_derivations(const Envelope& e) {
+  switch (e.payload_case()) {
+    case Envelope::kLearningRecorded:
+    case Envelope::kDealClosed:
+    case Envelope::kAssumptionRegistered:
+    case Envelope::kGoalDefined:
+    case Envelope::kSubgoalDefined: return true;
+    default: return false;
+  }
+}
+
 // A restatement of `now` (what the rules derive from its cause today), caused by `late`.
 Derived restatement(const Derived& now, const Envelope& late, bool withdrawn) {
   v1::DerivationRestated r;
@@ -245,8 +263,10 @@ Result<std::size_t> follow_log(store::EventStore& store, v1::LedgerView& view, c
     for (const auto& e : *page) {
       if (e.position() <= view.position()) continue;
       // In business-time order already (or a record the folds do not read): fold on.
+      // A backdated fact that cannot change a derivation is folded on too: the view's
+      // derived values stay those of the business-time fold.
       if (from_timestamp(e.occurred_at()) >= view.max_occurred_at() || is_derived_record(e) ||
-          e.has_content_opportunity_flagged()) {
+          e.has_content_opportunity_flagged() || !can_change_derivations(e)) {
         projections::apply(view, e);
         if (auto s = hand_over(derive(view, e)); !s) return s;
         continue;
