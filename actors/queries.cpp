@@ -201,15 +201,39 @@ bool needs_deals(const v1::QueryRequest& q) {
 
 }  // namespace
 
+// A thread (deal or campaign) as it stood at `at`: its stream's events recorded by then and
+// occurred by then, in business-time order. No bound: the whole stream.
+template <class State>
+Result<State> thread_at(const store::EventStore& store, const std::string& stream, const AsOf& at) {
+  auto last = last_position_of(store, at);
+  if (!last) return last.status();
+  auto events = store.read_stream(stream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
+  if (!events) return events.status();
+  std::vector<const v1::Envelope*> in;
+  for (const auto& e : *events)
+    if (e.position() <= *last && (!at.occurred || from_timestamp(e.occurred_at()) <= *at.occurred)) in.push_back(&e);
+  std::stable_sort(in.begin(), in.end(), [](const v1::Envelope* a, const v1::Envelope* b) {
+    return from_timestamp(a->occurred_at()) < from_timestamp(b->occurred_at());
+  });
+  State s;
+  for (const auto* e : in) apply(s, *e);
+  return s;
+}
+
 Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryRequest& q, Micros clock) {
   v1::QueryReply reply;
-  // The threads, the audit and the why show every revision: no time travel.
+  // A thread at a point in time is its stream up to then. The audit and the why show every
+  // revision: no time travel.
+  auto thread_time = as_of_of(q);
+  if (!thread_time) return thread_time.status();
   switch (q.query_case()) {
     case v1::QueryRequest::kDeal: {
       if (auto s = check_slug("deal id", q.deal().deal_id()); !s) return s;
-      auto d = CommandHandler(store).deal(q.deal().deal_id());
+      auto d = thread_at<DealState>(store, deal_stream(q.deal().deal_id()), *thread_time);
       if (!d) return d.status();
-      if (!d->exists()) return Status::not_found("deal '" + q.deal().deal_id() + "' does not exist");
+      if (!d->exists())
+        return Status::not_found("deal '" + q.deal().deal_id() + "' does not exist" +
+                                 (q.as_of().empty() && q.known_at().empty() && !q.has_at_position() ? "" : " at that time"));
       *reply.mutable_deal() = projections::deal_thread_view(*d);
       return reply;
     }
@@ -217,7 +241,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
     case v1::QueryRequest::kCampaignContact: {
       const std::string& id = q.has_campaign() ? q.campaign().campaign_id() : q.campaign_contact().campaign_id();
       if (auto s = check_slug("campaign id", id); !s) return s;
-      auto c = CommandHandler(store).campaign(id);
+      auto c = thread_at<CampaignState>(store, campaign_stream(id), *thread_time);
       if (!c) return c.status();
       if (!c->exists()) return Status::not_found("campaign '" + id + "' does not exist");
       if (q.has_campaign()) {

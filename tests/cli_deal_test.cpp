@@ -42,6 +42,26 @@ TEST_CASE("a whole deal from open to learn through the CLI, and show tells its s
   CHECK(count_lines(log.out) == 16);  // lead, hypothesis, implication, decision, 5 actions started and completed, close, learning
 }
 
+TEST_CASE("deal show --as-of and --at-position tell the thread as it stood, and say when it did not exist yet") {
+  Workspace w;
+  w.setup();
+  w.to_decision("acme-corp", "qualify");
+  w.ok({"deal", "action", "acme-corp", "sales:lead-intake", "start", "--at", "2026-01-12"});
+  w.ok({"deal", "action", "acme-corp", "sales:lead-intake", "complete", "--outcome", "ready_for_qualification", "--at", "2026-01-13"});
+  auto then = w.run({"deal", "show", "acme-corp", "--as-of", "2026-01-11", "--json"});
+  INFO(then.err);
+  REQUIRE(then.exit_code == 0);
+  CHECK(then.out.find("\"stage\":\"3-implication\"") != std::string::npos);
+  CHECK(then.out.find("sales:lead-intake") == std::string::npos);
+  auto now = w.run({"deal", "show", "acme-corp", "--json"});
+  CHECK(now.out.find("\"status\":\"completed\"") != std::string::npos);
+  auto before = w.run({"deal", "show", "acme-corp", "--as-of", "2026-01-01"});
+  CHECK(before.exit_code != 0);
+  CHECK(before.err.find("does not exist at that time") != std::string::npos);
+  auto prefix = w.run({"deal", "show", "acme-corp", "--at-position", "3"});
+  CHECK(prefix.exit_code != 0);  // goal, subgoal, assumption: no deal yet
+}
+
 TEST_CASE("each rejection path exits non-zero, says why, and appends nothing") {
   Workspace w;
   w.setup();

@@ -294,6 +294,7 @@ TEST_CASE("with --server every query answers exactly what the CLI answers on the
       {"metrics", "--segment", "enterprise", "--at-position", "40"},
       {"marketing", "opportunities", "--json"},
       {"deal", "show", "acme-corp", "--json"},
+      {"deal", "show", "epsilon-ins", "--json", "--as-of", "2026-01-06"},
       {"audit", "acme-corp", "--json"},
       {"why", "canvas", "A4"},
       {"today", "--json", "--as-of", "2026-03-01"},

@@ -9,30 +9,26 @@
 #include "actors/ledger_reader.h"
 #include "actors/process_managers.h"
 #include "projections/metrics.h"
+#include "tools/cli/time_travel.h"
 #include "tools/cli/arguments.h"
 #include "tools/cli/cli.h"
 
 namespace leanos::cli {
 
-namespace {
-
-// The CLI's --as-of / --known-at / --at-position, copied into the request when parsed.
-struct TimeTravelOptions {
-  std::string as_of, known_at;
-  std::uint64_t at_position = 0;
-  CLI::Option* position_opt = nullptr;
-  void into(v1::QueryRequest& q) const {
-    q.set_as_of(as_of);
-    q.set_known_at(known_at);
-    if (position_opt->count() > 0) q.set_at_position(at_position);
-  }
-};
+void TimeTravelOptions::into(v1::QueryRequest& q) const {
+  q.set_as_of(as_of);
+  q.set_known_at(known_at);
+  if (position_opt->count() > 0) q.set_at_position(at_position);
+}
 
 void add_time_travel(CLI::App* sub, TimeTravelOptions& t) {
   sub->add_option("--as-of", t.as_of, "the business timeline up to DATE: events that occurred on or before it (a date means its end, UTC)");
   sub->add_option("--known-at", t.known_at, "as the store knew it at DATE: events recorded by then (audit-grade); combines with --as-of");
   t.position_opt = sub->add_option("--at-position", t.at_position, "fold the log up to position N");
 }
+
+namespace {
+
 
 // ---- replay ----------------------------------------------------------------------------------
 
@@ -162,13 +158,13 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto id = std::make_shared<std::string>();
     auto* s = find("deal")->add_subcommand("show", "the thread: its six stages as they stand, with dates");
     s->add_option("deal-id", *id)->required();
-    register_query(s, [id](v1::QueryRequest& q) { q.mutable_deal()->set_deal_id(*id); }, false);
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_deal()->set_deal_id(*id); });
   }
   {
     auto id = std::make_shared<std::string>();
     auto* s = find("campaign")->add_subcommand("show", "the campaign thread's six stages");
     s->add_option("campaign-id", *id)->required();
-    register_query(s, [id](v1::QueryRequest& q) { q.mutable_campaign()->set_campaign_id(*id); }, false);
+    register_query(s, [id](v1::QueryRequest& q) { q.mutable_campaign()->set_campaign_id(*id); });
   }
 }
 
