@@ -108,6 +108,7 @@ v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t
   out.set_gap(std::max<std::int64_t>(0, g.target() - g.current()));
   out.set_met(g.met());
   set_time(&out, &v1::GoalView::mutable_met_at, g.met_at());
+  set_time(&out, &v1::GoalView::mutable_defined_at, g.defined_at());
   if (g.due()) out.set_due(format_date(g.due()));
   for (const auto& sg : g.subgoals()) {
     auto* s = out.add_subgoals();

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "tests/support.h"
 
@@ -222,4 +223,145 @@ TEST_CASE("files with old Mac or Windows line endings read the same, frontmatter
   CHECK(r.out.find("recorded  threads/sales/acme-corp (14 events)") != std::string::npos);
   auto deal = nlohmann::json::parse(i.w.run({"deal", "show", "acme-corp", "--json"}).out);
   CHECK(deal["input_at"] == "2026-01-09T00:00:00Z");
+}
+
+namespace {
+
+// Every file under `dir`, by workspace-relative path.
+std::map<std::string, std::string> tree(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).generic_string()] = read(e.path().string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("export writes the seed-era layout: imported back it records nothing, and a new ledger built from it exports the same bytes") {
+  test::Workspace seeded;
+  fs::remove(seeded.dir.path());
+  test::seed_example(seeded.dir.path());
+  test::TempDir out;
+  const std::string exported = out.sub("export");
+  auto e = seeded.run({"export", exported});
+  INFO(e.out, e.err);
+  REQUIRE(e.exit_code == 0);
+  CHECK(e.out.find("1 assumptions, 1 goals, 5 deal threads") != std::string::npos);
+  const auto files = tree(exported);
+  CHECK(files.size() == 37);  // the canvas, the goal, 5 threads of meta.json + 6 stages
+  const std::string canvas = files.at("strategy/canvas/10-assumptions.md");
+  CHECK(canvas.find("### A4: Enterprise customers prefer white-label") != std::string::npos);
+  CHECK(canvas.find("**Confidence:** 95% (previously: 90%)") != std::string::npos);
+  CHECK(canvas.find("**Evidence:** N=5") != std::string::npos);
+  CHECK(canvas.find("**Last validated:** 2026-02-25") != std::string::npos);
+  const auto meta = nlohmann::json::parse(files.at("threads/sales/acme-corp/meta.json"));
+  CHECK(meta["stage"] == 6);
+  CHECK(meta["goal_id"] == "g-mrr-50k");
+  CHECK(files.at("strategy/goals/completed/g-mrr-50k.md").find("| MRR | $50,000 | $50,000 | $0 |") != std::string::npos);
+  CHECK(files.count("threads/sales/acme-corp/6-learning.md"));
+
+  // Into the ledger it came from: everything is there already, whoever recorded it.
+  const int before = seeded.events();
+  auto same = seeded.run({"import", exported});
+  INFO(same.out);
+  CHECK(same.exit_code == 0);
+  CHECK(seeded.events() == before);
+  CHECK(same.out.find("note:") == std::string::npos);
+
+  // Into a new ledger: the same history, so the same files.
+  test::Workspace fresh;
+  auto in = fresh.run({"import", exported});
+  INFO(in.out, in.err);
+  REQUIRE(in.exit_code == 0);
+  auto again = fresh.run({"export", out.sub("again")});
+  REQUIRE(again.exit_code == 0);
+  CHECK(tree(out.sub("again")) == files);
+  auto canvas_of = [](test::Workspace& w) {
+    auto j = nlohmann::json::parse(w.run({"canvas", "show", "--json"}).out);
+    j.erase("position");  // the seed also recorded workspace settings
+    return j;
+  };
+  CHECK(canvas_of(fresh) == canvas_of(seeded));
+}
+
+TEST_CASE("export --as-of writes the workspace as it stood then, and a ledger built from it exports the same") {
+  test::Workspace seeded;
+  fs::remove(seeded.dir.path());
+  test::seed_example(seeded.dir.path());
+  test::TempDir out;
+  // 2026-01-06: two learnings in (A4 at 75 %), epsilon-ins still piloting, acme-corp at its start.
+  auto e = seeded.run({"export", out.sub("then"), "--as-of", "2026-01-06"});
+  INFO(e.out, e.err);
+  REQUIRE(e.exit_code == 0);
+  const auto files = tree(out.sub("then"));
+  CHECK(files.at("strategy/canvas/10-assumptions.md").find("**Confidence:** 75%") != std::string::npos);
+  CHECK(files.count("threads/sales/epsilon-ins/5-actions.md"));
+  CHECK_FALSE(files.count("threads/sales/epsilon-ins/6-learning.md"));
+  CHECK_FALSE(files.count("threads/sales/acme-corp/meta.json"));  // its lead came on 2026-01-10
+  CHECK(nlohmann::json::parse(files.at("threads/sales/epsilon-ins/meta.json"))["stage"] == 5);
+  test::Workspace fresh;
+  REQUIRE(fresh.run({"import", out.sub("then")}).exit_code == 0);
+  REQUIRE(fresh.run({"export", out.sub("again")}).exit_code == 0);
+  CHECK(tree(out.sub("again")) == files);
+  // What the canvas said then is what the ledger says for then.
+  auto then = nlohmann::json::parse(seeded.run({"canvas", "show", "--as-of", "2026-01-06", "--json"}).out);
+  CHECK(then["assumptions"][0]["confidence"] == 75);
+}
+
+TEST_CASE("export refuses a folder with files unless --force, and leaves no half-written file") {
+  test::Workspace seeded;
+  fs::remove(seeded.dir.path());
+  test::seed_example(seeded.dir.path());
+  test::TempDir out;
+  const std::string dir = out.sub("busy");
+  fs::create_directories(dir);
+  test::write_file(dir + "/notes.md", "mine\n");
+  auto refused = seeded.run({"export", dir});
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("is not empty") != std::string::npos);
+  CHECK(refused.err.find("--force") != std::string::npos);
+  CHECK(tree(dir).size() == 1);
+  auto forced = seeded.run({"export", dir, "--force"});
+  INFO(forced.err);
+  REQUIRE(forced.exit_code == 0);
+  const auto files = tree(dir);
+  CHECK(files.at("notes.md") == "mine\n");
+  CHECK(files.size() == 38);
+  for (const auto& [path, text] : files) CHECK(path.find(".leanos-tmp") == std::string::npos);
+  auto bad = seeded.run({"export", out.sub("x"), "--as-of", "2026-02-30"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("--as-of") != std::string::npos);
+}
+
+TEST_CASE("a thread the CLI recorded, imported as files: only the stage the ledger lacks is recorded, a stage that differs is named") {
+  test::Workspace w;
+  w.setup();
+  w.to_decision("northwind", "qualify");
+  test::TempDir out;
+  const std::string ws = out.sub("ws");
+  REQUIRE(w.run({"export", ws}).exit_code == 0);
+  const std::string thread = ws + "/threads/sales/northwind/";
+  REQUIRE(fs::exists(thread + "4-decision.md"));
+  const int before = w.events();
+  // An agent starts the first action and rewrites the decision's verdict.
+  test::write_file(thread + "5-actions.md",
+                   "# Actions\n\n## Action 1: Intake\n**Type:** sales:lead-intake\n**Status:** in_progress\n**Duration:** 2026-03-02\n");
+  std::string decision = read(thread + "4-decision.md");
+  decision.replace(decision.find("**QUALIFY**"), 11, "**REJECT**");
+  test::write_file(thread + "4-decision.md", decision);
+  auto r = w.run({"import", ws, "--json"});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  auto report = nlohmann::json::parse(r.out);
+  CHECK(report["events_recorded"] == 1);
+  CHECK(w.events() == before + 1);
+  bool named = false;
+  for (const auto& u : report["units"])
+    for (const auto& c : u["conflicts"])
+      if (c["file"] == "threads/sales/northwind/4-decision.md" && c["what"].get<std::string>().find("REJECT in the file, QUALIFY in the ledger") != std::string::npos)
+        named = true;
+  CHECK(named);
+  auto deal = nlohmann::json::parse(w.run({"deal", "show", "northwind", "--json"}).out);
+  CHECK(deal["decision"]["verdict"] == "QUALIFY");
+  CHECK(deal["actions"][0]["status"] == "in_progress");
 }

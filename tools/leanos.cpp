@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_query_commands(app, global, action);
   add_store_commands(app, global, action);
   add_import_commands(app, global, action);
+  add_export_command(app, global, action);
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
   add_client_commands(app, global, action);

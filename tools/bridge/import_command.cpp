@@ -7,8 +7,10 @@
 
 #include <cstdio>
 
+#include "actors/ledger_reader.h"
 #include "actors/queries.h"
 #include "actors/runtime.h"
+#include "tools/bridge/reconcile.h"
 #include "tools/bridge/workspace.h"
 
 namespace leanos::cli {
@@ -39,6 +41,16 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   } else if (auto s = open_store(g, Access::read); s) {
     store = std::move(*s);  // to tell what is recorded already; none: everything is new
   }
+  // What the ledger holds before the import: a fact it has (recorded by the CLI, a server
+  // client, an earlier import) is not recorded again, whatever its id.
+  v1::LedgerView ledger = projections::empty_ledger();
+  if (store) {
+    LedgerOptions options;
+    options.write_snapshots = !dry_run;
+    auto read = read_ledger(*store, AsOf{}, options);
+    if (!read) return fail(read.status());
+    ledger = std::move(read->view);
+  }
   std::unique_ptr<Runtime> runtime;
   if (!dry_run) runtime = std::make_unique<Runtime>(*store);
   std::vector<UnitReport> reports;
@@ -60,6 +72,11 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
         auto known = store->find_event_id(f.command.event_id());
         if (!known) return fail(known.status());
         if (known->has_value()) continue;
+      }
+      if (const auto k = bridge::known_in_ledger(ledger, f.command); k.held) {
+        if (!k.differs.empty())
+          r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
+        continue;
       }
       fresh.push_back(f.command);
       of.push_back(&f);

@@ -1,4 +1,5 @@
-// `leanos import`: a LeanOS workspace folder into the ledger (tools/bridge/workspace.h reads it).
+// `leanos import` and `leanos export`: a LeanOS workspace folder into the ledger
+// (tools/bridge/workspace.h reads it) and back out (tools/bridge/export.h writes it).
 #pragma once
 
 #include "tools/cli/cli.h"
@@ -10,5 +11,7 @@ namespace leanos::cli {
 inline constexpr int kExitImportIncomplete = 13;
 
 void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
+// `leanos export` (tools/bridge/export_command.cpp).
+void add_export_command(CLI::App& app, GlobalOptions& global, Action& action);
 
 }  // namespace leanos::cli

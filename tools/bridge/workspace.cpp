@@ -81,6 +81,9 @@ struct AssumptionBlock {
   int line = 0;
   std::optional<Confidence> confidence;
   std::optional<Micros> dated;  // Last validated / Last updated
+  // "**Registered:** 60% on 2025-10-01" (written by `leanos export`): when and at what
+  // confidence the ledger first knew it.
+  std::optional<std::pair<int, Micros>> registered;
 };
 
 void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit& unit) {
@@ -89,7 +92,7 @@ void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit
     if (s.level < 2) continue;
     auto head = assumption_heading(s.title);
     if (!head) continue;
-    AssumptionBlock b{head->first, head->second, f.rel, s.line, std::nullopt, std::nullopt};
+    AssumptionBlock b{head->first, head->second, f.rel, s.line, std::nullopt, std::nullopt, std::nullopt};
     if (const auto* h = s.field({"Hypothesis", "Statement", "Assumption"}); h && !h->value.empty()) b.statement = h->value;
     if (b.statement.empty()) {
       unit.problems.push_back({f.rel, s.line, "assumption " + b.id + " has no statement: give it a title or a **Hypothesis:** line"});
@@ -107,6 +110,16 @@ void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit
       continue;
     }
     if (const auto* d = s.field({"Last validated", "Last updated", "Date", "Created"})) b.dated = first_date(d->value);
+    if (const auto* r = s.field({"Registered"})) {
+      auto c = confidence(r->value);
+      auto at = first_date(r->value);
+      if (!c || !at || c->now < 0 || c->now > 100) {
+        unit.problems.push_back({f.rel, r->line, "assumption " + b.id + ": **Registered:** '" + r->value +
+                                                    "' is not a percent and a date (write e.g. **Registered:** 60% on 2025-10-01)"});
+        continue;
+      }
+      b.registered = std::make_pair(c->now, *at);
+    }
     out.push_back(std::move(b));
   }
 }
@@ -406,6 +419,7 @@ class ThreadReader {
         if (lower(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
     if (why.empty()) problem(d.file.rel, 1, "no signal: add **Initial signal:** what brought the lead, or an ## Observation");
     l.set_signal(why);
+    if (const auto* a = d.doc.field({"Attribution", "Content source"})) l.set_attribution(a->value);
     l.set_goal_id(meta_string(meta, {"goal_id", "goal"}));
     l.set_subgoal_id(meta_string(meta, {"subgoal", "subgoal_id"}));
     add(d, 1, "lead", l, when);
@@ -529,6 +543,19 @@ class ThreadReader {
         if (const std::string t = lower(s.title); (t == "reasoning" || t == "rationale") && !s.lines.empty()) why = s.lines.front().text;
     if (why.empty()) why = "as decided in " + d.file.rel;
     m.set_reason(why);
+    // "**Alternatives:** defer to next quarter; partner channel".
+    if (const auto* alt = d.doc.field({"Alternatives", "Alternatives considered"})) {
+      std::string rest = alt->value;
+      for (std::size_t at = 0; at <= rest.size();) {
+        std::size_t end = rest.find(';', at);
+        if (end == std::string::npos) end = rest.size();
+        std::string one = rest.substr(at, end - at);
+        one.erase(0, one.find_first_not_of(' '));
+        one.erase(one.find_last_not_of(' ') + 1);
+        if (!one.empty()) m.add_alternatives(one);
+        at = end + 1;
+      }
+    }
     if (at) add(d, line, "decision", m, *at);
     if (const auto* by = d.doc.field({"Approved by", "Approver"}); by && at && !by->value.empty()) {
       v1::DecisionApproved a;
@@ -634,6 +661,14 @@ class ThreadReader {
       if (auto m = money(arr->value)) c.set_arr(m->first);
     if (const auto* mrr = d.doc.field({"MRR"}))
       if (auto m = money(mrr->value)) c.set_mrr(m->first);
+    if (const auto* margin = d.doc.field({"Margin", "Gross margin"}))
+      if (auto m = score(margin->value)) c.set_margin_pct(static_cast<int>(*m));
+    if (const auto* cost = d.doc.field({"Sales cost", "Cost of sale"}))
+      if (auto m = money(cost->value)) c.set_cost(m->first);
+    if (const auto* sat = d.doc.field({"Satisfaction", "Customer satisfaction"}))
+      if (auto m = score(sat->value)) c.set_satisfaction(static_cast<int>(*m));
+    // "pricing", "terms", "timing", "competition", "other": the rules check the word.
+    if (const auto* reason = d.doc.field({"Loss reason"})) c.set_reason(lower(code_word(reason->value)));
     if (at) add(d, f->line, "outcome", c, *at);
   }
 
@@ -895,8 +930,8 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
       canvas.problems.push_back({a.file, a.line, "assumption " + a.id + " is written twice; keep one block"});
       continue;
     }
-    std::optional<Micros> at = a.dated;
-    if (first_tested.count(a.id) && (!at || first_tested[a.id] < *at)) at = first_tested[a.id];
+    std::optional<Micros> at = a.registered ? std::optional<Micros>(a.registered->second) : a.dated;
+    if (!a.registered && first_tested.count(a.id) && (!at || first_tested[a.id] < *at)) at = first_tested[a.id];
     if (!at) {
       canvas.problems.push_back({a.file, a.line, "assumption " + a.id +
                                                      " has no date: add **Last validated:** YYYY-MM-DD (or a thread testing it)"});
@@ -905,7 +940,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     v1::AssumptionRegistered r;
     r.set_assumption_id(a.id);
     r.set_statement(a.statement);
-    r.set_confidence(a.confidence->before.value_or(a.confidence->now));
+    r.set_confidence(a.registered ? a.registered->first : a.confidence->before.value_or(a.confidence->now));
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
     ws.stated.push_back({a.id, a.file, a.line, a.confidence->now});
   }

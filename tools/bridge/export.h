@@ -1,0 +1,41 @@
+// The ledger at a point in time written back as a LeanOS workspace, in the seed era's layout
+// (../shared/docs/leanos-files.md): what `leanos import` reads, so that importing an export
+// records nothing and an agent can go on working on the files.
+//
+//   strategy/canvas/10-assumptions.md        one `### A4: statement` block per assumption
+//   strategy/goals/{active,completed}/ID.md  frontmatter, success criterion, subgoals, metrics
+//   threads/sales/DEAL/meta.json, 1-input.md … 6-learning.md   one file per stage reached
+//
+// Rendering only: the values are the query layer's views (actors/queries.h) at that time.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "events/result.h"
+#include "events/time.h"
+#include "leanos/v1/views.pb.h"
+
+namespace leanos::bridge {
+
+struct LedgerAtTime {
+  v1::CanvasView canvas;
+  // Each canvas assumption's history up to the canvas's position and the business time.
+  std::map<std::string, v1::AssumptionHistoryView> histories;
+  Micros occurred_until = 0;  // the business-time bound (--as-of), or the end of time
+  std::vector<v1::GoalView> goals;
+  std::vector<v1::DealThreadView> deals;
+};
+
+// Workspace-relative path -> the file's text.
+using WorkspaceFiles = std::map<std::string, std::string>;
+
+WorkspaceFiles render_workspace(const LedgerAtTime& ledger);
+
+// Writes `files` under `dir`, each to a temporary file renamed into place (a reader sees the
+// old file or the new one, never half). `dir` must be missing or empty unless `force`:
+// already_exists naming it otherwise.
+Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force);
+
+}  // namespace leanos::bridge

@@ -1,0 +1,83 @@
+// `leanos export DIR`: the ledger at a point in time written as a LeanOS workspace folder
+// (tools/bridge/export.h renders it from the query layer's views).
+#include <cstdio>
+
+#include "actors/queries.h"
+#include "tools/bridge/export.h"
+#include "tools/bridge/import_command.h"
+#include "tools/cli/time_travel.h"
+
+namespace leanos::cli {
+
+namespace {
+
+int run_export(const GlobalOptions& g, const std::string& dir, const TimeTravelOptions& time, bool force) {
+  auto store = open_store(g, Access::read);
+  if (!store) return fail(store.status());
+  const Micros clock = now_micros();
+  auto ask = [&](v1::QueryRequest q) {
+    time.into(q);
+    return answer_query(**store, q, clock);
+  };
+  v1::QueryRequest q;
+  time.into(q);
+  auto bound = as_of_of(q);
+  if (!bound) return fail(bound.status());
+  bridge::LedgerAtTime ledger;
+  ledger.occurred_until = bound->occurred.value_or(kEndOfTime);
+  v1::QueryRequest canvas;
+  canvas.mutable_canvas();
+  auto c = ask(canvas);
+  if (!c) return fail(c.status());
+  ledger.canvas = c->canvas();
+  for (const auto& a : ledger.canvas.assumptions()) {
+    auto h = assumption_history_view(**store, a.id());
+    if (!h) return fail(h.status());
+    ledger.histories[a.id()] = std::move(*h);
+  }
+  v1::QueryRequest today;
+  today.mutable_today();
+  auto t = ask(today);
+  if (!t) return fail(t.status());
+  ledger.goals.assign(t->today().goals().begin(), t->today().goals().end());
+  v1::QueryRequest list;
+  list.mutable_deals();
+  auto deals = ask(list);
+  if (!deals) return fail(deals.status());
+  for (const auto& d : deals->deals().deals()) {
+    v1::QueryRequest one;
+    one.mutable_deal()->set_deal_id(d.deal_id());
+    auto thread = ask(one);
+    if (!thread) return fail(thread.status());
+    ledger.deals.push_back(thread->deal());
+  }
+  const auto files = bridge::render_workspace(ledger);
+  if (auto s = bridge::write_workspace(dir, files, force); !s) return fail(s);
+  if (g.json)
+    out("{\"files\":%zu,\"assumptions\":%d,\"goals\":%zu,\"deals\":%zu,\"position\":%llu}\n", files.size(),
+        ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(),
+        static_cast<unsigned long long>(ledger.canvas.position()));
+  else
+    out("exported %zu files to %s: %d assumptions, %zu goals, %zu deal threads (the log up to position %llu)\n", files.size(),
+        dir.c_str(), ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(),
+        static_cast<unsigned long long>(ledger.canvas.position()));
+  return 0;
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app, GlobalOptions& g, Action& action) {
+  struct Args {
+    std::string dir;
+    bool force = false;
+    TimeTravelOptions time;
+  };
+  auto a = std::make_shared<Args>();
+  auto* s = app.add_subcommand("export", "write the ledger as a LeanOS workspace folder (canvas, goals, deal threads), at any point in time");
+  s->add_option("dir", a->dir, "the folder to write (new or empty)")->required();
+  s->add_flag("--force", a->force, "write into a folder that has files (files of the same name are replaced)");
+  add_time_travel(s, a->time);
+  s->callback([&g, &action, a] { action = [&g, a] { return run_export(g, a->dir, a->time, a->force); }; });
+}
+
+}  // namespace leanos::cli

@@ -1,0 +1,22 @@
+// What of a LeanOS workspace the ledger holds already, judged by what a fact says, not by its
+// id: a deal recorded with the CLI, through the server or by an earlier import, and a folder
+// exported by `leanos export`, read back, record nothing again. Judged on the ledger's
+// projection (projections/ledger.h) as it stands before the import.
+#pragma once
+
+#include <string>
+
+#include "events/domain.h"
+#include "projections/ledger.h"
+
+namespace leanos::bridge {
+
+struct Known {
+  bool held = false;   // the ledger has this fact (the file's stage, action, outcome...)
+  std::string differs; // held, but the ledger's values are not the file's: what differs
+};
+
+// `fact` is a command the workspace reader made (tools/bridge/workspace.h).
+Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact);
+
+}  // namespace leanos::bridge
