@@ -42,7 +42,8 @@ std::string stream_of_command(const Envelope& c) {
   switch (c.payload_case()) {
     case Envelope::kGoalDefined: return goal_stream(c.goal_defined().goal_id());
     case Envelope::kSubgoalDefined: return goal_stream(c.subgoal_defined().goal_id());
-    case Envelope::kAssumptionRegistered: return kCanvasStream;
+    case Envelope::kAssumptionRegistered:
+    case Envelope::kAssumptionRevised: return kCanvasStream;
     case Envelope::kIcpDefined: return segment_stream(c.icp_defined().segment());
     case Envelope::kNarrativeWritten: return segment_stream(c.narrative_written().segment());
     case Envelope::kMaterialPublished: return segment_stream(c.material_published().segment());

@@ -153,7 +153,7 @@ std::vector<Derived> derive(const v1::LedgerView& after, const Envelope& cause) 
 namespace {
 
 // Whether a fact can change what derive() gives for another cause: the derived values read
-// the assumptions (registered, moved by learnings), the goals (defined, counted by won
+// the assumptions (registered, revised, moved by learnings), the goals (defined, counted by won
 // closes) and the won deals' aggregates (set by the close, counted only for a won deal). Any
 // other fact of a deal (its lead, stages, actions) changes its own deal before its close, which
 // is recorded after it: derived at its place in the log, the close already sees it. Such a fact
@@ -164,6 +164,7 @@ bool can_change_derivations(const Envelope& e) {
     case Envelope::kLearningRecorded:
     case Envelope::kDealClosed:
     case Envelope::kAssumptionRegistered:
+    case Envelope::kAssumptionRevised:
     case Envelope::kGoalDefined:
     case Envelope::kSubgoalDefined: return true;
     default: return false;

@@ -143,6 +143,7 @@ Result<v1::AssumptionHistoryView> assumption_history_view(store::EventStore& sto
   std::set<std::string> recorded;  // the confidence changes recorded as such
   for (const auto& e : *canvas) {
     if ((e.has_assumption_registered() && e.assumption_registered().assumption_id() == id) ||
+        (e.has_assumption_revised() && e.assumption_revised().assumption_id() == id) ||
         (e.has_assumption_confidence_changed() && e.assumption_confidence_changed().assumption_id() == id)) {
       timeline.push_back(&e);
       recorded.insert(e.event_id());
@@ -159,9 +160,27 @@ Result<v1::AssumptionHistoryView> assumption_history_view(store::EventStore& sto
   std::sort(timeline.begin(), timeline.end(), [](const v1::Envelope* a, const v1::Envelope* b) { return occurs_before(*a, *b); });
   v1::AssumptionHistoryView out;
   out.set_assumption_id(id);
+  v1::AssumptionConfidenceChanged running;  // the confidence and status before each entry
+  running.set_assumption_id(id);
   for (const auto* e : timeline) {
     auto* c = out.add_changes();
     *c->mutable_event() = *e;
+    if (e->has_assumption_registered()) {
+      running.set_confidence(e->assumption_registered().confidence());
+      running.set_status(v1::UNTESTED);
+      continue;
+    }
+    if (e->has_assumption_revised()) {  // a restatement by a person: from what held before it
+      const auto& r = e->assumption_revised();
+      auto* h = c->mutable_holds();
+      h->set_assumption_id(id);
+      h->set_previous(running.confidence());
+      h->set_confidence(r.confidence());
+      h->set_status(r.status() != v1::ASSUMPTION_STATUS_UNSPECIFIED ? r.status() : running.status());
+      h->set_evidence(r.evidence());
+      running = *h;
+      continue;
+    }
     // What holds now: the last restatement's values, or a withdrawal.
     auto restate = [&](const v1::Envelope& r) {
       if (r.derivation_restated().withdrawn()) c->set_withdrawn(true);
@@ -182,6 +201,7 @@ Result<v1::AssumptionHistoryView> assumption_history_view(store::EventStore& sto
         restate(*r);
       }
     }
+    if (c->has_holds() && !c->withdrawn()) running = c->holds();
   }
   return out;
 }

@@ -198,6 +198,12 @@ Result<v1::LearningResult> parse_learning_result(std::string_view t) {
                                    {"challenged", v1::PARTIAL}, {"inconclusive", v1::PARTIAL}},
                                   "validated, invalidated, partial");
 }
+Result<v1::AssumptionStatus> parse_assumption_status(std::string_view t) {
+  return pick<v1::AssumptionStatus>("assumption status", t,
+                                    {{"untested", v1::UNTESTED}, {"testing", v1::TESTING}, {"validated", v1::ASSUMPTION_VALIDATED},
+                                     {"challenged", v1::CHALLENGED}, {"invalidated", v1::ASSUMPTION_INVALIDATED}},
+                                    "untested, testing, validated, challenged, invalidated");
+}
 Result<v1::MaterialKind> parse_material_kind(std::string_view t) {
   return pick<v1::MaterialKind>("material", t,
                                 {{"pitch-deck", v1::PITCH_DECK}, {"one-pager", v1::ONE_PAGER}, {"call-scripts", v1::CALL_SCRIPTS},

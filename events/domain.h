@@ -70,6 +70,7 @@ Result<v1::Verdict> parse_deal_verdict(std::string_view text);      // qualify|d
 Result<v1::Verdict> parse_campaign_verdict(std::string_view text);  // launch|defer|cancel
 Result<v1::Outcome> parse_outcome(std::string_view text);
 Result<v1::LearningResult> parse_learning_result(std::string_view text);
+Result<v1::AssumptionStatus> parse_assumption_status(std::string_view text);
 Result<v1::MaterialKind> parse_material_kind(std::string_view text);
 Result<v1::AnalysisMode> parse_analysis_mode(std::string_view text);
 // The workflow's clock (docs/domain.md, "SLAs"): every deadline and period the daily routine

@@ -694,9 +694,19 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       if (facts.assumptions.count(a.assumption_id()))
         return Status::rule(Code::already_exists, rule::kAssumptionExists,
                             "assumption '" + a.assumption_id() + "' is already in the canvas; its confidence changes through deal learnings",
-                            "record one with `leanos deal learn`", {{"assumption_id", a.assumption_id()}});
+                            "record one with `leanos deal learn`, or restate it with `leanos canvas revise " + a.assumption_id() + "`",
+                            {{"assumption_id", a.assumption_id()}});
       if (auto st = check_text("--statement", a.statement()); !st) return st;
       if (auto st = check_percent("confidence", a.confidence()); !st) return st;
+      return out;
+    }
+    case Envelope::kAssumptionRevised: {
+      const auto& r = c.assumption_revised();
+      if (auto st = check_id("assumption id", r.assumption_id()); !st) return st;
+      if (!facts.assumptions.count(r.assumption_id())) return unknown_assumption(r.assumption_id(), facts);
+      if (auto st = check_percent("confidence", r.confidence()); !st) return st;
+      if (!r.evidence().empty())
+        if (auto st = check_text("--evidence", r.evidence()); !st) return st;
       return out;
     }
     case Envelope::kSettingChanged: {

@@ -331,6 +331,15 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       change_assumption(view, e, at, a.confidence(), v1::UNTESTED, "", e.event_id());
       break;
     }
+    case Envelope::kAssumptionRevised: {
+      const auto& r = e.assumption_revised();
+      auto it = v.mutable_assumptions()->find(r.assumption_id());
+      if (it == v.mutable_assumptions()->end()) break;
+      auto& a = it->second;
+      change_assumption(a, e, at, r.confidence(), r.status() != v1::ASSUMPTION_STATUS_UNSPECIFIED ? r.status() : a.status(), "",
+                        e.event_id());
+      break;
+    }
     case Envelope::kHypothesisStated: {
       auto it = v.mutable_assumptions()->find(e.hypothesis_stated().assumption_id());
       if (it != v.mutable_assumptions()->end() && it->second.status() == v1::UNTESTED) it->second.set_status(v1::TESTING);

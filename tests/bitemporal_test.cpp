@@ -127,6 +127,30 @@ TEST_CASE("relative updates follow business order: two validations recorded in r
   CHECK(why.out.find("2026-03-01  40 % -> 50 %") != std::string::npos);
 }
 
+TEST_CASE("a canvas revision recorded late takes its place: the learnings after it move on from it") {
+  Timeline t;
+  t.assume("A9", 50, "2025-12-01");
+  t.won("x", "2026-02-01", "2026-03-01", 100);
+  t.learn("x", "2026-03-01", {"--result", "validated"});  // +10: 60
+  REQUIRE(t.confidence() == 60);
+  // A review on 2026-02-10 put it at 80 %, typed in now.
+  t.ws.ok({"canvas", "revise", "A9", "--confidence", "80", "--status", "validated", "--evidence", "board review", "--at", "2026-02-10"});
+  CHECK(t.confidence() == 90);  // the learning of March moves on from the review's 80
+  CHECK(t.confidence({"--as-of", "2026-02-20"}) == 80);
+  CHECK(t.confidence({"--as-of", "2026-02-01"}) == 50);
+  auto why = t.ws.run({"why", "canvas", "A9"});
+  CHECK(why.out.find("2026-02-10  50 % -> 80 % (VALIDATED)  revised by") != std::string::npos);
+  CHECK(why.out.find("board review") != std::string::npos);
+  CHECK(why.out.find("2026-03-01  80 % -> 90 %") != std::string::npos);
+  // Replay decides the same.
+  auto replay = t.ws.run({"replay", "--process-managers"});
+  CHECK(replay.err.find("0 derived event(s)") != std::string::npos);
+  // What the rules refuse records nothing.
+  t.ws.refused({"canvas", "revise", "A1", "--confidence", "80"}, "A1");
+  t.ws.refused({"canvas", "revise", "A9", "--confidence", "140"}, "confidence");
+  t.ws.refused({"canvas", "revise", "A9", "--confidence", "70", "--status", "proven"}, "untested, testing, validated, challenged, invalidated");
+}
+
 TEST_CASE("a won deal recorded late moves the goal's target-met date to its business date") {
   Timeline t;
   t.ws.ok({"goal", "define", "g-1", "--title", "first MRR", "--metric", "mrr", "--target", "100", "--due", "2026-12-31",

@@ -82,9 +82,17 @@ TEST_CASE("after an agent adds to a thread, importing again records only what is
   fs::remove(i.file("threads/sales/acme-corp/6-learning.md"));
   auto first = i.import();
   REQUIRE(first.exit_code == 0);
-  // The canvas file already says 95 %; without the learning the history gives 60 %: told.
-  CHECK(first.out.find("note      strategy/canvas/10-assumptions.md:3: A4: the file says 95 %, the recorded history gives 60 %") !=
-        std::string::npos);
+  // The canvas file already says 95 %; without the learning the history gives 60 %: the
+  // file's value is recorded as a revision on its **Last validated:** date, as
+  // `leanos canvas revise` would.
+  INFO(first.out);
+  CHECK(first.out.find("recorded  strategy/canvas/10-assumptions.md (A4 60 % -> 95 %) (1 events)") != std::string::npos);
+  CHECK(first.out.find("the file says") == std::string::npos);
+  CHECK(nlohmann::json::parse(i.w.run({"canvas", "show", "--json", "--as-of", "2026-02-24"}).out)["assumptions"][0]["confidence"] == 60);
+  CHECK(nlohmann::json::parse(i.w.run({"canvas", "show", "--json"}).out)["assumptions"][0]["confidence"] == 95);
+  auto why = i.w.run({"why", "canvas", "A4"});
+  CHECK(why.out.find("2026-02-25  60 % -> 95 % (VALIDATED)  revised by") != std::string::npos);
+  CHECK(i.import().out.find("(A4 ") == std::string::npos);  // nothing to revise again
   const int before = i.w.events();
   test::write_file(i.file("threads/sales/acme-corp/6-learning.md"), learning);
   auto after = i.import();

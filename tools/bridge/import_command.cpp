@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 
 #include "actors/ledger_reader.h"
 #include "actors/queries.h"
@@ -114,20 +115,59 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   if (runtime && last)
     if (auto s = runtime->settle(last); !s) return fail(s);
   // The canvas file states each assumption's confidence now; the recorded history gives its
-  // own. Where they differ (a learning the threads do not hold, a hand edit), say so: the
-  // history is what the ledger shows.
+  // own. Where they differ (an agent edited the canvas, a learning the threads do not hold),
+  // the file's value is recorded as a revision on its **Last validated:** date, as
+  // `leanos canvas revise` would; without a date, or where later learnings move it on again,
+  // the report says so.
   std::vector<Problem> disagreements;
-  if (store && !ws->stated.empty()) {
+  auto canvas_now = [&]() -> std::map<std::string, int> {
+    std::map<std::string, int> out;
     v1::QueryRequest q;
     q.mutable_canvas();
-    auto canvas = answer_query(*store, q, now_micros());
-    if (canvas)
-      for (const auto& s : ws->stated)
-        for (const auto& a : canvas->canvas().assumptions())
-          if (a.id() == s.id && a.confidence() != s.confidence)
-            disagreements.push_back({s.file, s.line,
-                                     s.id + ": the file says " + std::to_string(s.confidence) + " %, the recorded history gives " +
-                                         std::to_string(a.confidence()) + " % (the history is what the ledger shows)"});
+    if (auto c = answer_query(*store, q, now_micros()))
+      for (const auto& a : c->canvas().assumptions()) out[a.id()] = a.confidence();
+    return out;
+  };
+  if (store && !ws->stated.empty()) {
+    auto history = canvas_now();
+    std::vector<UnitReport> revised;
+    std::uint64_t revision_last = 0;
+    for (const auto& s : ws->stated) {
+      auto it = history.find(s.id);
+      if (it == history.end() || it->second == s.confidence || !s.revision) continue;
+      auto known = store->find_event_id(s.revision->command.event_id());
+      if (!known) return fail(known.status());
+      if (known->has_value()) continue;  // revised at an earlier import: what follows it is told below
+      UnitReport r{s.file + " (" + s.id + " " + std::to_string(it->second) + " % -> " + std::to_string(s.confidence) + " %)", "", 0, {}, {}};
+      if (dry_run) {
+        r.status = "would record";
+        r.events = 1;
+      } else if (auto h = runtime->submit_batch({s.revision->command}); !h) {
+        r.status = "skipped";
+        r.problems.push_back({s.file, s.line, s.revision->what + ": " + h.status().reason()});
+        ++skipped;
+      } else {
+        r.status = "recorded";
+        r.events = h->events.size();
+        recorded += r.events;
+        for (const auto& e : h->events) revision_last = std::max(revision_last, e.position());
+      }
+      revised.push_back(std::move(r));
+    }
+    if (revision_last)
+      if (auto st = runtime->settle(revision_last); !st) return fail(st);
+    reports.insert(reports.end(), revised.begin(), revised.end());
+    if (!dry_run) history = canvas_now();
+    for (const auto& s : ws->stated) {
+      auto it = history.find(s.id);
+      if (it == history.end() || it->second == s.confidence) continue;
+      if (dry_run && s.revision) continue;  // reported as a revision it would record
+      disagreements.push_back({s.file, s.line,
+                               s.id + ": the file says " + std::to_string(s.confidence) + " %, the recorded history gives " +
+                                   std::to_string(it->second) + " % " +
+                                   (s.revision ? "(learnings after its **Last validated:** date move it on; the history is what the ledger shows)"
+                                               : "(add **Last validated:** YYYY-MM-DD to record the file's value as a revision)")});
+    }
   }
   skipped += ws->refused.size();
   if (g.json) {

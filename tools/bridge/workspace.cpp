@@ -84,6 +84,7 @@ struct AssumptionBlock {
   // "**Registered:** 60% on 2025-10-01" (written by `leanos export`): when and at what
   // confidence the ledger first knew it.
   std::optional<std::pair<int, Micros>> registered;
+  v1::AssumptionStatus status = v1::ASSUMPTION_STATUS_UNSPECIFIED;  // **Status:**, when one of the words
 };
 
 void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit& unit) {
@@ -92,7 +93,7 @@ void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit
     if (s.level < 2) continue;
     auto head = assumption_heading(s.title);
     if (!head) continue;
-    AssumptionBlock b{head->first, head->second, f.rel, s.line, std::nullopt, std::nullopt, std::nullopt};
+    AssumptionBlock b{head->first, head->second, f.rel, s.line, std::nullopt, std::nullopt, std::nullopt, v1::ASSUMPTION_STATUS_UNSPECIFIED};
     if (const auto* h = s.field({"Hypothesis", "Statement", "Assumption"}); h && !h->value.empty()) b.statement = h->value;
     if (b.statement.empty()) {
       unit.problems.push_back({f.rel, s.line, "assumption " + b.id + " has no statement: give it a title or a **Hypothesis:** line"});
@@ -110,6 +111,8 @@ void read_assumptions(const TextFile& f, std::vector<AssumptionBlock>& out, Unit
       continue;
     }
     if (const auto* d = s.field({"Last validated", "Last updated", "Date", "Created"})) b.dated = first_date(d->value);
+    if (const auto* st = s.field({"Status"}))
+      if (auto parsed = parse_assumption_status(lower(code_word(st->value)))) b.status = *parsed;
     if (const auto* r = s.field({"Registered"})) {
       auto c = confidence(r->value);
       auto at = first_date(r->value);
@@ -942,7 +945,16 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     r.set_statement(a.statement);
     r.set_confidence(a.registered ? a.registered->first : a.confidence->before.value_or(a.confidence->now));
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
-    ws.stated.push_back({a.id, a.file, a.line, a.confidence->now});
+    StatedConfidence stated{a.id, a.file, a.line, a.confidence->now, std::nullopt};
+    if (a.dated) {
+      v1::AssumptionRevised v;
+      v.set_assumption_id(a.id);
+      v.set_confidence(a.confidence->now);
+      v.set_status(a.status);
+      v.set_evidence("as " + a.file + " states it");
+      stated.revision = fact(a.file, a.line, "revision " + a.id, v, *a.dated, actor);
+    }
+    ws.stated.push_back(std::move(stated));
   }
   if (!canvas.facts.empty() || !canvas.problems.empty()) ws.units.push_back(std::move(canvas));
   for (auto& u : goals) ws.units.push_back(std::move(u));

@@ -13,6 +13,7 @@
 // `# Input` … `**Date:**`, YAML frontmatter too). A 0-byte stage file is a placeholder.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct StatedConfidence {
   std::string id, file;
   int line = 0;
   int confidence = 0;
+  // Where the recorded history gives another confidence (an agent edited the canvas, or its
+  // learnings are not in the threads): the AssumptionRevised that restates the file's value,
+  // dated **Last validated:**. None without that date.
+  std::optional<Fact> revision;
 };
 
 struct Workspace {

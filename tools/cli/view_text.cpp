@@ -356,6 +356,7 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
     const std::string status = projections::assumption_status_name(p.status());
     if (c.withdrawn()) o += date + "  withdrawn: no longer follows";
     else o += fmt("%s  %d %% -> %d %% (%s)", date.c_str(), p.previous(), p.confidence(), status.c_str());
+    if (e.has_assumption_revised()) o += "  revised by " + e.actor() + (p.evidence().empty() ? "" : ": " + p.evidence());
     if (c.has_cause()) {
       const auto& cause = c.cause();
       const std::string result = cause.has_learning_recorded()           ? v1::LearningResult_Name(cause.learning_recorded().result())

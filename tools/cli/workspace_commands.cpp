@@ -87,6 +87,25 @@ void add_canvas(CLI::App& app, GlobalOptions& g, Action& action) {
     p.set_confidence(a.confidence);
     return p;
   });
+  struct R { Recorded r; std::string id, status, evidence; int confidence = 0; };
+  auto r = std::make_shared<R>();
+  auto* v = canvas->add_subcommand("revise", "restate an assumption's confidence outside a deal's learning (a canvas review)");
+  v->add_option("assumption-id", r->id)->required();
+  v->add_option("--confidence", r->confidence, "whole percent, 0-100")->required();
+  v->add_option("--status", r->status, "untested, testing, validated, challenged, invalidated (default: as it is)");
+  v->add_option("--evidence", r->evidence, "why: the review, the file, the source");
+  on_record(v, g, action, r, [](const auto& r) -> Result<v1::AssumptionRevised> {
+    v1::AssumptionRevised p;
+    p.set_assumption_id(r.id);
+    p.set_confidence(r.confidence);
+    if (!r.status.empty()) {
+      auto s = parse_assumption_status(r.status);
+      if (!s) return s.status();
+      p.set_status(*s);
+    }
+    p.set_evidence(r.evidence);
+    return p;
+  });
 }
 
 void add_config(CLI::App& app, GlobalOptions& g, Action& action) {
