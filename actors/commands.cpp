@@ -49,6 +49,7 @@ std::string stream_of_command(const Envelope& c) {
     case Envelope::kMaterialPublished: return segment_stream(c.material_published().segment());
     case Envelope::kMaterialFeedback: return segment_stream(c.material_feedback().segment());
     case Envelope::kSettingChanged: return kWorkspaceStream;
+    case Envelope::kDocumentWritten: return kDocumentsStream;
     case Envelope::kContentOpportunityActed: return kMarketingStream;
     case Envelope::kAnalysisRecorded: return kAnalysisStream;
     default: return {};

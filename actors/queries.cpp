@@ -212,6 +212,7 @@ namespace {
 bool needs_deals(const v1::QueryRequest& q) {
   switch (q.query_case()) {
     case v1::QueryRequest::kCanvas:
+    case v1::QueryRequest::kDocuments:
     case v1::QueryRequest::kOpportunities: return false;
     case v1::QueryRequest::kMetrics:
       return (!q.metrics().segment().empty() + !q.metrics().goal().empty() + !q.metrics().campaign().empty()) > 1;
@@ -292,7 +293,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
     }
     case v1::QueryRequest::QUERY_NOT_SET:
       return Status::invalid("the query names no view; set one of canvas, goal, metrics, opportunities, deal, deals, audit, "
-                             "why_canvas, today, pipeline, campaign, campaign_contact");
+                             "why_canvas, today, pipeline, campaign, campaign_contact, documents");
     default: break;
   }
   auto as_of = as_of_of(q);
@@ -324,6 +325,24 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
     case v1::QueryRequest::kToday: *reply.mutable_today() = projections::today_view(v, now); break;
     case v1::QueryRequest::kPipeline: *reply.mutable_pipeline() = projections::pipeline_view(v, now, q.pipeline().segment()); break;
     case v1::QueryRequest::kDeals: *reply.mutable_deals() = projections::deal_list(v, now, filter); break;
+    case v1::QueryRequest::kDocuments: {
+      // The versions in force then; their text stays in the log.
+      for (const auto* entry : projections::sorted(v.documents())) {
+        const auto& [path, ref] = *entry;
+        auto* d = reply.mutable_documents()->add_documents();
+        d->set_path(path);
+        to_timestamp(ref.written_at(), d->mutable_written_at());
+        d->set_versions(ref.versions());
+        d->set_event_id(ref.event_id());
+        d->set_position(ref.position());
+        if (q.documents().content()) {
+          auto e = store.read_event(ref.position());
+          if (!e) return e.status();
+          d->set_content(e->document_written().content());
+        }
+      }
+      break;
+    }
     default: break;
   }
   return reply;

@@ -43,6 +43,30 @@ Status check_slug(std::string_view what, std::string_view id) {
   return Status::success();
 }
 
+Status check_document_path(std::string_view path) {
+  const std::string p(path);
+  auto bad = [&](const std::string& why) {
+    return Status::invalid("document path '" + p + "' " + why + "; give a workspace-relative path such as strategy/canvas/07-uvp.md");
+  };
+  if (p.empty()) return Status::invalid("document path is empty; give a workspace-relative path such as strategy/canvas/07-uvp.md");
+  if (p.size() > 400) return bad("is longer than 400 characters");
+  if (p.front() == '/') return bad("is absolute");
+  if (p.back() == '/') return bad("names a folder");
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    const std::string part = p.substr(start, end - start);
+    if (part.empty()) return bad("has an empty part ('//')");
+    if (part == "." || part == "..") return bad("has a '" + part + "' part");
+    if (part.front() == '.') return bad("has a hidden part ('" + part + "')");
+    for (unsigned char c : part)
+      if (c < 0x20 || c == 0x7f || c == '\\') return bad("has a control character or a backslash");
+    start = end + 1;
+  }
+  return Status::success();
+}
+
 const std::vector<std::string>& domain_event_types() {
   static const std::vector<std::string> types = [] {
     std::vector<std::string> out;

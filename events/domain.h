@@ -26,6 +26,9 @@ std::string segment_stream(std::string_view segment);       // segment-{slug}
 inline constexpr const char* kCanvasStream = "canvas";
 inline constexpr const char* kMarketingStream = "marketing";
 inline constexpr const char* kWorkspaceStream = "workspace";
+inline constexpr const char* kDocumentsStream = "documents";
+// A document is one event: well under the store's 1 MiB per event.
+inline constexpr std::size_t kMaxDocumentBytes = 512 << 10;
 inline constexpr const char* kAnalysisStream = "analysis";
 
 // Whether the rules own `stream` (deal-, campaign-, goal-, segment- and the canvas, marketing,
@@ -47,6 +50,8 @@ Status check_event_type_filter(std::string_view type);
 // case; ids that name a stream (deal, goal, campaign, segment) are lowercase slugs.
 Status check_id(std::string_view what, std::string_view id);
 Status check_slug(std::string_view what, std::string_view id);
+// A workspace-relative path of a document: '/'-separated, no empty, '.', '..' or hidden part.
+Status check_document_path(std::string_view path);
 
 // The deal (or campaign) a payload belongs to; "" for a payload of another kind.
 // Business-time order: occurred_at, then position (the log's order breaks ties). Every fold

@@ -700,6 +700,14 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       if (auto st = check_percent("confidence", a.confidence()); !st) return st;
       return out;
     }
+    case Envelope::kDocumentWritten: {
+      const auto& d = c.document_written();
+      if (auto st = check_document_path(d.path()); !st) return st;
+      if (d.content().size() > kMaxDocumentBytes)
+        return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
+                               std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
+      return out;
+    }
     case Envelope::kAssumptionRevised: {
       const auto& r = c.assumption_revised();
       if (auto st = check_id("assumption id", r.assumption_id()); !st) return st;

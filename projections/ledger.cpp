@@ -453,6 +453,13 @@ void apply(LedgerView& v, const Envelope& e) {
   fold_canvas(v, e, at);
   fold_marketing(v, e, at);
   fold_campaign(v, e);
+  if (e.has_document_written()) {
+    auto& d = (*v.mutable_documents())[e.document_written().path()];
+    d.set_position(e.position());
+    d.set_written_at(at);
+    d.set_versions(d.versions() + 1);
+    d.set_event_id(e.event_id());
+  }
 }
 
 std::string serialize(const LedgerView& view) {
@@ -494,6 +501,7 @@ std::string serialize_core(const LedgerView& view, const std::set<std::string>& 
   *core.mutable_canvas_metrics() = view.canvas_metrics();
   core.set_events(view.events());
   *core.mutable_aggregates() = view.aggregates();
+  *core.mutable_documents() = view.documents();
   // Deals still in play (open, or closed and not yet learned from): bounded by the pipeline,
   // not by history, and the ones the next events are most likely to touch.
   for (const auto& id : in_play_ids)

@@ -373,3 +373,48 @@ TEST_CASE("a thread the CLI recorded, imported as files: only the stage the ledg
   CHECK(deal["decision"]["verdict"] == "QUALIFY");
   CHECK(deal["actions"][0]["status"] == "in_progress");
 }
+
+TEST_CASE("files the ledger does not model are kept verbatim as versioned documents, and export gives them back as they were then") {
+  Imported i;
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2026-01-05\n\nWhite-label in a week.\n");
+  fs::create_directories(i.file("research/icp"));
+  test::write_file(i.file("research/icp/enterprise.yaml"), "segment: enterprise\ngenerated_date: 2026-01-02\nqualification_score: 0.85\n");
+  test::write_file(i.file(".hidden.md"), "not a document\n");
+  auto first = i.import({"--json"});
+  INFO(first.out, first.err);
+  REQUIRE(first.exit_code == 0);
+  auto docs = nlohmann::json::parse(i.w.run({"documents", "--json"}).out)["documents"];
+  std::map<std::string, nlohmann::json> by_path;
+  for (const auto& d : docs) by_path[d["path"]] = d;
+  CHECK(by_path.count("strategy/canvas/01-context.md"));
+  CHECK(by_path.count("research/icp/enterprise.yaml"));
+  CHECK_FALSE(by_path.count(".hidden.md"));
+  CHECK_FALSE(by_path.count("strategy/canvas/10-assumptions.md"));  // modeled: assumptions
+  CHECK(by_path.at("strategy/canvas/07-uvp.md")["written_at"] == "2026-01-05T00:00:00Z");  // its own date
+  CHECK(by_path.at("research/icp/enterprise.yaml")["written_at"] == "2026-01-02T00:00:00Z");
+
+  // An agent rewrites the UVP; later it goes back to the first text: three versions.
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2026-02-01\n\nWhite-label in a day.\n");
+  REQUIRE(i.import().exit_code == 0);
+  CHECK(i.import().out.find("unchanged strategy/canvas/07-uvp.md") != std::string::npos);
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2026-03-01\n\nWhite-label in a week.\n");
+  REQUIRE(i.import().exit_code == 0);
+  auto now = nlohmann::json::parse(i.w.run({"documents", "--json"}).out)["documents"];
+  for (const auto& d : now)
+    if (d["path"] == "strategy/canvas/07-uvp.md") CHECK(d["versions"] == 3);
+  // A version dated before the one in force is refused, by file, and nothing of it recorded.
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2025-06-01\n\nOld.\n");
+  auto stale = i.import();
+  CHECK(stale.exit_code == 13);
+  CHECK(stale.out.find("before the version in force") != std::string::npos);
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2026-03-01\n\nWhite-label in a week.\n");
+
+  // Export gives each document back as it was at the time asked.
+  test::TempDir out;
+  REQUIRE(i.w.run({"export", out.sub("feb"), "--as-of", "2026-02-15"}).exit_code == 0);
+  CHECK(read(out.sub("feb") + "/strategy/canvas/07-uvp.md").find("in a day") != std::string::npos);
+  REQUIRE(i.w.run({"export", out.sub("now")}).exit_code == 0);
+  CHECK(read(out.sub("now") + "/strategy/canvas/07-uvp.md") == read(i.file("strategy/canvas/07-uvp.md")));
+  CHECK(read(out.sub("now") + "/research/icp/enterprise.yaml") == read(i.file("research/icp/enterprise.yaml")));
+  CHECK(read(out.sub("now") + "/strategy/canvas/01-context.md") == read(i.file("strategy/canvas/01-context.md")));
+}

@@ -592,3 +592,25 @@ TEST_CASE("the action catalogue decides who runs an action: a client may ask for
   CHECK(s.actions.at("sales:demo").status == v1::ACTION_PLANNED);
   CHECK(s.actions.at("sales:demo").human_required);
 }
+
+TEST_CASE("a document's path stays inside the workspace and its text within one event") {
+  Facts f;
+  auto doc = [](const std::string& path, std::size_t bytes = 10) {
+    v1::DocumentWritten d;
+    d.set_path(path);
+    d.set_content(std::string(bytes, 'x'));
+    return cmd(d);
+  };
+  CHECK(decide_workspace(doc("strategy/canvas/07-uvp.md"), f).is_ok());
+  CHECK(decide_workspace(doc("research/icp/enterprise.yaml"), f).is_ok());
+  for (const char* bad : {"", "/etc/passwd", "../outside.md", "a/../../b.md", "a//b.md", "./a.md", ".git/config", "a/.hidden/b.md",
+                          "folder/", "back\\slash.md", "tab\there.md"}) {
+    auto r = decide_workspace(doc(bad), f);
+    CHECK_MESSAGE(r.status().code() == Code::invalid_argument, bad);
+    CHECK(r.status().message().find("workspace-relative path") != std::string::npos);
+  }
+  auto big = decide_workspace(doc("notes.md", kMaxDocumentBytes + 1), f);
+  CHECK(big.status().code() == Code::invalid_argument);
+  CHECK(big.status().message().find("at most 524288 bytes") != std::string::npos);
+  CHECK(decide_workspace(doc("notes.md", kMaxDocumentBytes), f).is_ok());
+}

@@ -230,6 +230,7 @@ WorkspaceFiles render_workspace(const LedgerAtTime& l) {
   if (!l.canvas.assumptions().empty()) files["strategy/canvas/10-assumptions.md"] = assumptions_file(l);
   for (const auto& g : l.goals) files["strategy/goals/" + std::string(g.met() ? "completed/" : "active/") + g.id() + ".md"] = goal_file(g);
   for (const auto& d : l.deals) thread_files(d, files);
+  for (const auto& d : l.documents) files.emplace(d.path(), d.content());  // what the ledger models is written from it
   return files;
 }
 

@@ -5,6 +5,7 @@
 //   strategy/canvas/10-assumptions.md        one `### A4: statement` block per assumption
 //   strategy/goals/{active,completed}/ID.md  frontmatter, success criterion, subgoals, metrics
 //   threads/sales/DEAL/meta.json, 1-input.md … 6-learning.md   one file per stage reached
+//   every document kept at import (canvas sections, ICPs, notes), byte for byte
 //
 // Rendering only: the values are the query layer's views (actors/queries.h) at that time.
 #pragma once
@@ -26,6 +27,7 @@ struct LedgerAtTime {
   Micros occurred_until = 0;  // the business-time bound (--as-of), or the end of time
   std::vector<v1::GoalView> goals;
   std::vector<v1::DealThreadView> deals;
+  std::vector<v1::DocumentEntry> documents;  // with their text: written back as they were imported
 };
 
 // Workspace-relative path -> the file's text.

@@ -51,15 +51,20 @@ int run_export(const GlobalOptions& g, const std::string& dir, const TimeTravelO
     if (!thread) return fail(thread.status());
     ledger.deals.push_back(thread->deal());
   }
+  v1::QueryRequest documents;
+  documents.mutable_documents()->set_content(true);
+  auto docs = ask(documents);
+  if (!docs) return fail(docs.status());
+  ledger.documents.assign(docs->documents().documents().begin(), docs->documents().documents().end());
   const auto files = bridge::render_workspace(ledger);
   if (auto s = bridge::write_workspace(dir, files, force); !s) return fail(s);
   if (g.json)
-    out("{\"files\":%zu,\"assumptions\":%d,\"goals\":%zu,\"deals\":%zu,\"position\":%llu}\n", files.size(),
-        ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(),
+    out("{\"files\":%zu,\"assumptions\":%d,\"goals\":%zu,\"deals\":%zu,\"documents\":%zu,\"position\":%llu}\n", files.size(),
+        ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(), ledger.documents.size(),
         static_cast<unsigned long long>(ledger.canvas.position()));
   else
-    out("exported %zu files to %s: %d assumptions, %zu goals, %zu deal threads (the log up to position %llu)\n", files.size(),
-        dir.c_str(), ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(),
+    out("exported %zu files to %s: %d assumptions, %zu goals, %zu deal threads, %zu documents (the log up to position %llu)\n",
+        files.size(), dir.c_str(), ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(), ledger.documents.size(),
         static_cast<unsigned long long>(ledger.canvas.position()));
   return 0;
 }

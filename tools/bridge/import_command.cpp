@@ -9,6 +9,7 @@
 #include <map>
 
 #include "actors/ledger_reader.h"
+#include "events/ids.h"
 #include "actors/queries.h"
 #include "actors/runtime.h"
 #include "tools/bridge/reconcile.h"
@@ -52,6 +53,15 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
     if (!read) return fail(read.status());
     ledger = std::move(read->view);
   }
+  // The documents in force, with their text: a file that reads the same is not a new version.
+  std::map<std::string, v1::DocumentEntry> documents;
+  if (store) {
+    v1::QueryRequest q;
+    q.mutable_documents()->set_content(true);
+    auto d = answer_query(*store, q, now_micros());
+    if (!d) return fail(d.status());
+    for (const auto& e : d->documents().documents()) documents[e.path()] = e;
+  }
   std::unique_ptr<Runtime> runtime;
   if (!dry_run) runtime = std::make_unique<Runtime>(*store);
   std::vector<UnitReport> reports;
@@ -69,6 +79,25 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
     std::vector<Envelope> fresh;
     std::vector<const bridge::Fact*> of;
     for (const auto& f : u.facts) {
+      if (f.command.has_document_written()) {
+        // A new version when the text differs from the one in force; its id follows from the
+        // version it replaces, so that text going back to an earlier one is a version too.
+        const auto& d = f.command.document_written();
+        auto in_force = documents.find(d.path());
+        if (in_force != documents.end() && in_force->second.content() == d.content()) continue;
+        Envelope c = f.command;
+        c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
+                                        d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id())));
+        if (in_force != documents.end() && from_timestamp(c.occurred_at()) < from_timestamp(in_force->second.written_at())) {
+          r.problems.push_back({f.file, 0, "dated " + format_time(from_timestamp(c.occurred_at())) + ", before the version in force (" +
+                                               format_time(from_timestamp(in_force->second.written_at())) +
+                                               "): give it a later **Last updated:** date"});
+          continue;
+        }
+        fresh.push_back(std::move(c));
+        of.push_back(&f);
+        continue;
+      }
       if (store) {
         auto known = store->find_event_id(f.command.event_id());
         if (!known) return fail(known.status());
@@ -81,6 +110,12 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
       }
       fresh.push_back(f.command);
       of.push_back(&f);
+    }
+    if (!r.problems.empty()) {
+      r.status = "skipped";
+      skipped += r.problems.size();
+      reports.push_back(std::move(r));
+      continue;
     }
     if (fresh.empty()) {
       r.status = "unchanged";
@@ -219,7 +254,7 @@ void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     bool dry_run = false;
   };
   auto a = std::make_shared<Args>();
-  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions and the sales deal threads");
+  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions, goals, sales deal threads; other files kept as documents");
   s->add_option("dir", a->dir, "the workspace folder (it holds strategy/ and threads/)")->required();
   s->add_flag("--dry-run", a->dry_run, "read and report; record nothing");
   s->callback([&g, &action, a] { action = [&g, a] { return run_import(g, a->dir, a->dry_run); }; });

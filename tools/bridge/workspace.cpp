@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -763,6 +764,7 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
                                            std::begin(kSalesActions));
         auto f = read_file(root, a);
         ++ws.files_read;
+        ws.modeled.insert(a.lexically_relative(root).generic_string());
         if (!f) {
           unit.problems.push_back({a.lexically_relative(root).generic_string(), 0, f.status().message()});
           continue;
@@ -780,6 +782,7 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     if (!fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) continue;
     auto f = read_file(root, path);
     ++ws.files_read;
+    ws.modeled.insert(path.lexically_relative(root).generic_string());
     if (!f) {
       unit.problems.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
       continue;
@@ -852,6 +855,90 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
 
 }  // namespace
 
+namespace {
+
+// ---- documents ----------------------------------------------------------------------------------
+
+// The date a document states for itself, if any.
+std::optional<Micros> document_date(const TextFile& f, const std::string& ext) {
+  auto from_yaml = [](const std::string& text) -> std::optional<Micros> {
+    try {
+      YAML::Node n = YAML::Load(text);
+      if (!n.IsMap()) return std::nullopt;
+      for (const char* k : {"last_updated", "updated", "generated_date", "date", "created"})
+        if (n[k] && n[k].IsScalar())
+          if (auto d = first_date(n[k].as<std::string>())) return d;
+    } catch (const YAML::Exception&) {
+    }
+    return std::nullopt;
+  };
+  if (ext == ".yaml" || ext == ".yml") return from_yaml(f.text);
+  if (ext != ".md") return std::nullopt;
+  const auto doc = parse_markdown(f.text);
+  if (!doc.frontmatter.empty())
+    if (auto d = from_yaml(doc.frontmatter)) return d;
+  for (const auto& s : doc.sections)
+    if (const auto* field = s.field({"Last Updated", "Last updated", "Updated", "Date", "Created"}))
+      if (auto d = first_date(field->value)) return d;
+  return std::nullopt;
+}
+
+void read_documents(const fs::path& root, const std::string& actor, Workspace& ws) {
+  static const std::set<std::string> text = {".md", ".yaml", ".yml", ".json", ".csv", ".txt"};
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.filename().string().front() == '.') {  // .git, .DS_Store, editors' files
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_symlink() || !it->is_regular_file() || !text.count(lower(p.extension().string()))) continue;
+    files.push_back(p);
+  }
+  std::sort(files.begin(), files.end());
+  const std::set<std::string> placeholders(ws.placeholders.begin(), ws.placeholders.end());
+  for (const auto& path : files) {
+    const std::string rel = path.lexically_relative(root).generic_string();
+    if (ws.modeled.count(rel) || placeholders.count(rel)) continue;
+    auto f = read_file(root, path);
+    ++ws.files_read;
+    if (!f) {
+      ws.refused.push_back({rel, 0, f.status().message()});
+      continue;
+    }
+    if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      ws.placeholders.push_back(rel);
+      continue;
+    }
+    Unit u;
+    u.name = rel;
+    if (auto st = check_document_path(rel); !st) {
+      u.problems.push_back({rel, 0, st.message()});
+      ws.units.push_back(std::move(u));
+      continue;
+    }
+    std::optional<Micros> at = document_date(*f, lower(path.extension().string()));
+    if (!at) {
+      const auto written = fs::last_write_time(path, ec);
+      if (ec) {
+        u.problems.push_back({rel, 0, "no date in it and no modification time: add **Last updated:** YYYY-MM-DD"});
+        ws.units.push_back(std::move(u));
+        continue;
+      }
+      at = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::file_clock::to_sys(written).time_since_epoch()).count();
+    }
+    v1::DocumentWritten d;
+    d.set_path(rel);
+    d.set_content(f->text);
+    u.facts.push_back(fact(rel, 1, "document", d, *at, actor));
+    ws.units.push_back(std::move(u));
+  }
+}
+
+}  // namespace
+
 Result<Workspace> read_workspace(const std::string& dir, const std::string& actor) {
   std::error_code ec;
   const fs::path root = fs::path(dir);
@@ -873,6 +960,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
       if (!std::regex_match(file, m, name) || lower(m[2].str()).find("assumption") == std::string::npos) continue;
       auto f = read_file(root, path);
       ++ws.files_read;
+      ws.modeled.insert(path.lexically_relative(root).generic_string());
       if (!f) {
         ws.refused.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
         continue;
@@ -893,6 +981,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     for (const auto& path : files) {
       auto f = read_file(root, path);
       ++ws.files_read;
+      ws.modeled.insert(path.lexically_relative(root).generic_string());
       if (!f) {
         ws.refused.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
         continue;
@@ -968,6 +1057,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
   };
   std::stable_sort(threads.begin(), threads.end(), [&](const Unit& a, const Unit& b) { return began(a) < began(b); });
   for (auto& u : threads) ws.units.push_back(std::move(u));
+  read_documents(root, actor, ws);
   return ws;
 }
 

@@ -7,6 +7,10 @@
 // and what would make it importable. The rules decide when the commands are recorded (the
 // import command, through the actors), a thread or a file at a time: whole or not at all.
 //
+// Every other text file (.md, .yaml, .yml, .json, .csv, .txt; hidden files and .git/ aside)
+// is a document, kept verbatim (DocumentWritten), dated by the date it states (**Last
+// updated:**, frontmatter or YAML `date`/`updated`/`generated_date`), else by its mtime.
+//
 // Read so far: the canvas's assumptions (`strategy/canvas/NN-assumptions.md`, also the dotted
 // `NN.assumptions.md`), and sales deal threads (`threads/sales/{deal}/`: meta.json, with the
 // `# comment` lines LeanOS's docs put in it, and the stage files in the seed era's style:
@@ -14,6 +18,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +68,7 @@ struct Workspace {
   std::vector<Problem> refused;   // files not read at all: symlinks, too large, not UTF-8
   std::vector<std::string> placeholders;  // 0-byte stage files
   std::size_t files_read = 0;
+  std::set<std::string> modeled;  // files read as the ledger's facts; the other text files are documents
 };
 
 inline constexpr std::size_t kMaxImportFileBytes = 8 << 20;  // 8 MiB: LeanOS's files are a few KB

@@ -88,6 +88,12 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   register_query(find("canvas")->add_subcommand("show", "assumptions with confidence and evidence; canvas metrics"),
                  [](v1::QueryRequest& q) { q.mutable_canvas(); });
   {
+    auto content = std::make_shared<bool>(false);
+    auto* s = app.add_subcommand("documents", "the workspace files kept verbatim (canvas sections, ICPs, narratives), as of any time");
+    s->add_flag("--content", *content, "print each document's text too");
+    register_query(s, [content](v1::QueryRequest& q) { q.mutable_documents()->set_content(*content); });
+  }
+  {
     auto id = std::make_shared<std::string>();
     auto* s = find("goal")->add_subcommand("show", "a goal: current vs target, subgoals, milestones");
     s->add_option("goal-id", *id)->required();

@@ -380,6 +380,16 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
   return o;
 }
 
+std::string documents_text(const v1::DocumentsView& v) {
+  if (v.documents().empty()) return "no documents (leanos import keeps the workspace files the ledger does not model)\n";
+  std::string o;
+  for (const auto& d : v.documents()) {
+    o += fmt("%s  %s  (version %d)\n", date_of(d.written_at()).c_str(), d.path().c_str(), d.versions());
+    if (!d.content().empty()) o += d.content() + (d.content().back() == '\n' ? "" : "\n") + "\n";
+  }
+  return o;
+}
+
 std::string view_text(const v1::QueryReply& r) {
   switch (r.view_case()) {
     case v1::QueryReply::kCanvas: return canvas_text(r.canvas());
@@ -394,6 +404,7 @@ std::string view_text(const v1::QueryReply& r) {
     case v1::QueryReply::kAudit: return audit_text(r.audit());
     case v1::QueryReply::kWhyCanvas: return assumption_history_text(r.why_canvas());
     case v1::QueryReply::kCampaignContact: return view_json(r);
+    case v1::QueryReply::kDocuments: return documents_text(r.documents());
     case v1::QueryReply::VIEW_NOT_SET: break;
   }
   return "";
@@ -414,6 +425,7 @@ std::string view_json(const v1::QueryReply& r) {
     case v1::QueryReply::kAudit: view = &r.audit(); break;
     case v1::QueryReply::kWhyCanvas: view = &r.why_canvas(); break;
     case v1::QueryReply::kCampaignContact: view = &r.campaign_contact(); break;
+    case v1::QueryReply::kDocuments: view = &r.documents(); break;
     case v1::QueryReply::VIEW_NOT_SET: return "{}\n";
   }
   google::protobuf::util::JsonPrintOptions options;
