@@ -50,6 +50,7 @@ std::string stream_of_command(const Envelope& c) {
     case Envelope::kMaterialFeedback: return segment_stream(c.material_feedback().segment());
     case Envelope::kSettingChanged: return kWorkspaceStream;
     case Envelope::kDocumentWritten: return kDocumentsStream;
+    case Envelope::kSourceImported: return kImportsStream;
     case Envelope::kContentOpportunityActed: return kMarketingStream;
     case Envelope::kAnalysisRecorded: return kAnalysisStream;
     default: return {};

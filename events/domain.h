@@ -27,6 +27,7 @@ inline constexpr const char* kCanvasStream = "canvas";
 inline constexpr const char* kMarketingStream = "marketing";
 inline constexpr const char* kWorkspaceStream = "workspace";
 inline constexpr const char* kDocumentsStream = "documents";
+inline constexpr const char* kImportsStream = "imports";
 // A document is one event: well under the store's 1 MiB per event.
 inline constexpr std::size_t kMaxDocumentBytes = 512 << 10;
 inline constexpr const char* kAnalysisStream = "analysis";

@@ -700,6 +700,12 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       if (auto st = check_percent("confidence", a.confidence()); !st) return st;
       return out;
     }
+    case Envelope::kSourceImported: {
+      const auto& s = c.source_imported();
+      if (s.source() != "git") return Status::invalid("imported source '" + s.source() + "' is not one the ledger reads; known: git");
+      if (s.revision().empty() || s.revision().size() > 100) return Status::invalid("the imported revision must be a commit id");
+      return out;
+    }
     case Envelope::kDocumentWritten: {
       const auto& d = c.document_written();
       if (auto st = check_document_path(d.path()); !st) return st;

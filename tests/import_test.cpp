@@ -418,3 +418,74 @@ TEST_CASE("files the ledger does not model are kept verbatim as versioned docume
   CHECK(read(out.sub("now") + "/research/icp/enterprise.yaml") == read(i.file("research/icp/enterprise.yaml")));
   CHECK(read(out.sub("now") + "/strategy/canvas/01-context.md") == read(i.file("strategy/canvas/01-context.md")));
 }
+
+namespace {
+
+// `git` in `repo`, REQUIRED to succeed.
+void git(const std::string& repo, std::vector<std::string> args) {
+  args.insert(args.begin(), {"-C", repo, "-c", "user.name=Founder", "-c", "user.email=founder@example.com"});
+  auto r = test::run("/usr/bin/git", args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+void canvas_at(const std::string& repo, int confidence) {
+  test::write_file(repo + "/strategy/canvas/10-assumptions.md",
+                   "# Assumptions\n\n### A4: White-label\n**Hypothesis:** Enterprise customers prefer white-label\n**Confidence:** " +
+                       std::to_string(confidence) + "%\n");
+}
+
+}  // namespace
+
+TEST_CASE("import --git walks the history oldest first: each commit's changes dated by the commit, so as-of shows each, and a re-run takes only new commits") {
+  test::Workspace w;
+  test::TempDir scratch;
+  const std::string repo = scratch.sub("repo");
+  fs::create_directories(repo + "/strategy/canvas");
+  git(repo, {"init", "-q"});
+  const std::vector<std::pair<int, std::string>> commits = {{60, "2026-01-05T10:00:00Z"}, {80, "2026-02-10T10:00:00Z"}, {95, "2026-03-15T10:00:00Z"}};
+  for (const auto& [confidence, date] : commits) {
+    canvas_at(repo, confidence);
+    test::write_file(repo + "/strategy/canvas/01-context.md", "# Context\n\nAt " + std::to_string(confidence) + ".\n");
+    git(repo, {"add", "-A"});
+    git(repo, {"commit", "-q", "--date", date, "-m", "A4 at " + std::to_string(confidence)});
+  }
+  auto first = w.run({"import", "--git", repo});
+  INFO(first.out, first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("from 3 new commits") != std::string::npos);
+  auto confidence_on = [&](const std::string& date) {
+    return nlohmann::json::parse(w.run({"canvas", "show", "--json", "--as-of", date}).out)["assumptions"][0]["confidence"].get<int>();
+  };
+  CHECK(confidence_on("2026-01-06") == 60);
+  CHECK(confidence_on("2026-03-01") == 80);  // what the canvas said on March 1
+  CHECK(confidence_on("2026-03-16") == 95);
+  auto docs = nlohmann::json::parse(w.run({"documents", "--json", "--content", "--as-of", "2026-03-01"}).out)["documents"];
+  REQUIRE(docs.size() == 1);
+  CHECK(docs[0]["content"] == "# Context\n\nAt 80.\n");
+  CHECK(docs[0]["versions"] == 2);
+  // The events carry the commit they came from.
+  auto log = w.run({"log", "--stream", "canvas", "--json"});
+  CHECK(log.out.find("\"metadata\":{\"git_commit\":\"") != std::string::npos);
+  const int events = w.events();
+  auto again = w.run({"import", "--git", repo});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("from 0 new commits (3 imported before)") != std::string::npos);
+  CHECK(w.events() == events);
+  // A new commit: only it is read.
+  canvas_at(repo, 70);
+  fs::create_symlink("/etc/passwd", repo + "/strategy/canvas/99-link.md");
+  git(repo, {"add", "-A"});
+  git(repo, {"commit", "-q", "--date", "2026-04-01T10:00:00Z", "-m", "A4 challenged"});
+  auto next = w.run({"import", "--git", repo});
+  INFO(next.out);
+  CHECK(next.exit_code == 13);  // the symbolic link is refused, named
+  CHECK(next.out.find("from 1 new commits (3 imported before)") != std::string::npos);
+  CHECK(next.out.find("strategy/canvas/99-link.md: a symbolic link in the commit: not followed") != std::string::npos);
+  CHECK(confidence_on("2026-04-02") == 70);
+  CHECK(confidence_on("2026-03-16") == 95);
+  // Not a repository: said, nothing recorded.
+  auto plain = w.run({"import", "--git", scratch.path()});
+  CHECK(plain.exit_code != 0);
+  CHECK(plain.err.find("is not a git repository") != std::string::npos);
+}

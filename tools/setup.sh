@@ -8,7 +8,7 @@ packages=(
   libcaf-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
-  nlohmann-json3-dev libyaml-cpp-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
+  nlohmann-json3-dev libyaml-cpp-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev git
   clang libclang-rt-14-dev
 )
 

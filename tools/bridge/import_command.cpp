@@ -6,12 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <limits>
+#include <set>
 #include <map>
 
 #include "actors/ledger_reader.h"
 #include "events/ids.h"
 #include "actors/queries.h"
 #include "actors/runtime.h"
+#include "tools/bridge/git.h"
 #include "tools/bridge/reconcile.h"
 #include "tools/bridge/workspace.h"
 
@@ -32,25 +35,29 @@ struct UnitReport {
   std::vector<Problem> conflicts;
 };
 
-int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
-  auto ws = bridge::read_workspace(dir, actor_or_default(g));
-  if (!ws) return fail(ws.status());
-  StoreRef store;
-  if (!dry_run) {
-    auto s = open_store(g, Access::record);
-    if (!s) return fail(s.status());
-    store = std::move(*s);
-  } else if (auto s = open_store(g, Access::read); s) {
-    store = std::move(*s);  // to tell what is recorded already; none: everything is new
-  }
+// One folder's import: what each unit did, and what the workspace as a whole says.
+struct FolderImport {
+  std::vector<UnitReport> reports;
+  std::vector<Problem> refused, disagreements;
+  std::vector<std::string> placeholders;
+  std::size_t files_read = 0, recorded = 0, skipped = 0;
+};
+
+// Reads `dir` and records what is new through `runtime` (none: a dry run). `metadata` goes
+// into every recorded command's envelope (the git commit it came from).
+Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, const std::string& dir,
+                                   const bridge::ReadOptions& options, const std::map<std::string, std::string>& metadata) {
+  const bool dry_run = runtime == nullptr;
+  auto ws = bridge::read_workspace(dir, options);
+  if (!ws) return ws.status();
   // What the ledger holds before the import: a fact it has (recorded by the CLI, a server
   // client, an earlier import) is not recorded again, whatever its id.
   v1::LedgerView ledger = projections::empty_ledger();
   if (store) {
-    LedgerOptions options;
-    options.write_snapshots = !dry_run;
-    auto read = read_ledger(*store, AsOf{}, options);
-    if (!read) return fail(read.status());
+    LedgerOptions reading;
+    reading.write_snapshots = !dry_run;
+    auto read = read_ledger(*store, AsOf{}, reading);
+    if (!read) return read.status();
     ledger = std::move(read->view);
   }
   // The documents in force, with their text: a file that reads the same is not a new version.
@@ -59,14 +66,16 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
     v1::QueryRequest q;
     q.mutable_documents()->set_content(true);
     auto d = answer_query(*store, q, now_micros());
-    if (!d) return fail(d.status());
+    if (!d) return d.status();
     for (const auto& e : d->documents().documents()) documents[e.path()] = e;
   }
-  std::unique_ptr<Runtime> runtime;
-  if (!dry_run) runtime = std::make_unique<Runtime>(*store);
   std::vector<UnitReport> reports;
   std::size_t recorded = 0, skipped = 0;
   std::uint64_t last = 0;
+  auto stamped = [&](Envelope c) {
+    for (const auto& [k, v] : metadata) (*c.mutable_metadata())[k] = v;
+    return c;
+  };
   for (const Unit& u : ws->units) {
     UnitReport r{u.name, "", 0, u.problems, u.conflicts};
     if (!u.problems.empty()) {
@@ -94,21 +103,21 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
                                                "): give it a later **Last updated:** date"});
           continue;
         }
-        fresh.push_back(std::move(c));
+        fresh.push_back(stamped(std::move(c)));
         of.push_back(&f);
         continue;
       }
       if (store) {
         auto known = store->find_event_id(f.command.event_id());
-        if (!known) return fail(known.status());
+        if (!known) return known.status();
         if (known->has_value()) continue;
       }
-      if (const auto k = bridge::known_in_ledger(ledger, f.command); k.held) {
+      if (const auto k = bridge::known_in_ledger(ledger, f.command, options.fallback_date); k.held) {
         if (!k.differs.empty())
           r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
         continue;
       }
-      fresh.push_back(f.command);
+      fresh.push_back(stamped(f.command));
       of.push_back(&f);
     }
     if (!r.problems.empty()) {
@@ -148,7 +157,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   }
   // Outcomes and learnings cause canvas, goal and marketing events: wait for them.
   if (runtime && last)
-    if (auto s = runtime->settle(last); !s) return fail(s);
+    if (auto s = runtime->settle(last); !s) return s;
   // The canvas file states each assumption's confidence now; the recorded history gives its
   // own. Where they differ (an agent edited the canvas, a learning the threads do not hold),
   // the file's value is recorded as a revision on its **Last validated:** date, as
@@ -171,13 +180,13 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
       auto it = history.find(s.id);
       if (it == history.end() || it->second == s.confidence || !s.revision) continue;
       auto known = store->find_event_id(s.revision->command.event_id());
-      if (!known) return fail(known.status());
+      if (!known) return known.status();
       if (known->has_value()) continue;  // revised at an earlier import: what follows it is told below
       UnitReport r{s.file + " (" + s.id + " " + std::to_string(it->second) + " % -> " + std::to_string(s.confidence) + " %)", "", 0, {}, {}};
       if (dry_run) {
         r.status = "would record";
         r.events = 1;
-      } else if (auto h = runtime->submit_batch({s.revision->command}); !h) {
+      } else if (auto h = runtime->submit_batch({stamped(s.revision->command)}); !h) {
         r.status = "skipped";
         r.problems.push_back({s.file, s.line, s.revision->what + ": " + h.status().reason()});
         ++skipped;
@@ -190,7 +199,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
       revised.push_back(std::move(r));
     }
     if (revision_last)
-      if (auto st = runtime->settle(revision_last); !st) return fail(st);
+      if (auto st = runtime->settle(revision_last); !st) return st;
     reports.insert(reports.end(), revised.begin(), revised.end());
     if (!dry_run) history = canvas_now();
     for (const auto& s : ws->stated) {
@@ -205,59 +214,173 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
     }
   }
   skipped += ws->refused.size();
+  return FolderImport{std::move(reports), std::move(ws->refused), std::move(disagreements), std::move(ws->placeholders),
+                      ws->files_read, recorded, skipped};
+}
+
+nlohmann::json problems_json(const std::vector<Problem>& ps) {
+  auto a = nlohmann::json::array();
+  for (const auto& p : ps) a.push_back({{"file", p.file}, {"line", p.line}, {"what", p.what}});
+  return a;
+}
+
+nlohmann::json report_json(const FolderImport& f) {
+  nlohmann::json j;
+  j["files_read"] = f.files_read;
+  j["events_recorded"] = f.recorded;
+  j["facts_skipped"] = f.skipped;
+  j["units"] = nlohmann::json::array();
+  for (const auto& r : f.reports)
+    j["units"].push_back({{"name", r.name},
+                          {"status", r.status},
+                          {"events", r.events},
+                          {"problems", problems_json(r.problems)},
+                          {"conflicts", problems_json(r.conflicts)}});
+  j["refused"] = problems_json(f.refused);
+  j["disagreements"] = problems_json(f.disagreements);
+  j["placeholders"] = f.placeholders;
+  return j;
+}
+
+// The report's lines, each unit that did something or has something to say (`quiet`: the
+// unchanged ones left out, as for a git commit's import).
+void print_units(const FolderImport& f, bool dry_run, bool quiet) {
+  for (const auto& r : f.reports) {
+    if (r.status == "skipped") {
+      std::printf("skipped   %s: nothing of it recorded\n", r.name.c_str());
+      for (const auto& p : r.problems) std::printf("          %s: %s\n", where(p).c_str(), p.what.c_str());
+    } else if (!quiet || r.status != "unchanged") {
+      std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
+                  r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
+    }
+    for (const auto& c : r.conflicts) std::printf("          note: %s: %s\n", where(c).c_str(), c.what.c_str());
+  }
+  for (const auto& p : f.refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
+  for (const auto& p : f.disagreements) std::printf("note      %s: %s\n", where(p).c_str(), p.what.c_str());
+}
+
+struct Opened {
+  StoreRef store;
+  std::unique_ptr<Runtime> runtime;  // none for a dry run
+};
+
+Result<Opened> open_for_import(const GlobalOptions& g, bool dry_run) {
+  Opened o;
+  if (!dry_run) {
+    auto s = open_store(g, Access::record);
+    if (!s) return s.status();
+    o.store = std::move(*s);
+    o.runtime = std::make_unique<Runtime>(*o.store);
+  } else if (auto s = open_store(g, Access::read); s) {
+    o.store = std::move(*s);  // to tell what is recorded already; none: everything is new
+  }
+  return o;
+}
+
+int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
+  auto o = open_for_import(g, dry_run);
+  if (!o) return fail(o.status());
+  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {actor_or_default(g), 0}, {});
+  if (!f) return fail(f.status());
+  if (g.json) {
+    auto j = report_json(*f);
+    j["dry_run"] = dry_run;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    print_units(*f, dry_run, false);
+    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",
+                dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size());
+  }
+  return f->skipped ? kExitImportIncomplete : 0;
+}
+
+// `import --git`: each commit not imported yet, oldest first, as the folder it was; a file
+// without a date of its own is dated by its commit. Each commit imported is recorded
+// (SourceImported), so a re-run takes only the commits after.
+int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
+  auto history = bridge::git_history(dir);
+  if (!history) return fail(history.status());
+  auto o = open_for_import(g, dry_run);
+  if (!o) return fail(o.status());
+  std::set<std::string> done;
+  if (o->store) {
+    auto imports = o->store->read_stream(kImportsStream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
+    if (!imports) return fail(imports.status());
+    for (const auto& e : *imports)
+      if (e.has_source_imported() && e.source_imported().source() == "git") done.insert(e.source_imported().revision());
+  }
+  nlohmann::json commits = nlohmann::json::array();
+  std::size_t recorded = 0, skipped = 0, imported = 0;
+  for (const auto& c : *history) {
+    if (done.count(c.id)) continue;
+    auto tree = bridge::ScratchFolder::make("leanos-git-");
+    if (!tree) return fail(tree.status());
+    auto checked_out = bridge::git_checkout(dir, c.id, tree->path());
+    if (!checked_out) return fail(checked_out.status());
+    auto f = import_folder(o->store.get(), o->runtime.get(), tree->path(), {actor_or_default(g), c.time}, {{"git_commit", c.id}});
+    if (!f) return fail(f.status());
+    for (const auto& p : *checked_out) f->refused.push_back(p);
+    f->skipped += checked_out->size();
+    ++imported;
+    recorded += f->recorded;
+    skipped += f->skipped;
+    if (o->runtime) {
+      v1::SourceImported s;
+      s.set_source("git");
+      s.set_revision(c.id);
+      s.set_summary(c.summary);
+      s.set_events(f->recorded);
+      s.set_facts_skipped(f->skipped);
+      Envelope e = make_event(s, c.time);
+      e.set_event_id(derived_event_id("leanos-import:git", c.id));
+      e.set_actor(actor_or_default(g));
+      (*e.mutable_metadata())["git_commit"] = c.id;
+      if (auto h = o->runtime->submit_batch({e}); !h) return fail(h.status());
+    }
+    if (g.json) {
+      auto j = report_json(*f);
+      j["commit"] = c.id;
+      j["committed_at"] = format_time(c.time);
+      j["summary"] = c.summary;
+      commits.push_back(std::move(j));
+    } else {
+      std::printf("commit    %s %s %s: %zu events%s\n", c.id.substr(0, 10).c_str(), format_date(c.time).c_str(), c.summary.c_str(),
+                  f->recorded, f->skipped ? (", " + std::to_string(f->skipped) + " facts skipped").c_str() : "");
+      print_units(*f, dry_run, true);
+    }
+  }
   if (g.json) {
     nlohmann::json j;
     j["dry_run"] = dry_run;
-    j["files_read"] = ws->files_read;
+    j["commits_imported"] = imported;
+    j["commits_already_imported"] = done.size();
     j["events_recorded"] = recorded;
     j["facts_skipped"] = skipped;
-    auto problems = [](const std::vector<Problem>& ps) {
-      auto a = nlohmann::json::array();
-      for (const auto& p : ps) a.push_back({{"file", p.file}, {"line", p.line}, {"what", p.what}});
-      return a;
-    };
-    j["units"] = nlohmann::json::array();
-    for (const auto& r : reports)
-      j["units"].push_back({{"name", r.name},
-                            {"status", r.status},
-                            {"events", r.events},
-                            {"problems", problems(r.problems)},
-                            {"conflicts", problems(r.conflicts)}});
-    j["refused"] = problems(ws->refused);
-    j["disagreements"] = problems(disagreements);
-    j["placeholders"] = ws->placeholders;
+    j["commits"] = std::move(commits);
     std::printf("%s\n", j.dump().c_str());
   } else {
-    for (const auto& r : reports) {
-      if (r.status == "skipped") {
-        std::printf("skipped   %s: nothing of it recorded\n", r.name.c_str());
-        for (const auto& p : r.problems) std::printf("          %s: %s\n", where(p).c_str(), p.what.c_str());
-      } else {
-        std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
-                    r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
-      }
-      for (const auto& c : r.conflicts) std::printf("          note: %s: %s\n", where(c).c_str(), c.what.c_str());
-    }
-    for (const auto& p : ws->refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
-    for (const auto& p : disagreements) std::printf("note      %s: %s\n", where(p).c_str(), p.what.c_str());
-    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",
-                dry_run ? "dry run, nothing recorded: " : "imported ", recorded, ws->files_read, skipped, ws->placeholders.size());
+    std::printf("%s%zu events from %zu new commits (%zu imported before); %zu facts skipped\n",
+                dry_run ? "dry run, nothing recorded: " : "imported ", recorded, imported, done.size(), skipped);
   }
   return skipped ? kExitImportIncomplete : 0;
 }
+
 
 }  // namespace
 
 void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   struct Args {
     std::string dir;
-    bool dry_run = false;
+    bool dry_run = false, git = false;
   };
   auto a = std::make_shared<Args>();
   auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions, goals, sales deal threads; other files kept as documents");
   s->add_option("dir", a->dir, "the workspace folder (it holds strategy/ and threads/)")->required();
   s->add_flag("--dry-run", a->dry_run, "read and report; record nothing");
-  s->callback([&g, &action, a] { action = [&g, a] { return run_import(g, a->dir, a->dry_run); }; });
+  s->add_flag("--git", a->git, "DIR is a git repository: import each commit not imported yet, oldest first, dated by the files or the commit");
+  s->callback([&g, &action, a] {
+    action = [&g, a] { return a->git ? run_git_import(g, a->dir, a->dry_run) : run_import(g, a->dir, a->dry_run); };
+  });
 }
 
 }  // namespace leanos::cli

@@ -11,17 +11,17 @@ Known held(std::string differs = "") { return Known{true, std::move(differs)}; }
 std::string day(std::int64_t micros) { return format_date(micros); }
 
 // A stage the deal has reached: held, and whether it was reached on the file's date.
-Known stage(std::int64_t reached_at, const Envelope& fact, const char* name) {
+Known stage(std::int64_t reached_at, const Envelope& fact, const char* name, Micros fallback) {
   if (!reached_at) return {};
   const Micros at = from_timestamp(fact.occurred_at());
-  if (day(reached_at) != day(at))
+  if (at != fallback && day(reached_at) != day(at))
     return held(std::string(name) + " dated " + day(at) + " in the file, " + day(reached_at) + " in the ledger");
   return held();
 }
 
 }  // namespace
 
-Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact) {
+Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact, Micros fallback) {
   switch (fact.payload_case()) {
     case Envelope::kAssumptionRegistered: {
       const auto it = ledger.assumptions().find(fact.assumption_registered().assumption_id());
@@ -50,16 +50,16 @@ Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact) {
     return a == d.actions().end() ? nullptr : &a->second;
   };
   switch (fact.payload_case()) {
-    case Envelope::kLeadCaptured: return stage(d.lead_at(), fact, "the lead");
+    case Envelope::kLeadCaptured: return stage(d.lead_at(), fact, "the lead", fallback);
     case Envelope::kHypothesisStated: {
-      Known k = stage(d.hypothesis_at(), fact, "the hypothesis");
+      Known k = stage(d.hypothesis_at(), fact, "the hypothesis", fallback);
       if (k.held && k.differs.empty() && d.assumption_id() != fact.hypothesis_stated().assumption_id())
         k.differs = "the hypothesis tests " + fact.hypothesis_stated().assumption_id() + " in the file, " + d.assumption_id() + " in the ledger";
       return k;
     }
-    case Envelope::kImplicationAssessed: return stage(d.implication_at(), fact, "the implication");
+    case Envelope::kImplicationAssessed: return stage(d.implication_at(), fact, "the implication", fallback);
     case Envelope::kDecisionMade: {
-      Known k = stage(d.decision_at(), fact, "the decision");
+      Known k = stage(d.decision_at(), fact, "the decision", fallback);
       if (k.held && k.differs.empty() && d.verdict() != fact.decision_made().verdict())
         k.differs = "the verdict is " + v1::Verdict_Name(fact.decision_made().verdict()) + " in the file, " +
                     v1::Verdict_Name(d.verdict()) + " in the ledger";
@@ -90,7 +90,7 @@ Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact) {
                     " in the ledger");
       return held();
     }
-    case Envelope::kLearningRecorded: return stage(d.learning_at(), fact, "the learning");
+    case Envelope::kLearningRecorded: return stage(d.learning_at(), fact, "the learning", fallback);
     default: return {};
   }
 }

@@ -16,7 +16,8 @@ struct Known {
   std::string differs; // held, but the ledger's values are not the file's: what differs
 };
 
-// `fact` is a command the workspace reader made (tools/bridge/workspace.h).
-Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact);
+// `fact` is a command the workspace reader made (tools/bridge/workspace.h). A fact dated
+// `fallback` (a git commit's date: its file gives none) is not compared by date.
+Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact, Micros fallback = 0);
 
 }  // namespace leanos::bridge

@@ -152,7 +152,7 @@ std::optional<std::int64_t> goal_amount(v1::GoalMetric metric, const std::string
   return m->first;
 }
 
-Unit read_goal(const TextFile& f, const std::string& actor) {
+Unit read_goal(const TextFile& f, const std::string& actor, Micros fallback) {
   Unit unit;
   unit.name = f.rel;
   const auto doc = parse_markdown(f.text);
@@ -182,6 +182,7 @@ Unit read_goal(const TextFile& f, const std::string& actor) {
   const std::string autonomy = lower(key("autonomy"));
   g.set_autonomy(autonomy == "auto" || autonomy == "ask" ? autonomy : "hybrid");
   auto created = first_date(key("created"));
+  if (!created && fallback) created = fallback;
   if (!created) {
     unit.problems.push_back({f.rel, doc.frontmatter_line ? doc.frontmatter_line : 1,
                              "no creation date: add `created: YYYY-MM-DD` to the frontmatter"});
@@ -337,7 +338,8 @@ std::vector<const MdLine*> all_lines(const MdDocument& doc) {
 
 class ThreadReader {
  public:
-  ThreadReader(std::string deal, std::string actor, Unit& unit) : deal_(std::move(deal)), actor_(std::move(actor)), unit_(unit) {}
+  ThreadReader(std::string deal, std::string actor, Micros fallback, Unit& unit)
+      : deal_(std::move(deal)), actor_(std::move(actor)), fallback_(fallback), unit_(unit) {}
 
   void problem(const std::string& file, int line, std::string what) { unit_.problems.push_back({file, line, std::move(what)}); }
   void add(const StageDoc& d, int line, std::string what, const google::protobuf::Message& payload, Micros at) {
@@ -347,6 +349,7 @@ class ThreadReader {
   // A stage's date, or a problem saying how to give one.
   std::optional<Micros> dated(const StageDoc& d) {
     if (auto t = stage_date(d)) return t->first;
+    if (fallback_) return fallback_;
     problem(d.file.rel, 1, "no date: add a line **Date:** YYYY-MM-DD (the import dates each stage with the file's own date)");
     return std::nullopt;
   }
@@ -355,8 +358,8 @@ class ThreadReader {
     v1::LeadCaptured l;
     l.set_deal_id(deal_);
     auto at = stage_date(d);
-    Micros when = at ? at->first : fallback_date;
-    if (!at && fallback_date == 0) {
+    Micros when = at ? at->first : fallback_date ? fallback_date : fallback_;
+    if (!at && when == 0) {
       problem(d.file.rel, 1, "no date: add **Date:** YYYY-MM-DD, or \"created\" to meta.json");
       return;
     }
@@ -726,11 +729,12 @@ class ThreadReader {
 
  private:
   std::string deal_, actor_;
+  Micros fallback_ = 0;  // a git commit's date, for a stage file without one
   Unit& unit_;
   Micros lead_at_ = 0;
 };
 
-Unit read_thread(const fs::path& root, const fs::path& folder, const std::string& actor, Workspace& ws) {
+Unit read_thread(const fs::path& root, const fs::path& folder, const std::string& actor, Micros fallback_date, Workspace& ws) {
   Unit unit;
   unit.name = folder.lexically_relative(root).generic_string();
   const std::string deal = folder.filename().string();
@@ -826,7 +830,7 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
                                 "meta.json says stage " + std::to_string(said) + ", the stage files reach stage " +
                                     std::to_string(reached) + "; the stage files are recorded"});
   }
-  ThreadReader r(deal, actor, unit);
+  ThreadReader r(deal, actor, fallback_date, unit);
   const std::string created = meta_string(meta, {"created"});
   const Micros fallback = first_date(created).value_or(0);
   if (!stages.count(StageFile::input)) {
@@ -883,7 +887,7 @@ std::optional<Micros> document_date(const TextFile& f, const std::string& ext) {
   return std::nullopt;
 }
 
-void read_documents(const fs::path& root, const std::string& actor, Workspace& ws) {
+void read_documents(const fs::path& root, const std::string& actor, Micros fallback, Workspace& ws) {
   static const std::set<std::string> text = {".md", ".yaml", ".yml", ".json", ".csv", ".txt"};
   std::vector<fs::path> files;
   std::error_code ec;
@@ -920,6 +924,7 @@ void read_documents(const fs::path& root, const std::string& actor, Workspace& w
       continue;
     }
     std::optional<Micros> at = document_date(*f, lower(path.extension().string()));
+    if (!at && fallback) at = fallback;
     if (!at) {
       const auto written = fs::last_write_time(path, ec);
       if (ec) {
@@ -939,7 +944,9 @@ void read_documents(const fs::path& root, const std::string& actor, Workspace& w
 
 }  // namespace
 
-Result<Workspace> read_workspace(const std::string& dir, const std::string& actor) {
+Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& options) {
+  const std::string& actor = options.actor;
+  const Micros fallback = options.fallback_date;
   std::error_code ec;
   const fs::path root = fs::path(dir);
   if (!fs::is_directory(root, ec))
@@ -986,7 +993,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
         ws.refused.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
         continue;
       }
-      goals.push_back(read_goal(*f, actor));
+      goals.push_back(read_goal(*f, actor, fallback));
     }
   }
   // Deal threads.
@@ -1001,7 +1008,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
         ws.refused.push_back({e.path().lexically_relative(root).generic_string(), 0, "a symbolic link: not followed"});
     std::sort(folders.begin(), folders.end());
     for (const auto& folder : folders) {
-      Unit u = read_thread(root, folder, actor, ws);
+      Unit u = read_thread(root, folder, actor, fallback, ws);
       if (!u.facts.empty() || !u.problems.empty()) threads.push_back(std::move(u));
     }
   }
@@ -1024,6 +1031,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     }
     std::optional<Micros> at = a.registered ? std::optional<Micros>(a.registered->second) : a.dated;
     if (!a.registered && first_tested.count(a.id) && (!at || first_tested[a.id] < *at)) at = first_tested[a.id];
+    if (!at && fallback) at = fallback;
     if (!at) {
       canvas.problems.push_back({a.file, a.line, "assumption " + a.id +
                                                      " has no date: add **Last validated:** YYYY-MM-DD (or a thread testing it)"});
@@ -1035,13 +1043,13 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
     r.set_confidence(a.registered ? a.registered->first : a.confidence->before.value_or(a.confidence->now));
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
     StatedConfidence stated{a.id, a.file, a.line, a.confidence->now, std::nullopt};
-    if (a.dated) {
+    if (const std::optional<Micros> revised_at = a.dated ? a.dated : fallback ? std::optional<Micros>(fallback) : std::nullopt) {
       v1::AssumptionRevised v;
       v.set_assumption_id(a.id);
       v.set_confidence(a.confidence->now);
       v.set_status(a.status);
       v.set_evidence("as " + a.file + " states it");
-      stated.revision = fact(a.file, a.line, "revision " + a.id, v, *a.dated, actor);
+      stated.revision = fact(a.file, a.line, "revision " + a.id, v, *revised_at, actor);
     }
     ws.stated.push_back(std::move(stated));
   }
@@ -1057,7 +1065,7 @@ Result<Workspace> read_workspace(const std::string& dir, const std::string& acto
   };
   std::stable_sort(threads.begin(), threads.end(), [&](const Unit& a, const Unit& b) { return began(a) < began(b); });
   for (auto& u : threads) ws.units.push_back(std::move(u));
-  read_documents(root, actor, ws);
+  read_documents(root, actor, fallback, ws);
   return ws;
 }
 

@@ -73,8 +73,14 @@ struct Workspace {
 
 inline constexpr std::size_t kMaxImportFileBytes = 8 << 20;  // 8 MiB: LeanOS's files are a few KB
 
+struct ReadOptions {
+  std::string actor;  // who the commands are recorded as
+  // The date of a fact whose file gives none (a git commit's date); 0: such a fact is a
+  // problem (stage files, goals, assumptions), and a document is dated by its mtime.
+  Micros fallback_date = 0;
+};
+
 // not_found for a missing folder; otherwise the workspace as read, problems included.
-// `actor` is who the commands are recorded as.
-Result<Workspace> read_workspace(const std::string& dir, const std::string& actor);
+Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& options);
 
 }  // namespace leanos::bridge

@@ -1,0 +1,138 @@
+#include "tools/bridge/git.h"
+
+#include <git2.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace leanos::bridge {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// libgit2 is initialised once for the process.
+void init() {
+  static const int once = git_libgit2_init();
+  (void)once;
+}
+
+std::string last_error(const std::string& what) {
+  const git_error* e = git_error_last();
+  return what + ": " + (e && e->message ? e->message : "unknown libgit2 error");
+}
+
+template <class T, void (*Free)(T*)>
+struct Owned {
+  T* p = nullptr;
+  ~Owned() {
+    if (p) Free(p);
+  }
+};
+
+using Repo = Owned<git_repository, git_repository_free>;
+using Walk = Owned<git_revwalk, git_revwalk_free>;
+using Commit = Owned<git_commit, git_commit_free>;
+using Tree = Owned<git_tree, git_tree_free>;
+
+Status open(const std::string& path, Repo& repo) {
+  init();
+  if (git_repository_open_ext(&repo.p, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
+    return Status::not_found(path + " is not a git repository (" + last_error("libgit2") + "); import the folder without --git");
+  return Status::success();
+}
+
+struct Writer {
+  git_repository* repo;
+  fs::path dest;
+  std::vector<Problem> skipped;
+  Status error;
+};
+
+int write_entry(const char* root, const git_tree_entry* entry, void* payload) {
+  auto& w = *static_cast<Writer*>(payload);
+  const std::string rel = std::string(root) + git_tree_entry_name(entry);
+  switch (git_tree_entry_filemode(entry)) {
+    case GIT_FILEMODE_TREE: return 0;
+    case GIT_FILEMODE_LINK:
+      w.skipped.push_back({rel, 0, "a symbolic link in the commit: not followed"});
+      return 0;
+    case GIT_FILEMODE_COMMIT:
+      w.skipped.push_back({rel, 0, "a submodule: not read"});
+      return 0;
+    default: break;
+  }
+  git_object* object = nullptr;
+  if (git_tree_entry_to_object(&object, w.repo, entry) != 0) {
+    w.error = Status::io(last_error("reading " + rel));
+    return -1;
+  }
+  auto* blob = reinterpret_cast<git_blob*>(object);
+  const fs::path path = w.dest / rel;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary);
+  out.write(static_cast<const char*>(git_blob_rawcontent(blob)), static_cast<std::streamsize>(git_blob_rawsize(blob)));
+  git_object_free(object);
+  if (!out) {
+    w.error = Status::io("cannot write " + path.string());
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::vector<GitCommit>> git_history(const std::string& path) {
+  Repo repo;
+  if (auto s = open(path, repo); !s) return s;
+  Walk walk;
+  if (git_revwalk_new(&walk.p, repo.p) != 0) return Status::io(last_error("walking " + path));
+  git_revwalk_sorting(walk.p, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME | GIT_SORT_REVERSE);
+  if (git_revwalk_push_head(walk.p) != 0) return Status::not_found(path + " has no commit yet (" + last_error("HEAD") + ")");
+  std::vector<GitCommit> out;
+  git_oid oid;
+  while (git_revwalk_next(&oid, walk.p) == 0) {
+    Commit c;
+    if (git_commit_lookup(&c.p, repo.p, &oid) != 0) return Status::io(last_error("reading a commit"));
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, &oid);
+    const char* summary = git_commit_summary(c.p);
+    // The author's time: when the change was made (a rebase or cherry-pick keeps it).
+    const git_signature* author = git_commit_author(c.p);
+    const git_time_t when = author ? author->when.time : git_commit_time(c.p);
+    out.push_back({hex, static_cast<Micros>(when) * kMicrosPerSecond, summary ? summary : ""});
+  }
+  return out;
+}
+
+Result<ScratchFolder> ScratchFolder::make(const std::string& prefix) {
+  std::string templ = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
+  if (!::mkdtemp(templ.data())) return Status::io("cannot create a scratch folder in " + fs::temp_directory_path().string());
+  return ScratchFolder(templ);
+}
+
+ScratchFolder::~ScratchFolder() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+Result<std::vector<Problem>> git_checkout(const std::string& path, const std::string& commit, const std::string& dest) {
+  Repo repo;
+  if (auto s = open(path, repo); !s) return s;
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return Status::invalid("'" + commit + "' is not a commit id");
+  Commit c;
+  if (git_commit_lookup(&c.p, repo.p, &oid) != 0) return Status::not_found(last_error("commit " + commit));
+  Tree tree;
+  if (git_commit_tree(&tree.p, c.p) != 0) return Status::io(last_error("the tree of " + commit));
+  Writer w{repo.p, fs::path(dest), {}, Status::success()};
+  if (git_tree_walk(tree.p, GIT_TREEWALK_PRE, write_entry, &w) != 0 && !w.error) return Status::io(last_error("walking " + commit));
+  if (!w.error) return w.error;
+  return std::move(w.skipped);
+}
+
+}  // namespace leanos::bridge

@@ -1,0 +1,42 @@
+// A LeanOS workspace's git history through libgit2: its commits oldest first, and the tree of
+// one commit written out as a folder, so that `leanos import --git` imports each in turn.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "events/result.h"
+#include "events/time.h"
+#include "tools/bridge/workspace.h"
+
+namespace leanos::bridge {
+
+struct GitCommit {
+  std::string id;       // 40 hex digits
+  Micros time = 0;      // the author's time: when the change was made
+  std::string summary;  // the message's first line
+};
+
+// The commits reachable from HEAD, parents before children (oldest first). not_found when
+// `repo` is not a git repository (or has no commit yet).
+Result<std::vector<GitCommit>> git_history(const std::string& repo);
+
+// A scratch folder, removed with everything in it when the object goes.
+class ScratchFolder {
+ public:
+  static Result<ScratchFolder> make(const std::string& prefix);
+  ScratchFolder(ScratchFolder&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  ScratchFolder& operator=(ScratchFolder&&) = delete;
+  ~ScratchFolder();
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit ScratchFolder(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Writes the files of `commit`'s tree under `dest` (an empty folder). Symbolic links and
+// submodules are not written: each is a Problem naming its path.
+Result<std::vector<Problem>> git_checkout(const std::string& repo, const std::string& commit, const std::string& dest);
+
+}  // namespace leanos::bridge
