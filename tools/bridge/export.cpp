@@ -116,8 +116,8 @@ std::string goal_file(const v1::GoalView& g) {
 
 std::string source_text(const v1::LeadCaptured& l) {
   switch (l.source()) {
-    case v1::INBOUND: return "Inbound (" + l.channel() + ")";
-    case v1::OUTBOUND: return "Outbound (" + l.channel() + ")";
+    case v1::INBOUND: return "Inbound" + (l.channel().empty() ? "" : " (" + l.channel() + ")");
+    case v1::OUTBOUND: return "Outbound" + (l.channel().empty() ? "" : " (" + l.channel() + ")");
     case v1::CAMPAIGN: return "Campaign " + l.campaign_id();
     default: return "";
   }
@@ -189,6 +189,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
     if (d.has_outcome()) {
       const auto& c = d.outcome();
       f += "\n## Deal Outcome\n\n**Status:** " + v1::Outcome_Name(c.outcome()) + "\n";
+      if (d.has_outcome_at() && date(d.outcome_at()) != date(at)) f += "**Closed:** " + date(d.outcome_at()) + "\n";
       if (c.outcome() == v1::WON) {
         f += "**ARR:** " + dollars(c.arr()) + "\n";
         if (c.has_mrr()) f += "**MRR:** " + dollars(c.mrr()) + "\n";

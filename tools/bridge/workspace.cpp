@@ -406,16 +406,28 @@ class ThreadReader {
     // Source: inbound, outbound, a campaign.
     const std::string source = lower(d.doc.field({"Source", "Lead source"}) ? d.doc.field({"Source", "Lead source"})->value
                                                                                  : meta_string(meta, {"lead_source", "source"}));
+    // The channel: what the parentheses say ("Inbound (website)"), else a channel word the
+    // source names (referral, website, prospecting); none is guessed.
+    std::string channel;
+    if (auto open = source.find('('); open != std::string::npos) {
+      auto close = source.find(')', open);
+      channel = source.substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
+      channel.erase(0, channel.find_first_not_of(' '));
+      channel.erase(channel.find_last_not_of(' ') + 1);
+    } else {
+      for (const char* word : {"referral", "website", "prospecting"})
+        if (source.find(word) != std::string::npos) channel = word;
+    }
     if (source.find("campaign") != std::string::npos) {
       l.set_source(v1::CAMPAIGN);
       l.set_channel(source);
     } else if (source.find("outbound") != std::string::npos || source.find("prospect") != std::string::npos) {
       l.set_source(v1::OUTBOUND);
-      l.set_channel("prospecting");
+      l.set_channel(channel);
     } else if (source.find("inbound") != std::string::npos || source.find("website") != std::string::npos ||
                source.find("referral") != std::string::npos) {
       l.set_source(v1::INBOUND);
-      l.set_channel(source.find("referral") != std::string::npos ? "referral" : "website");
+      l.set_channel(channel);
     } else {
       problem(d.file.rel, 1, "no source: add **Source:** inbound, outbound or campaign");
     }
@@ -654,7 +666,10 @@ class ThreadReader {
       if (lower(s.title).find("outcome") != std::string::npos && !status) status = s.field({"Status"});
     const MdField* f = o ? o : status;
     if (!f) return;  // a learning without an outcome: the rules will say so
-    auto at = dated(d);
+    // "**Closed:** 2026-02-25" when the deal closed before the learning was written.
+    std::optional<Micros> at;
+    if (const auto* closed = d.doc.field({"Closed", "Close date", "Closed on"})) at = first_date(closed->value);
+    if (!at) at = dated(d);
     std::string word = lower(code_word(f->value));
     auto parsed = parse_outcome(word);
     if (!parsed) {
