@@ -492,8 +492,13 @@ TEST_CASE("import --git walks the history oldest first: each commit's changes da
   CHECK(plain.err.find("is not a git repository") != std::string::npos);
 }
 
-TEST_CASE("the round trip holds over random histories: export, import into a new ledger, export again gives the same bytes") {
-  for (const unsigned seed : {7u, 2026u}) {
+namespace {
+
+// A random history of six deals through the CLI, exported, imported into a new ledger and
+// exported again. (One seed per test case: each is a few hundred commands, a minute or two
+// under ASan.)
+void round_trip_of_random_history(unsigned seed) {
+  {
     CAPTURE(seed);
     std::mt19937 rng(seed);
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
@@ -569,4 +574,14 @@ TEST_CASE("the round trip holds over random histories: export, import into a new
       CHECK(a == b);
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("the round trip holds over a random history (seed 7): export, import into a new ledger, export again gives the same bytes") {
+  round_trip_of_random_history(7);
+}
+
+TEST_CASE("the round trip holds over a random history (seed 2026): export, import into a new ledger, export again gives the same bytes") {
+  round_trip_of_random_history(2026);
 }
