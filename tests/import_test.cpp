@@ -486,6 +486,24 @@ TEST_CASE("import --git walks the history oldest first: each commit's changes da
   CHECK(next.out.find("strategy/canvas/99-link.md: a symbolic link in the commit: not followed") != std::string::npos);
   CHECK(confidence_on("2026-04-02") == 70);
   CHECK(confidence_on("2026-03-16") == 95);
+  // A crafted commit whose tree holds a ".." folder: nothing is written outside the checkout.
+  const std::string evil = scratch.sub("evil");
+  git(scratch.path(), {"init", "-q", evil});
+  auto plumb = [&](const std::string& script) {
+    auto r = test::run("/bin/bash", {"-c", script, "plumb", evil});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  plumb("cd \"$1\" && b=$(echo pwned | git hash-object -w --stdin) && in=$(printf '100644 blob %s\\tescaped.md\\n' $b | git mktree) && "
+        "t=$(printf '040000 tree %s\\t..\\n100644 blob %s\\tok.md\\n' $in $b | git mktree) && "
+        "c=$(git -c user.name=a -c user.email=a@b commit-tree $t -m crafted) && git update-ref HEAD $c");
+  test::Workspace victim;
+  auto crafted = victim.run({"import", "--git", evil});
+  INFO(crafted.out, crafted.err);
+  CHECK(crafted.exit_code == 13);
+  CHECK(crafted.out.find("..: a path that leaves the workspace") != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::temp_directory_path() / "escaped.md"));
   // Not a repository: said, nothing recorded.
   auto plain = w.run({"import", "--git", scratch.path()});
   CHECK(plain.exit_code != 0);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <memory>
 
+#include "events/domain.h"
+
 namespace leanos::bridge {
 
 namespace fs = std::filesystem;
@@ -51,9 +53,21 @@ struct Writer {
   Status error;
 };
 
+// A name git's own tools never write but a crafted tree can hold: it would point outside the
+// folder being written ("..") or into git's own (".git").
+bool unsafe_name(const std::string& name) {
+  return name.empty() || name == "." || name == ".." || lower(name) == ".git" || name.find('/') != std::string::npos ||
+         name.find('\\') != std::string::npos;
+}
+
 int write_entry(const char* root, const git_tree_entry* entry, void* payload) {
   auto& w = *static_cast<Writer*>(payload);
-  const std::string rel = std::string(root) + git_tree_entry_name(entry);
+  const std::string name = git_tree_entry_name(entry);
+  const std::string rel = std::string(root) + name;
+  if (unsafe_name(name)) {
+    w.skipped.push_back({rel, 0, "a path that leaves the workspace or enters .git: not written (the commit was crafted)"});
+    return 1;  // and nothing under it
+  }
   switch (git_tree_entry_filemode(entry)) {
     case GIT_FILEMODE_TREE: return 0;
     case GIT_FILEMODE_LINK:
