@@ -376,6 +376,27 @@ TEST_CASE("a thread the CLI recorded, imported as files: only the stage the ledg
   CHECK(deal["actions"][0]["status"] == "in_progress");
 }
 
+TEST_CASE("a deferred deal decided again in its file is a new decision, as the CLI would record it") {
+  test::Workspace w;
+  w.setup();
+  w.to_decision("contoso", "defer");
+  test::TempDir out;
+  const std::string ws = out.sub("ws");
+  REQUIRE(w.run({"export", ws}).exit_code == 0);
+  const std::string file = ws + "/threads/sales/contoso/4-decision.md";
+  std::string decision = read(file);
+  decision.replace(decision.find("**DEFER**"), 9, "**QUALIFY**");
+  decision.replace(decision.find("2026-01-12"), 10, "2026-02-01");
+  test::write_file(file, decision);
+  auto r = w.run({"import", ws});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("recorded  threads/sales/contoso (1 events)") != std::string::npos);
+  auto deal = nlohmann::json::parse(w.run({"deal", "show", "contoso", "--json"}).out);
+  CHECK(deal["decision"]["verdict"] == "QUALIFY");
+  CHECK(deal["decision_at"] == "2026-02-01T00:00:00Z");
+}
+
 TEST_CASE("files the ledger does not model are kept verbatim as versioned documents, and export gives them back as they were then") {
   Imported i;
   test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2026-01-05\n\nWhite-label in a week.\n");

@@ -59,6 +59,10 @@ Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact, Micros
     }
     case Envelope::kImplicationAssessed: return stage(d.implication_at(), fact, "the implication", fallback);
     case Envelope::kDecisionMade: {
+      // A deferred deal decided again (DEFER parks it; a new decision re-opens it): new.
+      if (d.verdict() == v1::DEFER && fact.decision_made().verdict() != v1::DEFER &&
+          from_timestamp(fact.occurred_at()) > d.decision_at())
+        return {};
       Known k = stage(d.decision_at(), fact, "the decision", fallback);
       if (k.held && k.differs.empty() && d.verdict() != fact.decision_made().verdict())
         k.differs = "the verdict is " + v1::Verdict_Name(fact.decision_made().verdict()) + " in the file, " +
