@@ -46,12 +46,14 @@ test-asan: setup
 # live feed, reads beside writes) and the crash test. The actor and server tests hand data
 # between threads inside CAF 0.17 and gRPC 1.51, which Debian builds without TSan: it reports
 # every such hand-over as a race (hundreds of stacks), so those run under ASan and the soak
-# test instead. One store case builds a protobuf Struct map, which crashes inside
-# protobuf's header code under TSan alone (ASan and the plain build run it).
+# test instead. Protobuf 3.21's map code crashes inside its arena cleanup under TSan alone
+# (a signal in SerialArena::CleanupList, no race reported): the store case that builds a
+# Struct map, and, since Envelope has a metadata map, the two cases that parse envelopes on
+# an arena (verify of a garbled value, the pipelined scan). ASan and the plain build run them.
 test-tsan: setup
 	@bash tools/build.sh build-tsan "store_test crash_test" -DLEANOS_SANITIZE=thread
 	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test):' -E 'refuses a string that is not UTF-8'
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test):' -E 'refuses a string that is not UTF-8|verify reports a value overwritten with garbage|the pipelined scan yields exactly'
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-asan build-tsan
