@@ -233,9 +233,7 @@ Result<State> thread_at(const store::EventStore& store, const std::string& strea
   std::vector<const v1::Envelope*> in;
   for (const auto& e : *events)
     if (e.position() <= *last && (!at.occurred || from_timestamp(e.occurred_at()) <= *at.occurred)) in.push_back(&e);
-  std::stable_sort(in.begin(), in.end(), [](const v1::Envelope* a, const v1::Envelope* b) {
-    return from_timestamp(a->occurred_at()) < from_timestamp(b->occurred_at());
-  });
+  std::sort(in.begin(), in.end(), [](const v1::Envelope* a, const v1::Envelope* b) { return occurs_before(*a, *b); });
   State s;
   for (const auto* e : in) apply(s, *e);
   return s;

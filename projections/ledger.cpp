@@ -434,6 +434,16 @@ void fold_campaign(LedgerView& v, const Envelope& e) {
   }
 }
 
+// The version of a document in force: its place in the log (the text stays there).
+void fold_document(LedgerView& v, const Envelope& e, std::int64_t at) {
+  if (!e.has_document_written()) return;
+  auto& d = (*v.mutable_documents())[e.document_written().path()];
+  d.set_position(e.position());
+  d.set_written_at(at);
+  d.set_versions(d.versions() + 1);
+  d.set_event_id(e.event_id());
+}
+
 }  // namespace
 
 LedgerView empty_ledger() {
@@ -453,13 +463,7 @@ void apply(LedgerView& v, const Envelope& e) {
   fold_canvas(v, e, at);
   fold_marketing(v, e, at);
   fold_campaign(v, e);
-  if (e.has_document_written()) {
-    auto& d = (*v.mutable_documents())[e.document_written().path()];
-    d.set_position(e.position());
-    d.set_written_at(at);
-    d.set_versions(d.versions() + 1);
-    d.set_event_id(e.event_id());
-  }
+  fold_document(v, e, at);
 }
 
 std::string serialize(const LedgerView& view) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "events/domain.h"
+#include "tools/cli/views.h"
 
 namespace leanos::bridge {
 
@@ -17,17 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string date(const google::protobuf::Timestamp& t) { return format_date(from_timestamp(t)); }
-
-// "$1,050,000": the importer's money() reads it back.
-std::string dollars(std::int64_t amount) {
-  std::string digits = std::to_string(amount < 0 ? -amount : amount), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return (amount < 0 ? "-$" : "$") + out;
-}
+using cli::amount;
+using cli::date_of;
+using cli::dollars;
 
 // A score as written by people: "0.85", "0.7", "1".
 std::string number(double x) {
@@ -65,15 +58,13 @@ std::string assumptions_file(const LedgerAtTime& l) {
     out += "**Evidence:** N=" + std::to_string(a.evidence_count()) + "\n";
     if (registered)
       out += "**Registered:** " + std::to_string(registered->event().assumption_registered().confidence()) + "% on " +
-             date(registered->event().occurred_at()) + "\n";
-    if (last) out += "**Last validated:** " + date(last->event().occurred_at()) + "\n";
+             date_of(registered->event().occurred_at()) + "\n";
+    if (last) out += "**Last validated:** " + date_of(last->event().occurred_at()) + "\n";
   }
   return out;
 }
 
 // ---- goals ---------------------------------------------------------------------------------------
-
-std::string amount(const std::string& metric, std::int64_t x) { return metric == "customers" ? std::to_string(x) : dollars(x); }
 
 std::string metric_label(const std::string& metric) {
   if (metric == "mrr" || metric == "revenue") return "MRR";
@@ -84,7 +75,7 @@ std::string metric_label(const std::string& metric) {
 
 std::string goal_file(const v1::GoalView& g) {
   std::string out = "---\nid: " + g.id() + "\ntype: business\nstatus: " + (g.met() ? "completed" : "active") + "\n";
-  if (g.has_defined_at()) out += "created: " + date(g.defined_at()) + "\n";
+  if (g.has_defined_at()) out += "created: " + date_of(g.defined_at()) + "\n";
   if (g.has_due()) out += "deadline: " + g.due() + "\n";
   out += "---\n\n# " + g.title() + "\n\n## Success Criteria\n\n";
   out += std::string("- [") + (g.met() ? "x" : " ") + "] " + metric_label(g.metric()) + " >= " + amount(g.metric(), g.target()) + "\n";
@@ -107,7 +98,7 @@ std::string goal_file(const v1::GoalView& g) {
          amount(g.metric(), g.gap()) + " |\n";
   if (!g.milestones().empty()) {
     out += "\n### Milestones\n\n";
-    for (const auto& m : g.milestones()) out += "- [x] " + std::to_string(m.percent()) + "% reached " + date(m.reached_at()) + "\n";
+    for (const auto& m : g.milestones()) out += "- [x] " + std::to_string(m.percent()) + "% reached " + date_of(m.reached_at()) + "\n";
   }
   return out;
 }
@@ -128,7 +119,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   int stage = 0;
   const auto& l = d.input();
   {
-    std::string f = "# Input\n\n**Date:** " + date(d.input_at()) + "\n\n## Observation\n\n" + l.signal() + "\n\n## Details\n\n";
+    std::string f = "# Input\n\n**Date:** " + date_of(d.input_at()) + "\n\n## Observation\n\n" + l.signal() + "\n\n## Details\n\n";
     f += "- **Company:** " + l.company() + "\n";
     f += "- **Contact:** " + l.contact().name() + (l.contact().title().empty() ? "" : ", " + l.contact().title()) + ", " +
          l.contact().email() + "\n";
@@ -140,13 +131,13 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   }
   if (d.has_hypothesis()) {
     const auto& h = d.hypothesis();
-    files[dir + "2-hypothesis.md"] = "# Hypothesis\n\n**Date:** " + date(d.hypothesis_at()) + "\n\n### " + h.assumption_id() +
+    files[dir + "2-hypothesis.md"] = "# Hypothesis\n\n**Date:** " + date_of(d.hypothesis_at()) + "\n\n### " + h.assumption_id() +
                                      "\n\n**Confidence:** " + std::to_string(h.confidence()) + "%\n";
     stage = 2;
   }
   if (d.has_implication()) {
     const auto& i = d.implication();
-    std::string f = "# Implication\n\n**Date:** " + date(d.implication_at()) + "\n\n";
+    std::string f = "# Implication\n\n**Date:** " + date_of(d.implication_at()) + "\n\n";
     f += "**Expected ARR:** " + (i.arr_low() == i.arr_high() ? dollars(i.arr_low()) : dollars(i.arr_low()) + "-" + dollars(i.arr_high())) + "\n";
     f += "**Strategic value:** " + title_case(v1::StrategicValue_Name(i.strategic())) + "\n";
     f += "**Priority:** " + number(i.priority()) + "\n";
@@ -156,7 +147,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   }
   if (d.has_decision()) {
     const auto& m = d.decision();
-    std::string f = "# Decision\n\n**Date:** " + date(d.decision_at()) + "\n\n## Verdict\n\n**" + v1::Verdict_Name(m.verdict()) + "**\n\n";
+    std::string f = "# Decision\n\n**Date:** " + date_of(d.decision_at()) + "\n\n## Verdict\n\n**" + v1::Verdict_Name(m.verdict()) + "**\n\n";
     f += "**Impact score:** " + number(m.impact()) + "\n";
     f += "**Reasoning:** " + m.reason() + "\n";
     if (!m.alternatives().empty()) {
@@ -177,7 +168,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
       const std::string status = a.status() == v1::ACTION_PLANNED ? "pending" : word(a.status());
       f += "**Status:** " + status + "\n";
       const auto& start = a.has_started_at() ? a.started_at() : a.planned_at();
-      f += "**Duration:** " + date(start) + (a.has_completed_at() ? " - " + date(a.completed_at()) : "") + "\n";
+      f += "**Duration:** " + date_of(start) + (a.has_completed_at() ? " - " + date_of(a.completed_at()) : "") + "\n";
       if (!a.result().empty()) f += "**Result:** " + a.result() + "\n";
     }
     files[dir + "5-actions.md"] = f;
@@ -185,11 +176,11 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   }
   if (d.has_outcome() || !d.learnings().empty()) {
     const auto& at = d.has_learning_at() ? d.learning_at() : d.outcome_at();
-    std::string f = "# Learning\n\n**Date:** " + date(at) + "\n";
+    std::string f = "# Learning\n\n**Date:** " + date_of(at) + "\n";
     if (d.has_outcome()) {
       const auto& c = d.outcome();
       f += "\n## Deal Outcome\n\n**Status:** " + v1::Outcome_Name(c.outcome()) + "\n";
-      if (d.has_outcome_at() && date(d.outcome_at()) != date(at)) f += "**Closed:** " + date(d.outcome_at()) + "\n";
+      if (d.has_outcome_at() && date_of(d.outcome_at()) != date_of(at)) f += "**Closed:** " + date_of(d.outcome_at()) + "\n";
       if (c.outcome() == v1::WON) {
         f += "**ARR:** " + dollars(c.arr()) + "\n";
         if (c.has_mrr()) f += "**MRR:** " + dollars(c.mrr()) + "\n";
@@ -214,7 +205,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   nlohmann::ordered_json meta;
   meta["thread_id"] = d.deal_id();
   meta["type"] = "sales";
-  meta["created"] = date(d.input_at());
+  meta["created"] = date_of(d.input_at());
   meta["company"] = l.company();
   meta["segment"] = l.segment();
   if (!l.goal_id().empty()) meta["goal_id"] = l.goal_id();

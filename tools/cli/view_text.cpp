@@ -34,8 +34,6 @@ std::string fmt(const char* format, ...) {
 std::string pct(std::optional<double> v) { return v ? fmt("%.0f %%", *v * 100) : "-"; }
 std::string num(std::optional<double> v) { return v ? fmt("%.1f", *v) : "-"; }
 std::string money(std::optional<double> v) { return v ? dollars(static_cast<std::int64_t>(*v + 0.5)) : "-"; }
-std::string amount(const std::string& metric, std::int64_t v) { return metric == "customers" ? std::to_string(v) : dollars(v); }
-std::string date_of(const google::protobuf::Timestamp& t) { return format_date(from_timestamp(t)); }
 
 #define OPT(m, field) ((m).has_##field() ? std::optional<double>((m).field()) : std::nullopt)
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "events/time.h"
 #include "tools/cli/cli.h"
 
 namespace leanos::cli {
@@ -17,5 +18,9 @@ std::string dollars(std::int64_t v) {
   }
   return (v < 0 ? "-$" : "$") + out;
 }
+
+std::string amount(const std::string& metric, std::int64_t v) { return metric == "customers" ? std::to_string(v) : dollars(v); }
+
+std::string date_of(const google::protobuf::Timestamp& t) { return format_date(from_timestamp(t)); }
 
 }  // namespace leanos::cli
