@@ -283,8 +283,6 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     if (stream_of_command(c) != stream)
       return Status::invalid("a batch holds the commands of one stream: '" + stream_of_command(c) + "' is not '" + stream + "'");
     if (c.event_id().empty()) return Status::invalid("a command needs an event id");
-    if (c.has_response_received() && !c.response_received().opens_deal_id().empty())
-      return Status::invalid("a response that opens a deal is recorded on its own, not in a batch");
     c.set_correlation_id(stream);
   }
   auto facts = this->facts(commands.front());
@@ -316,15 +314,57 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     version = *v;
   }
   Events all;
+  // The deals the batch's interested responses open: each lead decided against its own (new)
+  // stream, appended before the campaign's batch as a lone response does (see
+  // response_opening_deal), and only once every command of the batch is decided.
+  struct Opened {
+    std::string stream;
+    std::uint64_t version = 0;
+    Events lead;  // empty: recorded already (a retry)
+  };
+  std::vector<Opened> opened;
+  auto refuse = [](Status s, std::size_t i) {
+    s.add_param("batch_index", std::to_string(i));
+    return s;
+  };
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& c = commands[i];
     Result<Events> decided = campaign ? decide_campaign(campaign_state, c, *facts)
                              : deal   ? decide_deal(deal_state, c, *facts)
                                       : decide_workspace(c, *facts);
-    if (!decided) {
-      Status refused = decided.status();
-      refused.add_param("batch_index", std::to_string(i));
-      return refused;
+    if (!decided) return refuse(decided.status(), i);
+    if (campaign && c.has_response_received() && !c.response_received().opens_deal_id().empty()) {
+      const auto opening = response_opens_deal(campaign_state, decided->front());
+      Opened o{stream_of_command(opening.lead), 0, {}};
+      for (const auto& other : opened)
+        if (other.stream == o.stream) return refuse(Status::exists("two responses of the batch open deal " + o.stream), i);
+      auto known = store_.find_event_id(opening.lead.event_id());
+      if (!known) return known.status();
+      if (!known->has_value()) {
+        auto state = fold_stream<DealState>(store_, o.stream);
+        if (!state) return state.status();
+        auto lead_facts = this->facts(opening.lead);
+        if (!lead_facts) return lead_facts.status();
+        if (campaign_state.exists()) lead_facts->campaigns.insert(campaign_state.campaign_id);  // opened by this batch, maybe
+        Envelope command = opening.lead;
+        command.set_correlation_id(o.stream);
+        auto lead = decide_deal(*state, command, *lead_facts);
+        if (!lead) return refuse(lead.status(), i);
+        o.version = state->version;
+        o.lead = std::move(*lead);
+      }
+      opened.push_back(std::move(o));
+      Envelope conversion = opening.converted;
+      conversion.set_correlation_id(stream);
+      for (const auto& e : *decided) apply(campaign_state, e);
+      auto converted = decide_campaign(campaign_state, conversion, *facts);
+      if (!converted) return refuse(converted.status(), i);
+      for (auto& e : *converted) {
+        apply(campaign_state, e);
+        decided->push_back(std::move(e));
+      }
+      for (auto& e : *decided) all.push_back(std::move(e));
+      continue;
     }
     for (auto& e : *decided) {
       if (campaign) apply(campaign_state, e);
@@ -335,8 +375,18 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
       all.push_back(std::move(e));
     }
   }
+  Events leads;
+  for (auto& o : opened) {
+    if (o.lead.empty()) continue;
+    auto h = append(o.stream, store::ExpectedVersion::exact(o.version), std::move(o.lead));
+    if (!h) return h.status();
+    for (auto& e : h->events) leads.push_back(std::move(e));
+  }
   // A retried import (the same event ids) is an idempotent retry of the whole append.
-  return append(stream, store::ExpectedVersion::exact(version), std::move(all));
+  auto h = append(stream, store::ExpectedVersion::exact(version), std::move(all));
+  if (!h) return h;
+  h->events.insert(h->events.begin(), leads.begin(), leads.end());
+  return h;
 }
 
 }  // namespace leanos

@@ -213,6 +213,7 @@ bool needs_deals(const v1::QueryRequest& q) {
   switch (q.query_case()) {
     case v1::QueryRequest::kCanvas:
     case v1::QueryRequest::kDocuments:
+    case v1::QueryRequest::kSegments:
     case v1::QueryRequest::kOpportunities: return false;
     case v1::QueryRequest::kMetrics:
       return (!q.metrics().segment().empty() + !q.metrics().goal().empty() + !q.metrics().campaign().empty()) > 1;
@@ -323,6 +324,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
     case v1::QueryRequest::kToday: *reply.mutable_today() = projections::today_view(v, now); break;
     case v1::QueryRequest::kPipeline: *reply.mutable_pipeline() = projections::pipeline_view(v, now, q.pipeline().segment()); break;
     case v1::QueryRequest::kDeals: *reply.mutable_deals() = projections::deal_list(v, now, filter); break;
+    case v1::QueryRequest::kSegments: *reply.mutable_segments() = projections::segments_view(v); break;
     case v1::QueryRequest::kDocuments: {
       // The versions in force then; their text stays in the log.
       for (const auto* entry : projections::sorted(v.documents())) {

@@ -166,16 +166,43 @@ void apply(CampaignState& s, const Envelope& e) {
       s.campaign_id = e.campaign_opened().campaign_id();
       s.opened_at = from_timestamp(e.occurred_at());
       break;
-    case Envelope::kCampaignHypothesisStated: s.hypothesis = e.campaign_hypothesis_stated(); break;
-    case Envelope::kCampaignImplicationAssessed: s.implication = e.campaign_implication_assessed(); break;
-    case Envelope::kCampaignDecisionMade: s.decision = e.campaign_decision_made(); break;
-    case Envelope::kProspectAdded: s.prospects[lower(e.prospect_added().company())] = e.prospect_added(); break;
-    case Envelope::kContactAdded: s.contacts[lower(e.contact_added().contact().email())] = e.contact_added().contact(); break;
-    case Envelope::kOutreachSequenceDefined: s.sequence = e.outreach_sequence_defined(); break;
-    case Envelope::kOutreachSent: ++s.sent; break;
-    case Envelope::kResponseReceived: s.responses[lower(e.response_received().email())] = e.response_received().kind(); break;
+    case Envelope::kCampaignHypothesisStated:
+      s.hypothesis = e.campaign_hypothesis_stated();
+      s.hypothesis_at = from_timestamp(e.occurred_at());
+      break;
+    case Envelope::kCampaignImplicationAssessed:
+      s.implication = e.campaign_implication_assessed();
+      s.implication_at = from_timestamp(e.occurred_at());
+      break;
+    case Envelope::kCampaignDecisionMade:
+      s.decision = e.campaign_decision_made();
+      s.decision_at = from_timestamp(e.occurred_at());
+      break;
+    case Envelope::kProspectAdded:
+      s.prospects[lower(e.prospect_added().company())] = e.prospect_added();
+      s.entries.push_back(e);
+      break;
+    case Envelope::kContactAdded:
+      s.contacts[lower(e.contact_added().contact().email())] = e.contact_added().contact();
+      s.entries.push_back(e);
+      break;
+    case Envelope::kOutreachSequenceDefined:
+      s.sequence = e.outreach_sequence_defined();
+      s.sequence_at = from_timestamp(e.occurred_at());
+      break;
+    case Envelope::kOutreachSent:
+      ++s.sent;
+      s.entries.push_back(e);
+      break;
+    case Envelope::kResponseReceived:
+      s.responses[lower(e.response_received().email())] = e.response_received().kind();
+      s.entries.push_back(e);
+      break;
     case Envelope::kProspectConverted: s.conversions[lower(e.prospect_converted().company())] = e.prospect_converted().deal_id(); break;
-    case Envelope::kCampaignResultsRecorded: s.results = e.campaign_results_recorded(); break;
+    case Envelope::kCampaignResultsRecorded:
+      s.results = e.campaign_results_recorded();
+      s.results_at = from_timestamp(e.occurred_at());
+      break;
     default: --s.version; break;
   }
 }

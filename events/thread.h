@@ -85,15 +85,23 @@ struct CampaignState {
   std::optional<v1::CampaignOpened> opened;
   Micros opened_at = 0;
   std::optional<v1::CampaignHypothesisStated> hypothesis;
+  Micros hypothesis_at = 0;
   std::optional<v1::CampaignImplicationAssessed> implication;
+  Micros implication_at = 0;
   std::optional<v1::CampaignDecisionMade> decision;
+  Micros decision_at = 0;
   std::map<std::string, v1::ProspectAdded> prospects;  // by company slug
   std::map<std::string, v1::Contact> contacts;         // by email
   std::optional<v1::OutreachSequenceDefined> sequence;
+  Micros sequence_at = 0;
   int sent = 0;
   std::map<std::string, std::string> responses;        // email -> kind
   std::map<std::string, std::string> conversions;      // company -> deal id
   std::optional<v1::CampaignResultsRecorded> results;
+  Micros results_at = 0;
+  // Stage 5 fact by fact, in the order folded, each with its business date: what a
+  // campaign's folder holds (prospect, contact, outreach and response lists).
+  std::vector<Envelope> entries;
 
   bool exists() const { return opened.has_value(); }
   Stage stage() const;

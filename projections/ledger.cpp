@@ -417,6 +417,7 @@ void fold_campaign(LedgerView& v, const Envelope& e) {
       auto& c = view(e.campaign_opened().campaign_id());
       c.set_segment(e.campaign_opened().segment());
       c.set_goal_id(e.campaign_opened().goal_id());
+      c.set_opened_at(from_timestamp(e.occurred_at()));
       break;
     }
     case Envelope::kCampaignDecisionMade: view(e.campaign_decision_made().campaign_id()).set_verdict(e.campaign_decision_made().verdict()); break;
@@ -431,6 +432,24 @@ void fold_campaign(LedgerView& v, const Envelope& e) {
     }
     case Envelope::kProspectConverted: { auto& c = view(e.prospect_converted().campaign_id()); c.set_conversions(c.conversions() + 1); break; }
     default: break;
+  }
+}
+
+// A segment's ICP and narrative in force: the latest by business time.
+void fold_segment(LedgerView& v, const Envelope& e, std::int64_t at) {
+  auto view = [&](const std::string& segment) -> v1::SegmentStrategy& {
+    auto& s = (*v.mutable_segments())[segment];
+    s.set_segment(segment);
+    return s;
+  };
+  if (e.has_icp_defined()) {
+    auto& s = view(e.icp_defined().segment());
+    *s.mutable_icp() = e.icp_defined();
+    s.set_icp_at(at);
+  } else if (e.has_narrative_written()) {
+    auto& s = view(e.narrative_written().segment());
+    *s.mutable_narrative() = e.narrative_written();
+    s.set_narrative_at(at);
   }
 }
 
@@ -464,6 +483,7 @@ void apply(LedgerView& v, const Envelope& e) {
   fold_marketing(v, e, at);
   fold_campaign(v, e);
   fold_document(v, e, at);
+  fold_segment(v, e, at);
 }
 
 std::string serialize(const LedgerView& view) {

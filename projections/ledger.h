@@ -23,16 +23,16 @@ using v1::LedgerView;
 
 // The projection's schema version: snapshots written by another version are not used.
 // v4: folded in business-time order; confidence, goal progress and canvas metrics computed
-// from the facts.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v5";
+// from the facts. v6: segments (ICP, narrative) and when a campaign opened.
+inline constexpr const char* kLedgerSnapshotName = "ledger-v6";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v5";
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v6";
 // The same two, keyed by business time C instead of position: the fold of every event known
 // at the snapshot's known_through position that occurred on or before C.
-inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v5";
-inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v5";
+inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v6";
+inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v6";
 
 LedgerView empty_ledger();
 // Folds one event. The state is right when events come in business-time order

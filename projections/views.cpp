@@ -348,6 +348,34 @@ v1::CampaignView campaign_view(const CampaignState& c) {
   out.set_interested(interested);
   out.set_conversions(static_cast<int>(c.conversions.size()));
   if (c.results) *out.mutable_results() = *c.results;
+  set_time(&out, &v1::CampaignView::mutable_opened_at, c.opened ? c.opened_at : 0);
+  set_time(&out, &v1::CampaignView::mutable_hypothesis_at, c.hypothesis ? c.hypothesis_at : 0);
+  set_time(&out, &v1::CampaignView::mutable_implication_at, c.implication ? c.implication_at : 0);
+  set_time(&out, &v1::CampaignView::mutable_decision_at, c.decision ? c.decision_at : 0);
+  set_time(&out, &v1::CampaignView::mutable_results_at, c.results ? c.results_at : 0);
+  if (c.sequence) {
+    *out.mutable_sequence() = *c.sequence;
+    set_time(&out, &v1::CampaignView::mutable_sequence_at, c.sequence_at);
+  }
+  for (const auto& e : c.entries) {
+    v1::CampaignEntry entry;
+    *entry.mutable_at() = e.occurred_at();
+    switch (e.payload_case()) {
+      case Envelope::kProspectAdded: *entry.mutable_prospect() = e.prospect_added(); *out.add_prospect_list() = entry; break;
+      case Envelope::kContactAdded: *entry.mutable_contact() = e.contact_added(); *out.add_contact_list() = entry; break;
+      case Envelope::kOutreachSent: *entry.mutable_sent() = e.outreach_sent(); *out.add_outreach() = entry; break;
+      case Envelope::kResponseReceived: *entry.mutable_response() = e.response_received(); *out.add_response_list() = entry; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+v1::SegmentsView segments_view(const LedgerView& v) {
+  v1::SegmentsView out;
+  for (const auto* s : sorted(v.segments())) *out.add_segments() = s->second;
+  for (const auto* c : sorted(v.campaigns())) *out.add_campaigns() = c->second;
+  out.set_position(v.position());
   return out;
 }
 

@@ -40,5 +40,7 @@ v1::DealList deal_list(const LedgerView& view, std::int64_t now, const DealListF
 // A thread's stages as they stand, from its state (events/thread.h).
 v1::DealThreadView deal_thread_view(const DealState& deal);
 v1::CampaignView campaign_view(const CampaignState& campaign);
+// Each segment's ICP and narrative in force, and the campaigns, in key order.
+v1::SegmentsView segments_view(const LedgerView& view);
 
 }  // namespace leanos::projections

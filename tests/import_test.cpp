@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -623,4 +624,116 @@ TEST_CASE("the round trip holds over a random history (seed 7): export, import i
 
 TEST_CASE("the round trip holds over a random history (seed 2026): export, import into a new ledger, export again gives the same bytes") {
   round_trip_of_random_history(2026);
+}
+
+TEST_CASE("campaigns, ICPs and narratives round-trip: a campaign folder with its lists, the ICP and narrative files, back as the same facts") {
+  test::Workspace w;
+  w.setup();
+  test::TempDir in;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(in.sub(name)) << text;
+    return in.sub(name);
+  };
+  const std::string id = "2026-02-01-fintech-cfo";
+  w.ok({"segment", "icp", "enterprise", "--file",
+        write("icp.yaml", "filters:\n  industry: [fintech, \"2020\"]\n  revenue_range: \"$1M-$10M\"\nqualification_criteria: [\"has a CFO\"]\n"
+                          "qualification_score: 0.85\nsample_companies: [Acme, Globex, Initech, Umbrella, Hooli]\n"),
+        "--at", "2026-01-10"});
+  w.ok({"segment", "narrative", "enterprise", "--problem", write("p.md", "# Problem\n\nCFOs lose a week a month.\n"), "--solution",
+        write("s.md", "# Solution\n\nClose in a day.\n"), "--specifics", write("x.md", "# Specifics\n\n- 5x faster\n"), "--at", "2026-01-12"});
+  w.ok({"campaign", "open", id, "--segment", "enterprise", "--objective", "Book 5 demos with fintech CFOs", "--targets", "50", "--goal",
+        "g-mrr-50k", "--at", "2026-02-01"});
+  w.ok({"campaign", "hypothesis", id, "--tests", "A4", "--confidence", "60", "--at", "2026-02-02"});
+  w.ok({"campaign", "implication", id, "--responses", "10", "--meetings", "4", "--deals", "1", "--cost-hours", "20", "--at", "2026-02-03"});
+  w.ok({"campaign", "decide", id, "launch", "--reason", "fits, and cheap", "--alternative", "wait for Q3", "--at", "2026-02-04"});
+  w.ok({"campaign", "prospects", id, "--csv", write("p.csv", "company,website,linkedin\n\"Acme, Inc.\",acme.example,\nGlobex,globex.example,in/globex\n"),
+        "--at", "2026-02-05"});
+  w.ok({"campaign", "contacts", id, "--csv",
+        write("c.csv", "name,title,email,company\n\"Pat \"\"PJ\"\" Lee\",CFO,pat@acme.example,\"Acme, Inc.\"\nSam Roe,VP Finance,sam@globex.example,Globex\n"),
+        "--at", "2026-02-06"});
+  w.ok({"campaign", "sequence", id, "--step", "1:email:intro", "--step", "4:linkedin:follow-up", "--at", "2026-02-07"});
+  w.ok({"campaign", "sent", id, "--email", "pat@acme.example", "--step", "1", "--at", "2026-02-08"});
+  w.ok({"campaign", "sent", id, "--email", "sam@globex.example", "--step", "1", "--at", "2026-02-08"});
+  w.ok({"campaign", "response", id, "--email", "sam@globex.example", "--kind", "later", "--at", "2026-02-09"});
+  w.ok({"campaign", "response", id, "--email", "pat@acme.example", "--kind", "interested", "--deal", "acme-fintech", "--at", "2026-02-10"});
+  w.ok({"deal", "hypothesis", "acme-fintech", "--tests", "A4", "--confidence", "60", "--at", "2026-02-11"});
+  w.ok({"campaign", "results", id, "--assumption", "A4", "--result", "validated", "--confidence", "70", "--summary", "CFOs answer", "--at",
+        "2026-03-01"});
+
+  test::TempDir out;
+  auto e = w.run({"export", out.sub("a")});
+  INFO(e.out, e.err);
+  REQUIRE(e.exit_code == 0);
+  CHECK(e.out.find("1 campaigns, 1 segment strategies") != std::string::npos);
+  const auto files = tree(out.sub("a"));
+  const std::string dir = "threads/sales/campaigns/" + id + "/";
+  for (const char* f : {"meta.json", "1-input.md", "2-hypothesis.md", "3-implication.md", "4-decision.md", "5-actions.md", "6-learning.md",
+                        "prospects.csv", "contacts.csv", "outreach.csv", "responses.csv"})
+    CHECK_MESSAGE(files.count(dir + f), std::string(dir + f));
+  CHECK(files.at(dir + "prospects.csv") ==
+        "date,company,website,linkedin\n2026-02-05,\"Acme, Inc.\",acme.example,\n2026-02-05,Globex,globex.example,in/globex\n");
+  CHECK(files.at(dir + "contacts.csv").find("2026-02-06,\"Pat \"\"PJ\"\" Lee\",CFO,pat@acme.example,\"Acme, Inc.\"") != std::string::npos);
+  CHECK(files.at(dir + "responses.csv").find("2026-02-10,pat@acme.example,interested,acme-fintech") != std::string::npos);
+  CHECK(files.at(dir + "5-actions.md").find("- Day 4: linkedin: follow-up") != std::string::npos);
+  CHECK(nlohmann::json::parse(files.at(dir + "meta.json"))["status"] == "completed");
+  const std::string icp = files.at("research/customer/icp/enterprise-icp.yaml");
+  CHECK(icp.find("generated_date: 2026-01-10") != std::string::npos);
+  CHECK(icp.find("\"2020\"") != std::string::npos);  // text stays text
+  CHECK(files.at("artifacts/sales/enterprise/narrative/solution-narrative.md") == "# Solution\n\nClose in a day.\n");
+  // The narrative's date is its file's modification time (its text cannot say it).
+  const auto mtime = fs::last_write_time(out.sub("a") + "/artifacts/sales/enterprise/narrative/problem-narrative.md");
+  CHECK(format_date(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count()) ==
+        "2026-01-12");
+
+  // Into the ledger it came from: nothing new.
+  const int events = w.events();
+  auto same = w.run({"import", out.sub("a")});
+  INFO(same.out, same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("note") == std::string::npos);
+  CHECK(w.events() == events);
+
+  // Into a new ledger: the response opens the deal once, and the files come out the same.
+  test::Workspace fresh;
+  fresh.setup();
+  auto imported = fresh.run({"import", out.sub("a")});
+  INFO(imported.out, imported.err);
+  REQUIRE(imported.exit_code == 0);
+  REQUIRE(fresh.run({"export", out.sub("b")}).exit_code == 0);
+  const auto again = tree(out.sub("b"));
+  for (const auto& [path, text] : files) {
+    INFO(path);
+    CHECK(again.count(path));
+    if (again.count(path)) CHECK(again.at(path) == text);
+  }
+  CHECK(again.size() == files.size());
+  auto campaign = [&](test::Workspace& x) { return nlohmann::json::parse(x.run({"campaign", "show", id, "--json"}).out); };
+  CHECK(campaign(fresh) == campaign(w));
+  auto segments = [&](test::Workspace& x) {
+    auto j = nlohmann::json::parse(x.run({"segment", "show", "--json", "--as-of", "2026-01-31"}).out);
+    j.erase("position");
+    return j;
+  };
+  CHECK(segments(fresh) == segments(w));
+  CHECK(segments(w)["campaigns"].empty());  // opened in February
+  CHECK(segments(w)["segments"][0]["icp"]["qualification_score"] == 0.85);
+}
+
+TEST_CASE("a campaign folder with a broken list is reported by file and line, nothing of that campaign is recorded, and the rest imports") {
+  Imported x;
+  const std::string dir = x.file("threads/sales/campaigns/2026-02-01-fintech-cfo");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/1-input.md") << "# Input\n\n**Date:** 2026-02-01\n\n**Segment:** enterprise\n**Objective:** Book demos\n**Target list size:** 50\n";
+  std::ofstream(dir + "/2-hypothesis.md") << "# Hypothesis\n\n**Date:** 2026-02-02\n\n### A4\n\n**Confidence:** 60%\n";
+  std::ofstream(dir + "/3-implication.md") << "# Implication\n\n**Date:** 2026-02-03\n\n**Expected responses:** ten\n";
+  std::ofstream(dir + "/4-decision.md") << "# Decision\n\n**Date:** 2026-02-04\n\n## Verdict\n\n**LAUNCH**\n\n**Reasoning:** cheap\n";
+  std::ofstream(dir + "/prospects.csv") << "date,company\n2026-02-05,Acme\n02/06/2026,Globex\n";
+  auto r = x.import();
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 13);  // some facts skipped
+  CHECK(r.out.find("threads/sales/campaigns/2026-02-01-fintech-cfo/3-implication.md:5: 'ten' is not a whole number: write **Expected responses:** 10") !=
+        std::string::npos);
+  CHECK(r.out.find("threads/sales/campaigns/2026-02-01-fintech-cfo/prospects.csv:3: date '02/06/2026' is not YYYY-MM-DD") != std::string::npos);
+  CHECK(r.out.find("recorded  threads/sales/acme-corp") != std::string::npos);
+  CHECK(x.w.run({"campaign", "show", "2026-02-01-fintech-cfo"}).exit_code != 0);
 }

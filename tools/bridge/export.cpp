@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -215,18 +217,177 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   files[dir + "meta.json"] = meta.dump(2) + "\n";
 }
 
+// ---- campaigns ----------------------------------------------------------------------------------
+
+// One CSV row (RFC 4180): a cell with a comma, a quote or a line break is quoted.
+std::string csv_row(std::initializer_list<std::string> cells) {
+  std::string out;
+  bool first = true;
+  for (const auto& c : cells) {
+    if (!first) out += ',';
+    first = false;
+    if (c.find_first_of(",\"\r\n") == std::string::npos) {
+      out += c;
+      continue;
+    }
+    out += '"';
+    for (char ch : c) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    out += '"';
+  }
+  return out + "\n";
+}
+
+void campaign_files(const v1::CampaignView& c, WorkspaceFiles& files) {
+  const std::string dir = "threads/sales/campaigns/" + c.campaign_id() + "/";
+  const auto& o = c.input();
+  int stage = 1;
+  {
+    std::string f = "# Input\n\n**Date:** " + date_of(c.opened_at()) + "\n\n";
+    f += "**Segment:** " + o.segment() + "\n**Objective:** " + o.objective() + "\n";
+    f += "**Target list size:** " + std::to_string(o.target_list_size()) + "\n";
+    if (!o.goal_id().empty()) f += "**Goal:** " + o.goal_id() + "\n";
+    files[dir + "1-input.md"] = f;
+  }
+  if (c.has_hypothesis()) {
+    files[dir + "2-hypothesis.md"] = "# Hypothesis\n\n**Date:** " + date_of(c.hypothesis_at()) + "\n\n### " +
+                                     c.hypothesis().assumption_id() + "\n\n**Confidence:** " +
+                                     std::to_string(c.hypothesis().confidence()) + "%\n";
+    stage = 2;
+  }
+  if (c.has_implication()) {
+    const auto& i = c.implication();
+    std::string f = "# Implication\n\n**Date:** " + date_of(c.implication_at()) + "\n\n";
+    f += "**Expected responses:** " + std::to_string(i.expected_responses()) + "\n";
+    f += "**Expected meetings:** " + std::to_string(i.expected_meetings()) + "\n";
+    f += "**Expected deals:** " + std::to_string(i.expected_deals()) + "\n";
+    f += "**Resource cost:** " + std::to_string(i.cost_hours()) + " hours\n";
+    files[dir + "3-implication.md"] = f;
+    stage = 3;
+  }
+  if (c.has_decision()) {
+    const auto& m = c.decision();
+    std::string f = "# Decision\n\n**Date:** " + date_of(c.decision_at()) + "\n\n## Verdict\n\n**" + v1::Verdict_Name(m.verdict()) + "**\n\n";
+    f += "**Reasoning:** " + m.reason() + "\n";
+    if (!m.alternatives().empty()) {
+      f += "**Alternatives:** ";
+      for (int i = 0; i < m.alternatives_size(); ++i) f += (i ? "; " : "") + m.alternatives(i);
+      f += "\n";
+    }
+    files[dir + "4-decision.md"] = f;
+    stage = 4;
+  }
+  auto list = [&](const char* name, const auto& entries, std::initializer_list<std::string> header, auto row) {
+    if (entries.empty()) return;
+    std::string f = csv_row(header);
+    for (const auto& e : entries) f += row(e);
+    files[dir + name] = f;
+    stage = 5;
+  };
+  list("prospects.csv", c.prospect_list(), {"date", "company", "website", "linkedin"}, [](const v1::CampaignEntry& e) {
+    return csv_row({date_of(e.at()), e.prospect().company(), e.prospect().website(), e.prospect().linkedin()});
+  });
+  list("contacts.csv", c.contact_list(), {"date", "name", "title", "email", "company"}, [](const v1::CampaignEntry& e) {
+    const auto& k = e.contact().contact();
+    return csv_row({date_of(e.at()), k.name(), k.title(), k.email(), k.company()});
+  });
+  if (c.has_sequence()) {
+    std::string f = "# Actions\n\n## Outreach sequence\n\n**Date:** " + date_of(c.sequence_at()) + "\n\n";
+    for (const auto& step : c.sequence().steps())
+      f += "- Day " + std::to_string(step.day()) + ": " + step.channel() + ": " + step.template_() + "\n";
+    files[dir + "5-actions.md"] = f;
+    stage = 5;
+  }
+  list("outreach.csv", c.outreach(), {"date", "email", "step"}, [](const v1::CampaignEntry& e) {
+    return csv_row({date_of(e.at()), e.sent().email(), std::to_string(e.sent().step())});
+  });
+  list("responses.csv", c.response_list(), {"date", "email", "kind", "deal"}, [](const v1::CampaignEntry& e) {
+    return csv_row({date_of(e.at()), e.response().email(), e.response().kind(), e.response().opens_deal_id()});
+  });
+  if (c.has_results()) {
+    const auto& r = c.results();
+    std::string f = "# Learning\n\n**Date:** " + date_of(c.results_at()) + "\n\n## Hypothesis Validation\n\n### " + r.assumption_id() +
+                    "\n\n**Status:** " + v1::LearningResult_Name(r.result()) + "\n";
+    if (r.has_confidence()) f += "**Confidence:** " + std::to_string(r.confidence()) + "%\n";
+    if (!r.summary().empty()) f += "**Summary:** " + r.summary() + "\n";
+    files[dir + "6-learning.md"] = f;
+    stage = 6;
+  }
+  nlohmann::ordered_json meta;
+  meta["thread_id"] = c.campaign_id();
+  meta["type"] = "sales-campaign";
+  meta["created"] = date_of(c.opened_at());
+  meta["segment"] = o.segment();
+  if (!o.goal_id().empty()) meta["goal_id"] = o.goal_id();
+  meta["stage"] = stage;
+  const bool ended = c.has_results() || (c.has_decision() && c.decision().verdict() == v1::CANCEL);
+  meta["status"] = ended ? "completed" : "active";
+  files[dir + "meta.json"] = meta.dump(2) + "\n";
+}
+
+// ---- segment strategy ---------------------------------------------------------------------------
+
+// The ICP in LeanOS's short form (what `leanos segment icp --file` reads), written with
+// yaml-cpp; text double-quoted, so that no value reads back as a number or a date.
+std::string icp_file(const v1::SegmentStrategy& s) {
+  const auto& icp = s.icp();
+  YAML::Emitter out;
+  auto text = [&](const char* key, const std::string& value) {
+    if (!value.empty()) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+  };
+  auto texts = [&](const char* key, const auto& values) {
+    if (values.empty()) return;
+    out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+    for (const auto& v : values) out << YAML::DoubleQuoted << v;
+    out << YAML::EndSeq;
+  };
+  out << YAML::BeginMap;
+  text("segment", icp.segment());
+  out << YAML::Key << "generated_date" << YAML::Value << format_date(s.icp_at());
+  out << YAML::Key << "filters" << YAML::Value << YAML::BeginMap;
+  texts("industry", icp.filters().industry());
+  text("business_model", icp.filters().business_model());
+  text("revenue_range", icp.filters().revenue_range());
+  texts("tech_stack", icp.filters().tech_stack());
+  texts("problem_indicators", icp.filters().problem_indicators());
+  out << YAML::EndMap;
+  texts("qualification_criteria", icp.qualification_criteria());
+  out << YAML::Key << "qualification_score" << YAML::Value << number(icp.qualification_score());
+  texts("sample_companies", icp.sample_companies());
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
 }  // namespace
 
-WorkspaceFiles render_workspace(const LedgerAtTime& l) {
+WorkspaceFiles render_workspace(const LedgerAtTime& l, FileDates* dates) {
   WorkspaceFiles files;
+  FileDates when;
   if (!l.canvas.assumptions().empty()) files["strategy/canvas/10-assumptions.md"] = assumptions_file(l);
   for (const auto& g : l.goals) files["strategy/goals/" + std::string(g.met() ? "completed/" : "active/") + g.id() + ".md"] = goal_file(g);
   for (const auto& d : l.deals) thread_files(d, files);
-  for (const auto& d : l.documents) files.emplace(d.path(), d.content());  // what the ledger models is written from it
+  for (const auto& c : l.campaigns) campaign_files(c, files);
+  for (const auto& s : l.segments) {
+    if (s.has_icp()) {
+      const std::string path = "research/customer/icp/" + s.segment() + "-icp.yaml";
+      files[path] = icp_file(s);
+      when[path] = s.icp_at();
+    }
+    if (s.has_narrative()) {
+      const std::string dir = "artifacts/sales/" + s.segment() + "/narrative/";
+      for (const auto& [part, text] : {std::pair{"problem", &s.narrative().problem()}, std::pair{"solution", &s.narrative().solution()},
+                                       std::pair{"specifics", &s.narrative().specifics()}}) {
+        files[dir + part + "-narrative.md"] = *text;
+        when[dir + part + "-narrative.md"] = s.narrative_at();
+      }
+    }
+  }
+  for (const auto& d : l.documents)  // what the ledger models is written from it
+    if (files.emplace(d.path(), d.content()).second) when[d.path()] = from_timestamp(d.written_at());
+  if (dates) *dates = std::move(when);
   return files;
 }
 
-Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force) {
+Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates) {
   std::error_code ec;
   const fs::path root(dir);
   if (fs::exists(root, ec)) {
@@ -252,6 +413,11 @@ Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool
         return Status::io("cannot write " + temp.string() + ": " + why);
       }
       done += static_cast<std::size_t>(n);
+    }
+    if (auto at = dates.find(rel); at != dates.end()) {
+      const struct timespec times[2] = {{at->second / 1'000'000, (at->second % 1'000'000) * 1000},
+                                        {at->second / 1'000'000, (at->second % 1'000'000) * 1000}};
+      ::futimens(fd, times);  // best effort: the date is also in the log
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
       fs::remove(temp, ec);

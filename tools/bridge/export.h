@@ -5,7 +5,11 @@
 //   strategy/canvas/10-assumptions.md        one `### A4: statement` block per assumption
 //   strategy/goals/{active,completed}/ID.md  frontmatter, success criterion, subgoals, metrics
 //   threads/sales/DEAL/meta.json, 1-input.md … 6-learning.md   one file per stage reached
-//   every document kept at import (canvas sections, ICPs, notes), byte for byte
+//   threads/sales/campaigns/ID/   the same, and stage 5 as prospects.csv, contacts.csv,
+//                                 outreach.csv, responses.csv (tools/bridge/campaigns.h)
+//   research/customer/icp/SEGMENT-icp.yaml               the ICP in force
+//   artifacts/sales/SEGMENT/narrative/*-narrative.md     the narrative in force, verbatim
+//   every document kept at import (canvas sections, notes), byte for byte
 //
 // Rendering only: the values are the query layer's views (actors/queries.h) at that time.
 #pragma once
@@ -28,16 +32,21 @@ struct LedgerAtTime {
   std::vector<v1::GoalView> goals;
   std::vector<v1::DealThreadView> deals;
   std::vector<v1::DocumentEntry> documents;  // with their text: written back as they were imported
+  std::vector<v1::CampaignView> campaigns;
+  std::vector<v1::SegmentStrategy> segments;
 };
 
 // Workspace-relative path -> the file's text.
 using WorkspaceFiles = std::map<std::string, std::string>;
+// Workspace-relative path -> its business date, for files whose text cannot say it (a
+// document, a narrative): written as the file's modification time, which import reads back.
+using FileDates = std::map<std::string, Micros>;
 
-WorkspaceFiles render_workspace(const LedgerAtTime& ledger);
+WorkspaceFiles render_workspace(const LedgerAtTime& ledger, FileDates* dates = nullptr);
 
 // Writes `files` under `dir`, each to a temporary file renamed into place (a reader sees the
-// old file or the new one, never half). `dir` must be missing or empty unless `force`:
-// already_exists naming it otherwise.
-Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force);
+// old file or the new one, never half), modified at its date in `dates` if it has one. `dir`
+// must be missing or empty unless `force`: already_exists naming it otherwise.
+Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates = {});
 
 }  // namespace leanos::bridge

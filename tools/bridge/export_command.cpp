@@ -56,15 +56,31 @@ int run_export(const GlobalOptions& g, const std::string& dir, const TimeTravelO
   auto docs = ask(documents);
   if (!docs) return fail(docs.status());
   ledger.documents.assign(docs->documents().documents().begin(), docs->documents().documents().end());
-  const auto files = bridge::render_workspace(ledger);
-  if (auto s = bridge::write_workspace(dir, files, force); !s) return fail(s);
+  v1::QueryRequest segments;
+  segments.mutable_segments();
+  auto strategy = ask(segments);
+  if (!strategy) return fail(strategy.status());
+  ledger.segments.assign(strategy->segments().segments().begin(), strategy->segments().segments().end());
+  for (const auto& c : strategy->segments().campaigns()) {
+    v1::QueryRequest one;
+    one.mutable_campaign()->set_campaign_id(c.campaign_id());
+    auto thread = ask(one);
+    if (!thread) return fail(thread.status());
+    ledger.campaigns.push_back(thread->campaign());
+  }
+  bridge::FileDates dates;
+  const auto files = bridge::render_workspace(ledger, &dates);
+  if (auto s = bridge::write_workspace(dir, files, force, dates); !s) return fail(s);
   if (g.json)
-    out("{\"files\":%zu,\"assumptions\":%d,\"goals\":%zu,\"deals\":%zu,\"documents\":%zu,\"position\":%llu}\n", files.size(),
-        ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(), ledger.documents.size(),
+    out("{\"files\":%zu,\"assumptions\":%d,\"goals\":%zu,\"deals\":%zu,\"campaigns\":%zu,\"segments\":%zu,\"documents\":%zu,\"position\":%llu}\n",
+        files.size(), ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(), ledger.campaigns.size(),
+        ledger.segments.size(), ledger.documents.size(),
         static_cast<unsigned long long>(ledger.canvas.position()));
   else
-    out("exported %zu files to %s: %d assumptions, %zu goals, %zu deal threads, %zu documents (the log up to position %llu)\n",
-        files.size(), dir.c_str(), ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(), ledger.documents.size(),
+    out("exported %zu files to %s: %d assumptions, %zu goals, %zu deal threads, %zu campaigns, %zu segment strategies, %zu documents "
+        "(the log up to position %llu)\n",
+        files.size(), dir.c_str(), ledger.canvas.assumptions_size(), ledger.goals.size(), ledger.deals.size(), ledger.campaigns.size(),
+        ledger.segments.size(), ledger.documents.size(),
         static_cast<unsigned long long>(ledger.canvas.position()));
   return 0;
 }
@@ -78,7 +94,7 @@ void add_export_command(CLI::App& app, GlobalOptions& g, Action& action) {
     TimeTravelOptions time;
   };
   auto a = std::make_shared<Args>();
-  auto* s = app.add_subcommand("export", "write the ledger as a LeanOS workspace folder (canvas, goals, deal threads), at any point in time");
+  auto* s = app.add_subcommand("export", "write the ledger as a LeanOS workspace folder (canvas, goals, deal and campaign threads, ICPs, narratives, documents), at any point in time");
   s->add_option("dir", a->dir, "the folder to write (new or empty)")->required();
   s->add_flag("--force", a->force, "write into a folder that has files (files of the same name are replaced)");
   add_time_travel(s, a->time);

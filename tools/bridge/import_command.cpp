@@ -52,13 +52,24 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   if (!ws) return ws.status();
   // What the ledger holds before the import: a fact it has (recorded by the CLI, a server
   // client, an earlier import) is not recorded again, whatever its id.
-  v1::LedgerView ledger = projections::empty_ledger();
+  bridge::Held held;
+  held.ledger = projections::empty_ledger();
   if (store) {
     LedgerOptions reading;
     reading.write_snapshots = !dry_run;
     auto read = read_ledger(*store, AsOf{}, reading);
     if (!read) return read.status();
-    ledger = std::move(read->view);
+    held.ledger = std::move(read->view);
+    // The campaigns the workspace names, fact by fact.
+    for (const auto& u : ws->units)
+      for (const auto& f : u.facts)
+        if (const std::string id = campaign_id_of(f.command); !id.empty() && !held.campaigns.count(id) && held.ledger.campaigns().count(id)) {
+          v1::QueryRequest q;
+          q.mutable_campaign()->set_campaign_id(id);
+          auto c = answer_query(*store, q, now_micros());
+          if (!c) return c.status();
+          held.campaigns[id] = c->campaign();
+        }
   }
   // The documents in force, with their text: a file that reads the same is not a new version.
   std::map<std::string, v1::DocumentEntry> documents;
@@ -112,7 +123,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         if (!known) return known.status();
         if (known->has_value()) continue;
       }
-      if (const auto k = bridge::known_in_ledger(ledger, f.command, options.fallback_date); k.held) {
+      if (const auto k = bridge::known_in_ledger(held, f.command, options.fallback_date); k.held) {
         if (!k.differs.empty())
           r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
         continue;
@@ -374,7 +385,7 @@ void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     bool dry_run = false, git = false;
   };
   auto a = std::make_shared<Args>();
-  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions, goals, sales deal threads; other files kept as documents");
+  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions, goals, sales deal and campaign threads, ICPs, narratives; other files kept as documents");
   s->add_option("dir", a->dir, "the workspace folder (it holds strategy/ and threads/)")->required();
   s->add_flag("--dry-run", a->dry_run, "read and report; record nothing");
   s->add_flag("--git", a->git, "DIR is a git repository: import each commit not imported yet, oldest first, dated by the files or the commit");

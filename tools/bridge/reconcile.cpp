@@ -1,5 +1,8 @@
 #include "tools/bridge/reconcile.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
+#include "events/text.h"
 #include "events/time.h"
 
 namespace leanos::bridge {
@@ -19,9 +22,77 @@ Known stage(std::int64_t reached_at, const Envelope& fact, const char* name, Mic
   return held();
 }
 
+// A campaign's stage reached (its view's date set): held, and whether on the file's date.
+Known campaign_stage(const google::protobuf::Timestamp& reached, bool has, const Envelope& fact, const char* name, Micros fallback) {
+  return has ? stage(from_timestamp(reached), fact, name, fallback) : Known{};
+}
+
+Known known_in_campaign(const v1::CampaignView& c, const Envelope& fact, Micros fallback) {
+  auto listed = [&](const auto& list, auto same) {
+    for (const auto& entry : list)
+      if (same(entry)) return held();
+    return Known{};
+  };
+  switch (fact.payload_case()) {
+    case Envelope::kCampaignOpened: return campaign_stage(c.opened_at(), c.has_opened_at(), fact, "the campaign's input", fallback);
+    case Envelope::kCampaignHypothesisStated:
+      return campaign_stage(c.hypothesis_at(), c.has_hypothesis_at(), fact, "the campaign's hypothesis", fallback);
+    case Envelope::kCampaignImplicationAssessed:
+      return campaign_stage(c.implication_at(), c.has_implication_at(), fact, "the campaign's implication", fallback);
+    case Envelope::kCampaignDecisionMade: {
+      Known k = campaign_stage(c.decision_at(), c.has_decision_at(), fact, "the campaign's decision", fallback);
+      if (k.held && k.differs.empty() && c.decision().verdict() != fact.campaign_decision_made().verdict())
+        k.differs = "the verdict is " + v1::Verdict_Name(fact.campaign_decision_made().verdict()) + " in the file, " +
+                    v1::Verdict_Name(c.decision().verdict()) + " in the ledger";
+      return k;
+    }
+    case Envelope::kOutreachSequenceDefined: return c.has_sequence() ? held() : Known{};
+    case Envelope::kCampaignResultsRecorded:
+      return campaign_stage(c.results_at(), c.has_results_at(), fact, "the campaign's results", fallback);
+    case Envelope::kProspectAdded:
+      return listed(c.prospect_list(), [&](const v1::CampaignEntry& e) { return lower(e.prospect().company()) == lower(fact.prospect_added().company()); });
+    case Envelope::kContactAdded:
+      return listed(c.contact_list(), [&](const v1::CampaignEntry& e) {
+        return lower(e.contact().contact().email()) == lower(fact.contact_added().contact().email());
+      });
+    case Envelope::kOutreachSent:
+      return listed(c.outreach(), [&](const v1::CampaignEntry& e) {
+        return lower(e.sent().email()) == lower(fact.outreach_sent().email()) && e.sent().step() == fact.outreach_sent().step();
+      });
+    case Envelope::kResponseReceived:
+      return listed(c.response_list(), [&](const v1::CampaignEntry& e) {
+        return lower(e.response().email()) == lower(fact.response_received().email()) && e.response().kind() == fact.response_received().kind();
+      });
+    default: return {};
+  }
+}
+
 }  // namespace
 
-Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact, Micros fallback) {
+Known known_in_ledger(const Held& held_, const Envelope& fact, Micros fallback) {
+  const v1::LedgerView& ledger = held_.ledger;
+  if (const std::string campaign = campaign_id_of(fact); !campaign.empty()) {
+    const auto it = held_.campaigns.find(campaign);
+    return it == held_.campaigns.end() ? Known{} : known_in_campaign(it->second, fact, fallback);
+  }
+  switch (fact.payload_case()) {
+    case Envelope::kIcpDefined: {
+      // The ICP in force reads the same (its version aside: the ledger numbers them).
+      const auto it = ledger.segments().find(fact.icp_defined().segment());
+      if (it == ledger.segments().end() || !it->second.has_icp()) return {};
+      v1::IcpDefined a = it->second.icp(), b = fact.icp_defined();
+      a.clear_version(), b.clear_version();
+      return google::protobuf::util::MessageDifferencer::Equals(a, b) ? held() : Known{};
+    }
+    case Envelope::kNarrativeWritten: {
+      const auto it = ledger.segments().find(fact.narrative_written().segment());
+      if (it == ledger.segments().end() || !it->second.has_narrative()) return {};
+      const auto& n = it->second.narrative();
+      const auto& f = fact.narrative_written();
+      return n.problem() == f.problem() && n.solution() == f.solution() && n.specifics() == f.specifics() ? held() : Known{};
+    }
+    default: break;
+  }
   switch (fact.payload_case()) {
     case Envelope::kAssumptionRegistered: {
       const auto it = ledger.assumptions().find(fact.assumption_registered().assumption_id());

@@ -4,9 +4,11 @@
 // projection (projections/ledger.h) as it stands before the import.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "events/domain.h"
+#include "leanos/v1/views.pb.h"
 #include "projections/ledger.h"
 
 namespace leanos::bridge {
@@ -16,8 +18,15 @@ struct Known {
   std::string differs; // held, but the ledger's values are not the file's: what differs
 };
 
+// What the ledger holds, as the import reads it before recording: the projection, and each
+// campaign the workspace names as its thread view (stage 5 fact by fact).
+struct Held {
+  v1::LedgerView ledger;
+  std::map<std::string, v1::CampaignView> campaigns;
+};
+
 // `fact` is a command the workspace reader made (tools/bridge/workspace.h). A fact dated
 // `fallback` (a git commit's date: its file gives none) is not compared by date.
-Known known_in_ledger(const v1::LedgerView& ledger, const Envelope& fact, Micros fallback = 0);
+Known known_in_ledger(const Held& held, const Envelope& fact, Micros fallback = 0);
 
 }  // namespace leanos::bridge

@@ -14,7 +14,9 @@
 // Read so far: the canvas's assumptions (`strategy/canvas/NN-assumptions.md`, also the dotted
 // `NN.assumptions.md`), and sales deal threads (`threads/sales/{deal}/`: meta.json, with the
 // `# comment` lines LeanOS's docs put in it, and the stage files in the seed era's style:
-// `# Input` … `**Date:**`, YAML frontmatter too). A 0-byte stage file is a placeholder.
+// `# Input` … `**Date:**`, YAML frontmatter too), campaign threads with their prospect,
+// contact, outreach and response lists, ICPs and narratives (tools/bridge/campaigns.h). A
+// 0-byte stage file is a placeholder.
 #pragma once
 
 #include <optional>

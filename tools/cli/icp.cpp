@@ -77,6 +77,7 @@ Result<v1::IcpDefined> parse_icp(const std::string& text, const std::string& pat
   if (j.contains("segment") && j["segment"] != segment)
     return Status::invalid(path + " is for segment " + j["segment"].dump() + ", not '" + segment + "'");
   j["segment"] = segment;
+  j.erase("generated_date");  // when LeanOS's ICP generator wrote it: the import's date, not the ICP's content
   v1::IcpDefined icp;
   if (auto s = from_json(j.dump(), &icp, path); !s) return s;
   return icp;

@@ -93,6 +93,8 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_flag("--content", *content, "print each document's text too");
     register_query(s, [content](v1::QueryRequest& q) { q.mutable_documents()->set_content(*content); });
   }
+  register_query(find("segment")->add_subcommand("show", "each segment's ICP and narrative in force, and its campaigns, as of any time"),
+                 [](v1::QueryRequest& q) { q.mutable_segments(); });
   {
     auto id = std::make_shared<std::string>();
     auto* s = find("goal")->add_subcommand("show", "a goal: current vs target, subgoals, milestones");

@@ -388,6 +388,34 @@ std::string documents_text(const v1::DocumentsView& v) {
   return o;
 }
 
+std::string segments_text(const v1::SegmentsView& v) {
+  if (v.segments().empty() && v.campaigns().empty()) return "no segment strategy yet (leanos segment icp / narrative, leanos campaign open)\n";
+  std::string o;
+  for (const auto& s : v.segments()) {
+    o += "segment " + s.segment() + "\n";
+    if (s.has_icp()) {
+      const auto& f = s.icp().filters();
+      o += fmt("  ICP v%d (%s): score %.2f", s.icp().version(), format_date(s.icp_at()).c_str(), s.icp().qualification_score());
+      for (const auto& i : f.industry()) o += (&i == &f.industry(0) ? ", industry " : " / ") + i;
+      if (!f.revenue_range().empty()) o += ", revenue " + f.revenue_range();
+      o += "\n";
+    }
+    if (s.has_narrative()) o += fmt("  narrative v%d (%s)\n", s.narrative().version(), format_date(s.narrative_at()).c_str());
+    for (const auto& c : v.campaigns())
+      if (c.segment() == s.segment())
+        o += fmt("  campaign %s: %d prospects, %d contacts, %d sent, %d responses, %d deals\n", c.campaign_id().c_str(), c.prospects(),
+                 c.contacts(), c.sent(), c.responses(), c.conversions());
+  }
+  for (const auto& c : v.campaigns()) {
+    bool shown = false;
+    for (const auto& s : v.segments()) shown |= s.segment() == c.segment();
+    if (!shown)
+      o += fmt("campaign %s (segment %s, no ICP recorded): %d prospects, %d contacts, %d sent, %d responses, %d deals\n",
+               c.campaign_id().c_str(), c.segment().c_str(), c.prospects(), c.contacts(), c.sent(), c.responses(), c.conversions());
+  }
+  return o;
+}
+
 std::string view_text(const v1::QueryReply& r) {
   switch (r.view_case()) {
     case v1::QueryReply::kCanvas: return canvas_text(r.canvas());
@@ -403,6 +431,7 @@ std::string view_text(const v1::QueryReply& r) {
     case v1::QueryReply::kWhyCanvas: return assumption_history_text(r.why_canvas());
     case v1::QueryReply::kCampaignContact: return view_json(r);
     case v1::QueryReply::kDocuments: return documents_text(r.documents());
+    case v1::QueryReply::kSegments: return segments_text(r.segments());
     case v1::QueryReply::VIEW_NOT_SET: break;
   }
   return "";
@@ -424,6 +453,7 @@ std::string view_json(const v1::QueryReply& r) {
     case v1::QueryReply::kWhyCanvas: view = &r.why_canvas(); break;
     case v1::QueryReply::kCampaignContact: view = &r.campaign_contact(); break;
     case v1::QueryReply::kDocuments: view = &r.documents(); break;
+    case v1::QueryReply::kSegments: view = &r.segments(); break;
     case v1::QueryReply::VIEW_NOT_SET: return "{}\n";
   }
   google::protobuf::util::JsonPrintOptions options;

@@ -1,0 +1,160 @@
+#include "tools/bridge/reading.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "events/ids.h"
+#include "events/text.h"
+#include "tools/bridge/values.h"
+#include "tools/cli/cli.h"
+
+namespace leanos::bridge {
+
+namespace fs = std::filesystem;
+
+// ---- files ------------------------------------------------------------------------------------
+
+// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes
+// that are not UTF-8.
+Result<TextFile> read_file(const fs::path& root, const fs::path& path) {
+  const std::string rel = path.lexically_relative(root).generic_string();
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(path, ec)))
+    return Status::invalid("a symbolic link: not followed (copy the file into the workspace instead)");
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Status::io(ec.message());
+  if (size > kMaxImportFileBytes)
+    return Status::invalid(std::to_string(size >> 20) + " MiB; files over " + std::to_string(kMaxImportFileBytes >> 20) +
+                           " MiB are not read (LeanOS's files are a few KB: is it the right file?)");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (!in && !in.eof()) return Status::io("cannot be read");
+  TextFile f{rel, s.str()};
+  if (f.text.rfind("\xEF\xBB\xBF", 0) == 0) f.text.erase(0, 3);  // a byte order mark
+  if (auto st = check_utf8_file(rel, f.text); !st) {
+    std::string m = st.message();
+    if (m.rfind(rel + " ", 0) == 0) m.erase(0, rel.size() + 1);  // the report names the file
+    return Status(st.code(), m.substr(0, m.find("; ")) + "; save the file as UTF-8 (LeanOS's agents write UTF-8)");
+  }
+  return f;
+}
+
+// A command for `payload` dated `at`, its id derived from where it was read and what it says.
+Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,
+          const std::string& actor) {
+  Envelope c = make_event(payload, at);
+  c.set_event_id(derived_event_id("leanos-import:" + file + "#" + what, cli::to_json(payload) + "@" + std::to_string(at)));
+  c.set_actor(actor);
+  return Fact{file, line, std::move(what), std::move(c)};
+}
+
+// meta.json as LeanOS writes it: JSON, with `# comment` lines (invalid JSON, in its docs).
+Result<nlohmann::json> read_meta(const TextFile& f) {
+  std::string cleaned;
+  std::istringstream in(f.text);
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t");
+    cleaned += (first != std::string::npos && line[first] == '#') ? "" : line;
+    cleaned += '\n';
+  }
+  auto j = nlohmann::json::parse(cleaned, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    // Name the line: parse again with exceptions for the position.
+    try {
+      const auto again = nlohmann::json::parse(cleaned);
+      (void)again;
+    } catch (const nlohmann::json::parse_error& e) {
+      const std::size_t byte = std::min(e.byte, cleaned.size());
+      const int line = 1 + static_cast<int>(std::count(cleaned.begin(), cleaned.begin() + static_cast<long>(byte ? byte - 1 : 0), '\n'));
+      return Status::invalid("line " + std::to_string(line) + ": not JSON (" + std::string(e.what()) +
+                             "); fix it, or delete meta.json: the stage files say enough");
+    }
+    return Status::invalid("not a JSON object; fix it, or delete meta.json");
+  }
+  return j;
+}
+
+std::string meta_string(const nlohmann::json& meta, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (auto it = meta.find(k); it != meta.end() && it->is_string()) return it->get<std::string>();
+  return "";
+}
+std::optional<double> meta_number(const nlohmann::json& meta, const char* key) {
+  if (auto it = meta.find(key); it != meta.end() && it->is_number()) return it->get<double>();
+  return std::nullopt;
+}
+
+// Which stage a file of a thread folder is: "1-input.md" -> 1, "2-hypotesis.md" -> 2,
+// "6-results.md" -> 6 (results) or "7-learning.md" -> 7; 0 for another file.
+StageFile stage_file(const std::string& name) {
+  static const std::regex re(R"(^([1-7])[-_.]([a-z-]+)\.md$)");
+  std::smatch m;
+  const std::string n = lower(name);
+  if (!std::regex_match(n, m, re)) return StageFile::none;
+  const std::string word = m[2].str();
+  if (word.rfind("input", 0) == 0) return StageFile::input;
+  if (word.rfind("hypot", 0) == 0) return StageFile::hypothesis;
+  if (word.rfind("implication", 0) == 0) return StageFile::implication;
+  if (word.rfind("decision", 0) == 0) return StageFile::decision;
+  if (word.rfind("action", 0) == 0) return StageFile::actions;
+  if (word.rfind("result", 0) == 0) return StageFile::results;
+  if (word.rfind("learning", 0) == 0) return StageFile::learning;
+  return StageFile::none;
+}
+
+// The stage's date: **Date:**, the frontmatter's `date`, or a `**Created:**`/`**Completed:**`.
+std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d) {
+  if (const auto* f = d.doc.field({"Date"}))
+    if (auto t = first_date(f->value)) return std::make_pair(*t, f->line);
+  if (d.front && d.front.IsMap() && d.front["date"] && d.front["date"].IsScalar())
+    if (auto t = first_date(d.front["date"].as<std::string>())) return std::make_pair(*t, d.doc.frontmatter_line);
+  if (const auto* f = d.doc.field({"Created", "Completed", "Closed"}))
+    if (auto t = first_date(f->value)) return std::make_pair(*t, f->line);
+  return std::nullopt;
+}
+
+// All text lines of the document, in order.
+std::vector<const MdLine*> all_lines(const MdDocument& doc) {
+  std::vector<const MdLine*> out;
+  for (const auto& s : doc.sections)
+    for (const auto& l : s.lines) out.push_back(&l);
+  return out;
+}
+
+// The date a document states for itself, if any.
+std::optional<Micros> document_date(const TextFile& f, const std::string& ext) {
+  auto from_yaml = [](const std::string& text) -> std::optional<Micros> {
+    try {
+      YAML::Node n = YAML::Load(text);
+      if (!n.IsMap()) return std::nullopt;
+      for (const char* k : {"last_updated", "updated", "generated_date", "date", "created"})
+        if (n[k] && n[k].IsScalar())
+          if (auto d = first_date(n[k].as<std::string>())) return d;
+    } catch (const YAML::Exception&) {
+    }
+    return std::nullopt;
+  };
+  if (ext == ".yaml" || ext == ".yml") return from_yaml(f.text);
+  if (ext != ".md") return std::nullopt;
+  const auto doc = parse_markdown(f.text);
+  if (!doc.frontmatter.empty())
+    if (auto d = from_yaml(doc.frontmatter)) return d;
+  for (const auto& s : doc.sections)
+    if (const auto* field = s.field({"Last Updated", "Last updated", "Updated", "Date", "Created"}))
+      if (auto d = first_date(field->value)) return d;
+  return std::nullopt;
+}
+
+// When the file was last written, as the file system says.
+std::optional<Micros> modified_at(const fs::path& path) {
+  std::error_code ec;
+  const auto written = fs::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::file_clock::to_sys(written).time_since_epoch()).count();
+}
+
+}  // namespace leanos::bridge

@@ -1,0 +1,60 @@
+// What reading a LeanOS workspace's files shares (tools/bridge/workspace.h): a file read as
+// UTF-8 text or refused, a fact with its derived id, a thread's stage files and meta.json.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "tools/bridge/markdown.h"
+#include "tools/bridge/workspace.h"
+
+namespace leanos::bridge {
+
+struct TextFile {
+  std::string rel;   // workspace-relative path
+  std::string text;  // UTF-8
+};
+
+// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes
+// that are not UTF-8.
+Result<TextFile> read_file(const std::filesystem::path& root, const std::filesystem::path& path);
+
+// A command for `payload` dated `at`, its id derived from where it was read and what it says.
+Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,
+          const std::string& actor);
+
+// meta.json as LeanOS writes it: JSON, with `# comment` lines (invalid JSON, in its docs).
+Result<nlohmann::json> read_meta(const TextFile& f);
+std::string meta_string(const nlohmann::json& meta, std::initializer_list<const char*> keys);
+std::optional<double> meta_number(const nlohmann::json& meta, const char* key);
+
+// Which stage a file of a thread folder is: "1-input.md" -> 1, "2-hypotesis.md" -> 2,
+// "6-results.md" -> 6 (results) or "7-learning.md" -> 7; none for another file.
+enum class StageFile { none = 0, input, hypothesis, implication, decision, actions, results, learning };
+StageFile stage_file(const std::string& name);
+
+struct StageDoc {
+  TextFile file;
+  MdDocument doc;
+  YAML::Node front;  // frontmatter, null when none
+};
+
+// The stage's date: **Date:**, the frontmatter's `date`, or a `**Created:**`/`**Completed:**`.
+std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d);
+
+// All text lines of the document, in order.
+std::vector<const MdLine*> all_lines(const MdDocument& doc);
+
+// The date a document states for itself (**Last updated:**, frontmatter or YAML
+// `date`/`updated`/`generated_date`), if any; `ext` is the file's lower-case extension.
+std::optional<Micros> document_date(const TextFile& f, const std::string& ext);
+// When the file was last written, as the file system says.
+std::optional<Micros> modified_at(const std::filesystem::path& path);
+
+}  // namespace leanos::bridge
