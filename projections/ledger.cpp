@@ -477,6 +477,7 @@ void apply(LedgerView& v, const Envelope& e) {
   v.set_position(std::max(v.position(), e.position()));
   v.set_events(v.events() + 1);
   v.set_max_occurred_at(std::max(v.max_occurred_at(), at));
+  if (v.min_occurred_at() == 0 || at < v.min_occurred_at()) v.set_min_occurred_at(at);
   fold_deal(v, e, at);
   fold_goal(v, e, at);
   fold_canvas(v, e, at);

@@ -190,6 +190,8 @@ v1::OpportunitiesView opportunities_view(const LedgerView& v) {
 v1::TodayView today_view(const LedgerView& v, std::int64_t now) {
   v1::TodayView out;
   set_time(&out, &v1::TodayView::mutable_as_of, now);
+  set_time(&out, &v1::TodayView::mutable_first_event_at, v.min_occurred_at());
+  set_time(&out, &v1::TodayView::mutable_last_event_at, v.max_occurred_at());
   for (const auto* entry : sorted(v.goals())) {
     const auto& g = entry->second;
     if (g.id().empty() || g.defined_at() > now) continue;

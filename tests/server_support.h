@@ -54,6 +54,12 @@ class Server {
     int port = 0;
     REQUIRE(std::sscanf(line, "listening on 127.0.0.1:%d", &port) == 1);
     address_ = "127.0.0.1:" + std::to_string(port);
+    // With --http, the second line names the dashboard's port.
+    for (std::size_t i = 0; i + 1 < extra.size(); ++i)
+      if (extra[i] == "--http") {
+        REQUIRE(std::fgets(line, sizeof line, out_) != nullptr);
+        REQUIRE(std::sscanf(line, "dashboard on http://127.0.0.1:%d", &http_port_) == 1);
+      }
     stub_ = v1::Ledger::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
   ~Server() {
@@ -70,6 +76,7 @@ class Server {
   }
   v1::Ledger::Stub& stub() { return *stub_; }
   const std::string& address() const { return address_; }
+  int http_port() const { return http_port_; }
   // Resident memory of the server process, in KiB: now, and the most it ever had.
   long rss_kib() const { return status_kib("VmRSS:"); }
   long peak_rss_kib() const { return status_kib("VmHWM:"); }
@@ -86,6 +93,7 @@ class Server {
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
   std::string address_;
+  int http_port_ = 0;
   std::unique_ptr<v1::Ledger::Stub> stub_;
 };
 

@@ -27,6 +27,8 @@
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/live_feed.h"
+#include "tools/server/http.h"
+#include "tools/server/secret.h"
 #include "tools/server/acceptor.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -75,14 +77,6 @@ grpc::Status to_grpc(const Status& s) {
   return {code, message, details.SerializeAsString()};
 }
 
-// Compares in time that depends on the lengths only, never on where the first difference
-// is: a client cannot find the token byte by byte from response times.
-bool same_secret(std::string_view given, std::string_view expected) {
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<std::size_t>(expected.size(), 1)]);
-  return diff == 0;
-}
 
 
 
@@ -418,6 +412,8 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
 
   // Ends every subscription with UNAVAILABLE; call before shutting the server down.
   void stop_subscriptions() { feed_.stop(); }
+  // The log's tail, shared with the HTTP event streams.
+  store::LiveFeed& feed() { return feed_; }
 
   grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse*) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
@@ -449,6 +445,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:7700";
+  std::string http;  // ADDRESS:PORT of the dashboard and JSON API; "" for none
   std::string tls_cert, tls_key;
 };
 
@@ -519,14 +516,29 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
                                       ": the port is in use (is another `leanos serve` running?) or that is not an "
                                       "ADDRESS:PORT; pick another with --listen or LEANOS_PORT"));
     const std::string host = a.listen.substr(0, a.listen.rfind(':'));
+    std::unique_ptr<HttpApi> http;
+    if (!a.http.empty()) {
+      auto started = HttpApi::start(**store, service.feed(), a.http, token);
+      if (!started) {
+        service.stop_subscriptions();
+        server->Shutdown(std::chrono::system_clock::now());
+        return fail(started.status());
+      }
+      http = std::move(*started);
+    }
     std::printf("listening on %s:%d (data %s, %s)\n", host.c_str(), port, g.data.c_str(), token.empty() ? "no token" : "token required");
+    if (http) {
+      std::string http_host = a.http.substr(0, a.http.rfind(':'));
+      std::printf("dashboard on http://%s:%d/\n", http_host.c_str(), http->port());
+    }
     std::fflush(stdout);
     spdlog::info("serve: listening on {}:{}", host, port);
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("serve: signal {}, shutting down", sig);
     acceptor.reset();              // no new connections
-    service.stop_subscriptions();  // subscriptions end with UNAVAILABLE; in-flight unary calls finish
+    service.stop_subscriptions();  // subscriptions and event streams end; in-flight unary calls finish
+    http.reset();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server->Wait();
   }
@@ -566,6 +578,7 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--listen", a->listen, "address:port (default 127.0.0.1:7700; port 0 picks a free one)");
     s->add_option("--tls-cert", a->tls_cert, "PEM certificate (with --tls-key): serve TLS");
     s->add_option("--tls-key", a->tls_key, "PEM private key");
+    s->add_option("--http", a->http, "also serve the dashboard and the JSON API over HTTP on address:port (e.g. 127.0.0.1:7701)");
     s->callback([&, a] { action = [&g, a] { return serve(g, *a); }; });
   }
 }

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""The dashboard in a real browser: Debian's chromium and chromedriver driven by
+python3-selenium, headless, against `leanos serve --http` on the seed's workspace.
+
+    browser_test.py LEANOS SEEDED_EXAMPLE_DIR ARTIFACT_DIR
+
+Checks that the page loads with no console errors; that the slider set to 2026-03-01 shows A4
+at the confidence `canvas show --as-of 2026-03-01` gives and the goal pane what `goal show
+--as-of` gives, and keeps the date in the URL; that the knowledge-time switch shows what the
+ledger knew then; that a marker on the canvas chart opens the learning and the deal behind it;
+that the deal page shows the six stages and the audit; and that an event recorded through
+`--server` appears without a reload (the latency is printed; its target lives in the
+benchmarks, not in a timed test). Writes ARTIFACT_DIR/dashboard.png.
+"""
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+WAIT = 30  # seconds: generous, for a loaded CI machine; nothing here measures speed
+
+
+def fail(message):
+    print("FAIL: " + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def main():
+    leanos, seeded, artifacts = sys.argv[1:4]
+    scratch = tempfile.mkdtemp(prefix="leanos-browser-")
+    data = os.path.join(scratch, "data")
+    shutil.copytree(seeded, data)
+    os.makedirs(artifacts, exist_ok=True)
+    server = subprocess.Popen([leanos, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+                              stdout=subprocess.PIPE, text=True)
+    driver = None
+    try:
+        grpc_line = server.stdout.readline()
+        http_line = server.stdout.readline()
+        check(grpc_line.startswith("listening on "), "serve printed: " + grpc_line)
+        check(http_line.startswith("dashboard on http://"), "serve printed: " + http_line)
+        grpc = grpc_line.split()[2]
+        url = http_line.split()[2].rstrip("/")
+
+        def cli(*args):
+            r = subprocess.run([leanos, "--server", grpc, *args], capture_output=True, text=True)
+            check(r.returncode == 0, " ".join(args) + ": " + r.stderr)
+            return r.stdout
+
+        canvas_then = json.loads(cli("canvas", "show", "--as-of", "2026-03-01", "--json"))
+        a4_then = next(a for a in canvas_then["assumptions"] if a["id"] == "A4")["confidence"]
+        goal_then = json.loads(cli("goal", "show", "g-mrr-50k", "--as-of", "2026-03-01", "--json"))
+        canvas_early = json.loads(cli("canvas", "show", "--as-of", "2025-12-15", "--json"))
+        a4_early = next(a for a in canvas_early["assumptions"] if a["id"] == "A4")["confidence"]
+        check(a4_early != a4_then, "the seed's A4 should move between 2025-12-15 and 2026-03-01")
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1400,2000", "--user-data-dir=" + os.path.join(scratch, "chromium")):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        wait = WebDriverWait(driver, WAIT)
+
+        def rendered(for_what):
+            wait.until(lambda d: d.execute_script(
+                "return document.body.dataset.ready === 'true' && document.body.dataset.renderedFor === arguments[0]", for_what))
+
+        def value(css):
+            return driver.find_element(By.CSS_SELECTOR, css).get_attribute("data-value")
+
+        # The page at now, then the slider moved to 2026-03-01.
+        driver.get(url + "/")
+        rendered("now")
+        days = (datetime.date(2026, 3, 1) - datetime.date(1970, 1, 1)).days
+        driver.execute_script("const s = document.getElementById('slider'); s.value = String(arguments[0]);"
+                              "s.dispatchEvent(new Event('change'));", days)
+        rendered("as_of=2026-03-01")
+        check("as_of=2026-03-01" in driver.current_url, "the URL keeps the date: " + driver.current_url)
+        shown = value('#canvas tr[data-assumption="A4"] .confidence')
+        check(shown == str(a4_then), "A4 on 2026-03-01: page %s, CLI %s" % (shown, a4_then))
+        for field in ("current", "target"):
+            shown = value('[data-goal="g-mrr-50k"] .%s' % field)
+            check(shown == str(goal_then[field]), "goal %s on 2026-03-01: page %s, CLI %s" % (field, shown, goal_then[field]))
+        check(float(value('[data-goal="g-mrr-50k"] .progress')) == float(goal_then["progress"]), "goal progress differs")
+
+        # A shared link opens the same view; another date shows another confidence.
+        driver.get(url + "/?as_of=2025-12-15")
+        rendered("as_of=2025-12-15")
+        shown = value('#canvas tr[data-assumption="A4"] .confidence')
+        check(shown == str(a4_early), "A4 on 2025-12-15: page %s, CLI %s" % (shown, a4_early))
+
+        # Knowledge time: on 2025-12-15 the ledger knew nothing yet (the seed was recorded today).
+        Select(driver.find_element(By.ID, "axis")).select_by_value("known_at")
+        rendered("known_at=2025-12-15")
+        check("known_at=2025-12-15" in driver.current_url, "the URL keeps the axis: " + driver.current_url)
+        check(not driver.find_elements(By.CSS_SELECTOR, '#canvas tr[data-assumption="A4"]'), "A4 was not known on 2025-12-15")
+
+        # A marker on the canvas chart: the learning and the deal behind that change.
+        driver.get(url + "/?as_of=2026-03-01")
+        rendered("as_of=2026-03-01")
+        point = driver.execute_script(
+            "const c = Chart.getChart(document.getElementById('canvas-chart'));"
+            "const p = c.getDatasetMeta(0).data[1]; const r = c.canvas.getBoundingClientRect();"
+            "return [p.x, p.y, r.width, r.height];")
+        canvas = driver.find_element(By.ID, "canvas-chart")
+        ActionChains(driver).move_to_element_with_offset(canvas, int(point[0] - point[2] / 2), int(point[1] - point[3] / 2)).click().perform()
+        wait.until(lambda d: d.find_element(By.ID, "why").is_displayed())
+        why = driver.find_element(By.ID, "why").text
+        check("beta-bank" in why and "white-label" in why, "the marker's learning: " + why)
+
+        # The deal page: six stages and the audit.
+        driver.find_element(By.CSS_SELECTOR, '#deals tr[data-deal="acme-corp"] a').click()
+        wait.until(lambda d: d.find_element(By.ID, "deal").is_displayed())
+        deal = driver.find_element(By.ID, "deal")
+        check(len(deal.find_elements(By.CSS_SELECTOR, ".stage:not(.missing)")) == 6, "acme-corp shows six stages")
+        check("QUALIFY" in deal.text and "WON" in deal.text, "the deal page: " + deal.text)
+        check("deal=acme-corp" in driver.current_url, "the URL keeps the deal")
+
+        # Live: at now, an event recorded through the server appears without a reload.
+        driver.get(url + "/")
+        rendered("now")
+        started = time.monotonic()
+        cli("canvas", "assume", "A9", "--statement", "Live from the CLI", "--confidence", "40")
+        recorded = time.monotonic()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#canvas tr[data-assumption="A9"]'))
+        print("live: A9 on the page %.0f ms after the CLI returned (%.0f ms after it started)" %
+              ((time.monotonic() - recorded) * 1000, (time.monotonic() - started) * 1000))
+
+        driver.get(url + "/?as_of=2026-03-01")
+        rendered("as_of=2026-03-01")
+        driver.save_screenshot(os.path.join(artifacts, "dashboard.png"))
+
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        check(not errors, "console errors: " + json.dumps(errors))
+        print("ok: dashboard checks passed; screenshot in " + os.path.join(artifacts, "dashboard.png"))
+    finally:
+        if driver:
+            driver.quit()
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

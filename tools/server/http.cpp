@@ -1,0 +1,334 @@
+#include "tools/server/http.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "actors/queries.h"
+#include "events/domain.h"
+#include "store/event_store.h"
+#include "store/live_feed.h"
+#include "tools/cli/cli.h"
+#include "tools/cli/view_text.h"
+#include "tools/server/secret.h"
+#include "tools/server/web_assets.h"
+
+namespace leanos::cli {
+
+namespace {
+
+constexpr std::size_t kStreamPage = 256;                       // events per SSE write
+constexpr std::size_t kStreamPageBytes = 4 << 20;              // and at most this much read at once
+constexpr auto kKeepAlive = std::chrono::seconds(15);          // a comment line when idle: proxies keep the stream
+constexpr int kThreads = 32;                                   // each open event stream holds one
+constexpr const char* kChartJs = "/usr/share/javascript/chart.js/chart.min.js";  // Debian's libjs-chart.js
+
+int http_status(Code code) {
+  switch (code) {
+    case Code::invalid_argument: return 400;
+    case Code::unauthenticated: return 401;
+    case Code::not_found: return 404;
+    case Code::conflict:
+    case Code::failed_precondition:
+    case Code::already_exists: return 409;
+    case Code::unavailable:
+    case Code::read_only:
+    case Code::network: return 503;
+    default: return 500;
+  }
+}
+
+// "not found" -> "NOT_FOUND": stable for scripts, like gRPC's code names.
+std::string code_id(Code code) {
+  std::string id = code_name(code);
+  for (char& c : id) c = c == ' ' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return id;
+}
+
+void send_error(httplib::Response& res, const Status& s) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : s.params()) params[k] = v;
+  nlohmann::json body = {{"error", {{"code", code_id(s.code())}, {"message", s.message()}, {"rule_id", s.rule_id()}, {"params", params}}}};
+  res.status = http_status(s.code());
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+Result<std::uint64_t> whole(const std::string& name, const std::string& text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return Status::invalid(name + " '" + text + "' is not a whole number (a log position, e.g. " + name + "=120)");
+  return v;
+}
+
+// The query a GET names: the view from the path, its id, the view's own filters and the time
+// travel parameters. A parameter the view does not take is refused, not ignored.
+Result<v1::QueryRequest> query_of(const std::string& view, const std::string& id, const httplib::Request& req) {
+  v1::QueryRequest q;
+  std::set<std::string> takes = {"as_of", "known_at", "at_position"};
+  auto param = [&](const char* name) { return req.get_param_value(name); };
+  auto needs_id = [&](const char* what) -> Status {
+    if (id.empty()) return Status::invalid("GET /api/v1/" + view + "/ID: give the " + what + "'s id");
+    return Status::success();
+  };
+  auto no_id = [&]() -> Status {
+    if (!id.empty()) return Status::not_found("no such resource: /api/v1/" + view + "/" + id + " (" + view + " takes no id)");
+    return Status::success();
+  };
+  Status st;
+  if (view == "canvas") st = no_id(), q.mutable_canvas();
+  else if (view == "goals" && id.empty()) q.mutable_today();  // every goal: the today view's goals
+  else if (view == "goals") q.mutable_goal()->set_goal_id(id);
+  else if (view == "metrics") {
+    st = no_id();
+    takes.insert({"segment", "goal", "campaign"});
+    auto* m = q.mutable_metrics();
+    m->set_segment(param("segment")), m->set_goal(param("goal")), m->set_campaign(param("campaign"));
+  } else if (view == "pipeline") {
+    st = no_id();
+    takes.insert("segment");
+    q.mutable_pipeline()->set_segment(param("segment"));
+  } else if (view == "today") st = no_id(), q.mutable_today();
+  else if (view == "deals" && id.empty()) {
+    takes.insert({"stage", "segment", "goal", "status"});
+    auto* d = q.mutable_deals();
+    d->set_stage(param("stage")), d->set_segment(param("segment")), d->set_goal(param("goal"));
+    if (const std::string status = param("status"); !status.empty()) {
+      v1::DealStatus parsed;
+      std::string name = "DEAL_";
+      for (char c : status) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (!v1::DealStatus_Parse(name, &parsed) || parsed == v1::DEAL_STATUS_UNSPECIFIED)
+        return Status::invalid("status '" + status + "' is not one of open, won, lost, stalled");
+      d->set_status(parsed);
+    }
+  } else if (view == "deals") q.mutable_deal()->set_deal_id(id);
+  else if (view == "audit") st = needs_id("deal"), q.mutable_audit()->set_deal_id(id);
+  else if (view == "why") st = needs_id("assumption"), q.mutable_why_canvas()->set_assumption_id(id);
+  else if (view == "campaigns") st = needs_id("campaign"), q.mutable_campaign()->set_campaign_id(id);
+  else if (view == "segments") st = no_id(), q.mutable_segments();
+  else if (view == "documents") {
+    st = no_id();
+    takes.insert("content");
+    const std::string content = param("content");
+    if (!content.empty() && content != "true" && content != "false") return Status::invalid("content is true or false");
+    q.mutable_documents()->set_content(content == "true");
+  } else if (view == "opportunities") st = no_id(), q.mutable_opportunities();
+  else
+    return Status::not_found("no view '" + view +
+                             "': GET /api/v1/ canvas, goals, goals/ID, metrics, pipeline, today, deals, deals/ID, audit/ID, why/A, "
+                             "campaigns/ID, segments, documents, opportunities, events");
+  if (!st) return st;
+  for (const auto& [name, value] : req.params)
+    if (!takes.count(name)) {
+      std::string known;
+      for (const auto& t : takes) known += (known.empty() ? "" : ", ") + t;
+      return Status::invalid("parameter '" + name + "' is not one /api/v1/" + view + " takes (" + known + ")");
+    }
+  q.set_as_of(param("as_of"));
+  q.set_known_at(param("known_at"));
+  if (req.has_param("at_position")) {
+    auto p = whole("at_position", param("at_position"));
+    if (!p) return p.status();
+    q.set_at_position(*p);
+  }
+  return q;
+}
+
+// One Server-Sent-Events stream: the live feed from `next` on, the store where the feed's
+// window no longer reaches.
+class EventStream final : public store::LiveFeed::Waiter {
+ public:
+  EventStream(const store::EventStore& store, store::LiveFeed& feed, std::uint64_t next, std::set<std::string> types)
+      : store_(store), feed_(feed), next_(next), types_(std::move(types)) {}
+  ~EventStream() { feed_.forget(this); }
+
+  void wake() override {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    cv_.notify_one();
+  }
+
+  // Called again and again by the server while it returns true.
+  bool pump(httplib::DataSink& sink) {
+    if (!started_) {
+      started_ = true;
+      const std::string hello = ": leanos events from position " + std::to_string(next_) + "\n\n";
+      if (!sink.write(hello.data(), hello.size())) return false;
+    }
+    held_.clear();
+    switch (feed_.take(next_, kStreamPage, held_, this)) {
+      case store::LiveFeed::Took::events: {
+        std::string out;
+        for (const auto& e : held_) append(out, *e);
+        return sink.write(out.data(), out.size());
+      }
+      case store::LiveFeed::Took::behind: {
+        auto events = store_.read_all(next_, kStreamPage, kStreamPageBytes);
+        if (!events) return false;
+        std::string out;
+        for (const auto& e : *events) append(out, e);
+        return out.empty() || sink.write(out.data(), out.size());
+      }
+      case store::LiveFeed::Took::nothing: {
+        std::unique_lock lock(mu_);
+        const bool woken = cv_.wait_for(lock, kKeepAlive, [&] { return woken_; });
+        woken_ = false;
+        lock.unlock();
+        if (woken) return true;
+        static const std::string ping = ": keep-alive\n\n";
+        return sink.write(ping.data(), ping.size());
+      }
+      case store::LiveFeed::Took::stopped: sink.done(); return false;
+    }
+    return false;
+  }
+
+ private:
+  void append(std::string& out, const Envelope& e) {
+    next_ = e.position() + 1;
+    if (!types_.empty() && !types_.count(e.type())) return;
+    out += "id: " + std::to_string(e.position()) + "\ndata: " + to_json(e) + "\n\n";
+  }
+
+  const store::EventStore& store_;
+  store::LiveFeed& feed_;
+  std::uint64_t next_;
+  std::set<std::string> types_;
+  std::vector<store::LiveFeed::Event> held_;
+  bool started_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+};
+
+}  // namespace
+
+struct HttpApi::Impl {
+  Impl(store::EventStore& s, store::LiveFeed& f, std::string t) : store(s), feed(f), token(std::move(t)) {}
+  store::EventStore& store;
+  store::LiveFeed& feed;
+  std::string token;
+  std::string chart_js;
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+
+  void routes() {
+    server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+    server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                                {"Content-Security-Policy",
+                                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"},
+                                {"Referrer-Policy", "no-referrer"}});
+    // The API wants the token; the page and its assets hold no data and need none.
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (token.empty() || req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+      const std::string given = req.get_header_value("Authorization");
+      if (given.empty() || !same_secret(given, "Bearer " + token)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, Status::unauthenticated(given.empty() ? "missing 'Authorization: Bearer <token>' header" : "wrong token"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    for (const auto& asset : web_assets())
+      server.Get(asset.path, [&asset](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Cache-Control", "no-cache");
+        res.set_content(asset.body.data(), asset.body.size(), asset.type);
+      });
+    server.Get("/chart.js", [this](const httplib::Request&, httplib::Response& res) {
+      if (chart_js.empty()) return send_error(res, Status::not_found(std::string(kChartJs) + " is missing: install Debian's libjs-chart.js"));
+      res.set_header("Cache-Control", "max-age=86400");
+      res.set_content(chart_js, "text/javascript");
+    });
+    server.Get("/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
+    server.Get(R"(/api/v1/([a-z]+)(?:/([^/]+))?/?)", [this](const httplib::Request& req, httplib::Response& res) {
+      auto q = query_of(req.matches[1].str(), req.matches.size() > 2 ? req.matches[2].str() : "", req);
+      if (!q) return send_error(res, q.status());
+      auto reply = answer_query(store, *q, now_micros());
+      if (!reply) return send_error(res, reply.status());
+      // The goals: the today view's, on their own.
+      if (q->has_today() && req.matches[1].str() == "goals") {
+        nlohmann::json j = nlohmann::json::parse(view_json(*reply));
+        res.set_content(nlohmann::json{{"goals", j["goals"]}}.dump() + "\n", "application/json");
+        return;
+      }
+      res.set_content(view_json(*reply), "application/json");
+    });
+    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (res.status == 404 && res.body.empty()) send_error(res, Status::not_found("no such resource: " + req.path));
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      send_error(res, Status(Code::io_error, "the server failed on this request; see its log"));
+    });
+  }
+
+  void events(const httplib::Request& req, httplib::Response& res) {
+    std::uint64_t next = store.last_position() + 1;  // live only, unless told where to start
+    if (req.has_header("Last-Event-ID")) {
+      auto last = whole("Last-Event-ID", req.get_header_value("Last-Event-ID"));
+      if (!last) return send_error(res, last.status());
+      next = *last + 1;
+    } else if (req.has_param("from")) {
+      auto from = whole("from", req.get_param_value("from"));
+      if (!from) return send_error(res, from.status());
+      next = std::max<std::uint64_t>(1, *from);
+    }
+    std::set<std::string> types;
+    for (std::size_t i = 0; i < req.get_param_value_count("type"); ++i) {
+      const std::string t = req.get_param_value("type", i);
+      if (auto s = check_event_type_filter(t); !s) return send_error(res, s);
+      types.insert(t);
+    }
+    for (const auto& [name, value] : req.params)
+      if (name != "from" && name != "type") return send_error(res, Status::invalid("parameter '" + name + "' is not one /api/v1/events takes (from, type)"));
+    auto stream = std::make_shared<EventStream>(store, feed, next, std::move(types));
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider("text/event-stream", [stream](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
+  }
+};
+
+HttpApi::HttpApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpApi::~HttpApi() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int HttpApi::port() const { return impl_->port; }
+
+Result<std::unique_ptr<HttpApi>> HttpApi::start(store::EventStore& store, store::LiveFeed& feed, const std::string& listen,
+                                                std::string token) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return Status::invalid("--http '" + listen + "' is not ADDRESS:PORT (e.g. 127.0.0.1:7701; port 0 picks a free one)");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = whole("--http port", listen.substr(colon + 1));
+  if (!port || *port > 65535) return Status::invalid("--http '" + listen + "': the port is a number from 0 to 65535");
+  auto impl = std::make_unique<Impl>(store, feed, std::move(token));
+  if (std::ifstream in(kChartJs, std::ios::binary); in) {
+    std::ostringstream s;
+    s << in.rdbuf();
+    impl->chart_js = s.str();
+  } else {
+    spdlog::warn("http: {} is missing (Debian's libjs-chart.js): the page shows its figures without charts", kChartJs);
+  }
+  impl->routes();
+  if (*port == 0) impl->port = impl->server.bind_to_any_port(host);
+  else if (impl->server.bind_to_port(host, static_cast<int>(*port))) impl->port = static_cast<int>(*port);
+  if (impl->port <= 0)
+    return Status::unavailable("cannot listen for HTTP on " + listen + ": the port is in use or the address is not this machine's; pick another with --http");
+  auto* server = &impl->server;
+  impl->thread = std::thread([server] { server->listen_after_bind(); });
+  return std::unique_ptr<HttpApi>(new HttpApi(std::move(impl)));
+}
+
+}  // namespace leanos::cli
