@@ -434,4 +434,6 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
   });
 }
 
+Status generate_history(store::EventStore& es, std::uint64_t events) { return generate(es, events, Backdating{}); }
+
 }  // namespace leanos::cli

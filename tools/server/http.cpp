@@ -223,6 +223,7 @@ struct HttpApi::Impl {
 
   void routes() {
     server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+    server.set_tcp_nodelay(true);  // an event is a small write: send it now, not after the next ACK
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Content-Security-Policy",
                                  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"},
