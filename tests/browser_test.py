@@ -150,6 +150,32 @@ def main():
 
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         check(not errors, "console errors: " + json.dumps(errors))
+
+        # A server with a token: the page asks for it once, and the tab keeps it. (The page
+        # leaves first: a server stopping under an open event stream is a network error.)
+        driver.get("about:blank")
+        server.terminate()
+        server.wait(timeout=30)
+        token_file = os.path.join(scratch, "token")
+        with open(token_file, "w") as f:
+            f.write("s3cret\n")
+        server = subprocess.Popen([leanos, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                                   "--token-file", token_file], stdout=subprocess.PIPE, text=True)
+        server.stdout.readline()
+        url = server.stdout.readline().split()[2].rstrip("/")
+        driver.get(url + "/?as_of=2026-03-01")
+        wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
+        driver.find_element(By.ID, "token").send_keys("s3cret")
+        driver.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+        rendered("as_of=2026-03-01")
+        check(value('#canvas tr[data-assumption="A4"] .confidence') == str(a4_then), "A4 with the token")
+        check("s3cret" not in driver.current_url, "no secret in the URL")
+        driver.refresh()
+        rendered("as_of=2026-03-01")
+        check(not driver.find_element(By.ID, "login").is_displayed(), "the tab kept the token: no second prompt")
+        # The 401s before the token are the browser's own network log lines, not the page's errors.
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "401" not in e["message"]]
+        check(not errors, "console errors with a token: " + json.dumps(errors))
         print("ok: dashboard checks passed; screenshot in " + os.path.join(artifacts, "dashboard.png"))
     finally:
         if driver:
