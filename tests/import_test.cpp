@@ -537,6 +537,16 @@ namespace {
 // A random history of six deals through the CLI, exported, imported into a new ledger and
 // exported again. (One seed per test case: each is a few hundred commands, a minute or two
 // under ASan.)
+// Every file of `expected` in `got` with the same bytes, and no other file.
+void check_same_files(const std::map<std::string, std::string>& got, const std::map<std::string, std::string>& expected) {
+  for (const auto& [path, text] : expected) {
+    INFO(path);
+    CHECK(got.count(path));
+    if (got.count(path)) CHECK(got.at(path) == text);
+  }
+  CHECK(got.size() == expected.size());
+}
+
 void round_trip_of_random_history(unsigned seed) {
   {
     CAPTURE(seed);
@@ -599,12 +609,7 @@ void round_trip_of_random_history(unsigned seed) {
     REQUIRE(in.exit_code == 0);
     REQUIRE(fresh.run({"export", out.sub("b")}).exit_code == 0);
     const auto again = tree(out.sub("b"));
-    for (const auto& [path, text] : files) {
-      INFO(path);
-      CHECK(again.count(path));
-      if (again.count(path)) CHECK(again.at(path) == text);
-    }
-    CHECK(again.size() == files.size());
+    check_same_files(again, files);
     for (const char* q : {"canvas", "goal"}) {
       std::vector<std::string> args = q == std::string("canvas")
                                           ? std::vector<std::string>{"canvas", "show", "--json"}
@@ -701,12 +706,7 @@ TEST_CASE("campaigns, ICPs and narratives round-trip: a campaign folder with its
   REQUIRE(imported.exit_code == 0);
   REQUIRE(fresh.run({"export", out.sub("b")}).exit_code == 0);
   const auto again = tree(out.sub("b"));
-  for (const auto& [path, text] : files) {
-    INFO(path);
-    CHECK(again.count(path));
-    if (again.count(path)) CHECK(again.at(path) == text);
-  }
-  CHECK(again.size() == files.size());
+  check_same_files(again, files);
   auto campaign = [&](test::Workspace& x) { return nlohmann::json::parse(x.run({"campaign", "show", id, "--json"}).out); };
   CHECK(campaign(fresh) == campaign(w));
   auto segments = [&](test::Workspace& x) {

@@ -16,6 +16,7 @@
 #include "actors/ledger_reader.h"
 #include "store/live_feed.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/bench_util.h"
 #include "tools/bench/grpc_reader.h"
 #include "tools/server/http.h"
 #include "tools/server/server.h"
@@ -24,16 +25,8 @@ namespace leanos::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
-}
-
+using bench::Clock;
+using bench::percentile;
 struct CallRow {
   std::string endpoint;
   double p50 = 0, p99 = 0;
@@ -67,7 +60,7 @@ class SseReader {
       });
     });
   }
-  const std::vector<std::pair<std::uint64_t, Clock::time_point>>& wait() {
+  const bench::Receipts& wait() {
     thread_.join();
     return received_;
   }
@@ -76,7 +69,7 @@ class SseReader {
  private:
   const std::uint64_t start_, total_;
   std::atomic<bool> connected_{false};
-  std::vector<std::pair<std::uint64_t, Clock::time_point>> received_;
+  bench::Receipts received_;
   std::thread thread_;
 };
 
@@ -132,11 +125,11 @@ int bench_http(const GlobalOptions& g, std::string dir, std::uint64_t events, in
           const std::string path = "/api/v1/" + endpoint + "?as_of=" + format_time(when(rng));
           const auto t0 = Clock::now();
           auto res = client.Get(path.c_str());
-          took.push_back(ms_since(t0));
+          took.push_back(bench::seconds_since(t0) * 1000);
           if (!res || res->status != 200)
             return fail(Status::io("GET " + path + ": " + (res ? std::to_string(res->status) + " " + res->body : "no answer")));
         }
-        call_rows.push_back({endpoint, quantile(took, 0.5), quantile(took, 0.99)});
+        call_rows.push_back({endpoint, percentile(took, 0.5), percentile(took, 0.99)});
       }
     }
     // Live delivery: SSE readers and gRPC subscribers on the same appends, 1,000 events/s for
@@ -173,26 +166,12 @@ int bench_http(const GlobalOptions& g, std::string dir, std::uint64_t events, in
         next += std::chrono::microseconds(1'000'000 / rate);
         std::this_thread::sleep_until(next);
       }
-      auto row = [&](const char* transport, const std::vector<std::pair<std::uint64_t, Clock::time_point>>& got, LiveRow& out) {
+      auto row = [&](const char* transport, auto& readers) {
         std::vector<double> latencies;
-        for (const auto& [k, at] : got) {
-          if (k == 0 || k > total) continue;
-          ++out.delivered;
-          latencies.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(at - acked[k]).count()));
-        }
-        out.transport = transport;
-        out.p50 = quantile(latencies, 0.5);
-        out.p99 = quantile(latencies, 0.99);
+        for (auto& r : readers) bench::add_latencies(r->wait(), acked, latencies);
+        return LiveRow{transport, subscribers, latencies.size(), percentile(latencies, 0.5), percentile(latencies, 0.99)};
       };
-      LiveRow by_sse{"", subscribers, 0, 0, 0}, by_grpc{"", subscribers, 0, 0, 0};
-      std::vector<std::pair<std::uint64_t, Clock::time_point>> all_sse, all_grpc;
-      for (auto& r : sse)
-        for (const auto& x : r->wait()) all_sse.push_back(x);
-      for (auto& r : rpc)
-        for (const auto& x : r->wait()) all_grpc.push_back(x);
-      row("SSE (HTTP)", all_sse, by_sse);
-      row("gRPC Subscribe", all_grpc, by_grpc);
-      live_rows = {by_sse, by_grpc};
+      live_rows = {row("SSE (HTTP)", sse), row("gRPC Subscribe", rpc)};
       feed.stop();  // ends the SSE streams before the server stops
     }
   }

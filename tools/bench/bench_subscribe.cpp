@@ -13,6 +13,7 @@
 
 #include "leanos/v1/api.grpc.pb.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/bench_util.h"
 #include "tools/bench/grpc_reader.h"
 #include "tools/server/server.h"
 
@@ -56,12 +57,8 @@ Result<SubscribeRow> subscribe_row(store::EventStore& es, v1::Ledger::Stub& stub
   }
   SubscribeRow row{subscribers, rate, 0, 0, 0};
   std::vector<double> latencies;
-  for (auto& reader : readers)
-    for (const auto& [k, at] : reader->wait()) {
-      if (k == 0 || k > total) continue;
-      ++row.delivered;
-      latencies.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(at - acked[k]).count()));
-    }
+  for (auto& reader : readers) bench::add_latencies(reader->wait(), acked, latencies);
+  row.delivered = latencies.size();
   std::sort(latencies.begin(), latencies.end());
   if (!latencies.empty()) {
     row.p50_ms = latencies[latencies.size() / 2];

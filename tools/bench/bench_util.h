@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace leanos::cli::bench {
@@ -17,6 +19,16 @@ inline double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
+}
+
+// Live delivery: what a subscriber received, as (k, when) for the k-th event after its start.
+using Receipts = std::vector<std::pair<std::uint64_t, Clock::time_point>>;
+
+// Appends each delivery's latency in ms, receipt minus the acknowledgement of the append
+// (`acked[k]`, k in 1..acked.size() - 1); what was not appended by the bench is left out.
+inline void add_latencies(const Receipts& received, const std::vector<Clock::time_point>& acked, std::vector<double>& out) {
+  for (const auto& [k, at] : received)
+    if (k > 0 && k < acked.size()) out.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(at - acked[k]).count()));
 }
 
 }  // namespace leanos::cli::bench

@@ -283,17 +283,8 @@ Unit read_campaign(const fs::path& root, const fs::path& folder, const std::stri
     const bool is_list = std::regex_match(name, m, list_name);
     const StageFile kind = stage_file(name);
     if (name != "meta.json" && !is_list && kind == StageFile::none) continue;  // notes: documents
-    auto f = read_file(root, path);
-    ++ws.files_read;
-    ws.modeled.insert(path.lexically_relative(root).generic_string());
-    if (!f) {
-      unit.problems.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
-      continue;
-    }
-    if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {
-      ws.placeholders.push_back(f->rel);
-      continue;
-    }
+    auto f = read_modeled(root, path, unit, ws);
+    if (!f || placeholder(*f, ws)) continue;
     if (name == "meta.json") {
       auto j = read_meta(*f);
       if (!j) unit.problems.push_back({f->rel, 0, j.status().message()});
@@ -302,13 +293,8 @@ Unit read_campaign(const fs::path& root, const fs::path& folder, const std::stri
       const std::string list = m[1].str() + (m[3].matched ? "-" + m[3].str() : "");
       lists.emplace(list, std::move(*f));
       list_dates[list] = m[3].matched ? first_date(m[3].str()).value_or(0) : 0;
-    } else {
-      StageDoc d{*f, parse_markdown(f->text), YAML::Node()};
-      if (stages.count(kind)) {
-        unit.problems.push_back({f->rel, 0, "a second file for the same stage as " + stages.at(kind).file.rel + ": keep one"});
-        continue;
-      }
-      stages.emplace(kind, std::move(d));
+    } else if (auto d = stage_doc(*f, unit)) {
+      add_stage(stages, kind, std::move(*d), unit);
     }
   }
   CampaignReader r(id, actor, fallback, unit);

@@ -117,6 +117,45 @@ std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d) {
   return std::nullopt;
 }
 
+std::optional<TextFile> read_modeled(const fs::path& root, const fs::path& path, Unit& unit, Workspace& ws) {
+  const std::string rel = path.lexically_relative(root).generic_string();
+  auto f = read_file(root, path);
+  ++ws.files_read;
+  ws.modeled.insert(rel);
+  if (!f) {
+    unit.problems.push_back({rel, 0, f.status().message()});
+    return std::nullopt;
+  }
+  return std::move(*f);
+}
+
+bool placeholder(const TextFile& f, Workspace& ws) {
+  if (f.text.find_first_not_of(" \t\r\n") != std::string::npos) return false;
+  ws.placeholders.push_back(f.rel);
+  return true;
+}
+
+std::optional<StageDoc> stage_doc(const TextFile& f, Unit& unit) {
+  StageDoc d{f, parse_markdown(f.text), YAML::Node()};
+  if (!d.doc.frontmatter.empty()) {
+    try {
+      d.front = YAML::Load(d.doc.frontmatter);
+    } catch (const YAML::Exception& e) {
+      unit.problems.push_back({f.rel, d.doc.frontmatter_line + e.mark.line, "frontmatter is not YAML: " + e.msg});
+      return std::nullopt;
+    }
+  }
+  return d;
+}
+
+void add_stage(std::map<StageFile, StageDoc>& stages, StageFile kind, StageDoc d, Unit& unit) {
+  if (auto it = stages.find(kind); it != stages.end()) {
+    unit.problems.push_back({d.file.rel, 0, "a second file for the same stage as " + it->second.file.rel + ": keep one"});
+    return;
+  }
+  stages.emplace(kind, std::move(d));
+}
+
 // All text lines of the document, in order.
 std::vector<const MdLine*> all_lines(const MdDocument& doc) {
   std::vector<const MdLine*> out;

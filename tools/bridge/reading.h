@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -47,6 +48,17 @@ struct StageDoc {
 
 // The stage's date: **Date:**, the frontmatter's `date`, or a `**Created:**`/`**Completed:**`.
 std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d);
+
+// A file of a thread folder, counted as read and as the ledger's (not a document): its text,
+// or nullopt with the reason it was refused a problem of `unit`.
+std::optional<TextFile> read_modeled(const std::filesystem::path& root, const std::filesystem::path& path, Unit& unit, Workspace& ws);
+// Whitespace only: a placeholder (LeanOS's 0-byte stage files), recorded as one.
+bool placeholder(const TextFile& f, Workspace& ws);
+// The file as a stage: markdown and frontmatter; nullopt (a problem of `unit`) when the
+// frontmatter is not YAML.
+std::optional<StageDoc> stage_doc(const TextFile& f, Unit& unit);
+// Keeps `d` as the folder's file for stage `kind`; a second file for one stage is a problem.
+void add_stage(std::map<StageFile, StageDoc>& stages, StageFile kind, StageDoc d, Unit& unit);
 
 // All text lines of the document, in order.
 std::vector<const MdLine*> all_lines(const MdDocument& doc);

@@ -661,17 +661,8 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
         const int order = static_cast<int>(std::find_if(std::begin(kSalesActions), std::end(kSalesActions),
                                                         [&](const char* x) { return *type == x; }) -
                                            std::begin(kSalesActions));
-        auto f = read_file(root, a);
-        ++ws.files_read;
-        ws.modeled.insert(a.lexically_relative(root).generic_string());
-        if (!f) {
-          unit.problems.push_back({a.lexically_relative(root).generic_string(), 0, f.status().message()});
-          continue;
-        }
-        if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {
-          ws.placeholders.push_back(f->rel);
-          continue;
-        }
+        auto f = read_modeled(root, a, unit, ws);
+        if (!f || placeholder(*f, ws)) continue;
         action_files.emplace_back(order, StageDoc{*f, parse_markdown(f->text), YAML::Node()});
       }
       std::stable_sort(action_files.begin(), action_files.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -679,37 +670,16 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     }
     if (!is_meta && kind == StageFile::none) continue;  // notes, other folders: not read
     if (!fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) continue;
-    auto f = read_file(root, path);
-    ++ws.files_read;
-    ws.modeled.insert(path.lexically_relative(root).generic_string());
-    if (!f) {
-      unit.problems.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
-      continue;
-    }
+    auto f = read_modeled(root, path, unit, ws);
+    if (!f) continue;
     if (is_meta) {
       auto m = read_meta(*f);
       if (!m) unit.problems.push_back({f->rel, 0, m.status().message()});
       else meta = std::move(*m);
       continue;
     }
-    if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {  // a placeholder, not a stage
-      ws.placeholders.push_back(f->rel);
-      continue;
-    }
-    StageDoc d{*f, parse_markdown(f->text), YAML::Node()};
-    if (!d.doc.frontmatter.empty()) {
-      try {
-        d.front = YAML::Load(d.doc.frontmatter);
-      } catch (const YAML::Exception& e) {
-        unit.problems.push_back({f->rel, d.doc.frontmatter_line + e.mark.line, "frontmatter is not YAML: " + e.msg});
-        continue;
-      }
-    }
-    if (stages.count(kind)) {
-      unit.problems.push_back({f->rel, 0, "a second file for the same stage as " + stages.at(kind).file.rel + ": keep one"});
-      continue;
-    }
-    stages.emplace(kind, std::move(d));
+    if (placeholder(*f, ws)) continue;  // a placeholder, not a stage
+    if (auto d = stage_doc(*f, unit)) add_stage(stages, kind, std::move(*d), unit);
   }
   // meta.json's stage against the stage files (LeanOS's one sales example disagrees too).
   if (auto it = meta.find("stage"); it != meta.end() && it->is_number_integer() && !stages.empty()) {
@@ -783,10 +753,7 @@ void read_documents(const fs::path& root, const std::string& actor, Micros fallb
       ws.refused.push_back({rel, 0, f.status().message()});
       continue;
     }
-    if (f->text.find_first_not_of(" \t\r\n") == std::string::npos) {
-      ws.placeholders.push_back(rel);
-      continue;
-    }
+    if (placeholder(*f, ws)) continue;
     Unit u;
     u.name = rel;
     if (auto st = check_document_path(rel); !st) {
