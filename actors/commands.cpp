@@ -158,36 +158,54 @@ Result<Handled> CommandHandler::append(const std::string& stream, store::Expecte
 // whole command, and nothing is recorded). Then the response and the conversion, together,
 // on the campaign. A crash between the two leaves the lead, caused by the response; the retry
 // (same id) finds that lead by its derived id and records the rest.
-Result<Handled> CommandHandler::response_opening_deal(const CampaignState& campaign, const Envelope& c, const Facts& facts) {
-  auto decided = decide_campaign(campaign, c, facts);
-  if (!decided) return decided.status();
-  const auto opening = response_opens_deal(campaign, decided->front());
-  const std::string deal = stream_of_command(opening.lead);
-  Events lead;
+Result<CommandHandler::DealOpening> CommandHandler::open_deal(CampaignState& campaign, Events& decided, const Facts& facts) {
+  const auto opening = response_opens_deal(campaign, decided.front());
+  DealOpening out{stream_of_command(opening.lead), 0, {}, std::nullopt};
   auto known = store_.find_event_id(opening.lead.event_id());
   if (!known) return known.status();
   if (known->has_value()) {
-    auto e = store_.read_event(**known);
-    if (!e) return e.status();
-    lead.push_back(std::move(*e));
+    out.recorded = **known;
   } else {
-    auto state = fold_stream<DealState>(store_, deal);
+    auto state = fold_stream<DealState>(store_, out.stream);
     if (!state) return state.status();
     auto lead_facts = this->facts(opening.lead);
     if (!lead_facts) return lead_facts.status();
+    lead_facts->campaigns.insert(campaign.campaign_id);  // opened by the same batch, maybe
     Envelope command = opening.lead;
-    command.set_correlation_id(deal);
-    auto h = append(deal, store::ExpectedVersion::exact(state->version), decide_deal(*state, command, *lead_facts));
+    command.set_correlation_id(out.stream);
+    auto lead = decide_deal(*state, command, *lead_facts);
+    if (!lead) return lead.status();
+    out.version = state->version;
+    out.lead = std::move(*lead);
+  }
+  for (const auto& e : decided) apply(campaign, e);
+  Envelope conversion = opening.converted;
+  conversion.set_correlation_id(decided.front().correlation_id());
+  auto converted = decide_campaign(campaign, conversion, facts);
+  if (!converted) return converted.status();
+  for (auto& e : *converted) {
+    apply(campaign, e);
+    decided.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<Handled> CommandHandler::response_opening_deal(const CampaignState& campaign, const Envelope& c, const Facts& facts) {
+  auto decided = decide_campaign(campaign, c, facts);
+  if (!decided) return decided.status();
+  CampaignState after = campaign;
+  auto opening = open_deal(after, *decided, facts);
+  if (!opening) return opening.status();
+  Events lead;
+  if (opening->recorded) {
+    auto e = store_.read_event(*opening->recorded);
+    if (!e) return e.status();
+    lead.push_back(std::move(*e));
+  } else {
+    auto h = append(opening->stream, store::ExpectedVersion::exact(opening->version), std::move(opening->lead));
     if (!h) return h.status();
     lead = std::move(h->events);
   }
-  CampaignState after = campaign;
-  for (const auto& e : *decided) apply(after, e);
-  Envelope conversion = opening.converted;
-  conversion.set_correlation_id(c.correlation_id());
-  auto converted = decide_campaign(after, conversion, facts);
-  if (!converted) return converted.status();
-  for (auto& e : *converted) decided->push_back(std::move(e));
   auto h = append(c.correlation_id(), store::ExpectedVersion::exact(campaign.version), std::move(*decided));
   if (!h) return h.status();
   h->events.insert(h->events.begin(), lead.begin(), lead.end());
@@ -314,15 +332,9 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     version = *v;
   }
   Events all;
-  // The deals the batch's interested responses open: each lead decided against its own (new)
-  // stream, appended before the campaign's batch as a lone response does (see
-  // response_opening_deal), and only once every command of the batch is decided.
-  struct Opened {
-    std::string stream;
-    std::uint64_t version = 0;
-    Events lead;  // empty: recorded already (a retry)
-  };
-  std::vector<Opened> opened;
+  // The deals the batch's interested responses open, appended before the campaign's batch as
+  // a lone response's are, and only once every command of the batch is decided.
+  std::vector<DealOpening> opened;
   auto refuse = [](Status s, std::size_t i) {
     s.add_param("batch_index", std::to_string(i));
     return s;
@@ -334,35 +346,11 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
                                       : decide_workspace(c, *facts);
     if (!decided) return refuse(decided.status(), i);
     if (campaign && c.has_response_received() && !c.response_received().opens_deal_id().empty()) {
-      const auto opening = response_opens_deal(campaign_state, decided->front());
-      Opened o{stream_of_command(opening.lead), 0, {}};
+      auto o = open_deal(campaign_state, *decided, *facts);
+      if (!o) return refuse(o.status(), i);
       for (const auto& other : opened)
-        if (other.stream == o.stream) return refuse(Status::exists("two responses of the batch open deal " + o.stream), i);
-      auto known = store_.find_event_id(opening.lead.event_id());
-      if (!known) return known.status();
-      if (!known->has_value()) {
-        auto state = fold_stream<DealState>(store_, o.stream);
-        if (!state) return state.status();
-        auto lead_facts = this->facts(opening.lead);
-        if (!lead_facts) return lead_facts.status();
-        if (campaign_state.exists()) lead_facts->campaigns.insert(campaign_state.campaign_id);  // opened by this batch, maybe
-        Envelope command = opening.lead;
-        command.set_correlation_id(o.stream);
-        auto lead = decide_deal(*state, command, *lead_facts);
-        if (!lead) return refuse(lead.status(), i);
-        o.version = state->version;
-        o.lead = std::move(*lead);
-      }
-      opened.push_back(std::move(o));
-      Envelope conversion = opening.converted;
-      conversion.set_correlation_id(stream);
-      for (const auto& e : *decided) apply(campaign_state, e);
-      auto converted = decide_campaign(campaign_state, conversion, *facts);
-      if (!converted) return refuse(converted.status(), i);
-      for (auto& e : *converted) {
-        apply(campaign_state, e);
-        decided->push_back(std::move(e));
-      }
+        if (other.stream == o->stream) return refuse(Status::exists("two responses of the batch open deal " + o->stream), i);
+      opened.push_back(std::move(*o));
       for (auto& e : *decided) all.push_back(std::move(e));
       continue;
     }

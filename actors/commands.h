@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -68,6 +69,16 @@ class CommandHandler {
  private:
   Result<Handled> append(const std::string& stream, store::ExpectedVersion expected, Result<Events> decided);
   Result<Handled> response_opening_deal(const CampaignState& campaign, const Envelope& response, const Facts& facts);
+  // An interested response that opens a deal, `decided` as decide_campaign gave it: the deal's
+  // lead decided against its own stream (none when a retry finds it recorded), the conversion
+  // added to `decided`, and `campaign` advanced past both. Nothing is appended.
+  struct DealOpening {
+    std::string stream;
+    std::uint64_t version = 0;
+    Events lead;
+    std::optional<std::uint64_t> recorded;  // the lead's position, recorded already
+  };
+  Result<DealOpening> open_deal(CampaignState& campaign, Events& decided, const Facts& facts);
   store::EventStore& store_;
   std::shared_ptr<FactsCache> facts_;
 };
