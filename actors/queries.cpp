@@ -211,9 +211,14 @@ namespace {
 // Queries of the core only (canvas, marketing, metrics of one dimension) need no finished deal.
 bool needs_deals(const v1::QueryRequest& q) {
   switch (q.query_case()) {
+    // The core holds every deal in play, the aggregates and the late inputs: enough for the
+    // views that show open deals only (goal, today, pipeline) or sums.
     case v1::QueryRequest::kCanvas:
     case v1::QueryRequest::kDocuments:
     case v1::QueryRequest::kSegments:
+    case v1::QueryRequest::kGoal:
+    case v1::QueryRequest::kToday:
+    case v1::QueryRequest::kPipeline:
     case v1::QueryRequest::kOpportunities: return false;
     case v1::QueryRequest::kMetrics:
       return (!q.metrics().segment().empty() + !q.metrics().goal().empty() + !q.metrics().campaign().empty()) > 1;

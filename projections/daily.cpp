@@ -125,13 +125,6 @@ WorkQueue work_queue(const LedgerView& v, std::int64_t now) {
     const auto& [id, d] = *entry;
     if (!d.lead_at() || d.lead_at() > now) continue;
     const std::string name = d.company().empty() ? id : d.company();
-    // The input SLA: a lead recorded more than 24 h after it came in.
-    if (d.lead_recorded_at() - d.lead_at() > deadline::kInputRecordedHours * kMicrosPerHour &&
-        now - d.lead_at() < days(deadline::kLateInputShownDays))
-      q.overdue.push_back({v1::QUEUE_OVERDUE, id,
-                           name + ": input recorded " + days_text(d.lead_recorded_at() - d.lead_at()) +
-                               " after the lead came in (due within " + std::to_string(deadline::kInputRecordedHours) + " h)",
-                           d.lead_at(), d.priority()});
     if (!open_deal(d)) {
       if (auto stage = overdue_stage(d, now))
         q.overdue.push_back({v1::QUEUE_OVERDUE, id, name + ": " + *stage, d.outcome_at(), d.priority()});
@@ -159,6 +152,15 @@ WorkQueue work_queue(const LedgerView& v, std::int64_t now) {
       q.stalled.push_back({v1::QUEUE_STALLED, id, name + ": " + days_text(now - d.last_event_at()) + " in " + d.stage() +
                                               " with no event", d.last_event_at(), d.priority()});
   }
+  // The input SLA: a lead recorded more than 24 h after it came in, open or finished since.
+  for (const auto* entry : sorted(v.late_inputs())) {
+    const auto& [id, l] = *entry;
+    if (l.lead_at() > now || !late_input_shown(l, now)) continue;
+    q.overdue.push_back({v1::QUEUE_OVERDUE, id,
+                         l.name() + ": input recorded " + days_text(l.recorded_at() - l.lead_at()) +
+                             " after the lead came in (due within " + std::to_string(deadline::kInputRecordedHours) + " h)",
+                         l.lead_at(), l.priority()});
+  }
   for (const auto& o : v.opportunities())
     if (!o.acted() && o.flagged_at() <= now)
       q.content.push_back({v1::QUEUE_CONTENT, o.topic(), o.kind() + ": " + o.topic(), o.flagged_at(), o.priority()});
@@ -182,14 +184,14 @@ std::vector<Recommendation> recommendations(const LedgerView& v, std::int64_t no
   for (const auto* goal_entry : sorted(v.goals())) {
     const auto& [id, g] = *goal_entry;
     if (g.met() || g.id().empty()) continue;
+    // Open deals are in play, so in the core; the won ones are counted in the aggregates.
     int open = 0;
-    std::map<std::string, int> won_by_segment;
-    for (const auto* deal_entry : sorted(v.deals())) {
-      const auto& [did, d] = *deal_entry;
-      if (d.goal_id() != id) continue;
-      if (open_deal(d)) ++open;
-      if (d.outcome() == v1::WON) ++won_by_segment[d.segment()];
-    }
+    for (const auto& [did, d] : v.deals())  // a count: no order needed
+      if (d.goal_id() == id && open_deal(d)) ++open;
+    std::map<std::string, std::int64_t> won_by_segment;
+    const std::string prefix = goal_segment_key(id, "");
+    for (const auto& [key, a] : v.aggregates())  // a handful of keys
+      if (key.starts_with(prefix) && a.won()) won_by_segment[key.substr(prefix.size())] = a.won();
     const double win = all.win_rate.value_or(0.5);
     double per_deal = 1;
     if (g.metric() == v1::MRR) per_deal = all.customers ? static_cast<double>(all.mrr) / all.customers : 0;
@@ -198,7 +200,7 @@ std::vector<Recommendation> recommendations(const LedgerView& v, std::int64_t no
     const double needed = per_deal > 0 && win > 0 ? std::ceil(gap / (per_deal * win)) : 0;
     if (needed > open) {
       std::string segment = "your best segment";
-      int best = -1;
+      std::int64_t best = -1;
       for (const auto& [s, n] : won_by_segment)
         if (n > best) best = n, segment = s;
       out.push_back({v1::RECOMMEND_PIPELINE_GAP, "open an outbound campaign for segment " + segment,

@@ -8,6 +8,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/field_mask_util.h>
 
 #include <algorithm>
 #include <set>
@@ -115,6 +116,7 @@ std::vector<std::string> dimensions(const v1::DealView& d) {
   if (!d.segment().empty()) keys.push_back("segment:" + d.segment());
   if (!d.goal_id().empty()) keys.push_back("goal:" + d.goal_id());
   if (!d.campaign_id().empty()) keys.push_back("campaign:" + d.campaign_id());
+  if (!d.goal_id().empty() && !d.segment().empty()) keys.push_back(goal_segment_key(d.goal_id(), d.segment()));
   return keys;
 }
 
@@ -127,6 +129,13 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   const bool known = !d.deal_id().empty();
   const v1::Aggregates before = known ? contribution(d) : v1::Aggregates();
   fold_deal_state(d, id, e, at);
+  if (late_input(d)) {
+    auto& l = (*v.mutable_late_inputs())[id];
+    l.set_name(d.company().empty() ? id : d.company());
+    l.set_lead_at(d.lead_at());
+    l.set_recorded_at(d.lead_recorded_at());
+    l.set_priority(d.priority());
+  }
   const auto after = contribution(d);
   if (known && same(before, after)) return;  // most action steps change no sum or count
   // A deal's dimensions (segment, goal, campaign) are fixed by its lead.
@@ -514,24 +523,39 @@ std::set<std::string> deals_in_play(const LedgerView& view) {
 std::string serialize_core(const LedgerView& view) { return serialize_core(view, deals_in_play(view)); }
 
 std::string serialize_core(const LedgerView& view, const std::set<std::string>& in_play_ids) {
+  // Every field but the deals, named from the descriptor: a field added to LedgerView is in
+  // the core unless it is left out here on purpose.
+  static const google::protobuf::FieldMask all_but_deals = [] {
+    google::protobuf::FieldMask mask;
+    const auto* d = LedgerView::descriptor();
+    for (int i = 0; i < d->field_count(); ++i)
+      if (d->field(i)->number() != LedgerView::kDealsFieldNumber) mask.add_paths(d->field(i)->name());
+    return mask;
+  }();
   LedgerView core;
-  core.set_position(view.position());
-  core.set_max_occurred_at(view.max_occurred_at());
-  core.set_approval_threshold(view.approval_threshold());
-  *core.mutable_assumptions() = view.assumptions();
-  *core.mutable_goals() = view.goals();
-  *core.mutable_opportunities() = view.opportunities();
-  *core.mutable_campaigns() = view.campaigns();
-  *core.mutable_material_feedback() = view.material_feedback();
-  *core.mutable_canvas_metrics() = view.canvas_metrics();
-  core.set_events(view.events());
-  *core.mutable_aggregates() = view.aggregates();
-  *core.mutable_documents() = view.documents();
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(view, all_but_deals, {}, &core);
   // Deals still in play (open, or closed and not yet learned from): bounded by the pipeline,
   // not by history, and the ones the next events are most likely to touch.
   for (const auto& id : in_play_ids)
     if (auto it = view.deals().find(id); it != view.deals().end()) (*core.mutable_deals())[id] = it->second;
+  // Late inputs no query from here on can show: a view's "now" is never before the latest
+  // business time folded, and the queue shows a late input for a week after its lead.
+  for (auto it = core.mutable_late_inputs()->begin(); it != core.mutable_late_inputs()->end();)
+    if (!late_input_shown(it->second, view.max_occurred_at())) it = core.mutable_late_inputs()->erase(it);
+    else ++it;
   return serialize(core);
+}
+
+bool late_input(const v1::DealView& d) {
+  return d.lead_at() && d.lead_recorded_at() - d.lead_at() > deadline::kInputRecordedHours * kMicrosPerHour;
+}
+
+bool late_input_shown(const v1::LateInput& l, std::int64_t now) {
+  return now - l.lead_at() < deadline::kLateInputShownDays * kMicrosPerDay;
+}
+
+std::string goal_segment_key(const std::string& goal, const std::string& segment) {
+  return "goal:" + goal + "/segment:" + segment;
 }
 
 v1::DealView rebuild_deal(const std::vector<Envelope>& events) {

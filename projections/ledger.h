@@ -23,16 +23,17 @@ using v1::LedgerView;
 
 // The projection's schema version: snapshots written by another version are not used.
 // v4: folded in business-time order; confidence, goal progress and canvas metrics computed
-// from the facts. v6: segments (ICP, narrative) and when a campaign opened.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v6";
+// from the facts. v6: segments (ICP, narrative) and when a campaign opened. v7: late inputs,
+// aggregates by goal and segment, and a core with every field but the finished deals.
+inline constexpr const char* kLedgerSnapshotName = "ledger-v7";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v6";
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v7";
 // The same two, keyed by business time C instead of position: the fold of every event known
 // at the snapshot's known_through position that occurred on or before C.
-inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v6";
-inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v6";
+inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v7";
+inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v7";
 
 LedgerView empty_ledger();
 // Folds one event. The state is right when events come in business-time order
@@ -48,6 +49,13 @@ std::string serialize_core(const LedgerView& view);
 // finding them costs a walk over every deal, and history has many.
 std::string serialize_core(const LedgerView& view, const std::set<std::string>& in_play_ids);
 bool in_play(const v1::DealView& deal);
+
+// A lead recorded after the input SLA (deadline::kInputRecordedHours after it came in), and
+// whether today's queue at `now` still shows it (deadline::kLateInputShownDays).
+bool late_input(const v1::DealView& deal);
+bool late_input_shown(const v1::LateInput& late, std::int64_t now);
+// The aggregates' key for the deals of one goal in one segment.
+std::string goal_segment_key(const std::string& goal, const std::string& segment);
 std::set<std::string> deals_in_play(const LedgerView& view);
 
 // One deal's view from its own events (folded in business-time order).

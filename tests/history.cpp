@@ -65,8 +65,28 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
     REQUIRE(g.submit(a, g.clock, on_commit));
   }
   std::vector<std::string> deals;
+  int n_version = 0;
   for (int n = 0; n < o.commands; ++n) {
     g.clock += static_cast<Micros>(g.unit() * 2 * kMicrosPerDay);
+    if (g.chance(o.strategy_probability)) {
+      const std::string segment = g.chance(0.5) ? "enterprise" : "smb";
+      if (g.chance(0.5)) {
+        v1::IcpDefined icp;
+        icp.set_segment(segment);
+        icp.mutable_filters()->add_industry(g.chance(0.5) ? "saas" : "retail");
+        icp.set_qualification_score(g.pick(101) / 100.0);
+        for (int k = 0; k < 5; ++k) icp.add_sample_companies("Sample " + std::to_string(g.pick(1000)));
+        REQUIRE(g.submit(icp, g.clock, on_commit));
+      } else {
+        v1::NarrativeWritten n;
+        n.set_segment(segment);
+        n.set_problem("problem " + std::to_string(n_version++));
+        n.set_solution("solution");
+        n.set_specifics("specifics");
+        REQUIRE(g.submit(n, g.clock, on_commit));
+      }
+      continue;
+    }
     if (deals.empty() || g.chance(0.12)) {
       v1::LeadCaptured l;
       l.set_deal_id("d" + std::to_string(g.next_deal++));
