@@ -80,6 +80,7 @@ struct EventStore::Impl {
   rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
   rocksdb::ColumnFamilyHandle* occurred = nullptr;
   rocksdb::ColumnFamilyHandle* late = nullptr;
+  rocksdb::ColumnFamilyHandle* late_positions = nullptr;
 
   std::atomic<std::uint64_t> last_position{0};
   std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
@@ -162,6 +163,25 @@ struct EventStore::Impl {
     auto pos = decode_be64(value);
     if (!pos) return Status::corruption("event id index entry for '" + id + "' is not a position");
     return std::optional<std::uint64_t>{*pos};
+  }
+
+  // A store written before the late index by position had it: built once, from the late index.
+  Status index_late_positions() {
+    std::unique_ptr<rocksdb::Iterator> done(db->NewIterator({}, late_positions));
+    done->SeekToFirst();
+    if (done->Valid()) return Status::success();
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, late));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto k = it->key().ToStringView();
+      if (k.size() != 16) return Status::corruption("a late index key is not 16 bytes");
+      batch.Put(late_positions, std::string(k.substr(8)), std::string(k.substr(0, 8)));
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading the late index");
+    if (batch.Count() == 0) return Status::success();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return write(wo, batch, "indexing late events by position");
   }
 
   Result<Envelope> load(std::uint64_t position, const rocksdb::ReadOptions& ro = {}) const {

@@ -118,6 +118,25 @@ VerifyReport EventStore::verify() const {
     }
     if (ev->event_id() != id) problem(*pos, "event id index entry " + id + " points at event " + ev->event_id());
   }
+  // 4. The late index, by business time and by position: the same events.
+  std::size_t late_count = 0, by_position_count = 0;
+  std::unique_ptr<rocksdb::Iterator> late(db.NewIterator(view.options(), impl_->late));
+  for (late->SeekToFirst(); late->Valid(); late->Next()) {
+    ++late_count;
+    const auto k = late->key().ToStringView();
+    if (k.size() != 16) {
+      problem(0, "a late index key is not 16 bytes");
+      continue;
+    }
+    const auto pos = get_be64(k.substr(8));
+    auto s = db.Get(view.options(), impl_->late_positions, std::string(k.substr(8)), &value);
+    if (!s.ok() || value != k.substr(0, 8)) problem(pos, "the late index by position has no entry for this late event");
+  }
+  std::unique_ptr<rocksdb::Iterator> late_by_position(db.NewIterator(view.options(), impl_->late_positions));
+  for (late_by_position->SeekToFirst(); late_by_position->Valid(); late_by_position->Next()) ++by_position_count;
+  if (by_position_count != late_count)
+    problem(0, "the late index holds " + std::to_string(late_count) + " events and its copy by position " +
+                   std::to_string(by_position_count));
   std::sort(report.problems.begin(), report.problems.end(),
             [](const VerifyProblem& a, const VerifyProblem& b) { return a.position < b.position; });
   return report;

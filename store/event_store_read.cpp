@@ -2,6 +2,8 @@
 // (plain and pipelined) that folds are built on.
 #include "store/event_store_impl.h"
 
+#include <algorithm>
+
 namespace leanos::store {
 
 Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream, std::uint64_t from_version,
@@ -242,17 +244,44 @@ Result<std::vector<EventStore::Late>> EventStore::late_events(Micros occurred_af
                                                              std::uint64_t last) const {
   std::vector<Late> out;
   if (occurred_until < 0 || occurred_until <= occurred_after || last <= after) return out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->late));
-  it->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(occurred_after, -1) + 1), 0));
-  for (; it->Valid(); it->Next()) {
-    auto k = it->key().ToStringView();
+  // Two indexes hold the late events: by business time and by position. A query bounds
+  // both, and either side may be the narrow one (a week of business time over the whole
+  // log; or every late event before a date, recorded since a snapshot). Both are walked a
+  // step at a time and the first to reach its end answers: the cost is twice the smaller.
+  const std::string position_end = be64(last + 1);
+  const rocksdb::Slice position_bound(position_end);
+  rocksdb::ReadOptions up_to_last;
+  up_to_last.iterate_upper_bound = &position_bound;
+  std::unique_ptr<rocksdb::Iterator> by_time(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->late));
+  std::unique_ptr<rocksdb::Iterator> by_position(impl_->db->NewIterator(up_to_last, impl_->late_positions));
+  by_time->Seek(time_key(static_cast<std::uint64_t>(std::max<Micros>(occurred_after, -1) + 1), 0));
+  by_position->Seek(be64(after + 1));
+  std::vector<Late> from_time, from_position;
+  for (;;) {
+    if (!by_time->Valid()) break;
+    const auto k = by_time->key().ToStringView();
     if (k.size() != 16) return Status::corruption("a late index key is not 16 bytes");
     const auto occurred = static_cast<Micros>(get_be64(k));
     if (occurred > occurred_until) break;
-    if (const auto pos = get_be64(k.substr(8)); pos > after && pos <= last) out.push_back({occurred, pos});
+    if (const auto pos = get_be64(k.substr(8)); pos > after && pos <= last) from_time.push_back({occurred, pos});
+    by_time->Next();
+
+    if (!by_position->Valid()) {
+      if (!by_position->status().ok()) return from_rocks(by_position->status(), "reading the late index by position");
+      std::sort(from_position.begin(), from_position.end(), [](const Late& a, const Late& b) {
+        return std::make_pair(a.occurred_at, a.position) < std::make_pair(b.occurred_at, b.position);
+      });
+      return from_position;
+    }
+    const auto p = by_position->key().ToStringView();
+    const auto v = by_position->value().ToStringView();
+    if (p.size() != 8 || v.size() != 8) return Status::corruption("a late index entry by position is not 8 + 8 bytes");
+    if (const auto occurred_p = static_cast<Micros>(get_be64(v)); occurred_p > occurred_after && occurred_p <= occurred_until)
+      from_position.push_back({occurred_p, get_be64(p)});
+    by_position->Next();
   }
-  if (!it->status().ok()) return from_rocks(it->status(), "reading the late index");
-  return out;  // keys sort by (occurred_at, position)
+  if (!by_time->status().ok()) return from_rocks(by_time->status(), "reading the late index");
+  return from_time;  // keys sort by (occurred_at, position)
 }
 
 Result<std::uint64_t> EventStore::recorded_prefix(Micros t) const {

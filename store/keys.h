@@ -8,6 +8,7 @@
 //   time         be64(recorded_at micros) be64(first) -> be64(last): one entry per group commit
 //   occurred     be64(max occurred_at) be64(pos)     -> "": an event that raised the running max
 //   late         be64(occurred_at) be64(pos)         -> "": an event dated before the running max
+//   late_positions be64(pos)                         -> be64(occurred_at): the same events by position
 //   snapshots    name 0x00 be64(position)            -> projection state bytes
 //   checkpoints  subscriber name                     -> be64(position)
 //   default      "format"                            -> "1"
@@ -27,6 +28,7 @@ inline constexpr const char* kTimeCf = "time";
 inline constexpr const char* kSnapshotsCf = "snapshots";
 inline constexpr const char* kOccurredCf = "occurred";
 inline constexpr const char* kLateCf = "late";
+inline constexpr const char* kLatePositionsCf = "late_positions";
 inline constexpr const char* kCheckpointsCf = "checkpoints";
 
 inline void put_be64(std::string& out, std::uint64_t v) {

@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "store/event_store.h"
@@ -233,6 +235,79 @@ TEST_CASE("occurred_at defaults to recorded_at and keeps a business time when gi
   auto all = es->read_all(1, 10).value();
   CHECK(format_date(from_timestamp(all[0].occurred_at())) == "2026-03-01");
   CHECK(from_timestamp(all[1].occurred_at()) == from_timestamp(all[1].recorded_at()));
+}
+
+TEST_CASE("late events are found by business time and by position alike, also in a store written before the position index") {
+  TempDir dir;
+  std::mt19937_64 rng(11);
+  std::vector<EventStore::Late> all_late;  // what the store must call late, in business order
+  {
+    auto es = open_store(dir.path());
+    Micros running_max = 0;
+    const Micros base = parse_time("2024-01-01").value();
+    for (int i = 0; i < 600; ++i) {
+      Envelope e = event("T");
+      // Mostly forward in business time, one in four dated back up to 60 days.
+      const Micros at = base + static_cast<Micros>(i) * kMicrosPerDay / 2 -
+                        (rng() % 4 == 0 ? static_cast<Micros>(rng() % 60) * kMicrosPerDay : 0);
+      to_timestamp(at, e.mutable_occurred_at());
+      auto r = es->append("s", ExpectedVersion::any(), {e});
+      REQUIRE(r.is_ok());
+      if (at < running_max) all_late.push_back({at, r->positions.front()});
+      running_max = std::max(running_max, at);
+    }
+  }
+  std::sort(all_late.begin(), all_late.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.occurred_at, a.position) < std::make_pair(b.occurred_at, b.position);
+  });
+  REQUIRE(all_late.size() > 50);
+  auto check_queries = [&](EventStore& es) {
+    const Micros base = parse_time("2024-01-01").value();
+    std::uniform_int_distribution<std::uint64_t> pos(0, 600);
+    std::uniform_int_distribution<Micros> day(-70, 310);
+    for (int q = 0; q < 300; ++q) {
+      // Narrow and wide windows on both axes.
+      std::uint64_t after = pos(rng), last = pos(rng);
+      if (q % 3 == 0) last = std::min<std::uint64_t>(600, after + 3);
+      Micros from = base + day(rng) * kMicrosPerDay, until = base + day(rng) * kMicrosPerDay;
+      if (q % 3 == 1) until = from + kMicrosPerDay;
+      if (q % 5 == 0) from = -1;  // every late event before `until`
+      std::vector<EventStore::Late> expected;
+      for (const auto& l : all_late)
+        if (l.occurred_at > from && l.occurred_at <= until && l.position > after && l.position <= last) expected.push_back(l);
+      auto got = es.late_events(from, until, after, last);
+      REQUIRE(got.is_ok());
+      INFO("query " << q << ": positions (" << after << ", " << last << "], occurred (" << from << ", " << until << "]");
+      REQUIRE(got->size() == expected.size());
+      for (std::size_t i = 0; i < expected.size(); ++i) {
+        CHECK((*got)[i].occurred_at == expected[i].occurred_at);
+        CHECK((*got)[i].position == expected[i].position);
+      }
+    }
+  };
+  {
+    auto es = open_store(dir.path());
+    check_queries(*es);
+    CHECK(es->verify().clean());
+  }
+  // A store written before the index by position: it is built when the store opens.
+  {
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (auto* h : handles) {
+      if (h->GetName() == kLatePositionsCf) REQUIRE(db->DropColumnFamily(h).ok());
+      REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    }
+  }
+  auto es = open_store(dir.path());
+  CHECK(es->verify().clean());
+  check_queries(*es);
 }
 
 TEST_CASE("a second process cannot open a data folder that is in use") {
