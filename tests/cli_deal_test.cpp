@@ -14,8 +14,11 @@ TEST_CASE("a whole deal from open to learn through the CLI, and show tells its s
   Workspace w;
   w.setup();
   w.to_decision("acme-corp", "qualify");
+  struct Step {
+    std::string action, outcome, start, end;
+  };
   for (const auto& [action, outcome, start, end] :
-       std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+       std::vector<Step>{
            {"sales:lead-intake", "ready_for_qualification", "2026-01-12", "2026-01-12"},
            {"sales:qualify", "qualified", "2026-01-12", "2026-01-15"},
            {"sales:demo", "interested", "2026-01-16", "2026-01-25"},

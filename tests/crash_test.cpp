@@ -70,7 +70,9 @@ TEST_CASE("every acknowledged append survives SIGKILL at a random moment, and th
     auto& es = **opened;
     INFO("round " << round << ", killed after " << kill_after << " acknowledged events");
     CHECK(es.last_position() >= all_acked.rbegin()->first);
-    for (const auto& [pos, id] : all_acked) {
+    for (const auto& acked : all_acked) {
+      const std::uint64_t pos = acked.first;  // a plain variable: doctest's message lambda captures it
+      const auto& id = acked.second;
       auto e = es.read_event(pos);
       REQUIRE_MESSAGE(e.is_ok(), "acknowledged position " << pos << " is missing");
       CHECK(e->event_id() == id);

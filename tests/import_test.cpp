@@ -539,7 +539,9 @@ namespace {
 // under ASan.)
 // Every file of `expected` in `got` with the same bytes, and no other file.
 void check_same_files(const std::map<std::string, std::string>& got, const std::map<std::string, std::string>& expected) {
-  for (const auto& [path, text] : expected) {
+  for (const auto& entry : expected) {
+    const std::string& path = entry.first;  // a plain variable: doctest's INFO captures it
+    const std::string& text = entry.second;
     INFO(path);
     CHECK(got.count(path));
     if (got.count(path)) CHECK(got.at(path) == text);
