@@ -1,9 +1,10 @@
 # The two commands of the README. Both are idempotent and start from a fresh machine.
 #   make run   installs what is missing, builds, and runs the main job on ./data
 #   make test  installs what is missing, builds, runs the whole test suite, then every
-#              fuzzer for FUZZ_SECONDS each (a clang build of its own, in build-fuzz)
-# CI (.ci/run) adds make test-asan (the whole suite with ASan + UBSan) and make test-tsan
-# (the store and crash tests with TSan). make fuzz runs longer.
+#              fuzzer for FUZZ_SECONDS each (clang with ASan + UBSan, in build-asan)
+# CI (.ci/run) adds make test-asan (the whole suite in that same instrumented build, so it
+# is compiled once) and make test-tsan (the store and crash tests with TSan). make fuzz runs
+# longer.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= data
@@ -25,20 +26,25 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 
+# One instrumented build (clang, ASan + UBSan, libFuzzer coverage) for the fuzzers and for
+# test-asan: make test compiles what the fuzzers need, test-asan the rest.
+ASAN_BUILD = build-asan
+ASAN_CONFIG = -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DLEANOS_SANITIZE=address
+
 fuzz-build: setup
-	@bash tools/build.sh build-fuzz fuzzers -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DLEANOS_FUZZ=ON
+	@bash tools/build.sh $(ASAN_BUILD) fuzzers $(ASAN_CONFIG)
 
 fuzz-smoke: fuzz-build
-	bash tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+	bash tools/fuzz.sh $(ASAN_BUILD) $(FUZZ_SECONDS)
 
 fuzz: fuzz-build
-	bash tools/fuzz.sh build-fuzz $(if $(filter 20,$(FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
+	bash tools/fuzz.sh $(ASAN_BUILD) $(if $(filter 20,$(FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
 
 # The stalled-subscriber test bounds the server's RSS: under ASan, shadow memory and the
 # allocation quarantine dominate RSS, so it runs in the plain build only.
 test-asan: setup
-	@bash tools/build.sh build-asan all -DLEANOS_SANITIZE=address
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
+	@bash tools/build.sh $(ASAN_BUILD) all $(ASAN_CONFIG)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 -E 'memory stays bounded'
 
@@ -56,4 +62,4 @@ test-tsan: setup
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test):' -E 'refuses a string that is not UTF-8|verify reports a value overwritten with garbage|the pipelined scan yields exactly'
 
 clean:
-	rm -rf $(BUILD) build-fuzz build-asan build-tsan
+	rm -rf $(BUILD) build-fuzz $(ASAN_BUILD) build-tsan

@@ -2,12 +2,15 @@
 # Runs every libFuzzer target of a fuzz build for SECONDS each, two at a time, from the seed
 # corpus in tests/fuzz/corpus/<target>/ (read only: new inputs go to a scratch folder).
 # Any crash, leak, undefined behaviour, timeout or broken invariant fails with the input
-# that caused it saved under $FUZZ_ARTIFACTS (default build-fuzz/artifacts).
+# that caused it saved under $FUZZ_ARTIFACTS (default build-asan/artifacts).
+# The build is the clang ASan + UBSan one (make fuzz-build): UBSan is recoverable there so that
+# tests/sanitizers/ubsan.supp applies, and halt_on_error makes every other report a crash.
 # Usage: fuzz.sh BUILD-DIR SECONDS
 set -euo pipefail
-build=${1:-build-fuzz}
+build=${1:-build-asan}
 seconds=${2:-20}
 here=$(cd "$(dirname "$0")/.." && pwd)
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$here/tests/sanitizers/ubsan.supp}
 artifacts=${FUZZ_ARTIFACTS:-$build/artifacts}
 mkdir -p "$artifacts"
 scratch=$(mktemp -d)
