@@ -95,3 +95,21 @@ TEST_CASE("an append retried with the same id through the CLI is stored once") {
   CHECK(other.exit_code != 0);
   CHECK(other.err.find("different content") != std::string::npos);
 }
+
+TEST_CASE("bench append --server drives a real server from client processes and counts every acknowledged event") {
+  TempDir dir;
+  auto r = run_leanos({"bench", "append", "--server", "--json", "--dir", dir.sub("bench"), "--scale", "0.01", "--rows", "1x4",
+                       "--payload", "256", "--durability", "relaxed"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // 40 events at this scale, but at least 20 appends per client: 4 clients x 20.
+  for (const char* key : {"\"mode\":\"server\"", "\"durability\":\"relaxed\"", "\"payload_bytes\":256", "\"events_per_append\":1",
+                          "\"appenders\":4", "\"events\":80,"})
+    CHECK_MESSAGE(r.out.find(key) != std::string::npos, key);
+  auto bad = run_leanos({"bench", "append", "--server", "--rows", "1x3", "--dir", dir.sub("bad")});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("'1x3' is not a cell of the grid; use some of 1x1,1x4,1x16,1x64,1x256") != std::string::npos);
+  auto durability = run_leanos({"bench", "append", "--durability", "fast", "--dir", dir.sub("bad")});
+  CHECK(durability.exit_code != 0);
+  CHECK(durability.err.find("fast") != std::string::npos);
+}

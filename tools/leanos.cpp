@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", global.token_file, "bearer token for --server");
   app.add_flag("--relaxed", global.relaxed,
                "do not fsync each group commit (faster; survives kill -9 but not power loss)");
+  app.add_option_function<std::string>(
+         "--durability", [&global](const std::string& d) { global.relaxed = d == "relaxed"; },
+         "sync (default: each group commit is fsynced) or relaxed (the same as --relaxed)")
+      ->check(CLI::IsMember({"sync", "relaxed"}));
 
   Action action;
   add_domain_commands(app, global, action);
