@@ -18,6 +18,7 @@ struct Gen {
   v1::LedgerView view = projections::empty_ledger();
   Micros clock = 0;
   int next_deal = 0;
+  std::string refused;  // why the last refused command was refused
 
   int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
   double unit() { return std::uniform_real_distribution<double>(0, 1)(rng); }
@@ -28,7 +29,10 @@ struct Gen {
     c.set_event_id(new_event_id());
     c.set_actor(chance(0.5) ? "sales-execution" : "founder");
     auto h = handler.handle(c);
-    if (!h) return false;
+    if (!h) {
+      refused = h.status().to_string();
+      return false;
+    }
     auto r = follow_log(store, view, append_to(store));
     REQUIRE(r.is_ok());
     cb(view);
@@ -40,7 +44,7 @@ struct Gen {
 
 void generate_history(store::EventStore& store, std::mt19937_64& rng, const HistoryOptions& o,
                       const std::function<void(const v1::LedgerView&)>& on_commit) {
-  Gen g{store, rng, o, CommandHandler{store}, projections::empty_ledger(), o.start, 0};
+  Gen g{store, rng, o, CommandHandler{store}, projections::empty_ledger(), o.start, 0, ""};
   g.clock = o.start;
   for (int i = 0; i < o.goals; ++i) {
     v1::GoalDefined goal;
@@ -68,6 +72,9 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
   int n_version = 0;
   for (int n = 0; n < o.commands; ++n) {
     g.clock += static_cast<Micros>(g.unit() * 2 * kMicrosPerDay);
+    // Past today every command would be refused as recorded before it happens, and the
+    // history would end silently short.
+    REQUIRE_MESSAGE(g.clock < now_micros(), "the history runs past today after " << n << " commands; start it earlier");
     if (g.chance(o.strategy_probability)) {
       const std::string segment = g.chance(0.5) ? "enterprise" : "smb";
       if (g.chance(0.5)) {
@@ -76,14 +83,14 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         icp.mutable_filters()->add_industry(g.chance(0.5) ? "saas" : "retail");
         icp.set_qualification_score(g.pick(101) / 100.0);
         for (int k = 0; k < 5; ++k) icp.add_sample_companies("Sample " + std::to_string(g.pick(1000)));
-        REQUIRE(g.submit(icp, g.clock, on_commit));
+        REQUIRE_MESSAGE(g.submit(icp, g.clock, on_commit), g.refused);
       } else {
         v1::NarrativeWritten n;
         n.set_segment(segment);
         n.set_problem("problem " + std::to_string(n_version++));
         n.set_solution("solution");
         n.set_specifics("specifics");
-        REQUIRE(g.submit(n, g.clock, on_commit));
+        REQUIRE_MESSAGE(g.submit(n, g.clock, on_commit), g.refused);
       }
       continue;
     }

@@ -15,9 +15,10 @@ struct HistoryOptions {
   int assumptions = 3;
   double backdate_probability = 0.1;  // an event dated before events already recorded
   double strategy_probability = 0.02;  // a segment's ICP or narrative instead of a deal step
-  // About a day of business time passes per command: 1500 commands end in 2024, before the
-  // store's clock (nothing may be recorded before it occurs).
-  Micros start = 1'577'836'800'000'000;  // 2020-01-01
+  // About a day of business time passes per command: 2 500 commands end in 2021, before the
+  // store's clock (nothing may be recorded before it occurs; generate_history fails, saying
+  // so, if the history would run past today).
+  Micros start = 1'420'070'400'000'000;  // 2015-01-01
 };
 
 // Drives a workspace with random commands; rejected ones are simply skipped. `on_commit` is
