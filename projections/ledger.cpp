@@ -129,7 +129,9 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   const bool known = !d.deal_id().empty();
   const v1::Aggregates before = known ? contribution(d) : v1::Aggregates();
   fold_deal_state(d, id, e, at);
-  if (late_input(d)) {
+  // A late input's record changes with the lead (company, dates) and the implication
+  // (priority) only: other steps of the deal leave it, and cost no lookup on replay.
+  if ((e.has_lead_captured() || e.has_implication_assessed()) && late_input(d)) {
     auto& l = (*v.mutable_late_inputs())[id];
     l.set_name(d.company().empty() ? id : d.company());
     l.set_lead_at(d.lead_at());

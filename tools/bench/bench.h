@@ -22,9 +22,22 @@ Result<std::vector<GridCell>> parse_grid(const std::string& text, const std::vec
 // Events per cell at scale 1: 4 000, 20 000 and 100 000 for 1, 10 and 100 events per append.
 std::size_t grid_events(int events_per_append, double scale);
 
-// `bench append --server` and its client processes (tools/bench/bench_append_server.cpp).
-int run_bench_append_server(const GlobalOptions& global, const std::string& dir, double scale, int payload,
-                            const std::vector<GridCell>& cells);
+// One cell's measurement. Over gRPC the store's group size is not seen: group_size 0.
+struct AppendRow {
+  int events_per_append = 0;
+  int appenders = 0;  // threads in process, clients over gRPC
+  std::size_t events = 0;
+  double store_eps = 0;
+  double raw_eps = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double group_size = 0;  // appends per group commit (per fsync)
+};
+
+// A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`
+// child on `dir`, its clients in separate processes; and those client processes.
+Result<AppendRow> bench_server_row(const GlobalOptions& global, const std::string& dir, std::size_t events, int per_append,
+                                   int clients, int payload);
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
                             const std::string& prefix);
 // The raw baseline of `bench append`: synced (or not) WriteBatches of `per_batch` values.

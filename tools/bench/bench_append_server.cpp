@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "leanos/v1/api.grpc.pb.h"
@@ -92,20 +92,11 @@ class Child {
   FILE* out_ = nullptr;
 };
 
-struct ServerRow {
-  int events_per_append = 0, clients = 0;
-  std::size_t events = 0;
-  double eps = 0, raw_eps = 0, p50 = 0, p99 = 0;
-};
+}  // namespace
 
-std::string self_path() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("leanos") : p.string();
-}
-
-Result<ServerRow> server_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append, int clients,
-                             int payload) {
+Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append,
+                                   int clients, int payload) {
+  using bench::self_path;
   std::vector<std::string> serve = {self_path(), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"};
   if (g.relaxed) serve.push_back("--relaxed");
   auto server = Child::start(serve);
@@ -152,60 +143,14 @@ Result<ServerRow> server_row(const GlobalOptions& g, const std::string& dir, std
     c->stop(0);
   }
   if ((*server)->stop(SIGTERM) != 0) return Status::io("bench: the server did not stop cleanly");
-  ServerRow row;
+  AppendRow row;
   row.events_per_append = per_append;
-  row.clients = clients;
+  row.appenders = clients;
   row.events = total;
-  row.eps = static_cast<double>(total) / (static_cast<double>(end - start) / 1e9);
-  row.p50 = percentile(latencies, 0.5);
-  row.p99 = percentile(latencies, 0.99);
+  row.store_eps = static_cast<double>(total) / (static_cast<double>(end - start) / 1e9);
+  row.p50_ms = percentile(latencies, 0.5);
+  row.p99_ms = percentile(latencies, 0.99);
   return row;
-}
-
-}  // namespace
-
-int run_bench_append_server(const GlobalOptions& g, const std::string& dir, double scale, int payload,
-                            const std::vector<GridCell>& cells) {
-  namespace fs = std::filesystem;
-  std::vector<ServerRow> rows;
-  std::error_code ec;
-  int n = 0;
-  for (const auto [per_append, clients] : cells) {
-    {
-      const std::string sdir = dir + "/server-" + std::to_string(++n);
-      auto row = server_row(g, sdir, grid_events(per_append, scale), per_append, clients, payload);
-      if (!row) return fail(row.status());
-      auto raw = bench_raw_rocksdb(dir + "/raw-" + std::to_string(n), row->events, per_append, payload, !g.relaxed);
-      if (!raw) return fail(raw.status());
-      row->raw_eps = *raw;
-      rows.push_back(*row);
-      fs::remove_all(sdir, ec);
-      fs::remove_all(dir + "/raw-" + std::to_string(n), ec);
-      std::fprintf(stderr, "bench: server %d x %d done\n", per_append, clients);
-    }
-  }
-  const char* durability = g.relaxed ? "relaxed" : "sync";
-  if (g.json) {
-    std::printf("[");
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto& r = rows[i];
-      std::printf("%s{\"mode\":\"server\",\"durability\":\"%s\",\"payload_bytes\":%d,\"events_per_append\":%d,\"appenders\":%d,"
-                  "\"events\":%zu,\"store_eps\":%.0f,\"raw_eps\":%.0f,\"ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}",
-                  i ? "," : "", durability, payload, r.events_per_append, r.clients, r.events, r.eps, r.raw_eps, r.eps / r.raw_eps,
-                  r.p50, r.p99);
-    }
-    std::printf("]\n");
-    return 0;
-  }
-  std::printf("append over gRPC on loopback (a `leanos serve` child, clients in separate processes), %s durability, "
-              "%d-byte payloads, distinct streams\n",
-              durability, payload);
-  std::printf("%-14s %-8s %-8s %-11s %-11s %-6s %-8s %-8s\n", "events/append", "clients", "events", "server ev/s", "raw ev/s",
-              "ratio", "p50 ms", "p99 ms");
-  for (const auto& r : rows)
-    std::printf("%-14d %-8d %-8zu %-11.0f %-11.0f %-6.2f %-8.3f %-8.3f\n", r.events_per_append, r.clients, r.events, r.eps,
-                r.raw_eps, r.eps / r.raw_eps, r.p50, r.p99);
-  return 0;
 }
 
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,

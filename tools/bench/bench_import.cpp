@@ -77,7 +77,7 @@ void generate(const fs::path& root, int deals) {
 // Runs this binary with `args`, its stdout into `out`, stderr discarded; seconds taken.
 double timed_run(const std::vector<std::string>& args, const std::string& out, int* exit_code) {
   std::vector<char*> argv;
-  static std::string self = fs::read_symlink("/proc/self/exe").string();
+  static std::string self = bench::self_path();
   argv.push_back(self.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());

@@ -4,12 +4,21 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace leanos::cli::bench {
 
 using Clock = std::chrono::steady_clock;
+
+// This binary's own path, to start it again as a child (a server, a client, an import).
+inline std::string self_path() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("leanos") : p.string();
+}
 
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
