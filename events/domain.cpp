@@ -96,7 +96,7 @@ Status check_event_type_filter(std::string_view type) {
 bool is_domain_stream(std::string_view stream) {
   for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
     if (stream.substr(0, prefix.size()) == prefix) return true;
-  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream})
+  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream, kPrivacyStream})
     if (stream == name) return true;
   return false;
 }

@@ -33,7 +33,7 @@ inline constexpr std::size_t kMaxDocumentBytes = 512 << 10;
 inline constexpr const char* kAnalysisStream = "analysis";
 
 // Whether the rules own `stream` (deal-, campaign-, goal-, segment- and the canvas, marketing,
-// workspace and analysis streams): only commands, through the rules, write them.
+// workspace, analysis and privacy streams): only commands, through the rules, write them.
 bool is_domain_stream(std::string_view stream);
 // What a raw append (`leanos append`, the Append RPC) may write: a generic event (or one with
 // no payload) to a stream the rules do not own. failed_precondition otherwise, saying which

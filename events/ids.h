@@ -19,6 +19,9 @@ std::string derived_event_id(std::string_view cause_event_id, std::string_view r
 // they are stored in keys followed by a 0x00 separator, and they appear in paths and URLs.
 Status check_stream_name(std::string_view stream);
 
+// The stream the store itself records erasures in (SubjectForgotten): no caller writes it.
+inline constexpr const char* kPrivacyStream = "privacy";
+
 // "Acme Corp." -> "acme-corp"
 std::string slugify(std::string_view text);
 

@@ -26,6 +26,12 @@ namespace leanos {
 std::optional<std::size_t> invalid_utf8_at(std::string_view text);
 inline bool valid_utf8(std::string_view text) { return !invalid_utf8_at(text); }
 
+// What a personal field reads once its data subject is forgotten, and without the master
+// key (store/personal.h). Rules treat both as unknown: they match no one.
+inline constexpr const char* kErased = "[erased]";
+inline constexpr const char* kLocked = "[locked]";
+inline bool withheld(std::string_view text) { return text == kErased || text == kLocked; }
+
 // invalid_argument naming `what` and the offending byte, or success.
 Status check_utf8(std::string_view what, std::string_view text);
 

@@ -1,6 +1,19 @@
 #include "events/thread.h"
 
+#include "events/text.h"
+
 namespace leanos {
+
+namespace {
+
+// Who an e-mail names, as campaign state keys its contacts and responses. A forgotten
+// contact is no one: each stays one entry (so counts hold), keyed by the event that
+// recorded it, which no command can name (it has no '@').
+std::string person_key(const std::string& email, const Envelope& e) {
+  return withheld(email) ? email + "#" + e.event_id() : lower(email);
+}
+
+}  // namespace
 
 const char* stage_name(Stage s) {
   switch (s) {
@@ -183,7 +196,7 @@ void apply(CampaignState& s, const Envelope& e) {
       s.entries.push_back(e);
       break;
     case Envelope::kContactAdded:
-      s.contacts[lower(e.contact_added().contact().email())] = e.contact_added().contact();
+      s.contacts[person_key(e.contact_added().contact().email(), e)] = e.contact_added().contact();
       s.entries.push_back(e);
       break;
     case Envelope::kOutreachSequenceDefined:
@@ -195,7 +208,7 @@ void apply(CampaignState& s, const Envelope& e) {
       s.entries.push_back(e);
       break;
     case Envelope::kResponseReceived:
-      s.responses[lower(e.response_received().email())] = e.response_received().kind();
+      s.responses[person_key(e.response_received().email(), e)] = e.response_received().kind();
       s.entries.push_back(e);
       break;
     case Envelope::kProspectConverted: s.conversions[lower(e.prospect_converted().company())] = e.prospect_converted().deal_id(); break;

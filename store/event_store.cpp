@@ -45,6 +45,9 @@ Status check_storable(Envelope& e) {
                                "' but no such payload; domain events are recorded through commands (leanos deal …, "
                                "the Command RPC), generic events need a type of their own");
   }
+  if (e.has_sealed())
+    return Status::invalid("event " + id + " carries sealed fields: the store seals personal fields itself; send them as "
+                           "plain text in their own fields");
   if (e.has_occurred_at())
     if (auto s = check_timestamp("occurred_at of event " + id, e.occurred_at()); !s) return s;
   if (auto bad = invalid_utf8_field(e))
@@ -131,6 +134,8 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
       e.set_stream(p.stream);
       to_timestamp(now, e.mutable_recorded_at());
       if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+      if (unreadable = vault->seal(e, [&] { return stream_subject(p.stream, e.version()); }, batch); !unreadable) break;
+      if (e.version() == 1) stream_subjects[p.stream] = e.has_sealed() ? e.sealed().subject() : std::string();
       records.emplace_back();
       e.SerializeToString(&records.back());
       if (!check.ParseFromString(records.back()) || check.position() != at) {
@@ -138,6 +143,7 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
         break;
       }
     }
+    if (unreadable.is_ok() && !p.forget_hash.empty()) unreadable = vault->erase(p.forget_hash, batch);
     if (!unreadable.is_ok()) {
       results[g] = unreadable;
       continue;
@@ -176,7 +182,9 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
     if (auto failed = write(wo, batch, "writing a group of appends"); !failed) {
       for (std::size_t g = 0; g < group.size(); ++g)
         if (writes[g]) results[g] = failed;
+      vault->forget_fresh();
     } else {
+      vault->committed();
       for (auto& [stream, v] : tentative_versions) versions[stream] = v;
       stats_groups.fetch_add(1, std::memory_order_relaxed);
       stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
@@ -196,6 +204,8 @@ Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered
                                 const std::unordered_map<std::string, std::uint64_t>& tentative_ids) {
   if (auto s = check_stream_name(p.stream); !s) return s;
   if (p.events.empty()) return Status::invalid("an append needs at least one event");
+  if (vault->locked())
+    return Status(Code::read_only, "the workspace is locked, nothing can be recorded: " + vault->locked_reason());
   std::unordered_set<std::string> ids;
   for (auto& e : p.events) {
     if (e.event_id().empty()) e.set_event_id(new_event_id());
@@ -344,6 +354,12 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   snapshots.blob_compression_type = rocksdb::kLZ4Compression;
   snapshots.enable_blob_garbage_collection = true;
 
+  // Data keys, wrapped: looked up by subject (a bloom filter skips a new subject's miss), and
+  // uncompressed, so that a byte scan of the folder can prove one gone.
+  rocksdb::ColumnFamilyOptions keys = lookup;
+  keys.compression = rocksdb::kNoCompression;
+  keys.bottommost_compression = rocksdb::kNoCompression;
+
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kEventsCf, rocksdb::ColumnFamilyOptions()},
@@ -355,6 +371,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
       {kOccurredCf, rocksdb::ColumnFamilyOptions()},
       {kLateCf, rocksdb::ColumnFamilyOptions()},
       {kLatePositionsCf, rocksdb::ColumnFamilyOptions()},
+      {kKeysCf, keys},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
@@ -375,7 +392,14 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   impl->occurred = impl->handles[7];
   impl->late = impl->handles[8];
   impl->late_positions = impl->handles[9];
+  impl->keys = impl->handles[10];
   if (auto s = impl->index_late_positions(); !s) return s;
+  const std::string key_file =
+      options.master_key_file.empty() ? default_master_key_file(dir) : options.master_key_file;
+  impl->vault = std::make_unique<Vault>(impl->db.get(), impl->keys, key_file);
+  if (auto s = impl->vault->open(); !s) return s;
+  if (impl->vault->locked()) spdlog::warn("store: {} is locked: {}", dir, impl->vault->locked_reason());
+  if (auto s = impl->reapply_forgotten(); !s) return s;
 
   {
     std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
@@ -440,5 +464,111 @@ Result<std::uint64_t> EventStore::stream_version(const std::string& stream) cons
 }
 
 const std::string& EventStore::dir() const { return impl_->dir; }
+
+// ---- Personal data ------------------------------------------------------------------------
+
+Result<std::string> EventStore::Impl::stream_subject(const std::string& stream, std::uint64_t version) {
+  std::string hash;
+  if (auto it = stream_subjects.find(stream); it != stream_subjects.end()) {
+    hash = it->second;
+  } else if (version > 1) {
+    std::string pos, value;
+    auto s = db->Get(rocksdb::ReadOptions(), streams, named_key(stream, 1), &pos);
+    if (s.ok()) s = db->Get(rocksdb::ReadOptions(), events, pos, &value);
+    if (!s.ok()) return from_rocks(s, "reading the first event of " + stream);
+    Envelope first;
+    if (!first.ParseFromString(value)) return Status::corruption("the first event of " + stream + " does not decode");
+    hash = stream_subjects[stream] = first.has_sealed() ? first.sealed().subject() : std::string();
+  }
+  if (!hash.empty()) return hash;
+  return vault->stream_hash(stream);
+}
+
+Status EventStore::Impl::purge_erased() {
+  rocksdb::WriteBatch batch;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), snapshots));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(snapshots, it->key());
+    if (!it->status().ok()) return from_rocks(it->status(), "reading snapshots");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = write(wo, batch, "dropping snapshots"); !s) return s;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = db->Flush(fo, handles); !s.ok()) return from_rocks(s, "flushing after an erasure");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  co.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  co.blob_garbage_collection_age_cutoff = 1.0;
+  for (auto* h : {keys, snapshots})
+    if (auto s = db->CompactRange(co, h, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting after an erasure");
+  return Status::success();
+}
+
+Status EventStore::Impl::reapply_forgotten() {
+  if (vault->locked()) return Status::success();
+  auto list = read_forgotten(vault->key_file());
+  if (!list) return list.status();
+  rocksdb::WriteBatch batch;
+  for (const auto& [hash, at] : *list) {
+    auto created = vault->key_created(hash);
+    if (!created) return created.status();
+    if (*created && **created <= at) {
+      spdlog::warn("store: subject {} was forgotten at {}: erasing it again (a backup from before the erasure?)",
+                   to_hex(hash), format_time(at));
+      batch.Delete(keys, Vault::record_name(hash));
+    }
+  }
+  if (batch.Count() == 0) return Status::success();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = write(wo, batch, "re-applying erasures"); !s) return s;
+  return purge_erased();
+}
+
+Result<ForgetResult> EventStore::forget(const std::string& subject, const std::string& reason, const std::string& actor) {
+  if (normalize_subject(subject).empty())
+    return Status::invalid("forget needs the subject: the person's e-mail, or the subject id their contact was recorded with");
+  if (reason.empty())
+    return Status::invalid("forget needs a reason, e.g. --reason 'erasure request of 2026-11-26' (it is recorded; name no one in it)");
+  auto& vault = *impl_->vault;
+  if (vault.locked()) return Status(Code::read_only, "the workspace is locked, nothing can be forgotten: " + vault.locked_reason());
+  auto hash = vault.subject_hash(subject);
+  if (!hash && hash.status().code() == Code::not_found)
+    return Status::not_found("no data subject '" + subject + "' in this ledger: no personal data has been recorded; nothing was recorded");
+  if (!hash) return hash.status();
+  auto created = vault.key_created(*hash);
+  if (!created) return created.status();
+  if (!*created)
+    return Status::not_found("no data subject '" + subject +
+                             "' in this ledger: nothing is sealed under that e-mail or subject id (never recorded, or "
+                             "forgotten already); nothing was recorded");
+  if (auto s = record_forgotten(vault.key_file(), *hash, now_micros()); !s) return s;
+
+  Envelope e;
+  e.set_type("SubjectForgotten");
+  e.set_actor(actor);
+  e.mutable_subject_forgotten()->set_subject_hash(to_hex(*hash));
+  e.mutable_subject_forgotten()->set_reason(reason);
+  auto p = std::make_unique<Pending>();
+  p->stream = kPrivacyStream;
+  p->events.push_back(std::move(e));
+  p->forget_hash = *hash;
+  auto fut = p->done.get_future();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Status::unavailable("the store is closing");
+    impl_->queue.push_back(std::move(p));
+  }
+  impl_->cv.notify_one();
+  auto appended = fut.get();
+  if (!appended) return appended.status();
+  if (auto s = impl_->purge_erased(); !s) return s;
+  return ForgetResult{to_hex(*hash), appended->positions.front()};
+}
+
+std::string EventStore::locked_reason() const { return impl_->vault->locked_reason(); }
+const std::string& EventStore::master_key_file() const { return impl_->vault->key_file(); }
 
 }  // namespace leanos::store

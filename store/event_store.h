@@ -73,6 +73,15 @@ struct StoreOptions {
   // occurs after it was recorded, but clocks of callers and store drift. Negative: no
   // limit (for synthetic logs such as the replay benchmark's, which span decades).
   Micros max_occurred_ahead_micros = 5 * 60 * kMicrosPerSecond;
+  // The workspace's master key, which seals the data keys of personal fields (see
+  // store/personal.h). Empty: $LEANOS_MASTER_KEY_FILE, else "<dir>.master-key" beside the
+  // folder. Created (0600) when the first personal field is recorded.
+  std::string master_key_file;
+};
+
+struct ForgetResult {
+  std::string subject_hash;    // hex: the SubjectForgotten event's subject_hash
+  std::uint64_t position = 0;  // of the SubjectForgotten event
 };
 
 struct AppendResult {
@@ -110,7 +119,7 @@ inline constexpr std::size_t kMaxEventBytes = 1 << 20;
 // name a problem early): a type; a type that names its payload (a domain event's type is its
 // payload's message name, filled in when empty; a generic event may not take a domain
 // event's name); occurred_at within the ledger's time range; every string valid UTF-8
-// (naming the field); at most kMaxEventBytes.
+// (naming the field); no sealed fields (the store seals); at most kMaxEventBytes.
 Status check_storable(Envelope& event);
 
 class EventStore {
@@ -207,6 +216,18 @@ class EventStore {
   Result<std::uint64_t> load_checkpoint(const std::string& subscriber) const;
 
   const std::string& dir() const;
+
+  // Personal data. Forgets a data subject (an e-mail or subject id): records a
+  // SubjectForgotten event in the privacy stream and destroys the subject's data key in the
+  // same write, adds them to the forgotten-subjects list beside the master key, then drops
+  // every projection snapshot (they hold opened fields) and has RocksDB rewrite the key and
+  // snapshot files and drop the WAL that held them. From then on their fields read
+  // "[erased]". not_found, and nothing recorded, for a subject with no key.
+  Result<ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor);
+  // Why personal fields read "[locked]" and nothing can be written (no or a wrong master
+  // key); empty when the store is not locked.
+  std::string locked_reason() const;
+  const std::string& master_key_file() const;
 
  private:
   struct Impl;

@@ -30,6 +30,7 @@
 #include "events/ids.h"
 #include "events/text.h"
 #include "store/keys.h"
+#include "store/personal.h"
 
 
 namespace leanos::store {
@@ -64,6 +65,7 @@ struct Pending {
   std::string stream;
   ExpectedVersion expected;
   std::vector<Envelope> events;
+  std::string forget_hash;  // a forget: the data key deleted in the same write
   std::promise<Result<AppendResult>> done;
 };
 
@@ -81,6 +83,11 @@ struct EventStore::Impl {
   rocksdb::ColumnFamilyHandle* occurred = nullptr;
   rocksdb::ColumnFamilyHandle* late = nullptr;
   rocksdb::ColumnFamilyHandle* late_positions = nullptr;
+  rocksdb::ColumnFamilyHandle* keys = nullptr;
+  std::unique_ptr<Vault> vault;
+  // The subject hash each stream's first event was sealed under ("" for none: the stream's
+  // own), for the events of the stream that name nobody. Writer thread only.
+  std::unordered_map<std::string, std::string> stream_subjects;
 
   std::atomic<std::uint64_t> last_position{0};
   std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
@@ -192,8 +199,18 @@ struct EventStore::Impl {
     Envelope e;
     if (!e.ParseFromString(value) || e.position() != position)
       return Status::corruption("event at position " + std::to_string(position) + " does not decode");
+    if (auto s = vault->unseal(e); !s) return s;
     return e;
   }
+
+  // The subject hash an event of `stream` at `version` that names nobody is sealed under.
+  Result<std::string> stream_subject(const std::string& stream, std::uint64_t version);
+  // After an erasure: drop the snapshots (they hold opened fields), flush every column
+  // family so no WAL file holds a deleted key, and compact the keys and snapshots away.
+  Status purge_erased();
+  // Erases again the subjects of the forgotten-subjects list whose keys this folder still
+  // holds (a backup restored from before their erasure).
+  Status reapply_forgotten();
 
   void writer_loop();
 

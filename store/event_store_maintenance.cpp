@@ -56,6 +56,8 @@ VerifyReport EventStore::verify() const {
         problem(*pos, "record has an invalid stream name");
       continue;
     }
+    if (e.has_sealed() && !impl_->vault->locked())
+      if (auto opened = impl_->vault->unseal(e); !opened) problem(*pos, opened.message());
     auto s = db.Get(view.options(), impl_->streams, named_key(e.stream(), e.version()), &value);
     if (!s.ok() || decode_be64(value) != *pos)
       problem(*pos, "stream index has no entry " + e.stream() + "@" + std::to_string(e.version()) + " for it");
@@ -155,6 +157,9 @@ Status EventStore::backup(const std::string& dest_dir) const {
 }
 
 Status EventStore::put_snapshot(const std::string& name, std::uint64_t position, const std::string& state) {
+  // Locked, personal fields were folded as "[locked]": such a state is no snapshot of the
+  // ledger. (A locked store writes nothing; the fold goes on without a snapshot.)
+  if (impl_->vault->locked()) return Status::success();
   rocksdb::WriteOptions wo;  // a lost snapshot is rebuilt from the log: no sync needed
   rocksdb::WriteBatch batch;
   batch.Put(impl_->snapshots, named_key(name, position), state);
@@ -164,6 +169,8 @@ Status EventStore::put_snapshot(const std::string& name, std::uint64_t position,
 Result<std::optional<std::pair<std::uint64_t, std::string>>> EventStore::snapshot_at_or_before(
     const std::string& name, std::uint64_t position) const {
   using Found = std::optional<std::pair<std::uint64_t, std::string>>;
+  // Snapshots hold opened personal fields: without the master key they are not read.
+  if (impl_->vault->locked()) return Found{};
   // Bounded to this name's keys: unbounded, the seek could step into the next name's first
   // block, which may hold a snapshot of tens of MB that RocksDB would read and decompress.
   const std::string prefix = name_prefix(name);

@@ -36,14 +36,16 @@ Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream,
   return impl_->load_many(positions, view.options(), max_bytes);
 }
 
-// Decodes the record stored at `position`; false when it is not that event.
-static bool decodes(const char* data, std::size_t size, std::uint64_t position, Envelope& e) {
-  return e.ParseFromArray(data, static_cast<int>(size)) && e.position() == position;
-}
-
 static Status undecodable(std::uint64_t position) {
   return Status::corruption("event at position " + std::to_string(position) +
                             " does not decode; run `leanos verify` for a full report");
+}
+
+// Decodes the record stored at `position` and opens its sealed fields; corruption when it
+// is not that event or a sealed field does not authenticate.
+static Status decode_event(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Envelope& e) {
+  if (!e.ParseFromArray(data, static_cast<int>(size)) || e.position() != position) return undecodable(position);
+  return vault.unseal(e);
 }
 
 Status EventStore::scan(std::uint64_t from, std::uint64_t to,
@@ -56,7 +58,7 @@ Status EventStore::scan(std::uint64_t from, std::uint64_t to,
     if (!pos) return Status::corruption("a key of the event log is not a position");
     if (*pos > to) break;
     const auto value = it->value();
-    if (!decodes(value.data(), value.size(), *pos, e)) return undecodable(*pos);
+    if (auto s = decode_event(*impl_->vault, value.data(), value.size(), *pos, e); !s) return s;
     if (!fn(e)) break;
   }
   return from_rocks(it->status(), "reading the event log");
@@ -82,11 +84,11 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
     std::string bytes;                                       // raw: the records, back to back
     std::vector<std::pair<std::uint64_t, std::size_t>> ends;  // raw: (position, end offset)
 
-    Envelope* decode(const char* data, std::size_t size, std::uint64_t position) {
+    Status decode(const Vault& vault, const char* data, std::size_t size, std::uint64_t position) {
       auto* e = google::protobuf::Arena::CreateMessage<Envelope>(&arena);
-      if (!decodes(data, size, position, *e)) return nullptr;
+      if (auto s = decode_event(vault, data, size, position, *e); !s) return s;
       events.push_back(e);
-      return e;
+      return Status::success();
     }
     void clear() {
       events.clear();
@@ -139,8 +141,8 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
         if (page->ends.size() == kPage) hand_over();
         continue;
       }
-      if (page->decode(value.data(), value.size(), *pos) == nullptr) {
-        read_status = undecodable(*pos);
+      if (auto s = page->decode(*impl_->vault, value.data(), value.size(), *pos); !s) {
+        read_status = s;
         break;
       }
       if (page->events.size() == kPage) hand_over();
@@ -166,14 +168,13 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
     if (page->raw) {
       std::size_t begin = 0;
       for (const auto& [position, end] : page->ends) {
-        const Envelope* e = page->decode(page->bytes.data() + begin, end - begin, position);
+        decode_status = page->decode(*impl_->vault, page->bytes.data() + begin, end - begin, position);
         begin = end;
-        if (e == nullptr) {
-          decode_status = undecodable(position);
+        if (!decode_status) {
           stopped = true;
           break;
         }
-        if (!fn(*e)) {
+        if (!fn(*page->events.back())) {
           stopped = true;
           break;
         }

@@ -11,6 +11,8 @@
 //   late_positions be64(pos)                         -> be64(occurred_at): the same events by position
 //   snapshots    name 0x00 be64(position)            -> projection state bytes
 //   checkpoints  subscriber name                     -> be64(position)
+//   keys         "salt"                              -> the subject-hash salt, wrapped under the master key
+//                "subject/" hash(16)                 -> be64(created micros) + the subject's data key, wrapped
 //   default      "format"                            -> "1"
 #pragma once
 
@@ -30,6 +32,7 @@ inline constexpr const char* kOccurredCf = "occurred";
 inline constexpr const char* kLateCf = "late";
 inline constexpr const char* kLatePositionsCf = "late_positions";
 inline constexpr const char* kCheckpointsCf = "checkpoints";
+inline constexpr const char* kKeysCf = "keys";
 
 inline void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));

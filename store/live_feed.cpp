@@ -69,6 +69,13 @@ void LiveFeed::run() {
       {
         std::lock_guard lock(mu_);
         for (auto& e : events) {
+          // The events before an erasure may hold the forgotten subject's fields as they
+          // were read: subscribers behind it read them again from the store, erased.
+          if (e.first->payload_case() == Envelope::kSubjectForgotten) {
+            window_.clear();
+            bytes_ = 0;
+            first_ = e.first->position();
+          }
           bytes_ += e.second;
           window_.push_back(std::move(e));
         }

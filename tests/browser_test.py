@@ -45,6 +45,7 @@ def main():
     scratch = tempfile.mkdtemp(prefix="leanos-browser-")
     data = os.path.join(scratch, "data")
     shutil.copytree(seeded, data)
+    shutil.copy(seeded + ".master-key", data + ".master-key")  # the copy's personal fields open with it
     os.makedirs(artifacts, exist_ok=True)
     server = subprocess.Popen([leanos, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"],
                               stdout=subprocess.PIPE, text=True)

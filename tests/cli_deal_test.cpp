@@ -1,6 +1,8 @@
 // The real `leanos` binary through a whole deal, and through each rejection path.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "tests/support.h"
 
 using leanos::test::count_lines;
@@ -222,4 +224,61 @@ TEST_CASE("a response that opens a deal records the lead, the response and the c
   auto deal = w.run({"deal", "show", "beta", "--json"});
   CHECK(deal.out.find("\"source\":\"CAMPAIGN\"") != std::string::npos);
   CHECK(deal.out.find("\"company\":\"Beta\"") != std::string::npos);
+}
+
+TEST_CASE("leanos forget erases a contact from every view and export, keeps the deal, and refuses what it cannot") {
+  Workspace w;
+  w.setup();
+  w.ok({"deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound",
+        "--contact-name", "Jane Roe", "--contact-email", "jane.roe@acme.example", "--signal", "Jane asked for a demo"});
+  w.ok({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "70"});
+  auto shown = w.run({"deal", "show", "acme-corp"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("Jane Roe") != std::string::npos);
+
+  w.refused({"forget", "nobody@nowhere.example", "--reason", "erasure request"}, "no data subject 'nobody@nowhere.example'");
+  w.refused({"forget", "jane.roe@acme.example"}, "--reason");
+  auto unknown = w.run({"forget", "nobody@nowhere.example", "--reason", "erasure request"});
+  CHECK(unknown.exit_code == 3);  // not found
+
+  const int before = w.events();
+  auto forgot = w.run({"forget", "Jane.Roe@acme.example", "--reason", "erasure request of 2026-11-26", "--actor", "dpo"});
+  INFO(forgot.err);
+  REQUIRE(forgot.exit_code == 0);
+  CHECK(forgot.out.find("their personal fields read [erased]") != std::string::npos);
+  CHECK(w.events() == before + 1);
+
+  auto after = w.run({"deal", "show", "acme-corp"});
+  REQUIRE(after.exit_code == 0);
+  CHECK(after.out.find("Jane") == std::string::npos);
+  CHECK(after.out.find("[erased]") != std::string::npos);
+  CHECK(after.out.find("Acme Corp") != std::string::npos);
+  CHECK(after.out.find("2-hypothesis") != std::string::npos);
+  auto log = w.run({"--json", "log"});
+  CHECK(log.out.find("jane") == std::string::npos);
+  CHECK(log.out.find("Jane") == std::string::npos);
+  CHECK(log.out.find("\"type\":\"SubjectForgotten\"") != std::string::npos);
+  CHECK(log.out.find("\"actor\":\"dpo\"") != std::string::npos);
+  auto exported = w.run({"export", w.dir.sub("out")});
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  auto grep = leanos::test::run("/bin/grep", {"-rli", "jane", w.dir.sub("out")});
+  CHECK(grep.out == "");
+  CHECK(w.run({"verify"}).exit_code == 0);
+  // Once is enough: a second time finds no one, and records nothing.
+  w.refused({"forget", "jane.roe@acme.example", "--reason", "again"}, "forgotten already");
+}
+
+TEST_CASE("without its master key the workspace reads [locked] and records nothing, naming the key file") {
+  Workspace w;
+  w.setup();
+  w.open_deal("acme-corp");
+  std::filesystem::rename(w.dir.path() + ".master-key", w.dir.sub("moved.key"));
+  auto locked = w.run({"deal", "show", "acme-corp"});
+  REQUIRE(locked.exit_code == 0);
+  CHECK(locked.out.find("[locked]") != std::string::npos);
+  CHECK(locked.err.find(w.dir.path() + ".master-key is missing") != std::string::npos);
+  w.refused({"canvas", "assume", "A5", "--statement", "s", "--confidence", "5"}, "pass --master-key-file");
+  auto opened = w.run({"--master-key-file", w.dir.sub("moved.key"), "deal", "show", "acme-corp"});
+  CHECK(opened.out.find("[locked]") == std::string::npos);
 }

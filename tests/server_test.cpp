@@ -635,6 +635,7 @@ TEST_CASE("a request that does not parse gets INVALID_ARGUMENT naming the messag
   CHECK(raw("Command", "ffff").rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.CommandRequest", 0) == 0);
   CHECK(raw("Query", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
   CHECK(raw("ReadAll", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
+  CHECK(raw("Forget", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
   CHECK(raw("Subscribe", "1a02c328", true).rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.SubscribeRequest", 0) == 0);
   v1::AppendResponse out;
   CHECK(append(server.stub(), "notes", {note()}, &out).ok());  // and it still serves
@@ -691,4 +692,35 @@ TEST_CASE("a subscription filtered on a near miss of a domain event type is refu
   CHECK(own.out.find("\"type\":\"NoteTaken\"") != std::string::npos);
   // ...and the CLI says it waits for a custom type, not for a domain event.
   CHECK(own.err.find("'NoteTaken' is not a domain event type: waiting for custom events of that type") != std::string::npos);
+}
+
+TEST_CASE("Forget over gRPC erases a contact for every reader, and subscribers receive SubjectForgotten") {
+  TokenServer t;
+  auto cli = [&](std::vector<std::string> args) { return t.cli(std::move(args)); };
+  REQUIRE(cli({"deal", "open", "acme", "--company", "Acme", "--segment", "enterprise", "--source", "inbound",
+               "--contact-name", "Jane Roe", "--contact-email", "jane@acme.example", "--signal", "demo request"})
+              .exit_code == 0);
+  // A subscriber that has read the lead already, live when the erasure comes.
+  auto before = cli({"subscribe", "--from", "1", "--limit", "1"});
+  CHECK(before.out.find("Jane Roe") != std::string::npos);
+
+  auto unknown = cli({"forget", "nobody@nowhere.example", "--reason", "request"});
+  CHECK(unknown.exit_code == 3);
+  CHECK(unknown.err.find("no data subject 'nobody@nowhere.example'") != std::string::npos);
+  auto forgot = cli({"--actor", "dpo", "forget", "jane@acme.example", "--reason", "erasure request"});
+  INFO(forgot.err);
+  REQUIRE(forgot.exit_code == 0);
+  CHECK(forgot.out.find("at position 2") != std::string::npos);
+
+  auto sub = cli({"subscribe", "--from", "1", "--limit", "2"});
+  REQUIRE(sub.exit_code == 0);
+  CHECK(sub.out.find("Jane") == std::string::npos);
+  CHECK(sub.out.find("jane@") == std::string::npos);
+  CHECK(sub.out.find("[erased]") != std::string::npos);
+  CHECK(sub.out.find("\"type\":\"SubjectForgotten\"") != std::string::npos);
+  auto shown = cli({"deal", "show", "acme"});
+  CHECK(shown.out.find("Jane") == std::string::npos);
+  CHECK(shown.out.find("Acme") != std::string::npos);
+  auto again = cli({"forget", "jane@acme.example", "--reason", "again"});
+  CHECK(again.exit_code == 3);
 }

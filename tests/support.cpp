@@ -26,6 +26,9 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+  // A store opened at the folder itself keeps its master key beside it.
+  std::filesystem::remove(path_ + ".master-key", ec);
+  std::filesystem::remove(path_ + ".master-key.forgotten", ec);
 }
 
 static std::string slurp(const std::string& path) {
@@ -41,6 +44,9 @@ void seed_example(const std::string& data) {
     std::error_code ec;
     std::filesystem::copy(seeded, data, std::filesystem::copy_options::recursive, ec);
     INFO("copying the seeded example from " << seeded << ": " << ec.message());
+    REQUIRE_FALSE(ec);
+    // Its personal fields are sealed under the master key beside it: the copy's goes beside the copy.
+    std::filesystem::copy_file(std::string(seeded) + ".master-key", data + ".master-key", ec);
     REQUIRE_FALSE(ec);
     return;
   }

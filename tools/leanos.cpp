@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--server", global.server, "HOST:PORT of a running `leanos serve`: record commands through it");
   app.add_option("--token-file", global.token_file, "bearer token for --server");
+  app.add_option("--master-key-file", global.master_key_file,
+                 "the workspace's master key, which seals personal data (default <data>.master-key beside the "
+                 "folder; created on first use, mode 0600)")
+      ->envname("LEANOS_MASTER_KEY_FILE");
   app.add_flag("--relaxed", global.relaxed,
                "do not fsync each group commit (faster; survives kill -9 but not power loss)");
   app.add_option_function<std::string>(

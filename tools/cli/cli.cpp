@@ -58,6 +58,7 @@ void out(const char* format, ...) {
 Result<StoreRef> open_store(const GlobalOptions& global, Access access) {
   store::StoreOptions options;
   if (global.relaxed) options.durability = store::Durability::relaxed;
+  options.master_key_file = global.master_key_file;
   std::error_code ec;
   const bool is_new = !std::filesystem::exists(std::filesystem::path(global.data) / "CURRENT", ec);
   options.create_if_missing = access == Access::record;
@@ -111,7 +112,15 @@ RemoteRead& remote_read_slot() {
   static RemoteRead read;
   return read;
 }
+
+RemoteForget& remote_forget_slot() {
+  static RemoteForget forget;
+  return forget;
+}
 }  // namespace
+
+void set_remote_forget(RemoteForget forget) { remote_forget_slot() = std::move(forget); }
+const RemoteForget& remote_forget() { return remote_forget_slot(); }
 
 void set_remote_store(RemoteAppend append, RemoteRead read) {
   remote_append_slot() = std::move(append);

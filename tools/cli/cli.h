@@ -26,6 +26,7 @@ struct GlobalOptions {
   bool relaxed = false;          // --durability relaxed
   std::string server;            // --server HOST:PORT: talk to a running `leanos serve`
   std::string token_file;        // --token-file: the bearer token for --server
+  std::string master_key_file;   // --master-key-file, or $LEANOS_MASTER_KEY_FILE
 };
 
 // The command chosen on the command line, bound to its parsed options.
@@ -87,6 +88,12 @@ using RemoteRead = std::function<Result<std::vector<v1::Envelope>>(const GlobalO
 void set_remote_store(RemoteAppend append, RemoteRead read);
 const RemoteAppend& remote_append();
 const RemoteRead& remote_read();
+
+// `leanos forget` with --server: the Forget RPC.
+using RemoteForget = std::function<Result<store::ForgetResult>(const GlobalOptions&, const std::string& subject,
+                                                               const std::string& reason)>;
+void set_remote_forget(RemoteForget forget);
+const RemoteForget& remote_forget();
 
 // Sends a query to a running server (--server) and returns its answer.
 using RemoteQuery = std::function<Result<v1::QueryReply>(const GlobalOptions&, const v1::QueryRequest&)>;

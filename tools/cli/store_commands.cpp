@@ -9,6 +9,7 @@
 
 #include "events/domain.h"
 #include "events/ids.h"
+#include "events/text.h"
 #include "events/time.h"
 #include "tools/cli/cli.h"
 
@@ -226,6 +227,26 @@ int run_backup(const GlobalOptions& global, const std::string& dest) {
   return 0;
 }
 
+int run_forget(const GlobalOptions& global, const std::string& subject, const std::string& reason) {
+  Result<store::ForgetResult> done = Status::unavailable("");
+  if (!global.server.empty()) {
+    done = remote_forget()(global, subject, reason);
+  } else {
+    auto store = open_store(global, Access::read);
+    if (!store) return fail(store.status());
+    done = (*store)->forget(subject, reason, global.actor);
+  }
+  if (!done) return fail(done.status());
+  if (global.json) {
+    std::printf("{\"subject_hash\":\"%s\",\"position\":%llu}\n", done->subject_hash.c_str(),
+                static_cast<unsigned long long>(done->position));
+  } else {
+    std::printf("forgot subject %s at position %llu: their personal fields read %s from now on\n",
+                done->subject_hash.c_str(), static_cast<unsigned long long>(done->position), kErased);
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
@@ -265,6 +286,16 @@ void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
 
   auto* verify = app.add_subcommand("verify", "check the log and its indexes; non-zero exit on any problem");
   verify->callback([&] { action = [&global] { return run_verify(global); }; });
+
+  auto forget_args = std::make_shared<std::pair<std::string, std::string>>();
+  auto* forget = app.add_subcommand("forget",
+                                    "erase a person's personal data (GDPR art. 17): destroys their key, records "
+                                    "SubjectForgotten; their fields read [erased], every business fact stays");
+  forget->add_option("subject", forget_args->first, "the person's e-mail, or the subject id of a contact without one")->required();
+  forget->add_option("--reason", forget_args->second, "why, recorded in the event (name no one in it)")->required();
+  forget->callback([&, forget_args] {
+    action = [&global, forget_args] { return run_forget(global, forget_args->first, forget_args->second); };
+  });
 
   auto dest = std::make_shared<std::string>();
   auto* backup = app.add_subcommand("backup", "consistent online copy of the data folder (RocksDB checkpoint)");

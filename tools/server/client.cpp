@@ -217,6 +217,21 @@ Result<store::AppendResult> append_remote(const GlobalOptions& g, const std::str
   return result;
 }
 
+// --server for `leanos forget`: the Forget RPC.
+Result<store::ForgetResult> forget_remote(const GlobalOptions& g, const std::string& subject, const std::string& reason) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  grpc::ClientContext ctx;
+  r->prepare(ctx);
+  v1::ForgetRequest req;
+  req.set_subject(subject);
+  req.set_reason(reason);
+  req.set_actor(g.actor);
+  v1::ForgetResponse out;
+  if (auto s = r->stub->Forget(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
+  return store::ForgetResult{out.subject_hash(), out.position()};
+}
+
 // --server for `leanos log`: ReadAll or ReadStream, page after page (each reply is bounded).
 Result<std::vector<Envelope>> read_remote(const GlobalOptions& g, const RemoteReadRequest& q) {
   auto r = remote(g);
@@ -263,6 +278,7 @@ void add_client_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   set_remote_submit(submit_remote);
   set_remote_query(query_remote);
   set_remote_store(append_remote, read_remote);
+  set_remote_forget(forget_remote);
   {
     auto a = std::make_shared<SubscribeArgs>();
     auto* s = app.add_subcommand("subscribe", "print events from a running server, one JSON object a line");

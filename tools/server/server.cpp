@@ -415,6 +415,15 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
   // The log's tail, shared with the HTTP event streams.
   store::LiveFeed& feed() { return feed_; }
 
+  grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    auto done = store_.forget(req->subject(), req->reason(), req->actor());
+    if (!done) return to_grpc(done.status());
+    out->set_subject_hash(done->subject_hash);
+    out->set_position(done->position);
+    return grpc::Status::OK;
+  }
+
   grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse*) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
     if (auto s = check_stream_name(req->name()); !s)

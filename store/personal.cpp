@@ -1,0 +1,502 @@
+#include "store/personal.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "leanos/v1/options.pb.h"
+
+namespace leanos::store {
+
+namespace pb = google::protobuf;
+
+namespace {
+
+constexpr std::size_t kHashBytes = 16;
+constexpr const char* kSaltRecord = "salt";
+constexpr const char* kKeyPrefix = "subject/";
+constexpr std::size_t kCacheEntries = 1 << 16;  // data keys kept opened (about 6 MB)
+
+// Which fields of a message type hold personal data, directly or in a nested message.
+struct Plan {
+  struct Step {
+    const pb::FieldDescriptor* field;
+    bool personal;  // a personal string field
+    bool subject;   // it names the data subject
+  };
+  std::vector<Step> steps;  // personal strings, and singular messages that hold some
+};
+
+class Plans {
+ public:
+  const Plan* of(const pb::Descriptor* d) {
+    std::lock_guard lock(mu_);
+    return build(d);
+  }
+
+ private:
+  const Plan* build(const pb::Descriptor* d) {
+    if (auto it = plans_.find(d); it != plans_.end()) return it->second.steps.empty() ? nullptr : &it->second;
+    plans_[d];  // a cycle (Struct, Value) holds nothing personal through itself
+    Plan plan;
+    for (int i = 0; i < d->field_count(); ++i) {
+      const auto* f = d->field(i);
+      const auto& o = f->options();
+      if (o.GetExtension(v1::personal) && f->type() == pb::FieldDescriptor::TYPE_STRING && !f->is_repeated()) {
+        plan.steps.push_back({f, true, o.GetExtension(v1::data_subject)});
+      } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated() && !f->is_map()) {
+        if (build(f->message_type()) != nullptr) plan.steps.push_back({f, false, false});
+      }
+    }
+    auto& slot = plans_[d];
+    slot = std::move(plan);
+    return slot.steps.empty() ? nullptr : &slot;
+  }
+  std::mutex mu_;
+  std::unordered_map<const pb::Descriptor*, Plan> plans_;
+};
+
+Plans& plans() {
+  static Plans p;
+  return p;
+}
+
+struct Found {
+  pb::Message* message;
+  const pb::FieldDescriptor* field;
+  std::string path;
+  bool subject;
+};
+
+// The personal string fields set in `m`, in field order, with their paths.
+void collect(pb::Message& m, const std::string& prefix, std::vector<Found>& out) {
+  const Plan* plan = plans().of(m.GetDescriptor());
+  if (plan == nullptr) return;
+  const auto* r = m.GetReflection();
+  for (const auto& s : plan->steps) {
+    if (!r->HasField(m, s.field)) continue;
+    const std::string path = prefix.empty() ? std::to_string(s.field->number()) : prefix + "." + std::to_string(s.field->number());
+    if (s.personal) {
+      if (!r->GetStringReference(m, s.field, nullptr).empty()) out.push_back({&m, s.field, path, s.subject});
+    } else {
+      collect(*r->MutableMessage(&m, s.field), path, out);
+    }
+  }
+}
+
+// The string field at `path` (field numbers from the envelope down), created on the way.
+std::optional<std::pair<pb::Message*, const pb::FieldDescriptor*>> at_path(pb::Message& root, const std::string& path) {
+  pb::Message* m = &root;
+  std::size_t start = 0;
+  for (;;) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    const auto* f = m->GetDescriptor()->FindFieldByNumber(std::stoi(part));
+    if (f == nullptr || f->is_repeated()) return std::nullopt;
+    if (dot == std::string::npos) {
+      if (f->type() != pb::FieldDescriptor::TYPE_STRING) return std::nullopt;
+      return std::make_pair(m, f);
+    }
+    if (f->type() != pb::FieldDescriptor::TYPE_MESSAGE) return std::nullopt;
+    m = m->GetReflection()->MutableMessage(m, f);
+    start = dot + 1;
+  }
+}
+
+std::string additional_data(const std::string& event_id, const std::string& path) { return event_id + '\0' + path; }
+
+std::string box(const Vault::Key& key, std::string_view plain, const std::string& ad) {
+  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &len,
+                                             reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+                                             reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
+                                             key.data());
+  return out;
+}
+
+std::optional<std::string> unbox(const Vault::Key& key, std::string_view sealed, const std::string& ad) {
+  constexpr std::size_t overhead = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (sealed.size() < overhead) return std::nullopt;
+  std::string out(sealed.size() - overhead, '\0');
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
+                                                 nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                 sealed.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                 reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce,
+                                                 key.data()) != 0)
+    return std::nullopt;
+  out.resize(len);
+  return out;
+}
+
+std::optional<Vault::Key> to_key(std::string_view bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  Vault::Key k;
+  std::copy(bytes.begin(), bytes.end(), k.begin());
+  return k;
+}
+
+std::string be64_micros(Micros t) {
+  std::string out(8, '\0');
+  auto v = static_cast<std::uint64_t>(t);
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+Micros micros_of(std::string_view be) {
+  std::uint64_t v = 0;
+  for (unsigned char c : be.substr(0, 8)) v = (v << 8) | c;
+  return static_cast<Micros>(v);
+}
+
+bool sodium_ready() {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+Status write_new_file(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io("cannot create master key file " + path + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::io("cannot write master key file " + path + ": " + std::strerror(errno));
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::success();
+}
+
+Result<Vault::Key> read_master_key(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return Status::not_found("master key file " + path + " is missing (" + std::strerror(errno) +
+                             "); the workspace's personal fields are sealed under the key it held: pass --master-key-file "
+                             "or set LEANOS_MASTER_KEY_FILE");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::precondition("master key file " + path + " may be read by others (mode " + mode +
+                                "); it must be readable by its owner only: chmod 600 " + path);
+  }
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  Vault::Key k;
+  std::size_t len = 0;
+  if (text.size() != 64 || sodium_hex2bin(k.data(), k.size(), text.data(), text.size(), nullptr, &len, nullptr) != 0 || len != 32)
+    return Status::invalid("master key file " + path + " does not hold a master key (64 hexadecimal digits on one line)");
+  return k;
+}
+
+}  // namespace
+
+std::string to_hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::string default_master_key_file(const std::string& dir) {
+  if (const char* env = std::getenv("LEANOS_MASTER_KEY_FILE"); env != nullptr && *env != '\0') return env;
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d + ".master-key";
+}
+
+std::string normalize_subject(std::string_view subject) {
+  std::size_t b = 0, e = subject.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(subject[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(subject[e - 1]))) --e;
+  std::string out(subject.substr(b, e - b));
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool has_personal_data(const v1::Envelope& e) {
+  std::vector<Found> found;
+  collect(const_cast<v1::Envelope&>(e), "", found);  // collect reads only; MutableMessage of a set field changes nothing
+  return !found.empty();
+}
+
+std::vector<std::string> personal_field_names(const pb::Descriptor* d) {
+  std::vector<std::string> out;
+  const Plan* plan = plans().of(d);
+  if (plan == nullptr) return out;
+  for (const auto& s : plan->steps)
+    if (s.personal) out.push_back(s.field->full_name());
+  return out;
+}
+
+std::string forgotten_list_file(const std::string& key_file) { return key_file + ".forgotten"; }
+
+Status record_forgotten(const std::string& key_file, const std::string& hash, Micros at) {
+  const std::string path = forgotten_list_file(key_file);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io("cannot open the forgotten-subjects list " + path + ": " + std::strerror(errno));
+  const std::string line = to_hex(hash) + " " + std::to_string(at) + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::io("cannot write the forgotten-subjects list " + path + ": " + std::strerror(errno));
+  return Status::success();
+}
+
+Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::string& key_file) {
+  std::vector<std::pair<std::string, Micros>> out;
+  const std::string path = forgotten_list_file(key_file);
+  std::ifstream in(path);
+  if (!in) return out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::istringstream fields(line);
+    std::string hex;
+    long long at = 0;
+    std::string hash(kHashBytes, '\0');
+    std::size_t len = 0;
+    if (!(fields >> hex >> at) || hex.size() != 2 * kHashBytes ||
+        sodium_hex2bin(reinterpret_cast<unsigned char*>(hash.data()), hash.size(), hex.data(), hex.size(), nullptr, &len,
+                       nullptr) != 0 ||
+        len != kHashBytes)
+      return Status::corruption("line " + std::to_string(n) + " of the forgotten-subjects list " + path +
+                                " is not '<32 hex digits> <microseconds>'");
+    out.emplace_back(std::move(hash), at);
+  }
+  return out;
+}
+
+// ---- Vault ----------------------------------------------------------------------------------
+
+Vault::Vault(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys, std::string key_file)
+    : db_(db), keys_(keys), key_file_(std::move(key_file)) {}
+
+std::string Vault::record_name(const std::string& hash) { return kKeyPrefix + hash; }
+
+Status Vault::open() {
+  if (!sodium_ready()) return Status::io("libsodium did not initialise");
+  std::string salt;
+  auto s = db_->Get(rocksdb::ReadOptions(), keys_, kSaltRecord, &salt);
+  if (s.IsNotFound()) return Status::success();  // nothing sealed yet: the key is made on first use
+  if (!s.ok()) return Status::io("reading the keys: " + s.ToString());
+  auto master = read_master_key(key_file_);
+  if (!master) {
+    locked_reason_ = master.status().message();
+    return Status::success();
+  }
+  auto opened = unbox(*master, salt, "leanos salt");
+  if (!opened || opened->size() != 32) {
+    locked_reason_ = "master key file " + key_file_ + " holds another workspace's key: this one's personal fields were "
+                     "sealed under a different master key; pass the right one with --master-key-file";
+    return Status::success();
+  }
+  master_ = *master;
+  salt_ = to_key(*opened);
+  return Status::success();
+}
+
+Status Vault::ensure_master() {
+  if (locked()) return Status(Code::read_only, "the workspace is locked: " + locked_reason_);
+  if (salt_) return Status::success();
+  std::error_code ec;
+  if (!std::filesystem::exists(key_file_, ec)) {
+    Key k;
+    crypto_aead_xchacha20poly1305_ietf_keygen(k.data());
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, k.data(), k.size());
+    if (auto s = write_new_file(key_file_, std::string(hex) + "\n"); !s) return s;
+  }
+  auto master = read_master_key(key_file_);
+  if (!master) return master.status();
+  Key salt;
+  randombytes_buf(salt.data(), salt.size());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto record = box(*master, std::string_view(reinterpret_cast<const char*>(salt.data()), salt.size()), "leanos salt");
+  if (auto s = db_->Put(wo, keys_, kSaltRecord, record); !s.ok()) return Status::io("writing the keys: " + s.ToString());
+  std::unique_lock lock(mu_);
+  master_ = *master;
+  salt_ = salt;
+  return Status::success();
+}
+
+Result<std::string> Vault::subject_hash(std::string_view subject) const {
+  if (locked()) return Status(Code::read_only, "the workspace is locked: " + locked_reason_);
+  if (!salt_) return Status::not_found("no personal data has been recorded in this workspace");
+  const std::string id = normalize_subject(subject);
+  std::string out(kHashBytes, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), reinterpret_cast<const unsigned char*>(id.data()),
+                     id.size(), salt_->data(), salt_->size());
+  return out;
+}
+
+Result<std::string> Vault::stream_hash(const std::string& stream) {
+  if (auto s = ensure_master(); !s) return s;
+  return subject_hash("stream:" + stream);
+}
+
+Result<std::optional<Vault::Record>> Vault::record(const std::string& hash) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), keys_, record_name(hash), &value);
+  if (s.IsNotFound()) return std::optional<Record>{};
+  if (!s.ok()) return Status::io("reading the keys: " + s.ToString());
+  std::optional<std::string> opened;
+  if (value.size() > 16 && master_)
+    opened = unbox(*master_, std::string_view(value).substr(16), "leanos key " + hash + value.substr(0, 8));
+  if (!opened || opened->size() != 32)
+    return Status::corruption("the data key of subject " + to_hex(hash) + " does not open under the master key");
+  return std::optional<Record>{Record{value.substr(0, 8), micros_of(std::string_view(value).substr(8, 8)), *to_key(*opened)}};
+}
+
+Result<std::optional<Micros>> Vault::key_created(const std::string& hash) const {
+  auto r = record(hash);
+  if (!r) return r.status();
+  if (!*r) return std::optional<Micros>{};
+  return std::optional<Micros>{(*r)->created};
+}
+
+Status Vault::erase(const std::string& hash, rocksdb::WriteBatch& batch) {
+  batch.Delete(keys_, record_name(hash));  // after any key of this group for it: the delete wins
+  std::unique_lock lock(mu_);
+  cache_.erase(hash);
+  erased_in_group_.insert(hash);
+  return Status::success();
+}
+
+Result<std::optional<Vault::Key>> Vault::data_key(const std::string& hash, const std::string& id) const {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = cache_.find(hash); it != cache_.end() && it->second.id == id) return std::optional<Key>{it->second.key};
+  }
+  auto r = record(hash);
+  if (!r) return r.status();
+  if (!*r || (*r)->id != id) return std::optional<Key>{};  // forgotten (and maybe recorded anew since)
+  std::unique_lock lock(mu_);
+  if (cache_.size() >= kCacheEntries) cache_.clear();
+  cache_[hash] = **r;
+  return std::optional<Key>{(*r)->key};
+}
+
+Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, rocksdb::WriteBatch& batch) {
+  std::vector<Found> found;
+  collect(e, "", found);
+  if (found.empty()) return Status::success();
+  if (auto s = ensure_master(); !s) return s;
+  std::string hash;
+  for (const auto& f : found)
+    if (f.subject) {
+      auto h = subject_hash(f.message->GetReflection()->GetStringReference(*f.message, f.field, nullptr));
+      if (!h) return h.status();
+      hash = *h;
+      break;
+    }
+  if (hash.empty()) {
+    auto h = stream_subject();
+    if (!h) return h.status();
+    hash = *h;
+  }
+  // The subject's key: cached, stored, or new (also when it is erased in this very group).
+  std::optional<Record> key;
+  if (!erased_in_group_.count(hash)) {
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = cache_.find(hash); it != cache_.end()) key = it->second;
+    }
+    if (!key) {
+      auto r = record(hash);
+      if (!r) return r.status();
+      key = *r;
+    }
+  }
+  if (!key) {
+    Record fresh{std::string(8, '\0'), now_micros(), {}};
+    crypto_aead_xchacha20poly1305_ietf_keygen(fresh.key.data());
+    randombytes_buf(fresh.id.data(), fresh.id.size());
+    std::string value = fresh.id + be64_micros(fresh.created);
+    value += box(*master_, std::string_view(reinterpret_cast<const char*>(fresh.key.data()), fresh.key.size()),
+                 "leanos key " + hash + fresh.id);
+    batch.Put(keys_, record_name(hash), value);
+    erased_in_group_.erase(hash);
+    fresh_.push_back(hash);
+    key = fresh;
+  }
+  {
+    std::unique_lock lock(mu_);
+    if (cache_.size() >= kCacheEntries && !cache_.count(hash)) cache_.clear();  // bounded: a key is one Get away
+    cache_[hash] = *key;
+  }
+  auto* sealed = e.mutable_sealed();
+  sealed->set_subject(hash);
+  sealed->set_key(key->id);
+  for (const auto& f : found) {
+    const auto* r = f.message->GetReflection();
+    auto* field = sealed->add_fields();
+    field->set_path(f.path);
+    field->set_box(box(key->key, r->GetStringReference(*f.message, f.field, nullptr), additional_data(e.event_id(), f.path)));
+    r->ClearField(f.message, f.field);
+  }
+  return Status::success();
+}
+
+void Vault::forget_fresh() {
+  std::unique_lock lock(mu_);
+  for (const auto& hash : fresh_) cache_.erase(hash);
+  fresh_.clear();
+  erased_in_group_.clear();
+}
+
+void Vault::committed() {
+  fresh_.clear();
+  erased_in_group_.clear();
+}
+
+Status Vault::unseal(v1::Envelope& e) const {
+  if (!e.has_sealed()) return Status::success();
+  const v1::Sealed sealed = std::move(*e.mutable_sealed());
+  e.clear_sealed();
+  std::optional<Key> key;
+  const char* placeholder = kLocked;
+  if (!locked()) {
+    auto k = data_key(sealed.subject(), sealed.key());
+    if (!k) return Status::corruption("event at position " + std::to_string(e.position()) + ": " + k.status().message());
+    if (*k) key = **k;
+    else placeholder = kErased;
+  }
+  for (const auto& f : sealed.fields()) {
+    auto target = at_path(e, f.path());
+    if (!target)
+      return Status::corruption("event at position " + std::to_string(e.position()) + " has a sealed field at '" + f.path() +
+                                "', which is no text field of an event");
+    auto [m, field] = *target;
+    if (!key) {
+      m->GetReflection()->SetString(m, field, placeholder);
+      continue;
+    }
+    auto plain = unbox(*key, f.box(), additional_data(e.event_id(), f.path()));
+    if (!plain)
+      return Status::corruption("event at position " + std::to_string(e.position()) + ": the sealed field " +
+                                field->full_name() + " does not authenticate (tampered or damaged)");
+    m->GetReflection()->SetString(m, field, std::move(*plain));
+  }
+  return Status::success();
+}
+
+}  // namespace leanos::store

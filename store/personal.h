@@ -1,0 +1,129 @@
+// Personal data in the log: sealed on append, opened on read, erased by forgetting a key.
+//
+// Fields marked [(leanos.v1.personal) = true] in the schema are stored encrypted
+// (libsodium's XChaCha20-Poly1305; associated data: the event id and the field's path) under
+// a data key of the event's data subject, and cleared in the stored record (Envelope.sealed
+// holds them). The subject is the first [(data_subject) = true] field set in the event (an
+// e-mail, or an explicit subject id; trimmed, lower-cased); an event naming nobody takes
+// the subject of its stream's first event (a deal's LeadCaptured names its contact), or
+// else the stream itself ("stream:deal-acme-corp").
+//
+// Data keys live in the `keys` column family, each wrapped (encrypted) under the workspace's
+// master key, which lives outside the data folder in a key file (0600). A subject is named
+// there by a keyed hash (BLAKE2b, keyed by a random salt that is itself wrapped under the
+// master key), so the folder does not reveal whom it holds keys for. Forgetting a subject
+// deletes their data key: every copy of their fields, in the log, in backups taken
+// afterwards and in anything read from them, is ciphertext no one can open; readers get
+// "[erased]".
+//
+// Without the master key (file missing or another one) the store is locked: personal
+// fields read "[locked]", nothing is written (never plaintext instead), and projection
+// snapshots (which hold opened fields) are neither read nor written.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "events/result.h"
+#include "events/text.h"
+#include "events/time.h"
+#include "leanos/v1/events.pb.h"
+
+namespace leanos::store {
+
+// Where the master key of the workspace in `dir` lives when no file is named: the
+// environment's LEANOS_MASTER_KEY_FILE, else beside the folder: "<dir>.master-key".
+std::string default_master_key_file(const std::string& dir);
+
+// The subject id as keys are derived from it: trimmed, lower-cased.
+std::string normalize_subject(std::string_view subject);
+
+// Whether any personal field of `e` holds text (sealing has work to do).
+bool has_personal_data(const v1::Envelope& e);
+
+// The paths of the personal fields of a message type, for tests and documentation.
+std::vector<std::string> personal_field_names(const google::protobuf::Descriptor* d);
+
+class Vault {
+ public:
+  using Key = std::array<unsigned char, 32>;
+
+  Vault(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys, std::string key_file);
+
+  // Reads the salt record; when there is one, loads the master key (locked when it cannot).
+  Status open();
+  bool locked() const { return !locked_reason_.empty(); }
+  const std::string& locked_reason() const { return locked_reason_; }
+  const std::string& key_file() const { return key_file_; }
+
+  // Writer thread. Seals the personal fields of `e` (its event id set) in place. New data
+  // keys go into `batch`; `stream_subject` gives the subject hash of the stream's first
+  // event when the event names nobody. After the batch's write fails, call forget_fresh().
+  Status seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, rocksdb::WriteBatch& batch);
+  void forget_fresh();  // drop the keys created since the last commit() from the cache
+  void committed();     // the batch holding them is durable
+
+  // Opens the sealed fields of `e` in place: the plaintext, "[erased]" when the subject's key
+  // is gone, "[locked]" without the master key. Fails (corruption, naming the event's
+  // position and the field) when a box does not authenticate: tampered or damaged.
+  Status unseal(v1::Envelope& e) const;
+
+  // The keyed hash naming `subject`'s key; not_found when no personal data was ever sealed.
+  Result<std::string> subject_hash(std::string_view subject) const;
+  // The subject hash an event without a subject of its own is sealed under, for its stream.
+  Result<std::string> stream_hash(const std::string& stream);
+  // When the subject's data key was made; none when they have no key (never recorded, or
+  // forgotten).
+  Result<std::optional<Micros>> key_created(const std::string& hash) const;
+  // Writer thread: deletes the subject's key in `batch` (a key made for them earlier in the
+  // same group too: the delete comes after it) and forgets it here; a later event of the
+  // group that names them gets a new key.
+  Status erase(const std::string& hash, rocksdb::WriteBatch& batch);
+  // The keys column family's key of a subject's data key.
+  static std::string record_name(const std::string& hash);
+
+ private:
+  Status ensure_master();  // creates the master key and salt on first use
+  // A data key: which one of a subject's (id), its creation time, and the key.
+  struct Record {
+    std::string id;
+    Micros created = 0;
+    Key key{};
+  };
+  Result<std::optional<Record>> record(const std::string& hash) const;
+  // The key an event was sealed with; none once forgotten.
+  Result<std::optional<Key>> data_key(const std::string& hash, const std::string& id) const;
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* keys_;
+  std::string key_file_;
+  std::string locked_reason_;
+  std::optional<Key> master_;
+  std::optional<Key> salt_;
+  mutable std::shared_mutex mu_;
+  mutable std::unordered_map<std::string, Record> cache_;  // subject hash -> its current key
+  std::vector<std::string> fresh_;                         // writer: subjects given a key since the last commit
+  std::unordered_set<std::string> erased_in_group_;        // writer: subjects erased in this group
+};
+
+// The forgotten-subjects list beside the master key ("<key file>.forgotten"): one line per
+// erasure, "<hex hash> <forgotten at, microseconds>". Re-applied when a store opens, so a
+// backup restored from before an erasure does not bring the person back.
+std::string forgotten_list_file(const std::string& key_file);
+Status record_forgotten(const std::string& key_file, const std::string& hash, Micros at);
+Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::string& key_file);
+
+std::string to_hex(std::string_view bytes);
+
+}  // namespace leanos::store

@@ -1,0 +1,473 @@
+// Personal data in an immutable log: sealed fields, forgetting a data subject, backups that
+// remember the erasure, a locked store without its master key, tampered ciphertext.
+#include <doctest/doctest.h>
+#include <rocksdb/db.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "actors/ledger_reader.h"
+#include "events/ids.h"
+#include "projections/ledger.h"
+#include "tests/history.h"
+#include "leanos/v1/options.pb.h"
+#include "store/event_store.h"
+#include "store/keys.h"
+#include "store/personal.h"
+#include "tests/support.h"
+
+using namespace leanos;
+using namespace leanos::store;
+using leanos::test::TempDir;
+namespace fs = std::filesystem;
+namespace pb = google::protobuf;
+
+namespace {
+
+std::unique_ptr<EventStore> open_at(const std::string& dir, const std::string& key_file) {
+  StoreOptions o;
+  o.master_key_file = key_file;
+  auto s = EventStore::open(dir, o);
+  REQUIRE_MESSAGE(s.is_ok(), (s.is_ok() ? "" : s.status().to_string()));
+  return std::move(*s);
+}
+
+Envelope lead(const std::string& deal, const std::string& name, const std::string& email, const std::string& title) {
+  Envelope e;
+  auto* l = e.mutable_lead_captured();
+  l->set_deal_id(deal);
+  l->set_company("Acme Corp");
+  l->set_segment("mid-market");
+  l->set_signal(name + " asked for a demo");
+  l->mutable_contact()->set_name(name);
+  l->mutable_contact()->set_email(email);
+  l->mutable_contact()->set_title(title);
+  l->mutable_contact()->set_company("Acme Corp");
+  return e;
+}
+
+Envelope notes(const std::string& deal, const std::string& text) {
+  Envelope e;
+  auto* a = e.mutable_action_completed();
+  a->set_deal_id(deal);
+  a->set_action("sales:demo");
+  a->set_result("SUCCESS");
+  a->set_notes(text);
+  return e;
+}
+
+void append(EventStore& es, const std::string& stream, Envelope e) {
+  auto r = es.append(stream, ExpectedVersion::any(), {std::move(e)});
+  REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
+}
+
+std::vector<Envelope> stream(EventStore& es, const std::string& name) {
+  auto r = es.read_stream(name, 1, Direction::forward, 100);
+  REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
+  return *r;
+}
+
+std::string utf16le(const std::string& ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out.push_back(c);
+    out.push_back('\0');
+  }
+  return out;
+}
+
+// Every file under `dir` that holds `needle`.
+std::vector<std::string> files_holding(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& f : fs::recursive_directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) out.push_back(f.path().filename().string());
+  }
+  return out;
+}
+
+// The wrapped data keys in a closed store's keys column family.
+std::vector<std::string> wrapped_keys(const std::string& dir) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != kKeysCf) continue;
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (it->key().starts_with("subject/")) out.push_back(it->value().ToString().substr(16));  // past id and creation time
+  }
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+  return out;
+}
+
+// Sets every personal text field of `m` that holds text to `to`.
+void blank(pb::Message& m, const std::string& to) {
+  const auto* r = m.GetReflection();
+  for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) {
+    const auto* f = m.GetDescriptor()->field(i);
+    if (f->is_repeated() || !r->HasField(m, f)) continue;
+    if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) blank(*r->MutableMessage(&m, f), to);
+    else if (f->options().GetExtension(v1::personal) && !r->GetString(m, f).empty()) r->SetString(&m, f, to);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every stored field named like personal data is marked personal, or exempt for a reason") {
+  // A new field for a person's data cannot slip in unsealed: name it like what it holds and
+  // this fails until it is marked [(leanos.v1.personal) = true] or exempted here.
+  const std::map<std::string, std::string> exempt = {
+      {"leanos.v1.GoalDefined.title", "a goal's title (\"Reach $50K MRR by Q2\")"},
+      {"leanos.v1.SubgoalDefined.title", "a subgoal's title"},
+      {"leanos.v1.MaterialPublished.title", "a sales material's title"},
+      {"leanos.v1.Contact.company", "the contact's company: a business, not a person"},
+      {"leanos.v1.SubjectForgotten.subject_hash", "a keyed hash that names no one without the workspace's key"},
+  };
+  const std::regex personal_name("(^|_)(name|first_name|last_name|title|email|e_mail|phone|mobile|linkedin|twitter|"
+                                 "address|notes?|signal|contact|person|quote|comment|subject)($|_)");
+  std::set<const pb::Descriptor*> seen;
+  std::vector<const pb::Descriptor*> todo = {Envelope::descriptor()};
+  std::vector<std::string> unmarked, marked_wrongly;
+  while (!todo.empty()) {
+    const auto* d = todo.back();
+    todo.pop_back();
+    if (!seen.insert(d).second || d->file()->package() != "leanos.v1") continue;
+    for (int i = 0; i < d->field_count(); ++i) {
+      const auto* f = d->field(i);
+      if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) todo.push_back(f->message_type());
+      const bool personal = f->options().GetExtension(v1::personal);
+      if (personal && (f->type() != pb::FieldDescriptor::TYPE_STRING || f->is_repeated()))
+        marked_wrongly.push_back(f->full_name());
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING && std::regex_search(f->name(), personal_name) && !personal &&
+          !exempt.count(f->full_name()))
+        unmarked.push_back(f->full_name());
+    }
+  }
+  CHECK(seen.size() > 40);
+  auto joined = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += s + " ";
+    return out;
+  };
+  CHECK_MESSAGE(unmarked.empty(), "mark these [(leanos.v1.personal) = true] or exempt them with a reason: " << joined(unmarked));
+  CHECK_MESSAGE(marked_wrongly.empty(), "personal may mark singular string fields only: " << joined(marked_wrongly));
+  // What the store seals, as the schema says.
+  CHECK(personal_field_names(v1::Contact::descriptor()) ==
+        std::vector<std::string>{"leanos.v1.Contact.name", "leanos.v1.Contact.title", "leanos.v1.Contact.email",
+                                 "leanos.v1.Contact.subject_id"});
+}
+
+TEST_CASE("personal fields are stored sealed and read back in place") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), key = tmp.sub("master.key");
+  {
+    auto es = open_at(dir, key);
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "Jane.Roe@acme.test", "VP Sales"));
+    append(*es, "deal-acme", notes("acme", "Jane liked the demo"));
+    const auto events = stream(*es, "deal-acme");
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].lead_captured().contact().name() == "Jane Roe");
+    CHECK(events[0].lead_captured().contact().email() == "Jane.Roe@acme.test");
+    CHECK(events[0].lead_captured().contact().title() == "VP Sales");
+    CHECK(events[0].lead_captured().signal() == "Jane Roe asked for a demo");
+    CHECK(events[0].lead_captured().company() == "Acme Corp");
+    CHECK_FALSE(events[0].has_sealed());
+    CHECK(events[1].action_completed().notes() == "Jane liked the demo");
+    // A retry of the same event is still recognised as the same event.
+    Envelope retry = lead("acme", "Jane Roe", "Jane.Roe@acme.test", "VP Sales");
+    retry.set_event_id(events[0].event_id());
+    auto again = es->append("deal-acme", ExpectedVersion::any(), {retry});
+    REQUIRE(again.is_ok());
+    CHECK(again->idempotent_retry);
+  }
+  // The master key was made on first use, beside nothing but where it was asked to be.
+  struct stat st {};
+  REQUIRE(::stat(key.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  // The WAL holds the records uncompressed: no plaintext in them, nor anywhere else.
+  for (const std::string& plain : {std::string("Jane Roe"), std::string("Jane.Roe@acme.test"), std::string("VP Sales"),
+                                   std::string("liked the demo"), utf16le("Jane Roe")})
+    CHECK_MESSAGE(files_holding(dir, plain).empty(), plain);
+  CHECK_FALSE(files_holding(dir, "Acme Corp").empty());  // the scan finds what is stored in clear
+}
+
+TEST_CASE("a caller cannot hand the store sealed fields") {
+  TempDir tmp;
+  auto es = open_at(tmp.sub("data"), tmp.sub("k"));
+  Envelope e = notes("acme", "x");
+  e.mutable_sealed()->set_subject("0123456789abcdef");
+  auto r = es->append("deal-acme", ExpectedVersion::any(), {e});
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().message().find("seals personal fields itself") != std::string::npos);
+  CHECK(es->last_position() == 0);
+}
+
+TEST_CASE("forgetting a subject erases their fields everywhere and keeps every business fact") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), key = tmp.sub("master.key");
+  std::vector<std::string> keys_before;
+  {
+    auto es = open_at(dir, key);
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "jane.roe@acme.test", "VP Sales"));
+    append(*es, "deal-acme", notes("acme", "Jane liked the demo"));
+    append(*es, "deal-beta", lead("beta", "Bob Stone", "bob@beta.test", "CTO"));
+    REQUIRE(es->put_snapshot("ledger", 3, "state naming Jane Roe").is_ok());
+    REQUIRE(es->compact().is_ok());  // the keys in an SST file as well as the WAL
+  }
+  keys_before = wrapped_keys(dir);
+  REQUIRE(keys_before.size() == 2);
+  std::vector<std::string> found_before;
+  for (const auto& k : keys_before)
+    if (!files_holding(dir, k).empty()) found_before.push_back(k);
+  REQUIRE(found_before.size() == 2);  // the scan sees a key where one is
+
+  auto es = open_at(dir, key);
+  const auto last = es->last_position();
+  auto unknown = es->forget("nobody@nowhere.test", "erasure request", "ops");
+  REQUIRE_FALSE(unknown.is_ok());
+  CHECK(unknown.status().code() == Code::not_found);
+  CHECK(unknown.status().message().find("nobody@nowhere.test") != std::string::npos);
+  CHECK(es->last_position() == last);
+  auto no_reason = es->forget("jane.roe@acme.test", "", "ops");
+  REQUIRE_FALSE(no_reason.is_ok());
+  CHECK(no_reason.status().message().find("--reason") != std::string::npos);
+
+  auto forgotten = es->forget("  Jane.Roe@ACME.test ", "erasure request of 2026-11-26", "ops");
+  REQUIRE_MESSAGE(forgotten.is_ok(), (forgotten.is_ok() ? "" : forgotten.status().to_string()));
+  CHECK(forgotten->position == last + 1);
+  CHECK(forgotten->subject_hash.size() == 32);
+
+  const auto deal = stream(*es, "deal-acme");
+  REQUIRE(deal.size() == 2);
+  const auto& l = deal[0].lead_captured();
+  CHECK(l.contact().name() == kErased);
+  CHECK(l.contact().email() == kErased);
+  CHECK(l.contact().title() == kErased);
+  CHECK(l.signal() == kErased);
+  CHECK(deal[1].action_completed().notes() == kErased);  // the deal's own text, sealed under its contact
+  CHECK(l.deal_id() == "acme");
+  CHECK(l.company() == "Acme Corp");
+  CHECK(l.segment() == "mid-market");
+  CHECK(deal[1].action_completed().result() == "SUCCESS");
+  CHECK(stream(*es, "deal-beta")[0].lead_captured().contact().name() == "Bob Stone");
+
+  const auto privacy = stream(*es, kPrivacyStream);
+  REQUIRE(privacy.size() == 1);
+  CHECK(privacy[0].subject_forgotten().subject_hash() == forgotten->subject_hash);
+  CHECK(privacy[0].subject_forgotten().reason() == "erasure request of 2026-11-26");
+  CHECK(privacy[0].actor() == "ops");
+  auto all = es->read_all(1, 100);  // what a subscriber reads
+  REQUIRE(all.is_ok());
+  CHECK(all->back().type() == "SubjectForgotten");
+
+  auto snap = es->snapshot_at_or_before("ledger", 100);
+  REQUIRE(snap.is_ok());
+  CHECK_FALSE(snap->has_value());  // snapshots held opened fields: gone
+  CHECK(es->verify().clean());
+
+  auto twice = es->forget("jane.roe@acme.test", "again", "ops");
+  REQUIRE_FALSE(twice.is_ok());
+  CHECK(twice.status().code() == Code::not_found);
+  es.reset();
+
+  // No file under the folder holds Jane's data key any more (or the snapshot); Bob's is there.
+  const auto keys_after = wrapped_keys(dir);
+  REQUIRE(keys_after.size() == 1);
+  for (const auto& k : keys_before) {
+    const bool bobs = k == keys_after[0];
+    CHECK_MESSAGE(files_holding(dir, k).empty() != bobs, (bobs ? "Bob's key is missing" : "Jane's key is still in a file"));
+  }
+  CHECK(files_holding(dir, "naming Jane").empty());
+  CHECK(files_holding(dir, "Jane Roe").empty());
+}
+
+TEST_CASE("a backup taken before an erasure forgets the subject again when it is opened") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), backup = tmp.sub("backup"), key = tmp.sub("master.key");
+  {
+    auto es = open_at(dir, key);
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
+    append(*es, "deal-beta", lead("beta", "Bob Stone", "bob@beta.test", "CTO"));
+    REQUIRE(es->backup(backup).is_ok());
+    REQUIRE(es->forget("jane@acme.test", "erasure request", "ops").is_ok());
+    // The person comes back later and is recorded again: a new key, not erased by the list.
+    append(*es, "deal-acme2", lead("acme2", "Jane Roe", "jane@acme.test", "CEO"));
+  }
+  {
+    auto restored = open_at(backup, key);
+    CHECK(stream(*restored, "deal-acme")[0].lead_captured().contact().name() == kErased);
+    CHECK(stream(*restored, "deal-beta")[0].lead_captured().contact().name() == "Bob Stone");
+  }
+  CHECK(wrapped_keys(backup).size() == 1);
+  auto es = open_at(dir, key);
+  CHECK(stream(*es, "deal-acme")[0].lead_captured().contact().name() == kErased);
+  CHECK(stream(*es, "deal-acme2")[0].lead_captured().contact().title() == "CEO");
+}
+
+TEST_CASE("without its master key the store is locked: nothing written, personal fields unreadable") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), key = tmp.sub("master.key"), other = tmp.sub("other.key");
+  {
+    auto es = open_at(dir, key);
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
+  }
+  {
+    auto es = open_at(dir, tmp.sub("missing.key"));
+    CHECK(es->locked_reason().find(tmp.sub("missing.key")) != std::string::npos);
+    const auto e = stream(*es, "deal-acme");
+    CHECK(e[0].lead_captured().contact().name() == kLocked);
+    CHECK(e[0].lead_captured().company() == "Acme Corp");
+    auto r = es->append("notes-1", ExpectedVersion::any(), {notes("acme", "x")});
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == Code::read_only);
+    CHECK(r.status().message().find("missing.key") != std::string::npos);
+    CHECK(es->last_position() == 1);
+    CHECK_FALSE(fs::exists(tmp.sub("missing.key")));  // never made up: that would be another workspace's key
+  }
+  {
+    auto made = open_at(tmp.sub("elsewhere"), other);  // another workspace's key
+    append(*made, "deal-x", lead("x", "X", "x@x.test", "X"));
+  }
+  {
+    auto es = open_at(dir, other);
+    CHECK(es->locked_reason().find("another workspace's key") != std::string::npos);
+    CHECK(stream(*es, "deal-acme")[0].lead_captured().contact().email() == kLocked);
+  }
+  ::chmod(key.c_str(), 0644);
+  {
+    auto es = open_at(dir, key);
+    CHECK(es->locked_reason().find("chmod 600") != std::string::npos);
+  }
+  ::chmod(key.c_str(), 0600);
+  auto es = open_at(dir, key);
+  CHECK(es->locked_reason().empty());
+  CHECK(stream(*es, "deal-acme")[0].lead_captured().contact().name() == "Jane Roe");
+}
+
+TEST_CASE("tampered ciphertext fails to authenticate, naming the event's position") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), key = tmp.sub("master.key");
+  {
+    auto es = open_at(dir, key);
+    append(*es, "notes-1", [] {
+      Envelope e;
+      e.set_type("Note");
+      e.mutable_generic()->set_blob("x");
+      return e;
+    }());
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
+  }
+  {  // flip one byte of a sealed box in the stored record
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+    auto* events = handles[std::find(names.begin(), names.end(), kEventsCf) - names.begin()];
+    std::string value;
+    REQUIRE(raw->Get(rocksdb::ReadOptions(), events, be64(2), &value).ok());
+    Envelope e;
+    REQUIRE(e.ParseFromString(value));
+    REQUIRE(e.sealed().fields_size() > 0);
+    std::string box = e.sealed().fields(0).box();
+    box.back() = static_cast<char>(box.back() ^ 1);
+    e.mutable_sealed()->mutable_fields(0)->set_box(box);
+    REQUIRE(raw->Put(rocksdb::WriteOptions(), events, be64(2), e.SerializeAsString()).ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  auto es = open_at(dir, key);
+  auto r = es->read_event(2);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::corruption);
+  CHECK(r.status().message().find("position 2") != std::string::npos);
+  CHECK(r.status().message().find("does not authenticate") != std::string::npos);
+  CHECK(es->read_event(1).is_ok());
+  const auto report = es->verify();
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].position == 2);
+  CHECK(report.problems[0].what.find("does not authenticate") != std::string::npos);
+}
+
+TEST_CASE("property: on random histories with random erasures, every event and projection equals the history blanked") {
+  for (std::uint64_t seed : {std::uint64_t{3}, std::uint64_t{std::random_device{}()}}) {
+    INFO("seed " << seed);
+    TempDir tmp;
+    StoreOptions o;
+    o.durability = Durability::relaxed;  // a test of erasure, not of fsync
+    o.master_key_file = tmp.sub("master.key");
+    auto opened = EventStore::open(tmp.sub("data"), o);
+    REQUIRE(opened.is_ok());
+    auto& es = **opened;
+    std::mt19937_64 rng(seed);
+    test::HistoryOptions h;
+    h.commands = 700;
+    h.backdate_probability = 0;  // position order is business order: the reference is a plain fold
+    test::generate_history(es, rng, h, [](const v1::LedgerView&) {});
+    const auto last = es.last_position();
+    std::vector<Envelope> plain;
+    REQUIRE(es.scan(1, last, [&](const Envelope& e) {
+                plain.push_back(e);
+                return true;
+              }).is_ok());
+
+    // Forget a random half of the contacts.
+    std::set<std::string> forgotten;
+    for (const auto& e : plain)
+      if (e.has_lead_captured() && rng() % 2 == 0) forgotten.insert(e.lead_captured().contact().email());
+    REQUIRE(forgotten.size() > 3);
+    for (const auto& email : forgotten) REQUIRE(es.forget(email, "property test", "test").is_ok());
+
+    // The reference: the same history with the fields of forgotten subjects blanked. An
+    // event's subject is its contact's, else that of its stream's first event.
+    std::map<std::string, std::string> stream_subject;
+    std::vector<Envelope> expected;
+    for (Envelope e : plain) {
+      std::string subject = e.has_lead_captured() ? e.lead_captured().contact().email() : "";
+      if (subject.empty()) subject = stream_subject[e.stream()];
+      if (e.version() == 1) stream_subject[e.stream()] = subject;
+      if (forgotten.count(subject)) blank(e, kErased);
+      expected.push_back(std::move(e));
+    }
+    std::size_t i = 0, differ = 0, blanked = 0;
+    REQUIRE(es.scan(1, last, [&](const Envelope& e) {
+                if (e.SerializeAsString() != expected[i].SerializeAsString()) ++differ;
+                if (e.SerializeAsString() != plain[i].SerializeAsString()) ++blanked;
+                ++i;
+                return true;
+              }).is_ok());
+    CHECK(differ == 0);
+    CHECK(blanked >= forgotten.size());  // every forgotten contact's lead, at least
+
+    auto reference = projections::empty_ledger();
+    for (const auto& e : expected) projections::apply(reference, e);
+    LedgerOptions replay;
+    replay.use_snapshots = false;
+    replay.write_snapshots = false;
+    auto replayed = read_ledger(es, AsOf{.position = last}, replay);
+    REQUIRE(replayed.is_ok());
+    CHECK(projections::serialize(replayed->view) == projections::serialize(reference));
+    LedgerOptions snapshots;  // written after the erasure, then read
+    snapshots.snapshot_every = 50;
+    snapshots.core_snapshot_every = 20;
+    REQUIRE(read_ledger(es, AsOf{}, snapshots).is_ok());
+    auto snapped = read_ledger(es, AsOf{.position = last});
+    REQUIRE(snapped.is_ok());
+    CHECK(snapped->snapshot_position > 0);
+    CHECK(projections::serialize(snapped->view) == projections::serialize(reference));
+  }
+}
