@@ -32,6 +32,7 @@ struct AppendRow {
   double p50_ms = 0;
   double p99_ms = 0;
   double group_size = 0;  // appends per group commit (per fsync)
+  double sealed_eps = 0;  // in process: the same cell with personal events, each sealed
 };
 
 // A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`
