@@ -134,7 +134,17 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
       e.set_stream(p.stream);
       to_timestamp(now, e.mutable_recorded_at());
       if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
-      if (unreadable = vault->seal(e, [&] { return stream_subject(p.stream, e.version()); }, batch); !unreadable) break;
+      // Sealed by its appender under the subject of the stream's first event as it saw it:
+      // the stream's history decides now (two first appends may have raced).
+      if (const auto& assumed = p.assumed[static_cast<std::size_t>(at - position - 1)]; !assumed.empty()) {
+        auto actual = stream_subject(p.stream, e.version());
+        if (!actual) {
+          unreadable = actual.status();
+          break;
+        }
+        if (*actual != assumed)
+          if (unreadable = vault->reseal(e, *actual, p.key_puts); !unreadable) break;
+      }
       if (e.version() == 1) stream_subjects[p.stream] = e.has_sealed() ? e.sealed().subject() : std::string();
       records.emplace_back();
       e.SerializeToString(&records.back());
@@ -148,6 +158,7 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
       results[g] = unreadable;
       continue;
     }
+    vault->write_keys(p.key_puts, batch);
     AppendResult r;
     for (std::size_t i = 0; i < p.events.size(); ++i) {
       const Envelope& e = p.events[i];
@@ -182,9 +193,12 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
     if (auto failed = write(wo, batch, "writing a group of appends"); !failed) {
       for (std::size_t g = 0; g < group.size(); ++g)
         if (writes[g]) results[g] = failed;
-      vault->forget_fresh();
+      vault->failed();
     } else {
-      vault->committed();
+      std::vector<Vault::KeyPut> written;
+      for (std::size_t g = 0; g < group.size(); ++g)
+        if (writes[g]) written.insert(written.end(), group[g]->key_puts.begin(), group[g]->key_puts.end());
+      vault->committed(written);
       for (auto& [stream, v] : tentative_versions) versions[stream] = v;
       stats_groups.fetch_add(1, std::memory_order_relaxed);
       stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
@@ -206,10 +220,9 @@ Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered
   if (p.events.empty()) return Status::invalid("an append needs at least one event");
   if (vault->locked())
     return Status(Code::read_only, "the workspace is locked, nothing can be recorded: " + vault->locked_reason());
+  if (!p.prepared) return Status::invalid("an append that was not prepared");  // every path calls prepare()
   std::unordered_set<std::string> ids;
   for (auto& e : p.events) {
-    if (e.event_id().empty()) e.set_event_id(new_event_id());
-    if (auto s = check_storable(e); !s) return s;
     if (!ids.insert(e.event_id()).second)
       return Status::invalid("event id " + e.event_id() + " appears twice in one append");
     if (!e.stream().empty() && e.stream() != p.stream)
@@ -249,6 +262,7 @@ Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered
       if (!stored) return stored.status();
       Envelope candidate = p.events[i];
       candidate.set_stream(p.stream);
+      if (auto opened = vault->unseal(candidate); !opened) return opened;
       if (!same_content(*stored, candidate))
         return Status::exists("event id " + p.events[i].event_id() + " is already stored at position " +
                               std::to_string(known[i]) + " with different content; use a new event id");
@@ -429,6 +443,10 @@ std::future<Result<AppendResult>> EventStore::append_async(const std::string& st
   p->expected = expected;
   p->events = std::move(events);
   auto fut = p->done.get_future();
+  if (auto s = impl_->prepare(*p); !s) {
+    p->done.set_value(s);
+    return fut;
+  }
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) {
@@ -482,6 +500,48 @@ Result<std::string> EventStore::Impl::stream_subject(const std::string& stream, 
   }
   if (!hash.empty()) return hash;
   return vault->stream_hash(stream);
+}
+
+Status EventStore::Impl::prepare(Pending& p) {
+  if (auto s = check_stream_name(p.stream); !s) return s;
+  for (auto& e : p.events) {
+    if (e.event_id().empty()) e.set_event_id(new_event_id());
+    if (auto s = check_storable(e); !s) return s;
+  }
+  p.assumed.assign(p.events.size(), std::string());
+  if (!vault->locked())  // locked, validate() refuses the append whole
+    for (std::size_t i = 0; i < p.events.size(); ++i)
+      if (auto s = vault->seal(p.events[i], [&] { return first_subject(p, i); }, p.key_puts, &p.assumed[i]); !s) return s;
+  p.prepared = true;
+  return Status::success();
+}
+
+Result<std::string> EventStore::Impl::first_subject(const Pending& p, std::size_t i) {
+  std::string hash;
+  bool known = false;
+  {
+    std::lock_guard lock(first_subjects_mu);
+    if (auto it = first_subjects.find(p.stream); it != first_subjects.end()) hash = it->second, known = true;
+  }
+  if (!known) {
+    std::string pos, value;
+    auto s = db->Get(rocksdb::ReadOptions(), streams, named_key(p.stream, 1), &pos);
+    if (s.ok()) {
+      if (s = db->Get(rocksdb::ReadOptions(), events, pos, &value); !s.ok()) return from_rocks(s, "reading the first event of " + p.stream);
+      Envelope first;
+      if (!first.ParseFromString(value)) return Status::corruption("the first event of " + p.stream + " does not decode");
+      hash = first.has_sealed() ? first.sealed().subject() : std::string();
+      std::lock_guard lock(first_subjects_mu);
+      if (first_subjects.size() > 100'000) first_subjects.clear();
+      first_subjects[p.stream] = hash;
+    } else if (!s.IsNotFound()) {
+      return from_rocks(s, "reading stream index");
+    } else if (i > 0 && p.events[0].has_sealed() && p.assumed[0].empty()) {
+      hash = p.events[0].sealed().subject();  // a new stream: this append's first event names its subject
+    }
+  }
+  if (!hash.empty()) return hash;
+  return vault->stream_hash(p.stream);
 }
 
 Status EventStore::Impl::purge_erased() {
@@ -556,6 +616,7 @@ Result<ForgetResult> EventStore::forget(const std::string& subject, const std::s
   p->events.push_back(std::move(e));
   p->forget_hash = *hash;
   auto fut = p->done.get_future();
+  if (auto s = impl_->prepare(*p); !s) return s;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return Status::unavailable("the store is closing");

@@ -66,6 +66,12 @@ struct Pending {
   ExpectedVersion expected;
   std::vector<Envelope> events;
   std::string forget_hash;  // a forget: the data key deleted in the same write
+  // Set by prepare() on the appender's thread: ids given, events checked, personal fields
+  // sealed; the data keys made for them and not yet written; per event, the stream subject
+  // it was sealed under when it names nobody ("" otherwise).
+  bool prepared = false;
+  std::vector<Vault::KeyPut> key_puts;
+  std::vector<std::string> assumed;
   std::promise<Result<AppendResult>> done;
 };
 
@@ -88,6 +94,9 @@ struct EventStore::Impl {
   // The subject hash each stream's first event was sealed under ("" for none: the stream's
   // own), for the events of the stream that name nobody. Writer thread only.
   std::unordered_map<std::string, std::string> stream_subjects;
+  // The same, for appenders, of streams whose first event is stored (a fact that stays).
+  std::mutex first_subjects_mu;
+  std::unordered_map<std::string, std::string> first_subjects;
 
   std::atomic<std::uint64_t> last_position{0};
   std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
@@ -203,8 +212,12 @@ struct EventStore::Impl {
     return e;
   }
 
-  // The subject hash an event of `stream` at `version` that names nobody is sealed under.
+  // The subject hash an event of `stream` at `version` that names nobody is sealed under
+  // (writer thread); and as its appender sees it before the queue (first_subject).
   Result<std::string> stream_subject(const std::string& stream, std::uint64_t version);
+  Result<std::string> first_subject(const Pending& p, std::size_t i);
+  // On the appender's thread, before the queue: event ids, check_storable, sealing.
+  Status prepare(Pending& p);
   // After an erasure: drop the snapshots (they hold opened fields), flush every column
   // family so no WAL file holds a deleted key, and compact the keys and snapshots away.
   Status purge_erased();

@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,8 +18,16 @@ namespace leanos::store {
 
 namespace pb = google::protobuf;
 
+struct Vault::Found {
+  pb::Message* message;
+  const pb::FieldDescriptor* field;
+  std::string path;
+  bool subject;
+};
+
 namespace {
 
+using Found = Vault::Found;
 constexpr std::size_t kHashBytes = 16;
 constexpr const char* kSaltRecord = "salt";
 constexpr const char* kKeyPrefix = "subject/";
@@ -34,17 +43,24 @@ struct Plan {
   std::vector<Step> steps;  // personal strings, and singular messages that hold some
 };
 
+// Every message type an event can hold is planned once, up front (lookups then take no
+// lock: sealing and opening run on every appender and reader thread); any other type is
+// planned on demand, under a lock, apart.
 class Plans {
  public:
+  Plans() { build(v1::Envelope::descriptor(), fixed_); }
+
   const Plan* of(const pb::Descriptor* d) {
+    if (auto it = fixed_.find(d); it != fixed_.end()) return it->second.steps.empty() ? nullptr : &it->second;
     std::lock_guard lock(mu_);
-    return build(d);
+    return build(d, other_);
   }
 
  private:
-  const Plan* build(const pb::Descriptor* d) {
-    if (auto it = plans_.find(d); it != plans_.end()) return it->second.steps.empty() ? nullptr : &it->second;
-    plans_[d];  // a cycle (Struct, Value) holds nothing personal through itself
+  using Map = std::unordered_map<const pb::Descriptor*, Plan>;
+  static const Plan* build(const pb::Descriptor* d, Map& plans) {
+    if (auto it = plans.find(d); it != plans.end()) return it->second.steps.empty() ? nullptr : &it->second;
+    plans[d];  // a cycle (Struct, Value) holds nothing personal through itself
     Plan plan;
     for (int i = 0; i < d->field_count(); ++i) {
       const auto* f = d->field(i);
@@ -52,15 +68,16 @@ class Plans {
       if (o.GetExtension(v1::personal) && f->type() == pb::FieldDescriptor::TYPE_STRING && !f->is_repeated()) {
         plan.steps.push_back({f, true, o.GetExtension(v1::data_subject)});
       } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated() && !f->is_map()) {
-        if (build(f->message_type()) != nullptr) plan.steps.push_back({f, false, false});
+        if (build(f->message_type(), plans) != nullptr) plan.steps.push_back({f, false, false});
       }
     }
-    auto& slot = plans_[d];
+    auto& slot = plans[d];
     slot = std::move(plan);
     return slot.steps.empty() ? nullptr : &slot;
   }
+  Map fixed_;  // built in the constructor, read-only after
   std::mutex mu_;
-  std::unordered_map<const pb::Descriptor*, Plan> plans_;
+  Map other_;
 };
 
 Plans& plans() {
@@ -68,12 +85,6 @@ Plans& plans() {
   return p;
 }
 
-struct Found {
-  pb::Message* message;
-  const pb::FieldDescriptor* field;
-  std::string path;
-  bool subject;
-};
 
 // The personal string fields set in `m`, in field order, with their paths.
 void collect(pb::Message& m, const std::string& prefix, std::vector<Found>& out) {
@@ -111,12 +122,32 @@ std::optional<std::pair<pb::Message*, const pb::FieldDescriptor*>> at_path(pb::M
   }
 }
 
+// Random bytes for nonces, key ids and data keys: ChaCha20 keyed per thread from the OS's
+// generator (reseeded in a forked child), rather than a getrandom system call for each of
+// the four or five a sealed event needs.
+void random_bytes(void* out, std::size_t n) {
+  thread_local struct {
+    unsigned char key[crypto_stream_chacha20_ietf_KEYBYTES];
+    std::uint64_t counter = 0;
+    pid_t pid = 0;
+  } state;
+  if (state.pid != ::getpid()) {
+    randombytes_buf(state.key, sizeof state.key);
+    state.counter = 0;
+    state.pid = ::getpid();
+  }
+  unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
+  std::memcpy(nonce, &state.counter, sizeof state.counter);
+  ++state.counter;
+  crypto_stream_chacha20_ietf(static_cast<unsigned char*>(out), n, nonce, state.key);
+}
+
 std::string additional_data(const std::string& event_id, const std::string& path) { return event_id + '\0' + path; }
 
 std::string box(const Vault::Key& key, std::string_view plain, const std::string& ad) {
   std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  random_bytes(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &len,
                                              reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
@@ -310,12 +341,15 @@ Status Vault::open() {
   }
   master_ = *master;
   salt_ = to_key(*opened);
+  ready_.store(true, std::memory_order_release);
   return Status::success();
 }
 
 Status Vault::ensure_master() {
   if (locked()) return Status(Code::read_only, "the workspace is locked: " + locked_reason_);
-  if (salt_) return Status::success();
+  if (ready_.load(std::memory_order_acquire)) return Status::success();
+  std::lock_guard making(make_mu_);
+  if (ready_.load(std::memory_order_relaxed)) return Status::success();
   std::error_code ec;
   if (!std::filesystem::exists(key_file_, ec)) {
     Key k;
@@ -332,15 +366,15 @@ Status Vault::ensure_master() {
   wo.sync = true;
   const auto record = box(*master, std::string_view(reinterpret_cast<const char*>(salt.data()), salt.size()), "leanos salt");
   if (auto s = db_->Put(wo, keys_, kSaltRecord, record); !s.ok()) return Status::io("writing the keys: " + s.ToString());
-  std::unique_lock lock(mu_);
   master_ = *master;
   salt_ = salt;
+  ready_.store(true, std::memory_order_release);
   return Status::success();
 }
 
 Result<std::string> Vault::subject_hash(std::string_view subject) const {
   if (locked()) return Status(Code::read_only, "the workspace is locked: " + locked_reason_);
-  if (!salt_) return Status::not_found("no personal data has been recorded in this workspace");
+  if (!ready_.load(std::memory_order_acquire)) return Status::not_found("no personal data has been recorded in this workspace");
   const std::string id = normalize_subject(subject);
   std::string out(kHashBytes, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), reinterpret_cast<const unsigned char*>(id.data()),
@@ -363,7 +397,7 @@ Result<std::optional<Vault::Record>> Vault::record(const std::string& hash) cons
     opened = unbox(*master_, std::string_view(value).substr(16), "leanos key " + hash + value.substr(0, 8));
   if (!opened || opened->size() != 32)
     return Status::corruption("the data key of subject " + to_hex(hash) + " does not open under the master key");
-  return std::optional<Record>{Record{value.substr(0, 8), micros_of(std::string_view(value).substr(8, 8)), *to_key(*opened)}};
+  return std::optional<Record>{Record{value.substr(0, 8), micros_of(std::string_view(value).substr(8, 8)), *to_key(*opened), {}}};
 }
 
 Result<std::optional<Micros>> Vault::key_created(const std::string& hash) const {
@@ -395,7 +429,8 @@ Result<std::optional<Vault::Key>> Vault::data_key(const std::string& hash, const
   return std::optional<Key>{(*r)->key};
 }
 
-Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, rocksdb::WriteBatch& batch) {
+Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, std::vector<KeyPut>& puts,
+                   std::string* assumed) {
   std::vector<Found> found;
   collect(e, "", found);
   if (found.empty()) return Status::success();
@@ -412,10 +447,21 @@ Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& 
     auto h = stream_subject();
     if (!h) return h.status();
     hash = *h;
+    if (assumed != nullptr) *assumed = hash;
   }
-  // The subject's key: cached, stored, or new (also when it is erased in this very group).
+  return seal_under(e, hash, found, puts);
+}
+
+Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::vector<Found>& found, std::vector<KeyPut>& puts) {
+  // The subject's key: cached, stored, or new. Made under a lock, so that two appenders of a
+  // new person share one; until it is written, every append that uses it writes it too.
   std::optional<Record> key;
-  if (!erased_in_group_.count(hash)) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = cache_.find(hash); it != cache_.end()) key = it->second;
+  }
+  if (!key) {
+    std::lock_guard making(make_mu_);
     {
       std::shared_lock lock(mu_);
       if (auto it = cache_.find(hash); it != cache_.end()) key = it->second;
@@ -425,24 +471,20 @@ Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& 
       if (!r) return r.status();
       key = *r;
     }
-  }
-  if (!key) {
-    Record fresh{std::string(8, '\0'), now_micros(), {}};
-    crypto_aead_xchacha20poly1305_ietf_keygen(fresh.key.data());
-    randombytes_buf(fresh.id.data(), fresh.id.size());
-    std::string value = fresh.id + be64_micros(fresh.created);
-    value += box(*master_, std::string_view(reinterpret_cast<const char*>(fresh.key.data()), fresh.key.size()),
-                 "leanos key " + hash + fresh.id);
-    batch.Put(keys_, record_name(hash), value);
-    erased_in_group_.erase(hash);
-    fresh_.push_back(hash);
-    key = fresh;
-  }
-  {
+    if (!key) {
+      Record fresh{std::string(8, '\0'), now_micros(), {}, {}};
+      random_bytes(fresh.key.data(), fresh.key.size());
+      random_bytes(fresh.id.data(), fresh.id.size());
+      fresh.unwritten = fresh.id + be64_micros(fresh.created);
+      fresh.unwritten += box(*master_, std::string_view(reinterpret_cast<const char*>(fresh.key.data()), fresh.key.size()),
+                             "leanos key " + hash + fresh.id);
+      key = fresh;
+    }
     std::unique_lock lock(mu_);
-    if (cache_.size() >= kCacheEntries && !cache_.count(hash)) cache_.clear();  // bounded: a key is one Get away
+    if (cache_.size() >= kCacheEntries) cache_.clear();
     cache_[hash] = *key;
   }
+  if (!key->unwritten.empty()) puts.push_back({hash, key->id, key->unwritten});
   auto* sealed = e.mutable_sealed();
   sealed->set_subject(hash);
   sealed->set_key(key->id);
@@ -456,17 +498,28 @@ Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& 
   return Status::success();
 }
 
-void Vault::forget_fresh() {
+Status Vault::reseal(v1::Envelope& e, const std::string& hash, std::vector<KeyPut>& puts) {
+  if (auto s = unseal(e); !s) return s;
+  std::vector<Found> found;
+  collect(e, "", found);
+  return seal_under(e, hash, found, puts);
+}
+
+void Vault::write_keys(const std::vector<KeyPut>& puts, rocksdb::WriteBatch& batch) {
+  for (const auto& k : puts)
+    if (!erased_in_group_.count(k.hash)) batch.Put(keys_, record_name(k.hash), k.value);
+}
+
+void Vault::committed(const std::vector<KeyPut>& puts) {
   std::unique_lock lock(mu_);
-  for (const auto& hash : fresh_) cache_.erase(hash);
-  fresh_.clear();
+  for (const auto& k : puts)
+    if (auto it = cache_.find(k.hash); it != cache_.end() && it->second.id == k.id) it->second.unwritten.clear();
+  // A subject erased in this group: what an appender cached of them meanwhile is gone.
+  for (const auto& hash : erased_in_group_) cache_.erase(hash);
   erased_in_group_.clear();
 }
 
-void Vault::committed() {
-  fresh_.clear();
-  erased_in_group_.clear();
-}
+void Vault::failed() { erased_in_group_.clear(); }
 
 Status Vault::unseal(v1::Envelope& e) const {
   if (!e.has_sealed()) return Status::success();

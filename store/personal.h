@@ -25,6 +25,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -67,12 +68,25 @@ class Vault {
   const std::string& locked_reason() const { return locked_reason_; }
   const std::string& key_file() const { return key_file_; }
 
-  // Writer thread. Seals the personal fields of `e` (its event id set) in place. New data
-  // keys go into `batch`; `stream_subject` gives the subject hash of the stream's first
-  // event when the event names nobody. After the batch's write fails, call forget_fresh().
-  Status seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, rocksdb::WriteBatch& batch);
-  void forget_fresh();  // drop the keys created since the last commit() from the cache
-  void committed();     // the batch holding them is durable
+  // A data key made but not yet known to be written: the append that uses it writes it.
+  struct KeyPut {
+    std::string hash, id, value;
+  };
+  struct Found;  // a personal field set in an event (personal.cpp)
+
+  // Any thread (appenders seal their own events before the queue). Seals the personal
+  // fields of `e` (its event id set) in place, under the subject it names or, naming nobody,
+  // the one `stream_subject` gives (then stored in `assumed`, for the writer to check). Keys
+  // not yet written go into `puts`.
+  Status seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, std::vector<KeyPut>& puts,
+              std::string* assumed = nullptr);
+  // Writer thread: seals `e` again under `hash` (its stream's subject turned out another).
+  Status reseal(v1::Envelope& e, const std::string& hash, std::vector<KeyPut>& puts);
+  // Writer thread: an accepted append's keys into the group's batch (not those of a subject
+  // erased in the same group); after the write, committed() (or failed()).
+  void write_keys(const std::vector<KeyPut>& puts, rocksdb::WriteBatch& batch);
+  void committed(const std::vector<KeyPut>& puts);
+  void failed();
 
   // Opens the sealed fields of `e` in place: the plaintext, "[erased]" when the subject's key
   // is gone, "[locked]" without the master key. Fails (corruption, naming the event's
@@ -95,11 +109,13 @@ class Vault {
 
  private:
   Status ensure_master();  // creates the master key and salt on first use
+  Status seal_under(v1::Envelope& e, const std::string& hash, const std::vector<Found>& found, std::vector<KeyPut>& puts);
   // A data key: which one of a subject's (id), its creation time, and the key.
   struct Record {
     std::string id;
     Micros created = 0;
     Key key{};
+    std::string unwritten;  // the record's value while it may not be written yet
   };
   Result<std::optional<Record>> record(const std::string& hash) const;
   // The key an event was sealed with; none once forgotten.
@@ -111,9 +127,10 @@ class Vault {
   std::string locked_reason_;
   std::optional<Key> master_;
   std::optional<Key> salt_;
+  std::atomic<bool> ready_{false};  // master_ and salt_ are set
+  std::mutex make_mu_;               // making the master key, or a data key
   mutable std::shared_mutex mu_;
   mutable std::unordered_map<std::string, Record> cache_;  // subject hash -> its current key
-  std::vector<std::string> fresh_;                         // writer: subjects given a key since the last commit
   std::unordered_set<std::string> erased_in_group_;        // writer: subjects erased in this group
 };
 

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <latch>
+#include <thread>
 
 #include "actors/ledger_reader.h"
 #include "events/ids.h"
@@ -470,4 +472,57 @@ TEST_CASE("property: on random histories with random erasures, every event and p
     CHECK(snapped->snapshot_position > 0);
     CHECK(projections::serialize(snapped->view) == projections::serialize(reference));
   }
+}
+
+TEST_CASE("appenders sealing at once: one key per new person, and a stream's text goes with its first event's subject") {
+  TempDir tmp;
+  auto es = open_at(tmp.sub("data"), tmp.sub("master.key"));
+  // Eight appenders record the same new person at once: one key, all of it readable.
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 20; ++i)
+          REQUIRE(es->append("deal-" + std::to_string(t) + "-" + std::to_string(i), ExpectedVersion::any(),
+                             {lead("d", "Ann Lee", "ann@lee.test", "CFO")})
+                      .is_ok());
+      });
+    for (auto& th : threads) th.join();
+  }
+  auto all = es->read_all(1, 1000);
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 160);
+  for (const auto& e : *all) CHECK(e.lead_captured().contact().name() == "Ann Lee");
+  // Notes naming nobody race their stream's lead: whichever is stored first decides whose
+  // text the notes are; forgetting the contacts erases exactly the notes of streams they opened.
+  constexpr int kStreams = 40;
+  for (int k = 0; k < kStreams; ++k) {
+    const std::string stream = "deal-race-" + std::to_string(k);
+    std::latch start(2);
+    std::atomic<int> failed{0};
+    std::thread notes_thread([&] {
+      start.arrive_and_wait();
+      if (!es->append(stream, ExpectedVersion::any(), {notes("r", "said yes")}).is_ok()) ++failed;
+    });
+    std::thread lead_thread([&] {
+      start.arrive_and_wait();
+      if (!es->append(stream, ExpectedVersion::any(), {lead("r", "P", "p" + std::to_string(k) + "@race.test", "T")}).is_ok()) ++failed;
+    });
+    notes_thread.join();
+    lead_thread.join();
+    REQUIRE(failed == 0);
+  }
+  for (int k = 0; k < kStreams; ++k) REQUIRE(es->forget("p" + std::to_string(k) + "@race.test", "test", "t").is_ok());
+  int lead_first = 0;
+  for (int k = 0; k < kStreams; ++k) {
+    const auto events = stream(*es, "deal-race-" + std::to_string(k));
+    REQUIRE(events.size() == 2);
+    const bool opened_by_lead = events[0].has_lead_captured();
+    lead_first += opened_by_lead;
+    const auto& n = opened_by_lead ? events[1] : events[0];
+    CHECK(n.action_completed().notes() == (opened_by_lead ? kErased : "said yes"));
+  }
+  MESSAGE(lead_first << " of " << kStreams << " streams were opened by their lead");
+  CHECK(es->forget("ann@lee.test", "test", "t").is_ok());
+  CHECK(es->verify().clean());
 }
