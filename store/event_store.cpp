@@ -414,6 +414,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   if (auto s = impl->vault->open(); !s) return s;
   if (impl->vault->locked()) spdlog::warn("store: {} is locked: {}", dir, impl->vault->locked_reason());
   if (auto s = impl->reapply_forgotten(); !s) return s;
+  if (auto s = impl->seal_legacy(); !s) return s;
 
   {
     std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
@@ -564,6 +565,56 @@ Status EventStore::Impl::purge_erased() {
   for (auto* h : {keys, snapshots})
     if (auto s = db->CompactRange(co, h, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting after an erasure");
   return Status::success();
+}
+
+Status EventStore::Impl::seal_legacy() {
+  std::string done;
+  auto got = db->Get(rocksdb::ReadOptions(), handles[0], kSealedMarker, &done);
+  if (got.ok()) return Status::success();
+  if (!got.IsNotFound()) return from_rocks(got, "reading the store's format");
+  if (vault->locked()) return Status::success();  // sealed when opened with the key
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  std::uint64_t sealed = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), events));
+    rocksdb::WriteBatch batch;
+    std::vector<Vault::KeyPut> puts;
+    auto flush = [&]() -> Status {
+      if (batch.Count() == 0) return Status::success();
+      vault->write_keys(puts, batch);  // one atomic write: the keys with the events sealed under them
+      if (auto s = write(wo, batch, "sealing the personal fields of older events"); !s) return s;
+      vault->committed(puts);
+      puts.clear();
+      batch.Clear();
+      return Status::success();
+    };
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      Envelope e;
+      if (!e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) || e.has_sealed() || !has_personal_data(e))
+        continue;  // verify reports what does not decode
+      std::string assumed;
+      auto own = vault->seal(e, [&] { return stream_subject(e.stream(), e.version()); }, puts, &assumed);
+      if (!own) return own;
+      if (e.version() == 1) stream_subjects[e.stream()] = e.sealed().subject();
+      batch.Put(events, it->key(), e.SerializeAsString());
+      if (++sealed % 10'000 == 0)
+        if (auto s = flush(); !s) return s;
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading the event log");
+    if (auto s = flush(); !s) return s;
+  }
+  if (sealed > 0) {
+    spdlog::warn("store: sealed the personal fields of {} events recorded before the store sealed them", sealed);
+    // The older values held the fields in clear: rewrite every file that held them.
+    if (auto s = purge_erased(); !s) return s;
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    if (auto s = db->CompactRange(co, events, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting the sealed log");
+  }
+  rocksdb::WriteBatch marker;
+  marker.Put(handles[0], kSealedMarker, "1");
+  return write(wo, marker, "marking the store sealed");
 }
 
 Status EventStore::Impl::reapply_forgotten() {

@@ -224,6 +224,9 @@ struct EventStore::Impl {
   // Erases again the subjects of the forgotten-subjects list whose keys this folder still
   // holds (a backup restored from before their erasure).
   Status reapply_forgotten();
+  // A store written before personal fields were sealed: seals them in place, once (same
+  // positions, ids and content once opened), then rewrites the files that held them.
+  Status seal_legacy();
 
   void writer_loop();
 

@@ -13,7 +13,7 @@
 //   checkpoints  subscriber name                     -> be64(position)
 //   keys         "salt"                              -> the subject-hash salt, wrapped under the master key
 //                "subject/" hash(16)                 -> be64(created micros) + the subject's data key, wrapped
-//   default      "format"                            -> "1"
+//   default      "sealed"                            -> "1": every personal field in the log is sealed
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,7 @@ inline constexpr const char* kLateCf = "late";
 inline constexpr const char* kLatePositionsCf = "late_positions";
 inline constexpr const char* kCheckpointsCf = "checkpoints";
 inline constexpr const char* kKeysCf = "keys";
+inline constexpr const char* kSealedMarker = "sealed";
 
 inline void put_be64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
