@@ -680,6 +680,26 @@ Result<ForgetResult> EventStore::forget(const std::string& subject, const std::s
   return ForgetResult{to_hex(*hash), appended->positions.front()};
 }
 
+Status EventStore::rotate_master_key(const std::string& dir, StoreOptions options, const std::string& new_key_file) {
+  options.create_if_missing = false;
+  auto opened = open(dir, options);
+  if (!opened) return opened.status();
+  auto& impl = *(*opened)->impl_;
+  rocksdb::WriteBatch batch;
+  if (auto s = impl.vault->rotate(new_key_file, batch); !s) return s;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = impl.write(wo, batch, "re-wrapping the keys"); !s) return s;
+  // The keys wrapped under the old master key are still in the WAL and the key files.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = impl.db->Flush(fo, impl.handles); !s.ok()) return from_rocks(s, "flushing after re-wrapping the keys");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  if (auto s = impl.db->CompactRange(co, impl.keys, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting the keys");
+  return Status::success();
+}
+
 std::string EventStore::locked_reason() const { return impl_->vault->locked_reason(); }
 const std::string& EventStore::master_key_file() const { return impl_->vault->key_file(); }
 

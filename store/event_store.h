@@ -224,6 +224,11 @@ class EventStore {
   // snapshot files and drop the WAL that held them. From then on their fields read
   // "[erased]". not_found, and nothing recorded, for a subject with no key.
   Result<ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor);
+  // Re-wraps the workspace's salt and data keys under a new master key written to
+  // `new_key_file` (must not exist), in one write, then compacts the old wrapping out of the
+  // key files. The store in `dir` must not be open elsewhere (nothing else may be writing).
+  // From then on the store opens with the new file only; the old one can be destroyed.
+  static Status rotate_master_key(const std::string& dir, StoreOptions options, const std::string& new_key_file);
   // Why personal fields read "[locked]" and nothing can be written (no or a wrong master
   // key); empty when the store is not locked.
   std::string locked_reason() const;

@@ -335,7 +335,7 @@ Status Vault::open() {
   }
   auto opened = unbox(*master, salt, "leanos salt");
   if (!opened || opened->size() != 32) {
-    locked_reason_ = "master key file " + key_file_ + " holds another workspace's key: this one's personal fields were "
+    locked_reason_ = "master key file " + key_file_ + " holds another key (another workspace's, or one rotated away): this one's personal fields were "
                      "sealed under a different master key; pass the right one with --master-key-file";
     return Status::success();
   }
@@ -369,6 +369,44 @@ Status Vault::ensure_master() {
   master_ = *master;
   salt_ = salt;
   ready_.store(true, std::memory_order_release);
+  return Status::success();
+}
+
+Status Vault::rotate(const std::string& new_key_file, rocksdb::WriteBatch& batch) {
+  if (locked()) return Status(Code::read_only, "the workspace is locked: " + locked_reason_);
+  if (!ready_.load(std::memory_order_acquire))
+    return Status::precondition("no personal data has been recorded in this workspace: nothing is wrapped under a master key yet");
+  std::error_code ec;
+  if (std::filesystem::exists(new_key_file, ec))
+    return Status::exists("new master key file " + new_key_file + " exists already; name a file that does not");
+  Key fresh;
+  crypto_aead_xchacha20poly1305_ietf_keygen(fresh.data());
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, fresh.data(), fresh.size());
+  // The list of forgotten subjects goes with the key, so that old backups still forget them.
+  if (std::ifstream list(forgotten_list_file(key_file_), std::ios::binary); list) {
+    std::ofstream copy(forgotten_list_file(new_key_file), std::ios::binary | std::ios::trunc);
+    copy << list.rdbuf();
+    copy.flush();
+    if (!copy) return Status::io("cannot write " + forgotten_list_file(new_key_file));
+    ::chmod(forgotten_list_file(new_key_file).c_str(), 0600);
+  }
+  if (auto s = write_new_file(new_key_file, std::string(hex) + "\n"); !s) return s;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string name = it->key().ToString(), value = it->value().ToString();
+    if (name == kSaltRecord) {
+      auto salt = unbox(*master_, value, "leanos salt");
+      if (!salt) return Status::corruption("the salt does not open under the master key");
+      batch.Put(keys_, name, box(fresh, *salt, "leanos salt"));
+    } else if (name.starts_with(kKeyPrefix) && value.size() > 16) {
+      const std::string ad = "leanos key " + name.substr(std::string_view(kKeyPrefix).size()) + value.substr(0, 8);
+      auto key = unbox(*master_, std::string_view(value).substr(16), ad);
+      if (!key) return Status::corruption("the data key " + to_hex(name) + " does not open under the master key");
+      batch.Put(keys_, name, value.substr(0, 16) + box(fresh, *key, ad));
+    }
+  }
+  if (!it->status().ok()) return Status::io("reading the keys: " + it->status().ToString());
   return Status::success();
 }
 

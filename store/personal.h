@@ -104,6 +104,10 @@ class Vault {
   // same group too: the delete comes after it) and forgets it here; a later event of the
   // group that names them gets a new key.
   Status erase(const std::string& hash, rocksdb::WriteBatch& batch);
+  // Writes a new master key to `new_key_file` (which must not exist; its forgotten list
+  // copied beside it) and puts the salt and every data key, wrapped under it, into `batch`.
+  // Only on a store nothing else uses (EventStore::rotate_master_key).
+  Status rotate(const std::string& new_key_file, rocksdb::WriteBatch& batch);
   // The keys column family's key of a subject's data key.
   static std::string record_name(const std::string& hash);
 

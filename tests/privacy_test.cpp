@@ -344,7 +344,7 @@ TEST_CASE("without its master key the store is locked: nothing written, personal
   }
   {
     auto es = open_at(dir, other);
-    CHECK(es->locked_reason().find("another workspace's key") != std::string::npos);
+    CHECK(es->locked_reason().find("another key (another workspace's, or one rotated away)") != std::string::npos);
     CHECK(stream(*es, "deal-acme")[0].lead_captured().contact().email() == kLocked);
   }
   ::chmod(key.c_str(), 0644);
@@ -578,4 +578,39 @@ TEST_CASE("a store written before sealing is sealed once when opened, and its ol
   CHECK(old[0].lead_captured().contact().name() == kErased);
   CHECK(old[1].action_completed().notes() == kErased);
   CHECK(old[0].lead_captured().company() == "Acme Corp");
+}
+
+TEST_CASE("rotating the master key re-wraps every data key: the old key opens nothing, the new one everything") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), old_key = tmp.sub("old.key"), new_key = tmp.sub("new.key");
+  {
+    auto es = open_at(dir, old_key);
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
+    append(*es, "deal-beta", lead("beta", "Bob Stone", "bob@beta.test", "CTO"));
+    REQUIRE(es->forget("bob@beta.test", "erasure request", "dpo").is_ok());
+  }
+  const auto wrapped_before = wrapped_keys(dir);
+  REQUIRE(wrapped_before.size() == 1);
+  StoreOptions o;
+  o.master_key_file = old_key;
+  auto exists = EventStore::rotate_master_key(dir, o, old_key);
+  REQUIRE_FALSE(exists.is_ok());
+  CHECK(exists.message().find("exists already") != std::string::npos);
+  auto rotated = EventStore::rotate_master_key(dir, o, new_key);
+  REQUIRE_MESSAGE(rotated.is_ok(), rotated.to_string());
+  struct stat st {};
+  REQUIRE(::stat(new_key.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(fs::exists(new_key + ".forgotten"));  // the erasures go with the key
+  CHECK(files_holding(dir, wrapped_before[0]).empty());  // nothing wrapped under the old key is left
+  {
+    auto es = open_at(dir, old_key);
+    CHECK(es->locked_reason().find("another key (another workspace's, or one rotated away)") != std::string::npos);
+  }
+  auto es = open_at(dir, new_key);
+  CHECK(es->locked_reason().empty());
+  CHECK(stream(*es, "deal-acme")[0].lead_captured().contact().name() == "Jane Roe");
+  CHECK(stream(*es, "deal-beta")[0].lead_captured().contact().name() == kErased);
+  append(*es, "deal-gamma", lead("gamma", "Gus", "gus@gamma.test", "CEO"));
+  CHECK(stream(*es, "deal-gamma")[0].lead_captured().contact().name() == "Gus");
 }

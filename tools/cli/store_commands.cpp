@@ -247,6 +247,17 @@ int run_forget(const GlobalOptions& global, const std::string& subject, const st
   return 0;
 }
 
+int run_rotate_key(const GlobalOptions& global, const std::string& new_file) {
+  if (auto s = local_only(global, "rotate-key"); !s) return fail(s);
+  store::StoreOptions options;
+  options.master_key_file = global.master_key_file;
+  if (auto s = store::EventStore::rotate_master_key(global.data, options, new_file); !s) return fail(s);
+  std::printf("the keys of %s are wrapped under %s now: open it with --master-key-file %s (or $LEANOS_MASTER_KEY_FILE); "
+              "destroy the old key file\n",
+              global.data.c_str(), new_file.c_str(), new_file.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
@@ -296,6 +307,13 @@ void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   forget->callback([&, forget_args] {
     action = [&global, forget_args] { return run_forget(global, forget_args->first, forget_args->second); };
   });
+
+  auto new_key = std::make_shared<std::string>();
+  auto* rotate = app.add_subcommand("rotate-key",
+                                    "wrap the workspace's data keys under a new master key (on the data folder, "
+                                    "with no server running)");
+  rotate->add_option("new-key-file", *new_key, "the new master key file to create (must not exist)")->required();
+  rotate->callback([&, new_key] { action = [&global, new_key] { return run_rotate_key(global, *new_key); }; });
 
   auto dest = std::make_shared<std::string>();
   auto* backup = app.add_subcommand("backup", "consistent online copy of the data folder (RocksDB checkpoint)");
