@@ -282,7 +282,11 @@ TEST_CASE("forgetting a subject erases their fields everywhere and keeps every b
   auto twice = es->forget("jane.roe@acme.test", "again", "ops");
   REQUIRE_FALSE(twice.is_ok());
   CHECK(twice.status().code() == Code::not_found);
+  const std::string backup = tmp.sub("backup-after");
+  REQUIRE(es->backup(backup).is_ok());
   es.reset();
+  for (const auto& k : keys_before)
+    if (k != wrapped_keys(dir).at(0)) CHECK_MESSAGE(files_holding(backup, k).empty(), "a backup taken after the erasure holds the key");
 
   // No file under the folder holds Jane's data key any more (or the snapshot); Bob's is there.
   const auto keys_after = wrapped_keys(dir);
