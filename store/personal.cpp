@@ -462,9 +462,17 @@ Result<std::optional<Vault::Key>> Vault::data_key(const std::string& hash, const
   if (!r) return r.status();
   if (!*r || (*r)->id != id) return std::optional<Key>{};  // forgotten (and maybe recorded anew since)
   std::unique_lock lock(mu_);
-  if (cache_.size() >= kCacheEntries) cache_.clear();
+  evict_if_full();
   cache_[hash] = **r;
   return std::optional<Key>{(*r)->key};
+}
+
+void Vault::evict_if_full() const {
+  if (cache_.size() < std::max(evict_at_, kCacheEntries)) return;
+  // A key not yet written stays: dropped, the next append of that person would make another
+  // one, and whichever record was written last would leave the other's events unreadable.
+  std::erase_if(cache_, [](const auto& entry) { return entry.second.unwritten.empty(); });
+  evict_at_ = std::max(kCacheEntries, 2 * cache_.size());  // not again before it doubles
 }
 
 Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, std::vector<KeyPut>& puts,
@@ -519,7 +527,7 @@ Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::ve
       key = fresh;
     }
     std::unique_lock lock(mu_);
-    if (cache_.size() >= kCacheEntries) cache_.clear();
+    evict_if_full();
     cache_[hash] = *key;
   }
   if (!key->unwritten.empty()) puts.push_back({hash, key->id, key->unwritten});

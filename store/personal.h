@@ -121,6 +121,7 @@ class Vault {
     Key key{};
     std::string unwritten;  // the record's value while it may not be written yet
   };
+  void evict_if_full() const;  // under mu_: bounds the cache, keeping keys not yet written
   Result<std::optional<Record>> record(const std::string& hash) const;
   // The key an event was sealed with; none once forgotten.
   Result<std::optional<Key>> data_key(const std::string& hash, const std::string& id) const;
@@ -135,6 +136,7 @@ class Vault {
   std::mutex make_mu_;               // making the master key, or a data key
   mutable std::shared_mutex mu_;
   mutable std::unordered_map<std::string, Record> cache_;  // subject hash -> its current key
+  mutable std::size_t evict_at_ = 0;  // the size that triggers the next eviction (at least the bound)
   std::unordered_set<std::string> erased_in_group_;        // writer: subjects erased in this group
 };
 

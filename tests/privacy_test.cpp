@@ -618,3 +618,30 @@ TEST_CASE("rotating the master key re-wraps every data key: the old key opens no
   append(*es, "deal-gamma", lead("gamma", "Gus", "gus@gamma.test", "CEO"));
   CHECK(stream(*es, "deal-gamma")[0].lead_captured().contact().name() == "Gus");
 }
+
+TEST_CASE("a data key not yet written survives the key cache filling up: one append of 70 000 new people") {
+  // The cache of opened keys is bounded (65 536 subjects). Dropping a key made in this very
+  // append would make the next event of that person a second key, whose record replaces the
+  // first and leaves the events sealed under it unreadable.
+  TempDir tmp;
+  auto es = open_at(tmp.sub("data"), tmp.sub("master.key"));
+  std::vector<Envelope> batch;
+  auto contact = [](int i) {
+    Envelope e;
+    auto* c = e.mutable_contact_added();
+    c->set_campaign_id("big");
+    c->mutable_contact()->set_name("Person " + std::to_string(i));
+    c->mutable_contact()->set_email("p" + std::to_string(i) + "@big.test");
+    return e;
+  };
+  for (int i = 0; i < 70'000; ++i) batch.push_back(contact(i));
+  batch.push_back(contact(0));  // the first person again, after the cache filled
+  auto r = es->append("campaign-big", ExpectedVersion::no_stream(), std::move(batch));
+  REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
+  auto first = es->read_event(1);
+  REQUIRE(first.is_ok());
+  CHECK(first->contact_added().contact().name() == "Person 0");
+  auto last = es->read_event(70'001);
+  REQUIRE(last.is_ok());
+  CHECK(last->contact_added().contact().name() == "Person 0");
+}
