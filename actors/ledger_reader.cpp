@@ -78,6 +78,7 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
     // A long range (a replay) decodes on a second thread while this one folds.
     const bool long_range = to - from > 8192;
     auto scan = long_range ? &store::EventStore::scan_pipelined : &store::EventStore::scan;
+    // The ledger's folds read no personal field: they are left sealed, not decrypted.
     auto s = (store.*scan)(from + 1, to, [&](const v1::Envelope& e) {
       const Micros occurred = from_timestamp(e.occurred_at());
       if (occurred <= occurred_after || occurred > occurred_until) return true;
@@ -88,7 +89,7 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
         return false;
       }
       return true;
-    });
+    }, store::Personal::leave_sealed);
     if (!s) return s;
   }
   if (!error || stopped) return error;

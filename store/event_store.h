@@ -97,6 +97,12 @@ struct StoreStats {
 
 enum class Direction { forward, backward };
 
+// Whether a scan opens the personal fields of the events it hands over (store/personal.h),
+// or leaves them sealed: cleared, held in Envelope.sealed. A fold that reads no personal
+// field (the ledger's projections) skips the decryption; the projections' tests compare it
+// with the fold of opened events.
+enum class Personal { open, leave_sealed };
+
 struct VerifyProblem {
   std::uint64_t position;  // 0 when the problem has no position
   std::string what;
@@ -184,11 +190,13 @@ class EventStore {
   // Calls `fn` for each event in [from, to] in position order until it returns false.
   // The Envelope passed is reused between calls. A record that does not decode stops the
   // scan with Code::corruption naming its position.
-  Status scan(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn) const;
+  Status scan(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn,
+              Personal personal = Personal::open) const;
   // The same contract, for long scans such as a replay: a second thread reads and decodes
   // pages of events (into protobuf arenas, freed a page at a time) while `fn` runs on the
   // caller's thread, so decoding overlaps folding.
-  Status scan_pipelined(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn) const;
+  Status scan_pipelined(std::uint64_t from, std::uint64_t to, const std::function<bool(const Envelope&)>& fn,
+                        Personal personal = Personal::open) const;
 
   // Walks the log and every index; never crashes on corrupted values.
   VerifyReport verify() const;

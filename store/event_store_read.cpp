@@ -43,13 +43,14 @@ static Status undecodable(std::uint64_t position) {
 
 // Decodes the record stored at `position` and opens its sealed fields; corruption when it
 // is not that event or a sealed field does not authenticate.
-static Status decode_event(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Envelope& e) {
+static Status decode_event(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Envelope& e,
+                           Personal personal = Personal::open) {
   if (!e.ParseFromArray(data, static_cast<int>(size)) || e.position() != position) return undecodable(position);
-  return vault.unseal(e);
+  return personal == Personal::open ? vault.unseal(e) : Status::success();
 }
 
 Status EventStore::scan(std::uint64_t from, std::uint64_t to,
-                        const std::function<bool(const Envelope&)>& fn) const {
+                        const std::function<bool(const Envelope&)>& fn, Personal personal) const {
   ReadView view(impl_->db.get());
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(view.options(), impl_->events));
   Envelope e;
@@ -58,14 +59,14 @@ Status EventStore::scan(std::uint64_t from, std::uint64_t to,
     if (!pos) return Status::corruption("a key of the event log is not a position");
     if (*pos > to) break;
     const auto value = it->value();
-    if (auto s = decode_event(*impl_->vault, value.data(), value.size(), *pos, e); !s) return s;
+    if (auto s = decode_event(*impl_->vault, value.data(), value.size(), *pos, e, personal); !s) return s;
     if (!fn(e)) break;
   }
   return from_rocks(it->status(), "reading the event log");
 }
 
 Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
-                                  const std::function<bool(const Envelope&)>& fn) const {
+                                  const std::function<bool(const Envelope&)>& fn, Personal personal) const {
   constexpr std::size_t kPage = 512, kPages = 4;
   // A page of events, decoded into its own arena (whose first block is the page's, so that
   // a reset frees nothing but long strings) by the reader, or handed over as raw records
@@ -84,9 +85,9 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
     std::string bytes;                                       // raw: the records, back to back
     std::vector<std::pair<std::uint64_t, std::size_t>> ends;  // raw: (position, end offset)
 
-    Status decode(const Vault& vault, const char* data, std::size_t size, std::uint64_t position) {
+    Status decode(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Personal personal) {
       auto* e = google::protobuf::Arena::CreateMessage<Envelope>(&arena);
-      if (auto s = decode_event(vault, data, size, position, *e); !s) return s;
+      if (auto s = decode_event(vault, data, size, position, *e, personal); !s) return s;
       events.push_back(e);
       return Status::success();
     }
@@ -141,7 +142,7 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
         if (page->ends.size() == kPage) hand_over();
         continue;
       }
-      if (auto s = page->decode(*impl_->vault, value.data(), value.size(), *pos); !s) {
+      if (auto s = page->decode(*impl_->vault, value.data(), value.size(), *pos, personal); !s) {
         read_status = s;
         break;
       }
@@ -168,7 +169,7 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
     if (page->raw) {
       std::size_t begin = 0;
       for (const auto& [position, end] : page->ends) {
-        decode_status = page->decode(*impl_->vault, page->bytes.data() + begin, end - begin, position);
+        decode_status = page->decode(*impl_->vault, page->bytes.data() + begin, end - begin, position, personal);
         begin = end;
         if (!decode_status) {
           stopped = true;
