@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "leanos/v1/options.pb.h"
+#include "store/keys.h"
 
 namespace leanos::store {
 
@@ -179,19 +180,6 @@ std::optional<Vault::Key> to_key(std::string_view bytes) {
   return k;
 }
 
-std::string be64_micros(Micros t) {
-  std::string out(8, '\0');
-  auto v = static_cast<std::uint64_t>(t);
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
-  return out;
-}
-
-Micros micros_of(std::string_view be) {
-  std::uint64_t v = 0;
-  for (unsigned char c : be.substr(0, 8)) v = (v << 8) | c;
-  return static_cast<Micros>(v);
-}
-
 bool sodium_ready() {
   static const bool ok = sodium_init() >= 0;
   return ok;
@@ -236,13 +224,9 @@ Result<Vault::Key> read_master_key(const std::string& path) {
 }  // namespace
 
 std::string to_hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  out.pop_back();
   return out;
 }
 
@@ -435,7 +419,7 @@ Result<std::optional<Vault::Record>> Vault::record(const std::string& hash) cons
     opened = unbox(*master_, std::string_view(value).substr(16), "leanos key " + hash + value.substr(0, 8));
   if (!opened || opened->size() != 32)
     return Status::corruption("the data key of subject " + to_hex(hash) + " does not open under the master key");
-  return std::optional<Record>{Record{value.substr(0, 8), micros_of(std::string_view(value).substr(8, 8)), *to_key(*opened), {}}};
+  return std::optional<Record>{Record{value.substr(0, 8), static_cast<Micros>(get_be64(std::string_view(value).substr(8, 8))), *to_key(*opened), {}}};
 }
 
 Result<std::optional<Micros>> Vault::key_created(const std::string& hash) const {
@@ -521,7 +505,7 @@ Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::ve
       Record fresh{std::string(8, '\0'), now_micros(), {}, {}};
       random_bytes(fresh.key.data(), fresh.key.size());
       random_bytes(fresh.id.data(), fresh.id.size());
-      fresh.unwritten = fresh.id + be64_micros(fresh.created);
+      fresh.unwritten = fresh.id + be64(static_cast<std::uint64_t>(fresh.created));
       fresh.unwritten += box(*master_, std::string_view(reinterpret_cast<const char*>(fresh.key.data()), fresh.key.size()),
                              "leanos key " + hash + fresh.id);
       key = fresh;

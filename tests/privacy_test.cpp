@@ -93,24 +93,35 @@ std::vector<std::string> files_holding(const std::string& dir, const std::string
   return out;
 }
 
+// The store's RocksDB opened directly (closed store), every column family by name.
+struct RawDb {
+  std::vector<std::string> names;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  RawDb(const std::string& dir, bool read_only) {
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    REQUIRE((read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &db)
+                       : rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &db))
+                .ok());
+  }
+  ~RawDb() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
+    return handles[static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin())];
+  }
+};
+
 // The wrapped data keys in a closed store's keys column family.
 std::vector<std::string> wrapped_keys(const std::string& dir) {
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+  RawDb raw(dir, true);
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != kKeysCf) continue;
-    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      if (it->key().starts_with("subject/")) out.push_back(it->value().ToString().substr(16));  // past id and creation time
-  }
-  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
-  delete raw;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator(rocksdb::ReadOptions(), raw.cf(kKeysCf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    if (it->key().starts_with("subject/")) out.push_back(it->value().ToString().substr(16));  // past id and creation time
   return out;
 }
 
@@ -376,25 +387,16 @@ TEST_CASE("tampered ciphertext fails to authenticate, naming the event's positio
     append(*es, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
   }
   {  // flip one byte of a sealed box in the stored record
-    std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
-    auto* events = handles[std::find(names.begin(), names.end(), kEventsCf) - names.begin()];
+    RawDb raw(dir, false);
     std::string value;
-    REQUIRE(raw->Get(rocksdb::ReadOptions(), events, be64(2), &value).ok());
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(kEventsCf), be64(2), &value).ok());
     Envelope e;
     REQUIRE(e.ParseFromString(value));
     REQUIRE(e.sealed().fields_size() > 0);
     std::string box = e.sealed().fields(0).box();
     box.back() = static_cast<char>(box.back() ^ 1);
     e.mutable_sealed()->mutable_fields(0)->set_box(box);
-    REQUIRE(raw->Put(rocksdb::WriteOptions(), events, be64(2), e.SerializeAsString()).ok());
-    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
-    delete raw;
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kEventsCf), be64(2), e.SerializeAsString()).ok());
   }
   auto es = open_at(dir, key);
   auto r = es->read_event(2);
@@ -541,14 +543,7 @@ TEST_CASE("a store written before sealing is sealed once when opened, and its ol
     }());
   }
   {  // as an older release wrote them: a lead and its notes in clear, and no "sealed" mark
-    std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
-    auto cf = [&](const std::string& name) { return handles[std::find(names.begin(), names.end(), name) - names.begin()]; };
+    RawDb raw(dir, false);
     std::uint64_t position = 1;
     for (Envelope e : {lead("old", "Olga Old", "olga@old.test", "COO"), notes("old", "Olga wants a pilot")}) {
       ++position;
@@ -557,13 +552,11 @@ TEST_CASE("a store written before sealing is sealed once when opened, and its ol
       e.set_stream("deal-old");
       e.set_event_id("old-" + std::to_string(position));
       e.set_type(e.has_lead_captured() ? "LeadCaptured" : "ActionCompleted");
-      REQUIRE(raw->Put(rocksdb::WriteOptions(), cf(kEventsCf), be64(position), e.SerializeAsString()).ok());
-      REQUIRE(raw->Put(rocksdb::WriteOptions(), cf(kStreamsCf), named_key("deal-old", position - 1), be64(position)).ok());
-      REQUIRE(raw->Put(rocksdb::WriteOptions(), cf(kEventIdsCf), e.event_id(), be64(position)).ok());
+      REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kEventsCf), be64(position), e.SerializeAsString()).ok());
+      REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kStreamsCf), named_key("deal-old", position - 1), be64(position)).ok());
+      REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kEventIdsCf), e.event_id(), be64(position)).ok());
     }
-    REQUIRE(raw->Delete(rocksdb::WriteOptions(), handles[0], kSealedMarker).ok());
-    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
-    delete raw;
+    REQUIRE(raw.db->Delete(rocksdb::WriteOptions(), raw.handles[0], kSealedMarker).ok());
   }
   REQUIRE_FALSE(files_holding(dir, "Olga Old").empty());  // in clear, as they were
   {
