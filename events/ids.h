@@ -8,7 +8,8 @@
 
 namespace leanos {
 
-// A fresh random id (UUID v4 text). Commands get one each; a client that retries reuses it.
+// A fresh id (UUID v7 text: time-ordered, 62 random bits). Commands get one each; a client
+// that retries reuses it.
 std::string new_event_id();
 
 // A deterministic id for a derived event: the same cause and rule always give the same id,

@@ -24,10 +24,15 @@ using bench::Clock;
 using bench::percentile;
 using bench::seconds_since;
 
-// `personal`: each event a contact added to a campaign, a new person each, their name holding
-// the payload: every event sealed under a data key made for it (store/personal.h).
+// Personal events: a contact added to a campaign, their name holding the payload, every event
+// sealed (store/personal.h). `new_person`: a new person each, so each event also makes and
+// writes a data key (the worst case: a mass import of strangers). `known_person`: each
+// appender names the same `per_append` people in every append, as a deal's later events name
+// its contact: only the first append of each appender makes keys.
+enum class People { none, new_person, known_person };
+
 Result<AppendRow> store_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append, int appenders,
-                            int payload_bytes, bool personal = false) {
+                            int payload_bytes, People people = People::none) {
   store::StoreOptions options;
   if (g.relaxed) options.durability = store::Durability::relaxed;
   options.master_key_file = dir + ".master-key";
@@ -48,10 +53,12 @@ Result<AppendRow> store_row(const GlobalOptions& g, const std::string& dir, std:
         std::vector<store::Envelope> batch(static_cast<std::size_t>(per_append));
         int k = 0;
         for (auto& e : batch) {
-          if (personal) {
+          if (people != People::none) {
             auto* c = e.mutable_contact_added()->mutable_contact();
             c->set_name(payload);
-            c->set_email("p" + std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k++) + "@bench.example");
+            const std::string person = people == People::new_person ? std::to_string(i) + "-" + std::to_string(k++)
+                                                                    : std::to_string(k++);
+            c->set_email("p" + std::to_string(t) + "-" + person + "@bench.example");
             continue;
           }
           e.set_type("BenchEvent");
@@ -104,12 +111,14 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
                            : store_row(global, sdir, events, per_append, appenders, payload);
       if (!row) return fail(row.status());
       if (!over_grpc) {
-        const std::string pdir = dir + "/personal-" + std::to_string(n);
-        auto sealed = store_row(global, pdir, events, per_append, appenders, payload, true);
-        if (!sealed) return fail(sealed.status());
-        row->sealed_eps = sealed->store_eps;
-        fs::remove_all(pdir, ec);
-        fs::remove(pdir + ".master-key", ec);
+        for (const auto people : {People::new_person, People::known_person}) {
+          const std::string pdir = dir + "/personal-" + std::to_string(n) + (people == People::new_person ? "n" : "k");
+          auto sealed = store_row(global, pdir, events, per_append, appenders, payload, people);
+          if (!sealed) return fail(sealed.status());
+          (people == People::new_person ? row->sealed_eps : row->sealed_known_eps) = sealed->store_eps;
+          fs::remove_all(pdir, ec);
+          fs::remove(pdir + ".master-key", ec);
+        }
       }
       auto raw = bench_raw_rocksdb(rdir, row->events, per_append, payload, !global.relaxed);
       if (!raw) return fail(raw.status());
@@ -131,7 +140,9 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
                   "\"raw_eps\":%.0f,\"ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f",
                   i ? "," : "", over_grpc ? "server" : "in-process", global.relaxed ? "relaxed" : "sync", payload, r.events_per_append,
                   r.appenders, r.events, r.store_eps, r.raw_eps, r.store_eps / r.raw_eps, r.p50_ms, r.p99_ms);
-      if (!over_grpc) std::printf(",\"appends_per_group\":%.2f,\"sealed_eps\":%.0f", r.group_size, r.sealed_eps);
+      if (!over_grpc)
+        std::printf(",\"appends_per_group\":%.2f,\"sealed_eps\":%.0f,\"sealed_known_eps\":%.0f", r.group_size, r.sealed_eps,
+                    r.sealed_known_eps);
       std::printf("}");
     }
     std::printf("]\n");
@@ -142,11 +153,13 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
               over_grpc ? ", over gRPC on loopback (a `leanos serve` child, clients in separate processes)" : "");
   std::printf("%-14s %-9s %-8s %-11s %-11s %-6s %-8s %-8s %-6s %s\n", "events/append", over_grpc ? "clients" : "appenders", "events",
               "store ev/s", "raw ev/s", "ratio", "p50 ms", "p99 ms", over_grpc ? "" : "group",
-              over_grpc ? "" : "sealed ev/s (x store)");
+              over_grpc ? "" : "sealed ev/s (x store): new person, known person");
   for (const auto& r : rows) {
     std::printf("%-14d %-9d %-8zu %-11.0f %-11.0f %-6.2f %-8.3f %-8.3f", r.events_per_append, r.appenders, r.events,
                 r.store_eps, r.raw_eps, r.store_eps / r.raw_eps, r.p50_ms, r.p99_ms);
-    if (!over_grpc) std::printf(" %-6.1f %.0f (%.2f)", r.group_size, r.sealed_eps, r.sealed_eps / r.store_eps);
+    if (!over_grpc)
+      std::printf(" %-6.1f %.0f (%.2f), %.0f (%.2f)", r.group_size, r.sealed_eps, r.sealed_eps / r.store_eps,
+                  r.sealed_known_eps, r.sealed_known_eps / r.store_eps);
     std::printf("\n");
   }
   if (over_grpc) return 0;  // the goals below are the store's; over gRPC compare with the peers' harness

@@ -32,7 +32,8 @@ struct AppendRow {
   double p50_ms = 0;
   double p99_ms = 0;
   double group_size = 0;  // appends per group commit (per fsync)
-  double sealed_eps = 0;  // in process: the same cell with personal events, each sealed
+  double sealed_eps = 0;  // in process: the same cell with personal events, each sealed, a new person each
+  double sealed_known_eps = 0;  // the same, naming people already recorded
 };
 
 // A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`
