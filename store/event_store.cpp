@@ -102,6 +102,10 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
   const Micros now = std::max(now_micros(), last_recorded);
   std::vector<std::string> records;
   Envelope check;
+  // recorded_at of every event the group writes, in position order: the time index holds one
+  // entry per run of positions recorded at one time (one per group unless replicas came).
+  std::vector<std::pair<Micros, std::uint64_t>> recorded_runs;  // (recorded_at, first position)
+  Micros recorded_floor = last_recorded;
 
   for (std::size_t g = 0; g < group.size(); ++g) {
     Pending& p = *group[g];
@@ -121,19 +125,29 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
     std::uint64_t at = position;
     records.clear();
     Status unreadable;  // why this append is refused, if it is
+    Micros replica_floor = recorded_floor;
     for (auto& e : p.events) {
-      if (options.max_occurred_ahead_micros >= 0 && e.has_occurred_at() &&
+      if (p.replica) {
+        if (auto s = check_replica(e, at, version, replica_floor); !s) {
+          unreadable = s;
+          break;
+        }
+        replica_floor = from_timestamp(e.recorded_at());
+        ++at, ++version;
+      } else if (options.max_occurred_ahead_micros >= 0 && e.has_occurred_at() &&
           from_timestamp(e.occurred_at()) > now + options.max_occurred_ahead_micros) {
         unreadable = Status::invalid("event " + e.event_id() + " occurred at " + format_time(from_timestamp(e.occurred_at())) +
                                      ", after it is recorded (" + format_time(now) +
                                      "): nothing can be recorded before it happens; date it now or earlier");
         break;
       }
-      e.set_position(++at);
-      e.set_version(++version);
-      e.set_stream(p.stream);
-      to_timestamp(now, e.mutable_recorded_at());
-      if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+      if (!p.replica) {
+        e.set_position(++at);
+        e.set_version(++version);
+        e.set_stream(p.stream);
+        to_timestamp(now, e.mutable_recorded_at());
+        if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+      }
       // Sealed by its appender under the subject of the stream's first event as it saw it:
       // the stream's history decides now (two first appends may have raced).
       if (const auto& assumed = p.assumed[static_cast<std::size_t>(at - position - 1)]; !assumed.empty()) {
@@ -171,6 +185,9 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
         batch.Put(late, time_key(occ, position), "");
         batch.Put(late_positions, be64(position), be64(occ));
       }
+      const Micros recorded = p.replica ? from_timestamp(e.recorded_at()) : now;
+      if (recorded_runs.empty() || recorded_runs.back().first != recorded) recorded_runs.emplace_back(recorded, position);
+      recorded_floor = std::max(recorded_floor, recorded);
       const std::string pos_key = be64(position);
       batch.Put(events, pos_key, records[i]);
       batch.Put(streams, named_key(p.stream, e.version()), pos_key);
@@ -185,9 +202,11 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
   }
 
   if (batch.Count() > 0) {
-    // One time-index entry per group: every event of the group shares recorded_at.
-    const std::uint64_t first = last_position.load(std::memory_order_relaxed) + 1;
-    batch.Put(time, time_key(static_cast<std::uint64_t>(now), first), be64(position));
+    // One time-index entry per run of events recorded at one time: per group, as every event
+    // of a group shares recorded_at, unless it holds replicas.
+    for (std::size_t r = 0; r < recorded_runs.size(); ++r)
+      batch.Put(time, time_key(static_cast<std::uint64_t>(recorded_runs[r].first), recorded_runs[r].second),
+                be64(r + 1 < recorded_runs.size() ? recorded_runs[r + 1].second - 1 : position));
     rocksdb::WriteOptions wo;
     wo.sync = options.durability == Durability::sync;
     if (auto failed = write(wo, batch, "writing a group of appends"); !failed) {
@@ -202,7 +221,7 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
       for (auto& [stream, v] : tentative_versions) versions[stream] = v;
       stats_groups.fetch_add(1, std::memory_order_relaxed);
       stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
-      last_recorded = now;
+      last_recorded = recorded_floor;  // now, unless the group held replicas only
       max_occurred = running_max;
       {
         std::lock_guard lock(committed_mu);
@@ -464,6 +483,59 @@ std::future<Result<AppendResult>> EventStore::append_async(const std::string& st
 Result<AppendResult> EventStore::append(const std::string& stream, ExpectedVersion expected,
                                         std::vector<Envelope> events) {
   return append_async(stream, expected, std::move(events)).get();
+}
+
+Status EventStore::Impl::check_replica(const Envelope& e, std::uint64_t at, std::uint64_t version, Micros floor) const {
+  const std::string which = "event " + e.event_id() + " (position " + std::to_string(e.position()) + " of the copy)";
+  if (e.position() != at + 1)
+    return Status::invalid(which + " would be position " + std::to_string(at + 1) +
+                           " here: a copy is replicated whole, in position order, into a log that ends where it starts");
+  if (e.version() != version + 1)
+    return Status::invalid(which + " is version " + std::to_string(e.version()) + " of stream '" + e.stream() +
+                           "', which holds " + std::to_string(version) + " events here; expected version " +
+                           std::to_string(version + 1));
+  if (!e.has_recorded_at() || !e.has_occurred_at())
+    return Status::invalid(which + " has no recorded_at or occurred_at: a copy keeps both");
+  if (from_timestamp(e.recorded_at()) < floor)
+    return Status::invalid(which + " was recorded at " + format_time(from_timestamp(e.recorded_at())) +
+                           ", before the event ahead of it (" + format_time(floor) + "): recorded times never go back");
+  return Status::success();
+}
+
+Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
+  std::vector<std::future<Result<AppendResult>>> runs;
+  for (std::size_t i = 0; i < events.size();) {
+    std::size_t j = i + 1;
+    while (j < events.size() && events[j].stream() == events[i].stream() && events[j].position() == events[j - 1].position() + 1)
+      ++j;
+    auto p = std::make_unique<Pending>();
+    p->stream = events[i].stream();
+    p->replica = true;
+    p->expected = events[i].version() <= 1 ? ExpectedVersion::no_stream() : ExpectedVersion::exact(events[i].version() - 1);
+    p->events.assign(std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(i)),
+                     std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(j)));
+    for (const auto& e : p->events)
+      if (e.event_id().empty()) return Status::invalid("a replicated event has no event id (position " + std::to_string(e.position()) + ")");
+    runs.push_back(p->done.get_future());
+    if (auto s = impl_->prepare(*p); !s) {
+      p->done.set_value(s);
+    } else {
+      std::lock_guard lock(impl_->mu);
+      if (impl_->stopping) p->done.set_value(Status::unavailable("the store is closing"));
+      else impl_->queue.push_back(std::move(p));
+    }
+    impl_->cv.notify_one();
+    i = j;
+  }
+  AppendResult all;
+  Status first_error;  // success until a run fails; the runs after it fail too (wrong position)
+  for (auto& f : runs) {
+    auto r = f.get();
+    if (!r.is_ok() && first_error.is_ok()) first_error = r.status();
+    if (r.is_ok() && first_error.is_ok()) all.positions.insert(all.positions.end(), r->positions.begin(), r->positions.end());
+  }
+  if (!first_error.is_ok()) return first_error;
+  return all;
 }
 
 StoreStats EventStore::stats() const {

@@ -146,6 +146,14 @@ class EventStore {
   std::future<Result<AppendResult>> append_async(const std::string& stream, ExpectedVersion expected,
                                                  std::vector<Envelope> events);
 
+  // Appends a copy of a log recorded elsewhere (`leanos restore --from-nats`): every event
+  // exactly as it was recorded there — event id, stream, stream version, position and
+  // recorded_at kept — its personal fields sealed here. Each event's position must be the
+  // next of this log, its version the next of its stream, its recorded_at no earlier than the
+  // last recorded; otherwise nothing of the offending run is written and the error names the
+  // event and what was expected. Events of consecutive positions in one stream are one append.
+  Result<AppendResult> replicate(std::vector<Envelope> events);
+
   StoreStats stats() const;
 
   // Blocks until the log holds an event past `position`, or `timeout` passes. Returns the

@@ -66,6 +66,9 @@ struct Pending {
   ExpectedVersion expected;
   std::vector<Envelope> events;
   std::string forget_hash;  // a forget: the data key deleted in the same write
+  // A copy of events recorded elsewhere (EventStore::replicate): positions, versions and
+  // recorded_at are kept as given, and must be the next ones here.
+  bool replica = false;
   // Set by prepare() on the appender's thread: ids given, events checked, personal fields
   // sealed; the data keys made for them and not yet written; per event, the stream subject
   // it was sealed under when it names nobody ("" otherwise).
@@ -215,6 +218,8 @@ struct EventStore::Impl {
   // The subject hash an event of `stream` at `version` that names nobody is sealed under
   // (writer thread); and as its appender sees it before the queue (first_subject).
   Result<std::string> stream_subject(const std::string& stream, std::uint64_t version);
+  // Why replica `e` cannot follow position `at`, its stream at `version`, recorded at `floor`.
+  Status check_replica(const Envelope& e, std::uint64_t at, std::uint64_t version, Micros floor) const;
   Result<std::string> first_subject(const Pending& p, std::size_t i);
   // On the appender's thread, before the queue: event ids, check_storable, sealing.
   Status prepare(Pending& p);

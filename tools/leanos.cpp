@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
   add_client_commands(app, global, action);
+  add_relay_commands(app, global, action);
   add_number_checks(app);
 
   // Every argument becomes text in the log or a name to look up: refuse bytes that are not

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev git
   clang libclang-rt-14-dev
   libcpp-httplib-dev libjs-chart.js libsodium-dev
+  nats-server libnats-dev
   chromium chromium-driver python3-selenium
 )
 

@@ -61,7 +61,7 @@ Result<StoreRef> open_store(const GlobalOptions& global, Access access) {
   options.master_key_file = global.master_key_file;
   std::error_code ec;
   const bool is_new = !std::filesystem::exists(std::filesystem::path(global.data) / "CURRENT", ec);
-  options.create_if_missing = access == Access::record;
+  options.create_if_missing = access != Access::read;
   auto s = store::EventStore::open(global.data, options);
   if (!s) {
     if (s.status().code() == Code::not_found)
@@ -70,7 +70,7 @@ Result<StoreRef> open_store(const GlobalOptions& global, Access access) {
                                "$LEANOS_DATA) at an existing one");
     return s.status();
   }
-  if (is_new) std::fprintf(stderr, "leanos: created a new workspace in %s\n", global.data.c_str());
+  if (is_new && access == Access::record) std::fprintf(stderr, "leanos: created a new workspace in %s\n", global.data.c_str());
   return StoreRef(std::move(*s));
 }
 

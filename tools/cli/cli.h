@@ -55,7 +55,8 @@ using StoreRef = std::unique_ptr<store::EventStore>;
 
 // Queries read an existing workspace only (not_found says how to make one); commands that
 // record create it when the folder holds none, and say so on stderr.
-enum class Access { read, record };
+// `build`: a command whose purpose is a new folder (restore) creates it without the note.
+enum class Access { read, record, build };
 Result<StoreRef> open_store(const GlobalOptions& global, Access access = Access::read);
 
 // protobuf's own JSON mapping, snake_case field names, one line.

@@ -15,31 +15,6 @@
 
 namespace leanos::cli {
 
-namespace {
-
-struct SubscribeArgs {
-  std::string prefix, stream, name;
-  std::vector<std::string> types;
-  std::uint64_t from = 1;
-  std::uint64_t limit = 0;
-  bool from_now = false;
-};
-
-// A client of --server: the stub, and the token every call carries.
-struct Remote {
-  std::unique_ptr<v1::Ledger::Stub> stub;
-  std::string token;
-  void authorize(grpc::ClientContext& ctx) const {
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-  }
-  // A unary call: authorized, and given up after 30 s.
-  void prepare(grpc::ClientContext& ctx) const {
-    authorize(ctx);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  }
-};
-
-// HOST:PORT, or HOST alone for the server's default port (gRPC would try 443).
 std::string server_address(const std::string& server) {
   const auto colon = server.rfind(':');
   const bool has_port = colon != std::string::npos && server.find(']', colon) == std::string::npos &&
@@ -57,8 +32,15 @@ Result<Remote> remote(const GlobalOptions& g) {
   return r;
 }
 
-// The client's view of a failed call: what the server said, with the CLI's own code.
-Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context = "");
+namespace {
+
+struct SubscribeArgs {
+  std::string prefix, stream, name;
+  std::vector<std::string> types;
+  std::uint64_t from = 1;
+  std::uint64_t limit = 0;
+  bool from_now = false;
+};
 
 int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   if (g.server.empty()) return fail(Status::invalid("--server HOST:PORT is required (a running `leanos serve`)"));
@@ -117,6 +99,8 @@ int subscribe(const GlobalOptions& g, SubscribeArgs a) {
   return 0;
 }
 
+}  // namespace
+
 Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context) {
   Code code = Code::io_error;
   // The server's message already says "<kind>: <why>"; keep only the why.
@@ -155,6 +139,8 @@ Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::strin
   if (!rule_id.empty()) return Status::rule(code, rule_id, context + message, hint, std::move(params));
   return {code, context + message};
 }
+
+namespace {
 
 // --server for queries: the server answers with the same query layer.
 Result<v1::QueryReply> query_remote(const GlobalOptions& g, const v1::QueryRequest& request) {

@@ -1,9 +1,40 @@
 // `leanos subscribe` and every command's --server path (the gRPC client side).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "leanos/v1/api.grpc.pb.h"
 #include "tools/cli/cli.h"
 
 namespace leanos::cli {
+
+// A client of --server: the stub, and the token every call carries.
+struct Remote {
+  std::unique_ptr<v1::Ledger::Stub> stub;
+  std::string token;
+  void authorize(grpc::ClientContext& ctx) const {
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  }
+  // A unary call: authorized, and given up after 30 s.
+  void prepare(grpc::ClientContext& ctx) const {
+    authorize(ctx);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  }
+};
+
+// HOST:PORT, or HOST alone for the server's default port (gRPC would try 443).
+std::string server_address(const std::string& server);
+// A stub for --server, with the token of --token-file.
+Result<Remote> remote(const GlobalOptions& g);
+// The client's view of a failed call: what the server said, with the CLI's own code.
+Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context = "");
+
+// Registers `relay`, `relay status` and `restore` (the log in NATS JetStream; relay.cpp).
+void add_relay_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 // Registers `subscribe` and the remote paths of commands, queries, append and log.
 void add_client_commands(CLI::App& app, GlobalOptions& global, Action& action);

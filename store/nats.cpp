@@ -1,0 +1,396 @@
+// The log in NATS JetStream: see store/nats.h.
+#include "store/nats.h"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "events/time.h"
+
+namespace leanos::store {
+
+namespace {
+
+constexpr const char* kPosition = "Leanos-Position";
+
+std::string text(natsStatus s) { return natsStatus_GetText(s); }
+
+// A JetStream call's failure: the server's words when it sent some, the client's otherwise.
+Status nats_error(natsStatus s, jsErrCode code, const std::string& doing) {
+  std::string why = text(s);
+  if (const char* last = nats_GetLastError(nullptr); last && *last) why = last;
+  const bool unreachable = s == NATS_NO_SERVER || s == NATS_CONNECTION_CLOSED || s == NATS_TIMEOUT ||
+                           s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION || s == NATS_IO_ERROR ||
+                           s == NATS_NO_RESPONDERS;
+  return Status(unreachable ? Code::network : Code::io_error,
+                doing + ": " + why + (code ? " (JetStream error " + std::to_string(code) + ")" : ""));
+}
+
+std::string header(natsMsg* m, const char* key) {
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(m, key, &v) != NATS_OK || !v) return {};
+  return v;
+}
+
+std::uint64_t parse_position(const std::string& s) {
+  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return 0;
+  return std::stoull(s);
+}
+
+std::string type_of(const v1::Envelope& e) {
+  if (!e.type().empty()) return e.type();
+  const auto* f = e.GetReflection()->GetOneofFieldDescriptor(e, e.GetDescriptor()->FindOneofByName("payload"));
+  return f ? f->message_type()->name() : std::string();
+}
+
+}  // namespace
+
+Status check_workspace_name(std::string_view name) {
+  if (name.empty() || name.size() > 64)
+    return Status::invalid("a workspace name is 1 to 64 characters (a-z, 0-9, '-', '_'), got " + std::to_string(name.size()));
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) {
+      const auto shown = static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
+                             ? "byte " + std::to_string(static_cast<unsigned char>(c))
+                             : "'" + std::string(1, c) + "'";
+      return Status::invalid("workspace name '" + std::string(name.substr(0, 64)) + "' has " + shown +
+                             ": use a-z, 0-9, '-' and '_' (it names a NATS subject token and a folder)");
+    }
+  }
+  return Status::success();
+}
+
+std::string nats_subject(std::string_view workspace, std::string_view stream) {
+  auto token = [](std::string_view s) {
+    std::string out;
+    for (char c : s) out += c == '.' ? std::string("%2E") : std::string(1, c);
+    return out.empty() ? std::string("_") : out;
+  };
+  const auto dash = stream.find('-');
+  const auto type = stream.substr(0, dash);
+  const auto id = dash == std::string_view::npos ? std::string_view() : stream.substr(dash + 1);
+  return "leanos." + std::string(workspace) + "." + token(type) + "." + token(id);
+}
+
+std::string jetstream_stream_name(std::string_view workspace) { return "LEANOS_" + std::string(workspace); }
+
+struct JetStreamLog::Impl {
+  JetStreamOptions options;
+  std::string stream, subjects;
+  natsOptions* opts = nullptr;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  std::uint64_t published = 0;  // the last position published (and acknowledged)
+  std::mutex mu;
+  Status first_failure;  // from the asynchronous acknowledgements
+
+  ~Impl() {
+    if (js) jsCtx_Destroy(js);
+    if (nc) {
+      natsConnection_Close(nc);
+      natsConnection_Destroy(nc);
+    }
+    if (opts) natsOptions_Destroy(opts);
+  }
+
+  static void on_error(jsCtx*, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    std::lock_guard lock(self->mu);
+    if (!self->first_failure.is_ok()) return;
+    const std::string id = pae->Msg ? header(pae->Msg, "Nats-Msg-Id") : std::string();
+    const std::string pos = pae->Msg ? header(pae->Msg, kPosition) : std::string();
+    const std::string why = pae->ErrText ? pae->ErrText : text(pae->Err);
+    // A wrong last sequence: JetStream holds other than the position before this one (a
+    // second relay, or a copy published again after the de-duplication window).
+    self->first_failure = Status(pae->ErrCode == JSStreamWrongLastSequenceErr ? Code::conflict : Code::network,
+                                 "JetStream refused event " + id + " (position " + pos + "): " + why);
+  }
+};
+
+JetStreamLog::JetStreamLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JetStreamLog::~JetStreamLog() = default;
+
+Result<std::unique_ptr<JetStreamLog>> JetStreamLog::connect(const JetStreamOptions& o) {
+  if (auto s = check_workspace_name(o.workspace); !s) return s;
+  if (o.url.empty()) return Status::invalid("--nats needs a URL, e.g. nats://127.0.0.1:4222");
+  if (o.replicas < 1 || o.replicas > 5) return Status::invalid("replicas must be 1 to 5, got " + std::to_string(o.replicas));
+  auto impl = std::make_unique<Impl>();
+  impl->options = o;
+  impl->stream = jetstream_stream_name(o.workspace);
+  impl->subjects = "leanos." + o.workspace + ".>";
+  const auto ms = static_cast<int64_t>(o.timeout.count());
+  natsStatus s = natsOptions_Create(&impl->opts);
+  std::vector<std::string> urls;  // a cluster: every node's URL, comma-separated
+  for (std::size_t at = 0; at <= o.url.size();) {
+    const auto comma = std::min(o.url.find(',', at), o.url.size());
+    if (comma > at) urls.push_back(o.url.substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::vector<const char*> servers;
+  for (const auto& u : urls) servers.push_back(u.c_str());
+  if (s == NATS_OK) s = natsOptions_SetServers(impl->opts, servers.data(), static_cast<int>(servers.size()));
+  if (s == NATS_OK) s = natsOptions_SetTimeout(impl->opts, ms);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(impl->opts, 10);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(impl->opts, 200);
+  if (s != NATS_OK) return Status::invalid("NATS URL '" + o.url + "': " + text(s));
+  s = natsConnection_Connect(&impl->nc, impl->opts);
+  if (s != NATS_OK) return nats_error(s, static_cast<jsErrCode>(0), "cannot reach NATS at " + o.url);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = ms;
+  jo.PublishAsync.MaxPending = 4096;
+  jo.PublishAsync.ErrHandler = &Impl::on_error;
+  jo.PublishAsync.ErrHandlerClosure = impl.get();
+  if (s = natsConnection_JetStream(&impl->js, impl->nc, &jo); s != NATS_OK)
+    return nats_error(s, static_cast<jsErrCode>(0), "JetStream at " + o.url);
+  return std::unique_ptr<JetStreamLog>(new JetStreamLog(std::move(impl)));
+}
+
+Status JetStreamLog::ensure_stream() {
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->stream.c_str(), nullptr, &code);
+  if (s == NATS_OK) {
+    bool takes = false;
+    for (int i = 0; si->Config && i < si->Config->SubjectsLen; ++i) takes = takes || impl_->subjects == si->Config->Subjects[i];
+    jsStreamInfo_Destroy(si);
+    if (!takes)
+      return Status::invalid("JetStream stream " + impl_->stream + " exists but does not take the subjects " + impl_->subjects +
+                             ": it was made for something else; remove it or relay under another workspace name");
+    return Status::success();
+  }
+  if (s != NATS_NOT_FOUND && code != JSStreamNotFoundErr) return nats_error(s, code, "looking up JetStream stream " + impl_->stream);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = impl_->stream.c_str();
+  const char* subjects[] = {impl_->subjects.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = impl_->options.replicas;
+  cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(impl_->options.dedup_window).count();
+  code = static_cast<jsErrCode>(0);
+  s = js_AddStream(&si, impl_->js, &cfg, nullptr, &code);
+  if (s != NATS_OK) return nats_error(s, code, "creating JetStream stream " + impl_->stream);
+  jsStreamInfo_Destroy(si);
+  return Status::success();
+}
+
+Result<JetStreamTail> JetStreamLog::tail() {
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->stream.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr)
+    return Status::not_found("JetStream has no stream " + impl_->stream + " (nothing of workspace '" +
+                             impl_->options.workspace + "' was relayed to " + impl_->options.url + ")");
+  if (s != NATS_OK) return nats_error(s, code, "reading JetStream stream " + impl_->stream);
+  const auto state = si->State;
+  jsStreamInfo_Destroy(si);
+  JetStreamTail t;
+  if (state.Msgs == 0 && state.LastSeq == 0) return t;
+  if (state.Msgs != state.LastSeq || state.FirstSeq != 1)
+    return Status::corruption("JetStream stream " + impl_->stream + " holds " + std::to_string(state.Msgs) + " messages at sequences " +
+                              std::to_string(state.FirstSeq) + " to " + std::to_string(state.LastSeq) +
+                              ": not a whole copy of a log from position 1 (purged, or messages deleted); "
+                              "relay into a new stream (remove this one) to copy the log again");
+  natsMsg* m = nullptr;
+  code = static_cast<jsErrCode>(0);
+  s = js_GetMsg(&m, impl_->js, impl_->stream.c_str(), state.LastSeq, nullptr, &code);
+  if (s != NATS_OK) return nats_error(s, code, "reading the last message of " + impl_->stream);
+  const std::uint64_t position = parse_position(header(m, kPosition));
+  t.event_id = header(m, "Nats-Msg-Id");
+  const std::string subject = natsMsg_GetSubject(m);
+  natsMsg_Destroy(m);
+  if (position != state.LastSeq || t.event_id.empty())
+    return Status::corruption("JetStream stream " + impl_->stream + " has a foreign message at sequence " +
+                              std::to_string(state.LastSeq) + " (subject " + subject +
+                              "): not an event relayed by leanos at that position");
+  t.position = position;
+  impl_->published = position;
+  return t;
+}
+
+Status JetStreamLog::publish(const std::vector<v1::Envelope>& events) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->first_failure = Status::success();
+  }
+  std::string bytes;
+  for (const auto& e : events) {
+    if (e.position() != impl_->published + 1)
+      return Status::invalid("event " + e.event_id() + " is at position " + std::to_string(e.position()) + ", but JetStream holds up to " +
+                             std::to_string(impl_->published) + ": events are relayed in position order, without gaps");
+    e.SerializeToString(&bytes);
+    natsMsg* m = nullptr;
+    const std::string subject = nats_subject(impl_->options.workspace, e.stream());
+    natsStatus s = natsMsg_Create(&m, subject.c_str(), nullptr, bytes.data(), static_cast<int>(bytes.size()));
+    auto set = [&](const char* key, const std::string& value) {
+      if (s == NATS_OK) s = natsMsgHeader_Set(m, key, value.c_str());
+    };
+    set("Nats-Msg-Id", e.event_id());
+    if (e.position() > 1) set("Nats-Expected-Last-Sequence", std::to_string(e.position() - 1));
+    set(kPosition, std::to_string(e.position()));
+    set("Leanos-Stream", e.stream());
+    set("Leanos-Type", type_of(e));
+    set("Leanos-Occurred-At", format_time(from_timestamp(e.occurred_at())));
+    set("Leanos-Recorded-At", format_time(from_timestamp(e.recorded_at())));
+    if (s == NATS_OK) s = js_PublishMsgAsync(impl_->js, &m, nullptr);
+    natsMsg_Destroy(m);  // no effect once the library took it
+    if (s != NATS_OK) return nats_error(s, static_cast<jsErrCode>(0), "publishing event " + e.event_id() + " to " + subject);
+    impl_->published = e.position();
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = static_cast<int64_t>(impl_->options.timeout.count());
+  const natsStatus s = js_PublishAsyncComplete(impl_->js, &po);
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->first_failure.is_ok()) return impl_->first_failure;
+  if (s != NATS_OK)
+    return nats_error(s, static_cast<jsErrCode>(0),
+                      "waiting for JetStream to acknowledge up to position " + std::to_string(impl_->published));
+  return Status::success();
+}
+
+Status JetStreamLog::read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f) {
+  auto t = tail();
+  if (!t) return t.status();
+  const std::uint64_t last = t->position;
+  std::uint64_t expected = std::max<std::uint64_t>(from, 1);
+  std::unordered_set<std::string> ids;
+  // A consumer that times out (a node of the cluster restarting, a leader being elected) is
+  // made again from the next position, a few times with a growing pause.
+  auto pause = std::chrono::milliseconds(100);
+  for (int attempt = 1; expected <= last; ++attempt) {
+    auto s = read_some(expected, last, ids, f);
+    if (s.is_ok() || s.code() != Code::network || attempt >= 6) return s;
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
+  }
+  return Status::success();
+}
+
+Status JetStreamLog::read_some(std::uint64_t& expected, std::uint64_t last, std::unordered_set<std::string>& ids,
+                               const std::function<Status(v1::Envelope&&)>& f) {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = impl_->stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = expected;
+  natsSubscription* sub = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_SubscribeSync(&sub, impl_->js, impl_->subjects.c_str(), nullptr, &so, &code);
+  if (s != NATS_OK) return nats_error(s, code, "making a consumer of JetStream stream " + impl_->stream);
+  Status result;
+  for (; expected <= last && result.is_ok(); ++expected) {
+    natsMsg* m = nullptr;
+    s = natsSubscription_NextMsg(&m, sub, static_cast<int64_t>(impl_->options.timeout.count()));
+    if (s != NATS_OK) {
+      result = nats_error(s, static_cast<jsErrCode>(0), "reading position " + std::to_string(expected) + " of " + impl_->stream);
+      break;
+    }
+    jsMsgMetaData* meta = nullptr;
+    std::uint64_t seq = 0;
+    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+      seq = meta->Sequence.Stream;
+      jsMsgMetaData_Destroy(meta);
+    }
+    const std::string subject = natsMsg_GetSubject(m);
+    v1::Envelope e;
+    const bool parsed = e.ParseFromArray(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    const std::uint64_t position = parse_position(header(m, kPosition));
+    const std::string id = header(m, "Nats-Msg-Id");
+    natsMsg_Destroy(m);
+    const std::string where = "JetStream stream " + impl_->stream + " sequence " + std::to_string(seq) + " (subject " + subject + ")";
+    if (seq != expected)
+      result = Status::corruption(where + " came where sequence " + std::to_string(expected) + " was expected");
+    else if (!parsed || position != seq || e.position() != seq || id.empty() || id != e.event_id() ||
+             subject != nats_subject(impl_->options.workspace, e.stream()))
+      result = Status::corruption(where + " is a foreign message: not an event relayed by leanos at position " + std::to_string(seq) +
+                                  " (its data, headers, position or subject do not agree)");
+    else if (!ids.insert(id).second)
+      result = Status::corruption(where + " repeats event id " + id + ": a log's ids are unique");
+    else
+      result = f(std::move(e));
+    if (!result.is_ok()) break;  // `expected` stays at the position that failed
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  return result;
+}
+
+namespace {
+
+bool curable(const Status& s) { return s.code() == Code::network || s.code() == Code::io_error || s.code() == Code::unavailable; }
+
+// Connects, finds where JetStream's copy ends, checks it is a copy of this log, and relays
+// until the source ends or something fails.
+Status relay_session(RelaySource& source, const RelayOptions& o, bool& progressed, RelayReport& report) {
+  auto log = JetStreamLog::connect(o.nats);
+  if (!log) return log.status();
+  if (auto s = (*log)->ensure_stream(); !s) return s;
+  auto t = (*log)->tail();
+  if (!t) return t.status();
+  if (t->position > 0) {
+    auto id = source.event_id_at(t->position);
+    if (!id && id.status().code() == Code::not_found)
+      return Status::conflict("JetStream stream " + jetstream_stream_name(o.nats.workspace) + " holds " + std::to_string(t->position) +
+                              " events, more than this log: it copies another log; relay under another workspace name");
+    if (!id) return id.status();
+    if (*id != t->event_id)
+      return Status::conflict("JetStream stream " + jetstream_stream_name(o.nats.workspace) + " holds event " + t->event_id +
+                              " at position " + std::to_string(t->position) + " where this log has " + *id +
+                              ": it copies another log; relay under another workspace name");
+  }
+  if (o.log && !o.once)
+    o.log("relay: JetStream stream " + jetstream_stream_name(o.nats.workspace) + " holds up to position " + std::to_string(t->position));
+  report.held = t->position;
+  if (auto s = source.start(t->position + 1); !s) return s;
+  for (;;) {
+    auto page = source.next();
+    if (!page) return page.status();
+    if (!*page) return Status::success();
+    // In slices, each acknowledged before the next: a large catch-up page neither fills the
+    // client's window of unacknowledged publishes nor waits for one acknowledgement at its end.
+    constexpr std::size_t kSlice = 1024;
+    const auto& events = **page;
+    for (std::size_t i = 0; i < events.size(); i += kSlice) {
+      const std::vector<v1::Envelope> slice(events.begin() + static_cast<std::ptrdiff_t>(i),
+                                            events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + kSlice)));
+      if (auto s = (*log)->publish(slice); !s) return s;
+      if (auto s = source.acknowledge(slice.back().position()); !s) return s;
+      report.relayed += slice.size();
+      progressed = true;
+    }
+  }
+}
+
+}  // namespace
+
+Result<RelayReport> relay(RelaySource& source, const RelayOptions& o) {
+  auto backoff = std::chrono::milliseconds(100);
+  RelayReport total;
+  for (int attempt = 1;; ++attempt) {
+    bool progressed = false;
+    RelayReport session;
+    auto s = relay_session(source, o, progressed, session);
+    total.relayed += session.relayed;
+    total.held = session.held + session.relayed;
+    if (s.is_ok()) return total;
+    // A second copy refused by the expected sequence is cured by reading the tail again.
+    // Once, a few attempts ride out what is over in seconds (a stream electing its leader
+    // answers "no responders"), then the error is the answer.
+    if (!(curable(s) || (s.code() == Code::conflict && progressed))) return s;
+    if (o.once && attempt >= o.once_attempts) return s;
+    if (progressed) backoff = std::chrono::milliseconds(100);
+    if (o.log) o.log("relay: " + s.message() + "; retrying in " + std::to_string(backoff.count()) + " ms");
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, o.max_backoff);
+  }
+}
+
+}  // namespace leanos::store

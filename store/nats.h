@@ -1,0 +1,130 @@
+// The log carried past one machine by NATS JetStream (Debian's nats-server and its C client,
+// libnats-dev): a workspace's events relayed into a JetStream stream, exactly once and in
+// position order, and read back from it to rebuild a lost node.
+//
+// One JetStream stream per workspace, "LEANOS_<workspace>", holding the subjects
+// "leanos.<workspace>.>". Each event is one message on
+// "leanos.<workspace>.<stream-type>.<stream-id>" (a stream name's part before its first '-',
+// then the rest; "_" when there is none; a '.' in a name is written "%2E" so it stays one
+// token) whose data is the envelope's protobuf bytes, as a subscriber of the server receives
+// it, with headers:
+//   Nats-Msg-Id                  the event id (JetStream's de-duplication)
+//   Nats-Expected-Last-Sequence  position - 1 (from position 2): JetStream stores position p
+//                                only right after p - 1, so the stream is always a dense
+//                                prefix of the log and its sequence numbers are positions
+//   Leanos-Position, Leanos-Stream, Leanos-Type, Leanos-Occurred-At, Leanos-Recorded-At
+// Exactly once across crashes does not depend on the de-duplication window: a relay that
+// starts reads the stream's last message and goes on after it; a message published twice
+// (a retry inside the window) is dropped by its id, and one published again after the
+// window is refused by the expected sequence.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "events/result.h"
+#include "leanos/v1/events.pb.h"
+
+namespace leanos::store {
+
+// A workspace's name: 1 to 64 of a-z, 0-9, '-' and '_' (one NATS subject token, one folder
+// name). The error names the offending character and what is allowed.
+Status check_workspace_name(std::string_view name);
+// "leanos.<workspace>.<stream-type>.<stream-id>" for an event of `stream`.
+std::string nats_subject(std::string_view workspace, std::string_view stream);
+// "LEANOS_<workspace>": the JetStream stream holding the workspace's log.
+std::string jetstream_stream_name(std::string_view workspace);
+
+struct JetStreamOptions {
+  std::string url;        // nats://host:port; several, comma-separated, for a cluster
+  std::string workspace;  // checked with check_workspace_name
+  int replicas = 1;       // of a stream the relay creates (1 to 5)
+  // JetStream's de-duplication window for a stream the relay creates: retries inside it are
+  // dropped by event id; after it the expected sequence still refuses a second copy.
+  std::chrono::seconds dedup_window{120};
+  std::chrono::milliseconds timeout{5000};  // connecting, each API call, acknowledgements
+};
+
+// What the stream holds of the log: its last event's position (0: none) and id.
+struct JetStreamTail {
+  std::uint64_t position = 0;
+  std::string event_id;
+};
+
+// One connection to JetStream for one workspace's stream.
+class JetStreamLog {
+ public:
+  // Code::network when no server answers at the URL (the message names it).
+  static Result<std::unique_ptr<JetStreamLog>> connect(const JetStreamOptions& options);
+  ~JetStreamLog();
+  JetStreamLog(const JetStreamLog&) = delete;
+  JetStreamLog& operator=(const JetStreamLog&) = delete;
+
+  // Creates the stream when it is missing (file storage, the replicas and window asked for,
+  // kept for ever); uses an existing one as it is. Refuses one that does not take the
+  // workspace's subjects.
+  Status ensure_stream();
+  // The last event the stream holds. Refuses (Code::corruption, naming the sequence and
+  // subject) a stream that is not a dense copy of a log from position 1: a foreign message,
+  // a purged or truncated stream. Code::not_found when the stream does not exist.
+  Result<JetStreamTail> tail();
+  // Publishes `events`, which must follow the tail (or the last publish) in position order,
+  // and returns once JetStream acknowledged every one. On an error some may be stored; the
+  // caller reads tail() again before publishing more.
+  Status publish(const std::vector<v1::Envelope>& events);
+  // Hands every event of the stream from position `from` to its last message (as of the
+  // call) to `f`, in order. Refuses a message that is not an event of a ledger at the
+  // position its sequence says, or an event id seen before.
+  Status read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f);
+
+ private:
+  struct Impl;
+  explicit JetStreamLog(std::unique_ptr<Impl> impl);
+  // One ordered consumer from `expected` to `last`; `expected` advances past each event handed on.
+  Status read_some(std::uint64_t& expected, std::uint64_t last, std::unordered_set<std::string>& ids,
+                   const std::function<Status(v1::Envelope&&)>& f);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Where a relay reads the log: a running server's subscription, or the data folder.
+class RelaySource {
+ public:
+  virtual ~RelaySource() = default;
+  // The id of the event at `position` (1 ≤ position ≤ the log's end); not_found past the end.
+  virtual Result<std::string> event_id_at(std::uint64_t position) = 0;
+  // Delivers events from `position` on, in position order, with no gap.
+  virtual Status start(std::uint64_t position) = 0;
+  // The next page of events (possibly none); std::nullopt once the source will deliver no
+  // more (the end of the log when the relay runs once).
+  virtual Result<std::optional<std::vector<v1::Envelope>>> next() = 0;
+  // Records that every event up to `position` is in JetStream (the relay's checkpoint).
+  virtual Status acknowledge(std::uint64_t position) = 0;
+};
+
+struct RelayOptions {
+  JetStreamOptions nats;
+  bool once = false;  // stop at the source's end, and after `once_attempts` failed attempts
+  int once_attempts = 6;
+  std::chrono::milliseconds max_backoff{5000};
+  std::function<void(const std::string&)> log;  // progress and retries, a line each
+};
+
+// Relays the log into the workspace's JetStream stream until the source ends (once) or
+// forever, reconnecting after network errors with a growing back-off (100 ms doubling to
+// max_backoff; once, for a few attempts). Acknowledges a position to the source only after JetStream acknowledged
+// every event up to it. Returns the first error that retrying cannot cure: a stream holding
+// another log or a foreign message, a workspace name JetStream cannot take.
+struct RelayReport {
+  std::uint64_t relayed = 0;  // events published (and acknowledged) by this run
+  std::uint64_t held = 0;     // the last position JetStream holds at the end
+};
+Result<RelayReport> relay(RelaySource& source, const RelayOptions& options);
+
+}  // namespace leanos::store

@@ -1,0 +1,377 @@
+// The log past one machine: `leanos relay` into real nats-server processes (one, and a
+// three-node JetStream cluster with R3), `leanos restore --from-nats` back into a new folder,
+// every step through the real binary. A restored folder must equal the original byte for
+// byte: its log, and the state its folds and snapshots give.
+#include <doctest/doctest.h>
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actors/ledger_reader.h"
+#include "projections/views.h"
+#include "store/nats.h"
+#include "tests/server_support.h"
+#include "tests/support.h"
+
+using namespace leanos;
+using test::run_leanos;
+
+namespace {
+
+// A child process whose output (stdout and stderr) the test reads line by line as it comes.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args) : args_(std::move(args)) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      close(fds[0]);
+      close(fds[1]);
+      std::vector<char*> argv;
+      for (auto& a : args_) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    reader_ = std::thread([this, fd = fds[0]] {
+      FILE* in = fdopen(fd, "r");
+      char line[4096];
+      while (std::fgets(line, sizeof line, in)) {
+        std::lock_guard lock(mu_);
+        lines_.emplace_back(line);
+        cv_.notify_all();
+      }
+      std::fclose(in);
+      std::lock_guard lock(mu_);
+      eof_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~Child() {
+    if (pid_ > 0) kill9();
+    if (reader_.joinable()) reader_.join();
+  }
+  // Waits until a line holds `needle` (true), or the output ends or `limit` passes (false).
+  bool wait_line(const std::string& needle, std::chrono::seconds limit = std::chrono::seconds(60)) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, limit, [&] { return has(needle) || eof_; });
+    return has(needle);
+  }
+  int kill9() {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  std::string output() {
+    std::lock_guard lock(mu_);
+    std::string all;
+    for (const auto& l : lines_) all += l;
+    return all;
+  }
+
+ private:
+  bool has(const std::string& needle) const {  // under mu_
+    for (const auto& l : lines_)
+      if (l.find(needle) != std::string::npos) return true;
+    return false;
+  }
+  std::vector<std::string> args_;
+  pid_t pid_ = -1;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  bool eof_ = false;
+};
+
+// A loopback port nobody listens on now.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A nats-server with JetStream on a folder of its own; in a cluster, routed to its peers.
+class NatsNode {
+ public:
+  NatsNode(std::string dir, std::string name, std::vector<int> routes = {}, int cluster_port = 0)
+      : dir_(std::move(dir)), name_(std::move(name)), port_(free_port()), cluster_port_(cluster_port), routes_(std::move(routes)) {}
+  void start() {
+    std::vector<std::string> args = {NATS_SERVER, "-a", "127.0.0.1", "-p", std::to_string(port_), "-js", "-sd", dir_, "-n", name_};
+    if (cluster_port_) {
+      std::string routes;
+      for (int r : routes_) routes += (routes.empty() ? "" : ",") + std::string("nats://127.0.0.1:") + std::to_string(r);
+      args.insert(args.end(), {"--cluster_name", "leanos-test", "--cluster", "nats://127.0.0.1:" + std::to_string(cluster_port_),
+                               "--routes", routes});
+    }
+    child_ = std::make_unique<Child>(args);
+    INFO(child_->output());
+    REQUIRE(child_->wait_line("Server is ready"));
+  }
+  void kill9() { child_->kill9(); }
+  Child& child() { return *child_; }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string dir_, name_;
+  int port_, cluster_port_;
+  std::vector<int> routes_;
+  std::unique_ptr<Child> child_;
+};
+
+std::string leanos_log(const std::vector<std::string>& where) {
+  auto args = where;
+  args.insert(args.end(), {"log", "--json"});
+  auto r = run_leanos(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+// The state the folds give at several positions, with snapshots written every 29 events and
+// read back: equal stores give equal bytes.
+std::vector<std::string> folded_state(const std::string& data, const std::string& master_key) {
+  store::StoreOptions o;
+  o.master_key_file = master_key;
+  auto opened = store::EventStore::open(data, o);
+  REQUIRE(opened.is_ok());
+  auto& es = **opened;
+  LedgerOptions write;
+  write.snapshot_every = 29;
+  write.core_snapshot_every = 13;
+  REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
+  LedgerOptions from_snapshots;
+  from_snapshots.write_snapshots = false;
+  std::vector<std::string> states;
+  for (std::uint64_t at = 1; at <= es.last_position(); at += 17) {
+    auto l = read_ledger(es, AsOf{.position = at}, from_snapshots);
+    REQUIRE(l.is_ok());
+    states.push_back(projections::serialize(l->view));
+  }
+  auto latest = read_ledger(es, AsOf{}, from_snapshots);
+  REQUIRE(latest.is_ok());
+  states.push_back(projections::serialize(latest->view));
+  return states;
+}
+
+// Publishes one message that is no ledger's event into the workspace's stream.
+void publish_foreign(const std::string& url, const std::string& subject) {
+  natsConnection* nc = nullptr;
+  REQUIRE(natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK);
+  jsCtx* js = nullptr;
+  REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  REQUIRE(js_Publish(&ack, js, subject.c_str(), "hello", 5, nullptr, &code) == NATS_OK);
+  jsPubAck_Destroy(ack);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+}  // namespace
+
+TEST_CASE("relay a folder into JetStream and restore it: the same log, folds and snapshots, also from a backup") {
+  test::TempDir t;
+  NatsNode nats(t.sub("nats"), "n1");
+  nats.start();
+  const std::string data = t.sub("acme");
+  test::seed_example(data);
+  const std::string key = data + ".master-key";
+
+  auto relay = run_leanos({"--data", data, "relay", "--nats", nats.url()});
+  INFO(relay.err);
+  REQUIRE(relay.exit_code == 0);
+  CHECK(relay.out.find("of workspace acme: JetStream stream LEANOS_acme holds the log up to position") != std::string::npos);
+  auto status = run_leanos({"--data", data, "--json", "relay", "status", "--nats", nats.url()});
+  INFO(status.err);
+  CHECK(status.out.find("\"lag\":0") != std::string::npos);
+
+  // Relayed again: nothing twice. More events, a backup between them, relayed again.
+  auto again = run_leanos({"--data", data, "relay", "--nats", nats.url()});
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out.find("relayed 0 event(s)") != std::string::npos);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(run_leanos({"--data", data, "append", "notes-" + std::to_string(i), "--type", "NoteTaken"}).exit_code == 0);
+  REQUIRE(run_leanos({"--data", data, "backup", t.sub("backup")}).exit_code == 0);
+  for (int i = 3; i < 5; ++i)
+    REQUIRE(run_leanos({"--data", data, "append", "notes-" + std::to_string(i), "--type", "NoteTaken"}).exit_code == 0);
+  auto more = run_leanos({"--data", data, "relay", "--nats", nats.url()});
+  REQUIRE(more.exit_code == 0);
+  CHECK(more.out.find("relayed 5 event(s)") != std::string::npos);
+
+  const std::string restored = t.sub("restored");
+  auto r = run_leanos({"restore", restored, "--from-nats", nats.url(), "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("verify: clean") != std::string::npos);
+  const std::string original_log = leanos_log({"--data", data});
+  CHECK(test::count_lines(original_log) > 100);
+  CHECK(leanos_log({"--data", restored}) == original_log);
+
+  // From the backup (its keys are under the workspace's master key) and what came after it.
+  const std::string from_backup = t.sub("from-backup");
+  auto b = run_leanos({"--master-key-file", key, "restore", from_backup, "--from-nats", nats.url(), "--workspace", "acme",
+                       "--backup", t.sub("backup")});
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  CHECK(b.out.find("restored 2 event(s)") != std::string::npos);
+  CHECK(leanos_log({"--master-key-file", key, "--data", from_backup}) == original_log);
+
+  const auto state = folded_state(data, key);
+  CHECK(folded_state(restored, restored + ".master-key") == state);
+  CHECK(folded_state(from_backup, key) == state);
+}
+
+TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it") {
+  test::TempDir t;
+  const std::string data = t.sub("acme");
+  REQUIRE(run_leanos({"--data", data, "append", "notes-1", "--type", "NoteTaken"}).exit_code == 0);
+  REQUIRE(run_leanos({"--data", data, "append", "notes-2", "--type", "NoteTaken"}).exit_code == 0);
+
+  SUBCASE("no NATS server: a clear error; a following relay retries with a growing back-off and records no checkpoint") {
+    const std::string nowhere = "nats://127.0.0.1:" + std::to_string(free_port());
+    auto once = run_leanos({"--data", data, "relay", "--nats", nowhere});
+    CHECK(once.exit_code == 11);
+    CHECK(once.err.find("cannot reach NATS at " + nowhere) != std::string::npos);
+
+    test::Server server(data);
+    Child relay({LEANOS_BINARY_PATH, "--server", server.address(), "relay", "--nats", nowhere, "--workspace", "acme"});
+    CHECK(relay.wait_line("retrying in 100 ms"));
+    CHECK(relay.wait_line("retrying in 200 ms"));
+    relay.kill9();
+    auto first = run_leanos({"--server", server.address(), "subscribe", "--name", "relay-nats", "--limit", "1"});
+    INFO(first.err);
+    CHECK(first.out.find("\"position\":\"1\"") != std::string::npos);
+  }
+
+  SUBCASE("workspace names that are not one NATS token or folder name") {
+    for (const std::string& bad : std::vector<std::string>{"../etc", "a/b", "a.b", "Acme", std::string(65, 'a'), "a*", "a>"}) {
+      auto r = run_leanos({"--data", data, "relay", "--nats", "nats://127.0.0.1:1", "--workspace", bad});
+      INFO(bad << ": " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.find("workspace name") != std::string::npos);
+    }
+    CHECK_FALSE(store::check_workspace_name(std::string("a\0b", 3)).is_ok());
+    CHECK(store::check_workspace_name("acme-2_b").is_ok());
+  }
+
+  SUBCASE("a foreign message in the stream, another log under the same name, a folder that is not empty") {
+    NatsNode nats(t.sub("nats"), "n1");
+    nats.start();
+    REQUIRE(run_leanos({"--data", data, "relay", "--nats", nats.url()}).exit_code == 0);
+
+    // Another log relayed under the same name: shorter than the stream, then as long but other.
+    const std::string other = t.sub("other");
+    REQUIRE(run_leanos({"--data", other, "append", "notes-1", "--type", "NoteTaken"}).exit_code == 0);
+    auto shorter = run_leanos({"--data", other, "relay", "--nats", nats.url(), "--workspace", "acme"});
+    CHECK(shorter.exit_code == 4);
+    CHECK(shorter.err.find("holds 2 events, more than this log: it copies another log") != std::string::npos);
+    REQUIRE(run_leanos({"--data", other, "append", "notes-2", "--type", "NoteTaken"}).exit_code == 0);
+    auto same_length = run_leanos({"--data", other, "relay", "--nats", nats.url(), "--workspace", "acme"});
+    CHECK(same_length.exit_code == 4);
+    CHECK(same_length.err.find("at position 2 where this log has") != std::string::npos);
+
+    auto full = run_leanos({"restore", data, "--from-nats", nats.url(), "--workspace", "acme"});
+    CHECK(full.exit_code == 2);
+    CHECK(full.err.find("is not empty") != std::string::npos);
+
+    publish_foreign(nats.url(), "leanos.acme.notes.1");
+    auto relay = run_leanos({"--data", data, "relay", "--nats", nats.url()});
+    CHECK(relay.exit_code == 7);
+    CHECK(relay.err.find("foreign message at sequence 3 (subject leanos.acme.notes.1)") != std::string::npos);
+    auto restore = run_leanos({"restore", t.sub("restored"), "--from-nats", nats.url(), "--workspace", "acme"});
+    CHECK(restore.exit_code == 7);
+    CHECK(restore.err.find("sequence 3") != std::string::npos);
+  }
+}
+
+TEST_CASE("a three-node JetStream cluster, the relay SIGKILLed three times and a node SIGKILLed while appends flow: "
+          "the stream ends with exactly the log, and a restore from it equals the original") {
+  const auto seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  test::TempDir t;
+  std::vector<int> cluster_ports = {free_port(), free_port(), free_port()};
+  std::vector<std::unique_ptr<NatsNode>> nodes;
+  for (int i = 0; i < 3; ++i)
+    nodes.push_back(std::make_unique<NatsNode>(t.sub("nats-" + std::to_string(i)), "n" + std::to_string(i), cluster_ports,
+                                               cluster_ports[static_cast<std::size_t>(i)]));
+  for (auto& n : nodes) n->start();
+  REQUIRE(nodes[0]->child().wait_line("metadata leader"));
+  const std::string urls = nodes[0]->url() + "," + nodes[1]->url() + "," + nodes[2]->url();
+
+  const std::string data = t.sub("acme");
+  test::seed_example(data);
+  test::Server server(data);
+  const std::vector<std::string> relay_args = {LEANOS_BINARY_PATH, "--server", server.address(), "relay", "--nats", urls,
+                                               "--workspace", "acme", "--replicas", "3"};
+  auto relay = std::make_unique<Child>(relay_args);
+
+  // Appends in batches of 1 to 5 events; the relay killed at three random points, a NATS node
+  // killed at a fourth and restarted at a fifth.
+  constexpr int kAppends = 600;
+  std::uniform_int_distribution<int> point(20, kAppends - 20);
+  std::vector<int> relay_kills = {point(rng), point(rng), point(rng)};
+  const int node_kill = point(rng);
+  const int node_back = std::min(kAppends - 1, node_kill + 50);
+  const auto victim = static_cast<std::size_t>(rng() % 3);
+  std::uniform_int_distribution<int> size(1, 5);
+  int kills = 0;
+  for (int i = 0; i < kAppends; ++i) {
+    std::vector<v1::Envelope> batch;
+    for (int k = size(rng); k > 0; --k) batch.push_back(test::note());
+    v1::AppendResponse out;
+    REQUIRE(test::append(server.stub(), "notes-" + std::to_string(i % 40), batch, &out).ok());
+    if (std::count(relay_kills.begin(), relay_kills.end(), i)) {
+      relay->kill9();
+      ++kills;
+      relay = std::make_unique<Child>(relay_args);
+    }
+    if (i == node_kill) nodes[victim]->kill9();
+    if (i == node_back) nodes[victim]->start();
+  }
+  CHECK(kills == 3);
+  MESSAGE("the last relay before --once said: " << relay->output());
+  relay->kill9();
+  // A last relay that stops once JetStream holds the whole log.
+  auto last = run_leanos({"--server", server.address(), "relay", "--nats", urls, "--workspace", "acme", "--once"});
+  INFO(last.err);
+  REQUIRE(last.exit_code == 0);
+  auto status = run_leanos({"--server", server.address(), "--json", "relay", "status", "--nats", urls, "--workspace", "acme"});
+  CHECK(status.out.find("\"lag\":0") != std::string::npos);
+
+  // A consumer in another process: restore reads the stream, checks positions dense and ids
+  // unique, and must end with the log, byte for byte.
+  const std::string restored = t.sub("restored");
+  auto r = run_leanos({"restore", restored, "--from-nats", urls, "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string original_log = leanos_log({"--server", server.address()});
+  CHECK(leanos_log({"--data", restored}) == original_log);
+  server.stop(SIGTERM);
+  CHECK(folded_state(restored, restored + ".master-key") == folded_state(data, data + ".master-key"));
+}
