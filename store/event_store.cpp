@@ -511,7 +511,7 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
     auto p = std::make_unique<Pending>();
     p->stream = events[i].stream();
     p->replica = true;
-    p->expected = events[i].version() <= 1 ? ExpectedVersion::no_stream() : ExpectedVersion::exact(events[i].version() - 1);
+    p->expected = ExpectedVersion::any();  // check_replica checks positions, then versions
     p->events.assign(std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(i)),
                      std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(j)));
     for (const auto& e : p->events)
