@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--server", global.server, "HOST:PORT of a running `leanos serve`: record commands through it");
   app.add_option("--token-file", global.token_file, "bearer token for --server");
+  app.add_option("--workspace", global.workspace,
+                 "the workspace to talk to on a server hosting many (serve --workspaces); the relay's name for it")
+      ->envname("LEANOS_WORKSPACE");
   app.add_option("--master-key-file", global.master_key_file,
                  "the workspace's master key, which seals personal data (default <data>.master-key beside the "
                  "folder; created on first use, mode 0600)")

@@ -27,6 +27,7 @@ struct GlobalOptions {
   std::string server;            // --server HOST:PORT: talk to a running `leanos serve`
   std::string token_file;        // --token-file: the bearer token for --server
   std::string master_key_file;   // --master-key-file, or $LEANOS_MASTER_KEY_FILE
+  std::string workspace;         // --workspace: which workspace of a server hosting many; also the relay's name for it
 };
 
 // The command chosen on the command line, bound to its parsed options.

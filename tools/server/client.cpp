@@ -23,7 +23,7 @@ std::string server_address(const std::string& server) {
 }
 
 Result<Remote> remote(const GlobalOptions& g) {
-  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(server_address(g.server), grpc::InsecureChannelCredentials())), ""};
+  Remote r{v1::Ledger::NewStub(grpc::CreateChannel(server_address(g.server), grpc::InsecureChannelCredentials())), "", g.workspace};
   if (!g.token_file.empty()) {
     auto t = read_token(g.token_file);
     if (!t) return t.status();
@@ -129,6 +129,9 @@ Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::strin
       return Status::unauthenticated("the server at " + server_address(g.server) + " refused the call: " + message +
                                      (g.token_file.empty() ? "; it wants a token: give it with --token-file FILE"
                                                            : "; check that " + g.token_file + " holds the server's token"));
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return Status::unauthenticated("the server at " + server_address(g.server) + " refused the call: " + message +
+                                     "; give the workspace's own token (--token-file) with --workspace");
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return Status::network(context + "cannot reach the server at " + server_address(g.server) + " (" + message +

@@ -16,8 +16,10 @@ namespace leanos::cli {
 struct Remote {
   std::unique_ptr<v1::Ledger::Stub> stub;
   std::string token;
+  std::string workspace;  // on a server hosting many
   void authorize(grpc::ClientContext& ctx) const {
     if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    if (!workspace.empty()) ctx.AddMetadata("leanos-workspace", workspace);
   }
   // A unary call: authorized, and given up after 30 s.
   void prepare(grpc::ClientContext& ctx) const {

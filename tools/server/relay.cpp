@@ -15,7 +15,7 @@ namespace leanos::cli {
 namespace {
 
 struct RelayArgs {
-  std::string url, workspace, name = "relay-nats";
+  std::string url, name = "relay-nats";
   int replicas = 1;
   int dedup_seconds = 120;
   int timeout_ms = 5000;
@@ -23,7 +23,8 @@ struct RelayArgs {
 };
 
 // In the single-folder mode a workspace is named after its folder.
-Result<std::string> workspace_of(const GlobalOptions& g, const std::string& given) {
+Result<std::string> workspace_of(const GlobalOptions& g) {
+  const std::string& given = g.workspace;
   std::string name = given;
   if (name.empty()) {
     if (!g.server.empty())
@@ -171,7 +172,7 @@ void log_line(const std::string& line) {
 }
 
 int run_relay(const GlobalOptions& g, const RelayArgs& a) {
-  auto workspace = workspace_of(g, a.workspace);
+  auto workspace = workspace_of(g);
   if (!workspace) return fail(workspace.status());
   if (auto s = check_stream_name(a.name); !s) return fail(Status::invalid("--name: " + s.message()));
   store::RelayOptions o;
@@ -228,7 +229,7 @@ Result<LogEnd> log_end(const GlobalOptions& g, const std::string& name) {
 }
 
 int run_relay_status(const GlobalOptions& g, const RelayArgs& a) {
-  auto workspace = workspace_of(g, a.workspace);
+  auto workspace = workspace_of(g);
   if (!workspace) return fail(workspace.status());
   auto end = log_end(g, a.name);
   if (!end) return fail(end.status());
@@ -262,12 +263,12 @@ struct RestoreArgs {
 
 int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
   if (!g.server.empty()) return fail(Status::invalid("restore builds a data folder on this machine; drop --server"));
-  if (a.nats.workspace.empty()) return fail(Status::invalid("--workspace NAME is required: the workspace whose stream to read"));
+  if (g.workspace.empty()) return fail(Status::invalid("--workspace NAME is required: the workspace whose stream to read"));
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::exists(a.dir, ec) && !fs::is_empty(a.dir, ec))
     return fail(Status::invalid("folder " + a.dir + " exists and is not empty: restore builds a new data folder; name one that does not exist"));
-  auto log = store::JetStreamLog::connect(nats_options(a.nats, a.nats.workspace));
+  auto log = store::JetStreamLog::connect(nats_options(a.nats, g.workspace));
   if (!log) return fail(log.status());
   if (!a.backup.empty()) {
     if (!fs::is_directory(a.backup, ec)) return fail(Status::not_found("backup folder " + a.backup + " does not exist"));
@@ -321,7 +322,7 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
                 static_cast<unsigned long long>(store.last_position()));
   else
     std::printf("restored %llu event(s) from JetStream stream %s into %s%s; the log ends at position %llu; verify: clean\n",
-                static_cast<unsigned long long>(store.last_position() - start), store::jetstream_stream_name(a.nats.workspace).c_str(),
+                static_cast<unsigned long long>(store.last_position() - start), store::jetstream_stream_name(g.workspace).c_str(),
                 a.dir.c_str(), start ? (" after the backup's " + std::to_string(start)).c_str() : "",
                 static_cast<unsigned long long>(store.last_position()));
   return 0;
@@ -329,7 +330,6 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
 
 void nats_flags(CLI::App* c, RelayArgs& a, const std::string& flag = "--nats") {
   c->add_option(flag, a.url, "NATS server URL(s), comma-separated, e.g. nats://127.0.0.1:4222")->required();
-  c->add_option("--workspace", a.workspace, "workspace name (default: the data folder's name)");
   c->add_option("--timeout-ms", a.timeout_ms, "connect, call and acknowledgement timeout (default 5000)")->check(CLI::Range(100, 600000));
 }
 

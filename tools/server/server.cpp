@@ -11,7 +11,14 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -27,6 +34,7 @@
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/live_feed.h"
+#include "store/nats.h"
 #include "tools/server/http.h"
 #include "tools/server/secret.h"
 #include "tools/server/acceptor.h"
@@ -434,7 +442,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
     return to_grpc(store_.save_checkpoint(req->name(), req->position()));
   }
 
- private:
+  // The bearer token in the call's metadata against the workspace's (none wanted: OK).
   grpc::Status authorize(grpc::ServerContextBase* ctx) const {
     if (token_.empty()) return grpc::Status::OK;
     const auto& md = ctx->client_metadata();
@@ -445,6 +453,8 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
     return grpc::Status::OK;
   }
 
+ private:
+
   store::EventStore& store_;
   store::LiveFeed feed_{store_};
   CatchUpReaders readers_{std::max(2u, std::thread::hardware_concurrency())};
@@ -452,7 +462,130 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
   std::string token_;
 };
 
+// ---- Many workspaces in one server (serve --workspaces DIR) ----------------------------------
+//
+// DIR/NAME is a workspace's data folder, DIR/NAME.token its bearer token, DIR/NAME.master-key
+// its master key. Every call names its workspace in the metadata `leanos-workspace`; the
+// workspace is opened on its first call and served by a LedgerService of its own, which
+// checks that workspace's token. A name is one of check_workspace_name's (a-z, 0-9, '-', '_'),
+// so no name reaches outside DIR.
+
+constexpr const char* kWorkspaceMetadata = "leanos-workspace";
+
+std::string workspace_token_file(const std::string& dir, const std::string& name) { return dir + "/" + name + ".token"; }
+
+class Workspaces {
+ public:
+  explicit Workspaces(std::string dir) : dir_(std::move(dir)) {}
+  ~Workspaces() { stop_subscriptions(); }
+
+  // The service of workspace `name`, opened on first use.
+  Result<LedgerService*> open(const std::string& name) {
+    if (auto s = store::check_workspace_name(name); !s) return s;
+    std::lock_guard lock(mu_);
+    if (auto it = open_.find(name); it != open_.end()) return it->second->service.get();
+    GlobalOptions g;
+    g.data = dir_ + "/" + name;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(g.data, ec))
+      return Status::not_found("no workspace '" + name + "' on this server; create it with `leanos workspace create " + name +
+                               " --workspaces DIR` where the server runs");
+    auto token = read_token(workspace_token_file(dir_, name));
+    if (!token) return Status::unavailable("workspace '" + name + "' has no token file: " + token.status().message());
+    auto store = open_store(g, Access::read);
+    if (!store) return store.status();
+    auto hosted = std::make_unique<Hosted>();
+    hosted->store = std::move(*store);
+    hosted->runtime = std::make_unique<Runtime>(*hosted->store);
+    hosted->service = std::make_unique<LedgerService>(*hosted->store, *hosted->runtime, *token);
+    auto* service = hosted->service.get();
+    open_[name] = std::move(hosted);
+    spdlog::info("serve: workspace {} opened", name);
+    return service;
+  }
+  void stop_subscriptions() {
+    std::lock_guard lock(mu_);
+    for (auto& [name, h] : open_) h->service->stop_subscriptions();
+  }
+
+ private:
+  struct Hosted {
+    StoreRef store;
+    std::unique_ptr<Runtime> runtime;
+    std::unique_ptr<LedgerService> service;
+    ~Hosted() {  // the service before the runtime before the store
+      service.reset();
+      runtime.reset();
+    }
+  };
+  std::string dir_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Hosted>> open_;
+};
+
+// Hands each call to its workspace's service. A token of another workspace is
+// PERMISSION_DENIED; no token where one is wanted, UNAUTHENTICATED.
+class WorkspaceRouter final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service> {
+ public:
+  explicit WorkspaceRouter(Workspaces& workspaces) : workspaces_(workspaces) {}
+
+  grpc::Status Append(grpc::ServerContext* ctx, const v1::AppendRequest* req, v1::AppendResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.Append(ctx, req, out); });
+  }
+  grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.Command(ctx, req, out); });
+  }
+  grpc::Status ReadStream(grpc::ServerContext* ctx, const v1::ReadStreamRequest* req, v1::ReadResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.ReadStream(ctx, req, out); });
+  }
+  grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.ReadAll(ctx, req, out); });
+  }
+  grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.Ack(ctx, req, out); });
+  }
+  grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.Query(ctx, req, out); });
+  }
+  grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.Forget(ctx, req, out); });
+  }
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire) override {
+    LedgerService* service = nullptr;
+    if (auto routed = route(ctx, &service); !routed.ok()) return new Refused(routed);
+    return service->Subscribe(ctx, wire);
+  }
+
+ private:
+  template <class F>
+  grpc::Status call(grpc::ServerContextBase* ctx, F&& f) {
+    LedgerService* service = nullptr;
+    if (auto routed = route(ctx, &service); !routed.ok()) return routed;
+    return f(*service);
+  }
+  // Finds the call's workspace; checks the token against it.
+  grpc::Status route(grpc::ServerContextBase* ctx, LedgerService** service) {
+    const auto& md = ctx->client_metadata();
+    auto it = md.find(kWorkspaceMetadata);
+    if (it == md.end())
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "this server hosts many workspaces: name one in the metadata 'leanos-workspace' (CLI: --workspace NAME)"};
+    const std::string name(it->second.data(), it->second.size());
+    auto opened = workspaces_.open(name);
+    if (!opened) return to_grpc(opened.status());
+    if (auto auth = md.find("authorization"); auth != md.end()) {
+      auto checked = (*opened)->authorize(ctx);
+      if (!checked.ok())
+        return {grpc::StatusCode::PERMISSION_DENIED, "this token does not open workspace '" + name + "'"};
+    }
+    *service = *opened;
+    return grpc::Status::OK;
+  }
+  Workspaces& workspaces_;
+};
+
 struct ServeArgs {
+  std::string workspaces;  // DIR of many workspaces; "" serves the data folder
   std::string listen = "127.0.0.1:7700";
   std::string http;  // ADDRESS:PORT of the dashboard and JSON API; "" for none
   std::string tls_cert, tls_key;
@@ -484,8 +617,36 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     creds = grpc::SslServerCredentials(ssl);
   }
-  auto store = open_store(g, Access::record);
-  if (!store) return fail(store.status());
+  // One workspace (the data folder), or every workspace under --workspaces DIR.
+  StoreRef store;
+  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<LedgerService> single;
+  std::unique_ptr<Workspaces> many;
+  std::unique_ptr<WorkspaceRouter> router;
+  grpc::Service* service = nullptr;
+  if (a.workspaces.empty()) {
+    auto opened = open_store(g, Access::record);
+    if (!opened) return fail(opened.status());
+    store = std::move(*opened);
+    runtime = std::make_unique<Runtime>(*store);
+    single = std::make_unique<LedgerService>(*store, *runtime, token);
+    service = single.get();
+  } else {
+    if (!a.http.empty()) return fail(Status::invalid("--http serves one workspace's dashboard: not with --workspaces (yet)"));
+    if (!g.token_file.empty())
+      return fail(Status::invalid("with --workspaces each workspace has its own token (DIR/NAME.token): drop --token-file"));
+    std::error_code ec;
+    if (!std::filesystem::is_directory(a.workspaces, ec))
+      return fail(Status::not_found("no folder " + a.workspaces + ": create a workspace in it first (leanos workspace create NAME --workspaces " +
+                                    a.workspaces + ")"));
+    many = std::make_unique<Workspaces>(a.workspaces);
+    router = std::make_unique<WorkspaceRouter>(*many);
+    service = router.get();
+  }
+  auto stop_subscriptions = [&] {
+    if (single) single->stop_subscriptions();
+    if (many) many->stop_subscriptions();
+  };
   // Plaintext: our own listener, which survives running out of file descriptors (see
   // tools/server/acceptor.h). TLS: gRPC's, which needs the handshake it runs itself.
   std::unique_ptr<Acceptor> acceptor;
@@ -500,13 +661,11 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   {
-    Runtime runtime(**store);
-    LedgerService service(**store, runtime, token);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     int port = 0;
     if (tls) builder.AddListeningPort(a.listen, creds, &port);
-    builder.RegisterService(&service);
+    builder.RegisterService(service);
     builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
     // gRPC sets SO_REUSEPORT by default: a second server on the same port would "listen"
     // too, and clients would alternate between two workspaces. One port, one server.
@@ -527,15 +686,18 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     const std::string host = a.listen.substr(0, a.listen.rfind(':'));
     std::unique_ptr<HttpApi> http;
     if (!a.http.empty()) {
-      auto started = HttpApi::start(**store, service.feed(), a.http, token);
+      auto started = HttpApi::start(*store, single->feed(), a.http, token);
       if (!started) {
-        service.stop_subscriptions();
+        stop_subscriptions();
         server->Shutdown(std::chrono::system_clock::now());
         return fail(started.status());
       }
       http = std::move(*started);
     }
-    std::printf("listening on %s:%d (data %s, %s)\n", host.c_str(), port, g.data.c_str(), token.empty() ? "no token" : "token required");
+    if (many)
+      std::printf("listening on %s:%d (workspaces in %s, a token each)\n", host.c_str(), port, a.workspaces.c_str());
+    else
+      std::printf("listening on %s:%d (data %s, %s)\n", host.c_str(), port, g.data.c_str(), token.empty() ? "no token" : "token required");
     if (http) {
       std::string http_host = a.http.substr(0, a.http.rfind(':'));
       std::printf("dashboard on http://%s:%d/\n", http_host.c_str(), http->port());
@@ -545,13 +707,69 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("serve: signal {}, shutting down", sig);
-    acceptor.reset();              // no new connections
-    service.stop_subscriptions();  // subscriptions and event streams end; in-flight unary calls finish
+    acceptor.reset();      // no new connections
+    stop_subscriptions();  // subscriptions and event streams end; in-flight unary calls finish
     http.reset();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server->Wait();
   }
-  std::printf("stopped at position %llu\n", static_cast<unsigned long long>((*store)->last_position()));
+  if (store) std::printf("stopped at position %llu\n", static_cast<unsigned long long>(store->last_position()));
+  else std::printf("stopped\n");
+  return 0;
+}
+
+int create_workspace(const GlobalOptions& g, const std::string& dir, const std::string& name) {
+  if (!g.server.empty()) return fail(Status::invalid("workspace create works on the server's folder, on its machine: drop --server"));
+  if (auto s = store::check_workspace_name(name); !s) return fail(s);
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string data = dir + "/" + name;
+  if (fs::exists(data, ec)) return fail(Status::exists("workspace '" + name + "' exists already in " + dir));
+  fs::create_directories(dir, ec);
+  if (ec) return fail(Status::io("cannot create " + dir + ": " + ec.message()));
+  // The token: 32 random bytes, hex, readable by its owner only.
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  unsigned char bytes[32];
+  if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes)) return fail(Status::io("cannot read /dev/urandom"));
+  std::string token;
+  for (unsigned char b : bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  const std::string token_file = workspace_token_file(dir, name);
+  const int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return fail(Status::io("cannot create " + token_file + ": " + std::strerror(errno)));
+  token += "\n";
+  const bool written = ::write(fd, token.data(), token.size()) == static_cast<ssize_t>(token.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return fail(Status::io("cannot write " + token_file));
+  GlobalOptions target = g;
+  target.data = data;
+  target.master_key_file.clear();  // its own, beside its folder
+  auto store = open_store(target, Access::build);
+  if (!store) return fail(store.status());
+  std::printf("created workspace %s in %s; its token is in %s (clients: --workspace %s --token-file %s)\n", name.c_str(), data.c_str(),
+              token_file.c_str(), name.c_str(), token_file.c_str());
+  return 0;
+}
+
+int list_workspaces(const GlobalOptions& g, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.is_directory() && store::check_workspace_name(entry.path().filename().string()).is_ok())
+      names.push_back(entry.path().filename().string());
+  if (ec) return fail(Status::not_found("no folder of workspaces at " + dir + ": " + ec.message()));
+  std::sort(names.begin(), names.end());
+  if (g.json) {
+    std::printf("[");
+    for (std::size_t i = 0; i < names.size(); ++i) std::printf("%s\"%s\"", i ? "," : "", names[i].c_str());
+    std::printf("]\n");
+  } else {
+    for (const auto& n : names) std::printf("%s\n", n.c_str());
+  }
   return 0;
 }
 
@@ -588,7 +806,22 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--tls-cert", a->tls_cert, "PEM certificate (with --tls-key): serve TLS");
     s->add_option("--tls-key", a->tls_key, "PEM private key");
     s->add_option("--http", a->http, "also serve the dashboard and the JSON API over HTTP on address:port (e.g. 127.0.0.1:7701)");
+    s->add_option("--workspaces", a->workspaces,
+                  "serve every workspace under DIR (made with `leanos workspace create`); calls name theirs (--workspace)");
     s->callback([&, a] { action = [&g, a] { return serve(g, *a); }; });
+  }
+  {
+    auto* w = app.add_subcommand("workspace", "workspaces of a server that hosts many (serve --workspaces DIR)");
+    w->require_subcommand(1);
+    auto dir = std::make_shared<std::string>("workspaces");
+    auto name = std::make_shared<std::string>();
+    auto* create = w->add_subcommand("create", "a new workspace DIR/NAME with its own token file DIR/NAME.token (mode 0600)");
+    create->add_option("name", *name, "1-64 of a-z, 0-9, '-', '_'")->required();
+    create->add_option("--workspaces", *dir, "the server's folder of workspaces (default ./workspaces)");
+    create->callback([&, dir, name] { action = [&g, dir, name] { return create_workspace(g, *dir, *name); }; });
+    auto* list = w->add_subcommand("list", "the workspaces under DIR");
+    list->add_option("--workspaces", *dir, "the server's folder of workspaces (default ./workspaces)");
+    list->callback([&, dir] { action = [&g, dir] { return list_workspaces(g, *dir); }; });
   }
 }
 

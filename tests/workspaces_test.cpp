@@ -1,0 +1,167 @@
+// One server, many workspaces (`leanos serve --workspaces DIR`): each call names its
+// workspace, each workspace has its own token, and nothing of one is reachable from another.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/server_support.h"
+#include "tests/support.h"
+
+using namespace leanos;
+using test::run_leanos;
+
+namespace {
+
+std::string token_of(const std::string& file) {
+  std::ifstream in(file);
+  std::string t;
+  std::getline(in, t);
+  return t;
+}
+
+// A call's context naming `workspace` (none when empty) with `token` (none when empty).
+std::unique_ptr<grpc::ClientContext> context(const std::string& workspace, const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!workspace.empty()) ctx->AddMetadata("leanos-workspace", workspace);
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return ctx;
+}
+
+// Every kind of call, made as `workspace` with `token`: the status codes they end with.
+std::vector<grpc::StatusCode> every_call(v1::Ledger::Stub& stub, const std::string& workspace, const std::string& token) {
+  std::vector<grpc::StatusCode> codes;
+  {
+    v1::AppendRequest req;
+    req.set_stream("notes-x");
+    *req.add_events() = test::note();
+    v1::AppendResponse out;
+    codes.push_back(stub.Append(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    v1::ReadAllRequest req;
+    v1::ReadResponse out;
+    codes.push_back(stub.ReadAll(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    v1::ReadStreamRequest req;
+    req.set_stream("notes-1");
+    v1::ReadResponse out;
+    codes.push_back(stub.ReadStream(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    v1::QueryRequest req;
+    req.mutable_canvas();
+    v1::QueryReply out;
+    codes.push_back(stub.Query(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    v1::ForgetRequest req;
+    req.set_subject("someone@example.com");
+    req.set_reason("test");
+    v1::ForgetResponse out;
+    codes.push_back(stub.Forget(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    v1::AckRequest req;
+    req.set_name("reader");
+    req.set_position(1);
+    v1::AckResponse out;
+    codes.push_back(stub.Ack(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    v1::CommandRequest req;
+    req.mutable_command()->mutable_goal_defined()->set_goal_id("g-1");
+    v1::AppendResponse out;
+    codes.push_back(stub.Command(context(workspace, token).get(), req, &out).error_code());
+  }
+  {
+    auto ctx = context(workspace, token);
+    v1::SubscribeRequest req;
+    req.set_from_position(1);
+    auto reader = stub.Subscribe(ctx.get(), req);
+    v1::SubscribePage page;
+    const bool got = reader->Read(&page);
+    if (got) ctx->TryCancel();
+    const auto status = reader->Finish();
+    codes.push_back(got ? grpc::StatusCode::OK : status.error_code());
+  }
+  return codes;
+}
+
+}  // namespace
+
+TEST_CASE("a server hosting many workspaces: a token opens its own workspace only, names cannot reach outside the folder") {
+  test::TempDir t;
+  const std::string dir = t.sub("workspaces");
+  for (const std::string& name : std::vector<std::string>{"alpha", "beta"}) {
+    auto r = run_leanos({"workspace", "create", name, "--workspaces", dir});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    struct stat st{};
+    REQUIRE(stat((dir + "/" + name + ".token").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+  const std::string alpha = token_of(dir + "/alpha.token"), beta = token_of(dir + "/beta.token");
+  REQUIRE(alpha.size() == 64);
+  REQUIRE(alpha != beta);
+
+  test::Server server(t.sub("unused"), {"--workspaces", dir});
+  auto& stub = server.stub();
+  // alpha's own token: alpha's calls reach alpha (what alpha answers — a forget of nobody is
+  // NOT_FOUND, a command missing its title INVALID_ARGUMENT — is alpha's business).
+  for (auto code : every_call(stub, "alpha", alpha)) {
+    CHECK(code != grpc::StatusCode::PERMISSION_DENIED);
+    CHECK(code != grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // alpha's token on beta: every kind of call refused; beta holds nothing afterwards.
+  for (auto code : every_call(stub, "beta", alpha)) CHECK(code == grpc::StatusCode::PERMISSION_DENIED);
+  for (auto code : every_call(stub, "beta", "")) CHECK(code == grpc::StatusCode::UNAUTHENTICATED);
+  {
+    v1::ReadAllRequest req;
+    v1::ReadResponse out;
+    REQUIRE(stub.ReadAll(context("beta", beta).get(), req, &out).ok());
+    CHECK(out.events_size() == 0);
+    REQUIRE(stub.ReadAll(context("alpha", alpha).get(), req, &out).ok());
+    CHECK(out.events_size() > 0);
+  }
+  // Names: path tricks, wrong characters, too long, none; a workspace that does not exist.
+  // (gRPC itself refuses to send control bytes in metadata.)
+  for (const std::string& name : std::vector<std::string>{"..", "../beta", "alpha/../beta", "alpha/", ".", "ALPHA", "al pha",
+                                                          std::string(65, 'a'), "alpha%2F"}) {
+    INFO("workspace '" << name << "'");
+    for (auto code : every_call(stub, name, alpha)) CHECK(code == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  for (auto code : every_call(stub, "", alpha)) CHECK(code == grpc::StatusCode::INVALID_ARGUMENT);
+  for (auto code : every_call(stub, "gamma", alpha)) CHECK(code == grpc::StatusCode::NOT_FOUND);
+
+  // The CLI names its workspace with --workspace.
+  auto mine = run_leanos({"--server", server.address(), "--workspace", "alpha", "--token-file", dir + "/alpha.token", "log"});
+  CHECK(mine.exit_code == 0);
+  CHECK(mine.out.find("notes-x") != std::string::npos);
+  auto theirs = run_leanos({"--server", server.address(), "--workspace", "beta", "--token-file", dir + "/alpha.token", "log"});
+  CHECK(theirs.exit_code == 10);
+  CHECK(theirs.err.find("this token does not open workspace 'beta'") != std::string::npos);
+  auto unnamed = run_leanos({"--server", server.address(), "--token-file", dir + "/alpha.token", "log"});
+  CHECK(unnamed.exit_code == 2);
+  CHECK(unnamed.err.find("--workspace NAME") != std::string::npos);
+}
+
+TEST_CASE("workspace create refuses names that are not one folder name, and a workspace that exists") {
+  test::TempDir t;
+  const std::string dir = t.sub("workspaces");
+  for (const std::string& bad : std::vector<std::string>{"..", "../x", "a/b", "A", "", std::string(65, 'x')}) {
+    auto r = run_leanos({"workspace", "create", bad, "--workspaces", dir});
+    INFO("'" << bad << "': " << r.err);
+    CHECK(r.exit_code == 2);
+  }
+  REQUIRE(run_leanos({"workspace", "create", "acme", "--workspaces", dir}).exit_code == 0);
+  auto twice = run_leanos({"workspace", "create", "acme", "--workspaces", dir});
+  CHECK(twice.exit_code == 6);
+  CHECK(twice.err.find("exists already") != std::string::npos);
+  auto list = run_leanos({"workspace", "list", "--workspaces", dir});
+  CHECK(list.out == "acme\n");
+}
