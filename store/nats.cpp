@@ -142,7 +142,7 @@ Result<std::unique_ptr<JetStreamLog>> JetStreamLog::connect(const JetStreamOptio
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = ms;
-  jo.PublishAsync.MaxPending = 4096;
+  jo.PublishAsync.MaxPending = 8192;
   jo.PublishAsync.ErrHandler = &Impl::on_error;
   jo.PublishAsync.ErrHandlerClosure = impl.get();
   if (s = natsConnection_JetStream(&impl->js, impl->nc, &jo); s != NATS_OK)
@@ -323,6 +323,28 @@ Status JetStreamLog::read_some(std::uint64_t& expected, std::uint64_t last, std:
   return result;
 }
 
+Result<std::string> StoreSource::event_id_at(std::uint64_t position) {
+  if (position > store_.last_position()) return Status::not_found("position " + std::to_string(position));
+  auto e = store_.read_event(position);
+  if (!e) return e.status();
+  return e->event_id();
+}
+
+Status StoreSource::start(std::uint64_t position) {
+  next_ = position;
+  return Status::success();
+}
+
+Result<std::optional<std::vector<v1::Envelope>>> StoreSource::next() {
+  auto page = store_.read_all(next_, 4096, 16 << 20);
+  if (!page) return page.status();
+  if (page->empty()) return std::optional<std::vector<v1::Envelope>>();
+  next_ = page->back().position() + 1;
+  return std::optional(std::move(*page));
+}
+
+Status StoreSource::acknowledge(std::uint64_t position) { return store_.save_checkpoint(name_, position); }
+
 namespace {
 
 bool curable(const Status& s) { return s.code() == Code::network || s.code() == Code::io_error || s.code() == Code::unavailable; }
@@ -356,7 +378,7 @@ Status relay_session(RelaySource& source, const RelayOptions& o, bool& progresse
     if (!*page) return Status::success();
     // In slices, each acknowledged before the next: a large catch-up page neither fills the
     // client's window of unacknowledged publishes nor waits for one acknowledgement at its end.
-    constexpr std::size_t kSlice = 1024;
+    constexpr std::size_t kSlice = 4096;
     const auto& events = **page;
     for (std::size_t i = 0; i < events.size(); i += kSlice) {
       const std::vector<v1::Envelope> slice(events.begin() + static_cast<std::ptrdiff_t>(i),

@@ -31,6 +31,7 @@
 
 #include "events/result.h"
 #include "leanos/v1/events.pb.h"
+#include "store/event_store.h"
 
 namespace leanos::store {
 
@@ -106,6 +107,22 @@ class RelaySource {
   virtual Result<std::optional<std::vector<v1::Envelope>>> next() = 0;
   // Records that every event up to `position` is in JetStream (the relay's checkpoint).
   virtual Status acknowledge(std::uint64_t position) = 0;
+};
+
+// The log of a store opened in this process, up to its end (then next() gives nullopt);
+// acknowledge() saves the checkpoint `name`.
+class StoreSource final : public RelaySource {
+ public:
+  StoreSource(EventStore& store, std::string name) : store_(store), name_(std::move(name)) {}
+  Result<std::string> event_id_at(std::uint64_t position) override;
+  Status start(std::uint64_t position) override;
+  Result<std::optional<std::vector<v1::Envelope>>> next() override;
+  Status acknowledge(std::uint64_t position) override;
+
+ private:
+  EventStore& store_;
+  std::string name_;
+  std::uint64_t next_ = 1;
 };
 
 struct RelayOptions {

@@ -375,3 +375,13 @@ TEST_CASE("a three-node JetStream cluster, the relay SIGKILLed three times and a
   server.stop(SIGTERM);
   CHECK(folded_state(restored, restored + ".master-key") == folded_state(data, data + ".master-key"));
 }
+
+TEST_CASE("bench relay starts its own nats-server and relays every event it appended") {
+  test::TempDir t;
+  auto r = run_leanos({"bench", "relay", "--events", "1000", "--nodes", "1", "--json", "--dir", t.sub("bench")});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"nodes\":1,\"replicas\":1,\"events\":1000,") != std::string::npos);
+  auto bad = run_leanos({"bench", "relay", "--nodes", "2"});
+  CHECK(bad.exit_code == 2);
+}

@@ -272,6 +272,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   add_bench_subscribe(bench, global, action);
   add_bench_import(bench, global, action);
   add_bench_http(bench, global, action);
+  add_bench_relay(bench, global, action);
 }
 
 }  // namespace leanos::cli

@@ -11,6 +11,7 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_subscribe(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_import(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_http(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action);
 
 // A cell of the append grid: events per append x appenders (clients over gRPC).
 struct GridCell {

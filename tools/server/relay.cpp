@@ -48,36 +48,6 @@ store::JetStreamOptions nats_options(const RelayArgs& a, const std::string& work
   return o;
 }
 
-// The log of the data folder: relayed up to its end (a running server holds the folder's
-// lock; relay from it with --server to follow new events).
-class FolderSource final : public store::RelaySource {
- public:
-  FolderSource(store::EventStore& es, std::string name) : es_(es), name_(std::move(name)) {}
-  Result<std::string> event_id_at(std::uint64_t position) override {
-    if (position > es_.last_position()) return Status::not_found("position " + std::to_string(position));
-    auto e = es_.read_event(position);
-    if (!e) return e.status();
-    return e->event_id();
-  }
-  Status start(std::uint64_t position) override {
-    next_ = position;
-    return Status::success();
-  }
-  Result<std::optional<std::vector<v1::Envelope>>> next() override {
-    auto page = es_.read_all(next_, 1024, 16 << 20);
-    if (!page) return page.status();
-    if (page->empty()) return std::optional<std::vector<v1::Envelope>>();
-    next_ = page->back().position() + 1;
-    return std::optional(std::move(*page));
-  }
-  Status acknowledge(std::uint64_t position) override { return es_.save_checkpoint(name_, position); }
-
- private:
-  store::EventStore& es_;
-  std::string name_;
-  std::uint64_t next_ = 1;
-};
-
 // The position of a running server's newest event.
 Result<std::uint64_t> server_last_position(const GlobalOptions& g, const Remote& remote) {
   grpc::ClientContext ctx;
@@ -188,7 +158,7 @@ int run_relay(const GlobalOptions& g, const RelayArgs& a) {
   } else {
     auto es = open_store(g, Access::read);
     if (!es) return fail(es.status());
-    FolderSource source(**es, a.name);
+    store::StoreSource source(**es, a.name);
     done = store::relay(source, o);
   }
   if (!done) return fail(done.status());
