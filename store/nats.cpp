@@ -337,6 +337,10 @@ Status StoreSource::start(std::uint64_t position) {
 
 Result<std::optional<std::vector<v1::Envelope>>> StoreSource::next() {
   auto page = store_.read_all(next_, 4096, 16 << 20);
+  while (page && page->empty() && following_ && !(stop_ && stop_->load())) {
+    store_.wait_beyond(next_ - 1, std::chrono::milliseconds(200));
+    page = store_.read_all(next_, 4096, 16 << 20);
+  }
   if (!page) return page.status();
   if (page->empty()) return std::optional<std::vector<v1::Envelope>>();
   next_ = page->back().position() + 1;
@@ -409,8 +413,11 @@ Result<RelayReport> relay(RelaySource& source, const RelayOptions& o) {
     if (!(curable(s) || (s.code() == Code::conflict && progressed))) return s;
     if (o.once && attempt >= o.once_attempts) return s;
     if (progressed) backoff = std::chrono::milliseconds(100);
-    if (o.log) o.log("relay: " + s.message() + "; retrying in " + std::to_string(backoff.count()) + " ms");
-    std::this_thread::sleep_for(backoff);
+    if (o.warn) o.warn("relay: " + s.message() + "; retrying in " + std::to_string(backoff.count()) + " ms");
+    for (auto slept = std::chrono::milliseconds(0); slept < backoff; slept += std::chrono::milliseconds(50)) {
+      if (o.stop && o.stop->load()) return total;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     backoff = std::min(backoff * 2, o.max_backoff);
   }
 }

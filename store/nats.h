@@ -19,6 +19,7 @@
 // window is refused by the expected sequence.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -109,11 +110,13 @@ class RelaySource {
   virtual Status acknowledge(std::uint64_t position) = 0;
 };
 
-// The log of a store opened in this process, up to its end (then next() gives nullopt);
+// The log of a store opened in this process: up to its end (then next() gives nullopt), or,
+// `following`, every event appended after too, until `*stop` (checked at least every 200 ms).
 // acknowledge() saves the checkpoint `name`.
 class StoreSource final : public RelaySource {
  public:
-  StoreSource(EventStore& store, std::string name) : store_(store), name_(std::move(name)) {}
+  StoreSource(EventStore& store, std::string name, bool following = false, const std::atomic<bool>* stop = nullptr)
+      : store_(store), name_(std::move(name)), following_(following), stop_(stop) {}
   Result<std::string> event_id_at(std::uint64_t position) override;
   Status start(std::uint64_t position) override;
   Result<std::optional<std::vector<v1::Envelope>>> next() override;
@@ -122,6 +125,8 @@ class StoreSource final : public RelaySource {
  private:
   EventStore& store_;
   std::string name_;
+  bool following_;
+  const std::atomic<bool>* stop_;
   std::uint64_t next_ = 1;
 };
 
@@ -130,7 +135,9 @@ struct RelayOptions {
   bool once = false;  // stop at the source's end, and after `once_attempts` failed attempts
   int once_attempts = 6;
   std::chrono::milliseconds max_backoff{5000};
-  std::function<void(const std::string&)> log;  // progress and retries, a line each
+  std::function<void(const std::string&)> log;   // progress, a line each
+  std::function<void(const std::string&)> warn;  // retries, a line each
+  const std::atomic<bool>* stop = nullptr;        // set: no more retries (a relay inside serve stopping)
 };
 
 // Relays the log into the workspace's JetStream stream until the source ends (once) or

@@ -385,3 +385,72 @@ TEST_CASE("bench relay starts its own nats-server and relays every event it appe
   auto bad = run_leanos({"bench", "relay", "--nodes", "2"});
   CHECK(bad.exit_code == 2);
 }
+
+namespace {
+
+// Polls `relay status` until JetStream holds the whole log (lag 0) or a minute passes.
+bool caught_up(const std::vector<std::string>& where, const std::string& url) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto args = where;
+    args.insert(args.end(), {"--json", "relay", "status", "--nats", url});
+    auto r = run_leanos(args);
+    if (r.exit_code == 0 && r.out.find("\"lag\":0") != std::string::npos && r.out.find("\"log_position\":0,") == std::string::npos)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("serve --relay-nats relays while it serves: the data folder, and every workspace into a stream of its own") {
+  test::TempDir t;
+  NatsNode nats(t.sub("nats"), "n1");
+  nats.start();
+
+  SUBCASE("the data folder, named after it") {
+    const std::string data = t.sub("acme");
+    REQUIRE(run_leanos({"--data", data, "append", "notes-0", "--type", "NoteTaken"}).exit_code == 0);
+    test::Server server(data, {"--relay-nats", nats.url()});
+    for (int i = 1; i <= 20; ++i) {
+      v1::AppendResponse out;
+      REQUIRE(test::append(server.stub(), "notes-" + std::to_string(i), {test::note()}, &out).ok());
+    }
+    REQUIRE(caught_up({"--server", server.address(), "--workspace", "acme"}, nats.url()));
+    auto r = run_leanos({"restore", t.sub("restored"), "--from-nats", nats.url(), "--workspace", "acme"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(leanos_log({"--data", t.sub("restored")}) == leanos_log({"--server", server.address()}));
+  }
+
+  SUBCASE("many workspaces: each its own stream, none another's events") {
+    const std::string dir = t.sub("workspaces");
+    for (const std::string& name : std::vector<std::string>{"alpha", "beta"})
+      REQUIRE(run_leanos({"workspace", "create", name, "--workspaces", dir}).exit_code == 0);
+    test::Server server(t.sub("unused"), {"--workspaces", dir, "--relay-nats", nats.url()});
+    for (const auto& [name, count] : std::vector<std::pair<std::string, int>>{{"alpha", 12}, {"beta", 30}}) {
+      std::ifstream in(dir + "/" + name + ".token");
+      std::string token;
+      std::getline(in, token);
+      for (int i = 0; i < count; ++i) {
+        grpc::ClientContext ctx;
+        ctx.AddMetadata("leanos-workspace", name);
+        ctx.AddMetadata("authorization", "Bearer " + token);
+        v1::AppendRequest req;
+        req.set_stream("notes-" + name);
+        *req.add_events() = test::note();
+        v1::AppendResponse out;
+        REQUIRE(server.stub().Append(&ctx, req, &out).ok());
+      }
+      const std::vector<std::string> where = {"--server", server.address(), "--workspace", name, "--token-file",
+                                              dir + "/" + name + ".token"};
+      REQUIRE(caught_up(where, nats.url()));
+      auto r = run_leanos({"restore", t.sub("restored-" + name), "--from-nats", nats.url(), "--workspace", name});
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK(r.out.find("restored " + std::to_string(count) + " event(s)") != std::string::npos);
+      CHECK(leanos_log({"--data", t.sub("restored-" + name)}) == leanos_log(where));
+    }
+  }
+}

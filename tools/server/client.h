@@ -35,6 +35,9 @@ Result<Remote> remote(const GlobalOptions& g);
 // The client's view of a failed call: what the server said, with the CLI's own code.
 Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context = "");
 
+// The workspace's name for the relay: --workspace, else (on the data folder) the folder's name.
+Result<std::string> workspace_of(const GlobalOptions& g);
+
 // Registers `relay`, `relay status` and `restore` (the log in NATS JetStream; relay.cpp).
 void add_relay_commands(CLI::App& app, GlobalOptions& global, Action& action);
 

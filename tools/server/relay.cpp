@@ -22,6 +22,8 @@ struct RelayArgs {
   bool once = false;
 };
 
+}  // namespace
+
 // In the single-folder mode a workspace is named after its folder.
 Result<std::string> workspace_of(const GlobalOptions& g) {
   const std::string& given = g.workspace;
@@ -37,6 +39,8 @@ Result<std::string> workspace_of(const GlobalOptions& g) {
                          : s;
   return name;
 }
+
+namespace {
 
 store::JetStreamOptions nats_options(const RelayArgs& a, const std::string& workspace) {
   store::JetStreamOptions o;
@@ -148,7 +152,7 @@ int run_relay(const GlobalOptions& g, const RelayArgs& a) {
   store::RelayOptions o;
   o.nats = nats_options(a, *workspace);
   o.once = a.once || g.server.empty();
-  o.log = log_line;
+  o.log = o.warn = log_line;
   Result<store::RelayReport> done = Status::unavailable("");
   if (!g.server.empty()) {
     auto r = remote(g);

@@ -38,6 +38,7 @@
 #include "tools/server/http.h"
 #include "tools/server/secret.h"
 #include "tools/server/acceptor.h"
+#include "tools/server/client.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "leanos/v1/api.grpc.pb.h"
@@ -472,11 +473,38 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
 
 constexpr const char* kWorkspaceMetadata = "leanos-workspace";
 
+// A relay inside serve (--relay-nats): follows one workspace's log into JetStream, retrying
+// while NATS is away, until the server stops. Its checkpoint is the subscription relay-nats.
+class RelayThread {
+ public:
+  RelayThread(store::EventStore& es, store::JetStreamOptions nats) {
+    thread_ = std::thread([this, &es, nats] {
+      store::StoreSource source(es, "relay-nats", true, &stop_);
+      store::RelayOptions o;
+      o.nats = nats;
+      o.stop = &stop_;
+      o.log = [ws = nats.workspace](const std::string& line) { spdlog::info("workspace {}: {}", ws, line); };
+      o.warn = [ws = nats.workspace](const std::string& line) { spdlog::warn("workspace {}: {}", ws, line); };
+      if (auto r = store::relay(source, o); !r)
+        spdlog::error("serve: the relay of workspace {} stopped: {}", nats.workspace, r.status().message());
+    });
+  }
+  ~RelayThread() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 std::string workspace_token_file(const std::string& dir, const std::string& name) { return dir + "/" + name + ".token"; }
 
 class Workspaces {
  public:
-  explicit Workspaces(std::string dir) : dir_(std::move(dir)) {}
+  // `relay`: each workspace opened is relayed into JetStream (url set) under its own name.
+  Workspaces(std::string dir, store::JetStreamOptions relay) : dir_(std::move(dir)), relay_(std::move(relay)) {}
   ~Workspaces() { stop_subscriptions(); }
 
   // The service of workspace `name`, opened on first use.
@@ -498,6 +526,11 @@ class Workspaces {
     hosted->store = std::move(*store);
     hosted->runtime = std::make_unique<Runtime>(*hosted->store);
     hosted->service = std::make_unique<LedgerService>(*hosted->store, *hosted->runtime, *token);
+    if (!relay_.url.empty()) {
+      auto nats = relay_;
+      nats.workspace = name;
+      hosted->relay = std::make_unique<RelayThread>(*hosted->store, nats);
+    }
     auto* service = hosted->service.get();
     open_[name] = std::move(hosted);
     spdlog::info("serve: workspace {} opened", name);
@@ -513,12 +546,15 @@ class Workspaces {
     StoreRef store;
     std::unique_ptr<Runtime> runtime;
     std::unique_ptr<LedgerService> service;
-    ~Hosted() {  // the service before the runtime before the store
+    std::unique_ptr<RelayThread> relay;
+    ~Hosted() {  // the relay and the service before the runtime before the store
+      relay.reset();
       service.reset();
       runtime.reset();
     }
   };
   std::string dir_;
+  store::JetStreamOptions relay_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Hosted>> open_;
 };
@@ -586,6 +622,8 @@ class WorkspaceRouter final : public v1::Ledger::WithRawCallbackMethod_Subscribe
 
 struct ServeArgs {
   std::string workspaces;  // DIR of many workspaces; "" serves the data folder
+  std::string relay_nats;  // relay every workspace into JetStream at this URL; "" for none
+  int relay_replicas = 1;
   std::string listen = "127.0.0.1:7700";
   std::string http;  // ADDRESS:PORT of the dashboard and JSON API; "" for none
   std::string tls_cert, tls_key;
@@ -623,7 +661,11 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   std::unique_ptr<LedgerService> single;
   std::unique_ptr<Workspaces> many;
   std::unique_ptr<WorkspaceRouter> router;
+  std::unique_ptr<RelayThread> relay;
   grpc::Service* service = nullptr;
+  store::JetStreamOptions nats;
+  nats.url = a.relay_nats;
+  nats.replicas = a.relay_replicas;
   if (a.workspaces.empty()) {
     auto opened = open_store(g, Access::record);
     if (!opened) return fail(opened.status());
@@ -631,6 +673,12 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     runtime = std::make_unique<Runtime>(*store);
     single = std::make_unique<LedgerService>(*store, *runtime, token);
     service = single.get();
+    if (!nats.url.empty()) {
+      auto name = workspace_of(g);
+      if (!name) return fail(name.status());
+      nats.workspace = *name;
+      relay = std::make_unique<RelayThread>(*store, nats);
+    }
   } else {
     if (!a.http.empty()) return fail(Status::invalid("--http serves one workspace's dashboard: not with --workspaces (yet)"));
     if (!g.token_file.empty())
@@ -639,9 +687,13 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     if (!std::filesystem::is_directory(a.workspaces, ec))
       return fail(Status::not_found("no folder " + a.workspaces + ": create a workspace in it first (leanos workspace create NAME --workspaces " +
                                     a.workspaces + ")"));
-    many = std::make_unique<Workspaces>(a.workspaces);
+    many = std::make_unique<Workspaces>(a.workspaces, nats);
     router = std::make_unique<WorkspaceRouter>(*many);
     service = router.get();
+    if (!nats.url.empty())  // every workspace is relayed from the start, not from its first call
+      for (const auto& entry : std::filesystem::directory_iterator(a.workspaces, ec))
+        if (entry.is_directory() && store::check_workspace_name(entry.path().filename().string()).is_ok())
+          if (auto opened = many->open(entry.path().filename().string()); !opened) return fail(opened.status());
   }
   auto stop_subscriptions = [&] {
     if (single) single->stop_subscriptions();
@@ -806,6 +858,10 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--tls-cert", a->tls_cert, "PEM certificate (with --tls-key): serve TLS");
     s->add_option("--tls-key", a->tls_key, "PEM private key");
     s->add_option("--http", a->http, "also serve the dashboard and the JSON API over HTTP on address:port (e.g. 127.0.0.1:7701)");
+    s->add_option("--relay-nats", a->relay_nats,
+                  "also relay the log (every workspace's) into NATS JetStream at URL[,URL…] while serving (see `leanos relay`)");
+    s->add_option("--relay-replicas", a->relay_replicas, "replicas of a JetStream stream the relay creates (default 1)")
+        ->check(CLI::Range(1, 5));
     s->add_option("--workspaces", a->workspaces,
                   "serve every workspace under DIR (made with `leanos workspace create`); calls name theirs (--workspace)");
     s->callback([&, a] { action = [&g, a] { return serve(g, *a); }; });
