@@ -503,6 +503,8 @@ Status EventStore::Impl::check_replica(const Envelope& e, std::uint64_t at, std:
 }
 
 Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
+  for (const auto& e : events)  // before any run is queued: nothing of a refused copy is written
+    if (e.event_id().empty()) return Status::invalid("a replicated event has no event id (position " + std::to_string(e.position()) + ")");
   std::vector<std::future<Result<AppendResult>>> runs;
   for (std::size_t i = 0; i < events.size();) {
     std::size_t j = i + 1;
@@ -514,8 +516,6 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
     p->expected = ExpectedVersion::any();  // check_replica checks positions, then versions
     p->events.assign(std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(i)),
                      std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(j)));
-    for (const auto& e : p->events)
-      if (e.event_id().empty()) return Status::invalid("a replicated event has no event id (position " + std::to_string(e.position()) + ")");
     runs.push_back(p->done.get_future());
     if (auto s = impl_->prepare(*p); !s) {
       p->done.set_value(s);

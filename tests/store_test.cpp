@@ -650,7 +650,11 @@ TEST_CASE("replicate copies a log as it was recorded, refuses what does not foll
   auto back = b->replicate({earlier});
   CHECK(back.status().code() == Code::invalid_argument);
   CHECK(back.status().message().find("recorded times never go back") != std::string::npos);
-  CHECK(b->last_position() == 20);
+  Envelope anonymous = (*all)[20];
+  anonymous.clear_event_id();
+  auto no_id = b->replicate({(*all)[20], anonymous});
+  CHECK(no_id.status().code() == Code::invalid_argument);
+  CHECK(b->last_position() == 20);  // the valid event before it was not written either
 
   // The rest, and then all of it again: positions given back, nothing added.
   REQUIRE(b->replicate({all->begin() + 20, all->end()}).is_ok());
