@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <string>
@@ -294,6 +295,11 @@ TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it"
     auto same_length = run_leanos({"--data", other, "relay", "--nats", nats.url(), "--workspace", "acme"});
     CHECK(same_length.exit_code == 4);
     CHECK(same_length.err.find("at position 2 where this log has") != std::string::npos);
+
+    auto missing = run_leanos({"restore", t.sub("nothing"), "--from-nats", nats.url(), "--workspace", "nobody"});
+    CHECK(missing.exit_code == 3);
+    CHECK(missing.err.find("JetStream has no stream LEANOS_nobody") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(t.sub("nothing")));
 
     auto full = run_leanos({"restore", data, "--from-nats", nats.url(), "--workspace", "acme"});
     CHECK(full.exit_code == 2);

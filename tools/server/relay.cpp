@@ -244,6 +244,7 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
     return fail(Status::invalid("folder " + a.dir + " exists and is not empty: restore builds a new data folder; name one that does not exist"));
   auto log = store::JetStreamLog::connect(nats_options(a.nats, g.workspace));
   if (!log) return fail(log.status());
+  if (auto t = (*log)->tail(); !t) return fail(t.status());  // before any folder is made
   if (!a.backup.empty()) {
     if (!fs::is_directory(a.backup, ec)) return fail(Status::not_found("backup folder " + a.backup + " does not exist"));
     fs::create_directories(a.dir, ec);
