@@ -157,6 +157,12 @@ std::string box(const Vault::Key& key, std::string_view plain, const std::string
   return out;
 }
 
+// A data key's record in the keys column family: id (8 bytes), be64(created), then the key
+// boxed under the master key with this associated data (the subject hash and the id).
+std::string key_record_ad(std::string_view hash, std::string_view id) {
+  return "leanos key " + std::string(hash) + std::string(id);
+}
+
 std::optional<std::string> unbox(const Vault::Key& key, std::string_view sealed, const std::string& ad) {
   constexpr std::size_t overhead = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
   if (sealed.size() < overhead) return std::nullopt;
@@ -384,7 +390,7 @@ Status Vault::rotate(const std::string& new_key_file, rocksdb::WriteBatch& batch
       if (!salt) return Status::corruption("the salt does not open under the master key");
       batch.Put(keys_, name, box(fresh, *salt, "leanos salt"));
     } else if (name.starts_with(kKeyPrefix) && value.size() > 16) {
-      const std::string ad = "leanos key " + name.substr(std::string_view(kKeyPrefix).size()) + value.substr(0, 8);
+      const std::string ad = key_record_ad(std::string_view(name).substr(std::string_view(kKeyPrefix).size()), value.substr(0, 8));
       auto key = unbox(*master_, std::string_view(value).substr(16), ad);
       if (!key) return Status::corruption("the data key " + to_hex(name) + " does not open under the master key");
       batch.Put(keys_, name, value.substr(0, 16) + box(fresh, *key, ad));
@@ -416,7 +422,7 @@ Result<std::optional<Vault::Record>> Vault::record(const std::string& hash) cons
   if (!s.ok()) return Status::io("reading the keys: " + s.ToString());
   std::optional<std::string> opened;
   if (value.size() > 16 && master_)
-    opened = unbox(*master_, std::string_view(value).substr(16), "leanos key " + hash + value.substr(0, 8));
+    opened = unbox(*master_, std::string_view(value).substr(16), key_record_ad(hash, value.substr(0, 8)));
   if (!opened || opened->size() != 32)
     return Status::corruption("the data key of subject " + to_hex(hash) + " does not open under the master key");
   return std::optional<Record>{Record{value.substr(0, 8), static_cast<Micros>(get_be64(std::string_view(value).substr(8, 8))), *to_key(*opened), {}}};
@@ -507,7 +513,7 @@ Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::ve
       random_bytes(fresh.id.data(), fresh.id.size());
       fresh.unwritten = fresh.id + be64(static_cast<std::uint64_t>(fresh.created));
       fresh.unwritten += box(*master_, std::string_view(reinterpret_cast<const char*>(fresh.key.data()), fresh.key.size()),
-                             "leanos key " + hash + fresh.id);
+                             key_record_ad(hash, fresh.id));
       key = fresh;
     }
     std::unique_lock lock(mu_);
