@@ -40,11 +40,6 @@ std::uint64_t parse_position(const std::string& s) {
   return std::stoull(s);
 }
 
-std::string type_of(const v1::Envelope& e) {
-  if (!e.type().empty()) return e.type();
-  const auto* f = e.GetReflection()->GetOneofFieldDescriptor(e, e.GetDescriptor()->FindOneofByName("payload"));
-  return f ? f->message_type()->name() : std::string();
-}
 
 }  // namespace
 
@@ -197,24 +192,29 @@ Result<JetStreamTail> JetStreamLog::tail() {
                               std::to_string(state.FirstSeq) + " to " + std::to_string(state.LastSeq) +
                               ": not a whole copy of a log from position 1 (purged, or messages deleted); "
                               "relay into a new stream (remove this one) to copy the log again");
-  natsMsg* m = nullptr;
-  code = static_cast<jsErrCode>(0);
-  s = js_GetMsg(&m, impl_->js, impl_->stream.c_str(), state.LastSeq, nullptr, &code);
-  if (s != NATS_OK) return nats_error(s, code, "reading the last message of " + impl_->stream);
-  const std::uint64_t position = parse_position(header(m, kPosition));
-  t.event_id = header(m, "Nats-Msg-Id");
-  const std::string subject = natsMsg_GetSubject(m);
-  natsMsg_Destroy(m);
-  if (position != state.LastSeq || t.event_id.empty())
-    return Status::corruption("JetStream stream " + impl_->stream + " has a foreign message at sequence " +
-                              std::to_string(state.LastSeq) + " (subject " + subject +
-                              "): not an event relayed by leanos at that position");
-  t.position = position;
-  impl_->published = position;
+  auto id = event_id_at(state.LastSeq);
+  if (!id) return id.status();
+  t.event_id = *id;
+  t.position = impl_->published = state.LastSeq;
   return t;
 }
 
-Status JetStreamLog::publish(const std::vector<v1::Envelope>& events) {
+Result<std::string> JetStreamLog::event_id_at(std::uint64_t position) {
+  natsMsg* m = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetMsg(&m, impl_->js, impl_->stream.c_str(), position, nullptr, &code);
+  if (s != NATS_OK) return nats_error(s, code, "reading position " + std::to_string(position) + " of " + impl_->stream);
+  const std::uint64_t stored = parse_position(header(m, kPosition));
+  const std::string id = header(m, "Nats-Msg-Id");
+  const std::string subject = natsMsg_GetSubject(m);
+  natsMsg_Destroy(m);
+  if (stored != position || id.empty())
+    return Status::corruption("JetStream stream " + impl_->stream + " has a foreign message at sequence " + std::to_string(position) +
+                              " (subject " + subject + "): not an event relayed by leanos at that position");
+  return id;
+}
+
+Status JetStreamLog::publish(std::span<const v1::Envelope> events) {
   {
     std::lock_guard lock(impl_->mu);
     impl_->first_failure = Status::success();
@@ -235,7 +235,7 @@ Status JetStreamLog::publish(const std::vector<v1::Envelope>& events) {
     if (e.position() > 1) set("Nats-Expected-Last-Sequence", std::to_string(e.position() - 1));
     set(kPosition, std::to_string(e.position()));
     set("Leanos-Stream", e.stream());
-    set("Leanos-Type", type_of(e));
+    set("Leanos-Type", e.type());  // the store fills it in for every event (check_storable)
     set("Leanos-Occurred-At", format_time(from_timestamp(e.occurred_at())));
     set("Leanos-Recorded-At", format_time(from_timestamp(e.recorded_at())));
     if (s == NATS_OK) s = js_PublishMsgAsync(impl_->js, &m, nullptr);
@@ -385,8 +385,7 @@ Status relay_session(RelaySource& source, const RelayOptions& o, bool& progresse
     constexpr std::size_t kSlice = 4096;
     const auto& events = **page;
     for (std::size_t i = 0; i < events.size(); i += kSlice) {
-      const std::vector<v1::Envelope> slice(events.begin() + static_cast<std::ptrdiff_t>(i),
-                                            events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + kSlice)));
+      const auto slice = std::span(events).subspan(i, std::min(kSlice, events.size() - i));
       if (auto s = (*log)->publish(slice); !s) return s;
       if (auto s = source.acknowledge(slice.back().position()); !s) return s;
       report.relayed += slice.size();

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -80,7 +81,10 @@ class JetStreamLog {
   // Publishes `events`, which must follow the tail (or the last publish) in position order,
   // and returns once JetStream acknowledged every one. On an error some may be stored; the
   // caller reads tail() again before publishing more.
-  Status publish(const std::vector<v1::Envelope>& events);
+  Status publish(std::span<const v1::Envelope> events);
+  // The id of the event the stream holds at `position` (= its sequence); corruption for a
+  // message no relay wrote there.
+  Result<std::string> event_id_at(std::uint64_t position);
   // Hands every event of the stream from position `from` to its last message (as of the
   // call) to `f`, in order. Refuses a message that is not an event of a ledger at the
   // position its sequence says, or an event id seen before.

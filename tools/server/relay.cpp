@@ -110,7 +110,8 @@ class ServerSource final : public store::RelaySource {
                        "the subscription ended: ");
     }
     ended_ = once_ && page.checkpoint() >= until_;  // --once: this page reaches the end it saw at the start
-    return std::optional(std::vector<v1::Envelope>(page.events().begin(), page.events().end()));
+    auto& events = *page.mutable_events();
+    return std::optional(std::vector<v1::Envelope>(std::make_move_iterator(events.begin()), std::make_move_iterator(events.end())));
   }
   Status acknowledge(std::uint64_t position) override {
     grpc::ClientContext ctx;
@@ -244,7 +245,8 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
     return fail(Status::invalid("folder " + a.dir + " exists and is not empty: restore builds a new data folder; name one that does not exist"));
   auto log = store::JetStreamLog::connect(nats_options(a.nats, g.workspace));
   if (!log) return fail(log.status());
-  if (auto t = (*log)->tail(); !t) return fail(t.status());  // before any folder is made
+  auto t = (*log)->tail();  // before any folder is made
+  if (!t) return fail(t.status());
   if (!a.backup.empty()) {
     if (!fs::is_directory(a.backup, ec)) return fail(Status::not_found("backup folder " + a.backup + " does not exist"));
     fs::create_directories(a.dir, ec);
@@ -258,16 +260,13 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
   auto& store = **es;
   const std::uint64_t start = store.last_position();
   if (start > 0) {  // from a backup: JetStream must hold the same event where the backup ends
-    std::optional<std::string> there;
-    auto s = (*log)->read(start, [&](v1::Envelope&& e) {
-      if (!there) there = e.event_id();
-      return Status::success();
-    });
-    if (!s) return fail(s);
+    if (start > t->position)
+      return fail(Status::invalid("the backup ends at position " + std::to_string(start) + ", past what JetStream holds (" +
+                                  std::to_string(t->position) + "): nothing to add"));
+    auto there = (*log)->event_id_at(start);
+    if (!there) return fail(there.status());
     auto mine = store.read_event(start);
     if (!mine) return fail(mine.status());
-    if (!there)
-      return fail(Status::invalid("the backup ends at position " + std::to_string(start) + ", past what JetStream holds: nothing to add"));
     if (*there != mine->event_id())
       return fail(Status::conflict("the backup holds event " + mine->event_id() + " at position " + std::to_string(start) +
                                    " where JetStream holds " + *there + ": they are copies of different logs"));
