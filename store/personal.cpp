@@ -191,20 +191,6 @@ bool sodium_ready() {
   return ok;
 }
 
-Status write_new_file(const std::string& path, const std::string& content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::io("cannot create master key file " + path + ": " + std::strerror(errno));
-  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Status::io("cannot write master key file " + path + ": " + std::strerror(errno));
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::success();
-}
-
 Result<Vault::Key> read_master_key(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
@@ -228,6 +214,20 @@ Result<Vault::Key> read_master_key(const std::string& path) {
 }
 
 }  // namespace
+
+Status write_secret_file(const std::string& path, const std::string& content, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io("cannot create " + what + " " + path + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::io("cannot write " + what + " " + path + ": " + std::strerror(errno));
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (const int dfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::success();
+}
 
 std::string to_hex(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
@@ -346,7 +346,7 @@ Status Vault::ensure_master() {
     crypto_aead_xchacha20poly1305_ietf_keygen(k.data());
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, k.data(), k.size());
-    if (auto s = write_new_file(key_file_, std::string(hex) + "\n"); !s) return s;
+    if (auto s = write_secret_file(key_file_, std::string(hex) + "\n", "master key file"); !s) return s;
   }
   auto master = read_master_key(key_file_);
   if (!master) return master.status();
@@ -381,7 +381,7 @@ Status Vault::rotate(const std::string& new_key_file, rocksdb::WriteBatch& batch
     if (!copy) return Status::io("cannot write " + forgotten_list_file(new_key_file));
     ::chmod(forgotten_list_file(new_key_file).c_str(), 0600);
   }
-  if (auto s = write_new_file(new_key_file, std::string(hex) + "\n"); !s) return s;
+  if (auto s = write_secret_file(new_key_file, std::string(hex) + "\n", "master key file"); !s) return s;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string name = it->key().ToString(), value = it->value().ToString();

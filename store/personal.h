@@ -148,5 +148,8 @@ Status record_forgotten(const std::string& key_file, const std::string& hash, Mi
 Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::string& key_file);
 
 std::string to_hex(std::string_view bytes);
+// Creates `path` (which must not exist) readable by its owner only (0600), writes `content`
+// and syncs it and its folder. `what` names the file in errors ("master key file").
+Status write_secret_file(const std::string& path, const std::string& content, const std::string& what);
 
 }  // namespace leanos::store

@@ -11,12 +11,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <atomic>
@@ -35,6 +30,7 @@
 #include "events/ids.h"
 #include "store/live_feed.h"
 #include "store/nats.h"
+#include "store/personal.h"
 #include "tools/server/http.h"
 #include "tools/server/secret.h"
 #include "tools/server/acceptor.h"
@@ -783,19 +779,9 @@ int create_workspace(const GlobalOptions& g, const std::string& dir, const std::
   std::ifstream random("/dev/urandom", std::ios::binary);
   unsigned char bytes[32];
   if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes)) return fail(Status::io("cannot read /dev/urandom"));
-  std::string token;
-  for (unsigned char b : bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    token += kHex[b >> 4];
-    token += kHex[b & 15];
-  }
   const std::string token_file = workspace_token_file(dir, name);
-  const int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return fail(Status::io("cannot create " + token_file + ": " + std::strerror(errno)));
-  token += "\n";
-  const bool written = ::write(fd, token.data(), token.size()) == static_cast<ssize_t>(token.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return fail(Status::io("cannot write " + token_file));
+  const std::string token = store::to_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  if (auto s = store::write_secret_file(token_file, token + "\n", "token file"); !s) return fail(s);
   GlobalOptions target = g;
   target.data = data;
   target.master_key_file.clear();  // its own, beside its folder
