@@ -173,6 +173,19 @@ router_actor_type::behavior_type router_actor(router_actor_type::stateful_pointe
 
 // ---- process managers ---------------------------------------------------------------------------
 
+// A blocking actor on a thread of our own (a server's, a command's). CAF 0.17's scoped_actor
+// leaves its thread holding the actor system's logger (a thread-local), and ~actor_system
+// waits until no thread holds it: a server thread that ever asked a runtime would keep that
+// runtime — a workspace a server closes when idle — from ever shutting down. This lets go
+// of it once the actor is gone.
+struct CallerActor {
+  explicit CallerActor(caf::actor_system& sys) : self(sys) {}
+  struct Release {
+    ~Release() { caf::logger::set_current_actor_system(nullptr); }
+  } release;  // destroyed after `self`
+  caf::scoped_actor self;
+};
+
 struct ManagerState {
   v1::LedgerView view;
   bool loaded = false;
@@ -198,9 +211,9 @@ manager_actor_type::behavior_type process_manager_actor(manager_actor_type::stat
     }
     auto owner_appends = [&](const std::string& stream, std::vector<Derived> derived) -> Status {
       // The owner appends; we wait for it so the next cause sees a settled log.
-      caf::scoped_actor blocking{self->system()};
+      CallerActor blocking{self->system()};
       Status failed;
-      blocking->request(router, caf::infinite, route_atom::value, stream, DerivedMsg{std::move(derived)})
+      blocking.self->request(router, caf::infinite, route_atom::value, stream, DerivedMsg{std::move(derived)})
           .receive([](std::uint64_t) {}, [&](caf::error& err) { failed = Status::io(self->system().render(err)); });
       return failed;
     };
@@ -241,6 +254,7 @@ Runtime::Runtime(store::EventStore& store, RuntimeOptions options) : impl_(std::
   impl_->managers = sys.spawn<caf::detached>(process_manager_actor, &store, impl_->router, store.last_position());
   caf::anon_send(impl_->bus, join_atom::value, impl_->managers);
   caf::anon_send(impl_->managers, settle_atom::value, std::uint64_t{0});  // load the ledger
+  caf::logger::set_current_actor_system(nullptr);  // the system set it on this thread: see CallerActor
 }
 
 Runtime::~Runtime() {
@@ -257,10 +271,10 @@ Result<Handled> Runtime::submit_batch(std::vector<Envelope> commands) {
   const std::string stream = stream_of_command(commands.front());
   if (stream.empty()) return Status::invalid("'" + commands.front().type() + "' is not a command");
   if (auto s = check_stream_name(stream); !s) return s;
-  caf::scoped_actor self{*impl_->system};
+  CallerActor caller{*impl_->system};
   std::shared_ptr<Result<Handled>> out;
   Status failed;
-  self->request(impl_->router, caf::infinite, submit_atom::value, CommandMsg{std::move(commands)})
+  caller.self->request(impl_->router, caf::infinite, submit_atom::value, CommandMsg{std::move(commands)})
       .receive([&](const ReplyMsg& r) { out = r.result; },
                [&](caf::error& err) { failed = Status::unavailable("actor runtime: " + impl_->system->render(err)); });
   if (!failed) return failed;
@@ -268,10 +282,10 @@ Result<Handled> Runtime::submit_batch(std::vector<Envelope> commands) {
 }
 
 Status Runtime::settle(std::uint64_t position) {
-  caf::scoped_actor self{*impl_->system};
+  CallerActor caller{*impl_->system};
   Status failed;
   std::uint64_t reached = 0;
-  self->request(impl_->managers, caf::infinite, settle_atom::value, position)
+  caller.self->request(impl_->managers, caf::infinite, settle_atom::value, position)
       .receive([&](std::uint64_t p) { reached = p; },
                [&](caf::error& err) { failed = Status::unavailable("process managers: " + impl_->system->render(err)); });
   if (!failed) return failed;
@@ -281,9 +295,9 @@ Status Runtime::settle(std::uint64_t position) {
 }
 
 RuntimeStats Runtime::stats() {
-  caf::scoped_actor self{*impl_->system};
+  CallerActor caller{*impl_->system};
   RuntimeStats out;
-  self->request(impl_->router, caf::infinite, stats_atom::value)
+  caller.self->request(impl_->router, caf::infinite, stats_atom::value)
       .receive([&](std::size_t live, std::size_t spawned) { out = {live, spawned}; },
                [&](caf::error&) {});
   return out;

@@ -177,6 +177,41 @@ def main():
         # The 401s before the token are the browser's own network log lines, not the page's errors.
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "401" not in e["message"]]
         check(not errors, "console errors with a token: " + json.dumps(errors))
+
+        # A server hosting many workspaces: the page of workspace acme at /w/acme/, another
+        # workspace's token refused (the page asks again), acme's own accepted.
+        driver.get("about:blank")
+        server.terminate()
+        server.wait(timeout=30)
+        workspaces = os.path.join(scratch, "workspaces")
+        os.makedirs(workspaces)
+        shutil.move(data, os.path.join(workspaces, "acme"))
+        shutil.move(data + ".master-key", os.path.join(workspaces, "acme.master-key"))
+        shutil.copy(token_file, os.path.join(workspaces, "acme.token"))
+        subprocess.run([leanos, "workspace", "create", "beta", "--workspaces", workspaces], check=True, capture_output=True)
+        with open(os.path.join(workspaces, "beta.token")) as f:
+            beta_token = f.read().strip()
+        server = subprocess.Popen([leanos, "serve", "--workspaces", workspaces, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+                                  stdout=subprocess.PIPE, text=True)
+        server.stdout.readline()
+        http_line = server.stdout.readline()
+        check(http_line.rstrip().endswith("/w/NAME/"), "serve printed: " + http_line)
+        url = http_line.split()[2][:-len("/w/NAME/")]
+        driver.get(url + "/w/acme/?as_of=2026-03-01")
+        wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
+        driver.find_element(By.ID, "token").send_keys(beta_token)
+        driver.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())  # beta's token does not open acme
+        driver.find_element(By.ID, "token").clear()
+        driver.find_element(By.ID, "token").send_keys("s3cret")
+        driver.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+        rendered("as_of=2026-03-01")
+        check(value('#canvas tr[data-assumption="A4"] .confidence') == str(a4_then), "A4 of workspace acme")
+        stored = driver.execute_script("return sessionStorage.getItem('leanos-token:/w/acme/')")
+        check(stored == "s3cret", "the tab keeps acme's token under acme's path: " + str(stored))
+        errors = [e for e in driver.get_log("browser")
+                  if e["level"] == "SEVERE" and "401" not in e["message"] and "403" not in e["message"]]
+        check(not errors, "console errors on /w/acme/: " + json.dumps(errors))
         print("ok: dashboard checks passed; screenshot in " + os.path.join(artifacts, "dashboard.png"))
     finally:
         if driver:

@@ -1,9 +1,15 @@
 // One server, many workspaces (`leanos serve --workspaces DIR`): each call names its
 // workspace, each workspace has its own token, and nothing of one is reachable from another.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <httplib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <functional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -92,6 +98,28 @@ std::vector<grpc::StatusCode> every_call(v1::Ledger::Stub& stub, const std::stri
   return codes;
 }
 
+// Whether another process holds the RocksDB lock of `folder`: the workspace is open there.
+bool open_elsewhere(const std::string& folder) {
+  const int fd = ::open((folder + "/LOCK").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  struct flock lk{};
+  lk.l_type = F_WRLCK;
+  lk.l_whence = SEEK_SET;
+  REQUIRE(::fcntl(fd, F_GETLK, &lk) == 0);
+  ::close(fd);
+  return lk.l_type != F_UNLCK;
+}
+
+// Polls `done` until it holds; false if it does not within a minute (a wait, not a timing).
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("a server hosting many workspaces: a token opens its own workspace only, names cannot reach outside the folder") {
@@ -164,4 +192,115 @@ TEST_CASE("workspace create refuses names that are not one folder name, and a wo
   CHECK(twice.err.find("exists already") != std::string::npos);
   auto list = run_leanos({"workspace", "list", "--workspaces", dir});
   CHECK(list.out == "acme\n");
+}
+
+TEST_CASE("a server hosting many workspaces closes one left idle, keeps one a subscription holds, and reopens on the next call") {
+  test::TempDir t;
+  const std::string dir = t.sub("workspaces");
+  for (const std::string& name : std::vector<std::string>{"alpha", "beta"})
+    REQUIRE(run_leanos({"workspace", "create", name, "--workspaces", dir}).exit_code == 0);
+  const std::string alpha = token_of(dir + "/alpha.token"), beta = token_of(dir + "/beta.token");
+  test::Server server(t.sub("unused"), {"--workspaces", dir, "--close-idle", "0.3"});
+  auto cli = [&](const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", server.address(), "--workspace", name, "--token-file", dir + "/" + name + ".token"});
+    return run_leanos(args);
+  };
+  // A command goes through the workspace's actors on a server thread; the workspace still
+  // closes afterwards (CAF 0.17 left that thread holding the actor system, and closing hung).
+  auto defined = cli("alpha", {"goal", "define", "g-1", "--title", "Reach 1K MRR", "--metric", "mrr", "--target", "1000"});
+  INFO(defined.err);
+  REQUIRE(defined.exit_code == 0);
+  CHECK(eventually([&] { return !open_elsewhere(dir + "/alpha"); }));
+  // Closed, the folder is free: another process may open it (a backup, a verify).
+  CHECK(run_leanos({"--data", dir + "/alpha", "--master-key-file", dir + "/alpha.master-key", "verify"}).exit_code == 0);
+  // The next call opens it again, with everything it held.
+  auto log = cli("alpha", {"log"});
+  CHECK(log.exit_code == 0);
+  CHECK(log.out.find("GoalDefined") != std::string::npos);
+  CHECK(open_elsewhere(dir + "/alpha"));
+
+  // A subscription holds its workspace open: beta, used after it started, closes first.
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("leanos-workspace", "alpha");
+  ctx.AddMetadata("authorization", "Bearer " + alpha);
+  v1::SubscribeRequest req;
+  req.set_from_position(1);
+  auto reader = server.stub().Subscribe(&ctx, req);
+  v1::SubscribePage page;
+  REQUIRE(reader->Read(&page));
+  {
+    v1::ReadAllRequest all;
+    v1::ReadResponse out;
+    REQUIRE(server.stub().ReadAll(context("beta", beta).get(), all, &out).ok());
+  }
+  CHECK(eventually([&] { return !open_elsewhere(dir + "/beta"); }));
+  CHECK(open_elsewhere(dir + "/alpha"));
+  // An event appended meanwhile reaches the subscriber; ended, the subscription lets go.
+  REQUIRE(cli("alpha", {"append", "notes-1", "--type", "NoteTaken"}).exit_code == 0);
+  bool got = false;
+  while (!got && reader->Read(&page))
+    for (const auto& e : page.events()) got = got || e.type() == "NoteTaken";
+  CHECK(got);
+  ctx.TryCancel();
+  reader->Finish();
+  CHECK(eventually([&] { return !open_elsewhere(dir + "/alpha"); }));
+}
+
+TEST_CASE("the dashboard and JSON API of a server hosting many workspaces: each under /w/NAME, its own token only") {
+  test::TempDir t;
+  const std::string dir = t.sub("workspaces");
+  for (const std::string& name : std::vector<std::string>{"alpha", "beta"})
+    REQUIRE(run_leanos({"workspace", "create", name, "--workspaces", dir}).exit_code == 0);
+  const std::string alpha = token_of(dir + "/alpha.token"), beta = token_of(dir + "/beta.token");
+  test::Server server(t.sub("unused"), {"--workspaces", dir, "--http", "127.0.0.1:0"});
+  REQUIRE(run_leanos({"--server", server.address(), "--workspace", "alpha", "--token-file", dir + "/alpha.token", "goal", "define",
+                      "g-1", "--title", "Reach 1K MRR", "--metric", "mrr", "--target", "1000"})
+              .exit_code == 0);
+  httplib::Client http("127.0.0.1", server.http_port());
+  auto get = [&](const std::string& path, const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto res = http.Get(path, headers);
+    REQUIRE(res);
+    return std::make_pair(res->status, res->body);
+  };
+  // Each workspace's API answers with its own data, to its own token.
+  auto [status, body] = get("/w/alpha/api/v1/goals", alpha);
+  CHECK(status == 200);
+  CHECK(body.find("g-1") != std::string::npos);
+  std::tie(status, body) = get("/w/beta/api/v1/goals", beta);
+  CHECK(status == 200);
+  CHECK(body.find("g-1") == std::string::npos);
+  // Another workspace's token: 403 on every API path, the event stream included; none: 401.
+  for (const std::string& path : std::vector<std::string>{"/w/beta/api/v1/goals", "/w/beta/api/v1/canvas", "/w/beta/api/v1/events?from=1", "/w/beta/api/v1/deals"}) {
+    INFO(path);
+    CHECK(get(path, alpha).first == 403);
+    CHECK(get(path, "").first == 401);
+  }
+  // Names that are not a workspace's: refused before any folder is touched.
+  for (const std::string& name : std::vector<std::string>{"ALPHA", "%2E%2E", "al%20pha", std::string(65, 'a')}) {
+    INFO(name);
+    CHECK(get("/w/" + name + "/api/v1/canvas", alpha).first == 400);
+  }
+  // A path that climbs out of alpha into beta reaches nothing.
+  for (const std::string& path : std::vector<std::string>{"/w/alpha/../beta/api/v1/goals", "/w/alpha%2F..%2Fbeta/api/v1/goals"}) {
+    INFO(path);
+    CHECK(get(path, alpha).first == 404);
+  }
+  std::tie(status, body) = get("/w/gamma/api/v1/canvas", alpha);
+  CHECK(status == 404);
+  CHECK(body.find("no workspace 'gamma'") != std::string::npos);
+  std::tie(status, body) = get("/api/v1/canvas", alpha);
+  CHECK(status == 404);
+  CHECK(body.find("/w/NAME/") != std::string::npos);
+  // The page: under its workspace, with relative links to its assets; /w/NAME goes to /w/NAME/.
+  std::tie(status, body) = get("/w/alpha/", "");
+  CHECK(status == 200);
+  CHECK(body.find("src=\"app.js\"") != std::string::npos);
+  CHECK(get("/w/alpha/app.js", "").first == 200);
+  auto moved = http.Get("/w/alpha");
+  REQUIRE(moved);
+  CHECK(moved->status == 302);
+  CHECK(moved->get_header_value("Location") == "/w/alpha/");
+  CHECK(get("/w/gamma/", "").first == 404);
 }

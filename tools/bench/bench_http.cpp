@@ -108,7 +108,9 @@ int bench_http(const GlobalOptions& g, std::string dir, std::uint64_t events, in
     auto last = (*es)->read_event(history);
     if (!last) return fail(last.status());
     store::LiveFeed feed(**es);
-    auto http = HttpApi::start(**es, feed, "127.0.0.1:0", "");
+    auto* one = es->get();
+    auto http = HttpApi::start([one, &feed](const std::string&) -> Result<HttpWorkspace> { return HttpWorkspace{one, &feed, "", nullptr}; },
+                               false, "127.0.0.1:0");
     if (!http) return fail(http.status());
     const int port = (*http)->port();
     // As-of calls at random business dates over the history, one client with keep-alive.

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -212,14 +213,29 @@ class EventStream final : public store::LiveFeed::Waiter {
 }  // namespace
 
 struct HttpApi::Impl {
-  Impl(store::EventStore& s, store::LiveFeed& f, std::string t) : store(s), feed(f), token(std::move(t)) {}
-  store::EventStore& store;
-  store::LiveFeed& feed;
-  std::string token;
+  Impl(HttpWorkspaces w, bool m) : workspaces(std::move(w)), many(m) {}
+  HttpWorkspaces workspaces;
+  const bool many;
   std::string chart_js;
   httplib::Server server;
   std::thread thread;
   int port = 0;
+
+  // Serving many workspaces, every route sits under /w/NAME: its pattern, and the number of
+  // groups it adds to a match.
+  std::string prefix() const { return many ? "/w/([^/]*)" : ""; }
+  int shift() const { return many ? 1 : 0; }
+  std::string name_of(const httplib::Request& req) const { return many ? req.matches[1].str() : ""; }
+
+  // The workspace a request names, or the error sent.
+  std::optional<HttpWorkspace> workspace(const httplib::Request& req, httplib::Response& res) {
+    auto w = workspaces(name_of(req));
+    if (!w) {
+      send_error(res, w.status());
+      return std::nullopt;
+    }
+    return std::move(*w);
+  }
 
   void routes() {
     server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
@@ -228,51 +244,90 @@ struct HttpApi::Impl {
                                 {"Content-Security-Policy",
                                  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'"},
                                 {"Referrer-Policy", "no-referrer"}});
-    // The API wants the token; the page and its assets hold no data and need none.
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (token.empty() || req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
-      const std::string given = req.get_header_value("Authorization");
-      if (given.empty() || !same_secret(given, "Bearer " + token)) {
-        res.set_header("WWW-Authenticate", "Bearer");
-        send_error(res, Status::unauthenticated(given.empty() ? "missing 'Authorization: Bearer <token>' header" : "wrong token"));
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    for (const auto& asset : web_assets())
-      server.Get(asset.path, [&asset](const httplib::Request&, httplib::Response& res) {
+    // The API wants the workspace's token; the page and its assets hold no data and need none.
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) { return admit(req, res); });
+    for (const auto& asset : web_assets()) {
+      std::string path;
+      for (const char* c = asset.path; *c; ++c) path += *c == '.' ? std::string("\\.") : std::string(1, *c);
+      server.Get(prefix() + path, [this, &asset](const httplib::Request& req, httplib::Response& res) {
+        if (!workspace(req, res)) return;  // no page for a workspace that is not there
         res.set_header("Cache-Control", "no-cache");
         res.set_content(asset.body.data(), asset.body.size(), asset.type);
       });
-    server.Get("/chart.js", [this](const httplib::Request&, httplib::Response& res) {
+    }
+    if (many)  // the page's relative links want the slash
+      server.Get("/w/([^/]*)", [](const httplib::Request& req, httplib::Response& res) {
+        res.set_redirect("/w/" + req.matches[1].str() + "/");
+      });
+    server.Get(prefix() + "/chart\\.js", [this](const httplib::Request&, httplib::Response& res) {
       if (chart_js.empty()) return send_error(res, Status::not_found(std::string(kChartJs) + " is missing: install Debian's libjs-chart.js"));
       res.set_header("Cache-Control", "max-age=86400");
       res.set_content(chart_js, "text/javascript");
     });
-    server.Get("/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
-    server.Get(R"(/api/v1/([a-z]+)(?:/([^/]+))?/?)", [this](const httplib::Request& req, httplib::Response& res) {
-      auto q = query_of(req.matches[1].str(), req.matches.size() > 2 ? req.matches[2].str() : "", req);
+    server.Get(prefix() + "/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
+    server.Get(prefix() + R"(/api/v1/([a-z]+)(?:/([^/]+))?/?)", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string view = req.matches[1 + shift()].str();
+      auto q = query_of(view, req.matches.size() > std::size_t(2 + shift()) ? req.matches[2 + shift()].str() : "", req);
       if (!q) return send_error(res, q.status());
-      auto reply = answer_query(store, *q, now_micros());
+      auto w = workspace(req, res);
+      if (!w) return;
+      auto reply = answer_query(*w->store, *q, now_micros());
       if (!reply) return send_error(res, reply.status());
       // The goals: the today view's, on their own.
-      if (q->has_today() && req.matches[1].str() == "goals") {
+      if (q->has_today() && view == "goals") {
         nlohmann::json j = nlohmann::json::parse(view_json(*reply));
         res.set_content(nlohmann::json{{"goals", j["goals"]}}.dump() + "\n", "application/json");
         return;
       }
       res.set_content(view_json(*reply), "application/json");
     });
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (res.status == 404 && res.body.empty()) send_error(res, Status::not_found("no such resource: " + req.path));
+    server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (res.status != 404 || !res.body.empty()) return;
+      if (many && req.path.rfind("/w/", 0) != 0)
+        return send_error(res, Status::not_found("this server hosts many workspaces: open /w/NAME/ (the page) or /w/NAME/api/v1/..."));
+      send_error(res, Status::not_found("no such resource: " + req.path));
     });
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
       send_error(res, Status(Code::io_error, "the server failed on this request; see its log"));
     });
   }
 
+  // Before routing: a call of the API carries its workspace's token. Serving many, a token of
+  // another workspace is 403, none 401; a path naming no workspace that could exist, 400 or 404.
+  httplib::Server::HandlerResponse admit(const httplib::Request& req, httplib::Response& res) {
+    std::string rest = req.path;
+    std::string name;
+    if (many) {
+      if (rest.rfind("/w/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;  // the error handler says where to go
+      const auto slash = rest.find('/', 3);
+      name = rest.substr(3, slash == std::string::npos ? std::string::npos : slash - 3);
+      rest = slash == std::string::npos ? "" : rest.substr(slash);
+    }
+    if (rest.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    auto w = workspaces(name);
+    if (!w) {
+      send_error(res, w.status());
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (w->token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string given = req.get_header_value("Authorization");
+    if (given.empty() || !same_secret(given, "Bearer " + w->token)) {
+      if (many && !given.empty()) {
+        send_error(res, Status::unauthenticated("this token does not open workspace '" + name + "'"));
+        res.status = 403;
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      res.set_header("WWW-Authenticate", "Bearer");
+      send_error(res, Status::unauthenticated(given.empty() ? "missing 'Authorization: Bearer <token>' header" : "wrong token"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
   void events(const httplib::Request& req, httplib::Response& res) {
-    std::uint64_t next = store.last_position() + 1;  // live only, unless told where to start
+    auto w = workspace(req, res);
+    if (!w) return;
+    std::uint64_t next = w->store->last_position() + 1;  // live only, unless told where to start
     if (req.has_header("Last-Event-ID")) {
       auto last = whole("Last-Event-ID", req.get_header_value("Last-Event-ID"));
       if (!last) return send_error(res, last.status());
@@ -290,9 +345,11 @@ struct HttpApi::Impl {
     }
     for (const auto& [name, value] : req.params)
       if (name != "from" && name != "type") return send_error(res, Status::invalid("parameter '" + name + "' is not one /api/v1/events takes (from, type)"));
-    auto stream = std::make_shared<EventStream>(store, feed, next, std::move(types));
+    // The stream keeps its workspace open (the lease) for as long as it runs.
+    auto stream = std::make_shared<EventStream>(*w->store, *w->feed, next, std::move(types));
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [stream](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
+    res.set_chunked_content_provider("text/event-stream",
+                                     [stream, lease = std::move(w->lease)](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
   }
 };
 
@@ -305,8 +362,7 @@ HttpApi::~HttpApi() {
 
 int HttpApi::port() const { return impl_->port; }
 
-Result<std::unique_ptr<HttpApi>> HttpApi::start(store::EventStore& store, store::LiveFeed& feed, const std::string& listen,
-                                                std::string token) {
+Result<std::unique_ptr<HttpApi>> HttpApi::start(HttpWorkspaces workspaces, bool many, const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0)
     return Status::invalid("--http '" + listen + "' is not ADDRESS:PORT (e.g. 127.0.0.1:7701; port 0 picks a free one)");
@@ -314,7 +370,7 @@ Result<std::unique_ptr<HttpApi>> HttpApi::start(store::EventStore& store, store:
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   auto port = whole("--http port", listen.substr(colon + 1));
   if (!port || *port > 65535) return Status::invalid("--http '" + listen + "': the port is a number from 0 to 65535");
-  auto impl = std::make_unique<Impl>(store, feed, std::move(token));
+  auto impl = std::make_unique<Impl>(std::move(workspaces), many);
   if (std::ifstream in(kChartJs, std::ios::binary); in) {
     std::ostringstream s;
     s << in.rdbuf();

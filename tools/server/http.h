@@ -12,6 +12,10 @@
 //       `id: POSITION` + `data: ENVELOPE-JSON`; catch-up from `Last-Event-ID` (or ?from=N,
 //       the first position wanted), then live; ?type=T (repeatable) filters by type.
 //
+// With many workspaces (`serve --workspaces DIR`) every path above sits under /w/NAME (the page
+// of workspace acme: /w/acme/, its API: /w/acme/api/v1/...), and a token opens its own
+// workspace only: another workspace's is 403; a name that is not one is 400, an unknown one 404.
+//
 // Errors are JSON: {"error": {"code", "message", "rule_id", "params"}} with 400 (bad input),
 // 401 (token), 404 (unknown id), 409 (a rule or a conflict), 503 (unavailable). With a token,
 // every /api call needs `Authorization: Bearer TOKEN` (the page asks for it once per tab);
@@ -22,6 +26,7 @@
 // which suits a dashboard's handful of clients; an SSE stream holds one pool thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,11 +39,22 @@ class LiveFeed;
 
 namespace leanos::cli {
 
+// A workspace the API serves: its store, its live feed and its token (none: ""); `lease`
+// keeps it open while a request or an event stream uses it.
+struct HttpWorkspace {
+  store::EventStore* store = nullptr;
+  store::LiveFeed* feed = nullptr;
+  std::string token;
+  std::shared_ptr<void> lease;
+};
+// Finds workspace NAME (or, serving one workspace, the one: NAME is ""), opening it if need be.
+using HttpWorkspaces = std::function<Result<HttpWorkspace>(const std::string& name)>;
+
 class HttpApi {
  public:
-  // Listens on `listen` (ADDRESS:PORT, port 0: a free one) and serves on its own threads.
-  static Result<std::unique_ptr<HttpApi>> start(store::EventStore& store, store::LiveFeed& feed, const std::string& listen,
-                                                std::string token);
+  // Listens on `listen` (ADDRESS:PORT, port 0: a free one) and serves on its own threads;
+  // `many`: paths name their workspace (/w/NAME/...).
+  static Result<std::unique_ptr<HttpApi>> start(HttpWorkspaces workspaces, bool many, const std::string& listen);
   ~HttpApi();  // stops: the feed must be stopped first, to end the event streams
   int port() const;
 

@@ -145,9 +145,10 @@ class CatchUpReaders {
 // falls out of the window it reads the store: appends and other subscribers never wait for it.
 class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public store::LiveFeed::Waiter {
  public:
+  // `keep`: what must stay open while the subscription runs (its workspace, serving many).
   Subscription(const store::EventStore& store, store::LiveFeed& feed, CatchUpReaders& readers,
-               const v1::SubscribeRequest& req, std::uint64_t next)
-      : store_(store), feed_(feed), readers_(readers), req_(req), types_(req.types().begin(), req.types().end()),
+               const v1::SubscribeRequest& req, std::uint64_t next, std::shared_ptr<void> keep)
+      : keep_(std::move(keep)), store_(store), feed_(feed), readers_(readers), req_(req), types_(req.types().begin(), req.types().end()),
         next_(next), reported_(next - 1) {
     pump();
   }
@@ -295,6 +296,7 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
     Finish(*end_);
   }
 
+  std::shared_ptr<void> keep_;
   const store::EventStore& store_;
   store::LiveFeed& feed_;
   CatchUpReaders& readers_;
@@ -385,6 +387,11 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
                                                       const grpc::ByteBuffer* wire) override {
+    return subscribe(ctx, wire, nullptr);
+  }
+  // `keep` stays with the subscription until it ends.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire,
+                                                      std::shared_ptr<void> keep) {
     if (auto a = authorize(ctx); !a.ok()) return new Refused(a);
     grpc::ByteBuffer bytes(*wire);
     v1::SubscribeRequest request;
@@ -403,7 +410,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
       if (!checkpoint) return new Refused(to_grpc(checkpoint.status()));
       if (*checkpoint > 0) next = *checkpoint + 1;
     }
-    return new Subscription(store_, feed_, readers_, *req, next);
+    return new Subscription(store_, feed_, readers_, *req, next, std::move(keep));
   }
 
   // The query layer (actors/queries.h) answers, as it does for the CLI.
@@ -419,6 +426,7 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
   void stop_subscriptions() { feed_.stop(); }
   // The log's tail, shared with the HTTP event streams.
   store::LiveFeed& feed() { return feed_; }
+  const std::string& token() const { return token_; }
 
   grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
@@ -499,15 +507,47 @@ std::string workspace_token_file(const std::string& dir, const std::string& name
 
 class Workspaces {
  public:
-  // `relay`: each workspace opened is relayed into JetStream (url set) under its own name.
-  Workspaces(std::string dir, store::JetStreamOptions relay) : dir_(std::move(dir)), relay_(std::move(relay)) {}
-  ~Workspaces() { stop_subscriptions(); }
+  // What serves one open workspace; a call, an HTTP request or a subscription holds it (a
+  // Lease) while it runs, and an idle workspace is closed only when nothing holds it.
+  struct Hosted {
+    StoreRef store;
+    std::unique_ptr<Runtime> runtime;
+    std::unique_ptr<LedgerService> service;
+    std::unique_ptr<RelayThread> relay;
+    std::chrono::steady_clock::time_point used;  // last seen in use (guarded by Workspaces::mu_)
+    ~Hosted() {  // the relay and the service before the runtime before the store
+      relay.reset();
+      service.reset();
+      runtime.reset();
+    }
+  };
+  using Lease = std::shared_ptr<Hosted>;
 
-  // The service of workspace `name`, opened on first use.
-  Result<LedgerService*> open(const std::string& name) {
+  // `relay`: each workspace opened is relayed into JetStream (url set) under its own name,
+  // and stays open. `idle`: a workspace nothing used for that long is closed (0: never).
+  Workspaces(std::string dir, store::JetStreamOptions relay, std::chrono::milliseconds idle)
+      : dir_(std::move(dir)), relay_(std::move(relay)), idle_(idle) {
+    if (idle_.count() > 0) janitor_ = std::thread([this] { close_idle(); });
+  }
+  ~Workspaces() {
+    stop_subscriptions();
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (janitor_.joinable()) janitor_.join();
+  }
+
+  // Workspace `name`, opened on first use.
+  Result<Lease> open(const std::string& name) {
     if (auto s = store::check_workspace_name(name); !s) return s;
-    std::lock_guard lock(mu_);
-    if (auto it = open_.find(name); it != open_.end()) return it->second->service.get();
+    std::unique_lock lock(mu_);
+    wake_.wait(lock, [&] { return !closing_.count(name); });  // its store lets go of the folder first
+    if (auto it = open_.find(name); it != open_.end()) {
+      it->second->used = std::chrono::steady_clock::now();
+      return it->second;
+    }
     GlobalOptions g;
     g.data = dir_ + "/" + name;
     std::error_code ec;
@@ -518,7 +558,7 @@ class Workspaces {
     if (!token) return Status::unavailable("workspace '" + name + "' has no token file: " + token.status().message());
     auto store = open_store(g, Access::read);
     if (!store) return store.status();
-    auto hosted = std::make_unique<Hosted>();
+    auto hosted = std::make_shared<Hosted>();
     hosted->store = std::move(*store);
     hosted->runtime = std::make_unique<Runtime>(*hosted->store);
     hosted->service = std::make_unique<LedgerService>(*hosted->store, *hosted->runtime, *token);
@@ -527,10 +567,10 @@ class Workspaces {
       nats.workspace = name;
       hosted->relay = std::make_unique<RelayThread>(*hosted->store, nats);
     }
-    auto* service = hosted->service.get();
-    open_[name] = std::move(hosted);
+    hosted->used = std::chrono::steady_clock::now();
+    open_[name] = hosted;
     spdlog::info("serve: workspace {} opened", name);
-    return service;
+    return hosted;
   }
   void stop_subscriptions() {
     std::lock_guard lock(mu_);
@@ -538,21 +578,48 @@ class Workspaces {
   }
 
  private:
-  struct Hosted {
-    StoreRef store;
-    std::unique_ptr<Runtime> runtime;
-    std::unique_ptr<LedgerService> service;
-    std::unique_ptr<RelayThread> relay;
-    ~Hosted() {  // the relay and the service before the runtime before the store
-      relay.reset();
-      service.reset();
-      runtime.reset();
+  // Every so often: closes each workspace nothing holds and nothing used for `idle_`. One
+  // found in use counts as used now. Taken out of the map under mu_, no call can take it
+  // between the check and the close; the close itself (a flush) runs outside the lock, and
+  // a call for that workspace waits for it to end.
+  void close_idle() {
+    const auto period = std::clamp<std::chrono::milliseconds>(idle_ / 4, std::chrono::milliseconds(50), std::chrono::seconds(10));
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, period, [&] { return stopping_; })) {
+      const auto now = std::chrono::steady_clock::now();
+      std::vector<std::pair<std::string, Lease>> idle;
+      for (auto it = open_.begin(); it != open_.end();) {
+        Hosted& h = *it->second;
+        if (it->second.use_count() > 1 || h.relay) h.used = now;
+        if (now - h.used < idle_) {
+          ++it;
+          continue;
+        }
+        closing_.insert(it->first);
+        idle.emplace_back(it->first, std::move(it->second));
+        it = open_.erase(it);
+      }
+      if (idle.empty()) continue;
+      lock.unlock();
+      for (auto& [name, hosted] : idle) {
+        hosted.reset();  // the store closes here: its folder is free for other processes
+        spdlog::info("serve: workspace {} closed: unused for {} ms", name, idle_.count());
+      }
+      lock.lock();
+      for (const auto& [name, hosted] : idle) closing_.erase(name);
+      wake_.notify_all();
     }
-  };
+  }
+
   std::string dir_;
   store::JetStreamOptions relay_;
+  const std::chrono::milliseconds idle_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Hosted>> open_;
+  std::condition_variable wake_;  // the janitor's stop, and the end of a close
+  bool stopping_ = false;
+  std::map<std::string, Lease> open_;
+  std::set<std::string> closing_;  // taken out of open_, their stores not closed yet
+  std::thread janitor_;
 };
 
 // Hands each call to its workspace's service. A token of another workspace is
@@ -583,20 +650,21 @@ class WorkspaceRouter final : public v1::Ledger::WithRawCallbackMethod_Subscribe
     return call(ctx, [&](LedgerService& s) { return s.Forget(ctx, req, out); });
   }
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire) override {
-    LedgerService* service = nullptr;
-    if (auto routed = route(ctx, &service); !routed.ok()) return new Refused(routed);
-    return service->Subscribe(ctx, wire);
+    Workspaces::Lease lease;
+    if (auto routed = route(ctx, &lease); !routed.ok()) return new Refused(routed);
+    auto* service = lease->service.get();
+    return service->subscribe(ctx, wire, std::move(lease));
   }
 
  private:
   template <class F>
   grpc::Status call(grpc::ServerContextBase* ctx, F&& f) {
-    LedgerService* service = nullptr;
-    if (auto routed = route(ctx, &service); !routed.ok()) return routed;
-    return f(*service);
+    Workspaces::Lease lease;  // held until the call is answered
+    if (auto routed = route(ctx, &lease); !routed.ok()) return routed;
+    return f(*lease->service);
   }
   // Finds the call's workspace; checks the token against it.
-  grpc::Status route(grpc::ServerContextBase* ctx, LedgerService** service) {
+  grpc::Status route(grpc::ServerContextBase* ctx, Workspaces::Lease* lease) {
     const auto& md = ctx->client_metadata();
     auto it = md.find(kWorkspaceMetadata);
     if (it == md.end())
@@ -606,11 +674,11 @@ class WorkspaceRouter final : public v1::Ledger::WithRawCallbackMethod_Subscribe
     auto opened = workspaces_.open(name);
     if (!opened) return to_grpc(opened.status());
     if (auto auth = md.find("authorization"); auth != md.end()) {
-      auto checked = (*opened)->authorize(ctx);
+      auto checked = (*opened)->service->authorize(ctx);
       if (!checked.ok())
         return {grpc::StatusCode::PERMISSION_DENIED, "this token does not open workspace '" + name + "'"};
     }
-    *service = *opened;
+    *lease = std::move(*opened);
     return grpc::Status::OK;
   }
   Workspaces& workspaces_;
@@ -620,6 +688,7 @@ struct ServeArgs {
   std::string workspaces;  // DIR of many workspaces; "" serves the data folder
   std::string relay_nats;  // relay every workspace into JetStream at this URL; "" for none
   int relay_replicas = 1;
+  double close_idle = 600;  // seconds: a workspace unused that long is closed (0: never)
   std::string listen = "127.0.0.1:7700";
   std::string http;  // ADDRESS:PORT of the dashboard and JSON API; "" for none
   std::string tls_cert, tls_key;
@@ -676,14 +745,13 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
       relay = std::make_unique<RelayThread>(*store, nats);
     }
   } else {
-    if (!a.http.empty()) return fail(Status::invalid("--http serves one workspace's dashboard: not with --workspaces (yet)"));
     if (!g.token_file.empty())
       return fail(Status::invalid("with --workspaces each workspace has its own token (DIR/NAME.token): drop --token-file"));
     std::error_code ec;
     if (!std::filesystem::is_directory(a.workspaces, ec))
       return fail(Status::not_found("no folder " + a.workspaces + ": create a workspace in it first (leanos workspace create NAME --workspaces " +
                                     a.workspaces + ")"));
-    many = std::make_unique<Workspaces>(a.workspaces, nats);
+    many = std::make_unique<Workspaces>(a.workspaces, nats, std::chrono::milliseconds(std::llround(a.close_idle * 1000)));
     router = std::make_unique<WorkspaceRouter>(*many);
     service = router.get();
     if (!nats.url.empty())  // every workspace is relayed from the start, not from its first call
@@ -734,7 +802,19 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     const std::string host = a.listen.substr(0, a.listen.rfind(':'));
     std::unique_ptr<HttpApi> http;
     if (!a.http.empty()) {
-      auto started = HttpApi::start(*store, single->feed(), a.http, token);
+      HttpWorkspaces workspaces;
+      if (many)
+        workspaces = [&many](const std::string& name) -> Result<HttpWorkspace> {
+          auto lease = many->open(name);
+          if (!lease) return lease.status();
+          auto& service = *(*lease)->service;
+          return HttpWorkspace{(*lease)->store.get(), &service.feed(), service.token(), std::move(*lease)};
+        };
+      else
+        workspaces = [&store, &single, &token](const std::string&) -> Result<HttpWorkspace> {
+          return HttpWorkspace{store.get(), &single->feed(), token, nullptr};
+        };
+      auto started = HttpApi::start(std::move(workspaces), many != nullptr, a.http);
       if (!started) {
         stop_subscriptions();
         server->Shutdown(std::chrono::system_clock::now());
@@ -748,7 +828,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
       std::printf("listening on %s:%d (data %s, %s)\n", host.c_str(), port, g.data.c_str(), token.empty() ? "no token" : "token required");
     if (http) {
       std::string http_host = a.http.substr(0, a.http.rfind(':'));
-      std::printf("dashboard on http://%s:%d/\n", http_host.c_str(), http->port());
+      std::printf("dashboard on http://%s:%d/%s\n", http_host.c_str(), http->port(), many ? "w/NAME/" : "");
     }
     std::fflush(stdout);
     spdlog::info("serve: listening on {}:{}", host, port);
@@ -850,6 +930,10 @@ void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         ->check(CLI::Range(1, 5));
     s->add_option("--workspaces", a->workspaces,
                   "serve every workspace under DIR (made with `leanos workspace create`); calls name theirs (--workspace)");
+    s->add_option("--close-idle", a->close_idle,
+                  "with --workspaces: close a workspace no call, subscription or event stream used for this many seconds "
+                  "(default 600; 0: never)")
+        ->check(CLI::NonNegativeNumber);
     s->callback([&, a] { action = [&g, a] { return serve(g, *a); }; });
   }
   {

@@ -6,7 +6,10 @@ const DAY = 86400000;
 const $ = (selector, root = document) => root.querySelector(selector);
 const state = { axis: 'as_of', date: null, deal: null, first: null, last: null };
 const charts = {};
-let token = sessionStorage.getItem('leanos-token') || '';
+// The page's folder: / serving one workspace, /w/NAME/ serving many; the API sits below it.
+const base = new URL('.', location.href);
+const tokenKey = 'leanos-token:' + base.pathname;
+let token = sessionStorage.getItem(tokenKey) || '';
 let lastEventId = null;
 let refreshTimer = null;
 let renderSeq = 0;
@@ -37,15 +40,15 @@ async function askToken() {
   if (!dialog.open) dialog.showModal();
   await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
   token = $('#token').value.trim();
-  sessionStorage.setItem('leanos-token', token);
+  sessionStorage.setItem(tokenKey, token);
 }
 
 async function api(path, params = {}) {
-  const url = new URL('/api/v1/' + path, location.origin);
+  const url = new URL('api/v1/' + path, base);
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
   for (;;) {
     const res = await fetch(url, { headers: token ? { Authorization: 'Bearer ' + token } : {} });
-    if (res.status === 401) {
+    if (res.status === 401 || res.status === 403) {  // none, or another workspace's
       await askToken();
       continue;
     }
@@ -370,8 +373,8 @@ async function follow() {
     try {
       const headers = token ? { Authorization: 'Bearer ' + token } : {};
       if (lastEventId !== null) headers['Last-Event-ID'] = lastEventId;
-      const res = await fetch('/api/v1/events', { headers });
-      if (res.status === 401) {
+      const res = await fetch(new URL('api/v1/events', base), { headers });
+      if (res.status === 401 || res.status === 403) {
         await askToken();
         continue;
       }
