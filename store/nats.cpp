@@ -255,10 +255,13 @@ Status JetStreamLog::publish(std::span<const v1::Envelope> events) {
   return Status::success();
 }
 
-Status JetStreamLog::read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f) {
-  auto t = tail();
-  if (!t) return t.status();
-  const std::uint64_t last = t->position;
+Status JetStreamLog::read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f, std::uint64_t through) {
+  std::uint64_t last = through;
+  if (last == 0) {
+    auto t = tail();
+    if (!t) return t.status();
+    last = t->position;
+  }
   std::uint64_t expected = std::max<std::uint64_t>(from, 1);
   std::unordered_set<std::string> ids;
   // A consumer that times out (a node of the cluster restarting, a leader being elected) is

@@ -86,9 +86,10 @@ class JetStreamLog {
   // message no relay wrote there.
   Result<std::string> event_id_at(std::uint64_t position);
   // Hands every event of the stream from position `from` to its last message (as of the
-  // call) to `f`, in order. Refuses a message that is not an event of a ledger at the
-  // position its sequence says, or an event id seen before.
-  Status read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f);
+  // call; or to position `through`, waiting for those not there yet) to `f`, in order, as a
+  // JetStream consumer receives them. Refuses a message that is not an event of a ledger at
+  // the position its sequence says, or an event id seen before.
+  Status read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f, std::uint64_t through = 0);
 
  private:
   struct Impl;

@@ -384,10 +384,12 @@ TEST_CASE("a three-node JetStream cluster, the relay SIGKILLed three times and a
 
 TEST_CASE("bench relay starts its own nats-server and relays every event it appended") {
   test::TempDir t;
-  auto r = run_leanos({"bench", "relay", "--events", "1000", "--nodes", "1", "--json", "--dir", t.sub("bench")});
+  auto r = run_leanos({"bench", "relay", "--events", "1000", "--nodes", "1", "--live-events", "200", "--json", "--dir", t.sub("bench")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("\"nodes\":1,\"replicas\":1,\"events\":1000,") != std::string::npos);
+  // The live phase: every one of the 200 events reached the JetStream consumer (else no row).
+  CHECK(r.out.find("\"live_rate\":1000,\"live_p50_ms\":") != std::string::npos);
   auto bad = run_leanos({"bench", "relay", "--nodes", "2"});
   CHECK(bad.exit_code == 2);
 }

@@ -304,3 +304,13 @@ TEST_CASE("the dashboard and JSON API of a server hosting many workspaces: each 
   CHECK(moved->get_header_value("Location") == "/w/alpha/");
   CHECK(get("/w/gamma/", "").first == 404);
 }
+
+TEST_CASE("bench workspaces runs one server hosting many workspaces against one workspace alone") {
+  test::TempDir t;
+  auto r = run_leanos({"bench", "workspaces", "--workspaces", "3", "--events", "1000", "--rounds", "1", "--json", "--dir", t.sub("bench")});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("{\"workspaces\":1,\"appenders\":1,") != std::string::npos);
+  CHECK(r.out.find("{\"workspaces\":3,\"appenders\":3,") != std::string::npos);
+  CHECK(run_leanos({"bench", "workspaces", "--workspaces", "1"}).exit_code == 2);
+}

@@ -263,9 +263,13 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   client->add_option("--appends", args->appends);
   client->add_option("--payload", args->payload)->check(CLI::Range(1, 65536));
   client->add_option("--prefix", args->prefix);
-  client->callback([&, args] {
-    action = [args] {
-      return run_bench_append_client(args->target, args->clients, args->per_append, args->appends, args->payload, args->prefix);
+  auto spaces = std::make_shared<ClientWorkspaces>();
+  client->add_option("--workspaces-dir", spaces->dir);
+  client->add_option("--workspaces", spaces->count)->check(CLI::Range(0, 10000));
+  client->add_option("--first-client", spaces->first)->check(CLI::NonNegativeNumber);
+  client->callback([&, args, spaces] {
+    action = [args, spaces] {
+      return run_bench_append_client(args->target, args->clients, args->per_append, args->appends, args->payload, args->prefix, *spaces);
     };
   });
   add_bench_replay(bench, global, action);
@@ -273,6 +277,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   add_bench_import(bench, global, action);
   add_bench_http(bench, global, action);
   add_bench_relay(bench, global, action);
+  add_bench_workspaces(bench, global, action);
 }
 
 }  // namespace leanos::cli

@@ -12,6 +12,7 @@ void add_bench_subscribe(CLI::App* bench, GlobalOptions& global, Action& action)
 void add_bench_import(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_http(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_workspaces(CLI::App* bench, GlobalOptions& global, Action& action);
 
 // A cell of the append grid: events per append x appenders (clients over gRPC).
 struct GridCell {
@@ -39,10 +40,20 @@ struct AppendRow {
 
 // A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`
 // child on `dir`, its clients in separate processes; and those client processes.
+// With `workspaces` > 0 the server hosts that many workspaces (serve --workspaces; made
+// under `dir`), client k appends to workspace "w<k mod workspaces>", and each client makes one
+// append before the start (opening its workspace) that is not counted.
 Result<AppendRow> bench_server_row(const GlobalOptions& global, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload);
+                                   int clients, int payload, int workspaces = 0);
+// Which workspaces a client process's clients name (count 0: none, one data folder served):
+// its client c appends to "w<(first + c) mod count>" with the token dir/w<k>.token.
+struct ClientWorkspaces {
+  std::string dir;
+  int count = 0;
+  int first = 0;
+};
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
-                            const std::string& prefix);
+                            const std::string& prefix, const ClientWorkspaces& workspaces);
 // The raw baseline of `bench append`: synced (or not) WriteBatches of `per_batch` values.
 Result<double> bench_raw_rocksdb(const std::string& dir, std::size_t events, int per_batch, int payload, bool sync);
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
@@ -95,10 +96,16 @@ class Child {
 }  // namespace
 
 Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload) {
+                                   int clients, int payload, int workspaces) {
   using bench::self_path;
   std::vector<std::string> serve = {self_path(), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"};
   if (g.relaxed) serve.push_back("--relaxed");
+  for (int w = 0; w < workspaces; ++w) {
+    auto made = Child::start({self_path(), "workspace", "create", "w" + std::to_string(w), "--workspaces", dir});
+    if (!made) return made.status();
+    if ((*made)->stop(0) != 0) return Status::io("bench: `leanos workspace create w" + std::to_string(w) + " --workspaces " + dir + "` failed");
+  }
+  if (workspaces > 0) serve.insert(serve.end(), {"--workspaces", dir});
   auto server = Child::start(serve);
   if (!server) return server.status();
   const std::string first = (*server)->line();
@@ -108,11 +115,15 @@ Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& di
   const std::size_t appends_each = std::max<std::size_t>(20, events / static_cast<std::size_t>(per_append * clients));
   const int processes = std::min(clients, 4);
   std::vector<std::unique_ptr<Child>> children;
-  for (int p = 0; p < processes; ++p) {
+  for (int p = 0, first = 0; p < processes; ++p) {
     const int mine = clients / processes + (p < clients % processes ? 1 : 0);
-    auto c = Child::start({self_path(), "bench", "append-client", "--target", "127.0.0.1:" + std::to_string(port), "--clients",
-                           std::to_string(mine), "--per-append", std::to_string(per_append), "--appends",
-                           std::to_string(appends_each), "--payload", std::to_string(payload), "--prefix", "p" + std::to_string(p)});
+    std::vector<std::string> args = {self_path(), "bench", "append-client", "--target", "127.0.0.1:" + std::to_string(port), "--clients",
+                                     std::to_string(mine), "--per-append", std::to_string(per_append), "--appends",
+                                     std::to_string(appends_each), "--payload", std::to_string(payload), "--prefix", "p" + std::to_string(p)};
+    if (workspaces > 0)
+      args.insert(args.end(), {"--workspaces-dir", dir, "--workspaces", std::to_string(workspaces), "--first-client", std::to_string(first)});
+    first += mine;
+    auto c = Child::start(args);
     if (!c) return c.status();
     children.push_back(std::move(*c));
   }
@@ -154,7 +165,24 @@ Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& di
 }
 
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
-                            const std::string& prefix) {
+                            const std::string& prefix, const ClientWorkspaces& workspaces) {
+  // Each client's workspace and token (none: the server's one data folder).
+  std::vector<std::pair<std::string, std::string>> names(static_cast<std::size_t>(clients));
+  for (int c = 0; c < clients && workspaces.count > 0; ++c) {
+    const std::string name = "w" + std::to_string((workspaces.first + c) % workspaces.count);
+    auto token = read_token(workspaces.dir + "/" + name + ".token");
+    if (!token) {
+      std::printf("%s\n", token.status().message().c_str());
+      return 1;
+    }
+    names[static_cast<std::size_t>(c)] = {name, *token};
+  }
+  auto name_call = [&](grpc::ClientContext& ctx, int c) {
+    const auto& [name, token] = names[static_cast<std::size_t>(c)];
+    if (name.empty()) return;
+    ctx.AddMetadata("leanos-workspace", name);
+    ctx.AddMetadata("authorization", "Bearer " + token);
+  };
   std::vector<std::unique_ptr<v1::Ledger::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
     grpc::ChannelArguments args;
@@ -165,6 +193,18 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
       return 1;
     }
     stubs.push_back(v1::Ledger::NewStub(channel));
+    if (workspaces.count > 0) {  // opens the workspace before the start; not counted
+      v1::AppendRequest req;
+      req.set_stream("warmup-" + prefix + "-" + std::to_string(c));
+      req.add_events()->set_type("BenchEvent");
+      v1::AppendResponse res;
+      grpc::ClientContext ctx;
+      name_call(ctx, c);
+      if (auto s = stubs.back()->Append(&ctx, req, &res); !s.ok()) {
+        std::printf("warm-up append failed: %s\n", s.error_message().c_str());
+        return 1;
+      }
+    }
   }
   std::printf("ready\n");
   std::fflush(stdout);
@@ -190,6 +230,7 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
         }
         v1::AppendResponse res;
         grpc::ClientContext ctx;
+        name_call(ctx, c);
         const auto a0 = Clock::now();
         const auto s = stubs[static_cast<std::size_t>(c)]->Append(&ctx, req, &res);
         lat.push_back(bench::seconds_since(a0) * 1000.0);
@@ -205,6 +246,83 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
     for (double v : l) std::printf("%.4f ", v);
   std::printf("\n");
   return 0;
+}
+
+}  // namespace leanos::cli
+
+namespace leanos::cli {
+
+namespace {
+
+// `leanos bench workspaces`: one server hosting many workspaces, each with an appender,
+// against one workspace alone (one appender; as many appenders as there are workspaces).
+int run_bench_workspaces(const GlobalOptions& g, std::string dir, int workspaces, std::size_t events, int rounds) {
+  namespace fs = std::filesystem;
+  const bool temp = dir.empty();
+  if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-workspaces-" + std::to_string(::getpid()))).string();
+  std::error_code ec;
+  struct Cell {
+    const char* name;
+    int workspaces, clients;
+    std::size_t events;
+    AppendRow best;
+  };
+  std::vector<Cell> cells = {{"1 workspace, 1 appender", 1, 1, events / 10, {}},
+                             {"1 workspace, N appenders", 1, workspaces, events, {}},
+                             {"N workspaces, 1 appender each", workspaces, workspaces, events, {}}};
+  for (int round = 0; round < rounds; ++round)
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      auto& c = cells[i];
+      const std::string d = dir + "/round-" + std::to_string(round) + "-" + std::to_string(i);
+      fs::remove_all(d, ec);
+      fs::create_directories(d, ec);
+      auto row = bench_server_row(g, d, c.events, 1, c.clients, 100, c.workspaces);
+      fs::remove_all(d, ec);
+      if (!row) {
+        if (temp) fs::remove_all(dir, ec);
+        return fail(row.status());
+      }
+      if (row->store_eps > c.best.store_eps) c.best = *row;
+      std::fprintf(stderr, "bench: round %d, %s: %.0f events/s\n", round + 1, c.name, row->store_eps);
+    }
+  if (temp) fs::remove_all(dir, ec);
+  const double alone = cells[0].best.store_eps, together = cells[1].best.store_eps, many = cells[2].best.store_eps;
+  if (g.json) {
+    std::printf("[");
+    for (std::size_t i = 0; i < cells.size(); ++i)
+      std::printf("%s{\"workspaces\":%d,\"appenders\":%d,\"events\":%zu,\"eps\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}", i ? "," : "",
+                  cells[i].workspaces, cells[i].clients, cells[i].best.events, cells[i].best.store_eps, cells[i].best.p50_ms,
+                  cells[i].best.p99_ms);
+    std::printf("]\n");
+    return 0;
+  }
+  std::printf("one `leanos serve --workspaces` over gRPC on loopback, 1 event (100 bytes) per append, %s; best of %d round(s)\n",
+              g.relaxed ? "relaxed" : "synced", rounds);
+  std::printf("%-32s %-11s %-10s %-12s %-9s %s\n", "", "workspaces", "appenders", "events/s", "p50 ms", "p99 ms");
+  for (const auto& c : cells)
+    std::printf("%-32s %-11d %-10d %-12.0f %-9.2f %.2f\n", c.name, c.workspaces, c.clients, c.best.store_eps, c.best.p50_ms, c.best.p99_ms);
+  std::printf("%d workspaces together: %.2fx one workspace with one appender, %.2fx one workspace with %d appenders\n", workspaces,
+              many / alone, many / together, workspaces);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_workspaces(CLI::App* bench, GlobalOptions& global, Action& action) {
+  struct Args {
+    std::string dir;
+    int workspaces = 100;
+    std::size_t events = 20'000;
+    int rounds = 2;
+  };
+  auto a = std::make_shared<Args>();
+  auto* w = bench->add_subcommand("workspaces", "one server hosting many workspaces, each appending, vs one workspace alone");
+  w->add_option("--workspaces", a->workspaces, "workspaces, one appender each (default 100)")->check(CLI::Range(2, 1000));
+  w->add_option("--events", a->events, "events per cell with many appenders (default 20000; one appender: a tenth)")
+      ->check(CLI::Range(1000, 100'000'000));
+  w->add_option("--rounds", a->rounds, "interleaved rounds, the best kept (default 2)")->check(CLI::Range(1, 10));
+  w->add_option("--dir", a->dir, "scratch folder (default: a temporary folder, removed after)");
+  w->callback([&, a] { action = [&global, a] { return run_bench_workspaces(global, a->dir, a->workspaces, a->events, a->rounds); }; });
 }
 
 }  // namespace leanos::cli

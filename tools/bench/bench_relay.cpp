@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -89,9 +90,67 @@ struct RelayRow {
   int nodes = 0;
   std::size_t events = 0;
   double append_eps = 0, relay_eps = 0;
+  double live_p50_ms = 0, live_p99_ms = 0, live_max_ms = 0;  // append -> JetStream consumer
 };
 
-Result<RelayRow> relay_row(const GlobalOptions& g, const std::string& dir, int nodes, std::size_t events) {
+// The live phase: appends of one event paced at `rate` per second while the relay follows the
+// log and a JetStream consumer (an ordered push consumer, as another service would run) reads
+// the stream; the time from each append's call to the consumer receiving it. The first tenth
+// is left out: the consumer is still being made.
+Status live_latency(store::EventStore& es, const store::JetStreamOptions& nats, std::size_t events, int rate, RelayRow& row) {
+  const std::uint64_t first = es.last_position() + 1;
+  std::vector<Clock::time_point> appended(events), received(events);
+  std::atomic<bool> stop{false};
+  Status relayed, read;
+  std::thread relayer([&] {
+    store::StoreSource source(es, "bench-relay", true, &stop);
+    store::RelayOptions o;
+    o.nats = nats;
+    o.stop = &stop;
+    if (auto r = store::relay(source, o); !r) relayed = r.status();
+  });
+  std::thread consumer([&] {
+    auto log = store::JetStreamLog::connect(nats);
+    if (!log) {
+      read = log.status();
+      return;
+    }
+    read = (*log)->read(
+        first,
+        [&](v1::Envelope&& e) {
+          received[e.position() - first] = Clock::now();
+          return Status::success();
+        },
+        first + events - 1);
+  });
+  const std::string payload(100, 'p');
+  const auto every = std::chrono::nanoseconds(1'000'000'000 / rate);
+  Status appended_all;
+  for (std::size_t i = 0; i < events && appended_all.is_ok(); ++i) {
+    std::vector<store::Envelope> one(1);
+    one[0].set_type("BenchEvent");
+    one[0].mutable_generic()->set_blob(payload);
+    appended[i] = Clock::now();
+    if (auto r = es.append("live-" + std::to_string(i % 64), store::ExpectedVersion::any(), std::move(one)); !r) appended_all = r.status();
+    std::this_thread::sleep_until(appended[i] + every);
+  }
+  consumer.join();
+  stop = true;
+  relayer.join();
+  if (!appended_all) return appended_all;
+  if (!read) return Status(read.code(), "bench: the JetStream consumer: " + read.message());
+  if (!relayed) return relayed;
+  std::vector<double> ms;
+  for (std::size_t i = events / 10; i < events; ++i)
+    ms.push_back(std::chrono::duration<double, std::milli>(received[i] - appended[i]).count());
+  row.live_p50_ms = bench::percentile(ms, 0.5);
+  row.live_p99_ms = bench::percentile(ms, 0.99);
+  row.live_max_ms = bench::percentile(ms, 1.0);
+  return Status::success();
+}
+
+Result<RelayRow> relay_row(const GlobalOptions& g, const std::string& dir, int nodes, std::size_t events, std::size_t live_events,
+                           int live_rate) {
   NatsCluster cluster;
   if (auto s = cluster.start(dir, nodes); !s) return s;
   store::JetStreamOptions nats;
@@ -141,10 +200,12 @@ Result<RelayRow> relay_row(const GlobalOptions& g, const std::string& dir, int n
   if (!relayed) return relayed.status();
   row.relay_eps = static_cast<double>(relayed->relayed) / seconds_since(t1);
   if (relayed->held != row.events) return Status::io("bench: JetStream holds " + std::to_string(relayed->held) + " events, not all");
+  if (auto s = live_latency(es, nats, live_events, live_rate, row); !s) return s;
   return row;
 }
 
-int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events, const std::vector<int>& node_counts) {
+int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events, const std::vector<int>& node_counts,
+                    std::size_t live_events, int live_rate) {
   namespace fs = std::filesystem;
   const bool temp = dir.empty();
   if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-relay-" + std::to_string(::getpid()))).string();
@@ -154,7 +215,7 @@ int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events,
   for (int nodes : node_counts) {
     const std::string d = dir + "/nodes-" + std::to_string(nodes);
     fs::create_directories(d, ec);
-    auto row = relay_row(g, d, nodes, events);
+    auto row = relay_row(g, d, nodes, events, live_events, live_rate);
     if (!row) {
       if (temp) fs::remove_all(dir, ec);
       return fail(row.status());
@@ -166,17 +227,20 @@ int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events,
   if (g.json) {
     std::printf("[");
     for (std::size_t i = 0; i < rows.size(); ++i)
-      std::printf("%s{\"nodes\":%d,\"replicas\":%d,\"events\":%zu,\"append_eps\":%.0f,\"relay_eps\":%.0f,\"ratio\":%.3f}", i ? "," : "",
-                  rows[i].nodes, rows[i].nodes, rows[i].events, rows[i].append_eps, rows[i].relay_eps,
-                  rows[i].relay_eps / rows[i].append_eps);
+      std::printf("%s{\"nodes\":%d,\"replicas\":%d,\"events\":%zu,\"append_eps\":%.0f,\"relay_eps\":%.0f,\"ratio\":%.3f,"
+                  "\"live_rate\":%d,\"live_p50_ms\":%.3f,\"live_p99_ms\":%.3f,\"live_max_ms\":%.3f}",
+                  i ? "," : "", rows[i].nodes, rows[i].nodes, rows[i].events, rows[i].append_eps, rows[i].relay_eps,
+                  rows[i].relay_eps / rows[i].append_eps, live_rate, rows[i].live_p50_ms, rows[i].live_p99_ms, rows[i].live_max_ms);
     std::printf("]\n");
     return 0;
   }
   std::printf("relay into JetStream (nats-server 2.9, file storage) vs the store's own append (%s, 100 events per append)\n",
               g.relaxed ? "relaxed" : "synced");
-  std::printf("%-6s %-9s %-8s %-14s %-12s %s\n", "nodes", "replicas", "events", "append ev/s", "relay ev/s", "relay/append");
+  std::printf("%-6s %-9s %-8s %-14s %-12s %-13s %s\n", "nodes", "replicas", "events", "append ev/s", "relay ev/s", "relay/append",
+              "append -> consumer p50 / p99 / max ms");
   for (const auto& r : rows)
-    std::printf("%-6d %-9d %-8zu %-14.0f %-12.0f %.2f\n", r.nodes, r.nodes, r.events, r.append_eps, r.relay_eps, r.relay_eps / r.append_eps);
+    std::printf("%-6d %-9d %-8zu %-14.0f %-12.0f %-13.2f %.2f / %.2f / %.2f (%d appends/s)\n", r.nodes, r.nodes, r.events, r.append_eps,
+                r.relay_eps, r.relay_eps / r.append_eps, r.live_p50_ms, r.live_p99_ms, r.live_max_ms, live_rate);
   for (const auto& r : rows)
     if (r.nodes == 3) std::printf("relay with R3 reaches %.2f of the append rate (goal >= 0.5)\n", r.relay_eps / r.append_eps);
   return 0;
@@ -189,13 +253,20 @@ void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action) {
     std::string dir;
     std::size_t events = 100'000;
     std::vector<int> nodes = {1, 3};
+    std::size_t live_events = 3000;
+    int live_rate = 1000;
   };
   auto a = std::make_shared<Args>();
   auto* relay = bench->add_subcommand("relay", "the relay into NATS JetStream (1 node; 3 nodes, R3) vs the store's append rate");
   relay->add_option("--events", a->events, "events to append, then relay (default 100000)")->check(CLI::Range(100, 100'000'000));
   relay->add_option("--nodes", a->nodes, "cluster sizes to measure (default 1 3)")->check(CLI::IsMember({1, 3}));
+  relay->add_option("--live-events", a->live_events, "then events appended one at a time while relayed and consumed (default 3000)")
+      ->check(CLI::Range(100, 10'000'000));
+  relay->add_option("--live-rate", a->live_rate, "appends per second of the live phase (default 1000)")->check(CLI::Range(1, 100'000));
   relay->add_option("--dir", a->dir, "scratch folder (default: a temporary folder, removed after)");
-  relay->callback([&, a] { action = [&global, a] { return run_bench_relay(global, a->dir, a->events, a->nodes); }; });
+  relay->callback([&, a] {
+    action = [&global, a] { return run_bench_relay(global, a->dir, a->events, a->nodes, a->live_events, a->live_rate); };
+  });
 }
 
 }  // namespace leanos::cli
