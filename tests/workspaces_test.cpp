@@ -278,7 +278,7 @@ TEST_CASE("the dashboard and JSON API of a server hosting many workspaces: each 
     CHECK(get(path, "").first == 401);
   }
   // Names that are not a workspace's: refused before any folder is touched.
-  for (const std::string& name : std::vector<std::string>{"ALPHA", "%2E%2E", "al%20pha", std::string(65, 'a')}) {
+  for (const std::string& name : std::vector<std::string>{"ALPHA", "%2E%2E", "al%20pha", "alpha%00", "%00", std::string(65, 'a')}) {
     INFO(name);
     CHECK(get("/w/" + name + "/api/v1/canvas", alpha).first == 400);
   }
