@@ -43,12 +43,16 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
   // The late events are merged in business-time order, which is random in position: read
   // them first in position order (neighbours share the store's blocks), up to a bound; the
   // rest are read when their turn comes.
+  // Like the scan, they are left sealed: the folds read no personal field.
   constexpr std::size_t kPrefetch = 1 << 17;
   std::unordered_map<std::uint64_t, v1::Envelope> prefetched;
-  for (std::size_t i = 0; i < late_positions.size() && i < kPrefetch; ++i) {
-    auto e = store.read_event(late_positions[i]);
-    if (!e) return e.status();
-    prefetched.emplace(late_positions[i], std::move(*e));
+  {
+    std::vector<std::uint64_t> first(late_positions.begin(), late_positions.begin() + static_cast<std::ptrdiff_t>(
+                                                                                         std::min(kPrefetch, late_positions.size())));
+    auto read = store.read_events(first, store::Personal::leave_sealed);
+    if (!read) return read.status();
+    prefetched.reserve(read->size());
+    for (auto& e : *read) prefetched.emplace(e.position(), std::move(e));
   }
   Status error;
   bool stopped = false;
@@ -56,16 +60,16 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
   auto late_before = [&](Micros occurred, std::uint64_t position) {
     for (; next < late->size() && std::make_pair((*late)[next].occurred_at, (*late)[next].position) < std::make_pair(occurred, position); ++next) {
       const v1::Envelope* e = nullptr;
-      Result<v1::Envelope> read = Status::not_found("not read");
+      Result<std::vector<v1::Envelope>> read = Status::not_found("not read");
       if (auto it = prefetched.find((*late)[next].position); it != prefetched.end()) {
         e = &it->second;
       } else {
-        read = store.read_event((*late)[next].position);
+        read = store.read_events({(*late)[next].position}, store::Personal::leave_sealed);
         if (!read) {
           error = read.status();
           return false;
         }
-        e = &*read;
+        e = &read->front();
       }
       if (!fn(*e)) {
         stopped = true;

@@ -297,6 +297,11 @@ Result<std::uint64_t> EventStore::recorded_prefix(Micros t) const {
 
 Result<Envelope> EventStore::read_event(std::uint64_t position) const { return impl_->load(position); }
 
+Result<std::vector<Envelope>> EventStore::read_events(const std::vector<std::uint64_t>& positions, Personal personal) const {
+  ReadView view(impl_->db.get());
+  return impl_->load_many(positions, view.options(), SIZE_MAX, personal == Personal::open);
+}
+
 Result<std::optional<std::uint64_t>> EventStore::find_event_id(const std::string& event_id) const {
   return impl_->position_of_id(event_id);
 }
