@@ -274,7 +274,10 @@ TEST_CASE("the dashboard and JSON API of a server hosting many workspaces: each 
   // Another workspace's token: 403 on every API path, the event stream included; none: 401.
   for (const std::string& path : std::vector<std::string>{"/w/beta/api/v1/goals", "/w/beta/api/v1/canvas", "/w/beta/api/v1/events?from=1", "/w/beta/api/v1/deals"}) {
     INFO(path);
-    CHECK(get(path, alpha).first == 403);
+    const auto [code, said] = get(path, alpha);
+    CHECK(code == 403);
+    CHECK(said.find("\"code\":\"PERMISSION_DENIED\"") != std::string::npos);
+    CHECK(said.find("this token does not open workspace 'beta'") != std::string::npos);
     CHECK(get(path, "").first == 401);
   }
   // Names that are not a workspace's: refused before any folder is touched.

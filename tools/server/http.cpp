@@ -54,11 +54,14 @@ std::string code_id(Code code) {
   return id;
 }
 
-void send_error(httplib::Response& res, const Status& s) {
+// `http` / `code`: another status and code name than the Status's own (403 PERMISSION_DENIED,
+// which the ledger's codes do not have).
+void send_error(httplib::Response& res, const Status& s, int http = 0, const char* code = nullptr) {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [k, v] : s.params()) params[k] = v;
-  nlohmann::json body = {{"error", {{"code", code_id(s.code())}, {"message", s.message()}, {"rule_id", s.rule_id()}, {"params", params}}}};
-  res.status = http_status(s.code());
+  nlohmann::json body = {
+      {"error", {{"code", code ? code : code_id(s.code())}, {"message", s.message()}, {"rule_id", s.rule_id()}, {"params", params}}}};
+  res.status = http ? http : http_status(s.code());
   res.set_content(body.dump() + "\n", "application/json");
 }
 
@@ -313,8 +316,7 @@ struct HttpApi::Impl {
     const std::string given = req.get_header_value("Authorization");
     if (given.empty() || !same_secret(given, "Bearer " + w->token)) {
       if (many && !given.empty()) {
-        send_error(res, Status::unauthenticated("this token does not open workspace '" + name + "'"));
-        res.status = 403;
+        send_error(res, Status::unauthenticated("this token does not open workspace '" + name + "'"), 403, "PERMISSION_DENIED");
         return httplib::Server::HandlerResponse::Handled;
       }
       res.set_header("WWW-Authenticate", "Bearer");
