@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include "events/domain.h"
@@ -47,9 +48,8 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
   constexpr std::size_t kPrefetch = 1 << 17;
   std::unordered_map<std::uint64_t, v1::Envelope> prefetched;
   {
-    std::vector<std::uint64_t> first(late_positions.begin(), late_positions.begin() + static_cast<std::ptrdiff_t>(
-                                                                                         std::min(kPrefetch, late_positions.size())));
-    auto read = store.read_events(first, store::Personal::leave_sealed);
+    auto read = store.read_events(std::span(late_positions).first(std::min(kPrefetch, late_positions.size())),
+                                  store::Personal::leave_sealed);
     if (!read) return read.status();
     prefetched.reserve(read->size());
     for (auto& e : *read) prefetched.emplace(e.position(), std::move(e));
@@ -60,16 +60,16 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
   auto late_before = [&](Micros occurred, std::uint64_t position) {
     for (; next < late->size() && std::make_pair((*late)[next].occurred_at, (*late)[next].position) < std::make_pair(occurred, position); ++next) {
       const v1::Envelope* e = nullptr;
-      Result<std::vector<v1::Envelope>> read = Status::not_found("not read");
+      Result<v1::Envelope> read = Status::not_found("not read");
       if (auto it = prefetched.find((*late)[next].position); it != prefetched.end()) {
         e = &it->second;
       } else {
-        read = store.read_events({(*late)[next].position}, store::Personal::leave_sealed);
+        read = store.read_event((*late)[next].position, store::Personal::leave_sealed);
         if (!read) {
           error = read.status();
           return false;
         }
-        e = &read->front();
+        e = &*read;
       }
       if (!fn(*e)) {
         stopped = true;

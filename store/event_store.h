@@ -25,6 +25,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -176,10 +177,10 @@ class EventStore {
                                          std::size_t max_bytes = SIZE_MAX) const;
   // Events recorded in [from, to] (microseconds), in position order.
   Result<std::vector<Envelope>> read_recorded_between(Micros from, Micros to, std::size_t limit) const;
-  Result<Envelope> read_event(std::uint64_t position) const;
+  Result<Envelope> read_event(std::uint64_t position, Personal personal = Personal::open) const;
   // The events at `positions`, in that order, read in batches (RocksDB's MultiGet);
   // not_found naming the first position with no event.
-  Result<std::vector<Envelope>> read_events(const std::vector<std::uint64_t>& positions, Personal personal = Personal::open) const;
+  Result<std::vector<Envelope>> read_events(std::span<const std::uint64_t> positions, Personal personal = Personal::open) const;
   Result<std::optional<std::uint64_t>> find_event_id(const std::string& event_id) const;
 
   // Business-time travel. An event is "late" (backdated) when it occurred before an event

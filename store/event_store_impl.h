@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -77,6 +78,16 @@ struct Pending {
   std::vector<std::string> assumed;
   std::promise<Result<AppendResult>> done;
 };
+
+// Decodes the record stored at `position` and, asked to, opens its sealed fields; corruption
+// when it is not that event or a sealed field does not authenticate. Every read of the log
+// decodes through here.
+inline Status decode_event(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Envelope& e,
+                           Personal personal = Personal::open) {
+  if (!e.ParseFromArray(data, static_cast<int>(size)) || e.position() != position)
+    return Status::corruption("event at position " + std::to_string(position) + " does not decode; run `leanos verify` for a full report");
+  return personal == Personal::open ? vault.unseal(e) : Status::success();
+}
 
 struct EventStore::Impl {
   std::string dir;
@@ -203,15 +214,13 @@ struct EventStore::Impl {
     return write(wo, batch, "indexing late events by position");
   }
 
-  Result<Envelope> load(std::uint64_t position, const rocksdb::ReadOptions& ro = {}) const {
-    std::string value;
+  Result<Envelope> load(std::uint64_t position, const rocksdb::ReadOptions& ro = {}, Personal personal = Personal::open) const {
+    rocksdb::PinnableSlice value;
     auto s = db->Get(ro, events, be64(position), &value);
     if (s.IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
     if (!s.ok()) return from_rocks(s, "reading event " + std::to_string(position));
     Envelope e;
-    if (!e.ParseFromString(value) || e.position() != position)
-      return Status::corruption("event at position " + std::to_string(position) + " does not decode");
-    if (auto s = vault->unseal(e); !s) return s;
+    if (auto d = decode_event(*vault, value.data(), value.size(), position, e, personal); !d) return d;
     return e;
   }
 
@@ -244,12 +253,11 @@ struct EventStore::Impl {
   Result<AppendResult> validate(Pending& p, const std::unordered_map<std::string, std::uint64_t>& tentative_versions,
                                 const std::unordered_map<std::string, std::uint64_t>& tentative_ids);
 
-  // A snapshot-consistent read of many events by position.
-  // Stops before the event that would take the total past `max_bytes` (never before the first).
-  // The events at `positions`, in that order (up to `max_bytes`, at least one), read with
-  // RocksDB's MultiGet a batch at a time: one lookup per block for neighbours, not per event.
-  Result<std::vector<Envelope>> load_many(const std::vector<std::uint64_t>& positions, const rocksdb::ReadOptions& ro,
-                                          std::size_t max_bytes = SIZE_MAX, bool open_personal = true) const {
+  // A snapshot-consistent read of the events at `positions`, in that order, with RocksDB's
+  // MultiGet a batch at a time (one lookup per block for neighbours, not per event). Stops
+  // before the event that would take the total past `max_bytes` (never before the first).
+  Result<std::vector<Envelope>> load_many(std::span<const std::uint64_t> positions, const rocksdb::ReadOptions& ro,
+                                          std::size_t max_bytes = SIZE_MAX, Personal personal = Personal::open) const {
     constexpr std::size_t kBatch = 512;
     std::vector<Envelope> out;
     out.reserve(positions.size());
@@ -271,10 +279,7 @@ struct EventStore::Impl {
         if (statuses[i].IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
         if (!statuses[i].ok()) return from_rocks(statuses[i], "reading event " + std::to_string(position));
         Envelope e;
-        if (!e.ParseFromArray(values[i].data(), static_cast<int>(values[i].size())) || e.position() != position)
-          return Status::corruption("event at position " + std::to_string(position) + " does not decode");
-        if (open_personal)
-          if (auto s = vault->unseal(e); !s) return s;
+        if (auto d = decode_event(*vault, values[i].data(), values[i].size(), position, e, personal); !d) return d;
         const std::size_t size = values[i].size();
         if (!out.empty() && bytes + size > max_bytes) return out;
         bytes += size;

@@ -36,19 +36,6 @@ Result<std::vector<Envelope>> EventStore::read_stream(const std::string& stream,
   return impl_->load_many(positions, view.options(), max_bytes);
 }
 
-static Status undecodable(std::uint64_t position) {
-  return Status::corruption("event at position " + std::to_string(position) +
-                            " does not decode; run `leanos verify` for a full report");
-}
-
-// Decodes the record stored at `position` and opens its sealed fields; corruption when it
-// is not that event or a sealed field does not authenticate.
-static Status decode_event(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Envelope& e,
-                           Personal personal = Personal::open) {
-  if (!e.ParseFromArray(data, static_cast<int>(size)) || e.position() != position) return undecodable(position);
-  return personal == Personal::open ? vault.unseal(e) : Status::success();
-}
-
 Status EventStore::scan(std::uint64_t from, std::uint64_t to,
                         const std::function<bool(const Envelope&)>& fn, Personal personal) const {
   ReadView view(impl_->db.get());
@@ -295,11 +282,11 @@ Result<std::uint64_t> EventStore::recorded_prefix(Micros t) const {
   return get_be64(it->key().ToStringView().substr(8)) - 1;
 }
 
-Result<Envelope> EventStore::read_event(std::uint64_t position) const { return impl_->load(position); }
+Result<Envelope> EventStore::read_event(std::uint64_t position, Personal personal) const { return impl_->load(position, {}, personal); }
 
-Result<std::vector<Envelope>> EventStore::read_events(const std::vector<std::uint64_t>& positions, Personal personal) const {
+Result<std::vector<Envelope>> EventStore::read_events(std::span<const std::uint64_t> positions, Personal personal) const {
   ReadView view(impl_->db.get());
-  return impl_->load_many(positions, view.options(), SIZE_MAX, personal == Personal::open);
+  return impl_->load_many(positions, view.options(), SIZE_MAX, personal);
 }
 
 Result<std::optional<std::uint64_t>> EventStore::find_event_id(const std::string& event_id) const {
