@@ -98,6 +98,19 @@ std::vector<grpc::StatusCode> every_call(v1::Ledger::Stub& stub, const std::stri
   return codes;
 }
 
+// Workspaces alpha and beta made with `workspace create` under `dir`; their tokens.
+struct AlphaBeta {
+  std::string alpha, beta;
+};
+AlphaBeta create_alpha_beta(const std::string& dir) {
+  for (const std::string& name : std::vector<std::string>{"alpha", "beta"}) {
+    auto r = run_leanos({"workspace", "create", name, "--workspaces", dir});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  return {token_of(dir + "/alpha.token"), token_of(dir + "/beta.token")};
+}
+
 // Whether another process holds the RocksDB lock of `folder`: the workspace is open there.
 bool open_elsewhere(const std::string& folder) {
   const int fd = ::open((folder + "/LOCK").c_str(), O_RDWR);
@@ -125,15 +138,12 @@ bool eventually(const std::function<bool()>& done) {
 TEST_CASE("a server hosting many workspaces: a token opens its own workspace only, names cannot reach outside the folder") {
   test::TempDir t;
   const std::string dir = t.sub("workspaces");
+  const auto [alpha, beta] = create_alpha_beta(dir);
   for (const std::string& name : std::vector<std::string>{"alpha", "beta"}) {
-    auto r = run_leanos({"workspace", "create", name, "--workspaces", dir});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
     struct stat st{};
     REQUIRE(stat((dir + "/" + name + ".token").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
   }
-  const std::string alpha = token_of(dir + "/alpha.token"), beta = token_of(dir + "/beta.token");
   REQUIRE(alpha.size() == 64);
   REQUIRE(alpha != beta);
 
@@ -197,9 +207,7 @@ TEST_CASE("workspace create refuses names that are not one folder name, and a wo
 TEST_CASE("a server hosting many workspaces closes one left idle, keeps one a subscription holds, and reopens on the next call") {
   test::TempDir t;
   const std::string dir = t.sub("workspaces");
-  for (const std::string& name : std::vector<std::string>{"alpha", "beta"})
-    REQUIRE(run_leanos({"workspace", "create", name, "--workspaces", dir}).exit_code == 0);
-  const std::string alpha = token_of(dir + "/alpha.token"), beta = token_of(dir + "/beta.token");
+  const auto [alpha, beta] = create_alpha_beta(dir);
   test::Server server(t.sub("unused"), {"--workspaces", dir, "--close-idle", "0.3"});
   auto cli = [&](const std::string& name, std::vector<std::string> args) {
     args.insert(args.begin(), {"--server", server.address(), "--workspace", name, "--token-file", dir + "/" + name + ".token"});
@@ -249,9 +257,7 @@ TEST_CASE("a server hosting many workspaces closes one left idle, keeps one a su
 TEST_CASE("the dashboard and JSON API of a server hosting many workspaces: each under /w/NAME, its own token only") {
   test::TempDir t;
   const std::string dir = t.sub("workspaces");
-  for (const std::string& name : std::vector<std::string>{"alpha", "beta"})
-    REQUIRE(run_leanos({"workspace", "create", name, "--workspaces", dir}).exit_code == 0);
-  const std::string alpha = token_of(dir + "/alpha.token"), beta = token_of(dir + "/beta.token");
+  const auto [alpha, beta] = create_alpha_beta(dir);
   test::Server server(t.sub("unused"), {"--workspaces", dir, "--http", "127.0.0.1:0"});
   REQUIRE(run_leanos({"--server", server.address(), "--workspace", "alpha", "--token-file", dir + "/alpha.token", "goal", "define",
                       "g-1", "--title", "Reach 1K MRR", "--metric", "mrr", "--target", "1000"})
