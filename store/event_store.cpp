@@ -503,8 +503,21 @@ Status EventStore::Impl::check_replica(const Envelope& e, std::uint64_t at, std:
 }
 
 Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
-  for (const auto& e : events)  // before any run is queued: nothing of a refused copy is written
+  std::vector<std::pair<std::string, Micros>> forgotten;  // (subject hash, when)
+  for (const auto& e : events) {  // before any run is queued: nothing of a refused copy is written
     if (e.event_id().empty()) return Status::invalid("a replicated event has no event id (position " + std::to_string(e.position()) + ")");
+    if (e.has_subject_forgotten()) {
+      auto hash = subject_hash_from_hex(e.subject_forgotten().subject_hash());
+      if (!hash)
+        return Status::invalid("event " + e.event_id() + " (position " + std::to_string(e.position()) +
+                               ") forgets subject '" + e.subject_forgotten().subject_hash() + "', which is no subject hash (32 hex digits)");
+      forgotten.emplace_back(std::move(*hash), from_timestamp(e.recorded_at()));
+    }
+  }
+  // Forgotten here too, listed first: a crash before the erasure below re-applies it at open.
+  if (!impl_->vault->locked())
+    for (const auto& [hash, at] : forgotten)
+      if (auto s = record_forgotten(impl_->vault->key_file(), hash, at); !s) return s;
   std::vector<std::future<Result<AppendResult>>> runs;
   for (std::size_t i = 0; i < events.size();) {
     std::size_t j = i + 1;
@@ -535,6 +548,8 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
     if (r.is_ok() && first_error.is_ok()) all.positions.insert(all.positions.end(), r->positions.begin(), r->positions.end());
   }
   if (!first_error.is_ok()) return first_error;
+  if (!forgotten.empty())
+    if (auto s = impl_->reapply_forgotten(); !s) return s;
   return all;
 }
 
@@ -579,12 +594,22 @@ Status EventStore::Impl::prepare(Pending& p) {
   if (auto s = check_stream_name(p.stream); !s) return s;
   for (auto& e : p.events) {
     if (e.event_id().empty()) e.set_event_id(new_event_id());
-    if (auto s = check_storable(e); !s) return s;
+    if (p.replica && e.has_sealed()) {  // a copy sealed where it was recorded: stored as it is
+      v1::Sealed seal = std::move(*e.mutable_sealed());
+      e.clear_sealed();
+      auto s = check_storable(e);
+      *e.mutable_sealed() = std::move(seal);
+      if (!s) return s;
+      if (auto c = vault->check_sealed(e); !c) return c;
+    } else if (auto s = check_storable(e); !s) {
+      return s;
+    }
   }
   p.assumed.assign(p.events.size(), std::string());
   if (!vault->locked())  // locked, validate() refuses the append whole
     for (std::size_t i = 0; i < p.events.size(); ++i)
-      if (auto s = vault->seal(p.events[i], [&] { return first_subject(p, i); }, p.key_puts, &p.assumed[i]); !s) return s;
+      if (!p.events[i].has_sealed())
+        if (auto s = vault->seal(p.events[i], [&] { return first_subject(p, i); }, p.key_puts, &p.assumed[i]); !s) return s;
   p.prepared = true;
   return Status::success();
 }
@@ -694,6 +719,7 @@ Status EventStore::Impl::reapply_forgotten() {
   auto list = read_forgotten(vault->key_file());
   if (!list) return list.status();
   rocksdb::WriteBatch batch;
+  std::vector<std::string> erased;
   for (const auto& [hash, at] : *list) {
     auto created = vault->key_created(hash);
     if (!created) return created.status();
@@ -701,12 +727,14 @@ Status EventStore::Impl::reapply_forgotten() {
       spdlog::warn("store: subject {} was forgotten at {}: erasing it again (a backup from before the erasure?)",
                    to_hex(hash), format_time(at));
       batch.Delete(keys, Vault::record_name(hash));
+      erased.push_back(hash);
     }
   }
   if (batch.Count() == 0) return Status::success();
   rocksdb::WriteOptions wo;
   wo.sync = true;
   if (auto s = write(wo, batch, "re-applying erasures"); !s) return s;
+  for (const auto& hash : erased) vault->uncache(hash);
   return purge_erased();
 }
 
@@ -770,6 +798,40 @@ Status EventStore::rotate_master_key(const std::string& dir, StoreOptions option
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   if (auto s = impl.db->CompactRange(co, impl.keys, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting the keys");
   return Status::success();
+}
+
+Result<EventStore::WrappedKeys> EventStore::wrapped_keys(std::span<const std::string> subjects) const {
+  WrappedKeys out;
+  auto salt = impl_->vault->wrapped_salt();
+  if (!salt) return salt.status();
+  out.salt = std::move(*salt);
+  for (const auto& hash : subjects) {
+    auto key = impl_->vault->wrapped_key(hash);
+    if (!key) return key.status();
+    if (*key) out.subjects.emplace_back(hash, std::move(**key));
+  }
+  return out;
+}
+
+Result<EventStore::WrappedKeys> EventStore::wrapped_keys_page(const std::string& after, std::size_t limit) const {
+  WrappedKeys out;
+  auto salt = impl_->vault->wrapped_salt();
+  if (!salt) return salt.status();
+  out.salt = std::move(*salt);
+  auto page = impl_->vault->wrapped_keys_after(after, limit);
+  if (!page) return page.status();
+  out.subjects = std::move(*page);
+  return out;
+}
+
+Status EventStore::install_keys(const WrappedKeys& keys) {
+  rocksdb::WriteBatch batch;
+  if (auto s = impl_->vault->adopt(keys.salt, keys.subjects, batch); !s) return s;
+  if (batch.Count() == 0) return Status::success();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = impl_->write(wo, batch, "installing the copy's keys"); !s) return s;
+  return impl_->vault->open();
 }
 
 std::string EventStore::locked_reason() const { return impl_->vault->locked_reason(); }

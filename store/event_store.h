@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
@@ -149,7 +148,10 @@ class EventStore {
 
   // Appends a copy of a log recorded elsewhere (`leanos restore --from-nats`): every event
   // exactly as it was recorded there — event id, stream, stream version, position and
-  // recorded_at kept — its personal fields sealed here. Each event's position must be the
+  // recorded_at kept. An event copied sealed (as the relay publishes them) is stored as it
+  // is, to be opened with the keys install_keys() took; one copied opened (an older relay)
+  // is sealed here. A SubjectForgotten copied forgets its subject here too (the key, if
+  // installed and made before the erasure; the forgotten-subjects list). Each event's position must be the
   // next of this log, its version the next of its stream, its recorded_at no earlier than the
   // last recorded; otherwise nothing of the offending run is written and the error names the
   // event and what was expected. Events of consecutive positions in one stream are one append.
@@ -174,7 +176,7 @@ class EventStore {
                                             std::size_t max_bytes = SIZE_MAX) const;
   // Events of the whole log from `from_position` (inclusive), bounded the same way.
   Result<std::vector<Envelope>> read_all(std::uint64_t from_position, std::size_t limit,
-                                         std::size_t max_bytes = SIZE_MAX) const;
+                                         std::size_t max_bytes = SIZE_MAX, Personal personal = Personal::open) const;
   // Events recorded in [from, to] (microseconds), in position order.
   Result<std::vector<Envelope>> read_recorded_between(Micros from, Micros to, std::size_t limit) const;
   Result<Envelope> read_event(std::uint64_t position, Personal personal = Personal::open) const;
@@ -253,6 +255,25 @@ class EventStore {
   // key); empty when the store is not locked.
   std::string locked_reason() const;
   const std::string& master_key_file() const;
+
+  // The keys as stored, each wrapped (encrypted) under the master key, for a copy of the
+  // log kept elsewhere (the relay's key stream): the salt record, and the current data key
+  // of each subject asked for (a keyed hash, as Sealed.subject); a subject with no key (never
+  // sealed, or forgotten) is left out. Readable on a locked store: nothing here opens
+  // without the master key.
+  struct WrappedKeys {
+    std::string salt;                                          // empty when nothing was sealed yet
+    std::vector<std::pair<std::string, std::string>> subjects;  // (subject hash, wrapped record)
+  };
+  Result<WrappedKeys> wrapped_keys(std::span<const std::string> subjects) const;
+  // Every subject's key after subject `after` in hash order (from the first: ""), at most
+  // `limit`: the whole set a page at a time.
+  Result<WrappedKeys> wrapped_keys_page(const std::string& after, std::size_t limit) const;
+  // Takes the keys of a copy of this workspace (`restore --from-nats`), before its sealed
+  // events are replicated: each must open under this store's master key file (the
+  // workspace's own, which the copy was sealed under), and a salt already here must be the
+  // same salt. Nothing is written when one does not open; the error names the key file.
+  Status install_keys(const WrappedKeys& keys);
 
  private:
   struct Impl;

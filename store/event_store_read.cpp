@@ -187,7 +187,7 @@ Status EventStore::scan_pipelined(std::uint64_t from, std::uint64_t to,
 }
 
 Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, std::size_t limit,
-                                                   std::size_t max_bytes) const {
+                                                   std::size_t max_bytes, Personal personal) const {
   std::vector<Envelope> out;
   if (limit == 0) return out;
   std::size_t bytes = 0;
@@ -197,7 +197,7 @@ Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, 
     bytes += size;
     out.push_back(e);
     return out.size() < limit;
-  });
+  }, personal);
   if (!s) return s;
   return out;
 }

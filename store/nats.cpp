@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "events/time.h"
+#include "store/personal.h"
 
 namespace leanos::store {
 
@@ -72,10 +73,12 @@ std::string nats_subject(std::string_view workspace, std::string_view stream) {
 }
 
 std::string jetstream_stream_name(std::string_view workspace) { return "LEANOS_" + std::string(workspace); }
+std::string jetstream_key_stream_name(std::string_view workspace) { return "LEANOS_" + std::string(workspace) + "_KEYS"; }
 
 struct JetStreamLog::Impl {
   JetStreamOptions options;
   std::string stream, subjects;
+  std::string key_stream, key_prefix;  // "leanos-keys.<workspace>."
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
@@ -117,6 +120,8 @@ Result<std::unique_ptr<JetStreamLog>> JetStreamLog::connect(const JetStreamOptio
   impl->options = o;
   impl->stream = jetstream_stream_name(o.workspace);
   impl->subjects = "leanos." + o.workspace + ".>";
+  impl->key_stream = jetstream_key_stream_name(o.workspace);
+  impl->key_prefix = "leanos-keys." + o.workspace + ".";
   const auto ms = static_cast<int64_t>(o.timeout.count());
   natsStatus s = natsOptions_Create(&impl->opts);
   std::vector<std::string> urls;  // a cluster: every node's URL, comma-separated
@@ -145,34 +150,165 @@ Result<std::unique_ptr<JetStreamLog>> JetStreamLog::connect(const JetStreamOptio
   return std::unique_ptr<JetStreamLog>(new JetStreamLog(std::move(impl)));
 }
 
-Status JetStreamLog::ensure_stream() {
+namespace {
+
+// Calls `f` until it succeeds or fails otherwise than on the network, at most six times with
+// a growing pause: a consumer that times out while a node of the cluster restarts, or a
+// stream elects its leader, is made again.
+Status with_retries(const std::function<Status()>& f) {
+  auto pause = std::chrono::milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    auto s = f();
+    if (s.is_ok() || s.code() != Code::network || attempt >= 6) return s;
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
+  }
+}
+
+// Creates stream `name` taking `subjects` when it is missing; refuses one that does not take them.
+Status ensure(jsCtx* js, const std::string& name, const std::string& subjects, const JetStreamOptions& o, bool one_per_subject) {
   jsStreamInfo* si = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->stream.c_str(), nullptr, &code);
+  natsStatus s = js_GetStreamInfo(&si, js, name.c_str(), nullptr, &code);
   if (s == NATS_OK) {
     bool takes = false;
-    for (int i = 0; si->Config && i < si->Config->SubjectsLen; ++i) takes = takes || impl_->subjects == si->Config->Subjects[i];
+    for (int i = 0; si->Config && i < si->Config->SubjectsLen; ++i) takes = takes || subjects == si->Config->Subjects[i];
     jsStreamInfo_Destroy(si);
     if (!takes)
-      return Status::invalid("JetStream stream " + impl_->stream + " exists but does not take the subjects " + impl_->subjects +
+      return Status::invalid("JetStream stream " + name + " exists but does not take the subjects " + subjects +
                              ": it was made for something else; remove it or relay under another workspace name");
     return Status::success();
   }
-  if (s != NATS_NOT_FOUND && code != JSStreamNotFoundErr) return nats_error(s, code, "looking up JetStream stream " + impl_->stream);
+  if (s != NATS_NOT_FOUND && code != JSStreamNotFoundErr) return nats_error(s, code, "looking up JetStream stream " + name);
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
-  cfg.Name = impl_->stream.c_str();
-  const char* subjects[] = {impl_->subjects.c_str()};
-  cfg.Subjects = subjects;
+  cfg.Name = name.c_str();
+  const char* list[] = {subjects.c_str()};
+  cfg.Subjects = list;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
-  cfg.Replicas = impl_->options.replicas;
-  cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(impl_->options.dedup_window).count();
+  cfg.Replicas = o.replicas;
+  cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(o.dedup_window).count();
+  if (one_per_subject) cfg.MaxMsgsPerSubject = 1;
   code = static_cast<jsErrCode>(0);
-  s = js_AddStream(&si, impl_->js, &cfg, nullptr, &code);
-  if (s != NATS_OK) return nats_error(s, code, "creating JetStream stream " + impl_->stream);
+  s = js_AddStream(&si, js, &cfg, nullptr, &code);
+  if (s != NATS_OK) return nats_error(s, code, "creating JetStream stream " + name);
   jsStreamInfo_Destroy(si);
   return Status::success();
+}
+
+}  // namespace
+
+Status JetStreamLog::ensure_stream() {
+  if (auto s = ensure(impl_->js, impl_->stream, impl_->subjects, impl_->options, false); !s) return s;
+  return ensure(impl_->js, impl_->key_stream, impl_->key_prefix + ">", impl_->options, true);
+}
+
+Result<std::size_t> JetStreamLog::publish_keys(const EventStore::WrappedKeys& keys) {
+  std::size_t published = 0;
+  std::vector<std::pair<std::string, const std::string*>> records;  // (subject, record)
+  if (!keys.salt.empty()) records.emplace_back(impl_->key_prefix + "salt", &keys.salt);
+  for (const auto& [hash, value] : keys.subjects) records.emplace_back(impl_->key_prefix + "s." + to_hex(hash), &value);
+  for (const auto& [subject, value] : records) {
+    natsMsg* m = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetLastMsg(&m, impl_->js, impl_->key_stream.c_str(), subject.c_str(), nullptr, &code);
+    if (s == NATS_OK) {
+      const bool same = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) == *value;
+      const std::uint64_t seq = natsMsg_GetSequence(m);
+      natsMsg_Destroy(m);
+      if (same) continue;
+      code = static_cast<jsErrCode>(0);
+      if (s = js_EraseMsg(impl_->js, impl_->key_stream.c_str(), seq, nullptr, &code); s != NATS_OK)
+        return nats_error(s, code, "erasing the record " + subject + " replaces in " + impl_->key_stream);
+    } else if (s != NATS_NOT_FOUND && code != JSNoMessageFoundErr) {
+      return nats_error(s, code, "reading " + subject + " of " + impl_->key_stream);
+    }
+    jsPubAck* ack = nullptr;
+    code = static_cast<jsErrCode>(0);
+    s = js_Publish(&ack, impl_->js, subject.c_str(), value->data(), static_cast<int>(value->size()), nullptr, &code);
+    jsPubAck_Destroy(ack);
+    if (s != NATS_OK) return nats_error(s, code, "publishing " + subject + " to " + impl_->key_stream);
+    ++published;
+  }
+  return published;
+}
+
+Status JetStreamLog::erase_key(const std::string& hash) {
+  const std::string subject = impl_->key_prefix + "s." + to_hex(hash);
+  natsMsg* m = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(&m, impl_->js, impl_->key_stream.c_str(), subject.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr || code == JSStreamNotFoundErr) return Status::success();
+  if (s != NATS_OK) return nats_error(s, code, "reading " + subject + " of " + impl_->key_stream);
+  const std::uint64_t seq = natsMsg_GetSequence(m);
+  natsMsg_Destroy(m);
+  code = static_cast<jsErrCode>(0);
+  if (s = js_EraseMsg(impl_->js, impl_->key_stream.c_str(), seq, nullptr, &code); s != NATS_OK)
+    return nats_error(s, code, "erasing the forgotten subject's key " + subject + " from " + impl_->key_stream);
+  return Status::success();
+}
+
+Result<EventStore::WrappedKeys> JetStreamLog::read_keys() {
+  Result<EventStore::WrappedKeys> keys = Status::unavailable("");
+  auto s = with_retries([&] {
+    keys = read_keys_once();
+    return keys ? Status::success() : keys.status();
+  });
+  return s ? keys : Result<EventStore::WrappedKeys>(s);
+}
+
+Result<EventStore::WrappedKeys> JetStreamLog::read_keys_once() {
+  EventStore::WrappedKeys out;
+  jsStreamInfo* si = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->key_stream.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) return out;
+  if (s != NATS_OK) return nats_error(s, code, "reading JetStream stream " + impl_->key_stream);
+  const std::uint64_t count = si->State.Msgs;
+  jsStreamInfo_Destroy(si);
+  if (count == 0) return out;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = impl_->key_stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverAll;
+  natsSubscription* sub = nullptr;
+  code = static_cast<jsErrCode>(0);
+  s = js_SubscribeSync(&sub, impl_->js, (impl_->key_prefix + ">").c_str(), nullptr, &so, &code);
+  if (s != NATS_OK) return nats_error(s, code, "making a consumer of JetStream stream " + impl_->key_stream);
+  Status result;
+  for (bool more = true; more;) {
+    natsMsg* m = nullptr;
+    s = natsSubscription_NextMsg(&m, sub, static_cast<int64_t>(impl_->options.timeout.count()));
+    if (s != NATS_OK) {
+      result = nats_error(s, static_cast<jsErrCode>(0), "reading JetStream stream " + impl_->key_stream);
+      break;
+    }
+    jsMsgMetaData* meta = nullptr;
+    more = false;
+    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+      more = meta->NumPending > 0;
+      jsMsgMetaData_Destroy(meta);
+    }
+    const std::string subject = natsMsg_GetSubject(m);
+    std::string data(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+    natsMsg_Destroy(m);
+    const std::string name = subject.substr(std::min(subject.size(), impl_->key_prefix.size()));
+    if (name == "salt") {
+      out.salt = std::move(data);
+    } else if (auto hash = name.starts_with("s.") ? subject_hash_from_hex(name.substr(2)) : std::nullopt; hash) {
+      out.subjects.emplace_back(std::move(*hash), std::move(data));
+    } else {
+      result = Status::corruption("JetStream stream " + impl_->key_stream + " holds a foreign message on " + subject +
+                                  ": not a key a leanos relay published");
+      break;
+    }
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  if (!result.is_ok()) return result;
+  return out;
 }
 
 Result<JetStreamTail> JetStreamLog::tail() {
@@ -264,16 +400,8 @@ Status JetStreamLog::read(std::uint64_t from, const std::function<Status(v1::Env
   }
   std::uint64_t expected = std::max<std::uint64_t>(from, 1);
   std::unordered_set<std::string> ids;
-  // A consumer that times out (a node of the cluster restarting, a leader being elected) is
-  // made again from the next position, a few times with a growing pause.
-  auto pause = std::chrono::milliseconds(100);
-  for (int attempt = 1; expected <= last; ++attempt) {
-    auto s = read_some(expected, last, ids, f);
-    if (s.is_ok() || s.code() != Code::network || attempt >= 6) return s;
-    std::this_thread::sleep_for(pause);
-    pause *= 2;
-  }
-  return Status::success();
+  // A consumer that times out is made again from the next position.
+  return with_retries([&] { return expected > last ? Status::success() : read_some(expected, last, ids, f); });
 }
 
 Status JetStreamLog::read_some(std::uint64_t& expected, std::uint64_t last, std::unordered_set<std::string>& ids,
@@ -328,7 +456,7 @@ Status JetStreamLog::read_some(std::uint64_t& expected, std::uint64_t last, std:
 
 Result<std::string> StoreSource::event_id_at(std::uint64_t position) {
   if (position > store_.last_position()) return Status::not_found("position " + std::to_string(position));
-  auto e = store_.read_event(position);
+  auto e = store_.read_event(position, Personal::leave_sealed);
   if (!e) return e.status();
   return e->event_id();
 }
@@ -339,10 +467,10 @@ Status StoreSource::start(std::uint64_t position) {
 }
 
 Result<std::optional<std::vector<v1::Envelope>>> StoreSource::next() {
-  auto page = store_.read_all(next_, 4096, 16 << 20);
+  auto page = store_.read_all(next_, 4096, 16 << 20, Personal::leave_sealed);
   while (page && page->empty() && following_ && !(stop_ && stop_->load())) {
     store_.wait_beyond(next_ - 1, std::chrono::milliseconds(200));
-    page = store_.read_all(next_, 4096, 16 << 20);
+    page = store_.read_all(next_, 4096, 16 << 20, Personal::leave_sealed);
   }
   if (!page) return page.status();
   if (page->empty()) return std::optional<std::vector<v1::Envelope>>();
@@ -356,9 +484,64 @@ namespace {
 
 bool curable(const Status& s) { return s.code() == Code::network || s.code() == Code::io_error || s.code() == Code::unavailable; }
 
+// What the key stream holds, as far as this relay knows: the salt's record and each
+// subject's (raw hash -> record). Kept across sessions of one relay run.
+struct KeysHeld {
+  std::string salt;
+  std::unordered_map<std::string, std::string> subjects;
+};
+
+// At a session's start: the salt. When the key stream held none, or another wrapping of it
+// (the master key was rotated: every data key is re-wrapped too), every data key is
+// published as well, so that none stays there wrapped under a key that no longer opens it.
+Status relay_salt(JetStreamLog& log, RelaySource& source, KeysHeld& held) {
+  auto keys = source.keys({});
+  if (!keys) return keys.status();
+  if (keys->salt.empty() || keys->salt == held.salt) return Status::success();
+  auto published = log.publish_keys(*keys);
+  if (!published) return published.status();
+  held.salt = keys->salt;
+  if (*published == 0) return Status::success();
+  held.subjects.clear();
+  for (std::string after;;) {
+    auto page = source.keys_page(after, 1024);
+    if (!page) return page.status();
+    if (page->subjects.empty()) return Status::success();
+    page->salt.clear();
+    if (auto s = log.publish_keys(*page); !s) return s.status();
+    after = page->subjects.back().first;
+    for (auto& [hash, value] : page->subjects) held.subjects[hash] = std::move(value);
+  }
+}
+
+// Before `events` are published: the keys they are sealed under, unless the stream holds them.
+Status relay_keys(JetStreamLog& log, RelaySource& source, std::span<const v1::Envelope> events, KeysHeld& held) {
+  std::vector<std::string> wanted;
+  std::unordered_set<std::string> asked;
+  for (const auto& e : events) {
+    if (!e.has_sealed()) continue;
+    const auto& hash = e.sealed().subject();
+    auto it = held.subjects.find(hash);
+    if (it != held.subjects.end() && it->second.compare(0, 8, e.sealed().key()) == 0) continue;
+    if (asked.insert(hash).second) wanted.push_back(hash);
+  }
+  if (wanted.empty()) return Status::success();
+  auto keys = source.keys(wanted);  // a subject forgotten since has none: its events stay sealed for good
+  if (!keys) return keys.status();
+  keys->salt.clear();
+  std::erase_if(keys->subjects, [&](const auto& k) {
+    auto it = held.subjects.find(k.first);
+    return it != held.subjects.end() && it->second == k.second;
+  });
+  if (keys->subjects.empty()) return Status::success();
+  if (auto s = log.publish_keys(*keys); !s) return s.status();
+  for (auto& [hash, value] : keys->subjects) held.subjects[hash] = std::move(value);
+  return Status::success();
+}
+
 // Connects, finds where JetStream's copy ends, checks it is a copy of this log, and relays
 // until the source ends or something fails.
-Status relay_session(RelaySource& source, const RelayOptions& o, bool& progressed, RelayReport& report) {
+Status relay_session(RelaySource& source, const RelayOptions& o, bool& progressed, RelayReport& report, KeysHeld& held) {
   auto log = JetStreamLog::connect(o.nats);
   if (!log) return log.status();
   if (auto s = (*log)->ensure_stream(); !s) return s;
@@ -378,6 +561,7 @@ Status relay_session(RelaySource& source, const RelayOptions& o, bool& progresse
   if (o.log && !o.once)
     o.log("relay: JetStream stream " + jetstream_stream_name(o.nats.workspace) + " holds up to position " + std::to_string(t->position));
   report.held = t->position;
+  if (auto s = relay_salt(**log, source, held); !s) return s;
   if (auto s = source.start(t->position + 1); !s) return s;
   for (;;) {
     auto page = source.next();
@@ -385,10 +569,22 @@ Status relay_session(RelaySource& source, const RelayOptions& o, bool& progresse
     if (!*page) return Status::success();
     // In slices, each acknowledged before the next: a large catch-up page neither fills the
     // client's window of unacknowledged publishes nor waits for one acknowledgement at its end.
+    // A slice ends before a SubjectForgotten; one that starts with it first erases the key.
     constexpr std::size_t kSlice = 4096;
     const auto& events = **page;
-    for (std::size_t i = 0; i < events.size(); i += kSlice) {
-      const auto slice = std::span(events).subspan(i, std::min(kSlice, events.size() - i));
+    for (std::size_t i = 0, end = 0; i < events.size(); i = end) {
+      if (events[i].has_subject_forgotten()) {
+        auto hash = subject_hash_from_hex(events[i].subject_forgotten().subject_hash());
+        if (!hash)
+          return Status::corruption("event " + events[i].event_id() + " forgets '" + events[i].subject_forgotten().subject_hash() +
+                                    "', which is no subject hash");
+        if (auto s = (*log)->erase_key(*hash); !s) return s;
+        held.subjects.erase(*hash);
+      }
+      end = i + 1;
+      while (end < events.size() && end - i < kSlice && !events[end].has_subject_forgotten()) ++end;
+      const auto slice = std::span(events).subspan(i, end - i);
+      if (auto s = relay_keys(**log, source, slice, held); !s) return s;
       if (auto s = (*log)->publish(slice); !s) return s;
       if (auto s = source.acknowledge(slice.back().position()); !s) return s;
       report.relayed += slice.size();
@@ -402,10 +598,11 @@ Status relay_session(RelaySource& source, const RelayOptions& o, bool& progresse
 Result<RelayReport> relay(RelaySource& source, const RelayOptions& o) {
   auto backoff = std::chrono::milliseconds(100);
   RelayReport total;
+  KeysHeld held;
   for (int attempt = 1;; ++attempt) {
     bool progressed = false;
     RelayReport session;
-    auto s = relay_session(source, o, progressed, session);
+    auto s = relay_session(source, o, progressed, session, held);
     total.relayed += session.relayed;
     total.held = session.held + session.relayed;
     if (s.is_ok()) return total;

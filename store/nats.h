@@ -6,8 +6,8 @@
 // "leanos.<workspace>.>". Each event is one message on
 // "leanos.<workspace>.<stream-type>.<stream-id>" (a stream name's part before its first '-',
 // then the rest; "_" when there is none; a '.' in a name is written "%2E" so it stays one
-// token) whose data is the envelope's protobuf bytes, as a subscriber of the server receives
-// it, with headers:
+// token) whose data is the envelope's protobuf bytes as the store holds it: personal fields
+// sealed (Envelope.sealed), never in clear. With headers:
 //   Nats-Msg-Id                  the event id (JetStream's de-duplication)
 //   Nats-Expected-Last-Sequence  position - 1 (from position 2): JetStream stores position p
 //                                only right after p - 1, so the stream is always a dense
@@ -17,6 +17,15 @@
 // starts reads the stream's last message and goes on after it; a message published twice
 // (a retry inside the window) is dropped by its id, and one published again after the
 // window is refused by the expected sequence.
+//
+// The keys that open the sealed fields go to a second stream, "LEANOS_<workspace>_KEYS"
+// (subjects "leanos-keys.<workspace>.>", one message kept per subject), as the store holds
+// them — wrapped under the workspace's master key, which never leaves its machine: the salt
+// on "leanos-keys.<workspace>.salt", each subject's data key on
+// "leanos-keys.<workspace>.s.<hex subject hash>", published before the first event sealed
+// under it. When the relay passes a SubjectForgotten it first erases that subject's key
+// from the stream (JetStream's secure erase: the stored message is overwritten), so every
+// copy of the person in JetStream is ciphertext no key opens, as in the data folder.
 #pragma once
 
 #include <atomic>
@@ -44,6 +53,9 @@ Status check_workspace_name(std::string_view name);
 std::string nats_subject(std::string_view workspace, std::string_view stream);
 // "LEANOS_<workspace>": the JetStream stream holding the workspace's log.
 std::string jetstream_stream_name(std::string_view workspace);
+// "LEANOS_<workspace>_KEYS": the one holding the keys of its sealed fields (workspace names
+// are lower-case: no workspace's log stream has this name).
+std::string jetstream_key_stream_name(std::string_view workspace);
 
 struct JetStreamOptions {
   std::string url;        // nats://host:port; several, comma-separated, for a cluster
@@ -70,9 +82,9 @@ class JetStreamLog {
   JetStreamLog(const JetStreamLog&) = delete;
   JetStreamLog& operator=(const JetStreamLog&) = delete;
 
-  // Creates the stream when it is missing (file storage, the replicas and window asked for,
-  // kept for ever); uses an existing one as it is. Refuses one that does not take the
-  // workspace's subjects.
+  // Creates the stream and the key stream when missing (file storage, the replicas and window
+  // asked for, kept for ever); uses existing ones as they are. Refuses one that does not take
+  // the workspace's subjects.
   Status ensure_stream();
   // The last event the stream holds. Refuses (Code::corruption, naming the sequence and
   // subject) a stream that is not a dense copy of a log from position 1: a foreign message,
@@ -91,9 +103,20 @@ class JetStreamLog {
   // the position its sequence says, or an event id seen before.
   Status read(std::uint64_t from, const std::function<Status(v1::Envelope&&)>& f, std::uint64_t through = 0);
 
+  // The key stream. Publishes each record that is not what the stream holds for its subject
+  // (a record it replaces — re-wrapped under a rotated master key — is erased first), and
+  // returns once JetStream acknowledged them: how many it published. `keys.salt` empty: none.
+  Result<std::size_t> publish_keys(const EventStore::WrappedKeys& keys);
+  // Erases a subject's data key (its hash, raw) from the key stream; success when it holds none.
+  Status erase_key(const std::string& hash);
+  // Every record the key stream holds (none when there is no key stream: a copy relayed
+  // before the relay published keys, whose events hold their personal fields opened).
+  Result<EventStore::WrappedKeys> read_keys();
+
  private:
   struct Impl;
   explicit JetStreamLog(std::unique_ptr<Impl> impl);
+  Result<EventStore::WrappedKeys> read_keys_once();
   // One ordered consumer from `expected` to `last`; `expected` advances past each event handed on.
   Status read_some(std::uint64_t& expected, std::uint64_t last, std::unordered_set<std::string>& ids,
                    const std::function<Status(v1::Envelope&&)>& f);
@@ -113,9 +136,13 @@ class RelaySource {
   virtual Result<std::optional<std::vector<v1::Envelope>>> next() = 0;
   // Records that every event up to `position` is in JetStream (the relay's checkpoint).
   virtual Status acknowledge(std::uint64_t position) = 0;
+  // The keys of its sealed events, wrapped under the master key (EventStore::wrapped_keys):
+  // those of `subjects` (raw hashes, as Sealed.subject), or every one after `after`.
+  virtual Result<EventStore::WrappedKeys> keys(std::span<const std::string> subjects) = 0;
+  virtual Result<EventStore::WrappedKeys> keys_page(const std::string& after, std::size_t limit) = 0;
 };
 
-// The log of a store opened in this process: up to its end (then next() gives nullopt), or,
+// The log of a store opened in this process, its events sealed as stored: up to its end (then next() gives nullopt), or,
 // `following`, every event appended after too, until `*stop` (checked at least every 200 ms).
 // acknowledge() saves the checkpoint `name`.
 class StoreSource final : public RelaySource {
@@ -126,6 +153,10 @@ class StoreSource final : public RelaySource {
   Status start(std::uint64_t position) override;
   Result<std::optional<std::vector<v1::Envelope>>> next() override;
   Status acknowledge(std::uint64_t position) override;
+  Result<EventStore::WrappedKeys> keys(std::span<const std::string> subjects) override { return store_.wrapped_keys(subjects); }
+  Result<EventStore::WrappedKeys> keys_page(const std::string& after, std::size_t limit) override {
+    return store_.wrapped_keys_page(after, limit);
+  }
 
  private:
   EventStore& store_;

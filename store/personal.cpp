@@ -292,17 +292,23 @@ Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::st
     std::istringstream fields(line);
     std::string hex;
     long long at = 0;
-    std::string hash(kHashBytes, '\0');
-    std::size_t len = 0;
-    if (!(fields >> hex >> at) || hex.size() != 2 * kHashBytes ||
-        sodium_hex2bin(reinterpret_cast<unsigned char*>(hash.data()), hash.size(), hex.data(), hex.size(), nullptr, &len,
-                       nullptr) != 0 ||
-        len != kHashBytes)
+    std::optional<std::string> hash;
+    if (!(fields >> hex >> at) || !(hash = subject_hash_from_hex(hex)))
       return Status::corruption("line " + std::to_string(n) + " of the forgotten-subjects list " + path +
                                 " is not '<32 hex digits> <microseconds>'");
-    out.emplace_back(std::move(hash), at);
+    out.emplace_back(std::move(*hash), at);
   }
   return out;
+}
+
+std::optional<std::string> subject_hash_from_hex(std::string_view hex) {
+  std::string hash(kHashBytes, '\0');
+  std::size_t len = 0;
+  if (hex.size() != 2 * kHashBytes ||
+      sodium_hex2bin(reinterpret_cast<unsigned char*>(hash.data()), hash.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
+      len != kHashBytes)
+    return std::nullopt;
+  return hash;
 }
 
 // ---- Vault ----------------------------------------------------------------------------------
@@ -586,6 +592,85 @@ Status Vault::unseal(v1::Envelope& e) const {
     m->GetReflection()->SetString(m, field, std::move(*plain));
   }
   return Status::success();
+}
+
+// ---- Copies elsewhere ------------------------------------------------------------------------
+
+Result<std::string> Vault::wrapped_salt() const {
+  std::string salt;
+  auto s = db_->Get(rocksdb::ReadOptions(), keys_, kSaltRecord, &salt);
+  if (s.IsNotFound()) return std::string();
+  if (!s.ok()) return Status::io("reading the keys: " + s.ToString());
+  return salt;
+}
+
+Result<std::optional<std::string>> Vault::wrapped_key(const std::string& hash) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), keys_, record_name(hash), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return Status::io("reading the keys: " + s.ToString());
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Vault::wrapped_keys_after(const std::string& after, std::size_t limit) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_));
+  const std::string from = record_name(after);
+  for (it->Seek(from); it->Valid() && out.size() < limit; it->Next()) {
+    const auto name = it->key().ToStringView();
+    if (!name.starts_with(kKeyPrefix)) break;
+    if (name == from) continue;  // after it
+    out.emplace_back(std::string(name.substr(std::string_view(kKeyPrefix).size())), it->value().ToString());
+  }
+  if (!it->status().ok()) return Status::io("reading the keys: " + it->status().ToString());
+  return out;
+}
+
+Status Vault::adopt(const std::string& salt, const std::vector<std::pair<std::string, std::string>>& subjects,
+                    rocksdb::WriteBatch& batch) {
+  if (salt.empty()) {
+    if (!subjects.empty()) return Status::corruption("the copy holds " + std::to_string(subjects.size()) + " data keys but no salt");
+    return Status::success();
+  }
+  if (locked()) return Status(Code::read_only, "the folder is locked: " + locked_reason_);
+  auto master = read_master_key(key_file_);
+  if (!master) return master.status();
+  auto opened = unbox(*master, salt, "leanos salt");
+  if (!opened || opened->size() != 32)
+    return Status::invalid("master key file " + key_file_ + " is not the key this workspace's personal fields were sealed under (another "
+                           "workspace's, or one rotated away): pass the workspace's own with --master-key-file");
+  auto here = wrapped_salt();
+  if (!here) return here.status();
+  if (here->empty()) {
+    batch.Put(keys_, kSaltRecord, salt);
+  } else if (unbox(*master, *here, "leanos salt") != opened) {
+    return Status::conflict("the folder holds another salt than the copy: they are not copies of one workspace");
+  }
+  for (const auto& [hash, value] : subjects) {
+    const bool opens = hash.size() == kHashBytes && value.size() > 16 &&
+                       unbox(*master, std::string_view(value).substr(16), key_record_ad(hash, value.substr(0, 8))).value_or("").size() == 32;
+    if (!opens)
+      return Status::corruption("the data key of subject " + to_hex(hash) + " in the copy does not open under master key file " + key_file_ +
+                                " (damaged, or wrapped under another key)");
+    batch.Put(keys_, record_name(hash), value);
+  }
+  return Status::success();
+}
+
+Status Vault::check_sealed(const v1::Envelope& e) const {
+  const std::string which = "event " + e.event_id() + " (position " + std::to_string(e.position()) + ")";
+  const auto& seal = e.sealed();
+  if (seal.subject().size() != kHashBytes || seal.key().size() != 8 || seal.fields().empty())
+    return Status::invalid(which + " has a malformed seal: a 16-byte subject, an 8-byte key id and at least one field are expected");
+  if (has_personal_data(e)) return Status::invalid(which + " is sealed but holds personal fields in clear too");
+  v1::Envelope copy = e;
+  if (auto s = unseal(copy); !s) return Status::invalid(which + ": " + s.message());
+  return Status::success();
+}
+
+void Vault::uncache(const std::string& hash) {
+  std::unique_lock lock(mu_);
+  cache_.erase(hash);
 }
 
 }  // namespace leanos::store

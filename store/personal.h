@@ -111,6 +111,24 @@ class Vault {
   // The keys column family's key of a subject's data key.
   static std::string record_name(const std::string& hash);
 
+  // Copies of the log kept elsewhere (the relay's key stream, `restore --from-nats`).
+  // The records as stored, wrapped under the master key: the salt's ("" when nothing was
+  // sealed yet), a subject's (none when they have no key), and every subject's after
+  // `after` in hash order, at most `limit`.
+  Result<std::string> wrapped_salt() const;
+  Result<std::optional<std::string>> wrapped_key(const std::string& hash) const;
+  Result<std::vector<std::pair<std::string, std::string>>> wrapped_keys_after(const std::string& after, std::size_t limit) const;
+  // A copy's records into `batch`, each checked to open under the master key in the key
+  // file (the workspace's own); a salt already here must be the same salt. Then, written,
+  // open() again. On a store nothing else uses yet.
+  Status adopt(const std::string& salt, const std::vector<std::pair<std::string, std::string>>& subjects,
+               rocksdb::WriteBatch& batch);
+  // An event of a copy that comes sealed: a well-formed seal, no personal field in clear,
+  // every sealed field at a text field and, when its key is here, authentic.
+  Status check_sealed(const v1::Envelope& e) const;
+  // Drops what the cache holds of a subject whose key record was deleted apart from erase().
+  void uncache(const std::string& hash);
+
  private:
   Status ensure_master();  // creates the master key and salt on first use
   Status seal_under(v1::Envelope& e, const std::string& hash, const std::vector<Found>& found, std::vector<KeyPut>& puts);
@@ -148,6 +166,8 @@ Status record_forgotten(const std::string& key_file, const std::string& hash, Mi
 Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::string& key_file);
 
 std::string to_hex(std::string_view bytes);
+// A subject hash from its hex (as SubjectForgotten.subject_hash holds it); none when it is not one.
+std::optional<std::string> subject_hash_from_hex(std::string_view hex);
 // Creates `path` (which must not exist) readable by its owner only (0600), writes `content`
 // and syncs it and its folder. `what` names the file in errors ("master key file").
 Status write_secret_file(const std::string& path, const std::string& content, const std::string& what);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -27,6 +28,7 @@
 
 using namespace leanos;
 using test::run_leanos;
+using test::files_holding;
 
 namespace {
 
@@ -73,6 +75,14 @@ class Child {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, limit, [&] { return has(needle) || eof_; });
     return has(needle);
+  }
+  // Asks the process to end (SIGTERM) and waits for it.
+  int stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
   }
   int kill9() {
     kill(pid_, SIGKILL);
@@ -134,6 +144,8 @@ class NatsNode {
     REQUIRE(child_->wait_line("Server is ready"));
   }
   void kill9() { child_->kill9(); }
+  // A clean shutdown: JetStream writes out what it holds in memory.
+  void stop() { child_->stop(); }
   Child& child() { return *child_; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 
@@ -225,13 +237,13 @@ TEST_CASE("relay a folder into JetStream and restore it: the same log, folds and
   CHECK(more.out.find("relayed 5 event(s)") != std::string::npos);
 
   const std::string restored = t.sub("restored");
-  auto r = run_leanos({"restore", restored, "--from-nats", nats.url(), "--workspace", "acme"});
+  auto r = run_leanos({"--master-key-file", key, "restore", restored, "--from-nats", nats.url(), "--workspace", "acme"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("verify: clean") != std::string::npos);
   const std::string original_log = leanos_log({"--data", data});
   CHECK(test::count_lines(original_log) > 100);
-  CHECK(leanos_log({"--data", restored}) == original_log);
+  CHECK(leanos_log({"--master-key-file", key, "--data", restored}) == original_log);
 
   // From the backup (its keys are under the workspace's master key) and what came after it.
   const std::string from_backup = t.sub("from-backup");
@@ -243,8 +255,92 @@ TEST_CASE("relay a folder into JetStream and restore it: the same log, folds and
   CHECK(leanos_log({"--master-key-file", key, "--data", from_backup}) == original_log);
 
   const auto state = folded_state(data, key);
-  CHECK(folded_state(restored, restored + ".master-key") == state);
+  CHECK(folded_state(restored, key) == state);
   CHECK(folded_state(from_backup, key) == state);
+}
+
+namespace {
+
+// The data keys a closed store holds, as stored (wrapped under its master key): subject -> record.
+std::map<std::string, std::string> stored_keys(const std::string& data, const std::string& key) {
+  store::StoreOptions o;
+  o.master_key_file = key;
+  auto opened = store::EventStore::open(data, o);
+  REQUIRE(opened.is_ok());
+  auto page = (*opened)->wrapped_keys_page("", 1000);
+  REQUIRE(page.is_ok());
+  return std::map<std::string, std::string>(page->subjects.begin(), page->subjects.end());
+}
+
+}  // namespace
+
+TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and forget erases the key there too") {
+  test::TempDir t;
+  const std::string nats_dir = t.sub("nats");
+  NatsNode nats(nats_dir, "n1");
+  nats.start();
+  const std::string data = t.sub("acme"), key = data + ".master-key";
+  auto leanos = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data});
+    auto r = run_leanos(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+  leanos({"deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound", "--contact-name",
+          "Jane Roe", "--contact-title", "Chief Buyer", "--contact-email", "jane.roe@acme.example", "--signal", "Jane Roe asked for a demo"});
+  leanos({"deal", "open", "beta", "--company", "Beta", "--segment", "smb", "--source", "inbound", "--contact-name", "Bob Stone",
+          "--contact-email", "bob@beta.example", "--signal", "Bob asked"});
+  leanos({"relay", "--nats", nats.url()});
+  const auto keys = stored_keys(data, key);
+  REQUIRE(keys.size() == 2);
+  nats.stop();  // what JetStream holds, written out
+  for (const std::string& plain : {std::string("Jane Roe"), std::string("jane.roe@acme.example"), std::string("Chief Buyer"),
+                                   std::string("Bob Stone"), std::string("bob@beta.example")})
+    CHECK_MESSAGE(files_holding(nats_dir, plain).empty(), plain);
+  CHECK_FALSE(files_holding(nats_dir, "Acme Corp").empty());  // the scan finds what is relayed in clear
+  for (const auto& [subject, record] : keys) CHECK_FALSE(files_holding(nats_dir, record).empty());  // the keys, as stored
+  nats.start();
+
+  // Restored, the fields open under the workspace's master key, and only under it.
+  auto refused = run_leanos({"restore", t.sub("keyless"), "--from-nats", nats.url(), "--workspace", "acme"});
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find("holds its personal fields sealed") != std::string::npos);
+  CHECK(refused.err.find("--master-key-file") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t.sub("keyless")));  // nothing half-made is left
+  const std::string before = t.sub("restored-before");
+  auto r = run_leanos({"--master-key-file", key, "restore", before, "--from-nats", nats.url(), "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(run_leanos({"--master-key-file", key, "--data", before, "deal", "show", "acme-corp"}).out.find("Jane Roe") != std::string::npos);
+  CHECK(leanos_log({"--master-key-file", key, "--data", before}) == leanos_log({"--data", data}));
+
+  // Forgotten: the relay erases Jane's key from JetStream before it copies SubjectForgotten.
+  leanos({"forget", "jane.roe@acme.example", "--reason", "erasure request"});
+  const auto left = stored_keys(data, key);
+  REQUIRE(left.size() == 1);
+  std::string jane;
+  for (const auto& [subject, record] : keys)
+    if (!left.count(subject)) jane = record;
+  leanos({"relay", "--nats", nats.url()});
+  nats.stop();
+  CHECK(files_holding(nats_dir, jane).empty());
+  CHECK_FALSE(files_holding(nats_dir, left.begin()->second).empty());  // Bob's is kept
+  nats.start();
+  const std::string after = t.sub("restored-after");
+  r = run_leanos({"--master-key-file", key, "restore", after, "--from-nats", nats.url(), "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto shown = run_leanos({"--master-key-file", key, "--data", after, "deal", "show", "acme-corp"});
+  CHECK(shown.out.find("Jane") == std::string::npos);
+  CHECK(shown.out.find("[erased]") != std::string::npos);
+  CHECK(shown.out.find("Acme Corp") != std::string::npos);
+  CHECK(run_leanos({"--master-key-file", key, "--data", after, "deal", "show", "beta"}).out.find("Bob Stone") != std::string::npos);
+  CHECK(leanos_log({"--master-key-file", key, "--data", after}) == leanos_log({"--data", data}));
+  // The copy restored before the erasure forgets her too when it is opened (the list beside the key).
+  shown = run_leanos({"--master-key-file", key, "--data", before, "deal", "show", "acme-corp"});
+  CHECK(shown.out.find("Jane") == std::string::npos);
+  CHECK(shown.out.find("[erased]") != std::string::npos);
 }
 
 TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it") {
@@ -368,18 +464,25 @@ TEST_CASE("a three-node JetStream cluster, the relay SIGKILLed three times and a
   INFO(last.err);
   REQUIRE(last.exit_code == 0);
   auto status = run_leanos({"--server", server.address(), "--json", "relay", "status", "--nats", urls, "--workspace", "acme"});
+  INFO("relay --once: " << last.out << "relay status: " << status.out);
   CHECK(status.out.find("\"lag\":0") != std::string::npos);
 
   // A consumer in another process: restore reads the stream, checks positions dense and ids
   // unique, and must end with the log, byte for byte.
   const std::string restored = t.sub("restored");
-  auto r = run_leanos({"restore", restored, "--from-nats", urls, "--workspace", "acme"});
-  INFO(r.err);
+  const std::string key = data + ".master-key";
+  auto r = run_leanos({"--master-key-file", key, "restore", restored, "--from-nats", urls, "--workspace", "acme"});
+  INFO(r.err << r.out);
   REQUIRE(r.exit_code == 0);
   const std::string original_log = leanos_log({"--server", server.address()});
-  CHECK(leanos_log({"--data", restored}) == original_log);
+  CHECK(leanos_log({"--master-key-file", key, "--data", restored}) == original_log);
   server.stop(SIGTERM);
-  CHECK(folded_state(restored, restored + ".master-key") == folded_state(data, data + ".master-key"));
+  CHECK(folded_state(restored, key) == folded_state(data, key));
+  // The subscription the relay read was sealed: no JetStream node holds a contact in clear.
+  for (auto& n : nodes) n->stop();
+  for (int i = 0; i < 3; ++i)
+    for (const std::string& plain : {std::string("ops@"), std::string("Head of Ops"), std::string("VP Operations")})
+      CHECK_MESSAGE(files_holding(t.sub("nats-" + std::to_string(i)), plain).empty(), plain);
 }
 
 TEST_CASE("bench relay starts its own nats-server and relays every event it appended") {

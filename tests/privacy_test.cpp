@@ -24,6 +24,7 @@
 using namespace leanos;
 using namespace leanos::store;
 using leanos::test::TempDir;
+using leanos::test::files_holding;
 namespace fs = std::filesystem;
 namespace pb = google::protobuf;
 
@@ -77,18 +78,6 @@ std::string utf16le(const std::string& ascii) {
   for (char c : ascii) {
     out.push_back(c);
     out.push_back('\0');
-  }
-  return out;
-}
-
-// Every file under `dir` that holds `needle`.
-std::vector<std::string> files_holding(const std::string& dir, const std::string& needle) {
-  std::vector<std::string> out;
-  for (const auto& f : fs::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.find(needle) != std::string::npos) out.push_back(f.path().filename().string());
   }
   return out;
 }
@@ -308,6 +297,73 @@ TEST_CASE("forgetting a subject erases their fields everywhere and keeps every b
   }
   CHECK(files_holding(dir, "naming Jane").empty());
   CHECK(files_holding(dir, "Jane Roe").empty());
+}
+
+TEST_CASE("a sealed copy is stored as it came, opens under the workspace's keys only, and refuses what does not authenticate") {
+  TempDir tmp;
+  const std::string key = tmp.sub("master.key");
+  auto a = open_at(tmp.sub("a"), key);
+  append(*a, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
+  append(*a, "deal-acme", notes("acme", "Jane liked the demo"));
+  auto sealed = a->read_all(1, 100, SIZE_MAX, Personal::leave_sealed);
+  REQUIRE(sealed.is_ok());
+  REQUIRE(sealed->size() == 2);
+  CHECK((*sealed)[0].has_sealed());
+  CHECK((*sealed)[0].lead_captured().contact().name().empty());
+  auto keys = a->wrapped_keys_page("", 100);
+  REQUIRE(keys.is_ok());
+  REQUIRE(keys->subjects.size() == 1);
+  CHECK_FALSE(keys->salt.empty());
+
+  // Under another master key the copy's keys do not open: refused, naming the key file.
+  const std::string other = tmp.sub("other.key");
+  REQUIRE(write_secret_file(other, std::string(64, 'a') + "\n", "master key file").is_ok());
+  auto b = open_at(tmp.sub("b"), other);
+  auto wrong = b->install_keys(*keys);
+  REQUIRE_FALSE(wrong.is_ok());
+  CHECK(wrong.message().find(other) != std::string::npos);
+  CHECK(b->wrapped_keys_page("", 100)->salt.empty());  // nothing installed
+
+  // The workspace's key (a copy of the file, with a forgotten list of its own).
+  const std::string copied = tmp.sub("copied.key");
+  fs::copy_file(key, copied);
+  fs::permissions(copied, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  auto c = open_at(tmp.sub("c"), copied);
+  REQUIRE(c->install_keys(*keys).is_ok());
+  Envelope tampered = (*sealed)[0];
+  std::string box = tampered.sealed().fields(0).box();
+  box[30] = static_cast<char>(box[30] ^ 1);
+  tampered.mutable_sealed()->mutable_fields(0)->set_box(box);
+  auto refused = c->replicate({tampered});
+  REQUIRE_FALSE(refused.is_ok());
+  CHECK(refused.status().message().find("does not authenticate") != std::string::npos);
+  Envelope both = (*sealed)[0];
+  both.mutable_lead_captured()->mutable_contact()->set_name("Jane Roe");
+  refused = c->replicate({both});
+  REQUIRE_FALSE(refused.is_ok());
+  CHECK(refused.status().message().find("in clear too") != std::string::npos);
+  CHECK(c->last_position() == 0);
+
+  REQUIRE(c->replicate(*sealed).is_ok());
+  auto stored = c->read_all(1, 100, SIZE_MAX, Personal::leave_sealed);
+  REQUIRE(stored.is_ok());
+  CHECK((*stored)[0].SerializeAsString() == (*sealed)[0].SerializeAsString());  // as it came
+  auto opened = c->read_all(1, 100);
+  REQUIRE(opened.is_ok());
+  CHECK((*opened)[0].lead_captured().contact().name() == "Jane Roe");
+  CHECK((*opened)[1].action_completed().notes() == "Jane liked the demo");
+
+  // Forgotten where it was recorded: the copied SubjectForgotten forgets her here too.
+  REQUIRE(a->forget("jane@acme.test", "erasure request", "dpo").is_ok());
+  auto tail = a->read_all(3, 10, SIZE_MAX, Personal::leave_sealed);
+  REQUIRE(tail.is_ok());
+  REQUIRE(c->replicate(*tail).is_ok());
+  opened = c->read_all(1, 100);
+  REQUIRE(opened.is_ok());
+  CHECK((*opened)[0].lead_captured().contact().name() == "[erased]");
+  CHECK((*opened)[1].action_completed().notes() == "[erased]");
+  CHECK(c->wrapped_keys_page("", 100)->subjects.empty());
+  CHECK(c->verify().clean());
 }
 
 TEST_CASE("a backup taken before an erasure forgets the subject again when it is opened") {

@@ -90,6 +90,17 @@ std::string write_file(const std::string& path, const std::string& content) {
   return path;
 }
 
+std::vector<std::string> files_holding(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) out.push_back(f.path().filename().string());
+  }
+  return out;
+}
+
 int count_lines(const std::string& text) {
   int n = 0;
   std::istringstream in(text);

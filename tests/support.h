@@ -43,6 +43,8 @@ void seed_example(const std::string& data);
 
 // Counts the lines of `text` that are not empty.
 int count_lines(const std::string& text);
+// The names of the files under `dir` (recursively) whose bytes hold `needle`.
+std::vector<std::string> files_holding(const std::string& dir, const std::string& needle);
 
 // A data folder driven through the real binary, with helpers for the seed's workspace.
 struct Workspace {

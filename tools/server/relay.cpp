@@ -97,6 +97,7 @@ class ServerSource final : public store::RelaySource {
     remote_.authorize(*ctx_);
     v1::SubscribeRequest req;
     req.set_from_position(position);
+    req.set_sealed(true);  // as stored: JetStream never holds a personal field in clear
     reader_ = remote_.stub->Subscribe(ctx_.get(), req);
     return Status::success();
   }
@@ -123,6 +124,18 @@ class ServerSource final : public store::RelaySource {
     if (auto s = remote_.stub->Ack(&ctx, req, &none); !s.ok()) return from_grpc(s, g_, "recording the relay's checkpoint: ");
     return Status::success();
   }
+  Result<store::EventStore::WrappedKeys> keys(std::span<const std::string> subjects) override {
+    v1::ReadKeysRequest req;
+    for (const auto& s : subjects) req.add_subjects(s);
+    return read_keys(req);
+  }
+  Result<store::EventStore::WrappedKeys> keys_page(const std::string& after, std::size_t limit) override {
+    v1::ReadKeysRequest req;
+    req.set_all(true);
+    req.set_after(after);
+    req.set_limit(static_cast<std::uint32_t>(limit));
+    return read_keys(req);
+  }
 
  private:
   void stop() {
@@ -130,6 +143,16 @@ class ServerSource final : public store::RelaySource {
     ctx_->TryCancel();
     reader_->Finish();
     reader_.reset();
+  }
+  Result<store::EventStore::WrappedKeys> read_keys(const v1::ReadKeysRequest& req) {
+    grpc::ClientContext ctx;
+    remote_.prepare(ctx);
+    v1::ReadKeysResponse reply;
+    if (auto s = remote_.stub->ReadKeys(&ctx, req, &reply); !s.ok()) return from_grpc(s, g_, "reading the wrapped keys: ");
+    store::EventStore::WrappedKeys keys;
+    keys.salt = std::move(*reply.mutable_salt());
+    for (auto& k : *reply.mutable_keys()) keys.subjects.emplace_back(std::move(*k.mutable_subject()), std::move(*k.mutable_record()));
+    return keys;
   }
   const GlobalOptions& g_;
   Remote remote_;
@@ -236,7 +259,7 @@ struct RestoreArgs {
   std::string dir, backup;
 };
 
-int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
+int restore_folder(const GlobalOptions& g, const RestoreArgs& a) {
   if (!g.server.empty()) return fail(Status::invalid("restore builds a data folder on this machine; drop --server"));
   if (g.workspace.empty()) return fail(Status::invalid("--workspace NAME is required: the workspace whose stream to read"));
   namespace fs = std::filesystem;
@@ -271,6 +294,12 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
       return fail(Status::conflict("the backup holds event " + mine->event_id() + " at position " + std::to_string(start) +
                                    " where JetStream holds " + *there + ": they are copies of different logs"));
   }
+  // The keys of the sealed events, before the events: they open only under the workspace's
+  // master key (--master-key-file), which install_keys checks.
+  auto keys = (*log)->read_keys();
+  if (!keys) return fail(keys.status());
+  if (auto s = store.install_keys(*keys); !s)
+    return fail(Status(s.code(), "the JetStream copy of workspace " + g.workspace + " holds its personal fields sealed: " + s.message()));
   std::vector<v1::Envelope> batch;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::success();
@@ -278,10 +307,23 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
     batch.clear();
     return r ? Status::success() : r.status();
   };
-  auto s = (*log)->read(start + 1, [&](v1::Envelope&& e) {
+  auto take = [&](v1::Envelope&& e) {
     batch.push_back(std::move(e));
     return batch.size() >= 1024 ? flush() : Status::success();
-  });
+  };
+  // To the tail, then the tail asked again until it stays: in a cluster a replica just
+  // elected the stream's leader may answer before it has applied every stored message.
+  Status s;
+  for (std::uint64_t done = start;;) {
+    auto now = (*log)->tail();
+    if (!now) {
+      s = now.status();
+      break;
+    }
+    if (now->position <= done) break;
+    if (s = (*log)->read(done + 1, take, now->position); !s) break;
+    done = now->position;
+  }
   if (s) s = flush();
   if (!s) return fail(s);
   const auto report = store.verify();
@@ -300,6 +342,21 @@ int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
                 a.dir.c_str(), start ? (" after the backup's " + std::to_string(start)).c_str() : "",
                 static_cast<unsigned long long>(store.last_position()));
   return 0;
+}
+
+// A restore that fails leaves no half-made folder behind (nor an empty one it made).
+int run_restore(const GlobalOptions& g, const RestoreArgs& a) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool existed = fs::exists(a.dir, ec);
+  const bool fresh = !existed || fs::is_empty(a.dir, ec);
+  const int code = restore_folder(g, a);
+  if (code != 0 && fresh) {
+    if (!existed) fs::remove_all(a.dir, ec);
+    else
+      for (const auto& entry : fs::directory_iterator(a.dir, ec)) fs::remove_all(entry.path(), ec);
+  }
+  return code;
 }
 
 void nats_flags(CLI::App* c, RelayArgs& a, const std::string& flag = "--nats") {

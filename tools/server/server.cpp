@@ -224,7 +224,8 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
           end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position");
           return Fill::done;
         }
-        if (took == store::LiveFeed::Took::behind) {
+        // Sealed, the store is read for every page: the live window holds events opened.
+        if (took == store::LiveFeed::Took::behind || (took == store::LiveFeed::Took::events && req_.sealed())) {
           reading_ = true;
           readers_.post([this, from = next_] { catch_up(from); });
           return Fill::reading;
@@ -244,7 +245,7 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
 
   // On a catch-up reader: one page from the store, outside the lock; then the pump goes on.
   void catch_up(std::uint64_t from) {
-    auto events = store_.read_all(from, kPageEvents, kPageBytes);
+    auto events = store_.read_all(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
     {
       std::lock_guard lock(mu_);
       reading_ = false;
@@ -434,6 +435,24 @@ class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v
     if (!done) return to_grpc(done.status());
     out->set_subject_hash(done->subject_hash);
     out->set_position(done->position);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ReadKeys(grpc::ServerContext* ctx, const v1::ReadKeysRequest* req, v1::ReadKeysResponse* out) override {
+    if (auto a = authorize(ctx); !a.ok()) return a;
+    constexpr int kMostSubjects = 10'000;  // a reply well below a client's 4 MiB limit
+    if (req->subjects_size() > kMostSubjects)
+      return {grpc::StatusCode::INVALID_ARGUMENT, "at most " + std::to_string(kMostSubjects) + " subjects per call, got " +
+                                                      std::to_string(req->subjects_size())};
+    auto keys = req->all() ? store_.wrapped_keys_page(req->after(), std::min<std::size_t>(req->limit() ? req->limit() : 1000, kMostSubjects))
+                           : store_.wrapped_keys(std::vector<std::string>(req->subjects().begin(), req->subjects().end()));
+    if (!keys) return to_grpc(keys.status());
+    out->set_salt(std::move(keys->salt));
+    for (auto& [subject, record] : keys->subjects) {
+      auto* k = out->add_keys();
+      k->set_subject(subject);
+      k->set_record(std::move(record));
+    }
     return grpc::Status::OK;
   }
 
@@ -648,6 +667,9 @@ class WorkspaceRouter final : public v1::Ledger::WithRawCallbackMethod_Subscribe
   }
   grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
     return call(ctx, [&](LedgerService& s) { return s.Forget(ctx, req, out); });
+  }
+  grpc::Status ReadKeys(grpc::ServerContext* ctx, const v1::ReadKeysRequest* req, v1::ReadKeysResponse* out) override {
+    return call(ctx, [&](LedgerService& s) { return s.ReadKeys(ctx, req, out); });
   }
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire) override {
     Workspaces::Lease lease;
