@@ -144,6 +144,7 @@ void random_bytes(void* out, std::size_t n) {
 }
 
 std::string additional_data(const std::string& event_id, const std::string& path) { return event_id + '\0' + path; }
+constexpr const char* kAllFields = "*";  // the compact format's one box (no path is "*")
 
 std::string box(const Vault::Key& key, std::string_view plain, const std::string& ad) {
   std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
@@ -527,16 +528,18 @@ Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::ve
     cache_[hash] = *key;
   }
   if (!key->unwritten.empty()) puts.push_back({hash, key->id, key->unwritten});
+  // One box for every field: a nonce, a tag and a path's framing per event, not per field.
   auto* sealed = e.mutable_sealed();
   sealed->set_subject(hash);
   sealed->set_key(key->id);
+  v1::SealedTexts texts;
   for (const auto& f : found) {
     const auto* r = f.message->GetReflection();
-    auto* field = sealed->add_fields();
-    field->set_path(f.path);
-    field->set_box(box(key->key, r->GetStringReference(*f.message, f.field, nullptr), additional_data(e.event_id(), f.path)));
+    sealed->add_paths(f.path);
+    texts.add_texts(r->GetStringReference(*f.message, f.field, nullptr));
     r->ClearField(f.message, f.field);
   }
+  sealed->set_box(box(key->key, texts.SerializeAsString(), additional_data(e.event_id(), kAllFields)));
   return Status::success();
 }
 
@@ -575,11 +578,24 @@ Status Vault::unseal(v1::Envelope& e) const {
     if (*k) key = **k;
     else placeholder = kErased;
   }
+  auto corrupt = [&](const std::string& what) { return Status::corruption("event at position " + std::to_string(e.position()) + what); };
+  if (!sealed.paths().empty()) {
+    v1::SealedTexts texts;
+    if (key) {
+      auto plain = unbox(*key, sealed.box(), additional_data(e.event_id(), kAllFields));
+      if (!plain || !texts.ParseFromString(*plain) || texts.texts_size() != sealed.paths_size())
+        return corrupt(": the box of its sealed fields does not authenticate (tampered or damaged)");
+    }
+    for (int i = 0; i < sealed.paths_size(); ++i) {
+      auto target = at_path(e, sealed.paths(i));
+      if (!target) return corrupt(" has a sealed field at '" + sealed.paths(i) + "', which is no text field of an event");
+      auto [m, field] = *target;
+      m->GetReflection()->SetString(m, field, key ? std::move(*texts.mutable_texts(i)) : std::string(placeholder));
+    }
+  }
   for (const auto& f : sealed.fields()) {
     auto target = at_path(e, f.path());
-    if (!target)
-      return Status::corruption("event at position " + std::to_string(e.position()) + " has a sealed field at '" + f.path() +
-                                "', which is no text field of an event");
+    if (!target) return corrupt(" has a sealed field at '" + f.path() + "', which is no text field of an event");
     auto [m, field] = *target;
     if (!key) {
       m->GetReflection()->SetString(m, field, placeholder);
@@ -660,8 +676,9 @@ Status Vault::adopt(const std::string& salt, const std::vector<std::pair<std::st
 Status Vault::check_sealed(const v1::Envelope& e) const {
   const std::string which = "event " + e.event_id() + " (position " + std::to_string(e.position()) + ")";
   const auto& seal = e.sealed();
-  if (seal.subject().size() != kHashBytes || seal.key().size() != 8 || seal.fields().empty())
-    return Status::invalid(which + " has a malformed seal: a 16-byte subject, an 8-byte key id and at least one field are expected");
+  if (seal.subject().size() != kHashBytes || seal.key().size() != 8 || (seal.fields().empty() && seal.paths().empty()) ||
+      seal.paths().empty() != seal.box().empty())
+    return Status::invalid(which + " has a malformed seal: a 16-byte subject, an 8-byte key id and at least one field (with a box) are expected");
   if (has_personal_data(e)) return Status::invalid(which + " is sealed but holds personal fields in clear too");
   v1::Envelope copy = e;
   if (auto s = unseal(copy); !s) return Status::invalid(which + ": " + s.message());

@@ -331,9 +331,9 @@ TEST_CASE("a sealed copy is stored as it came, opens under the workspace's keys 
   auto c = open_at(tmp.sub("c"), copied);
   REQUIRE(c->install_keys(*keys).is_ok());
   Envelope tampered = (*sealed)[0];
-  std::string box = tampered.sealed().fields(0).box();
+  std::string box = tampered.sealed().box();
   box[30] = static_cast<char>(box[30] ^ 1);
-  tampered.mutable_sealed()->mutable_fields(0)->set_box(box);
+  tampered.mutable_sealed()->set_box(box);
   auto refused = c->replicate({tampered});
   REQUIRE_FALSE(refused.is_ok());
   CHECK(refused.status().message().find("does not authenticate") != std::string::npos);
@@ -364,6 +364,35 @@ TEST_CASE("a sealed copy is stored as it came, opens under the workspace's keys 
   CHECK((*opened)[1].action_completed().notes() == "[erased]");
   CHECK(c->wrapped_keys_page("", 100)->subjects.empty());
   CHECK(c->verify().clean());
+}
+
+TEST_CASE("a store sealed one box per field (the first format) still reads, forgets, and takes new events compact") {
+  TempDir tmp;
+  REQUIRE(test::run("/bin/tar", {"-xzf", LEANOS_SEALED_V1_FIXTURE, "-C", tmp.path()}).exit_code == 0);
+  const std::string dir = tmp.sub("v1fix"), key = tmp.sub("v1fix.master-key");
+  auto es = open_at(dir, key);
+  auto before = stream(*es, "deal-acme-corp");
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].lead_captured().contact().name() == "Jane Roe");
+  CHECK(before[0].lead_captured().contact().title() == "Chief Buyer");
+  CHECK(before[0].lead_captured().signal() == "Jane Roe asked for a demo");
+  auto stored = es->read_event(1, Personal::leave_sealed);
+  REQUIRE(stored.is_ok());
+  CHECK(stored->sealed().fields_size() == 4);  // the first format indeed
+  CHECK(stored->sealed().paths_size() == 0);
+  append(*es, "deal-acme-corp", notes("acme-corp", "Jane liked the demo"));
+  auto added = es->read_event(es->last_position(), Personal::leave_sealed);
+  REQUIRE(added.is_ok());
+  CHECK(added->sealed().paths_size() == 1);  // new events: compact
+  CHECK(added->sealed().fields_size() == 0);
+  CHECK(added->sealed().subject() == stored->sealed().subject());  // the deal's notes go with its contact
+  CHECK(stream(*es, "deal-acme-corp")[1].action_completed().notes() == "Jane liked the demo");
+  REQUIRE(es->forget("jane.roe@acme.example", "erasure request", "dpo").is_ok());
+  auto after = stream(*es, "deal-acme-corp");
+  CHECK(after[0].lead_captured().contact().name() == "[erased]");
+  CHECK(after[1].action_completed().notes() == "[erased]");
+  CHECK(stream(*es, "deal-beta")[0].lead_captured().contact().name() == "Bob Stone");
+  CHECK(es->verify().clean());
 }
 
 TEST_CASE("a backup taken before an erasure forgets the subject again when it is opened") {
@@ -448,10 +477,10 @@ TEST_CASE("tampered ciphertext fails to authenticate, naming the event's positio
     REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(kEventsCf), be64(2), &value).ok());
     Envelope e;
     REQUIRE(e.ParseFromString(value));
-    REQUIRE(e.sealed().fields_size() > 0);
-    std::string box = e.sealed().fields(0).box();
+    REQUIRE(e.sealed().paths_size() > 0);
+    std::string box = e.sealed().box();
     box.back() = static_cast<char>(box.back() ^ 1);
-    e.mutable_sealed()->mutable_fields(0)->set_box(box);
+    e.mutable_sealed()->set_box(box);
     REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kEventsCf), be64(2), e.SerializeAsString()).ok());
   }
   auto es = open_at(dir, key);
