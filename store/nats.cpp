@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "events/time.h"
@@ -85,6 +86,7 @@ struct JetStreamLog::Impl {
   std::uint64_t published = 0;  // the last position published (and acknowledged)
   std::mutex mu;
   Status first_failure;  // from the asynchronous acknowledgements
+  std::vector<std::string> taken;  // key records refused: their subject holds one already
 
   ~Impl() {
     if (js) jsCtx_Destroy(js);
@@ -98,6 +100,11 @@ struct JetStreamLog::Impl {
   static void on_error(jsCtx*, jsPubAckErr* pae, void* closure) {
     auto* self = static_cast<Impl*>(closure);
     std::lock_guard lock(self->mu);
+    const std::string subject = pae->Msg ? natsMsg_GetSubject(pae->Msg) : "";
+    if (subject.starts_with(self->key_prefix) && pae->ErrCode == JSStreamWrongLastSequenceErr) {
+      self->taken.push_back(subject);  // the key stream holds a record there already
+      return;
+    }
     if (!self->first_failure.is_ok()) return;
     const std::string id = pae->Msg ? header(pae->Msg, "Nats-Msg-Id") : std::string();
     const std::string pos = pae->Msg ? header(pae->Msg, kPosition) : std::string();
@@ -205,19 +212,48 @@ Status JetStreamLog::ensure_stream() {
 }
 
 Result<std::size_t> JetStreamLog::publish_keys(const EventStore::WrappedKeys& keys) {
-  std::size_t published = 0;
-  std::vector<std::pair<std::string, const std::string*>> records;  // (subject, record)
-  if (!keys.salt.empty()) records.emplace_back(impl_->key_prefix + "salt", &keys.salt);
-  for (const auto& [hash, value] : keys.subjects) records.emplace_back(impl_->key_prefix + "s." + to_hex(hash), &value);
+  std::unordered_map<std::string, const std::string*> records;  // subject -> record
+  if (!keys.salt.empty()) records.emplace(impl_->key_prefix + "salt", &keys.salt);
+  for (const auto& [hash, value] : keys.subjects) records.emplace(impl_->key_prefix + "s." + to_hex(hash), &value);
+  if (records.empty()) return std::size_t{0};
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->first_failure = Status::success();
+    impl_->taken.clear();
+  }
+  // Pipelined, each only where its subject holds nothing yet (an expected last subject
+  // sequence of 0); the subjects JetStream refuses so are then compared one at a time.
   for (const auto& [subject, value] : records) {
+    natsMsg* m = nullptr;
+    natsStatus s = natsMsg_Create(&m, subject.c_str(), nullptr, value->data(), static_cast<int>(value->size()));
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", "0");
+    if (s == NATS_OK) s = js_PublishMsgAsync(impl_->js, &m, nullptr);
+    natsMsg_Destroy(m);
+    if (s != NATS_OK) return nats_error(s, static_cast<jsErrCode>(0), "publishing " + subject + " to " + impl_->key_stream);
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = static_cast<int64_t>(impl_->options.timeout.count());
+  const natsStatus done = js_PublishAsyncComplete(impl_->js, &po);
+  std::vector<std::string> taken;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->first_failure.is_ok()) return impl_->first_failure;
+    taken = std::move(impl_->taken);
+  }
+  if (done != NATS_OK) return nats_error(done, static_cast<jsErrCode>(0), "waiting for JetStream to acknowledge the keys");
+  std::size_t published = records.size() - taken.size();
+  for (const auto& subject : taken) {
+    const std::string& value = *records.at(subject);
     natsMsg* m = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     natsStatus s = js_GetLastMsg(&m, impl_->js, impl_->key_stream.c_str(), subject.c_str(), nullptr, &code);
     if (s == NATS_OK) {
-      const bool same = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) == *value;
+      const bool same = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) == value;
       const std::uint64_t seq = natsMsg_GetSequence(m);
       natsMsg_Destroy(m);
       if (same) continue;
+      // Another wrapping of it (a rotated master key): the old one erased, not just superseded.
       code = static_cast<jsErrCode>(0);
       if (s = js_EraseMsg(impl_->js, impl_->key_stream.c_str(), seq, nullptr, &code); s != NATS_OK)
         return nats_error(s, code, "erasing the record " + subject + " replaces in " + impl_->key_stream);
@@ -226,7 +262,7 @@ Result<std::size_t> JetStreamLog::publish_keys(const EventStore::WrappedKeys& ke
     }
     jsPubAck* ack = nullptr;
     code = static_cast<jsErrCode>(0);
-    s = js_Publish(&ack, impl_->js, subject.c_str(), value->data(), static_cast<int>(value->size()), nullptr, &code);
+    s = js_Publish(&ack, impl_->js, subject.c_str(), value.data(), static_cast<int>(value.size()), nullptr, &code);
     jsPubAck_Destroy(ack);
     if (s != NATS_OK) return nats_error(s, code, "publishing " + subject + " to " + impl_->key_stream);
     ++published;

@@ -341,6 +341,23 @@ TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and fo
   shown = run_leanos({"--master-key-file", key, "--data", before, "deal", "show", "acme-corp"});
   CHECK(shown.out.find("Jane") == std::string::npos);
   CHECK(shown.out.find("[erased]") != std::string::npos);
+
+  // The master key rotated: the relay publishes every key again, wrapped under the new one,
+  // and erases the old wrapping, which opens under a key that is to be destroyed.
+  const std::string rotated = t.sub("rotated.key");
+  leanos({"rotate-key", rotated});
+  const auto rewrapped = stored_keys(data, rotated);
+  REQUIRE(rewrapped.size() == 1);
+  leanos({"--master-key-file", rotated, "relay", "--nats", nats.url()});
+  nats.stop();
+  CHECK(files_holding(nats_dir, left.begin()->second.substr(16)).empty());
+  CHECK_FALSE(files_holding(nats_dir, rewrapped.begin()->second.substr(16)).empty());
+  nats.start();
+  const std::string third = t.sub("restored-rotated");
+  r = run_leanos({"--master-key-file", rotated, "restore", third, "--from-nats", nats.url(), "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(run_leanos({"--master-key-file", rotated, "--data", third, "deal", "show", "beta"}).out.find("Bob Stone") != std::string::npos);
 }
 
 TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it") {
@@ -485,12 +502,15 @@ TEST_CASE("a three-node JetStream cluster, the relay SIGKILLed three times and a
       CHECK_MESSAGE(files_holding(t.sub("nats-" + std::to_string(i)), plain).empty(), plain);
 }
 
-TEST_CASE("bench relay starts its own nats-server and relays every event it appended") {
+TEST_CASE("bench relay starts its own nats-server and relays every event it appended, sealed, with a key per person") {
   test::TempDir t;
-  auto r = run_leanos({"bench", "relay", "--events", "1000", "--nodes", "1", "--live-events", "200", "--json", "--dir", t.sub("bench")});
+  // Every event a new person: the relay publishes a key for each before it.
+  auto r = run_leanos({"bench", "relay", "--events", "1000", "--nodes", "1", "--live-events", "200", "--people", "new", "--json", "--dir",
+                       t.sub("bench")});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("\"nodes\":1,\"replicas\":1,\"events\":1000,") != std::string::npos);
+  CHECK(r.out.find("\"people\":\"new\"") != std::string::npos);
   // The live phase: every one of the 200 events reached the JetStream consumer (else no row).
   CHECK(r.out.find("\"live_rate\":1000,\"live_p50_ms\":") != std::string::npos);
   auto bad = run_leanos({"bench", "relay", "--nodes", "2"});

@@ -149,8 +149,11 @@ Status live_latency(store::EventStore& es, const store::JetStreamOptions& nats, 
   return Status::success();
 }
 
+// `people`: "none", generic events; "new", a contact added with a new person each (each
+// event sealed under a data key of its own, which the relay publishes too); "known", the
+// same 100 people over and over.
 Result<RelayRow> relay_row(const GlobalOptions& g, const std::string& dir, int nodes, std::size_t events, std::size_t live_events,
-                           int live_rate) {
+                           int live_rate, const std::string& people) {
   NatsCluster cluster;
   if (auto s = cluster.start(dir, nodes); !s) return s;
   store::JetStreamOptions nats;
@@ -180,9 +183,16 @@ Result<RelayRow> relay_row(const GlobalOptions& g, const std::string& dir, int n
   const auto t0 = Clock::now();
   for (std::size_t done = 0; done < events; done += 100) {
     std::vector<store::Envelope> batch(100);
-    for (auto& e : batch) {
-      e.set_type("BenchEvent");
-      e.mutable_generic()->set_blob(payload);
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      auto& e = batch[k];
+      if (people == "none") {
+        e.set_type("BenchEvent");
+        e.mutable_generic()->set_blob(payload);
+        continue;
+      }
+      auto* c = e.mutable_contact_added()->mutable_contact();
+      c->set_name(payload);
+      c->set_email("p" + std::to_string(people == "new" ? done + k : (done + k) % 100) + "@bench.example");
     }
     if (auto r = es.append("bench-" + std::to_string(done / 100 % 64), store::ExpectedVersion::any(), std::move(batch)); !r)
       return r.status();
@@ -205,7 +215,7 @@ Result<RelayRow> relay_row(const GlobalOptions& g, const std::string& dir, int n
 }
 
 int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events, const std::vector<int>& node_counts,
-                    std::size_t live_events, int live_rate) {
+                    std::size_t live_events, int live_rate, const std::string& people) {
   namespace fs = std::filesystem;
   const bool temp = dir.empty();
   if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-relay-" + std::to_string(::getpid()))).string();
@@ -215,7 +225,7 @@ int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events,
   for (int nodes : node_counts) {
     const std::string d = dir + "/nodes-" + std::to_string(nodes);
     fs::create_directories(d, ec);
-    auto row = relay_row(g, d, nodes, events, live_events, live_rate);
+    auto row = relay_row(g, d, nodes, events, live_events, live_rate, people);
     if (!row) {
       if (temp) fs::remove_all(dir, ec);
       return fail(row.status());
@@ -228,14 +238,16 @@ int run_bench_relay(const GlobalOptions& g, std::string dir, std::size_t events,
     std::printf("[");
     for (std::size_t i = 0; i < rows.size(); ++i)
       std::printf("%s{\"nodes\":%d,\"replicas\":%d,\"events\":%zu,\"append_eps\":%.0f,\"relay_eps\":%.0f,\"ratio\":%.3f,"
-                  "\"live_rate\":%d,\"live_p50_ms\":%.3f,\"live_p99_ms\":%.3f,\"live_max_ms\":%.3f}",
+                  "\"live_rate\":%d,\"live_p50_ms\":%.3f,\"live_p99_ms\":%.3f,\"live_max_ms\":%.3f,\"people\":\"%s\"}",
                   i ? "," : "", rows[i].nodes, rows[i].nodes, rows[i].events, rows[i].append_eps, rows[i].relay_eps,
-                  rows[i].relay_eps / rows[i].append_eps, live_rate, rows[i].live_p50_ms, rows[i].live_p99_ms, rows[i].live_max_ms);
+                  rows[i].relay_eps / rows[i].append_eps, live_rate, rows[i].live_p50_ms, rows[i].live_p99_ms, rows[i].live_max_ms,
+                  people.c_str());
     std::printf("]\n");
     return 0;
   }
-  std::printf("relay into JetStream (nats-server 2.9, file storage) vs the store's own append (%s, 100 events per append)\n",
-              g.relaxed ? "relaxed" : "synced");
+  std::printf("relay into JetStream (nats-server 2.9, file storage) vs the store's own append (%s, 100 events per append%s)\n",
+              g.relaxed ? "relaxed" : "synced",
+              people == "new" ? "; a new person each event" : people == "known" ? "; 100 people over and over" : "");
   std::printf("%-6s %-9s %-8s %-14s %-12s %-13s %s\n", "nodes", "replicas", "events", "append ev/s", "relay ev/s", "relay/append",
               "append -> consumer p50 / p99 / max ms");
   for (const auto& r : rows)
@@ -255,6 +267,7 @@ void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action) {
     std::vector<int> nodes = {1, 3};
     std::size_t live_events = 3000;
     int live_rate = 1000;
+    std::string people = "none";
   };
   auto a = std::make_shared<Args>();
   auto* relay = bench->add_subcommand("relay", "the relay into NATS JetStream (1 node; 3 nodes, R3) vs the store's append rate");
@@ -264,8 +277,12 @@ void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action) {
       ->check(CLI::Range(100, 10'000'000));
   relay->add_option("--live-rate", a->live_rate, "appends per second of the live phase (default 1000)")->check(CLI::Range(1, 100'000));
   relay->add_option("--dir", a->dir, "scratch folder (default: a temporary folder, removed after)");
+  relay->add_option("--people", a->people,
+                    "what the appended events are: none (generic, the default), new (a contact added, a new person each: "
+                    "every event sealed under a key of its own, which the relay publishes too), known (100 people over and over)")
+      ->check(CLI::IsMember({"none", "new", "known"}));
   relay->callback([&, a] {
-    action = [&global, a] { return run_bench_relay(global, a->dir, a->events, a->nodes, a->live_events, a->live_rate); };
+    action = [&global, a] { return run_bench_relay(global, a->dir, a->events, a->nodes, a->live_events, a->live_rate, a->people); };
   });
 }
 
