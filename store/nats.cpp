@@ -106,6 +106,11 @@ struct JetStreamLog::Impl {
       return;
     }
     if (!self->first_failure.is_ok()) return;
+    if (subject.starts_with(self->key_prefix)) {
+      self->first_failure = Status(Code::network, "JetStream refused the key record " + subject + ": " +
+                                                      (pae->ErrText ? pae->ErrText : text(pae->Err)));
+      return;
+    }
     const std::string id = pae->Msg ? header(pae->Msg, "Nats-Msg-Id") : std::string();
     const std::string pos = pae->Msg ? header(pae->Msg, kPosition) : std::string();
     const std::string why = pae->ErrText ? pae->ErrText : text(pae->Err);
