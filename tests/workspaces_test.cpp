@@ -85,9 +85,16 @@ std::vector<grpc::StatusCode> every_call(v1::Ledger::Stub& stub, const std::stri
     codes.push_back(stub.Command(context(workspace, token).get(), req, &out).error_code());
   }
   {
+    v1::ReadKeysRequest req;  // wrapped keys: useless without the master key, and still another's
+    req.set_all(true);
+    v1::ReadKeysResponse out;
+    codes.push_back(stub.ReadKeys(context(workspace, token).get(), req, &out).error_code());
+  }
+  for (bool sealed : {false, true}) {
     auto ctx = context(workspace, token);
     v1::SubscribeRequest req;
     req.set_from_position(1);
+    req.set_sealed(sealed);
     auto reader = stub.Subscribe(ctx.get(), req);
     v1::SubscribePage page;
     const bool got = reader->Read(&page);
