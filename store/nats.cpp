@@ -250,24 +250,15 @@ Result<std::size_t> JetStreamLog::publish_keys(const EventStore::WrappedKeys& ke
   std::size_t published = records.size() - taken.size();
   for (const auto& subject : taken) {
     const std::string& value = *records.at(subject);
-    natsMsg* m = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetLastMsg(&m, impl_->js, impl_->key_stream.c_str(), subject.c_str(), nullptr, &code);
-    if (s == NATS_OK) {
-      const bool same = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))) == value;
-      const std::uint64_t seq = natsMsg_GetSequence(m);
-      natsMsg_Destroy(m);
-      if (same) continue;
-      // Another wrapping of it (a rotated master key): the old one erased, not just superseded.
-      code = static_cast<jsErrCode>(0);
-      if (s = js_EraseMsg(impl_->js, impl_->key_stream.c_str(), seq, nullptr, &code); s != NATS_OK)
-        return nats_error(s, code, "erasing the record " + subject + " replaces in " + impl_->key_stream);
-    } else if (s != NATS_NOT_FOUND && code != JSNoMessageFoundErr) {
-      return nats_error(s, code, "reading " + subject + " of " + impl_->key_stream);
-    }
+    auto held = last_key_record(subject);
+    if (!held) return held.status();
+    if (*held && (*held)->data == value) continue;
+    // Another wrapping of it (a rotated master key): the old one erased, not just superseded.
+    if (*held)
+      if (auto s = erase_key_record(subject, (*held)->seq); !s) return s;
     jsPubAck* ack = nullptr;
-    code = static_cast<jsErrCode>(0);
-    s = js_Publish(&ack, impl_->js, subject.c_str(), value.data(), static_cast<int>(value.size()), nullptr, &code);
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_Publish(&ack, impl_->js, subject.c_str(), value.data(), static_cast<int>(value.size()), nullptr, &code);
     jsPubAck_Destroy(ack);
     if (s != NATS_OK) return nats_error(s, code, "publishing " + subject + " to " + impl_->key_stream);
     ++published;
@@ -275,19 +266,29 @@ Result<std::size_t> JetStreamLog::publish_keys(const EventStore::WrappedKeys& ke
   return published;
 }
 
-Status JetStreamLog::erase_key(const std::string& hash) {
-  const std::string subject = impl_->key_prefix + "s." + to_hex(hash);
+Result<std::optional<JetStreamLog::KeyRecord>> JetStreamLog::last_key_record(const std::string& subject) {
   natsMsg* m = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetLastMsg(&m, impl_->js, impl_->key_stream.c_str(), subject.c_str(), nullptr, &code);
-  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr || code == JSStreamNotFoundErr) return Status::success();
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr || code == JSStreamNotFoundErr) return std::optional<KeyRecord>();
   if (s != NATS_OK) return nats_error(s, code, "reading " + subject + " of " + impl_->key_stream);
-  const std::uint64_t seq = natsMsg_GetSequence(m);
+  KeyRecord r{std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))), natsMsg_GetSequence(m)};
   natsMsg_Destroy(m);
-  code = static_cast<jsErrCode>(0);
-  if (s = js_EraseMsg(impl_->js, impl_->key_stream.c_str(), seq, nullptr, &code); s != NATS_OK)
-    return nats_error(s, code, "erasing the forgotten subject's key " + subject + " from " + impl_->key_stream);
+  return std::optional<KeyRecord>(std::move(r));
+}
+
+Status JetStreamLog::erase_key_record(const std::string& subject, std::uint64_t seq) {
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (natsStatus s = js_EraseMsg(impl_->js, impl_->key_stream.c_str(), seq, nullptr, &code); s != NATS_OK)
+    return nats_error(s, code, "erasing " + subject + " from " + impl_->key_stream);
   return Status::success();
+}
+
+Status JetStreamLog::erase_key(const std::string& hash) {
+  const std::string subject = impl_->key_prefix + "s." + to_hex(hash);
+  auto held = last_key_record(subject);
+  if (!held) return held.status();
+  return *held ? erase_key_record(subject, (*held)->seq) : Status::success();
 }
 
 Result<EventStore::WrappedKeys> JetStreamLog::read_keys() {

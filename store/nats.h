@@ -117,6 +117,13 @@ class JetStreamLog {
   struct Impl;
   explicit JetStreamLog(std::unique_ptr<Impl> impl);
   Result<EventStore::WrappedKeys> read_keys_once();
+  // The record the key stream holds on `subject` (none: nothing), and erasing it.
+  struct KeyRecord {
+    std::string data;
+    std::uint64_t seq;
+  };
+  Result<std::optional<KeyRecord>> last_key_record(const std::string& subject);
+  Status erase_key_record(const std::string& subject, std::uint64_t seq);
   // One ordered consumer from `expected` to `last`; `expected` advances past each event handed on.
   Status read_some(std::uint64_t& expected, std::uint64_t last, std::unordered_set<std::string>& ids,
                    const std::function<Status(v1::Envelope&&)>& f);

@@ -77,20 +77,8 @@ class Child {
     return has(needle);
   }
   // Asks the process to end (SIGTERM) and waits for it.
-  int stop() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  int kill9() {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
+  int stop() { return end(SIGTERM); }
+  int kill9() { return end(SIGKILL); }
   std::string output() {
     std::lock_guard lock(mu_);
     std::string all;
@@ -99,6 +87,13 @@ class Child {
   }
 
  private:
+  int end(int signal) {
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
   bool has(const std::string& needle) const {  // under mu_
     for (const auto& l : lines_)
       if (l.find(needle) != std::string::npos) return true;
