@@ -63,7 +63,7 @@ Status check_storable(Envelope& e) {
 // ---- Open and the write path -----------------------------------------------------------
 
 void EventStore::Impl::writer_loop() {
-  std::vector<std::unique_ptr<Pending>> group;
+  std::vector<std::shared_ptr<Pending>> group;
   std::size_t previous_group = 1;
   for (;;) {
     {
@@ -91,7 +91,7 @@ void EventStore::Impl::writer_loop() {
   }
 }
 
-void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
+void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, std::uint64_t> tentative_versions;
   std::unordered_map<std::string, std::uint64_t> tentative_ids;
@@ -230,7 +230,7 @@ void EventStore::Impl::commit(std::vector<std::unique_ptr<Pending>>& group) {
       committed_cv.notify_all();
     }
   }
-  for (std::size_t g = 0; g < group.size(); ++g) group[g]->done.set_value(std::move(*results[g]));
+  for (std::size_t g = 0; g < group.size(); ++g) group[g]->finish(std::move(*results[g]));
 }
 
 Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered_map<std::string, std::uint64_t>& tentative_versions,
@@ -456,33 +456,50 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 
-std::future<Result<AppendResult>> EventStore::append_async(const std::string& stream, ExpectedVersion expected,
-                                                           std::vector<Envelope> events) {
-  auto p = std::make_unique<Pending>();
+void EventStore::Impl::submit(std::shared_ptr<Pending> p) {
+  if (auto s = prepare(*p); !s) return p->finish(s);
+  {
+    std::lock_guard lock(mu);
+    if (stopping) return p->finish(Status::unavailable("the store is closing"));
+    queue.push_back(std::move(p));
+    if (queue.size() != wanted) return;  // the writer is busy or still gathering
+  }
+  cv.notify_one();
+}
+
+namespace {
+std::shared_ptr<Pending> new_append(const std::string& stream, ExpectedVersion expected, std::vector<Envelope> events) {
+  auto p = std::make_shared<Pending>();
   p->stream = stream;
   p->expected = expected;
   p->events = std::move(events);
+  return p;
+}
+}  // namespace
+
+std::future<Result<AppendResult>> EventStore::append_async(const std::string& stream, ExpectedVersion expected,
+                                                           std::vector<Envelope> events) {
+  auto p = new_append(stream, expected, std::move(events));
   auto fut = p->done.get_future();
-  if (auto s = impl_->prepare(*p); !s) {
-    p->done.set_value(s);
-    return fut;
-  }
-  {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->stopping) {
-      p->done.set_value(Status::unavailable("the store is closing"));
-      return fut;
-    }
-    impl_->queue.push_back(std::move(p));
-    if (impl_->queue.size() != impl_->wanted) return fut;  // the writer is busy or still gathering
-  }
-  impl_->cv.notify_one();
+  impl_->submit(std::move(p));
   return fut;
+}
+
+void EventStore::append_then(const std::string& stream, ExpectedVersion expected, std::vector<Envelope> events,
+                             AppendDone done) {
+  auto p = new_append(stream, expected, std::move(events));
+  p->then = std::move(done);
+  impl_->submit(std::move(p));
 }
 
 Result<AppendResult> EventStore::append(const std::string& stream, ExpectedVersion expected,
                                         std::vector<Envelope> events) {
-  return append_async(stream, expected, std::move(events)).get();
+  // The appender keeps its share of the append: the events are freed on this thread once the
+  // writer lets go, not by the writer between two group commits.
+  auto p = new_append(stream, expected, std::move(events));
+  auto fut = p->done.get_future();
+  impl_->submit(p);
+  return fut.get();
 }
 
 Status EventStore::Impl::check_replica(const Envelope& e, std::uint64_t at, std::uint64_t version, Micros floor) const {
@@ -523,21 +540,14 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
     std::size_t j = i + 1;
     while (j < events.size() && events[j].stream() == events[i].stream() && events[j].position() == events[j - 1].position() + 1)
       ++j;
-    auto p = std::make_unique<Pending>();
+    auto p = std::make_shared<Pending>();
     p->stream = events[i].stream();
     p->replica = true;
     p->expected = ExpectedVersion::any();  // check_replica checks positions, then versions
     p->events.assign(std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(i)),
                      std::make_move_iterator(events.begin() + static_cast<std::ptrdiff_t>(j)));
     runs.push_back(p->done.get_future());
-    if (auto s = impl_->prepare(*p); !s) {
-      p->done.set_value(s);
-    } else {
-      std::lock_guard lock(impl_->mu);
-      if (impl_->stopping) p->done.set_value(Status::unavailable("the store is closing"));
-      else impl_->queue.push_back(std::move(p));
-    }
-    impl_->cv.notify_one();
+    impl_->submit(std::move(p));
     i = j;
   }
   AppendResult all;
@@ -762,18 +772,12 @@ Result<ForgetResult> EventStore::forget(const std::string& subject, const std::s
   e.set_actor(actor);
   e.mutable_subject_forgotten()->set_subject_hash(to_hex(*hash));
   e.mutable_subject_forgotten()->set_reason(reason);
-  auto p = std::make_unique<Pending>();
+  auto p = std::make_shared<Pending>();
   p->stream = kPrivacyStream;
   p->events.push_back(std::move(e));
   p->forget_hash = *hash;
   auto fut = p->done.get_future();
-  if (auto s = impl_->prepare(*p); !s) return s;
-  {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->stopping) return Status::unavailable("the store is closing");
-    impl_->queue.push_back(std::move(p));
-  }
-  impl_->cv.notify_one();
+  impl_->submit(std::move(p));
   auto appended = fut.get();
   if (!appended) return appended.status();
   if (auto s = impl_->purge_erased(); !s) return s;

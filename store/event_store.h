@@ -145,6 +145,12 @@ class EventStore {
                               std::vector<Envelope> events);
   std::future<Result<AppendResult>> append_async(const std::string& stream, ExpectedVersion expected,
                                                  std::vector<Envelope> events);
+  // The same, with `done` called once with the outcome instead of a future: on the writer's
+  // thread right after the group commit (so it must not block, nor call into this store), or
+  // on this thread when the append is refused before it is queued. A server answers its call
+  // from there, with no thread of its own waiting for the fsync.
+  using AppendDone = std::function<void(Result<AppendResult>)>;
+  void append_then(const std::string& stream, ExpectedVersion expected, std::vector<Envelope> events, AppendDone done);
 
   // Appends a copy of a log recorded elsewhere (`leanos restore --from-nats`): every event
   // exactly as it was recorded there — event id, stream, stream version, position and

@@ -77,6 +77,11 @@ struct Pending {
   std::vector<Vault::KeyPut> key_puts;
   std::vector<std::string> assumed;
   std::promise<Result<AppendResult>> done;
+  EventStore::AppendDone then;  // set: called with the outcome instead of `done`
+  void finish(Result<AppendResult> r) {
+    if (then) then(std::move(r));
+    else done.set_value(std::move(r));
+  }
 };
 
 // Decodes the record stored at `position` and, asked to, opens its sealed fields; corruption
@@ -125,7 +130,7 @@ struct EventStore::Impl {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::unique_ptr<Pending>> queue;
+  std::deque<std::shared_ptr<Pending>> queue;
   bool stopping = false;
   // Queue length at which an appender wakes the writer (guarded by mu): 1 when the writer
   // sleeps for work, the expected group size while it gathers siblings.
@@ -246,7 +251,9 @@ struct EventStore::Impl {
 
   // Validates every append of the group against the stored state plus the appends before
   // it in the group, writes the accepted ones in one WriteBatch, then answers each.
-  void commit(std::vector<std::unique_ptr<Pending>>& group);
+  void commit(std::vector<std::shared_ptr<Pending>>& group);
+  // Prepares an append on the caller's thread and queues it for the writer, which finishes it.
+  void submit(std::shared_ptr<Pending> p);
 
   // Returns the stream's version before the append (in stream_version), an idempotent
   // result, or the reason the append is rejected.

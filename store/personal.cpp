@@ -1,6 +1,7 @@
 #include "store/personal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,36 @@
 namespace leanos::store {
 
 namespace pb = google::protobuf;
+
+// Random bytes for nonces, key ids and data keys: ChaCha20 keyed per thread from the OS's
+// generator, rather than a getrandom system call for each of the four or five a sealed event
+// needs. A forked child must not repeat its parent's stream: fork bumps a generation that
+// every thread's state is keyed to (an atomic load, where getpid would be a system call).
+namespace {
+std::atomic<std::uint64_t> random_generation{1};
+}  // namespace
+
+void random_bytes(void* out, std::size_t n) {
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { random_generation.fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+  thread_local struct {
+    unsigned char key[crypto_stream_chacha20_ietf_KEYBYTES];
+    std::uint64_t counter = 0;
+    std::uint64_t generation = 0;
+  } state;
+  if (const auto g = random_generation.load(std::memory_order_relaxed); state.generation != g) {
+    randombytes_buf(state.key, sizeof state.key);
+    state.counter = 0;
+    state.generation = g;
+  }
+  unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
+  std::memcpy(nonce, &state.counter, sizeof state.counter);
+  ++state.counter;
+  crypto_stream_chacha20_ietf(static_cast<unsigned char*>(out), n, nonce, state.key);
+}
 
 struct Vault::Found {
   pb::Message* message;
@@ -121,26 +152,6 @@ std::optional<std::pair<pb::Message*, const pb::FieldDescriptor*>> at_path(pb::M
     m = m->GetReflection()->MutableMessage(m, f);
     start = dot + 1;
   }
-}
-
-// Random bytes for nonces, key ids and data keys: ChaCha20 keyed per thread from the OS's
-// generator (reseeded in a forked child), rather than a getrandom system call for each of
-// the four or five a sealed event needs.
-void random_bytes(void* out, std::size_t n) {
-  thread_local struct {
-    unsigned char key[crypto_stream_chacha20_ietf_KEYBYTES];
-    std::uint64_t counter = 0;
-    pid_t pid = 0;
-  } state;
-  if (state.pid != ::getpid()) {
-    randombytes_buf(state.key, sizeof state.key);
-    state.counter = 0;
-    state.pid = ::getpid();
-  }
-  unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
-  std::memcpy(nonce, &state.counter, sizeof state.counter);
-  ++state.counter;
-  crypto_stream_chacha20_ietf(static_cast<unsigned char*>(out), n, nonce, state.key);
 }
 
 std::string additional_data(const std::string& event_id, const std::string& path) { return event_id + '\0' + path; }

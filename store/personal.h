@@ -168,6 +168,10 @@ Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::st
 std::string to_hex(std::string_view bytes);
 // A subject hash from its hex (as SubjectForgotten.subject_hash holds it); none when it is not one.
 std::optional<std::string> subject_hash_from_hex(std::string_view hex);
+
+// `n` random bytes for nonces, key ids and data keys: a per-thread ChaCha20 stream keyed from
+// the OS's generator, rekeyed in a forked child (which must never repeat its parent's nonces).
+void random_bytes(void* out, std::size_t n);
 // Creates `path` (which must not exist) readable by its owner only (0600), writes `content`
 // and syncs it and its folder. `what` names the file in errors ("master key file").
 Status write_secret_file(const std::string& path, const std::string& content, const std::string& what);

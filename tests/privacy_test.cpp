@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -722,4 +724,34 @@ TEST_CASE("a data key not yet written survives the key cache filling up: one app
   auto last = es->read_event(70'001);
   REQUIRE(last.is_ok());
   CHECK(last->contact_added().contact().name() == "Person 0");
+}
+
+TEST_CASE("random bytes never repeat across a fork: the child's nonces are not its parent's") {
+  unsigned char before[24];
+  random_bytes(before, sizeof before);  // the parent's stream is keyed before the fork
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    unsigned char child[24];
+    random_bytes(child, sizeof child);
+    const bool sent = ::write(fds[1], child, sizeof child) == static_cast<ssize_t>(sizeof child);
+    ::_exit(sent ? 0 : 1);
+  }
+  ::close(fds[1]);
+  unsigned char parent[24], child[24];
+  random_bytes(parent, sizeof parent);
+  std::size_t got = 0;
+  while (got < sizeof child) {
+    const auto n = ::read(fds[0], child + got, sizeof child - got);
+    REQUIRE(n > 0);
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(std::memcmp(parent, child, sizeof parent) != 0);  // the same stream would give the same bytes
+  CHECK(std::memcmp(before, parent, sizeof parent) != 0);
 }

@@ -191,6 +191,54 @@ TEST_CASE("concurrent appenders are group-committed without losing or reordering
   CHECK(es->verify().clean());
 }
 
+TEST_CASE("append_then answers every append once: refused at once on the caller's thread, written ones after their group, queued ones when the store closes") {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<AppendResult>> outcomes;
+  std::vector<std::thread::id> threads;
+  auto record = [&](Result<AppendResult> r) {
+    std::lock_guard lock(mu);
+    outcomes.push_back(std::move(r));
+    threads.push_back(std::this_thread::get_id());
+    cv.notify_all();
+  };
+  {
+    auto es = open_store(dir.path());
+    // Refused before the queue: answered before append_then returns, on this thread.
+    es->append_then("Deal A", ExpectedVersion::any(), {event("T")}, record);
+    {
+      std::lock_guard lock(mu);
+      REQUIRE(outcomes.size() == 1);
+      CHECK(outcomes[0].status().message().find("lowercase") != std::string::npos);
+      CHECK(threads[0] == std::this_thread::get_id());
+    }
+    // Written: answered by the writer once durable, positions in order.
+    for (int i = 0; i < 50; ++i) es->append_then("notes", ExpectedVersion::any(), {event("T"), event("T")}, record);
+    {
+      std::unique_lock lock(mu);
+      REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return outcomes.size() == 51; }));
+      for (std::size_t i = 1; i < outcomes.size(); ++i) {
+        REQUIRE(outcomes[i].is_ok());
+        CHECK(outcomes[i]->positions.size() == 2);
+        CHECK(threads[i] != std::this_thread::get_id());
+      }
+    }
+    CHECK(es->last_position() == 100);
+    // A conflict found by the writer is an answer too, and writes nothing.
+    es->append_then("notes", ExpectedVersion::exact(3), {event("T")}, record);
+    // Queued when the store closes: the writer finishes them before it stops.
+    for (int i = 0; i < 20; ++i) es->append_then("later", ExpectedVersion::any(), {event("T")}, record);
+  }
+  std::lock_guard lock(mu);
+  REQUIRE(outcomes.size() == 72);
+  CHECK(outcomes[51].status().code() == Code::conflict);
+  for (std::size_t i = 52; i < 72; ++i) CHECK(outcomes[i].is_ok());
+  auto es = open_store(dir.path());
+  CHECK(es->last_position() == 120);
+  CHECK(es->stream_version("later").value() == 20);
+}
+
 TEST_CASE("the whole log reads from a position and by recorded-time range") {
   TempDir dir;
   auto es = open_store(dir.path());

@@ -322,30 +322,62 @@ class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
-// Subscribe is a raw callback method: the server parses the request itself, because gRPC
-// 1.51's callback handler answers a request that does not parse with UNIMPLEMENTED and no
-// message, whatever the serialization traits say.
-class LedgerService final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service> {
+// One Append call: answered from the store's writer thread once its group is durable (no
+// server thread waits for the fsync). It holds what the call needs kept open (a workspace's
+// lease) until gRPC is done with it, so that is let go on a gRPC thread, never the writer's.
+class AppendCall final : public grpc::ServerUnaryReactor {
+ public:
+  explicit AppendCall(std::shared_ptr<void> keep) : keep_(std::move(keep)) {}
+  void OnDone() override { delete this; }
+
+ private:
+  std::shared_ptr<void> keep_;
+};
+
+// Append and Subscribe are raw callback methods: the server parses the request itself,
+// because gRPC 1.51's callback handler answers a request that does not parse with
+// UNIMPLEMENTED and no message, whatever the serialization traits say.
+using LedgerBase = v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service>>;
+
+class LedgerService final : public LedgerBase {
  public:
   LedgerService(store::EventStore& store, Runtime& runtime, std::string token)
       : store_(store), runtime_(runtime), token_(std::move(token)) {}
 
-  grpc::Status Append(grpc::ServerContext* ctx, const v1::AppendRequest* req, v1::AppendResponse* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
-    auto expected = store::ExpectedVersion::parse(req->expected_version().empty() ? "any" : req->expected_version());
-    if (!expected) return to_grpc(expected.status());
-    std::vector<store::Envelope> events(req->events().begin(), req->events().end());
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
+    return append(ctx, wire, out, nullptr);
+  }
+  // `keep` stays with the call until it is answered.
+  grpc::ServerUnaryReactor* append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out,
+                                   std::shared_ptr<void> keep) {
+    auto* call = new AppendCall(std::move(keep));
+    auto refuse = [call](const grpc::Status& s) {
+      call->Finish(s);
+      return call;
+    };
+    if (auto a = authorize(ctx); !a.ok()) return refuse(a);
+    grpc::ByteBuffer bytes(*wire);
+    v1::AppendRequest req;
+    if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &req); !s.ok()) return refuse(s);
+    auto expected = store::ExpectedVersion::parse(req.expected_version().empty() ? "any" : req.expected_version());
+    if (!expected) return refuse(to_grpc(expected.status()));
+    std::vector<store::Envelope> events(std::make_move_iterator(req.mutable_events()->begin()),
+                                        std::make_move_iterator(req.mutable_events()->end()));
     for (auto& e : events) {
       if (e.event_id().empty()) e.set_event_id(new_event_id());
-      if (auto s = check_raw_append(req->stream(), e); !s) return to_grpc(s);
+      if (auto s = check_raw_append(req.stream(), e); !s) return refuse(to_grpc(s));
     }
-    auto r = store_.append(req->stream(), *expected, std::move(events));
-    if (!r) return to_grpc(r.status());
-    out->set_stream(req->stream());
-    for (auto p : r->positions) out->add_positions(p);
-    out->set_stream_version(r->stream_version);
-    out->set_idempotent_retry(r->idempotent_retry);
-    return grpc::Status::OK;
+    store_.append_then(req.stream(), *expected, std::move(events), [call, out, stream = req.stream()](Result<store::AppendResult> r) {
+      if (!r) return call->Finish(to_grpc(r.status()));
+      v1::AppendResponse response;
+      response.set_stream(stream);
+      for (auto p : r->positions) response.add_positions(p);
+      response.set_stream_version(r->stream_version);
+      response.set_idempotent_retry(r->idempotent_retry);
+      bool own = false;
+      call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
+    });
+    return call;
   }
 
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
@@ -643,12 +675,19 @@ class Workspaces {
 
 // Hands each call to its workspace's service. A token of another workspace is
 // PERMISSION_DENIED; no token where one is wanted, UNAUTHENTICATED.
-class WorkspaceRouter final : public v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service> {
+class WorkspaceRouter final : public LedgerBase {
  public:
   explicit WorkspaceRouter(Workspaces& workspaces) : workspaces_(workspaces) {}
 
-  grpc::Status Append(grpc::ServerContext* ctx, const v1::AppendRequest* req, v1::AppendResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.Append(ctx, req, out); });
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
+    Workspaces::Lease lease;
+    if (auto routed = route(ctx, &lease); !routed.ok()) {
+      auto* refused = new AppendCall(nullptr);
+      refused->Finish(routed);
+      return refused;
+    }
+    auto* service = lease->service.get();
+    return service->append(ctx, wire, out, std::move(lease));
   }
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
     return call(ctx, [&](LedgerService& s) { return s.Command(ctx, req, out); });
