@@ -1,5 +1,8 @@
 #include "store/event_store_impl.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 namespace leanos::store {
 
 // ---- ExpectedVersion ----------------------------------------------------------------------
@@ -62,6 +65,40 @@ Status check_storable(Envelope& e) {
 
 // ---- Open and the write path -----------------------------------------------------------
 
+namespace {
+
+// Where a record without the writer's fields (see Pending::bodies) takes recorded_at: after
+// its leading event_id and type, the only fields numbered below it that the body holds.
+std::size_t record_split(const std::string& body) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(body.data()), static_cast<int>(body.size()));
+  for (;;) {
+    const auto at = static_cast<std::size_t>(in.CurrentPosition());
+    const auto tag = in.ReadTag();
+    if (tag == 0 || google::protobuf::internal::WireFormatLite::GetTagFieldNumber(tag) > Envelope::kTypeFieldNumber ||
+        !google::protobuf::internal::WireFormatLite::SkipField(&in, tag))
+      return at;
+  }
+}
+
+// The record of `e` as SerializeToString writes it (fields in number order), from its body:
+// position, stream and version, then the body's event_id and type, recorded_at (and
+// occurred_at when the writer filled it in), then the rest of the body.
+void compose_record(const Envelope& e, const std::string& body, std::size_t split, bool occurred_given, std::string& out) {
+  Envelope head, times;
+  head.set_position(e.position());
+  head.set_stream(e.stream());
+  head.set_version(e.version());
+  *times.mutable_recorded_at() = e.recorded_at();
+  if (!occurred_given) *times.mutable_occurred_at() = e.occurred_at();
+  out.clear();
+  head.AppendToString(&out);
+  out.append(body, 0, split);
+  times.AppendToString(&out);
+  out.append(body, split, std::string::npos);
+}
+
+}  // namespace
+
 void EventStore::Impl::writer_loop() {
   std::vector<std::shared_ptr<Pending>> group;
   std::size_t previous_group = 1;
@@ -118,15 +155,17 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
       results[g] = std::move(*outcome);
       continue;
     }
-    // Every record is serialized and read back before any of this append enters the
-    // batch: the store never writes what it could not read (the last line of defence
-    // behind check_storable).
+    // Every record is read back before any of this append enters the batch: the store
+    // never writes what it could not read (the last line of defence behind check_storable).
+    // An append's bodies were read back by its appender (prepare); a replica's records, or
+    // an event sealed anew here, are encoded and read back here.
     std::uint64_t version = outcome->stream_version;
     std::uint64_t at = position;
     records.clear();
     Status unreadable;  // why this append is refused, if it is
     Micros replica_floor = recorded_floor;
     for (auto& e : p.events) {
+      bool occurred_given = true;
       if (p.replica) {
         if (auto s = check_replica(e, at, version, replica_floor); !s) {
           unreadable = s;
@@ -146,7 +185,8 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
         e.set_version(++version);
         e.set_stream(p.stream);
         to_timestamp(now, e.mutable_recorded_at());
-        if (!e.has_occurred_at()) to_timestamp(now, e.mutable_occurred_at());
+        occurred_given = e.has_occurred_at();
+        if (!occurred_given) to_timestamp(now, e.mutable_occurred_at());
       }
       // Sealed by its appender under the subject of the stream's first event as it saw it:
       // the stream's history decides now (two first appends may have raced).
@@ -156,15 +196,21 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
           unreadable = actual.status();
           break;
         }
-        if (*actual != assumed)
+        if (*actual != assumed) {
           if (unreadable = vault->reseal(e, *actual, p.key_puts); !unreadable) break;
+          if (const auto i = static_cast<std::size_t>(at - position - 1); i < p.bodies.size()) p.bodies[i].clear();  // encoded below
+        }
       }
       if (e.version() == 1) stream_subjects[p.stream] = e.has_sealed() ? e.sealed().subject() : std::string();
       records.emplace_back();
-      e.SerializeToString(&records.back());
-      if (!check.ParseFromString(records.back()) || check.position() != at) {
-        unreadable = Status::invalid("event " + e.event_id() + " does not read back after encoding; nothing was written");
-        break;
+      if (const auto i = static_cast<std::size_t>(at - position - 1); i < p.bodies.size() && !p.bodies[i].empty()) {
+        compose_record(e, p.bodies[i], p.splits[i], occurred_given, records.back());
+      } else {  // a replica, or resealed above
+        e.SerializeToString(&records.back());
+        if (!check.ParseFromString(records.back()) || check.position() != at) {
+          unreadable = Status::invalid("event " + e.event_id() + " does not read back after encoding; nothing was written");
+          break;
+        }
       }
     }
     if (unreadable.is_ok() && !p.forget_hash.empty()) unreadable = vault->erase(p.forget_hash, batch);
@@ -620,6 +666,25 @@ Status EventStore::Impl::prepare(Pending& p) {
     for (std::size_t i = 0; i < p.events.size(); ++i)
       if (!p.events[i].has_sealed())
         if (auto s = vault->seal(p.events[i], [&] { return first_subject(p, i); }, p.key_puts, &p.assumed[i]); !s) return s;
+  if (!p.replica) {
+    p.bodies.resize(p.events.size());
+    p.splits.resize(p.events.size());
+    Envelope check;
+    for (std::size_t i = 0; i < p.events.size(); ++i) {
+      auto& e = p.events[i];
+      if (!e.stream().empty() && e.stream() != p.stream)
+        return Status::invalid("event " + e.event_id() + " names stream '" + e.stream() + "' but is appended to '" + p.stream + "'");
+      // The writer's to fill in; whatever a caller put there is not kept.
+      e.clear_position();
+      e.clear_stream();
+      e.clear_version();
+      e.clear_recorded_at();
+      e.SerializeToString(&p.bodies[i]);
+      if (!check.ParseFromString(p.bodies[i]))
+        return Status::invalid("event " + e.event_id() + " does not read back after encoding; nothing was written");
+      p.splits[i] = record_split(p.bodies[i]);
+    }
+  }
   p.prepared = true;
   return Status::success();
 }

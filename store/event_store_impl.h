@@ -76,6 +76,13 @@ struct Pending {
   bool prepared = false;
   std::vector<Vault::KeyPut> key_puts;
   std::vector<std::string> assumed;
+  // Per event of an append (not a replica), also from prepare(): its record without what the
+  // writer fills in (position, stream, version, recorded_at; occurred_at when not given),
+  // already read back; and where in it recorded_at goes (after event_id and type). The writer
+  // puts the two together (compose_record) rather than encoding and decoding every event of
+  // a group on its own thread.
+  std::vector<std::string> bodies;
+  std::vector<std::size_t> splits;
   std::promise<Result<AppendResult>> done;
   EventStore::AppendDone then;  // set: called with the outcome instead of `done`
   void finish(Result<AppendResult> r) {

@@ -755,3 +755,58 @@ TEST_CASE("random bytes never repeat across a fork: the child's nonces are not i
   CHECK(std::memcmp(parent, child, sizeof parent) != 0);  // the same stream would give the same bytes
   CHECK(std::memcmp(before, parent, sizeof parent) != 0);
 }
+
+TEST_CASE("every stored record is the plain encoding of its event, however the writer put it together") {
+  TempDir dir;
+  const std::string data = dir.sub("data"), key = dir.sub("master-key");
+  {
+    auto es = open_at(data, key);
+    // What a caller sets of the store's fields is not kept.
+    Envelope generic;
+    generic.set_type("NoteTaken");
+    generic.set_position(999);
+    generic.set_version(77);
+    generic.set_stream("deal-acme");
+    to_timestamp(978'307'200'000'000, generic.mutable_recorded_at());
+    generic.set_causation_id("cmd-1");
+    generic.set_actor("agent:écrivain");
+    (*generic.mutable_metadata())["git_commit"] = "abc123";
+    generic.mutable_generic()->set_blob("naïve café ✓");
+    generic.GetReflection()->MutableUnknownFields(&generic)->AddVarint(999, 5);  // from a newer client
+    Envelope dated = lead("d-1", "Jane Doe", "jane@acme.example", "VP Sales");
+    to_timestamp(1'700'000'000'000'000, dated.mutable_occurred_at());
+    auto r = es->append("deal-acme", ExpectedVersion::any(),
+                        {generic, dated, lead("d-1", "Bob Roe", "bob@acme.example", "CTO"), notes("d-1", "Jane was pleased")});
+    REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
+    append(*es, "deal-other", notes("d-2", "no one named"));
+    REQUIRE(es->forget("jane@acme.example", "asked to be forgotten", "test").is_ok());
+    auto copy = es->read_all(1, 100, std::numeric_limits<std::size_t>::max(), Personal::leave_sealed);
+    REQUIRE(copy.is_ok());
+    REQUIRE(copy->size() == 6);
+  }
+  RawDb raw(data, true);
+  std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator(rocksdb::ReadOptions(), raw.cf(kEventsCf)));
+  std::uint64_t position = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++position;
+    Envelope e;
+    REQUIRE(e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())));
+    INFO("position ", position);
+    CHECK(e.SerializeAsString() == it->value().ToString());
+    CHECK(e.position() == position);
+    CHECK(it->key().ToString() == be64(position));
+    CHECK(e.has_recorded_at());
+    CHECK(e.has_occurred_at());
+    if (position == 1) {
+      CHECK(e.version() == 1);
+      CHECK(e.stream() == "deal-acme");
+      CHECK(from_timestamp(e.recorded_at()) > 978'307'200'000'000);
+      CHECK(e.metadata().at("git_commit") == "abc123");
+      CHECK(e.generic().blob() == "naïve café ✓");
+      CHECK(e.GetReflection()->GetUnknownFields(e).field_count() == 1);
+    }
+    if (position == 2) CHECK(from_timestamp(e.occurred_at()) == 1'700'000'000'000'000);
+    if (position <= 4) CHECK(e.version() == position);
+  }
+  CHECK(position == 6);
+}
