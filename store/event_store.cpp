@@ -129,6 +129,9 @@ void EventStore::Impl::writer_loop() {
 }
 
 void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
+  // What the groups before this one wrote is on disk: the writer's memory of streams can go.
+  if (versions.size() > options.stream_cache_entries) versions.clear();
+  if (stream_subjects.size() > options.stream_cache_entries) stream_subjects.clear();
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, std::uint64_t> tentative_versions;
   std::unordered_map<std::string, std::uint64_t> tentative_ids;
@@ -267,6 +270,7 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
       for (auto& [stream, v] : tentative_versions) versions[stream] = v;
       stats_groups.fetch_add(1, std::memory_order_relaxed);
       stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
+      stats_cached_streams.store(std::max(versions.size(), stream_subjects.size()), std::memory_order_relaxed);
       last_recorded = recorded_floor;  // now, unless the group held replicas only
       max_occurred = running_max;
       {
@@ -610,7 +614,8 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
 }
 
 StoreStats EventStore::stats() const {
-  return {impl_->stats_groups.load(std::memory_order_relaxed), impl_->stats_appends.load(std::memory_order_relaxed)};
+  return {impl_->stats_groups.load(std::memory_order_relaxed), impl_->stats_appends.load(std::memory_order_relaxed),
+          impl_->stats_cached_streams.load(std::memory_order_relaxed)};
 }
 
 std::uint64_t EventStore::wait_beyond(std::uint64_t position, std::chrono::milliseconds timeout) const {
@@ -705,7 +710,7 @@ Result<std::string> EventStore::Impl::first_subject(const Pending& p, std::size_
       if (!first.ParseFromString(value)) return Status::corruption("the first event of " + p.stream + " does not decode");
       hash = first.has_sealed() ? first.sealed().subject() : std::string();
       std::lock_guard lock(first_subjects_mu);
-      if (first_subjects.size() > 100'000) first_subjects.clear();
+      if (first_subjects.size() > options.stream_cache_entries) first_subjects.clear();
       first_subjects[p.stream] = hash;
     } else if (!s.IsNotFound()) {
       return from_rocks(s, "reading stream index");

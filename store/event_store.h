@@ -77,6 +77,10 @@ struct StoreOptions {
   // store/personal.h). Empty: $LEANOS_MASTER_KEY_FILE, else "<dir>.master-key" beside the
   // folder. Created (0600) when the first personal field is recorded.
   std::string master_key_file;
+  // How many streams the writer remembers (each one's version, and whose subject its first
+  // event named) between group commits. Past that it forgets them all and reads each from
+  // disk again when it comes back: a store that sees millions of streams keeps its memory.
+  std::size_t stream_cache_entries = 100'000;
 };
 
 struct ForgetResult {
@@ -93,6 +97,7 @@ struct AppendResult {
 struct StoreStats {
   std::uint64_t groups = 0;   // group commits written since open
   std::uint64_t appends = 0;  // appends they held
+  std::uint64_t cached_streams = 0;  // streams the writer remembers (StoreOptions::stream_cache_entries)
 };
 
 enum class Direction { forward, backward };

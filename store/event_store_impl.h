@@ -125,7 +125,7 @@ struct EventStore::Impl {
   std::unordered_map<std::string, std::string> first_subjects;
 
   std::atomic<std::uint64_t> last_position{0};
-  std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0};
+  std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0}, stats_cached_streams{0};
   // Signalled after each group commit, for wait_beyond.
   mutable std::mutex committed_mu;
   mutable std::condition_variable committed_cv;

@@ -239,6 +239,23 @@ TEST_CASE("append_then answers every append once: refused at once on the caller'
   CHECK(es->stream_version("later").value() == 20);
 }
 
+TEST_CASE("the writer's memory of streams stays bounded, and a stream it forgot is checked from disk") {
+  TempDir dir;
+  StoreOptions o;
+  o.stream_cache_entries = 50;
+  auto opened = EventStore::open(dir.path(), o);
+  REQUIRE(opened.is_ok());
+  auto& es = **opened;
+  for (int i = 0; i < 500; ++i) REQUIRE(es.append("s-" + std::to_string(i), ExpectedVersion::no_stream(), {event("T")}).is_ok());
+  CHECK(es.stats().cached_streams <= 51);  // at most one group's streams past the bound
+  // The first streams are long forgotten: their versions come from disk, and still decide.
+  CHECK(es.append("s-0", ExpectedVersion::no_stream(), {event("T")}).status().code() == Code::conflict);
+  CHECK(es.append("s-1", ExpectedVersion::exact(1), {event("T")}).is_ok());
+  CHECK(es.append("s-1", ExpectedVersion::exact(1), {event("T")}).status().code() == Code::conflict);
+  CHECK(es.stream_version("s-1").value() == 2);
+  CHECK(es.last_position() == 501);
+}
+
 TEST_CASE("the whole log reads from a position and by recorded-time range") {
   TempDir dir;
   auto es = open_store(dir.path());
