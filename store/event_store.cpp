@@ -128,6 +128,20 @@ void EventStore::Impl::writer_loop() {
   }
 }
 
+void EventStore::Impl::answer_loop() {
+  std::vector<std::pair<EventStore::AppendDone, Result<AppendResult>>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(answers_mu);
+      answers_cv.wait(lock, [&] { return answers_stopping || !answers.empty(); });
+      if (answers.empty()) return;  // stopping, and every answer given
+      batch.swap(answers);
+    }
+    for (auto& [done, result] : batch) done(std::move(result));
+    batch.clear();
+  }
+}
+
 void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
   // What the groups before this one wrote is on disk: the writer's memory of streams can go.
   if (versions.size() > options.stream_cache_entries) versions.clear();
@@ -280,7 +294,28 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
       committed_cv.notify_all();
     }
   }
-  for (std::size_t g = 0; g < group.size(); ++g) group[g]->finish(std::move(*results[g]));
+  // Each answered, the writer lets go of it at once: its appender, woken by the answer, is
+  // then the one that frees its events (EventStore::append holds a share). The functions of
+  // append_then go to the answerer when other appends wait for the writer.
+  bool busy;
+  {
+    std::lock_guard lock(mu);
+    busy = !queue.empty();
+  }
+  std::vector<std::pair<EventStore::AppendDone, Result<AppendResult>>> handed;
+  for (std::size_t g = 0; g < group.size(); ++g) {
+    auto p = std::exchange(group[g], nullptr);
+    if (busy && p->then) handed.emplace_back(std::move(p->then), std::move(*results[g]));
+    else p->finish(std::move(*results[g]));
+  }
+  if (!handed.empty()) {
+    {
+      std::lock_guard lock(answers_mu);
+      if (answers.empty()) answers = std::move(handed);
+      else std::move(handed.begin(), handed.end(), std::back_inserter(answers));
+    }
+    answers_cv.notify_one();
+  }
 }
 
 Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered_map<std::string, std::uint64_t>& tentative_versions,
@@ -446,7 +481,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kEventsCf, rocksdb::ColumnFamilyOptions()},
-      {kStreamsCf, rocksdb::ColumnFamilyOptions()},
+      {kStreamsCf, lookup},  // scanned by range, and asked whether a stream exists
       {kEventIdsCf, lookup},
       {kTimeCf, rocksdb::ColumnFamilyOptions()},
       {kSnapshotsCf, snapshots},
@@ -503,6 +538,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   }
   spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
   impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
+  impl->answerer = std::thread([p = impl.get()] { p->answer_loop(); });
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 

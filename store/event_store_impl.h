@@ -144,6 +144,16 @@ struct EventStore::Impl {
   std::size_t wanted = 1;
   std::thread writer;
 
+  // Answers of append_then, handed over by the writer when more appends wait for it (it
+  // answers itself when none does): a caller's function (a server sending its response)
+  // must not hold up the next group commit.
+  std::mutex answers_mu;
+  std::condition_variable answers_cv;
+  std::vector<std::pair<EventStore::AppendDone, Result<AppendResult>>> answers;
+  bool answers_stopping = false;
+  std::thread answerer;
+  void answer_loop();
+
   ~Impl() {
     {
       std::lock_guard lock(mu);
@@ -151,6 +161,12 @@ struct EventStore::Impl {
     }
     cv.notify_all();
     if (writer.joinable()) writer.join();
+    {
+      std::lock_guard lock(answers_mu);
+      answers_stopping = true;
+    }
+    answers_cv.notify_all();
+    if (answerer.joinable()) answerer.join();
     if (db) {
       for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
       db->Close();
@@ -188,6 +204,11 @@ struct EventStore::Impl {
 
   Result<std::uint64_t> stored_version(const std::string& stream) const {
     rocksdb::ReadOptions ro;
+    // A new stream (every new deal) has no first event: the bloom filters say so for the
+    // price of a lookup, where a seek would read a block of every level.
+    std::string first;
+    if (auto s = db->Get(ro, streams, named_key(stream, 1), &first); s.IsNotFound()) return std::uint64_t{0};
+    else if (!s.ok()) return from_rocks(s, "reading stream index");
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, streams));
     it->SeekForPrev(named_key(stream, std::numeric_limits<std::uint64_t>::max()));
     if (!it->Valid()) return it->status().ok() ? Result<std::uint64_t>(0) : from_rocks(it->status(), "reading stream index");
