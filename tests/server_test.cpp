@@ -618,12 +618,81 @@ TEST_CASE("with --server, append and log go through the server, verify says wher
   CHECK(gone.err.find("cannot reach the server at") != std::string::npos);
 }
 
+TEST_CASE("AppendStream: many appends over one call, answered in order once durable, a refused one answered and the call going on") {
+  test::TempDir dir;
+  const std::string token_file = test::write_file(dir.sub("token"), "s3cret\n");
+  Server server(dir.sub("data"), {"--token-file", token_file});
+  {  // Without the token: the call is refused whole.
+    grpc::ClientContext ctx;
+    auto call = server.stub().AppendStream(&ctx);
+    v1::AppendRequest req;
+    req.set_stream("s");
+    *req.add_events() = note();
+    call->Write(req);
+    call->WritesDone();
+    v1::AppendStreamReply reply;
+    CHECK_FALSE(call->Read(&reply));
+    CHECK(call->Finish().error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer s3cret");
+  auto call = server.stub().AppendStream(&ctx);
+  // 600 appends written before any answer is read: more than the 256 the server takes in
+  // flight, so it must stop reading and go on as it answers. Every 100th is refused.
+  constexpr int kAppends = 600;
+  for (int i = 1; i <= kAppends; ++i) {
+    v1::AppendRequest req;
+    req.set_stream("s-" + std::to_string(i % 7));
+    if (i % 100 == 0) {
+      req.set_expected_version("999");  // a conflict
+    } else if (i % 100 == 50) {
+      req.add_events()->mutable_generic();  // no type
+    }
+    if (i % 100 != 50) {
+      *req.add_events() = note();
+      *req.add_events() = note();
+    }
+    REQUIRE(call->Write(req));
+  }
+  REQUIRE(call->WritesDone());
+  std::uint64_t last_position = 0;
+  int recorded = 0;
+  for (int i = 1; i <= kAppends; ++i) {
+    v1::AppendStreamReply reply;
+    REQUIRE(call->Read(&reply));
+    CHECK(reply.sequence() == static_cast<std::uint64_t>(i));  // in the order sent
+    if (i % 100 == 0) {
+      CHECK(reply.code() == static_cast<std::uint32_t>(grpc::StatusCode::FAILED_PRECONDITION));
+      CHECK(reply.message().find("expected 999") != std::string::npos);
+      CHECK_FALSE(reply.has_appended());
+    } else if (i % 100 == 50) {
+      CHECK(reply.code() == static_cast<std::uint32_t>(grpc::StatusCode::INVALID_ARGUMENT));
+      CHECK(reply.message().find("type") != std::string::npos);
+    } else {
+      REQUIRE(reply.code() == 0);
+      REQUIRE(reply.appended().positions_size() == 2);
+      CHECK(reply.appended().stream() == "s-" + std::to_string(i % 7));
+      CHECK(reply.appended().positions(0) > last_position);  // one caller's appends keep their order
+      last_position = reply.appended().positions(1);
+      ++recorded;
+    }
+  }
+  v1::AppendStreamReply extra;
+  CHECK_FALSE(call->Read(&extra));
+  CHECK(call->Finish().ok());
+  CHECK(recorded == kAppends - 12);
+  // Acknowledged means written: the log holds exactly those events, and nothing refused.
+  auto log = test::run_leanos({"--server", server.address(), "--token-file", token_file, "log", "--json"});
+  CHECK(test::count_lines(log.out) == static_cast<std::size_t>(2 * recorded));
+  CHECK(last_position == static_cast<std::uint64_t>(2 * recorded));
+}
+
 TEST_CASE("a request that does not parse gets INVALID_ARGUMENT naming the message, on every method") {
   test::TempDir dir;
   Server server(dir.sub("data"));
-  auto raw = [&](const std::string& method, const std::string& hex, bool stream = false) {
+  auto raw = [&](const std::string& method, const std::string& hex, const std::string& mode = "") {
     std::vector<std::string> args = {RAW_CLIENT, server.address(), "/leanos.v1.Ledger/" + method, hex};
-    if (stream) args.push_back("stream");
+    if (!mode.empty()) args.push_back(mode);
     auto r = test::run("/usr/bin/python3", args);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -636,7 +705,27 @@ TEST_CASE("a request that does not parse gets INVALID_ARGUMENT naming the messag
   CHECK(raw("Query", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
   CHECK(raw("ReadAll", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
   CHECK(raw("Forget", "ffff").rfind("INVALID_ARGUMENT|", 0) == 0);
-  CHECK(raw("Subscribe", "1a02c328", true).rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.SubscribeRequest", 0) == 0);
+  CHECK(raw("Subscribe", "1a02c328", "stream").rfind("INVALID_ARGUMENT|cannot read the request as leanos.v1.SubscribeRequest", 0) == 0);
+  // In an AppendStream call, each message that does not parse is answered so, and the call goes on.
+  const auto replies = raw("AppendStream", "ffffffff", "bidi");
+  REQUIRE(replies.rfind("OK|", 0) == 0);
+  std::vector<std::string> hex;
+  for (std::size_t at = 3; at < replies.size();) {
+    const auto bar = replies.find_first_of("|\n", at);
+    hex.push_back(replies.substr(at, bar - at));
+    at = bar == std::string::npos ? replies.size() : bar + 1;
+  }
+  REQUIRE(hex.size() >= 2);
+  for (int i = 0; i < 2; ++i) {
+    std::string bytes;
+    for (std::size_t k = 0; k + 1 < hex[static_cast<std::size_t>(i)].size(); k += 2)
+      bytes.push_back(static_cast<char>(std::stoi(hex[static_cast<std::size_t>(i)].substr(k, 2), nullptr, 16)));
+    v1::AppendStreamReply reply;
+    REQUIRE(reply.ParseFromString(bytes));
+    CHECK(reply.sequence() == static_cast<std::uint64_t>(i + 1));
+    CHECK(reply.code() == static_cast<std::uint32_t>(grpc::StatusCode::INVALID_ARGUMENT));
+    CHECK(reply.message().find("cannot read the request as leanos.v1.AppendRequest") != std::string::npos);
+  }
   v1::AppendResponse out;
   CHECK(append(server.stub(), "notes", {note()}, &out).ok());  // and it still serves
 }

@@ -90,6 +90,21 @@ std::vector<grpc::StatusCode> every_call(v1::Ledger::Stub& stub, const std::stri
     v1::ReadKeysResponse out;
     codes.push_back(stub.ReadKeys(context(workspace, token).get(), req, &out).error_code());
   }
+  {  // an AppendStream call: refused whole, or its append answered in the call
+    auto ctx = context(workspace, token);
+    auto call = stub.AppendStream(ctx.get());
+    v1::AppendRequest req;
+    req.set_stream("notes-x");
+    *req.add_events() = test::note();
+    call->Write(req);
+    call->WritesDone();
+    v1::AppendStreamReply reply;
+    const bool got = call->Read(&reply);
+    while (call->Read(&reply)) {
+    }
+    const auto status = call->Finish();
+    codes.push_back(got ? static_cast<grpc::StatusCode>(reply.code()) : status.error_code());
+  }
   for (bool sealed : {false, true}) {
     auto ctx = context(workspace, token);
     v1::SubscribeRequest req;

@@ -85,7 +85,7 @@ Result<AppendRow> store_row(const GlobalOptions& g, const std::string& dir, std:
 }
 
 int run_bench_append(const GlobalOptions& global, std::string dir, double scale, int payload, bool over_grpc,
-                     const std::string& grid) {
+                     const std::string& grid, bool stream) {
   // In process: 1, 4 and 16 appenders; over gRPC also 64 and 256 clients.
   std::vector<GridCell> all;
   for (int per_append : {1, 10, 100})
@@ -107,7 +107,7 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
     {
       const std::string sdir = dir + "/store-" + std::to_string(++n);
       const std::string rdir = dir + "/raw-" + std::to_string(n);
-      auto row = over_grpc ? bench_server_row(global, sdir, events, per_append, appenders, payload)
+      auto row = over_grpc ? bench_server_row(global, sdir, events, per_append, appenders, payload, 0, stream)
                            : store_row(global, sdir, events, per_append, appenders, payload);
       if (!row) return fail(row.status());
       if (!over_grpc) {
@@ -143,6 +143,8 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
       if (!over_grpc)
         std::printf(",\"appends_per_group\":%.2f,\"sealed_eps\":%.0f,\"sealed_known_eps\":%.0f", r.group_size, r.sealed_eps,
                     r.sealed_known_eps);
+      else
+        std::printf(",\"rpc\":\"%s\"", stream ? "AppendStream" : "Append");
       std::printf("}");
     }
     std::printf("]\n");
@@ -150,7 +152,9 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
   }
   std::printf("%s append (%s), %d-byte payloads, distinct streams%s\n", global.relaxed ? "relaxed" : "durable",
               global.relaxed ? "no fsync" : "sync per group commit", payload,
-              over_grpc ? ", over gRPC on loopback (a `leanos serve` child, clients in separate processes)" : "");
+              !over_grpc ? ""
+              : stream   ? ", over gRPC on loopback (a `leanos serve` child, clients in separate processes, each appending over one AppendStream call)"
+                         : ", over gRPC on loopback (a `leanos serve` child, clients in separate processes, an Append call each)");
   std::printf("%-14s %-9s %-8s %-11s %-11s %-6s %-8s %-8s %-6s %s\n", "events/append", over_grpc ? "clients" : "appenders", "events",
               "store ev/s", "raw ev/s", "ratio", "p50 ms", "p99 ms", over_grpc ? "" : "group",
               over_grpc ? "" : "sealed ev/s (x store): new person, known person");
@@ -235,7 +239,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
     std::string dir;
     double scale = 1.0;
     int payload = 100;
-    bool server = false;
+    bool server = false, stream = false;
     std::string rows;
     std::string target, prefix;
     int clients = 1, per_append = 1;
@@ -248,10 +252,13 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   append->add_option("--payload", args->payload, "bytes per event (default 100)")->check(CLI::Range(1, 65536));
   append->add_flag("--server", args->server,
                    "over gRPC on loopback: a `leanos serve` child, 1-256 clients in separate processes");
+  append->add_flag("--stream", args->stream,
+                   "with --server: each client sends its appends over one AppendStream call (one at a time) instead of an Append call each");
   append->add_option("--rows", args->rows, "only these cells, e.g. 1x1,100x16 (events per append x appenders)");
   append->callback([&, args] {
+    if (args->stream && !args->server) throw CLI::ValidationError("--stream", "goes with --server (it is how clients call the server)");
     action = [&global, args] {
-      return run_bench_append(global, args->dir, args->scale, args->payload, args->server, args->rows);
+      return run_bench_append(global, args->dir, args->scale, args->payload, args->server, args->rows, args->stream);
     };
   });
   // The client processes of `bench append --server` (not for people: it waits for "go" on stdin).
@@ -263,13 +270,15 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   client->add_option("--appends", args->appends);
   client->add_option("--payload", args->payload)->check(CLI::Range(1, 65536));
   client->add_option("--prefix", args->prefix);
+  client->add_flag("--stream", args->stream);
   auto spaces = std::make_shared<ClientWorkspaces>();
   client->add_option("--workspaces-dir", spaces->dir);
   client->add_option("--workspaces", spaces->count)->check(CLI::Range(0, 10000));
   client->add_option("--first-client", spaces->first)->check(CLI::NonNegativeNumber);
   client->callback([&, args, spaces] {
     action = [args, spaces] {
-      return run_bench_append_client(args->target, args->clients, args->per_append, args->appends, args->payload, args->prefix, *spaces);
+      return run_bench_append_client(args->target, args->clients, args->per_append, args->appends, args->payload, args->prefix, *spaces,
+                                     args->stream);
     };
   });
   add_bench_replay(bench, global, action);

@@ -96,7 +96,7 @@ class Child {
 }  // namespace
 
 Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload, int workspaces) {
+                                   int clients, int payload, int workspaces, bool stream) {
   using bench::self_path;
   std::vector<std::string> serve = {self_path(), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"};
   if (g.relaxed) serve.push_back("--relaxed");
@@ -122,6 +122,7 @@ Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& di
                                      std::to_string(appends_each), "--payload", std::to_string(payload), "--prefix", "p" + std::to_string(p)};
     if (workspaces > 0)
       args.insert(args.end(), {"--workspaces-dir", dir, "--workspaces", std::to_string(workspaces), "--first-client", std::to_string(first)});
+    if (stream) args.push_back("--stream");
     first += mine;
     auto c = Child::start(args);
     if (!c) return c.status();
@@ -165,7 +166,7 @@ Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& di
 }
 
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
-                            const std::string& prefix, const ClientWorkspaces& workspaces) {
+                            const std::string& prefix, const ClientWorkspaces& workspaces, bool stream) {
   // Each client's workspace and token (none: the server's one data folder).
   std::vector<std::pair<std::string, std::string>> names(static_cast<std::size_t>(clients));
   for (int c = 0; c < clients && workspaces.count > 0; ++c) {
@@ -219,6 +220,12 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
     threads.emplace_back([&, c] {
       auto& lat = latencies[static_cast<std::size_t>(c)];
       lat.reserve(appends);
+      grpc::ClientContext stream_ctx;
+      std::unique_ptr<grpc::ClientReaderWriter<v1::AppendRequest, v1::AppendStreamReply>> calls;
+      if (stream) {
+        name_call(stream_ctx, c);
+        calls = stubs[static_cast<std::size_t>(c)]->AppendStream(&stream_ctx);
+      }
       for (std::size_t i = 0; i < appends; ++i) {
         v1::AppendRequest req;
         req.set_stream("bench-" + prefix + "-" + std::to_string(c) + "-" + std::to_string(i));
@@ -228,6 +235,14 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
           e->set_type("BenchEvent");
           e->mutable_generic()->set_blob(blob);
         }
+        if (stream) {
+          v1::AppendStreamReply reply;
+          const auto a0 = Clock::now();
+          const bool answered = calls->Write(req) && calls->Read(&reply);
+          lat.push_back(bench::seconds_since(a0) * 1000.0);
+          if (!answered || reply.code() != 0) ++failed;
+          continue;
+        }
         v1::AppendResponse res;
         grpc::ClientContext ctx;
         name_call(ctx, c);
@@ -236,6 +251,7 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
         lat.push_back(bench::seconds_since(a0) * 1000.0);
         if (!s.ok()) ++failed;
       }
+      if (stream && !(calls->WritesDone() && calls->Finish().ok())) ++failed;
     });
   for (auto& t : threads) t.join();
   const auto t1 = Clock::now();

@@ -322,6 +322,13 @@ class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// The same for an AppendStream call.
+class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 // One Append call: answered from the store's writer thread once its group is durable (no
 // server thread waits for the fsync). It holds what the call needs kept open (a workspace's
 // lease) until gRPC is done with it, so that is let go on a gRPC thread, never the writer's.
@@ -337,7 +344,8 @@ class AppendCall final : public grpc::ServerUnaryReactor {
 // Append and Subscribe are raw callback methods: the server parses the request itself,
 // because gRPC 1.51's callback handler answers a request that does not parse with
 // UNIMPLEMENTED and no message, whatever the serialization traits say.
-using LedgerBase = v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service>>;
+using LedgerBase = v1::Ledger::WithRawCallbackMethod_AppendStream<
+    v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service>>>;
 
 class LedgerService final : public LedgerBase {
  public:
@@ -351,33 +359,47 @@ class LedgerService final : public LedgerBase {
   grpc::ServerUnaryReactor* append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out,
                                    std::shared_ptr<void> keep) {
     auto* call = new AppendCall(std::move(keep));
-    auto refuse = [call](const grpc::Status& s) {
-      call->Finish(s);
+    if (auto a = authorize(ctx); !a.ok()) {
+      call->Finish(a);
       return call;
-    };
-    if (auto a = authorize(ctx); !a.ok()) return refuse(a);
-    grpc::ByteBuffer bytes(*wire);
+    }
+    submit_append(*wire, [call, out](const grpc::Status& s, const v1::AppendResponse& response) {
+      if (!s.ok()) return call->Finish(s);
+      bool own = false;
+      call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
+    });
+    return call;
+  }
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override {
+    return append_stream(ctx, nullptr);
+  }
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* append_stream(grpc::CallbackServerContext* ctx, std::shared_ptr<void> keep);
+
+  // Reads one Append request off the wire, checks it and hands it to the store; `done` gets
+  // the outcome: from the store's side once durable, or at once, on this thread, if refused.
+  using Appended = std::function<void(const grpc::Status&, const v1::AppendResponse&)>;
+  void submit_append(const grpc::ByteBuffer& wire, Appended done) {
+    grpc::ByteBuffer bytes(wire);
     v1::AppendRequest req;
-    if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &req); !s.ok()) return refuse(s);
+    if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &req); !s.ok()) return done(s, {});
     auto expected = store::ExpectedVersion::parse(req.expected_version().empty() ? "any" : req.expected_version());
-    if (!expected) return refuse(to_grpc(expected.status()));
+    if (!expected) return done(to_grpc(expected.status()), {});
     std::vector<store::Envelope> events(std::make_move_iterator(req.mutable_events()->begin()),
                                         std::make_move_iterator(req.mutable_events()->end()));
     for (auto& e : events) {
       if (e.event_id().empty()) e.set_event_id(new_event_id());
-      if (auto s = check_raw_append(req.stream(), e); !s) return refuse(to_grpc(s));
+      if (auto s = check_raw_append(req.stream(), e); !s) return done(to_grpc(s), {});
     }
-    store_.append_then(req.stream(), *expected, std::move(events), [call, out, stream = req.stream()](Result<store::AppendResult> r) {
-      if (!r) return call->Finish(to_grpc(r.status()));
+    store_.append_then(req.stream(), *expected, std::move(events), [done = std::move(done), stream = req.stream()](Result<store::AppendResult> r) {
+      if (!r) return done(to_grpc(r.status()), {});
       v1::AppendResponse response;
       response.set_stream(stream);
       for (auto p : r->positions) response.add_positions(p);
       response.set_stream_version(r->stream_version);
       response.set_idempotent_retry(r->idempotent_retry);
-      bool own = false;
-      call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
+      done(grpc::Status::OK, response);
     });
-    return call;
   }
 
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
@@ -517,6 +539,119 @@ class LedgerService final : public LedgerBase {
   Runtime& runtime_;
   std::string token_;
 };
+
+// One AppendStream call: each request read is handed to the store at once (up to kWindow in
+// flight), each answer written in the order the requests came, one write on the wire at a
+// time. It finishes when the client has stopped sending and every append is answered, and
+// is deleted only then (OnDone): no answer from the store can come after.
+class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  static constexpr std::uint64_t kWindow = 256;
+
+  AppendStreamCall(LedgerService& service, std::shared_ptr<void> keep) : service_(service), keep_(std::move(keep)) {
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client is done sending, or gone
+      {
+        std::lock_guard lock(mu_);
+        reading_ = false;
+      }
+      return finish_if_done();
+    }
+    std::uint64_t sequence;
+    {
+      std::lock_guard lock(mu_);
+      sequence = ++received_;
+      ++unanswered_;
+    }
+    grpc::ByteBuffer request(in_);
+    in_.Clear();
+    service_.submit_append(request, [this, sequence](const grpc::Status& s, const v1::AppendResponse& r) { answered(sequence, s, r); });
+    std::lock_guard lock(mu_);
+    if (unanswered_ < kWindow) StartRead(&in_);
+    else paused_ = true;  // answered() reads on
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      if (!ok) {  // the client is gone: the answers still to come are dropped
+        broken_ = true;
+        ready_.clear();
+      }
+      write_next();
+    }
+    finish_if_done();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void answered(std::uint64_t sequence, const grpc::Status& s, const v1::AppendResponse& r) {
+    v1::AppendStreamReply reply;
+    reply.set_sequence(sequence);
+    if (s.ok()) {
+      *reply.mutable_appended() = r;
+    } else {
+      reply.set_code(static_cast<std::uint32_t>(s.error_code()));
+      reply.set_message(s.error_message());
+    }
+    grpc::ByteBuffer wire;
+    bool own = false;
+    const bool serialized = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(reply, &wire, &own).ok();
+    {
+      std::lock_guard lock(mu_);
+      --unanswered_;
+      if (serialized && !broken_) ready_.emplace(sequence, std::move(wire));
+      else if (!serialized) broken_ = true;
+      if (paused_ && unanswered_ < kWindow) {
+        paused_ = false;
+        StartRead(&in_);
+      }
+      write_next();
+    }
+    finish_if_done();
+  }
+
+  // Under mu_: the next answer in order onto the wire, if the wire is free.
+  void write_next() {
+    if (writing_ || broken_) return;
+    auto it = ready_.find(written_ + 1);
+    if (it == ready_.end()) return;
+    out_ = std::move(it->second);
+    ready_.erase(it);
+    ++written_;
+    writing_ = true;
+    StartWrite(&out_);
+  }
+
+  // Finish is called outside the lock, last: OnDone may follow at once.
+  void finish_if_done() {
+    {
+      std::lock_guard lock(mu_);
+      if (finished_ || reading_ || paused_ || unanswered_ > 0 || writing_ || (!broken_ && !ready_.empty())) return;
+      finished_ = true;
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  LedgerService& service_;
+  std::shared_ptr<void> keep_;
+  std::mutex mu_;
+  grpc::ByteBuffer in_, out_;
+  std::map<std::uint64_t, grpc::ByteBuffer> ready_;  // answers not yet written, by sequence
+  std::uint64_t received_ = 0, written_ = 0, unanswered_ = 0;
+  bool reading_ = true, paused_ = false, writing_ = false, broken_ = false, finished_ = false;
+};
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LedgerService::append_stream(grpc::CallbackServerContext* ctx,
+                                                                                          std::shared_ptr<void> keep) {
+  if (auto a = authorize(ctx); !a.ok()) return new RefusedStream(a);
+  return new AppendStreamCall(*this, std::move(keep));
+}
 
 // ---- Many workspaces in one server (serve --workspaces DIR) ----------------------------------
 //
@@ -688,6 +823,12 @@ class WorkspaceRouter final : public LedgerBase {
     }
     auto* service = lease->service.get();
     return service->append(ctx, wire, out, std::move(lease));
+  }
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override {
+    Workspaces::Lease lease;
+    if (auto routed = route(ctx, &lease); !routed.ok()) return new RefusedStream(routed);
+    auto* service = lease->service.get();
+    return service->append_stream(ctx, std::move(lease));
   }
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
     return call(ctx, [&](LedgerService& s) { return s.Command(ctx, req, out); });
