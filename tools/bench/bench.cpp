@@ -85,7 +85,8 @@ Result<AppendRow> store_row(const GlobalOptions& g, const std::string& dir, std:
 }
 
 int run_bench_append(const GlobalOptions& global, std::string dir, double scale, int payload, bool over_grpc,
-                     const std::string& grid, bool stream) {
+                     const std::string& grid, int window) {
+  const bool stream = window > 0;
   // In process: 1, 4 and 16 appenders; over gRPC also 64 and 256 clients.
   std::vector<GridCell> all;
   for (int per_append : {1, 10, 100})
@@ -107,7 +108,7 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
     {
       const std::string sdir = dir + "/store-" + std::to_string(++n);
       const std::string rdir = dir + "/raw-" + std::to_string(n);
-      auto row = over_grpc ? bench_server_row(global, sdir, events, per_append, appenders, payload, 0, stream)
+      auto row = over_grpc ? bench_server_row(global, sdir, events, per_append, appenders, payload, 0, window)
                            : store_row(global, sdir, events, per_append, appenders, payload);
       if (!row) return fail(row.status());
       if (!over_grpc) {
@@ -144,7 +145,7 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
         std::printf(",\"appends_per_group\":%.2f,\"sealed_eps\":%.0f,\"sealed_known_eps\":%.0f", r.group_size, r.sealed_eps,
                     r.sealed_known_eps);
       else
-        std::printf(",\"rpc\":\"%s\"", stream ? "AppendStream" : "Append");
+        std::printf(",\"rpc\":\"%s\",\"window\":%d", stream ? "AppendStream" : "Append", window);
       std::printf("}");
     }
     std::printf("]\n");
@@ -240,6 +241,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
     double scale = 1.0;
     int payload = 100;
     bool server = false, stream = false;
+    int window = 1;
     std::string rows;
     std::string target, prefix;
     int clients = 1, per_append = 1;
@@ -253,12 +255,16 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   append->add_flag("--server", args->server,
                    "over gRPC on loopback: a `leanos serve` child, 1-256 clients in separate processes");
   append->add_flag("--stream", args->stream,
-                   "with --server: each client sends its appends over one AppendStream call (one at a time) instead of an Append call each");
+                   "with --server: each client sends its appends over one AppendStream call instead of an Append call each");
+  append->add_option("--window", args->window,
+                     "with --stream: how many appends a client leaves unanswered (default 1: it waits for each, as with Append)")
+      ->check(CLI::Range(1, 256));
   append->add_option("--rows", args->rows, "only these cells, e.g. 1x1,100x16 (events per append x appenders)");
-  append->callback([&, args] {
+  append->callback([&, append, args] {
     if (args->stream && !args->server) throw CLI::ValidationError("--stream", "goes with --server (it is how clients call the server)");
+    if (!args->stream && append->count("--window") > 0) throw CLI::ValidationError("--window", "goes with --stream");
     action = [&global, args] {
-      return run_bench_append(global, args->dir, args->scale, args->payload, args->server, args->rows, args->stream);
+      return run_bench_append(global, args->dir, args->scale, args->payload, args->server, args->rows, args->stream ? args->window : 0);
     };
   });
   // The client processes of `bench append --server` (not for people: it waits for "go" on stdin).
@@ -270,15 +276,16 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   client->add_option("--appends", args->appends);
   client->add_option("--payload", args->payload)->check(CLI::Range(1, 65536));
   client->add_option("--prefix", args->prefix);
-  client->add_flag("--stream", args->stream);
+  client->add_option("--window", args->window);
   auto spaces = std::make_shared<ClientWorkspaces>();
   client->add_option("--workspaces-dir", spaces->dir);
   client->add_option("--workspaces", spaces->count)->check(CLI::Range(0, 10000));
   client->add_option("--first-client", spaces->first)->check(CLI::NonNegativeNumber);
-  client->callback([&, args, spaces] {
-    action = [args, spaces] {
+  client->callback([&, client, args, spaces] {
+    const int window = client->count("--window") > 0 ? args->window : 0;  // 0: Append calls
+    action = [args, spaces, window] {
       return run_bench_append_client(args->target, args->clients, args->per_append, args->appends, args->payload, args->prefix, *spaces,
-                                     args->stream);
+                                     window);
     };
   });
   add_bench_replay(bench, global, action);

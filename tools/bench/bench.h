@@ -44,7 +44,7 @@ struct AppendRow {
 // under `dir`), client k appends to workspace "w<k mod workspaces>", and each client makes one
 // append before the start (opening its workspace) that is not counted.
 Result<AppendRow> bench_server_row(const GlobalOptions& global, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload, int workspaces = 0, bool stream = false);
+                                   int clients, int payload, int workspaces = 0, int window = 0);
 // Which workspaces a client process's clients name (count 0: none, one data folder served):
 // its client c appends to "w<(first + c) mod count>" with the token dir/w<k>.token.
 struct ClientWorkspaces {
@@ -52,10 +52,10 @@ struct ClientWorkspaces {
   int count = 0;
   int first = 0;
 };
-// `stream`: each client sends its appends over one AppendStream call, one at a time (it waits
-// for each answer, as with Append), instead of one Append call each.
+// `window` > 0: each client sends its appends over one AppendStream call, up to `window` of
+// them unanswered (1: it waits for each answer, as with Append); 0: one Append call each.
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
-                            const std::string& prefix, const ClientWorkspaces& workspaces, bool stream = false);
+                            const std::string& prefix, const ClientWorkspaces& workspaces, int window = 0);
 // The raw baseline of `bench append`: synced (or not) WriteBatches of `per_batch` values.
 Result<double> bench_raw_rocksdb(const std::string& dir, std::size_t events, int per_batch, int payload, bool sync);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -96,7 +97,7 @@ class Child {
 }  // namespace
 
 Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload, int workspaces, bool stream) {
+                                   int clients, int payload, int workspaces, int window) {
   using bench::self_path;
   std::vector<std::string> serve = {self_path(), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"};
   if (g.relaxed) serve.push_back("--relaxed");
@@ -122,7 +123,7 @@ Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& di
                                      std::to_string(appends_each), "--payload", std::to_string(payload), "--prefix", "p" + std::to_string(p)};
     if (workspaces > 0)
       args.insert(args.end(), {"--workspaces-dir", dir, "--workspaces", std::to_string(workspaces), "--first-client", std::to_string(first)});
-    if (stream) args.push_back("--stream");
+    if (window > 0) args.insert(args.end(), {"--window", std::to_string(window)});
     first += mine;
     auto c = Child::start(args);
     if (!c) return c.status();
@@ -166,7 +167,8 @@ Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& di
 }
 
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
-                            const std::string& prefix, const ClientWorkspaces& workspaces, bool stream) {
+                            const std::string& prefix, const ClientWorkspaces& workspaces, int window) {
+  const bool stream = window > 0;
   // Each client's workspace and token (none: the server's one data folder).
   std::vector<std::pair<std::string, std::string>> names(static_cast<std::size_t>(clients));
   for (int c = 0; c < clients && workspaces.count > 0; ++c) {
@@ -221,6 +223,7 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
       auto& lat = latencies[static_cast<std::size_t>(c)];
       lat.reserve(appends);
       grpc::ClientContext stream_ctx;
+      std::deque<Clock::time_point> sent;
       std::unique_ptr<grpc::ClientReaderWriter<v1::AppendRequest, v1::AppendStreamReply>> calls;
       if (stream) {
         name_call(stream_ctx, c);
@@ -235,12 +238,20 @@ int run_bench_append_client(const std::string& target, int clients, int per_appe
           e->set_type("BenchEvent");
           e->mutable_generic()->set_blob(blob);
         }
-        if (stream) {
-          v1::AppendStreamReply reply;
-          const auto a0 = Clock::now();
-          const bool answered = calls->Write(req) && calls->Read(&reply);
-          lat.push_back(bench::seconds_since(a0) * 1000.0);
-          if (!answered || reply.code() != 0) ++failed;
+        if (stream) {  // up to `window` unanswered; the answers come in the order sent
+          sent.push_back(Clock::now());
+          if (!calls->Write(req)) ++failed;
+          while (sent.size() >= static_cast<std::size_t>(window) || (i + 1 == appends && !sent.empty())) {
+            v1::AppendStreamReply reply;
+            if (!calls->Read(&reply)) {
+              failed += sent.size();
+              sent.clear();
+              break;
+            }
+            lat.push_back(bench::seconds_since(sent.front()) * 1000.0);
+            sent.pop_front();
+            if (reply.code() != 0) ++failed;
+          }
           continue;
         }
         v1::AppendResponse res;
