@@ -605,8 +605,12 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     {
       std::lock_guard lock(mu_);
       --unanswered_;
-      if (serialized && !broken_) ready_.emplace(sequence, std::move(wire));
-      else if (!serialized) broken_ = true;
+      if (serialized && !broken_) {
+        ready_.emplace(sequence, std::move(wire));
+      } else if (!serialized) {  // the answers from here on cannot be given in order: the call ends
+        broken_ = true;
+        end_ = grpc::Status(grpc::StatusCode::INTERNAL, "the answer to append " + std::to_string(sequence) + " could not be encoded");
+      }
       if (paused_ && unanswered_ < kWindow) {
         paused_ = false;
         StartRead(&in_);
@@ -635,10 +639,11 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
       if (finished_ || reading_ || paused_ || unanswered_ > 0 || writing_ || (!broken_ && !ready_.empty())) return;
       finished_ = true;
     }
-    Finish(grpc::Status::OK);
+    Finish(end_);
   }
 
   LedgerService& service_;
+  grpc::Status end_;  // OK unless an answer could not be sent
   std::shared_ptr<void> keep_;
   std::mutex mu_;
   grpc::ByteBuffer in_, out_;
