@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -298,6 +299,34 @@ Result<EventStore::WrappedKeys> JetStreamLog::read_keys() {
     return keys ? Status::success() : keys.status();
   });
   return s ? keys : Result<EventStore::WrappedKeys>(s);
+}
+
+Status JetStreamLog::install_missing_keys(EventStore& store, const std::vector<std::string>& needed) {
+  auto pause = std::chrono::milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    auto held = store.wrapped_keys(needed);
+    if (!held) return held.status();
+    std::set<std::string> have;
+    for (const auto& [hash, record] : held->subjects) have.insert(hash);
+    std::set<std::string> missing;
+    for (const auto& hash : needed)
+      if (!have.count(hash)) missing.insert(hash);
+    if (missing.empty()) return Status::success();
+    if (attempt > 6)
+      return Status::unavailable("JetStream stream " + impl_->key_stream + " lacks the data keys of " + std::to_string(missing.size()) +
+                                 " subject(s) whose events the copy holds sealed (the first: " + to_hex(*missing.begin()) +
+                                 "): the key stream is incomplete, or a replica answered before it caught up; restore again, "
+                                 "and if it stays so, relay again from the workspace's own folder");
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
+    auto keys = read_keys();
+    if (!keys) return keys.status();
+    EventStore::WrappedKeys add;
+    add.salt = keys->salt;
+    for (auto& [hash, record] : keys->subjects)
+      if (missing.count(hash)) add.subjects.emplace_back(hash, std::move(record));
+    if (auto s = store.install_keys(add); !s) return s;
+  }
 }
 
 Result<EventStore::WrappedKeys> JetStreamLog::read_keys_once() {

@@ -112,6 +112,12 @@ class JetStreamLog {
   // Every record the key stream holds (none when there is no key stream: a copy relayed
   // before the relay published keys, whose events hold their personal fields opened).
   Result<EventStore::WrappedKeys> read_keys();
+  // Makes sure `store` holds the data key of every subject in `needed` (hashes, raw; the
+  // subjects of the sealed events a restore copied, less those forgotten): what it lacks is
+  // read from the key stream again, a few times with a growing pause — a replica just elected
+  // the stream's leader may answer before it holds every key — then it fails naming how many
+  // are missing, rather than leave those people's fields unreadable in the restored folder.
+  Status install_missing_keys(EventStore& store, const std::vector<std::string>& needed);
 
  private:
   struct Impl;

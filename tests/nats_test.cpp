@@ -269,6 +269,21 @@ std::map<std::string, std::string> stored_keys(const std::string& data, const st
 
 }  // namespace
 
+// Purges the messages on `subject` from JetStream stream `stream`, as an operator could.
+void purge_subjects(const std::string& url, const std::string& stream, const std::string& subject) {
+  natsConnection* nc = nullptr;
+  REQUIRE(natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK);
+  jsCtx* js = nullptr;
+  REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Purge.Subject = subject.c_str();
+  jsErrCode code = static_cast<jsErrCode>(0);
+  CHECK(js_PurgeStream(js, stream.c_str(), &o, &code) == NATS_OK);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
 TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and forget erases the key there too") {
   test::TempDir t;
   const std::string nats_dir = t.sub("nats");
@@ -353,6 +368,16 @@ TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and fo
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(run_leanos({"--master-key-file", rotated, "--data", third, "deal", "show", "beta"}).out.find("Bob Stone") != std::string::npos);
+
+  // A key stream that lacks a key (here purged behind the relay's back; in a cluster, a replica
+  // that answered before it caught up) is not restored as if that person were forgotten: the
+  // restore fails, names the key stream, and leaves no folder. Jane's key is missing too, and
+  // rightly: she is forgotten, and not counted.
+  purge_subjects(nats.url(), "LEANOS_acme_KEYS", "leanos-keys.acme.s.>");
+  auto lacking = run_leanos({"--master-key-file", rotated, "restore", t.sub("lacking"), "--from-nats", nats.url(), "--workspace", "acme"});
+  CHECK(lacking.exit_code != 0);
+  CHECK(lacking.err.find("LEANOS_acme_KEYS lacks the data keys of 1 subject(s)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t.sub("lacking")));
 }
 
 TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it") {

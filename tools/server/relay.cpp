@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 #include "events/ids.h"
 #include "store/nats.h"
+#include "store/personal.h"
 #include "tools/server/client.h"
 
 namespace leanos::cli {
@@ -307,7 +309,11 @@ int restore_folder(const GlobalOptions& g, const RestoreArgs& a) {
     batch.clear();
     return r ? Status::success() : r.status();
   };
+  std::set<std::string> sealed_subjects, forgotten;  // raw hashes
   auto take = [&](v1::Envelope&& e) {
+    if (e.has_sealed()) sealed_subjects.insert(e.sealed().subject());
+    if (e.has_subject_forgotten())
+      if (auto hash = store::subject_hash_from_hex(e.subject_forgotten().subject_hash())) forgotten.insert(*hash);
     batch.push_back(std::move(e));
     return batch.size() >= 1024 ? flush() : Status::success();
   };
@@ -325,6 +331,12 @@ int restore_folder(const GlobalOptions& g, const RestoreArgs& a) {
     done = now->position;
   }
   if (s) s = flush();
+  if (s) {  // every sealed event's key came too, unless its person was forgotten
+    std::vector<std::string> needed;
+    for (const auto& hash : sealed_subjects)
+      if (!forgotten.count(hash)) needed.push_back(hash);
+    s = (*log)->install_missing_keys(store, needed);
+  }
   if (!s) return fail(s);
   const auto report = store.verify();
   if (!report.problems.empty()) {
