@@ -165,14 +165,14 @@ Result<std::unique_ptr<JetStreamLog>> JetStreamLog::connect(const JetStreamOptio
 
 namespace {
 
-// Calls `f` until it succeeds or fails otherwise than on the network, at most six times with
-// a growing pause: a consumer that times out while a node of the cluster restarts, or a
+// Calls `f` until it succeeds or fails with another code than `retried`, at most six times
+// with a growing pause: a consumer that times out while a node of the cluster restarts, or a
 // stream elects its leader, is made again.
-Status with_retries(const std::function<Status()>& f) {
+Status with_retries(const std::function<Status()>& f, Code retried = Code::network) {
   auto pause = std::chrono::milliseconds(100);
   for (int attempt = 1;; ++attempt) {
     auto s = f();
-    if (s.is_ok() || s.code() != Code::network || attempt >= 6) return s;
+    if (s.is_ok() || s.code() != retried || attempt >= 6) return s;
     std::this_thread::sleep_for(pause);
     pause *= 2;
   }
@@ -302,31 +302,36 @@ Result<EventStore::WrappedKeys> JetStreamLog::read_keys() {
 }
 
 Status JetStreamLog::install_missing_keys(EventStore& store, const std::vector<std::string>& needed) {
-  auto pause = std::chrono::milliseconds(100);
-  for (int attempt = 1;; ++attempt) {
+  auto missing = [&]() -> Result<std::set<std::string>> {
     auto held = store.wrapped_keys(needed);
     if (!held) return held.status();
-    std::set<std::string> have;
-    for (const auto& [hash, record] : held->subjects) have.insert(hash);
-    std::set<std::string> missing;
-    for (const auto& hash : needed)
-      if (!have.count(hash)) missing.insert(hash);
-    if (missing.empty()) return Status::success();
-    if (attempt > 6)
-      return Status::unavailable("JetStream stream " + impl_->key_stream + " lacks the data keys of " + std::to_string(missing.size()) +
-                                 " subject(s) whose events the copy holds sealed (the first: " + to_hex(*missing.begin()) +
-                                 "): the key stream is incomplete, or a replica answered before it caught up; restore again, "
-                                 "and if it stays so, relay again from the workspace's own folder");
-    std::this_thread::sleep_for(pause);
-    pause *= 2;
-    auto keys = read_keys();
-    if (!keys) return keys.status();
-    EventStore::WrappedKeys add;
-    add.salt = keys->salt;
-    for (auto& [hash, record] : keys->subjects)
-      if (missing.count(hash)) add.subjects.emplace_back(hash, std::move(record));
-    if (auto s = store.install_keys(add); !s) return s;
-  }
+    std::set<std::string> out(needed.begin(), needed.end());
+    for (const auto& [hash, record] : held->subjects) out.erase(hash);
+    return out;
+  };
+  // Each try reads the key stream again for what the folder lacks; `unavailable` while some
+  // is still missing, which with_retries tries again after a pause.
+  return with_retries(
+      [&]() -> Status {
+        auto lacking = missing();
+        if (!lacking) return lacking.status();
+        if (lacking->empty()) return Status::success();
+        auto keys = read_keys();
+        if (!keys) return keys.status();
+        EventStore::WrappedKeys add;
+        add.salt = keys->salt;
+        for (auto& [hash, record] : keys->subjects)
+          if (lacking->count(hash)) add.subjects.emplace_back(hash, std::move(record));
+        if (auto s = store.install_keys(add); !s) return s;
+        lacking = missing();
+        if (!lacking) return lacking.status();
+        if (lacking->empty()) return Status::success();
+        return Status::unavailable("JetStream stream " + impl_->key_stream + " lacks the data keys of " + std::to_string(lacking->size()) +
+                                   " subject(s) whose events the copy holds sealed (the first: " + to_hex(*lacking->begin()) +
+                                   "): the key stream is incomplete, or a replica answered before it caught up; restore again, "
+                                   "and if it stays so, relay again from the workspace's own folder");
+      },
+      Code::unavailable);
 }
 
 Result<EventStore::WrappedKeys> JetStreamLog::read_keys_once() {

@@ -335,6 +335,12 @@ class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 class AppendCall final : public grpc::ServerUnaryReactor {
  public:
   explicit AppendCall(std::shared_ptr<void> keep) : keep_(std::move(keep)) {}
+  // A call refused before it reached the store (no token, no such workspace).
+  static AppendCall* refused(const grpc::Status& status) {
+    auto* call = new AppendCall(nullptr);
+    call->Finish(status);
+    return call;
+  }
   void OnDone() override { delete this; }
 
  private:
@@ -358,11 +364,8 @@ class LedgerService final : public LedgerBase {
   // `keep` stays with the call until it is answered.
   grpc::ServerUnaryReactor* append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out,
                                    std::shared_ptr<void> keep) {
+    if (auto a = authorize(ctx); !a.ok()) return AppendCall::refused(a);
     auto* call = new AppendCall(std::move(keep));
-    if (auto a = authorize(ctx); !a.ok()) {
-      call->Finish(a);
-      return call;
-    }
     submit_append(*wire, [call, out](const grpc::Status& s, const v1::AppendResponse& response) {
       if (!s.ok()) return call->Finish(s);
       bool own = false;
@@ -821,11 +824,7 @@ class WorkspaceRouter final : public LedgerBase {
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
     Workspaces::Lease lease;
-    if (auto routed = route(ctx, &lease); !routed.ok()) {
-      auto* refused = new AppendCall(nullptr);
-      refused->Finish(routed);
-      return refused;
-    }
+    if (auto routed = route(ctx, &lease); !routed.ok()) return AppendCall::refused(routed);
     auto* service = lease->service.get();
     return service->append(ctx, wire, out, std::move(lease));
   }
