@@ -188,6 +188,19 @@ class EventStore {
   // Events of the whole log from `from_position` (inclusive), bounded the same way.
   Result<std::vector<Envelope>> read_all(std::uint64_t from_position, std::size_t limit,
                                          std::size_t max_bytes = SIZE_MAX, Personal personal = Personal::open) const;
+  // The same events as read_all, as their encoded Envelopes (what SerializeToString of
+  // read_all's events gives), for a reader that sends them on: a record that holds no sealed
+  // field (or any, with Personal::leave_sealed) is passed on as stored, checked but not
+  // decoded; only one whose sealed fields must be opened is decoded and encoded again.
+  // Each carries the fields a subscription filters on. Corruption, as read_all, for a record
+  // that is not the event at its position.
+  struct Record {
+    std::uint64_t position = 0;
+    std::string stream, type;
+    std::string bytes;
+  };
+  Result<std::vector<Record>> read_records(std::uint64_t from_position, std::size_t limit, std::size_t max_bytes,
+                                           Personal personal) const;
   // Events recorded in [from, to] (microseconds), in position order.
   Result<std::vector<Envelope>> read_recorded_between(Micros from, Micros to, std::size_t limit) const;
   Result<Envelope> read_event(std::uint64_t position, Personal personal = Personal::open) const;

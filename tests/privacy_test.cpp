@@ -810,3 +810,74 @@ TEST_CASE("every stored record is the plain encoding of its event, however the w
   }
   CHECK(position == 6);
 }
+
+TEST_CASE("read_records passes each event on as read_all's encoding, opening sealed fields only when asked") {
+  TempDir dir;
+  const std::string data = dir.sub("data"), key = dir.sub("master-key");
+  {
+    auto es = open_at(data, key);
+    Envelope generic;
+    generic.set_type("NoteTaken");
+    (*generic.mutable_metadata())["git_commit"] = "abc123";
+    generic.mutable_generic()->set_blob("naïve café ✓");
+    generic.GetReflection()->MutableUnknownFields(&generic)->AddVarint(999, 5);  // from a newer client
+    append(*es, "notes-1", generic);
+    append(*es, "deal-acme", lead("d-1", "Jane Doe", "jane@acme.example", "VP Sales"));
+    append(*es, "deal-acme", notes("d-1", "Jane was pleased"));
+    append(*es, "deal-bob", lead("d-2", "Bob Roe", "bob@acme.example", "CTO"));
+    REQUIRE(es->forget("bob@acme.example", "asked to be forgotten", "test").is_ok());
+    const std::uint64_t last = es->last_position();
+    REQUIRE(last == 5);
+    for (auto personal : {Personal::open, Personal::leave_sealed}) {
+      INFO("sealed left sealed: ", personal == Personal::leave_sealed);
+      auto events = es->read_all(1, 100, std::numeric_limits<std::size_t>::max(), personal);
+      auto records = es->read_records(1, 100, std::numeric_limits<std::size_t>::max(), personal);
+      REQUIRE(events.is_ok());
+      REQUIRE(records.is_ok());
+      REQUIRE(records->size() == events->size());
+      for (std::size_t i = 0; i < events->size(); ++i) {
+        INFO("position ", i + 1);
+        const auto& r = (*records)[i];
+        CHECK(r.position == i + 1);
+        CHECK(r.stream == (*events)[i].stream());
+        CHECK(r.type == (*events)[i].type());
+        CHECK(r.bytes == (*events)[i].SerializeAsString());
+      }
+      // Opened, the contact reads in clear and the forgotten one as erased; sealed, neither.
+      Envelope jane, bob;
+      REQUIRE(jane.ParseFromString((*records)[1].bytes));
+      REQUIRE(bob.ParseFromString((*records)[3].bytes));
+      const bool open = personal == Personal::open;
+      CHECK((jane.SerializeAsString().find("Jane Doe") != std::string::npos) == open);
+      CHECK(jane.has_sealed() == !open);
+      CHECK(bob.SerializeAsString().find("Bob Roe") == std::string::npos);
+    }
+    // Bounded like read_all: by count, and by bytes past the first record.
+    auto two = es->read_records(2, 2, std::numeric_limits<std::size_t>::max(), Personal::open);
+    REQUIRE(two.is_ok());
+    REQUIRE(two->size() == 2);
+    CHECK((*two)[0].position == 2);
+    auto one = es->read_records(1, 100, 1, Personal::open);
+    REQUIRE(one.is_ok());
+    CHECK(one->size() == 1);
+    CHECK(es->read_records(last + 1, 100, std::numeric_limits<std::size_t>::max(), Personal::open)->empty());
+  }
+  {  // a record cut short, and one stored under another position
+    RawDb raw(data, false);
+    std::string value;
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(kEventsCf), be64(3), &value).ok());
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kEventsCf), be64(3), value.substr(0, value.size() - 3)).ok());
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.cf(kEventsCf), be64(1), &value).ok());
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.cf(kEventsCf), be64(5), value).ok());
+  }
+  auto es = open_at(data, key);
+  for (std::uint64_t at : {3, 5}) {
+    auto r = es->read_records(at, 100, std::numeric_limits<std::size_t>::max(), Personal::leave_sealed);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == Code::corruption);
+    CHECK(r.status().message().find("position " + std::to_string(at)) != std::string::npos);
+  }
+  auto before = es->read_records(1, 2, std::numeric_limits<std::size_t>::max(), Personal::open);
+  REQUIRE(before.is_ok());
+  CHECK(before->size() == 2);
+}

@@ -39,6 +39,9 @@
 #include "google/rpc/status.pb.h"
 #include "leanos/v1/api.grpc.pb.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 namespace leanos::cli {
 
 namespace {
@@ -139,7 +142,9 @@ class CatchUpReaders {
 // One subscription, on gRPC's callback API: no thread per subscriber. Each round takes the
 // events from `next_` on: from the shared live window when `next_` is in it, else from the
 // store, read by the catch-up readers. One message carries the round's matching events, so
-// the per-message cost is paid per page, not per event. While a page is being written
+// the per-message cost is paid per page, not per event. A page is built as its encoding:
+// the store's records are passed on as stored (EventStore::read_records), not decoded and
+// encoded again; live events are encoded once per subscriber. While a page is being written
 // nothing else happens for this subscriber; at the end of the log it waits in the feed's
 // waiter list. A slow subscriber therefore holds one page, never a backlog, and when it
 // falls out of the window it reads the store: appends and other subscribers never wait for it.
@@ -182,41 +187,52 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
   static constexpr std::size_t kPageBytes = kMaxReplyEventBytes;
   static constexpr std::uint64_t kCheckpointEvery = 4096;  // positions passed over before an empty page
 
-  bool wanted(const Envelope& e) const {
-    if (!req_.stream().empty() && e.stream() != req_.stream()) return false;
-    if (!req_.stream_prefix().empty() && e.stream().rfind(req_.stream_prefix(), 0) != 0) return false;
-    return types_.empty() || types_.count(e.type()) > 0;
+  bool wanted(const std::string& stream, const std::string& type) const {
+    if (!req_.stream().empty() && stream != req_.stream()) return false;
+    if (!req_.stream_prefix().empty() && stream.rfind(req_.stream_prefix(), 0) != 0) return false;
+    return types_.empty() || types_.count(type) > 0;
+  }
+
+  // Appends one event's encoding to a page's (SubscribePage.events: field 1, length-delimited).
+  static void add_encoded(std::string& page, std::string_view event) {
+    using google::protobuf::internal::WireFormatLite;
+    using google::protobuf::io::CodedOutputStream;
+    std::uint8_t head[16];
+    auto* end = CodedOutputStream::WriteTagToArray(
+        WireFormatLite::MakeTag(v1::SubscribePage::kEventsFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED), head);
+    end = CodedOutputStream::WriteVarint32ToArray(static_cast<std::uint32_t>(event.size()), end);
+    page.append(reinterpret_cast<const char*>(head), static_cast<std::size_t>(end - head));
+    page.append(event);
   }
 
   enum class Fill { ready, waiting, reading, done };
 
-  // Fills `spare` with the next page: from the live window, or from what a catch-up reader
-  // read. `waiting`: the subscriber is at the end of the log and the feed will wake it;
-  // `reading`: a catch-up reader is reading the store and will pump when it has.
-  Fill fill(v1::SubscribePage& spare) {
+  // Fills `spare` with the next page's encoding: from the live window, or from what a
+  // catch-up reader read. `waiting`: the subscriber is at the end of the log and the feed
+  // will wake it; `reading`: a catch-up reader is reading the store and will pump when it has.
+  Fill fill(std::string& spare) {
     for (;;) {
-      spare.Clear();
+      spare.clear();
       held_.clear();
       std::uint64_t through = next_ - 1;
-      std::size_t bytes = 0;
-      auto add = [&](auto&& e) {
-        if (wanted(e)) {
-          const std::size_t size = e.ByteSizeLong();
-          if (spare.events_size() > 0 && bytes + size > kPageBytes) return false;  // the next page starts with it
-          bytes += size;
-          through = e.position();
-          *spare.add_events() = std::forward<decltype(e)>(e);
-        } else {
-          through = e.position();
-        }
+      std::size_t bytes = 0, events = 0;
+      // One event, or false when the page is full: the next page starts with it.
+      auto add = [&](std::uint64_t position, std::string_view encoded) {
+        if (events > 0 && bytes + encoded.size() > kPageBytes) return false;
+        bytes += encoded.size();
+        ++events;
+        through = position;
+        add_encoded(spare, encoded);
         return true;
       };
       bool live = false;
       if (read_) {
-        auto events = std::move(*read_);
+        auto records = std::move(*read_);
         read_.reset();
-        for (auto& e : events)
-          if (!add(std::move(e))) break;
+        for (const auto& r : records) {
+          if (!wanted(r.stream, r.type)) through = r.position;
+          else if (!add(r.position, r.bytes)) break;
+        }
       } else {
         const auto took = feed_.take(next_, kPageEvents, held_, this);
         if (took == store::LiveFeed::Took::nothing) return Fill::waiting;
@@ -230,14 +246,23 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
           readers_.post([this, from = next_] { catch_up(from); });
           return Fill::reading;
         }
-        for (const auto& e : held_)
-          if (!add(*e)) break;
+        for (const auto& e : held_) {
+          if (!wanted(e->stream(), e->type())) {
+            through = e->position();
+            continue;
+          }
+          encoded_.clear();
+          e->AppendToString(&encoded_);
+          if (!add(e->position(), encoded_)) break;
+        }
         live = true;
       }
       next_ = through + 1;
-      if (spare.events_size() == 0 && through - reported_ < kCheckpointEvery) continue;
-      spare.set_checkpoint(through);
-      spare.set_live(live);
+      if (events == 0 && through - reported_ < kCheckpointEvery) continue;
+      v1::SubscribePage tail;  // numbered after the events: the page's encoding in field order
+      tail.set_checkpoint(through);
+      tail.set_live(live);
+      tail.AppendToString(&spare);
       reported_ = through;
       return Fill::ready;
     }
@@ -245,7 +270,7 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
 
   // On a catch-up reader: one page from the store, outside the lock; then the pump goes on.
   void catch_up(std::uint64_t from) {
-    auto events = store_.read_all(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
+    auto events = store_.read_records(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
     {
       std::lock_guard lock(mu_);
       reading_ = false;
@@ -282,13 +307,8 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
         sending_ = 1 - sending_;
         prepared_ = false;
         writing_ = true;
-        bool own = false;
-        wire_.Clear();  // the last page's bytes: gRPC is done with them (OnWriteDone came)
-        if (auto s = grpc::SerializationTraits<v1::SubscribePage>::Serialize(pages_[sending_], &wire_, &own); !s.ok()) {
-          end_ = s;
-          writing_ = false;
-          break;
-        }
+        grpc::Slice slice(pages_[sending_]);
+        wire_ = grpc::ByteBuffer(&slice, 1);  // the last page's bytes: gRPC is done with them (OnWriteDone came)
         StartWrite(&wire_);
       }
       if (writing_ || reading_) return;  // finish after the write or read in flight
@@ -308,10 +328,11 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
   std::uint64_t reported_;
   bool writing_ = false, prepared_ = false, reading_ = false, cancelled_ = false, finished_ = false;
   std::optional<grpc::Status> end_;  // how the call will finish, once decided
-  std::optional<std::vector<Envelope>> read_;  // what the catch-up reader read, not yet paged
+  std::optional<std::vector<store::EventStore::Record>> read_;  // what the catch-up reader read, not yet paged
   std::vector<store::LiveFeed::Event> held_;
-  v1::SubscribePage pages_[2];  // the one on the wire and the one prepared behind it
-  grpc::ByteBuffer wire_;        // the page on the wire, serialized (Subscribe is a raw method)
+  std::string encoded_;      // a live event's encoding, reused
+  std::string pages_[2];     // the encodings of the page on the wire and of the one prepared behind it
+  grpc::ByteBuffer wire_;    // the page on the wire (Subscribe is a raw method)
   int sending_ = 0;
 };
 
