@@ -813,3 +813,56 @@ TEST_CASE("Forget over gRPC erases a contact for every reader, and subscribers r
   auto again = cli({"forget", "jane@acme.example", "--reason", "again"});
   CHECK(again.exit_code == 3);
 }
+
+TEST_CASE("short calls that end while their answers are on the way: every AppendStream answered, every subscription ended") {
+  // Each AppendStream call sends one append and closes at once, so the call's end (the
+  // client's close, the last answer written) races with the store's answer on its writer
+  // thread; each subscription is cancelled while its catch-up read may still be running.
+  // The server used to finish such a call from one thread while another still used it
+  // (found by AddressSanitizer in CI); here every call must end cleanly, and the server live.
+  test::TempDir dir;
+  Server server(dir.sub("data"));
+  {
+    std::vector<Envelope> batch(2000, note());
+    v1::AppendResponse out;
+    REQUIRE(append(server.stub(), "backlog", batch, &out).ok());
+  }
+  std::atomic<int> answered{0}, ended{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        {
+          grpc::ClientContext ctx;
+          auto call = server.stub().AppendStream(&ctx);
+          v1::AppendRequest req;
+          req.set_stream("short-" + std::to_string(t));
+          *req.add_events() = note();
+          call->Write(req);
+          call->WritesDone();
+          v1::AppendStreamReply reply;
+          if (call->Read(&reply) && reply.code() == 0 && reply.appended().positions_size() == 1) ++answered;
+          v1::AppendStreamReply extra;
+          if (!call->Read(&extra) && call->Finish().ok()) ++ended;
+        }
+        {
+          grpc::ClientContext ctx;
+          v1::SubscribeRequest req;
+          req.set_from_position(1 + static_cast<std::uint64_t>(i));
+          auto reader = server.stub().Subscribe(&ctx, req);
+          v1::SubscribePage page;
+          if (i % 2 == 0) reader->Read(&page);  // cancelled after its first page, or before any
+          ctx.TryCancel();
+          while (reader->Read(&page)) {
+          }
+          if (reader->Finish().error_code() == grpc::StatusCode::CANCELLED) ++ended;
+        }
+      }
+    });
+  for (auto& c : clients) c.join();
+  CHECK(answered == 240);
+  CHECK(ended == 480);
+  v1::AppendResponse out;
+  CHECK(append(server.stub(), "after", {note()}, &out).ok());
+  CHECK(out.positions(0) == 2000 + 240 + 1);
+}

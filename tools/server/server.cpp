@@ -161,20 +161,24 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
   void wake() override { pump(); }
 
   void OnWriteDone(bool ok) override {
+    bool finish;
     {
       std::lock_guard lock(mu_);
       writing_ = false;
       if (!ok) cancelled_ = true;
+      finish = advance();
     }
-    pump();
+    if (finish) Finish(*end_);
   }
 
   void OnCancel() override {
+    bool finish;
     {
       std::lock_guard lock(mu_);
       cancelled_ = true;
+      finish = advance();
     }
-    pump();
+    if (finish) Finish(*end_);
   }
 
   void OnDone() override {
@@ -271,6 +275,7 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
   // On a catch-up reader: one page from the store, outside the lock; then the pump goes on.
   void catch_up(std::uint64_t from) {
     auto events = store_.read_records(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
+    bool finish;
     {
       std::lock_guard lock(mu_);
       reading_ = false;
@@ -283,38 +288,48 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
       } else {
         read_ = std::move(*events);
       }
+      finish = advance();
     }
-    pump();  // the last use of this: pump may finish the call, and OnDone delete it
+    if (finish) Finish(*end_);  // the last use of this: OnDone may follow at once
   }
 
-  // Keeps one page on the wire and the next one ready behind it, so that reading the store
-  // overlaps sending; waits in the feed at the end of the log; finishes once no write or
-  // read is outstanding. Finish is called last, outside the lock: OnDone may follow at once.
   void pump() {
+    bool finish;
     {
       std::lock_guard lock(mu_);
-      if (finished_) return;
-      if (cancelled_ && !end_) end_ = grpc::Status::CANCELLED;
-      while (!end_) {
-        if (!prepared_) {
-          if (reading_) return;  // the reader pumps when it is done
-          const auto f = fill(pages_[1 - sending_]);
-          if (f == Fill::waiting || f == Fill::reading) return;
-          if (f == Fill::done) break;
-          prepared_ = true;
-        }
-        if (writing_) return;  // OnWriteDone sends the prepared page
-        sending_ = 1 - sending_;
-        prepared_ = false;
-        writing_ = true;
-        grpc::Slice slice(pages_[sending_]);
-        wire_ = grpc::ByteBuffer(&slice, 1);  // the last page's bytes: gRPC is done with them (OnWriteDone came)
-        StartWrite(&wire_);
-      }
-      if (writing_ || reading_) return;  // finish after the write or read in flight
-      finished_ = true;
+      finish = advance();
     }
-    Finish(*end_);
+    if (finish) Finish(*end_);
+  }
+
+  // Under mu_: keeps one page on the wire and the next one ready behind it, so that reading
+  // the store overlaps sending; waits in the feed at the end of the log. True once no write
+  // or read is outstanding and the call is to end: the caller then calls Finish, outside the
+  // lock and as its last use of this (OnDone may follow at once). Decided in the same locked
+  // section as the change that led to it, so that no other callback can finish and delete
+  // the call between the change and the decision.
+  bool advance() {
+    if (finished_) return false;
+    if (cancelled_ && !end_) end_ = grpc::Status::CANCELLED;
+    while (!end_) {
+      if (!prepared_) {
+        if (reading_) return false;  // the reader carries on when it is done
+        const auto f = fill(pages_[1 - sending_]);
+        if (f == Fill::waiting || f == Fill::reading) return false;
+        if (f == Fill::done) break;
+        prepared_ = true;
+      }
+      if (writing_) return false;  // OnWriteDone sends the prepared page
+      sending_ = 1 - sending_;
+      prepared_ = false;
+      writing_ = true;
+      grpc::Slice slice(pages_[sending_]);
+      wire_ = grpc::ByteBuffer(&slice, 1);  // the last page's bytes: gRPC is done with them (OnWriteDone came)
+      StartWrite(&wire_);
+    }
+    if (writing_ || reading_) return false;  // finish after the write or read in flight
+    finished_ = true;
+    return true;
   }
 
   std::shared_ptr<void> keep_;
@@ -578,11 +593,14 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client is done sending, or gone
+      bool finish;
       {
         std::lock_guard lock(mu_);
         reading_ = false;
+        finish = done();
       }
-      return finish_if_done();
+      if (finish) Finish(end_);
+      return;
     }
     std::uint64_t sequence;
     {
@@ -599,6 +617,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   }
 
   void OnWriteDone(bool ok) override {
+    bool finish;
     {
       std::lock_guard lock(mu_);
       writing_ = false;
@@ -607,8 +626,9 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
         ready_.clear();
       }
       write_next();
+      finish = done();
     }
-    finish_if_done();
+    if (finish) Finish(end_);
   }
 
   void OnDone() override { delete this; }
@@ -626,6 +646,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     grpc::ByteBuffer wire;
     bool own = false;
     const bool serialized = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(reply, &wire, &own).ok();
+    bool finish;
     {
       std::lock_guard lock(mu_);
       --unanswered_;
@@ -640,8 +661,9 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
         StartRead(&in_);
       }
       write_next();
+      finish = done();
     }
-    finish_if_done();
+    if (finish) Finish(end_);
   }
 
   // Under mu_: the next answer in order onto the wire, if the wire is free.
@@ -656,14 +678,15 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     StartWrite(&out_);
   }
 
-  // Finish is called outside the lock, last: OnDone may follow at once.
-  void finish_if_done() {
-    {
-      std::lock_guard lock(mu_);
-      if (finished_ || reading_ || paused_ || unanswered_ > 0 || writing_ || (!broken_ && !ready_.empty())) return;
-      finished_ = true;
-    }
-    Finish(end_);
+  // Under mu_: whether the call is over, nothing read, answered or written any more; true
+  // once, for the one callback that then calls Finish — outside the lock and as its last use
+  // of this call, since OnDone (which deletes it) may follow at once on another thread. The
+  // decision is taken in the same locked section as the change that made it: deciding in a
+  // section of its own let two callbacks race, one finishing while the other still came.
+  bool done() {
+    if (finished_ || reading_ || paused_ || unanswered_ > 0 || writing_ || (!broken_ && !ready_.empty())) return false;
+    finished_ = true;
+    return true;
   }
 
   LedgerService& service_;
