@@ -189,10 +189,14 @@ class EventStore {
   Result<std::vector<Envelope>> read_all(std::uint64_t from_position, std::size_t limit,
                                          std::size_t max_bytes = SIZE_MAX, Personal personal = Personal::open) const;
   // The same events as read_all, as their encoded Envelopes (what SerializeToString of
-  // read_all's events gives), for a reader that sends them on: each record is decoded (so
-  // that only events that read back are sent) but passed on as stored, not encoded again,
-  // unless its sealed fields are to be opened. Each carries the fields a subscription
-  // filters on. Corruption, as read_all, for a record that is not the event at its position.
+  // read_all's events gives), for a reader that sends them on: a record that holds no sealed
+  // field (or any, with Personal::leave_sealed) is passed on as stored, checked but not
+  // decoded; only one whose sealed fields must be opened is decoded and encoded again.
+  // Each carries the fields a subscription filters on. Corruption, as read_all, for a record
+  // that is not the event at its position or not a well-formed message at its top level.
+  // (Every record was read back before it was written, and RocksDB checks each block's
+  // checksum as it reads it; damage inside a payload under a valid checksum is what
+  // `verify`, which decodes everything, reports.)
   struct Record {
     std::uint64_t position = 0;
     std::string stream, type;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 namespace leanos::store {
 
@@ -203,6 +205,49 @@ Result<std::vector<Envelope>> EventStore::read_all(std::uint64_t from_position, 
   return out;
 }
 
+namespace {
+
+// The top-level fields of a stored record that a reader routes on, read with protobuf's
+// wire-format reader and every other field skipped (a payload is one length-delimited field):
+// false when the record is not a well-formed message.
+struct RecordHead {
+  std::uint64_t position = 0;
+  std::string_view stream, type;
+  bool sealed = false;
+};
+bool read_head(std::string_view record, RecordHead& head) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(record.data()), static_cast<int>(record.size()));
+  auto text = [&](std::string_view& out) {
+    std::uint32_t size = 0;
+    if (!in.ReadVarint32(&size)) return false;
+    const auto at = static_cast<std::size_t>(in.CurrentPosition());
+    if (!in.Skip(static_cast<int>(size))) return false;
+    out = record.substr(at, size);
+    return true;
+  };
+  for (;;) {
+    const std::uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.ConsumedEntireMessage() && static_cast<std::size_t>(in.CurrentPosition()) == record.size();
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto wire = WireFormatLite::GetTagWireType(tag);
+    bool ok = true;
+    if (field == Envelope::kPositionFieldNumber && wire == WireFormatLite::WIRETYPE_VARINT) {
+      ok = in.ReadVarint64(&head.position);
+    } else if (field == Envelope::kStreamFieldNumber && wire == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      ok = text(head.stream);
+    } else if (field == Envelope::kTypeFieldNumber && wire == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      ok = text(head.type);
+    } else {
+      if (field == Envelope::kSealedFieldNumber) head.sealed = true;
+      ok = WireFormatLite::SkipField(&in, tag);
+    }
+    if (!ok) return false;
+  }
+}
+
+}  // namespace
+
 Result<std::vector<EventStore::Record>> EventStore::read_records(std::uint64_t from_position, std::size_t limit,
                                                                  std::size_t max_bytes, Personal personal) const {
   std::vector<Record> out;
@@ -215,12 +260,12 @@ Result<std::vector<EventStore::Record>> EventStore::read_records(std::uint64_t f
     auto pos = decode_be64(it->key().ToStringView());
     if (!pos) return Status::corruption("a key of the event log is not a position");
     const std::string_view value = it->value().ToStringView();
-    // Decoded, so that what is sent is an event that reads back, and its stream and type
-    // are known; the record itself is what goes on unless its sealed fields are opened.
-    if (auto s = decode_event(*impl_->vault, value.data(), value.size(), *pos, e, Personal::leave_sealed); !s) return s;
-    Record r{*pos, e.stream(), e.type(), {}};
-    if (personal == Personal::open && e.has_sealed()) {
-      if (auto s = impl_->vault->unseal(e); !s) return s;
+    RecordHead head;
+    if (!read_head(value, head) || head.position != *pos || !valid_utf8(head.stream) || !valid_utf8(head.type))
+      return Status::corruption("event at position " + std::to_string(*pos) + " does not decode; run `leanos verify` for a full report");
+    Record r{*pos, std::string(head.stream), std::string(head.type), {}};
+    if (head.sealed && personal == Personal::open) {
+      if (auto s = decode_event(*impl_->vault, value.data(), value.size(), *pos, e, personal); !s) return s;
       r.bytes = e.SerializeAsString();
     } else {
       r.bytes.assign(value);
