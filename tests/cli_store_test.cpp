@@ -1,5 +1,6 @@
 // The real `leanos` binary: global options, generic append, log, verify, backup, errors.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "store/event_store.h"
 #include "tests/support.h"
@@ -112,4 +113,19 @@ TEST_CASE("bench append --server drives a real server from client processes and 
   auto durability = run_leanos({"bench", "append", "--durability", "fast", "--dir", dir.sub("bad")});
   CHECK(durability.exit_code != 0);
   CHECK(durability.err.find("fast") != std::string::npos);
+}
+
+TEST_CASE("bench append in process measures RocksDB's own write group beside the store's group commit") {
+  TempDir dir;
+  auto r = run_leanos({"bench", "append", "--json", "--dir", dir.sub("bench"), "--scale", "0.01", "--rows", "1x1,1x4",
+                       "--durability", "relaxed"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto rows = nlohmann::json::parse(r.out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["appenders"] == 1);
+  CHECK(rows[0]["raw_group_eps"] == 0);  // one writer: the plain raw baseline is the one
+  CHECK(rows[1]["appenders"] == 4);
+  CHECK(rows[1]["raw_group_eps"].get<double>() > 0);
+  CHECK(rows[1]["raw_eps"].get<double>() > 0);
 }

@@ -36,6 +36,7 @@ struct AppendRow {
   double group_size = 0;  // appends per group commit (per fsync)
   double sealed_eps = 0;  // in process: the same cell with personal events, each sealed, a new person each
   double sealed_known_eps = 0;  // the same, naming people already recorded
+  double raw_group_eps = 0;  // in process, appenders > 1: raw RocksDB written by as many threads (its own write group)
 };
 
 // A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`
@@ -57,7 +58,7 @@ struct ClientWorkspaces {
 int run_bench_append_client(const std::string& target, int clients, int per_append, std::size_t appends, int payload,
                             const std::string& prefix, const ClientWorkspaces& workspaces, int window = 0);
 // The raw baseline of `bench append`: synced (or not) WriteBatches of `per_batch` values.
-Result<double> bench_raw_rocksdb(const std::string& dir, std::size_t events, int per_batch, int payload, bool sync);
+Result<double> bench_raw_rocksdb(const std::string& dir, std::size_t events, int per_batch, int payload, bool sync, int writers = 1);
 
 // The synthetic sales history of `bench replay` (deals every 20 minutes of business time from
 // 2024, 5 % of events recorded late), appended to `es` until it holds `events` more.
