@@ -94,10 +94,12 @@ struct Pending {
 // Decodes the record stored at `position` and, asked to, opens its sealed fields; corruption
 // when it is not that event or a sealed field does not authenticate. Every read of the log
 // decodes through here.
+inline Status undecodable(std::uint64_t position) {
+  return Status::corruption("event at position " + std::to_string(position) + " does not decode; run `leanos verify` for a full report");
+}
 inline Status decode_event(const Vault& vault, const char* data, std::size_t size, std::uint64_t position, Envelope& e,
                            Personal personal = Personal::open) {
-  if (!e.ParseFromArray(data, static_cast<int>(size)) || e.position() != position)
-    return Status::corruption("event at position " + std::to_string(position) + " does not decode; run `leanos verify` for a full report");
+  if (!e.ParseFromArray(data, static_cast<int>(size)) || e.position() != position) return undecodable(position);
   return personal == Personal::open ? vault.unseal(e) : Status::success();
 }
 

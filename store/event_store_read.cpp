@@ -262,7 +262,7 @@ Result<std::vector<EventStore::Record>> EventStore::read_records(std::uint64_t f
     const std::string_view value = it->value().ToStringView();
     RecordHead head;
     if (!read_head(value, head) || head.position != *pos || !valid_utf8(head.stream) || !valid_utf8(head.type))
-      return Status::corruption("event at position " + std::to_string(*pos) + " does not decode; run `leanos verify` for a full report");
+      return undecodable(*pos);
     Record r{*pos, std::string(head.stream), std::string(head.type), {}};
     if (head.sealed && personal == Personal::open) {
       if (auto s = decode_event(*impl_->vault, value.data(), value.size(), *pos, e, personal); !s) return s;

@@ -756,23 +756,30 @@ TEST_CASE("random bytes never repeat across a fork: the child's nonces are not i
   CHECK(std::memcmp(before, parent, sizeof parent) != 0);
 }
 
+// A generic event with what a record must keep byte for byte: metadata, text beyond ASCII,
+// and a field only a newer client knows.
+Envelope varied_note() {
+  Envelope e;
+  e.set_type("NoteTaken");
+  (*e.mutable_metadata())["git_commit"] = "abc123";
+  e.mutable_generic()->set_blob("naïve café ✓");
+  e.GetReflection()->MutableUnknownFields(&e)->AddVarint(999, 5);
+  return e;
+}
+
 TEST_CASE("every stored record is the plain encoding of its event, however the writer put it together") {
   TempDir dir;
   const std::string data = dir.sub("data"), key = dir.sub("master-key");
   {
     auto es = open_at(data, key);
     // What a caller sets of the store's fields is not kept.
-    Envelope generic;
-    generic.set_type("NoteTaken");
+    Envelope generic = varied_note();
     generic.set_position(999);
     generic.set_version(77);
     generic.set_stream("deal-acme");
     to_timestamp(978'307'200'000'000, generic.mutable_recorded_at());
     generic.set_causation_id("cmd-1");
     generic.set_actor("agent:écrivain");
-    (*generic.mutable_metadata())["git_commit"] = "abc123";
-    generic.mutable_generic()->set_blob("naïve café ✓");
-    generic.GetReflection()->MutableUnknownFields(&generic)->AddVarint(999, 5);  // from a newer client
     Envelope dated = lead("d-1", "Jane Doe", "jane@acme.example", "VP Sales");
     to_timestamp(1'700'000'000'000'000, dated.mutable_occurred_at());
     auto r = es->append("deal-acme", ExpectedVersion::any(),
@@ -816,12 +823,7 @@ TEST_CASE("read_records passes each event on as read_all's encoding, opening sea
   const std::string data = dir.sub("data"), key = dir.sub("master-key");
   {
     auto es = open_at(data, key);
-    Envelope generic;
-    generic.set_type("NoteTaken");
-    (*generic.mutable_metadata())["git_commit"] = "abc123";
-    generic.mutable_generic()->set_blob("naïve café ✓");
-    generic.GetReflection()->MutableUnknownFields(&generic)->AddVarint(999, 5);  // from a newer client
-    append(*es, "notes-1", generic);
+    append(*es, "notes-1", varied_note());
     append(*es, "deal-acme", lead("d-1", "Jane Doe", "jane@acme.example", "VP Sales"));
     append(*es, "deal-acme", notes("d-1", "Jane was pleased"));
     append(*es, "deal-bob", lead("d-2", "Bob Roe", "bob@acme.example", "CTO"));

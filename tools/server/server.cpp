@@ -155,30 +155,20 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
                const v1::SubscribeRequest& req, std::uint64_t next, std::shared_ptr<void> keep)
       : keep_(std::move(keep)), store_(store), feed_(feed), readers_(readers), req_(req), types_(req.types().begin(), req.types().end()),
         next_(next), reported_(next - 1) {
-    pump();
+    step([] {});
   }
 
-  void wake() override { pump(); }
+  void wake() override { step([] {}); }
 
   void OnWriteDone(bool ok) override {
-    bool finish;
-    {
-      std::lock_guard lock(mu_);
+    step([&] {
       writing_ = false;
       if (!ok) cancelled_ = true;
-      finish = advance();
-    }
-    if (finish) Finish(*end_);
+    });
   }
 
   void OnCancel() override {
-    bool finish;
-    {
-      std::lock_guard lock(mu_);
-      cancelled_ = true;
-      finish = advance();
-    }
-    if (finish) Finish(*end_);
+    step([&] { cancelled_ = true; });
   }
 
   void OnDone() override {
@@ -213,7 +203,7 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
 
   // Fills `spare` with the next page's encoding: from the live window, or from what a
   // catch-up reader read. `waiting`: the subscriber is at the end of the log and the feed
-  // will wake it; `reading`: a catch-up reader is reading the store and will pump when it has.
+  // will wake it; `reading`: a catch-up reader is reading the store and carries on when it has.
   Fill fill(std::string& spare) {
     for (;;) {
       spare.clear();
@@ -272,31 +262,32 @@ class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
     }
   }
 
-  // On a catch-up reader: one page from the store, outside the lock; then the pump goes on.
+  // On a catch-up reader: one page from the store, outside the lock; then the subscription goes on.
   void catch_up(std::uint64_t from) {
-    auto events = store_.read_records(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
-    bool finish;
-    {
-      std::lock_guard lock(mu_);
+    auto records = store_.read_records(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
+    step([&] {
       reading_ = false;
-      if (!events) {
-        if (!end_) end_ = to_grpc(events.status());
-      } else if (events->empty()) {
+      if (!records) {
+        if (!end_) end_ = to_grpc(records.status());
+      } else if (records->empty()) {
         // The feed said `from` is older than its window, so it exists; an empty read is a
         // store that lost it.
         if (!end_) end_ = grpc::Status(grpc::StatusCode::DATA_LOSS, "position " + std::to_string(from) + " cannot be read; run leanos verify");
       } else {
-        read_ = std::move(*events);
+        read_ = std::move(*records);
       }
-      finish = advance();
-    }
-    if (finish) Finish(*end_);  // the last use of this: OnDone may follow at once
+    });
   }
 
-  void pump() {
+  // Every callback: its change under the lock, then advance() in the same locked section;
+  // the one callback that ends the call calls Finish, outside the lock and as its last use
+  // of this (OnDone may follow at once on another thread).
+  template <class Change>
+  void step(Change change) {
     bool finish;
     {
       std::lock_guard lock(mu_);
+      change();
       finish = advance();
     }
     if (finish) Finish(*end_);
@@ -592,16 +583,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the client is done sending, or gone
-      bool finish;
-      {
-        std::lock_guard lock(mu_);
-        reading_ = false;
-        finish = done();
-      }
-      if (finish) Finish(end_);
-      return;
-    }
+    if (!ok) return step([&] { reading_ = false; });  // the client is done sending, or gone
     std::uint64_t sequence;
     {
       std::lock_guard lock(mu_);
@@ -617,18 +599,14 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
   }
 
   void OnWriteDone(bool ok) override {
-    bool finish;
-    {
-      std::lock_guard lock(mu_);
+    step([&] {
       writing_ = false;
       if (!ok) {  // the client is gone: the answers still to come are dropped
         broken_ = true;
         ready_.clear();
       }
       write_next();
-      finish = done();
-    }
-    if (finish) Finish(end_);
+    });
   }
 
   void OnDone() override { delete this; }
@@ -646,9 +624,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     grpc::ByteBuffer wire;
     bool own = false;
     const bool serialized = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(reply, &wire, &own).ok();
-    bool finish;
-    {
-      std::lock_guard lock(mu_);
+    step([&] {
       --unanswered_;
       if (serialized && !broken_) {
         ready_.emplace(sequence, std::move(wire));
@@ -661,9 +637,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
         StartRead(&in_);
       }
       write_next();
-      finish = done();
-    }
-    if (finish) Finish(end_);
+    });
   }
 
   // Under mu_: the next answer in order onto the wire, if the wire is free.
@@ -678,15 +652,20 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     StartWrite(&out_);
   }
 
-  // Under mu_: whether the call is over, nothing read, answered or written any more; true
-  // once, for the one callback that then calls Finish — outside the lock and as its last use
-  // of this call, since OnDone (which deletes it) may follow at once on another thread. The
-  // decision is taken in the same locked section as the change that made it: deciding in a
-  // section of its own let two callbacks race, one finishing while the other still came.
-  bool done() {
-    if (finished_ || reading_ || paused_ || unanswered_ > 0 || writing_ || (!broken_ && !ready_.empty())) return false;
-    finished_ = true;
-    return true;
+  // Every callback that may end the call: its change under the lock, and in the same locked
+  // section whether the call is over (nothing read, answered or written any more) — deciding
+  // in a section of its own let two callbacks race, one finishing while the other still
+  // came. The one that ends it calls Finish, outside the lock and as its last use of this
+  // call, since OnDone (which deletes it) may follow at once on another thread.
+  template <class Change>
+  void step(Change change) {
+    bool finish = false;
+    {
+      std::lock_guard lock(mu_);
+      change();
+      if (!finished_ && !reading_ && !paused_ && unanswered_ == 0 && !writing_ && (broken_ || ready_.empty())) finish = finished_ = true;
+    }
+    if (finish) Finish(end_);
   }
 
   LedgerService& service_;
