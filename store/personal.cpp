@@ -6,12 +6,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "leanos/v1/options.pb.h"
 #include "store/keys.h"
@@ -69,10 +74,20 @@ constexpr std::size_t kCacheEntries = 1 << 16;  // data keys kept opened (about 
 struct Plan {
   struct Step {
     const pb::FieldDescriptor* field;
-    bool personal;  // a personal string field
-    bool subject;   // it names the data subject
+    bool personal;       // a personal string field
+    bool subject;        // it names the data subject
+    std::string number;  // the field's number as its path names it
   };
   std::vector<Step> steps;  // personal strings, and singular messages that hold some
+  // Steps of fields in a oneof are not walked one by one (an envelope's payload is one of
+  // dozens of event types): per oneof, the step of each of its fields, by field index.
+  std::vector<std::size_t> plain;  // the steps of fields in no oneof
+  struct Oneof {
+    const pb::OneofDescriptor* oneof;
+    std::vector<int> step_of;  // by the field's index in its message, -1 for none
+  };
+  std::vector<Oneof> oneofs;
+  bool empty() const { return steps.empty(); }
 };
 
 // Every message type an event can hold is planned once, up front (lookups then take no
@@ -83,7 +98,7 @@ class Plans {
   Plans() { build(v1::Envelope::descriptor(), fixed_); }
 
   const Plan* of(const pb::Descriptor* d) {
-    if (auto it = fixed_.find(d); it != fixed_.end()) return it->second.steps.empty() ? nullptr : &it->second;
+    if (auto it = fixed_.find(d); it != fixed_.end()) return it->second.empty() ? nullptr : &it->second;
     std::lock_guard lock(mu_);
     return build(d, other_);
   }
@@ -91,21 +106,32 @@ class Plans {
  private:
   using Map = std::unordered_map<const pb::Descriptor*, Plan>;
   static const Plan* build(const pb::Descriptor* d, Map& plans) {
-    if (auto it = plans.find(d); it != plans.end()) return it->second.steps.empty() ? nullptr : &it->second;
+    if (auto it = plans.find(d); it != plans.end()) return it->second.empty() ? nullptr : &it->second;
     plans[d];  // a cycle (Struct, Value) holds nothing personal through itself
     Plan plan;
     for (int i = 0; i < d->field_count(); ++i) {
       const auto* f = d->field(i);
       const auto& o = f->options();
       if (o.GetExtension(v1::personal) && f->type() == pb::FieldDescriptor::TYPE_STRING && !f->is_repeated()) {
-        plan.steps.push_back({f, true, o.GetExtension(v1::data_subject)});
+        plan.steps.push_back({f, true, o.GetExtension(v1::data_subject), std::to_string(f->number())});
       } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated() && !f->is_map()) {
-        if (build(f->message_type(), plans) != nullptr) plan.steps.push_back({f, false, false});
+        if (build(f->message_type(), plans) != nullptr) plan.steps.push_back({f, false, false, std::to_string(f->number())});
       }
+    }
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+      const auto* f = plan.steps[i].field;
+      const auto* oneof = f->real_containing_oneof();
+      if (oneof == nullptr) {
+        plan.plain.push_back(i);
+        continue;
+      }
+      auto it = std::find_if(plan.oneofs.begin(), plan.oneofs.end(), [&](const Plan::Oneof& x) { return x.oneof == oneof; });
+      if (it == plan.oneofs.end()) it = plan.oneofs.insert(plan.oneofs.end(), {oneof, std::vector<int>(static_cast<std::size_t>(d->field_count()), -1)});
+      it->step_of[static_cast<std::size_t>(f->index())] = static_cast<int>(i);
     }
     auto& slot = plans[d];
     slot = std::move(plan);
-    return slot.steps.empty() ? nullptr : &slot;
+    return slot.empty() ? nullptr : &slot;
   }
   Map fixed_;  // built in the constructor, read-only after
   std::mutex mu_;
@@ -123,15 +149,33 @@ void collect(pb::Message& m, const std::string& prefix, std::vector<Found>& out)
   const Plan* plan = plans().of(m.GetDescriptor());
   if (plan == nullptr) return;
   const auto* r = m.GetReflection();
-  for (const auto& s : plan->steps) {
-    if (!r->HasField(m, s.field)) continue;
-    const std::string path = prefix.empty() ? std::to_string(s.field->number()) : prefix + "." + std::to_string(s.field->number());
+  auto visit = [&](const Plan::Step& s) {
+    std::string path = prefix;
+    if (!path.empty()) path += '.';
+    path += s.number;
     if (s.personal) {
-      if (!r->GetStringReference(m, s.field, nullptr).empty()) out.push_back({&m, s.field, path, s.subject});
+      if (!r->GetStringReference(m, s.field, nullptr).empty()) out.push_back({&m, s.field, std::move(path), s.subject});
     } else {
       collect(*r->MutableMessage(&m, s.field), path, out);
     }
+  };
+  // In field order: the oneofs' set fields merged with the plain ones.
+  std::array<const Plan::Step*, 4> few;  // a message has few oneofs
+  std::vector<const Plan::Step*> many;
+  const Plan::Step** set = few.data();
+  if (plan->oneofs.size() > few.size()) set = (many.resize(plan->oneofs.size()), many.data());
+  std::size_t n_set = 0;
+  for (const auto& o : plan->oneofs)
+    if (const auto* f = r->GetOneofFieldDescriptor(m, o.oneof); f != nullptr)
+      if (const int i = o.step_of[static_cast<std::size_t>(f->index())]; i >= 0) set[n_set++] = &plan->steps[static_cast<std::size_t>(i)];
+  std::sort(set, set + n_set, [](const Plan::Step* a, const Plan::Step* b) { return a->field->index() < b->field->index(); });
+  std::size_t next = 0;
+  for (const std::size_t i : plan->plain) {
+    const auto& s = plan->steps[i];
+    for (; next < n_set && set[next]->field->index() < s.field->index(); ++next) visit(*set[next]);
+    if (r->HasField(m, s.field)) visit(s);
   }
+  for (; next < n_set; ++next) visit(*set[next]);
 }
 
 // The string field at `path` (field numbers from the envelope down), created on the way.
@@ -157,8 +201,9 @@ std::optional<std::pair<pb::Message*, const pb::FieldDescriptor*>> at_path(pb::M
 std::string additional_data(const std::string& event_id, const std::string& path) { return event_id + '\0' + path; }
 constexpr const char* kAllFields = "*";  // the compact format's one box (no path is "*")
 
-std::string box(const Vault::Key& key, std::string_view plain, const std::string& ad) {
-  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+// Encrypts `plain` into `out` (replacing what it held): nonce, then ciphertext and tag.
+void box_into(const Vault::Key& key, std::string_view plain, std::string_view ad, std::string& out) {
+  out.resize(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   random_bytes(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long len = 0;
@@ -166,6 +211,11 @@ std::string box(const Vault::Key& key, std::string_view plain, const std::string
                                              reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
                                              reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
                                              key.data());
+}
+
+std::string box(const Vault::Key& key, std::string_view plain, const std::string& ad) {
+  std::string out;
+  box_into(key, plain, ad, out);
   return out;
 }
 
@@ -255,11 +305,16 @@ std::string default_master_key_file(const std::string& dir) {
   return d + ".master-key";
 }
 
+namespace {
+std::string_view trim_subject(std::string_view subject) {
+  while (!subject.empty() && std::isspace(static_cast<unsigned char>(subject.front()))) subject.remove_prefix(1);
+  while (!subject.empty() && std::isspace(static_cast<unsigned char>(subject.back()))) subject.remove_suffix(1);
+  return subject;
+}
+}  // namespace
+
 std::string normalize_subject(std::string_view subject) {
-  std::size_t b = 0, e = subject.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(subject[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(subject[e - 1]))) --e;
-  std::string out(subject.substr(b, e - b));
+  std::string out(trim_subject(subject));
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
@@ -421,7 +476,10 @@ Status Vault::rotate(const std::string& new_key_file, rocksdb::WriteBatch& batch
 Result<std::string> Vault::subject_hash(std::string_view subject) const {
   if (locked()) return Status(Code::read_only, "the workspace is locked: " + locked_reason_);
   if (!ready_.load(std::memory_order_acquire)) return Status::not_found("no personal data has been recorded in this workspace");
-  const std::string id = normalize_subject(subject);
+  // Most subjects come normalised already (an e-mail in lower case): hashed as they are.
+  std::string_view id = trim_subject(subject);
+  std::string lowered;
+  if (std::any_of(id.begin(), id.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); })) id = lowered = normalize_subject(id);
   std::string out(kHashBytes, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), reinterpret_cast<const unsigned char*>(id.data()),
                      id.size(), salt_->data(), salt_->size());
@@ -485,7 +543,8 @@ void Vault::evict_if_full() const {
 
 Status Vault::seal(v1::Envelope& e, const std::function<Result<std::string>()>& stream_subject, std::vector<KeyPut>& puts,
                    std::string* assumed) {
-  std::vector<Found> found;
+  thread_local std::vector<Found> found;  // reused: one event after another on each appender
+  found.clear();
   collect(e, "", found);
   if (found.empty()) return Status::success();
   if (auto s = ensure_master(); !s) return s;
@@ -543,14 +602,22 @@ Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::ve
   auto* sealed = e.mutable_sealed();
   sealed->set_subject(hash);
   sealed->set_key(key->id);
-  v1::SealedTexts texts;
-  for (const auto& f : found) {
-    const auto* r = f.message->GetReflection();
-    sealed->add_paths(f.path);
-    texts.add_texts(r->GetStringReference(*f.message, f.field, nullptr));
-    r->ClearField(f.message, f.field);
+  // The texts as a SealedTexts message, encoded by protobuf's wire format straight from
+  // the fields (not copied into a message first), into a buffer each thread reuses.
+  thread_local std::string texts;
+  texts.clear();
+  {
+    pb::io::StringOutputStream raw(&texts);
+    pb::io::CodedOutputStream out(&raw);
+    for (const auto& f : found) {
+      const auto* r = f.message->GetReflection();
+      sealed->add_paths(f.path);
+      pb::internal::WireFormatLite::WriteBytes(v1::SealedTexts::kTextsFieldNumber, r->GetStringReference(*f.message, f.field, nullptr), &out);
+      r->ClearField(f.message, f.field);
+    }
   }
-  sealed->set_box(box(key->key, texts.SerializeAsString(), additional_data(e.event_id(), kAllFields)));
+  box_into(key->key, texts, additional_data(e.event_id(), kAllFields), *sealed->mutable_box());
+  sodium_memzero(texts.data(), texts.size());  // no plaintext left behind in the buffer
   return Status::success();
 }
 
@@ -565,7 +632,6 @@ void Vault::write_keys(const std::vector<KeyPut>& puts, rocksdb::WriteBatch& bat
   for (const auto& k : puts)
     if (!erased_in_group_.count(k.hash)) batch.Put(keys_, record_name(k.hash), k.value);
 }
-
 void Vault::committed(const std::vector<KeyPut>& puts) {
   std::unique_lock lock(mu_);
   for (const auto& k : puts)
