@@ -129,3 +129,25 @@ TEST_CASE("bench append in process measures RocksDB's own write group beside the
   CHECK(rows[1]["raw_group_eps"].get<double>() > 0);
   CHECK(rows[1]["raw_eps"].get<double>() > 0);
 }
+
+TEST_CASE("bench append prices sealing beside the same contacts in clear, in throughput and CPU per event") {
+  TempDir dir;
+  auto json = run_leanos({"bench", "append", "--json", "--dir", dir.sub("json"), "--scale", "0.01", "--rows", "10x4",
+                          "--durability", "relaxed"});
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  const auto rows = nlohmann::json::parse(json.out);
+  REQUIRE(rows.size() == 1);
+  for (const char* key : {"store_eps", "clear_contacts_eps", "sealed_eps", "sealed_known_eps", "cpu_us_per_event",
+                          "clear_contacts_cpu_us_per_event", "sealed_cpu_us_per_event", "sealed_known_cpu_us_per_event"}) {
+    INFO(key);
+    REQUIRE(rows[0].contains(key));
+    CHECK(rows[0][key].get<double>() > 0);
+  }
+  auto text = run_leanos({"bench", "append", "--dir", dir.sub("text"), "--scale", "0.01", "--rows", "1x1,10x4", "--durability", "relaxed"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("contacts ev/s: in clear; sealed, new person (x clear), known person (x clear)") != std::string::npos);
+  CHECK(text.out.find("sealing, 10 x 4: ") != std::string::npos);
+  CHECK(text.out.find("sealing, 1 x 1: ") == std::string::npos);  // a single append's CPU is the fsync's, not sealing's
+}

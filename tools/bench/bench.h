@@ -36,7 +36,12 @@ struct AppendRow {
   double group_size = 0;  // appends per group commit (per fsync)
   double sealed_eps = 0;  // in process: the same cell with personal events, each sealed, a new person each
   double sealed_known_eps = 0;  // the same, naming people already recorded
+  double clear_eps = 0;  // the same contact events with their text in fields that are not personal: nothing sealed
   double raw_group_eps = 0;  // in process, appenders > 1: raw RocksDB written by as many threads (its own write group)
+  // In process: the process's CPU time per event (µs, all threads) for generic events,
+  // contacts in clear, new and known people sealed: what sealing costs, apart from how the
+  // cores were shared.
+  double cpu_us = 0, clear_cpu_us = 0, sealed_cpu_us = 0, sealed_known_cpu_us = 0;
 };
 
 // A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -21,6 +22,14 @@ inline std::string self_path() {
 }
 
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// CPU time this process has used, all its threads (RocksDB's background threads too), in
+// seconds: what a cell costs, steadier than its throughput on a shared machine.
+inline double process_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
 
 // Nearest-rank percentile, p in [0, 1]; 0 for no samples.
 inline double percentile(std::vector<double> v, double p) {
