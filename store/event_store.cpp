@@ -101,19 +101,18 @@ void compose_record(const Envelope& e, const std::string& body, std::size_t spli
 
 void EventStore::Impl::writer_loop() {
   std::vector<std::shared_ptr<Pending>> group;
-  std::size_t previous_group = 1;
   for (;;) {
     {
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      cv.wait(lock, [&] { return !committing && (stopping || !queue.empty()); });
       if (queue.empty()) return;  // stopping and drained
       // Commit siblings: the appenders of the last group come back one by one after
       // their acknowledgement. Give them a moment to join rather than paying an fsync
-      // for the first alone. A lone appender (previous group of 1) never waits.
-      if (previous_group > 1 && queue.size() < previous_group && options.group_wait_micros > 0) {
-        wanted = previous_group;
+      // for the first alone. A lone appender (a last group of 1) never waits.
+      if (last_group > 1 && queue.size() < last_group && options.group_wait_micros > 0) {
+        wanted = last_group;
         cv.wait_for(lock, std::chrono::microseconds(options.group_wait_micros),
-                    [&] { return stopping || queue.size() >= previous_group; });
+                    [&] { return stopping || queue.size() >= last_group; });
         wanted = 1;
       }
       const std::size_t n = std::min(queue.size(), options.max_group);
@@ -121,10 +120,13 @@ void EventStore::Impl::writer_loop() {
         group.push_back(std::move(queue.front()));
         queue.pop_front();
       }
+      committing = true;
+      last_group = group.size();
     }
-    previous_group = group.size();
     commit(group);
     group.clear();
+    std::lock_guard lock(mu);
+    committing = false;
   }
 }
 
@@ -545,10 +547,29 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
 void EventStore::Impl::submit(std::shared_ptr<Pending> p) {
   if (auto s = prepare(*p); !s) return p->finish(s);
   {
-    std::lock_guard lock(mu);
+    std::unique_lock lock(mu);
     if (stopping) return p->finish(Status::unavailable("the store is closing"));
-    queue.push_back(std::move(p));
-    if (queue.size() != wanted) return;  // the writer is busy or still gathering
+    if (p->caller_waits && !committing && queue.empty() && last_group <= 1) {
+      // Nothing to group it with, nobody committing, and the last group was one append
+      // alone: the caller commits its append itself (as RocksDB's write-group leader does)
+      // instead of waking the writer and being woken by it — two hand-offs of a lone
+      // append. Whoever appends meanwhile is queued for the writer, woken when this commit
+      // is done. After a larger group the writer gathers its appenders again instead.
+      committing = true;
+      lock.unlock();
+      std::vector<std::shared_ptr<Pending>> group{std::move(p)};
+      const auto groups = stats_groups.load(std::memory_order_relaxed);
+      commit(group);
+      if (stats_groups.load(std::memory_order_relaxed) != groups) stats_own_groups.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+      committing = false;
+      if (queue.empty() && !stopping) return;  // the writer has nothing to do
+    } else {
+      queue.push_back(std::move(p));
+      // Whoever is committing wakes the writer when done (the writer itself simply goes on);
+      // otherwise the writer is woken when the group it gathers is complete.
+      if (committing || queue.size() != wanted) return;
+    }
   }
   cv.notify_one();
 }
@@ -583,6 +604,7 @@ Result<AppendResult> EventStore::append(const std::string& stream, ExpectedVersi
   // The appender keeps its share of the append: the events are freed on this thread once the
   // writer lets go, not by the writer between two group commits.
   auto p = new_append(stream, expected, std::move(events));
+  p->caller_waits = true;
   auto fut = p->done.get_future();
   impl_->submit(p);
   return fut.get();
@@ -650,8 +672,12 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
 }
 
 StoreStats EventStore::stats() const {
-  return {impl_->stats_groups.load(std::memory_order_relaxed), impl_->stats_appends.load(std::memory_order_relaxed),
-          impl_->stats_cached_streams.load(std::memory_order_relaxed)};
+  StoreStats s;
+  s.groups = impl_->stats_groups.load(std::memory_order_relaxed);
+  s.appends = impl_->stats_appends.load(std::memory_order_relaxed);
+  s.own_groups = impl_->stats_own_groups.load(std::memory_order_relaxed);
+  s.cached_streams = impl_->stats_cached_streams.load(std::memory_order_relaxed);
+  return s;
 }
 
 std::uint64_t EventStore::wait_beyond(std::uint64_t position, std::chrono::milliseconds timeout) const {

@@ -97,6 +97,7 @@ struct AppendResult {
 struct StoreStats {
   std::uint64_t groups = 0;   // group commits written since open
   std::uint64_t appends = 0;  // appends they held
+  std::uint64_t own_groups = 0;  // of the groups, those an appender committed itself, finding the writer idle
   std::uint64_t cached_streams = 0;  // streams the writer remembers (StoreOptions::stream_cache_entries)
 };
 

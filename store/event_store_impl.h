@@ -74,6 +74,9 @@ struct Pending {
   // sealed; the data keys made for them and not yet written; per event, the stream subject
   // it was sealed under when it names nobody ("" otherwise).
   bool prepared = false;
+  // The caller blocks until the append is answered (EventStore::append): finding nothing
+  // being committed or queued after a lone append, it commits the append itself (submit).
+  bool caller_waits = false;
   std::vector<Vault::KeyPut> key_puts;
   std::vector<std::string> assumed;
   // Per event of an append (not a replica), also from prepare(): its record without what the
@@ -127,7 +130,7 @@ struct EventStore::Impl {
   std::unordered_map<std::string, std::string> first_subjects;
 
   std::atomic<std::uint64_t> last_position{0};
-  std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0}, stats_cached_streams{0};
+  std::atomic<std::uint64_t> stats_groups{0}, stats_appends{0}, stats_cached_streams{0}, stats_own_groups{0};
   // Signalled after each group commit, for wait_beyond.
   mutable std::mutex committed_mu;
   mutable std::condition_variable committed_cv;
@@ -141,6 +144,12 @@ struct EventStore::Impl {
   std::condition_variable cv;
   std::deque<std::shared_ptr<Pending>> queue;
   bool stopping = false;
+  // Someone is committing a group: the writer, or an appender that found the writer idle and
+  // the queue empty and commits its own append on its thread (guarded by mu). The state the
+  // comments call the writer's (versions, stream_subjects, …) is only touched by whoever has
+  // set this, one at a time.
+  bool committing = false;
+  std::size_t last_group = 1;  // appends in the last group committed (guarded by mu)
   // Queue length at which an appender wakes the writer (guarded by mu): 1 when the writer
   // sleeps for work, the expected group size while it gathers siblings.
   std::size_t wanted = 1;

@@ -125,6 +125,7 @@ TEST_CASE("bench append in process measures RocksDB's own write group beside the
   REQUIRE(rows.size() == 2);
   CHECK(rows[0]["appenders"] == 1);
   CHECK(rows[0]["raw_group_eps"] == 0);  // one writer: the plain raw baseline is the one
+  CHECK(rows[0]["own_groups"] == 1.0);    // a lone appender commits every append itself
   CHECK(rows[1]["appenders"] == 4);
   CHECK(rows[1]["raw_group_eps"].get<double>() > 0);
   CHECK(rows[1]["raw_eps"].get<double>() > 0);

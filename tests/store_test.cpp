@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <deque>
+#include <future>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -189,6 +191,59 @@ TEST_CASE("concurrent appenders are group-committed without losing or reordering
   CHECK(es->last_position() == kThreads * kAppends);
   for (int s = 0; s < 4; ++s) CHECK(es->stream_version("t-" + std::to_string(s)).value() == 2 * kAppends);
   CHECK(es->verify().clean());
+}
+
+TEST_CASE("a lone appender commits its own appends, appenders meeting a busy writer are grouped, and nothing is lost either way") {
+  TempDir dir;
+  {
+    auto es = open_store(dir.path());
+    // Alone: every append finds the writer idle and commits itself, one group each.
+    for (int i = 0; i < 30; ++i) REQUIRE(es->append("alone", ExpectedVersion::exact(static_cast<std::uint64_t>(i)), {event("T")}).is_ok());
+    auto stats = es->stats();
+    CHECK(stats.groups == 30);
+    CHECK(stats.own_groups == 30);
+    // Together: callers that wait (append) and callers that do not (append_async, each with
+    // a window of appends in flight) on shared streams with exact versions.
+    constexpr int kWaiting = 4, kAsync = 4, kAppends = 150;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kWaiting; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kAppends; ++i)
+          for (const std::string stream = "shared-" + std::to_string(t % 2);;) {
+            auto r = es->append(stream, ExpectedVersion::exact(es->stream_version(stream).value()), {event("T"), event("T")});
+            if (r.is_ok()) break;
+            if (r.status().code() != Code::conflict) {
+              ++failures;
+              break;
+            }
+          }
+      });
+    for (int t = 0; t < kAsync; ++t)
+      threads.emplace_back([&, t] {
+        std::deque<std::future<Result<AppendResult>>> window;
+        for (int i = 0; i < kAppends; ++i) {
+          window.push_back(es->append_async("async-" + std::to_string(t), ExpectedVersion::any(), {event("T")}));
+          if (window.size() > 8) {
+            if (!window.front().get().is_ok()) ++failures;
+            window.pop_front();
+          }
+        }
+        for (auto& f : window)
+          if (!f.get().is_ok()) ++failures;
+      });
+    for (auto& th : threads) th.join();
+    CHECK(failures == 0);
+    stats = es->stats();
+    CHECK(stats.appends == 30 + (kWaiting + kAsync) * kAppends);
+    CHECK(stats.own_groups <= stats.groups);
+    CHECK(es->last_position() == 30 + kWaiting * kAppends * 2 + kAsync * kAppends);
+    for (int s = 0; s < 2; ++s) CHECK(es->stream_version("shared-" + std::to_string(s)).value() == 2 * kAppends * kWaiting / 2);
+    for (int t = 0; t < kAsync; ++t) CHECK(es->stream_version("async-" + std::to_string(t)).value() == kAppends);
+    CHECK(es->verify().clean());
+  }
+  auto es = open_store(dir.path());  // and all of it on disk
+  CHECK(es->last_position() == 30 + 4 * 150 * 2 + 4 * 150);
 }
 
 TEST_CASE("append_then answers every append once: refused at once on the caller's thread, written ones after their group, queued ones when the store closes") {

@@ -94,6 +94,7 @@ Result<AppendRow> store_row(const GlobalOptions& g, const std::string& dir, std:
                 percentile(all, 0.50), percentile(all, 0.99),
                 static_cast<double>(stats.appends) / static_cast<double>(std::max<std::uint64_t>(stats.groups, 1))};
   row.cpu_us = cpu * 1e6 / static_cast<double>(total);
+  row.own_groups = static_cast<double>(stats.own_groups) / static_cast<double>(std::max<std::uint64_t>(stats.groups, 1));
   return row;
 }
 
@@ -167,10 +168,10 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
                   i ? "," : "", over_grpc ? "server" : "in-process", global.relaxed ? "relaxed" : "sync", payload, r.events_per_append,
                   r.appenders, r.events, r.store_eps, r.raw_eps, r.store_eps / r.raw_eps, r.p50_ms, r.p99_ms);
       if (!over_grpc)
-        std::printf(",\"appends_per_group\":%.2f,\"clear_contacts_eps\":%.0f,\"sealed_eps\":%.0f,\"sealed_known_eps\":%.0f,"
+        std::printf(",\"appends_per_group\":%.2f,\"own_groups\":%.2f,\"clear_contacts_eps\":%.0f,\"sealed_eps\":%.0f,\"sealed_known_eps\":%.0f,"
                     "\"raw_group_eps\":%.0f,\"cpu_us_per_event\":%.2f,\"clear_contacts_cpu_us_per_event\":%.2f,"
                     "\"sealed_cpu_us_per_event\":%.2f,\"sealed_known_cpu_us_per_event\":%.2f",
-                    r.group_size, r.clear_eps, r.sealed_eps, r.sealed_known_eps, r.raw_group_eps, r.cpu_us, r.clear_cpu_us,
+                    r.group_size, r.own_groups, r.clear_eps, r.sealed_eps, r.sealed_known_eps, r.raw_group_eps, r.cpu_us, r.clear_cpu_us,
                     r.sealed_cpu_us, r.sealed_known_cpu_us);
       else
         std::printf(",\"rpc\":\"%s\",\"window\":%d", stream ? "AppendStream" : "Append", window);

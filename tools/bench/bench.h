@@ -34,6 +34,7 @@ struct AppendRow {
   double p50_ms = 0;
   double p99_ms = 0;
   double group_size = 0;  // appends per group commit (per fsync)
+  double own_groups = 0;  // share of the groups an appender committed itself (StoreStats::own_groups)
   double sealed_eps = 0;  // in process: the same cell with personal events, each sealed, a new person each
   double sealed_known_eps = 0;  // the same, naming people already recorded
   double clear_eps = 0;  // the same contact events with their text in fields that are not personal: nothing sealed
