@@ -144,9 +144,10 @@ void EventStore::Impl::answer_loop() {
   }
 }
 
-void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
+bool EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
   // What the groups before this one wrote is on disk: the writer's memory of streams can go.
   if (versions.size() > options.stream_cache_entries) versions.clear();
+  bool wrote = false;
   if (stream_subjects.size() > options.stream_cache_entries) stream_subjects.clear();
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, std::uint64_t> tentative_versions;
@@ -285,6 +286,7 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
       vault->committed(written);
       for (auto& [stream, v] : tentative_versions) versions[stream] = v;
       stats_groups.fetch_add(1, std::memory_order_relaxed);
+      wrote = true;
       stats_appends.fetch_add(std::count(writes.begin(), writes.end(), true), std::memory_order_relaxed);
       stats_cached_streams.store(std::max(versions.size(), stream_subjects.size()), std::memory_order_relaxed);
       last_recorded = recorded_floor;  // now, unless the group held replicas only
@@ -318,6 +320,7 @@ void EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
     }
     answers_cv.notify_one();
   }
+  return wrote;
 }
 
 Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered_map<std::string, std::uint64_t>& tentative_versions,
@@ -558,9 +561,7 @@ void EventStore::Impl::submit(std::shared_ptr<Pending> p) {
       committing = true;
       lock.unlock();
       std::vector<std::shared_ptr<Pending>> group{std::move(p)};
-      const auto groups = stats_groups.load(std::memory_order_relaxed);
-      commit(group);
-      if (stats_groups.load(std::memory_order_relaxed) != groups) stats_own_groups.fetch_add(1, std::memory_order_relaxed);
+      if (commit(group)) stats_own_groups.fetch_add(1, std::memory_order_relaxed);
       lock.lock();
       committing = false;
       if (queue.empty() && !stopping) return;  // the writer has nothing to do

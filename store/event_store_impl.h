@@ -289,8 +289,9 @@ struct EventStore::Impl {
   void writer_loop();
 
   // Validates every append of the group against the stored state plus the appends before
-  // it in the group, writes the accepted ones in one WriteBatch, then answers each.
-  void commit(std::vector<std::shared_ptr<Pending>>& group);
+  // it in the group, writes the accepted ones in one WriteBatch, then answers each. Whether
+  // it wrote a group (some append was accepted and written).
+  bool commit(std::vector<std::shared_ptr<Pending>>& group);
   // Prepares an append on the caller's thread and queues it for the writer, which finishes it.
   void submit(std::shared_ptr<Pending> p);
 

@@ -115,13 +115,20 @@ TEST_CASE("bench append --server drives a real server from client processes and 
   CHECK(durability.err.find("fast") != std::string::npos);
 }
 
-TEST_CASE("bench append in process measures RocksDB's own write group beside the store's group commit") {
-  TempDir dir;
-  auto r = run_leanos({"bench", "append", "--json", "--dir", dir.sub("bench"), "--scale", "0.01", "--rows", "1x1,1x4",
-                       "--durability", "relaxed"});
+namespace {
+// `bench append --json` in process on the grid cells `rows` (relaxed, a hundredth of the
+// events): its rows.
+nlohmann::json bench_append_rows(const std::string& dir, const std::string& rows) {
+  auto r = run_leanos({"bench", "append", "--json", "--dir", dir, "--scale", "0.01", "--rows", rows, "--durability", "relaxed"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  const auto rows = nlohmann::json::parse(r.out);
+  return nlohmann::json::parse(r.out);
+}
+}  // namespace
+
+TEST_CASE("bench append in process measures RocksDB's own write group beside the store's group commit") {
+  TempDir dir;
+  const auto rows = bench_append_rows(dir.sub("bench"), "1x1,1x4");
   REQUIRE(rows.size() == 2);
   CHECK(rows[0]["appenders"] == 1);
   CHECK(rows[0]["raw_group_eps"] == 0);  // one writer: the plain raw baseline is the one
@@ -133,11 +140,7 @@ TEST_CASE("bench append in process measures RocksDB's own write group beside the
 
 TEST_CASE("bench append prices sealing beside the same contacts in clear, in throughput and CPU per event") {
   TempDir dir;
-  auto json = run_leanos({"bench", "append", "--json", "--dir", dir.sub("json"), "--scale", "0.01", "--rows", "10x4",
-                          "--durability", "relaxed"});
-  INFO(json.err);
-  REQUIRE(json.exit_code == 0);
-  const auto rows = nlohmann::json::parse(json.out);
+  const auto rows = bench_append_rows(dir.sub("json"), "10x4");
   REQUIRE(rows.size() == 1);
   for (const char* key : {"store_eps", "clear_contacts_eps", "sealed_eps", "sealed_known_eps", "cpu_us_per_event",
                           "clear_contacts_cpu_us_per_event", "sealed_cpu_us_per_event", "sealed_known_cpu_us_per_event"}) {

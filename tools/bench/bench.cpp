@@ -90,11 +90,11 @@ Result<AppendRow> store_row(const GlobalOptions& g, const std::string& dir, std:
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   const std::size_t total = appends_each * static_cast<std::size_t>(per_append * appenders);
   const auto stats = es.stats();
+  const auto groups = static_cast<double>(std::max<std::uint64_t>(stats.groups, 1));
   AppendRow row{per_append, appenders, total, static_cast<double>(total) / elapsed, 0,
-                percentile(all, 0.50), percentile(all, 0.99),
-                static_cast<double>(stats.appends) / static_cast<double>(std::max<std::uint64_t>(stats.groups, 1))};
+                percentile(all, 0.50), percentile(all, 0.99), static_cast<double>(stats.appends) / groups};
   row.cpu_us = cpu * 1e6 / static_cast<double>(total);
-  row.own_groups = static_cast<double>(stats.own_groups) / static_cast<double>(std::max<std::uint64_t>(stats.groups, 1));
+  row.own_groups = static_cast<double>(stats.own_groups) / groups;
   return row;
 }
 
@@ -216,7 +216,7 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
   // and the hand-offs', and varies more than sealing costs).
   for (const auto& r : rows)
     if (r.events_per_append > 1)
-        std::printf("sealing, %d x %d: %+.1f us CPU per event for a known person, %+.1f for a new one (a key made, wrapped and written), "
+      std::printf("sealing, %d x %d: %+.1f us CPU per event for a known person, %+.1f for a new one (a key made, wrapped and written), "
                   "on %.1f us for the same contacts in clear (%.1f us a generic event); sealed/clear throughput %.2f and %.2f (goal >= 0.8)\n",
                   r.events_per_append, r.appenders, r.sealed_known_cpu_us - r.clear_cpu_us, r.sealed_cpu_us - r.clear_cpu_us,
                   r.clear_cpu_us, r.cpu_us, r.sealed_known_eps / r.clear_eps, r.sealed_eps / r.clear_eps);
