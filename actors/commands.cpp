@@ -1,5 +1,7 @@
 #include "actors/commands.h"
 
+#include <map>
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include <limits>
@@ -154,6 +156,20 @@ Result<Handled> CommandHandler::append(const std::string& stream, store::Expecte
   return h;
 }
 
+// A command the rules found already recorded (a learning stated again): what holds it.
+Result<Handled> CommandHandler::already_recorded(const DealState& state, const std::string& stream, const Envelope& c) const {
+  std::string assumption = c.has_learning_recorded() ? c.learning_recorded().assumption_id() : "";
+  if (assumption.empty() && state.hypothesis) assumption = state.hypothesis->assumption_id();
+  const int i = state.learning_about(assumption);
+  if (i < 0) return Status::corruption("the rules found " + c.type() + " already recorded in " + stream + ", but it is not there");
+  auto known = store_.find_event_id(state.learning_event_ids[i]);
+  if (!known) return known.status();
+  if (!known->has_value()) return Status::corruption("event " + state.learning_event_ids[i] + " of " + stream + " is not in the store");
+  auto e = store_.read_event(**known);
+  if (!e) return e.status();
+  return Handled{stream, {std::move(*e)}, true};
+}
+
 // The deal's lead first: it is the contended part (a deal id taken meanwhile rejects the
 // whole command, and nothing is recorded). Then the response and the conversion, together,
 // on the campaign. A crash between the two leaves the lead, caused by the response; the retry
@@ -249,7 +265,9 @@ Result<Handled> CommandHandler::handle(Envelope c) {
     case Envelope::kLearningRecorded: {
       auto state = fold_stream<DealState>(store_, stream);
       if (!state) return state.status();
-      return append(stream, store::ExpectedVersion::exact(state->version), decide_deal(*state, c, *facts));
+      auto decided = decide_deal(*state, c, *facts);
+      if (decided && decided->empty()) return already_recorded(*state, stream, c);
+      return append(stream, store::ExpectedVersion::exact(state->version), std::move(decided));
     }
     case Envelope::kCampaignOpened:
     case Envelope::kCampaignHypothesisStated:
@@ -297,11 +315,27 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     return Status::invalid("a batch holds the commands of one campaign, deal or goal, or the canvas; '" + commands.front().type() +
                            "' is none of those");
   if (auto s = check_stream_name(stream); !s) return s;
-  for (auto& c : commands) {
+  // The same command twice (an import reading one fact twice) is one; one id for two
+  // different commands is refused, naming the second.
+  std::map<std::string, std::size_t> ids;
+  std::vector<bool> repeated(commands.size(), false);
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    auto& c = commands[i];
     if (stream_of_command(c) != stream)
       return Status::invalid("a batch holds the commands of one stream: '" + stream_of_command(c) + "' is not '" + stream + "'");
     if (c.event_id().empty()) return Status::invalid("a command needs an event id");
     c.set_correlation_id(stream);
+    if (auto [it, fresh] = ids.emplace(c.event_id(), i); !fresh) {
+      Envelope first = commands[it->second];
+      first.set_stream(stream);
+      if (!same_command(first, c, stream)) {
+        Status st = Status::exists("id '" + c.event_id() + "' is given to two different commands of this batch (" +
+                                   std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + "); each command needs its own id");
+        st.add_param("batch_index", std::to_string(i));
+        return st;
+      }
+      repeated[i] = true;
+    }
   }
   auto facts = this->facts(commands.front());
   if (!facts) return facts.status();
@@ -340,11 +374,13 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     return s;
   };
   for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (repeated[i]) continue;
     const auto& c = commands[i];
     Result<Events> decided = campaign ? decide_campaign(campaign_state, c, *facts)
                              : deal   ? decide_deal(deal_state, c, *facts)
                                       : decide_workspace(c, *facts);
     if (!decided) return refuse(decided.status(), i);
+    if (decided->empty()) continue;  // a fact the thread already holds
     if (campaign && c.has_response_received() && !c.response_received().opens_deal_id().empty()) {
       auto o = open_deal(campaign_state, *decided, *facts);
       if (!o) return refuse(o.status(), i);
@@ -369,6 +405,10 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     auto h = append(o.stream, store::ExpectedVersion::exact(o.version), std::move(o.lead));
     if (!h) return h.status();
     for (auto& e : h->events) leads.push_back(std::move(e));
+  }
+  if (all.empty() && leads.empty()) {  // every command stated a fact already held
+    if (deal) return already_recorded(deal_state, stream, commands.back());
+    return Handled{stream, {}, true};
   }
   // A retried import (the same event ids) is an idempotent retry of the whole append.
   auto h = append(stream, store::ExpectedVersion::exact(version), std::move(all));

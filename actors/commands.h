@@ -68,6 +68,7 @@ class CommandHandler {
 
  private:
   Result<Handled> append(const std::string& stream, store::ExpectedVersion expected, Result<Events> decided);
+  Result<Handled> already_recorded(const DealState& state, const std::string& stream, const Envelope& command) const;
   Result<Handled> response_opening_deal(const CampaignState& campaign, const Envelope& response, const Facts& facts);
   // An interested response that opens a deal, `decided` as decide_campaign gave it: the deal's
   // lead decided against its own stream (none when a retry finds it recorded), the conversion

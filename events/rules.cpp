@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "events/ids.h"
+
+#include <google/protobuf/util/message_differencer.h>
 
 namespace leanos {
 
@@ -447,13 +450,24 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
                       "deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + "; only a QUALIFY deal can be won", "",
                       {{"deal_id", id}, {"verdict", verdict_name(s.decision->verdict())}});
       if (auto st = outcome_fits_actions(s, id, d->outcome()); !st) return st;
-      if (auto st = check_money("--arr", d->arr()); !st) return st;
-      if (auto st = check_money("--mrr", d->mrr()); !st) return st;
-      if (d->outcome() == v1::WON && d->arr() == 0 && d->mrr() == 0)
-        return Status::invalid("a won deal needs its value: give --arr N (whole dollars a year) or --mrr N");
-      if (d->outcome() != v1::WON && (d->arr() != 0 || d->mrr() != 0))
-        return Status::invalid("only a won deal has ARR/MRR; drop --arr/--mrr for a " + outcome_name(d->outcome()) + " deal");
-      if (!d->has_mrr()) d->set_mrr(d->arr() / 12);  // --mrr 0 is an answer, not a missing one
+      if (auto st = check_money("ARR", d->arr()); !st) return st;
+      if (auto st = check_money("MRR", d->mrr()); !st) return st;
+      if (auto st = check_money("one-off revenue", d->one_off()); !st) return st;
+      if (d->outcome() == v1::WON && d->arr() == 0 && d->mrr() == 0 && d->one_off() == 0)
+        return Status::invalid("a won deal needs its value: ARR (whole dollars a year, recurring) or MRR (a month), "
+                               "and/or one-off revenue that does not recur");
+      if (d->outcome() != v1::WON && (d->arr() != 0 || d->mrr() != 0 || d->one_off() != 0))
+        return Status::invalid("only a won deal has revenue; leave ARR, MRR and one-off revenue out for a " +
+                               outcome_name(d->outcome()) + " deal");
+      // ARR is recurring revenue over a year: 12 x MRR, to the dollar that whole-dollar MRR
+      // allows. Revenue that does not recur is one-off, never ARR.
+      if (d->mrr() > std::numeric_limits<std::int64_t>::max() / 12)
+        return Status::invalid("MRR " + std::to_string(d->mrr()) + " is too large: 12 x MRR does not fit in whole dollars");
+      if (d->has_mrr() && d->arr() != 0 && (d->arr() < d->mrr() * 12 || d->arr() >= d->mrr() * 12 + 12))
+        return Status::invalid("ARR $" + std::to_string(d->arr()) + " is not 12 x MRR $" + std::to_string(d->mrr()) + " ($" +
+                               std::to_string(d->mrr() * 12) + "): ARR is recurring revenue over a year, so give one of them; "
+                               "revenue that does not recur (set-up, services, a licence) is one-off");
+      if (!d->has_mrr()) d->set_mrr(d->arr() / 12);
       if (d->arr() == 0) d->set_arr(d->mrr() * 12);
       if (at < s.lead_at)
         return Status::invalid("the outcome's date " + date_of(at) + " is before the lead came in (" + date_of(s.lead_at) + ")");
@@ -484,6 +498,16 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
           return Status::invalid("an invalidated assumption has confidence 0 %; drop --confidence or give 0");
       }
       if (l->result() == v1::INVALIDATED) l->set_confidence(0);
+      if (!l->corrects_event_id().empty() || l->corrected_result() != v1::LEARNING_RESULT_UNSPECIFIED)
+        return Status::invalid("corrects_event_id and corrected_result are filled by the rules; leave them out");
+      // One learning per deal and assumption: the same one again is the same fact (nothing
+      // new: a tired user or an agent re-running a step); a different one corrects it.
+      if (const int i = s.learning_about(l->assumption_id()); i >= 0) {
+        if (google::protobuf::util::MessageDifferencer::Equals(*l, s.learnings[i])) return Events{};
+        l->set_corrects_event_id(s.learning_event_ids[i]);
+        l->set_corrected_result(s.learnings[i].result());
+        to_timestamp(s.learning_dates[i], first.mutable_occurred_at());
+      }
       return out;
     }
     default:

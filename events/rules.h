@@ -1,7 +1,8 @@
 // The rules of the LeanOS sales workflow, once, as pure functions.
 //
 // decide_*(state, command, facts) returns the events to append to the thread's stream, or a
-// rejection that says what is wrong and what would be right. Nothing else decides what is
+// rejection that says what is wrong and what would be right. No events at all: the command
+// states a fact the thread already holds (a learning recorded again), so nothing is new. Nothing else decides what is
 // valid: the CLI, the actors and the server all call these. They read no clock and do no I/O:
 // the caller folds the state (events/thread.h) and gathers the facts.
 //

@@ -2,6 +2,8 @@
 
 #include "events/text.h"
 
+#include <algorithm>
+
 namespace leanos {
 
 namespace {
@@ -60,6 +62,12 @@ Stage DealState::stage() const {
 
 bool DealState::actions_allowed() const {
   return decision && decision->verdict() == v1::QUALIFY && (!decision->approval_required() || approved);
+}
+
+int DealState::learning_about(const std::string& assumption_id) const {
+  for (std::size_t i = 0; i < learnings.size(); ++i)
+    if (learnings[i].assumption_id() == assumption_id) return static_cast<int>(i);
+  return -1;
 }
 
 bool DealState::blocked() const {
@@ -150,10 +158,21 @@ void apply(DealState& s, const Envelope& e) {
       s.outcome_at = at;
       s.outcome_event_id = e.event_id();
       break;
-    case Envelope::kLearningRecorded:
-      s.learnings.push_back(e.learning_recorded());
-      s.learning_at = at;
+    case Envelope::kLearningRecorded: {
+      const auto& l = e.learning_recorded();
+      if (const int i = s.learning_about(l.assumption_id()); i >= 0 && !l.corrects_event_id().empty()) {
+        s.learnings[i] = l;
+        s.learning_event_ids[i] = e.event_id();
+        s.learning_dates[i] = at;
+        ++s.corrections;
+      } else {
+        s.learnings.push_back(l);
+        s.learning_event_ids.push_back(e.event_id());
+        s.learning_dates.push_back(at);
+      }
+      s.learning_at = std::max(s.learning_at, at);
       break;
+    }
     default:
       --s.version;  // not a deal event: not part of this thread's fold
       return;

@@ -62,8 +62,15 @@ struct DealState {
   std::optional<v1::DealClosed> outcome;
   Micros outcome_at = 0;
   std::string outcome_event_id;
+  // The learnings in force, one per assumption, in the order first recorded: a correction
+  // replaces the learning it corrects in place. Parallel: each one's event id and date.
   std::vector<v1::LearningRecorded> learnings;
+  std::vector<std::string> learning_event_ids;
+  std::vector<Micros> learning_dates;
+  int corrections = 0;
   Micros learning_at = 0;
+  // The index in `learnings` of the learning about this assumption, or -1.
+  int learning_about(const std::string& assumption_id) const;
 
   bool exists() const { return lead.has_value(); }
   Stage stage() const;

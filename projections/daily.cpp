@@ -1,6 +1,7 @@
 #include "projections/daily.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <map>
 
@@ -161,8 +162,9 @@ WorkQueue work_queue(const LedgerView& v, std::int64_t now) {
                              " after the lead came in (due within " + std::to_string(deadline::kInputRecordedHours) + " h)",
                          l.lead_at(), l.priority()});
   }
+  std::set<std::string> topics;  // a topic flagged twice (a learning recorded twice, before they were one) is one
   for (const auto& o : v.opportunities())
-    if (!o.acted() && o.flagged_at() <= now)
+    if (!o.acted() && !o.withdrawn() && o.flagged_at() <= now && topics.insert(o.topic()).second)
       q.content.push_back({v1::QUEUE_CONTENT, o.topic(), o.kind() + ": " + o.topic(), o.flagged_at(), o.priority()});
   auto order = [](std::vector<QueueItem>& items) {
     std::sort(items.begin(), items.end(), [](const QueueItem& a, const QueueItem& b) {
@@ -223,7 +225,7 @@ std::vector<Recommendation> recommendations(const LedgerView& v, std::int64_t no
                          std::to_string(static_cast<int>(target.value * 100)) + " %"});
   }
   if (const auto& target = metric_target("lead_response_hours"); all.lead_response_hours && !target.met(*all.lead_response_hours))
-    out.push_back({v1::RECOMMEND_CONVERSION_GAP, "review stage lead response",
+    out.push_back({v1::RECOMMEND_RESPONSE_TIME, "answer new leads sooner",
                    "first action " + std::to_string(static_cast<int>(*all.lead_response_hours)) + " h after the lead (target " +
                        target.text() + " h)"});
   for (const auto* entry : sorted(v.deals()))

@@ -48,7 +48,10 @@ v1::Aggregates contribution(const v1::DealView& d) {
     a.set_qualification_micros(d.qualify_at() - d.lead_at());
     a.set_qualifications(1);
   }
-  if (d.outcome() != v1::OUTCOME_UNSPECIFIED) a.set_costs(d.cost());
+  if (d.outcome() != v1::OUTCOME_UNSPECIFIED && d.has_cost()) {
+    a.set_costs(d.cost());
+    a.set_costed(1);
+  }
   if (d.qualified()) {
     a.set_qualified(1);
     a.set_demos(d.demo_started_at() != 0);
@@ -56,7 +59,7 @@ v1::Aggregates contribution(const v1::DealView& d) {
     a.set_lost(lost);
   }
   auto pilot = d.actions().find("sales:pilot");
-  if (pilot != d.actions().end() && pilot->second.started_at()) {
+  if (pilot != d.actions().end() && pilot->second.started_at() && (won || lost)) {  // a pilot still running is no failure
     a.set_pilots(1);
     a.set_pilots_won(won);
   }
@@ -64,7 +67,11 @@ v1::Aggregates contribution(const v1::DealView& d) {
     a.set_mrr(d.mrr());
     a.set_arr(d.arr());
     a.set_cycle_days(d.cycle_days());
-    a.set_margin_pct(d.margin_pct());
+    a.set_one_off(d.one_off());
+    if (d.has_margin_pct()) {
+      a.set_margin_pct(d.margin_pct());
+      a.set_margins(1);
+    }
   }
   return a;
 }
@@ -88,6 +95,9 @@ void add(v1::Aggregates& to, const v1::Aggregates& x, int sign) {
   to.set_responses(to.responses() + sign * x.responses());
   to.set_qualification_micros(to.qualification_micros() + sign * x.qualification_micros());
   to.set_qualifications(to.qualifications() + sign * x.qualifications());
+  to.set_margins(to.margins() + sign * x.margins());
+  to.set_costed(to.costed() + sign * x.costed());
+  to.set_one_off(to.one_off() + sign * x.one_off());
 }
 
 bool same(const v1::Aggregates& a, const v1::Aggregates& b) {
@@ -108,7 +118,10 @@ bool same(const v1::Aggregates& a, const v1::Aggregates& b) {
          a.response_micros() == b.response_micros() &&
          a.responses() == b.responses() &&
          a.qualification_micros() == b.qualification_micros() &&
-         a.qualifications() == b.qualifications();
+         a.qualifications() == b.qualifications() &&
+         a.margins() == b.margins() &&
+         a.costed() == b.costed() &&
+         a.one_off() == b.one_off();
 }
 
 std::vector<std::string> dimensions(const v1::DealView& d) {
@@ -224,17 +237,25 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
       d.set_outcome_at(at);
       d.set_arr(c.arr());
       d.set_mrr(c.mrr());
-      d.set_cost(c.cost());
+      if (c.has_cost()) d.set_cost(c.cost());
+      else d.clear_cost();
       d.set_cycle_days(c.cycle_days());
-      d.set_margin_pct(c.margin_pct());
+      if (c.has_margin_pct()) d.set_margin_pct(c.margin_pct());
+      else d.clear_margin_pct();
+      d.set_one_off(c.one_off());
       d.set_satisfaction(c.satisfaction());
       d.set_reason(c.reason());
       break;
     }
-    case Envelope::kLearningRecorded:
-      if (e.learning_recorded().result() == v1::VALIDATED) d.set_validated_hypothesis(true);
-      d.set_learning_at(at);
+    case Envelope::kLearningRecorded: {
+      const auto& l = e.learning_recorded();
+      if (l.result() == v1::VALIDATED) d.set_validated_hypothesis(true);
+      else if (!l.corrects_event_id().empty() && l.corrected_result() == v1::VALIDATED && l.assumption_id() == d.assumption_id())
+        d.set_validated_hypothesis(false);  // the validation it replaces no longer holds
+      if (!l.corrects_event_id().empty()) d.set_corrections(d.corrections() + 1);
+      d.set_learning_at(std::max(d.learning_at(), at));
       break;
+    }
     default: break;
   }
   if (const char* stage = stage_of(d); d.stage() != stage) {
@@ -332,6 +353,15 @@ void change_assumption(v1::AssumptionView& view, const Envelope& e, std::int64_t
   p->set_actor(e.actor());
 }
 
+// A deal's case study on an assumption stops (or starts again) being one to act on when its
+// learning is corrected away from VALIDATED (or back to it).
+void withdraw_case_study(LedgerView& v, const v1::LearningRecorded& l, bool withdrawn) {
+  for (auto& o : *v.mutable_opportunities())
+    if (o.kind() == "case-study" && o.assumption_id() == l.assumption_id() &&
+        std::find(o.caused_by().begin(), o.caused_by().end(), l.deal_id()) != o.caused_by().end())
+      o.set_withdrawn(withdrawn);
+}
+
 void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
   switch (e.payload_case()) {
     case Envelope::kAssumptionRegistered: {
@@ -361,9 +391,24 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       auto it = v.mutable_assumptions()->find(l.assumption_id());
       if (it == v.mutable_assumptions()->end()) break;
       auto& a = it->second;
-      a.set_evidence_count(a.evidence_count() + 1);
+      int base = a.confidence();
+      if (l.corrects_event_id().empty()) {
+        a.set_evidence_count(a.evidence_count() + 1);
+      } else {
+        // A correction replaces the learning it corrects (dated the same, folded right after
+        // it): the same deal is still one piece of evidence, and the confidence moves on
+        // from where it stood before the replaced learning. Should another change of the
+        // assumption sit between the two (the same instant), the replaced learning's own
+        // step is taken back instead.
+        if (l.corrected_result() == v1::VALIDATED) a.set_agreeing(a.agreeing() - 1);
+        const auto& last = a.last_change();
+        if (last.event_id() == derived_event_id(l.corrects_event_id(), kConfidenceRule)) base = last.previous();
+        else if (l.corrected_result() == v1::VALIDATED) base = std::max(0, base - 10);
+        else if (l.corrected_result() == v1::PARTIAL) base = std::min(100, base + 10);
+        withdraw_case_study(v, l, l.result() != v1::VALIDATED);
+      }
       if (l.result() == v1::VALIDATED) a.set_agreeing(a.agreeing() + 1);
-      if (const auto change = confidence_after(a.confidence(), l))
+      if (const auto change = confidence_after(base, l))
         change_assumption(a, e, at, change->confidence, change->status, l.deal_id(),
                           derived_event_id(e.event_id(), kConfidenceRule));
       break;

@@ -55,6 +55,10 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
   m.lost = static_cast<int>(a.lost());
   m.mrr = a.mrr();
   m.arr = a.arr();
+  m.one_off = a.one_off();
+  m.margins_known = static_cast<int>(a.margins());
+  m.costs_known = static_cast<int>(a.costed());
+  m.closed = static_cast<int>(a.won() + a.lost());
   // Customers are won deals, qualified or not (a deal is won only after QUALIFY, by the rules).
   m.customers = static_cast<int>(a.won());
   const auto d = [](std::int64_t x) { return static_cast<double>(x); };
@@ -65,11 +69,11 @@ PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) 
   m.close_rate = ratio(d(a.won()), d(a.qualified()));
   m.win_rate = ratio(d(a.won()), d(a.won() + a.lost()));
   if (a.won()) {
-    m.avg_deal_size = d(a.arr()) / d(a.won());
+    m.avg_deal_size = d(a.arr() + a.one_off()) / d(a.won());
     m.avg_cycle_days = d(a.cycle_days()) / d(a.won());
-    m.avg_margin_pct = d(a.margin_pct()) / d(a.won());
   }
-  m.cac = ratio(d(a.costs()), d(a.won()));
+  m.avg_margin_pct = ratio(d(a.margin_pct()), d(a.margins()));  // unknown margins are not 0 %
+  if (a.costed()) m.cac = ratio(d(a.costs()), d(a.won()));      // no cost known: CAC unknown, not $0
   add_materials_and_outreach(v, filter, m);
   return m;
 }
@@ -88,14 +92,18 @@ PipelineMetrics pipeline_metrics_from_deals(const LedgerView& v, const DealFilte
     if (d.outcome() == v1::STALLED) ++m.stalled;
     if (d.first_action_at()) response.add(static_cast<double>(d.first_action_at() - d.lead_at()) / static_cast<double>(leanos::kMicrosPerHour));
     if (d.qualify_at()) qualification.add(static_cast<double>(d.qualify_at() - d.lead_at()) / static_cast<double>(leanos::kMicrosPerDay));
-    if (d.outcome() != v1::OUTCOME_UNSPECIFIED) costs += static_cast<double>(d.cost());
+    if (d.outcome() != v1::OUTCOME_UNSPECIFIED && d.has_cost()) {
+      costs += static_cast<double>(d.cost());
+      ++m.costs_known;
+    }
+    if (won || lost) ++m.closed;
     if (d.qualified()) {
       ++m.qualified;
       if (d.demo_started_at()) ++demos;
       if (won) ++m.won;
       if (lost) ++m.lost;
     }
-    if (d.actions().count("sales:pilot") && d.actions().at("sales:pilot").started_at()) {
+    if (d.actions().count("sales:pilot") && d.actions().at("sales:pilot").started_at() && (won || lost)) {
       ++pilots;
       if (won) ++pilots_won;
     }
@@ -103,9 +111,13 @@ PipelineMetrics pipeline_metrics_from_deals(const LedgerView& v, const DealFilte
       ++m.customers;
       m.mrr += d.mrr();
       m.arr += d.arr();
-      deal_size.add(static_cast<double>(d.arr()));
+      m.one_off += d.one_off();
+      deal_size.add(static_cast<double>(d.arr() + d.one_off()));
       cycle.add(d.cycle_days());
-      margin.add(d.margin_pct());
+      if (d.has_margin_pct()) {
+        margin.add(d.margin_pct());
+        ++m.margins_known;
+      }
     }
   }
   m.lead_response_hours = response.value();
@@ -117,7 +129,7 @@ PipelineMetrics pipeline_metrics_from_deals(const LedgerView& v, const DealFilte
   m.avg_deal_size = deal_size.value();
   m.avg_cycle_days = cycle.value();
   m.avg_margin_pct = margin.value();
-  m.cac = ratio(costs, m.customers);
+  if (m.costs_known) m.cac = ratio(costs, m.customers);
   add_materials_and_outreach(v, filter, m);
   return m;
 }

@@ -22,18 +22,22 @@ struct PipelineMetrics {
   std::optional<double> lead_response_hours;  // lead captured -> first action started
   std::optional<double> qualification_days;   // lead captured -> first QUALIFY decision
   std::optional<double> demo_booking_rate;    // deals with a demo / qualified deals
-  std::optional<double> pilot_conversion;     // pilots won / pilots
+  std::optional<double> pilot_conversion;     // pilots won / pilots concluded (the deal won or lost)
   std::optional<double> close_rate;           // won / qualified
   std::optional<double> win_rate;             // won / (won + lost), qualified deals
-  std::optional<double> avg_deal_size;        // mean ARR of won deals
+  std::optional<double> avg_deal_size;        // mean first-year value (ARR + one-off) of won deals
   std::optional<double> avg_cycle_days;       // mean cycle time of won deals
-  std::optional<double> avg_margin_pct;       // mean margin of won deals
-  std::optional<double> cac;                  // sales costs of closed deals / customers won
+  std::optional<double> avg_margin_pct;       // mean margin of the won deals whose margin is known
+  std::optional<double> cac;                  // known sales costs of closed deals / customers won; none known: unknown
   std::optional<double> pitch_deck_approval;  // positive / all pitch-deck feedback
   std::optional<double> email_response_rate;  // campaign responses / outreach sent
   std::optional<double> proposal_acceptance;  // positive / all contract-template feedback
   std::int64_t mrr = 0;
   std::int64_t arr = 0;
+  std::int64_t one_off = 0;  // won deals' revenue that does not recur
+  int margins_known = 0;     // won deals with a margin (avg_margin_pct's deals)
+  int costs_known = 0;       // closed deals with a sales cost (CAC's)
+  int closed = 0;            // won + lost
   int customers = 0;
   int deals = 0;
   int open = 0;

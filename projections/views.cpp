@@ -1,6 +1,7 @@
 #include "projections/views.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 
 #include "events/domain.h"
@@ -93,6 +94,7 @@ v1::CanvasView canvas_view(const LedgerView& v) {
   set_optional(m.win_rate, metrics, &v1::CanvasMetrics::set_win_rate);
   set_optional(m.avg_margin_pct, metrics, &v1::CanvasMetrics::set_avg_margin_pct);
   set_optional(m.cac, metrics, &v1::CanvasMetrics::set_cac);
+  metrics->set_one_off(m.one_off);
   return out;
 }
 
@@ -167,13 +169,19 @@ v1::MetricsView metrics_view(const LedgerView& v, const DealFilter& filter) {
   out.set_qualified(m.qualified);
   out.set_won(m.won);
   out.set_lost(m.lost);
+  out.set_one_off(m.one_off);
+  out.set_margins_known(m.margins_known);
+  out.set_costs_known(m.costs_known);
+  out.set_closed(m.closed);
   for (const auto& t : metric_targets()) (*out.mutable_targets())[t.name] = t.text();
   return out;
 }
 
 v1::OpportunitiesView opportunities_view(const LedgerView& v) {
   v1::OpportunitiesView out;
+  std::set<std::string> topics;  // a topic flagged twice (a learning recorded twice, before they were one) is one
   for (const auto& o : v.opportunities()) {
+    if (o.withdrawn() || !topics.insert(o.topic()).second) continue;
     auto* x = out.add_opportunities();
     x->set_topic(o.topic());
     x->set_priority(o.priority());

@@ -212,7 +212,8 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
           g.submit(c, at, on_commit);
           break;
         }
-        if (!s.learnings.empty() && g.chance(0.8)) break;
+        // Now and then a learning again: the same one (nothing new) or a correction.
+        if (!s.learnings.empty() && !g.chance(o.relearn_probability)) break;
         v1::LearningRecorded l;
         l.set_deal_id(id);
         const double r = g.unit();

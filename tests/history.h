@@ -14,6 +14,10 @@ struct HistoryOptions {
   int goals = 2;
   int assumptions = 3;
   double backdate_probability = 0.1;  // an event dated before events already recorded
+  // A deal that has its learning records one again: the same (nothing new) or a correction,
+  // dated at the learning it replaces, however long ago (so position snapshots cannot be
+  // written over that stretch: a test of snapshot coverage leaves it at 0).
+  double relearn_probability = 0;
   double strategy_probability = 0.02;  // a segment's ICP or narrative instead of a deal step
   // About a day of business time passes per command: 2 500 commands end in 2021, before the
   // store's clock (nothing may be recorded before it occurs; generate_history fails, saying

@@ -303,7 +303,7 @@ TEST_CASE("no outcome before a decision, REJECT ends the thread") {
 
 TEST_CASE("a won deal needs its value, negative ARR is refused, MRR defaults to ARR / 12") {
   auto s = qualified();
-  CHECK(step(s, closed(v1::WON, 0)).status().message().find("--arr") != std::string::npos);
+  CHECK(step(s, closed(v1::WON, 0)).status().message().find("a won deal needs its value: ARR") != std::string::npos);
   CHECK(step(s, closed(v1::WON, -100)).status().message().find("negative") != std::string::npos);
   REQUIRE(step(s, closed(v1::WON, 1100000), 47).is_ok());
   CHECK(s.outcome->mrr() == 91666);
@@ -347,6 +347,40 @@ TEST_CASE("learning follows an outcome, names a known assumption, and invalidate
   l.clear_confidence();
   REQUIRE(step(s, l).is_ok());
   CHECK(s.learnings.back().confidence() == 0);
+}
+
+TEST_CASE("one learning per deal and assumption: the same again decides nothing, another corrects it at its date") {
+  auto s = qualified();
+  REQUIRE(step(s, closed(v1::WON, 1200), 20).is_ok());
+  v1::LearningRecorded l;
+  l.set_deal_id("acme");
+  l.set_result(v1::VALIDATED);
+  l.set_evidence("chose white-label");
+  REQUIRE(step(s, l, 21).is_ok());
+  const std::string first = s.learning_event_ids.at(0);
+  // The same learning, typed again on another day: no event.
+  auto again = step(s, l, 25);
+  REQUIRE(again.is_ok());
+  CHECK(again->empty());
+  l.set_assumption_id("A4");  // the hypothesis' assumption named: still the same fact
+  CHECK(step(s, l, 26)->empty());
+  // A client cannot claim to correct: the rules fill that in.
+  v1::LearningRecorded forged = l;
+  forged.set_result(v1::PARTIAL);
+  forged.set_corrects_event_id("x");
+  CHECK(step(s, forged, 26).status().code() == Code::invalid_argument);
+  // Another result: a correction of the first, dated at it.
+  l.set_result(v1::PARTIAL);
+  auto fix = step(s, l, 30);
+  REQUIRE(fix.is_ok());
+  REQUIRE(fix->size() == 1);
+  const auto& e = fix->front();
+  CHECK(e.learning_recorded().corrects_event_id() == first);
+  CHECK(e.learning_recorded().corrected_result() == v1::VALIDATED);
+  CHECK(from_timestamp(e.occurred_at()) == day(21));
+  REQUIRE(s.learnings.size() == 1);  // the one in force
+  CHECK(s.learnings[0].result() == v1::PARTIAL);
+  CHECK(s.corrections == 1);
 }
 
 TEST_CASE("qualification score: weights and the 0.8 and 0.5 boundaries are exact") {

@@ -37,14 +37,18 @@ struct Seeded {
 
 }  // namespace
 
-TEST_CASE("the seed's example: A4 ends at 95 % with evidence 5, average deal size $1.05M") {
+TEST_CASE("the seed's example: A4 ends at 95 % with evidence 5, and ARR is 12 x MRR with one-off revenue apart") {
   Seeded s;
   auto canvas = run_json(s.w, {"canvas", "show"});
   const auto& a4 = assumption(canvas, "A4");
   CHECK(a4["confidence"] == 95);
   CHECK(a4["evidence_count"] == 5);
   CHECK(a4["status"] == "VALIDATED");
-  CHECK(canvas["metrics"]["avg_deal_size"].get<double>() == doctest::Approx(1050000));
+  CHECK(canvas["metrics"]["mrr"] == 95000);
+  CHECK(canvas["metrics"]["arr"] == 12 * 95000);
+  CHECK(canvas["metrics"]["one_off"] == 60000);
+  CHECK(canvas["metrics"]["avg_deal_size"].get<double>() == doctest::Approx((12 * 95000 + 60000) / 5.0));
+  CHECK(canvas["metrics"]["avg_margin_pct"].get<double>() == doctest::Approx(70));
   CHECK(canvas["metrics"]["customers"] == 5);
   CHECK(canvas["metrics"]["win_rate"].get<double>() == doctest::Approx(1.0));
 }

@@ -8,6 +8,8 @@
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "tools/cli/cli.h"
+
+#include <optional>
 #include "tools/cli/recording.h"
 
 namespace leanos::cli {
@@ -203,16 +205,24 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     });
   }
   {
-    struct A { Recorded r; std::string id, outcome, reason; std::int64_t arr = 0, mrr = 0, cost = 0; int margin = 0, satisfaction = 0; };
+    struct A {
+      Recorded r;
+      std::string id, outcome, reason;
+      std::int64_t arr = 0, mrr = 0, one_off = 0;
+      std::optional<std::int64_t> cost;
+      std::optional<int> margin;
+      int satisfaction = 0;
+    };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("close", "stage 6: the outcome (won, lost, stalled); cycle time is derived");
     s->add_option("deal-id", a->id)->required();
     s->add_option("outcome", a->outcome, "won|lost|stalled")->required();
-    s->add_option("--arr", a->arr, "dollars a year (won)");
-    auto* mrr = s->add_option("--mrr", a->mrr, "dollars a month (default ARR / 12; 0 means no recurring revenue)");
+    s->add_option("--arr", a->arr, "recurring revenue, dollars a year (won); ARR = 12 x MRR");
+    auto* mrr = s->add_option("--mrr", a->mrr, "recurring revenue, dollars a month (default ARR / 12)");
+    s->add_option("--one-off", a->one_off, "revenue that does not recur, dollars (set-up, services, a licence; won)");
     s->add_option("--reason", a->reason, "lost: pricing|terms|timing|competition|other");
-    s->add_option("--margin", a->margin, "gross margin, percent");
-    s->add_option("--cost", a->cost, "sales cost, dollars (for CAC)");
+    s->add_option("--margin", a->margin, "gross margin, percent (left out: not known)");
+    s->add_option("--cost", a->cost, "sales cost, dollars, for CAC (left out: not known)");
     s->add_option("--satisfaction", a->satisfaction, "customer satisfaction 1..10");
     add_recorded(s, a->r);
     s->callback([&, a, mrr] {
@@ -226,8 +236,9 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
         p.set_arr(a->arr);
         if (mrr_given) p.set_mrr(a->mrr);
         p.set_reason(a->reason);
-        p.set_margin_pct(a->margin);
-        p.set_cost(a->cost);
+        p.set_one_off(a->one_off);
+        if (a->margin) p.set_margin_pct(*a->margin);
+        if (a->cost) p.set_cost(*a->cost);
         p.set_satisfaction(a->satisfaction);
         return submit(g, p, a->r);
       };

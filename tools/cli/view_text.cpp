@@ -182,9 +182,10 @@ std::string canvas_text(const v1::CanvasView& v) {
     o += "\n";
   }
   const auto& m = v.metrics();
-  o += fmt("\nmetrics\n  ARR %s  MRR %s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
-           dollars(m.arr()).c_str(), dollars(m.mrr()).c_str(), m.customers(), money(OPT(m, avg_deal_size)).c_str(),
-           num(OPT(m, avg_cycle_days)).c_str(), pct(OPT(m, win_rate)).c_str(), money(OPT(m, cac)).c_str());
+  o += fmt("\nmetrics\n  ARR %s  MRR %s%s  customers %d  average deal size %s  average cycle %s days  win rate %s  CAC %s\n",
+           dollars(m.arr()).c_str(), dollars(m.mrr()).c_str(), m.one_off() ? ("  one-off " + dollars(m.one_off())).c_str() : "",
+           m.customers(), money(OPT(m, avg_deal_size)).c_str(), num(OPT(m, avg_cycle_days)).c_str(), pct(OPT(m, win_rate)).c_str(),
+           money(OPT(m, cac)).c_str());
   return o;
 }
 
@@ -222,12 +223,20 @@ std::string metrics_text(const v1::MetricsView& m) {
   o += fmt("  email response rate             %-10s > 10 %%\n", pct(OPT(m, email_response_rate)).c_str());
   o += fmt("  proposal acceptance             %-10s > 80 %%\n", pct(OPT(m, proposal_acceptance)).c_str());
   o += "deal metrics\n";
-  o += fmt("  average deal size (ARR)         %s\n", money(OPT(m, avg_deal_size)).c_str());
+  // What an average rests on, when it is not every deal it is over: unknown is not zero.
+  const auto of = [](int known, int all, const char* what) {
+    return known < all ? fmt("  (%d of %d %s known)", known, all, what) : std::string();
+  };
+  o += fmt("  average deal size (first year)  %s\n", money(OPT(m, avg_deal_size)).c_str());
   o += fmt("  sales cycle length (days)       %s\n", num(OPT(m, avg_cycle_days)).c_str());
   o += fmt("  win rate (qualified)            %s\n", pct(OPT(m, win_rate)).c_str());
-  o += fmt("  customer acquisition cost       %s\n", money(OPT(m, cac)).c_str());
-  o += fmt("  MRR %s, ARR %s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr()).c_str(),
-           dollars(m.arr()).c_str(), m.customers(), m.deals(), m.open(), m.qualified(), m.won(), m.lost());
+  o += fmt("  average margin                  %s%s\n", m.has_avg_margin_pct() ? fmt("%.1f %%", m.avg_margin_pct()).c_str() : "-",
+           of(m.margins_known(), m.won(), "won deals' margins").c_str());
+  o += fmt("  customer acquisition cost       %s%s\n", money(OPT(m, cac)).c_str(),
+           of(m.costs_known(), m.closed(), "closed deals' sales costs").c_str());
+  o += fmt("  MRR %s, ARR %s%s, customers %d; %d deals (%d open, %d qualified, %d won, %d lost)\n", dollars(m.mrr()).c_str(),
+           dollars(m.arr()).c_str(), m.one_off() ? (", one-off " + dollars(m.one_off())).c_str() : "", m.customers(), m.deals(),
+           m.open(), m.qualified(), m.won(), m.lost());
   return o;
 }
 
@@ -244,6 +253,7 @@ std::string opportunities_text(const v1::OpportunitiesView& v) {
 
 std::string today_text(const v1::TodayView& r) {
   std::string o = "LeanOS morning, " + date_of(r.as_of()) + "\n\nGOALS\n";
+  if (r.goals().empty()) o += "  none defined yet: `leanos goal define G --title T --metric mrr --target N --due DATE`\n";
   for (const auto& g : r.goals()) {
     const auto& t = g.trajectory();
     o += fmt("  %-12s %3.0f %%  %s of %s  risk %-8s %s%s\n", g.id().c_str(), t.progress() * 100,
@@ -257,16 +267,24 @@ std::string today_text(const v1::TodayView& r) {
     for (int i = 0; i < list.size() && i < max; ++i) o += "    - " + list[i].what() + "\n";
     if (list.size() > max) o += fmt("    ... and %d more (--json lists all)\n", list.size() - max);
   };
+  const auto& q = r.queue();
   o += "\nNEEDS YOU\n";
+  if (q.approvals().empty() && q.human_actions().empty() && q.blocked().empty() && q.content().empty() && q.agent_decisions().empty())
+    o += "  nothing waits for a person\n";
   section("approvals", r.queue().approvals());
   section("actions that need a person", r.queue().human_actions(), 6);
   section("blocked", r.queue().blocked());
   section("content opportunities", r.queue().content(), 3);
   section("agents decided on their own (24 h)", r.queue().agent_decisions(), 3);
   o += "\nALERTS\n";
+  if (r.alerts().overdue().empty() && r.alerts().stalled().empty()) o += "  nothing overdue or stalled\n";
   section("overdue", r.alerts().overdue(), 6);
   section("stalled", r.alerts().stalled(), 6);
   o += "\nRECOMMENDED\n";
+  if (r.recommendations().empty())
+    o += r.goals().empty() ? "  - start with a goal and the assumptions it rests on (`leanos goal define`, `leanos canvas assume`), "
+                             "then open a deal (`leanos deal open`) or bring a LeanOS workspace (`leanos import DIR`)\n"
+                           : "  nothing to add\n";
   for (const auto& rec : r.recommendations()) o += "  - " + rec.action() + "  [" + word(rec.rule()) + ": " + rec.why() + "]\n";
   return o;
 }
@@ -354,6 +372,7 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
       o += "               " + lr.assumption_id() + " " + result_name(lr.result());
       if (lr.has_confidence()) o += " -> " + std::to_string(lr.confidence()) + " %";
       if (!lr.evidence().empty()) o += " (" + lr.evidence() + ")";
+      if (!lr.corrects_event_id().empty()) o += "  [corrected; was " + result_name(lr.corrected_result()) + "]";
       o += "\n";
     }
   } else {
@@ -463,8 +482,10 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
       const std::string result = cause.has_learning_recorded()           ? v1::LearningResult_Name(cause.learning_recorded().result())
                                  : cause.has_campaign_results_recorded() ? v1::LearningResult_Name(cause.campaign_results_recorded().result())
                                                                          : "";
-      o += "  because deal " + p.deal_id() + " recorded " + result + " by " + cause.actor() +
-           (p.evidence().empty() ? "" : ": " + p.evidence());
+      const bool correction = cause.has_learning_recorded() && !cause.learning_recorded().corrects_event_id().empty();
+      o += "  because deal " + p.deal_id() + (correction ? " corrected its learning to " : " recorded ") + result +
+           (correction ? " (was " + v1::LearningResult_Name(cause.learning_recorded().corrected_result()) + ")" : "") + " by " +
+           cause.actor() + (p.evidence().empty() ? "" : ": " + p.evidence());
     }
     o += "\n";
     if (!c.restated().empty()) {
