@@ -89,7 +89,7 @@ TEST_CASE("after an agent adds to a thread, importing again records only what is
   // file's value is recorded as a revision on its **Last validated:** date, as
   // `leanos canvas revise` would.
   INFO(first.out);
-  CHECK(first.out.find("recorded  strategy/canvas/10-assumptions.md (A4 60 % -> 95 %) (1 events)") != std::string::npos);
+  CHECK(first.out.find("recorded  strategy/canvas/10-assumptions.md (A4 60 % TESTING -> 95 % VALIDATED) (1 events)") != std::string::npos);
   CHECK(first.out.find("the file says") == std::string::npos);
   CHECK(nlohmann::json::parse(i.w.run({"canvas", "show", "--json", "--as-of", "2026-02-24"}).out)["assumptions"][0]["confidence"] == 60);
   CHECK(nlohmann::json::parse(i.w.run({"canvas", "show", "--json"}).out)["assumptions"][0]["confidence"] == 95);
@@ -166,7 +166,7 @@ TEST_CASE("a dry run reports what it would record and records nothing, and --jso
   auto json = i.w.run({"--json", "import", i.ws});
   REQUIRE(json.exit_code == 0);
   auto report = nlohmann::json::parse(json.out);
-  CHECK(report["events_recorded"] == 19);  // and the context file, kept as a document
+  CHECK(report["events_recorded"] == 20);  // the context file, kept as a document, and A7's status as the canvas states it
   CHECK(report["facts_skipped"] == 0);
   CHECK(report["units"][2]["name"] == "threads/sales/acme-corp");
   CHECK(report["units"][2]["status"] == "recorded");
@@ -738,4 +738,46 @@ TEST_CASE("a campaign folder with a broken list is reported by file and line, no
   CHECK(r.out.find("threads/sales/campaigns/2026-02-01-fintech-cfo/prospects.csv:3: date '02/06/2026' is not YYYY-MM-DD") != std::string::npos);
   CHECK(r.out.find("recorded  threads/sales/acme-corp") != std::string::npos);
   CHECK(x.w.run({"campaign", "show", "2026-02-01-fintech-cfo"}).exit_code != 0);
+}
+
+TEST_CASE("the canvas file's status is kept, and imported facts say they came from the import") {
+  Imported i;
+  auto first = i.import();
+  INFO(first.out, first.err);
+  REQUIRE(first.exit_code == 0);
+  // A7 is TESTING in the file though no thread tests it: the ledger said UNTESTED before.
+  auto canvas = nlohmann::json::parse(i.w.run({"canvas", "show", "--json"}).out);
+  std::map<std::string, std::string> status;
+  for (const auto& a : canvas["assumptions"]) status[a["id"]] = a["status"];
+  CHECK(status["A4"] == "VALIDATED");
+  CHECK(status["A7"] == "TESTING");
+  // Who recorded it: the import, not "cli" or whoever ran it.
+  auto why = i.w.run({"why", "canvas", "A4"});
+  CHECK(why.out.find("registered at 60 % by import") != std::string::npos);
+  CHECK(why.out.find("by cli") == std::string::npos);
+  // An --actor given for the import is what it says.
+  Imported named;
+  REQUIRE(named.import({"--actor", "nightly-sync"}).exit_code == 0);
+  CHECK(named.w.run({"why", "canvas", "A4"}).out.find("by nightly-sync") != std::string::npos);
+}
+
+TEST_CASE("importing an older export of the same ledger records nothing: its canvas was the history's on its own date") {
+  test::Workspace w;
+  w.setup();  // A4 at 60 % on 2026-01-01
+  w.to_decision("one", "qualify");
+  w.ok({"deal", "close", "one", "lost", "--reason", "timing", "--at", "2026-01-20"});
+  w.ok({"deal", "learn", "one", "--result", "partial", "--confidence", "55", "--at", "2026-01-21"});
+  test::TempDir out;
+  REQUIRE(w.run({"export", out.sub("old")}).exit_code == 0);  // A4 55 %, last validated 2026-01-21
+  w.to_decision("two", "qualify");
+  w.ok({"deal", "close", "two", "lost", "--reason", "timing", "--at", "2026-03-01"});
+  w.ok({"deal", "learn", "two", "--result", "validated", "--confidence", "75", "--at", "2026-03-02"});
+  const int events = w.events();
+  auto again = w.run({"import", out.sub("old")});
+  INFO(again.out, again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("75 % -> 55 %") == std::string::npos);  // no revision reported ...
+  CHECK(w.events() == events);                                   // ... nor recorded
+  auto canvas = nlohmann::json::parse(w.run({"canvas", "show", "--json"}).out);
+  CHECK(canvas["assumptions"][0]["confidence"] == 75);
 }

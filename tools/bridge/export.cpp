@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -186,9 +188,10 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
       if (c.outcome() == v1::WON) {
         f += "**ARR:** " + dollars(c.arr()) + "\n";
         if (c.has_mrr()) f += "**MRR:** " + dollars(c.mrr()) + "\n";
+        if (c.one_off()) f += "**One-off revenue:** " + dollars(c.one_off()) + "\n";
       }
-      if (c.margin_pct()) f += "**Margin:** " + std::to_string(c.margin_pct()) + "%\n";
-      if (c.cost()) f += "**Sales cost:** " + dollars(c.cost()) + "\n";
+      if (c.has_margin_pct()) f += "**Margin:** " + std::to_string(c.margin_pct()) + "%\n";  // 0 % is known; absent is not
+      if (c.has_cost()) f += "**Sales cost:** " + dollars(c.cost()) + "\n";
       if (c.satisfaction()) f += "**Satisfaction:** " + std::to_string(c.satisfaction()) + "/10\n";
       if (d.has_cycle_days()) f += "**Cycle time:** " + std::to_string(d.cycle_days()) + " days\n";
       if (!c.reason().empty()) f += "**Loss reason:** " + c.reason() + "\n";
@@ -395,12 +398,30 @@ Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool
     if (!force && fs::directory_iterator(root, ec) != fs::directory_iterator())
       return Status::exists(dir + " is not empty; give a new or empty folder, or --force to write over the files it has");
   }
+  // Export writes inside DIR only: a symbolic link planted in it (DIR/threads -> /elsewhere)
+  // would carry the files out, so every folder and file on the way is checked before anything
+  // is written, and a link is refused by name. DIR itself is the caller's to choose.
+  for (const auto& [rel, text] : files) {
+    const fs::path r(rel);
+    if (r.is_absolute() || r.empty() || std::any_of(r.begin(), r.end(), [](const fs::path& part) { return part == ".." || part == "."; }))
+      return Status::invalid("the ledger holds a file named '" + rel + "', which is not a path inside the workspace; nothing was written");
+    fs::path at = root;
+    for (const auto& part : r) {
+      at /= part;
+      const auto st = fs::symlink_status(at, ec);
+      if (ec || st.type() == fs::file_type::not_found) break;
+      if (st.type() == fs::file_type::symlink)
+        return Status::exists(at.string() + " is a symbolic link (to " + fs::read_symlink(at, ec).string() +
+                              "); export writes only inside " + dir + ", so nothing was written: remove the link or export to another folder");
+    }
+  }
   for (const auto& [rel, text] : files) {
     const fs::path path = root / rel;
     fs::create_directories(path.parent_path(), ec);
     if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
     const fs::path temp = path.string() + ".leanos-tmp";
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fs::remove(temp, ec);  // a stale one (or a link planted there) goes; the new one is created afresh
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) return Status::io("cannot write " + temp.string() + ": " + std::strerror(errno));
     std::size_t done = 0;
     while (done < text.size()) {

@@ -14,6 +14,7 @@
 #include "events/ids.h"
 #include "actors/queries.h"
 #include "actors/runtime.h"
+#include "projections/views.h"
 #include "tools/bridge/git.h"
 #include "tools/bridge/reconcile.h"
 #include "tools/bridge/workspace.h"
@@ -175,25 +176,48 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   // `leanos canvas revise` would; without a date, or where later learnings move it on again,
   // the report says so.
   std::vector<Problem> disagreements;
-  auto canvas_now = [&]() -> std::map<std::string, int> {
-    std::map<std::string, int> out;
+  // Each assumption's confidence and status in the recorded history, as of a date (or now).
+  struct Held {
+    int confidence = 0;
+    std::string status;
+  };
+  auto canvas_at = [&](std::optional<Micros> as_of) -> std::map<std::string, Held> {
+    std::map<std::string, Held> out;
     v1::QueryRequest q;
     q.mutable_canvas();
+    if (as_of) q.set_as_of(format_time(*as_of));
     if (auto c = answer_query(*store, q, now_micros()))
-      for (const auto& a : c->canvas().assumptions()) out[a.id()] = a.confidence();
+      for (const auto& a : c->canvas().assumptions()) out[a.id()] = {a.confidence(), a.status()};
+    return out;
+  };
+  // Whether the history agrees with what the file states (a status it gives, and its confidence).
+  auto agrees = [](const Held& h, const bridge::StatedConfidence& s) {
+    return h.confidence == s.confidence &&
+           (s.status == v1::ASSUMPTION_STATUS_UNSPECIFIED || h.status == projections::assumption_status_name(s.status));
+  };
+  auto stated_text = [](const Held& h, const bridge::StatedConfidence& s) {
+    std::string out = std::to_string(h.confidence) + " %";
+    if (s.status != v1::ASSUMPTION_STATUS_UNSPECIFIED && h.status != projections::assumption_status_name(s.status))
+      out += " " + h.status + " -> " + std::to_string(s.confidence) + " % " + projections::assumption_status_name(s.status);
+    else
+      out += " -> " + std::to_string(s.confidence) + " %";
     return out;
   };
   if (store && !ws->stated.empty()) {
-    auto history = canvas_now();
+    auto history = canvas_at(std::nullopt);
     std::vector<UnitReport> revised;
     std::uint64_t revision_last = 0;
     for (const auto& s : ws->stated) {
       auto it = history.find(s.id);
-      if (it == history.end() || it->second == s.confidence || !s.revision) continue;
+      if (it == history.end() || agrees(it->second, s) || !s.revision) continue;
       auto known = store->find_event_id(s.revision->command.event_id());
       if (!known) return known.status();
       if (known->has_value()) continue;  // revised at an earlier import: what follows it is told below
-      UnitReport r{s.file + " (" + s.id + " " + std::to_string(it->second) + " % -> " + std::to_string(s.confidence) + " %)", "", 0, {}, {}};
+      // A file older than the history (an earlier export, say): on its own date the history
+      // already says what it says, so there is nothing to restate; what followed moved it on.
+      const auto then = canvas_at(from_timestamp(s.revision->command.occurred_at()));
+      if (auto was = then.find(s.id); was != then.end() && agrees(was->second, s)) continue;
+      UnitReport r{s.file + " (" + s.id + " " + stated_text(it->second, s) + ")", "", 0, {}, {}};
       if (dry_run) {
         r.status = "would record";
         r.events = 1;
@@ -212,14 +236,16 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     if (revision_last)
       if (auto st = runtime->settle(revision_last); !st) return st;
     reports.insert(reports.end(), revised.begin(), revised.end());
-    if (!dry_run) history = canvas_now();
+    if (!dry_run) history = canvas_at(std::nullopt);
     for (const auto& s : ws->stated) {
       auto it = history.find(s.id);
-      if (it == history.end() || it->second == s.confidence) continue;
+      if (it == history.end() || agrees(it->second, s)) continue;
       if (dry_run && s.revision) continue;  // reported as a revision it would record
       disagreements.push_back({s.file, s.line,
-                               s.id + ": the file says " + std::to_string(s.confidence) + " %, the recorded history gives " +
-                                   std::to_string(it->second) + " % " +
+                               s.id + ": the file says " + std::to_string(s.confidence) + " %" +
+                                   (s.status == v1::ASSUMPTION_STATUS_UNSPECIFIED ? "" : " " + projections::assumption_status_name(s.status)) +
+                                   ", the recorded history gives " + std::to_string(it->second.confidence) + " % " +
+                                   it->second.status + " " +
                                    (s.revision ? "(learnings after its **Last validated:** date move it on; the history is what the ledger shows)"
                                                : "(add **Last validated:** YYYY-MM-DD to record the file's value as a revision)")});
     }
@@ -288,10 +314,17 @@ Result<Opened> open_for_import(const GlobalOptions& g, bool dry_run) {
   return o;
 }
 
+// Who recorded an imported fact, as `why` and `audit` say it: the import (and the commit it
+// read), or the --actor given for it.
+std::string import_actor(const GlobalOptions& g, const std::string& commit) {
+  if (!g.actor.empty()) return g.actor;
+  return commit.empty() ? "import" : "import of git commit " + commit.substr(0, 12);
+}
+
 int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   auto o = open_for_import(g, dry_run);
   if (!o) return fail(o.status());
-  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {actor_or_default(g), 0}, {});
+  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {import_actor(g, ""), 0}, {});
   if (!f) return fail(f.status());
   if (g.json) {
     auto j = report_json(*f);
@@ -328,7 +361,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
     if (!tree) return fail(tree.status());
     auto checked_out = bridge::git_checkout(dir, c.id, tree->path());
     if (!checked_out) return fail(checked_out.status());
-    auto f = import_folder(o->store.get(), o->runtime.get(), tree->path(), {actor_or_default(g), c.time}, {{"git_commit", c.id}});
+    auto f = import_folder(o->store.get(), o->runtime.get(), tree->path(), {import_actor(g, c.id), c.time}, {{"git_commit", c.id}});
     if (!f) return fail(f.status());
     for (const auto& p : *checked_out) f->refused.push_back(p);
     f->skipped += checked_out->size();
@@ -344,7 +377,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
       s.set_facts_skipped(f->skipped);
       Envelope e = make_event(s, c.time);
       e.set_event_id(derived_event_id("leanos-import:git", c.id));
-      e.set_actor(actor_or_default(g));
+      e.set_actor(import_actor(g, c.id));
       (*e.mutable_metadata())["git_commit"] = c.id;
       if (auto h = o->runtime->submit_batch({e}); !h) return fail(h.status());
     }

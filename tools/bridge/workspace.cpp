@@ -563,6 +563,8 @@ class ThreadReader {
       if (auto m = money(arr->value)) c.set_arr(m->first);
     if (const auto* mrr = d.doc.field({"MRR"}))
       if (auto m = money(mrr->value)) c.set_mrr(m->first);
+    if (const auto* one_off = d.doc.field({"One-off revenue", "One-off", "One-time revenue"}))
+      if (auto m = money(one_off->value)) c.set_one_off(m->first);
     if (const auto* margin = d.doc.field({"Margin", "Gross margin"}))
       if (auto m = score(margin->value)) c.set_margin_pct(static_cast<int>(*m));
     if (const auto* cost = d.doc.field({"Sales cost", "Cost of sale"}))
@@ -903,7 +905,7 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
     r.set_statement(a.statement);
     r.set_confidence(a.registered ? a.registered->first : a.confidence->before.value_or(a.confidence->now));
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
-    StatedConfidence stated{a.id, a.file, a.line, a.confidence->now, std::nullopt};
+    StatedConfidence stated{a.id, a.file, a.line, a.confidence->now, a.status, std::nullopt};
     if (const std::optional<Micros> revised_at = a.dated ? a.dated : fallback ? std::optional<Micros>(fallback) : std::nullopt) {
       v1::AssumptionRevised v;
       v.set_assumption_id(a.id);

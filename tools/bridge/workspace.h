@@ -58,7 +58,8 @@ struct StatedConfidence {
   std::string id, file;
   int line = 0;
   int confidence = 0;
-  // Where the recorded history gives another confidence (an agent edited the canvas, or its
+  v1::AssumptionStatus status = v1::ASSUMPTION_STATUS_UNSPECIFIED;  // unspecified: the file gives none
+  // Where the recorded history gives another confidence or status (an agent edited the canvas, or its
   // learnings are not in the threads): the AssumptionRevised that restates the file's value,
   // dated **Last validated:**. None without that date.
   std::optional<Fact> revision;
