@@ -26,6 +26,10 @@ std::string lower(std::string_view text) {
 Status check_id(std::string_view what, std::string_view id) {
   if (id.empty()) return Status::invalid(std::string(what) + " is empty; give one such as acme-corp");
   if (id.size() > 120) return Status::invalid(std::string(what) + " is longer than 120 characters");
+  // An id names a folder of the workspace (threads/sales/ID): '.', '..' and hidden names are not ids.
+  if (const char c = id.front(); !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+    return Status::invalid(std::string(what) + " '" + std::string(id) + "' starts with '" + std::string(1, c) +
+                           "'; an id starts with a letter or a digit (e.g. " + (slugify(id).empty() ? "acme-corp" : slugify(id)) + ")");
   for (char c : id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok)

@@ -200,13 +200,16 @@ TEST_CASE("an ICP that expands without bound through YAML aliases is refused") {
   CHECK(r.err.find("expands to more than") != std::string::npos);
 }
 
-TEST_CASE("--mrr 0 is an answer, a goal past its deadline says so, and a goal not yet defined then says that") {
+TEST_CASE("revenue that does not recur is one-off (not ARR with MRR 0), a goal past its deadline says so, and a goal not yet defined then says that") {
   Workspace w;
   w.setup();  // goal g-mrr-50k due 2026-06-30, defined 2026-01-01
   w.to_decision("one-off", "qualify");
-  w.ok({"deal", "close", "one-off", "won", "--arr", "12000", "--mrr", "0", "--at", "2026-01-20"});
+  // ARR is 12 x MRR: "ARR 12,000 with MRR 0" (accepted before) does not add up.
+  w.refused({"deal", "close", "one-off", "won", "--arr", "12000", "--mrr", "0", "--at", "2026-01-20"}, "is not 12 x MRR");
+  w.ok({"deal", "close", "one-off", "won", "--one-off", "12000", "--at", "2026-01-20"});
   auto log = w.run({"log", "--stream", "deal-one-off", "--json"});
-  CHECK(log.out.find("\"arr\":\"12000\",\"mrr\":\"0\"") != std::string::npos);
+  CHECK(log.out.find("\"mrr\":\"0\"") != std::string::npos);
+  CHECK(log.out.find("\"one_off\":\"12000\"") != std::string::npos);
   auto past = w.run({"goal", "show", "g-mrr-50k"});
   CHECK(past.out.find("days past due") != std::string::npos);
   CHECK(past.out.find("days left") == std::string::npos);
@@ -218,4 +221,80 @@ TEST_CASE("--mrr 0 is an answer, a goal past its deadline says so, and a goal no
   REQUIRE(at != std::string::npos);
   const std::string projected = json.out.substr(at, json.out.find_first_of(",}", at) - at);
   CHECK(projected.find('.') == std::string::npos);  // whole dollars
+}
+
+TEST_CASE("export never writes through a symbolic link planted in its folder: it names the link and writes nothing") {
+  Workspace w;
+  w.setup();
+  w.to_decision("acme-corp", "qualify");
+  TempDir elsewhere;
+  const std::string out = w.dir.sub("export");
+  std::filesystem::create_directories(out);
+  write_file(out + "/README.md", "mine\n");
+  std::filesystem::create_symlink(elsewhere.path(), out + "/threads");
+  auto r = w.run({"export", out, "--force"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find(out + "/threads is a symbolic link (to " + elsewhere.path() + ")") != std::string::npos);
+  CHECK(std::filesystem::is_empty(elsewhere.path()));
+  CHECK_FALSE(std::filesystem::exists(out + "/strategy"));  // nothing written, not even what the link does not lead to
+  // A link in place of a file is refused too.
+  std::filesystem::remove(out + "/threads");
+  std::filesystem::create_directories(out + "/threads/sales/acme-corp");
+  std::filesystem::create_symlink(elsewhere.sub("victim"), out + "/threads/sales/acme-corp/1-input.md");
+  r = w.run({"export", out, "--force"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("1-input.md is a symbolic link") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(elsewhere.sub("victim")));
+}
+
+TEST_CASE("ids that are not safe folder names ('.', '..', hidden) are refused, so export and import cannot lose deals") {
+  Workspace w;
+  w.setup();
+  for (const std::string id : {".", "..", ".hidden"}) {
+    CAPTURE(id);
+    w.refused({"deal", "open", id, "--company", "X", "--segment", "s", "--source", "inbound", "--contact-name", "J", "--contact-email",
+               "j@x.example", "--signal", "s"},
+              "an id starts with a letter or a digit");
+    w.refused({"goal", "define", id, "--title", "T", "--metric", "mrr", "--target", "1"}, "an id starts with a letter or a digit");
+  }
+}
+
+TEST_CASE("a workspace name or a token that cannot travel in a header is a clear error, not an abort") {
+  Workspace w;
+  auto r = w.run({"today", "--server", "127.0.0.1:1", "--workspace", "\xc3\xbcn\xc3\xaf"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("workspace name") != std::string::npos);
+  const std::string token = write_file(w.dir.sub("token"), "t\xc3\xb6k\n");
+  r = w.run({"today", "--server", "127.0.0.1:1", "--token-file", token});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("holds the byte 0xc3 at offset 1") != std::string::npos);
+  const std::string control = write_file(w.dir.sub("token2"), "ab\x01" "c\n");
+  r = w.run({"today", "--server", "127.0.0.1:1", "--token-file", control});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("holds the byte 0x01 at offset 2") != std::string::npos);
+}
+
+TEST_CASE("an unknown option or a stray word names itself and the command, with the closest option when there is one") {
+  Workspace w;
+  w.setup();
+  auto r = w.run({"deal", "close", "acme", "won", "--arr", "1", "--currency", "usd"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("'leanos deal close' has no option '--currency'") != std::string::npos);
+  CHECK(r.err.find("The following arguments were not expected") == std::string::npos);
+  r = w.run({"deal", "close", "acme", "won", "--mrrr", "1"});
+  CHECK(r.err.find("has no option '--mrrr'; did you mean '--mrr'?") != std::string::npos);
+  r = w.run({"deal", "close", "acme", "won", "usd"});
+  CHECK(r.err.find("'leanos deal close' does not take the argument 'usd'") != std::string::npos);
+  CHECK(w.events() == 3);
+}
+
+TEST_CASE("today on an empty workspace says there is nothing yet and where to start, not empty headers") {
+  Workspace w;
+  w.ok({"init"});
+  auto r = w.run({"today"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("none defined yet") != std::string::npos);
+  CHECK(r.out.find("nothing waits for a person") != std::string::npos);
+  CHECK(r.out.find("nothing overdue or stalled") != std::string::npos);
+  CHECK(r.out.find("start with a goal") != std::string::npos);
 }

@@ -155,6 +155,11 @@ TEST_CASE("bad HTTP requests get JSON errors naming what was wrong: 400, 404, an
            {"/api/v2/canvas", 404, "no such resource: /api/v2/canvas"},
            {"/api/v1/events?from=x", 400, "from 'x' is not a whole number"},
            {"/api/v1/events?type=DealClosd", 400, "did you mean 'DealClosed'"},
+           // Bytes that are not UTF-8 in a path id were a 500 that logged nothing; a parameter
+           // given twice was taken silently.
+           {"/api/v1/deals/%ff", 400, "the request's path is not valid UTF-8: byte 0xff"},
+           {"/api/v1/canvas?as_of=%c3", 400, "query parameter as_of is not valid UTF-8"},
+           {"/api/v1/canvas?as_of=2026-01-01&as_of=2026-02-01", 400, "query parameter as_of is given 2 times; give it once"},
        }) {
     CAPTURE(b.path);
     auto r = http.Get(b.path.c_str(), ok);

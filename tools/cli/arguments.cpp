@@ -106,6 +106,51 @@ std::optional<std::string> unknown_subcommand(CLI::App& app, int argc, char** ar
   return std::nullopt;
 }
 
+// "'leanos deal close' has no option '--currency'; did you mean '--cost'?" for the first
+// option the command line gives that the command it reached does not take, and "does not take
+// the argument 'usd'" for a word left over (a value given to a flag, or one too many).
+std::optional<std::string> unknown_option(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path = "leanos";
+  std::size_t positionals = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 1 && arg[0] == '-') {
+      const std::string name = arg.substr(0, arg.find('='));
+      const auto* o = find_option(current, name);
+      if (o != nullptr) {
+        if (o->get_type_size_max() > 0 && arg.find('=') == std::string::npos) ++i;  // its value
+        continue;
+      }
+      std::vector<std::pair<std::size_t, std::string>> ranked;
+      for (CLI::App* a = current; a != nullptr; a = a->get_parent())
+        for (const CLI::Option* x : a->get_options())
+          for (const auto& long_name : x->get_lnames()) ranked.emplace_back(edit_distance(name, "--" + long_name), "--" + long_name);
+      std::sort(ranked.begin(), ranked.end());
+      std::string msg = "'" + path + "' has no option '" + name + "'";
+      if (!ranked.empty() && ranked.front().first <= std::max<std::size_t>(1, (name.size() - 2) / 3))
+        msg += "; did you mean '" + ranked.front().second + "'?";
+      return msg + " (`" + path + " --help` shows the options)";
+    }
+    auto subs = current->get_subcommands([](CLI::App*) { return true; });
+    auto it = std::find_if(subs.begin(), subs.end(), [&](CLI::App* s) { return s->check_name(arg); });
+    if (it != subs.end() && positionals == 0) {
+      current = *it;
+      path += " " + arg;
+      continue;
+    }
+    std::size_t takes = 0;
+    for (const CLI::Option* o : current->get_options())
+      if (o->get_positional()) takes += static_cast<std::size_t>(std::max(1, o->get_items_expected_max() > 1000 ? 1000 : o->get_items_expected_max()));
+    if (++positionals > takes)
+      return "'" + path + "' does not take the argument '" + arg + "'" +
+             (i > 1 && argv[i - 1][0] == '-' ? " (" + std::string(argv[i - 1]) + " takes no value)" : "") + " (`" + path +
+             " --help` shows what it takes)";
+  }
+  return std::nullopt;
+}
+
 // Every required option missing from the parsed commands, not only the first.
 std::string all_missing(CLI::App& app) {
   std::vector<std::string> missing;
@@ -157,6 +202,8 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& error, int argc, ch
       message = "'" + parsed_path(app) + "' needs a command:";
       for (const auto& n : names) message += " " + n;
     }
+  } else if (auto unknown = dynamic_cast<const CLI::ExtrasError*>(&error) ? unknown_option(app, argc, argv) : std::nullopt) {
+    message = *unknown;
   } else {
     message = std::string(error.what()) + " (`" + parsed_path(app) + " --help` shows the options)";
   }

@@ -157,6 +157,14 @@ Result<std::string> read_token(const std::string& path) {
   std::getline(in, token);
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
   if (token.empty()) return Status::invalid("token file " + path + " is empty");
+  // A bearer token is printable ASCII (RFC 6750); anything else cannot go in a header.
+  for (std::size_t i = 0; i < token.size(); ++i)
+    if (const auto c = static_cast<unsigned char>(token[i]); c <= 0x20 || c >= 0x7f) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", c);
+      return Status::invalid("token file " + path + " holds the byte " + byte + " at offset " + std::to_string(i) +
+                             " of its first line; a token is printable ASCII, such as the one `leanos workspace create` writes");
+    }
   return token;
 }
 

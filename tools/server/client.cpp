@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "events/ids.h"
+#include "store/nats.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "leanos/v1/api.grpc.pb.h"
@@ -23,6 +24,8 @@ std::string server_address(const std::string& server) {
 }
 
 Result<Remote> remote(const GlobalOptions& g) {
+  if (!g.workspace.empty())  // it travels in a header: refused here, by name, rather than by gRPC's assertion
+    if (auto s = store::check_workspace_name(g.workspace); !s) return s;
   Remote r{v1::Ledger::NewStub(grpc::CreateChannel(server_address(g.server), grpc::InsecureChannelCredentials())), "", g.workspace};
   if (!g.token_file.empty()) {
     auto t = read_token(g.token_file);

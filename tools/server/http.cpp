@@ -15,6 +15,7 @@
 
 #include "actors/queries.h"
 #include "events/domain.h"
+#include "events/text.h"
 #include "store/event_store.h"
 #include "store/live_feed.h"
 #include "tools/cli/cli.h"
@@ -62,7 +63,8 @@ void send_error(httplib::Response& res, const Status& s, int http = 0, const cha
   nlohmann::json body = {
       {"error", {{"code", code ? code : code_id(s.code())}, {"message", s.message()}, {"rule_id", s.rule_id()}, {"params", params}}}};
   res.status = http ? http : http_status(s.code());
-  res.set_content(body.dump() + "\n", "application/json");
+  // A message may quote what the client sent: bytes that are not UTF-8 are replaced, not thrown on.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
 }
 
 Result<std::uint64_t> whole(const std::string& name, const std::string& text) {
@@ -290,7 +292,15 @@ struct HttpApi::Impl {
         return send_error(res, Status::not_found("this server hosts many workspaces: open /w/NAME/ (the page) or /w/NAME/api/v1/..."));
       send_error(res, Status::not_found("no such resource: " + req.path));
     });
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr failure) {
+      std::string what = "unknown exception";
+      try {
+        if (failure) std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      spdlog::error("http: {} {} failed: {}", req.method, req.path, what);
       send_error(res, Status(Code::io_error, "the server failed on this request; see its log"));
     });
   }
@@ -298,6 +308,23 @@ struct HttpApi::Impl {
   // Before routing: a call of the API carries its workspace's token. Serving many, a token of
   // another workspace is 403, none 401; a path naming no workspace that could exist, 400 or 404.
   httplib::Server::HandlerResponse admit(const httplib::Request& req, httplib::Response& res) {
+    // What a request names must be text, and each parameter said once: a path or a query with
+    // a byte that is not UTF-8 (/api/v1/deals/%ff) is 400 naming the byte, never a failure.
+    if (auto st = check_utf8("the request's path", req.path); !st) {
+      send_error(res, st);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    for (auto it = req.params.begin(); it != req.params.end(); it = req.params.upper_bound(it->first)) {
+      Status st = check_utf8("query parameter name", it->first);
+      if (st) st = check_utf8("the value of query parameter " + it->first, it->second);
+      if (st && req.params.count(it->first) > 1 && it->first != "type")  // type=A&type=B is a list; the rest take one value
+        st = Status::invalid("query parameter " + it->first + " is given " + std::to_string(req.params.count(it->first)) +
+                             " times; give it once");
+      if (!st) {
+        send_error(res, st);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     std::string rest = req.path;
     std::string name;
     if (many) {
