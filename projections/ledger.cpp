@@ -187,6 +187,8 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
     case Envelope::kImplicationAssessed:
       d.set_implication_at(at);
       d.set_priority(e.implication_assessed().priority());
+      d.set_arr_low(e.implication_assessed().arr_low());
+      d.set_arr_high(e.implication_assessed().arr_high());
       break;
     case Envelope::kDecisionMade: {
       const auto& m = e.decision_made();
@@ -282,6 +284,10 @@ void count_won_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   }
   goal.set_current(goal.current() + goal_contribution(goal.metric(), c));
   goal.add_deals(c.deal_id());
+  auto* point = goal.add_history();
+  point->set_at(at);
+  point->set_value(goal.current());
+  point->set_deal_id(c.deal_id());
   const std::int64_t span = goal.target() - goal.baseline();
   for (int pct : {25, 50, 75, 100}) {
     const bool reached = span > 0 && (goal.current() - goal.baseline()) * 100 >= span * pct;
@@ -534,6 +540,10 @@ void apply(LedgerView& v, const Envelope& e) {
   v.set_events(v.events() + 1);
   v.set_max_occurred_at(std::max(v.max_occurred_at(), at));
   if (v.min_occurred_at() == 0 || at < v.min_occurred_at()) v.set_min_occurred_at(at);
+  if (const std::int64_t recorded = from_timestamp(e.recorded_at()); recorded) {
+    if (v.min_recorded_at() == 0 || recorded < v.min_recorded_at()) v.set_min_recorded_at(recorded);
+    v.set_max_recorded_at(std::max(v.max_recorded_at(), recorded));
+  }
   fold_deal(v, e, at);
   fold_goal(v, e, at);
   fold_canvas(v, e, at);

@@ -122,6 +122,12 @@ v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t
     s->set_done(sg.done());
     *s->mutable_deals() = sg.deals();
   }
+  for (const auto& p : g.history()) {
+    auto* h = out.add_history();
+    set_time(h, &v1::GoalValue::mutable_at, p.at());
+    h->set_value(p.value());
+    h->set_deal_id(p.deal_id());
+  }
   for (const auto& m : g.milestones()) {
     auto* r = out.add_milestones();
     r->set_percent(m.percent());
@@ -200,6 +206,8 @@ v1::TodayView today_view(const LedgerView& v, std::int64_t now) {
   set_time(&out, &v1::TodayView::mutable_as_of, now);
   set_time(&out, &v1::TodayView::mutable_first_event_at, v.min_occurred_at());
   set_time(&out, &v1::TodayView::mutable_last_event_at, v.max_occurred_at());
+  set_time(&out, &v1::TodayView::mutable_first_recorded_at, v.min_recorded_at());
+  set_time(&out, &v1::TodayView::mutable_last_recorded_at, v.max_recorded_at());
   for (const auto* entry : sorted(v.goals())) {
     const auto& g = entry->second;
     if (g.id().empty() || g.defined_at() > now) continue;
@@ -240,6 +248,8 @@ v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std:
     p->set_priority(d.priority());
     p->set_next_action(next_action(d));
     p->set_stalled(stalled(d, now));
+    p->set_arr_low(d.arr_low());
+    p->set_arr_high(d.arr_high());
   }
   std::stable_sort(out.mutable_deals()->begin(), out.mutable_deals()->end(), [](const auto& a, const auto& b) {
     if (a.stage() != b.stage()) return a.stage() > b.stage();

@@ -108,6 +108,49 @@ def main():
         shown = value('#canvas tr[data-assumption="A4"] .confidence')
         check(shown == str(a4_early), "A4 on 2025-12-15: page %s, CLI %s" % (shown, a4_early))
 
+        # Every pane follows the slider (the 2026-01-12): the canvas chart stops at the
+        # date where the table stands, the goal chart plots the goal's own values (steps at the
+        # won deals that counted, not milestone thresholds), the funnel gives the pipeline's
+        # value by stage, and "what changed" compares with an earlier date.
+        driver.get(url + "/?as_of=2026-01-12&since=2025-12-15")
+        rendered("as_of=2026-01-12")
+        jan12 = (datetime.date(2026, 1, 12) - datetime.date(1970, 1, 1)).days
+        a4_points = driver.execute_script(
+            "const c = Chart.getChart(document.getElementById('canvas-chart'));"
+            "return c.data.datasets.find(d => d.id === 'A4').data.map(p => [p.x, p.y]);")
+        table_a4 = int(value('#canvas tr[data-assumption="A4"] .confidence'))
+        check(max(x for x, _ in a4_points) == jan12, "the canvas chart ends at the slider: %s" % a4_points)
+        check(a4_points[-1][1] == table_a4, "the canvas chart ends where the table stands: %s vs %s" % (a4_points, table_a4))
+        goal_jan12 = json.loads(cli("goal", "show", "g-mrr-50k", "--as-of", "2026-01-12", "--json"))
+        reached = driver.execute_script(
+            "const c = Chart.getChart(document.getElementById('goal-chart-g-mrr-50k'));"
+            "return c.data.datasets.find(d => d.label === 'reached').data.map(p => p.y);")
+        expected = [goal_jan12["baseline"]] + [h["value"] for h in goal_jan12["history"]] + [goal_jan12["current"]]
+        check(reached == expected, "the goal chart plots the goal's values %s, not thresholds: %s" % (expected, reached))
+        for chart_id in ("canvas-chart", "goal-chart-g-mrr-50k"):
+            labels = [l for l in driver.execute_script(
+                "return Chart.getChart(document.getElementById(arguments[0])).scales.x.ticks.map(t => t.label);", chart_id) if l]
+            check(labels and all(l.startswith("202") for l in labels), "%s: axis labels are dates of the span: %s" % (chart_id, labels))
+            check(len(labels) == len(set(labels)), "%s: no date labelled twice: %s" % (chart_id, labels))
+        title = driver.execute_script(
+            "const c = Chart.getChart(document.getElementById('canvas-chart'));"
+            "return c.options.plugins.tooltip.callbacks.title([{ parsed: { x: arguments[0] } }]);", jan12)
+        check(title == "2026-01-12", "a marker's tooltip is titled by its date: " + str(title))
+        goal_change = driver.find_element(By.CSS_SELECTOR, '#changes tr[data-kind="goal"][data-id="g-mrr-50k"]').text
+        check("$16,000 → $42,000" in goal_change, "what changed since 2025-12-15: " + goal_change)
+        pipeline_jan12 = json.loads(cli("pipeline", "--as-of", "2026-01-12", "--json"))
+        high = sum(int(d.get("arr_high", 0)) for d in pipeline_jan12["deals"] if d["stage"] == "5-actions")
+        shown_high = driver.find_element(By.CSS_SELECTOR, '#funnel .value tr[data-stage="5-actions"] td[data-high]').get_attribute("data-high")
+        check(shown_high == str(high), "pipeline value of 5-actions: page %s, CLI %s" % (shown_high, high))
+
+        # Knowledge time spans when things were recorded (the seed: today), not business dates.
+        today_json = json.loads(cli("today", "--json"))
+        Select(driver.find_element(By.ID, "axis")).select_by_value("known_at")
+        first_known = (datetime.date.fromisoformat(today_json["first_recorded_at"][:10]) - datetime.date(1970, 1, 1)).days
+        wait.until(lambda d: d.find_element(By.ID, "slider").get_attribute("min") == str(min(first_known, (datetime.date.today() - datetime.date(1970, 1, 1)).days)))
+        driver.get(url + "/?as_of=2025-12-15")
+        rendered("as_of=2025-12-15")
+
         # Knowledge time: on 2025-12-15 the ledger knew nothing yet (the seed was recorded today).
         Select(driver.find_element(By.ID, "axis")).select_by_value("known_at")
         rendered("known_at=2025-12-15")
@@ -130,6 +173,9 @@ def main():
         # The deal page: six stages and the audit.
         driver.find_element(By.CSS_SELECTOR, '#deals tr[data-deal="acme-corp"] a').click()
         wait.until(lambda d: d.find_element(By.ID, "deal").is_displayed())
+        # Opened below the fold, it is scrolled to: else it looks as if nothing happened.
+        wait.until(lambda d: d.execute_script(
+            "const r = document.getElementById('deal').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight;"))
         deal = driver.find_element(By.ID, "deal")
         check(len(deal.find_elements(By.CSS_SELECTOR, ".stage:not(.missing)")) == 6, "acme-corp shows six stages")
         check("QUALIFY" in deal.text and "WON" in deal.text, "the deal page: " + deal.text)
@@ -141,7 +187,19 @@ def main():
         started = time.monotonic()
         cli("canvas", "assume", "A9", "--statement", "Live from the CLI", "--confidence", "40")
         recorded = time.monotonic()
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#canvas tr[data-assumption="A9"]'))
+        try:
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#canvas tr[data-assumption="A9"]'))
+        except Exception:
+            import urllib.request
+            try:
+                probe = urllib.request.urlopen(url + "/api/v1/canvas", timeout=5).read()[:80]
+            except Exception as e:
+                probe = repr(e)
+            conns = [l for l in subprocess.run(["ss", "-tnio", "state", "established"], capture_output=True, text=True).stdout.splitlines() if url.split(":")[-1] in l]
+            print("probe: %s; established to the port: %s" % (probe, "\n".join(conns)))
+            fail("A9 never appeared live; the page says: %s; console: %s; at %s" % (
+                driver.find_element(By.ID, "error").text, json.dumps(driver.get_log("browser")),
+                driver.execute_script("return [location.href, lastEventId, document.body.dataset.renderedFor, document.body.dataset.ready, state.axis, state.date, document.querySelector('#canvas').innerText]")))
         print("live: A9 on the page %.0f ms after the CLI returned (%.0f ms after it started)" %
               ((time.monotonic() - recorded) * 1000, (time.monotonic() - started) * 1000))
 

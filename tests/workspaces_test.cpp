@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <httplib.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -344,4 +347,89 @@ TEST_CASE("bench workspaces runs one server hosting many workspaces against one 
   CHECK(r.out.find("{\"workspaces\":1,\"appenders\":1,") != std::string::npos);
   CHECK(r.out.find("{\"workspaces\":3,\"appenders\":3,") != std::string::npos);
   CHECK(run_leanos({"bench", "workspaces", "--workspaces", "1"}).exit_code == 2);
+}
+
+namespace {
+
+// A TCP connection to 127.0.0.1:port from the loopback address `from` (127.0.0.0/8 is all
+// loopback): many clients, as the server tells them apart, on one machine.
+int connect_from(const std::string& from, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from.c_str(), &local.sin_addr);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0);
+  return fd;
+}
+
+void send_all(int fd, const std::string& text) { REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size())); }
+
+// The status line's code of what the server sends first on `fd` (waits for it).
+int status_of(int fd) {
+  std::string got;
+  char buf[512];
+  while (got.find("\r\n") == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got.size() > 12 ? std::atoi(got.c_str() + 9) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("one tenant's event streams and one client's idle or half-sent connections cannot take the dashboard from the others") {
+  test::TempDir t;
+  const std::string dir = t.sub("workspaces");
+  const auto [alpha, beta] = create_alpha_beta(dir);
+  test::Server server(t.sub("unused"), {"--workspaces", dir, "--http", "127.0.0.1:0"});
+  const int port = server.http_port();
+  std::vector<int> held;
+  auto stream_from = [&](const std::string& from) {
+    const int fd = connect_from(from, port);
+    held.push_back(fd);
+    send_all(fd, "GET /w/alpha/api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alpha + "\r\n\r\n");
+    return status_of(fd);
+  };
+  // One client: 12 streams, then 429 with when to come back.
+  for (int i = 0; i < 12; ++i) CHECK(stream_from("127.0.0.2") == 200);
+  CHECK(stream_from("127.0.0.2") == 429);
+  // Workspace alpha from other clients: 16 streams in all, then 503.
+  for (int i = 0; i < 4; ++i) CHECK(stream_from("127.0.0.3") == 200);
+  CHECK(stream_from("127.0.0.4") == 503);
+  // 300 half-sent requests (a request line and one header, then nothing) from one more client:
+  // past its 24 connections the server answers 429 at once and closes.
+  std::vector<int> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.push_back(connect_from("127.0.0.5", port));
+    send_all(slow.back(), "GET /w/beta/api/v1/canvas HTTP/1.1\r\nHost: x\r\n");
+  }
+  CHECK(status_of(slow.back()) == 429);
+  // Meanwhile workspace beta's dashboard answers another client, and alpha's API too.
+  httplib::Client http("127.0.0.1", port);
+  http.set_read_timeout(30, 0);  // a bound for a broken server, not a measurement
+  auto page = http.Get("/w/beta/api/v1/canvas", {{"Authorization", "Bearer " + beta}});
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  auto goals = http.Get("/w/alpha/api/v1/goals", {{"Authorization", "Bearer " + alpha}});
+  REQUIRE(goals);
+  CHECK(goals->status == 200);
+  for (int fd : slow) ::close(fd);
+  for (int fd : held) ::close(fd);
+  // The streams' places come back once their clients are gone.
+  for (int attempt = 0;; ++attempt) {
+    const int fd = connect_from("127.0.0.2", port);
+    send_all(fd, "GET /w/alpha/api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alpha + "\r\n\r\n");
+    const int code = status_of(fd);
+    ::close(fd);
+    if (code == 200) break;
+    REQUIRE(attempt < 300);  // each try waits for the server's answer; the places come back within seconds
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }

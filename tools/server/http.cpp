@@ -1,12 +1,21 @@
 #include "tools/server/http.h"
 
+#include <netdb.h>
+#include <unistd.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -30,7 +39,21 @@ namespace {
 constexpr std::size_t kStreamPage = 256;                       // events per SSE write
 constexpr std::size_t kStreamPageBytes = 4 << 20;              // and at most this much read at once
 constexpr auto kKeepAlive = std::chrono::seconds(15);          // a comment line when idle: proxies keep the stream
-constexpr int kThreads = 32;                                   // each open event stream holds one
+constexpr auto kPeerCheck = std::chrono::seconds(1);           // how often an idle stream looks for a client gone
+// cpp-httplib serves a connection per pool thread, and an open event stream holds its thread:
+// the streams get at most half of them, one workspace at most a quarter, and a client (an
+// address) a few, so that no tenant or client can take the dashboard from the others.
+constexpr int kThreads = 64;
+constexpr int kMaxStreams = kThreads / 2;
+constexpr int kMaxStreamsPerWorkspace = kThreads / 4;
+constexpr int kMaxStreamsPerClient = 12;
+// A client holds at most this many connections at once (idle keep-alives and half-sent
+// requests included): past it a connection is answered 429 and closed at once, so that slow
+// or idle connections from one address (slowloris) cannot hold the pool. Reads and idle
+// keep-alives time out after a few seconds.
+constexpr int kMaxConnectionsPerClient = 24;
+constexpr int kReadTimeoutSeconds = 3;
+constexpr int kKeepAliveSeconds = 3;
 constexpr const char* kChartJs = "/usr/share/javascript/chart.js/chart.min.js";  // Debian's libjs-chart.js
 
 int http_status(Code code) {
@@ -150,6 +173,161 @@ Result<v1::QueryRequest> query_of(const std::string& view, const std::string& id
 
 // One Server-Sent-Events stream: the live feed from `next` on, the store where the feed's
 // window no longer reaches.
+//
+// Counts of what is open, by client address and workspace: connections and event streams.
+class Occupancy {
+ public:
+  // Takes a place for `key` under `limit` (and the total under `total`, when given); false
+  // when full.
+  bool take(const std::string& key, int limit, int total = 0) {
+    std::lock_guard lock(mu_);
+    if (total > 0 && all_ >= total) return false;
+    int& n = by_key_[key];
+    if (n >= limit) return false;
+    ++n;
+    ++all_;
+    return true;
+  }
+  void give_back(const std::string& key) {
+    std::lock_guard lock(mu_);
+    if (auto it = by_key_.find(key); it != by_key_.end() && --it->second <= 0) by_key_.erase(it);
+    --all_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int> by_key_;
+  int all_ = 0;
+};
+
+// The place an open stream holds, given back when it ends.
+struct Held {
+  Occupancy* occupancy;
+  std::string key;
+  ~Held() { occupancy->give_back(key); }
+};
+
+// A connection's socket as cpp-httplib's request processing reads and writes it: reads
+// buffered, each wait bounded, and every request read whole within kRequestSeconds of its
+// first byte, so that a client dribbling its headers (slowloris) is cut off.
+class GuardedStream final : public httplib::Stream {
+ public:
+  GuardedStream(socket_t sock, std::string ip, int port) : sock_(sock), ip_(std::move(ip)), port_(port) {}
+
+  // A new request begins: its read deadline starts at its first byte.
+  void next_request() { deadline_.reset(); }
+  // Whether a request arrives within `seconds` (keep-alive), or the client has gone.
+  bool request_arrives(int seconds) {
+    if (begin_ < end_) return true;
+    return wait(POLLIN, seconds * 1000) > 0;
+  }
+
+  bool is_readable() const override { return begin_ < end_ || wait(POLLIN, kReadTimeoutSeconds * 1000) > 0; }
+  bool is_writable() const override { return wait(POLLOUT, kWriteTimeoutSeconds * 1000) > 0; }
+  ssize_t read(char* ptr, std::size_t size) override {
+    if (begin_ == end_) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!deadline_) deadline_ = now + std::chrono::seconds(kRequestSeconds);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - now).count();
+      if (left <= 0 || wait(POLLIN, static_cast<int>(std::min<long long>(left, kReadTimeoutSeconds * 1000))) <= 0) return -1;
+      const ssize_t n = ::recv(sock_, buffer_, sizeof buffer_, 0);
+      if (n <= 0) return n;
+      begin_ = 0;
+      end_ = static_cast<std::size_t>(n);
+    }
+    const std::size_t n = std::min(size, end_ - begin_);
+    std::memcpy(ptr, buffer_ + begin_, n);
+    begin_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, std::size_t size) override {
+    if (!is_writable()) return -1;
+    return ::send(sock_, ptr, size, MSG_NOSIGNAL);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = ip_;
+    port = port_;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip.clear();
+    port = 0;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    char host[NI_MAXHOST], service[NI_MAXSERV];
+    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+        ::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, service, sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host;
+      port = std::atoi(service);
+    }
+  }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  static constexpr int kWriteTimeoutSeconds = 5;
+  static constexpr int kRequestSeconds = 10;
+  int wait(short events, int millis) const {
+    pollfd p{sock_, events, 0};
+    for (;;) {
+      const int r = ::poll(&p, 1, millis);
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) ? ((p.revents & events) ? 1 : -1) : r;
+    }
+  }
+  socket_t sock_;
+  std::string ip_;
+  int port_;
+  char buffer_[4096];
+  std::size_t begin_ = 0, end_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+};
+
+// cpp-httplib's server with a bound on each client's connections (an address may hold
+// kMaxConnectionsPerClient; the next is answered 429 and closed at once) and on how long a
+// request may take to arrive. Each connection is processed by cpp-httplib's own request
+// handling (process_request) over a GuardedStream, keep-alive as cpp-httplib does it.
+class GuardedServer final : public httplib::Server {
+ public:
+  Occupancy connections;
+
+ private:
+  static constexpr int kKeepAliveRequests = 100;
+  bool process_and_close_socket(socket_t sock) override {
+    std::string client = "?";
+    int port = 0;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    char host[NI_MAXHOST], service[NI_MAXSERV];
+    if (::getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+        ::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, service, sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      client = host;
+      port = std::atoi(service);
+    }
+    bool ret = false;
+    if (connections.take(client, kMaxConnectionsPerClient)) {
+      GuardedStream strm(sock, client, port);
+      for (int count = kKeepAliveRequests; count > 0 && svr_sock_ != INVALID_SOCKET && strm.request_arrives(kKeepAliveSeconds); --count) {
+        strm.next_request();
+        bool closed = false;
+        ret = process_request(strm, count == 1, closed, nullptr);
+        if (!ret || closed) break;
+      }
+      connections.give_back(client);
+    } else {
+      static const std::string busy = [] {
+        const std::string body =
+            "{\"error\":{\"code\":\"RESOURCE_EXHAUSTED\",\"message\":\"this client has too many connections open (" +
+            std::to_string(kMaxConnectionsPerClient) + "); close some or retry later\"}}\n";
+        return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      }();
+      [[maybe_unused]] const auto sent = ::send(sock, busy.data(), busy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ret;
+  }
+};
+
 class EventStream final : public store::LiveFeed::Waiter {
  public:
   EventStream(const store::EventStore& store, store::LiveFeed& feed, std::uint64_t next, std::set<std::string> types)
@@ -184,13 +362,19 @@ class EventStream final : public store::LiveFeed::Waiter {
         return out.empty() || sink.write(out.data(), out.size());
       }
       case store::LiveFeed::Took::nothing: {
+        // Idle: every second an empty comment line finds a client that has gone (the write
+        // fails), so that its thread and its place are given back within seconds.
         std::unique_lock lock(mu_);
-        const bool woken = cv_.wait_for(lock, kKeepAlive, [&] { return woken_; });
+        const bool woken = cv_.wait_for(lock, kPeerCheck, [&] { return woken_; });
         woken_ = false;
         lock.unlock();
         if (woken) return true;
-        static const std::string ping = ": keep-alive\n\n";
-        return sink.write(ping.data(), ping.size());
+        const auto now = std::chrono::steady_clock::now();
+        const bool keep_alive = now - last_keep_alive_ >= kKeepAlive;
+        if (keep_alive) last_keep_alive_ = now;
+        static const std::string ping = ": keep-alive\n\n", probe = ":\n";
+        const std::string& line = keep_alive ? ping : probe;
+        return sink.write(line.data(), line.size());
       }
       case store::LiveFeed::Took::stopped: sink.done(); return false;
     }
@@ -210,6 +394,7 @@ class EventStream final : public store::LiveFeed::Waiter {
   std::set<std::string> types_;
   std::vector<store::LiveFeed::Event> held_;
   bool started_ = false;
+  std::chrono::steady_clock::time_point last_keep_alive_ = std::chrono::steady_clock::now();
   std::mutex mu_;
   std::condition_variable cv_;
   bool woken_ = false;
@@ -222,7 +407,8 @@ struct HttpApi::Impl {
   HttpWorkspaces workspaces;
   const bool many;
   std::string chart_js;
-  httplib::Server server;
+  GuardedServer server;
+  Occupancy streams_by_client, streams_by_workspace;
   std::thread thread;
   int port = 0;
 
@@ -374,11 +560,30 @@ struct HttpApi::Impl {
     }
     for (const auto& [name, value] : req.params)
       if (name != "from" && name != "type") return send_error(res, Status::invalid("parameter '" + name + "' is not one /api/v1/events takes (from, type)"));
+    // An open stream holds a server thread: within its client's, its workspace's and the
+    // server's share, or refused at once (429 for the client, 503 for the rest) with when to
+    // try again, which the page does by itself.
+    if (!streams_by_client.take(req.remote_addr, kMaxStreamsPerClient)) {
+      res.set_header("Retry-After", "5");
+      return send_error(res, Status::unavailable("this client has " + std::to_string(kMaxStreamsPerClient) +
+                                                 " event streams open, the most one client may; close one or retry later"),
+                        429, "RESOURCE_EXHAUSTED");
+    }
+    std::shared_ptr<Held> client(new Held{&streams_by_client, req.remote_addr});
+    const std::string name = name_of(req);
+    if (!streams_by_workspace.take(name, kMaxStreamsPerWorkspace, kMaxStreams)) {
+      res.set_header("Retry-After", "5");
+      return send_error(res, Status::unavailable(std::string("the server has as many event streams open as it serves") +
+                                                 (many ? " for workspace '" + name + "'" : "") + "; retry later"),
+                        503, "UNAVAILABLE");
+    }
+    std::shared_ptr<Held> workspace_place(new Held{&streams_by_workspace, name});
     // The stream keeps its workspace open (the lease) for as long as it runs.
     auto stream = std::make_shared<EventStream>(*w->store, *w->feed, next, std::move(types));
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream",
-                                     [stream, lease = std::move(w->lease)](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [stream, lease = std::move(w->lease), client, workspace_place](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
   }
 };
 

@@ -4,7 +4,9 @@
 
 const DAY = 86400000;
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { axis: 'as_of', date: null, deal: null, first: null, last: null };
+// span: the first and the latest date of each time axis (business time: when things
+// occurred; knowledge time: when the ledger recorded them), which the slider covers.
+const state = { axis: 'as_of', date: null, deal: null, since: null, span: { as_of: [null, null], known_at: [null, null] } };
 const charts = {};
 // The page's folder: / serving one workspace, /w/NAME/ serving many; the API sits below it.
 const base = new URL('.', location.href);
@@ -34,9 +36,16 @@ const fromDays = (n) => new Date(n * DAY).toISOString().slice(0, 10);
 const dollars = (n) => '$' + Math.round(Number(n)).toLocaleString('en-US');
 const amount = (metric, n) => (metric === 'mrr' || metric === 'arr' || metric === 'revenue' ? dollars(n) : String(n));
 const pct = (x) => (x === undefined || x === null ? '–' : Math.round(Number(x) * 100) + ' %');
+const known = (x) => x !== undefined && x !== null;
+const round1 = (x) => String(Math.round(Number(x) * 10) / 10);
+const coverage = (some, all) => (some < all ? ` (${some} of ${all})` : '');
 
 async function askToken() {
   const dialog = $('#login');
+  // Serving many workspaces, the page is /w/NAME/: say whose token is wanted.
+  const workspace = /\/w\/([^/]+)\/$/.exec(base.pathname);
+  $('#login-what').textContent = (workspace ? `Workspace '${decodeURIComponent(workspace[1])}' wants its token.` : 'This ledger wants a token.') +
+    ' It stays in this tab only.';
   if (!dialog.open) dialog.showModal();
   await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
   token = $('#token').value.trim();
@@ -49,6 +58,7 @@ async function api(path, params = {}) {
   for (;;) {
     const res = await fetch(url, { headers: token ? { Authorization: 'Bearer ' + token } : {} });
     if (res.status === 401 || res.status === 403) {  // none, or another workspace's
+      await res.body.cancel();
       await askToken();
       continue;
     }
@@ -73,12 +83,14 @@ function readUrl() {
   state.axis = q.has('known_at') ? 'known_at' : 'as_of';
   state.date = q.get(state.axis) || null;
   state.deal = q.get('deal') || null;
+  state.since = q.get('since') || null;
 }
 
 function writeUrl() {
   const q = new URLSearchParams();
   if (state.date) q.set(state.axis, state.date);
   if (state.deal) q.set('deal', state.deal);
+  if (state.since) q.set('since', state.since);
   const search = q.toString();
   history.replaceState(null, '', search ? '?' + search : location.pathname);
 }
@@ -86,9 +98,9 @@ function writeUrl() {
 function setSlider() {
   const slider = $('#slider');
   const today = Math.floor(Date.now() / DAY);
-  const first = state.first ? toDays(state.first) : today;
-  slider.min = String(Math.min(first, today));
-  slider.max = String(Math.max(today, state.last ? toDays(state.last) : today));
+  const [first, last] = state.span[state.axis];
+  slider.min = String(Math.min(first ? toDays(first) : today, today));
+  slider.max = String(Math.max(today, last ? toDays(last) : today));
   slider.value = state.date ? String(toDays(state.date + 'T00:00:00Z')) : slider.max;
   $('#axis').value = state.axis;
   $('#date').textContent = state.date || 'now';
@@ -103,11 +115,12 @@ function chart(id, config) {
   charts[id] = new window.Chart($('#' + id), config);
 }
 
-// A vertical line at the slider's date on a chart whose x axis is in days.
+// A vertical line at the slider's date on a chart whose x axis is in days (business time:
+// on the knowledge-time axis the charts still plot business dates, so no line is drawn).
 const dateLine = {
   id: 'dateLine',
   afterDatasetsDraw(c) {
-    if (!state.date) return;
+    if (!state.date || state.axis !== 'as_of') return;
     const x = c.scales.x.getPixelForValue(toDays(state.date + 'T00:00:00Z'));
     const { top, bottom } = c.chartArea;
     const g = c.ctx;
@@ -121,7 +134,18 @@ const dateLine = {
     g.restore();
   },
 };
-const dayAxis = { type: 'linear', ticks: { callback: (v) => fromDays(v), maxTicksLimit: 6 } };
+// The chosen day (the slider's, or today) in days since 1970.
+const chosenDay = () => toDays(state.date ? state.date + 'T00:00:00Z' : new Date().toISOString());
+// An x axis of whole days from the span's first business date to `until` (never 1970 for an
+// empty chart), labelled once per date; a tooltip is titled by the date, not the day number.
+function dayAxis(until) {
+  const first = state.span.as_of[0] ? toDays(state.span.as_of[0]) : until - 30;
+  return {
+    type: 'linear', min: Math.min(first, until - 1), max: until,
+    ticks: { precision: 0, maxTicksLimit: 6, callback: (v) => (Number.isInteger(v) ? fromDays(v) : '') },
+  };
+}
+const dateTooltip = { callbacks: { title: (items) => (items.length ? fromDays(Math.round(items[0].parsed.x)) : '') } };
 
 function renderGoals(goals) {
   const body = $('#goals .body');
@@ -145,21 +169,35 @@ function renderGoals(goals) {
       el('div', { class: 'chart' }, el('canvas', { id: 'goal-chart-' + g.id })));
     $('.bar > span', box).style.width = Math.min(100, Math.round((g.progress || 0) * 100)) + '%';
     body.append(box);
-    // The trajectory: the straight line from the start to the target at the deadline, and the
-    // milestones reached on the way to where it stands.
+    // The trajectory: the goal's value as the folds give it (the baseline from its start, a
+    // step at each won deal that counted, flat to the chosen date), the pace needed from the
+    // start to the target at the deadline, and the forecast from here at the current rate.
     const start = g.defined_at ? toDays(g.defined_at) : null;
-    const now = toDays(state.date ? state.date + 'T00:00:00Z' : new Date().toISOString());
-    const needed = start !== null && g.due ? [{ x: start, y: Number(g.baseline) }, { x: toDays(g.due + 'T00:00:00Z'), y: Number(g.target) }] : [];
+    const now = chosenDay();
+    const due = g.due ? toDays(g.due + 'T00:00:00Z') : null;
+    const needed = start !== null && due !== null ? [{ x: start, y: Number(g.baseline) }, { x: due, y: Number(g.target) }] : [];
     const actual = start !== null ? [{ x: start, y: Number(g.baseline) }] : [];
-    for (const m of g.milestones || []) actual.push({ x: toDays(m.reached_at), y: Number(g.baseline) + (Number(g.target) - Number(g.baseline)) * m.percent / 100 });
-    actual.push({ x: now, y: Number(g.current) });
+    for (const p of g.history || []) actual.push({ x: toDays(p.at), y: Number(p.value), deal: p.deal_id });
+    actual.push({ x: Math.max(now, actual.length ? actual[actual.length - 1].x : now), y: Number(g.current) });
+    const forecast = !g.met && due !== null && due > now && t.projected !== undefined
+      ? [{ x: now, y: Number(g.current) }, { x: due, y: Number(t.projected) }] : [];
+    box.append(el('p', { class: 'forecast muted', 'data-projected': t.projected },
+      g.met ? `met on ${day(g.met_at)}`
+        : due === null ? 'no deadline: no forecast'
+          : `forecast at ${g.due}: ${t.projected !== undefined ? amount(g.metric, t.projected) : '–'} of ${amount(g.metric, g.target)} at the current pace`
+            + (t.on_track ? ' (on track)' : ` (needs ${amount(g.metric, Math.max(0, Number(g.target) - Number(g.current)))} more)`)));
     chart('goal-chart-' + g.id, {
       type: 'line',
       data: { datasets: [
         { label: 'needed', data: needed, borderDash: [6, 4], borderColor: '#98a2b3', pointRadius: 0 },
-        { label: 'reached', data: actual, borderColor: '#2e5bff', stepped: false },
+        { label: 'reached', data: actual, borderColor: '#2e5bff', stepped: 'before' },
+        { label: 'forecast', data: forecast, borderDash: [2, 3], borderColor: '#dc6803', pointRadius: 0 },
       ] },
-      options: { animation: false, maintainAspectRatio: false, parsing: false, scales: { x: dayAxis, y: { beginAtZero: true } } },
+      options: {
+        animation: false, maintainAspectRatio: false, parsing: false,
+        scales: { x: dayAxis(Math.max(now, due || now)), y: { beginAtZero: true } },
+        plugins: { tooltip: dateTooltip },
+      },
       plugins: [dateLine],
     });
   }
@@ -198,24 +236,33 @@ function showWhy(id, point) {
 
 async function renderCanvas(canvas, seq) {
   const tbody = $('#canvas tbody');
+  const until = chosenDay();
   tbody.replaceChildren(...canvas.assumptions.map((a) => el('tr', { 'data-assumption': a.id },
     el('td', { text: a.id }), el('td', { text: a.statement }),
     el('td', { class: 'confidence num', 'data-value': a.confidence, text: a.confidence }),
     el('td', { text: a.status }), el('td', { class: 'num', text: a.evidence_count }))));
-  const histories = await Promise.all(canvas.assumptions.map((a) => api('why/' + encodeURIComponent(a.id)).catch(() => ({ changes: [] }))));
+  // Each assumption's history as of the chosen time, and no later than the chosen date: the
+  // line ends where the table stands.
+  const histories = await Promise.all(canvas.assumptions.map((a) => api('why/' + encodeURIComponent(a.id), at()).catch(() => ({ changes: [] }))));
   if (seq !== renderSeq) return;
   const palette = ['#2e5bff', '#12805c', '#c4320a', '#7a5af8', '#dc6803', '#0e9384', '#667085'];
-  const series = canvas.assumptions.map((a, i) => ({ id: a.id, label: a.id, data: points(histories[i]), borderColor: palette[i % palette.length], stepped: 'before', pointRadius: 5, pointHoverRadius: 7 }));
+  const series = canvas.assumptions.map((a, i) => {
+    const data = points(histories[i]).filter((p) => state.axis !== 'as_of' || p.x <= until);
+    if (data.length) data.push({ x: until, y: a.confidence, end: true });
+    return { id: a.id, label: a.id, data, borderColor: palette[i % palette.length], stepped: 'before',
+      pointRadius: data.map((p) => (p.end ? 0 : 5)), pointHoverRadius: 7 };
+  });
   chart('canvas-chart', {
     type: 'line',
     data: { datasets: series },
     options: {
       animation: false, maintainAspectRatio: false, parsing: false,
-      scales: { x: dayAxis, y: { min: 0, max: 100, title: { display: true, text: '%' } } },
+      scales: { x: dayAxis(until), y: { min: 0, max: 100, title: { display: true, text: '%' } } },
+      plugins: { tooltip: dateTooltip },
       onClick: (ev, elements) => {
-        if (!elements.length) return;
-        const { datasetIndex, index } = elements[0];
-        showWhy(series[datasetIndex].id, series[datasetIndex].data[index]);
+        const hit = elements.find((e) => !series[e.datasetIndex].data[e.index].end);
+        if (!hit) return;
+        showWhy(series[hit.datasetIndex].id, series[hit.datasetIndex].data[hit.index]);
       },
     },
     plugins: [dateLine],
@@ -251,6 +298,25 @@ function renderFunnel(deals, pipeline, metrics) {
     const ok = meets(metrics[key], target);
     return el('tr', { 'data-metric': key }, el('td', { text: label }), el('td', { class: 'num ' + (ok === null ? '' : ok ? 'ok' : 'miss'), text: pct(metrics[key]) }), el('td', { text: target || '' }));
   }));
+  // The open pipeline's value by stage: each deal's ARR potential (its implication's range),
+  // and how many deals have none yet (before stage 3): unknown, not $0.
+  const value = {};
+  for (const d of pipeline.deals) {
+    const v = value[d.stage] || (value[d.stage] = { deals: 0, low: 0, high: 0, unknown: 0 });
+    v.deals += 1;
+    if (Number(d.arr_high || 0) > 0) {
+      v.low += Number(d.arr_low || 0);
+      v.high += Number(d.arr_high);
+    } else v.unknown += 1;
+  }
+  $('#funnel .value tbody').replaceChildren(...(Object.keys(value).length
+    ? STAGES.filter((st) => value[st]).map((st) => {
+      const v = value[st];
+      return el('tr', { 'data-stage': st }, el('td', { text: st }), el('td', { class: 'num', text: v.deals }),
+        el('td', { class: 'num', 'data-low': v.low, 'data-high': v.high, text: v.high ? `${dollars(v.low)}–${dollars(v.high)}` : '–' }),
+        el('td', { class: 'muted', text: v.unknown ? `${v.unknown} not assessed yet` : '' }));
+    })
+    : [el('tr', {}, el('td', { class: 'muted', colspan: 4, text: 'no open deal' }))]));
   const byAction = {};
   for (const d of pipeline.deals) byAction[d.action || 'no action under way'] = (byAction[d.action || 'no action under way'] || 0) + 1;
   $('#funnel .actions').replaceChildren(...(Object.keys(byAction).length
@@ -261,11 +327,14 @@ function renderFunnel(deals, pipeline, metrics) {
 function renderMetrics(m) {
   const rows = [
     ['MRR', dollars(m.mrr || 0)], ['ARR', dollars(m.arr || 0)], ['customers', m.customers], ['deals', m.deals], ['open', m.open], ['won', m.won], ['lost', m.lost],
-    ['average deal', m.avg_deal_size ? dollars(m.avg_deal_size) : '–'], ['average cycle', m.avg_cycle_days ? Math.round(m.avg_cycle_days) + ' days' : '–'],
-    ['lead response', m.lead_response_hours !== undefined ? m.lead_response_hours + ' h' : '–', 'lead_response_hours'],
-    ['qualification', m.qualification_days !== undefined ? m.qualification_days + ' days' : '–', 'qualification_days'],
-    ['CAC', m.cac ? dollars(m.cac) : '–'], ['margin', m.avg_margin_pct ? m.avg_margin_pct + ' %' : '–'],
+    ['average deal', known(m.avg_deal_size) ? dollars(m.avg_deal_size) : '–'], ['average cycle', known(m.avg_cycle_days) ? round1(m.avg_cycle_days) + ' days' : '–'],
+    ['lead response', known(m.lead_response_hours) ? round1(m.lead_response_hours) + ' h' : '–', 'lead_response_hours'],
+    ['qualification', known(m.qualification_days) ? round1(m.qualification_days) + ' days' : '–', 'qualification_days'],
+    // Unknown is not zero: a value the records do not give is '–'; one resting on some deals says so.
+    ['CAC', known(m.cac) ? dollars(m.cac) + coverage(m.costs_known, m.closed) : '–'],
+    ['margin', known(m.avg_margin_pct) ? round1(m.avg_margin_pct) + ' %' + coverage(m.margins_known, m.won) : '–'],
   ];
+  if (m.one_off) rows.splice(2, 0, ['one-off revenue', dollars(m.one_off)]);
   $('#metrics tbody').replaceChildren(...rows.map(([label, value, key]) => {
     const target = key ? (m.targets || {})[key] : '';
     const ok = key ? meets(m[key], target) : null;
@@ -323,11 +392,60 @@ async function renderDeal() {
   section.hidden = false;
 }
 
-function openDeal(id) {
+async function openDeal(id) {
   state.deal = id;
   writeUrl();
-  renderDeal().catch(showError);
-  $('#deal').scrollIntoView();
+  try {
+    await renderDeal();
+    $('#deal').scrollIntoView({ block: 'start' });  // below the fold: show it, or it looks like nothing happened
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// What changed from an earlier date to the chosen one (on the same time axis): assumptions,
+// goals, the key metrics, and the deals that appeared or moved.
+async function renderChanges(now, seq) {
+  const body = $('#changes .body');
+  const to = state.date || new Date().toISOString().slice(0, 10);
+  const since = state.since || fromDays(toDays(to + 'T00:00:00Z') - 30);
+  $('#since').value = since;
+  if (since >= to) {
+    body.replaceChildren(el('p', { class: 'muted', text: `pick a date before ${to}` }));
+    return;
+  }
+  const t = { [state.axis]: since };
+  const [canvas, today, metrics, deals] = await Promise.all([api('canvas', t), api('today', t), api('metrics', t), api('deals', t)]);
+  if (seq !== renderSeq) return;
+  const lines = [];
+  const was = Object.fromEntries(canvas.assumptions.map((a) => [a.id, a]));
+  for (const a of now.canvas.assumptions) {
+    const b = was[a.id];
+    if (!b) lines.push(['assumption', a.id, `new: ${a.confidence} % ${a.status}`]);
+    else if (b.confidence !== a.confidence || b.status !== a.status)
+      lines.push(['assumption', a.id, `${b.confidence} % ${b.status} → ${a.confidence} % ${a.status}`]);
+  }
+  const goalsWere = Object.fromEntries((today.goals || []).map((g) => [g.id, g]));
+  for (const g of now.today.goals || []) {
+    const b = goalsWere[g.id];
+    if (!b) lines.push(['goal', g.id, `defined: ${amount(g.metric, g.current)} of ${amount(g.metric, g.target)}`]);
+    else if (String(b.current) !== String(g.current) || b.met !== g.met)
+      lines.push(['goal', g.id, `${amount(g.metric, b.current)} → ${amount(g.metric, g.current)}${g.met && !b.met ? ', target met' : ''}`]);
+  }
+  for (const [label, key, fmt] of [['MRR', 'mrr', dollars], ['ARR', 'arr', dollars], ['customers', 'customers', String], ['won', 'won', String], ['lost', 'lost', String]]) {
+    const a = Number(metrics[key] || 0), b = Number(now.metrics[key] || 0);
+    if (a !== b) lines.push(['metric', label, `${fmt(a)} → ${fmt(b)}`]);
+  }
+  const dealsWere = Object.fromEntries(deals.deals.map((d) => [d.deal_id, d]));
+  for (const d of now.deals.deals) {
+    const b = dealsWere[d.deal_id];
+    if (!b) lines.push(['deal', d.deal_id, `new: ${d.stage}, ${d.status}`]);
+    else if (b.stage !== d.stage || b.status !== d.status) lines.push(['deal', d.deal_id, `${b.stage} ${b.status} → ${d.stage} ${d.status}`]);
+  }
+  body.replaceChildren(lines.length
+    ? el('table', {}, el('tbody', {}, lines.map(([kind, id, what]) => el('tr', { 'data-kind': kind, 'data-id': id },
+      el('td', { class: 'muted', text: kind }), el('td', { text: id }), el('td', { text: what })))))
+    : el('p', { class: 'muted', text: `nothing changed from ${since} to ${to}` }));
 }
 
 // ---- all panes at the chosen time ---------------------------------------------------------------
@@ -346,6 +464,7 @@ async function render() {
     renderFunnel(deals, pipeline, metrics);
     renderDeals(deals);
     await renderCanvas(canvas, seq);
+    await renderChanges({ canvas, today, metrics, deals }, seq);
     await renderDeal();
     if (seq !== renderSeq) return;
     showError(null);
@@ -359,8 +478,8 @@ async function render() {
 
 async function span() {
   const today = await api('today');
-  state.first = today.first_event_at || null;
-  state.last = today.last_event_at || null;
+  state.span.as_of = [today.first_event_at || null, today.last_event_at || null];
+  state.span.known_at = [today.first_recorded_at || null, today.last_recorded_at || null];
   setSlider();
 }
 
@@ -368,17 +487,33 @@ async function span() {
 
 // The event stream with the token in a header (EventSource cannot send one), read as SSE
 // text; resumed from the last id after a break.
+// A page the browser keeps for Back (its back/forward cache) must not keep its stream: a
+// browser holds six connections to a server, and frozen pages' streams would take them all.
+// The stream stops when the page is hidden and resumes from the last id when it is shown.
+let following = null;
+addEventListener('pagehide', () => { if (following) following.abort(); following = null; });
+addEventListener('pageshow', (ev) => { if (ev.persisted && !following) follow(); });
+
 async function follow() {
-  for (;;) {
+  const controller = new AbortController();
+  following = controller;
+  while (following === controller) {
     try {
       const headers = token ? { Authorization: 'Bearer ' + token } : {};
       if (lastEventId !== null) headers['Last-Event-ID'] = lastEventId;
-      const res = await fetch(new URL('api/v1/events', base), { headers });
+      const res = await fetch(new URL('api/v1/events', base), { headers, signal: controller.signal });
       if (res.status === 401 || res.status === 403) {
+        await res.body.cancel();  // an unread body would hold one of the browser's few connections to the server
         await askToken();
         continue;
       }
-      if (!res.ok || !res.body) throw new Error('event stream: ' + res.status);
+      if (!res.ok || !res.body) {
+        // The server's share of streams is taken (429 or 503): it says when to come back.
+        if (res.body) await res.body.cancel();
+        const after = Number(res.headers.get('Retry-After') || 1);
+        await new Promise((r) => setTimeout(r, Math.min(30, Math.max(1, after)) * 1000));
+        continue;
+      }
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
       for (;;) {
@@ -398,8 +533,9 @@ async function follow() {
         }
       }
     } catch (e) {
-      // the server went away or the tab slept: try again shortly
+      // the server went away, the tab slept, or the page was hidden: try again shortly
     }
+    if (following !== controller) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -408,8 +544,12 @@ function onEvent(id, data) {
   lastEventId = id;
   let e = null;
   try { e = JSON.parse(data); } catch (_) { return; }
-  if (e.occurred_at && (!state.last || e.occurred_at > state.last)) state.last = e.occurred_at;
-  if (e.occurred_at && (!state.first || e.occurred_at < state.first)) state.first = e.occurred_at;
+  for (const [axis, when] of [['as_of', e.occurred_at], ['known_at', e.recorded_at]]) {
+    if (!when) continue;
+    const span = state.span[axis];
+    if (!span[1] || when > span[1]) span[1] = when;
+    if (!span[0] || when < span[0]) span[0] = when;
+  }
   if (state.date) return;  // a view of the past does not move
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => { setSlider(); render(); }, 50);
@@ -433,6 +573,7 @@ async function main() {
   $('#axis').addEventListener('change', onTimeChange);
   $('#now').addEventListener('click', () => { $('#slider').value = $('#slider').max; onTimeChange(); });
   $('#close-deal').addEventListener('click', () => { state.deal = null; writeUrl(); renderDeal(); });
+  $('#since').addEventListener('change', () => { state.since = $('#since').value || null; writeUrl(); render(); });
   $('#time').addEventListener('submit', (ev) => ev.preventDefault());
   try {
     await span();
