@@ -241,13 +241,15 @@ async function renderCanvas(canvas, seq) {
     el('td', { text: a.id }), el('td', { text: a.statement }),
     el('td', { class: 'confidence num', 'data-value': a.confidence, text: a.confidence }),
     el('td', { text: a.status }), el('td', { class: 'num', text: a.evidence_count }))));
-  // Each assumption's history as of the chosen time, and no later than the chosen date: the
-  // line ends where the table stands.
-  const histories = await Promise.all(canvas.assumptions.map((a) => api('why/' + encodeURIComponent(a.id), at()).catch(() => ({ changes: [] }))));
+  // Each assumption's history (why holds every revision) up to the chosen date, on the chosen
+  // axis: what had occurred by it, or what had been recorded by it. The line ends where the
+  // table stands.
+  const histories = await Promise.all(canvas.assumptions.map((a) => api('why/' + encodeURIComponent(a.id)).catch(() => ({ changes: [] }))));
+  const knownBy = state.date ? state.date + 'T23:59:59.999999Z' : null;
   if (seq !== renderSeq) return;
   const palette = ['#2e5bff', '#12805c', '#c4320a', '#7a5af8', '#dc6803', '#0e9384', '#667085'];
   const series = canvas.assumptions.map((a, i) => {
-    const data = points(histories[i]).filter((p) => state.axis !== 'as_of' || p.x <= until);
+    const data = points(histories[i]).filter((p) => (state.axis === 'as_of' ? p.x <= until : !knownBy || p.change.event.recorded_at <= knownBy));
     if (data.length) data.push({ x: until, y: a.confidence, end: true });
     return { id: a.id, label: a.id, data, borderColor: palette[i % palette.length], stepped: 'before',
       pointRadius: data.map((p) => (p.end ? 0 : 5)), pointHoverRadius: 7 };
