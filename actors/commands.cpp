@@ -1,4 +1,5 @@
 #include "actors/commands.h"
+#include "actors/queries.h"
 
 #include <map>
 
@@ -267,6 +268,11 @@ Result<Handled> CommandHandler::handle(Envelope c) {
       if (!state) return state.status();
       auto decided = decide_deal(*state, c, *facts);
       if (decided && decided->empty()) return already_recorded(*state, stream, c);
+      if (!decided && decided.status().rule_id() == rule::kUnknownDeal) {  // a typo, most likely: name the close ones
+        const auto& st = decided.status();
+        const std::string id = deal_id_of(c);
+        return Status::rule(st.code(), st.rule_id(), st.reason() + closest_deals(store_, id), st.hint(), st.params());
+      }
       return append(stream, store::ExpectedVersion::exact(state->version), std::move(decided));
     }
     case Envelope::kCampaignOpened:

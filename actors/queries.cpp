@@ -1,5 +1,7 @@
 #include "actors/queries.h"
 
+#include "events/text.h"
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -64,11 +66,28 @@ Result<std::optional<int>> confidence_in(store::EventStore& store, const std::st
 
 }  // namespace
 
+std::string closest_deals(const store::EventStore& store, const std::string& id) {
+  const std::string prefix = deal_stream("");
+  auto names = store.stream_names(prefix, 200000);
+  if (!names) return "";
+  std::vector<std::pair<std::size_t, std::string>> ranked;
+  for (const auto& name : *names) {
+    const std::string other = name.substr(prefix.size());
+    if (const auto d = edit_distance(id, other); d <= std::max<std::size_t>(2, id.size() / 4)) ranked.emplace_back(d, other);
+  }
+  if (ranked.empty()) return "";
+  std::sort(ranked.begin(), ranked.end());
+  std::string out = "; did you mean ";
+  for (std::size_t k = 0; k < ranked.size() && k < 3; ++k)
+    out += (k ? (k + 1 == std::min<std::size_t>(ranked.size(), 3) ? " or " : ", ") : "") + ("'" + ranked[k].second + "'");
+  return out + "?";
+}
+
 Result<v1::AuditView> audit_view(store::EventStore& store, const std::string& id) {
   if (auto s = check_slug("deal id", id); !s) return s;
   auto deal = store.read_stream(deal_stream(id), 1, store::Direction::forward, kAll);
   if (!deal) return deal.status();
-  if (deal->empty()) return Status::not_found("deal '" + id + "' does not exist");
+  if (deal->empty()) return Status::not_found("deal '" + id + "' does not exist" + closest_deals(store, id));
   std::set<std::string> ids;
   std::string goal;
   for (const auto& e : *deal) {
@@ -258,7 +277,8 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
       if (!d) return d.status();
       if (!d->exists())
         return Status::not_found("deal '" + q.deal().deal_id() + "' does not exist" +
-                                 (q.as_of().empty() && q.known_at().empty() && !q.has_at_position() ? "" : " at that time"));
+                                 (q.as_of().empty() && q.known_at().empty() && !q.has_at_position() ? closest_deals(store, q.deal().deal_id())
+                                                                                                   : " at that time"));
       *reply.mutable_deal() = projections::deal_thread_view(*d);
       return reply;
     }

@@ -23,4 +23,8 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
 Result<v1::AuditView> audit_view(store::EventStore& store, const std::string& deal_id);
 Result<v1::AssumptionHistoryView> assumption_history_view(store::EventStore& store, const std::string& assumption_id);
 
+// "; did you mean 'acme-corp'?" for a deal id that names no deal but is close to ones that
+// do (at most three), or "".
+std::string closest_deals(const store::EventStore& store, const std::string& id);
+
 }  // namespace leanos

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "events/ids.h"
 
@@ -472,6 +473,15 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (at < s.lead_at)
         return Status::invalid("the outcome's date " + date_of(at) + " is before the lead came in (" + date_of(s.lead_at) + ")");
       if (d->cycle_days() != 0) return Status::invalid("cycle time is derived from the lead's date, never given");
+      // The deal's dimensions are its lead's, copied here for the folds: never given, like the
+      // cycle time (one that agrees with the lead is no contradiction).
+      for (const auto& [what, given, own] : {std::tuple{"segment", &d->segment(), &s.lead->segment()},
+                                             std::tuple{"goal_id", &d->goal_id(), &s.lead->goal_id()},
+                                             std::tuple{"subgoal_id", &d->subgoal_id(), &s.lead->subgoal_id()},
+                                             std::tuple{"campaign_id", &d->campaign_id(), &s.lead->campaign_id()}})
+        if (!given->empty() && *given != *own)
+          return Status::invalid(std::string("an outcome's ") + what + " is the deal's own, from its lead ('" + *own +
+                                 "'), never given: leave it out (it was '" + *given + "')");
       if (d->margin_pct() < -100 || d->margin_pct() > 100) return Status::invalid("--margin is a percent from -100 to 100");
       if (auto st = check_money("--cost", d->cost()); !st) return st;
       if (d->satisfaction() < 0 || d->satisfaction() > 10) return Status::invalid("--satisfaction is 1..10 (0 = not measured)");

@@ -496,6 +496,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
       {kLatePositionsCf, rocksdb::ColumnFamilyOptions()},
       {kKeysCf, keys},
   };
+  // After a failed write RocksDB resumes only once the disk has room to flush a memtable
+  // (it reserves the largest write buffer): what the error tells a user to free.
+  for (const auto& cf : cfs) impl->resume_reserve_bytes = std::max<std::uint64_t>(impl->resume_reserve_bytes, cf.options.write_buffer_size);
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
   if (!s.ok()) {
@@ -691,6 +694,24 @@ std::uint64_t EventStore::last_position() const { return impl_->last_position.lo
 
 Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
   return impl_->stored_version(stream);
+}
+
+Result<std::vector<std::string>> EventStore::stream_names(std::string_view prefix, std::size_t limit) const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->streams));
+  // Keys are name 0x00 be64(version): one seek per stream, past its versions.
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid() && out.size() < limit;) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    const auto end = key.find('\0');
+    if (end == std::string_view::npos) break;
+    out.emplace_back(key.substr(0, end));
+    std::string next(key.substr(0, end));
+    next.push_back('\1');
+    it->Seek(next);
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "listing streams");
+  return out;
 }
 
 const std::string& EventStore::dir() const { return impl_->dir; }

@@ -179,6 +179,8 @@ class EventStore {
   std::uint64_t last_position() const;
   // The stream's current version, 0 when the stream has no events.
   Result<std::uint64_t> stream_version(const std::string& stream) const;
+  // The names of the streams that begin with `prefix`, in order, at most `limit`.
+  Result<std::vector<std::string>> stream_names(std::string_view prefix, std::size_t limit) const;
 
   // Events of a stream from `from_version` (inclusive; backward: 0 means the newest): at most
   // `limit` events and, past the first, at most `max_bytes` bytes of them (serialized), so a

@@ -108,6 +108,7 @@ inline Status decode_event(const Vault& vault, const char* data, std::size_t siz
 
 struct EventStore::Impl {
   std::string dir;
+  std::uint64_t resume_reserve_bytes = 0;  // free space RocksDB wants before writes resume
   StoreOptions options;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -199,7 +200,13 @@ struct EventStore::Impl {
     if (!write_error.is_ok()) {
       if (auto r = db->Resume(); !r.ok()) {
         spdlog::debug("store: cannot resume writes yet: {}", r.ToString());
-        return write_error;
+        // Say what is needed, and what there is: RocksDB wants room to flush before it resumes.
+        std::error_code ec;
+        const auto space = std::filesystem::space(dir, ec);
+        const auto mib = [](std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20); };
+        return Status(Code::read_only, write_error.message() + "; they resume once " + mib(resume_reserve_bytes) +
+                                           " MiB are free there (RocksDB keeps room to flush its memory before it writes again)" +
+                                           (ec ? std::string() : ", " + std::to_string(space.available >> 20) + " MiB are free now"));
       }
       spdlog::warn("store: writes resumed after: {}", write_error.message());
       write_error = Status::success();

@@ -91,7 +91,7 @@ TEST_CASE("impossible times are refused: outside 1970-2199, leap seconds, and bu
   w.refused({"append", "notes", "--type", "T", "--at", "2199-01-01"}, "after it is recorded");
   w.refused({"deal", "open", "future", "--company", "F", "--segment", "s", "--source", "inbound", "--contact-name", "J",
              "--contact-email", "j@f.example", "--signal", "s", "--at", "2099-05-01"},
-            "after it is recorded");
+            "--at 2099-05-01 is in the future");  // the command names its flag; the store refuses it too (above)
   CHECK(w.run({"log", "--json"}).out.find("error") == std::string::npos);
 }
 
@@ -297,4 +297,22 @@ TEST_CASE("today on an empty workspace says there is nothing yet and where to st
   CHECK(r.out.find("nothing waits for a person") != std::string::npos);
   CHECK(r.out.find("nothing overdue or stalled") != std::string::npos);
   CHECK(r.out.find("start with a goal") != std::string::npos);
+}
+
+TEST_CASE("a mistyped deal id names the close ones, and --at in the future or malformed names --at") {
+  Workspace w;
+  w.setup();
+  w.open_deal("acme-corp");
+  auto r = w.run({"deal", "show", "acme-crop"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("deal 'acme-crop' does not exist; did you mean 'acme-corp'?") != std::string::npos);
+  r = w.run({"audit", "acme-crop"});
+  CHECK(r.err.find("did you mean 'acme-corp'?") != std::string::npos);
+  w.refused({"deal", "hypothesis", "acme-crop", "--tests", "A4", "--confidence", "50"}, "did you mean 'acme-corp'?");
+  w.refused({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "50", "--at", "2199-01-01"},
+            "--at 2199-01-01 is in the future");
+  w.refused({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "50", "--at", "2026-13-01"},
+            "--at: malformed date '2026-13-01'");
+  auto far = w.run({"deal", "show", "zzzzzz"});
+  CHECK(far.err.find("did you mean") == std::string::npos);  // nothing close: no guess
 }

@@ -781,3 +781,16 @@ TEST_CASE("importing an older export of the same ledger records nothing: its can
   auto canvas = nlohmann::json::parse(w.run({"canvas", "show", "--json"}).out);
   CHECK(canvas["assumptions"][0]["confidence"] == 75);
 }
+
+TEST_CASE("a symbolic link in the workspace is named in the report, never followed nor left out silently") {
+  Imported i;
+  test::TempDir elsewhere;
+  test::write_file(elsewhere.sub("secret.md"), "# not the workspace's\n");
+  fs::create_symlink(elsewhere.sub("secret.md"), i.file("strategy/linked.md"));
+  auto r = i.import();
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 13);  // some of what was there was not recorded
+  CHECK(r.out.find("strategy/linked.md") != std::string::npos);
+  CHECK(r.out.find("a symbolic link (to " + elsewhere.sub("secret.md") + ")") != std::string::npos);
+  CHECK(i.w.run({"documents", "--content"}).out.find("not the workspace's") == std::string::npos);
+}

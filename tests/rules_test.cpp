@@ -317,6 +317,16 @@ TEST_CASE("cycle time is derived, never typed in") {
   CHECK(step(s, c).status().message().find("derived") != std::string::npos);
 }
 
+TEST_CASE("an outcome's segment, goal and campaign are the lead's: one that differs is refused, not replaced silently") {
+  auto s = qualified();
+  auto c = closed(v1::WON, 1200);
+  c.set_segment("smb");  // the lead says enterprise
+  CHECK(step(s, c).status().message().find("an outcome's segment is the deal's own, from its lead ('enterprise')") != std::string::npos);
+  c.set_segment("enterprise");  // the same: no contradiction
+  REQUIRE(step(s, c).is_ok());
+  CHECK(s.outcome->segment() == "enterprise");
+}
+
 TEST_CASE("a closed thread accepts only learning, a stalled one can still be won") {
   auto s = qualified();
   REQUIRE(step(s, closed(v1::STALLED), 20).is_ok());

@@ -717,6 +717,9 @@ TEST_CASE("a full disk stops writes with a clear error, reads go on, and writes 
     auto again = es->append("fill", ExpectedVersion::any(), {event("After")});
     REQUIRE_FALSE(again.is_ok());
     CHECK(again.status().code() == Code::read_only);
+    // What it takes to resume, and what there is: not "once there is room" with 4 MB freed.
+    CHECK(again.status().message().find("they resume once 64 MiB are free there") != std::string::npos);
+    CHECK(again.status().message().find("MiB are free now") != std::string::npos);
     auto all = es->read_all(1, SIZE_MAX);
     REQUIRE(all.is_ok());
     CHECK(all->size() == acknowledged.size());

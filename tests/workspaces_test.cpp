@@ -391,10 +391,11 @@ TEST_CASE("one tenant's event streams and one client's idle or half-sent connect
   test::Server server(t.sub("unused"), {"--workspaces", dir, "--http", "127.0.0.1:0"});
   const int port = server.http_port();
   std::vector<int> held;
+  const std::string alpha_token = alpha;  // clang 14 captures no structured binding
   auto stream_from = [&](const std::string& from) {
     const int fd = connect_from(from, port);
     held.push_back(fd);
-    send_all(fd, "GET /w/alpha/api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alpha + "\r\n\r\n");
+    send_all(fd, "GET /w/alpha/api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alpha_token + "\r\n\r\n");
     return status_of(fd);
   };
   // One client: 12 streams, then 429 with when to come back.

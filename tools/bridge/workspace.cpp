@@ -741,7 +741,14 @@ void read_documents(const fs::path& root, const std::string& actor, Micros fallb
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_symlink() || !it->is_regular_file() || !text.count(lower(p.extension().string()))) continue;
+    if (it->is_symlink()) {  // never followed, never dropped without a word
+      const std::string rel = p.lexically_relative(root).generic_string();
+      if (!ws.modeled.count(rel))
+        ws.refused.push_back({rel, 0, "a symbolic link (to " + fs::read_symlink(p, ec).generic_string() +
+                                          "): not followed (copy the file into the workspace instead)"});
+      continue;
+    }
+    if (!it->is_regular_file() || !text.count(lower(p.extension().string()))) continue;
     files.push_back(p);
   }
   std::sort(files.begin(), files.end());

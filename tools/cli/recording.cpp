@@ -5,6 +5,8 @@
 
 #include "actors/runtime.h"
 #include "events/ids.h"
+#include "events/time.h"
+#include "store/event_store.h"
 #include "tools/cli/views.h"
 
 namespace leanos::cli {
@@ -20,11 +22,16 @@ void add_recorded(CLI::App* sub, Recorded& r) {
 }
 
 Result<Envelope> command_of(const GlobalOptions& g, const google::protobuf::Message& payload, const Recorded& r) {
-  Micros at = now_micros();
+  const Micros now = now_micros();
+  Micros at = now;
   if (!r.at.empty()) {
     auto t = parse_time(r.at);
-    if (!t) return t.status();
+    if (!t) return Status(t.status().code(), "--at: " + t.status().message());
     at = *t;
+    // A fact is recorded once it has happened (the store refuses it too, in its own words).
+    if (at > now + store::StoreOptions{}.max_occurred_ahead_micros)
+      return Status::invalid("--at " + r.at + " is in the future (it is " + format_time(now) +
+                             "): a fact is recorded once it has happened; give a date up to now");
   }
   Envelope c = make_event(payload, at);
   c.set_event_id(r.id.empty() ? new_event_id() : r.id);
