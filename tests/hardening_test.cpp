@@ -316,3 +316,19 @@ TEST_CASE("a mistyped deal id names the close ones, and --at in the future or ma
   auto far = w.run({"deal", "show", "zzzzzz"});
   CHECK(far.err.find("did you mean") == std::string::npos);  // nothing close: no guess
 }
+
+TEST_CASE("goal list gives every goal, and a subcommand's help tells the global options and what a command does not do") {
+  Workspace w;
+  w.setup();
+  auto list = w.run({"goal", "list"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("g-mrr-50k") != std::string::npos);
+  auto json = w.run({"goal", "list", "--json", "--as-of", "2025-12-01"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(json.out == "{\"goals\":[]}\n");  // not defined yet then
+  auto help = w.run({"deal", "close", "--help"});
+  CHECK(help.out.find("Global options (before or after the command):") != std::string::npos);
+  for (const char* global : {"--data", "--json", "--server", "--token-file", "--workspace"}) CHECK(help.out.find(global) != std::string::npos);
+  CHECK(w.run({"deal", "qualify-score", "--help"}).out.find("it does not complete sales:qualify") != std::string::npos);
+  CHECK(w.run({"deal", "action", "--help"}).out.find("sales:lead-intake -> sales:qualify -> sales:demo") != std::string::npos);
+}

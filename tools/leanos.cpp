@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   add_client_commands(app, global, action);
   add_relay_commands(app, global, action);
   add_number_checks(app);
+  add_global_options_footer(app);
 
   // Every argument becomes text in the log or a name to look up: refuse bytes that are not
   // UTF-8 here, naming the option, before anything is opened.

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -185,6 +186,25 @@ std::string parsed_path(CLI::App& app) {
 }  // namespace
 
 void add_number_checks(CLI::App& app) { add_checks(&app); }
+
+void add_global_options_footer(CLI::App& app) {
+  // A subcommand's --help lists its own options; the global ones (accepted before or after
+  // it) are told in its footer, from the options themselves.
+  std::string text = "Global options (before or after the command):\n";
+  for (const CLI::Option* o : app.get_options()) {
+    if (o->get_positional() || o->get_name() == "--help" || o->get_name() == "-h,--help") continue;
+    std::string name = o->get_name(false, true);
+    if (!o->get_type_name().empty()) name += " " + o->get_type_name();  // a flag has none
+    text += "  " + name + std::string(name.size() < 30 ? 30 - name.size() : 1, ' ') + o->get_description() + "\n";
+  }
+  std::function<void(CLI::App*)> each = [&](CLI::App* a) {
+    for (CLI::App* sub : a->get_subcommands([](CLI::App*) { return true; })) {
+      sub->footer(text);
+      each(sub);
+    }
+  };
+  each(&app);
+}
 
 int report_parse_error(CLI::App& app, const CLI::ParseError& error, int argc, char** argv) {
   if (error.get_exit_code() == 0) return app.exit(error);  // --help

@@ -13,6 +13,8 @@ namespace leanos::cli {
 // option is registered): a whole number in range for INT/UINT options, a finite decimal
 // number for FLOAT ones, each error naming what was expected.
 void add_number_checks(CLI::App& app);
+// Every subcommand's --help ends with the global options (--data, --json, --server, ...).
+void add_global_options_footer(CLI::App& app);
 
 // Accepts the words of an enum of the schema (their `word` option: "open", "won", ...) and
 // names them all when given anything else.

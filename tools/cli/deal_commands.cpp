@@ -101,7 +101,9 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     struct A { Recorded r; std::string id; double problem = 0, authority = 0, budget = 0, urgency = 0, fit = 0; };
     auto a = std::make_shared<A>();
-    auto* s = deal->add_subcommand("qualify-score", "the sales:qualify score: five dimensions 0..1");
+    auto* s = deal->add_subcommand("qualify-score",
+                                   "the sales:qualify score: five dimensions 0..1 (>= 0.8 QUALIFIED, >= 0.5 MAYBE, else DISQUALIFIED "
+                                   "and lost); it records the score, it does not complete sales:qualify");
     s->add_option("deal-id", a->id)->required();
     s->add_option("--problem", a->problem, "problem fit (weight 0.30)")->required();
     s->add_option("--authority", a->authority, "weight 0.20")->required();
@@ -156,7 +158,9 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     struct A { Recorded r; std::string id, type, step, outcome, reason; int from = 0, to = 0; };
     auto a = std::make_shared<A>();
-    auto* s = deal->add_subcommand("action", "stage 5: plan, start, complete, block or unblock an action");
+    auto* s = deal->add_subcommand("action",
+                                   "stage 5: plan, start, complete, block or unblock an action; one runs at a time, in order: "
+                                   "sales:lead-intake -> sales:qualify -> sales:demo -> sales:pilot (optional) -> sales:close");
     s->add_option("deal-id", a->id)->required();
     s->add_option("action", a->type, "sales:lead-intake|sales:qualify|sales:demo|sales:pilot|sales:close")->required();
     s->add_option("step", a->step, "plan|start|complete|block|unblock")

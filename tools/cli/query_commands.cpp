@@ -2,6 +2,8 @@
 // (tools/cli/cli.h), which answers it with the query layer (actors/queries.h) or the server and
 // prints the typed view. Also `replay`. Projection queries take --as-of (business time),
 // --known-at (what the store had recorded) and --at-position (a log prefix).
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "tools/cli/time_travel.h"
 #include "tools/cli/arguments.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/view_text.h"
 
 namespace leanos::cli {
 
@@ -100,6 +103,28 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = find("goal")->add_subcommand("show", "a goal: current vs target, subgoals, milestones");
     s->add_option("goal-id", *id)->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_goal()->set_goal_id(*id); });
+  }
+  {
+    // The goals as today's report gives them (the dashboard's /api/v1/goals): the same query.
+    auto t = std::make_shared<TimeTravelOptions>();
+    auto* s = find("goal")->add_subcommand("list", "every goal defined by then: progress, risk, due date, subgoals");
+    add_time_travel(s, *t);
+    s->callback([&, t] {
+      action = [&g, t] {
+        v1::QueryRequest q;
+        q.mutable_today();
+        t->into(q);
+        auto answer = ask(g, q);
+        if (!answer) return fail(answer.status());
+        if (g.json) {
+          const auto j = nlohmann::ordered_json::parse(view_json(*answer));
+          out("%s\n", nlohmann::ordered_json{{"goals", j["goals"]}}.dump().c_str());
+        } else {
+          out("%s", goals_text(answer->today()).c_str());
+        }
+        return 0;
+      };
+    });
   }
   {
     auto f = std::make_shared<projections::DealFilter>();

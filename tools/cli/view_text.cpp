@@ -251,8 +251,8 @@ std::string opportunities_text(const v1::OpportunitiesView& v) {
   return o;
 }
 
-std::string today_text(const v1::TodayView& r) {
-  std::string o = "LeanOS morning, " + date_of(r.as_of()) + "\n\nGOALS\n";
+std::string goals_text(const v1::TodayView& r) {
+  std::string o;
   if (r.goals().empty()) o += "  none defined yet: `leanos goal define G --title T --metric mrr --target N --due DATE`\n";
   for (const auto& g : r.goals()) {
     const auto& t = g.trajectory();
@@ -261,6 +261,11 @@ std::string today_text(const v1::TodayView& r) {
              g.met() ? "target met" : (t.on_track() ? "on track" : "off track"), g.has_due() ? (", due " + g.due()).c_str() : "");
     for (const auto& s : t.subgoal_status()) o += "               " + s.id() + " " + word(s.status()) + "\n";
   }
+  return o;
+}
+
+std::string today_text(const v1::TodayView& r) {
+  std::string o = "LeanOS morning, " + date_of(r.as_of()) + "\n\nGOALS\n" + goals_text(r);
   auto section = [&](const char* title, const google::protobuf::RepeatedPtrField<v1::QueueItem>& list, int max = 8) {
     if (list.empty()) return;
     o += fmt("  %s (%d)\n", title, list.size());

@@ -13,6 +13,8 @@ std::string goal_text(const v1::GoalView& goal);
 std::string metrics_text(const v1::MetricsView& view);
 std::string opportunities_text(const v1::OpportunitiesView& view);
 std::string today_text(const v1::TodayView& view);
+// The goals of the today view, one line each and their subgoals (`goal list`, today's GOALS).
+std::string goals_text(const v1::TodayView& view);
 std::string pipeline_text(const v1::PipelineView& view);
 std::string deal_list_text(const v1::DealList& view);
 std::string deal_thread_text(const v1::DealThreadView& view);
