@@ -414,7 +414,6 @@ TEST_CASE("one tenant's event streams and one client's idle or half-sent connect
     slow.push_back(connect_from("127.0.0.5", port));
     send_all(slow.back(), "GET /w/beta/api/v1/canvas HTTP/1.1\r\nHost: x\r\n");
   }
-  CHECK(status_of(slow.back()) == 429);
   // Meanwhile workspace beta's dashboard answers another client, and alpha's API too.
   httplib::Client http("127.0.0.1", port);
   http.set_read_timeout(30, 0);  // a bound for a broken server, not a measurement
@@ -424,6 +423,13 @@ TEST_CASE("one tenant's event streams and one client's idle or half-sent connect
   auto goals = http.Get("/w/alpha/api/v1/goals", {{"Authorization", "Bearer " + alpha}});
   REQUIRE(goals);
   CHECK(goals->status == 200);
+  // Every half-sent request is answered, none holds its thread: refused at once (429, past the
+  // client's bound) or cut off when its read times out (400). Which of the two depends on how
+  // fast the connections came; the bound's 429 is shown deterministically by the streams above.
+  for (int fd : slow) {
+    const int code = status_of(fd);
+    CHECK((code == 429 || code == 400));
+  }
   for (int fd : slow) ::close(fd);
   for (int fd : held) ::close(fd);
   // The streams' places come back once their clients are gone.
