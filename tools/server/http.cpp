@@ -207,6 +207,19 @@ struct Held {
   ~Held() { occupancy->give_back(key); }
 };
 
+// The numeric address and port of one end of a socket: its peer's (getpeername) or its own
+// (getsockname). Left as they are when the socket cannot say.
+void endpoint(socket_t sock, int (*which)(int, sockaddr*, socklen_t*), std::string& ip, int& port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  char host[NI_MAXHOST], service[NI_MAXSERV];
+  if (which(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+      ::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, service, sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+    ip = host;
+    port = std::atoi(service);
+  }
+}
+
 // A connection's socket as cpp-httplib's request processing reads and writes it: reads
 // buffered, each wait bounded, and every request read whole within kRequestSeconds of its
 // first byte, so that a client dribbling its headers (slowloris) is cut off.
@@ -251,14 +264,7 @@ class GuardedStream final : public httplib::Stream {
   void get_local_ip_and_port(std::string& ip, int& port) const override {
     ip.clear();
     port = 0;
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    char host[NI_MAXHOST], service[NI_MAXSERV];
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
-        ::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, service, sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-      ip = host;
-      port = std::atoi(service);
-    }
+    endpoint(sock_, ::getsockname, ip, port);
   }
   socket_t socket() const override { return sock_; }
 
@@ -294,14 +300,7 @@ class GuardedServer final : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override {
     std::string client = "?";
     int port = 0;
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    char host[NI_MAXHOST], service[NI_MAXSERV];
-    if (::getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
-        ::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, service, sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-      client = host;
-      port = std::atoi(service);
-    }
+    endpoint(sock, ::getpeername, client, port);
     bool ret = false;
     if (connections.take(client, kMaxConnectionsPerClient)) {
       GuardedStream strm(sock, client, port);
