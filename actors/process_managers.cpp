@@ -96,8 +96,7 @@ void marketing_on_learning(const v1::LedgerView& v, const Envelope& cause, std::
   const auto& d = deal->second;
   // One case study per deal and assumption: a corrected learning raises no second one.
   const bool flagged_before = std::any_of(v.opportunities().begin(), v.opportunities().end(), [&](const v1::OpportunityView& o) {
-    return o.kind() == "case-study" && o.assumption_id() == l.assumption_id() &&
-           std::find(o.caused_by().begin(), o.caused_by().end(), d.deal_id()) != o.caused_by().end();
+    return projections::case_study_of(o, d.deal_id(), l.assumption_id());
   });
   if (flagged_before) return;
   v1::ContentOpportunityFlagged f;

@@ -363,9 +363,7 @@ void change_assumption(v1::AssumptionView& view, const Envelope& e, std::int64_t
 // learning is corrected away from VALIDATED (or back to it).
 void withdraw_case_study(LedgerView& v, const v1::LearningRecorded& l, bool withdrawn) {
   for (auto& o : *v.mutable_opportunities())
-    if (o.kind() == "case-study" && o.assumption_id() == l.assumption_id() &&
-        std::find(o.caused_by().begin(), o.caused_by().end(), l.deal_id()) != o.caused_by().end())
-      o.set_withdrawn(withdrawn);
+    if (case_study_of(o, l.deal_id(), l.assumption_id())) o.set_withdrawn(withdrawn);
 }
 
 void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
@@ -565,6 +563,11 @@ std::string serialize(const LedgerView& view) {
 }
 
 bool parse(const std::string& bytes, LedgerView* view) { return view->ParseFromString(bytes); }
+
+bool case_study_of(const v1::OpportunityView& o, const std::string& deal_id, const std::string& assumption_id) {
+  return o.kind() == "case-study" && o.assumption_id() == assumption_id &&
+         std::find(o.caused_by().begin(), o.caused_by().end(), deal_id) != o.caused_by().end();
+}
 
 bool in_play(const v1::DealView& d) {
   return d.outcome() == v1::OUTCOME_UNSPECIFIED || d.outcome() == v1::STALLED || !d.learning_at();

@@ -50,6 +50,9 @@ std::string serialize_core(const LedgerView& view);
 // finding them costs a walk over every deal, and history has many.
 std::string serialize_core(const LedgerView& view, const std::set<std::string>& in_play_ids);
 bool in_play(const v1::DealView& deal);
+// Whether an opportunity is the case study a deal's learning about an assumption raised (one
+// per deal and assumption: the canvas fold withdraws it, the marketing manager raises no other).
+bool case_study_of(const v1::OpportunityView& o, const std::string& deal_id, const std::string& assumption_id);
 
 // A lead recorded after the input SLA (deadline::kInputRecordedHours after it came in), and
 // whether today's queue at `now` still shows it (deadline::kLateInputShownDays).

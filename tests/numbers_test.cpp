@@ -16,16 +16,8 @@ using leanos::test::Workspace;
 
 namespace {
 
-json json_of(Workspace& w, std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = w.run(args);
-  INFO(args.front(), " ", r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 json assumption(Workspace& w, const std::string& id) {
-  const json canvas = json_of(w, {"canvas", "show"});
+  const json canvas = w.json({"canvas", "show"});
   for (const auto& a : canvas["assumptions"])
     if (a["id"] == id) return a;
   FAIL("no assumption " << id);
@@ -85,7 +77,7 @@ TEST_CASE("a learning recorded twice is one fact: nothing new, exit 0, one piece
   const auto a4 = assumption(w, "A4");
   CHECK(a4["confidence"] == 70);
   CHECK(a4["evidence_count"] == 1);
-  const auto opportunities = json_of(w, {"marketing", "opportunities"})["opportunities"];
+  const auto opportunities = w.json({"marketing", "opportunities"})["opportunities"];
   CHECK(opportunities.size() == 1);
   CHECK(count(w.run({"today"}).out, "Acme Corp success case study") == 1);
 }
@@ -114,7 +106,7 @@ TEST_CASE("a different learning corrects the first: it replaces it in every deri
   CHECK(count(show.out, "A4 validated") == 0);
   CHECK(show.out.find("corrected; was validated") != std::string::npos);
   // The case study the first learning raised is no longer one to act on; the other deal's is.
-  const auto opportunities = json_of(w, {"marketing", "opportunities"})["opportunities"];
+  const auto opportunities = w.json({"marketing", "opportunities"})["opportunities"];
   REQUIRE(opportunities.size() == 1);
   CHECK(opportunities[0]["caused_by"][0] == "other");
   // why: the first learning's change as first recorded, and the correction at the same date.
@@ -158,19 +150,19 @@ TEST_CASE("unknown is not zero: a margin or a cost nobody recorded is left out o
   w.setup();
   won(w, "one", "2026-02-01", {"--mrr", "1000", "--margin", "75"});
   won(w, "two", "2026-02-02", {"--mrr", "2000"});
-  auto metrics = json_of(w, {"metrics"});
+  auto metrics = w.json({"metrics"});
   CHECK(metrics["avg_margin_pct"].get<double>() == doctest::Approx(75));
   CHECK(metrics["margins_known"] == 1);
   CHECK_FALSE(metrics.contains("cac"));
   CHECK(metrics["costs_known"] == 0);
-  auto canvas = json_of(w, {"canvas", "show"});
+  auto canvas = w.json({"canvas", "show"});
   CHECK_FALSE(canvas["metrics"].contains("cac"));
   CHECK(w.run({"canvas", "show"}).out.find("CAC -") != std::string::npos);
   auto text = w.run({"metrics"}).out;
   CHECK(text.find("75.0 %  (1 of 2 won deals' margins known)") != std::string::npos);
   // A cost of 0 is an answer: CAC $0 is then what the records say.
   won(w, "three", "2026-02-03", {"--mrr", "500", "--cost", "0"});
-  metrics = json_of(w, {"metrics"});
+  metrics = w.json({"metrics"});
   REQUIRE(metrics.contains("cac"));
   CHECK(metrics["cac"].get<double>() == doctest::Approx(0));
   CHECK(metrics["costs_known"] == 1);
@@ -183,17 +175,17 @@ TEST_CASE("ARR is 12 x MRR: a won deal giving both that disagree is refused, and
   w.refused({"deal", "close", "acme-corp", "won", "--arr", "1100000", "--mrr", "8000", "--at", "2026-02-25"}, "12 x MRR");
   w.refused({"deal", "close", "acme-corp", "won", "--arr", "1000000", "--mrr", "0", "--at", "2026-02-25"}, "12 x MRR");
   w.ok({"deal", "close", "acme-corp", "won", "--mrr", "8000", "--one-off", "40000", "--at", "2026-02-25"});
-  auto metrics = json_of(w, {"metrics"});
+  auto metrics = w.json({"metrics"});
   CHECK(metrics["mrr"] == 8000);
   CHECK(metrics["arr"] == 96000);
   CHECK(metrics["one_off"] == 40000);
   CHECK(metrics["avg_deal_size"].get<double>() == doctest::Approx(136000));
-  auto goal = json_of(w, {"goal", "show", "g-mrr-50k"});
+  auto goal = w.json({"goal", "show", "g-mrr-50k"});
   CHECK(goal["current"] == 8000);  // one-off revenue is not MRR
   // A one-off deal alone is a won deal with revenue, and no recurring revenue.
   to_close(w, "licence", "2026-03-01");
   w.ok({"deal", "close", "licence", "won", "--one-off", "50000", "--at", "2026-03-01"});
-  CHECK(json_of(w, {"metrics"})["mrr"] == 8000);
+  CHECK(w.json({"metrics"})["mrr"] == 8000);
 }
 
 TEST_CASE("pilot conversion counts pilots that concluded: one still running is not a failure") {
@@ -208,6 +200,6 @@ TEST_CASE("pilot conversion counts pilots that concluded: one still running is n
   w.ok({"deal", "action", "running", "sales:demo", "start", "--at", "2026-01-14"});
   w.ok({"deal", "action", "running", "sales:demo", "complete", "--outcome", "interested", "--at", "2026-01-15"});
   w.ok({"deal", "action", "running", "sales:pilot", "start", "--at", "2026-01-16"});
-  auto metrics = json_of(w, {"metrics"});
+  auto metrics = w.json({"metrics"});
   CHECK(metrics["pilot_conversion"].get<double>() == doctest::Approx(1.0));
 }

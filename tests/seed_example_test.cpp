@@ -12,14 +12,6 @@ using leanos::test::Workspace;
 
 namespace {
 
-json run_json(Workspace& w, std::vector<std::string> args) {
-  args.push_back("--json");
-  auto r = w.run(args);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out);
-}
-
 const json& assumption(const json& canvas, const std::string& id) {
   for (const auto& a : canvas["assumptions"])
     if (a["id"] == id) return a;
@@ -39,7 +31,7 @@ struct Seeded {
 
 TEST_CASE("the seed's example: A4 ends at 95 % with evidence 5, and ARR is 12 x MRR with one-off revenue apart") {
   Seeded s;
-  auto canvas = run_json(s.w, {"canvas", "show"});
+  auto canvas = s.w.json({"canvas", "show"});
   const auto& a4 = assumption(canvas, "A4");
   CHECK(a4["confidence"] == 95);
   CHECK(a4["evidence_count"] == 5);
@@ -55,7 +47,7 @@ TEST_CASE("the seed's example: A4 ends at 95 % with evidence 5, and ARR is 12 x 
 
 TEST_CASE("the seed's example: the third goal-linked close completes SG1 and meets the MRR target") {
   Seeded s;
-  auto goal = run_json(s.w, {"goal", "show", "g-mrr-50k"});
+  auto goal = s.w.json({"goal", "show", "g-mrr-50k"});
   CHECK(goal["metric"] == "mrr");
   CHECK(goal["target"] == 50000);
   CHECK(goal["current"] == 50000);
@@ -65,7 +57,7 @@ TEST_CASE("the seed's example: the third goal-linked close completes SG1 and mee
   CHECK(goal["subgoals"][0]["current"] == 3);
   CHECK(goal["subgoals"][0]["done"] == true);
   // The day before acme-corp closed: $42K and SG1 at 2/3.
-  auto before = run_json(s.w, {"goal", "show", "g-mrr-50k", "--as-of", "2026-02-24"});
+  auto before = s.w.json({"goal", "show", "g-mrr-50k", "--as-of", "2026-02-24"});
   CHECK(before["current"] == 42000);
   CHECK(before["met"] == false);
   CHECK(before["subgoals"][0]["current"] == 2);
@@ -74,9 +66,9 @@ TEST_CASE("the seed's example: the third goal-linked close completes SG1 and mee
 
 TEST_CASE("the seed's example: the 46-day deal shows cycle time 46 and a case study at priority 0.85 appears") {
   Seeded s;
-  auto deal = run_json(s.w, {"deal", "show", "acme-corp"});
+  auto deal = s.w.json({"deal", "show", "acme-corp"});
   CHECK(deal["cycle_days"] == 46);
-  auto opportunities = run_json(s.w, {"marketing", "opportunities"})["opportunities"];
+  auto opportunities = s.w.json({"marketing", "opportunities"})["opportunities"];
   bool case_study = false, pattern = false;
   for (const auto& o : opportunities) {
     if (o["topic"] == "Acme Corp success case study") {
@@ -93,22 +85,22 @@ TEST_CASE("the seed's example: the 46-day deal shows cycle time 46 and a case st
 
 TEST_CASE("the seed's example: canvas show --as-of a date before the fifth deal shows A4 as it was then") {
   Seeded s;
-  auto then = run_json(s.w, {"canvas", "show", "--as-of", "2026-02-20"});
+  auto then = s.w.json({"canvas", "show", "--as-of", "2026-02-20"});
   CHECK(assumption(then, "A4")["confidence"] == 90);
   CHECK(assumption(then, "A4")["evidence_count"] == 4);
-  auto earlier = run_json(s.w, {"canvas", "show", "--as-of", "2025-11-30"});
+  auto earlier = s.w.json({"canvas", "show", "--as-of", "2025-11-30"});
   CHECK(assumption(earlier, "A4")["confidence"] == 60);
   CHECK(assumption(earlier, "A4")["evidence_count"] == 0);
   CHECK(earlier["metrics"]["customers"] == 0);
   // known-at: what the store had recorded by then. Everything was recorded today, so a past
   // date knows nothing, and today knows everything.
-  auto known_nothing = run_json(s.w, {"canvas", "show", "--known-at", "2020-01-01"});
+  auto known_nothing = s.w.json({"canvas", "show", "--known-at", "2020-01-01"});
   CHECK(known_nothing["assumptions"].empty());
 }
 
 TEST_CASE("audit shows the decision, its inputs then, and what it caused downstream") {
   Seeded s;
-  auto audit = run_json(s.w, {"audit", "acme-corp"});
+  auto audit = s.w.json({"audit", "acme-corp"});
   REQUIRE(audit["decisions"].size() == 1);
   const auto& d = audit["decisions"][0];
   CHECK(d["event"]["actor"] == "sales-execution");
@@ -124,7 +116,7 @@ TEST_CASE("audit shows the decision, its inputs then, and what it caused downstr
   for (const char* t : {"AssumptionConfidenceChanged", "GoalProgressed", "SubgoalProgressed", "GoalTargetMet",
                         "ContentOpportunityFlagged", "CanvasMetricRecorded"})
     CHECK_MESSAGE(caused.count(t) == 1, t);
-  auto why = run_json(s.w, {"why", "canvas", "A4"});
+  auto why = s.w.json({"why", "canvas", "A4"});
   REQUIRE(why["changes"].size() == 6);
   CHECK(why["changes"][5]["cause"]["learning_recorded"]["deal_id"] == "acme-corp");
 }

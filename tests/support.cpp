@@ -162,6 +162,14 @@ void Workspace::setup() {
   ok({"canvas", "assume", "A4", "--statement", "Enterprise customers prefer white-label", "--confidence", "60", "--at",
       "2026-01-01"});
 }
+nlohmann::json Workspace::json(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto r = run(args);
+  INFO(args.front(), " ", r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
 void Workspace::to_decision(const std::string& id, const std::string& verdict) {
   open_deal(id);
   ok({"deal", "hypothesis", id, "--tests", "A4", "--confidence", "60", "--at", "2026-01-10"});

@@ -1,6 +1,8 @@
 // Test support: scratch folders and running the real `leanos` binary.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -58,6 +60,8 @@ struct Workspace {
   void open_deal(const std::string& id);
   void setup();  // goal g-mrr-50k with SG1, assumption A4 at 60 %
   void to_decision(const std::string& id, const std::string& verdict);
+  // Runs a command with --json, REQUIRES it to succeed, and gives its answer parsed.
+  nlohmann::json json(std::vector<std::string> args);
 };
 
 }  // namespace leanos::test
