@@ -41,8 +41,7 @@ void canvas_on_learning(const v1::LedgerView& v, const Envelope& cause, std::vec
   c.set_confidence(change.confidence());
   c.set_status(change.status());
   c.set_deal_id(l.deal_id());
-  c.set_result(l.result());
-  c.set_evidence(l.evidence());
+  c.set_result(l.result());  // not the evidence: it stays in the learning, sealed under the deal's subject
   out.push_back(make(kCanvasStream, c, cause, kConfidenceRule, "canvas"));
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "events/ids.h"
+#include "events/text.h"
 
 #include <google/protobuf/util/message_differencer.h>
 
@@ -513,7 +514,11 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       // One learning per deal and assumption: the same one again is the same fact (nothing
       // new: a tired user or an agent re-running a step); a different one corrects it.
       if (const int i = s.learning_about(l->assumption_id()); i >= 0) {
-        if (google::protobuf::util::MessageDifferencer::Equals(*l, s.learnings[i])) return Events{};
+        // Evidence erased with its data subject ("[erased]") is not a different learning: an
+        // agent re-running the step after an erasure records nothing new.
+        v1::LearningRecorded held = s.learnings[i];
+        if (withheld(held.evidence())) held.set_evidence(l->evidence());
+        if (google::protobuf::util::MessageDifferencer::Equals(*l, held)) return Events{};
         l->set_corrects_event_id(s.learning_event_ids[i]);
         l->set_corrected_result(s.learnings[i].result());
         to_timestamp(s.learning_dates[i], first.mutable_occurred_at());

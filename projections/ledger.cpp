@@ -245,8 +245,7 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
       if (c.has_margin_pct()) d.set_margin_pct(c.margin_pct());
       else d.clear_margin_pct();
       d.set_one_off(c.one_off());
-      d.set_satisfaction(c.satisfaction());
-      d.set_reason(c.reason());
+      d.set_satisfaction(c.satisfaction());  // not the reason: free text, sealed (the folds read no personal field)
       break;
     }
     case Envelope::kLearningRecorded: {

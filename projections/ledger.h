@@ -26,15 +26,16 @@ using v1::LedgerView;
 // from the facts. v6: segments (ICP, narrative) and when a campaign opened. v7: late inputs,
 // aggregates by goal and segment, and a core with every field but the finished deals. v8:
 // corrected learnings, unknown margins and costs, one-off revenue, pilots that concluded.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v8";
+// v9: a lost deal's reason is no longer copied (sealed free text).
+inline constexpr const char* kLedgerSnapshotName = "ledger-v9";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v8";
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v9";
 // The same two, keyed by business time C instead of position: the fold of every event known
 // at the snapshot's known_through position that occurred on or before C.
-inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v8";
-inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v8";
+inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v9";
+inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v9";
 
 LedgerView empty_ledger();
 // Folds one event. The state is right when events come in business-time order

@@ -60,6 +60,7 @@ struct Vault::Found {
   const pb::FieldDescriptor* field;
   std::string path;
   bool subject;
+  int index = -1;  // the element of a repeated field, else -1
 };
 
 namespace {
@@ -112,8 +113,9 @@ class Plans {
     for (int i = 0; i < d->field_count(); ++i) {
       const auto* f = d->field(i);
       const auto& o = f->options();
-      if (o.GetExtension(v1::personal) && f->type() == pb::FieldDescriptor::TYPE_STRING && !f->is_repeated()) {
-        plan.steps.push_back({f, true, o.GetExtension(v1::data_subject), std::to_string(f->number())});
+      if (o.GetExtension(v1::personal) && f->type() == pb::FieldDescriptor::TYPE_STRING) {
+        // A list's texts are sealed element by element; only a single text names a subject.
+        plan.steps.push_back({f, true, o.GetExtension(v1::data_subject) && !f->is_repeated(), std::to_string(f->number())});
       } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated() && !f->is_map()) {
         if (build(f->message_type(), plans) != nullptr) plan.steps.push_back({f, false, false, std::to_string(f->number())});
       }
@@ -153,7 +155,10 @@ void collect(pb::Message& m, const std::string& prefix, std::vector<Found>& out)
     std::string path = prefix;
     if (!path.empty()) path += '.';
     path += s.number;
-    if (s.personal) {
+    if (s.personal && s.field->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(m, s.field); ++j)
+        if (!r->GetRepeatedStringReference(m, s.field, j, nullptr).empty()) out.push_back({&m, s.field, path + '#' + std::to_string(j), false, j});
+    } else if (s.personal) {
       if (!r->GetStringReference(m, s.field, nullptr).empty()) out.push_back({&m, s.field, std::move(path), s.subject});
     } else {
       collect(*r->MutableMessage(&m, s.field), path, out);
@@ -173,24 +178,50 @@ void collect(pb::Message& m, const std::string& prefix, std::vector<Found>& out)
   for (const std::size_t i : plan->plain) {
     const auto& s = plan->steps[i];
     for (; next < n_set && set[next]->field->index() < s.field->index(); ++next) visit(*set[next]);
-    if (r->HasField(m, s.field)) visit(s);
+    if (s.field->is_repeated() ? r->FieldSize(m, s.field) > 0 : r->HasField(m, s.field)) visit(s);
   }
   for (; next < n_set; ++next) visit(*set[next]);
 }
 
-// The string field at `path` (field numbers from the envelope down), created on the way.
-std::optional<std::pair<pb::Message*, const pb::FieldDescriptor*>> at_path(pb::Message& root, const std::string& path) {
+// A text field's place: the message, the field, and the element of a repeated one (else -1).
+struct Place {
+  pb::Message* message;
+  const pb::FieldDescriptor* field;
+  int index;
+  void set(std::string text) const {
+    const auto* r = message->GetReflection();
+    if (index < 0) r->SetString(message, field, std::move(text));
+    else r->SetRepeatedString(message, field, index, std::move(text));
+  }
+};
+
+// The string field at `path` (field numbers from the envelope down, the last one "N#i" for
+// element i of a repeated field), created on the way.
+std::optional<Place> at_path(pb::Message& root, const std::string& path) {
   pb::Message* m = &root;
   std::size_t start = 0;
+  auto number = [](const std::string& part) -> std::optional<int> {
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoi(part);
+  };
   for (;;) {
     const auto dot = path.find('.', start);
-    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    const auto* f = m->GetDescriptor()->FindFieldByNumber(std::stoi(part));
-    if (f == nullptr || f->is_repeated()) return std::nullopt;
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::optional<int> element;
+    if (const auto hash = part.find('#'); hash != std::string::npos && dot == std::string::npos) {
+      element = number(part.substr(hash + 1));
+      if (!element) return std::nullopt;
+      part.resize(hash);
+    }
+    const auto n = number(part);
+    if (!n) return std::nullopt;
+    const auto* f = m->GetDescriptor()->FindFieldByNumber(*n);
+    if (f == nullptr || f->is_repeated() != element.has_value()) return std::nullopt;
     if (dot == std::string::npos) {
       if (f->type() != pb::FieldDescriptor::TYPE_STRING) return std::nullopt;
-      return std::make_pair(m, f);
+      // A sealed element was kept in its place (emptied): the list is as long as it was.
+      if (element && *element >= m->GetReflection()->FieldSize(*m, f)) return std::nullopt;
+      return Place{m, f, element.value_or(-1)};
     }
     if (f->type() != pb::FieldDescriptor::TYPE_MESSAGE) return std::nullopt;
     m = m->GetReflection()->MutableMessage(m, f);
@@ -612,8 +643,14 @@ Status Vault::seal_under(v1::Envelope& e, const std::string& hash, const std::ve
     for (const auto& f : found) {
       const auto* r = f.message->GetReflection();
       sealed->add_paths(f.path);
-      pb::internal::WireFormatLite::WriteBytes(v1::SealedTexts::kTextsFieldNumber, r->GetStringReference(*f.message, f.field, nullptr), &out);
-      r->ClearField(f.message, f.field);
+      if (f.index < 0) {
+        pb::internal::WireFormatLite::WriteBytes(v1::SealedTexts::kTextsFieldNumber, r->GetStringReference(*f.message, f.field, nullptr), &out);
+        r->ClearField(f.message, f.field);
+      } else {  // an element of a list: emptied in its place, so the others keep theirs
+        pb::internal::WireFormatLite::WriteBytes(v1::SealedTexts::kTextsFieldNumber,
+                                                 r->GetRepeatedStringReference(*f.message, f.field, f.index, nullptr), &out);
+        r->SetRepeatedString(f.message, f.field, f.index, std::string());
+      }
     }
   }
   box_into(key->key, texts, additional_data(e.event_id(), kAllFields), *sealed->mutable_box());
@@ -666,23 +703,21 @@ Status Vault::unseal(v1::Envelope& e) const {
     for (int i = 0; i < sealed.paths_size(); ++i) {
       auto target = at_path(e, sealed.paths(i));
       if (!target) return corrupt(" has a sealed field at '" + sealed.paths(i) + "', which is no text field of an event");
-      auto [m, field] = *target;
-      m->GetReflection()->SetString(m, field, key ? std::move(*texts.mutable_texts(i)) : std::string(placeholder));
+      target->set(key ? std::move(*texts.mutable_texts(i)) : std::string(placeholder));
     }
   }
   for (const auto& f : sealed.fields()) {
     auto target = at_path(e, f.path());
     if (!target) return corrupt(" has a sealed field at '" + f.path() + "', which is no text field of an event");
-    auto [m, field] = *target;
     if (!key) {
-      m->GetReflection()->SetString(m, field, placeholder);
+      target->set(placeholder);
       continue;
     }
     auto plain = unbox(*key, f.box(), additional_data(e.event_id(), f.path()));
     if (!plain)
       return Status::corruption("event at position " + std::to_string(e.position()) + ": the sealed field " +
-                                field->full_name() + " does not authenticate (tampered or damaged)");
-    m->GetReflection()->SetString(m, field, std::move(*plain));
+                                target->field->full_name() + " does not authenticate (tampered or damaged)");
+    target->set(std::move(*plain));
   }
   return Status::success();
 }

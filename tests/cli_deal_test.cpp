@@ -269,6 +269,61 @@ TEST_CASE("leanos forget erases a contact from every view and export, keeps the 
   w.refused({"forget", "jane.roe@acme.example", "--reason", "again"}, "forgotten already");
 }
 
+TEST_CASE("forget erases a contact's name from the deal's free text too: reasons, alternatives, blockers, evidence") {
+  // A name typed into a decision's reason, an alternative, a blocker, a lost reason or a
+  // learning's evidence is sealed under the deal's contact like the contact fields, and the
+  // canvas derives from the learning without copying its evidence.
+  Workspace w;
+  w.setup();
+  w.ok({"deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound",
+        "--contact-name", "Jane Roe", "--contact-email", "jane.roe@acme.example", "--signal", "a demo request", "--at", "2026-01-10"});
+  w.ok({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "60", "--at", "2026-01-10"});
+  w.ok({"deal", "implication", "acme-corp", "--arr-low", "100000", "--arr-high", "200000", "--strategic", "high", "--cost-hours",
+        "40", "--priority", "0.5", "--at", "2026-01-11"});
+  w.ok({"deal", "decide", "acme-corp", "qualify", "--reason", "Jane Roe owns the budget", "--alternative", "wait for Jane Roe's successor",
+        "--alternative", "go through procurement", "--at", "2026-01-12"});
+  w.ok({"deal", "action", "acme-corp", "sales:lead-intake", "start", "--at", "2026-01-12"});
+  w.ok({"deal", "action", "acme-corp", "sales:lead-intake", "block", "--reason", "Jane Roe is on leave", "--at", "2026-01-13"});
+  w.ok({"deal", "close", "acme-corp", "lost", "--reason", "Jane Roe left Acme", "--at", "2026-01-20"});
+  const std::vector<std::string> learn{"deal", "learn", "acme-corp", "--result", "invalidated", "--evidence", "Jane Roe chose a competitor",
+                                       "--at", "2026-01-21"};
+  w.ok(learn);
+  const std::string data = w.dir.path();
+  CHECK(leanos::test::files_holding(data, "Jane Roe").empty());  // sealed from the first write
+  auto before = w.run({"--json", "log"});
+  CHECK(before.out.find("Jane Roe owns the budget") != std::string::npos);
+  CHECK(before.out.find("Jane Roe chose a competitor") != std::string::npos);
+
+  w.ok({"forget", "jane.roe@acme.example", "--reason", "erasure request"});
+  auto log = w.run({"--json", "log"});
+  REQUIRE(log.exit_code == 0);
+  CHECK(log.out.find("Jane") == std::string::npos);
+  CHECK(log.out.find("\"alternatives\":[\"[erased]\",\"[erased]\"]") != std::string::npos);  // two, as decided
+  CHECK(log.out.find("\"verdict\":\"QUALIFY\"") != std::string::npos);                      // the facts stay
+  CHECK(log.out.find("\"outcome\":\"LOST\"") != std::string::npos);
+  for (const std::vector<std::string>& view : {std::vector<std::string>{"deal", "show", "acme-corp"},
+                                                std::vector<std::string>{"why", "canvas", "A4"},
+                                                std::vector<std::string>{"audit", "acme-corp"}}) {
+    auto shown = w.run(view);
+    INFO(view[0], " ", shown.err);
+    CHECK(shown.exit_code == 0);
+    CHECK(shown.out.find("Jane") == std::string::npos);
+  }
+  auto a4 = w.json({"canvas", "show"});
+  bool found = false;
+  for (const auto& a : a4["assumptions"])
+    if (a["id"] == "A4") found = a["confidence"] == 0 || a["confidence"] == nullptr;
+  CHECK(found);  // the learning still moved the canvas
+  REQUIRE(w.run({"export", w.dir.sub("out")}).exit_code == 0);
+  CHECK(leanos::test::run("/bin/grep", {"-rli", "jane", w.dir.sub("out")}).out == "");
+  // An agent re-running the step after the erasure records nothing new.
+  const int events = w.events();
+  auto again = w.run(learn);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("already recorded") != std::string::npos);
+  CHECK(w.events() == events);
+}
+
 TEST_CASE("without its master key the workspace reads [locked] and records nothing, naming the key file") {
   Workspace w;
   w.setup();

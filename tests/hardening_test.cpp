@@ -5,6 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/support.h"
 
@@ -315,6 +318,57 @@ TEST_CASE("a mistyped deal id names the close ones, and --at in the future or ma
             "--at: malformed date '2026-13-01'");
   auto far = w.run({"deal", "show", "zzzzzz"});
   CHECK(far.err.find("did you mean") == std::string::npos);  // nothing close: no guess
+}
+
+TEST_CASE("every option and argument of every command says what it is in --help") {
+  // CLI11 prints a name padded to column 30, then the description; a longer name puts the
+  // description on the next line. A name with nothing after it is an option nobody explained.
+  Workspace w;
+  std::vector<std::vector<std::string>> todo{{}};
+  std::vector<std::string> undescribed;
+  int commands = 0;
+  while (!todo.empty()) {
+    const auto path = todo.back();
+    todo.pop_back();
+    auto args = path;
+    args.push_back("--help");
+    const auto help = w.run(args);
+    REQUIRE(help.exit_code == 0);
+    ++commands;
+    std::vector<std::string> lines;
+    std::istringstream in(help.out);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::string section;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& line = lines[i];
+      if (!line.empty() && line[0] != ' ') {
+        section = line;
+        continue;
+      }
+      if (line.size() < 3 || line.compare(0, 2, "  ") != 0 || line[2] == ' ') continue;
+      std::string text = line.substr(2);
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      if (section == "Subcommands:") {
+        auto sub = path;
+        sub.push_back(text.substr(0, text.find(' ')));
+        todo.push_back(sub);
+        continue;
+      }
+      if (section != "Options:" && section != "Positionals:") continue;
+      // The description starts at column 30, after a name padded to it.
+      const bool described = line.size() > 30 && line[29] == ' ' && line[30] != ' ';
+      const bool next_line_describes = i + 1 < lines.size() && lines[i + 1].compare(0, 4, "    ") == 0;
+      if (!described && !next_line_describes) {
+        std::string where = "leanos";
+        for (const auto& p : path) where += " " + p;
+        undescribed.push_back(where + ": " + text);
+      }
+    }
+  }
+  CHECK(commands > 60);
+  std::string all;
+  for (const auto& u : undescribed) all += "\n  " + u;
+  CHECK_MESSAGE(undescribed.empty(), "give these a description:" << all);
 }
 
 TEST_CASE("goal list gives every goal, and a subcommand's help tells the global options and what a command does not do") {

@@ -123,7 +123,13 @@ void blank(pb::Message& m, const std::string& to) {
   const auto* r = m.GetReflection();
   for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) {
     const auto* f = m.GetDescriptor()->field(i);
-    if (f->is_repeated() || !r->HasField(m, f)) continue;
+    if (f->is_repeated()) {
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING && f->options().GetExtension(v1::personal))
+        for (int j = 0; j < r->FieldSize(m, f); ++j)
+          if (!r->GetRepeatedString(m, f, j).empty()) r->SetRepeatedString(&m, f, j, to);
+      continue;
+    }
+    if (!r->HasField(m, f)) continue;
     if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) blank(*r->MutableMessage(&m, f), to);
     else if (f->options().GetExtension(v1::personal) && !r->GetString(m, f).empty()) r->SetString(&m, f, to);
   }
@@ -140,9 +146,17 @@ TEST_CASE("every stored field named like personal data is marked personal, or ex
       {"leanos.v1.MaterialPublished.title", "a sales material's title"},
       {"leanos.v1.Contact.company", "the contact's company: a business, not a person"},
       {"leanos.v1.SubjectForgotten.subject_hash", "a keyed hash that names no one without the workspace's key"},
+      // Free text outside a deal's thread is about the business, and has no data subject to
+      // be sealed under: the README says to name no one in it.
+      {"leanos.v1.SubjectForgotten.reason", "why a person was forgotten: the command refuses nothing, the README says name no one"},
+      {"leanos.v1.AssumptionRevised.evidence", "a canvas review's reason, in the canvas stream (no data subject)"},
+      {"leanos.v1.AssumptionConfidenceChanged.evidence", "no longer filled: the evidence stays in the learning, sealed"},
+      {"leanos.v1.CampaignDecisionMade.reason", "a campaign's decision, about a segment (its prospects' data is sealed)"},
+      {"leanos.v1.CampaignDecisionMade.alternatives", "a campaign's alternatives, about a segment"},
   };
+  // Names of people, and free text that may name them (reasons, evidence, alternatives).
   const std::regex personal_name("(^|_)(name|first_name|last_name|title|email|e_mail|phone|mobile|linkedin|twitter|"
-                                 "address|notes?|signal|contact|person|quote|comment|subject)($|_)");
+                                 "address|notes?|signal|contact|person|quote|comment|subject|reason|evidence|alternatives)($|_)");
   std::set<const pb::Descriptor*> seen;
   std::vector<const pb::Descriptor*> todo = {Envelope::descriptor()};
   std::vector<std::string> unmarked, marked_wrongly;
@@ -154,7 +168,8 @@ TEST_CASE("every stored field named like personal data is marked personal, or ex
       const auto* f = d->field(i);
       if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) todo.push_back(f->message_type());
       const bool personal = f->options().GetExtension(v1::personal);
-      if (personal && (f->type() != pb::FieldDescriptor::TYPE_STRING || f->is_repeated()))
+      if (personal && (f->type() != pb::FieldDescriptor::TYPE_STRING ||
+                       (f->is_repeated() && f->options().GetExtension(v1::data_subject))))
         marked_wrongly.push_back(f->full_name());
       if (f->type() == pb::FieldDescriptor::TYPE_STRING && std::regex_search(f->name(), personal_name) && !personal &&
           !exempt.count(f->full_name()))
@@ -168,7 +183,7 @@ TEST_CASE("every stored field named like personal data is marked personal, or ex
     return out;
   };
   CHECK_MESSAGE(unmarked.empty(), "mark these [(leanos.v1.personal) = true] or exempt them with a reason: " << joined(unmarked));
-  CHECK_MESSAGE(marked_wrongly.empty(), "personal may mark singular string fields only: " << joined(marked_wrongly));
+  CHECK_MESSAGE(marked_wrongly.empty(), "personal may mark string fields only, data_subject a single one: " << joined(marked_wrongly));
   // What the store seals, as the schema says.
   CHECK(personal_field_names(v1::Contact::descriptor()) ==
         std::vector<std::string>{"leanos.v1.Contact.name", "leanos.v1.Contact.title", "leanos.v1.Contact.email",
@@ -213,14 +228,24 @@ namespace {
 
 // Sets every personal text of `m` (and of the singular messages it holds, a few levels down)
 // to a marker naming its path from the envelope ("secret-50.6.1"; an e-mail for a field naming
-// the subject), and records each in `filled`.
+// the subject; "secret-53.4#1" for the second of a list, between two texts left empty), and
+// records each in `filled`.
 void fill_personal(pb::Message& m, const std::string& path, int depth, std::map<std::string, std::string>& filled) {
   const auto* d = m.GetDescriptor();
   const auto* r = m.GetReflection();
   for (int i = 0; i < d->field_count(); ++i) {
     const auto* f = d->field(i);
-    if (f->is_repeated() || f->real_containing_oneof() != nullptr) continue;  // a oneof's members overwrite each other
+    if (f->real_containing_oneof() != nullptr) continue;  // a oneof's members overwrite each other
     const std::string at = path + "." + std::to_string(f->number());
+    if (f->is_repeated()) {
+      if (f->type() != pb::FieldDescriptor::TYPE_STRING || !f->options().GetExtension(v1::personal)) continue;
+      for (int j = 0; j < 4; ++j) {
+        const std::string text = j % 2 ? "secret-" + at + "#" + std::to_string(j) : "";
+        r->AddString(&m, f, text);
+        filled[at + "#" + std::to_string(j)] = text;
+      }
+      continue;
+    }
     if (f->type() == pb::FieldDescriptor::TYPE_STRING && f->options().GetExtension(v1::personal)) {
       const std::string text = "secret-" + at + (f->options().GetExtension(v1::data_subject) ? "@subject.test" : "");
       r->SetString(&m, f, text);
@@ -237,10 +262,16 @@ std::string text_at(const pb::Message& e, const std::string& path) {
   std::stringstream parts(path);
   std::string part;
   const pb::FieldDescriptor* f = nullptr;
+  int element = -1;
   while (std::getline(parts, part, '.')) {
     if (f != nullptr) m = &m->GetReflection()->GetMessage(*m, f);
+    if (const auto hash = part.find('#'); hash != std::string::npos) element = std::stoi(part.substr(hash + 1));
     f = m->GetDescriptor()->FindFieldByNumber(std::stoi(part));
     REQUIRE(f != nullptr);
+  }
+  if (element >= 0) {
+    REQUIRE(element < m->GetReflection()->FieldSize(*m, f));
+    return m->GetReflection()->GetRepeatedString(*m, f, element);
   }
   return m->GetReflection()->GetString(*m, f);
 }

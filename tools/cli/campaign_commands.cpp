@@ -18,11 +18,11 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, segment, objective, goal; int targets = 0; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("open", "stage 1: campaign goal and target list (id YYYY-MM-DD-name)");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--segment", a->segment)->required();
-    s->add_option("--objective", a->objective)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--segment", a->segment, "the segment it targets (a slug, e.g. mid-market)")->required();
+    s->add_option("--objective", a->objective, "what the campaign is for, in words")->required();
     s->add_option("--targets", a->targets, "size of the target list (50-100 companies)");
-    s->add_option("--goal", a->goal);
+    s->add_option("--goal", a->goal, "the goal it serves (a goal id)");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignOpened> {
       v1::CampaignOpened p;
       p.set_campaign_id(a.id);
@@ -37,8 +37,8 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, tests; int confidence = 0; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("hypothesis", "stage 2: what the campaign tests");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--tests", a->tests)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--tests", a->tests, "the assumption it tests, e.g. A4")->required();
     s->add_option("--confidence", a->confidence, "whole percent, 0-100")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignHypothesisStated> {
       v1::CampaignHypothesisStated p;
@@ -52,11 +52,11 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id; int responses = 0, meetings = 0, deals = 0, hours = 0; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("implication", "stage 3: expected outcomes and cost");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--responses", a->responses)->required();
-    s->add_option("--meetings", a->meetings)->required();
-    s->add_option("--deals", a->deals)->required();
-    s->add_option("--cost-hours", a->hours)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--responses", a->responses, "responses expected")->required();
+    s->add_option("--meetings", a->meetings, "meetings expected")->required();
+    s->add_option("--deals", a->deals, "deals expected")->required();
+    s->add_option("--cost-hours", a->hours, "hours it will cost")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignImplicationAssessed> {
       v1::CampaignImplicationAssessed p;
       p.set_campaign_id(a.id);
@@ -71,10 +71,10 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, verdict, reason; std::vector<std::string> alternatives; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("decide", "stage 4: launch, defer or cancel");
-    s->add_option("campaign-id", a->id)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
     s->add_option("verdict", a->verdict, "launch|defer|cancel")->required();
-    s->add_option("--reason", a->reason)->required();
-    s->add_option("--alternative", a->alternatives);
+    s->add_option("--reason", a->reason, "why (about the segment: name no person, it is not sealed)")->required();
+    s->add_option("--alternative", a->alternatives, "an alternative considered (repeatable)");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignDecisionMade> {
       v1::CampaignDecisionMade p;
       p.set_campaign_id(a.id);
@@ -90,8 +90,8 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, csv; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("prospects", "stage 5: the prospect list (CSV: company name, website, LinkedIn)");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--csv", a->csv)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--csv", a->csv, "the CSV file (a header line, then one row each)")->required();
     add_recorded(s, a->r);
     add_encoding(s, a->r);
     s->callback([&, a] {
@@ -112,8 +112,8 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, csv; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("contacts", "stage 5: decision-makers (CSV: contact name, title, email, company)");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--csv", a->csv)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--csv", a->csv, "the CSV file (a header line, then one row each)")->required();
     add_recorded(s, a->r);
     add_encoding(s, a->r);
     s->callback([&, a] {
@@ -138,7 +138,7 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id; std::vector<std::string> steps; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("sequence", "stage 5: the outreach sequence, steps DAY:CHANNEL:TEMPLATE");
-    s->add_option("campaign-id", a->id)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
     s->add_option("--step", a->steps, "e.g. 1:email:intro (repeatable)")->required();
     add_recorded(s, a->r);
     s->callback([&, a] {
@@ -166,9 +166,9 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, email; int step = 1; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("sent", "stage 5: an outreach step sent to a contact");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--email", a->email)->required();
-    s->add_option("--step", a->step);
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--email", a->email, "the contact's e-mail, as in the contacts list")->required();
+    s->add_option("--step", a->step, "which step of the sequence (default 1)");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::OutreachSent> {
       v1::OutreachSent p;
       p.set_campaign_id(a.id);
@@ -181,8 +181,8 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, email, kind, deal; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("response", "stage 5: a response; 'interested' with --deal opens that deal");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--email", a->email)->required();
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--email", a->email, "the contact's e-mail, as in the contacts list")->required();
     s->add_option("--kind", a->kind, "interested|not_interested|later|bounced")->required();
     s->add_option("--deal", a->deal, "with interested: the deal id to open (source campaign)");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::ResponseReceived> {
@@ -198,11 +198,11 @@ void add_campaign_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, assumption, result, summary; int confidence = 0; CLI::Option* conf = nullptr; };
     auto a = std::make_shared<A>();
     auto* s = camp->add_subcommand("results", "stage 6: results and what they say about an assumption");
-    s->add_option("campaign-id", a->id)->required();
-    s->add_option("--assumption", a->assumption);
+    s->add_option("campaign-id", a->id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
+    s->add_option("--assumption", a->assumption, "default: the assumption the hypothesis tested");
     s->add_option("--result", a->result, "validated|invalidated|partial")->required();
     a->conf = s->add_option("--confidence", a->confidence, "whole percent, 0-100");
-    s->add_option("--summary", a->summary)->required();
+    s->add_option("--summary", a->summary, "what the results say (about the segment: name no person)")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::CampaignResultsRecorded> {
       v1::CampaignResultsRecorded p;
       p.set_campaign_id(a.id);

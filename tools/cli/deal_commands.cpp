@@ -26,18 +26,18 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("open", "stage 1, input: capture the lead");
-    s->add_option("deal-id", a->id)->required();
-    s->add_option("--company", a->company)->required();
-    s->add_option("--segment", a->segment)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
+    s->add_option("--company", a->company, "the company's name, e.g. \"Acme Corp\"")->required();
+    s->add_option("--segment", a->segment, "the segment (a slug, e.g. enterprise)")->required();
     s->add_option("--source", a->source, "inbound|outbound|campaign")->required();
     s->add_option("--channel", a->channel, "website|referral|prospecting");
-    s->add_option("--contact-name", a->name)->required();
-    s->add_option("--contact-title", a->title);
-    s->add_option("--contact-email", a->email)->required();
+    s->add_option("--contact-name", a->name, "the contact's name (personal data: sealed, erased by forget)")->required();
+    s->add_option("--contact-title", a->title, "the contact's job title");
+    s->add_option("--contact-email", a->email, "the contact's e-mail: the data subject `forget` names")->required();
     s->add_option("--signal", a->signal, "what triggered the lead")->required();
     s->add_option("--goal", a->goal, "the goal that spawned it");
-    s->add_option("--subgoal", a->subgoal);
-    s->add_option("--campaign", a->campaign);
+    s->add_option("--subgoal", a->subgoal, "the subgoal it counts toward, e.g. SG1 (with --goal)");
+    s->add_option("--campaign", a->campaign, "the campaign it came from (with --source campaign)");
     s->add_option("--attribution", a->attribution, "content source (blog article, LinkedIn post...)");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::LeadCaptured> {
       v1::LeadCaptured p;
@@ -64,7 +64,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, tests; int confidence = 0; };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("hypothesis", "stage 2: the canvas assumption this deal tests");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("--tests", a->tests, "assumption id, e.g. A4")->required();
     s->add_option("--confidence", a->confidence, "initial confidence, whole percent 0-100")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::HypothesisStated> {
@@ -79,11 +79,11 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, strategic; std::int64_t low = 0, high = 0; int hours = 0; double priority = 0; };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("implication", "stage 3: ARR potential, strategic value, cost, priority");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("--arr-low", a->low, "dollars")->required();
     s->add_option("--arr-high", a->high, "dollars")->required();
     s->add_option("--strategic", a->strategic, "high|medium|low")->required();
-    s->add_option("--cost-hours", a->hours)->required();
+    s->add_option("--cost-hours", a->hours, "hours the deal will cost")->required();
     s->add_option("--priority", a->priority, "0..1")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::ImplicationAssessed> {
       v1::ImplicationAssessed p;
@@ -104,7 +104,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = deal->add_subcommand("qualify-score",
                                    "the sales:qualify score: five dimensions 0..1 (>= 0.8 QUALIFIED, >= 0.5 MAYBE, else DISQUALIFIED "
                                    "and lost); it records the score, it does not complete sales:qualify");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("--problem", a->problem, "problem fit (weight 0.30)")->required();
     s->add_option("--authority", a->authority, "weight 0.20")->required();
     s->add_option("--budget", a->budget, "weight 0.20")->required();
@@ -125,9 +125,9 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, verdict, reason; std::vector<std::string> alternatives; double impact = -1; };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("decide", "stage 4: qualify, defer or reject");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("verdict", a->verdict, "qualify|defer|reject")->required();
-    s->add_option("--reason", a->reason)->required();
+    s->add_option("--reason", a->reason, "why (sealed with the deal's contact)")->required();
     s->add_option("--alternative", a->alternatives, "an alternative considered (repeatable)");
     s->add_option("--impact", a->impact, "0..1; default: the implication's priority");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::DecisionMade> {
@@ -146,7 +146,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, by; };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("approve", "a human approves a decision whose impact needs it");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("--by", a->by, "the approver")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::DecisionApproved> {
       v1::DecisionApproved p;
@@ -161,7 +161,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = deal->add_subcommand("action",
                                    "stage 5: plan, start, complete, block or unblock an action; one runs at a time, in order: "
                                    "sales:lead-intake -> sales:qualify -> sales:demo -> sales:pilot (optional) -> sales:close");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("action", a->type, "sales:lead-intake|sales:qualify|sales:demo|sales:pilot|sales:close")->required();
     s->add_option("step", a->step, "plan|start|complete|block|unblock")
         ->required()
@@ -219,7 +219,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("close", "stage 6: the outcome (won, lost, stalled); cycle time is derived");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("outcome", a->outcome, "won|lost|stalled")->required();
     s->add_option("--arr", a->arr, "recurring revenue, dollars a year (won); ARR = 12 x MRR");
     auto* mrr = s->add_option("--mrr", a->mrr, "recurring revenue, dollars a month (default ARR / 12)");
@@ -252,11 +252,11 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, assumption, result, evidence; int confidence = 0; CLI::Option* conf = nullptr; };
     auto a = std::make_shared<A>();
     auto* s = deal->add_subcommand("learn", "stage 6: what the deal taught about an assumption");
-    s->add_option("deal-id", a->id)->required();
+    s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("--assumption", a->assumption, "default: the assumption the hypothesis tested");
     s->add_option("--result", a->result, "validated|invalidated|partial")->required();
     a->conf = s->add_option("--confidence", a->confidence, "the assumption's new confidence, whole percent 0-100");
-    s->add_option("--evidence", a->evidence);
+    s->add_option("--evidence", a->evidence, "what showed it (sealed with the deal's contact)");
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::LearningRecorded> {
       v1::LearningRecorded p;
       p.set_deal_id(a.id);

@@ -101,7 +101,7 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto id = std::make_shared<std::string>();
     auto* s = find("goal")->add_subcommand("show", "a goal: current vs target, subgoals, milestones");
-    s->add_option("goal-id", *id)->required();
+    s->add_option("goal-id", *id, "the goal, e.g. g-mrr-50k")->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_goal()->set_goal_id(*id); });
   }
   {
@@ -129,9 +129,9 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto f = std::make_shared<projections::DealFilter>();
     auto* s = app.add_subcommand("metrics", "the seed's sales performance metrics, with targets");
-    s->add_option("--segment", f->segment);
-    s->add_option("--goal", f->goal);
-    s->add_option("--campaign", f->campaign);
+    s->add_option("--segment", f->segment, "only this segment's deals");
+    s->add_option("--goal", f->goal, "only the deals of this goal");
+    s->add_option("--campaign", f->campaign, "only the deals of this campaign");
     register_query(s, [f](v1::QueryRequest& q) {
       q.mutable_metrics()->set_segment(f->segment);
       q.mutable_metrics()->set_goal(f->goal);
@@ -149,7 +149,7 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto segment = std::make_shared<std::string>();
     auto* s = app.add_subcommand("pipeline", "open deals by stage and action: days in stage, priority, next action");
-    s->add_option("--segment", *segment);
+    s->add_option("--segment", *segment, "only this segment's deals");
     register_query(s, [segment](v1::QueryRequest& q) { q.mutable_pipeline()->set_segment(*segment); });
   }
   {
@@ -163,7 +163,7 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   {
     auto id = std::make_shared<std::string>();
     auto* s = app.add_subcommand("audit", "a deal's decisions: who, when, the inputs then, and what they caused");
-    s->add_option("deal-id", *id)->required();
+    s->add_option("deal-id", *id, "the deal, e.g. acme-corp")->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_audit()->set_deal_id(*id); }, false);
   }
   {
@@ -171,7 +171,7 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* w = app.add_subcommand("why", "walk back from a canvas value to the deals that caused it");
     w->require_subcommand(1);
     auto* s = w->add_subcommand("canvas", "every confidence change of an assumption and its cause");
-    s->add_option("assumption-id", *id)->required();
+    s->add_option("assumption-id", *id, "the assumption, e.g. A4")->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_why_canvas()->set_assumption_id(*id); }, false);
   }
   {
@@ -179,24 +179,24 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     auto* s = find("deal")->add_subcommand("list", "deals: id, company, stage, status, days in stage, what is next");
     s->add_option_function<std::string>("--stage", [f](const std::string& v) { f->set_stage(v); },
                                         "input, hypothesis, implication, decision, actions or learning (or 1..6)");
-    s->add_option_function<std::string>("--segment", [f](const std::string& v) { f->set_segment(v); });
+    s->add_option_function<std::string>("--segment", [f](const std::string& v) { f->set_segment(v); }, "only this segment's deals");
     s->add_option_function<std::string>(
          "--status", [f](const std::string& v) { f->set_status(static_cast<v1::DealStatus>(*from_word(v1::DealStatus_descriptor(), v))); },
          "open (stalled by inactivity included), won, lost, stalled or rejected")
         ->check(enum_words(v1::DealStatus_descriptor()));
-    s->add_option_function<std::string>("--goal", [f](const std::string& v) { f->set_goal(v); });
+    s->add_option_function<std::string>("--goal", [f](const std::string& v) { f->set_goal(v); }, "only the deals of this goal");
     register_query(s, [f](v1::QueryRequest& q) { *q.mutable_deals() = *f; });
   }
   {
     auto id = std::make_shared<std::string>();
     auto* s = find("deal")->add_subcommand("show", "the thread: its six stages as they stand, with dates");
-    s->add_option("deal-id", *id)->required();
+    s->add_option("deal-id", *id, "the deal, e.g. acme-corp")->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_deal()->set_deal_id(*id); });
   }
   {
     auto id = std::make_shared<std::string>();
     auto* s = find("campaign")->add_subcommand("show", "the campaign thread's six stages");
-    s->add_option("campaign-id", *id)->required();
+    s->add_option("campaign-id", *id, "the campaign, e.g. 2026-01-15-cfo-outreach")->required();
     register_query(s, [id](v1::QueryRequest& q) { q.mutable_campaign()->set_campaign_id(*id); });
   }
 }

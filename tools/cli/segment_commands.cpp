@@ -31,7 +31,7 @@ void add_segment_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string segment, file; };
     auto a = std::make_shared<A>();
     auto* s = seg->add_subcommand("icp", "record the segment's ICP from a YAML or JSON file (a new version)");
-    s->add_option("segment", a->segment)->required();
+    s->add_option("segment", a->segment, "the segment (a slug, e.g. mid-market)")->required();
     s->add_option("--file", a->file, "icp.yaml or icp.json")->required();
     add_recorded(s, a->r);
     add_encoding(s, a->r);
@@ -47,7 +47,7 @@ void add_segment_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string segment, problem, solution, specifics; };
     auto a = std::make_shared<A>();
     auto* s = seg->add_subcommand("narrative", "record the sales narrative: problem, solution, specifics (files)");
-    s->add_option("segment", a->segment)->required();
+    s->add_option("segment", a->segment, "the segment (a slug, e.g. mid-market)")->required();
     s->add_option("--problem", a->problem, "problem-narrative.md")->required();
     s->add_option("--solution", a->solution, "solution-narrative.md")->required();
     s->add_option("--specifics", a->specifics, "specifics-narrative.md")->required();
@@ -69,11 +69,11 @@ void add_segment_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string segment, kind, file, title; };
     auto a = std::make_shared<A>();
     auto* s = seg->add_subcommand("materials", "publish a sales material (a new version of it)");
-    s->add_option("segment", a->segment)->required();
+    s->add_option("segment", a->segment, "the segment (a slug, e.g. mid-market)")->required();
     s->add_option("--kind", a->kind,
                   "pitch-deck|one-pager|call-scripts|email-templates|pilot-agreement|contract-template")->required();
     s->add_option("--file", a->file, "the material (markdown)")->required();
-    s->add_option("--title", a->title);
+    s->add_option("--title", a->title, "the material's title (default: the --kind)");
     add_encoding(s, a->r);
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::MaterialPublished> {
       v1::MaterialPublished p;
@@ -92,12 +92,12 @@ void add_segment_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string segment, kind, deal, note; bool positive = false, negative = false; };
     auto a = std::make_shared<A>();
     auto* s = seg->add_subcommand("feedback", "materials quality: a deck approved, an email answered, a proposal accepted");
-    s->add_option("segment", a->segment)->required();
-    s->add_option("--kind", a->kind)->required();
+    s->add_option("segment", a->segment, "the segment (a slug, e.g. mid-market)")->required();
+    s->add_option("--kind", a->kind, "the material: pitch-deck|one-pager|call-scripts|email-templates|pilot-agreement|contract-template")->required();
     s->add_flag("--positive", a->positive, "approved / responded / accepted");
     s->add_flag("--negative", a->negative, "rejected / no response / declined");
-    s->add_option("--deal", a->deal);
-    s->add_option("--note", a->note);
+    s->add_option("--deal", a->deal, "the deal it came from, if any");
+    s->add_option("--note", a->note, "what was said (personal data: sealed)");
     add_recorded(s, a->r);
     s->callback([&, a] {
       action = [&g, a] {

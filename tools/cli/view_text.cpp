@@ -488,9 +488,11 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
                                  : cause.has_campaign_results_recorded() ? v1::LearningResult_Name(cause.campaign_results_recorded().result())
                                                                          : "";
       const bool correction = cause.has_learning_recorded() && !cause.learning_recorded().corrects_event_id().empty();
+      // The evidence as the cause holds it (a derivation recorded before 2026-12-06 copied it).
+      const std::string& evidence = cause.has_learning_recorded() ? cause.learning_recorded().evidence() : p.evidence();
       o += "  because deal " + p.deal_id() + (correction ? " corrected its learning to " : " recorded ") + result +
            (correction ? " (was " + v1::LearningResult_Name(cause.learning_recorded().corrected_result()) + ")" : "") + " by " +
-           cause.actor() + (p.evidence().empty() ? "" : ": " + p.evidence());
+           cause.actor() + (evidence.empty() ? "" : ": " + evidence);
     }
     o += "\n";
     if (!c.restated().empty()) {

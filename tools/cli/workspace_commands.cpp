@@ -23,8 +23,8 @@ void add_goal(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string id, title, metric, due, autonomy = "hybrid"; std::int64_t target = 0, baseline = 0; };
     auto a = std::make_shared<A>();
     auto* s = goal->add_subcommand("define", "define a goal, e.g. g-mrr-50k \"Reach $50K MRR by Q2\"");
-    s->add_option("goal-id", a->id)->required();
-    s->add_option("--title", a->title)->required();
+    s->add_option("goal-id", a->id, "the goal's id, e.g. g-mrr-50k")->required();
+    s->add_option("--title", a->title, "in words, e.g. \"Reach $50K MRR by Q2\"")->required();
     s->add_option("--metric", a->metric, "mrr|arr|customers")->required();
     s->add_option("--target", a->target, "dollars or a count")->required();
     s->add_option("--baseline", a->baseline, "where the metric starts (default 0)");
@@ -52,11 +52,11 @@ void add_goal(CLI::App& app, GlobalOptions& g, Action& action) {
     struct A { Recorded r; std::string goal, id, title, metric = "customers"; std::int64_t target = 0; };
     auto a = std::make_shared<A>();
     auto* s = goal->add_subcommand("subgoal", "add a subgoal, e.g. SG1 \"Close first 3 customers\"");
-    s->add_option("goal-id", a->goal)->required();
-    s->add_option("subgoal-id", a->id)->required();
-    s->add_option("--title", a->title)->required();
+    s->add_option("goal-id", a->goal, "the goal it belongs to")->required();
+    s->add_option("subgoal-id", a->id, "the subgoal's id, e.g. SG1")->required();
+    s->add_option("--title", a->title, "in words, e.g. \"Reach $50K MRR by Q2\"")->required();
     s->add_option("--metric", a->metric, "customers|mrr|arr (default customers)");
-    s->add_option("--target", a->target)->required();
+    s->add_option("--target", a->target, "dollars or a count")->required();
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::SubgoalDefined> {
       v1::SubgoalDefined p;
       p.set_goal_id(a.goal);
@@ -77,8 +77,8 @@ void add_canvas(CLI::App& app, GlobalOptions& g, Action& action) {
   struct A { Recorded r; std::string id, statement; int confidence = 0; };
   auto a = std::make_shared<A>();
   auto* s = canvas->add_subcommand("assume", "register an assumption, e.g. A4 at 60 %");
-  s->add_option("assumption-id", a->id)->required();
-  s->add_option("--statement", a->statement)->required();
+  s->add_option("assumption-id", a->id, "the assumption's id, e.g. A4")->required();
+  s->add_option("--statement", a->statement, "what is assumed, e.g. \"Enterprise customers prefer white-label\"")->required();
   s->add_option("--confidence", a->confidence, "whole percent, 0-100")->required();
   on_record(s, g, action, a, [](const auto& a) -> Result<v1::AssumptionRegistered> {
     v1::AssumptionRegistered p;
@@ -90,7 +90,7 @@ void add_canvas(CLI::App& app, GlobalOptions& g, Action& action) {
   struct R { Recorded r; std::string id, status, evidence; int confidence = 0; };
   auto r = std::make_shared<R>();
   auto* v = canvas->add_subcommand("revise", "restate an assumption's confidence outside a deal's learning (a canvas review)");
-  v->add_option("assumption-id", r->id)->required();
+  v->add_option("assumption-id", r->id, "the assumption, e.g. A4")->required();
   v->add_option("--confidence", r->confidence, "whole percent, 0-100")->required();
   v->add_option("--status", r->status, "untested, testing, validated, challenged, invalidated (default: as it is)");
   v->add_option("--evidence", r->evidence, "why: the review, the file, the source");
@@ -114,8 +114,8 @@ void add_config(CLI::App& app, GlobalOptions& g, Action& action) {
   struct A { Recorded r; std::string key, value; };
   auto a = std::make_shared<A>();
   auto* s = config->add_subcommand("set", "e.g. config set approval-threshold 0.7");
-  s->add_option("key", a->key)->required();
-  s->add_option("value", a->value)->required();
+  s->add_option("key", a->key, "the setting: approval-threshold")->required();
+  s->add_option("value", a->value, "its value, e.g. 0.7")->required();
   on_record(s, g, action, a, [](const auto& a) -> Result<v1::SettingChanged> {
     v1::SettingChanged p;
     p.set_key(a.key);
@@ -130,10 +130,10 @@ void add_analysis(CLI::App& app, GlobalOptions& g, Action& action) {
   struct A { Recorded r; std::string id, mode, question, finding, chained; std::vector<std::string> threads; };
   auto a = std::make_shared<A>();
   auto* s = analysis->add_subcommand("record", "record an analysis of one or more threads");
-  s->add_option("analysis-id", a->id)->required();
+  s->add_option("analysis-id", a->id, "the analysis's id, e.g. why-enterprise-stalls")->required();
   s->add_option("--mode", a->mode, "abductive|inductive|counterfactual")->required();
-  s->add_option("--question", a->question)->required();
-  s->add_option("--finding", a->finding)->required();
+  s->add_option("--question", a->question, "what was asked")->required();
+  s->add_option("--finding", a->finding, "what was found")->required();
   s->add_option("--thread", a->threads, "a stream examined (repeatable), e.g. deal-acme-corp");
   s->add_option("--chained-to", a->chained, "the causal thread it led to");
   on_record(s, g, action, a, [](const auto& a) -> Result<v1::AnalysisRecorded> {

@@ -277,7 +277,7 @@ void add_client_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--from", a->from, "first position (default 1)");
     s->add_flag("--from-now", a->from_now, "only events appended from now on");
     s->add_option("--stream-prefix", a->prefix, "e.g. deal-");
-    s->add_option("--stream", a->stream);
+    s->add_option("--stream", a->stream, "one stream only, e.g. deal-acme-corp");
     s->add_option("--type", a->types, "event type (repeatable), e.g. ActionStarted");
     s->add_option("--name", a->name, "a named subscription: acknowledges each event, resumes after the last");
     s->add_option("--limit", a->limit, "exit after N events");
