@@ -53,6 +53,8 @@ std::string stream_of_command(const Envelope& c) {
     case Envelope::kMaterialFeedback: return segment_stream(c.material_feedback().segment());
     case Envelope::kSettingChanged: return kWorkspaceStream;
     case Envelope::kDocumentWritten: return kDocumentsStream;
+    case Envelope::kFileVersion: return kFilesStream;
+    case Envelope::kFileContent: return kFileContentsStream;
     case Envelope::kSourceImported: return kImportsStream;
     case Envelope::kContentOpportunityActed: return kMarketingStream;
     case Envelope::kAnalysisRecorded: return kAnalysisStream;
@@ -317,9 +319,10 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
   if (commands.size() == 1) return handle(std::move(commands.front()));
   const std::string stream = stream_of_command(commands.front());
   const bool campaign = stream.rfind("campaign-", 0) == 0, deal = stream.rfind("deal-", 0) == 0;
-  if (!campaign && !deal && stream != kCanvasStream && stream.rfind("goal-", 0) != 0)
-    return Status::invalid("a batch holds the commands of one campaign, deal or goal, or the canvas; '" + commands.front().type() +
-                           "' is none of those");
+  if (!campaign && !deal && stream != kCanvasStream && stream.rfind("goal-", 0) != 0 && stream != kFilesStream &&
+      stream != kFileContentsStream)
+    return Status::invalid("a batch holds the commands of one campaign, deal or goal, the canvas, or the workspace's files; '" +
+                           commands.front().type() + "' is none of those");
   if (auto s = check_stream_name(stream); !s) return s;
   // The same command twice (an import reading one fact twice) is one; one id for two
   // different commands is refused, naming the second.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "actors/commands.h"
+#include "actors/files.h"
 #include "events/ids.h"
 #include "events/time.h"
 #include "projections/views.h"
@@ -315,9 +316,38 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
       *reply.mutable_why_canvas() = std::move(*w);
       return reply;
     }
+    case v1::QueryRequest::kFiles: {
+      const auto& f = q.files();
+      AsOf at = *thread_time;
+      std::string commit;
+      if (!f.commit().empty()) {
+        if (!q.as_of().empty() || !q.known_at().empty() || q.has_at_position())
+          return Status::invalid("--commit names a point in time of its own: leave out --as-of, --known-at and --at-position");
+        auto p = commit_position(store, f.commit());
+        if (!p) return p.status();
+        auto imported = store.read_event(*p);
+        if (!imported) return imported.status();
+        commit = imported->source_imported().revision();
+        at = AsOf{.position = *p};
+      }
+      auto files = files_at(store, at);
+      if (!files) return files.status();
+      if (!f.path().empty()) {
+        auto log = projections::file_log(*files, f.path());
+        if (log.versions().empty()) return Status::not_found("no file '" + printable(f.path()) + "' was recorded" +
+                                                             (commit.empty() && q.as_of().empty() && q.known_at().empty() && !q.has_at_position()
+                                                                  ? std::string(" (`leanos files` lists the workspace's files)")
+                                                                  : std::string(" by then")));
+        *reply.mutable_file_log() = std::move(log);
+        return reply;
+      }
+      *reply.mutable_files() = projections::files_view(*files);
+      reply.mutable_files()->set_commit(commit);
+      return reply;
+    }
     case v1::QueryRequest::QUERY_NOT_SET:
       return Status::invalid("the query names no view; set one of canvas, goal, metrics, opportunities, deal, deals, audit, "
-                             "why_canvas, today, pipeline, campaign, campaign_contact, documents");
+                             "why_canvas, today, pipeline, campaign, campaign_contact, documents, segments, files");
     default: break;
   }
   auto as_of = as_of_of(q);

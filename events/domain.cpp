@@ -71,6 +71,29 @@ Status check_document_path(std::string_view path) {
   return Status::success();
 }
 
+Status check_file_path(std::string_view path) {
+  const std::string p(path);
+  auto bad = [&](const std::string& why) { return Status::invalid("path '" + printable(p) + "' " + why); };
+  if (p.empty()) return Status::invalid("a file path is empty");
+  if (!valid_utf8(p)) return bad("is not UTF-8 (the ledger keeps paths as text; rename the file)");
+  if (p.size() > 4096) return bad("is longer than 4096 bytes");
+  if (p.front() == '/') return bad("is absolute: give it relative to the workspace");
+  if (p.back() == '/') return bad("names a folder");
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    const std::string part = p.substr(start, end - start);
+    if (part.empty()) return bad("has an empty part ('//')");
+    if (part == "." || part == "..") return bad("has a '" + part + "' part");
+    if (lower(part) == ".git") return bad("is inside .git: git's own files are not the workspace's");
+    for (unsigned char c : part)
+      if (c < 0x20 || c == 0x7f) return bad("has a control character");
+    start = end + 1;
+  }
+  return Status::success();
+}
+
 const std::vector<std::string>& domain_event_types() {
   static const std::vector<std::string> types = [] {
     std::vector<std::string> out;
@@ -100,7 +123,8 @@ Status check_event_type_filter(std::string_view type) {
 bool is_domain_stream(std::string_view stream) {
   for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
     if (stream.substr(0, prefix.size()) == prefix) return true;
-  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream, kPrivacyStream})
+  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream, kPrivacyStream, kDocumentsStream,
+                                kImportsStream, kFilesStream, kFileContentsStream})
     if (stream == name) return true;
   return false;
 }

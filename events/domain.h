@@ -31,6 +31,12 @@ inline constexpr const char* kImportsStream = "imports";
 // A document is one event: well under the store's 1 MiB per event.
 inline constexpr std::size_t kMaxDocumentBytes = 512 << 10;
 inline constexpr const char* kAnalysisStream = "analysis";
+// The files layer: every version of every workspace file (FileVersion), and their contents
+// (FileContent), once per distinct content, in chunks that fit an event with room to spare.
+inline constexpr const char* kFilesStream = "files";
+inline constexpr const char* kFileContentsStream = "file-contents";
+inline constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kFileChunkBytes = std::size_t{768} << 10;
 
 // Whether the rules own `stream` (deal-, campaign-, goal-, segment- and the canvas, marketing,
 // workspace, analysis and privacy streams): only commands, through the rules, write them.
@@ -53,6 +59,9 @@ Status check_id(std::string_view what, std::string_view id);
 Status check_slug(std::string_view what, std::string_view id);
 // A workspace-relative path of a document: '/'-separated, no empty, '.', '..' or hidden part.
 Status check_document_path(std::string_view path);
+// A path the files layer keeps: workspace-relative, '/'-separated, valid UTF-8, no empty,
+// '.' or '..' part, nothing inside .git, no control character; hidden names are fine.
+Status check_file_path(std::string_view path);
 
 // The deal (or campaign) a payload belongs to; "" for a payload of another kind.
 // Business-time order: occurred_at, then position (the log's order breaks ties). Every fold

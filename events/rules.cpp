@@ -753,6 +753,37 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
                                std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
       return out;
     }
+    case Envelope::kFileVersion: {
+      const auto& f = c.file_version();
+      if (auto st = check_file_path(f.path()); !st) return st;
+      const bool hex = f.sha256().size() == 64 && f.sha256().find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (f.kind() == v1::FILE_DELETED) {
+        if (!f.sha256().empty() || f.size() != 0) return Status::invalid("file " + f.path() + ": a deletion has no content (no sha256, size 0)");
+      } else if (f.kind() == v1::FILE_KIND_UNSPECIFIED) {
+        return Status::invalid("file " + f.path() + ": give its kind: a file, an executable, a symbolic link or a deletion");
+      } else if (!hex) {
+        return Status::invalid("file " + f.path() + ": sha256 '" + printable(f.sha256()) + "' is not 64 lower-case hexadecimal digits");
+      } else if (f.size() > kMaxFileBytes) {
+        return Status::invalid("file " + f.path() + " is " + std::to_string(f.size()) + " bytes; the ledger keeps files of at most " +
+                               std::to_string(kMaxFileBytes) + " bytes");
+      }
+      if (!f.commit().empty() && (f.commit().size() != 40 || f.commit().find_first_not_of("0123456789abcdef") != std::string::npos))
+        return Status::invalid("file " + f.path() + ": commit '" + printable(f.commit()) + "' is not a full git commit id");
+      return out;
+    }
+    case Envelope::kFileContent: {
+      const auto& f = c.file_content();
+      if (f.sha256().size() != 64 || f.sha256().find_first_not_of("0123456789abcdef") != std::string::npos)
+        return Status::invalid("file content: sha256 '" + printable(f.sha256()) + "' is not 64 lower-case hexadecimal digits");
+      if (f.size() > kMaxFileBytes) return Status::invalid("file content of " + std::to_string(f.size()) + " bytes: at most " + std::to_string(kMaxFileBytes));
+      const std::uint64_t chunks = f.size() == 0 ? 1 : (f.size() + kFileChunkBytes - 1) / kFileChunkBytes;
+      if (f.chunks() != chunks || f.chunk() >= f.chunks())
+        return Status::invalid("file content " + f.sha256().substr(0, 12) + ": chunk " + std::to_string(f.chunk()) + " of " +
+                               std::to_string(f.chunks()) + " does not fit " + std::to_string(f.size()) + " bytes in chunks of " +
+                               std::to_string(kFileChunkBytes));
+      if (f.data().size() > kFileChunkBytes + 4096) return Status::invalid("file content: a chunk's data is larger than a compressed chunk can be");
+      return out;
+    }
     case Envelope::kAssumptionRevised: {
       const auto& r = c.assumption_revised();
       if (auto st = check_id("assumption id", r.assumption_id()); !st) return st;

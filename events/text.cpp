@@ -156,4 +156,28 @@ std::optional<std::string> walk(const Message& m) {
 
 std::optional<std::string> invalid_utf8_field(const Message& message) { return walk(message); }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    const auto bad = invalid_utf8_at(text);
+    const std::size_t good = bad.value_or(text.size());
+    for (std::size_t i = 0; i < good; ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x20 || c == 0x7f) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02X", c);
+        out += hex;
+      } else {
+        out += text[i];
+      }
+    }
+    if (!bad) break;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(text[good]));
+    out += hex;
+    text.remove_prefix(good + 1);
+  }
+  return out;
+}
+
 }  // namespace leanos

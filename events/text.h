@@ -43,6 +43,10 @@ Status check_utf8_file(std::string_view path, std::string_view text);
 // to UTF-8. "utf-8"/"utf8" checks instead. Strips a UTF-8 byte order mark either way.
 Result<std::string> to_utf8(std::string_view path, std::string text, std::string_view encoding);
 
+// `text` fit to quote in a message: valid UTF-8 kept, any other byte and control characters
+// written as \xNN.
+std::string printable(std::string_view text);
+
 // Levenshtein distance in bytes: how far a typed word is from a known one ("did you mean").
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -113,7 +113,7 @@ class Plans {
     for (int i = 0; i < d->field_count(); ++i) {
       const auto* f = d->field(i);
       const auto& o = f->options();
-      if (o.GetExtension(v1::personal) && f->type() == pb::FieldDescriptor::TYPE_STRING) {
+      if (o.GetExtension(v1::personal) && (f->type() == pb::FieldDescriptor::TYPE_STRING || f->type() == pb::FieldDescriptor::TYPE_BYTES)) {
         // A list's texts are sealed element by element; only a single text names a subject.
         plan.steps.push_back({f, true, o.GetExtension(v1::data_subject) && !f->is_repeated(), std::to_string(f->number())});
       } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated() && !f->is_map()) {
@@ -218,7 +218,7 @@ std::optional<Place> at_path(pb::Message& root, const std::string& path) {
     const auto* f = m->GetDescriptor()->FindFieldByNumber(*n);
     if (f == nullptr || f->is_repeated() != element.has_value()) return std::nullopt;
     if (dot == std::string::npos) {
-      if (f->type() != pb::FieldDescriptor::TYPE_STRING) return std::nullopt;
+      if (f->type() != pb::FieldDescriptor::TYPE_STRING && f->type() != pb::FieldDescriptor::TYPE_BYTES) return std::nullopt;
       // A sealed element was kept in its place (emptied): the list is as long as it was.
       if (element && *element >= m->GetReflection()->FieldSize(*m, f)) return std::nullopt;
       return Place{m, f, element.value_or(-1)};

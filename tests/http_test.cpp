@@ -85,6 +85,7 @@ TEST_CASE("every HTTP view is the Query RPC's view for the same query, time trav
       {"/api/v1/opportunities?as_of=2026-01-20", [](auto& q) { q.mutable_opportunities(), q.set_as_of("2026-01-20"); }},
       {"/api/v1/segments", [](auto& q) { q.mutable_segments(); }},
       {"/api/v1/documents", [](auto& q) { q.mutable_documents(); }},
+      {"/api/v1/files?at_position=40", [](auto& q) { q.mutable_files(), q.set_at_position(40); }},
   };
   for (const auto& c : cases) {
     CAPTURE(c.path);
@@ -103,6 +104,11 @@ TEST_CASE("every HTTP view is the Query RPC's view for the same query, time trav
   const auto j = nlohmann::json::parse(goals->body);
   REQUIRE(j["goals"].size() == 1);
   CHECK(j["goals"][0]["current"] == 50000);
+  // One file's versions: its path as a parameter (it has '/' in it).
+  auto log = http.Get("/api/v1/files?path=strategy/canvas/07-uvp.md");
+  REQUIRE(log);
+  CHECK(log->status == 404);
+  CHECK(log->body.find("no file 'strategy/canvas/07-uvp.md' was recorded") != std::string::npos);
   // Time travel changes the answer.
   CHECK(nlohmann::json::parse(http.Get("/api/v1/canvas?as_of=2025-12-15")->body)["assumptions"][0]["confidence"] == 70);
 }

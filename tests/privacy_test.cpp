@@ -168,7 +168,7 @@ TEST_CASE("every stored field named like personal data is marked personal, or ex
       const auto* f = d->field(i);
       if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) todo.push_back(f->message_type());
       const bool personal = f->options().GetExtension(v1::personal);
-      if (personal && (f->type() != pb::FieldDescriptor::TYPE_STRING ||
+      if (personal && ((f->type() != pb::FieldDescriptor::TYPE_STRING && f->type() != pb::FieldDescriptor::TYPE_BYTES) ||
                        (f->is_repeated() && f->options().GetExtension(v1::data_subject))))
         marked_wrongly.push_back(f->full_name());
       if (f->type() == pb::FieldDescriptor::TYPE_STRING && std::regex_search(f->name(), personal_name) && !personal &&
@@ -183,7 +183,7 @@ TEST_CASE("every stored field named like personal data is marked personal, or ex
     return out;
   };
   CHECK_MESSAGE(unmarked.empty(), "mark these [(leanos.v1.personal) = true] or exempt them with a reason: " << joined(unmarked));
-  CHECK_MESSAGE(marked_wrongly.empty(), "personal may mark string fields only, data_subject a single one: " << joined(marked_wrongly));
+  CHECK_MESSAGE(marked_wrongly.empty(), "personal may mark string or bytes fields only, data_subject a single one: " << joined(marked_wrongly));
   // What the store seals, as the schema says.
   CHECK(personal_field_names(v1::Contact::descriptor()) ==
         std::vector<std::string>{"leanos.v1.Contact.name", "leanos.v1.Contact.title", "leanos.v1.Contact.email",
@@ -246,7 +246,7 @@ void fill_personal(pb::Message& m, const std::string& path, int depth, std::map<
       }
       continue;
     }
-    if (f->type() == pb::FieldDescriptor::TYPE_STRING && f->options().GetExtension(v1::personal)) {
+    if ((f->type() == pb::FieldDescriptor::TYPE_STRING || f->type() == pb::FieldDescriptor::TYPE_BYTES) && f->options().GetExtension(v1::personal)) {
       const std::string text = "secret-" + at + (f->options().GetExtension(v1::data_subject) ? "@subject.test" : "");
       r->SetString(&m, f, text);
       filled[at] = text;

@@ -118,7 +118,14 @@ void Workspace::ok(std::vector<std::string> args) {
   INFO(args[0] << " " << (args.size() > 1 ? args[1] : "") << " -> " << r.err);
   REQUIRE(r.exit_code == 0);
 }
-int Workspace::events() { return count_lines(run({"log"}).out); }
+int Workspace::all_events() { return count_lines(run({"log"}).out); }
+int Workspace::events() {
+  std::istringstream log(run({"log"}).out);
+  int n = 0;
+  for (std::string line; std::getline(log, line);)
+    n += !line.empty() && line.find("  files@") == std::string::npos && line.find("  file-contents@") == std::string::npos;
+  return n;
+}
 void Workspace::refused(std::vector<std::string> args, const std::string& says) {
   const int before = events();
   auto r = run(args);

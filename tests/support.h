@@ -54,7 +54,10 @@ struct Workspace {
   RunResult run(std::vector<std::string> args);
   // REQUIRES the command to succeed.
   void ok(std::vector<std::string> args);
+  // The events of the facts (the files layer's versions and contents aside: an import also
+  // keeps the folder's files); all_events() counts every one.
   int events();
+  int all_events();
   // Runs a command that must be refused: non-zero exit, the reason on stderr, nothing appended.
   void refused(std::vector<std::string> args, const std::string& says);
   void open_deal(const std::string& id);

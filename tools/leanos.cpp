@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   add_store_commands(app, global, action);
   add_import_commands(app, global, action);
   add_export_command(app, global, action);
+  add_files_commands(app, global, action);
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
   add_client_commands(app, global, action);

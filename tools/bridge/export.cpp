@@ -390,7 +390,7 @@ WorkspaceFiles render_workspace(const LedgerAtTime& l, FileDates* dates) {
   return files;
 }
 
-Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates) {
+Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates, const FileKinds& kinds) {
   std::error_code ec;
   const fs::path root(dir);
   if (fs::exists(root, ec)) {
@@ -421,7 +421,15 @@ Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool
     if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
     const fs::path temp = path.string() + ".leanos-tmp";
     fs::remove(temp, ec);  // a stale one (or a link planted there) goes; the new one is created afresh
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    const auto kind = kinds.find(rel);
+    if (kind != kinds.end() && kind->second == v1::FILE_SYMLINK) {  // the link as written, never followed
+      if (::symlink(text.c_str(), temp.c_str()) != 0) return Status::io("cannot create the link " + temp.string() + ": " + std::strerror(errno));
+      fs::rename(temp, path, ec);
+      if (ec) return Status::io("cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
+      continue;
+    }
+    const mode_t mode = kind != kinds.end() && kind->second == v1::FILE_EXECUTABLE ? 0755 : 0644;
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) return Status::io("cannot write " + temp.string() + ": " + std::strerror(errno));
     std::size_t done = 0;
     while (done < text.size()) {

@@ -46,7 +46,10 @@ WorkspaceFiles render_workspace(const LedgerAtTime& ledger, FileDates* dates = n
 
 // Writes `files` under `dir`, each to a temporary file renamed into place (a reader sees the
 // old file or the new one, never half), modified at its date in `dates` if it has one. `dir`
-// must be missing or empty unless `force`: already_exists naming it otherwise.
-Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates = {});
+// must be missing or empty unless `force`: already_exists naming it otherwise. `kinds` makes a
+// file executable (mode 0755 before the umask) or a symbolic link (its text the target).
+using FileKinds = std::map<std::string, v1::FileKind>;
+Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates = {},
+                       const FileKinds& kinds = {});
 
 }  // namespace leanos::bridge

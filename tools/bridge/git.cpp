@@ -3,11 +3,13 @@
 #include <git2.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "events/domain.h"
+#include "events/text.h"
 
 namespace leanos::bridge {
 
@@ -117,7 +119,8 @@ Result<std::vector<GitCommit>> git_history(const std::string& path) {
     // The author's time: when the change was made (a rebase or cherry-pick keeps it).
     const git_signature* author = git_commit_author(c.p);
     const git_time_t when = author ? author->when.time : git_commit_time(c.p);
-    out.push_back({hex, static_cast<Micros>(when) * kMicrosPerSecond, summary ? summary : ""});
+    out.push_back({hex, static_cast<Micros>(when) * kMicrosPerSecond, summary ? summary : "",
+                   static_cast<Micros>(git_commit_time(c.p)) * kMicrosPerSecond});
   }
   return out;
 }
@@ -132,6 +135,88 @@ ScratchFolder::~ScratchFolder() {
   if (path_.empty()) return;
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+namespace {
+
+struct Reader {
+  git_repository* repo;
+  FileTree tree;
+  Status error;
+};
+
+int read_entry(const char* root, const git_tree_entry* entry, void* payload) {
+  auto& r = *static_cast<Reader*>(payload);
+  const std::string name = git_tree_entry_name(entry);
+  const std::string rel = std::string(root) + name;
+  if (unsafe_name(name)) {
+    r.tree.refused.push_back({printable(rel), 0, "a path that leaves the workspace or enters .git: not kept (the commit was crafted)"});
+    return 1;  // and nothing under it
+  }
+  const auto mode = git_tree_entry_filemode(entry);
+  if (mode == GIT_FILEMODE_TREE) return 0;
+  if (mode == GIT_FILEMODE_COMMIT) {
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, git_tree_entry_id(entry));
+    r.tree.refused.push_back({rel, 0, std::string("a submodule (commit ") + hex + "): its files live in another repository; not kept"});
+    return 0;
+  }
+  if (auto st = check_file_path(rel); !st) {
+    r.tree.refused.push_back({printable(rel), 0, st.message()});
+    return 0;
+  }
+  git_object* object = nullptr;
+  if (git_tree_entry_to_object(&object, r.repo, entry) != 0) {
+    r.error = Status::io(last_error("reading " + rel));
+    return -1;
+  }
+  auto* blob = reinterpret_cast<git_blob*>(object);
+  const auto size = static_cast<std::uint64_t>(git_blob_rawsize(blob));
+  if (size > kMaxFileBytes) {
+    r.tree.refused.push_back({rel, 0, "is " + std::to_string(size) + " bytes; the ledger keeps files of at most " +
+                                          std::to_string(kMaxFileBytes) + " bytes (list it in .leanosignore)"});
+  } else {
+    TreeFile f{rel, mode == GIT_FILEMODE_LINK ? v1::FILE_SYMLINK : mode == GIT_FILEMODE_BLOB_EXECUTABLE ? v1::FILE_EXECUTABLE : v1::FILE_REGULAR,
+               std::string(static_cast<const char*>(git_blob_rawcontent(blob)), size), std::nullopt};
+    r.tree.files.push_back(std::move(f));
+  }
+  git_object_free(object);
+  return 0;
+}
+
+}  // namespace
+
+Result<FileTree> commit_files(const std::string& path, const std::string& commit) {
+  Repo repo;
+  if (auto s = open(path, repo); !s) return s;
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return Status::invalid("'" + commit + "' is not a commit id");
+  Commit c;
+  if (git_commit_lookup(&c.p, repo.p, &oid) != 0) return Status::not_found(last_error("commit " + commit));
+  Tree tree;
+  if (git_commit_tree(&tree.p, c.p) != 0) return Status::io(last_error("the tree of " + commit));
+  Reader r{repo.p, {}, Status::success()};
+  if (git_tree_walk(tree.p, GIT_TREEWALK_PRE, read_entry, &r) != 0 && !r.error) return Status::io(last_error("walking " + commit));
+  if (!r.error) return r.error;
+  std::sort(r.tree.files.begin(), r.tree.files.end(), [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
+  apply_ignore_file(r.tree);
+  return std::move(r.tree);
+}
+
+Result<std::string> unified_diff(const std::string& before, const std::string& after, const std::string& before_name,
+                                 const std::string& after_name) {
+  init();
+  git_patch* patch = nullptr;
+  if (git_patch_from_buffers(&patch, before.data(), before.size(), before_name.c_str(), after.data(), after.size(), after_name.c_str(),
+                             nullptr) != 0)
+    return Status::io(last_error("diffing " + after_name));
+  git_buf buf = GIT_BUF_INIT;
+  const int rc = git_patch_to_buf(&buf, patch);
+  git_patch_free(patch);
+  if (rc != 0) return Status::io(last_error("diffing " + after_name));
+  std::string out(buf.ptr ? buf.ptr : "", buf.size);
+  git_buf_dispose(&buf);
+  return out;
 }
 
 Result<std::vector<Problem>> git_checkout(const std::string& path, const std::string& commit, const std::string& dest) {

@@ -7,6 +7,7 @@
 
 #include "events/result.h"
 #include "events/time.h"
+#include "tools/bridge/tree.h"
 #include "tools/bridge/workspace.h"
 
 namespace leanos::bridge {
@@ -15,6 +16,7 @@ struct GitCommit {
   std::string id;       // 40 hex digits
   Micros time = 0;      // the author's time: when the change was made
   std::string summary;  // the message's first line
+  Micros committed = 0; // the committer's time: when git knew it
 };
 
 // The commits reachable from HEAD, parents before children (oldest first). not_found when
@@ -37,6 +39,16 @@ class ScratchFolder {
 
 // Writes the files of `commit`'s tree under `dest` (an empty folder). Symbolic links and
 // submodules are not written: each is a Problem naming its path.
+// Every file of `commit`'s tree as the files layer keeps it: bytes, the executable bit, links
+// as links; a submodule or a name that is no safe path is named in `refused`; the tree's own
+// `.leanosignore` applied.
+Result<FileTree> commit_files(const std::string& repo, const std::string& commit);
+
+// A unified diff of two texts (libgit2's), headed by the two names; "Binary files … differ"
+// for bytes that are not text.
+Result<std::string> unified_diff(const std::string& before, const std::string& after, const std::string& before_name,
+                                 const std::string& after_name);
+
 Result<std::vector<Problem>> git_checkout(const std::string& repo, const std::string& commit, const std::string& dest);
 
 }  // namespace leanos::bridge

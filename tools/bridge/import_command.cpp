@@ -15,6 +15,7 @@
 #include "actors/queries.h"
 #include "actors/runtime.h"
 #include "projections/views.h"
+#include "tools/bridge/files_import.h"
 #include "tools/bridge/git.h"
 #include "tools/bridge/reconcile.h"
 #include "tools/bridge/workspace.h"
@@ -261,6 +262,19 @@ nlohmann::json problems_json(const std::vector<Problem>& ps) {
   return a;
 }
 
+nlohmann::json files_json(const bridge::FilesRecorded& f) {
+  return {{"versions_recorded", f.versions}, {"deleted", f.deleted}, {"new_contents", f.contents},
+          {"in_workspace", f.in_force},     {"ignored", f.ignored}, {"refused", problems_json(f.refused)}};
+}
+
+// The files layer's line of the report, and each file it could not keep.
+void print_files(const bridge::FilesRecorded& f, bool dry_run) {
+  std::printf("files     %zu in the workspace: %zu %s (%zu new contents, %zu deletions)%s\n", f.in_force, f.versions,
+              dry_run ? "versions to record" : "versions recorded", f.contents, f.deleted,
+              f.ignored ? (", " + std::to_string(f.ignored) + " left out by .leanosignore").c_str() : "");
+  for (const auto& p : f.refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
+}
+
 nlohmann::json report_json(const FolderImport& f) {
   nlohmann::json j;
   j["files_read"] = f.files_read;
@@ -321,16 +335,34 @@ std::string import_actor(const GlobalOptions& g, const std::string& commit) {
   return commit.empty() ? "import" : "import of git commit " + commit.substr(0, 12);
 }
 
+Result<bridge::FilesHeld> held_files(const Opened& o) {
+  if (!o.store) return bridge::FilesHeld{};
+  return bridge::files_held(*o.store);
+}
+
 int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   auto o = open_for_import(g, dry_run);
   if (!o) return fail(o.status());
+  // Every file as written first (the files layer), then the facts read from them.
+  auto tree = bridge::read_folder_tree(dir);
+  if (!tree)
+    return fail(tree.status().code() == Code::not_found
+                    ? Status::not_found("no folder " + dir + " to import; give the LeanOS workspace's folder (it holds strategy/ and threads/)")
+                    : tree.status());
+  auto held = held_files(*o);
+  if (!held) return fail(held.status());
+  auto files = bridge::record_files(o->store.get(), o->runtime.get(), *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
+  if (!files) return fail(files.status());
   auto f = import_folder(o->store.get(), o->runtime.get(), dir, {import_actor(g, ""), 0}, {});
   if (!f) return fail(f.status());
+  f->skipped += files->refused.size();
   if (g.json) {
     auto j = report_json(*f);
     j["dry_run"] = dry_run;
+    j["files"] = files_json(*files);
     std::printf("%s\n", j.dump().c_str());
   } else {
+    print_files(*files, dry_run);
     print_units(*f, dry_run, false);
     std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",
                 dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size());
@@ -354,17 +386,27 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
       if (e.has_source_imported() && e.source_imported().source() == "git") done.insert(e.source_imported().revision());
   }
   nlohmann::json commits = nlohmann::json::array();
-  std::size_t recorded = 0, skipped = 0, imported = 0;
+  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0;
+  auto held = held_files(*o);
+  if (!held) return fail(held.status());
   for (const auto& c : *history) {
     if (done.count(c.id)) continue;
+    // The commit's files as git holds them (bytes, modes, links), then the facts read from its folder.
+    auto files_tree = bridge::commit_files(dir, c.id);
+    if (!files_tree) return fail(files_tree.status());
+    auto files = bridge::record_files(o->store.get(), o->runtime.get(), *files_tree, *held,
+                                      {c.time, c.id, c.committed, import_actor(g, c.id), {{"git_commit", c.id}}});
+    if (!files) return fail(files.status());
+    versions += files->versions;
     auto tree = bridge::ScratchFolder::make("leanos-git-");
     if (!tree) return fail(tree.status());
     auto checked_out = bridge::git_checkout(dir, c.id, tree->path());
     if (!checked_out) return fail(checked_out.status());
     auto f = import_folder(o->store.get(), o->runtime.get(), tree->path(), {import_actor(g, c.id), c.time}, {{"git_commit", c.id}});
     if (!f) return fail(f.status());
-    for (const auto& p : *checked_out) f->refused.push_back(p);
-    f->skipped += checked_out->size();
+    // What the facts' folder could not hold (a link, a submodule) is kept or named by the files layer.
+    (void)checked_out;
+    f->skipped += files->refused.size();
     ++imported;
     recorded += f->recorded;
     skipped += f->skipped;
@@ -386,10 +428,12 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
       j["commit"] = c.id;
       j["committed_at"] = format_time(c.time);
       j["summary"] = c.summary;
+      j["files"] = files_json(*files);
       commits.push_back(std::move(j));
     } else {
       std::printf("commit    %s %s %s: %zu events%s\n", c.id.substr(0, 10).c_str(), format_date(c.time).c_str(), c.summary.c_str(),
                   f->recorded, f->skipped ? (", " + std::to_string(f->skipped) + " facts skipped").c_str() : "");
+      if (files->versions || !files->refused.empty()) print_files(*files, dry_run);
       print_units(*f, dry_run, true);
     }
   }
@@ -400,6 +444,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
     j["commits_already_imported"] = done.size();
     j["events_recorded"] = recorded;
     j["facts_skipped"] = skipped;
+    j["file_versions_recorded"] = versions;
     j["commits"] = std::move(commits);
     std::printf("%s\n", j.dump().c_str());
   } else {

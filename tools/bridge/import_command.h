@@ -13,5 +13,7 @@ inline constexpr int kExitImportIncomplete = 13;
 void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos export` (tools/bridge/export_command.cpp).
 void add_export_command(CLI::App& app, GlobalOptions& global, Action& action);
+// `leanos files …` and `leanos checkout` (tools/bridge/files_command.cpp).
+void add_files_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 }  // namespace leanos::cli

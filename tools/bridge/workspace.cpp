@@ -18,6 +18,7 @@
 #include "tools/bridge/campaigns.h"
 #include "tools/bridge/markdown.h"
 #include "tools/bridge/reading.h"
+#include "tools/bridge/tree.h"
 #include "tools/bridge/values.h"
 #include "tools/cli/cli.h"
 
@@ -734,6 +735,9 @@ void read_documents(const fs::path& root, const std::string& actor, Micros fallb
   static const std::set<std::string> text = {".md", ".yaml", ".yml", ".json", ".csv", ".txt"};
   std::vector<fs::path> files;
   std::error_code ec;
+  std::string rules_text;
+  if (std::ifstream in(root / ".leanosignore", std::ios::binary); in) rules_text.assign(std::istreambuf_iterator<char>(in), {});
+  const IgnoreRules ignore(rules_text);
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& p = it->path();
@@ -741,11 +745,9 @@ void read_documents(const fs::path& root, const std::string& actor, Micros fallb
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_symlink()) {  // never followed, never dropped without a word
-      const std::string rel = p.lexically_relative(root).generic_string();
-      if (!ws.modeled.count(rel))
-        ws.refused.push_back({rel, 0, "a symbolic link (to " + fs::read_symlink(p, ec).generic_string() +
-                                          "): not followed (copy the file into the workspace instead)"});
+    if (it->is_symlink()) continue;  // kept as a link by the files layer, never followed for facts
+    if (ignore.ignored(p.lexically_relative(root).generic_string(), it->is_directory(ec))) {  // left out by .leanosignore
+      if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
     if (!it->is_regular_file() || !text.count(lower(p.extension().string()))) continue;

@@ -519,6 +519,30 @@ std::string documents_text(const v1::DocumentsView& v) {
   return o;
 }
 
+std::string files_text(const v1::FilesView& v) {
+  if (v.files().empty())
+    return "no files (leanos import DIR keeps every file of a workspace; import --git every commit's)\n";
+  std::string o;
+  for (const auto& f : v.files())
+    o += fmt("%-10s %10llu  v%-3u %s  %.12s  %s%s\n", word(f.kind()).c_str(), static_cast<unsigned long long>(f.size()), f.version(),
+             date_of(f.written_at()).c_str(), f.sha256().c_str(), f.path().c_str(),
+             f.commit().empty() ? "" : ("  (commit " + f.commit().substr(0, 10) + ")").c_str());
+  o += fmt("%d files, %llu bytes%s\n", v.files_size(), static_cast<unsigned long long>(v.total_bytes()),
+           v.commit().empty() ? "" : (" at commit " + v.commit()).c_str());
+  return o;
+}
+
+std::string file_log_text(const v1::FileLogView& v) {
+  std::string o = v.path() + "\n";
+  for (const auto& f : v.versions()) {
+    o += fmt("  v%-3u %s  %-10s", f.version(), date_of(f.written_at()).c_str(), word(f.kind()).c_str());
+    if (f.kind() != v1::FILE_DELETED) o += fmt(" %10llu bytes  %.12s", static_cast<unsigned long long>(f.size()), f.sha256().c_str());
+    if (!f.commit().empty()) o += "  commit " + f.commit().substr(0, 10);
+    o += "  by " + f.actor() + "\n";
+  }
+  return o;
+}
+
 std::string segments_text(const v1::SegmentsView& v) {
   if (v.segments().empty() && v.campaigns().empty()) return "no segment strategy yet (leanos segment icp / narrative, leanos campaign open)\n";
   std::string o;
@@ -563,6 +587,8 @@ std::string view_text(const v1::QueryReply& r) {
     case v1::QueryReply::kCampaignContact: return view_json(r);
     case v1::QueryReply::kDocuments: return documents_text(r.documents());
     case v1::QueryReply::kSegments: return segments_text(r.segments());
+    case v1::QueryReply::kFiles: return files_text(r.files());
+    case v1::QueryReply::kFileLog: return file_log_text(r.file_log());
     case v1::QueryReply::VIEW_NOT_SET: break;
   }
   return "";
@@ -585,6 +611,8 @@ std::string view_json(const v1::QueryReply& r) {
     case v1::QueryReply::kCampaignContact: view = &r.campaign_contact(); break;
     case v1::QueryReply::kDocuments: view = &r.documents(); break;
     case v1::QueryReply::kSegments: view = &r.segments(); break;
+    case v1::QueryReply::kFiles: view = &r.files(); break;
+    case v1::QueryReply::kFileLog: view = &r.file_log(); break;
     case v1::QueryReply::VIEW_NOT_SET: return "{}\n";
   }
   const auto j = message_json(*view);

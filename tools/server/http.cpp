@@ -149,11 +149,16 @@ Result<v1::QueryRequest> query_of(const std::string& view, const std::string& id
     const std::string content = param("content");
     if (!content.empty() && content != "true" && content != "false") return Status::invalid("content is true or false");
     q.mutable_documents()->set_content(content == "true");
+  } else if (view == "files") {  // a path as a parameter: it has '/' in it
+    st = no_id();
+    takes.insert({"commit", "path"});
+    q.mutable_files()->set_commit(param("commit"));
+    q.mutable_files()->set_path(param("path"));
   } else if (view == "opportunities") st = no_id(), q.mutable_opportunities();
   else
     return Status::not_found("no view '" + view +
                              "': GET /api/v1/ canvas, goals, goals/ID, metrics, pipeline, today, deals, deals/ID, audit/ID, why/A, "
-                             "campaigns/ID, segments, documents, opportunities, events");
+                             "campaigns/ID, segments, documents, files, opportunities, events");
   if (!st) return st;
   for (const auto& [name, value] : req.params)
     if (!takes.count(name)) {

@@ -1,0 +1,290 @@
+// The files layer through the real binary and real git repositories: every file of a
+// workspace kept as written (any name, bytes, encoding, mode, links), every version and
+// deletion, given back byte for byte by `checkout` at any point in time or git commit.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support.h"
+
+namespace fs = std::filesystem;
+using leanos::test::RunResult;
+using leanos::test::TempDir;
+using leanos::test::Workspace;
+
+namespace {
+
+// What a folder holds, as checkout must give it back: per path, its kind and bytes (a link:
+// "link:" and its target; an executable: "exec:" before its bytes). `.git` left out.
+std::map<std::string, std::string> tree_of(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    const auto rel = it->path().lexically_relative(dir).generic_string();
+    if (it->path().filename() == ".git") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    const auto st = fs::symlink_status(it->path());
+    if (fs::is_symlink(st)) {
+      out[rel] = "link:" + fs::read_symlink(it->path()).string();
+    } else if (fs::is_regular_file(st)) {
+      std::ifstream in(it->path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      out[rel] = ((st.permissions() & fs::perms::owner_exec) != fs::perms::none ? "exec:" : "file:") + bytes;
+    }
+  }
+  return out;
+}
+
+void put(const std::string& path, const std::string& bytes, bool executable = false) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  fs::permissions(path, executable ? fs::perms(0755) : fs::perms(0644));
+}
+
+std::string random_bytes(std::mt19937_64& rng, std::size_t n) {
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng() & 0xff);
+  return s;
+}
+
+// A workspace with what the trial found dropped: empty, binary, extension-less, hidden,
+// Windows-1252 and executable files, a link, a file larger than one chunk.
+void messy_workspace(const std::string& dir, std::mt19937_64& rng) {
+  put(dir + "/strategy/canvas/01-context.md", "# Context\n\nWe sell white-label analytics.\n");
+  put(dir + "/.claude/agents/sales-execution.md", "---\nname: sales-execution\n---\nRun the sales skills.\n");
+  put(dir + "/LICENSE", "MIT License\n");
+  put(dir + "/threads/.gitkeep", "");
+  put(dir + "/artifacts/logo.png", "\x89PNG\r\n\x1a\n" + random_bytes(rng, 3000));
+  put(dir + "/research/notes-cp1252.md", std::string("It\x92s the customer\x92s call.\n"));
+  put(dir + "/scripts/sync.sh", "#!/bin/sh\nleanos import .\n", true);
+  put(dir + "/artifacts/deck.pdf", random_bytes(rng, 1'700'000));  // three chunks
+  fs::create_symlink("../strategy/canvas/01-context.md", dir + "/research/context-link.md");
+}
+
+nlohmann::json files_json(Workspace& w, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"files"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return w.json(args);
+}
+
+void git(const std::string& repo, std::vector<std::string> args) {
+  args.insert(args.begin(), {"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"});
+  auto r = leanos::test::run("/usr/bin/git", args);
+  INFO("git ", args[6], ": ", r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+std::string git_out(const std::string& repo, std::vector<std::string> args) {
+  args.insert(args.begin(), {"-C", repo});
+  auto r = leanos::test::run("/usr/bin/git", args);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+}  // namespace
+
+TEST_CASE("import keeps every file as written, and checkout gives each back byte for byte: empty, binary, hidden, links, modes") {
+  std::mt19937_64 rng(7);
+  TempDir src;
+  messy_workspace(src.path(), rng);
+  Workspace w;
+  auto first = w.run({"import", src.path(), "--json"});
+  INFO(first.err);
+  REQUIRE((first.exit_code == 0 || first.exit_code == 13));
+  const auto report = nlohmann::json::parse(first.out);
+  CHECK(report["files"]["in_workspace"] == 9);
+  CHECK(report["files"]["versions_recorded"] == 9);
+  CHECK(report["files"]["refused"].empty());
+
+  const auto listed = files_json(w);
+  REQUIRE(listed["files"].size() == 9);
+  std::map<std::string, nlohmann::json> by_path;
+  for (const auto& f : listed["files"]) by_path[f["path"]] = f;
+  CHECK(by_path.count(".claude/agents/sales-execution.md"));
+  CHECK(by_path["threads/.gitkeep"].value("size", 0) == 0);
+  CHECK(by_path["scripts/sync.sh"]["kind"] == "executable");
+  CHECK(by_path["research/context-link.md"]["kind"] == "symlink");
+  CHECK(by_path["artifacts/deck.pdf"]["size"] == 1'700'000);
+  for (const char* path : {"LICENSE", "artifacts/deck.pdf", "research/notes-cp1252.md"})
+    CHECK(by_path[path]["sha256"] == leanos::test::run("/usr/bin/sha256sum", {src.sub(path)}).out.substr(0, 64));
+
+  TempDir out;
+  auto co = w.run({"checkout", out.sub("ws")});
+  INFO(co.err);
+  REQUIRE(co.exit_code == 0);
+  CHECK(tree_of(out.sub("ws")) == tree_of(src.path()));
+  // Stored sealed, like personal data: no file of the data folder holds a text in clear.
+  CHECK(leanos::test::files_holding(w.dir.path(), "Run the sales skills").empty());
+  CHECK(leanos::test::files_holding(w.dir.path(), "leanos import .").empty());
+
+  // Nothing new: a second import records no version.
+  const int events = w.all_events();
+  auto again = w.run({"import", src.path(), "--json"});
+  CHECK(nlohmann::json::parse(again.out)["files"]["versions_recorded"] == 0);
+  CHECK(w.all_events() == events);
+  // Into a folder that has files only with --force; a link planted on the way is refused.
+  auto busy = w.run({"checkout", out.sub("ws")});
+  CHECK(busy.exit_code != 0);
+  CHECK(busy.err.find("--force") != std::string::npos);
+}
+
+TEST_CASE("edits, deletions and renames are versions: files log, diff, and checkout at an earlier position") {
+  TempDir src;
+  put(src.sub("strategy/canvas/07-uvp.md"), "# UVP\n\nFast.\n");
+  put(src.sub("notes/old-name.md"), "a note\n");
+  put(src.sub("notes/gone.md"), "soon deleted\n");
+  Workspace w;
+  REQUIRE(w.run({"import", src.path()}).exit_code != 1);
+  const int first = w.all_events();
+  put(src.sub("strategy/canvas/07-uvp.md"), "# UVP\n\nFast and private.\n");
+  fs::rename(src.sub("notes/old-name.md"), src.sub("notes/new-name.md"));
+  fs::remove(src.sub("notes/gone.md"));
+  auto second = w.run({"import", src.path(), "--json"});
+  const auto report = nlohmann::json::parse(second.out);
+  CHECK(report["files"]["versions_recorded"] == 4);  // the edit, the rename (a deletion and a new path), the deletion
+  CHECK(report["files"]["deleted"] == 2);
+  CHECK(report["files"]["new_contents"] == 1);        // the renamed file's bytes were stored already
+
+  const auto now = files_json(w);
+  std::vector<std::string> paths;
+  for (const auto& f : now["files"]) paths.push_back(f["path"]);
+  CHECK(paths == std::vector<std::string>{"notes/new-name.md", "strategy/canvas/07-uvp.md"});
+  auto log = w.json({"files", "log", "notes/gone.md"});
+  REQUIRE(log["versions"].size() == 2);
+  CHECK(log["versions"][1]["kind"] == "deleted");
+  auto diff = w.run({"files", "diff", "strategy/canvas/07-uvp.md"});
+  REQUIRE(diff.exit_code == 0);
+  CHECK(diff.out.find("-Fast.") != std::string::npos);
+  CHECK(diff.out.find("+Fast and private.") != std::string::npos);
+
+  TempDir out;
+  REQUIRE(w.run({"checkout", out.sub("then"), "--at-position", std::to_string(first)}).exit_code == 0);
+  CHECK(tree_of(out.sub("then")) == std::map<std::string, std::string>{{"notes/gone.md", "file:soon deleted\n"},
+                                                                       {"notes/old-name.md", "file:a note\n"},
+                                                                       {"strategy/canvas/07-uvp.md", "file:# UVP\n\nFast.\n"}});
+  w.refused({"files", "log", "notes/never.md"}, "no file 'notes/never.md' was recorded");
+  w.refused({"files", "diff", "notes/new-name.md", "--from", "1", "--to", "1"}, "has versions 1 to 1");
+  auto first_version = w.run({"files", "diff", "notes/new-name.md"});  // against nothing: every line added
+  CHECK(first_version.out.find("/dev/null") != std::string::npos);
+  CHECK(first_version.out.find("+a note") != std::string::npos);
+}
+
+TEST_CASE("checkout --commit equals git archive of every commit of a random history, merges included, and a re-import records nothing") {
+  const auto seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  TempDir repo;
+  git(repo.path(), {"init", "-q", "-b", "main"});
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  std::vector<std::string> names{"a.md", "b.md", "dir/c.md", "dir/sub/d.bin", "e", ".hidden/f.md", "g.sh", "h.md"};
+  auto mutate = [&](int changes) {
+    for (int k = 0; k < changes; ++k) {
+      const std::string path = repo.sub(names[pick(names.size())]);
+      switch (pick(6)) {
+        case 0:
+          if (fs::exists(fs::symlink_status(path))) fs::remove(path);  // a link to itself has no status of its own
+          break;
+        case 1:
+          if (!fs::is_symlink(path)) {
+            fs::remove(path);
+            fs::create_directories(fs::path(path).parent_path());
+            fs::create_symlink("a.md", path);
+          }
+          break;
+        case 2:
+          if (fs::is_symlink(path)) fs::remove(path);
+          put(path, "", false);
+          break;
+        case 3:
+          if (fs::is_symlink(path)) fs::remove(path);
+          put(path, random_bytes(rng, pick(5000)), pick(2) == 0);
+          break;
+        default:
+          if (fs::is_symlink(path)) fs::remove(path);
+          put(path, "line " + std::to_string(rng() % 100) + "\n", false);
+      }
+    }
+  };
+  auto commit = [&](const std::string& message) {
+    git(repo.path(), {"add", "-A"});
+    git(repo.path(), {"commit", "-q", "--allow-empty", "-m", message});
+  };
+  for (int i = 0; i < 6; ++i) {
+    mutate(3);
+    commit("main " + std::to_string(i));
+  }
+  git(repo.path(), {"checkout", "-q", "-b", "side", "HEAD~3"});
+  for (int i = 0; i < 3; ++i) {
+    mutate(2);
+    commit("side " + std::to_string(i));
+  }
+  git(repo.path(), {"checkout", "-q", "main"});
+  {
+    auto merged = leanos::test::run("/usr/bin/git", {"-C", repo.path(), "-c", "user.name=t", "-c", "user.email=t@example.com", "merge",
+                                                     "-q", "--no-edit", "-X", "theirs", "side"});
+    if (merged.exit_code != 0) {  // a conflict -X cannot settle (a file against a link): settle it by hand
+      mutate(1);
+      commit("merge side");
+    }
+  }
+  mutate(2);
+  commit("after the merge");
+
+  Workspace w;
+  auto imported = w.run({"import", "--git", repo.path()});
+  INFO(imported.out, imported.err);
+  REQUIRE((imported.exit_code == 0 || imported.exit_code == 13));
+  const auto commits = git_out(repo.path(), {"rev-list", "--all"});
+  std::istringstream ids(commits);
+  int compared = 0;
+  for (std::string id; std::getline(ids, id);) {
+    INFO("commit " << id);
+    TempDir ours, theirs;
+    auto co = w.run({"checkout", ours.sub("ws"), "--commit", id.substr(0, 9)});
+    INFO(co.err);
+    REQUIRE(co.exit_code == 0);
+    fs::create_directories(theirs.sub("ws"));
+    auto archive = leanos::test::run("/bin/sh", {"-c", "git -C \"$1\" archive \"$2\" | tar -x -C \"$3\"", "sh", repo.path(), id, theirs.sub("ws")});
+    REQUIRE(archive.exit_code == 0);
+    CHECK(tree_of(ours.sub("ws")) == tree_of(theirs.sub("ws")));
+    ++compared;
+  }
+  CHECK(compared >= 10);
+  const int events = w.all_events();
+  auto again = w.run({"import", "--git", repo.path()});
+  CHECK(w.all_events() == events);
+  w.refused({"checkout", w.dir.sub("none"), "--commit", "0000000"}, "no imported commit 0000000");
+}
+
+TEST_CASE(".leanosignore leaves paths out, named in the report, and the rules' own streams take no raw append") {
+  TempDir src;
+  put(src.sub(".leanosignore"), "# build output\n*.log\n/tmp/\n!keep.log\nsecrets/**\n");
+  put(src.sub("a.md"), "kept\n");
+  put(src.sub("debug.log"), "left out\n");
+  put(src.sub("keep.log"), "kept again\n");
+  put(src.sub("tmp/x.md"), "left out\n");
+  put(src.sub("deep/tmp/y.md"), "kept: /tmp/ is anchored\n");
+  put(src.sub("secrets/k/z.txt"), "left out\n");
+  Workspace w;
+  auto r = w.run({"import", src.path(), "--json"});
+  const auto report = nlohmann::json::parse(r.out);
+  CHECK(report["files"]["ignored"] == 3);
+  std::string paths;
+  const auto listed = files_json(w);
+  for (const auto& f : listed["files"]) paths += f["path"].get<std::string>() + " ";
+  CHECK(w.run({"documents"}).out.find("tmp/x.md") == std::string::npos);  // nor read for facts
+  INFO(r.out);
+  CHECK(paths == ".leanosignore a.md deep/tmp/y.md keep.log ");
+  for (const char* stream : {"files", "file-contents", "documents", "imports"})
+    w.refused({"append", stream, "--type", "Note"}, "belongs to the workflow's rules");
+}

@@ -1,0 +1,126 @@
+// `leanos files`, `files log PATH`, `files diff PATH`, `checkout DIR`: the workspace's files
+// as written (the files layer), at any point in time or git commit. `export` renders what the
+// ledger knows; `checkout` gives back what was written.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "actors/files.h"
+#include "actors/queries.h"
+#include "tools/bridge/export.h"
+#include "tools/bridge/git.h"
+#include "tools/bridge/import_command.h"
+#include "tools/cli/time_travel.h"
+
+namespace leanos::cli {
+
+namespace {
+
+struct FilesArgs {
+  TimeTravelOptions time;
+  std::string commit, path, dir;
+  bool force = false;
+  std::uint32_t from = 0, to = 0;
+};
+
+v1::QueryRequest files_query(const FilesArgs& a) {
+  v1::QueryRequest q;
+  a.time.into(q);
+  q.mutable_files()->set_commit(a.commit);
+  q.mutable_files()->set_path(a.path);
+  return q;
+}
+
+Status local_only(const GlobalOptions& g, const char* what) {
+  if (g.server.empty()) return Status::success();
+  return Status::precondition(std::string(what) + " reads the files' bytes from the data folder: run it where the ledger is, with --data (not --server)");
+}
+
+int run_checkout(const GlobalOptions& g, const FilesArgs& a) {
+  if (auto s = local_only(g, "checkout"); !s) return fail(s);
+  auto store = open_store(g, Access::read);
+  if (!store) return fail(store.status());
+  auto r = answer_query(**store, files_query(a), now_micros());
+  if (!r) return fail(r.status());
+  bridge::WorkspaceFiles files;
+  bridge::FileDates dates;
+  bridge::FileKinds kinds;
+  for (const auto& f : r->files().files()) {
+    auto bytes = file_bytes(**store, f.sha256());
+    if (!bytes) return fail(Status(bytes.status().code(), f.path() + ": " + bytes.status().message() + "; nothing was written"));
+    files[f.path()] = std::move(*bytes);
+    kinds[f.path()] = f.kind();
+    dates[f.path()] = from_timestamp(f.written_at());
+  }
+  if (auto s = bridge::write_workspace(a.dir, files, a.force, dates, kinds); !s) return fail(s);
+  std::string at = !r->files().commit().empty() ? "at commit " + r->files().commit() : "";
+  if (!a.time.as_of.empty()) at += " as of " + a.time.as_of;
+  if (!a.time.known_at.empty()) at += " as known at " + a.time.known_at;
+  if (a.time.position_opt->count() > 0) at += " at position " + std::to_string(a.time.at_position);
+  if (at.empty()) at = " now";
+  if (g.json)
+    std::printf("%s\n", nlohmann::json{{"files", files.size()}, {"bytes", r->files().total_bytes()}, {"dir", a.dir}, {"commit", r->files().commit()}}
+                             .dump()
+                             .c_str());
+  else
+    out("checked out %zu files (%llu bytes) into %s: the workspace%s\n", files.size(),
+        static_cast<unsigned long long>(r->files().total_bytes()), a.dir.c_str(), at.c_str());
+  return 0;
+}
+
+int run_diff(const GlobalOptions& g, const FilesArgs& a) {
+  if (auto s = local_only(g, "files diff"); !s) return fail(s);
+  auto store = open_store(g, Access::read);
+  if (!store) return fail(store.status());
+  auto r = answer_query(**store, files_query(a), now_micros());
+  if (!r) return fail(r.status());
+  const auto& versions = r->file_log().versions();
+  const auto last = static_cast<std::uint32_t>(versions.size());
+  const std::uint32_t to = a.to ? a.to : last, from = a.from ? a.from : to - 1;
+  if (to > last || from > last || from >= to)
+    return fail(Status::invalid(a.path + " has versions 1 to " + std::to_string(last) + ": give --from below --to, both in that range"));
+  auto bytes_of = [&](std::uint32_t v) -> Result<std::string> {
+    if (v == 0) return std::string();
+    const auto& e = versions[static_cast<int>(v - 1)];
+    if (e.kind() == v1::FILE_DELETED) return std::string();
+    return file_bytes(**store, e.sha256());
+  };
+  auto old_bytes = bytes_of(from), new_bytes = bytes_of(to);
+  if (!old_bytes) return fail(old_bytes.status());
+  if (!new_bytes) return fail(new_bytes.status());
+  auto patch = bridge::unified_diff(*old_bytes, *new_bytes, from ? a.path + " (version " + std::to_string(from) + ")" : "/dev/null",
+                                    a.path + " (version " + std::to_string(to) + ")");
+  if (!patch) return fail(patch.status());
+  std::fputs(patch->c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void add_files_commands(CLI::App& app, GlobalOptions& g, Action& action) {
+  auto a = std::make_shared<FilesArgs>();
+  auto* files = app.add_subcommand("files", "the workspace's files as written (every file import read), at any point in time or git commit");
+  add_time_travel(files, a->time);
+  files->add_option("--commit", a->commit, "as they were in this git commit (imported with import --git; 7 or more hex digits)");
+  files->callback([&g, &action, a, files] {
+    if (files->get_subcommands().empty()) action = [&g, a] { return query(g, files_query(*a)); };
+  });
+  auto* log = files->add_subcommand("log", "every version of one file: date, size, sha256, commit; deletions too");
+  log->add_option("path", a->path, "the file, workspace-relative, e.g. strategy/canvas/07-uvp.md")->required();
+  log->callback([&g, &action, a] { action = [&g, a] { return query(g, files_query(*a)); }; });
+  auto* diff = files->add_subcommand("diff", "a unified diff between two versions of one file (default: the last two)");
+  diff->add_option("path", a->path, "the file, workspace-relative")->required();
+  diff->add_option("--from", a->from, "the older version's number (files log lists them)");
+  diff->add_option("--to", a->to, "the newer version's number (default: the last)");
+  diff->callback([&g, &action, a] { action = [&g, a] { return run_diff(g, *a); }; });
+
+  auto c = std::make_shared<FilesArgs>();
+  auto* checkout = app.add_subcommand("checkout", "write the workspace's files exactly as they were (bytes, executable bit, links) at any point in time or git commit");
+  checkout->add_option("dir", c->dir, "the folder to write (new or empty)")->required();
+  add_time_travel(checkout, c->time);
+  checkout->add_option("--commit", c->commit, "as they were in this git commit (imported with import --git)");
+  checkout->add_flag("--force", c->force, "write into a folder that has files (files of the same path are replaced)");
+  checkout->callback([&g, &action, c] { action = [&g, c] { return run_checkout(g, *c); }; });
+}
+
+}  // namespace leanos::cli
