@@ -11,6 +11,13 @@ Status EventStore::compact() {
   return Status::success();
 }
 
+Status EventStore::flush() {
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  if (auto s = impl_->db->Flush(options, impl_->handles); !s.ok()) return from_rocks(s, "flushing");
+  return Status::success();
+}
+
 Status EventStore::compact_snapshots() {
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;

@@ -365,9 +365,10 @@ TEST_CASE("a thread the CLI recorded, imported as files: only the stage the ledg
   test::write_file(thread + "4-decision.md", decision);
   auto r = w.run({"import", ws, "--json"});
   INFO(r.out, r.err);
-  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.exit_code == 14);  // recorded what was new; a file disagrees with a recorded fact
   auto report = nlohmann::json::parse(r.out);
   CHECK(report["events_recorded"] == 1);
+  CHECK(report["conflicts"] == 1);
   CHECK(w.events() == before + 1);
   bool named = false;
   for (const auto& u : report["units"])
@@ -378,6 +379,11 @@ TEST_CASE("a thread the CLI recorded, imported as files: only the stage the ledg
   auto deal = nlohmann::json::parse(w.run({"deal", "show", "northwind", "--json"}).out);
   CHECK(deal["decision"]["verdict"] == "QUALIFY");
   CHECK(deal["actions"][0]["status"] == "in_progress");
+  // Again: nothing new, and the conflict stands — the thread says so, not "unchanged", exit 14.
+  auto again = w.run({"import", ws});
+  CHECK(again.exit_code == 14);
+  CHECK(again.out.find("conflict  threads/sales/northwind") != std::string::npos);
+  CHECK(again.out.find("1 conflicts with the ledger") != std::string::npos);
 }
 
 TEST_CASE("a deferred deal decided again in its file is a new decision, as the CLI would record it") {

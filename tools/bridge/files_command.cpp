@@ -53,7 +53,7 @@ int run_checkout(const GlobalOptions& g, const FilesArgs& a) {
     dates[f.path()] = from_timestamp(f.written_at());
   }
   if (auto s = bridge::write_workspace(a.dir, files, a.force, dates, kinds); !s) return fail(s);
-  std::string at = !r->files().commit().empty() ? "at commit " + r->files().commit() : "";
+  std::string at = !r->files().commit().empty() ? " at commit " + r->files().commit() : "";
   if (!a.time.as_of.empty()) at += " as of " + a.time.as_of;
   if (!a.time.known_at.empty()) at += " as known at " + a.time.known_at;
   if (a.time.position_opt->count() > 0) at += " at position " + std::to_string(a.time.at_position);

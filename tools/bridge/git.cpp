@@ -48,55 +48,11 @@ Status open(const std::string& path, Repo& repo) {
   return Status::success();
 }
 
-struct Writer {
-  git_repository* repo;
-  fs::path dest;
-  std::vector<Problem> skipped;
-  Status error;
-};
-
 // A name git's own tools never write but a crafted tree can hold: it would point outside the
 // folder being written ("..") or into git's own (".git").
 bool unsafe_name(const std::string& name) {
   return name.empty() || name == "." || name == ".." || lower(name) == ".git" || name.find('/') != std::string::npos ||
          name.find('\\') != std::string::npos;
-}
-
-int write_entry(const char* root, const git_tree_entry* entry, void* payload) {
-  auto& w = *static_cast<Writer*>(payload);
-  const std::string name = git_tree_entry_name(entry);
-  const std::string rel = std::string(root) + name;
-  if (unsafe_name(name)) {
-    w.skipped.push_back({rel, 0, "a path that leaves the workspace or enters .git: not written (the commit was crafted)"});
-    return 1;  // and nothing under it
-  }
-  switch (git_tree_entry_filemode(entry)) {
-    case GIT_FILEMODE_TREE: return 0;
-    case GIT_FILEMODE_LINK:
-      w.skipped.push_back({rel, 0, "a symbolic link in the commit: not followed"});
-      return 0;
-    case GIT_FILEMODE_COMMIT:
-      w.skipped.push_back({rel, 0, "a submodule: not read"});
-      return 0;
-    default: break;
-  }
-  git_object* object = nullptr;
-  if (git_tree_entry_to_object(&object, w.repo, entry) != 0) {
-    w.error = Status::io(last_error("reading " + rel));
-    return -1;
-  }
-  auto* blob = reinterpret_cast<git_blob*>(object);
-  const fs::path path = w.dest / rel;
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(git_blob_rawcontent(blob)), static_cast<std::streamsize>(git_blob_rawsize(blob)));
-  git_object_free(object);
-  if (!out) {
-    w.error = Status::io("cannot write " + path.string());
-    return -1;
-  }
-  return 0;
 }
 
 }  // namespace
@@ -219,19 +175,5 @@ Result<std::string> unified_diff(const std::string& before, const std::string& a
   return out;
 }
 
-Result<std::vector<Problem>> git_checkout(const std::string& path, const std::string& commit, const std::string& dest) {
-  Repo repo;
-  if (auto s = open(path, repo); !s) return s;
-  git_oid oid;
-  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return Status::invalid("'" + commit + "' is not a commit id");
-  Commit c;
-  if (git_commit_lookup(&c.p, repo.p, &oid) != 0) return Status::not_found(last_error("commit " + commit));
-  Tree tree;
-  if (git_commit_tree(&tree.p, c.p) != 0) return Status::io(last_error("the tree of " + commit));
-  Writer w{repo.p, fs::path(dest), {}, Status::success()};
-  if (git_tree_walk(tree.p, GIT_TREEWALK_PRE, write_entry, &w) != 0 && !w.error) return Status::io(last_error("walking " + commit));
-  if (!w.error) return w.error;
-  return std::move(w.skipped);
-}
 
 }  // namespace leanos::bridge

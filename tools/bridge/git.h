@@ -1,5 +1,5 @@
-// A LeanOS workspace's git history through libgit2: its commits oldest first, and the tree of
-// one commit written out as a folder, so that `leanos import --git` imports each in turn.
+// A LeanOS workspace's git history through libgit2: its commits oldest first, and each
+// commit's files (bytes, modes, links), so that `leanos import --git` imports each in turn.
 #pragma once
 
 #include <string>
@@ -37,8 +37,6 @@ class ScratchFolder {
   std::string path_;
 };
 
-// Writes the files of `commit`'s tree under `dest` (an empty folder). Symbolic links and
-// submodules are not written: each is a Problem naming its path.
 // Every file of `commit`'s tree as the files layer keeps it: bytes, the executable bit, links
 // as links; a submodule or a name that is no safe path is named in `refused`; the tree's own
 // `.leanosignore` applied.
@@ -48,7 +46,5 @@ Result<FileTree> commit_files(const std::string& repo, const std::string& commit
 // for bytes that are not text.
 Result<std::string> unified_diff(const std::string& before, const std::string& after, const std::string& before_name,
                                  const std::string& after_name);
-
-Result<std::vector<Problem>> git_checkout(const std::string& repo, const std::string& commit, const std::string& dest);
 
 }  // namespace leanos::bridge

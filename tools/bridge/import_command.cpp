@@ -43,6 +43,7 @@ struct FolderImport {
   std::vector<Problem> refused, disagreements;
   std::vector<std::string> placeholders;
   std::size_t files_read = 0, recorded = 0, skipped = 0;
+  std::size_t conflicts = 0;  // facts a file tells otherwise than the ledger recorded them
 };
 
 // Reads `dir` and records what is new through `runtime` (none: a dry run). `metadata` goes
@@ -83,7 +84,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     for (const auto& e : d->documents().documents()) documents[e.path()] = e;
   }
   std::vector<UnitReport> reports;
-  std::size_t recorded = 0, skipped = 0;
+  std::size_t recorded = 0, skipped = 0, conflicts = 0;
   std::uint64_t last = 0;
   auto stamped = [&](Envelope c) {
     for (const auto& [k, v] : metadata) (*c.mutable_metadata())[k] = v;
@@ -126,8 +127,11 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         if (known->has_value()) continue;
       }
       if (const auto k = bridge::known_in_ledger(held, f.command, options.fallback_date); k.held) {
-        if (!k.differs.empty())
+        if (!k.differs.empty()) {
           r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
+          ++conflicts;
+          r.status = "conflict";
+        }
         continue;
       }
       fresh.push_back(stamped(f.command));
@@ -140,7 +144,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       continue;
     }
     if (fresh.empty()) {
-      r.status = "unchanged";
+      if (r.status.empty()) r.status = "unchanged";  // else "conflict": nothing new, and a file disagrees
       reports.push_back(std::move(r));
       continue;
     }
@@ -253,7 +257,12 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   }
   skipped += ws->refused.size();
   return FolderImport{std::move(reports), std::move(ws->refused), std::move(disagreements), std::move(ws->placeholders),
-                      ws->files_read, recorded, skipped};
+                      ws->files_read, recorded, skipped, conflicts};
+}
+
+// 13 when facts were skipped (it wins), 14 when a file disagrees with a recorded fact, else 0.
+int exit_of(std::size_t skipped, std::size_t conflicts) {
+  return skipped ? kExitImportIncomplete : conflicts ? kExitImportConflicts : 0;
 }
 
 nlohmann::json problems_json(const std::vector<Problem>& ps) {
@@ -280,6 +289,7 @@ nlohmann::json report_json(const FolderImport& f) {
   j["files_read"] = f.files_read;
   j["events_recorded"] = f.recorded;
   j["facts_skipped"] = f.skipped;
+  j["conflicts"] = f.conflicts;
   j["units"] = nlohmann::json::array();
   for (const auto& r : f.reports)
     j["units"].push_back({{"name", r.name},
@@ -356,6 +366,8 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   auto f = import_folder(o->store.get(), o->runtime.get(), dir, {import_actor(g, ""), 0}, {});
   if (!f) return fail(f.status());
   f->skipped += files->refused.size();
+  if (!dry_run && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
+    if (auto s = o->store->flush(); !s) return fail(s);
   if (g.json) {
     auto j = report_json(*f);
     j["dry_run"] = dry_run;
@@ -364,10 +376,11 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   } else {
     print_files(*files, dry_run);
     print_units(*f, dry_run, false);
-    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files\n",
-                dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size());
+    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files%s\n",
+                dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size(),
+                f->conflicts ? ("; " + std::to_string(f->conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
   }
-  return f->skipped ? kExitImportIncomplete : 0;
+  return exit_of(f->skipped, f->conflicts);
 }
 
 // `import --git`: each commit not imported yet, oldest first, as the folder it was; a file
@@ -386,9 +399,14 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
       if (e.has_source_imported() && e.source_imported().source() == "git") done.insert(e.source_imported().revision());
   }
   nlohmann::json commits = nlohmann::json::array();
-  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0;
+  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0, conflicts = 0;
   auto held = held_files(*o);
   if (!held) return fail(held.status());
+  // One scratch folder for the run, brought from one commit's tree to the next by writing
+  // only what changed: the facts are read from it as from the workspace's own folder.
+  auto scratch = bridge::ScratchFolder::make("leanos-git-");
+  if (!scratch) return fail(scratch.status());
+  bridge::FolderCopy copy;
   for (const auto& c : *history) {
     if (done.count(c.id)) continue;
     // The commit's files as git holds them (bytes, modes, links), then the facts read from its folder.
@@ -398,17 +416,13 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
                                       {c.time, c.id, c.committed, import_actor(g, c.id), {{"git_commit", c.id}}});
     if (!files) return fail(files.status());
     versions += files->versions;
-    auto tree = bridge::ScratchFolder::make("leanos-git-");
-    if (!tree) return fail(tree.status());
-    auto checked_out = bridge::git_checkout(dir, c.id, tree->path());
-    if (!checked_out) return fail(checked_out.status());
-    auto f = import_folder(o->store.get(), o->runtime.get(), tree->path(), {import_actor(g, c.id), c.time}, {{"git_commit", c.id}});
+    if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy); !s) return fail(s);
+    auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(), {import_actor(g, c.id), c.time}, {{"git_commit", c.id}});
     if (!f) return fail(f.status());
-    // What the facts' folder could not hold (a link, a submodule) is kept or named by the files layer.
-    (void)checked_out;
-    f->skipped += files->refused.size();
+    f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
     ++imported;
     recorded += f->recorded;
+    conflicts += f->conflicts;
     skipped += f->skipped;
     if (o->runtime) {
       v1::SourceImported s;
@@ -437,6 +451,8 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
       print_units(*f, dry_run, true);
     }
   }
+  if (!dry_run && imported)  // a bulk write: its WAL is not left for every later open to replay
+    if (auto s = o->store->flush(); !s) return fail(s);
   if (g.json) {
     nlohmann::json j;
     j["dry_run"] = dry_run;
@@ -444,14 +460,16 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
     j["commits_already_imported"] = done.size();
     j["events_recorded"] = recorded;
     j["facts_skipped"] = skipped;
+    j["conflicts"] = conflicts;
     j["file_versions_recorded"] = versions;
     j["commits"] = std::move(commits);
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s%zu events from %zu new commits (%zu imported before); %zu facts skipped\n",
-                dry_run ? "dry run, nothing recorded: " : "imported ", recorded, imported, done.size(), skipped);
+    std::printf("%s%zu events from %zu new commits (%zu imported before); %zu facts skipped%s\n",
+                dry_run ? "dry run, nothing recorded: " : "imported ", recorded, imported, done.size(), skipped,
+                conflicts ? ("; " + std::to_string(conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
   }
-  return skipped ? kExitImportIncomplete : 0;
+  return exit_of(skipped, conflicts);
 }
 
 
@@ -463,7 +481,7 @@ void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     bool dry_run = false, git = false;
   };
   auto a = std::make_shared<Args>();
-  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: the canvas's assumptions, goals, sales deal and campaign threads, ICPs, narratives; other files kept as documents");
+  auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: every file as written (see files, checkout), and the facts its files state: the canvas's assumptions, goals, sales deal and campaign threads, ICPs, narratives; other text files as documents");
   s->add_option("dir", a->dir, "the workspace folder (it holds strategy/ and threads/)")->required();
   s->add_flag("--dry-run", a->dry_run, "read and report; record nothing");
   s->add_flag("--git", a->git, "DIR is a git repository: import each commit not imported yet, oldest first, dated by the files or the commit");

@@ -9,6 +9,10 @@ namespace leanos::cli {
 // Some facts could not be read or were refused by the rules; the rest was recorded. (10, the
 // code the issue suggested, already means "the server wants a token".)
 inline constexpr int kExitImportIncomplete = 13;
+// Everything readable was recorded, but a file now says otherwise than a fact the ledger
+// recorded (a verdict rewritten): the ledger kept its fact, the report names both. An agent
+// loop tells this apart from success (0) and from skipped facts (13, which wins).
+inline constexpr int kExitImportConflicts = 14;
 
 void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos export` (tools/bridge/export_command.cpp).

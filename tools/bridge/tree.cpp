@@ -159,4 +159,29 @@ void apply_ignore_file(FileTree& tree) {
   tree.ignored += before - tree.files.size();
 }
 
+Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& copy) {
+  std::error_code ec;
+  const fs::path root(dir);
+  FolderCopy next;
+  for (const auto& f : tree.files)
+    if (f.kind != v1::FILE_SYMLINK) next[f.path] = f.bytes;
+  for (const auto& [path, bytes] : copy) {
+    if (next.count(path)) continue;
+    fs::remove(root / path, ec);
+    for (fs::path parent = (root / path).parent_path(); parent != root && fs::is_empty(parent, ec); parent = parent.parent_path())
+      fs::remove(parent, ec);
+  }
+  for (const auto& [path, bytes] : next) {
+    if (auto it = copy.find(path); it != copy.end() && it->second == bytes) continue;
+    const fs::path p = root / path;
+    fs::create_directories(p.parent_path(), ec);
+    if (ec) return Status::io("cannot create " + p.parent_path().string() + ": " + ec.message());
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return Status::io("cannot write " + p.string());
+  }
+  copy = std::move(next);
+  return Status::success();
+}
+
 }  // namespace leanos::bridge

@@ -4,6 +4,7 @@
 // (gitignore syntax) leaves paths out. What cannot be kept is named, never skipped silently.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,5 +54,13 @@ Result<FileTree> read_folder_tree(const std::string& dir);
 
 // Applies the root's `.leanosignore` of `tree` (kept itself) to it.
 void apply_ignore_file(FileTree& tree);
+
+// What sync_folder wrote into a folder: path -> bytes.
+using FolderCopy = std::map<std::string, std::string>;
+
+// Makes `dir` hold `tree`'s files (links left out: the facts never follow them), writing only
+// those that differ from `copy` (what it wrote before) and removing those gone, with the
+// folders they leave empty.
+Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& copy);
 
 }  // namespace leanos::bridge
