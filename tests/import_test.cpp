@@ -794,6 +794,28 @@ TEST_CASE("importing an older export of the same ledger records nothing: its can
   CHECK(canvas["assumptions"][0]["confidence"] == 75);
 }
 
+TEST_CASE("a stage's date written with a month's name is read, one of numbers in another order is named, never replaced by meta.json's") {
+  Imported named;
+  const std::string input = named.file("threads/sales/acme-corp/1-input.md");
+  std::string text = read(input);
+  text.replace(text.find("**Date:** 2026-01-10"), 20, "**Date:** January 9, 2026");
+  test::write_file(input, text);
+  auto r = named.import();
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(named.w.json({"deal", "show", "acme-corp"})["input_at"] == "2026-01-09T00:00:00Z");
+
+  Imported numbers;
+  const std::string other = numbers.file("threads/sales/acme-corp/1-input.md");
+  text = read(other);
+  text.replace(text.find("**Date:** 2026-01-10"), 20, "**Date:** 02/03/2026");
+  test::write_file(other, text);
+  auto s = numbers.import();
+  INFO(s.out);
+  CHECK(s.exit_code == 13);
+  CHECK(s.out.find("threads/sales/acme-corp/1-input.md:3: the date '02/03/2026' is not one the import reads") != std::string::npos);
+}
+
 TEST_CASE("a symbolic link in the workspace is kept as a link, never followed nor left out silently") {
   Imported i;
   test::TempDir elsewhere;

@@ -117,6 +117,15 @@ std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d) {
   return std::nullopt;
 }
 
+std::optional<std::pair<int, std::string>> unreadable_date(const StageDoc& d) {
+  if (const auto* f = d.doc.field({"Date"}); f && !first_date(f->value)) return std::make_pair(f->line, f->value);
+  if (d.front && d.front.IsMap() && d.front["date"] && d.front["date"].IsScalar()) {
+    const std::string v = d.front["date"].as<std::string>();
+    if (!first_date(v)) return std::make_pair(d.doc.frontmatter_line, v);
+  }
+  return std::nullopt;
+}
+
 std::optional<TextFile> read_modeled(const fs::path& root, const fs::path& path, Unit& unit, Workspace& ws) {
   const std::string rel = path.lexically_relative(root).generic_string();
   auto f = read_file(root, path);

@@ -48,6 +48,10 @@ struct StageDoc {
 
 // The stage's date: **Date:**, the frontmatter's `date`, or a `**Created:**`/`**Completed:**`.
 std::optional<std::pair<Micros, int>> stage_date(const StageDoc& d);
+// A date the stage gives (**Date:**, the frontmatter's `date`) that holds nothing the import
+// reads as a date (02/03/2026, "next Tuesday"): its line and text, for the report to name
+// instead of dating the stage by something else.
+std::optional<std::pair<int, std::string>> unreadable_date(const StageDoc& d);
 
 // A file of a thread folder, counted as read and as the ledger's (not a document): its text,
 // or nullopt with the reason it was refused a problem of `unit`.

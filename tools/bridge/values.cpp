@@ -2,8 +2,11 @@
 
 #include "events/domain.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <regex>
 #include <vector>
 
 namespace leanos::bridge {
@@ -44,9 +47,12 @@ std::vector<Number> numbers(std::string_view t) {
 
 namespace {
 
-// Every YYYY-MM-DD in the text that is a real date, in order.
+// Every date in the text, in order: YYYY-MM-DD, and a date written with an English month's
+// name ("March 3, 2026", "Mar 3 2026", "3 March 2026"), which says which number is the day.
+// A date of numbers alone in another order (02/03/2026) is not read: the day and the month
+// could be either.
 std::vector<Micros> dates(std::string_view t) {
-  std::vector<Micros> out;
+  std::vector<std::pair<std::size_t, Micros>> found;
   for (std::size_t i = 0; i + 10 <= t.size(); ++i) {
     const auto s = t.substr(i, 10);
     if (!(digit(s[0]) && digit(s[1]) && digit(s[2]) && digit(s[3]) && s[4] == '-' && digit(s[5]) && digit(s[6]) && s[7] == '-' &&
@@ -54,10 +60,36 @@ std::vector<Micros> dates(std::string_view t) {
       continue;
     if ((i > 0 && digit(t[i - 1])) || (i + 10 < t.size() && digit(t[i + 10]))) continue;
     if (auto at = parse_time(s, DateEdge::start_of_day)) {
-      out.push_back(*at);
+      found.emplace_back(i, *at);
       i += 9;
     }
   }
+  static const std::regex month_first(
+      R"(\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+([0-9]{1,2})(?:st|nd|rd|th)?,?\s+([0-9]{4})\b)",
+      std::regex::icase);
+  static const std::regex day_first(
+      R"(\b([0-9]{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+([0-9]{4})\b)",
+      std::regex::icase);
+  static const std::vector<std::string> months = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+  const std::string text(t);
+  auto add = [&](const std::smatch& m, const std::string& month, const std::string& day, const std::string& year) {
+    const auto it = std::find(months.begin(), months.end(), lower(month).substr(0, 3));
+    if (it == months.end()) return;
+    char iso[16];
+    std::snprintf(iso, sizeof iso, "%s-%02d-%02d", year.c_str(), static_cast<int>(it - months.begin()) + 1, std::stoi(day));
+    if (auto at = parse_time(iso, DateEdge::start_of_day)) found.emplace_back(static_cast<std::size_t>(m.position(0)), *at);
+  };
+  // A field's value, not a document: libstdc++'s regex recurses per character matched, so a
+  // long text (a megabyte of spaces on a **Date:** line) is read for ISO dates only.
+  if (text.size() <= 1024) {
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), month_first); it != std::sregex_iterator(); ++it)
+      add(*it, (*it)[1].str(), (*it)[2].str(), (*it)[3].str());
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), day_first); it != std::sregex_iterator(); ++it)
+      add(*it, (*it)[2].str(), (*it)[1].str(), (*it)[3].str());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<Micros> out;
+  for (const auto& f : found) out.push_back(f.second);
   return out;
 }
 

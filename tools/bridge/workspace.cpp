@@ -227,9 +227,20 @@ class ThreadReader {
     unit_.facts.push_back(fact(d.file.rel, line, std::move(what), payload, at, actor_));
   }
 
+  // Names a date the stage gives but the import cannot read; true when there is one.
+  bool unreadable(const StageDoc& d) {
+    auto bad = unreadable_date(d);
+    if (!bad) return false;
+    problem(d.file.rel, bad->first,
+            "the date '" + bad->second + "' is not one the import reads: write YYYY-MM-DD or \"March 3, 2026\" (a date of numbers in "
+            "another order, 02/03/2026, could be 2 March or 3 February)");
+    return true;
+  }
+
   // A stage's date, or a problem saying how to give one.
   std::optional<Micros> dated(const StageDoc& d) {
     if (auto t = stage_date(d)) return t->first;
+    if (unreadable(d)) return std::nullopt;
     if (fallback_) return fallback_;
     problem(d.file.rel, 1, "no date: add a line **Date:** YYYY-MM-DD (the import dates each stage with the file's own date)");
     return std::nullopt;
@@ -239,6 +250,7 @@ class ThreadReader {
     v1::LeadCaptured l;
     l.set_deal_id(deal_);
     auto at = stage_date(d);
+    if (!at && unreadable(d)) return;  // never meta.json's date instead, silently
     Micros when = at ? at->first : fallback_date ? fallback_date : fallback_;
     if (!at && when == 0) {
       problem(d.file.rel, 1, "no date: add **Date:** YYYY-MM-DD, or \"created\" to meta.json");
