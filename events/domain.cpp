@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 #include "events/ids.h"
@@ -47,6 +48,36 @@ Status check_slug(std::string_view what, std::string_view id) {
   return Status::success();
 }
 
+namespace {
+
+// What every workspace path must be: relative, '/'-separated, not a folder, no empty, '.' or
+// '..' part; then each part passes `part_ok` (the reason it does not, or empty). `bad`
+// words the refusal.
+Status check_path_parts(const std::string& p, const std::function<Status(const std::string&)>& bad,
+                        const std::function<std::string(const std::string&)>& part_ok) {
+  if (p.front() == '/') return bad("is absolute");
+  if (p.back() == '/') return bad("names a folder");
+  for (std::size_t start = 0; start <= p.size();) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    const std::string part = p.substr(start, end - start);
+    if (part.empty()) return bad("has an empty part ('//')");
+    if (part == "." || part == "..") return bad("has a '" + part + "' part");
+    if (const std::string why = part_ok(part); !why.empty()) return bad(why);
+    start = end + 1;
+  }
+  return Status::success();
+}
+
+bool has_control(const std::string& part, bool or_backslash) {
+  return std::any_of(part.begin(), part.end(), [&](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f || (or_backslash && c == '\\');
+  });
+}
+
+}  // namespace
+
 Status check_document_path(std::string_view path) {
   const std::string p(path);
   auto bad = [&](const std::string& why) {
@@ -54,21 +85,11 @@ Status check_document_path(std::string_view path) {
   };
   if (p.empty()) return Status::invalid("document path is empty; give a workspace-relative path such as strategy/canvas/07-uvp.md");
   if (p.size() > 400) return bad("is longer than 400 characters");
-  if (p.front() == '/') return bad("is absolute");
-  if (p.back() == '/') return bad("names a folder");
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    std::size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    const std::string part = p.substr(start, end - start);
-    if (part.empty()) return bad("has an empty part ('//')");
-    if (part == "." || part == "..") return bad("has a '" + part + "' part");
-    if (part.front() == '.') return bad("has a hidden part ('" + part + "')");
-    for (unsigned char c : part)
-      if (c < 0x20 || c == 0x7f || c == '\\') return bad("has a control character or a backslash");
-    start = end + 1;
-  }
-  return Status::success();
+  return check_path_parts(p, bad, [](const std::string& part) -> std::string {
+    if (part.front() == '.') return "has a hidden part ('" + part + "')";
+    if (has_control(part, true)) return "has a control character or a backslash";
+    return "";
+  });
 }
 
 Status check_file_path(std::string_view path) {
@@ -77,21 +98,11 @@ Status check_file_path(std::string_view path) {
   if (p.empty()) return Status::invalid("a file path is empty");
   if (!valid_utf8(p)) return bad("is not UTF-8 (the ledger keeps paths as text; rename the file)");
   if (p.size() > 4096) return bad("is longer than 4096 bytes");
-  if (p.front() == '/') return bad("is absolute: give it relative to the workspace");
-  if (p.back() == '/') return bad("names a folder");
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    std::size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    const std::string part = p.substr(start, end - start);
-    if (part.empty()) return bad("has an empty part ('//')");
-    if (part == "." || part == "..") return bad("has a '" + part + "' part");
-    if (lower(part) == ".git") return bad("is inside .git: git's own files are not the workspace's");
-    for (unsigned char c : part)
-      if (c < 0x20 || c == 0x7f) return bad("has a control character");
-    start = end + 1;
-  }
-  return Status::success();
+  return check_path_parts(p, bad, [](const std::string& part) -> std::string {
+    if (lower(part) == ".git") return "is inside .git: git's own files are not the workspace's";
+    if (has_control(part, false)) return "has a control character";
+    return "";
+  });
 }
 
 const std::vector<std::string>& domain_event_types() {
