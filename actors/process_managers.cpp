@@ -107,7 +107,9 @@ void marketing_on_learning(const v1::LedgerView& v, const Envelope& cause, std::
   f.set_segment(d.segment());
   out.push_back(make(kMarketingStream, f, cause, "marketing:case-study", "marketing"));
 
-  // A pattern: enough won deals of this segment validated the same assumption.
+  // A pattern: enough won deals of this segment validated the same assumption (a deal whose
+  // segment is unknown is of no segment's pattern).
+  if (d.segment().empty()) return;
   std::vector<std::string> deals;
   double priority = 0;
   for (const auto* entry : projections::sorted(v.deals()))

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <tuple>
 
 #include "events/ids.h"
@@ -55,6 +56,31 @@ Status check_text(const char* what, const std::string& v) {
 }
 
 std::string date_of(Micros t) { return format_date(t); }
+
+// An imported fact's `unknown` list (LeadCaptured.unknown, ImplicationAssessed.unknown): each
+// name one the event knows, once; `empty(name)` says whether the field is indeed empty (an
+// unknown field holding a value would be two answers).
+template <typename Empty>
+Status check_unknown(const char* event, const google::protobuf::RepeatedPtrField<std::string>& unknown,
+                     std::initializer_list<const char*> names, Empty empty) {
+  std::set<std::string> seen;
+  for (const auto& u : unknown) {
+    std::string known;
+    bool ok = false;
+    for (const char* n : names) {
+      known += (known.empty() ? "" : ", ") + std::string(n);
+      ok = ok || u == n;
+    }
+    if (!ok) return Status::invalid(std::string(event) + ": '" + u + "' is not a field that may be unknown; known: " + known);
+    if (!seen.insert(u).second) return Status::invalid(std::string(event) + ": '" + u + "' is named unknown twice");
+    if (!empty(u)) return Status::invalid(std::string(event) + ": '" + u + "' is named unknown but given; leave it empty or drop it from unknown");
+  }
+  return Status::success();
+}
+
+bool is_unknown(const google::protobuf::RepeatedPtrField<std::string>& unknown, const char* name) {
+  return std::find(unknown.begin(), unknown.end(), name) != unknown.end();
+}
 
 const std::string& deal_id_of(const DealState& s) { return s.deal_id; }
 
@@ -261,12 +287,27 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
                             "deal '" + id + "' already exists (opened " + date_of(s.lead_at) + " for " + s.lead->company() + ")",
                             "pick another deal id, or continue it with `leanos deal hypothesis " + id + " ...`", {{"deal_id", id}});
       if (auto st = check_text("--company", l.company()); !st) return st;
-      if (auto st = check_slug("segment", l.segment()); !st) return st;
-      if (l.source() == v1::LEAD_SOURCE_UNSPECIFIED) return Status::invalid("--source is required: inbound, outbound or campaign");
-      if (auto st = check_text("--contact-name", l.contact().name()); !st) return st;
-      if (l.contact().email().find('@') == std::string::npos)
+      // An imported lead may name what its file did not state; the rest is required.
+      if (auto st = check_unknown("LeadCaptured", l.unknown(), {"segment", "contact", "email", "source", "signal"},
+                                  [&](const std::string& f) {
+                                    return f == "segment"   ? l.segment().empty()
+                                           : f == "contact" ? l.contact().name().empty()
+                                           : f == "email"  ? l.contact().email().empty()
+                                           : f == "source" ? l.source() == v1::LEAD_SOURCE_UNSPECIFIED
+                                                           : l.signal().empty();
+                                  });
+          !st)
+        return st;
+      if (!is_unknown(l.unknown(), "segment"))
+        if (auto st = check_slug("segment", l.segment()); !st) return st;
+      if (l.source() == v1::LEAD_SOURCE_UNSPECIFIED && !is_unknown(l.unknown(), "source"))
+        return Status::invalid("--source is required: inbound, outbound or campaign");
+      if (!is_unknown(l.unknown(), "contact"))
+        if (auto st = check_text("--contact-name", l.contact().name()); !st) return st;
+      if (!is_unknown(l.unknown(), "email") && l.contact().email().find('@') == std::string::npos)
         return Status::invalid("contact email '" + l.contact().email() + "' is not an email address (name@company.com)");
-      if (auto st = check_text("--signal", l.signal()); !st) return st;
+      if (!is_unknown(l.unknown(), "signal"))
+        if (auto st = check_text("--signal", l.signal()); !st) return st;
       if (auto st = check_goal_link(l.goal_id(), l.subgoal_id(), facts); !st) return st;
       if (!l.campaign_id().empty() && !facts.campaigns.count(l.campaign_id()))
         return missing(rule::kUnknownCampaign, "campaign '" + l.campaign_id() + "' does not exist",
@@ -294,7 +335,12 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = check_money("--arr-high", i.arr_high()); !st) return st;
       if (i.arr_high() < i.arr_low())
         return Status::invalid("--arr-high " + std::to_string(i.arr_high()) + " is below --arr-low " + std::to_string(i.arr_low()));
-      if (i.strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED) return Status::invalid("--strategic is required: high, medium or low");
+      if (auto st = check_unknown("ImplicationAssessed", i.unknown(), {"strategic"},
+                                  [&](const std::string&) { return i.strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED; });
+          !st)
+        return st;
+      if (i.strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED && !is_unknown(i.unknown(), "strategic"))
+        return Status::invalid("--strategic is required: high, medium or low");
       if (i.cost_hours() < 0) return Status::invalid("--cost-hours is negative; give the hours the deal will take");
       if (auto st = check_unit("--priority", i.priority()); !st) return st;
       return out;

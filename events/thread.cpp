@@ -76,11 +76,43 @@ bool DealState::blocked() const {
   return false;
 }
 
+// The file, line and version an imported fact was read from, when its metadata says.
+void note_source(DealState& s, const Envelope& e) {
+  const auto& m = e.metadata();
+  const auto file = m.find("source_file");
+  v1::FactSource src;
+  src.set_event_type(e.type());
+  switch (e.payload_case()) {
+    case Envelope::kActionPlanned: src.set_subject(e.action_planned().action()); break;
+    case Envelope::kActionStarted: src.set_subject(e.action_started().action()); break;
+    case Envelope::kActionCompleted: src.set_subject(e.action_completed().action()); break;
+    case Envelope::kActionBlocked: src.set_subject(e.action_blocked().action()); break;
+    case Envelope::kLearningRecorded: src.set_subject(e.learning_recorded().assumption_id()); break;
+    default: break;
+  }
+  const std::string key = src.event_type() + " " + src.subject();
+  if (file == m.end()) {  // recorded otherwise (the CLI, a client): the fact in force has no file
+    s.sources.erase(key);
+    return;
+  }
+  src.set_file(file->second);
+  if (auto line = m.find("source_line"); line != m.end()) {
+    int n = 0;
+    for (char c : line->second) n = (c >= '0' && c <= '9' && n < 100'000'000) ? n * 10 + (c - '0') : n;
+    src.set_line(n);
+  }
+  if (auto sha = m.find("source_sha256"); sha != m.end()) src.set_sha256(sha->second);
+  if (auto commit = m.find("git_commit"); commit != m.end()) src.set_git_commit(commit->second);
+  *src.mutable_occurred_at() = e.occurred_at();
+  s.sources[key] = std::move(src);
+}
+
 void apply(DealState& s, const Envelope& e) {
   const Micros at = from_timestamp(e.occurred_at());
   const Stage before = s.stage();
   ++s.version;
   s.last_event_at = std::max(s.last_event_at, at);
+  note_source(s, e);
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured:
       s.lead = e.lead_captured();

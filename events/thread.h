@@ -69,6 +69,9 @@ struct DealState {
   std::vector<Micros> learning_dates;
   int corrections = 0;
   Micros learning_at = 0;
+  // Where the facts in force came from (an import's metadata), by event type and subject:
+  // a later fact of the same kind replaces the earlier one's source.
+  std::map<std::string, v1::FactSource> sources;
   // The index in `learnings` of the learning about this assumption, or -1.
   int learning_about(const std::string& assumption_id) const;
 

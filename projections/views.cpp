@@ -347,6 +347,12 @@ v1::DealThreadView deal_thread_view(const DealState& d) {
   }
   for (const auto& l : d.learnings) *out.add_learnings() = l;
   set_time(&out, &v1::DealThreadView::mutable_learning_at, d.learning_at);
+  std::vector<const v1::FactSource*> sources;
+  for (const auto& [key, src] : d.sources) sources.push_back(&src);
+  std::stable_sort(sources.begin(), sources.end(), [](const auto* a, const auto* b) {
+    return from_timestamp(a->occurred_at()) < from_timestamp(b->occurred_at());
+  });
+  for (const auto* src : sources) *out.add_sources() = *src;
   return out;
 }
 

@@ -100,8 +100,12 @@ TEST_CASE("import keeps every file as written, and checkout gives each back byte
   Workspace w;
   auto first = w.run({"import", src.path(), "--json"});
   INFO(first.err);
-  REQUIRE((first.exit_code == 0 || first.exit_code == 13));
+  // Recorded with one warning: the notes' Windows-1252 bytes, read as such for the document.
+  REQUIRE(first.exit_code == 15);
   const auto report = nlohmann::json::parse(first.out);
+  CHECK(report["warnings"] == 1);
+  CHECK(first.out.find("research/notes-cp1252.md\",\"line\":1,\"what\":\"column 3: byte 0x92 is not valid UTF-8: read as Windows-1252") !=
+        std::string::npos);
   CHECK(report["files"]["in_workspace"] == 9);
   CHECK(report["files"]["versions_recorded"] == 9);
   CHECK(report["files"]["refused"].empty());
@@ -243,7 +247,7 @@ TEST_CASE("checkout --commit equals git archive of every commit of a random hist
   Workspace w;
   auto imported = w.run({"import", "--git", repo.path()});
   INFO(imported.out, imported.err);
-  REQUIRE((imported.exit_code == 0 || imported.exit_code == 13));
+  REQUIRE((imported.exit_code == 0 || imported.exit_code == 13 || imported.exit_code == 15));  // random bytes: some facts skipped or read with warnings
   const auto commits = git_out(repo.path(), {"rev-list", "--all"});
   std::istringstream ids(commits);
   int compared = 0;

@@ -1,6 +1,9 @@
 // leanos bench import: a generated LeanOS workspace of N deal threads imported by the real
 // `leanos import` (this binary, as a child process, as a user runs it): first import,
 // re-import with no change, re-import after 1 % of the threads gained a stage file.
+// `--git-commits N…`: a generated git history beside git itself — `import --git` time, the
+// store's size beside the repository's .git, `checkout --commit` beside git's own checkout of
+// the same commit (a worktree), all measured in one run.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -10,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -74,14 +79,21 @@ void generate(const fs::path& root, int deals) {
     thread(root / "threads/sales" / ("deal-" + std::to_string(i)), i, base + days(i % 700), i % 5 != 0);
 }
 
-// Runs this binary with `args`, its stdout into `out`, stderr discarded; seconds taken.
-double timed_run(const std::vector<std::string>& args, const std::string& out, int* exit_code) {
+// Runs `program` (a path; posix_spawnp searches PATH) with `args` and `env` added to this
+// process's environment, its stdout into `out`, stderr discarded; seconds taken.
+double timed_spawn(const std::string& program, const std::vector<std::string>& args, const std::string& out, int* exit_code,
+                   const std::vector<std::string>& env = {}) {
   std::vector<char*> argv;
-  static std::string self = bench::self_path();
-  argv.push_back(self.data());
+  std::string name = program;
+  argv.push_back(name.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_copy = env;
+  std::vector<char*> envp;
+  for (auto& e : env_copy) envp.push_back(e.data());
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  envp.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -89,7 +101,7 @@ double timed_run(const std::vector<std::string>& args, const std::string& out, i
   const auto t0 = bench::Clock::now();
   pid_t pid = 0;
   int status = 0;
-  if (posix_spawn(&pid, self.c_str(), &fa, nullptr, argv.data(), environ) != 0 || waitpid(pid, &status, 0) < 0) {
+  if (posix_spawnp(&pid, program.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0 || waitpid(pid, &status, 0) < 0) {
     posix_spawn_file_actions_destroy(&fa);
     *exit_code = -1;
     return 0;
@@ -97,6 +109,173 @@ double timed_run(const std::vector<std::string>& args, const std::string& out, i
   posix_spawn_file_actions_destroy(&fa);
   *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return bench::seconds_since(t0);
+}
+
+// Runs this binary with `args`, its stdout into `out`, stderr discarded; seconds taken.
+double timed_run(const std::vector<std::string>& args, const std::string& out, int* exit_code) {
+  static const std::string self = bench::self_path();
+  return timed_spawn(self, args, out, exit_code);
+}
+
+// ---- a git history beside git ---------------------------------------------------------------------
+
+std::uint64_t folder_bytes(const fs::path& dir) {
+  std::uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) n += it->file_size(ec);
+  return n;
+}
+
+std::string random_bytes(std::mt19937_64& rng, std::size_t n) {
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(rng() & 0xff);
+  return out;
+}
+
+// git with `args` in `repo`, dated `when` (author and committer); fails loudly.
+Status git(const fs::path& repo, std::vector<std::string> args, const std::string& out = "/dev/null", Micros when = 0) {
+  args.insert(args.begin(), {"-C", repo.string(), "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c",
+                             "commit.gpgsign=false", "-c", "gc.auto=0"});
+  std::vector<std::string> env;
+  if (when) {
+    const std::string at = format_time(when);
+    env = {"GIT_AUTHOR_DATE=" + at, "GIT_COMMITTER_DATE=" + at};
+  }
+  int code = 0;
+  timed_spawn("git", args, out, &code, env);
+  if (code != 0) return Status::io("bench: git " + args[10] + " exited " + std::to_string(code) + " (is git installed? tools/setup.sh installs it)");
+  return Status::success();
+}
+
+// A LeanOS-like history: 300 markdown files in 40 thread folders and two binary files, then
+// `commits - 1` commits of five appended lines each, a deletion every 7th, a rename every
+// 11th, a new binary file every 25th (../shared-style generator, seeded: the same history
+// every run).
+Result<std::vector<std::string>> generate_history(const fs::path& repo, int commits) {
+  std::mt19937_64 rng(2026);
+  std::vector<std::string> tracked;
+  auto put = [&](const std::string& rel, const std::string& text) {
+    write(repo / rel, text);
+    tracked.push_back(rel);
+  };
+  fs::create_directories(repo);
+  if (auto s = git(repo, {"init", "-q", "-b", "main"}); !s) return s;
+  for (int i = 1; i <= 300; ++i) {
+    char date[16];
+    std::snprintf(date, sizeof date, "2026-01-%02d", i % 28 + 1);
+    put("threads/sales/deal-" + std::to_string(i % 40) + "/f" + std::to_string(i) + ".md",
+        "# Stage " + std::to_string(i) + "\n\n**Date:** " + date + "\n\nSome text about deal " + std::to_string(i) +
+            " that goes on for a while.\n");
+  }
+  put("artifacts/logo.png", random_bytes(rng, 200'000));
+  put("artifacts/deck.pdf", random_bytes(rng, 50'000));
+  const Micros base = parse_time("2026-01-01T10:00:00Z").value();
+  auto commit = [&](int c) -> Status {
+    if (auto s = git(repo, {"add", "-A"}); !s) return s;
+    return git(repo, {"commit", "-q", "-m", "commit " + std::to_string(c)}, "/dev/null", base + static_cast<Micros>(c) * 3'600'000'000LL);
+  };
+  if (auto s = commit(1); !s) return s;
+  auto pick_md = [&]() -> std::size_t {
+    for (;;) {
+      const std::size_t i = rng() % tracked.size();
+      if (tracked[i].ends_with(".md")) return i;
+    }
+  };
+  for (int c = 2; c <= commits; ++c) {
+    for (int k = 1; k <= 5; ++k) {
+      const std::string& f = tracked[rng() % tracked.size()];
+      std::ofstream(repo / f, std::ios::binary | std::ios::app) << "edit " << c << " " << k << "\n";
+    }
+    if (c % 7 == 0) {
+      const std::size_t i = pick_md();
+      fs::remove(repo / tracked[i]);
+      tracked.erase(tracked.begin() + static_cast<long>(i));
+    }
+    if (c % 11 == 0) {
+      const std::size_t i = pick_md();
+      const std::string to = tracked[i].substr(0, tracked[i].size() - 3) + "-renamed.md";
+      fs::rename(repo / tracked[i], repo / to);
+      tracked[i] = to;
+    }
+    if (c % 25 == 0) put("artifacts/img" + std::to_string(c) + ".bin", random_bytes(rng, 30'000));
+    if (auto s = commit(c); !s) return s;
+  }
+  const std::string list = (repo.parent_path() / "commits.txt").string();
+  if (auto s = git(repo, {"rev-list", "--reverse", "HEAD"}, list); !s) return s;
+  std::vector<std::string> ids;
+  std::ifstream in(list);
+  for (std::string id; std::getline(in, id);)
+    if (!id.empty()) ids.push_back(id);
+  return ids;
+}
+
+struct GitRow {
+  int commits = 0;
+  double import_s = 0, checkout_s = 0, git_checkout_s = 0;
+  std::uint64_t store = 0, git_loose = 0, git_packed = 0;
+};
+
+Result<GitRow> git_row(const fs::path& dir, int commits) {
+  GitRow row;
+  row.commits = commits;
+  const fs::path repo = dir / "repo", data = dir / "data";
+  std::fprintf(stderr, "bench: generating a git history of %d commits...\n", commits);
+  auto ids = generate_history(repo, commits);
+  if (!ids) return ids.status();
+  row.git_loose = folder_bytes(repo / ".git");
+  std::fprintf(stderr, "bench: import --git...\n");
+  int code = 0;
+  row.import_s = timed_run({"--data", data.string(), "import", "--git", repo.string()}, (dir / "import.txt").string(), &code);
+  if (code != 0 && code != 15)  // 15: recorded, with warnings (documents dated by their commit)
+    return Status::io("bench: import --git exited " + std::to_string(code) + "; its report is in " + (dir / "import.txt").string());
+  row.store = folder_bytes(data);
+  // The middle commit, by leanos and by git (a worktree: git's own checkout into a new folder).
+  const std::string& middle = ids->at(ids->size() / 2);
+  row.checkout_s = timed_run({"--data", data.string(), "checkout", (dir / "out-leanos").string(), "--commit", middle},
+                             (dir / "checkout.txt").string(), &code);
+  if (code != 0) return Status::io("bench: checkout --commit exited " + std::to_string(code));
+  {
+    const auto t0 = bench::Clock::now();
+    if (auto s = git(repo, {"worktree", "add", "-q", "--detach", (dir / "out-git").string(), middle}); !s) return s;
+    row.git_checkout_s = bench::seconds_since(t0);
+  }
+  if (auto s = git(repo, {"gc", "-q"}); !s) return s;
+  row.git_packed = folder_bytes(repo / ".git");
+  return row;
+}
+
+int run_bench_import_git(const GlobalOptions& g, std::string dir, const std::vector<int>& sizes) {
+  const bool temp = dir.empty();
+  if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-import-git-" + std::to_string(::getpid()))).string();
+  std::error_code ec;
+  std::vector<GitRow> rows;
+  for (int n : sizes) {
+    const fs::path run = fs::path(dir) / std::to_string(n);
+    fs::remove_all(run, ec);
+    auto row = git_row(run, n);
+    if (temp) fs::remove_all(run, ec);
+    if (!row) return fail(row.status());
+    rows.push_back(*row);
+  }
+  if (temp) fs::remove_all(dir, ec);
+  auto mib = [](std::uint64_t b) { return static_cast<double>(b) / (1 << 20); };
+  if (g.json) {
+    auto a = nlohmann::json::array();
+    for (const auto& r : rows)
+      a.push_back({{"commits", r.commits}, {"import_s", r.import_s}, {"store_bytes", r.store}, {"git_bytes", r.git_loose},
+                   {"git_gc_bytes", r.git_packed}, {"checkout_s", r.checkout_s}, {"git_checkout_s", r.git_checkout_s}});
+    std::printf("%s\n", a.dump().c_str());
+    return 0;
+  }
+  std::printf("import --git of a generated history (300 markdown files, binaries; edits, deletions, renames) beside git itself\n");
+  std::printf("%-8s %-10s %-10s %-10s %-8s %-12s %-8s %-12s %-12s %-6s\n", "commits", "import s", "store MiB", ".git MiB", "ratio",
+              ".git gc MiB", "ratio", "checkout s", "git checkout", "ratio");
+  for (const auto& r : rows)
+    std::printf("%-8d %-10.2f %-10.1f %-10.1f %-8.2f %-12.1f %-8.2f %-12.3f %-12.3f %-6.1f\n", r.commits, r.import_s, mib(r.store),
+                mib(r.git_loose), mib(r.store) / mib(r.git_loose), mib(r.git_packed), mib(r.store) / mib(r.git_packed), r.checkout_s,
+                r.git_checkout_s, r.checkout_s / r.git_checkout_s);
+  return 0;
 }
 
 int run_bench_import(const GlobalOptions& g, std::string dir, int deals) {
@@ -163,12 +342,19 @@ void add_bench_import(CLI::App* bench, GlobalOptions& g, Action& action) {
   struct Args {
     std::string dir;
     int deals = 1000;
+    std::vector<int> git;
   };
   auto a = std::make_shared<Args>();
-  auto* s = bench->add_subcommand("import", "import a generated LeanOS workspace: first, unchanged, 1 % changed");
+  auto* s = bench->add_subcommand("import", "import a generated LeanOS workspace: first, unchanged, 1 % changed; or a generated git history beside git");
   s->add_option("--dir", a->dir, "scratch folder, kept after (default: a temporary folder, removed after)");
   s->add_option("--deals", a->deals, "deal threads to generate (default 1000)")->check(CLI::Range(1, 1'000'000));
-  s->callback([&g, &action, a] { action = [&g, a] { return run_bench_import(g, a->dir, a->deals); }; });
+  s->add_option("--git-commits", a->git,
+                "instead: generated git histories of these many commits (e.g. 100 1000): import --git, store size beside .git, "
+                "checkout --commit beside git's own checkout")
+      ->check(CLI::Range(2, 100'000));
+  s->callback([&g, &action, a] {
+    action = [&g, a] { return a->git.empty() ? run_bench_import(g, a->dir, a->deals) : run_bench_import_git(g, a->dir, a->git); };
+  });
 }
 
 }  // namespace leanos::cli

@@ -39,13 +39,24 @@ class CampaignReader {
   CampaignReader(std::string id, std::string actor, Micros fallback, Unit& unit)
       : id_(std::move(id)), actor_(std::move(actor)), fallback_(fallback), unit_(unit) {}
 
-  void problem(const std::string& file, int line, std::string what) { unit_.problems.push_back({file, line, std::move(what)}); }
+  void problem(const std::string& file, int line, std::string what) {
+    unit_.problems.push_back({file, line, std::move(what)});
+    notes_.clear();
+  }
+  // A stage dated by its git commit says so with the fact it gives (a fact of its own file).
   void add(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at) {
     unit_.facts.push_back(fact(file, line, std::move(what), payload, at, actor_));
+    for (auto& n : notes_)
+      if (n.file == file) unit_.facts.back().warnings.push_back(std::move(n));
+    notes_.clear();
   }
   std::optional<Micros> dated(const StageDoc& d) {
+    notes_.clear();
     if (auto t = stage_date(d)) return t->first;
-    if (fallback_) return fallback_;
+    if (fallback_) {
+      notes_.push_back({d.file.rel, 1, "no **Date:**: dated by its git commit, " + format_date(fallback_)});
+      return fallback_;
+    }
     problem(d.file.rel, 1, "no date: add a line **Date:** YYYY-MM-DD (the import dates each stage with the file's own date)");
     return std::nullopt;
   }
@@ -254,6 +265,7 @@ class CampaignReader {
  private:
   std::string id_, actor_;
   Micros fallback_;
+  std::vector<Problem> notes_;  // warnings for the next fact
   Unit& unit_;
 };
 
@@ -338,7 +350,7 @@ std::vector<Unit> read_segment_strategy(const fs::path& root, const std::string&
       std::smatch m;
       const std::string name = path.filename().string();
       if (!std::regex_match(name, m, icp_name)) continue;
-      auto f = read_file(root, path);
+      auto f = read_file(root, path, ws);
       if (!f || f->text.find_first_not_of(" \t\r\n") == std::string::npos) continue;  // refused or a placeholder: as a document
       auto icp = cli::parse_icp(f->text, f->rel, m[1].str());
       if (!icp) continue;  // the full form, a template with {placeholders}: a document
@@ -373,7 +385,7 @@ std::vector<Unit> read_segment_strategy(const fs::path& root, const std::string&
       for (const char* part : {"problem", "solution", "specifics"}) {
         const fs::path path = dir / (std::string(part) + "-narrative.md");
         if (!fs::exists(fs::symlink_status(path, ec))) continue;
-        auto f = read_file(root, path);
+        auto f = read_file(root, path, ws);
         if (!f || f->text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
         ++found;
         ws.modeled.insert(f->rel);

@@ -123,12 +123,16 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   int stage = 0;
   const auto& l = d.input();
   {
-    std::string f = "# Input\n\n**Date:** " + date_of(d.input_at()) + "\n\n## Observation\n\n" + l.signal() + "\n\n## Details\n\n";
-    f += "- **Company:** " + l.company() + "\n";
-    f += "- **Contact:** " + l.contact().name() + (l.contact().title().empty() ? "" : ", " + l.contact().title()) + ", " +
-         l.contact().email() + "\n";
-    f += "- **Source:** " + source_text(l) + "\n";
-    f += "- **Initial signal:** " + l.signal() + "\n";
+    // A field an imported file did not state (LeadCaptured.unknown) is left out, as it was.
+    std::string f = "# Input\n\n**Date:** " + date_of(d.input_at()) + "\n\n";
+    if (!l.signal().empty()) f += "## Observation\n\n" + l.signal() + "\n\n";
+    f += "## Details\n\n- **Company:** " + l.company() + "\n";
+    std::string contact = l.contact().name();
+    for (const std::string* part : {&l.contact().title(), &l.contact().email()})
+      if (!part->empty()) contact += (contact.empty() ? "" : ", ") + *part;
+    if (!contact.empty()) f += "- **Contact:** " + contact + "\n";
+    if (!source_text(l).empty()) f += "- **Source:** " + source_text(l) + "\n";
+    if (!l.signal().empty()) f += "- **Initial signal:** " + l.signal() + "\n";
     if (!l.attribution().empty()) f += "- **Attribution:** " + l.attribution() + "\n";
     files[dir + "1-input.md"] = f;
     stage = 1;
@@ -143,7 +147,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
     const auto& i = d.implication();
     std::string f = "# Implication\n\n**Date:** " + date_of(d.implication_at()) + "\n\n";
     f += "**Expected ARR:** " + (i.arr_low() == i.arr_high() ? dollars(i.arr_low()) : dollars(i.arr_low()) + "-" + dollars(i.arr_high())) + "\n";
-    f += "**Strategic value:** " + title_case(v1::StrategicValue_Name(i.strategic())) + "\n";
+    if (i.strategic() != v1::STRATEGIC_VALUE_UNSPECIFIED) f += "**Strategic value:** " + title_case(v1::StrategicValue_Name(i.strategic())) + "\n";
     f += "**Priority:** " + number(i.priority()) + "\n";
     if (i.cost_hours()) f += "**Resource cost:** " + std::to_string(i.cost_hours()) + " hours\n";
     files[dir + "3-implication.md"] = f;
@@ -212,7 +216,7 @@ void thread_files(const v1::DealThreadView& d, WorkspaceFiles& files) {
   meta["type"] = "sales";
   meta["created"] = date_of(d.input_at());
   meta["company"] = l.company();
-  meta["segment"] = l.segment();
+  if (!l.segment().empty()) meta["segment"] = l.segment();
   if (!l.goal_id().empty()) meta["goal_id"] = l.goal_id();
   if (!l.subgoal_id().empty()) meta["subgoal"] = l.subgoal_id();
   meta["stage"] = stage;

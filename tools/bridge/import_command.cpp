@@ -1,15 +1,22 @@
 // `leanos import DIR`: a LeanOS workspace folder into the ledger, through the actors and the
-// rules, one thread (or canvas file) at a time, whole or not at all; a report of what was
-// recorded, what was already there, and what could not be read, by file and line.
+// rules, one thread (or canvas file) at a time, fact by fact: a fact that cannot be read or
+// that the rules refuse is skipped alone (the facts depending on it are then refused, each
+// named); a report of what was recorded, what was already there, what was assumed (warnings)
+// and what could not be read, by file and line.
 #include "tools/bridge/import_command.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <sstream>
 #include <set>
 #include <map>
 
+#include "actors/files.h"
 #include "actors/ledger_reader.h"
 #include "events/ids.h"
 #include "actors/queries.h"
@@ -31,10 +38,13 @@ std::string where(const Problem& p) { return p.file + (p.line ? ":" + std::to_st
 
 struct UnitReport {
   std::string name;
-  std::string status;  // recorded | unchanged | skipped | would record
+  // recorded | partial (some facts skipped) | unchanged | conflict | skipped (nothing
+  // recorded, some facts skipped) | would record
+  std::string status;
   std::size_t events = 0;
-  std::vector<Problem> problems;
+  std::vector<Problem> problems;  // the facts skipped, and why
   std::vector<Problem> conflicts;
+  std::vector<Problem> warnings;  // what reading the facts recorded (or to record) assumed
 };
 
 // One folder's import: what each unit did, and what the workspace as a whole says.
@@ -44,13 +54,20 @@ struct FolderImport {
   std::vector<std::string> placeholders;
   std::size_t files_read = 0, recorded = 0, skipped = 0;
   std::size_t conflicts = 0;  // facts a file tells otherwise than the ledger recorded them
+  std::size_t warnings = 0;
 };
 
-// Reads `dir` and records what is new through `runtime` (none: a dry run). `metadata` goes
-// into every recorded command's envelope (the git commit it came from).
-Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, const std::string& dir,
-                                   const bridge::ReadOptions& options, const std::map<std::string, std::string>& metadata) {
+struct ImportOptions {
+  bridge::ReadOptions read;
+  std::map<std::string, std::string> metadata;  // into every recorded command's envelope (the git commit)
+  bool strict = false;  // a fact whose reading had to assume something is skipped, not recorded
+};
+
+// Reads `dir` and records what is new through `runtime` (none: a dry run).
+Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, const std::string& dir, const ImportOptions& opts) {
   const bool dry_run = runtime == nullptr;
+  const auto& options = opts.read;
+  const auto& metadata = opts.metadata;
   auto ws = bridge::read_workspace(dir, options);
   if (!ws) return ws.status();
   // What the ledger holds before the import: a fact it has (recorded by the CLI, a server
@@ -84,31 +101,53 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     for (const auto& e : d->documents().documents()) documents[e.path()] = e;
   }
   std::vector<UnitReport> reports;
-  std::size_t recorded = 0, skipped = 0, conflicts = 0;
+  std::size_t recorded = 0, skipped = 0, conflicts = 0, warnings = 0;
   std::uint64_t last = 0;
-  auto stamped = [&](Envelope c) {
+  // Each fact says where it came from: the git commit (`metadata`), and its file, line and the
+  // file's version (SHA-256 of its bytes, as the files layer keeps them).
+  std::map<std::string, std::string> versions;
+  auto version_of = [&](const std::string& rel) -> const std::string& {
+    auto it = versions.find(rel);
+    if (it != versions.end()) return it->second;
+    const auto path = std::filesystem::path(dir) / rel;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec)))  // a folder (the narratives' three files)
+      return versions[rel] = std::string();
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return versions[rel] = in ? sha256_hex(bytes.str()) : std::string();
+  };
+  auto stamped = [&](Envelope c, const std::string& file, int line) {
     for (const auto& [k, v] : metadata) (*c.mutable_metadata())[k] = v;
+    auto& m = *c.mutable_metadata();
+    m["source_file"] = file;
+    if (line > 0) m["source_line"] = std::to_string(line);
+    if (const auto& sha = version_of(file); !sha.empty()) m["source_sha256"] = sha;
     return c;
   };
+  // What reading a fact assumed: its own warnings, and its file's (its bytes read as
+  // Windows-1252), the file's once per unit.
+  auto assumed = [&](const bridge::Fact& f, std::set<std::string>& files_told) {
+    std::vector<Problem> out = f.warnings;
+    if (auto it = ws->warnings_by_file.find(f.file); it != ws->warnings_by_file.end() && files_told.insert(f.file).second)
+      out.insert(out.end(), it->second.begin(), it->second.end());
+    return out;
+  };
   for (const Unit& u : ws->units) {
-    UnitReport r{u.name, "", 0, u.problems, u.conflicts};
-    if (!u.problems.empty()) {
-      r.status = "skipped";
-      skipped += u.facts.size() + u.problems.size();
-      reports.push_back(std::move(r));
-      continue;
-    }
+    UnitReport r{u.name, "", 0, u.problems, u.conflicts, {}};
     // What the store holds already (the same fact read again) is left out: the rest is new.
     std::vector<Envelope> fresh;
     std::vector<const bridge::Fact*> of;
+    std::set<std::string> files_told;
     for (const auto& f : u.facts) {
+      Envelope c = f.command;
       if (f.command.has_document_written()) {
         // A new version when the text differs from the one in force; its id follows from the
         // version it replaces, so that text going back to an earlier one is a version too.
         const auto& d = f.command.document_written();
         auto in_force = documents.find(d.path());
         if (in_force != documents.end() && in_force->second.content() == d.content()) continue;
-        Envelope c = f.command;
         c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
                                         d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id())));
         if (in_force != documents.end() && from_timestamp(c.occurred_at()) < from_timestamp(in_force->second.written_at())) {
@@ -117,59 +156,66 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
                                                "): give it a later **Last updated:** date"});
           continue;
         }
-        fresh.push_back(stamped(std::move(c)));
-        of.push_back(&f);
-        continue;
-      }
-      if (store) {
-        auto known = store->find_event_id(f.command.event_id());
-        if (!known) return known.status();
-        if (known->has_value()) continue;
-      }
-      if (const auto k = bridge::known_in_ledger(held, f.command, options.fallback_date); k.held) {
-        if (!k.differs.empty()) {
-          r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
-          ++conflicts;
-          r.status = "conflict";
+      } else {
+        if (store) {
+          auto known = store->find_event_id(f.command.event_id());
+          if (!known) return known.status();
+          if (known->has_value()) continue;
         }
+        if (const auto k = bridge::known_in_ledger(held, f.command, options.fallback_date); k.held) {
+          if (!k.differs.empty()) {
+            r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
+            ++conflicts;
+          }
+          continue;
+        }
+      }
+      auto told = assumed(f, files_told);
+      if (opts.strict && !told.empty()) {  // --strict: an assumption is a refusal
+        for (const auto& w : told) r.problems.push_back({w.file, w.line, f.what + ": " + w.what + " (--strict)"});
         continue;
       }
-      fresh.push_back(stamped(f.command));
+      r.warnings.insert(r.warnings.end(), told.begin(), told.end());
+      fresh.push_back(stamped(std::move(c), f.file, f.line));
       of.push_back(&f);
     }
-    if (!r.problems.empty()) {
-      r.status = "skipped";
-      skipped += r.problems.size();
-      reports.push_back(std::move(r));
-      continue;
+    // Each fact on its own: one the rules refuse is named and left out, and the rest is tried
+    // again (a fact that depended on it is then refused in turn, and named).
+    std::size_t events = 0;
+    while (!fresh.empty() && !dry_run) {
+      auto h = runtime->submit_batch(fresh);
+      if (h) {
+        events = h->events.size();
+        for (const auto& e : h->events) last = std::max(last, e.position());
+        break;
+      }
+      const Status& st = h.status();
+      const std::string index = st.param("batch_index");
+      const std::size_t i = index.empty() ? 0 : std::stoul(index);
+      // The store failing is not a fact's refusal: the import stops and says why.
+      if (i >= fresh.size() || (st.code() != Code::invalid_argument && st.code() != Code::not_found &&
+                                st.code() != Code::failed_precondition && st.code() != Code::already_exists))
+        return st;
+      r.problems.push_back({of[i]->file, of[i]->line, of[i]->what + ": " + st.reason() + (st.rule_id().empty() ? "" : " [" + st.rule_id() + "]")});
+      // Its warnings are not told: it is not recorded.
+      std::erase_if(r.warnings, [&](const Problem& w) {
+        return std::any_of(of[i]->warnings.begin(), of[i]->warnings.end(),
+                           [&](const Problem& x) { return x.file == w.file && x.line == w.line && x.what == w.what; });
+      });
+      fresh.erase(fresh.begin() + static_cast<long>(i));
+      of.erase(of.begin() + static_cast<long>(i));
     }
-    if (fresh.empty()) {
-      if (r.status.empty()) r.status = "unchanged";  // else "conflict": nothing new, and a file disagrees
-      reports.push_back(std::move(r));
-      continue;
+    if (dry_run) events = fresh.size();
+    r.events = events;
+    skipped += r.problems.size();
+    if (events) {
+      r.status = dry_run ? "would record" : r.problems.empty() ? "recorded" : "partial";
+      recorded += dry_run ? 0 : events;
+      warnings += r.warnings.size();
+    } else {
+      r.warnings.clear();
+      r.status = !r.problems.empty() ? "skipped" : !r.conflicts.empty() ? "conflict" : "unchanged";
     }
-    if (dry_run) {
-      r.status = "would record";
-      r.events = fresh.size();
-      reports.push_back(std::move(r));
-      continue;
-    }
-    auto h = runtime->submit_batch(std::move(fresh));
-    if (!h) {
-      const Status& s = h.status();
-      const std::string index = s.param("batch_index");
-      const bridge::Fact* refused = index.empty() ? of.front() : of.at(std::stoul(index));
-      r.status = "skipped";
-      r.problems.push_back({refused->file, refused->line,
-                            refused->what + ": " + s.reason() + (s.rule_id().empty() ? "" : " [" + s.rule_id() + "]")});
-      skipped += of.size();
-      reports.push_back(std::move(r));
-      continue;
-    }
-    r.status = "recorded";
-    r.events = h->events.size();
-    recorded += r.events;
-    for (const auto& e : h->events) last = std::max(last, e.position());
     reports.push_back(std::move(r));
   }
   // Outcomes and learnings cause canvas, goal and marketing events: wait for them.
@@ -222,11 +268,16 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       // already says what it says, so there is nothing to restate; what followed moved it on.
       const auto then = canvas_at(from_timestamp(s.revision->command.occurred_at()));
       if (auto was = then.find(s.id); was != then.end() && agrees(was->second, s)) continue;
-      UnitReport r{s.file + " (" + s.id + " " + stated_text(it->second, s) + ")", "", 0, {}, {}};
-      if (dry_run) {
+      UnitReport r{s.file + " (" + s.id + " " + stated_text(it->second, s) + ")", "", 0, {}, {}, s.revision->warnings};
+      if (opts.strict && !r.warnings.empty()) {
+        for (const auto& w : r.warnings) r.problems.push_back({w.file, w.line, s.revision->what + ": " + w.what + " (--strict)"});
+        r.warnings.clear();
+        r.status = "skipped";
+        ++skipped;
+      } else if (dry_run) {
         r.status = "would record";
         r.events = 1;
-      } else if (auto h = runtime->submit_batch({stamped(s.revision->command)}); !h) {
+      } else if (auto h = runtime->submit_batch({stamped(s.revision->command, s.file, s.line)}); !h) {
         r.status = "skipped";
         r.problems.push_back({s.file, s.line, s.revision->what + ": " + h.status().reason()});
         ++skipped;
@@ -236,6 +287,8 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         recorded += r.events;
         for (const auto& e : h->events) revision_last = std::max(revision_last, e.position());
       }
+      if (r.status == "skipped") r.warnings.clear();
+      warnings += r.warnings.size();
       revised.push_back(std::move(r));
     }
     if (revision_last)
@@ -257,12 +310,13 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   }
   skipped += ws->refused.size();
   return FolderImport{std::move(reports), std::move(ws->refused), std::move(disagreements), std::move(ws->placeholders),
-                      ws->files_read, recorded, skipped, conflicts};
+                      ws->files_read, recorded, skipped, conflicts, warnings};
 }
 
-// 13 when facts were skipped (it wins), 14 when a file disagrees with a recorded fact, else 0.
-int exit_of(std::size_t skipped, std::size_t conflicts) {
-  return skipped ? kExitImportIncomplete : conflicts ? kExitImportConflicts : 0;
+// 13 when facts were skipped (it wins), 14 when a file disagrees with a recorded fact, 15 when
+// what was recorded needed an assumption (warnings), else 0.
+int exit_of(std::size_t skipped, std::size_t conflicts, std::size_t warnings) {
+  return skipped ? kExitImportIncomplete : conflicts ? kExitImportConflicts : warnings ? kExitImportWarnings : 0;
 }
 
 nlohmann::json problems_json(const std::vector<Problem>& ps) {
@@ -290,13 +344,15 @@ nlohmann::json report_json(const FolderImport& f) {
   j["events_recorded"] = f.recorded;
   j["facts_skipped"] = f.skipped;
   j["conflicts"] = f.conflicts;
+  j["warnings"] = f.warnings;
   j["units"] = nlohmann::json::array();
   for (const auto& r : f.reports)
     j["units"].push_back({{"name", r.name},
                           {"status", r.status},
                           {"events", r.events},
                           {"problems", problems_json(r.problems)},
-                          {"conflicts", problems_json(r.conflicts)}});
+                          {"conflicts", problems_json(r.conflicts)},
+                          {"warnings", problems_json(r.warnings)}});
   j["refused"] = problems_json(f.refused);
   j["disagreements"] = problems_json(f.disagreements);
   j["placeholders"] = f.placeholders;
@@ -313,7 +369,9 @@ void print_units(const FolderImport& f, bool dry_run, bool quiet) {
     } else if (!quiet || r.status != "unchanged") {
       std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
                   r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
+      for (const auto& p : r.problems) std::printf("          skipped: %s: %s\n", where(p).c_str(), p.what.c_str());
     }
+    for (const auto& w : r.warnings) std::printf("          warning: %s: %s\n", where(w).c_str(), w.what.c_str());
     for (const auto& c : r.conflicts) std::printf("          note: %s: %s\n", where(c).c_str(), c.what.c_str());
   }
   for (const auto& p : f.refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
@@ -350,7 +408,7 @@ Result<bridge::FilesHeld> held_files(const Opened& o) {
   return bridge::files_held(*o.store);
 }
 
-int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
+int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
   auto o = open_for_import(g, dry_run);
   if (!o) return fail(o.status());
   // Every file as written first (the files layer), then the facts read from them.
@@ -363,7 +421,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   if (!held) return fail(held.status());
   auto files = bridge::record_files(o->store.get(), o->runtime.get(), *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
   if (!files) return fail(files.status());
-  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {import_actor(g, ""), 0}, {});
+  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {{import_actor(g, ""), 0}, {}, strict});
   if (!f) return fail(f.status());
   f->skipped += files->refused.size();
   if (!dry_run && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
@@ -376,17 +434,18 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
   } else {
     print_files(*files, dry_run);
     print_units(*f, dry_run, false);
-    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files%s\n",
+    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files%s%s\n",
                 dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size(),
+                f->warnings ? ("; " + std::to_string(f->warnings) + " warnings (what reading assumed)").c_str() : "",
                 f->conflicts ? ("; " + std::to_string(f->conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
   }
-  return exit_of(f->skipped, f->conflicts);
+  return exit_of(f->skipped, f->conflicts, f->warnings);
 }
 
 // `import --git`: each commit not imported yet, oldest first, as the folder it was; a file
 // without a date of its own is dated by its commit. Each commit imported is recorded
 // (SourceImported), so a re-run takes only the commits after.
-int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run) {
+int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
   auto history = bridge::git_history(dir);
   if (!history) return fail(history.status());
   auto o = open_for_import(g, dry_run);
@@ -399,7 +458,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
       if (e.has_source_imported() && e.source_imported().source() == "git") done.insert(e.source_imported().revision());
   }
   nlohmann::json commits = nlohmann::json::array();
-  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0, conflicts = 0;
+  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0, conflicts = 0, warnings = 0;
   auto held = held_files(*o);
   if (!held) return fail(held.status());
   // One scratch folder for the run, brought from one commit's tree to the next by writing
@@ -417,12 +476,13 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
     if (!files) return fail(files.status());
     versions += files->versions;
     if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy); !s) return fail(s);
-    auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(), {import_actor(g, c.id), c.time}, {{"git_commit", c.id}});
+    auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(), {{import_actor(g, c.id), c.time}, {{"git_commit", c.id}}, strict});
     if (!f) return fail(f.status());
     f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
     ++imported;
     recorded += f->recorded;
     conflicts += f->conflicts;
+    warnings += f->warnings;
     skipped += f->skipped;
     if (o->runtime) {
       v1::SourceImported s;
@@ -461,15 +521,17 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
     j["events_recorded"] = recorded;
     j["facts_skipped"] = skipped;
     j["conflicts"] = conflicts;
+    j["warnings"] = warnings;
     j["file_versions_recorded"] = versions;
     j["commits"] = std::move(commits);
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s%zu events from %zu new commits (%zu imported before); %zu facts skipped%s\n",
+    std::printf("%s%zu events from %zu new commits (%zu imported before); %zu facts skipped%s%s\n",
                 dry_run ? "dry run, nothing recorded: " : "imported ", recorded, imported, done.size(), skipped,
+                warnings ? ("; " + std::to_string(warnings) + " warnings (what reading assumed)").c_str() : "",
                 conflicts ? ("; " + std::to_string(conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
   }
-  return exit_of(skipped, conflicts);
+  return exit_of(skipped, conflicts, warnings);
 }
 
 
@@ -478,15 +540,20 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run)
 void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   struct Args {
     std::string dir;
-    bool dry_run = false, git = false;
+    bool dry_run = false, git = false, strict = false;
   };
   auto a = std::make_shared<Args>();
   auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: every file as written (see files, checkout), and the facts its files state: the canvas's assumptions, goals, sales deal and campaign threads, ICPs, narratives; other text files as documents");
   s->add_option("dir", a->dir, "the workspace folder (it holds strategy/ and threads/)")->required();
   s->add_flag("--dry-run", a->dry_run, "read and report; record nothing");
   s->add_flag("--git", a->git, "DIR is a git repository: import each commit not imported yet, oldest first, dated by the files or the commit");
+  s->add_flag("--strict", a->strict,
+              "record only what the files state: a fact whose reading had to assume something (a field recorded as unknown, a date "
+              "taken from meta.json or the git commit, bytes read as Windows-1252) is skipped and named instead (exit 13)");
   s->callback([&g, &action, a] {
-    action = [&g, a] { return a->git ? run_git_import(g, a->dir, a->dry_run) : run_import(g, a->dir, a->dry_run); };
+    action = [&g, a] {
+      return a->git ? run_git_import(g, a->dir, a->dry_run, a->strict) : run_import(g, a->dir, a->dry_run, a->strict);
+    };
   });
 }
 

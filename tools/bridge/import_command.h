@@ -13,6 +13,10 @@ inline constexpr int kExitImportIncomplete = 13;
 // recorded (a verdict rewritten): the ledger kept its fact, the report names both. An agent
 // loop tells this apart from success (0) and from skipped facts (13, which wins).
 inline constexpr int kExitImportConflicts = 14;
+// Everything was recorded, and nothing disagrees, but reading had to assume something: a field
+// a file did not state (recorded as unknown), a date taken from elsewhere, bytes read as
+// Windows-1252. The report names each; `--strict` refuses such facts instead (then 13).
+inline constexpr int kExitImportWarnings = 15;
 
 void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos export` (tools/bridge/export_command.cpp).

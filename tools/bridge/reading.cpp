@@ -17,9 +17,12 @@ namespace fs = std::filesystem;
 
 // ---- files ------------------------------------------------------------------------------------
 
-// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes
-// that are not UTF-8.
-Result<TextFile> read_file(const fs::path& root, const fs::path& path) {
+// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes in
+// no encoding the import reads. UTF-8 (a byte order mark dropped) and UTF-16 with a byte
+// order mark are read as they are; other bytes as Windows-1252, with a warning naming the
+// first byte that is not UTF-8 (its line and column). The bytes themselves are kept as
+// written by the files layer either way.
+Result<TextFile> read_file(const fs::path& root, const fs::path& path, Workspace& ws) {
   const std::string rel = path.lexically_relative(root).generic_string();
   std::error_code ec;
   if (fs::is_symlink(fs::symlink_status(path, ec)))
@@ -34,11 +37,27 @@ Result<TextFile> read_file(const fs::path& root, const fs::path& path) {
   s << in.rdbuf();
   if (!in && !in.eof()) return Status::io("cannot be read");
   TextFile f{rel, s.str()};
+  if (f.text.rfind("\xFF\xFE", 0) == 0 || f.text.rfind("\xFE\xFF", 0) == 0) {  // UTF-16, its byte order mark says which end first
+    auto t = to_utf8(rel, std::move(f.text), "UTF-16");
+    if (!t) return Status::invalid("starts with a UTF-16 byte order mark but is not UTF-16 (" + t.status().message() + "); save it as UTF-8");
+    f.text = std::move(*t);
+    return f;
+  }
   if (f.text.rfind("\xEF\xBB\xBF", 0) == 0) f.text.erase(0, 3);  // a byte order mark
-  if (auto st = check_utf8_file(rel, f.text); !st) {
+  if (auto bad = invalid_utf8_at(f.text)) {
+    const auto st = check_utf8_file(rel, f.text);
     std::string m = st.message();
     if (m.rfind(rel + " ", 0) == 0) m.erase(0, rel.size() + 1);  // the report names the file
-    return Status(st.code(), m.substr(0, m.find("; ")) + "; save the file as UTF-8 (LeanOS's agents write UTF-8)");
+    m = m.substr(0, m.find("; "));
+    const int line = 1 + static_cast<int>(std::count(f.text.begin(), f.text.begin() + static_cast<long>(*bad), '\n'));
+    auto t = to_utf8(rel, f.text, "WINDOWS-1252");
+    if (!t) return Status(st.code(), m + ", nor Windows-1252; save the file as UTF-8 (LeanOS's agents write UTF-8)");
+    // "line 3, column 17: byte 0xe9 is not valid UTF-8": the line goes to the warning's own.
+    if (auto c = m.find("column "); c != std::string::npos) m.erase(0, c);
+    auto as_char = to_utf8(rel, std::string(1, f.text[*bad]), "WINDOWS-1252");
+    ws.warnings_by_file[rel].push_back({rel, line, m + ": read as Windows-1252" + (as_char ? " ('" + *as_char + "')" : std::string()) +
+                                                       "; the file's bytes are kept as written; save it as UTF-8 to be sure"});
+    f.text = std::move(*t);
   }
   return f;
 }
@@ -49,7 +68,7 @@ Fact fact(const std::string& file, int line, std::string what, const google::pro
   Envelope c = make_event(payload, at);
   c.set_event_id(derived_event_id("leanos-import:" + file + "#" + what, cli::to_json(payload) + "@" + std::to_string(at)));
   c.set_actor(actor);
-  return Fact{file, line, std::move(what), std::move(c)};
+  return Fact{file, line, std::move(what), std::move(c), {}};
 }
 
 // meta.json as LeanOS writes it: JSON, with `# comment` lines (invalid JSON, in its docs).
@@ -128,7 +147,7 @@ std::optional<std::pair<int, std::string>> unreadable_date(const StageDoc& d) {
 
 std::optional<TextFile> read_modeled(const fs::path& root, const fs::path& path, Unit& unit, Workspace& ws) {
   const std::string rel = path.lexically_relative(root).generic_string();
-  auto f = read_file(root, path);
+  auto f = read_file(root, path, ws);
   ++ws.files_read;
   ws.modeled.insert(rel);
   if (!f) {

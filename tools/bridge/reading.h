@@ -22,9 +22,10 @@ struct TextFile {
   std::string text;  // UTF-8
 };
 
-// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes
-// that are not UTF-8.
-Result<TextFile> read_file(const std::filesystem::path& root, const std::filesystem::path& path);
+// The file's text, or a problem: a symlink (never followed), a file over the limit, bytes in
+// no encoding the import reads (UTF-8, UTF-16 with a byte order mark, Windows-1252: the last
+// with a warning in `ws.warnings_by_file`).
+Result<TextFile> read_file(const std::filesystem::path& root, const std::filesystem::path& path, Workspace& ws);
 
 // A command for `payload` dated `at`, its id derived from where it was read and what it says.
 Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,

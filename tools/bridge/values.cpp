@@ -95,6 +95,12 @@ std::vector<Micros> dates(std::string_view t) {
 
 }  // namespace
 
+std::optional<Micros> earliest_date(std::string_view text) {
+  const auto all = dates(text);
+  if (all.empty()) return std::nullopt;
+  return *std::min_element(all.begin(), all.end());
+}
+
 std::optional<Micros> first_date(std::string_view t) {
   auto ds = dates(t);
   if (ds.empty()) return std::nullopt;

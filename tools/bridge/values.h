@@ -16,6 +16,8 @@ namespace leanos::bridge {
 
 // The first YYYY-MM-DD that is a real date, as the start of that day (UTC).
 std::optional<Micros> first_date(std::string_view text);
+// The earliest date the text states, in any of the forms first_date reads.
+std::optional<Micros> earliest_date(std::string_view text);
 // "3 days (2025-11-16 - 2025-11-18)": the first two dates; one date is a range of one day.
 std::optional<std::pair<Micros, Micros>> date_range(std::string_view text);
 

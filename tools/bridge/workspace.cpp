@@ -113,7 +113,7 @@ std::optional<std::int64_t> goal_amount(v1::GoalMetric metric, const std::string
   return m->first;
 }
 
-Unit read_goal(const TextFile& f, const std::string& actor, Micros fallback) {
+Unit read_goal(const TextFile& f, const std::string& actor, Micros fallback, std::optional<Micros> modified) {
   Unit unit;
   unit.name = f.rel;
   const auto doc = parse_markdown(f.text);
@@ -142,11 +142,43 @@ Unit read_goal(const TextFile& f, const std::string& actor, Micros fallback) {
   if (g.title().empty()) g.set_title(id);
   const std::string autonomy = lower(key("autonomy"));
   g.set_autonomy(autonomy == "auto" || autonomy == "ask" ? autonomy : "hybrid");
+  // When the goal was set: `created:`; else (each said in a warning) the git commit that added
+  // it, the earliest date its text states (a log, a table), the file's modification time.
+  const int created_line = doc.frontmatter_line ? doc.frontmatter_line : 1;
   auto created = first_date(key("created"));
-  if (!created && fallback) created = fallback;
+  std::vector<Problem> notes;
+  if (!created && !key("created").empty()) {
+    unit.problems.push_back({f.rel, created_line, "created: '" + key("created") + "' is not a date the import reads: write YYYY-MM-DD"});
+    return unit;
+  }
+  if (!created && fallback) {
+    created = fallback;
+    notes.push_back({f.rel, created_line, "no `created:` in the frontmatter: dated by the git commit that added it, " + format_date(fallback)});
+  }
   if (!created) {
-    unit.problems.push_back({f.rel, doc.frontmatter_line ? doc.frontmatter_line : 1,
-                             "no creation date: add `created: YYYY-MM-DD` to the frontmatter"});
+    int at_line = 0;
+    auto consider = [&](const std::string& text, int line) {
+      if (auto t = earliest_date(text); t && (!created || *t < *created)) {
+        created = t;
+        at_line = line;
+      }
+    };
+    for (const auto* l : all_lines(doc)) consider(l->text, l->line);
+    for (const auto& sec : doc.sections)
+      for (const auto& t : sec.tables)
+        for (const auto& row : t.rows)
+          for (const auto& cell : row) consider(cell, t.line);
+    if (created)
+      notes.push_back({f.rel, created_line, "no `created:` in the frontmatter: dated by the earliest date it states (line " +
+                                                std::to_string(at_line) + "), " + format_date(*created)});
+  }
+  if (!created && modified) {
+    created = modified;
+    notes.push_back({f.rel, created_line, "no `created:` in the frontmatter and no date in it: dated by the file's modification time, " +
+                                              format_date(*modified)});
+  }
+  if (!created) {
+    unit.problems.push_back({f.rel, created_line, "no creation date: add `created: YYYY-MM-DD` to the frontmatter"});
     return unit;
   }
   if (auto due = first_date(key("deadline")); due) to_timestamp(*due + kMicrosPerDay - 1, g.mutable_due());
@@ -190,6 +222,7 @@ Unit read_goal(const TextFile& f, const std::string& actor, Micros fallback) {
     return unit;
   }
   unit.facts.push_back(fact(f.rel, line, "goal " + id, g, *created, actor));
+  unit.facts.back().warnings = std::move(notes);
   // Subgoals: "#### SG1: Close first 3 customers" with **Success:** "3 customers closed".
   static const std::regex sg(R"(^\s*(SG[0-9]{1,3})\s*(?:[:.\-]|–|—)?\s*(.*)$)");
   for (const auto& s : doc.sections) {
@@ -222,9 +255,17 @@ class ThreadReader {
   ThreadReader(std::string deal, std::string actor, Micros fallback, Unit& unit)
       : deal_(std::move(deal)), actor_(std::move(actor)), fallback_(fallback), unit_(unit) {}
 
-  void problem(const std::string& file, int line, std::string what) { unit_.problems.push_back({file, line, std::move(what)}); }
+  void problem(const std::string& file, int line, std::string what) {
+    unit_.problems.push_back({file, line, std::move(what)});
+    notes_.clear();  // the fact they were about is not recorded
+  }
+  // What reading the stage had to assume, told with the next fact it gives.
+  void warn(const StageDoc& d, int line, std::string what) { notes_.push_back({d.file.rel, line, std::move(what)}); }
   void add(const StageDoc& d, int line, std::string what, const google::protobuf::Message& payload, Micros at) {
     unit_.facts.push_back(fact(d.file.rel, line, std::move(what), payload, at, actor_));
+    for (auto& n : notes_)
+      if (n.file == d.file.rel) unit_.facts.back().warnings.push_back(std::move(n));
+    notes_.clear();
   }
 
   // Names a date the stage gives but the import cannot read; true when there is one.
@@ -239,14 +280,19 @@ class ThreadReader {
 
   // A stage's date, or a problem saying how to give one.
   std::optional<Micros> dated(const StageDoc& d) {
+    notes_.clear();
     if (auto t = stage_date(d)) return t->first;
     if (unreadable(d)) return std::nullopt;
-    if (fallback_) return fallback_;
+    if (fallback_) {
+      warn(d, 1, "no **Date:**: dated by its git commit, " + format_date(fallback_));
+      return fallback_;
+    }
     problem(d.file.rel, 1, "no date: add a line **Date:** YYYY-MM-DD (the import dates each stage with the file's own date)");
     return std::nullopt;
   }
 
   void input(const StageDoc& d, const nlohmann::json& meta, Micros fallback_date) {
+    notes_.clear();
     v1::LeadCaptured l;
     l.set_deal_id(deal_);
     auto at = stage_date(d);
@@ -256,16 +302,26 @@ class ThreadReader {
       problem(d.file.rel, 1, "no date: add **Date:** YYYY-MM-DD, or \"created\" to meta.json");
       return;
     }
+    if (!at) warn(d, 1, fallback_date ? "no **Date:**: dated by meta.json's created, " + format_date(when)
+                                      : "no **Date:**: dated by its git commit, " + format_date(when));
+    // A field the file does not state is recorded as unknown, and said.
+    auto unknown = [&](const char* field, int line, const std::string& how) {
+      l.add_unknown(field);
+      warn(d, line, std::string(field) + ": unknown, " + d.file.rel + " names none (" + how + ")");
+    };
     const auto* company = d.doc.field({"Company", "Company name"});
     std::string name = company ? company->value : meta_string(meta, {"company", "company_name"});
     // "Acme Corp (enterprise)": the name before a parenthesis.
     if (auto p = name.find(" ("); p != std::string::npos) name = name.substr(0, p);
-    if (name.empty()) problem(d.file.rel, 1, "no company: add **Company:** Name, or \"company\" to meta.json");
+    if (name.empty()) {
+      problem(d.file.rel, 1, "no company: add **Company:** Name, or \"company\" to meta.json (a deal is with someone)");
+      return;
+    }
     l.set_company(name);
     std::string segment = meta_string(meta, {"segment"});
     if (segment.empty())
       if (const auto* s = d.doc.field({"Segment"})) segment = lower(s->value);
-    if (segment.empty()) problem(d.file.rel, 1, "no segment: add \"segment\" to meta.json or **Segment:** slug to " + d.file.rel);
+    if (segment.empty()) unknown("segment", 1, "add \"segment\" to meta.json or **Segment:** slug");
     l.set_segment(segment);
     // The contact: "Name, Title, name@company.com" or "Name <name@company.com>".
     const auto* contact = d.doc.field({"Contact", "Contact info", "Contact name"});
@@ -293,12 +349,11 @@ class ThreadReader {
     }
     l.mutable_contact()->set_email(email);
     l.mutable_contact()->set_company(name);
-    if (l.contact().name().empty() || email.empty())
-      problem(d.file.rel, contact ? contact->line : 1,
-              "no contact with an e-mail address: write **Contact:** Name, Title, name@company.com");
+    if (l.contact().name().empty()) unknown("contact", contact ? contact->line : 1, "write **Contact:** Name, Title, name@company.com");
+    if (email.empty()) unknown("email", contact ? contact->line : 1, "write the contact's e-mail address in **Contact:** or **Email:**");
     // Source: inbound, outbound, a campaign.
-    const std::string source = lower(d.doc.field({"Source", "Lead source"}) ? d.doc.field({"Source", "Lead source"})->value
-                                                                                 : meta_string(meta, {"lead_source", "source"}));
+    const auto* source_field = d.doc.field({"Source", "Lead source"});
+    const std::string source = lower(source_field ? source_field->value : meta_string(meta, {"lead_source", "source"}));
     // The channel: what the parentheses say ("Inbound (website)"), else a channel word the
     // source names (referral, website, prospecting); none is guessed.
     std::string channel;
@@ -321,15 +376,17 @@ class ThreadReader {
                source.find("referral") != std::string::npos) {
       l.set_source(v1::INBOUND);
       l.set_channel(channel);
+    } else if (source.empty()) {
+      unknown("source", 1, "add **Source:** inbound, outbound or campaign");
     } else {
-      problem(d.file.rel, 1, "no source: add **Source:** inbound, outbound or campaign");
+      unknown("source", source_field ? source_field->line : 1, "'" + source + "' is none of inbound, outbound or campaign");
     }
     const auto* signal = d.doc.field({"Initial signal", "Signal", "Trigger"});
     std::string why = signal ? signal->value : "";
     if (why.empty())
       for (const auto& s : d.doc.sections)
         if (lower(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
-    if (why.empty()) problem(d.file.rel, 1, "no signal: add **Initial signal:** what brought the lead, or an ## Observation");
+    if (why.empty()) unknown("signal", 1, "add **Initial signal:** what brought the lead, or an ## Observation");
     l.set_signal(why);
     if (const auto* a = d.doc.field({"Attribution", "Content source"})) l.set_attribution(a->value);
     l.set_goal_id(meta_string(meta, {"goal_id", "goal"}));
@@ -398,12 +455,15 @@ class ThreadReader {
     i.set_arr_high(high);
     const auto* strategic = d.doc.field({"Strategic value", "Strategic"});
     const std::string sv = strategic ? lower(code_word(strategic->value)) : "";
-    auto parsed = parse_strategic(sv);
-    if (!strategic || !parsed) {
-      problem(d.file.rel, strategic ? strategic->line : 1, "no strategic value: add **Strategic value:** high, medium or low");
-      return;
+    if (auto parsed = parse_strategic(sv)) {
+      i.set_strategic(*parsed);
+    } else {
+      i.add_unknown("strategic");
+      warn(d, strategic ? strategic->line : 1,
+           std::string("strategic: unknown, ") +
+               (strategic ? "'" + strategic->value + "' is none of high, medium, low" : d.file.rel + " names none") +
+               " (add **Strategic value:** high, medium or low)");
     }
-    i.set_strategic(*parsed);
     const auto* priority = d.doc.field({"Priority", "Priority score", "Score"});
     std::optional<double> p = priority ? score(priority->value) : std::nullopt;
     if (!p) p = meta_number(meta, "impact_score");
@@ -489,6 +549,7 @@ class ThreadReader {
 
   // `## Action N: Name` blocks of 5-actions.md.
   void actions(const StageDoc& d) {
+    notes_.clear();
     static const std::regex head(R"(^\s*action\s*[0-9]*\s*(?:[:.\-]|–|—)?\s*(.*)$)", std::regex::icase);
     for (const auto& s : d.doc.sections)
       if (s.level >= 2 && std::regex_match(s.title, head)) action(d, s, "");
@@ -497,6 +558,7 @@ class ThreadReader {
   // One file of a 5-actions/ folder (lead-intake.md, qualify.md, ...): the whole file is the
   // action, its type from the file's name unless it says **Type:**.
   void action_file(const StageDoc& d, const std::string& type) {
+    notes_.clear();
     MdSection all{2, type, 1, {}, {}, {}};
     for (const auto& s : d.doc.sections) all.fields.insert(all.fields.end(), s.fields.begin(), s.fields.end());
     action(d, all, type);
@@ -553,6 +615,7 @@ class ThreadReader {
 
   // Stage 6: the outcome (6-learning.md, or 6-results.md of the 7-stage variant).
   void outcome(const StageDoc& d) {
+    notes_.clear();
     const auto* o = d.doc.field({"Deal outcome", "Outcome"});
     const MdField* status = nullptr;
     for (const auto& s : d.doc.sections)
@@ -590,9 +653,11 @@ class ThreadReader {
   }
 
   void learnings(const StageDoc& d) {
+    notes_.clear();
     std::optional<Micros> at;
     bool any = false;
-    auto record = [&](const std::string& id, const std::string& status_text, const MdField* conf, int line) {
+    // `evidence`: the section's own (### A7 … **Evidence:**), else the file's.
+    auto record = [&](const std::string& id, const std::string& status_text, const MdField* conf, int line, const MdField* evidence) {
       if (!at) at = dated(d);
       if (!at) return;
       // VALIDATED, INVALIDATED, CHALLENGED, PARTIAL(LY VALIDATED), INCONCLUSIVE: the CLI's words.
@@ -613,9 +678,13 @@ class ThreadReader {
           problem(d.file.rel, conf->line, "learning about " + id + ": confidence '" + conf->value + "' is not a percent");
           return;
         }
-        l.set_confidence(c->now);
+        if (*result == v1::INVALIDATED && c->now != 0)  // the ledger's rule: an invalidated assumption is at 0 %
+          warn(d, conf->line, "learning about " + id + ": INVALIDATED at " + std::to_string(c->now) +
+                                  " %: recorded at 0 %, the confidence of an invalidated assumption in the ledger");
+        else
+          l.set_confidence(c->now);
       }
-      if (const auto* ev = d.doc.field({"Evidence"})) l.set_evidence(ev->value);
+      if (evidence) l.set_evidence(evidence->value);
       add(d, line, "learning " + id, l, *at);
       any = true;
     };
@@ -624,16 +693,45 @@ class ThreadReader {
       if (!head || s.level < 2) continue;
       const auto* st = s.field({"Status", "Result"});
       if (!st) continue;
-      record(head->first, st->value, s.field({"Confidence", "Posterior confidence", "New confidence"}), s.line);
+      if (lower(st->value).find("new hypothesis") != std::string::npos) {
+        if (!at) at = dated(d);
+        if (at) proposed(d, s, head->first, head->second, *at);
+        any = true;
+        continue;
+      }
+      record(head->first, st->value, s.field({"Confidence", "Posterior confidence", "New confidence"}), s.line, s.field({"Evidence"}));
     }
     if (any) return;
     // "A4: Enterprise customers prefer white-label → VALIDATED" with "Confidence: 60% → 95%".
     static const std::regex line_re(R"(^\s*([AH][0-9]{1,4})\s*:.*(?:→|->)\s*([A-Za-z_ ]+)\s*$)");
     for (const auto* l : all_lines(d.doc)) {
       std::smatch m;
-      if (std::regex_match(l->text, m, line_re)) record(m[1].str(), m[2].str(), d.doc.field({"Confidence"}), l->line);
+      if (std::regex_match(l->text, m, line_re)) record(m[1].str(), m[2].str(), d.doc.field({"Confidence"}), l->line, d.doc.field({"Evidence"}));
     }
   }
+
+  // "### H9: Title" with **Status:** 🆕 NEW HYPOTHESIS: not a test of an assumption but a new
+  // one the deal taught, registered on the canvas (untested, at the confidence it states) as
+  // `leanos canvas assume` would. Kept aside: the canvas records it, not the deal's stream.
+  void proposed(const StageDoc& d, const MdSection& s, const std::string& id, const std::string& title, Micros at) {
+    const auto* statement = s.field({"New hypothesis", "Hypothesis", "Statement"});
+    const auto* conf = s.field({"Confidence", "Initial confidence", "New confidence"});
+    auto c = conf ? confidence(conf->value) : std::nullopt;
+    if (!c) {
+      problem(d.file.rel, conf ? conf->line : s.line,
+              "new hypothesis " + id + ": " + (conf ? "confidence '" + conf->value + "' is not a percent" : "no **Confidence:**") +
+                  "; write **Confidence:** 40% (how sure the team is of it now)");
+      return;
+    }
+    v1::AssumptionRegistered r;
+    r.set_assumption_id(id);
+    r.set_statement(statement && !statement->value.empty() ? statement->value : title.empty() ? id : title);
+    r.set_confidence(c->now);
+    proposed_.push_back(fact(d.file.rel, s.line, "new hypothesis " + id, r, at, actor_));
+    proposed_.back().warnings = std::move(notes_);
+    notes_.clear();
+  }
+  std::vector<Fact> proposed_;  // new hypotheses, for the canvas
 
   Micros lead_at() const { return lead_at_; }
 
@@ -642,6 +740,7 @@ class ThreadReader {
   Micros fallback_ = 0;  // a git commit's date, for a stage file without one
   Unit& unit_;
   Micros lead_at_ = 0;
+  std::vector<Problem> notes_;  // warnings for the next fact
 };
 
 Unit read_thread(const fs::path& root, const fs::path& folder, const std::string& actor, Micros fallback_date, Workspace& ws) {
@@ -734,6 +833,7 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     if (!stages.count(StageFile::results)) r.outcome(stages.at(learning));
     r.learnings(stages.at(learning));
   }
+  for (auto& p : r.proposed_) ws.proposed.push_back(std::move(p));
   return unit;
 }
 
@@ -770,7 +870,7 @@ void read_documents(const fs::path& root, const std::string& actor, Micros fallb
   for (const auto& path : files) {
     const std::string rel = path.lexically_relative(root).generic_string();
     if (ws.modeled.count(rel) || placeholders.count(rel)) continue;
-    auto f = read_file(root, path);
+    auto f = read_file(root, path, ws);
     ++ws.files_read;
     if (!f) {
       ws.refused.push_back({rel, 0, f.status().message()});
@@ -823,7 +923,7 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
       std::smatch m;
       const std::string file = path.filename().string();
       if (!std::regex_match(file, m, name) || lower(m[2].str()).find("assumption") == std::string::npos) continue;
-      auto f = read_file(root, path);
+      auto f = read_file(root, path, ws);
       ++ws.files_read;
       ws.modeled.insert(path.lexically_relative(root).generic_string());
       if (!f) {
@@ -844,14 +944,14 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
       if (e.path().extension() == ".md" && e.path().filename() != "index.md") files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
-      auto f = read_file(root, path);
+      auto f = read_file(root, path, ws);
       ++ws.files_read;
       ws.modeled.insert(path.lexically_relative(root).generic_string());
       if (!f) {
         ws.refused.push_back({path.lexically_relative(root).generic_string(), 0, f.status().message()});
         continue;
       }
-      goals.push_back(read_goal(*f, actor, fallback));
+      goals.push_back(read_goal(*f, actor, fallback, modified_at(path)));
     }
   }
   // Deal threads.
@@ -915,7 +1015,12 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
     }
     std::optional<Micros> at = a.registered ? std::optional<Micros>(a.registered->second) : a.dated;
     if (!a.registered && first_tested.count(a.id) && (!at || first_tested[a.id] < *at)) at = first_tested[a.id];
-    if (!at && fallback) at = fallback;
+    std::vector<Problem> notes;
+    if (!at && fallback) {
+      at = fallback;
+      notes.push_back({a.file, a.line, "assumption " + a.id + ": no **Last validated:** and no thread testing it: dated by its git commit, " +
+                                           format_date(fallback)});
+    }
     if (!at) {
       canvas.problems.push_back({a.file, a.line, "assumption " + a.id +
                                                      " has no date: add **Last validated:** YYYY-MM-DD (or a thread testing it)"});
@@ -926,6 +1031,7 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
     r.set_statement(a.statement);
     r.set_confidence(a.registered ? a.registered->first : a.confidence->before.value_or(a.confidence->now));
     canvas.facts.push_back(fact(a.file, a.line, "assumption " + a.id, r, *at, actor));
+    canvas.facts.back().warnings = std::move(notes);
     StatedConfidence stated{a.id, a.file, a.line, a.confidence->now, a.status, std::nullopt};
     if (const std::optional<Micros> revised_at = a.dated ? a.dated : fallback ? std::optional<Micros>(fallback) : std::nullopt) {
       v1::AssumptionRevised v;
@@ -934,9 +1040,21 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
       v.set_status(a.status);
       v.set_evidence("as " + a.file + " states it");
       stated.revision = fact(a.file, a.line, "revision " + a.id, v, *revised_at, actor);
+      if (!a.dated)
+        stated.revision->warnings.push_back({a.file, a.line, "assumption " + a.id + ": no **Last validated:**: its revision dated by its git commit, " +
+                                                                 format_date(fallback)});
     }
     ws.stated.push_back(std::move(stated));
   }
+  // The new hypotheses the threads' learnings state, each once (the earliest), unless the
+  // canvas file has it already (an agent applied the learning's canvas update).
+  std::sort(ws.proposed.begin(), ws.proposed.end(), [](const Fact& a, const Fact& b) {
+    return from_timestamp(a.command.occurred_at()) < from_timestamp(b.command.occurred_at());
+  });
+  for (auto& p : ws.proposed)
+    if (seen.insert(p.command.assumption_registered().assumption_id()).second) canvas.facts.push_back(std::move(p));
+  ws.proposed.clear();
+  if (canvas.name.empty()) canvas.name = "strategy/canvas";
   if (!canvas.facts.empty() || !canvas.problems.empty()) ws.units.push_back(std::move(canvas));
   for (auto& u : goals) ws.units.push_back(std::move(u));
   for (auto& u : read_segment_strategy(root, actor, fallback, ws)) ws.units.push_back(std::move(u));

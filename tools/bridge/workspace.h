@@ -4,8 +4,10 @@
 // send (dated with the file's dates, never the import's clock), with an id derived from the
 // file's workspace-relative path, the fact and its content, so that reading the same folder
 // again gives the same commands. What it cannot read is a problem naming the file, the line
-// and what would make it importable. The rules decide when the commands are recorded (the
-// import command, through the actors), a thread or a file at a time: whole or not at all.
+// and what would make it importable; it drops that fact alone. A field a file does not state
+// is recorded as unknown (LeadCaptured.unknown, ImplicationAssessed.unknown) and every such
+// assumption, or a date taken from elsewhere, is a warning with the fact. The rules decide
+// when the commands are recorded (the import command, through the actors), fact by fact.
 //
 // Every other text file (.md, .yaml, .yml, .json, .csv, .txt; hidden files and .git/ aside)
 // is a document, kept verbatim (DocumentWritten), dated by the date it states (**Last
@@ -19,6 +21,7 @@
 // 0-byte stage file is a placeholder.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -40,10 +43,15 @@ struct Fact {
   int line = 0;
   std::string what;  // "lead", "action sales:demo started", ...
   Envelope command;  // payload, occurred_at, a derived event_id, actor
+  // What reading it had to assume: a field the file did not state (recorded as unknown), a
+  // date taken from elsewhere (meta.json's created, the git commit). Told when the fact is
+  // recorded; `import --strict` refuses the fact instead.
+  std::vector<Problem> warnings;
 };
 
-// What is recorded together: the facts of one thread, or of one canvas file. A unit with a
-// problem records nothing.
+// What is read together: the facts of one thread, or of one canvas file. Each fact is
+// recorded on its own: a problem drops the fact it spoils (and the rules then refuse the facts
+// that depend on it, each named), never the unit's other facts.
 struct Unit {
   std::string name;  // "threads/sales/acme-corp", "strategy/canvas/10-assumptions.md"
   std::vector<Fact> facts;
@@ -68,10 +76,14 @@ struct StatedConfidence {
 struct Workspace {
   std::vector<Unit> units;
   std::vector<StatedConfidence> stated;  // to compare with what the recorded history gives        // the canvas first (threads refer to its assumptions), then threads
-  std::vector<Problem> refused;   // files not read at all: symlinks, too large, not UTF-8
+  std::vector<Problem> refused;   // files not read at all: symlinks, too large, in no encoding read (UTF-8, UTF-16 with a BOM, Windows-1252)
   std::vector<std::string> placeholders;  // 0-byte stage files
   std::size_t files_read = 0;
   std::set<std::string> modeled;  // files read as the ledger's facts; the other text files are documents
+  // What reading a file had to assume (its bytes read as Windows-1252): told with the facts
+  // recorded from it; `--strict` refuses them.
+  std::map<std::string, std::vector<Problem>> warnings_by_file;
+  std::vector<Fact> proposed;  // while reading: new hypotheses the threads' learnings state
 };
 
 inline constexpr std::size_t kMaxImportFileBytes = 8 << 20;  // 8 MiB: LeanOS's files are a few KB

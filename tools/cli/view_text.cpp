@@ -294,6 +294,11 @@ std::string today_text(const v1::TodayView& r) {
   return o;
 }
 
+namespace {
+// A field an imported file did not state: "unknown", never blank or zero.
+std::string or_unknown(const std::string& v) { return v.empty() ? "unknown" : v; }
+}  // namespace
+
 std::string pipeline_text(const v1::PipelineView& p) {
   std::string o, stage;
   for (const auto& d : p.deals()) {
@@ -301,7 +306,7 @@ std::string pipeline_text(const v1::PipelineView& p) {
       stage = d.stage();
       o += stage + "\n";
     }
-    o += fmt("  %-22s %-12s %5.1f d  prio %.2f  %-28s next: %s%s\n", d.company().c_str(), d.segment().c_str(), d.days_in_stage(),
+    o += fmt("  %-22s %-12s %5.1f d  prio %.2f  %-28s next: %s%s\n", d.company().c_str(), or_unknown(d.segment()).c_str(), d.days_in_stage(),
              d.priority(), d.action().c_str(), d.next_action().c_str(), d.stalled() ? "  STALLED" : "");
   }
   if (p.deals().empty()) o += "no open deals\n";
@@ -312,7 +317,7 @@ std::string deal_list_text(const v1::DealList& l) {
   if (l.deals().empty()) return "no deals match\n";
   std::string o = fmt("%-24s %-22s %-12s %-14s %-9s %8s  %s\n", "deal", "company", "segment", "stage", "status", "days", "next");
   for (const auto& d : l.deals())
-    o += fmt("%-24s %-22s %-12s %-14s %-9s %8.1f  %s\n", d.deal_id().c_str(), d.company().c_str(), d.segment().c_str(),
+    o += fmt("%-24s %-22s %-12s %-14s %-9s %8.1f  %s\n", d.deal_id().c_str(), d.company().c_str(), or_unknown(d.segment()).c_str(),
              d.stage().c_str(), word(d.status()).c_str(), d.days_in_stage(), d.next_action().empty() ? "-" : d.next_action().c_str());
   return o;
 }
@@ -325,16 +330,20 @@ std::string result_name(v1::LearningResult r) { return lower(v1::LearningResult_
 std::string deal_thread_text(const v1::DealThreadView& d) {
   std::string o;
   const auto& l = d.input();
-  o += "deal " + d.deal_id() + ": " + l.company() + " (" + l.segment() + "), stage " + d.stage() + "\n";
-  o += "1 input        " + date_of(d.input_at()) + "  " + lower(v1::LeadSource_Name(l.source()));
+  o += "deal " + d.deal_id() + ": " + l.company() + " (" + (l.segment().empty() ? std::string("segment unknown") : l.segment()) + "), stage " + d.stage() + "\n";
+  o += "1 input        " + date_of(d.input_at()) + "  " +
+       (l.source() == v1::LEAD_SOURCE_UNSPECIFIED ? "source unknown" : lower(v1::LeadSource_Name(l.source())));
   if (!l.channel().empty()) o += "/" + l.channel();
-  o += "  " + l.contact().name();
+  o += "  " + or_unknown(l.contact().name());
   if (!l.contact().title().empty()) o += ", " + l.contact().title();
-  o += " <" + l.contact().email() + ">  signal: " + l.signal();
+  o += " <" + (l.contact().email().empty() ? std::string("e-mail unknown") : l.contact().email()) + ">  signal: " + or_unknown(l.signal());
   if (!l.goal_id().empty()) o += "  goal " + l.goal_id() + (l.subgoal_id().empty() ? "" : "/" + l.subgoal_id());
   if (!l.campaign_id().empty()) o += "  campaign " + l.campaign_id();
   if (!l.attribution().empty()) o += "  attributed to " + l.attribution();
   o += "\n";
+  // What the files did not state, named where the thread shows it.
+  for (const auto& u : l.unknown()) o += "               " + u + ": unknown (the input named none)\n";
+  for (const auto& u : d.implication().unknown()) o += "               " + u + ": unknown (the implication named none)\n";
   if (d.has_hypothesis())
     o += "2 hypothesis   " + date_of(d.hypothesis_at()) + "  tests " + d.hypothesis().assumption_id() + " at " +
          std::to_string(d.hypothesis().confidence()) + " %\n";
@@ -342,7 +351,9 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
     o += "2 hypothesis   -\n";
   if (d.has_implication())
     o += "3 implication  " + date_of(d.implication_at()) + "  ARR " + dollars(d.implication().arr_low()) + "-" +
-         dollars(d.implication().arr_high()) + ", strategic " + lower(v1::StrategicValue_Name(d.implication().strategic())) +
+         dollars(d.implication().arr_high()) + ", strategic " +
+         (d.implication().strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED ? std::string("unknown")
+                                                                          : lower(v1::StrategicValue_Name(d.implication().strategic()))) +
          ", " + std::to_string(d.implication().cost_hours()) + " h, priority " + fixed2(d.implication().priority()) + "\n";
   else
     o += "3 implication  -\n";
@@ -383,6 +394,11 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
   } else {
     o += "6 learning     -\n";
   }
+  if (!d.sources().empty()) o += "read from the workspace's files\n";
+  for (const auto& src : d.sources())
+    o += fmt("  %-34s %s:%d  version %s%s\n", (src.event_type() + (src.subject().empty() ? "" : " " + src.subject())).c_str(),
+             src.file().c_str(), src.line(), src.sha256().substr(0, 12).c_str(),
+             src.git_commit().empty() ? "" : ("  commit " + src.git_commit().substr(0, 10)).c_str());
   return o;
 }
 
@@ -412,15 +428,28 @@ std::string campaign_view_text(const v1::CampaignView& c) {
   return o;
 }
 
+namespace {
+// " (from FILE:LINE, version SHA12)" for a fact an import read from a file; "" otherwise.
+std::string from_file(const Envelope& e) {
+  const auto& m = e.metadata();
+  const auto file = m.find("source_file");
+  if (file == m.end()) return "";
+  const auto line = m.find("source_line");
+  const auto sha = m.find("source_sha256");
+  return " (from " + file->second + (line == m.end() ? "" : ":" + line->second) +
+         (sha == m.end() ? "" : ", version " + sha->second.substr(0, 12)) + ")";
+}
+}  // namespace
+
 std::string audit_text(const v1::AuditView& a) {
   std::string o = fmt("audit of deal %s: %d decision(s)\n", a.deal_id().c_str(), a.decisions_size());
   for (int i = 0; i < a.decisions_size(); ++i) {
     const auto& d = a.decisions(i);
     const auto& e = d.event();
     const auto& p = e.decision_made();
-    o += fmt("\n%s %s on %s by %s (recorded %s, position %llu)\n", i ? "revision:" : "decision:", verdict_name(p.verdict()).c_str(),
+    o += fmt("\n%s %s on %s by %s (recorded %s, position %llu)%s\n", i ? "revision:" : "decision:", verdict_name(p.verdict()).c_str(),
              date_of(e.occurred_at()).c_str(), e.actor().c_str(), format_time(from_timestamp(e.recorded_at())).c_str(),
-             static_cast<unsigned long long>(e.position()));
+             static_cast<unsigned long long>(e.position()), from_file(e).c_str());
     o += "  reason: " + p.reason() + "\n";
     for (const auto& alt : p.alternatives()) o += "  alternative considered: " + alt + "\n";
     o += fmt("  impact %.2f%s\n", p.impact(), p.approval_required() ? " (needs human approval)" : "");
@@ -438,7 +467,9 @@ std::string audit_text(const v1::AuditView& a) {
     }
     if (in.has_implication())
       o += fmt("  input: ARR %s-%s, strategic %s, priority %.2f\n", dollars(in.implication().arr_low()).c_str(),
-               dollars(in.implication().arr_high()).c_str(), v1::StrategicValue_Name(in.implication().strategic()).c_str(),
+               dollars(in.implication().arr_high()).c_str(),
+               in.implication().strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED ? "unknown"
+                                                                                : v1::StrategicValue_Name(in.implication().strategic()).c_str(),
                in.implication().priority());
     if (in.has_qualification())
       o += fmt("  input: qualification score %.2f %s\n", in.qualification().total(),
@@ -473,15 +504,15 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
     const auto& e = c.event();
     const std::string date = date_of(e.occurred_at());
     if (e.has_assumption_registered()) {
-      o += fmt("%s  registered at %d %% by %s: %s\n", date.c_str(), e.assumption_registered().confidence(), e.actor().c_str(),
-               e.assumption_registered().statement().c_str());
+      o += fmt("%s  registered at %d %% by %s: %s%s\n", date.c_str(), e.assumption_registered().confidence(), e.actor().c_str(),
+               e.assumption_registered().statement().c_str(), from_file(e).c_str());
       continue;
     }
     const auto& p = c.holds();
     const std::string status = projections::assumption_status_name(p.status());
     if (c.withdrawn()) o += date + "  withdrawn: no longer follows";
     else o += fmt("%s  %d %% -> %d %% (%s)", date.c_str(), p.previous(), p.confidence(), status.c_str());
-    if (e.has_assumption_revised()) o += "  revised by " + e.actor() + (p.evidence().empty() ? "" : ": " + p.evidence());
+    if (e.has_assumption_revised()) o += "  revised by " + e.actor() + (p.evidence().empty() ? "" : ": " + p.evidence()) + from_file(e);
     if (c.has_cause()) {
       const auto& cause = c.cause();
       const std::string result = cause.has_learning_recorded()           ? v1::LearningResult_Name(cause.learning_recorded().result())
@@ -492,7 +523,7 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& w) {
       const std::string& evidence = cause.has_learning_recorded() ? cause.learning_recorded().evidence() : p.evidence();
       o += "  because deal " + p.deal_id() + (correction ? " corrected its learning to " : " recorded ") + result +
            (correction ? " (was " + v1::LearningResult_Name(cause.learning_recorded().corrected_result()) + ")" : "") + " by " +
-           cause.actor() + (evidence.empty() ? "" : ": " + evidence);
+           cause.actor() + (evidence.empty() ? "" : ": " + evidence) + from_file(cause);
     }
     o += "\n";
     if (!c.restated().empty()) {

@@ -382,12 +382,16 @@ async function renderDeal() {
   const i = d.input || {}, h = d.hypothesis, m = d.implication, c = d.decision, o = d.outcome;
   section.querySelector('.body').replaceChildren(
     el('div', { class: 'stages' },
-      stage(1, 'input', d.input_at, `${i.company} (${i.segment}), ${i.source || ''}`, i.signal),
+      stage(1, 'input', d.input_at, `${i.company} (${i.segment || 'segment unknown'}), ${i.source || 'source unknown'}`, i.signal || 'signal unknown',
+        ...(i.unknown || []).map((u) => `${u}: unknown — the input named none`)),
       stage(2, 'hypothesis', d.hypothesis_at, h && `tests ${h.assumption_id} at ${h.confidence} %`),
-      stage(3, 'implication', d.implication_at, m && `ARR ${dollars(m.arr_low)}–${dollars(m.arr_high)}, ${m.strategic}, priority ${m.priority}`),
+      stage(3, 'implication', d.implication_at, m && `ARR ${dollars(m.arr_low)}–${dollars(m.arr_high)}, ${m.strategic || 'strategic unknown'}, priority ${m.priority}`),
       stage(4, 'decision', d.decision_at, c && `${c.verdict}: ${c.reason}`, c && `impact ${c.impact}`),
       stage(5, 'actions', (d.actions || []).length ? (d.actions[0].started_at || d.actions[0].planned_at) : null, ...(d.actions || []).map((a) => `${a.action} ${a.status}${a.result ? ' → ' + a.result : ''}`)),
       stage(6, 'learning', d.learning_at || d.outcome_at, o && `${o.outcome}${o.arr ? ' ' + dollars(o.arr) + ' ARR' : ''}`, ...(d.learnings || []).map((l) => `${l.assumption_id} ${l.result}${l.confidence !== undefined ? ' → ' + l.confidence + ' %' : ''}`))),
+    ...((d.sources || []).length ? [el('h3', { text: 'read from the workspace\'s files' }),
+      el('ul', { class: 'sources' }, d.sources.map((x) => el('li', {
+        text: `${x.event_type}${x.subject ? ' ' + x.subject : ''}: ${x.file}:${x.line || 0}, version ${(x.sha256 || '').slice(0, 12)}${x.git_commit ? ', commit ' + x.git_commit.slice(0, 10) : ''}` })))] : []),
     el('h3', { text: 'audit' }),
     el('ul', {}, (audit.decisions || []).map((x) => el('li', {}, `${day(x.event.occurred_at)} ${x.event.decision_made.verdict} by ${x.event.actor}: ${x.event.decision_made.reason}`,
       x.approval ? ` (approved by ${x.approval.actor})` : ''))));
