@@ -297,3 +297,22 @@ TEST_CASE(".leanosignore leaves paths out, named in the report, and the rules' o
   for (const char* stream : {"files", "file-contents", "documents", "imports"})
     w.refused({"append", stream, "--type", "Note"}, "belongs to the workflow's rules");
 }
+
+TEST_CASE("bench import --git-commits measures a generated history beside git, and its checkout equals git's own") {
+  TempDir scratch;
+  Workspace w;
+  auto r = w.run({"bench", "import", "--git-commits", "30", "--json", "--dir", scratch.sub("bench")});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto rows = nlohmann::json::parse(r.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["commits"] == 30);
+  CHECK(rows[0]["import_s"].get<double>() > 0);
+  CHECK(rows[0]["store_bytes"].get<double>() > 0);
+  CHECK(rows[0]["git_bytes"].get<double>() > rows[0]["git_gc_bytes"].get<double>());
+  // What the benchmark timed is a real checkout: the middle commit, as git gives it.
+  const std::string run = scratch.sub("bench") + "/30";
+  const auto ours = tree_of(run + "/out-leanos"), theirs = tree_of(run + "/out-git");
+  CHECK(ours.size() > 290);
+  CHECK(ours == theirs);
+}

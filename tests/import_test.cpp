@@ -1035,3 +1035,34 @@ TEST_CASE("a goal without created: is dated by the earliest date it states, else
   CHECK(t.exit_code == 13);
   CHECK(strict.w.run({"goal", "show", "g-bare"}).exit_code == 3);
 }
+
+TEST_CASE("a re-import that finds a recorded field rewritten names both texts as a conflict, exit 14, and the ledger keeps what it recorded") {
+  Imported i;
+  REQUIRE(i.import().exit_code == 0);
+  const std::string decision = i.file("threads/sales/acme-corp/4-decision.md");
+  std::string text = read(decision);
+  text.replace(text.find("Strong fit with the white-label hypothesis; budget confirmed."), 61, "Budget confirmed by the CFO.");
+  test::write_file(decision, text);
+  const std::string implication = i.file("threads/sales/acme-corp/3-implication.md");
+  text = read(implication);
+  text.replace(text.find("$1M-$1.5M"), 9, "$1M-$2M");
+  test::write_file(implication, text);
+  const int before = i.w.events();
+  auto r = i.import({"--json"});
+  INFO(r.out);
+  CHECK(r.exit_code == 14);
+  const auto report = nlohmann::json::parse(r.out);
+  CHECK(report["conflicts"] == 2);
+  std::vector<std::string> said;
+  for (const auto& u : report["units"])
+    if (u["name"] == "threads/sales/acme-corp") {
+      CHECK(u["status"] == "conflict");
+      for (const auto& c : u["conflicts"]) said.push_back(c["what"]);
+    }
+  CHECK(said == std::vector<std::string>{
+                    "implication: ARR high $2000000 in the file, $1500000 in the ledger; the ledger keeps what it recorded",
+                    "decision: reason 'Budget confirmed by the CFO.' in the file, 'Strong fit with the white-label hypothesis; budget confirmed.' in "
+                    "the ledger; the ledger keeps what it recorded"});
+  CHECK(i.w.events() == before);
+  CHECK(i.w.json({"deal", "show", "acme-corp"})["decision"]["reason"] == "Strong fit with the white-label hypothesis; budget confirmed.");
+}

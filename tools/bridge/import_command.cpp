@@ -80,16 +80,30 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     auto read = read_ledger(*store, AsOf{}, reading);
     if (!read) return read.status();
     held.ledger = std::move(read->view);
-    // The campaigns the workspace names, fact by fact.
-    for (const auto& u : ws->units)
-      for (const auto& f : u.facts)
-        if (const std::string id = campaign_id_of(f.command); !id.empty() && !held.campaigns.count(id) && held.ledger.campaigns().count(id)) {
-          v1::QueryRequest q;
-          q.mutable_campaign()->set_campaign_id(id);
-          auto c = answer_query(*store, q, now_micros());
-          if (!c) return c.status();
-          held.campaigns[id] = c->campaign();
-        }
+    // The campaigns and the deals the workspace names, as their views: a file's facts are
+    // judged against them (stage 5 fact by fact; a field a file rewrote is a conflict).
+    auto views = [&](auto id_of, const auto& in_ledger, auto& into, auto ask, auto take) -> Status {
+      for (const auto& u : ws->units)
+        for (const auto& f : u.facts)
+          if (const std::string id = id_of(f.command); !id.empty() && !into.count(id) && in_ledger.count(id)) {
+            v1::QueryRequest q;
+            ask(q, id);
+            auto r = answer_query(*store, q, now_micros());
+            if (!r) return r.status();
+            into[id] = take(*r);
+          }
+      return Status::success();
+    };
+    if (auto st = views([](const Envelope& c) { return campaign_id_of(c); }, held.ledger.campaigns(), held.campaigns,
+                        [](v1::QueryRequest& q, const std::string& id) { q.mutable_campaign()->set_campaign_id(id); },
+                        [](const v1::QueryReply& r) { return r.campaign(); });
+        !st)
+      return st;
+    if (auto st = views([](const Envelope& c) { return deal_id_of(c); }, held.ledger.deals(), held.deals,
+                        [](v1::QueryRequest& q, const std::string& id) { q.mutable_deal()->set_deal_id(id); },
+                        [](const v1::QueryReply& r) { return r.deal(); });
+        !st)
+      return st;
   }
   // The documents in force, with their text: a file that reads the same is not a new version.
   std::map<std::string, v1::DocumentEntry> documents;

@@ -2,6 +2,11 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
 #include "events/text.h"
 #include "events/time.h"
 
@@ -69,7 +74,92 @@ Known known_in_campaign(const v1::CampaignView& c, const Envelope& fact, Micros 
 
 }  // namespace
 
-Known known_in_ledger(const Held& held_, const Envelope& fact, Micros fallback) {
+namespace {
+
+std::string quoted(const std::string& v) { return "'" + v + "'"; }
+std::string money_text(std::int64_t v) { return "$" + std::to_string(v); }
+std::string number_text(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+// What a stage file states that its recorded stage holds otherwise, field by field, each
+// with both values ("" when they agree). Only what the file states is compared: a field it
+// leaves out, names unknown, or that the reader filled in itself (a reason "as decided in
+// FILE", an impact taken from the priority) is not a rewrite; a personal field the ledger
+// withholds (erased, locked) cannot be compared.
+std::string rewritten_fields(const v1::DealThreadView& t, const Envelope& fact) {
+  std::vector<std::string> out;
+  auto text = [&](const char* name, const std::string& file, const std::string& ledger) {
+    if (!file.empty() && !withheld(ledger) && file != ledger) out.push_back(std::string(name) + " " + quoted(file) + " in the file, " + quoted(ledger) + " in the ledger");
+  };
+  auto number = [&](const char* name, double file, double ledger, bool stated, std::string (*show)(double)) {
+    if (stated && std::abs(file - ledger) > 1e-9) out.push_back(std::string(name) + " " + show(file) + " in the file, " + show(ledger) + " in the ledger");
+  };
+  auto as_money = +[](double v) { return money_text(static_cast<std::int64_t>(v)); };
+  auto as_number = +[](double v) { return number_text(v); };
+  auto unknown = [](const auto& list, const char* name) { return std::find(list.begin(), list.end(), name) != list.end(); };
+  switch (fact.payload_case()) {
+    case Envelope::kLeadCaptured: {
+      const auto& f = fact.lead_captured();
+      const auto& l = t.input();
+      text("company", f.company(), l.company());
+      if (!unknown(f.unknown(), "segment")) text("segment", f.segment(), l.segment());
+      if (!unknown(f.unknown(), "contact")) text("contact", f.contact().name(), l.contact().name());
+      if (!unknown(f.unknown(), "email")) text("e-mail", f.contact().email(), l.contact().email());
+      break;
+    }
+    case Envelope::kHypothesisStated:
+      number("confidence", fact.hypothesis_stated().confidence(), t.hypothesis().confidence(), true, as_number);
+      break;
+    case Envelope::kImplicationAssessed: {
+      const auto& f = fact.implication_assessed();
+      const auto& l = t.implication();
+      number("ARR low", static_cast<double>(f.arr_low()), static_cast<double>(l.arr_low()), true, as_money);
+      number("ARR high", static_cast<double>(f.arr_high()), static_cast<double>(l.arr_high()), true, as_money);
+      if (!unknown(f.unknown(), "strategic") && f.strategic() != l.strategic())
+        out.push_back("strategic value " + v1::StrategicValue_Name(f.strategic()) + " in the file, " + v1::StrategicValue_Name(l.strategic()) +
+                      " in the ledger");
+      number("priority", f.priority(), l.priority(), true, as_number);
+      break;
+    }
+    case Envelope::kDecisionMade: {
+      const auto& f = fact.decision_made();
+      const auto& l = t.decision();
+      if (f.reason().rfind("as decided in ", 0) != 0) text("reason", f.reason(), l.reason());
+      number("impact", f.impact(), l.impact(), f.impact() >= 0, as_number);
+      break;
+    }
+    case Envelope::kDealClosed: {
+      const auto& f = fact.deal_closed();
+      const auto& l = t.outcome();
+      number("ARR", static_cast<double>(f.arr()), static_cast<double>(l.arr()), f.arr() > 0, as_money);
+      number("MRR", static_cast<double>(f.mrr()), static_cast<double>(l.mrr()), f.mrr() > 0, as_money);
+      break;
+    }
+    case Envelope::kLearningRecorded: {
+      const auto& f = fact.learning_recorded();
+      for (const auto& l : t.learnings())
+        if (l.assumption_id() == f.assumption_id()) {
+          if (f.result() != l.result())
+            out.push_back("the learning about " + f.assumption_id() + " is " + v1::LearningResult_Name(f.result()) + " in the file, " +
+                          v1::LearningResult_Name(l.result()) + " in the ledger");
+          if (f.has_confidence() && l.has_confidence()) number("its confidence", f.confidence(), l.confidence(), true, as_number);
+          text("its evidence", f.evidence(), l.evidence());
+        }
+      break;
+    }
+    default: break;
+  }
+  std::string joined;
+  for (const auto& o : out) joined += (joined.empty() ? "" : "; ") + o;
+  return joined;
+}
+
+}  // namespace
+
+Known known_stage(const Held& held_, const Envelope& fact, Micros fallback) {
   const v1::LedgerView& ledger = held_.ledger;
   if (const std::string campaign = campaign_id_of(fact); !campaign.empty()) {
     const auto it = held_.campaigns.find(campaign);
@@ -168,6 +258,14 @@ Known known_in_ledger(const Held& held_, const Envelope& fact, Micros fallback) 
     case Envelope::kLearningRecorded: return stage(d.learning_at(), fact, "the learning", fallback);
     default: return {};
   }
+}
+
+Known known_in_ledger(const Held& held_, const Envelope& fact, Micros fallback) {
+  Known k = known_stage(held_, fact, fallback);
+  if (k.held && k.differs.empty())
+    if (const std::string id = deal_id_of(fact); !id.empty())
+      if (const auto it = held_.deals.find(id); it != held_.deals.end()) k.differs = rewritten_fields(it->second, fact);
+  return k;
 }
 
 }  // namespace leanos::bridge

@@ -23,6 +23,9 @@ struct Known {
 struct Held {
   v1::LedgerView ledger;
   std::map<std::string, v1::CampaignView> campaigns;
+  // Each deal the workspace names as its thread (the stages' payloads in force, personal
+  // fields readable): what a stage file now says is compared field by field.
+  std::map<std::string, v1::DealThreadView> deals;
 };
 
 // `fact` is a command the workspace reader made (tools/bridge/workspace.h). A fact dated
