@@ -62,6 +62,14 @@ Result<TextFile> read_file(const fs::path& root, const fs::path& path, Workspace
   return f;
 }
 
+// "A4: Brand Preferences", "A4 - x", "H12. y": the id and the rest.
+std::optional<std::pair<std::string, std::string>> assumption_heading(const std::string& title) {
+  static const std::regex id(R"(^\s*([AH][0-9]{1,4})\s*(?:[:.\-]|–|—)?\s*(.*)$)");
+  std::smatch m;
+  if (!std::regex_match(title, m, id)) return std::nullopt;
+  return std::make_pair(m[1].str(), m[2].str());
+}
+
 // A command for `payload` dated `at`, its id derived from where it was read and what it says.
 Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,
           const std::string& actor) {

@@ -27,6 +27,9 @@ struct TextFile {
 // with a warning in `ws.warnings_by_file`).
 Result<TextFile> read_file(const std::filesystem::path& root, const std::filesystem::path& path, Workspace& ws);
 
+// "A4: Brand Preferences", "A4 - x", "H12. y": the assumption's id and the rest of the heading.
+std::optional<std::pair<std::string, std::string>> assumption_heading(const std::string& title);
+
 // A command for `payload` dated `at`, its id derived from where it was read and what it says.
 Fact fact(const std::string& file, int line, std::string what, const google::protobuf::Message& payload, Micros at,
           const std::string& actor);
