@@ -26,7 +26,7 @@
 
 namespace leanos::bridge {
 
-// One campaign folder as one unit (recorded whole or not at all).
+// One campaign folder as one unit (recorded fact by fact: a fact that cannot be read is skipped alone).
 Unit read_campaign(const std::filesystem::path& root, const std::filesystem::path& folder, const std::string& actor, Micros fallback,
                    Workspace& ws);
 
