@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <limits>
+#include <memory>
 
 #include "events/domain.h"
 #include "events/ids.h"
@@ -28,29 +29,63 @@ std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk
   return derived_event_id("leanos-file-content:" + sha256, std::to_string(chunk));
 }
 
-std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256) {
+namespace {
+
+// One zstd frame of `part`; with a prefix, compressed against it (zstd's --patch-from: the
+// window spans the prefix). Empty on a compression error.
+std::string compress(std::string_view part, std::string_view prefix) {
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> c(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, 3);
+  if (!prefix.empty()) {
+    // A window that spans the prefix; at most 2^27, what a decoder accepts by default (the
+    // prefix and the part are a chunk each: 2^21 at most).
+    int window = 10;
+    while ((std::size_t{1} << window) < prefix.size() + part.size() && window < 27) ++window;
+    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_windowLog, window);
+    ZSTD_CCtx_refPrefix(c.get(), prefix.data(), prefix.size());
+  }
+  std::string frame(ZSTD_compressBound(part.size()), '\0');
+  const std::size_t n = ZSTD_compress2(c.get(), frame.data(), frame.size(), part.data(), part.size());
+  frame.resize(ZSTD_isError(n) ? 0 : n);
+  return frame;
+}
+
+}  // namespace
+
+std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256, Micros at, const StoredContent* base) {
   const std::size_t chunks = bytes.empty() ? 1 : (bytes.size() + kFileChunkBytes - 1) / kFileChunkBytes;
+  const bool delta = base && chunks == 1 && !base->bytes.empty() && base->bytes.size() <= kFileChunkBytes &&
+                     base->depth < kMaxDeltaDepth && base->sha256 != sha256;
   std::vector<v1::Envelope> out;
   for (std::size_t i = 0; i < chunks; ++i) {
     const auto part = bytes.substr(std::min(bytes.size(), i * kFileChunkBytes), kFileChunkBytes);
-    std::string frame(ZSTD_compressBound(part.size()), '\0');
-    const std::size_t n = ZSTD_compress(frame.data(), frame.size(), part.data(), part.size(), 3);
-    frame.resize(ZSTD_isError(n) ? 0 : n);  // never an error with a buffer of the bound's size
+    std::string frame = compress(part, {});  // never an error with a buffer of the bound's size
     v1::FileContent c;
+    if (delta)
+      if (std::string d = compress(part, base->bytes); !d.empty() && d.size() < frame.size()) {
+        frame = std::move(d);
+        c.set_base_sha256(base->sha256);
+        c.set_depth(base->depth + 1);
+      }
     c.set_sha256(sha256);
     c.set_chunk(static_cast<std::uint32_t>(i));
     c.set_chunks(static_cast<std::uint32_t>(chunks));
     c.set_size(bytes.size());
     c.set_data(std::move(frame));
-    v1::Envelope e = make_event(c, now_micros());
+    v1::Envelope e = make_event(c, at);
     e.set_event_id(file_content_event_id(sha256, static_cast<std::uint32_t>(i)));
     out.push_back(std::move(e));
   }
   return out;
 }
 
-Result<std::string> file_bytes(const store::EventStore& store, const std::string& sha256) {
-  std::string out;
+namespace {
+
+// `hops`: the deltas followed to get here; a chain longer than any written is damage.
+Result<StoredContent> read_content(const store::EventStore& store, const std::string& sha256, std::uint32_t hops) {
+  StoredContent out;
+  out.sha256 = sha256;
+  std::string& bytes = out.bytes;
   std::uint32_t chunks = 1;
   for (std::uint32_t i = 0; i < chunks; ++i) {
     auto at = store.find_event_id(file_content_event_id(sha256, i));
@@ -66,18 +101,43 @@ Result<std::string> file_bytes(const store::EventStore& store, const std::string
       return Status::precondition("the content " + sha256.substr(0, 12) + " reads " + c.data() +
                                   (c.data() == kErased ? ": it was sealed under a data subject since forgotten" : ": the store is locked (no master key)"));
     chunks = c.chunks();
+    std::optional<StoredContent> base;
+    if (!c.base_sha256().empty()) {
+      if (chunks != 1 || hops >= kMaxDeltaDepth)
+        return Status::corruption("content " + sha256 + " is a delta of " + c.base_sha256() + " that cannot be one (" +
+                                  (chunks != 1 ? "several chunks" : "a chain deeper than " + std::to_string(kMaxDeltaDepth)) + ")");
+      auto b = read_content(store, c.base_sha256(), hops + 1);
+      if (!b)
+        return b.status().code() == Code::not_found
+                   ? Status::corruption("content " + sha256 + " is a delta of " + c.base_sha256() + ", which the store does not hold")
+                   : b.status();
+      base = std::move(*b);
+      out.depth = base->depth + 1;
+    }
     const unsigned long long size = ZSTD_getFrameContentSize(c.data().data(), c.data().size());
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kFileChunkBytes)
       return Status::corruption("chunk " + std::to_string(i) + " of content " + sha256 + " is not a zstd frame of a chunk");
-    const std::size_t from = out.size();
-    out.resize(from + size);
-    const std::size_t n = ZSTD_decompress(out.data() + from, size, c.data().data(), c.data().size());
+    const std::size_t from = bytes.size();
+    bytes.resize(from + size);
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+    if (base) ZSTD_DCtx_refPrefix(d.get(), base->bytes.data(), base->bytes.size());
+    const std::size_t n = ZSTD_decompressDCtx(d.get(), bytes.data() + from, size, c.data().data(), c.data().size());
     if (ZSTD_isError(n) || n != size)
       return Status::corruption("chunk " + std::to_string(i) + " of content " + sha256 + " does not decompress: " +
                                 (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
   }
-  if (sha256_hex(out) != sha256) return Status::corruption("the content stored as " + sha256 + " has another SHA-256: damaged");
+  if (sha256_hex(bytes) != sha256) return Status::corruption("the content stored as " + sha256 + " has another SHA-256: damaged");
   return out;
+}
+
+}  // namespace
+
+Result<StoredContent> stored_content(const store::EventStore& store, const std::string& sha256) { return read_content(store, sha256, 0); }
+
+Result<std::string> file_bytes(const store::EventStore& store, const std::string& sha256) {
+  auto c = read_content(store, sha256, 0);
+  if (!c) return c.status();
+  return std::move(c->bytes);
 }
 
 Result<std::uint64_t> commit_position(const store::EventStore& store, const std::string& commit) {

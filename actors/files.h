@@ -19,13 +19,31 @@ namespace leanos {
 // Lower-case hex of the SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
 
+// A content as stored: its bytes, and how many deltas deep it is (0: stored whole).
+struct StoredContent {
+  std::string sha256, bytes;
+  std::uint32_t depth = 0;
+};
+// Bases deeper than this are not taken: a content is then stored whole, so that reading one
+// decompresses at most this many frames more (git's packs allow 50).
+inline constexpr std::uint32_t kMaxDeltaDepth = 16;
+
 // The FileContent commands that hold `bytes` (at least one, empty content too), each chunk
 // compressed; their event ids follow from the content, so the same bytes are stored once.
-std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256);
+// Dated `at`, the date of the first version that holds them: a content dated by the clock
+// would lie ahead of a git history's dates, and every version imported after it would be
+// recorded late (folds would start far back). Given the path's previous content `base`, a
+// content of one chunk is stored as a delta against it (zstd with the base as its prefix)
+// when that is smaller, and the base is no deeper than kMaxDeltaDepth - 1.
+std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256, Micros at,
+                                                const StoredContent* base = nullptr);
 std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk);
 
-// The bytes of the content `sha256` as stored, checked against the digest: not_found when the
-// store holds none, precondition when its data subject was forgotten or the store is locked.
+// The content `sha256` as stored (its bases read first), checked against the digest:
+// not_found when the store holds none, precondition when its data subject was forgotten or
+// the store is locked.
+Result<StoredContent> stored_content(const store::EventStore& store, const std::string& sha256);
+// Its bytes only.
 Result<std::string> file_bytes(const store::EventStore& store, const std::string& sha256);
 
 // Where the files of a git commit end: the position of its import (SourceImported). `commit`:

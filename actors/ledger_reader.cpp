@@ -14,6 +14,26 @@ namespace {
 
 constexpr Micros kNever = std::numeric_limits<Micros>::min();  // no lower bound on business time
 constexpr Micros kAlways = std::numeric_limits<Micros>::max();  // no upper bound
+// At most this many late events are read to tell whether a snapshot stays usable under them
+// (each must be order-free): more, and an older snapshot is cheaper than reading them all.
+constexpr std::size_t kOrderFreeRead = 4096;
+
+// Whether every one of `late` is order-free; each folded into `view` (if given) as it is
+// read, a few at a time: file contents are large.
+Result<bool> fold_order_free(const store::EventStore& store, const std::vector<store::EventStore::Late>& late, v1::LedgerView* view) {
+  constexpr std::size_t kGroup = 64;
+  for (std::size_t i = 0; i < late.size(); i += kGroup) {
+    std::vector<std::uint64_t> positions;
+    for (std::size_t j = i; j < std::min(late.size(), i + kGroup); ++j) positions.push_back(late[j].position);
+    auto read = store.read_events(positions, store::Personal::leave_sealed);
+    if (!read) return read.status();
+    for (const auto& e : *read) {
+      if (!projections::order_free(e)) return false;
+      if (view) projections::apply(*view, e);
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -129,6 +149,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   // event that occurred after C. Late events recorded long after their date (imports,
   // learnings typed weeks later) leave these valid, where a position snapshot would not be.
   const bool latest_knowledge = !as_of.recorded && !as_of.position;
+  std::uint64_t since_late_order_free = 0;  // folded on top of the snapshot: they count toward the next one
   Micros key = std::min<Micros>(until, kEndOfTime);
   for (int tries = 0; options.use_snapshots && latest_knowledge && tries < 4 && key >= 0; ++tries) {
     auto snap = store.snapshot_at_or_before(time_name, static_cast<std::uint64_t>(key));
@@ -139,14 +160,22 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     const std::uint64_t known = view.known_through();
     view.clear_known_through();
     if (known > last) break;
-    // Nothing recorded since it was written, or nothing since that occurred by its key.
+    // Nothing recorded since it was written, or nothing since that occurred by its key but
+    // events whose fold needs no order (documents, files, imports: folded on top of it here).
     bool usable = known == last;
     if (!usable) {
       auto recorded_since = store.late_events(kNever, at, known, last);
       if (!recorded_since) return recorded_since.status();
       usable = recorded_since->empty();
+      if (!usable && recorded_since->size() <= kOrderFreeRead) {
+        auto folded = fold_order_free(store, *recorded_since, &view);
+        if (!folded) return folded.status();
+        usable = *folded;
+        if (usable) since_late_order_free = recorded_since->size();
+      }
     }
     if (usable) {
+      out.folded += since_late_order_free;
       out.view = std::move(view);
       out.snapshot_position = known;
       snapshot_bytes = (*snap)->second.size();
@@ -172,7 +201,14 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     const std::uint64_t at = (*snap)->first;
     auto before = store.late_events(kNever, view.max_occurred_at() - 1, at, last);
     if (!before) return before.status();
-    if (before->empty()) {
+    // The tail merges late events in: those whose fold needs no order may precede it.
+    bool usable = before->empty();
+    if (!usable && before->size() <= kOrderFreeRead) {
+      auto all = fold_order_free(store, *before, nullptr);
+      if (!all) return all.status();
+      usable = *all;
+    }
+    if (usable) {
       out.view = std::move(view);
       out.snapshot_position = at;
       snapshot_bytes = (*snap)->second.size();
@@ -213,7 +249,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   std::size_t last_full_bytes = options.need_deals ? snapshot_bytes : 0;
   // Time snapshots: while folding everything known, one per core_snapshot_every events (full
   // ones as spaced as position snapshots), keyed just before the next event's date.
-  std::uint64_t since_time_core = 0, since_time_full = 0;
+  std::uint64_t since_time_core = since_late_order_free, since_time_full = since_late_order_free;
   std::size_t last_time_full_bytes = options.need_deals ? snapshot_bytes : 0;
   Micros folded_through = after;
   auto time_snapshot = [&](const v1::Envelope& next) -> Status {

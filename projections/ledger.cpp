@@ -512,13 +512,15 @@ void fold_segment(LedgerView& v, const Envelope& e, std::int64_t at) {
   }
 }
 
-// The version of a document in force: its place in the log (the text stays there).
+// The version of a document in force: its place in the log (the text stays there). The
+// latest by business time (then position) wins whatever the order folded: see order_free().
 void fold_document(LedgerView& v, const Envelope& e, std::int64_t at) {
   if (!e.has_document_written()) return;
   auto& d = (*v.mutable_documents())[e.document_written().path()];
+  d.set_versions(d.versions() + 1);
+  if (d.versions() > 1 && std::make_pair(at, e.position()) < std::make_pair(d.written_at(), d.position())) return;
   d.set_position(e.position());
   d.set_written_at(at);
-  d.set_versions(d.versions() + 1);
   d.set_event_id(e.event_id());
 }
 
@@ -548,6 +550,12 @@ void apply(LedgerView& v, const Envelope& e) {
   fold_campaign(v, e);
   fold_document(v, e, at);
   fold_segment(v, e, at);
+}
+
+bool order_free(const Envelope& e) {
+  // Besides the fold of documents, these touch only the view's counters (events, positions,
+  // times: sums, minima and maxima).
+  return e.has_document_written() || e.has_file_version() || e.has_file_content() || e.has_source_imported();
 }
 
 std::string serialize(const LedgerView& view) {

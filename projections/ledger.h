@@ -41,6 +41,11 @@ LedgerView empty_ledger();
 // Folds one event. The state is right when events come in business-time order
 // (occurred_at, then position): actors/ledger_reader.h reads the log in that order.
 void apply(LedgerView& view, const Envelope& e);
+// Whether an event's fold gives the same state in any order relative to every other event:
+// a document's version (the latest by business time wins, whenever it is folded), a file
+// version or content, an import's record (counted only). A snapshot stays usable when such
+// events are recorded late: they are folded on top of it (actors/ledger_reader.cpp).
+bool order_free(const Envelope& e);
 
 // Deterministic bytes (map entries sorted): the snapshot format and the identity test.
 std::string serialize(const LedgerView& view);

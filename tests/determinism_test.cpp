@@ -119,6 +119,15 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
   }
 }
 
+// A store for tests of folds, not of fsync.
+std::unique_ptr<store::EventStore> open_relaxed(const test::TempDir& dir) {
+  store::StoreOptions relaxed;
+  relaxed.durability = store::Durability::relaxed;
+  auto opened = store::EventStore::open(dir.path(), relaxed);
+  REQUIRE(opened.is_ok());
+  return std::move(*opened);
+}
+
 // The reference, written apart from the production fold's reader: every event recorded by
 // position `known` that occurred by `t`, sorted by (occurred_at, position), folded.
 v1::LedgerView reference_fold(const std::vector<Envelope>& all, Micros t, std::uint64_t known) {
@@ -136,11 +145,8 @@ v1::LedgerView reference_fold(const std::vector<Envelope>& all, Micros t, std::u
 
 TEST_CASE("both time axes on a history recorded out of order equal the business-time reference fold") {
   test::TempDir dir;
-  store::StoreOptions relaxed;
-  relaxed.durability = store::Durability::relaxed;
-  auto opened = store::EventStore::open(dir.path(), relaxed);
-  REQUIRE(opened.is_ok());
-  auto& es = **opened;
+  auto opened = open_relaxed(dir);
+  auto& es = *opened;
   std::mt19937_64 rng(7);
   test::HistoryOptions options;
   options.commands = 1000;
@@ -198,4 +204,72 @@ TEST_CASE("both time axes on a history recorded out of order equal the business-
   CHECK(projections::serialize(read_ledger(es, AsOf{}, replay)->view) == expected);
   CHECK(projections::serialize(read_ledger(es, AsOf{}, from_snapshots)->view) == expected);
   CHECK(incremental.rbegin()->second == expected);
+}
+
+TEST_CASE("documents and files recorded late leave snapshots usable: folded on top, the same state as a replay") {
+  test::TempDir dir;
+  auto opened = open_relaxed(dir);
+  auto& es = *opened;
+  std::mt19937_64 rng(11);
+  test::HistoryOptions options;
+  options.commands = 600;
+  options.backdate_probability = 0.2;
+  test::generate_history(es, rng, options, [](const v1::LedgerView&) {});
+  auto all = es.read_all(1, 1'000'000);
+  REQUIRE(all.is_ok());
+  Micros first = from_timestamp(all->front().occurred_at()), last = first;
+  for (const auto& e : *all) last = std::max(last, from_timestamp(e.occurred_at()));
+  LedgerOptions write;
+  write.snapshot_every = 101;
+  write.core_snapshot_every = 37;
+  REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
+  // An import of files dated long before what the log holds: documents (two versions of one
+  // path, the earlier recorded last), file versions, the import's own record.
+  std::uniform_int_distribution<Micros> when(first, last);
+  for (int k = 0; k < 40; ++k) {
+    v1::DocumentWritten d;
+    d.set_path("notes/n" + std::to_string(k % 7) + ".md");
+    d.set_content("version " + std::to_string(k));
+    v1::FileVersion f;
+    f.set_path(d.path());
+    f.set_kind(v1::FILE_REGULAR);
+    f.set_sha256(std::string(64, 'a'));
+    v1::SourceImported s;
+    s.set_source("git");
+    s.set_revision(std::to_string(k));
+    REQUIRE(es.append("documents", store::ExpectedVersion::any(), {make_event(d, when(rng))}).is_ok());
+    REQUIRE(es.append("files", store::ExpectedVersion::any(), {make_event(f, when(rng))}).is_ok());
+    REQUIRE(es.append("imports", store::ExpectedVersion::any(), {make_event(s, when(rng))}).is_ok());
+  }
+  all = es.read_all(1, 1'000'000);
+  REQUIRE(all.is_ok());
+  const std::uint64_t end = all->back().position();
+  LedgerOptions from_snapshots, replay;
+  from_snapshots.write_snapshots = false;
+  replay.use_snapshots = false;
+  replay.write_snapshots = false;
+  // The latest state: from the snapshot keyed nearest the end, late documents folded on top.
+  const auto expected = projections::serialize(reference_fold(*all, std::numeric_limits<Micros>::max(), end));
+  auto latest = read_ledger(es, AsOf{}, from_snapshots);
+  REQUIRE(latest.is_ok());
+  CHECK(latest->time_snapshot);
+  CHECK(latest->folded < 200);  // not a fold from the start
+  CHECK(projections::serialize(latest->view) == expected);
+  CHECK(projections::serialize(read_ledger(es, AsOf{}, replay)->view) == expected);
+  CHECK(latest->view.documents().size() == 7);
+  // And at any date, by either kind of snapshot.
+  int by_time = 0;
+  for (int k = 0; k < 30; ++k) {
+    const Micros t = when(rng);
+    INFO("as of " << format_time(t));
+    auto snapped = read_ledger(es, AsOf{.occurred = t}, from_snapshots);
+    REQUIRE(snapped.is_ok());
+    CHECK(projections::serialize(snapped->view) == projections::serialize(reference_fold(*all, t, end)));
+    by_time += snapped->time_snapshot;
+    const std::uint64_t at = 1 + rng() % end;
+    auto positioned = read_ledger(es, AsOf{.occurred = t, .position = at}, from_snapshots);
+    REQUIRE(positioned.is_ok());
+    CHECK(projections::serialize(positioned->view) == projections::serialize(reference_fold(*all, t, at)));
+  }
+  CHECK(by_time > 10);
 }

@@ -275,6 +275,72 @@ TEST_CASE("checkout --commit equals git archive of every commit of a random hist
   w.refused({"checkout", w.dir.sub("none"), "--commit", "0000000"}, "no imported commit 0000000");
 }
 
+TEST_CASE("a file edited commit after commit is stored as deltas of its last version, chains bounded, every commit given back as git has it") {
+  std::mt19937_64 rng(5);
+  TempDir repo;
+  git(repo.path(), {"init", "-q", "-b", "main"});
+  std::string logo = random_bytes(rng, 100'000), notes = "# Notes\n";
+  constexpr int kCommits = 24;
+  for (int i = 0; i < kCommits; ++i) {
+    logo += "edit " + std::to_string(i) + "\n";  // a small change to a large file, as an agent appends to one
+    notes += "- line " + std::to_string(i) + "\n";
+    put(repo.sub("artifacts/logo.bin"), logo);
+    put(repo.sub("research/notes.md"), notes);
+    git(repo.path(), {"add", "-A"});
+    char date[32];
+    std::snprintf(date, sizeof date, "2026-01-%02dT10:00:00Z", i + 1);
+    git(repo.path(), {"commit", "-q", "--date", date, "-m", "edit " + std::to_string(i)});
+  }
+  Workspace w;
+  auto imported = w.run({"import", "--git", repo.path()});
+  INFO(imported.out, imported.err);
+  REQUIRE((imported.exit_code == 0 || imported.exit_code == 15));
+  // The contents: the first whole, most others deltas of the one before, no chain deeper than
+  // the bound; what they take is far less than every version whole.
+  auto log = w.run({"--json", "log", "--stream", "file-contents"});
+  REQUIRE(log.exit_code == 0);
+  std::istringstream lines(log.out);
+  int contents = 0, deltas = 0;
+  unsigned deepest = 0;
+  std::size_t stored = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto e = nlohmann::json::parse(line);
+    const auto& c = e.at("file_content");
+    ++contents;
+    // Dated as the commit that first held it, not by the clock (which would put every later
+    // version behind it in business time: recorded late, each fold starting far back).
+    CHECK(e.at("occurred_at").get<std::string>().rfind("2026-01-", 0) == 0);
+    if (c.contains("base_sha256")) ++deltas;
+    deepest = std::max(deepest, c.value("depth", 0u));
+    stored += c.at("data").get<std::string>().size() * 3 / 4;  // base64
+  }
+  CHECK(contents == 2 * kCommits);
+  CHECK(deltas >= 2 * kCommits - 8);
+  CHECK(deepest == 16);  // the chain starts again after 16 deltas
+  CHECK(stored < 3 * logo.size());
+  // Each commit back byte for byte.
+  std::istringstream ids(git_out(repo.path(), {"rev-list", "--all"}));
+  int compared = 0;
+  for (std::string id; std::getline(ids, id);) {
+    INFO("commit " << id);
+    TempDir ours, theirs;
+    REQUIRE(w.run({"checkout", ours.sub("ws"), "--commit", id}).exit_code == 0);
+    fs::create_directories(theirs.sub("ws"));
+    auto archive = leanos::test::run("/bin/sh", {"-c", "git -C \"$1\" archive \"$2\" | tar -x -C \"$3\"", "sh", repo.path(), id, theirs.sub("ws")});
+    REQUIRE(archive.exit_code == 0);
+    CHECK(tree_of(ours.sub("ws")) == tree_of(theirs.sub("ws")));
+    ++compared;
+  }
+  CHECK(compared == kCommits);
+  // A plain import of the folder afterwards: the next version, a delta of the last.
+  put(repo.sub("artifacts/logo.bin"), logo + "one more\n");
+  const int plain = w.run({"import", repo.path()}).exit_code;
+  CHECK((plain == 0 || plain == 15));
+  TempDir now;
+  REQUIRE(w.run({"checkout", now.sub("ws")}).exit_code == 0);
+  CHECK(tree_of(now.sub("ws")) == tree_of(repo.path()));
+}
+
 TEST_CASE(".leanosignore leaves paths out, named in the report, and the rules' own streams take no raw append") {
   TempDir src;
   put(src.sub(".leanosignore"), "# build output\n*.log\n/tmp/\n!keep.log\nsecrets/**\n");

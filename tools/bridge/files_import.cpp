@@ -72,6 +72,9 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
     present.insert(f.path);
     const std::string sha = sha256_hex(f.bytes);
     if (auto it = held.paths.find(f.path); it != held.paths.end() && it->second.kind == f.kind && it->second.sha256 == sha) continue;
+    // A folder's file is dated by its modification time (one in the future, a clock set
+    // wrong, by now: the ledger records nothing before it happens).
+    const Micros at = source.at ? source.at : std::min(f.modified.value_or(now), now);
     // The content, once: not in the store, nor in this run already.
     if (!stored_now.count(sha)) {
       bool known = false;
@@ -83,7 +86,24 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
       if (!known) {
         stored_now.insert(sha);
         ++out.contents;
-        for (auto& c : file_content_commands(f.bytes, sha)) {
+        // A delta against the path's content before (stored whole when it cannot be read).
+        const StoredContent* base = nullptr;
+        std::optional<StoredContent> read;
+        if (auto it = held.paths.find(f.path); it != held.paths.end() && !it->second.sha256.empty() && it->second.kind != v1::FILE_DELETED &&
+                                               f.bytes.size() <= kFileChunkBytes) {
+          if (auto w = held.written.find(f.path); w != held.written.end() && w->second.sha256 == it->second.sha256) {
+            base = &w->second;
+          } else if (store) {
+            if (auto r = stored_content(*store, it->second.sha256)) read = std::move(*r);
+            if (read) base = &*read;
+          }
+        }
+        auto commands = file_content_commands(f.bytes, sha, at, base);
+        if (f.bytes.size() <= kFileChunkBytes) {
+          const auto& c = commands.front().file_content();
+          held.written[f.path] = {sha, f.bytes, c.base_sha256().empty() ? 0 : c.depth()};
+        }
+        for (auto& c : commands) {
           stamp(c);
           batch_bytes += c.file_content().data().size();
           contents.push_back(std::move(c));
@@ -92,9 +112,7 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
           if (auto s = flush_contents(); !s) return s;
       }
     }
-    // A folder's file is dated by its modification time (one in the future, a clock set
-    // wrong, by now: the ledger records nothing before it happens).
-    add_version(f.path, f.kind, sha, f.bytes.size(), source.at ? source.at : std::min(f.modified.value_or(now), now));
+    add_version(f.path, f.kind, sha, f.bytes.size(), at);
   }
   for (const auto& [path, last] : held.paths)
     if (last.kind != v1::FILE_DELETED && !present.count(path)) {

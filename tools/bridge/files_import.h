@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/files.h"
 #include "actors/runtime.h"
 #include "events/result.h"
 #include "events/time.h"
@@ -23,6 +24,9 @@ struct FilesHeld {
     std::string sha256, event_id;
   };
   std::map<std::string, Last> paths;
+  // The last content written per path in this run (a git history's next commit takes it as
+  // the base of its delta without reading it back).
+  std::map<std::string, StoredContent> written;
 };
 
 Result<FilesHeld> files_held(const store::EventStore& store);

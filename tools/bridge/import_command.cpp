@@ -105,15 +105,19 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         !st)
       return st;
   }
-  // The documents in force, with their text: a file that reads the same is not a new version.
-  std::map<std::string, v1::DocumentEntry> documents;
-  if (store) {
-    v1::QueryRequest q;
-    q.mutable_documents()->set_content(true);
-    auto d = answer_query(*store, q, now_micros());
-    if (!d) return d.status();
-    for (const auto& e : d->documents().documents()) documents[e.path()] = e;
-  }
+  // The documents in force (the ledger read above), with their text: a file that reads the
+  // same is not a new version.
+  struct InForce {
+    std::string content, event_id;
+    Micros written_at = 0;
+  };
+  std::map<std::string, InForce> documents;
+  if (store)
+    for (const auto& [path, ref] : held.ledger.documents()) {
+      auto e = store->read_event(ref.position());
+      if (!e) return e.status();
+      documents[path] = {e->document_written().content(), ref.event_id(), ref.written_at()};
+    }
   std::vector<UnitReport> reports;
   std::size_t recorded = 0, skipped = 0, conflicts = 0, warnings = 0;
   std::uint64_t last = 0;
@@ -161,12 +165,12 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         // version it replaces, so that text going back to an earlier one is a version too.
         const auto& d = f.command.document_written();
         auto in_force = documents.find(d.path());
-        if (in_force != documents.end() && in_force->second.content() == d.content()) continue;
+        if (in_force != documents.end() && in_force->second.content == d.content()) continue;
         c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
-                                        d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id())));
-        if (in_force != documents.end() && from_timestamp(c.occurred_at()) < from_timestamp(in_force->second.written_at())) {
+                                        d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id)));
+        if (in_force != documents.end() && from_timestamp(c.occurred_at()) < in_force->second.written_at) {
           r.problems.push_back({f.file, 0, "dated " + format_time(from_timestamp(c.occurred_at())) + ", before the version in force (" +
-                                               format_time(from_timestamp(in_force->second.written_at())) +
+                                               format_time(in_force->second.written_at) +
                                                "): give it a later **Last updated:** date"});
           continue;
         }

@@ -188,10 +188,11 @@ class ThreadReader {
         if (std::regex_search(t->value, m, re)) id = m[1].str();
         line = t->line;
       }
+    static const std::regex label(R"(^[AH][0-9]{1,4}$)");
     if (id.empty())  // "**A7:** the assumption" (LeanOS's operations threads)
       for (const auto& sec : d.doc.sections)
         for (const auto& f : sec.fields)
-          if (id.empty() && std::regex_match(f.label, std::regex(R"(^[AH][0-9]{1,4}$)"))) {
+          if (id.empty() && std::regex_match(f.label, label)) {
             id = f.label;
             line = f.line;
           }
@@ -539,7 +540,8 @@ Unit read_thread(const fs::path& root, const fs::path& folder, const std::string
     const bool is_meta = name == "meta.json";
     const StageFile kind = stage_file(name);
     std::error_code ec;
-    const bool folder_of_actions = std::regex_match(lower(name), std::regex(R"(^5[-_.]actions$)"));
+    static const std::regex actions_folder(R"(^5[-_.]actions$)");
+    const bool folder_of_actions = std::regex_match(lower(name), actions_folder);
     if (folder_of_actions && !fs::is_symlink(fs::symlink_status(path, ec)) && fs::is_directory(path, ec)) {
       // 5-actions/: lead-intake.md, qualify.md (or qualification.md), demo.md, pilot.md, close.md.
       std::vector<fs::path> inside;
