@@ -17,6 +17,8 @@ constexpr Micros kAlways = std::numeric_limits<Micros>::max();  // no upper boun
 // At most this many late events are read to tell whether a snapshot stays usable under them
 // (each must be order-free): more, and an older snapshot is cheaper than reading them all.
 constexpr std::size_t kOrderFreeRead = 4096;
+// A range of the log longer than this is first checked for how much of it is late.
+constexpr std::uint64_t kMostlyLateRange = 1024;
 
 // Whether every one of `late` is order-free; each folded into `view` (if given) as it is
 // read, a few at a time: file contents are large.
@@ -99,11 +101,7 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
     return true;
   };
   if (from < to) {
-    // A long range (a replay) decodes on a second thread while this one folds.
-    const bool long_range = to - from > 8192;
-    auto scan = long_range ? &store::EventStore::scan_pipelined : &store::EventStore::scan;
-    // The ledger's folds read no personal field: they are left sealed, not decrypted.
-    auto s = (store.*scan)(from + 1, to, [&](const v1::Envelope& e) {
+    auto in_order = [&](const v1::Envelope& e) {
       const Micros occurred = from_timestamp(e.occurred_at());
       if (occurred <= occurred_after || occurred > occurred_until) return true;
       if (std::binary_search(late_positions.begin(), late_positions.end(), e.position())) return true;
@@ -113,8 +111,43 @@ Status scan_business(const store::EventStore& store, std::uint64_t after, std::u
         return false;
       }
       return true;
-    }, store::Personal::leave_sealed);
-    if (!s) return s;
+    };
+    // Past the prefix, the events in order are the ones not late. When most of a long range
+    // is late (a history imported after a file dated far ahead: everything after it is
+    // backdated), those are read by position and the late ones never decoded here.
+    std::vector<std::uint64_t> in_order_positions;
+    bool by_position = false;
+    if (to - from > kMostlyLateRange) {
+      auto all_late = store.late_events(kNever, kAlways, from, to);
+      if (!all_late) return all_late.status();
+      if (all_late->size() * 2 > to - from) {
+        by_position = true;
+        std::vector<std::uint64_t> skip;
+        skip.reserve(all_late->size());
+        for (const auto& l : *all_late) skip.push_back(l.position);
+        std::sort(skip.begin(), skip.end());
+        for (std::uint64_t p = from + 1; p <= to; ++p)
+          if (!std::binary_search(skip.begin(), skip.end(), p)) in_order_positions.push_back(p);
+      }
+    }
+    if (by_position) {
+      constexpr std::size_t kPage = 512;
+      bool go = true;
+      for (std::size_t i = 0; go && i < in_order_positions.size(); i += kPage) {
+        auto read = store.read_events(std::span(in_order_positions).subspan(i, std::min(kPage, in_order_positions.size() - i)),
+                                      store::Personal::leave_sealed);
+        if (!read) return read.status();
+        for (const auto& e : *read)
+          if (!(go = in_order(e))) break;
+      }
+    } else {
+      // A long range (a replay) decodes on a second thread while this one folds.
+      const bool long_range = to - from > 8192;
+      auto scan = long_range ? &store::EventStore::scan_pipelined : &store::EventStore::scan;
+      // The ledger's folds read no personal field: they are left sealed, not decrypted.
+      auto s = (store.*scan)(from + 1, to, in_order, store::Personal::leave_sealed);
+      if (!s) return s;
+    }
   }
   if (!error || stopped) return error;
   late_before(kAlways, std::numeric_limits<std::uint64_t>::max());

@@ -70,7 +70,7 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
   std::set<std::string> present;
   for (const auto& f : tree.files) {
     present.insert(f.path);
-    const std::string sha = sha256_hex(f.bytes);
+    const std::string sha = f.sha256.empty() ? sha256_hex(f.bytes) : f.sha256;
     if (auto it = held.paths.find(f.path); it != held.paths.end() && it->second.kind == f.kind && it->second.sha256 == sha) continue;
     // A folder's file is dated by its modification time (one in the future, a clock set
     // wrong, by now: the ledger records nothing before it happens).

@@ -1,5 +1,7 @@
 #include "tools/bridge/git.h"
 
+#include "actors/files.h"
+
 #include <git2.h>
 #include <stdlib.h>
 
@@ -99,6 +101,8 @@ struct Reader {
   git_repository* repo;
   FileTree tree;
   Status error;
+  const BlobCache* before = nullptr;  // the commit read before
+  BlobCache now;                      // this one's blobs
 };
 
 int read_entry(const char* root, const git_tree_entry* entry, void* payload) {
@@ -121,6 +125,15 @@ int read_entry(const char* root, const git_tree_entry* entry, void* payload) {
     r.tree.refused.push_back({printable(rel), 0, st.message()});
     return 0;
   }
+  const v1::FileKind kind = mode == GIT_FILEMODE_LINK ? v1::FILE_SYMLINK : mode == GIT_FILEMODE_BLOB_EXECUTABLE ? v1::FILE_EXECUTABLE : v1::FILE_REGULAR;
+  char id[GIT_OID_HEXSZ + 1] = {};
+  git_oid_tostr(id, sizeof id, git_tree_entry_id(entry));
+  if (r.before)
+    if (auto it = r.before->by_id.find(id); it != r.before->by_id.end()) {
+      r.tree.files.push_back({rel, kind, it->second.bytes, std::nullopt, it->second.sha256});
+      r.now.by_id.emplace(id, it->second);
+      return 0;
+    }
   git_object* object = nullptr;
   if (git_tree_entry_to_object(&object, r.repo, entry) != 0) {
     r.error = Status::io(last_error("reading " + rel));
@@ -132,8 +145,9 @@ int read_entry(const char* root, const git_tree_entry* entry, void* payload) {
     r.tree.refused.push_back({rel, 0, "is " + std::to_string(size) + " bytes; the ledger keeps files of at most " +
                                           std::to_string(kMaxFileBytes) + " bytes (list it in .leanosignore)"});
   } else {
-    TreeFile f{rel, mode == GIT_FILEMODE_LINK ? v1::FILE_SYMLINK : mode == GIT_FILEMODE_BLOB_EXECUTABLE ? v1::FILE_EXECUTABLE : v1::FILE_REGULAR,
-               std::string(static_cast<const char*>(git_blob_rawcontent(blob)), size), std::nullopt};
+    TreeFile f{rel, kind, std::string(static_cast<const char*>(git_blob_rawcontent(blob)), size), std::nullopt, ""};
+    f.sha256 = sha256_hex(f.bytes);
+    r.now.by_id[id] = {f.bytes, f.sha256};
     r.tree.files.push_back(std::move(f));
   }
   git_object_free(object);
@@ -142,7 +156,7 @@ int read_entry(const char* root, const git_tree_entry* entry, void* payload) {
 
 }  // namespace
 
-Result<FileTree> commit_files(const std::string& path, const std::string& commit) {
+Result<FileTree> commit_files(const std::string& path, const std::string& commit, BlobCache* blobs) {
   Repo repo;
   if (auto s = open(path, repo); !s) return s;
   git_oid oid;
@@ -151,9 +165,10 @@ Result<FileTree> commit_files(const std::string& path, const std::string& commit
   if (git_commit_lookup(&c.p, repo.p, &oid) != 0) return Status::not_found(last_error("commit " + commit));
   Tree tree;
   if (git_commit_tree(&tree.p, c.p) != 0) return Status::io(last_error("the tree of " + commit));
-  Reader r{repo.p, {}, Status::success()};
+  Reader r{repo.p, {}, Status::success(), blobs, {}};
   if (git_tree_walk(tree.p, GIT_TREEWALK_PRE, read_entry, &r) != 0 && !r.error) return Status::io(last_error("walking " + commit));
   if (!r.error) return r.error;
+  if (blobs) *blobs = std::move(r.now);
   std::sort(r.tree.files.begin(), r.tree.files.end(), [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
   apply_ignore_file(r.tree);
   return std::move(r.tree);

@@ -2,6 +2,7 @@
 // commit's files (bytes, modes, links), so that `leanos import --git` imports each in turn.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,16 @@ class ScratchFolder {
 // Every file of `commit`'s tree as the files layer keeps it: bytes, the executable bit, links
 // as links; a submodule or a name that is no safe path is named in `refused`; the tree's own
 // `.leanosignore` applied.
-Result<FileTree> commit_files(const std::string& repo, const std::string& commit);
+//
+// `blobs` (optional) carries the blobs of the commit read before, by id, with their SHA-256:
+// a file the next commit did not change is taken from it, not inflated and hashed again.
+struct BlobCache {
+  struct Blob {
+    std::string bytes, sha256;
+  };
+  std::map<std::string, Blob> by_id;
+};
+Result<FileTree> commit_files(const std::string& repo, const std::string& commit, BlobCache* blobs = nullptr);
 
 // A unified diff of two texts (libgit2's), headed by the two names; "Binary files … differ"
 // for bytes that are not text.

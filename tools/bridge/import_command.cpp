@@ -77,6 +77,9 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   if (store) {
     LedgerOptions reading;
     reading.write_snapshots = !dry_run;
+    // Read again for every commit of a git history: full snapshots as often as core ones (the
+    // default waits 100 000 events, and each commit's read then folded the whole log).
+    reading.snapshot_every = reading.core_snapshot_every;
     auto read = read_ledger(*store, AsOf{}, reading);
     if (!read) return read.status();
     held.ledger = std::move(read->view);
@@ -484,17 +487,22 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
   auto scratch = bridge::ScratchFolder::make("leanos-git-");
   if (!scratch) return fail(scratch.status());
   bridge::FolderCopy copy;
+  bridge::BlobCache blobs;  // the last commit's, by blob id: what the next one did not change is not read again
   for (const auto& c : *history) {
     if (done.count(c.id)) continue;
     // The commit's files as git holds them (bytes, modes, links), then the facts read from its folder.
-    auto files_tree = bridge::commit_files(dir, c.id);
+    auto files_tree = bridge::commit_files(dir, c.id, &blobs);
     if (!files_tree) return fail(files_tree.status());
     auto files = bridge::record_files(o->store.get(), o->runtime.get(), *files_tree, *held,
                                       {c.time, c.id, c.committed, import_actor(g, c.id), {{"git_commit", c.id}}});
     if (!files) return fail(files.status());
     versions += files->versions;
-    if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy); !s) return fail(s);
-    auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(), {{import_actor(g, c.id), c.time}, {{"git_commit", c.id}}, strict});
+    // The paths this commit changed since the one imported before it (every path, for the
+    // first of the run): the other text files were read as documents then.
+    std::set<std::string> changed;
+    if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy, &changed); !s) return fail(s);
+    auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(),
+                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict});
     if (!f) return fail(f.status());
     f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
     ++imported;

@@ -110,7 +110,7 @@ Result<FileTree> read_folder_tree(const std::string& dir) {
       tree.refused.push_back({rel, 0, st.message()});
       continue;
     }
-    TreeFile f{rel, v1::FILE_REGULAR, {}, std::nullopt};
+    TreeFile f{rel, v1::FILE_REGULAR, {}, std::nullopt, {}};
     if (struct stat st {}; ::lstat(p.c_str(), &st) == 0)
       f.modified = static_cast<Micros>(st.st_mtim.tv_sec) * kMicrosPerSecond + st.st_mtim.tv_nsec / 1000;
     if (fs::is_symlink(status)) {
@@ -159,7 +159,7 @@ void apply_ignore_file(FileTree& tree) {
   tree.ignored += before - tree.files.size();
 }
 
-Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& copy) {
+Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& copy, std::set<std::string>* changed) {
   std::error_code ec;
   const fs::path root(dir);
   FolderCopy next;
@@ -167,12 +167,14 @@ Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& cop
     if (f.kind != v1::FILE_SYMLINK) next[f.path] = f.bytes;
   for (const auto& [path, bytes] : copy) {
     if (next.count(path)) continue;
+    if (changed) changed->insert(path);
     fs::remove(root / path, ec);
     for (fs::path parent = (root / path).parent_path(); parent != root && fs::is_empty(parent, ec); parent = parent.parent_path())
       fs::remove(parent, ec);
   }
   for (const auto& [path, bytes] : next) {
     if (auto it = copy.find(path); it != copy.end() && it->second == bytes) continue;
+    if (changed) changed->insert(path);
     const fs::path p = root / path;
     fs::create_directories(p.parent_path(), ec);
     if (ec) return Status::io("cannot create " + p.parent_path().string() + ": " + ec.message());

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct TreeFile {
   v1::FileKind kind = v1::FILE_REGULAR;
   std::string bytes;  // the content; a link's target as written
   std::optional<Micros> modified;  // a folder's file: its modification time
+  std::string sha256;              // of `bytes`, when the reader knew it already (else empty)
 };
 
 struct FileTree {
@@ -60,7 +62,7 @@ using FolderCopy = std::map<std::string, std::string>;
 
 // Makes `dir` hold `tree`'s files (links left out: the facts never follow them), writing only
 // those that differ from `copy` (what it wrote before) and removing those gone, with the
-// folders they leave empty.
-Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& copy);
+// folders they leave empty. `changed` (if given) receives the paths written or removed.
+Status sync_folder(const FileTree& tree, const std::string& dir, FolderCopy& copy, std::set<std::string>* changed = nullptr);
 
 }  // namespace leanos::bridge

@@ -247,7 +247,7 @@ namespace {
 
 // ---- documents ----------------------------------------------------------------------------------
 
-void read_documents(const fs::path& root, const std::string& actor, Micros fallback, Workspace& ws) {
+void read_documents(const fs::path& root, const std::string& actor, Micros fallback, const std::set<std::string>* changed, Workspace& ws) {
   static const std::set<std::string> text = {".md", ".yaml", ".yml", ".json", ".csv", ".txt"};
   std::vector<fs::path> files;
   std::error_code ec;
@@ -273,7 +273,7 @@ void read_documents(const fs::path& root, const std::string& actor, Micros fallb
   const std::set<std::string> placeholders(ws.placeholders.begin(), ws.placeholders.end());
   for (const auto& path : files) {
     const std::string rel = path.lexically_relative(root).generic_string();
-    if (ws.modeled.count(rel) || placeholders.count(rel)) continue;
+    if (ws.modeled.count(rel) || placeholders.count(rel) || (changed && !changed->count(rel))) continue;
     auto f = read_file(root, path, ws);
     ++ws.files_read;
     if (!f) {
@@ -474,7 +474,7 @@ Result<Workspace> read_workspace(const std::string& dir, const ReadOptions& opti
   };
   std::stable_sort(threads.begin(), threads.end(), [&](const Unit& a, const Unit& b) { return began(a) < began(b); });
   for (auto& u : threads) ws.units.push_back(std::move(u));
-  read_documents(root, actor, fallback, ws);
+  read_documents(root, actor, fallback, options.changed, ws);
   return ws;
 }
 

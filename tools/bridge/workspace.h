@@ -93,6 +93,10 @@ struct ReadOptions {
   // The date of a fact whose file gives none (a git commit's date); 0: such a fact is a
   // problem (stage files, goals, assumptions), and a document is dated by its mtime.
   Micros fallback_date = 0;
+  // A git commit after the one imported before it: the paths its tree changed. The other
+  // text files hold the documents recorded from them then, and are not read again as
+  // documents. None: every file is read.
+  const std::set<std::string>* changed = nullptr;
 };
 
 // not_found for a missing folder; otherwise the workspace as read, problems included.
