@@ -2,13 +2,14 @@
 """The dashboard in a real browser: Debian's chromium and chromedriver driven by
 python3-selenium, headless, against `leanos serve --http` on the seed's workspace.
 
-    browser_test.py LEANOS SEEDED_EXAMPLE_DIR ARTIFACT_DIR
+    browser_test.py LEANOS SEEDED_EXAMPLE_DIR ARTIFACT_DIR THREAD_DIR
 
 Checks that the page loads with no console errors; that the slider set to 2026-03-01 shows A4
 at the confidence `canvas show --as-of 2026-03-01` gives and the goal pane what `goal show
 --as-of` gives, and keeps the date in the URL; that the knowledge-time switch shows what the
 ledger knew then; that a marker on the canvas chart opens the learning and the deal behind it;
-that the deal page shows the six stages and the audit; and that an event recorded through
+that the deal page shows the six stages and the audit, and for a deal read from files where
+each fact came from and each file's history; and that an event recorded through
 `--server` appears without a reload (the latency is printed; its target lives in the
 benchmarks, not in a timed test). Writes ARTIFACT_DIR/dashboard.png.
 """
@@ -41,11 +42,22 @@ def check(condition, message):
 
 
 def main():
-    leanos, seeded, artifacts = sys.argv[1:4]
+    leanos, seeded, artifacts, thread = sys.argv[1:5]
     scratch = tempfile.mkdtemp(prefix="leanos-browser-")
     data = os.path.join(scratch, "data")
     shutil.copytree(seeded, data)
     shutil.copy(seeded + ".master-key", data + ".master-key")  # the copy's personal fields open with it
+    # A deal read from a LeanOS thread's files (LeanOS's 7-stage example), edited once: its
+    # facts carry where they came from, and the files layer keeps both versions.
+    workspace = os.path.join(scratch, "workspace")
+    folder = os.path.join(workspace, "threads", "sales", "elsa-white-label")
+    shutil.copytree(thread, folder)
+    for round in (1, 2):
+        r = subprocess.run([leanos, "--data", data, "import", workspace], capture_output=True, text=True)
+        check(r.returncode in (0, 13, 14, 15), "import: " + r.stdout + r.stderr)
+        if round == 1:
+            with open(os.path.join(folder, "7-learning.md"), "a") as f:
+                f.write("\nA note added by an agent.\n")
     os.makedirs(artifacts, exist_ok=True)
     server = subprocess.Popen([leanos, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"],
                               stdout=subprocess.PIPE, text=True)
@@ -180,6 +192,21 @@ def main():
         check(len(deal.find_elements(By.CSS_SELECTOR, ".stage:not(.missing)")) == 6, "acme-corp shows six stages")
         check("QUALIFY" in deal.text and "WON" in deal.text, "the deal page: " + deal.text)
         check("deal=acme-corp" in driver.current_url, "the URL keeps the deal")
+
+        # A deal imported from files: where each fact came from, and each file's history
+        # with the version the facts were read from marked.
+        driver.get(url + "/?deal=elsa-white-label")
+        wait.until(lambda d: d.find_element(By.ID, "deal").is_displayed()
+                   and d.find_elements(By.CSS_SELECTOR, '#deal .file-history[data-file$="7-learning.md"] li'))
+        deal = driver.find_element(By.ID, "deal")
+        check("read from the workspace's files" in deal.text and "threads/sales/elsa-white-label/1-input.md" in deal.text,
+              "the deal's sources: " + deal.text)
+        learning = deal.find_element(By.CSS_SELECTOR, '.file-history[data-file$="7-learning.md"]')
+        versions = learning.find_elements(By.TAG_NAME, "li")
+        check(len(versions) == 2 and versions[0].text.startswith("v1") and versions[1].text.startswith("v2"),
+              "7-learning.md has two versions: " + learning.text)
+        check("the facts above" in versions[0].text and "the facts above" not in versions[1].text,
+              "the facts came from version 1 (the ledger kept them when the file changed): " + learning.text)
 
         # Live: at now, an event recorded through the server appears without a reload.
         driver.get(url + "/")

@@ -376,6 +376,10 @@ async function renderDeal() {
     return;
   }
   const [d, audit] = await Promise.all([api('deals/' + encodeURIComponent(state.deal), at()), api('audit/' + encodeURIComponent(state.deal))]);
+  // Each file the facts were read from, with its history: every version the files layer
+  // keeps, the one the facts came from marked.
+  const files = [...new Set((d.sources || []).map((x) => x.file))];
+  const histories = await Promise.all(files.map((f) => api('files', { path: f }).catch(() => null)));
   $('.id', section).textContent = d.deal_id;
   const stage = (n, title, when, ...lines) => el('div', { class: 'stage' + (when ? '' : ' missing'), 'data-stage': n },
     el('b', { text: `${n} ${title}` }), ' ', el('span', { class: 'muted', text: when ? day(when) : 'not yet' }), ...lines.filter(Boolean).map((l) => el('div', { text: l })));
@@ -391,7 +395,15 @@ async function renderDeal() {
       stage(6, 'learning', d.learning_at || d.outcome_at, o && `${o.outcome}${o.arr ? ' ' + dollars(o.arr) + ' ARR' : ''}`, ...(d.learnings || []).map((l) => `${l.assumption_id} ${l.result}${l.confidence !== undefined ? ' → ' + l.confidence + ' %' : ''}`))),
     ...((d.sources || []).length ? [el('h3', { text: 'read from the workspace\'s files' }),
       el('ul', { class: 'sources' }, d.sources.map((x) => el('li', {
-        text: `${x.event_type}${x.subject ? ' ' + x.subject : ''}: ${x.file}:${x.line || 0}, version ${(x.sha256 || '').slice(0, 12)}${x.git_commit ? ', commit ' + x.git_commit.slice(0, 10) : ''}` })))] : []),
+        text: `${x.event_type}${x.subject ? ' ' + x.subject : ''}: ${x.file}:${x.line || 0}, version ${(x.sha256 || '').slice(0, 12)}${x.git_commit ? ', commit ' + x.git_commit.slice(0, 10) : ''}` }))),
+      el('h3', { text: 'the history of those files' }),
+      ...files.map((f, k) => el('div', { class: 'file-history', 'data-file': f }, el('b', { text: f }),
+        el('ul', {}, ((histories[k] || {}).versions || []).map((v) => {
+          const used = (d.sources || []).some((x) => x.file === f && x.sha256 && x.sha256 === v.sha256);
+          return el('li', { class: used ? 'used' : '',
+            text: `v${v.version} ${v.written_at ? day(v.written_at) : ''} ${(v.kind || '').replace('FILE_', '').toLowerCase()} ${(v.sha256 || '').slice(0, 12)}` +
+              `${v.commit ? ' commit ' + v.commit.slice(0, 10) : ''}${used ? ' ← the facts above' : ''}` });
+        }))))] : []),
     el('h3', { text: 'audit' }),
     el('ul', {}, (audit.decisions || []).map((x) => el('li', {}, `${day(x.event.occurred_at)} ${x.event.decision_made.verdict} by ${x.event.actor}: ${x.event.decision_made.reason}`,
       x.approval ? ` (approved by ${x.approval.actor})` : ''))));
