@@ -3,6 +3,7 @@
 #include "store/event_store_impl.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
@@ -295,7 +296,9 @@ Result<std::vector<Envelope>> EventStore::read_recorded_between(Micros from, Mic
 }
 
 Result<std::uint64_t> EventStore::occurred_prefix(Micros t) const {
-  // The first event that raised the running max past t ends the prefix.
+  // The first event that raised the running max past t ends the prefix (no time is past the
+  // last one: the whole log).
+  if (t == std::numeric_limits<Micros>::max()) return last_position();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->occurred));
   const auto bound = static_cast<std::uint64_t>(std::max<Micros>(t, -1) + 1);
   it->Seek(time_key(bound, 0));
