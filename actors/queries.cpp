@@ -384,6 +384,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
       // The versions in force then; their text stays in the log.
       for (const auto* entry : projections::sorted(v.documents())) {
         const auto& [path, ref] = *entry;
+        if (ref.removed()) continue;  // gone from the workspace then
         auto* d = reply.mutable_documents()->add_documents();
         d->set_path(path);
         to_timestamp(ref.written_at(), d->mutable_written_at());

@@ -794,6 +794,7 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
     case Envelope::kDocumentWritten: {
       const auto& d = c.document_written();
       if (auto st = check_document_path(d.path()); !st) return st;
+      if (d.removed() && !d.content().empty()) return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
       if (d.content().size() > kMaxDocumentBytes)
         return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
                                std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");

@@ -522,6 +522,7 @@ void fold_document(LedgerView& v, const Envelope& e, std::int64_t at) {
   d.set_position(e.position());
   d.set_written_at(at);
   d.set_event_id(e.event_id());
+  d.set_removed(e.document_written().removed());
 }
 
 }  // namespace

@@ -118,6 +118,7 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
     if (last.kind != v1::FILE_DELETED && !present.count(path)) {
       add_version(path, v1::FILE_DELETED, "", 0, source.at ? source.at : now);
       ++out.deleted;
+      out.deleted_paths.push_back(path);
     }
   if (auto s = flush_contents(); !s) return s;
   if (runtime != nullptr && !versions.empty()) {

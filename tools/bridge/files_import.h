@@ -34,6 +34,7 @@ Result<FilesHeld> files_held(const store::EventStore& store);
 struct FilesRecorded {
   std::size_t versions = 0;  // new versions (deletions included)
   std::size_t deleted = 0;
+  std::vector<std::string> deleted_paths;  // the paths gone from the workspace since
   std::size_t contents = 0;  // distinct new contents stored
   std::size_t in_force = 0;  // files in the tree kept
   std::size_t ignored = 0;   // left out by .leanosignore

@@ -61,6 +61,10 @@ struct ImportOptions {
   bridge::ReadOptions read;
   std::map<std::string, std::string> metadata;  // into every recorded command's envelope (the git commit)
   bool strict = false;  // a fact whose reading had to assume something is skipped, not recorded
+  // The files the files layer found deleted (a git commit's, or gone from the folder): a
+  // document in force at such a path is removed, dated then.
+  std::vector<std::string> deleted;
+  Micros deleted_at = 0;
 };
 
 // Reads `dir` and records what is new through `runtime` (none: a dry run).
@@ -113,13 +117,14 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   struct InForce {
     std::string content, event_id;
     Micros written_at = 0;
+    bool removed = false;
   };
   std::map<std::string, InForce> documents;
   if (store)
     for (const auto& [path, ref] : held.ledger.documents()) {
       auto e = store->read_event(ref.position());
       if (!e) return e.status();
-      documents[path] = {e->document_written().content(), ref.event_id(), ref.written_at()};
+      documents[path] = {e->document_written().content(), ref.event_id(), ref.written_at(), ref.removed()};
     }
   std::vector<UnitReport> reports;
   std::size_t recorded = 0, skipped = 0, conflicts = 0, warnings = 0;
@@ -168,7 +173,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         // version it replaces, so that text going back to an earlier one is a version too.
         const auto& d = f.command.document_written();
         auto in_force = documents.find(d.path());
-        if (in_force != documents.end() && in_force->second.content == d.content()) continue;
+        if (in_force != documents.end() && !in_force->second.removed && in_force->second.content == d.content()) continue;
         c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
                                         d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id)));
         if (in_force != documents.end() && from_timestamp(c.occurred_at()) < in_force->second.written_at) {
@@ -236,6 +241,34 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     } else {
       r.warnings.clear();
       r.status = !r.problems.empty() ? "skipped" : !r.conflicts.empty() ? "conflict" : "unchanged";
+    }
+    reports.push_back(std::move(r));
+  }
+  // A document whose file is gone from the workspace is removed from then on. A file that
+  // states a date after its deletion (its **Date:** line) is removed just after that date:
+  // the latest version by business time is the one in force.
+  for (const auto& path : opts.deleted) {
+    auto in_force = documents.find(path);
+    if (in_force == documents.end() || in_force->second.removed) continue;
+    v1::DocumentWritten d;
+    d.set_path(path);
+    d.set_removed(true);
+    Envelope c = make_event(d, std::max(opts.deleted_at, in_force->second.written_at + 1));
+    c.set_event_id(derived_event_id("leanos-import:" + path + "#document", "removed@after:" + in_force->second.event_id));
+    c.set_actor(options.actor);
+    for (const auto& [k, v] : metadata) (*c.mutable_metadata())[k] = v;
+    UnitReport r{path + " (removed: the file is gone from the workspace)", dry_run ? "would record" : "recorded", 1, {}, {}, {}};
+    if (!dry_run) {
+      auto h = runtime->submit_batch({c});
+      if (!h) {
+        r.status = "skipped";
+        r.events = 0;
+        r.problems.push_back({path, 0, "its removal: " + h.status().reason()});
+        ++skipped;
+      } else {
+        recorded += h->events.size();
+        for (const auto& e : h->events) last = std::max(last, e.position());
+      }
     }
     reports.push_back(std::move(r));
   }
@@ -442,7 +475,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, boo
   if (!held) return fail(held.status());
   auto files = bridge::record_files(o->store.get(), o->runtime.get(), *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
   if (!files) return fail(files.status());
-  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {{import_actor(g, ""), 0}, {}, strict});
+  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {{import_actor(g, ""), 0}, {}, strict, files->deleted_paths, now_micros()});
   if (!f) return fail(f.status());
   f->skipped += files->refused.size();
   if (!dry_run && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
@@ -502,7 +535,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
     std::set<std::string> changed;
     if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy, &changed); !s) return fail(s);
     auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(),
-                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict});
+                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict, files->deleted_paths, c.time});
     if (!f) return fail(f.status());
     f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
     ++imported;
