@@ -20,9 +20,11 @@ constexpr std::size_t kOrderFreeRead = 4096;
 // A range of the log longer than this is first checked for how much of it is late.
 constexpr std::uint64_t kMostlyLateRange = 1024;
 
-// Whether every one of `late` is order-free; each folded into `view` (if given) as it is
-// read, a few at a time: file contents are large.
+// Whether every one of `late` is order-free (none: yes; more than kOrderFreeRead: not read,
+// no); each folded into `view` (if given) as it is read, a few at a time: file contents are
+// large.
 Result<bool> fold_order_free(const store::EventStore& store, const std::vector<store::EventStore::Late>& late, v1::LedgerView* view) {
+  if (late.size() > kOrderFreeRead) return false;
   constexpr std::size_t kGroup = 64;
   for (std::size_t i = 0; i < late.size(); i += kGroup) {
     std::vector<std::uint64_t> positions;
@@ -199,13 +201,10 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     if (!usable) {
       auto recorded_since = store.late_events(kNever, at, known, last);
       if (!recorded_since) return recorded_since.status();
-      usable = recorded_since->empty();
-      if (!usable && recorded_since->size() <= kOrderFreeRead) {
-        auto folded = fold_order_free(store, *recorded_since, &view);
-        if (!folded) return folded.status();
-        usable = *folded;
-        if (usable) since_late_order_free = recorded_since->size();
-      }
+      auto folded = fold_order_free(store, *recorded_since, &view);
+      if (!folded) return folded.status();
+      usable = *folded;
+      if (usable) since_late_order_free = recorded_since->size();
     }
     if (usable) {
       out.folded += since_late_order_free;
@@ -235,13 +234,9 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     auto before = store.late_events(kNever, view.max_occurred_at() - 1, at, last);
     if (!before) return before.status();
     // The tail merges late events in: those whose fold needs no order may precede it.
-    bool usable = before->empty();
-    if (!usable && before->size() <= kOrderFreeRead) {
-      auto all = fold_order_free(store, *before, nullptr);
-      if (!all) return all.status();
-      usable = *all;
-    }
-    if (usable) {
+    auto usable = fold_order_free(store, *before, nullptr);
+    if (!usable) return usable.status();
+    if (*usable) {
       out.view = std::move(view);
       out.snapshot_position = at;
       snapshot_bytes = (*snap)->second.size();

@@ -256,7 +256,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     Envelope c = make_event(d, std::max(opts.deleted_at, in_force->second.written_at + 1));
     c.set_event_id(derived_event_id("leanos-import:" + path + "#document", "removed@after:" + in_force->second.event_id));
     c.set_actor(options.actor);
-    for (const auto& [k, v] : metadata) (*c.mutable_metadata())[k] = v;
+    c = stamped(std::move(c), path, 0);  // the commit, and the file it was (gone: no version)
     UnitReport r{path + " (removed: the file is gone from the workspace)", dry_run ? "would record" : "recorded", 1, {}, {}, {}};
     if (!dry_run) {
       auto h = runtime->submit_batch({c});
