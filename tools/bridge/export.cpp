@@ -423,6 +423,8 @@ Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool
   // into place and synced again: a file is the old or the new one after a crash, never a
   // torn one, without an fsync per file (a checkout of 300 files spent most of its time there).
   std::vector<std::pair<fs::path, fs::path>> renames;  // temporary -> final
+  fs::create_directories(root, ec);  // a commit with no files is an empty folder, as git gives it
+  if (ec) return Status::io("cannot create " + dir + ": " + ec.message());
   auto discard = [&](const std::string& why) {
     for (const auto& [temp, path] : renames) fs::remove(temp, ec);
     return Status::io(why);
