@@ -1,5 +1,5 @@
 # The two commands of the README. Both are idempotent and start from a fresh machine.
-#   make run   installs what is missing, builds, and runs the main job on ./data
+#   make run   installs what is missing, builds the binary, and runs the main job on ./data
 #   make test  installs what is missing, builds, runs the whole test suite, then every
 #              fuzzer for FUZZ_SECONDS each (clang with ASan + UBSan, in build-asan)
 # CI (.ci/run) adds make test-asan (the whole suite in that same instrumented build, so it
@@ -19,7 +19,9 @@ setup:
 build: setup
 	@bash tools/build.sh $(BUILD)
 
-run: build
+# The binary alone: the first output of a fresh machine does not wait for the test suite.
+run: setup
+	@bash tools/build.sh $(BUILD) leanos
 	@bash tools/run.sh $(BUILD)/tools/leanos $(DATA)
 
 test: build
