@@ -152,8 +152,10 @@ Result<Handled> CommandHandler::append(const std::string& stream, store::Expecte
   auto r = store_.append(stream, expected, *decided);
   if (!r) return r.status();
   Handled h{stream, std::move(*decided), r->idempotent_retry};
-  for (std::size_t i = 0; i < h.events.size(); ++i) {
+  for (std::size_t i = 0; i < h.events.size(); ++i) {  // as stored: what the store filled in
     h.events[i].set_position(r->positions[i]);
+    h.events[i].set_version(r->versions[i]);
+    to_timestamp(r->recorded_at[i], h.events[i].mutable_recorded_at());
     h.events[i].set_stream(stream);
   }
   return h;

@@ -260,6 +260,8 @@ bool EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
       batch.Put(event_ids, e.event_id(), pos_key);
       tentative_ids[e.event_id()] = position;
       r.positions.push_back(position);
+      r.versions.push_back(e.version());
+      r.recorded_at.push_back(recorded);
     }
     r.stream_version = version;
     tentative_versions[p.stream] = version;
@@ -376,6 +378,8 @@ Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered
         return Status::exists("event id " + p.events[i].event_id() + " is already stored at position " +
                               std::to_string(known[i]) + " with different content; use a new event id");
       r.positions.push_back(known[i]);
+      r.versions.push_back(stored->version());
+      r.recorded_at.push_back(from_timestamp(stored->recorded_at()));
       r.stream_version = std::max(r.stream_version, stored->version());
     }
     return r;

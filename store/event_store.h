@@ -90,6 +90,8 @@ struct ForgetResult {
 
 struct AppendResult {
   std::vector<std::uint64_t> positions;  // one per event, in order
+  std::vector<std::uint64_t> versions;   // each event's version in its stream, in order
+  std::vector<Micros> recorded_at;       // when each was recorded (a retry: when it was first)
   std::uint64_t stream_version = 0;      // the stream's version after the append
   bool idempotent_retry = false;         // true when nothing was written (ids already stored)
 };
