@@ -5,6 +5,7 @@
 
 #include "actors/runtime.h"
 #include "events/ids.h"
+#include "tests/builders.h"
 #include "tests/support.h"
 
 using namespace leanos;
@@ -29,19 +30,7 @@ v1::ImplicationAssessed implication(const std::string& deal_id) {
   return i;
 }
 
-Envelope lead(const std::string& id) {
-  v1::LeadCaptured l;
-  l.set_deal_id(id);
-  l.set_company("Company " + id);
-  l.set_segment("smb");
-  l.set_source(v1::OUTBOUND);
-  l.mutable_contact()->set_name("Contact");
-  l.mutable_contact()->set_email("c@" + id + ".example");
-  l.set_signal("reply");
-  Envelope c = make_event(l, parse_time("2026-03-01").value());
-  c.set_event_id(new_event_id());
-  return c;
-}
+Envelope lead(const std::string& id) { return test::command(test::lead_captured(id), "2026-03-01", new_event_id()); }
 
 struct Fixture {
   test::TempDir dir;

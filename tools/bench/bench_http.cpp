@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "actors/ledger.h"
 #include "actors/ledger_reader.h"
 #include "store/live_feed.h"
 #include "tools/bench/bench.h"
@@ -109,8 +110,10 @@ int bench_http(const GlobalOptions& g, std::string dir, std::uint64_t events, in
     if (!last) return fail(last.status());
     store::LiveFeed feed(**es);
     auto* one = es->get();
-    auto http = HttpApi::start([one, &feed](const std::string&) -> Result<HttpWorkspace> { return HttpWorkspace{one, &feed, "", nullptr}; },
-                               false, "127.0.0.1:0");
+    LocalLedger ledger(*one);
+    auto http = HttpApi::start(
+        [one, &ledger, &feed](const std::string&) -> Result<HttpWorkspace> { return HttpWorkspace{one, &ledger, &feed, "", nullptr}; }, false,
+        "127.0.0.1:0");
     if (!http) return fail(http.status());
     const int port = (*http)->port();
     // As-of calls at random business dates over the history, one client with keep-alive.

@@ -90,48 +90,15 @@ Status from_json(const std::string& text, google::protobuf::Message* message, co
                          "; expected a JSON object such as {\"key\": \"value\"}");
 }
 
-namespace {
-RemoteSubmit& remote_slot() {
-  static RemoteSubmit submit;
-  return submit;
+Result<std::unique_ptr<Ledger>> open_ledger(const GlobalOptions& global, Access access) {
+  if (!global.server.empty()) {
+    if (!global.connect) return Status::unavailable("this build has no client for --server");
+    return global.connect(global);
+  }
+  auto store = open_store(global, access);
+  if (!store) return store.status();
+  return std::unique_ptr<Ledger>(std::make_unique<LocalLedger>(std::move(*store)));
 }
-
-RemoteQuery& remote_query_slot() {
-  static RemoteQuery query;
-  return query;
-}
-}  // namespace
-
-namespace {
-RemoteAppend& remote_append_slot() {
-  static RemoteAppend append;
-  return append;
-}
-
-RemoteRead& remote_read_slot() {
-  static RemoteRead read;
-  return read;
-}
-
-RemoteForget& remote_forget_slot() {
-  static RemoteForget forget;
-  return forget;
-}
-}  // namespace
-
-void set_remote_forget(RemoteForget forget) { remote_forget_slot() = std::move(forget); }
-const RemoteForget& remote_forget() { return remote_forget_slot(); }
-
-void set_remote_store(RemoteAppend append, RemoteRead read) {
-  remote_append_slot() = std::move(append);
-  remote_read_slot() = std::move(read);
-}
-const RemoteAppend& remote_append() { return remote_append_slot(); }
-const RemoteRead& remote_read() { return remote_read_slot(); }
-
-void set_remote_submit(RemoteSubmit submit) { remote_slot() = std::move(submit); }
-const RemoteSubmit& remote_submit() { return remote_slot(); }
-void set_remote_query(RemoteQuery query) { remote_query_slot() = std::move(query); }
 
 int query(const GlobalOptions& global, const v1::QueryRequest& request) {
   auto answer = ask(global, request);
@@ -141,13 +108,9 @@ int query(const GlobalOptions& global, const v1::QueryRequest& request) {
 }
 
 Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& request) {
-  if (global.server.empty()) {
-    auto store = open_store(global);
-    if (!store) return store.status();
-    return answer_query(**store, request, now_micros());
-  }
-  if (!remote_query_slot()) return Status::unavailable("this build has no client for --server");
-  return remote_query_slot()(global, request);
+  auto ledger = open_ledger(global);
+  if (!ledger) return ledger.status();
+  return (*ledger)->query(request);
 }
 
 Result<std::string> read_token(const std::string& path) {

@@ -13,6 +13,7 @@
 
 #include "events/result.h"
 #include "actors/commands.h"
+#include "actors/ledger.h"
 #include "store/event_store.h"
 #include "leanos/v1/query.pb.h"
 
@@ -28,6 +29,8 @@ struct GlobalOptions {
   std::string token_file;        // --token-file: the bearer token for --server
   std::string master_key_file;   // --master-key-file, or $LEANOS_MASTER_KEY_FILE
   std::string workspace;         // --workspace: which workspace of a server hosting many; also the relay's name for it
+  // How the binary reaches --server (tools/server/client.h sets it): the CLI library has no gRPC.
+  std::function<Result<std::unique_ptr<Ledger>>(const GlobalOptions&)> connect;
 };
 
 // The command chosen on the command line, bound to its parsed options.
@@ -70,36 +73,9 @@ std::string actor_or_default(const GlobalOptions& global);
 // The bearer token in the first line of a token file (trailing spaces and CR dropped).
 Result<std::string> read_token(const std::string& path);
 
-// Sends a domain command to a running server (--server) and returns what it recorded, as
-// stored. Registered by the server module so that the CLI library needs no gRPC.
-// Several commands go as one batch (CommandHandler::handle_batch).
-using RemoteSubmit = std::function<Result<leanos::Handled>(const GlobalOptions&, const std::vector<v1::Envelope>&)>;
-void set_remote_submit(RemoteSubmit submit);
-const RemoteSubmit& remote_submit();
-
-// `leanos append` and `leanos log` with --server: the Append, ReadAll and ReadStream RPCs.
-struct RemoteReadRequest {
-  std::string stream;  // "" = the whole log
-  std::uint64_t from = 1;
-  bool backward = false;
-  std::size_t limit = SIZE_MAX;
-};
-using RemoteAppend = std::function<Result<store::AppendResult>(const GlobalOptions&, const std::string& stream,
-                                                               const std::string& expected, const std::vector<v1::Envelope>&)>;
-using RemoteRead = std::function<Result<std::vector<v1::Envelope>>(const GlobalOptions&, const RemoteReadRequest&)>;
-void set_remote_store(RemoteAppend append, RemoteRead read);
-const RemoteAppend& remote_append();
-const RemoteRead& remote_read();
-
-// `leanos forget` with --server: the Forget RPC.
-using RemoteForget = std::function<Result<store::ForgetResult>(const GlobalOptions&, const std::string& subject,
-                                                               const std::string& reason)>;
-void set_remote_forget(RemoteForget forget);
-const RemoteForget& remote_forget();
-
-// Sends a query to a running server (--server) and returns its answer.
-using RemoteQuery = std::function<Result<v1::QueryReply>(const GlobalOptions&, const v1::QueryRequest&)>;
-void set_remote_query(RemoteQuery query);
+// The workspace every command talks to: with --server the running server's (through
+// `connect`), else the data folder's, opened for `access`.
+Result<std::unique_ptr<Ledger>> open_ledger(const GlobalOptions& global, Access access = Access::read);
 
 // Answers a query: locally (the data folder, through the query layer) or with --server
 // remotely. Prints the typed view as text, or with --json as JSON; returns the exit code.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "actors/runtime.h"
 #include "events/ids.h"
 #include "events/time.h"
 #include "store/event_store.h"
@@ -59,26 +58,13 @@ void print_handled(const GlobalOptions& g, const Handled& h) {
 }  // namespace
 
 int submit_all(const GlobalOptions& g, const std::vector<Envelope>& commands) {
-  if (!g.server.empty()) {  // the server applies the same rules through the same actors
-    for (const auto& c : commands) {
-      auto h = remote_submit()(g, {c});
-      if (!h) return fail(h.status());
-      print_handled(g, *h);
-    }
-    return 0;
-  }
-  auto store = open_store(g, Access::record);
-  if (!store) return fail(store.status());
-  Runtime runtime(**store);
-  std::uint64_t last = 0;
+  auto ledger = open_ledger(g, Access::record);
+  if (!ledger) return fail(ledger.status());
   for (const auto& c : commands) {
-    auto h = runtime.submit(c);
+    auto h = (*ledger)->submit({c});
     if (!h) return fail(h.status());
     print_handled(g, *h);
-    last = std::max(last, h->events.back().position());
   }
-  // Outcomes and learnings cause canvas, goal and marketing events: wait for them.
-  if (auto s = runtime.settle(last); !s) return fail(s);
   return 0;
 }
 
@@ -119,15 +105,9 @@ int record_csv(const GlobalOptions& g, const std::string& path, const Recorded& 
   if (commands.empty()) return fail(Status::invalid(path + " has a header but no rows"));
   // One batch through the campaign's actor (or the server's): every row is decided against
   // the campaign first, so a bad row leaves nothing recorded.
-  Result<Handled> h = Status::io("not recorded");
-  if (!g.server.empty()) {
-    h = remote_submit()(g, commands);
-  } else {
-    auto store = open_store(g, Access::record);
-    if (!store) return fail(store.status());
-    Runtime runtime(**store);
-    h = runtime.submit_batch(std::move(commands));
-  }
+  auto ledger = open_ledger(g, Access::record);
+  if (!ledger) return fail(ledger.status());
+  auto h = (*ledger)->submit(std::move(commands));
   if (!h) return fail(h.status());
   if (g.json)
     std::printf("{\"stream\":\"%s\",\"recorded\":%zu,\"idempotent_retry\":%s}\n", h->stream.c_str(), h->events.size(),

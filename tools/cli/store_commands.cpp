@@ -92,14 +92,9 @@ int run_append(const GlobalOptions& global, const AppendArgs& a) {
     if (!a.correlation.empty()) e.set_correlation_id(a.correlation);
   }
 
-  Result<store::AppendResult> r = Status::io("not appended");
-  if (!global.server.empty()) {
-    r = remote_append()(global, a.stream, a.expected, events);
-  } else {
-    auto store = open_store(global, Access::record);
-    if (!store) return fail(store.status());
-    r = (*store)->append(a.stream, *expected, std::move(events));
-  }
+  auto ledger = open_ledger(global, Access::record);
+  if (!ledger) return fail(ledger.status());
+  auto r = (*ledger)->append(a.stream, a.expected, std::move(events));
   if (!r) return fail(r.status());
   if (global.json) {
     std::printf("{\"stream\":\"%s\",\"positions\":[", a.stream.c_str());
@@ -131,41 +126,29 @@ int run_log(const GlobalOptions& global, const LogArgs& a) {
   const bool by_recorded = !a.recorded_from.empty() || !a.recorded_to.empty();
   if (by_recorded && !a.stream.empty())
     return fail(Status::invalid("--recorded-from/--recorded-to read the whole log; leave out --stream"));
-  Result<std::vector<store::Envelope>> events = std::vector<store::Envelope>{};
-  if (!global.server.empty()) {
-    if (by_recorded)
+  ReadRequest request;
+  request.stream = a.stream;
+  request.from = a.stream.empty() || !a.backward ? std::max<std::uint64_t>(a.from, 1) : a.from;
+  request.backward = a.backward;
+  request.limit = a.limit;
+  if (by_recorded) {
+    if (!global.server.empty())
       return fail(Status::invalid("--recorded-from/--recorded-to need the data folder; without --server, on the "
                                   "server's machine while it is stopped, or on a `leanos backup` copy"));
-    events = remote_read()(global, {a.stream, a.stream.empty() || !a.backward ? std::max<std::uint64_t>(a.from, 1) : a.from,
-                                    a.backward, a.limit});
-    if (!events) return fail(events.status());
-    for (const auto& e : *events) {
-      if (global.json) std::printf("%s\n", to_json(e).c_str());
-      else print_event_line(e);
-    }
-    return 0;
-  }
-  auto store = open_store(global);
-  if (!store) return fail(store.status());
-  if (by_recorded) {
-    Micros from = 0, to = std::numeric_limits<Micros>::max();
     if (!a.recorded_from.empty()) {
       auto t = parse_time(a.recorded_from);
       if (!t) return fail(t.status());
-      from = *t;
+      request.recorded_from = *t;
     }
     if (!a.recorded_to.empty()) {
       auto t = parse_time(a.recorded_to, DateEdge::end_of_day);
       if (!t) return fail(t.status());
-      to = *t;
+      request.recorded_to = *t;
     }
-    events = (*store)->read_recorded_between(from, to, a.limit);
-  } else if (!a.stream.empty()) {
-    events = (*store)->read_stream(a.stream, a.backward ? a.from : std::max<std::uint64_t>(a.from, 1),
-                                   a.backward ? store::Direction::backward : store::Direction::forward, a.limit);
-  } else {
-    events = (*store)->read_all(a.from, a.limit);
   }
+  auto ledger = open_ledger(global);
+  if (!ledger) return fail(ledger.status());
+  auto events = (*ledger)->read(request);
   if (!events) return fail(events.status());
   for (const auto& e : *events) {
     if (global.json) std::printf("%s\n", to_json(e).c_str());
@@ -228,14 +211,9 @@ int run_backup(const GlobalOptions& global, const std::string& dest) {
 }
 
 int run_forget(const GlobalOptions& global, const std::string& subject, const std::string& reason) {
-  Result<store::ForgetResult> done = Status::unavailable("");
-  if (!global.server.empty()) {
-    done = remote_forget()(global, subject, reason);
-  } else {
-    auto store = open_store(global, Access::read);
-    if (!store) return fail(store.status());
-    done = (*store)->forget(subject, reason, global.actor);
-  }
+  auto ledger = open_ledger(global, Access::read);
+  if (!ledger) return fail(ledger.status());
+  auto done = (*ledger)->forget(subject, reason, global.actor);
   if (!done) return fail(done.status());
   if (global.json) {
     std::printf("{\"subject_hash\":\"%s\",\"position\":%llu}\n", done->subject_hash.c_str(),

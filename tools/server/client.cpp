@@ -148,129 +148,129 @@ Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::strin
 
 namespace {
 
-// --server for queries: the server answers with the same query layer.
-Result<v1::QueryReply> query_remote(const GlobalOptions& g, const v1::QueryRequest& request) {
-  auto r = remote(g);
-  if (!r) return r.status();
-  grpc::ClientContext ctx;
-  r->prepare(ctx);
-  v1::QueryReply reply;
-  if (auto s = r->stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s, g);
-  return reply;
-}
+// The ledger of a running server: each call one RPC (a read, page after page).
+class RemoteLedger final : public Ledger {
+ public:
+  RemoteLedger(Remote remote, GlobalOptions g) : r_(std::move(remote)), g_(std::move(g)) {}
 
-// --server: the command (or batch) goes to the server's Command RPC; the recorded events,
-// one append and so consecutive positions, are read back.
-Result<Handled> submit_remote(const GlobalOptions& g, const std::vector<Envelope>& commands) {
-  auto r = remote(g);
-  if (!r) return r.status();
-  auto& stub = r->stub;
-  auto context = [&](grpc::ClientContext& ctx) { r->prepare(ctx); };
-  grpc::ClientContext ctx;
-  context(ctx);
-  v1::CommandRequest req;
-  if (commands.size() == 1) *req.mutable_command() = commands.front();
-  else *req.mutable_batch() = {commands.begin(), commands.end()};
-  v1::AppendResponse out;
-  if (auto s = stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
-  Handled h{out.stream(), {}, out.idempotent_retry()};
-  while (static_cast<int>(h.events.size()) < out.positions_size()) {
-    grpc::ClientContext rctx;
-    context(rctx);
-    v1::ReadAllRequest r;
-    r.set_from_position(out.positions(static_cast<int>(h.events.size())));
-    r.set_limit(static_cast<std::uint32_t>(out.positions_size()) - static_cast<std::uint32_t>(h.events.size()));
-    v1::ReadResponse events;
-    if (auto s = stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s, g);
-    if (events.events().empty()) break;
-    for (auto& e : *events.mutable_events()) h.events.push_back(std::move(e));
-  }
-  if (h.events.empty()) return Status::io("the server recorded the command but returned no events");
-  return h;
-}
-
-// --server for `leanos append`: the Append RPC.
-Result<store::AppendResult> append_remote(const GlobalOptions& g, const std::string& stream, const std::string& expected,
-                                          const std::vector<Envelope>& events) {
-  auto r = remote(g);
-  if (!r) return r.status();
-  grpc::ClientContext ctx;
-  r->prepare(ctx);
-  v1::AppendRequest req;
-  req.set_stream(stream);
-  req.set_expected_version(expected);
-  *req.mutable_events() = {events.begin(), events.end()};
-  v1::AppendResponse out;
-  if (auto s = r->stub->Append(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
-  store::AppendResult result;
-  result.positions.assign(out.positions().begin(), out.positions().end());
-  result.stream_version = out.stream_version();
-  result.idempotent_retry = out.idempotent_retry();
-  return result;
-}
-
-// --server for `leanos forget`: the Forget RPC.
-Result<store::ForgetResult> forget_remote(const GlobalOptions& g, const std::string& subject, const std::string& reason) {
-  auto r = remote(g);
-  if (!r) return r.status();
-  grpc::ClientContext ctx;
-  r->prepare(ctx);
-  v1::ForgetRequest req;
-  req.set_subject(subject);
-  req.set_reason(reason);
-  req.set_actor(g.actor);
-  v1::ForgetResponse out;
-  if (auto s = r->stub->Forget(&ctx, req, &out); !s.ok()) return from_grpc(s, g);
-  return store::ForgetResult{out.subject_hash(), out.position()};
-}
-
-// --server for `leanos log`: ReadAll or ReadStream, page after page (each reply is bounded).
-Result<std::vector<Envelope>> read_remote(const GlobalOptions& g, const RemoteReadRequest& q) {
-  auto r = remote(g);
-  if (!r) return r.status();
-  std::vector<Envelope> events;
-  std::uint64_t from = q.from;
-  while (events.size() < q.limit) {
+  Result<v1::QueryReply> query(const v1::QueryRequest& request) override {
     grpc::ClientContext ctx;
-    r->prepare(ctx);
-    v1::ReadResponse page;
-    const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(q.limit - events.size(), 1000));
-    grpc::Status s;
-    if (q.stream.empty()) {
-      v1::ReadAllRequest req;
-      req.set_from_position(from);
-      req.set_limit(want);
-      s = r->stub->ReadAll(&ctx, req, &page);
-    } else {
-      v1::ReadStreamRequest req;
-      req.set_stream(q.stream);
-      req.set_from_version(from);
-      req.set_backward(q.backward);
-      req.set_limit(want);
-      s = r->stub->ReadStream(&ctx, req, &page);
-    }
-    if (!s.ok()) return from_grpc(s, g);
-    if (page.events().empty()) break;
-    for (auto& e : *page.mutable_events()) events.push_back(std::move(e));
-    const auto& last = events.back();
-    if (q.stream.empty()) from = last.position() + 1;
-    else if (q.backward) {
-      if (last.version() <= 1) break;
-      from = last.version() - 1;
-    } else {
-      from = last.version() + 1;
-    }
+    r_.prepare(ctx);
+    v1::QueryReply reply;
+    if (auto s = r_.stub->Query(&ctx, request, &reply); !s.ok()) return from_grpc(s, g_);
+    return reply;
   }
-  return events;
-}
+
+  // The Command RPC; the recorded events, one append and so consecutive positions, are read back.
+  Result<Handled> submit(std::vector<Envelope> commands) override {
+    grpc::ClientContext ctx;
+    r_.prepare(ctx);
+    v1::CommandRequest req;
+    if (commands.size() == 1) *req.mutable_command() = std::move(commands.front());
+    else *req.mutable_batch() = {std::make_move_iterator(commands.begin()), std::make_move_iterator(commands.end())};
+    v1::AppendResponse out;
+    if (auto s = r_.stub->Command(&ctx, req, &out); !s.ok()) return from_grpc(s, g_);
+    Handled h{out.stream(), {}, out.idempotent_retry()};
+    while (static_cast<int>(h.events.size()) < out.positions_size()) {
+      grpc::ClientContext rctx;
+      r_.prepare(rctx);
+      v1::ReadAllRequest r;
+      r.set_from_position(out.positions(static_cast<int>(h.events.size())));
+      r.set_limit(static_cast<std::uint32_t>(out.positions_size()) - static_cast<std::uint32_t>(h.events.size()));
+      v1::ReadResponse events;
+      if (auto s = r_.stub->ReadAll(&rctx, r, &events); !s.ok()) return from_grpc(s, g_);
+      if (events.events().empty()) break;
+      for (auto& e : *events.mutable_events()) h.events.push_back(std::move(e));
+    }
+    if (h.events.empty()) return Status::io("the server recorded the command but returned no events");
+    return h;
+  }
+
+  Result<store::AppendResult> append(const std::string& stream, const std::string& expected, std::vector<Envelope> events) override {
+    grpc::ClientContext ctx;
+    r_.prepare(ctx);
+    v1::AppendRequest req;
+    req.set_stream(stream);
+    req.set_expected_version(expected);
+    *req.mutable_events() = {std::make_move_iterator(events.begin()), std::make_move_iterator(events.end())};
+    v1::AppendResponse out;
+    if (auto s = r_.stub->Append(&ctx, req, &out); !s.ok()) return from_grpc(s, g_);
+    store::AppendResult result;
+    result.positions.assign(out.positions().begin(), out.positions().end());
+    result.stream_version = out.stream_version();
+    result.idempotent_retry = out.idempotent_retry();
+    return result;
+  }
+
+  Result<store::ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor) override {
+    grpc::ClientContext ctx;
+    r_.prepare(ctx);
+    v1::ForgetRequest req;
+    req.set_subject(subject);
+    req.set_reason(reason);
+    req.set_actor(actor);
+    v1::ForgetResponse out;
+    if (auto s = r_.stub->Forget(&ctx, req, &out); !s.ok()) return from_grpc(s, g_);
+    return store::ForgetResult{out.subject_hash(), out.position()};
+  }
+
+  // ReadAll or ReadStream, page after page (each reply is bounded).
+  Result<std::vector<Envelope>> read(const ReadRequest& q) override {
+    if (q.recorded_from || q.recorded_to)
+      return Status::invalid("reading by recording time needs the data folder: run it on the server's machine with --data");
+    std::vector<Envelope> events;
+    std::uint64_t from = q.from;
+    while (events.size() < q.limit) {
+      grpc::ClientContext ctx;
+      r_.prepare(ctx);
+      v1::ReadResponse page;
+      const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(q.limit - events.size(), 1000));
+      grpc::Status s;
+      if (q.stream.empty()) {
+        v1::ReadAllRequest req;
+        req.set_from_position(from);
+        req.set_limit(want);
+        s = r_.stub->ReadAll(&ctx, req, &page);
+      } else {
+        v1::ReadStreamRequest req;
+        req.set_stream(q.stream);
+        req.set_from_version(from);
+        req.set_backward(q.backward);
+        req.set_limit(want);
+        s = r_.stub->ReadStream(&ctx, req, &page);
+      }
+      if (!s.ok()) return from_grpc(s, g_);
+      if (page.events().empty()) break;
+      for (auto& e : *page.mutable_events()) events.push_back(std::move(e));
+      const auto& last = events.back();
+      if (q.stream.empty()) from = last.position() + 1;
+      else if (q.backward) {
+        if (last.version() <= 1) break;
+        from = last.version() - 1;
+      } else {
+        from = last.version() + 1;
+      }
+    }
+    return events;
+  }
+
+ private:
+  Remote r_;
+  GlobalOptions g_;  // for the words of errors: the address, the token file
+};
 
 }  // namespace
 
+Result<std::unique_ptr<Ledger>> connect(const GlobalOptions& g) {
+  auto r = remote(g);
+  if (!r) return r.status();
+  GlobalOptions words = g;
+  words.connect = nullptr;
+  return std::unique_ptr<Ledger>(std::make_unique<RemoteLedger>(std::move(*r), std::move(words)));
+}
+
 void add_client_commands(CLI::App& app, GlobalOptions& g, Action& action) {
-  set_remote_submit(submit_remote);
-  set_remote_query(query_remote);
-  set_remote_store(append_remote, read_remote);
-  set_remote_forget(forget_remote);
+  g.connect = connect;
   {
     auto a = std::make_shared<SubscribeArgs>();
     auto* s = app.add_subcommand("subscribe", "print events from a running server, one JSON object a line");

@@ -35,13 +35,16 @@ Result<Remote> remote(const GlobalOptions& g);
 // The client's view of a failed call: what the server said, with the CLI's own code.
 Status from_grpc(const grpc::Status& s, const GlobalOptions& g, const std::string& context = "");
 
+// The ledger of the running server --server names (a RemoteLedger): what GlobalOptions::connect holds.
+Result<std::unique_ptr<Ledger>> connect(const GlobalOptions& g);
+
 // The workspace's name for the relay: --workspace, else (on the data folder) the folder's name.
 Result<std::string> workspace_of(const GlobalOptions& g);
 
 // Registers `relay`, `relay status` and `restore` (the log in NATS JetStream; relay.cpp).
 void add_relay_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
-// Registers `subscribe` and the remote paths of commands, queries, append and log.
+// Registers `subscribe`, and sets GlobalOptions::connect: how every command reaches --server.
 void add_client_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 }  // namespace leanos::cli

@@ -25,6 +25,7 @@
 #include "actors/queries.h"
 #include "events/domain.h"
 #include "events/text.h"
+#include "actors/ledger.h"
 #include "store/event_store.h"
 #include "store/live_feed.h"
 #include "tools/cli/cli.h"
@@ -466,7 +467,7 @@ struct HttpApi::Impl {
       if (!q) return send_error(res, q.status());
       auto w = workspace(req, res);
       if (!w) return;
-      auto reply = answer_query(*w->store, *q, now_micros());
+      auto reply = w->ledger->query(*q);
       if (!reply) return send_error(res, reply.status());
       // The goals: the today view's, on their own.
       if (q->has_today() && view == "goals") {

@@ -32,6 +32,9 @@
 
 #include "events/result.h"
 
+namespace leanos {
+class Ledger;
+}
 namespace leanos::store {
 class EventStore;
 class LiveFeed;
@@ -39,10 +42,12 @@ class LiveFeed;
 
 namespace leanos::cli {
 
-// A workspace the API serves: its store, its live feed and its token (none: ""); `lease`
-// keeps it open while a request or an event stream uses it.
+// A workspace the API serves: its store (the event streams read it), its ledger (the views),
+// its live feed and its token (none: ""); `lease` keeps it open while a request or an event
+// stream uses it.
 struct HttpWorkspace {
   store::EventStore* store = nullptr;
+  Ledger* ledger = nullptr;
   store::LiveFeed* feed = nullptr;
   std::string token;
   std::shared_ptr<void> lease;

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "actors/queries.h"
+#include "actors/ledger.h"
 #include "actors/runtime.h"
 #include "events/ids.h"
 #include "store/live_feed.h"
@@ -382,8 +383,7 @@ using LedgerBase = v1::Ledger::WithRawCallbackMethod_AppendStream<
 
 class LedgerService final : public LedgerBase {
  public:
-  LedgerService(store::EventStore& store, Runtime& runtime, std::string token)
-      : store_(store), runtime_(runtime), token_(std::move(token)) {}
+  LedgerService(LocalLedger& ledger, std::string token) : store_(ledger.store()), ledger_(ledger), token_(std::move(token)) {}
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
     return append(ctx, wire, out, nullptr);
@@ -436,14 +436,8 @@ class LedgerService final : public LedgerBase {
     if (auto a = authorize(ctx); !a.ok()) return a;
     std::vector<Envelope> commands(req->batch().begin(), req->batch().end());
     if (commands.empty()) commands.push_back(req->command());
-    for (auto& c : commands) {
-      if (c.event_id().empty()) c.set_event_id(new_event_id());
-      if (!c.has_occurred_at()) to_timestamp(now_micros(), c.mutable_occurred_at());
-      if (const auto* p = payload_of(c)) c.set_type(p->GetDescriptor()->name());
-    }
-    auto h = runtime_.submit_batch(std::move(commands));
+    auto h = ledger_.submit(std::move(commands));
     if (!h) return to_grpc(h.status());
-    if (auto s = runtime_.settle(h->events.back().position()); !s) return to_grpc(s);
     out->set_stream(h->stream);
     for (const auto& e : h->events) out->add_positions(e.position());
     out->set_idempotent_retry(h->idempotent_retry);
@@ -452,9 +446,13 @@ class LedgerService final : public LedgerBase {
 
   grpc::Status ReadStream(grpc::ServerContext* ctx, const v1::ReadStreamRequest* req, v1::ReadResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    auto events = store_.read_stream(req->stream(), req->backward() ? req->from_version() : std::max<std::uint64_t>(1, req->from_version()),
-                                     req->backward() ? store::Direction::backward : store::Direction::forward,
-                                     req->limit() ? req->limit() : 1000, kMaxReplyEventBytes);
+    ReadRequest page;
+    page.stream = req->stream();
+    page.from = req->backward() ? req->from_version() : std::max<std::uint64_t>(1, req->from_version());
+    page.backward = req->backward();
+    page.limit = req->limit() ? req->limit() : 1000;
+    page.max_bytes = kMaxReplyEventBytes;
+    auto events = ledger_.read(page);
     if (!events) return to_grpc(events.status());
     for (auto& e : *events) *out->add_events() = std::move(e);
     out->set_last_position(store_.last_position());
@@ -463,7 +461,11 @@ class LedgerService final : public LedgerBase {
 
   grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    auto events = store_.read_all(req->from_position(), req->limit() ? req->limit() : 1000, kMaxReplyEventBytes);
+    ReadRequest page;
+    page.from = req->from_position();
+    page.limit = req->limit() ? req->limit() : 1000;
+    page.max_bytes = kMaxReplyEventBytes;
+    auto events = ledger_.read(page);
     if (!events) return to_grpc(events.status());
     for (auto& e : *events) *out->add_events() = std::move(e);
     out->set_last_position(store_.last_position());
@@ -501,7 +503,7 @@ class LedgerService final : public LedgerBase {
   // The query layer (actors/queries.h) answers, as it does for the CLI.
   grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    auto reply = answer_query(store_, *req, now_micros());
+    auto reply = ledger_.query(*req);
     if (!reply) return to_grpc(reply.status());
     *out = std::move(*reply);
     return grpc::Status::OK;
@@ -515,7 +517,7 @@ class LedgerService final : public LedgerBase {
 
   grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
     if (auto a = authorize(ctx); !a.ok()) return a;
-    auto done = store_.forget(req->subject(), req->reason(), req->actor());
+    auto done = ledger_.forget(req->subject(), req->reason(), req->actor());
     if (!done) return to_grpc(done.status());
     out->set_subject_hash(done->subject_hash);
     out->set_position(done->position);
@@ -566,7 +568,7 @@ class LedgerService final : public LedgerBase {
   store::EventStore& store_;
   store::LiveFeed feed_{store_};
   CatchUpReaders readers_{std::max(2u, std::thread::hardware_concurrency())};
-  Runtime& runtime_;
+  LocalLedger& ledger_;  // commands, views, reads and forget; appends and subscriptions go to the store directly (their own reactors)
   std::string token_;
 };
 
@@ -728,14 +730,14 @@ class Workspaces {
   // Lease) while it runs, and an idle workspace is closed only when nothing holds it.
   struct Hosted {
     StoreRef store;
-    std::unique_ptr<Runtime> runtime;
+    std::unique_ptr<LocalLedger> ledger;
     std::unique_ptr<LedgerService> service;
     std::unique_ptr<RelayThread> relay;
     std::chrono::steady_clock::time_point used;  // last seen in use (guarded by Workspaces::mu_)
-    ~Hosted() {  // the relay and the service before the runtime before the store
+    ~Hosted() {  // the relay and the service before the ledger (its runtime) before the store
       relay.reset();
       service.reset();
-      runtime.reset();
+      ledger.reset();
     }
   };
   using Lease = std::shared_ptr<Hosted>;
@@ -777,8 +779,8 @@ class Workspaces {
     if (!store) return store.status();
     auto hosted = std::make_shared<Hosted>();
     hosted->store = std::move(*store);
-    hosted->runtime = std::make_unique<Runtime>(*hosted->store);
-    hosted->service = std::make_unique<LedgerService>(*hosted->store, *hosted->runtime, *token);
+    hosted->ledger = std::make_unique<LocalLedger>(*hosted->store);
+    hosted->service = std::make_unique<LedgerService>(*hosted->ledger, *token);
     if (!relay_.url.empty()) {
       auto nats = relay_;
       nats.workspace = name;
@@ -951,7 +953,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   }
   // One workspace (the data folder), or every workspace under --workspaces DIR.
   StoreRef store;
-  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<LocalLedger> ledger;
   std::unique_ptr<LedgerService> single;
   std::unique_ptr<Workspaces> many;
   std::unique_ptr<WorkspaceRouter> router;
@@ -964,8 +966,8 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     auto opened = open_store(g, Access::record);
     if (!opened) return fail(opened.status());
     store = std::move(*opened);
-    runtime = std::make_unique<Runtime>(*store);
-    single = std::make_unique<LedgerService>(*store, *runtime, token);
+    ledger = std::make_unique<LocalLedger>(*store);
+    single = std::make_unique<LedgerService>(*ledger, token);
     service = single.get();
     if (!nats.url.empty()) {
       auto name = workspace_of(g);
@@ -1037,11 +1039,11 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
           auto lease = many->open(name);
           if (!lease) return lease.status();
           auto& service = *(*lease)->service;
-          return HttpWorkspace{(*lease)->store.get(), &service.feed(), service.token(), std::move(*lease)};
+          return HttpWorkspace{(*lease)->store.get(), (*lease)->ledger.get(), &service.feed(), service.token(), std::move(*lease)};
         };
       else
-        workspaces = [&store, &single, &token](const std::string&) -> Result<HttpWorkspace> {
-          return HttpWorkspace{store.get(), &single->feed(), token, nullptr};
+        workspaces = [&store, &ledger, &single, &token](const std::string&) -> Result<HttpWorkspace> {
+          return HttpWorkspace{store.get(), ledger.get(), &single->feed(), token, nullptr};
         };
       auto started = HttpApi::start(std::move(workspaces), many != nullptr, a.http);
       if (!started) {
@@ -1122,8 +1124,8 @@ int list_workspaces(const GlobalOptions& g, const std::string& dir) {
 
 }  // namespace
 
-LocalServer::LocalServer(store::EventStore& store) : runtime_(std::make_unique<Runtime>(store)) {
-  auto service = std::make_unique<LedgerService>(store, *runtime_, "");
+LocalServer::LocalServer(store::EventStore& store) : ledger_(std::make_unique<LocalLedger>(store)) {
+  auto service = std::make_unique<LedgerService>(*ledger_, "");
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(service.get());

@@ -11,7 +11,7 @@ class Service;
 }  // namespace grpc
 
 namespace leanos {
-class Runtime;
+class LocalLedger;
 }
 
 namespace leanos::cli {
@@ -28,7 +28,7 @@ class LocalServer {
 
  private:
   explicit LocalServer(store::EventStore& store);
-  std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<LocalLedger> ledger_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

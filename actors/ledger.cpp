@@ -1,0 +1,60 @@
+#include "actors/ledger.h"
+
+#include "actors/queries.h"
+#include "actors/runtime.h"
+#include "events/domain.h"
+#include "events/ids.h"
+
+namespace leanos {
+
+LocalLedger::LocalLedger(store::EventStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
+
+LocalLedger::LocalLedger(std::unique_ptr<store::EventStore> store, Clock clock)
+    : owned_(std::move(store)), store_(*owned_), clock_(std::move(clock)) {}
+
+LocalLedger::~LocalLedger() { runtime_.reset(); }  // before an owned store closes
+
+Runtime& LocalLedger::runtime() {
+  if (!runtime_) runtime_ = std::make_unique<Runtime>(store_);
+  return *runtime_;
+}
+
+Result<Handled> LocalLedger::submit(std::vector<Envelope> commands) {
+  for (auto& c : commands) {  // what a caller may leave out: an id, the time, the type's name
+    if (c.event_id().empty()) c.set_event_id(new_event_id());
+    if (!c.has_occurred_at()) to_timestamp(clock_(), c.mutable_occurred_at());
+    if (const auto* p = payload_of(c)) c.set_type(p->GetDescriptor()->name());
+  }
+  auto h = runtime().submit_batch(std::move(commands));
+  if (!h) return h;
+  // Outcomes and learnings cause canvas, goal and marketing events: the answer waits for them.
+  if (auto s = runtime().settle(h->events.back().position()); !s) return s;
+  return h;
+}
+
+Result<v1::QueryReply> LocalLedger::query(const v1::QueryRequest& request) { return answer_query(store_, request, clock_()); }
+
+Result<store::AppendResult> LocalLedger::append(const std::string& stream, const std::string& expected_version,
+                                                std::vector<Envelope> events) {
+  auto expected = store::ExpectedVersion::parse(expected_version.empty() ? "any" : expected_version);
+  if (!expected) return expected.status();
+  if (auto s = check_stream_name(stream); !s) return s;
+  for (auto& e : events) {
+    if (e.event_id().empty()) e.set_event_id(new_event_id());
+    if (auto s = check_raw_append(stream, e); !s) return s;
+  }
+  return store_.append(stream, *expected, std::move(events));
+}
+
+Result<std::vector<Envelope>> LocalLedger::read(const ReadRequest& r) {
+  if (r.recorded_from || r.recorded_to)
+    return store_.read_recorded_between(r.recorded_from.value_or(0), r.recorded_to.value_or(std::numeric_limits<Micros>::max()), r.limit);
+  if (r.stream.empty()) return store_.read_all(r.from, r.limit, r.max_bytes);
+  return store_.read_stream(r.stream, r.from, r.backward ? store::Direction::backward : store::Direction::forward, r.limit, r.max_bytes);
+}
+
+Result<store::ForgetResult> LocalLedger::forget(const std::string& subject, const std::string& reason, const std::string& actor) {
+  return store_.forget(subject, reason, actor);
+}
+
+}  // namespace leanos

@@ -1,0 +1,89 @@
+// One interface for what every surface does with a workspace: record commands through the
+// rules, ask for a view, append and read raw events, forget a data subject. The CLI, the gRPC
+// and HTTP servers (and any adapter after them) call a `Ledger`; where it lives is the
+// adapter's business:
+//
+//   LocalLedger   this process: the store, the actor runtime (started on the first command)
+//                 and the query layer (actors/queries.h).
+//   RemoteLedger  a running `leanos serve` over gRPC (tools/server/client.h), the same calls
+//                 answered by a LocalLedger on the other side.
+//
+// Every method says what was wrong as a Status (a rule's rejection with its id, parameters
+// and hint); none prints, none exits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/commands.h"
+#include "leanos/v1/query.pb.h"
+#include "store/event_store.h"
+
+namespace leanos {
+
+class Runtime;
+
+// A page of the log: the whole log by position, or one stream by version.
+struct ReadRequest {
+  std::string stream;      // "" = the whole log
+  std::uint64_t from = 1;  // position (whole log) or stream version; backward from 0 = the newest
+  bool backward = false;   // one stream, newest first
+  std::size_t limit = std::numeric_limits<std::size_t>::max();
+  std::size_t max_bytes = std::numeric_limits<std::size_t>::max();  // a page stops before passing it (one event at least)
+  // The whole log by recording time instead (both ends inclusive; the data folder's index).
+  std::optional<Micros> recorded_from, recorded_to;
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+  // Domain commands through the rules: one batch is decided by the actor of its first
+  // command's stream and appended whole or not at all. Returns what was recorded once what
+  // it causes (canvas, goals, marketing) is derived too.
+  virtual Result<Handled> submit(std::vector<Envelope> commands) = 0;
+  // A typed view, with time travel on both axes (QueryRequest.as_of, known_at, at_position).
+  virtual Result<v1::QueryReply> query(const v1::QueryRequest& request) = 0;
+  // Generic events to a stream of the caller's own (check_raw_append); no rules.
+  virtual Result<store::AppendResult> append(const std::string& stream, const std::string& expected_version,
+                                             std::vector<Envelope> events) = 0;
+  virtual Result<std::vector<Envelope>> read(const ReadRequest& request) = 0;
+  // Crypto-shreds a data subject's personal fields (store/personal.h).
+  virtual Result<store::ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor) = 0;
+};
+
+// The ledger of a store in this process.
+class LocalLedger final : public Ledger {
+ public:
+  using Clock = std::function<Micros()>;  // "now" for the views' time-measuring rules
+  // Over a store the caller keeps open for longer than the ledger.
+  explicit LocalLedger(store::EventStore& store, Clock clock = now_micros);
+  // Owning the store.
+  explicit LocalLedger(std::unique_ptr<store::EventStore> store, Clock clock = now_micros);
+  ~LocalLedger() override;  // stops the runtime (if one was started), then closes an owned store
+  LocalLedger(const LocalLedger&) = delete;
+  LocalLedger& operator=(const LocalLedger&) = delete;
+
+  Result<Handled> submit(std::vector<Envelope> commands) override;
+  Result<v1::QueryReply> query(const v1::QueryRequest& request) override;
+  Result<store::AppendResult> append(const std::string& stream, const std::string& expected_version,
+                                     std::vector<Envelope> events) override;
+  Result<std::vector<Envelope>> read(const ReadRequest& request) override;
+  Result<store::ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor) override;
+
+  store::EventStore& store() { return store_; }
+  // The actor runtime, started on first use.
+  Runtime& runtime();
+
+ private:
+  std::unique_ptr<store::EventStore> owned_;
+  store::EventStore& store_;
+  Clock clock_;
+  std::unique_ptr<Runtime> runtime_;
+};
+
+}  // namespace leanos

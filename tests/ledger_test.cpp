@@ -1,0 +1,134 @@
+// One Ledger interface, two places: the same calls through a LocalLedger (this process) and a
+// RemoteLedger (a server in this process, over gRPC) give the same answers, rejections
+// included, with the rule's id and parameters.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "actors/ledger.h"
+#include "events/ids.h"
+#include "tests/builders.h"
+#include "tests/support.h"
+#include "tools/server/client.h"
+#include "tools/server/server.h"
+
+using namespace leanos;
+
+namespace {
+
+Envelope lead(const std::string& deal) {
+  Envelope c = test::command(test::lead_captured(deal), "2026-03-01", "lead-" + deal);
+  c.set_actor("test");
+  return c;
+}
+
+Envelope implication(const std::string& deal, std::int64_t low, std::int64_t high) {
+  v1::ImplicationAssessed i;
+  i.set_deal_id(deal);
+  i.set_arr_low(low);
+  i.set_arr_high(high);
+  i.set_strategic(v1::LOW);
+  i.set_priority(0.4);
+  return test::command(i, "2026-03-02", "implication-" + deal + "-" + std::to_string(high));
+}
+
+std::unique_ptr<store::EventStore> open_store(const test::TempDir& dir) {
+  store::StoreOptions relaxed;
+  relaxed.durability = store::Durability::relaxed;
+  auto s = store::EventStore::open(dir.path(), relaxed);
+  REQUIRE(s.is_ok());
+  return std::move(*s);
+}
+
+// What one ledger answers to the same calls, as comparable text.
+struct Answers {
+  std::vector<std::string> recorded;  // type, stream, version of each event recorded
+  std::string rejection;              // code, rule id, parameters
+  std::string deal_view, deals_view, pipeline_view;
+  std::vector<std::string> read;      // the deal's stream, read back
+  std::string appended, raw_refusal;
+};
+
+Answers drive(Ledger& ledger) {
+  Answers a;
+  auto note = [&](const Result<Handled>& h) {
+    INFO(h.status().to_string());
+    REQUIRE(h.is_ok());
+    for (const auto& e : h->events)
+      a.recorded.push_back(e.type() + " " + e.stream() + " v" + std::to_string(e.version()) + (h->idempotent_retry ? " (retry)" : ""));
+  };
+  note(ledger.submit({lead("acme")}));
+  note(ledger.submit({lead("acme")}));  // a retry: the same events, recorded once
+  auto refused = ledger.submit({implication("acme", 1000, 2000)});  // stage 3 before stage 2: the rule says which
+  REQUIRE(!refused.is_ok());
+  a.rejection = std::to_string(static_cast<int>(refused.status().code())) + " " + refused.status().rule_id();
+  auto params = refused.status().params();
+  std::sort(params.begin(), params.end());  // the wire carries them as a map
+  for (const auto& [k, v] : params) a.rejection += " " + k + "=" + v;
+  note(ledger.submit({lead("beta")}));
+  v1::QueryRequest deal;
+  deal.set_as_of("2026-03-05");
+  deal.mutable_deal()->set_deal_id("acme");
+  auto d = ledger.query(deal);
+  REQUIRE(d.is_ok());
+  a.deal_view = d->deal().ShortDebugString();
+  v1::QueryRequest deals;
+  deals.set_as_of("2026-03-05");
+  deals.mutable_deals();
+  auto l = ledger.query(deals);
+  REQUIRE(l.is_ok());
+  a.deals_view = l->deals().ShortDebugString();
+  v1::QueryRequest pipeline;
+  pipeline.set_as_of("2026-03-05");
+  pipeline.mutable_pipeline();
+  auto p = ledger.query(pipeline);
+  REQUIRE(p.is_ok());
+  a.pipeline_view = p->pipeline().ShortDebugString();
+  ReadRequest r;
+  r.stream = "deal-acme";
+  auto events = ledger.read(r);
+  REQUIRE(events.is_ok());
+  for (const auto& e : *events) a.read.push_back(e.event_id() + " " + e.type());
+  Envelope note_event;
+  note_event.set_type("NoteTaken");
+  note_event.set_event_id("note-1");
+  note_event.mutable_generic();
+  auto appended = ledger.append("notes-1", "no_stream", {note_event});
+  REQUIRE(appended.is_ok());
+  a.appended = std::to_string(appended->stream_version);
+  auto raw = ledger.append("deal-acme", "any", {note_event});  // the rules' stream takes no raw append
+  REQUIRE(!raw.is_ok());
+  a.raw_refusal = std::to_string(static_cast<int>(raw.status().code()));
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("the same calls through a local ledger and through a server's give the same answers, rejections included") {
+  test::TempDir local_dir, remote_dir;
+  auto local_store = open_store(local_dir);
+  LocalLedger local(*local_store);
+  const Answers here = drive(local);
+
+  auto remote_store = open_store(remote_dir);
+  auto server = cli::LocalServer::start(*remote_store);
+  REQUIRE(server.is_ok());
+  cli::GlobalOptions g;
+  g.server = "127.0.0.1:" + std::to_string((*server)->port());
+  auto remote = cli::connect(g);
+  REQUIRE(remote.is_ok());
+  const Answers there = drive(**remote);
+
+  REQUIRE(here.recorded.size() == there.recorded.size());
+  for (std::size_t i = 0; i < std::min(here.recorded.size(), there.recorded.size()); ++i) CHECK(here.recorded[i] == there.recorded[i]);
+  CHECK(here.recorded == there.recorded);
+  CHECK(here.recorded == std::vector<std::string>{"LeadCaptured deal-acme v1", "LeadCaptured deal-acme v1 (retry)", "LeadCaptured deal-beta v1"});
+  CHECK(here.rejection == there.rejection);
+  CHECK(!here.rejection.empty());
+  CHECK(here.deal_view == there.deal_view);
+  CHECK(here.deals_view == there.deals_view);
+  CHECK(here.pipeline_view == there.pipeline_view);
+  CHECK(here.read == there.read);
+  CHECK(here.appended == there.appended);
+  CHECK(here.raw_refusal == there.raw_refusal);
+}
