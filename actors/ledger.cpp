@@ -7,10 +7,14 @@
 
 namespace leanos {
 
-LocalLedger::LocalLedger(store::EventStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
+LocalLedger::LocalLedger(store::EventStore& store, Start start, Clock clock) : store_(store), clock_(std::move(clock)) {
+  if (start == Start::now) runtime();
+}
 
-LocalLedger::LocalLedger(std::unique_ptr<store::EventStore> store, Clock clock)
-    : owned_(std::move(store)), store_(*owned_), clock_(std::move(clock)) {}
+LocalLedger::LocalLedger(std::unique_ptr<store::EventStore> store, Start start, Clock clock)
+    : owned_(std::move(store)), store_(*owned_), clock_(std::move(clock)) {
+  if (start == Start::now) runtime();
+}
 
 LocalLedger::~LocalLedger() { runtime_.reset(); }  // before an owned store closes
 

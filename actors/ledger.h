@@ -60,10 +60,14 @@ class Ledger {
 class LocalLedger final : public Ledger {
  public:
   using Clock = std::function<Micros()>;  // "now" for the views' time-measuring rules
+  // When the actor runtime starts. A server starts it at once: its process managers catch up
+  // on what the log holds (what a crash left underived) before the first call, not at the
+  // first command. A CLI command that only reads never starts it.
+  enum class Start { on_first_command, now };
   // Over a store the caller keeps open for longer than the ledger.
-  explicit LocalLedger(store::EventStore& store, Clock clock = now_micros);
+  explicit LocalLedger(store::EventStore& store, Start start = Start::on_first_command, Clock clock = now_micros);
   // Owning the store.
-  explicit LocalLedger(std::unique_ptr<store::EventStore> store, Clock clock = now_micros);
+  explicit LocalLedger(std::unique_ptr<store::EventStore> store, Start start = Start::on_first_command, Clock clock = now_micros);
   ~LocalLedger() override;  // stops the runtime (if one was started), then closes an owned store
   LocalLedger(const LocalLedger&) = delete;
   LocalLedger& operator=(const LocalLedger&) = delete;

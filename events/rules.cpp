@@ -90,7 +90,7 @@ Status unknown_assumption(const std::string& id, const Facts& facts) {
   return missing(rule::kUnknownAssumption,
                  "assumption '" + id + "' is not in the canvas (" +
                      (known.empty() ? std::string("none registered yet") : "known: " + known) + ")",
-                 "register it first with `leanos canvas assume " + id + " --statement ... --confidence PCT`",
+                 "register it first (AssumptionRegistered " + id + ", with a statement and a confidence)",
                  {{"assumption_id", id}, {"known", known}});
 }
 
@@ -102,10 +102,10 @@ Status check_goal_link(const std::string& goal, const std::string& subgoal, cons
   auto it = facts.goals.find(goal);
   if (it == facts.goals.end())
     return missing(rule::kUnknownGoal, "goal '" + goal + "' does not exist",
-                   "define it first with `leanos goal define " + goal + " ...`", {{"goal_id", goal}});
+                   "define it first (GoalDefined " + goal + ")", {{"goal_id", goal}});
   if (!subgoal.empty() && !it->second.count(subgoal))
     return missing(rule::kUnknownSubgoal, "subgoal '" + subgoal + "' is not a subgoal of goal '" + goal + "'",
-                   "add it with `leanos goal subgoal " + goal + " " + subgoal + " ...`",
+                   "add it first (SubgoalDefined " + subgoal + " of goal " + goal + ")",
                    {{"goal_id", goal}, {"subgoal_id", subgoal}});
   return Status::success();
 }
@@ -113,7 +113,7 @@ Status check_goal_link(const std::string& goal, const std::string& subgoal, cons
 Status deal_must_exist(const DealState& s, const std::string& id) {
   if (!s.exists())
     return missing(rule::kUnknownDeal, "deal '" + id + "' does not exist",
-                   "open it first with `leanos deal open " + id + " --company ... --segment ... --source inbound ...`",
+                   "open it first (LeadCaptured for deal " + id + ")",
                    {{"deal_id", id}});
   return Status::success();
 }
@@ -128,7 +128,7 @@ Status deal_must_be_open(const DealState& s, const char* stage) {
     return reject(rule::kThreadEnded,
                   "deal '" + deal_id_of(s) + "' was closed " + outcome_name(s.outcome->outcome()) + " on " +
                       date_of(s.outcome_at) + "; a closed thread accepts only learning",
-                  "record learning with `leanos deal learn`", {{"deal_id", deal_id_of(s)}, {"ended_by", outcome_name(s.outcome->outcome())}});
+                  "record what it taught (LearningRecorded)", {{"deal_id", deal_id_of(s)}, {"ended_by", outcome_name(s.outcome->outcome())}});
   return Status::success();
 }
 
@@ -179,8 +179,8 @@ Status action_may_start(const DealState& s, const std::string& id, const std::st
       {"sales:close", "it follows sales:demo INTERESTED or sales:pilot SUCCESS"},
   };
   return reject(rule::kActionOrder, "deal '" + id + "': " + action + " cannot start now: " + kAfter.at(action) + ", and " + last,
-                now_allowed.empty() ? std::string("no action can start: record the outcome with `leanos deal close " + id + " ...`")
-                                    : "start " + now_allowed + " instead (`leanos deal action " + id + " ACTION start`)",
+                now_allowed.empty() ? std::string("no action can start: record the outcome (DealClosed)")
+                                    : "start " + now_allowed + " instead (ActionStarted)",
                 {{"deal_id", id}, {"action", action}, {"last_completed", s.last_completed}, {"may_start", now_allowed}});
 }
 
@@ -194,7 +194,7 @@ Status outcome_fits_actions(const DealState& s, const std::string& id, v1::Outco
       return reject(rule::kOutcomeWhileActionRuns,
                     "deal '" + id + "': " + a + " is in progress (since " + date_of(it->second.changed_at) +
                         "); nothing closes while an action runs",
-                    std::string("complete it with `leanos deal action ") + id + " " + a + " complete --outcome ...` (or block it) first",
+                    std::string("complete ") + a + " (ActionCompleted with its result) or block it (ActionBlocked) first",
                     {{"deal_id", id}, {"action", a}, {"status", word(v1::ACTION_IN_PROGRESS)}});
     if (it->second.status == v1::ACTION_BLOCKED && outcome == v1::WON)
       return reject(rule::kOutcomeWhileActionRuns,
@@ -217,18 +217,18 @@ Status actions_need_qualify(const DealState& s, const std::string& id) {
   if (auto st = deal_must_be_open(s, "an action"); !st) return st;
   if (!s.decision)
     return reject(rule::kStageSkipped, "deal '" + id + "' has no decision yet: actions (stage 5) come after a QUALIFY decision (stage 4)",
-                  "run `leanos deal decide " + id + " qualify --reason ...`",
+                  "decide it first (DecisionMade QUALIFY, with a reason)",
                   {{"deal_id", id}, {"stage", "5-actions"}, {"needs", "4-decision"}});
   if (s.decision->verdict() != v1::QUALIFY)
     return reject(rule::kNotQualified,
                   "deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + ": actions need a QUALIFY decision",
-                  "re-decide with `leanos deal decide " + id + " qualify --reason ...`",
+                  "decide it again (DecisionMade QUALIFY, with a reason)",
                   {{"deal_id", id}, {"verdict", verdict_name(s.decision->verdict())}});
   if (s.decision->approval_required() && !s.approved)
     return reject(rule::kApprovalRequired,
                   "deal '" + id + "': the QUALIFY decision has impact " + std::to_string(s.decision->impact()).substr(0, 4) +
                       " >= the approval threshold and is not approved yet",
-                  "a human approves it with `leanos deal approve " + id + " --by NAME`",
+                  "a human approves it (DecisionApproved, naming who)",
                   {{"deal_id", id},
                    {"impact", std::to_string(s.decision->impact()).substr(0, 4)},
                    {"threshold", std::to_string(s.decision->threshold()).substr(0, 4)}});
@@ -285,7 +285,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (s.exists())
         return Status::rule(Code::already_exists, rule::kDealExists,
                             "deal '" + id + "' already exists (opened " + date_of(s.lead_at) + " for " + s.lead->company() + ")",
-                            "pick another deal id, or continue it with `leanos deal hypothesis " + id + " ...`", {{"deal_id", id}});
+                            "pick another deal id, or continue this one (HypothesisStated)", {{"deal_id", id}});
       if (auto st = check_text("--company", l.company()); !st) return st;
       // An imported lead may name what its file did not state; the rest is required.
       if (auto st = check_unknown("LeadCaptured", l.unknown(), {"segment", "contact", "email", "source", "signal"},
@@ -311,7 +311,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = check_goal_link(l.goal_id(), l.subgoal_id(), facts); !st) return st;
       if (!l.campaign_id().empty() && !facts.campaigns.count(l.campaign_id()))
         return missing(rule::kUnknownCampaign, "campaign '" + l.campaign_id() + "' does not exist",
-                       "open it with `leanos campaign open " + l.campaign_id() + " ...`", {{"campaign_id", l.campaign_id()}});
+                       "open it first (CampaignOpened " + l.campaign_id() + ")", {{"campaign_id", l.campaign_id()}});
       return out;
     }
     case Envelope::kHypothesisStated: {
@@ -328,7 +328,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_be_open(s, "an implication"); !st) return st;
       if (!s.hypothesis)
         return reject(rule::kStageSkipped, "deal '" + id + "' has no hypothesis: stage 3 (implication) needs stage 2 first",
-                      "run `leanos deal hypothesis " + id + " --tests A4 --confidence 60`",
+                      "state the hypothesis first (HypothesisStated: the assumption it tests, a confidence)",
                       {{"deal_id", id}, {"stage", "3-implication"}, {"needs", "2-hypothesis"}});
       const auto& i = c.implication_assessed();
       if (auto st = check_money("--arr-low", i.arr_low()); !st) return st;
@@ -352,7 +352,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         return reject(rule::kStageSkipped,
                       "deal '" + id + "' cannot be decided yet: stage 4 (decision) needs " +
                           (!s.hypothesis ? "stage 2 (hypothesis)" : "stage 3 (implication)") + " first",
-                      "run `leanos deal " + std::string(!s.hypothesis ? "hypothesis " : "implication ") + id + " ...`",
+                      std::string(!s.hypothesis ? "state the hypothesis first (HypothesisStated)" : "assess the implication first (ImplicationAssessed)"),
                       {{"deal_id", id}, {"stage", "4-decision"}, {"needs", !s.hypothesis ? "2-hypothesis" : "3-implication"}});
       auto d = *first.mutable_decision_made();
       if (d.verdict() != v1::QUALIFY && d.verdict() != v1::DEFER && d.verdict() != v1::REJECT)
@@ -369,7 +369,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (auto st = deal_must_be_open(s, "an approval"); !st) return st;
       if (!s.decision)
-        return reject(rule::kNothingToApprove, "deal '" + id + "' has no decision to approve", "decide first with `leanos deal decide`",
+        return reject(rule::kNothingToApprove, "deal '" + id + "' has no decision to approve", "decide it first (DecisionMade)",
                       {{"deal_id", id}});
       if (!s.decision->approval_required())
         return reject(rule::kNothingToApprove,
@@ -423,7 +423,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
             return reject(rule::kActionState,
                           "action " + *canonical + " of deal '" + id + "' is already " + status + " (since " +
                               date_of(it->second.changed_at) + ")",
-                          "complete it with `leanos deal action " + id + " " + *canonical + " complete`",
+                          "complete it (ActionCompleted) or block it (ActionBlocked)",
                           {{"deal_id", id}, {"action", *canonical}, {"status", status}});
           if (auto st = action_may_start(s, id, *canonical); !st) return st;
           break;
@@ -434,7 +434,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
             return reject(rule::kActionState,
                           "action " + *canonical + " of deal '" + id + "' is not in progress" +
                               (status.empty() ? "" : " (it is " + status + ")"),
-                          "start it first with `leanos deal action " + id + " " + *canonical + " start`",
+                          "start it first (ActionStarted)",
                           {{"deal_id", id}, {"action", *canonical}, {"status", status}});
           if (!p->result().empty()) {
             std::string r;
@@ -489,7 +489,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_be_open(s, "an outcome"); !st) return st;
       if (!s.decision)
         return reject(rule::kStageSkipped, "deal '" + id + "' has no decision: an outcome (stage 6) needs a decision (stage 4) first",
-                      "run `leanos deal decide " + id + " qualify|defer|reject --reason ...`",
+                      "decide it first (DecisionMade QUALIFY, DEFER or REJECT, with a reason)",
                       {{"deal_id", id}, {"stage", "6-learning"}, {"needs", "4-decision"}});
       auto* d = first.mutable_deal_closed();
       if (d->outcome() == v1::OUTCOME_UNSPECIFIED) return Status::invalid("outcome is required: won, lost or stalled");
@@ -543,7 +543,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (auto st = deal_must_exist(s, id); !st) return st;
       if (!s.outcome)
         return reject(rule::kStageSkipped, "deal '" + id + "' has no outcome yet: learning (stage 6) follows the outcome",
-                      "record it with `leanos deal close " + id + " won|lost|stalled ...`",
+                      "record the outcome first (DealClosed WON, LOST or STALLED)",
                       {{"deal_id", id}, {"stage", "6-learning"}, {"needs", "outcome"}});
       auto* l = first.mutable_learning_recorded();
       if (l->assumption_id().empty() && s.hypothesis) l->set_assumption_id(s.hypothesis->assumption_id());
@@ -586,7 +586,7 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
   auto must_exist = [&](const std::string& id) -> Status {
     if (!s.exists())
       return missing(rule::kUnknownCampaign, "campaign '" + id + "' does not exist",
-                     "open it with `leanos campaign open " + id + " ...`", {{"campaign_id", id}});
+                     "open it first (CampaignOpened " + id + ")", {{"campaign_id", id}});
     if (s.decision && s.decision->verdict() == v1::CANCEL)
       return reject(rule::kThreadEnded, "campaign '" + id + "' was cancelled: CANCEL ends the thread", "",
                     {{"campaign_id", id}, {"ended_by", "CANCEL"}});
@@ -599,7 +599,7 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
     if (auto st = must_exist(id); !st) return st;
     if (!s.launched())
       return reject(rule::kNotLaunched, "campaign '" + id + "' is not launched: its actions (stage 5) need a LAUNCH decision",
-                    "run `leanos campaign decide " + id + " launch --reason ...`", {{"campaign_id", id}});
+                    "launch it first (CampaignDecisionMade LAUNCH, with a reason)", {{"campaign_id", id}});
     return Status::success();
   };
   switch (c.payload_case()) {
@@ -671,7 +671,7 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
       if (auto st = must_be_launched(o.campaign_id()); !st) return st;
       if (!s.contacts.count(lower(o.email())))
         return missing(rule::kUnknownContact, "'" + o.email() + "' is not a contact of campaign '" + o.campaign_id() + "'",
-                       "add it with `leanos campaign contacts`", {{"campaign_id", o.campaign_id()}, {"email", o.email()}});
+                       "add the contact first (ContactAdded)", {{"campaign_id", o.campaign_id()}, {"email", o.email()}});
       return out;
     }
     case Envelope::kResponseReceived: {
@@ -763,7 +763,7 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       auto it = facts.goals.find(g.goal_id());
       if (it == facts.goals.end())
         return missing(rule::kUnknownGoal, "goal '" + g.goal_id() + "' does not exist",
-                       "define it first with `leanos goal define " + g.goal_id() + " ...`", {{"goal_id", g.goal_id()}});
+                       "define it first (GoalDefined " + g.goal_id() + ")", {{"goal_id", g.goal_id()}});
       if (auto st = check_id("subgoal id", g.subgoal_id()); !st) return st;
       if (it->second.count(g.subgoal_id()))
         return Status::rule(Code::already_exists, rule::kGoalExists,
@@ -779,7 +779,7 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       if (facts.assumptions.count(a.assumption_id()))
         return Status::rule(Code::already_exists, rule::kAssumptionExists,
                             "assumption '" + a.assumption_id() + "' is already in the canvas; its confidence changes through deal learnings",
-                            "record one with `leanos deal learn`, or restate it with `leanos canvas revise " + a.assumption_id() + "`",
+                            "record a deal's learning (LearningRecorded), or restate it (AssumptionRevised)",
                             {{"assumption_id", a.assumption_id()}});
       if (auto st = check_text("--statement", a.statement()); !st) return st;
       if (auto st = check_percent("confidence", a.confidence()); !st) return st;

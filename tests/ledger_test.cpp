@@ -1,6 +1,7 @@
 // One Ledger interface, two places: the same calls through a LocalLedger (this process) and a
 // RemoteLedger (a server in this process, over gRPC) give the same answers, rejections
-// included, with the rule's id and parameters.
+// included, with the rule's id, parameters and hint in the domain's words; the CLI renders
+// its own hint from the id and parameters.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "events/ids.h"
 #include "tests/builders.h"
 #include "tests/support.h"
+#include "tools/cli/hints.h"
 #include "tools/server/client.h"
 #include "tools/server/server.h"
 
@@ -44,6 +46,7 @@ std::unique_ptr<store::EventStore> open_store(const test::TempDir& dir) {
 struct Answers {
   std::vector<std::string> recorded;  // type, stream, version of each event recorded
   std::string rejection;              // code, rule id, parameters
+  std::string hint, cli_hint;         // the domain's words, and the CLI's for the same rejection
   std::string deal_view, deals_view, pipeline_view;
   std::vector<std::string> read;      // the deal's stream, read back
   std::string appended, raw_refusal;
@@ -65,6 +68,8 @@ Answers drive(Ledger& ledger) {
   auto params = refused.status().params();
   std::sort(params.begin(), params.end());  // the wire carries them as a map
   for (const auto& [k, v] : params) a.rejection += " " + k + "=" + v;
+  a.hint = refused.status().hint();
+  a.cli_hint = cli::cli_hint(refused.status());
   note(ledger.submit({lead("beta")}));
   v1::QueryRequest deal;
   deal.set_as_of("2026-03-05");
@@ -125,6 +130,12 @@ TEST_CASE("the same calls through a local ledger and through a server's give the
   CHECK(here.recorded == std::vector<std::string>{"LeadCaptured deal-acme v1", "LeadCaptured deal-acme v1 (retry)", "LeadCaptured deal-beta v1"});
   CHECK(here.rejection == there.rejection);
   CHECK(!here.rejection.empty());
+  // The rule speaks the domain (the command to record), whoever asks; the CLI renders its own.
+  CHECK(here.hint == there.hint);
+  CHECK(here.hint.find("HypothesisStated") != std::string::npos);
+  CHECK(here.hint.find("leanos") == std::string::npos);
+  CHECK(here.cli_hint == there.cli_hint);
+  CHECK(here.cli_hint.find("`leanos deal hypothesis acme") != std::string::npos);
   CHECK(here.deal_view == there.deal_view);
   CHECK(here.deals_view == there.deals_view);
   CHECK(here.pipeline_view == there.pipeline_view);

@@ -1,5 +1,7 @@
 #include "tools/cli/cli.h"
 
+#include "tools/cli/hints.h"
+
 #include "events/text.h"
 #include "actors/queries.h"
 #include "events/time.h"
@@ -44,7 +46,7 @@ int exit_code(Code code) {
 }
 
 int fail(const Status& status) {
-  std::cerr << "leanos: " << status.to_string() << "\n";
+  std::cerr << "leanos: " << cli_message(status) << "\n";
   return exit_code(status.code());
 }
 

@@ -779,7 +779,7 @@ class Workspaces {
     if (!store) return store.status();
     auto hosted = std::make_shared<Hosted>();
     hosted->store = std::move(*store);
-    hosted->ledger = std::make_unique<LocalLedger>(*hosted->store);
+    hosted->ledger = std::make_unique<LocalLedger>(*hosted->store, LocalLedger::Start::now);
     hosted->service = std::make_unique<LedgerService>(*hosted->ledger, *token);
     if (!relay_.url.empty()) {
       auto nats = relay_;
@@ -966,7 +966,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     auto opened = open_store(g, Access::record);
     if (!opened) return fail(opened.status());
     store = std::move(*opened);
-    ledger = std::make_unique<LocalLedger>(*store);
+    ledger = std::make_unique<LocalLedger>(*store, LocalLedger::Start::now);
     single = std::make_unique<LedgerService>(*ledger, token);
     service = single.get();
     if (!nats.url.empty()) {
@@ -1124,7 +1124,7 @@ int list_workspaces(const GlobalOptions& g, const std::string& dir) {
 
 }  // namespace
 
-LocalServer::LocalServer(store::EventStore& store) : ledger_(std::make_unique<LocalLedger>(store)) {
+LocalServer::LocalServer(store::EventStore& store) : ledger_(std::make_unique<LocalLedger>(store, LocalLedger::Start::now)) {
   auto service = std::make_unique<LedgerService>(*ledger_, "");
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
