@@ -29,6 +29,8 @@ std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk
   return derived_event_id("leanos-file-content:" + sha256, std::to_string(chunk));
 }
 
+std::string git_import_event_id(const std::string& commit) { return derived_event_id("leanos-import:git", commit); }
+
 namespace {
 
 // One zstd frame of `part`; with a prefix, compressed against it (zstd's --patch-from: the
@@ -146,6 +148,11 @@ Result<std::uint64_t> commit_position(const store::EventStore& store, const std:
   const std::string want = lower(commit);
   if (want.size() < 7 || want.size() > 40 || want.find_first_not_of("0123456789abcdef") != std::string::npos)
     return Status::invalid("--commit '" + commit + "' is not a commit id: give 7 to 40 hexadecimal digits");
+  if (want.size() == 40) {  // a whole commit id: its SourceImported by id, no scan
+    auto at = store.find_event_id(git_import_event_id(want));
+    if (!at) return at.status();
+    if (at->has_value()) return **at;
+  }
   auto imports = store.read_stream(kImportsStream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
   if (!imports) return imports.status();
   std::optional<std::uint64_t> found;

@@ -38,6 +38,9 @@ inline constexpr std::uint32_t kMaxDeltaDepth = 16;
 std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256, Micros at,
                                                 const StoredContent* base = nullptr);
 std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk);
+// The id of the SourceImported event that records git commit `commit` (40 hex digits) as
+// imported: found by it again without a scan.
+std::string git_import_event_id(const std::string& commit);
 
 // The content `sha256` as stored (its bases read first), checked against the digest:
 // not_found when the store holds none, precondition when its data subject was forgotten or

@@ -412,8 +412,8 @@ TEST_CASE("a commit with no files checks out as an empty folder, as git gives it
     CHECK(fs::is_directory(out.sub("ws")));
     CHECK(fs::is_empty(out.sub("ws")));
   }
-  TempDir out;  // and the commit between holds its one file
-  REQUIRE(w.run({"checkout", out.sub("ws"), "--commit", git_out(repo.path(), {"rev-parse", "--short=9", "HEAD~1"}).substr(0, 9)}).exit_code == 0);
+  TempDir out;  // and the commit between holds its one file (named by its whole id: found without a scan)
+  REQUIRE(w.run({"checkout", out.sub("ws"), "--commit", git_out(repo.path(), {"rev-parse", "HEAD~1"}).substr(0, 40)}).exit_code == 0);
   CHECK(tree_of(out.sub("ws")).size() == 1);
 }
 

@@ -551,7 +551,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
       s.set_events(f->recorded);
       s.set_facts_skipped(f->skipped);
       Envelope e = make_event(s, c.time);
-      e.set_event_id(derived_event_id("leanos-import:git", c.id));
+      e.set_event_id(git_import_event_id(c.id));
       e.set_actor(import_actor(g, c.id));
       (*e.mutable_metadata())["git_commit"] = c.id;
       if (auto h = o->runtime->submit_batch({e}); !h) return fail(h.status());
