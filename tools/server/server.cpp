@@ -1,7 +1,8 @@
 // The gRPC server: Append, Command (the workflow's rules, through the actors), ReadStream,
 // ReadAll, Subscribe (catch-up then live), Ack (named subscriptions) and Query (the query
 // layer's typed views); `leanos serve`, and a LocalServer for benchmarks. The CLI's side of
-// the wire is tools/server/client.cpp.
+// the wire is tools/server/client.cpp; errors as gRPC statuses status.cpp; Subscribe's
+// reactors and catch-up readers subscription.cpp.
 #include "tools/server/server.h"
 
 #include <sys/resource.h>
@@ -35,322 +36,16 @@
 #include "tools/server/http.h"
 #include "tools/server/secret.h"
 #include "tools/server/acceptor.h"
+#include "tools/server/status.h"
+#include "tools/server/subscription.h"
 #include "tools/server/client.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "leanos/v1/api.grpc.pb.h"
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/wire_format_lite.h>
 
 namespace leanos::cli {
 
 namespace {
 
-// The most event bytes one reply (ReadAll, ReadStream, a subscription page) carries: with
-// the framing it stays below a client's default 4 MiB receive limit, and since no event
-// exceeds store::kMaxEventBytes (1 MiB), every event fits in a reply of its own.
-constexpr std::size_t kMaxReplyEventBytes = 3 << 20;
-static_assert(store::kMaxEventBytes <= kMaxReplyEventBytes);
-
-grpc::Status to_grpc(const Status& s) {
-  using grpc::StatusCode;
-  StatusCode code = StatusCode::UNKNOWN;
-  switch (s.code()) {
-    case Code::ok: return grpc::Status::OK;
-    case Code::invalid_argument: code = StatusCode::INVALID_ARGUMENT; break;
-    case Code::not_found: code = StatusCode::NOT_FOUND; break;
-    case Code::conflict: code = StatusCode::FAILED_PRECONDITION; break;
-    case Code::failed_precondition: code = StatusCode::FAILED_PRECONDITION; break;
-    case Code::already_exists: code = StatusCode::ALREADY_EXISTS; break;
-    case Code::corruption: code = StatusCode::DATA_LOSS; break;
-    case Code::io_error: code = StatusCode::INTERNAL; break;
-    case Code::unavailable: code = StatusCode::UNAVAILABLE; break;
-    case Code::unauthenticated: code = StatusCode::UNAUTHENTICATED; break;
-    case Code::network: code = StatusCode::UNAVAILABLE; break;
-    case Code::read_only: code = StatusCode::RESOURCE_EXHAUSTED; break;
-  }
-  if (s.rule_id().empty()) return {code, s.to_string()};
-  // A rule's rejection: the reason in domain words, and the rule as data in the details
-  // (google.rpc.Status with a google.rpc.ErrorInfo), for a client to branch on.
-  const std::string message = std::string(code_name(s.code())) + ": " + s.reason();
-  google::rpc::ErrorInfo info;
-  info.set_reason(s.rule_id());
-  info.set_domain("leanos.v1");
-  for (const auto& [key, value] : s.params()) (*info.mutable_metadata())[key] = value;
-  if (!s.hint().empty()) (*info.mutable_metadata())["hint"] = s.hint();
-  google::rpc::Status details;
-  details.set_code(static_cast<int>(code));
-  details.set_message(message);
-  details.add_details()->PackFrom(info);
-  return {code, message, details.SerializeAsString()};
-}
-
-
-
-
-// Reads the store for subscriptions that are behind the live window, on threads of its own:
-// a catch-up read never runs on one of gRPC's callback threads nor under a subscription's
-// lock, and a thousand subscribers catching up share a few threads. Each read is one page,
-// bounded in bytes, so a subscriber never holds more than two pages.
-class CatchUpReaders {
- public:
-  explicit CatchUpReaders(std::size_t threads) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-  }
-  // Runs what was queued, then joins.
-  ~CatchUpReaders() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  CatchUpReaders(const CatchUpReaders&) = delete;
-  CatchUpReaders& operator=(const CatchUpReaders&) = delete;
-
-  void post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void run() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
-
-// One subscription, on gRPC's callback API: no thread per subscriber. Each round takes the
-// events from `next_` on: from the shared live window when `next_` is in it, else from the
-// store, read by the catch-up readers. One message carries the round's matching events, so
-// the per-message cost is paid per page, not per event. A page is built as its encoding:
-// the store's records are passed on as stored (EventStore::read_records), not decoded and
-// encoded again; live events are encoded once per subscriber. While a page is being written
-// nothing else happens for this subscriber; at the end of the log it waits in the feed's
-// waiter list. A slow subscriber therefore holds one page, never a backlog, and when it
-// falls out of the window it reads the store: appends and other subscribers never wait for it.
-class Subscription final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public store::LiveFeed::Waiter {
- public:
-  // `keep`: what must stay open while the subscription runs (its workspace, serving many).
-  Subscription(const store::EventStore& store, store::LiveFeed& feed, CatchUpReaders& readers,
-               const v1::SubscribeRequest& req, std::uint64_t next, std::shared_ptr<void> keep)
-      : keep_(std::move(keep)), store_(store), feed_(feed), readers_(readers), req_(req), types_(req.types().begin(), req.types().end()),
-        next_(next), reported_(next - 1) {
-    step([] {});
-  }
-
-  void wake() override { step([] {}); }
-
-  void OnWriteDone(bool ok) override {
-    step([&] {
-      writing_ = false;
-      if (!ok) cancelled_ = true;
-    });
-  }
-
-  void OnCancel() override {
-    step([&] { cancelled_ = true; });
-  }
-
-  void OnDone() override {
-    feed_.forget(this);
-    delete this;
-  }
-
- private:
-  static constexpr std::size_t kPageEvents = 1024;
-  static constexpr std::size_t kPageBytes = kMaxReplyEventBytes;
-  static constexpr std::uint64_t kCheckpointEvery = 4096;  // positions passed over before an empty page
-
-  bool wanted(const std::string& stream, const std::string& type) const {
-    if (!req_.stream().empty() && stream != req_.stream()) return false;
-    if (!req_.stream_prefix().empty() && stream.rfind(req_.stream_prefix(), 0) != 0) return false;
-    return types_.empty() || types_.count(type) > 0;
-  }
-
-  // Appends one event's encoding to a page's (SubscribePage.events: field 1, length-delimited).
-  static void add_encoded(std::string& page, std::string_view event) {
-    using google::protobuf::internal::WireFormatLite;
-    using google::protobuf::io::CodedOutputStream;
-    std::uint8_t head[16];
-    auto* end = CodedOutputStream::WriteTagToArray(
-        WireFormatLite::MakeTag(v1::SubscribePage::kEventsFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED), head);
-    end = CodedOutputStream::WriteVarint32ToArray(static_cast<std::uint32_t>(event.size()), end);
-    page.append(reinterpret_cast<const char*>(head), static_cast<std::size_t>(end - head));
-    page.append(event);
-  }
-
-  enum class Fill { ready, waiting, reading, done };
-
-  // Fills `spare` with the next page's encoding: from the live window, or from what a
-  // catch-up reader read. `waiting`: the subscriber is at the end of the log and the feed
-  // will wake it; `reading`: a catch-up reader is reading the store and carries on when it has.
-  Fill fill(std::string& spare) {
-    for (;;) {
-      spare.clear();
-      held_.clear();
-      std::uint64_t through = next_ - 1;
-      std::size_t bytes = 0, events = 0;
-      // One event, or false when the page is full: the next page starts with it.
-      auto add = [&](std::uint64_t position, std::string_view encoded) {
-        if (events > 0 && bytes + encoded.size() > kPageBytes) return false;
-        bytes += encoded.size();
-        ++events;
-        through = position;
-        add_encoded(spare, encoded);
-        return true;
-      };
-      bool live = false;
-      if (read_) {
-        auto records = std::move(*read_);
-        read_.reset();
-        for (const auto& r : records) {
-          if (!wanted(r.stream, r.type)) through = r.position;
-          else if (!add(r.position, r.bytes)) break;
-        }
-      } else {
-        const auto took = feed_.take(next_, kPageEvents, held_, this);
-        if (took == store::LiveFeed::Took::nothing) return Fill::waiting;
-        if (took == store::LiveFeed::Took::stopped) {
-          end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; resubscribe from your last position");
-          return Fill::done;
-        }
-        // Sealed, the store is read for every page: the live window holds events opened.
-        if (took == store::LiveFeed::Took::behind || (took == store::LiveFeed::Took::events && req_.sealed())) {
-          reading_ = true;
-          readers_.post([this, from = next_] { catch_up(from); });
-          return Fill::reading;
-        }
-        for (const auto& e : held_) {
-          if (!wanted(e->stream(), e->type())) {
-            through = e->position();
-            continue;
-          }
-          encoded_.clear();
-          e->AppendToString(&encoded_);
-          if (!add(e->position(), encoded_)) break;
-        }
-        live = true;
-      }
-      next_ = through + 1;
-      if (events == 0 && through - reported_ < kCheckpointEvery) continue;
-      v1::SubscribePage tail;  // numbered after the events: the page's encoding in field order
-      tail.set_checkpoint(through);
-      tail.set_live(live);
-      tail.AppendToString(&spare);
-      reported_ = through;
-      return Fill::ready;
-    }
-  }
-
-  // On a catch-up reader: one page from the store, outside the lock; then the subscription goes on.
-  void catch_up(std::uint64_t from) {
-    auto records = store_.read_records(from, kPageEvents, kPageBytes, req_.sealed() ? store::Personal::leave_sealed : store::Personal::open);
-    step([&] {
-      reading_ = false;
-      if (!records) {
-        if (!end_) end_ = to_grpc(records.status());
-      } else if (records->empty()) {
-        // The feed said `from` is older than its window, so it exists; an empty read is a
-        // store that lost it.
-        if (!end_) end_ = grpc::Status(grpc::StatusCode::DATA_LOSS, "position " + std::to_string(from) + " cannot be read; run leanos verify");
-      } else {
-        read_ = std::move(*records);
-      }
-    });
-  }
-
-  // Every callback: its change under the lock, then advance() in the same locked section;
-  // the one callback that ends the call calls Finish, outside the lock and as its last use
-  // of this (OnDone may follow at once on another thread).
-  template <class Change>
-  void step(Change change) {
-    bool finish;
-    {
-      std::lock_guard lock(mu_);
-      change();
-      finish = advance();
-    }
-    if (finish) Finish(*end_);
-  }
-
-  // Under mu_: keeps one page on the wire and the next one ready behind it, so that reading
-  // the store overlaps sending; waits in the feed at the end of the log. True once no write
-  // or read is outstanding and the call is to end: the caller then calls Finish, outside the
-  // lock and as its last use of this (OnDone may follow at once). Decided in the same locked
-  // section as the change that led to it, so that no other callback can finish and delete
-  // the call between the change and the decision.
-  bool advance() {
-    if (finished_) return false;
-    if (cancelled_ && !end_) end_ = grpc::Status::CANCELLED;
-    while (!end_) {
-      if (!prepared_) {
-        if (reading_) return false;  // the reader carries on when it is done
-        const auto f = fill(pages_[1 - sending_]);
-        if (f == Fill::waiting || f == Fill::reading) return false;
-        if (f == Fill::done) break;
-        prepared_ = true;
-      }
-      if (writing_) return false;  // OnWriteDone sends the prepared page
-      sending_ = 1 - sending_;
-      prepared_ = false;
-      writing_ = true;
-      grpc::Slice slice(pages_[sending_]);
-      wire_ = grpc::ByteBuffer(&slice, 1);  // the last page's bytes: gRPC is done with them (OnWriteDone came)
-      StartWrite(&wire_);
-    }
-    if (writing_ || reading_) return false;  // finish after the write or read in flight
-    finished_ = true;
-    return true;
-  }
-
-  std::shared_ptr<void> keep_;
-  const store::EventStore& store_;
-  store::LiveFeed& feed_;
-  CatchUpReaders& readers_;
-  const v1::SubscribeRequest req_;
-  const std::set<std::string> types_;
-  std::mutex mu_;
-  std::uint64_t next_;
-  std::uint64_t reported_;
-  bool writing_ = false, prepared_ = false, reading_ = false, cancelled_ = false, finished_ = false;
-  std::optional<grpc::Status> end_;  // how the call will finish, once decided
-  std::optional<std::vector<store::EventStore::Record>> read_;  // what the catch-up reader read, not yet paged
-  std::vector<store::LiveFeed::Event> held_;
-  std::string encoded_;      // a live event's encoding, reused
-  std::string pages_[2];     // the encodings of the page on the wire and of the one prepared behind it
-  grpc::ByteBuffer wire_;    // the page on the wire (Subscribe is a raw method)
-  int sending_ = 0;
-};
-
-// A subscription refused before it started (bad token, bad name): finishes at once.
-class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  explicit Refused(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
-// The same for an AppendStream call.
+// An AppendStream call refused before it started (bad token, no such workspace): finishes at once.
 class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit RefusedStream(const grpc::Status& status) { Finish(status); }
@@ -479,25 +174,25 @@ class LedgerService final : public LedgerBase {
   // `keep` stays with the subscription until it ends.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire,
                                                       std::shared_ptr<void> keep) {
-    if (auto a = authorize(ctx); !a.ok()) return new Refused(a);
+    if (auto a = authorize(ctx); !a.ok()) return refused_subscription(a);
     grpc::ByteBuffer bytes(*wire);
     v1::SubscribeRequest request;
     if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &request); !s.ok())
-      return new Refused(s);
+      return refused_subscription(s);
     const v1::SubscribeRequest* req = &request;
     for (const auto& type : req->types())
-      if (auto s = check_event_type_filter(type); !s) return new Refused(to_grpc(s));
+      if (auto s = check_event_type_filter(type); !s) return refused_subscription(to_grpc(s));
     std::uint64_t next = 1;
     if (req->start_case() == v1::SubscribeRequest::kFromNow) next = store_.last_position() + 1;
     else if (req->start_case() == v1::SubscribeRequest::kFromPosition) next = std::max<std::uint64_t>(1, req->from_position());
     if (!req->name().empty()) {
       if (auto s = check_stream_name(req->name()); !s)
-        return new Refused({grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()});
+        return refused_subscription({grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()});
       auto checkpoint = store_.load_checkpoint(req->name());
-      if (!checkpoint) return new Refused(to_grpc(checkpoint.status()));
+      if (!checkpoint) return refused_subscription(to_grpc(checkpoint.status()));
       if (*checkpoint > 0) next = *checkpoint + 1;
     }
-    return new Subscription(store_, feed_, readers_, *req, next, std::move(keep));
+    return start_subscription(store_, feed_, readers_, *req, next, std::move(keep));
   }
 
   // The query layer (actors/queries.h) answers, as it does for the CLI.
@@ -882,7 +577,7 @@ class WorkspaceRouter final : public LedgerBase {
   }
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire) override {
     Workspaces::Lease lease;
-    if (auto routed = route(ctx, &lease); !routed.ok()) return new Refused(routed);
+    if (auto routed = route(ctx, &lease); !routed.ok()) return refused_subscription(routed);
     auto* service = lease->service.get();
     return service->subscribe(ctx, wire, std::move(lease));
   }
