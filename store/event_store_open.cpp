@@ -1,0 +1,198 @@
+// Opening a store: RocksDB's options and column families, the vault, the writer threads;
+// what the store says of itself (stats, last position, streams).
+#include "store/event_store_impl.h"
+
+namespace leanos::store {
+
+namespace {
+
+// RocksDB's diagnostics go to our log (stderr), not to a LOG file in the data folder: on a full
+// disk RocksDB 7.8's file logger asserts on its next line after a failed write
+// ('sync_without_flush_called_') and takes the process down, while the store would
+// otherwise keep serving reads and resume writing once there is room.
+class RocksLogger final : public rocksdb::Logger {
+ public:
+  explicit RocksLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    spdlog::log(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err : spdlog::level::warn, "rocksdb: {}", line);
+  }
+};
+
+}  // namespace
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventStore::~EventStore() = default;
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, StoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  if (impl->options.max_group == 0) impl->options.max_group = 1;
+
+  std::error_code ec;
+  if (!options.create_if_missing && !std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec))
+    return Status::not_found("no workspace at " + dir);
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::io("cannot create data folder " + dir + ": " + ec.message());
+  }
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.IncreaseParallelism(2);
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // Errors only: RocksDB's warnings (an SST without a unique id, …) are noise to a CLI user.
+  db_options.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::ERROR_LEVEL);
+  db_options.keep_log_file_num = 3;
+  // Every table file is opened at open; RocksDB's default starts 16 threads for it, which cost
+  // a CLI command more than the opening itself (36 of 70 ms for a store of ten files).
+  db_options.max_file_opening_threads = 1;
+  // A WAL file lives until every column family holding data in it has flushed. The rarely
+  // written families (snapshots, checkpoints, default) would pin every WAL file forever
+  // (a 10 M-event log grew past 38 GB): past this total RocksDB flushes them.
+  db_options.max_total_wal_size = 256ull << 20;
+
+  rocksdb::ColumnFamilyOptions lookup;  // point lookups by id: a bloom filter skips misses
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // New ids miss the memtable cheaply, too. The filter is allocated and zeroed whole when a
+  // memtable is made, at every open: 1.5 % of the 64 MB write buffer is ~10 bits per id of a
+  // full memtable (under 1 % false positives); 10 % took 13 MB of memset, a third of a
+  // read-only command's time to open the store.
+  lookup.memtable_prefix_bloom_size_ratio = 0.015;
+  lookup.memtable_whole_key_filtering = true;
+
+  // Snapshots are large values (a core snapshot of a 1 M-event history is ~450 KB, a full one
+  // tens of MB) found by SeekForPrev. Stored inline, every level's candidate block, the one
+  // after the key included, was read and decompressed on each lookup: most of an as-of
+  // query's time. In blob files (RocksDB's integrated BlobDB) the LSM holds small references,
+  // and only the snapshot found is read; garbage collection reclaims replaced ones.
+  rocksdb::ColumnFamilyOptions snapshots;
+  snapshots.enable_blob_files = true;
+  snapshots.min_blob_size = 4096;
+  snapshots.blob_compression_type = rocksdb::kLZ4Compression;
+  snapshots.enable_blob_garbage_collection = true;
+
+  // Data keys, wrapped: looked up by subject (a bloom filter skips a new subject's miss), and
+  // uncompressed, so that a byte scan of the folder can prove one gone.
+  rocksdb::ColumnFamilyOptions keys = lookup;
+  keys.compression = rocksdb::kNoCompression;
+  keys.bottommost_compression = rocksdb::kNoCompression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kEventsCf, rocksdb::ColumnFamilyOptions()},
+      {kStreamsCf, lookup},  // scanned by range, and asked whether a stream exists
+      {kEventIdsCf, lookup},
+      {kTimeCf, rocksdb::ColumnFamilyOptions()},
+      {kSnapshotsCf, snapshots},
+      {kCheckpointsCf, rocksdb::ColumnFamilyOptions()},
+      {kOccurredCf, rocksdb::ColumnFamilyOptions()},
+      {kLateCf, rocksdb::ColumnFamilyOptions()},
+      {kLatePositionsCf, rocksdb::ColumnFamilyOptions()},
+      {kKeysCf, keys},
+  };
+  // After a failed write RocksDB resumes only once the disk has room to flush a memtable
+  // (it reserves the largest write buffer): what the error tells a user to free.
+  for (const auto& cf : cfs) impl->resume_reserve_bytes = std::max<std::uint64_t>(impl->resume_reserve_bytes, cf.options.write_buffer_size);
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+      return Status::unavailable("data folder " + dir +
+                                 " is in use by another leanos process (" + s.ToString() +
+                                 "); stop that process, or talk to it with --server");
+    return from_rocks(s, "opening data folder " + dir);
+  }
+  impl->db.reset(raw);
+  impl->events = impl->handles[1];
+  impl->streams = impl->handles[2];
+  impl->event_ids = impl->handles[3];
+  impl->time = impl->handles[4];
+  impl->snapshots = impl->handles[5];
+  impl->checkpoints = impl->handles[6];
+  impl->occurred = impl->handles[7];
+  impl->late = impl->handles[8];
+  impl->late_positions = impl->handles[9];
+  impl->keys = impl->handles[10];
+  if (auto s = impl->index_late_positions(); !s) return s;
+  const std::string key_file =
+      options.master_key_file.empty() ? default_master_key_file(dir) : options.master_key_file;
+  impl->vault = std::make_unique<Vault>(impl->db.get(), impl->keys, key_file);
+  if (auto s = impl->vault->open(); !s) return s;
+  if (impl->vault->locked()) spdlog::warn("store: {} is locked: {}", dir, impl->vault->locked_reason());
+  if (auto s = impl->reapply_forgotten(); !s) return s;
+  if (auto s = impl->seal_legacy(); !s) return s;
+
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
+    it->SeekToLast();
+    if (it->Valid()) {
+      auto pos = decode_be64(it->key().ToStringView());
+      if (!pos) return Status::corruption("the newest key of the event log is not a position");
+      impl->last_position = *pos;
+    }
+    std::unique_ptr<rocksdb::Iterator> t(impl->db->NewIterator(rocksdb::ReadOptions(), impl->time));
+    t->SeekToLast();
+    if (t->Valid() && t->key().size() == 16)
+      impl->last_recorded = static_cast<Micros>(get_be64(t->key().ToStringView()));
+    std::unique_ptr<rocksdb::Iterator> o(impl->db->NewIterator(rocksdb::ReadOptions(), impl->occurred));
+    o->SeekToLast();
+    if (o->Valid() && o->key().size() == 16) impl->max_occurred = get_be64(o->key().ToStringView());
+  }
+  spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
+  impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
+  impl->answerer = std::thread([p = impl.get()] { p->answer_loop(); });
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+StoreStats EventStore::stats() const {
+  StoreStats s;
+  s.groups = impl_->stats_groups.load(std::memory_order_relaxed);
+  s.appends = impl_->stats_appends.load(std::memory_order_relaxed);
+  s.own_groups = impl_->stats_own_groups.load(std::memory_order_relaxed);
+  s.cached_streams = impl_->stats_cached_streams.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::uint64_t EventStore::wait_beyond(std::uint64_t position, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->committed_mu);
+  impl_->committed_cv.wait_for(lock, timeout, [&] { return impl_->last_position.load() > position; });
+  return impl_->last_position.load();
+}
+
+std::uint64_t EventStore::last_position() const { return impl_->last_position.load(std::memory_order_acquire); }
+
+Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
+  return impl_->stored_version(stream);
+}
+
+Result<std::vector<std::string>> EventStore::stream_names(std::string_view prefix, std::size_t limit) const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->streams));
+  // Keys are name 0x00 be64(version): one seek per stream, past its versions.
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid() && out.size() < limit;) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    const auto end = key.find('\0');
+    if (end == std::string_view::npos) break;
+    out.emplace_back(key.substr(0, end));
+    std::string next(key.substr(0, end));
+    next.push_back('\1');
+    it->Seek(next);
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "listing streams");
+  return out;
+}
+
+const std::string& EventStore::dir() const { return impl_->dir; }
+
+}  // namespace leanos::store
