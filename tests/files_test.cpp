@@ -85,6 +85,12 @@ void git(const std::string& repo, std::vector<std::string> args) {
   REQUIRE(r.exit_code == 0);
 }
 
+// Commits the whole tree of `repo` (an empty one too), dated `date`.
+void commit_dated(const std::string& repo, const char* date, const std::string& message) {
+  git(repo, {"add", "-A"});
+  git(repo, {"commit", "-q", "--allow-empty", "--date", date, "-m", message});
+}
+
 std::string git_out(const std::string& repo, std::vector<std::string> args) {
   args.insert(args.begin(), {"-C", repo});
   auto r = leanos::test::run("/usr/bin/git", args);
@@ -347,10 +353,7 @@ TEST_CASE("a file edited commit after commit is stored as deltas of its last ver
 TEST_CASE("a document whose file is deleted is no longer in force from then on: documents, export, and back when written again") {
   TempDir repo;
   git(repo.path(), {"init", "-q", "-b", "main"});
-  auto commit = [&](const char* date, const std::string& message) {
-    git(repo.path(), {"add", "-A"});
-    git(repo.path(), {"commit", "-q", "--date", date, "-m", message});
-  };
+  auto commit = [&](const char* date, const std::string& message) { commit_dated(repo.path(), date, message); };
   put(repo.sub("research/notes.md"), "# Notes\n\nWhat the interviews said.\n");
   put(repo.sub("research/keep.md"), "# Keep\n");
   commit("2026-02-01T10:00:00Z", "notes");
@@ -390,10 +393,7 @@ TEST_CASE("a document whose file is deleted is no longer in force from then on: 
 TEST_CASE("a commit with no files checks out as an empty folder, as git gives it: an empty first commit, and one that deletes every file") {
   TempDir repo;
   git(repo.path(), {"init", "-q", "-b", "main"});
-  auto commit = [&](const char* date, const std::string& message) {
-    git(repo.path(), {"add", "-A"});
-    git(repo.path(), {"commit", "-q", "--allow-empty", "--date", date, "-m", message});
-  };
+  auto commit = [&](const char* date, const std::string& message) { commit_dated(repo.path(), date, message); };
   commit("2026-02-01T10:00:00Z", "empty");
   put(repo.sub("notes.md"), "# Notes\n");
   commit("2026-02-02T10:00:00Z", "notes");

@@ -125,11 +125,7 @@ class LedgerService final : public LedgerBase {
     page.backward = req->backward();
     page.limit = req->limit() ? req->limit() : 1000;
     page.max_bytes = kMaxReplyEventBytes;
-    auto events = ledger_.read(page);
-    if (!events) return to_grpc(events.status());
-    for (auto& e : *events) *out->add_events() = std::move(e);
-    out->set_last_position(store_.last_position());
-    return grpc::Status::OK;
+    return read_page(page, out);
   }
 
   grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
@@ -138,6 +134,11 @@ class LedgerService final : public LedgerBase {
     page.from = req->from_position();
     page.limit = req->limit() ? req->limit() : 1000;
     page.max_bytes = kMaxReplyEventBytes;
+    return read_page(page, out);
+  }
+
+  // One reply of ReadStream or ReadAll: the page read, and where the log ends now.
+  grpc::Status read_page(const ReadRequest& page, v1::ReadResponse* out) {
     auto events = ledger_.read(page);
     if (!events) return to_grpc(events.status());
     for (auto& e : *events) *out->add_events() = std::move(e);
