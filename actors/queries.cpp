@@ -1,5 +1,7 @@
 #include "actors/queries.h"
 
+#include "events/rules.h"
+
 #include "events/text.h"
 
 #include <algorithm>
@@ -48,7 +50,8 @@ Status goal_not_found(const v1::QueryRequest& q) {
                                                      : "at position " + std::to_string(q.at_position());
     return Status::not_found("goal '" + id + "' was not defined yet " + when + "; leave out the date to see it as it stands");
   }
-  return Status::not_found("goal '" + id + "' does not exist; `leanos goal define " + id + " ...` creates it");
+  return Status::rule(Code::not_found, rule::kUnknownGoal, "goal '" + id + "' does not exist", "define it first (GoalDefined " + id + ")",
+                      {{"goal_id", id}});
 }
 
 constexpr auto kAll = std::numeric_limits<std::size_t>::max();

@@ -47,6 +47,7 @@ struct Answers {
   std::vector<std::string> recorded;  // type, stream, version of each event recorded
   std::string rejection;              // code, rule id, parameters
   std::string hint, cli_hint;         // the domain's words, and the CLI's for the same rejection
+  std::string no_goal;                // a view of a goal that does not exist: rule, hint, the CLI's hint
   std::string deal_view, deals_view, pipeline_view;
   std::vector<std::string> read;      // the deal's stream, read back
   std::string appended, raw_refusal;
@@ -71,6 +72,11 @@ Answers drive(Ledger& ledger) {
   a.hint = refused.status().hint();
   a.cli_hint = cli::cli_hint(refused.status());
   note(ledger.submit({lead("beta")}));
+  v1::QueryRequest goal;
+  goal.mutable_goal()->set_goal_id("g-nope");
+  auto no_goal = ledger.query(goal);
+  REQUIRE(!no_goal.is_ok());
+  a.no_goal = no_goal.status().rule_id() + " | " + no_goal.status().hint() + " | " + cli::cli_hint(no_goal.status());
   v1::QueryRequest deal;
   deal.set_as_of("2026-03-05");
   deal.mutable_deal()->set_deal_id("acme");
@@ -136,6 +142,8 @@ TEST_CASE("the same calls through a local ledger and through a server's give the
   CHECK(here.hint.find("leanos") == std::string::npos);
   CHECK(here.cli_hint == there.cli_hint);
   CHECK(here.cli_hint.find("`leanos deal hypothesis acme") != std::string::npos);
+  CHECK(here.no_goal == there.no_goal);
+  CHECK(here.no_goal == "UNKNOWN_GOAL | define it first (GoalDefined g-nope) | define it first with `leanos goal define g-nope ...`");
   CHECK(here.deal_view == there.deal_view);
   CHECK(here.deals_view == there.deals_view);
   CHECK(here.pipeline_view == there.pipeline_view);
