@@ -1,3 +1,6 @@
+// The rules of a deal thread (stages 1-6, actions in LeanOS's order, outcomes, learnings) and
+// the checks every rule shares. Campaigns: rules_campaign.cpp; the canvas, goals, settings and
+// segments: rules_workspace.cpp.
 #include "events/rules.h"
 
 #include <algorithm>
@@ -11,16 +14,16 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "events/rules_checks.h"
+
 namespace leanos {
 
-namespace {
+namespace rules_detail {
 
-// A rejection by a named rule (rules.h, namespace rule): the reason in domain words, what to
-// run in the CLI's words, and the parameters a client may branch on.
-Status reject(const char* rule_id, std::string reason, std::string hint = "", Status::Params params = {}) {
+Status reject(const char* rule_id, std::string reason, std::string hint, Status::Params params) {
   return Status::rule(Code::failed_precondition, rule_id, std::move(reason), std::move(hint), std::move(params));
 }
-Status missing(const char* rule_id, std::string reason, std::string hint = "", Status::Params params = {}) {
+Status missing(const char* rule_id, std::string reason, std::string hint, Status::Params params) {
   return Status::rule(Code::not_found, rule_id, std::move(reason), std::move(hint), std::move(params));
 }
 
@@ -235,7 +238,10 @@ Status actions_need_qualify(const DealState& s, const std::string& id) {
   return Status::success();
 }
 
-}  // namespace
+
+}  // namespace rules_detail
+
+using namespace rules_detail;
 
 int calendar_days(Micros from, Micros to) {
   auto day = [](Micros t) { return t >= 0 ? t / kMicrosPerDay : (t - kMicrosPerDay + 1) / kMicrosPerDay; };
@@ -573,366 +579,6 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
     }
     default:
       return Status::invalid("'" + c.type() + "' is not a deal command");
-  }
-}
-
-Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const Facts& facts) {
-  if (const Micros at = from_timestamp(c.occurred_at()); s.exists() && !c.has_campaign_opened() && at < s.opened_at)
-    return Status::invalid("campaign '" + s.campaign_id + "': " + c.type() + " dated " + format_time(at) +
-                           " is before the campaign was opened (" + format_time(s.opened_at) + "); date it " +
-                           date_of(s.opened_at) + " or later");
-  Events out{c};
-  Envelope& first = out.front();
-  auto must_exist = [&](const std::string& id) -> Status {
-    if (!s.exists())
-      return missing(rule::kUnknownCampaign, "campaign '" + id + "' does not exist",
-                     "open it first (CampaignOpened " + id + ")", {{"campaign_id", id}});
-    if (s.decision && s.decision->verdict() == v1::CANCEL)
-      return reject(rule::kThreadEnded, "campaign '" + id + "' was cancelled: CANCEL ends the thread", "",
-                    {{"campaign_id", id}, {"ended_by", "CANCEL"}});
-    if (s.results)
-      return reject(rule::kThreadEnded, "campaign '" + id + "' has recorded its results; it accepts nothing more", "",
-                    {{"campaign_id", id}, {"ended_by", "results"}});
-    return Status::success();
-  };
-  auto must_be_launched = [&](const std::string& id) -> Status {
-    if (auto st = must_exist(id); !st) return st;
-    if (!s.launched())
-      return reject(rule::kNotLaunched, "campaign '" + id + "' is not launched: its actions (stage 5) need a LAUNCH decision",
-                    "launch it first (CampaignDecisionMade LAUNCH, with a reason)", {{"campaign_id", id}});
-    return Status::success();
-  };
-  switch (c.payload_case()) {
-    case Envelope::kCampaignOpened: {
-      const auto& o = c.campaign_opened();
-      if (auto st = check_slug("campaign id", o.campaign_id()); !st) return st;
-      if (o.campaign_id().size() < 12 || !parse_time(o.campaign_id().substr(0, 10)).is_ok() || o.campaign_id()[10] != '-')
-        return Status::invalid("campaign id '" + o.campaign_id() + "' should be YYYY-MM-DD-name (e.g. 2026-03-01-fintech-cfo)");
-      if (s.exists())
-        return Status::rule(Code::already_exists, rule::kCampaignExists, "campaign '" + o.campaign_id() + "' already exists", "",
-                            {{"campaign_id", o.campaign_id()}});
-      if (auto st = check_slug("segment", o.segment()); !st) return st;
-      if (auto st = check_text("--objective", o.objective()); !st) return st;
-      if (o.target_list_size() < 0) return Status::invalid("--targets is negative");
-      if (auto st = check_goal_link(o.goal_id(), "", facts); !st) return st;
-      return out;
-    }
-    case Envelope::kCampaignHypothesisStated: {
-      const auto& h = c.campaign_hypothesis_stated();
-      if (auto st = must_exist(h.campaign_id()); !st) return st;
-      if (!facts.assumptions.count(h.assumption_id())) return unknown_assumption(h.assumption_id(), facts);
-      if (auto st = check_percent("confidence", h.confidence()); !st) return st;
-      return out;
-    }
-    case Envelope::kCampaignImplicationAssessed: {
-      const auto& i = c.campaign_implication_assessed();
-      if (auto st = must_exist(i.campaign_id()); !st) return st;
-      if (!s.hypothesis)
-        return reject(rule::kStageSkipped, "campaign '" + i.campaign_id() + "' has no hypothesis: stage 3 needs stage 2 first", "",
-                      {{"campaign_id", i.campaign_id()}, {"stage", "3-implication"}, {"needs", "2-hypothesis"}});
-      if (i.expected_responses() < 0 || i.expected_meetings() < 0 || i.expected_deals() < 0 || i.cost_hours() < 0)
-        return Status::invalid("expected outcomes and cost are counts, 0 or more");
-      return out;
-    }
-    case Envelope::kCampaignDecisionMade: {
-      const auto& d = c.campaign_decision_made();
-      if (auto st = must_exist(d.campaign_id()); !st) return st;
-      if (!s.hypothesis || !s.implication)
-        return reject(rule::kStageSkipped,
-                      "campaign '" + d.campaign_id() + "' cannot be decided yet: stage 4 needs the hypothesis and implication first", "",
-                      {{"campaign_id", d.campaign_id()}, {"stage", "4-decision"}, {"needs", "3-implication"}});
-      if (d.verdict() != v1::LAUNCH && d.verdict() != v1::DEFER && d.verdict() != v1::CANCEL)
-        return Status::invalid("a campaign decision is launch, defer or cancel");
-      if (auto st = check_text("--reason", d.reason()); !st) return st;
-      return out;
-    }
-    case Envelope::kProspectAdded: {
-      const auto& p = c.prospect_added();
-      if (auto st = must_be_launched(p.campaign_id()); !st) return st;
-      if (auto st = check_text("company name", p.company()); !st) return st;
-      return out;
-    }
-    case Envelope::kContactAdded: {
-      const auto& k = c.contact_added();
-      if (auto st = must_be_launched(k.campaign_id()); !st) return st;
-      if (auto st = check_text("contact name", k.contact().name()); !st) return st;
-      if (k.contact().email().find('@') == std::string::npos)
-        return Status::invalid("email '" + k.contact().email() + "' is not an email address");
-      return out;
-    }
-    case Envelope::kOutreachSequenceDefined: {
-      const auto& q = c.outreach_sequence_defined();
-      if (auto st = must_be_launched(q.campaign_id()); !st) return st;
-      if (q.steps().empty()) return Status::invalid("a sequence needs at least one step (day:channel:template)");
-      return out;
-    }
-    case Envelope::kOutreachSent: {
-      const auto& o = c.outreach_sent();
-      if (auto st = must_be_launched(o.campaign_id()); !st) return st;
-      if (!s.contacts.count(lower(o.email())))
-        return missing(rule::kUnknownContact, "'" + o.email() + "' is not a contact of campaign '" + o.campaign_id() + "'",
-                       "add the contact first (ContactAdded)", {{"campaign_id", o.campaign_id()}, {"email", o.email()}});
-      return out;
-    }
-    case Envelope::kResponseReceived: {
-      const auto& r = c.response_received();
-      if (auto st = must_be_launched(r.campaign_id()); !st) return st;
-      if (!s.contacts.count(lower(r.email())))
-        return missing(rule::kUnknownContact, "'" + r.email() + "' is not a contact of campaign '" + r.campaign_id() + "'", "",
-                       {{"campaign_id", r.campaign_id()}, {"email", r.email()}});
-      const std::string k = lower(r.kind());
-      if (k != "interested" && k != "not_interested" && k != "later" && k != "bounced")
-        return Status::invalid("response '" + r.kind() + "' is not one of interested, not_interested, later, bounced");
-      first.mutable_response_received()->set_kind(k);
-      if (!r.opens_deal_id().empty()) {
-        if (k != "interested")
-          return Status::invalid("only an interested response opens a deal; this one is '" + k + "' (drop the deal id)");
-        if (auto st = check_slug("deal id", r.opens_deal_id()); !st) return st;
-      }
-      return out;
-    }
-    case Envelope::kProspectConverted: {
-      const auto& p = c.prospect_converted();
-      if (auto st = must_be_launched(p.campaign_id()); !st) return st;
-      return out;
-    }
-    case Envelope::kCampaignResultsRecorded: {
-      const auto& r = c.campaign_results_recorded();
-      if (auto st = must_exist(r.campaign_id()); !st) return st;
-      if (!s.decision)
-        return reject(rule::kStageSkipped, "campaign '" + r.campaign_id() + "' has no decision: results follow the decision and actions",
-                      "", {{"campaign_id", r.campaign_id()}, {"stage", "6-learning"}, {"needs", "4-decision"}});
-      if (!r.assumption_id().empty() && !facts.assumptions.count(r.assumption_id()))
-        return unknown_assumption(r.assumption_id(), facts);
-      if (r.has_confidence())
-        if (auto st = check_percent("confidence", r.confidence()); !st) return st;
-      return out;
-    }
-    default:
-      return Status::invalid("'" + c.type() + "' is not a campaign command");
-  }
-}
-
-ResponseOpensDeal response_opens_deal(const CampaignState& s, const Envelope& response) {
-  const auto& r = response.response_received();
-  const v1::Contact& contact = s.contacts.at(lower(r.email()));
-  const Micros at = from_timestamp(response.occurred_at());
-  auto caused = [&](const google::protobuf::Message& payload, const char* rule) {
-    Envelope e = make_event(payload, at);
-    e.set_event_id(derived_event_id(response.event_id(), rule));
-    e.set_actor(response.actor());
-    e.set_causation_id(response.event_id());
-    return e;
-  };
-  v1::LeadCaptured lead;
-  lead.set_deal_id(r.opens_deal_id());
-  lead.set_company(contact.company());
-  lead.set_segment(s.opened->segment());
-  lead.set_source(v1::CAMPAIGN);
-  lead.set_channel("campaign:" + r.campaign_id());
-  *lead.mutable_contact() = contact;
-  lead.set_signal("replied interested to campaign " + r.campaign_id());
-  lead.set_goal_id(s.opened->goal_id());
-  lead.set_campaign_id(r.campaign_id());
-  v1::ProspectConverted converted;
-  converted.set_campaign_id(r.campaign_id());
-  converted.set_company(contact.company());
-  converted.set_deal_id(r.opens_deal_id());
-  return {caused(lead, kResponseOpensDealRule), caused(converted, kResponseConvertsProspectRule)};
-}
-
-Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
-  Events out{c};
-  switch (c.payload_case()) {
-    case Envelope::kGoalDefined: {
-      const auto& g = c.goal_defined();
-      if (auto st = check_slug("goal id", g.goal_id()); !st) return st;
-      if (facts.goals.count(g.goal_id()))
-        return Status::rule(Code::already_exists, rule::kGoalExists, "goal '" + g.goal_id() + "' is already defined", "",
-                            {{"goal_id", g.goal_id()}});
-      if (auto st = check_text("--title", g.title()); !st) return st;
-      if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) return Status::invalid("--metric is required: mrr, arr or customers");
-      if (g.target() <= 0) return Status::invalid("--target must be above 0");
-      if (g.baseline() < 0 || g.baseline() >= g.target())
-        return Status::invalid("--baseline " + std::to_string(g.baseline()) + " must be 0 or more and below the target " +
-                               std::to_string(g.target()));
-      return out;
-    }
-    case Envelope::kSubgoalDefined: {
-      const auto& g = c.subgoal_defined();
-      auto it = facts.goals.find(g.goal_id());
-      if (it == facts.goals.end())
-        return missing(rule::kUnknownGoal, "goal '" + g.goal_id() + "' does not exist",
-                       "define it first (GoalDefined " + g.goal_id() + ")", {{"goal_id", g.goal_id()}});
-      if (auto st = check_id("subgoal id", g.subgoal_id()); !st) return st;
-      if (it->second.count(g.subgoal_id()))
-        return Status::rule(Code::already_exists, rule::kGoalExists,
-                            "subgoal '" + g.subgoal_id() + "' of goal '" + g.goal_id() + "' already exists", "",
-                            {{"goal_id", g.goal_id()}, {"subgoal_id", g.subgoal_id()}});
-      if (auto st = check_text("--title", g.title()); !st) return st;
-      if (g.target() <= 0) return Status::invalid("--target must be above 0");
-      return out;
-    }
-    case Envelope::kAssumptionRegistered: {
-      const auto& a = c.assumption_registered();
-      if (auto st = check_id("assumption id", a.assumption_id()); !st) return st;
-      if (facts.assumptions.count(a.assumption_id()))
-        return Status::rule(Code::already_exists, rule::kAssumptionExists,
-                            "assumption '" + a.assumption_id() + "' is already in the canvas; its confidence changes through deal learnings",
-                            "record a deal's learning (LearningRecorded), or restate it (AssumptionRevised)",
-                            {{"assumption_id", a.assumption_id()}});
-      if (auto st = check_text("--statement", a.statement()); !st) return st;
-      if (auto st = check_percent("confidence", a.confidence()); !st) return st;
-      return out;
-    }
-    case Envelope::kSourceImported: {
-      const auto& s = c.source_imported();
-      if (s.source() != "git") return Status::invalid("imported source '" + s.source() + "' is not one the ledger reads; known: git");
-      if (s.revision().empty() || s.revision().size() > 100) return Status::invalid("the imported revision must be a commit id");
-      return out;
-    }
-    case Envelope::kDocumentWritten: {
-      const auto& d = c.document_written();
-      if (auto st = check_document_path(d.path()); !st) return st;
-      if (d.removed() && !d.content().empty()) return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
-      if (d.content().size() > kMaxDocumentBytes)
-        return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
-                               std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
-      return out;
-    }
-    case Envelope::kFileVersion: {
-      const auto& f = c.file_version();
-      if (auto st = check_file_path(f.path()); !st) return st;
-      const bool hex = f.sha256().size() == 64 && f.sha256().find_first_not_of("0123456789abcdef") == std::string::npos;
-      if (f.kind() == v1::FILE_DELETED) {
-        if (!f.sha256().empty() || f.size() != 0) return Status::invalid("file " + f.path() + ": a deletion has no content (no sha256, size 0)");
-      } else if (f.kind() == v1::FILE_KIND_UNSPECIFIED) {
-        return Status::invalid("file " + f.path() + ": give its kind: a file, an executable, a symbolic link or a deletion");
-      } else if (!hex) {
-        return Status::invalid("file " + f.path() + ": sha256 '" + printable(f.sha256()) + "' is not 64 lower-case hexadecimal digits");
-      } else if (f.size() > kMaxFileBytes) {
-        return Status::invalid("file " + f.path() + " is " + std::to_string(f.size()) + " bytes; the ledger keeps files of at most " +
-                               std::to_string(kMaxFileBytes) + " bytes");
-      }
-      if (!f.commit().empty() && (f.commit().size() != 40 || f.commit().find_first_not_of("0123456789abcdef") != std::string::npos))
-        return Status::invalid("file " + f.path() + ": commit '" + printable(f.commit()) + "' is not a full git commit id");
-      return out;
-    }
-    case Envelope::kFileContent: {
-      const auto& f = c.file_content();
-      if (f.sha256().size() != 64 || f.sha256().find_first_not_of("0123456789abcdef") != std::string::npos)
-        return Status::invalid("file content: sha256 '" + printable(f.sha256()) + "' is not 64 lower-case hexadecimal digits");
-      if (f.size() > kMaxFileBytes) return Status::invalid("file content of " + std::to_string(f.size()) + " bytes: at most " + std::to_string(kMaxFileBytes));
-      const std::uint64_t chunks = f.size() == 0 ? 1 : (f.size() + kFileChunkBytes - 1) / kFileChunkBytes;
-      if (f.chunks() != chunks || f.chunk() >= f.chunks())
-        return Status::invalid("file content " + f.sha256().substr(0, 12) + ": chunk " + std::to_string(f.chunk()) + " of " +
-                               std::to_string(f.chunks()) + " does not fit " + std::to_string(f.size()) + " bytes in chunks of " +
-                               std::to_string(kFileChunkBytes));
-      if (f.data().size() > kFileChunkBytes + 4096) return Status::invalid("file content: a chunk's data is larger than a compressed chunk can be");
-      return out;
-    }
-    case Envelope::kAssumptionRevised: {
-      const auto& r = c.assumption_revised();
-      if (auto st = check_id("assumption id", r.assumption_id()); !st) return st;
-      if (!facts.assumptions.count(r.assumption_id())) return unknown_assumption(r.assumption_id(), facts);
-      if (auto st = check_percent("confidence", r.confidence()); !st) return st;
-      if (!r.evidence().empty())
-        if (auto st = check_text("--evidence", r.evidence()); !st) return st;
-      return out;
-    }
-    case Envelope::kSettingChanged: {
-      const auto& s = c.setting_changed();
-      if (s.key() != "approval-threshold") return Status::invalid("unknown setting '" + s.key() + "'; known: approval-threshold");
-      char* end = nullptr;
-      const double v = std::strtod(s.value().c_str(), &end);
-      if (end == s.value().c_str() || *end != '\0') return Status::invalid("approval-threshold '" + s.value() + "' is not a number");
-      if (auto st = check_unit("approval-threshold", v); !st) return st;
-      return out;
-    }
-    case Envelope::kContentOpportunityActed:
-      if (auto st = check_text("topic", c.content_opportunity_acted().topic()); !st) return st;
-      return out;
-    case Envelope::kAnalysisRecorded: {
-      const auto& a = c.analysis_recorded();
-      if (auto st = check_id("analysis id", a.analysis_id()); !st) return st;
-      if (a.mode() == v1::ANALYSIS_MODE_UNSPECIFIED) return Status::invalid("--mode is required: abductive, inductive or counterfactual");
-      if (auto st = check_text("--question", a.question()); !st) return st;
-      if (auto st = check_text("--finding", a.finding()); !st) return st;
-      return out;
-    }
-    default:
-      return Status::invalid("'" + c.type() + "' is not a workspace command");
-  }
-}
-
-Result<Events> decide_segment(const SegmentState& s, const Envelope& c) {
-  Events out{c};
-  Envelope& first = out.front();
-  switch (c.payload_case()) {
-    case Envelope::kIcpDefined: {
-      auto* i = first.mutable_icp_defined();
-      if (auto st = check_slug("segment", i->segment()); !st) return st;
-      if (auto st = check_unit("qualification_score", i->qualification_score()); !st) return st;
-      if (i->filters().industry().empty()) return Status::invalid("the ICP needs filters.industry (a list of industries)");
-      if (i->sample_companies_size() < 5 || i->sample_companies_size() > 10)
-        return Status::invalid("the ICP lists " + std::to_string(i->sample_companies_size()) +
-                               " sample companies; LeanOS asks for 5 to 10");
-      i->set_version(s.icp_versions + 1);
-      return out;
-    }
-    case Envelope::kNarrativeWritten: {
-      auto* n = first.mutable_narrative_written();
-      if (auto st = check_slug("segment", n->segment()); !st) return st;
-      if (auto st = check_text("problem narrative", n->problem()); !st) return st;
-      if (auto st = check_text("solution narrative", n->solution()); !st) return st;
-      if (auto st = check_text("specifics narrative", n->specifics()); !st) return st;
-      n->set_version(s.narrative_versions + 1);
-      return out;
-    }
-    case Envelope::kMaterialPublished: {
-      auto* m = first.mutable_material_published();
-      if (auto st = check_slug("segment", m->segment()); !st) return st;
-      if (m->kind() == v1::MATERIAL_KIND_UNSPECIFIED) return Status::invalid("material kind is required");
-      if (auto st = check_text("material content", m->content()); !st) return st;
-      auto it = s.material_versions.find(m->kind());
-      m->set_version((it == s.material_versions.end() ? 0 : it->second) + 1);
-      return out;
-    }
-    case Envelope::kMaterialFeedback:
-      if (auto st = check_slug("segment", c.material_feedback().segment()); !st) return st;
-      return out;
-    default:
-      return Status::invalid("'" + c.type() + "' is not a segment command");
-  }
-}
-
-std::optional<ConfidenceChange> confidence_after(int previous, const v1::LearningRecorded& l) {
-  switch (l.result()) {
-    case v1::VALIDATED: return ConfidenceChange{l.has_confidence() ? l.confidence() : std::min(100, previous + 10), v1::ASSUMPTION_VALIDATED};
-    case v1::PARTIAL: return ConfidenceChange{l.has_confidence() ? l.confidence() : std::max(0, previous - 10), v1::CHALLENGED};
-    case v1::INVALIDATED: return ConfidenceChange{0, v1::ASSUMPTION_INVALIDATED};
-    default: return std::nullopt;
-  }
-}
-
-std::int64_t goal_contribution(v1::GoalMetric metric, const v1::DealClosed& c) {
-  switch (metric) {
-    case v1::MRR: return c.mrr();
-    case v1::ARR: return c.arr();
-    case v1::CUSTOMERS: return 1;
-    default: return 0;
-  }
-}
-
-bool is_derived_record(const Envelope& e) {
-  switch (e.payload_case()) {
-    case Envelope::kAssumptionConfidenceChanged:
-    case Envelope::kGoalProgressed:
-    case Envelope::kSubgoalProgressed:
-    case Envelope::kGoalTargetMet:
-    case Envelope::kCanvasMetricRecorded:
-    case Envelope::kDerivationRestated: return true;
-    default: return false;
   }
 }
 

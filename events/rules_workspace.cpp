@@ -1,0 +1,218 @@
+#include "events/rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <tuple>
+
+#include "events/ids.h"
+#include "events/text.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "events/rules_checks.h"
+
+// The rules of the workspace's own streams (the canvas, goals, settings, analysis) and of
+// segments; what a learning does to a confidence and a deal to a goal. The deal rules:
+// rules.cpp; campaigns: rules_campaign.cpp.
+namespace leanos {
+
+using namespace rules_detail;
+
+Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
+  Events out{c};
+  switch (c.payload_case()) {
+    case Envelope::kGoalDefined: {
+      const auto& g = c.goal_defined();
+      if (auto st = check_slug("goal id", g.goal_id()); !st) return st;
+      if (facts.goals.count(g.goal_id()))
+        return Status::rule(Code::already_exists, rule::kGoalExists, "goal '" + g.goal_id() + "' is already defined", "",
+                            {{"goal_id", g.goal_id()}});
+      if (auto st = check_text("--title", g.title()); !st) return st;
+      if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) return Status::invalid("--metric is required: mrr, arr or customers");
+      if (g.target() <= 0) return Status::invalid("--target must be above 0");
+      if (g.baseline() < 0 || g.baseline() >= g.target())
+        return Status::invalid("--baseline " + std::to_string(g.baseline()) + " must be 0 or more and below the target " +
+                               std::to_string(g.target()));
+      return out;
+    }
+    case Envelope::kSubgoalDefined: {
+      const auto& g = c.subgoal_defined();
+      auto it = facts.goals.find(g.goal_id());
+      if (it == facts.goals.end())
+        return missing(rule::kUnknownGoal, "goal '" + g.goal_id() + "' does not exist",
+                       "define it first (GoalDefined " + g.goal_id() + ")", {{"goal_id", g.goal_id()}});
+      if (auto st = check_id("subgoal id", g.subgoal_id()); !st) return st;
+      if (it->second.count(g.subgoal_id()))
+        return Status::rule(Code::already_exists, rule::kGoalExists,
+                            "subgoal '" + g.subgoal_id() + "' of goal '" + g.goal_id() + "' already exists", "",
+                            {{"goal_id", g.goal_id()}, {"subgoal_id", g.subgoal_id()}});
+      if (auto st = check_text("--title", g.title()); !st) return st;
+      if (g.target() <= 0) return Status::invalid("--target must be above 0");
+      return out;
+    }
+    case Envelope::kAssumptionRegistered: {
+      const auto& a = c.assumption_registered();
+      if (auto st = check_id("assumption id", a.assumption_id()); !st) return st;
+      if (facts.assumptions.count(a.assumption_id()))
+        return Status::rule(Code::already_exists, rule::kAssumptionExists,
+                            "assumption '" + a.assumption_id() + "' is already in the canvas; its confidence changes through deal learnings",
+                            "record a deal's learning (LearningRecorded), or restate it (AssumptionRevised)",
+                            {{"assumption_id", a.assumption_id()}});
+      if (auto st = check_text("--statement", a.statement()); !st) return st;
+      if (auto st = check_percent("confidence", a.confidence()); !st) return st;
+      return out;
+    }
+    case Envelope::kSourceImported: {
+      const auto& s = c.source_imported();
+      if (s.source() != "git") return Status::invalid("imported source '" + s.source() + "' is not one the ledger reads; known: git");
+      if (s.revision().empty() || s.revision().size() > 100) return Status::invalid("the imported revision must be a commit id");
+      return out;
+    }
+    case Envelope::kDocumentWritten: {
+      const auto& d = c.document_written();
+      if (auto st = check_document_path(d.path()); !st) return st;
+      if (d.removed() && !d.content().empty()) return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
+      if (d.content().size() > kMaxDocumentBytes)
+        return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
+                               std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
+      return out;
+    }
+    case Envelope::kFileVersion: {
+      const auto& f = c.file_version();
+      if (auto st = check_file_path(f.path()); !st) return st;
+      const bool hex = f.sha256().size() == 64 && f.sha256().find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (f.kind() == v1::FILE_DELETED) {
+        if (!f.sha256().empty() || f.size() != 0) return Status::invalid("file " + f.path() + ": a deletion has no content (no sha256, size 0)");
+      } else if (f.kind() == v1::FILE_KIND_UNSPECIFIED) {
+        return Status::invalid("file " + f.path() + ": give its kind: a file, an executable, a symbolic link or a deletion");
+      } else if (!hex) {
+        return Status::invalid("file " + f.path() + ": sha256 '" + printable(f.sha256()) + "' is not 64 lower-case hexadecimal digits");
+      } else if (f.size() > kMaxFileBytes) {
+        return Status::invalid("file " + f.path() + " is " + std::to_string(f.size()) + " bytes; the ledger keeps files of at most " +
+                               std::to_string(kMaxFileBytes) + " bytes");
+      }
+      if (!f.commit().empty() && (f.commit().size() != 40 || f.commit().find_first_not_of("0123456789abcdef") != std::string::npos))
+        return Status::invalid("file " + f.path() + ": commit '" + printable(f.commit()) + "' is not a full git commit id");
+      return out;
+    }
+    case Envelope::kFileContent: {
+      const auto& f = c.file_content();
+      if (f.sha256().size() != 64 || f.sha256().find_first_not_of("0123456789abcdef") != std::string::npos)
+        return Status::invalid("file content: sha256 '" + printable(f.sha256()) + "' is not 64 lower-case hexadecimal digits");
+      if (f.size() > kMaxFileBytes) return Status::invalid("file content of " + std::to_string(f.size()) + " bytes: at most " + std::to_string(kMaxFileBytes));
+      const std::uint64_t chunks = f.size() == 0 ? 1 : (f.size() + kFileChunkBytes - 1) / kFileChunkBytes;
+      if (f.chunks() != chunks || f.chunk() >= f.chunks())
+        return Status::invalid("file content " + f.sha256().substr(0, 12) + ": chunk " + std::to_string(f.chunk()) + " of " +
+                               std::to_string(f.chunks()) + " does not fit " + std::to_string(f.size()) + " bytes in chunks of " +
+                               std::to_string(kFileChunkBytes));
+      if (f.data().size() > kFileChunkBytes + 4096) return Status::invalid("file content: a chunk's data is larger than a compressed chunk can be");
+      return out;
+    }
+    case Envelope::kAssumptionRevised: {
+      const auto& r = c.assumption_revised();
+      if (auto st = check_id("assumption id", r.assumption_id()); !st) return st;
+      if (!facts.assumptions.count(r.assumption_id())) return unknown_assumption(r.assumption_id(), facts);
+      if (auto st = check_percent("confidence", r.confidence()); !st) return st;
+      if (!r.evidence().empty())
+        if (auto st = check_text("--evidence", r.evidence()); !st) return st;
+      return out;
+    }
+    case Envelope::kSettingChanged: {
+      const auto& s = c.setting_changed();
+      if (s.key() != "approval-threshold") return Status::invalid("unknown setting '" + s.key() + "'; known: approval-threshold");
+      char* end = nullptr;
+      const double v = std::strtod(s.value().c_str(), &end);
+      if (end == s.value().c_str() || *end != '\0') return Status::invalid("approval-threshold '" + s.value() + "' is not a number");
+      if (auto st = check_unit("approval-threshold", v); !st) return st;
+      return out;
+    }
+    case Envelope::kContentOpportunityActed:
+      if (auto st = check_text("topic", c.content_opportunity_acted().topic()); !st) return st;
+      return out;
+    case Envelope::kAnalysisRecorded: {
+      const auto& a = c.analysis_recorded();
+      if (auto st = check_id("analysis id", a.analysis_id()); !st) return st;
+      if (a.mode() == v1::ANALYSIS_MODE_UNSPECIFIED) return Status::invalid("--mode is required: abductive, inductive or counterfactual");
+      if (auto st = check_text("--question", a.question()); !st) return st;
+      if (auto st = check_text("--finding", a.finding()); !st) return st;
+      return out;
+    }
+    default:
+      return Status::invalid("'" + c.type() + "' is not a workspace command");
+  }
+}
+
+Result<Events> decide_segment(const SegmentState& s, const Envelope& c) {
+  Events out{c};
+  Envelope& first = out.front();
+  switch (c.payload_case()) {
+    case Envelope::kIcpDefined: {
+      auto* i = first.mutable_icp_defined();
+      if (auto st = check_slug("segment", i->segment()); !st) return st;
+      if (auto st = check_unit("qualification_score", i->qualification_score()); !st) return st;
+      if (i->filters().industry().empty()) return Status::invalid("the ICP needs filters.industry (a list of industries)");
+      if (i->sample_companies_size() < 5 || i->sample_companies_size() > 10)
+        return Status::invalid("the ICP lists " + std::to_string(i->sample_companies_size()) +
+                               " sample companies; LeanOS asks for 5 to 10");
+      i->set_version(s.icp_versions + 1);
+      return out;
+    }
+    case Envelope::kNarrativeWritten: {
+      auto* n = first.mutable_narrative_written();
+      if (auto st = check_slug("segment", n->segment()); !st) return st;
+      if (auto st = check_text("problem narrative", n->problem()); !st) return st;
+      if (auto st = check_text("solution narrative", n->solution()); !st) return st;
+      if (auto st = check_text("specifics narrative", n->specifics()); !st) return st;
+      n->set_version(s.narrative_versions + 1);
+      return out;
+    }
+    case Envelope::kMaterialPublished: {
+      auto* m = first.mutable_material_published();
+      if (auto st = check_slug("segment", m->segment()); !st) return st;
+      if (m->kind() == v1::MATERIAL_KIND_UNSPECIFIED) return Status::invalid("material kind is required");
+      if (auto st = check_text("material content", m->content()); !st) return st;
+      auto it = s.material_versions.find(m->kind());
+      m->set_version((it == s.material_versions.end() ? 0 : it->second) + 1);
+      return out;
+    }
+    case Envelope::kMaterialFeedback:
+      if (auto st = check_slug("segment", c.material_feedback().segment()); !st) return st;
+      return out;
+    default:
+      return Status::invalid("'" + c.type() + "' is not a segment command");
+  }
+}
+
+std::optional<ConfidenceChange> confidence_after(int previous, const v1::LearningRecorded& l) {
+  switch (l.result()) {
+    case v1::VALIDATED: return ConfidenceChange{l.has_confidence() ? l.confidence() : std::min(100, previous + 10), v1::ASSUMPTION_VALIDATED};
+    case v1::PARTIAL: return ConfidenceChange{l.has_confidence() ? l.confidence() : std::max(0, previous - 10), v1::CHALLENGED};
+    case v1::INVALIDATED: return ConfidenceChange{0, v1::ASSUMPTION_INVALIDATED};
+    default: return std::nullopt;
+  }
+}
+
+std::int64_t goal_contribution(v1::GoalMetric metric, const v1::DealClosed& c) {
+  switch (metric) {
+    case v1::MRR: return c.mrr();
+    case v1::ARR: return c.arr();
+    case v1::CUSTOMERS: return 1;
+    default: return 0;
+  }
+}
+
+bool is_derived_record(const Envelope& e) {
+  switch (e.payload_case()) {
+    case Envelope::kAssumptionConfidenceChanged:
+    case Envelope::kGoalProgressed:
+    case Envelope::kSubgoalProgressed:
+    case Envelope::kGoalTargetMet:
+    case Envelope::kCanvasMetricRecorded:
+    case Envelope::kDerivationRestated: return true;
+    default: return false;
+  }
+}
+
+}  // namespace leanos
