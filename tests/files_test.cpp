@@ -91,6 +91,14 @@ void commit_dated(const std::string& repo, const char* date, const std::string& 
   git(repo, {"commit", "-q", "--allow-empty", "--date", date, "-m", message});
 }
 
+// `leanos import --git repo` into `w`, REQUIRED to record it (warnings allowed: exit 15).
+leanos::test::RunResult import_history(Workspace& w, const std::string& repo) {
+  auto imported = w.run({"import", "--git", repo});
+  INFO(imported.out, imported.err);
+  REQUIRE((imported.exit_code == 0 || imported.exit_code == 15));
+  return imported;
+}
+
 std::string git_out(const std::string& repo, std::vector<std::string> args) {
   args.insert(args.begin(), {"-C", repo});
   auto r = leanos::test::run("/usr/bin/git", args);
@@ -301,9 +309,7 @@ TEST_CASE("a file edited commit after commit is stored as deltas of its last ver
     git(repo.path(), {"commit", "-q", "--date", date, "-m", "edit " + std::to_string(i)});
   }
   Workspace w;
-  auto imported = w.run({"import", "--git", repo.path()});
-  INFO(imported.out, imported.err);
-  REQUIRE((imported.exit_code == 0 || imported.exit_code == 15));
+  import_history(w, repo.path());
   // The contents: the first whole, most others deltas of the one before, no chain deeper than
   // the bound; what they take is far less than every version whole.
   auto log = w.run({"--json", "log", "--stream", "file-contents"});
@@ -360,9 +366,7 @@ TEST_CASE("a document whose file is deleted is no longer in force from then on: 
   fs::remove(repo.sub("research/notes.md"));
   commit("2026-02-10T10:00:00Z", "notes go");
   Workspace w;
-  auto imported = w.run({"import", "--git", repo.path()});
-  INFO(imported.out, imported.err);
-  REQUIRE((imported.exit_code == 0 || imported.exit_code == 15));
+  auto imported = import_history(w, repo.path());
   CHECK(imported.out.find("research/notes.md (removed: the file is gone from the workspace)") != std::string::npos);
   auto paths = [&](std::vector<std::string> args) {
     std::set<std::string> out;
@@ -400,9 +404,7 @@ TEST_CASE("a commit with no files checks out as an empty folder, as git gives it
   fs::remove(repo.sub("notes.md"));
   commit("2026-02-03T10:00:00Z", "none left");
   Workspace w;
-  auto imported = w.run({"import", "--git", repo.path()});
-  INFO(imported.out, imported.err);
-  REQUIRE((imported.exit_code == 0 || imported.exit_code == 15));
+  import_history(w, repo.path());
   for (const char* rev : {"HEAD~2", "HEAD"}) {
     INFO(rev);
     TempDir out;

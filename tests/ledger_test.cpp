@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "actors/ledger.h"
 #include "events/ids.h"
@@ -77,24 +78,18 @@ Answers drive(Ledger& ledger) {
   auto no_goal = ledger.query(goal);
   REQUIRE(!no_goal.is_ok());
   a.no_goal = no_goal.status().rule_id() + " | " + no_goal.status().hint() + " | " + cli::cli_hint(no_goal.status());
-  v1::QueryRequest deal;
-  deal.set_as_of("2026-03-05");
-  deal.mutable_deal()->set_deal_id("acme");
-  auto d = ledger.query(deal);
-  REQUIRE(d.is_ok());
-  a.deal_view = d->deal().ShortDebugString();
-  v1::QueryRequest deals;
-  deals.set_as_of("2026-03-05");
-  deals.mutable_deals();
-  auto l = ledger.query(deals);
-  REQUIRE(l.is_ok());
-  a.deals_view = l->deals().ShortDebugString();
-  v1::QueryRequest pipeline;
-  pipeline.set_as_of("2026-03-05");
-  pipeline.mutable_pipeline();
-  auto p = ledger.query(pipeline);
-  REQUIRE(p.is_ok());
-  a.pipeline_view = p->pipeline().ShortDebugString();
+  // A view as of 2026-03-05, as text: `set` names which.
+  auto view = [&](const std::function<void(v1::QueryRequest&)>& set) {
+    v1::QueryRequest q;
+    q.set_as_of("2026-03-05");
+    set(q);
+    auto reply = ledger.query(q);
+    REQUIRE(reply.is_ok());
+    return reply->ShortDebugString();
+  };
+  a.deal_view = view([](v1::QueryRequest& q) { q.mutable_deal()->set_deal_id("acme"); });
+  a.deals_view = view([](v1::QueryRequest& q) { q.mutable_deals(); });
+  a.pipeline_view = view([](v1::QueryRequest& q) { q.mutable_pipeline(); });
   ReadRequest r;
   r.stream = "deal-acme";
   auto events = ledger.read(r);

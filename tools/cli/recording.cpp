@@ -1,6 +1,5 @@
 #include "tools/cli/recording.h"
 
-#include <algorithm>
 #include <cstdio>
 
 #include "events/ids.h"
