@@ -13,10 +13,6 @@ namespace leanos {
 
 namespace gp = google::protobuf;
 
-std::string deal_stream(std::string_view id) { return "deal-" + std::string(id); }
-std::string campaign_stream(std::string_view id) { return "campaign-" + std::string(id); }
-std::string goal_stream(std::string_view id) { return "goal-" + std::string(id); }
-std::string segment_stream(std::string_view segment) { return "segment-" + std::string(segment); }
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -129,15 +125,6 @@ Status check_event_type_filter(std::string_view type) {
     return Status::invalid("there is no event type '" + std::string(type) + "'; did you mean '" + closest +
                            "'? (domain event types are CamelCase names such as LeadCaptured, ActionStarted, DealClosed)");
   return Status::success();  // a generic event type of the caller's own
-}
-
-bool is_domain_stream(std::string_view stream) {
-  for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
-    if (stream.substr(0, prefix.size()) == prefix) return true;
-  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream, kPrivacyStream, kDocumentsStream,
-                                kImportsStream, kFilesStream, kFileContentsStream})
-    if (stream == name) return true;
-  return false;
 }
 
 Status check_raw_append(std::string_view stream, const Envelope& e) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "events/ids.h"
 #include "events/result.h"
 #include "events/time.h"
 #include "leanos/v1/events.pb.h"
@@ -18,29 +19,6 @@ namespace leanos {
 
 using v1::Envelope;
 
-// Stream names (see docs: one stream per thread, goal, segment; one canvas per workspace).
-std::string deal_stream(std::string_view deal_id);          // deal-{id}
-std::string campaign_stream(std::string_view campaign_id);  // campaign-{id}
-std::string goal_stream(std::string_view goal_id);          // goal-{id}
-std::string segment_stream(std::string_view segment);       // segment-{slug}
-inline constexpr const char* kCanvasStream = "canvas";
-inline constexpr const char* kMarketingStream = "marketing";
-inline constexpr const char* kWorkspaceStream = "workspace";
-inline constexpr const char* kDocumentsStream = "documents";
-inline constexpr const char* kImportsStream = "imports";
-// A document is one event: well under the store's 1 MiB per event.
-inline constexpr std::size_t kMaxDocumentBytes = 512 << 10;
-inline constexpr const char* kAnalysisStream = "analysis";
-// The files layer: every version of every workspace file (FileVersion), and their contents
-// (FileContent), once per distinct content, in chunks that fit an event with room to spare.
-inline constexpr const char* kFilesStream = "files";
-inline constexpr const char* kFileContentsStream = "file-contents";
-inline constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
-inline constexpr std::size_t kFileChunkBytes = std::size_t{768} << 10;
-
-// Whether the rules own `stream` (deal-, campaign-, goal-, segment- and the canvas, marketing,
-// workspace, analysis and privacy streams): only commands, through the rules, write them.
-bool is_domain_stream(std::string_view stream);
 // What a raw append (`leanos append`, the Append RPC) may write: a generic event (or one with
 // no payload) to a stream the rules do not own. failed_precondition otherwise, saying which
 // command records it instead.

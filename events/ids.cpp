@@ -80,4 +80,18 @@ std::string slugify(std::string_view text) {
   return out;
 }
 
+std::string deal_stream(std::string_view id) { return "deal-" + std::string(id); }
+std::string campaign_stream(std::string_view id) { return "campaign-" + std::string(id); }
+std::string goal_stream(std::string_view id) { return "goal-" + std::string(id); }
+std::string segment_stream(std::string_view segment) { return "segment-" + std::string(segment); }
+
+bool is_domain_stream(std::string_view stream) {
+  for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
+    if (stream.substr(0, prefix.size()) == prefix) return true;
+  for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream, kPrivacyStream, kDocumentsStream,
+                                kImportsStream, kFilesStream, kFileContentsStream})
+    if (stream == name) return true;
+  return false;
+}
+
 }  // namespace leanos

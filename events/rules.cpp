@@ -36,25 +36,31 @@ Envelope derived(const Envelope& command, const google::protobuf::Message& paylo
   return e;
 }
 
-Status check_percent(const char* what, std::int64_t v) {
+Status invalid_field(const char* field, std::string reason, const char* other) {
+  Status::Params params{{"field", field}};
+  if (other) params.emplace_back("other_field", other);
+  return Status::rule(Code::invalid_argument, rule::kInvalidField, std::move(reason), "", std::move(params));
+}
+
+Status check_percent(const char* field, std::int64_t v) {
   if (v < 0 || v > 100)
-    return Status::invalid(std::string(what) + " " + std::to_string(v) + " is out of range; give a whole percent from 0 to 100");
+    return invalid_field(field, std::string(field) + " " + std::to_string(v) + " is out of range; give a whole percent from 0 to 100");
   return Status::success();
 }
 
-Status check_unit(const char* what, double v) {
+Status check_unit(const char* field, double v) {
   if (!std::isfinite(v) || v < 0 || v > 1)
-    return Status::invalid(std::string(what) + " " + std::to_string(v) + " is out of range; give a number from 0 to 1 (e.g. 0.85)");
+    return invalid_field(field, std::string(field) + " " + std::to_string(v) + " is out of range; give a number from 0 to 1 (e.g. 0.85)");
   return Status::success();
 }
 
-Status check_money(const char* what, std::int64_t v) {
-  if (v < 0) return Status::invalid(std::string(what) + " " + std::to_string(v) + " is negative; give whole dollars, 0 or more");
+Status check_money(const char* field, std::int64_t v) {
+  if (v < 0) return invalid_field(field, std::string(field) + " " + std::to_string(v) + " is negative; give whole dollars, 0 or more");
   return Status::success();
 }
 
-Status check_text(const char* what, const std::string& v) {
-  if (v.find_first_not_of(" \t\r\n") == std::string::npos) return Status::invalid(std::string(what) + " is empty");
+Status check_text(const char* field, const std::string& v) {
+  if (v.find_first_not_of(" \t\r\n") == std::string::npos) return invalid_field(field, std::string(field) + " is empty");
   return Status::success();
 }
 
@@ -99,7 +105,7 @@ Status unknown_assumption(const std::string& id, const Facts& facts) {
 
 Status check_goal_link(const std::string& goal, const std::string& subgoal, const Facts& facts) {
   if (goal.empty()) {
-    if (!subgoal.empty()) return Status::invalid("subgoal '" + subgoal + "' given without --goal; give the goal it belongs to");
+    if (!subgoal.empty()) return invalid_field("goal_id", "subgoal '" + subgoal + "' given without goal_id; give the goal it belongs to");
     return Status::success();
   }
   auto it = facts.goals.find(goal);
@@ -292,7 +298,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         return Status::rule(Code::already_exists, rule::kDealExists,
                             "deal '" + id + "' already exists (opened " + date_of(s.lead_at) + " for " + s.lead->company() + ")",
                             "pick another deal id, or continue this one (HypothesisStated)", {{"deal_id", id}});
-      if (auto st = check_text("--company", l.company()); !st) return st;
+      if (auto st = check_text("company", l.company()); !st) return st;
       // An imported lead may name what its file did not state; the rest is required.
       if (auto st = check_unknown("LeadCaptured", l.unknown(), {"segment", "contact", "email", "source", "signal"},
                                   [&](const std::string& f) {
@@ -307,13 +313,13 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       if (!is_unknown(l.unknown(), "segment"))
         if (auto st = check_slug("segment", l.segment()); !st) return st;
       if (l.source() == v1::LEAD_SOURCE_UNSPECIFIED && !is_unknown(l.unknown(), "source"))
-        return Status::invalid("--source is required: inbound, outbound or campaign");
+        return invalid_field("source", "source is required: inbound, outbound or campaign");
       if (!is_unknown(l.unknown(), "contact"))
-        if (auto st = check_text("--contact-name", l.contact().name()); !st) return st;
+        if (auto st = check_text("contact.name", l.contact().name()); !st) return st;
       if (!is_unknown(l.unknown(), "email") && l.contact().email().find('@') == std::string::npos)
-        return Status::invalid("contact email '" + l.contact().email() + "' is not an email address (name@company.com)");
+        return invalid_field("contact.email", "contact.email '" + l.contact().email() + "' is not an email address (name@company.com)");
       if (!is_unknown(l.unknown(), "signal"))
-        if (auto st = check_text("--signal", l.signal()); !st) return st;
+        if (auto st = check_text("signal", l.signal()); !st) return st;
       if (auto st = check_goal_link(l.goal_id(), l.subgoal_id(), facts); !st) return st;
       if (!l.campaign_id().empty() && !facts.campaigns.count(l.campaign_id()))
         return missing(rule::kUnknownCampaign, "campaign '" + l.campaign_id() + "' does not exist",
@@ -337,18 +343,18 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
                       "state the hypothesis first (HypothesisStated: the assumption it tests, a confidence)",
                       {{"deal_id", id}, {"stage", "3-implication"}, {"needs", "2-hypothesis"}});
       const auto& i = c.implication_assessed();
-      if (auto st = check_money("--arr-low", i.arr_low()); !st) return st;
-      if (auto st = check_money("--arr-high", i.arr_high()); !st) return st;
+      if (auto st = check_money("arr_low", i.arr_low()); !st) return st;
+      if (auto st = check_money("arr_high", i.arr_high()); !st) return st;
       if (i.arr_high() < i.arr_low())
-        return Status::invalid("--arr-high " + std::to_string(i.arr_high()) + " is below --arr-low " + std::to_string(i.arr_low()));
+        return invalid_field("arr_high", "arr_high " + std::to_string(i.arr_high()) + " is below arr_low " + std::to_string(i.arr_low()), "arr_low");
       if (auto st = check_unknown("ImplicationAssessed", i.unknown(), {"strategic"},
                                   [&](const std::string&) { return i.strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED; });
           !st)
         return st;
       if (i.strategic() == v1::STRATEGIC_VALUE_UNSPECIFIED && !is_unknown(i.unknown(), "strategic"))
-        return Status::invalid("--strategic is required: high, medium or low");
-      if (i.cost_hours() < 0) return Status::invalid("--cost-hours is negative; give the hours the deal will take");
-      if (auto st = check_unit("--priority", i.priority()); !st) return st;
+        return invalid_field("strategic", "strategic is required: high, medium or low");
+      if (i.cost_hours() < 0) return invalid_field("cost_hours", "cost_hours is negative; give the hours the deal will take");
+      if (auto st = check_unit("priority", i.priority()); !st) return st;
       return out;
     }
     case Envelope::kDecisionMade: {
@@ -362,10 +368,10 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
                       {{"deal_id", id}, {"stage", "4-decision"}, {"needs", !s.hypothesis ? "2-hypothesis" : "3-implication"}});
       auto d = *first.mutable_decision_made();
       if (d.verdict() != v1::QUALIFY && d.verdict() != v1::DEFER && d.verdict() != v1::REJECT)
-        return Status::invalid("a deal decision is qualify, defer or reject");
-      if (auto st = check_text("--reason", d.reason()); !st) return st;
+        return invalid_field("verdict", "a deal decision's verdict is qualify, defer or reject");
+      if (auto st = check_text("reason", d.reason()); !st) return st;
       if (d.impact() < 0) d.set_impact(s.implication->priority());  // no impact given: the implication's priority
-      if (auto st = check_unit("--impact", d.impact()); !st) return st;
+      if (auto st = check_unit("impact", d.impact()); !st) return st;
       d.set_threshold(facts.approval_threshold);
       d.set_approval_required(d.verdict() == v1::QUALIFY && d.impact() >= facts.approval_threshold);
       *first.mutable_decision_made() = d;
@@ -386,7 +392,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         return reject(rule::kNothingToApprove,
                       "deal '" + id + "': the decision of " + date_of(s.decision_at) + " was already approved by " + s.approved_by, "",
                       {{"deal_id", id}, {"approved_by", s.approved_by}});
-      if (auto st = check_text("--by", c.decision_approved().approved_by()); !st) return st;
+      if (auto st = check_text("approved_by", c.decision_approved().approved_by()); !st) return st;
       first.mutable_decision_approved()->set_decision_event_id(s.decision_event_id);
       return out;
     }
@@ -419,8 +425,10 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
           if (code == v1::ACTION_IN_PROGRESS || code == v1::ACTION_BLOCKED)
             return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is " + status + " already");
           if (p->day_from() < 0 || p->day_to() < p->day_from())
-            return Status::invalid("planned window day " + std::to_string(p->day_from()) + "-" + std::to_string(p->day_to()) +
-                                   " is not a window; give --day-from <= --day-to, both >= 0");
+            return invalid_field("day_to",
+                                 "planned window day " + std::to_string(p->day_from()) + "-" + std::to_string(p->day_to()) +
+                                     " is not a window; give day_from <= day_to, both >= 0",
+                                 "day_from");
           break;
         }
         case Envelope::kActionStarted:
@@ -459,7 +467,7 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
           first.mutable_action_blocked()->set_action(*canonical);
           if (code != v1::ACTION_IN_PROGRESS && code != v1::ACTION_PLANNED)
             return reject(rule::kActionState, "action " + *canonical + " of deal '" + id + "' is not planned or in progress, so it cannot be blocked");
-          if (auto st = check_text("--reason", c.action_blocked().reason()); !st) return st;
+          if (auto st = check_text("reason", c.action_blocked().reason()); !st) return st;
           break;
         default:
           first.mutable_action_unblocked()->set_action(*canonical);
@@ -498,15 +506,15 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
                       "decide it first (DecisionMade QUALIFY, DEFER or REJECT, with a reason)",
                       {{"deal_id", id}, {"stage", "6-learning"}, {"needs", "4-decision"}});
       auto* d = first.mutable_deal_closed();
-      if (d->outcome() == v1::OUTCOME_UNSPECIFIED) return Status::invalid("outcome is required: won, lost or stalled");
+      if (d->outcome() == v1::OUTCOME_UNSPECIFIED) return invalid_field("outcome", "outcome is required: won, lost or stalled");
       if (d->outcome() == v1::WON && s.decision->verdict() != v1::QUALIFY)
         return reject(rule::kNotQualified,
                       "deal '" + id + "' is decided " + verdict_name(s.decision->verdict()) + "; only a QUALIFY deal can be won", "",
                       {{"deal_id", id}, {"verdict", verdict_name(s.decision->verdict())}});
       if (auto st = outcome_fits_actions(s, id, d->outcome()); !st) return st;
-      if (auto st = check_money("ARR", d->arr()); !st) return st;
-      if (auto st = check_money("MRR", d->mrr()); !st) return st;
-      if (auto st = check_money("one-off revenue", d->one_off()); !st) return st;
+      if (auto st = check_money("arr", d->arr()); !st) return st;
+      if (auto st = check_money("mrr", d->mrr()); !st) return st;
+      if (auto st = check_money("one_off", d->one_off()); !st) return st;
       if (d->outcome() == v1::WON && d->arr() == 0 && d->mrr() == 0 && d->one_off() == 0)
         return Status::invalid("a won deal needs its value: ARR (whole dollars a year, recurring) or MRR (a month), "
                                "and/or one-off revenue that does not recur");
@@ -535,9 +543,9 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
         if (!given->empty() && *given != *own)
           return Status::invalid(std::string("an outcome's ") + what + " is the deal's own, from its lead ('" + *own +
                                  "'), never given: leave it out (it was '" + *given + "')");
-      if (d->margin_pct() < -100 || d->margin_pct() > 100) return Status::invalid("--margin is a percent from -100 to 100");
-      if (auto st = check_money("--cost", d->cost()); !st) return st;
-      if (d->satisfaction() < 0 || d->satisfaction() > 10) return Status::invalid("--satisfaction is 1..10 (0 = not measured)");
+      if (d->margin_pct() < -100 || d->margin_pct() > 100) return invalid_field("margin_pct", "margin_pct is a percent from -100 to 100");
+      if (auto st = check_money("cost", d->cost()); !st) return st;
+      if (d->satisfaction() < 0 || d->satisfaction() > 10) return invalid_field("satisfaction", "satisfaction is 1..10 (0 = not measured)");
       d->set_cycle_days(calendar_days(s.lead_at, at));
       d->set_segment(s.lead->segment());
       d->set_goal_id(s.lead->goal_id());
@@ -554,11 +562,11 @@ Result<Events> decide_deal(const DealState& s, const Envelope& c, const Facts& f
       auto* l = first.mutable_learning_recorded();
       if (l->assumption_id().empty() && s.hypothesis) l->set_assumption_id(s.hypothesis->assumption_id());
       if (!facts.assumptions.count(l->assumption_id())) return unknown_assumption(l->assumption_id(), facts);
-      if (l->result() == v1::LEARNING_RESULT_UNSPECIFIED) return Status::invalid("--result is required: validated, invalidated or partial");
+      if (l->result() == v1::LEARNING_RESULT_UNSPECIFIED) return invalid_field("result", "result is required: validated, invalidated or partial");
       if (l->has_confidence()) {
         if (auto st = check_percent("confidence", l->confidence()); !st) return st;
         if (l->result() == v1::INVALIDATED && l->confidence() != 0)
-          return Status::invalid("an invalidated assumption has confidence 0 %; drop --confidence or give 0");
+          return invalid_field("confidence", "an invalidated assumption has confidence 0 %; leave confidence out or give 0");
       }
       if (l->result() == v1::INVALIDATED) l->set_confidence(0);
       if (!l->corrects_event_id().empty() || l->corrected_result() != v1::LEARNING_RESULT_UNSPECIFIED)

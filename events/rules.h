@@ -49,6 +49,11 @@ inline constexpr const char* kActionState = "ACTION_STATE";              // acti
 inline constexpr const char* kActionOrder = "ACTION_ORDER";              // action, last_completed, may_start / running
 inline constexpr const char* kOutcomeWhileActionRuns = "OUTCOME_WHILE_ACTION_RUNS";  // action, status
 inline constexpr const char* kOutcomeContradictsAction = "OUTCOME_CONTRADICTS_ACTION";  // action, result, outcome
+// A field of the command's payload that is missing, malformed or out of range (invalid_argument).
+// `field` is its name in the payload as the proto spells it (arr_high, contact.email; JSON
+// and gRPC clients see the same name); `other_field` the one it was compared with, if any.
+// The reason names the fields by these names; the CLI says its flags instead.
+inline constexpr const char* kInvalidField = "INVALID_FIELD";  // field, other_field
 }  // namespace rule
 
 // What a command may refer to outside its own thread.

@@ -56,8 +56,8 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
         return Status::rule(Code::already_exists, rule::kCampaignExists, "campaign '" + o.campaign_id() + "' already exists", "",
                             {{"campaign_id", o.campaign_id()}});
       if (auto st = check_slug("segment", o.segment()); !st) return st;
-      if (auto st = check_text("--objective", o.objective()); !st) return st;
-      if (o.target_list_size() < 0) return Status::invalid("--targets is negative");
+      if (auto st = check_text("objective", o.objective()); !st) return st;
+      if (o.target_list_size() < 0) return invalid_field("target_list_size", "target_list_size is negative");
       if (auto st = check_goal_link(o.goal_id(), "", facts); !st) return st;
       return out;
     }
@@ -86,22 +86,22 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
                       "campaign '" + d.campaign_id() + "' cannot be decided yet: stage 4 needs the hypothesis and implication first", "",
                       {{"campaign_id", d.campaign_id()}, {"stage", "4-decision"}, {"needs", "3-implication"}});
       if (d.verdict() != v1::LAUNCH && d.verdict() != v1::DEFER && d.verdict() != v1::CANCEL)
-        return Status::invalid("a campaign decision is launch, defer or cancel");
-      if (auto st = check_text("--reason", d.reason()); !st) return st;
+        return invalid_field("verdict", "a campaign decision's verdict is launch, defer or cancel");
+      if (auto st = check_text("reason", d.reason()); !st) return st;
       return out;
     }
     case Envelope::kProspectAdded: {
       const auto& p = c.prospect_added();
       if (auto st = must_be_launched(p.campaign_id()); !st) return st;
-      if (auto st = check_text("company name", p.company()); !st) return st;
+      if (auto st = check_text("company", p.company()); !st) return st;
       return out;
     }
     case Envelope::kContactAdded: {
       const auto& k = c.contact_added();
       if (auto st = must_be_launched(k.campaign_id()); !st) return st;
-      if (auto st = check_text("contact name", k.contact().name()); !st) return st;
+      if (auto st = check_text("contact.name", k.contact().name()); !st) return st;
       if (k.contact().email().find('@') == std::string::npos)
-        return Status::invalid("email '" + k.contact().email() + "' is not an email address");
+        return invalid_field("contact.email", "contact.email '" + k.contact().email() + "' is not an email address (name@company.com)");
       return out;
     }
     case Envelope::kOutreachSequenceDefined: {

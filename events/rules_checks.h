@@ -14,12 +14,16 @@ namespace leanos::rules_detail {
 Status reject(const char* rule_id, std::string reason, std::string hint = "", Status::Params params = {});
 // The same for something a command names that does not exist (not_found).
 Status missing(const char* rule_id, std::string reason, std::string hint = "", Status::Params params = {});
+// A field of the payload that is wrong (rule::kInvalidField): the reason names it by `field`
+// (and `other`, the field it was compared with).
+Status invalid_field(const char* field, std::string reason, const char* other = nullptr);
 // A date as the rules' messages give it (YYYY-MM-DD).
 std::string date_of(Micros t);
-Status check_percent(const char* what, std::int64_t v);
-Status check_unit(const char* what, double v);
-Status check_money(const char* what, std::int64_t v);
-Status check_text(const char* what, const std::string& v);
+// Field checks: `field` is the payload's field name (rule::kInvalidField).
+Status check_percent(const char* field, std::int64_t v);
+Status check_unit(const char* field, double v);
+Status check_money(const char* field, std::int64_t v);
+Status check_text(const char* field, const std::string& v);
 Status unknown_assumption(const std::string& id, const Facts& facts);
 Status check_goal_link(const std::string& goal, const std::string& subgoal, const Facts& facts);
 

@@ -29,11 +29,11 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       if (facts.goals.count(g.goal_id()))
         return Status::rule(Code::already_exists, rule::kGoalExists, "goal '" + g.goal_id() + "' is already defined", "",
                             {{"goal_id", g.goal_id()}});
-      if (auto st = check_text("--title", g.title()); !st) return st;
-      if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) return Status::invalid("--metric is required: mrr, arr or customers");
-      if (g.target() <= 0) return Status::invalid("--target must be above 0");
+      if (auto st = check_text("title", g.title()); !st) return st;
+      if (g.metric() == v1::GOAL_METRIC_UNSPECIFIED) return invalid_field("metric", "metric is required: mrr, arr or customers");
+      if (g.target() <= 0) return invalid_field("target", "target must be above 0");
       if (g.baseline() < 0 || g.baseline() >= g.target())
-        return Status::invalid("--baseline " + std::to_string(g.baseline()) + " must be 0 or more and below the target " +
+        return invalid_field("baseline", "baseline " + std::to_string(g.baseline()) + " must be 0 or more and below the target " +
                                std::to_string(g.target()));
       return out;
     }
@@ -48,8 +48,8 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
         return Status::rule(Code::already_exists, rule::kGoalExists,
                             "subgoal '" + g.subgoal_id() + "' of goal '" + g.goal_id() + "' already exists", "",
                             {{"goal_id", g.goal_id()}, {"subgoal_id", g.subgoal_id()}});
-      if (auto st = check_text("--title", g.title()); !st) return st;
-      if (g.target() <= 0) return Status::invalid("--target must be above 0");
+      if (auto st = check_text("title", g.title()); !st) return st;
+      if (g.target() <= 0) return invalid_field("target", "target must be above 0");
       return out;
     }
     case Envelope::kAssumptionRegistered: {
@@ -60,7 +60,7 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
                             "assumption '" + a.assumption_id() + "' is already in the canvas; its confidence changes through deal learnings",
                             "record a deal's learning (LearningRecorded), or restate it (AssumptionRevised)",
                             {{"assumption_id", a.assumption_id()}});
-      if (auto st = check_text("--statement", a.statement()); !st) return st;
+      if (auto st = check_text("statement", a.statement()); !st) return st;
       if (auto st = check_percent("confidence", a.confidence()); !st) return st;
       return out;
     }
@@ -116,7 +116,7 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       if (!facts.assumptions.count(r.assumption_id())) return unknown_assumption(r.assumption_id(), facts);
       if (auto st = check_percent("confidence", r.confidence()); !st) return st;
       if (!r.evidence().empty())
-        if (auto st = check_text("--evidence", r.evidence()); !st) return st;
+        if (auto st = check_text("evidence", r.evidence()); !st) return st;
       return out;
     }
     case Envelope::kSettingChanged: {
@@ -134,9 +134,9 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
     case Envelope::kAnalysisRecorded: {
       const auto& a = c.analysis_recorded();
       if (auto st = check_id("analysis id", a.analysis_id()); !st) return st;
-      if (a.mode() == v1::ANALYSIS_MODE_UNSPECIFIED) return Status::invalid("--mode is required: abductive, inductive or counterfactual");
-      if (auto st = check_text("--question", a.question()); !st) return st;
-      if (auto st = check_text("--finding", a.finding()); !st) return st;
+      if (a.mode() == v1::ANALYSIS_MODE_UNSPECIFIED) return invalid_field("mode", "mode is required: abductive, inductive or counterfactual");
+      if (auto st = check_text("question", a.question()); !st) return st;
+      if (auto st = check_text("finding", a.finding()); !st) return st;
       return out;
     }
     default:
@@ -162,9 +162,9 @@ Result<Events> decide_segment(const SegmentState& s, const Envelope& c) {
     case Envelope::kNarrativeWritten: {
       auto* n = first.mutable_narrative_written();
       if (auto st = check_slug("segment", n->segment()); !st) return st;
-      if (auto st = check_text("problem narrative", n->problem()); !st) return st;
-      if (auto st = check_text("solution narrative", n->solution()); !st) return st;
-      if (auto st = check_text("specifics narrative", n->specifics()); !st) return st;
+      if (auto st = check_text("problem", n->problem()); !st) return st;
+      if (auto st = check_text("solution", n->solution()); !st) return st;
+      if (auto st = check_text("specifics", n->specifics()); !st) return st;
       n->set_version(s.narrative_versions + 1);
       return out;
     }
@@ -172,7 +172,7 @@ Result<Events> decide_segment(const SegmentState& s, const Envelope& c) {
       auto* m = first.mutable_material_published();
       if (auto st = check_slug("segment", m->segment()); !st) return st;
       if (m->kind() == v1::MATERIAL_KIND_UNSPECIFIED) return Status::invalid("material kind is required");
-      if (auto st = check_text("material content", m->content()); !st) return st;
+      if (auto st = check_text("content", m->content()); !st) return st;
       auto it = s.material_versions.find(m->kind());
       m->set_version((it == s.material_versions.end() ? 0 : it->second) + 1);
       return out;

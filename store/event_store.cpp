@@ -542,6 +542,9 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
 // ---- Sealing personal fields on the way in (store/personal.h) -----------------------------
 Status EventStore::Impl::prepare(Pending& p) {
   if (auto s = check_stream_name(p.stream); !s) return s;
+  // The streams the workflow's rules own hold only the domain's events, whoever appends: a
+  // generic event there would be read by folds and by import's idempotency as if it were one.
+  const bool reserved = is_domain_stream(p.stream);
   for (auto& e : p.events) {
     if (e.event_id().empty()) e.set_event_id(new_event_id());
     if (p.replica && e.has_sealed()) {  // a copy sealed where it was recorded: stored as it is
@@ -554,6 +557,11 @@ Status EventStore::Impl::prepare(Pending& p) {
     } else if (auto s = check_storable(e); !s) {
       return s;
     }
+    if (reserved && (e.payload_case() == Envelope::kGeneric || e.payload_case() == Envelope::PAYLOAD_NOT_SET))
+      return Status::precondition("stream '" + p.stream + "' belongs to the workflow's rules and holds only its events; event " +
+                                  e.event_id() + " (" + e.type() +
+                                  ") is a generic event: append it to a stream of your own (e.g. notes-1), or record the "
+                                  "domain event through its command");
   }
   p.assumed.assign(p.events.size(), std::string());
   if (!vault->locked())  // locked, validate() refuses the append whole

@@ -79,7 +79,11 @@ TEST_CASE("each rejection path exits non-zero, says why, and appends nothing") {
             "malformed date");
   w.refused({"deal", "action", "acme-corp", "sales:qualify", "start"}, "QUALIFY");  // action before QUALIFY
   w.to_decision("beta-inc", "qualify");
-  w.refused({"deal", "close", "beta-inc", "won", "--arr", "-5"}, "negative");
+  w.refused({"deal", "close", "beta-inc", "won", "--arr", "-5"}, "--arr -5 is negative");  // the rule says arr, the CLI its flag
+  w.ok({"deal", "hypothesis", "acme-corp", "--tests", "A4", "--confidence", "50"});
+  w.refused({"deal", "implication", "acme-corp", "--arr-low", "500", "--arr-high", "100", "--strategic", "high", "--cost-hours", "1",
+             "--priority", "0.5"},
+            "--arr-high 100 is below --arr-low 500");
   w.to_decision("gamma-llc", "reject");
   w.refused({"deal", "close", "gamma-llc", "lost"}, "REJECT ends the thread");  // outcome after REJECT
   w.refused({"deal", "open", "acme-corp", "--company", "Acme", "--segment", "enterprise", "--source", "inbound",

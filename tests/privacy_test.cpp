@@ -912,13 +912,13 @@ TEST_CASE("every stored record is the plain encoding of its event, however the w
     Envelope generic = varied_note();
     generic.set_position(999);
     generic.set_version(77);
-    generic.set_stream("deal-acme");
+    generic.set_stream("acme-log");
     to_timestamp(978'307'200'000'000, generic.mutable_recorded_at());
     generic.set_causation_id("cmd-1");
     generic.set_actor("agent:écrivain");
     Envelope dated = lead("d-1", "Jane Doe", "jane@acme.example", "VP Sales");
     to_timestamp(1'700'000'000'000'000, dated.mutable_occurred_at());
-    auto r = es->append("deal-acme", ExpectedVersion::any(),
+    auto r = es->append("acme-log", ExpectedVersion::any(),
                         {generic, dated, lead("d-1", "Bob Roe", "bob@acme.example", "CTO"), notes("d-1", "Jane was pleased")});
     REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
     append(*es, "deal-other", notes("d-2", "no one named"));
@@ -942,7 +942,7 @@ TEST_CASE("every stored record is the plain encoding of its event, however the w
     CHECK(e.has_occurred_at());
     if (position == 1) {
       CHECK(e.version() == 1);
-      CHECK(e.stream() == "deal-acme");
+      CHECK(e.stream() == "acme-log");
       CHECK(from_timestamp(e.recorded_at()) > 978'307'200'000'000);
       CHECK(e.metadata().at("git_commit") == "abc123");
       CHECK(e.generic().blob() == "naïve café ✓");

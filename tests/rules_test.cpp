@@ -202,6 +202,43 @@ TEST_CASE("an implication refuses negative ARR and a range upside down") {
   CHECK(step(s, i).status().code() == Code::invalid_argument);
 }
 
+TEST_CASE("a wrong field is named as the payload names it, never by a CLI flag, with the field as a parameter") {
+  DealState s;
+  REQUIRE(step(s, lead()).is_ok());
+  REQUIRE(step(s, hypothesis()).is_ok());
+  auto i = implication();
+  i.set_arr_high(1);
+  const Status upside_down = step(s, i).status();
+  CHECK(upside_down.code() == Code::invalid_argument);
+  CHECK(upside_down.rule_id() == rule::kInvalidField);
+  CHECK(upside_down.param("field") == "arr_high");
+  CHECK(upside_down.param("other_field") == "arr_low");
+  CHECK(upside_down.reason().find("arr_high 1 is below arr_low") != std::string::npos);
+  // Each field check, in every kind of command: the parameter names a field the reason names,
+  // and no reason speaks of flags or the CLI.
+  DealState fresh;
+  auto no_company = lead();
+  no_company.set_company(" ");
+  auto bad_email = lead();
+  bad_email.mutable_contact()->set_email("jane");
+  i = implication();
+  i.set_priority(1.5);
+  const std::vector<std::pair<Status, std::string>> cases = {
+      {step(fresh, no_company).status(), "company"},
+      {step(fresh, bad_email).status(), "contact.email"},
+      {step(s, hypothesis("A4", 140)).status(), "confidence"},
+      {step(s, i).status(), "priority"},
+  };
+  for (const auto& [st, field] : cases) {
+    CAPTURE(st.to_string());
+    CHECK(st.rule_id() == rule::kInvalidField);
+    CHECK(st.param("field") == field);
+    CHECK(st.reason().find(field) != std::string::npos);
+    CHECK(st.message().find("--") == std::string::npos);
+    CHECK(st.message().find("leanos ") == std::string::npos);
+  }
+}
+
 TEST_CASE("no action unless the decision is QUALIFY") {
   DealState s;
   REQUIRE(step(s, lead()).is_ok());

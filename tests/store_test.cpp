@@ -48,9 +48,9 @@ std::unique_ptr<EventStore> open_store(const std::string& dir) {
 TEST_CASE("positions are dense across the log and versions dense per stream") {
   TempDir dir;
   auto es = open_store(dir.path());
-  auto a = es->append("deal-a", ExpectedVersion::no_stream(), {event("T"), event("T")});
-  auto b = es->append("deal-b", ExpectedVersion::any(), {event("T")});
-  auto c = es->append("deal-a", ExpectedVersion::exact(2), {event("T")});
+  auto a = es->append("orders-a", ExpectedVersion::no_stream(), {event("T"), event("T")});
+  auto b = es->append("orders-b", ExpectedVersion::any(), {event("T")});
+  auto c = es->append("orders-a", ExpectedVersion::exact(2), {event("T")});
   REQUIRE(a.is_ok());
   REQUIRE(b.is_ok());
   REQUIRE(c.is_ok());
@@ -58,7 +58,7 @@ TEST_CASE("positions are dense across the log and versions dense per stream") {
   CHECK(b->positions == std::vector<std::uint64_t>{3});
   CHECK(c->positions == std::vector<std::uint64_t>{4});
   CHECK(c->stream_version == 3);
-  auto stream = es->read_stream("deal-a", 1, Direction::forward, 100);
+  auto stream = es->read_stream("orders-a", 1, Direction::forward, 100);
   REQUIRE(stream.is_ok());
   REQUIRE(stream->size() == 3);
   for (std::size_t i = 0; i < stream->size(); ++i) CHECK((*stream)[i].version() == i + 1);
@@ -644,6 +644,28 @@ TEST_CASE("an envelope's type must name its payload, a domain payload fills in a
   auto r = es->append("goal-g", ExpectedVersion::any(), {untyped});
   REQUIRE(r.is_ok());
   CHECK(es->read_event(r->positions.front())->type() == "GoalTargetMet");
+}
+
+TEST_CASE("the store keeps generic events out of the streams the rules own, whoever appends them") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  // documents and imports too: import's idempotency reads imports, so a Note there would be
+  // taken for a commit already imported.
+  for (std::string stream : {"documents", "imports", "files", "file-contents", "canvas", "workspace", "privacy", "deal-acme",
+                             "goal-g", "campaign-2026-03-01-x", "segment-fintech"}) {
+    CAPTURE(stream);
+    auto r = es->append(stream, ExpectedVersion::any(), {event("Note")});
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == Code::failed_precondition);
+    CHECK(r.status().message().find("stream '" + stream + "' belongs to the workflow's rules") != std::string::npos);
+    CHECK(r.status().message().find("notes-1") != std::string::npos);
+    Envelope empty;
+    empty.set_type("Nothing");
+    CHECK_FALSE(es->append(stream, ExpectedVersion::any(), {empty}).is_ok());
+  }
+  CHECK(es->last_position() == 0);
+  CHECK(es->append("documents-of-mine", ExpectedVersion::any(), {event("Note")}).is_ok());  // a name that only begins alike
+  CHECK(es->append("deals", ExpectedVersion::any(), {event("Note")}).is_ok());
 }
 
 TEST_CASE("the store refuses times outside 1970-2199, bad nanos, and business time after recording") {

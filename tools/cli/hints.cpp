@@ -1,5 +1,6 @@
 #include "tools/cli/hints.h"
 
+#include <cctype>
 #include <functional>
 #include <map>
 
@@ -89,11 +90,67 @@ std::string cli_hint(const Status& s) {
   return it == kHints.end() ? "" : it->second(s);
 }
 
+std::string cli_flag(const std::string& field) {
+  // The payload's fields the CLI sets from a flag of another name, or of the same name with
+  // dashes; a field no flag sets (one read from a file, a positional argument) has none.
+  static const std::map<std::string, std::string> kFlags = {
+      {"approved_by", "--by"},         {"arr", "--arr"},
+      {"arr_high", "--arr-high"},      {"arr_low", "--arr-low"},
+      {"baseline", "--baseline"},      {"company", "--company"},
+      {"confidence", "--confidence"},  {"contact.email", "--contact-email"},
+      {"contact.name", "--contact-name"}, {"cost", "--cost"},
+      {"cost_hours", "--cost-hours"},  {"day_from", "--day-from"},
+      {"day_to", "--day-to"},          {"evidence", "--evidence"},
+      {"finding", "--finding"},        {"goal_id", "--goal"},
+      {"impact", "--impact"},          {"margin_pct", "--margin"},
+      {"metric", "--metric"},          {"mode", "--mode"},
+      {"mrr", "--mrr"},                {"objective", "--objective"},
+      {"one_off", "--one-off"},        {"priority", "--priority"},
+      {"problem", "--problem"},        {"question", "--question"},
+      {"reason", "--reason"},          {"result", "--result"},
+      {"satisfaction", "--satisfaction"}, {"signal", "--signal"},
+      {"solution", "--solution"},      {"source", "--source"},
+      {"specifics", "--specifics"},    {"statement", "--statement"},
+      {"strategic", "--strategic"},    {"target", "--target"},
+      {"target_list_size", "--targets"}, {"title", "--title"},
+  };
+  auto it = kFlags.find(field);
+  return it == kFlags.end() ? "" : it->second;
+}
+
+namespace {
+
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; }
+
+// `text` with each whole-word `field` replaced by `flag`.
+std::string replace_word(std::string text, const std::string& field, const std::string& flag) {
+  for (std::size_t at = text.find(field); at != std::string::npos; at = text.find(field, at)) {
+    const std::size_t end = at + field.size();
+    // A field name ends a sentence with a dot ("... is empty."): a trailing dot is not part of it.
+    const bool before = at == 0 || !word_char(text[at - 1]);
+    const bool after = end == text.size() || !word_char(text[end]) || (text[end] == '.' && (end + 1 == text.size() || text[end + 1] == ' '));
+    if (before && after) {
+      text.replace(at, field.size(), flag);
+      at += flag.size();
+    } else {
+      at = end;
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string cli_message(const Status& s) {
   if (s.rule_id().empty()) return s.to_string();
   std::string hint = cli_hint(s);
   if (hint.empty()) hint = s.hint();
-  return std::string(code_name(s.code())) + ": " + s.reason() + (hint.empty() ? "" : "; " + hint);
+  std::string reason = s.reason();
+  if (s.rule_id() == rule::kInvalidField)
+    for (const char* key : {"field", "other_field"})
+      if (const std::string field = s.param(key), flag = cli_flag(field); !field.empty() && !flag.empty())
+        reason = replace_word(reason, field, flag);
+  return std::string(code_name(s.code())) + ": " + reason + (hint.empty() ? "" : "; " + hint);
 }
 
 }  // namespace leanos::cli

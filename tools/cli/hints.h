@@ -15,8 +15,12 @@ namespace leanos::cli {
 // domain's hint stands).
 std::string cli_hint(const Status& status);
 
+// The flag that sets a payload's field (rule::kInvalidField's `field`: arr_high -> --arr-high);
+// "" when no flag does.
+std::string cli_flag(const std::string& field);
+
 // The status as the CLI says it: for a rule's rejection, its reason and the CLI's hint (else
-// the domain's); any other status as it is.
+// the domain's), a wrong field named by its flag; any other status as it is.
 std::string cli_message(const Status& status);
 
 }  // namespace leanos::cli
