@@ -17,27 +17,16 @@ std::string person_key(const std::string& email, const Envelope& e) {
 
 }  // namespace
 
-const char* stage_name(Stage s) {
-  switch (s) {
-    case Stage::none: return "none";
-    case Stage::input: return "1-input";
-    case Stage::hypothesis: return "2-hypothesis";
-    case Stage::implication: return "3-implication";
-    case Stage::decision: return "4-decision";
-    case Stage::actions: return "5-actions";
-    case Stage::learning: return "6-learning";
-  }
-  return "?";
-}
+const std::string& stage_name(Stage s) { return word(s); }
 
 Stage stage_of(const StagesReached& r) {
-  if (r.learning) return Stage::learning;
-  if (r.actions) return Stage::actions;
-  if (r.decision) return Stage::decision;
-  if (r.implication) return Stage::implication;
-  if (r.hypothesis) return Stage::hypothesis;
-  if (r.input) return Stage::input;
-  return Stage::none;
+  if (r.learning) return v1::STAGE_LEARNING;
+  if (r.actions) return v1::STAGE_ACTIONS;
+  if (r.decision) return v1::STAGE_DECISION;
+  if (r.implication) return v1::STAGE_IMPLICATION;
+  if (r.hypothesis) return v1::STAGE_HYPOTHESIS;
+  if (r.input) return v1::STAGE_INPUT;
+  return v1::STAGE_NONE;
 }
 
 v1::ActionStatus action_status_after(Envelope::PayloadCase payload) {

@@ -12,8 +12,9 @@
 
 namespace leanos {
 
-enum class Stage { none = 0, input = 1, hypothesis = 2, implication = 3, decision = 4, actions = 5, learning = 6 };
-const char* stage_name(Stage s);
+using v1::Stage;
+// The stage's word: "1-input" ... "6-learning", "none".
+const std::string& stage_name(Stage s);
 
 // The one computation of a thread's stage: the latest of its stages that has happened.
 struct StagesReached {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "events/domain.h"
+#include "events/thread.h"
 
 namespace leanos::projections {
 
@@ -29,16 +30,6 @@ std::string days_text(std::int64_t micros) {
 
 }  // namespace
 
-const char* risk_name(Risk r) {
-  switch (r) {
-    case Risk::low: return "Low";
-    case Risk::medium: return "Medium";
-    case Risk::high: return "High";
-    case Risk::critical: return "Critical";
-    default: return "Unknown";
-  }
-}
-
 GoalTrajectory trajectory(const v1::GoalState& g, std::int64_t now) {
   GoalTrajectory t;
   t.progress = g.target() ? static_cast<double>(g.current()) / static_cast<double>(g.target()) : 0;
@@ -51,13 +42,13 @@ GoalTrajectory trajectory(const v1::GoalState& g, std::int64_t now) {
   }
   if (g.met() || g.current() >= g.target()) {
     t.on_track = true;
-    t.risk = Risk::low;
+    t.risk = v1::RISK_LOW;
     return t;
   }
   if (!t.projected) return t;  // no deadline: no trajectory to judge
   t.on_track = *t.projected >= static_cast<double>(g.target());
-  if (t.on_track) t.risk = *t.days_remaining > deadline::kRiskMediumDays ? Risk::low : Risk::medium;
-  else t.risk = *t.days_remaining <= deadline::kRiskCriticalDays ? Risk::critical : Risk::high;
+  if (t.on_track) t.risk = *t.days_remaining > deadline::kRiskMediumDays ? v1::RISK_LOW : v1::RISK_MEDIUM;
+  else t.risk = *t.days_remaining <= deadline::kRiskCriticalDays ? v1::RISK_CRITICAL : v1::RISK_HIGH;
   return t;
 }
 
@@ -150,7 +141,7 @@ WorkQueue work_queue(const LedgerView& v, std::int64_t now) {
     if (auto stage = overdue_stage(d, now))
       q.overdue.push_back({v1::QUEUE_OVERDUE, id, name + ": " + *stage, d.stage_entered_at(), d.priority()});
     if (stalled(d, now))
-      q.stalled.push_back({v1::QUEUE_STALLED, id, name + ": " + days_text(now - d.last_event_at()) + " in " + d.stage() +
+      q.stalled.push_back({v1::QUEUE_STALLED, id, name + ": " + days_text(now - d.last_event_at()) + " in " + stage_name(d.stage()) +
                                               " with no event", d.last_event_at(), d.priority()});
   }
   // The input SLA: a lead recorded more than 24 h after it came in, open or finished since.
@@ -231,7 +222,7 @@ std::vector<Recommendation> recommendations(const LedgerView& v, std::int64_t no
   for (const auto* entry : sorted(v.deals()))
     if (const auto& [id, d] = *entry; d.lead_at() <= now && stalled(d, now))
       out.push_back({v1::RECOMMEND_STALLED_DEAL, "review stalled deal: " + (d.company().empty() ? id : d.company()),
-                     days_text(now - d.last_event_at()) + " in " + d.stage() + " with no event"});
+                     days_text(now - d.last_event_at()) + " in " + stage_name(d.stage()) + " with no event"});
   return out;
 }
 

@@ -13,8 +13,6 @@
 
 namespace leanos::projections {
 
-enum class Risk { low, medium, high, critical, unknown };
-const char* risk_name(Risk r);
 
 struct GoalTrajectory {
   double progress = 0;           // current / target
@@ -23,7 +21,7 @@ struct GoalTrajectory {
   std::optional<double> days_remaining;
   std::optional<double> projected;  // current + rate * days remaining
   bool on_track = false;
-  Risk risk = Risk::unknown;
+  v1::GoalRisk risk = v1::RISK_UNKNOWN;
 };
 // Low = on track, > 30 days left; Medium = on track, <= 30; High = not on track;
 // Critical = not on track, <= 14 days left (deadline::kRisk*). A met goal is on track and Low.

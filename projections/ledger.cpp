@@ -17,13 +17,13 @@ namespace leanos::projections {
 
 namespace {
 
-const char* stage_of(const v1::DealView& d) {
-  return stage_name(leanos::stage_of({.input = true,
+Stage stage_of(const v1::DealView& d) {
+  return leanos::stage_of({.input = true,
                                       .hypothesis = d.hypothesis_at() != 0,
                                       .implication = d.implication_at() != 0,
                                       .decision = d.decision_at() != 0,
                                       .actions = !d.actions().empty(),
-                                      .learning = d.outcome() != v1::OUTCOME_UNSPECIFIED || d.learning_at() != 0}));
+                                      .learning = d.outcome() != v1::OUTCOME_UNSPECIFIED || d.learning_at() != 0});
 }
 
 v1::ActionView& action(v1::DealView& d, const std::string& type, std::int64_t at) {
@@ -259,7 +259,7 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
     }
     default: break;
   }
-  if (const char* stage = stage_of(d); d.stage() != stage) {
+  if (const Stage stage = stage_of(d); d.stage() != stage) {
     d.set_stage(stage);
     d.set_stage_entered_at(at);
   }

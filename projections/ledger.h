@@ -26,8 +26,9 @@ using v1::LedgerView;
 // from the facts. v6: segments (ICP, narrative) and when a campaign opened. v7: late inputs,
 // aggregates by goal and segment, and a core with every field but the finished deals. v8:
 // corrected learnings, unknown margins and costs, one-off revenue, pilots that concluded.
-// v9: a lost deal's reason is no longer copied (sealed free text).
-inline constexpr const char* kLedgerSnapshotName = "ledger-v9";
+// v9: a lost deal's reason is no longer copied (sealed free text). v10: a deal's stage is
+// the Stage enum.
+inline constexpr const char* kLedgerSnapshotName = "ledger-v10";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.

@@ -1,5 +1,7 @@
 #include "projections/metrics.h"
 
+#include "events/domain.h"
+
 #include <cstdio>
 
 #include "events/time.h"
@@ -151,9 +153,10 @@ void add_materials_and_outreach(const LedgerView& v, const DealFilter& filter, P
 
 const std::vector<MetricTarget>& metric_targets() {
   static const std::vector<MetricTarget> kTargets = {
-      {"lead_response_hours", "<", 24},      {"qualification_days", "<", 7},     {"demo_booking_rate", ">=", 0.40},
-      {"pilot_conversion", ">=", 0.60},      {"close_rate", ">=", 0.50},         {"pitch_deck_approval", ">", 0.90},
-      {"email_response_rate", ">", 0.10},    {"proposal_acceptance", ">", 0.80},
+      {"lead_response_hours", v1::BELOW, 24},         {"qualification_days", v1::BELOW, 7},
+      {"demo_booking_rate", v1::AT_LEAST, 0.40},      {"pilot_conversion", v1::AT_LEAST, 0.60},
+      {"close_rate", v1::AT_LEAST, 0.50},             {"pitch_deck_approval", v1::ABOVE, 0.90},
+      {"email_response_rate", v1::ABOVE, 0.10},       {"proposal_acceptance", v1::ABOVE, 0.80},
   };
   return kTargets;
 }
@@ -166,16 +169,18 @@ const MetricTarget& metric_target(std::string_view name) {
 
 std::string MetricTarget::text() const {
   char buf[48];
-  if (value >= 1) std::snprintf(buf, sizeof buf, "%s %.0f", comparison, value);
-  else std::snprintf(buf, sizeof buf, "%s %.2f", comparison, value);
+  const char* c = word(comparison).c_str();
+  if (value >= 1) std::snprintf(buf, sizeof buf, "%s %.0f", c, value);
+  else std::snprintf(buf, sizeof buf, "%s %.2f", c, value);
   return buf;
 }
 
 bool MetricTarget::met(double measured) const {
-  const std::string_view c = comparison;
-  if (c == "<") return measured < value;
-  if (c == ">=") return measured >= value;
-  return measured > value;
+  switch (comparison) {
+    case v1::BELOW: return measured < value;
+    case v1::AT_LEAST: return measured >= value;
+    default: return measured > value;
+  }
 }
 
 std::vector<std::pair<std::string, std::int64_t>> canvas_metrics(const PipelineMetrics& m) {

@@ -59,8 +59,8 @@ PipelineMetrics pipeline_metrics_from_deals(const LedgerView& view, const DealFi
 // The seed's targets by metric name: shown beside the values ("< 24", ">= 0.40") and judged
 // by the daily routine's recommendations, from this one table.
 struct MetricTarget {
-  const char* name;
-  const char* comparison;  // "<", ">=" or ">"
+  const char* name;             // the PipelineMetrics / MetricsView field it judges
+  v1::Comparison comparison;
   double value;
   std::string text() const;                // "< 24", ">= 0.40"
   bool met(double measured) const;

@@ -24,14 +24,7 @@ std::string metric_name(v1::GoalMetric m) { return lower(v1::GoalMetric_Name(m))
 }  // namespace
 
 std::string assumption_status_name(v1::AssumptionStatus s) {
-  switch (s) {
-    case v1::UNTESTED: return "UNTESTED";
-    case v1::TESTING: return "TESTING";
-    case v1::ASSUMPTION_VALIDATED: return "VALIDATED";
-    case v1::CHALLENGED: return "CHALLENGED";
-    case v1::ASSUMPTION_INVALIDATED: return "INVALIDATED";
-    default: return "UNKNOWN";
-  }
+  return s == v1::ASSUMPTION_STATUS_UNSPECIFIED ? "UNKNOWN" : word(s);
 }
 
 namespace {
@@ -78,7 +71,7 @@ v1::CanvasView canvas_view(const LedgerView& v) {
     auto* c = out.add_assumptions();
     c->set_id(id);
     c->set_statement(a.statement());
-    c->set_status(assumption_status_name(a.status()));
+    c->set_status(a.status());
     c->set_confidence(a.confidence());
     c->set_evidence_count(a.evidence_count());
     if (a.evidence_count()) c->set_agreeing_share(static_cast<double>(a.agreeing()) / a.evidence_count());
@@ -142,7 +135,7 @@ v1::GoalView goal_view(const LedgerView& v, const v1::GoalState& g, std::int64_t
   if (t.days_remaining) tr->set_days_remaining(*t.days_remaining);
   if (t.projected) tr->set_projected(std::llround(*t.projected));  // dollars or customers: whole units
   tr->set_on_track(t.on_track);
-  tr->set_risk(risk_name(t.risk));
+  tr->set_risk(t.risk);
   for (const auto& sg : g.subgoals()) {
     auto* s = tr->add_subgoal_status();
     s->set_id(sg.id());
@@ -179,7 +172,16 @@ v1::MetricsView metrics_view(const LedgerView& v, const DealFilter& filter) {
   out.set_margins_known(m.margins_known);
   out.set_costs_known(m.costs_known);
   out.set_closed(m.closed);
-  for (const auto& t : metric_targets()) (*out.mutable_targets())[t.name] = t.text();
+  // Each target, judged where the metric is known (the view's field of the target's name).
+  const auto* reflection = out.GetReflection();
+  for (const auto& t : metric_targets()) {
+    auto* x = out.add_targets();
+    x->set_metric(t.name);
+    x->set_comparison(t.comparison);
+    x->set_value(t.value);
+    if (const auto* field = out.GetDescriptor()->FindFieldByName(t.name); field && reflection->HasField(out, field))
+      x->set_met(t.met(reflection->GetDouble(out, field)));
+  }
   return out;
 }
 
@@ -261,7 +263,7 @@ v1::PipelineView pipeline_view(const LedgerView& v, std::int64_t now, const std:
 Status check(const DealListFilter& f) {
   if (!f.stage.empty()) {
     bool known = false;
-    for (int i = static_cast<int>(Stage::input); i <= static_cast<int>(Stage::learning); ++i)
+    for (int i = static_cast<int>(v1::STAGE_INPUT); i <= static_cast<int>(v1::STAGE_LEARNING); ++i)
       known = known || stage_matches(stage_name(static_cast<Stage>(i)), f.stage);
     if (!known)
       return Status::invalid("stage '" + f.stage + "' is not one of input, hypothesis, implication, decision, actions, learning (or 1..6)");
@@ -290,7 +292,7 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
     if (f.status != v1::DEAL_STATUS_UNSPECIFIED && f.status != status && !(f.status == v1::DEAL_OPEN && open)) continue;
     if (!f.segment.empty() && d.segment() != f.segment) continue;
     if (!f.goal.empty() && d.goal_id() != f.goal) continue;
-    if (!f.stage.empty() && !stage_matches(d.stage(), f.stage)) continue;
+    if (!f.stage.empty() && !stage_matches(stage_name(d.stage()), f.stage)) continue;
     auto* s = out.add_deals();
     s->set_deal_id(id);
     s->set_company(d.company());
@@ -311,7 +313,7 @@ v1::DealList deal_list(const LedgerView& v, std::int64_t now, const DealListFilt
 v1::DealThreadView deal_thread_view(const DealState& d) {
   v1::DealThreadView out;
   out.set_deal_id(d.deal_id);
-  out.set_stage(stage_name(d.stage()));
+  out.set_stage(d.stage());
   out.set_version(d.version);
   if (d.lead) *out.mutable_input() = *d.lead;
   set_time(&out, &v1::DealThreadView::mutable_input_at, d.lead_at);
@@ -359,7 +361,7 @@ v1::DealThreadView deal_thread_view(const DealState& d) {
 v1::CampaignView campaign_view(const CampaignState& c) {
   v1::CampaignView out;
   out.set_campaign_id(c.campaign_id);
-  out.set_stage(stage_name(c.stage()));
+  out.set_stage(c.stage());
   if (c.opened) *out.mutable_input() = *c.opened;
   if (c.hypothesis) *out.mutable_hypothesis() = *c.hypothesis;
   if (c.implication) *out.mutable_implication() = *c.implication;

@@ -154,6 +154,14 @@ def main():
         high = sum(int(d.get("arr_high", 0)) for d in pipeline_jan12["deals"] if d["stage"] == "5-actions")
         shown_high = driver.find_element(By.CSS_SELECTOR, '#funnel .value tr[data-stage="5-actions"] td[data-high]').get_attribute("data-high")
         check(shown_high == str(high), "pipeline value of 5-actions: page %s, CLI %s" % (shown_high, high))
+        # A target is the ledger's data (comparison, value, met), the page only shows it.
+        metrics_jan12 = json.loads(cli("metrics", "--as-of", "2026-01-12", "--json"))
+        close = next(t for t in metrics_jan12["targets"] if t["metric"] == "close_rate")
+        cells = driver.find_elements(By.CSS_SELECTOR, '#funnel .conversion tr[data-metric="close_rate"] td')
+        check(cells[2].text == ">= 50 %", "the close rate's target: " + cells[2].text)
+        shown_class = cells[1].get_attribute("class")
+        check(("ok" in shown_class.split()) == (close.get("met") is True) and ("miss" in shown_class.split()) == (close.get("met") is False),
+              "the close rate judged as the ledger judges it (%s): %s" % (close, shown_class))
 
         # Knowledge time spans when things were recorded (the seed: today), not business dates.
         today_json = json.loads(cli("today", "--json"))

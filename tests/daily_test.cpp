@@ -76,11 +76,11 @@ bool has(const std::vector<QueueItem>& items, const std::string& id) {
 TEST_CASE("goal risk: Low beyond 30 days, Medium at 30, High off track, Critical off track at 14 days") {
   const Micros defined = T0 - 10 * kMicrosPerDay;
   // On track: 10 days gave 50 of 100; 30 days left projects 200.
-  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kMicrosPerDay + 1), T0).risk == Risk::low);
-  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kMicrosPerDay), T0).risk == Risk::medium);
+  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kMicrosPerDay + 1), T0).risk == v1::RISK_LOW);
+  CHECK(trajectory(goal(50, 100, defined, T0 + 30 * kMicrosPerDay), T0).risk == v1::RISK_MEDIUM);
   // Off track: 10 days gave 10 of 100; 14 days left projects 24.
-  CHECK(trajectory(goal(10, 100, defined, T0 + 15 * kMicrosPerDay), T0).risk == Risk::high);
-  CHECK(trajectory(goal(10, 100, defined, T0 + 14 * kMicrosPerDay), T0).risk == Risk::critical);
+  CHECK(trajectory(goal(10, 100, defined, T0 + 15 * kMicrosPerDay), T0).risk == v1::RISK_HIGH);
+  CHECK(trajectory(goal(10, 100, defined, T0 + 14 * kMicrosPerDay), T0).risk == v1::RISK_CRITICAL);
   // Exactly on the line is on track.
   auto t = trajectory(goal(50, 100, defined, T0 + 10 * kMicrosPerDay), T0);
   CHECK(t.projected.value() == doctest::Approx(100));
@@ -88,7 +88,7 @@ TEST_CASE("goal risk: Low beyond 30 days, Medium at 30, High off track, Critical
   CHECK(trajectory(goal(49, 100, defined, T0 + 10 * kMicrosPerDay), T0).on_track == false);
   auto met = goal(100, 100, defined, T0 + 5 * kMicrosPerDay);
   met.set_met(true);
-  CHECK(trajectory(met, T0).risk == Risk::low);
+  CHECK(trajectory(met, T0).risk == v1::RISK_LOW);
 }
 
 TEST_CASE("milestones are reached at the event that crosses them, with its date") {

@@ -117,7 +117,7 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
     Micros at = g.clock;
     if (g.chance(o.backdate_probability)) at = std::max(s.last_event_at, at - static_cast<Micros>(g.unit() * 10 * kMicrosPerDay));
     switch (s.stage()) {
-      case Stage::input: {
+      case v1::STAGE_INPUT: {
         v1::HypothesisStated h;
         h.set_deal_id(id);
         h.set_assumption_id("A" + std::to_string(g.pick(o.assumptions)));
@@ -125,7 +125,7 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         g.submit(h, at, on_commit);
         break;
       }
-      case Stage::hypothesis: {
+      case v1::STAGE_HYPOTHESIS: {
         v1::ImplicationAssessed i;
         i.set_deal_id(id);
         i.set_arr_low(10000 * g.pick(50));
@@ -136,8 +136,8 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         g.submit(i, at, on_commit);
         break;
       }
-      case Stage::implication:
-      case Stage::decision: {
+      case v1::STAGE_IMPLICATION:
+      case v1::STAGE_DECISION: {
         if (s.decision && s.decision->verdict() == v1::QUALIFY && s.decision->approval_required() && !s.approved) {
           v1::DecisionApproved a;
           a.set_deal_id(id);
@@ -161,7 +161,7 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         g.submit(d, at, on_commit);
         break;
       }
-      case Stage::actions: {
+      case v1::STAGE_ACTIONS: {
         const double r = g.unit();
         if (r < 0.2) {
           v1::DealClosed c;
@@ -203,7 +203,7 @@ void generate_history(store::EventStore& store, std::mt19937_64& rng, const Hist
         }
         break;
       }
-      case Stage::learning: {
+      case v1::STAGE_LEARNING: {
         if (s.outcome && s.outcome->outcome() == v1::STALLED && g.chance(0.5)) {
           v1::DealClosed c;
           c.set_deal_id(id);

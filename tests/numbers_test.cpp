@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -202,4 +203,42 @@ TEST_CASE("pilot conversion counts pilots that concluded: one still running is n
   w.ok({"deal", "action", "running", "sales:pilot", "start", "--at", "2026-01-16"});
   auto metrics = w.json({"metrics"});
   CHECK(metrics["pilot_conversion"].get<double>() == doctest::Approx(1.0));
+}
+
+TEST_CASE("each metric's target is data in the view: its comparison and value, judged by the ledger where the metric is known") {
+  Workspace w;
+  w.setup();
+  auto targets = [&w] {
+    const json metrics = w.json({"metrics"});
+    REQUIRE(metrics["targets"].is_array());
+    std::map<std::string, json> by;
+    for (const auto& t : metrics["targets"]) {
+      CHECK(t["metric"].is_string());
+      by[t["metric"].get<std::string>()] = t;
+    }
+    return std::make_pair(metrics, by);
+  };
+  auto [metrics, by] = targets();
+  CHECK(by.size() == 8);
+  CHECK(by["lead_response_hours"]["comparison"] == "<");
+  CHECK(by["lead_response_hours"]["value"] == 24);
+  CHECK(by["close_rate"]["comparison"] == ">=");
+  CHECK(by["close_rate"]["value"].get<double>() == doctest::Approx(0.5));
+  CHECK(by["email_response_rate"]["comparison"] == ">");
+  for (const auto& [name, t] : by) {  // nothing measured yet: nothing judged (unknown is not a miss)
+    CAPTURE(name);
+    CHECK_FALSE(metrics.contains(name));
+    CHECK_FALSE(t.contains("met"));
+  }
+  // Lead on 2026-01-10, first action two days later: 48 h against < 24 h; every qualified deal won.
+  won(w, "one", "2026-02-01");
+  std::tie(metrics, by) = targets();
+  CHECK(metrics["lead_response_hours"].get<double>() == doctest::Approx(48));
+  CHECK(by["lead_response_hours"]["met"] == false);
+  CHECK(by["close_rate"]["met"] == true);
+  CHECK_FALSE(by["email_response_rate"].contains("met"));
+  const std::string text = w.run({"metrics"}).out;
+  CHECK(text.find("lead response time (hours)      48.0       < 24  missed") != std::string::npos);
+  CHECK(text.find("close rate (qualified)          100 %      >= 50 %  met") != std::string::npos);
+  CHECK(text.find("email response rate             -          > 10 %\n") != std::string::npos);
 }

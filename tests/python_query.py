@@ -25,16 +25,21 @@ def ask(**kwargs):
     return query(query_pb2.QueryRequest(as_of=as_of, **kwargs))
 
 
+def word(enum, value):
+    """The word the CLI prints for an enum value: the schema's own `word` option."""
+    return enum.DESCRIPTOR.values_by_number[value].GetOptions().Extensions[options_pb2.word]
+
+
 canvas = ask(canvas=query_pb2.CanvasQuery())
 assert canvas.WhichOneof("view") == "canvas", canvas
 for a in canvas.canvas.assumptions:
-    print("assumption", a.id, a.confidence, a.status)
+    print("assumption", a.id, a.confidence, word(domain_pb2.AssumptionStatus, a.status))
 print("customers", canvas.canvas.metrics.customers)
 print("mrr", canvas.canvas.metrics.mrr)
 
 goal = ask(goal=query_pb2.GoalQuery(goal_id="g-mrr-50k")).goal
 print("goal", goal.id, goal.current, goal.target, goal.met)
-print("risk", goal.trajectory.risk)
+print("risk", word(domain_pb2.GoalRisk, goal.trajectory.risk))
 for m in goal.milestones:
     print("milestone", m.percent, m.reached_at.ToJsonString())
 
@@ -43,15 +48,14 @@ print("today", today.as_of.ToJsonString(), len(today.goals), len(today.queue.app
 
 pipeline = ask(pipeline=query_pb2.PipelineQuery()).pipeline
 for d in pipeline.deals:
-    print("open", d.deal_id, d.stage, d.next_action)
+    print("open", d.deal_id, word(domain_pb2.Stage, d.stage), d.next_action)
 
 # Closed sets are enums: filter with one, branch on one, and read the word the CLI prints
 # from the schema's own option.
 deals = ask(deals=query_pb2.DealListQuery(status=domain_pb2.DEAL_OPEN)).deals
 for d in deals.deals:
     assert d.status in (domain_pb2.DEAL_OPEN, domain_pb2.DEAL_STALLED), d
-    value = domain_pb2.DealStatus.DESCRIPTOR.values_by_number[d.status]
-    print("deal", d.deal_id, value.GetOptions().Extensions[options_pb2.word])
+    print("deal", d.deal_id, word(domain_pb2.DealStatus, d.status))
 
 # A rejection is a status with the reason.
 try:

@@ -44,7 +44,7 @@ std::string assumptions_file(const LedgerAtTime& l) {
   std::string out = "# Assumptions\n";
   for (const auto& a : l.canvas.assumptions()) {
     out += "\n### " + a.id() + ": " + a.statement() + "\n";
-    out += "**Status:** " + a.status() + "\n";
+    out += "**Status:** " + word(a.status()) + "\n";
     out += "**Hypothesis:** " + a.statement() + "\n";
     // Its history in force at that time: registered, then each change (a withdrawn one left out).
     const v1::AssumptionChange* registered = nullptr;

@@ -292,7 +292,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     q.mutable_canvas();
     if (as_of) q.set_as_of(format_time(*as_of));
     if (auto c = answer_query(*store, q, now_micros()))
-      for (const auto& a : c->canvas().assumptions()) out[a.id()] = {a.confidence(), a.status()};
+      for (const auto& a : c->canvas().assumptions()) out[a.id()] = {a.confidence(), projections::assumption_status_name(a.status())};
     return out;
   };
   // Whether the history agrees with what the file states (a status it gives, and its confidence).

@@ -177,7 +177,7 @@ nlohmann::json message_json(const Message& m) {
 std::string canvas_text(const v1::CanvasView& v) {
   std::string o = fmt("canvas at position %llu\n\nassumptions\n", static_cast<unsigned long long>(v.position()));
   for (const auto& a : v.assumptions()) {
-    o += fmt("  %-6s %3d %%  %-11s  %s", a.id().c_str(), a.confidence(), a.status().c_str(), a.statement().c_str());
+    o += fmt("  %-6s %3d %%  %-11s  %s", a.id().c_str(), a.confidence(), word(a.status()).c_str(), a.statement().c_str());
     if (a.evidence_count()) o += fmt("  (N=%d, %.0f %% pattern)", a.evidence_count(), 100.0 * a.agreeing_share());
     o += "\n";
   }
@@ -201,7 +201,7 @@ std::string goal_text(const v1::GoalView& g) {
   }
   o += fmt("  rate %.1f/day, projected %s at the deadline: %s, risk %s\n", tr.rate_per_day(),
            tr.has_projected() ? amount(g.metric(), tr.projected()).c_str() : "-", tr.on_track() ? "on track" : "off track",
-           tr.risk().c_str());
+           word(tr.risk()).c_str());
   for (int i = 0; i < g.subgoals_size(); ++i) {
     const auto& sg = g.subgoals(i);
     o += fmt("  %s \"%s\": %s/%s %s\n", sg.id().c_str(), sg.title().c_str(), amount(sg.metric(), sg.current()).c_str(),
@@ -213,15 +213,24 @@ std::string goal_text(const v1::GoalView& g) {
 
 std::string metrics_text(const v1::MetricsView& m) {
   std::string o = "pipeline velocity                 value      target\n";
-  o += fmt("  lead response time (hours)      %-10s < 24\n", num(OPT(m, lead_response_hours)).c_str());
-  o += fmt("  qualification time (days)       %-10s < 7\n", num(OPT(m, qualification_days)).c_str());
-  o += fmt("  demo booking rate               %-10s >= 40 %%\n", pct(OPT(m, demo_booking_rate)).c_str());
-  o += fmt("  pilot conversion                %-10s >= 60 %%\n", pct(OPT(m, pilot_conversion)).c_str());
-  o += fmt("  close rate (qualified)          %-10s >= 50 %%\n", pct(OPT(m, close_rate)).c_str());
+  // Each target as the view gives it (the seed's table: projections/metrics.h), a rate in percent.
+  const auto target = [&m](const char* metric, bool rate) {
+    for (const auto& t : m.targets())
+      if (t.metric() == metric) {
+        const std::string value = rate ? fmt("%.0f %%", t.value() * 100) : fmt("%.0f", t.value());
+        return word(t.comparison()) + " " + value + (t.has_met() ? (t.met() ? "  met" : "  missed") : "");
+      }
+    return std::string();
+  };
+  o += fmt("  lead response time (hours)      %-10s %s\n", num(OPT(m, lead_response_hours)).c_str(), target("lead_response_hours", false).c_str());
+  o += fmt("  qualification time (days)       %-10s %s\n", num(OPT(m, qualification_days)).c_str(), target("qualification_days", false).c_str());
+  o += fmt("  demo booking rate               %-10s %s\n", pct(OPT(m, demo_booking_rate)).c_str(), target("demo_booking_rate", true).c_str());
+  o += fmt("  pilot conversion                %-10s %s\n", pct(OPT(m, pilot_conversion)).c_str(), target("pilot_conversion", true).c_str());
+  o += fmt("  close rate (qualified)          %-10s %s\n", pct(OPT(m, close_rate)).c_str(), target("close_rate", true).c_str());
   o += "materials quality\n";
-  o += fmt("  pitch deck approval             %-10s > 90 %%\n", pct(OPT(m, pitch_deck_approval)).c_str());
-  o += fmt("  email response rate             %-10s > 10 %%\n", pct(OPT(m, email_response_rate)).c_str());
-  o += fmt("  proposal acceptance             %-10s > 80 %%\n", pct(OPT(m, proposal_acceptance)).c_str());
+  o += fmt("  pitch deck approval             %-10s %s\n", pct(OPT(m, pitch_deck_approval)).c_str(), target("pitch_deck_approval", true).c_str());
+  o += fmt("  email response rate             %-10s %s\n", pct(OPT(m, email_response_rate)).c_str(), target("email_response_rate", true).c_str());
+  o += fmt("  proposal acceptance             %-10s %s\n", pct(OPT(m, proposal_acceptance)).c_str(), target("proposal_acceptance", true).c_str());
   o += "deal metrics\n";
   // What an average rests on, when it is not every deal it is over: unknown is not zero.
   const auto of = [](int known, int all, const char* what) {
@@ -257,7 +266,7 @@ std::string goals_text(const v1::TodayView& r) {
   for (const auto& g : r.goals()) {
     const auto& t = g.trajectory();
     o += fmt("  %-12s %3.0f %%  %s of %s  risk %-8s %s%s\n", g.id().c_str(), t.progress() * 100,
-             amount(g.metric(), g.current()).c_str(), amount(g.metric(), g.target()).c_str(), t.risk().c_str(),
+             amount(g.metric(), g.current()).c_str(), amount(g.metric(), g.target()).c_str(), word(t.risk()).c_str(),
              g.met() ? "target met" : (t.on_track() ? "on track" : "off track"), g.has_due() ? (", due " + g.due()).c_str() : "");
     for (const auto& s : t.subgoal_status()) o += "               " + s.id() + " " + word(s.status()) + "\n";
   }
@@ -302,8 +311,8 @@ std::string or_unknown(const std::string& v) { return v.empty() ? "unknown" : v;
 std::string pipeline_text(const v1::PipelineView& p) {
   std::string o, stage;
   for (const auto& d : p.deals()) {
-    if (d.stage() != stage) {
-      stage = d.stage();
+    if (word(d.stage()) != stage) {
+      stage = word(d.stage());
       o += stage + "\n";
     }
     o += fmt("  %-22s %-12s %5.1f d  prio %.2f  %-28s next: %s%s\n", d.company().c_str(), or_unknown(d.segment()).c_str(), d.days_in_stage(),
@@ -318,7 +327,7 @@ std::string deal_list_text(const v1::DealList& l) {
   std::string o = fmt("%-24s %-22s %-12s %-14s %-9s %8s  %s\n", "deal", "company", "segment", "stage", "status", "days", "next");
   for (const auto& d : l.deals())
     o += fmt("%-24s %-22s %-12s %-14s %-9s %8.1f  %s\n", d.deal_id().c_str(), d.company().c_str(), or_unknown(d.segment()).c_str(),
-             d.stage().c_str(), word(d.status()).c_str(), d.days_in_stage(), d.next_action().empty() ? "-" : d.next_action().c_str());
+             word(d.stage()).c_str(), word(d.status()).c_str(), d.days_in_stage(), d.next_action().empty() ? "-" : d.next_action().c_str());
   return o;
 }
 
@@ -330,7 +339,7 @@ std::string result_name(v1::LearningResult r) { return lower(v1::LearningResult_
 std::string deal_thread_text(const v1::DealThreadView& d) {
   std::string o;
   const auto& l = d.input();
-  o += "deal " + d.deal_id() + ": " + l.company() + " (" + (l.segment().empty() ? std::string("segment unknown") : l.segment()) + "), stage " + d.stage() + "\n";
+  o += "deal " + d.deal_id() + ": " + l.company() + " (" + (l.segment().empty() ? std::string("segment unknown") : l.segment()) + "), stage " + word(d.stage()) + "\n";
   o += "1 input        " + date_of(d.input_at()) + "  " +
        (l.source() == v1::LEAD_SOURCE_UNSPECIFIED ? "source unknown" : lower(v1::LeadSource_Name(l.source())));
   if (!l.channel().empty()) o += "/" + l.channel();
@@ -403,7 +412,7 @@ std::string deal_thread_text(const v1::DealThreadView& d) {
 }
 
 std::string campaign_view_text(const v1::CampaignView& c) {
-  std::string o = "campaign " + c.campaign_id() + " (" + c.input().segment() + "), stage " + c.stage() + "\n";
+  std::string o = "campaign " + c.campaign_id() + " (" + c.input().segment() + "), stage " + word(c.stage()) + "\n";
   o += "1 input        " + c.input().objective() + ", " + std::to_string(c.input().target_list_size()) + " targets";
   if (!c.input().goal_id().empty()) o += ", goal " + c.input().goal_id();
   o += "\n";

@@ -273,12 +273,13 @@ async function renderCanvas(canvas, seq) {
 
 const STAGES = ['1-input', '2-hypothesis', '3-implication', '4-decision', '5-actions', '6-learning'];
 
-// "> 0.10", ">= 0.50", "< 24": whether the value meets it.
-function meets(value, target) {
-  const m = /^\s*([<>]=?)\s*([0-9.]+)/.exec(target || '');
-  if (!m || value === undefined || value === null) return null;
-  const v = Number(value), t = Number(m[2]);
-  return { '>': v > t, '>=': v >= t, '<': v < t, '<=': v <= t }[m[1]];
+// A metric's target as the view gives it ({metric, comparison, value, met}): its text, with
+// the value shown by `show`, and whether the ledger meets it (null while the metric is
+// unknown). The ledger judges; the page only shows.
+function targetOf(view, key, show) {
+  const t = (view.targets || []).find((x) => x.metric === key);
+  if (!t) return { text: '', met: null };
+  return { text: `${t.comparison} ${show(t.value)}`, met: t.met === undefined ? null : t.met };
 }
 
 function renderFunnel(deals, pipeline, metrics) {
@@ -296,9 +297,8 @@ function renderFunnel(deals, pipeline, metrics) {
   });
   const rows = [['demo booking', 'demo_booking_rate'], ['pilot conversion', 'pilot_conversion'], ['close rate', 'close_rate'], ['win rate', 'win_rate'], ['email response', 'email_response_rate']];
   $('#funnel .conversion tbody').replaceChildren(...rows.map(([label, key]) => {
-    const target = (metrics.targets || {})[key];
-    const ok = meets(metrics[key], target);
-    return el('tr', { 'data-metric': key }, el('td', { text: label }), el('td', { class: 'num ' + (ok === null ? '' : ok ? 'ok' : 'miss'), text: pct(metrics[key]) }), el('td', { text: target || '' }));
+    const target = targetOf(metrics, key, pct), ok = target.met;
+    return el('tr', { 'data-metric': key }, el('td', { text: label }), el('td', { class: 'num ' + (ok === null ? '' : ok ? 'ok' : 'miss'), text: pct(metrics[key]) }), el('td', { text: target.text }));
   }));
   // The open pipeline's value by stage: each deal's ARR potential (its implication's range),
   // and how many deals have none yet (before stage 3): unknown, not $0.
@@ -330,17 +330,16 @@ function renderMetrics(m) {
   const rows = [
     ['MRR', dollars(m.mrr || 0)], ['ARR', dollars(m.arr || 0)], ['customers', m.customers], ['deals', m.deals], ['open', m.open], ['won', m.won], ['lost', m.lost],
     ['average deal', known(m.avg_deal_size) ? dollars(m.avg_deal_size) : '–'], ['average cycle', known(m.avg_cycle_days) ? round1(m.avg_cycle_days) + ' days' : '–'],
-    ['lead response', known(m.lead_response_hours) ? round1(m.lead_response_hours) + ' h' : '–', 'lead_response_hours'],
-    ['qualification', known(m.qualification_days) ? round1(m.qualification_days) + ' days' : '–', 'qualification_days'],
+    ['lead response', known(m.lead_response_hours) ? round1(m.lead_response_hours) + ' h' : '–', 'lead_response_hours', (v) => v + ' h'],
+    ['qualification', known(m.qualification_days) ? round1(m.qualification_days) + ' days' : '–', 'qualification_days', (v) => v + ' days'],
     // Unknown is not zero: a value the records do not give is '–'; one resting on some deals says so.
     ['CAC', known(m.cac) ? dollars(m.cac) + coverage(m.costs_known, m.closed) : '–'],
     ['margin', known(m.avg_margin_pct) ? round1(m.avg_margin_pct) + ' %' + coverage(m.margins_known, m.won) : '–'],
   ];
   if (m.one_off) rows.splice(2, 0, ['one-off revenue', dollars(m.one_off)]);
-  $('#metrics tbody').replaceChildren(...rows.map(([label, value, key]) => {
-    const target = key ? (m.targets || {})[key] : '';
-    const ok = key ? meets(m[key], target) : null;
-    return el('tr', { 'data-metric': key || label }, el('td', { text: label }), el('td', { class: 'num ' + (ok === null ? '' : ok ? 'ok' : 'miss'), text: value }), el('td', { class: 'muted', text: target || '' }));
+  $('#metrics tbody').replaceChildren(...rows.map(([label, value, key, show]) => {
+    const target = key ? targetOf(m, key, show) : { text: '', met: null }, ok = target.met;
+    return el('tr', { 'data-metric': key || label }, el('td', { text: label }), el('td', { class: 'num ' + (ok === null ? '' : ok ? 'ok' : 'miss'), text: value }), el('td', { class: 'muted', text: target.text }));
   }));
 }
 
