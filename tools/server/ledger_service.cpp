@@ -16,7 +16,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
  public:
   static constexpr std::uint64_t kWindow = 256;
 
-  AppendStreamCall(LedgerService& service, std::shared_ptr<void> keep) : service_(service), keep_(std::move(keep)) {
+  AppendStreamCall(ServedWorkspace& workspace, std::shared_ptr<void> keep) : workspace_(workspace), keep_(std::move(keep)) {
     StartRead(&in_);
   }
 
@@ -30,7 +30,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     }
     grpc::ByteBuffer request(in_);
     in_.Clear();
-    service_.submit_append(request, [this, sequence](const grpc::Status& s, const v1::AppendResponse& r) { answered(sequence, s, r); });
+    workspace_.submit_append(request, [this, sequence](const grpc::Status& s, const v1::AppendResponse& r) { answered(sequence, s, r); });
     std::lock_guard lock(mu_);
     if (unanswered_ < kWindow) StartRead(&in_);
     else paused_ = true;  // answered() reads on
@@ -106,7 +106,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     if (finish) Finish(end_);
   }
 
-  LedgerService& service_;
+  ServedWorkspace& workspace_;
   grpc::Status end_;  // OK unless an answer could not be sent
   std::shared_ptr<void> keep_;
   std::mutex mu_;
@@ -118,10 +118,10 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
 
 }  // namespace
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LedgerService::append_stream(grpc::CallbackServerContext* ctx,
-                                                                                          std::shared_ptr<void> keep) {
-  if (auto a = authorize(ctx); !a.ok()) return new RefusedStream(a);
-  return new AppendStreamCall(*this, std::move(keep));
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LedgerService::AppendStream(grpc::CallbackServerContext* ctx) {
+  Routed r;
+  if (auto a = route_(ctx, &r); !a.ok()) return new RefusedStream(a);
+  return new AppendStreamCall(*r.workspace, std::move(r.keep));
 }
 
 }  // namespace leanos::cli

@@ -1,7 +1,7 @@
-// The gRPC service over one workspace: Append and AppendStream on the callback API, straight
-// to the store (answered from its writer once durable); Command, Query, ReadStream, ReadAll
-// and Forget through the workspace's Ledger (actors/ledger.h); Subscribe (subscription.h);
-// Ack and ReadKeys; the bearer token of the workspace.
+// The gRPC service: each call routed to its workspace (one, or many: workspaces.h), then
+// Append and AppendStream on the callback API, straight to the store (answered from its
+// writer once durable); Command, Query, ReadStream, ReadAll and Forget through the
+// workspace's Ledger (actors/ledger.h); Subscribe (subscription.h); Ack and ReadKeys.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -54,30 +54,29 @@ class AppendCall final : public grpc::ServerUnaryReactor {
 using LedgerBase = v1::Ledger::WithRawCallbackMethod_AppendStream<
     v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service>>>;
 
-class LedgerService final : public LedgerBase {
+// One workspace as the server serves it: its Ledger (commands, views, reads, forget), the
+// store its raw appends and subscriptions go to (their own reactors), the live feed its
+// subscribers and the HTTP event streams share, its catch-up readers and its bearer token.
+class ServedWorkspace {
  public:
-  LedgerService(LocalLedger& ledger, std::string token) : store_(ledger.store()), ledger_(ledger), token_(std::move(token)) {}
+  ServedWorkspace(LocalLedger& ledger, std::string token) : ledger(ledger), store(ledger.store()), token(std::move(token)) {}
 
-  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
-    return append(ctx, wire, out, nullptr);
-  }
-  // `keep` stays with the call until it is answered.
-  grpc::ServerUnaryReactor* append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out,
-                                   std::shared_ptr<void> keep) {
-    if (auto a = authorize(ctx); !a.ok()) return AppendCall::refused(a);
-    auto* call = new AppendCall(std::move(keep));
-    submit_append(*wire, [call, out](const grpc::Status& s, const v1::AppendResponse& response) {
-      if (!s.ok()) return call->Finish(s);
-      bool own = false;
-      call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
-    });
-    return call;
-  }
+  LocalLedger& ledger;
+  store::EventStore& store;
+  store::LiveFeed feed{store};
+  CatchUpReaders readers{std::max(2u, std::thread::hardware_concurrency())};
+  const std::string token;
 
-  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override {
-    return append_stream(ctx, nullptr);
+  // The bearer token in the call's metadata against the workspace's (none wanted: OK).
+  grpc::Status authorize(grpc::ServerContextBase* ctx) const {
+    if (token.empty()) return grpc::Status::OK;
+    const auto& md = ctx->client_metadata();
+    auto it = md.find("authorization");
+    if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata"};
+    if (!same_secret(std::string_view(it->second.data(), it->second.size()), "Bearer " + token))
+      return {grpc::StatusCode::UNAUTHENTICATED, "wrong token"};
+    return grpc::Status::OK;
   }
-  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* append_stream(grpc::CallbackServerContext* ctx, std::shared_ptr<void> keep);
 
   // Reads one Append request off the wire, checks it and hands it to the store; `done` gets
   // the outcome: from the store's side once durable, or at once, on this thread, if refused.
@@ -94,7 +93,7 @@ class LedgerService final : public LedgerBase {
       if (e.event_id().empty()) e.set_event_id(new_event_id());
       if (auto s = check_raw_append(req.stream(), e); !s) return done(to_grpc(s), {});
     }
-    store_.append_then(req.stream(), *expected, std::move(events), [done = std::move(done), stream = req.stream()](Result<store::AppendResult> r) {
+    store.append_then(req.stream(), *expected, std::move(events), [done = std::move(done), stream = req.stream()](Result<store::AppendResult> r) {
       if (!r) return done(to_grpc(r.status()), {});
       v1::AppendResponse response;
       response.set_stream(stream);
@@ -104,12 +103,52 @@ class LedgerService final : public LedgerBase {
       done(grpc::Status::OK, response);
     });
   }
+};
+
+// The workspace a call is for, found and authorized by a Router, and what keeps it open (a
+// lease of --workspaces) until the call is answered.
+struct Routed {
+  ServedWorkspace* workspace = nullptr;
+  std::shared_ptr<void> keep;
+};
+using Router = std::function<grpc::Status(grpc::ServerContextBase*, Routed*)>;
+
+// The one workspace of `leanos serve` (or a test's server): every call is for it.
+inline Router only(ServedWorkspace& workspace) {
+  return [&workspace](grpc::ServerContextBase* ctx, Routed* routed) {
+    if (auto a = workspace.authorize(ctx); !a.ok()) return a;
+    routed->workspace = &workspace;
+    return grpc::Status::OK;
+  };
+}
+
+// The gRPC service: each call goes to the workspace its router names (one server, one
+// workspace or many), and from there to that workspace's Ledger or store. A new RPC is a
+// method here and one on Ledger; the router needs nothing.
+class LedgerService final : public LedgerBase {
+ public:
+  explicit LedgerService(Router route) : route_(std::move(route)) {}
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return AppendCall::refused(a);
+    auto* call = new AppendCall(std::move(r.keep));
+    r.workspace->submit_append(*wire, [call, out](const grpc::Status& s, const v1::AppendResponse& response) {
+      if (!s.ok()) return call->Finish(s);
+      bool own = false;
+      call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
+    });
+    return call;
+  }
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override;
 
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
     std::vector<Envelope> commands(req->batch().begin(), req->batch().end());
     if (commands.empty()) commands.push_back(req->command());
-    auto h = ledger_.submit(std::move(commands));
+    auto h = r.workspace->ledger.submit(std::move(commands));
     if (!h) return to_grpc(h.status());
     out->set_stream(h->stream);
     for (const auto& e : h->events) out->add_positions(e.position());
@@ -118,42 +157,27 @@ class LedgerService final : public LedgerBase {
   }
 
   grpc::Status ReadStream(grpc::ServerContext* ctx, const v1::ReadStreamRequest* req, v1::ReadResponse* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
     ReadRequest page;
     page.stream = req->stream();
     page.from = req->backward() ? req->from_version() : std::max<std::uint64_t>(1, req->from_version());
     page.backward = req->backward();
     page.limit = req->limit() ? req->limit() : 1000;
     page.max_bytes = kMaxReplyEventBytes;
-    return read_page(page, out);
+    return read_page(ctx, page, out);
   }
 
   grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
     ReadRequest page;
     page.from = req->from_position();
     page.limit = req->limit() ? req->limit() : 1000;
     page.max_bytes = kMaxReplyEventBytes;
-    return read_page(page, out);
+    return read_page(ctx, page, out);
   }
 
-  // One reply of ReadStream or ReadAll: the page read, and where the log ends now.
-  grpc::Status read_page(const ReadRequest& page, v1::ReadResponse* out) {
-    auto events = ledger_.read(page);
-    if (!events) return to_grpc(events.status());
-    for (auto& e : *events) *out->add_events() = std::move(e);
-    out->set_last_position(store_.last_position());
-    return grpc::Status::OK;
-  }
-
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                      const grpc::ByteBuffer* wire) override {
-    return subscribe(ctx, wire, nullptr);
-  }
-  // `keep` stays with the subscription until it ends.
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire,
-                                                      std::shared_ptr<void> keep) {
-    if (auto a = authorize(ctx); !a.ok()) return refused_subscription(a);
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire) override {
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return refused_subscription(a);
+    ServedWorkspace& ws = *r.workspace;
     grpc::ByteBuffer bytes(*wire);
     v1::SubscribeRequest request;
     if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &request); !s.ok())
@@ -162,36 +186,32 @@ class LedgerService final : public LedgerBase {
     for (const auto& type : req->types())
       if (auto s = check_event_type_filter(type); !s) return refused_subscription(to_grpc(s));
     std::uint64_t next = 1;
-    if (req->start_case() == v1::SubscribeRequest::kFromNow) next = store_.last_position() + 1;
+    if (req->start_case() == v1::SubscribeRequest::kFromNow) next = ws.store.last_position() + 1;
     else if (req->start_case() == v1::SubscribeRequest::kFromPosition) next = std::max<std::uint64_t>(1, req->from_position());
     if (!req->name().empty()) {
       if (auto s = check_stream_name(req->name()); !s)
         return refused_subscription({grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()});
-      auto checkpoint = store_.load_checkpoint(req->name());
+      auto checkpoint = ws.store.load_checkpoint(req->name());
       if (!checkpoint) return refused_subscription(to_grpc(checkpoint.status()));
       if (*checkpoint > 0) next = *checkpoint + 1;
     }
-    return start_subscription(store_, feed_, readers_, *req, next, std::move(keep));
+    return start_subscription(ws.store, ws.feed, ws.readers, *req, next, std::move(r.keep));
   }
 
   // The query layer (actors/queries.h) answers, as it does for the CLI.
   grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
-    auto reply = ledger_.query(*req);
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    auto reply = r.workspace->ledger.query(*req);
     if (!reply) return to_grpc(reply.status());
     *out = std::move(*reply);
     return grpc::Status::OK;
   }
 
-  // Ends every subscription with UNAVAILABLE; call before shutting the server down.
-  void stop_subscriptions() { feed_.stop(); }
-  // The log's tail, shared with the HTTP event streams.
-  store::LiveFeed& feed() { return feed_; }
-  const std::string& token() const { return token_; }
-
   grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
-    auto done = ledger_.forget(req->subject(), req->reason(), req->actor());
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    auto done = r.workspace->ledger.forget(req->subject(), req->reason(), req->actor());
     if (!done) return to_grpc(done.status());
     out->set_subject_hash(done->subject_hash);
     out->set_position(done->position);
@@ -199,13 +219,15 @@ class LedgerService final : public LedgerBase {
   }
 
   grpc::Status ReadKeys(grpc::ServerContext* ctx, const v1::ReadKeysRequest* req, v1::ReadKeysResponse* out) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    store::EventStore& store = r.workspace->store;
     constexpr int kMostSubjects = 10'000;  // a reply well below a client's 4 MiB limit
     if (req->subjects_size() > kMostSubjects)
       return {grpc::StatusCode::INVALID_ARGUMENT, "at most " + std::to_string(kMostSubjects) + " subjects per call, got " +
                                                       std::to_string(req->subjects_size())};
-    auto keys = req->all() ? store_.wrapped_keys_page(req->after(), std::min<std::size_t>(req->limit() ? req->limit() : 1000, kMostSubjects))
-                           : store_.wrapped_keys(std::vector<std::string>(req->subjects().begin(), req->subjects().end()));
+    auto keys = req->all() ? store.wrapped_keys_page(req->after(), std::min<std::size_t>(req->limit() ? req->limit() : 1000, kMostSubjects))
+                           : store.wrapped_keys(std::vector<std::string>(req->subjects().begin(), req->subjects().end()));
     if (!keys) return to_grpc(keys.status());
     out->set_salt(std::move(keys->salt));
     for (auto& [subject, record] : keys->subjects) {
@@ -217,33 +239,30 @@ class LedgerService final : public LedgerBase {
   }
 
   grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse*) override {
-    if (auto a = authorize(ctx); !a.ok()) return a;
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    store::EventStore& store = r.workspace->store;
     if (auto s = check_stream_name(req->name()); !s)
       return {grpc::StatusCode::INVALID_ARGUMENT, "subscription name: " + s.message()};
-    if (req->position() > store_.last_position())
+    if (req->position() > store.last_position())
       return {grpc::StatusCode::INVALID_ARGUMENT, "position " + std::to_string(req->position()) + " is past the end of the log (" +
-                                                      std::to_string(store_.last_position()) + ")"};
-    return to_grpc(store_.save_checkpoint(req->name(), req->position()));
-  }
-
-  // The bearer token in the call's metadata against the workspace's (none wanted: OK).
-  grpc::Status authorize(grpc::ServerContextBase* ctx) const {
-    if (token_.empty()) return grpc::Status::OK;
-    const auto& md = ctx->client_metadata();
-    auto it = md.find("authorization");
-    if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata"};
-    if (!same_secret(std::string_view(it->second.data(), it->second.size()), "Bearer " + token_))
-      return {grpc::StatusCode::UNAUTHENTICATED, "wrong token"};
-    return grpc::Status::OK;
+                                                      std::to_string(store.last_position()) + ")"};
+    return to_grpc(store.save_checkpoint(req->name(), req->position()));
   }
 
  private:
+  // One reply of ReadStream or ReadAll: the page read, and where the log ends now.
+  grpc::Status read_page(grpc::ServerContextBase* ctx, const ReadRequest& page, v1::ReadResponse* out) {
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    auto events = r.workspace->ledger.read(page);
+    if (!events) return to_grpc(events.status());
+    for (auto& e : *events) *out->add_events() = std::move(e);
+    out->set_last_position(r.workspace->store.last_position());
+    return grpc::Status::OK;
+  }
 
-  store::EventStore& store_;
-  store::LiveFeed feed_{store_};
-  CatchUpReaders readers_{std::max(2u, std::thread::hardware_concurrency())};
-  LocalLedger& ledger_;  // commands, views, reads and forget; appends and subscriptions go to the store directly (their own reactors)
-  std::string token_;
+  Router route_;
 };
 
 }  // namespace leanos::cli

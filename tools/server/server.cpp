@@ -87,11 +87,10 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
   // One workspace (the data folder), or every workspace under --workspaces DIR.
   StoreRef store;
   std::unique_ptr<LocalLedger> ledger;
-  std::unique_ptr<LedgerService> single;
+  std::unique_ptr<ServedWorkspace> single;
   std::unique_ptr<Workspaces> many;
-  std::unique_ptr<WorkspaceRouter> router;
+  std::unique_ptr<LedgerService> service;
   std::unique_ptr<RelayThread> relay;
-  grpc::Service* service = nullptr;
   store::JetStreamOptions nats;
   nats.url = a.relay_nats;
   nats.replicas = a.relay_replicas;
@@ -100,8 +99,8 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     if (!opened) return fail(opened.status());
     store = std::move(*opened);
     ledger = std::make_unique<LocalLedger>(*store, LocalLedger::Start::now);
-    single = std::make_unique<LedgerService>(*ledger, token);
-    service = single.get();
+    single = std::make_unique<ServedWorkspace>(*ledger, token);
+    service = std::make_unique<LedgerService>(only(*single));
     if (!nats.url.empty()) {
       auto name = workspace_of(g);
       if (!name) return fail(name.status());
@@ -116,15 +115,14 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
       return fail(Status::not_found("no folder " + a.workspaces + ": create a workspace in it first (leanos workspace create NAME --workspaces " +
                                     a.workspaces + ")"));
     many = std::make_unique<Workspaces>(a.workspaces, nats, std::chrono::milliseconds(std::llround(a.close_idle * 1000)));
-    router = std::make_unique<WorkspaceRouter>(*many);
-    service = router.get();
+    service = std::make_unique<LedgerService>(many->router());
     if (!nats.url.empty())  // every workspace is relayed from the start, not from its first call
       for (const auto& entry : std::filesystem::directory_iterator(a.workspaces, ec))
         if (entry.is_directory() && store::check_workspace_name(entry.path().filename().string()).is_ok())
           if (auto opened = many->open(entry.path().filename().string()); !opened) return fail(opened.status());
   }
   auto stop_subscriptions = [&] {
-    if (single) single->stop_subscriptions();
+    if (single) single->feed.stop();
     if (many) many->stop_subscriptions();
   };
   // Plaintext: our own listener, which survives running out of file descriptors (see
@@ -145,7 +143,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     grpc::ServerBuilder builder;
     int port = 0;
     if (tls) builder.AddListeningPort(a.listen, creds, &port);
-    builder.RegisterService(service);
+    builder.RegisterService(service.get());
     builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
     // gRPC sets SO_REUSEPORT by default: a second server on the same port would "listen"
     // too, and clients would alternate between two workspaces. One port, one server.
@@ -171,12 +169,12 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
         workspaces = [&many](const std::string& name) -> Result<HttpWorkspace> {
           auto lease = many->open(name);
           if (!lease) return lease.status();
-          auto& service = *(*lease)->service;
-          return HttpWorkspace{(*lease)->store.get(), (*lease)->ledger.get(), &service.feed(), service.token(), std::move(*lease)};
+          auto& served = *(*lease)->served;
+          return HttpWorkspace{(*lease)->store.get(), (*lease)->ledger.get(), &served.feed, served.token, std::move(*lease)};
         };
       else
         workspaces = [&store, &ledger, &single, &token](const std::string&) -> Result<HttpWorkspace> {
-          return HttpWorkspace{store.get(), ledger.get(), &single->feed(), token, nullptr};
+          return HttpWorkspace{store.get(), ledger.get(), &single->feed, token, nullptr};
         };
       auto started = HttpApi::start(std::move(workspaces), many != nullptr, a.http);
       if (!started) {
@@ -258,7 +256,8 @@ int list_workspaces(const GlobalOptions& g, const std::string& dir) {
 }  // namespace
 
 LocalServer::LocalServer(store::EventStore& store) : ledger_(std::make_unique<LocalLedger>(store, LocalLedger::Start::now)) {
-  auto service = std::make_unique<LedgerService>(*ledger_, "");
+  served_ = std::make_unique<ServedWorkspace>(*ledger_, "");
+  auto service = std::make_unique<LedgerService>(only(*served_));
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(service.get());
@@ -268,7 +267,7 @@ LocalServer::LocalServer(store::EventStore& store) : ledger_(std::make_unique<Lo
 
 LocalServer::~LocalServer() {
   if (server_) {
-    static_cast<LedgerService*>(service_.get())->stop_subscriptions();
+    served_->feed.stop();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_->Wait();
   }

@@ -1,4 +1,4 @@
-// `leanos serve`: the gRPC service over one workspace.
+// `leanos serve`: the gRPC service over one workspace, or many (--workspaces).
 #pragma once
 
 #include <memory>
@@ -16,6 +16,8 @@ class LocalLedger;
 
 namespace leanos::cli {
 
+class ServedWorkspace;
+
 void add_server_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 // The service on 127.0.0.1 and a free port, in this process, over `store` (no token): for
@@ -29,6 +31,7 @@ class LocalServer {
  private:
   explicit LocalServer(store::EventStore& store);
   std::unique_ptr<LocalLedger> ledger_;
+  std::unique_ptr<ServedWorkspace> served_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -1,6 +1,7 @@
-// Many workspaces in one server (`leanos serve --workspaces DIR`): each opened on its first
-// call with a LedgerService of its own, closed when idle, relayed into JetStream when asked;
-// a router that sends each call to the workspace its metadata names.
+// Many workspaces in one server (`leanos serve --workspaces DIR`): a map from name to the
+// workspace served (its Ledger), each opened on its first call, closed when idle, relayed
+// into JetStream when asked; the router that sends each call to the workspace its metadata
+// names.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -26,8 +27,7 @@ namespace leanos::cli {
 //
 // DIR/NAME is a workspace's data folder, DIR/NAME.token its bearer token, DIR/NAME.master-key
 // its master key. Every call names its workspace in the metadata `leanos-workspace`; the
-// workspace is opened on its first call and served by a LedgerService of its own, which
-// checks that workspace's token. A name is one of check_workspace_name's (a-z, 0-9, '-', '_'),
+// workspace is opened on its first call and served with its own Ledger, live feed and token. A name is one of check_workspace_name's (a-z, 0-9, '-', '_'),
 // so no name reaches outside DIR.
 
 constexpr const char* kWorkspaceMetadata = "leanos-workspace";
@@ -68,12 +68,12 @@ class Workspaces {
   struct Hosted {
     StoreRef store;
     std::unique_ptr<LocalLedger> ledger;
-    std::unique_ptr<LedgerService> service;
+    std::unique_ptr<ServedWorkspace> served;
     std::unique_ptr<RelayThread> relay;
     std::chrono::steady_clock::time_point used;  // last seen in use (guarded by Workspaces::mu_)
-    ~Hosted() {  // the relay and the service before the ledger (its runtime) before the store
+    ~Hosted() {  // the relay and the served state before the ledger (its runtime) before the store
       relay.reset();
-      service.reset();
+      served.reset();
       ledger.reset();
     }
   };
@@ -117,7 +117,7 @@ class Workspaces {
     auto hosted = std::make_shared<Hosted>();
     hosted->store = std::move(*store);
     hosted->ledger = std::make_unique<LocalLedger>(*hosted->store, LocalLedger::Start::now);
-    hosted->service = std::make_unique<LedgerService>(*hosted->ledger, *token);
+    hosted->served = std::make_unique<ServedWorkspace>(*hosted->ledger, *token);
     if (!relay_.url.empty()) {
       auto nats = relay_;
       nats.workspace = name;
@@ -130,7 +130,30 @@ class Workspaces {
   }
   void stop_subscriptions() {
     std::lock_guard lock(mu_);
-    for (auto& [name, h] : open_) h->service->stop_subscriptions();
+    for (auto& [name, h] : open_) h->served->feed.stop();
+  }
+
+  // Routes each gRPC call to the workspace its metadata `leanos-workspace` names, opened on
+  // first use and held until the call is answered. A token of another workspace is
+  // PERMISSION_DENIED; no token where one is wanted, UNAUTHENTICATED.
+  Router router() {
+    return [this](grpc::ServerContextBase* ctx, Routed* routed) -> grpc::Status {
+      const auto& md = ctx->client_metadata();
+      auto it = md.find(kWorkspaceMetadata);
+      if (it == md.end())
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                "this server hosts many workspaces: name one in the metadata 'leanos-workspace' (CLI: --workspace NAME)"};
+      const std::string name(it->second.data(), it->second.size());
+      auto opened = open(name);
+      if (!opened) return to_grpc(opened.status());
+      ServedWorkspace& ws = *(*opened)->served;
+      if (auto checked = ws.authorize(ctx); !checked.ok())
+        return md.count("authorization") ? grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "this token does not open workspace '" + name + "'")
+                                         : checked;
+      routed->workspace = &ws;
+      routed->keep = std::move(*opened);
+      return grpc::Status::OK;
+    };
   }
 
  private:
@@ -176,80 +199,6 @@ class Workspaces {
   std::map<std::string, Lease> open_;
   std::set<std::string> closing_;  // taken out of open_, their stores not closed yet
   std::thread janitor_;
-};
-
-// Hands each call to its workspace's service. A token of another workspace is
-// PERMISSION_DENIED; no token where one is wanted, UNAUTHENTICATED.
-class WorkspaceRouter final : public LedgerBase {
- public:
-  explicit WorkspaceRouter(Workspaces& workspaces) : workspaces_(workspaces) {}
-
-  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
-    Workspaces::Lease lease;
-    if (auto routed = route(ctx, &lease); !routed.ok()) return AppendCall::refused(routed);
-    auto* service = lease->service.get();
-    return service->append(ctx, wire, out, std::move(lease));
-  }
-  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override {
-    Workspaces::Lease lease;
-    if (auto routed = route(ctx, &lease); !routed.ok()) return new RefusedStream(routed);
-    auto* service = lease->service.get();
-    return service->append_stream(ctx, std::move(lease));
-  }
-  grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.Command(ctx, req, out); });
-  }
-  grpc::Status ReadStream(grpc::ServerContext* ctx, const v1::ReadStreamRequest* req, v1::ReadResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.ReadStream(ctx, req, out); });
-  }
-  grpc::Status ReadAll(grpc::ServerContext* ctx, const v1::ReadAllRequest* req, v1::ReadResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.ReadAll(ctx, req, out); });
-  }
-  grpc::Status Ack(grpc::ServerContext* ctx, const v1::AckRequest* req, v1::AckResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.Ack(ctx, req, out); });
-  }
-  grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req, v1::QueryReply* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.Query(ctx, req, out); });
-  }
-  grpc::Status Forget(grpc::ServerContext* ctx, const v1::ForgetRequest* req, v1::ForgetResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.Forget(ctx, req, out); });
-  }
-  grpc::Status ReadKeys(grpc::ServerContext* ctx, const v1::ReadKeysRequest* req, v1::ReadKeysResponse* out) override {
-    return call(ctx, [&](LedgerService& s) { return s.ReadKeys(ctx, req, out); });
-  }
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire) override {
-    Workspaces::Lease lease;
-    if (auto routed = route(ctx, &lease); !routed.ok()) return refused_subscription(routed);
-    auto* service = lease->service.get();
-    return service->subscribe(ctx, wire, std::move(lease));
-  }
-
- private:
-  template <class F>
-  grpc::Status call(grpc::ServerContextBase* ctx, F&& f) {
-    Workspaces::Lease lease;  // held until the call is answered
-    if (auto routed = route(ctx, &lease); !routed.ok()) return routed;
-    return f(*lease->service);
-  }
-  // Finds the call's workspace; checks the token against it.
-  grpc::Status route(grpc::ServerContextBase* ctx, Workspaces::Lease* lease) {
-    const auto& md = ctx->client_metadata();
-    auto it = md.find(kWorkspaceMetadata);
-    if (it == md.end())
-      return {grpc::StatusCode::INVALID_ARGUMENT,
-              "this server hosts many workspaces: name one in the metadata 'leanos-workspace' (CLI: --workspace NAME)"};
-    const std::string name(it->second.data(), it->second.size());
-    auto opened = workspaces_.open(name);
-    if (!opened) return to_grpc(opened.status());
-    if (auto auth = md.find("authorization"); auth != md.end()) {
-      auto checked = (*opened)->service->authorize(ctx);
-      if (!checked.ok())
-        return {grpc::StatusCode::PERMISSION_DENIED, "this token does not open workspace '" + name + "'"};
-    }
-    *lease = std::move(*opened);
-    return grpc::Status::OK;
-  }
-  Workspaces& workspaces_;
 };
 
 }  // namespace leanos::cli
