@@ -200,4 +200,18 @@ struct RelayReport {
 };
 Result<RelayReport> relay(RelaySource& source, const RelayOptions& options);
 
+// Restores a workspace's log from its JetStream copy into `store`: an empty store, or one
+// opened from a backup of the same log (JetStream must hold the backup's last event at its
+// position: conflict naming both ids otherwise, invalid when the backup is ahead). The keys
+// come first (they open only under the store's master key), then every event from the
+// store's end to the stream's tail — the tail asked again until it stays, since a replica
+// just elected leader may answer before it applied every message — then every sealed
+// event's key not forgotten; the store is verified at the end (corruption naming each
+// problem). Returns the position the store started from (0, or the backup's end).
+struct RestoreReport {
+  std::uint64_t from = 0;      // the store's end before: 0, or where the backup ended
+  std::uint64_t restored = 0;  // events copied
+};
+Result<RestoreReport> restore(JetStreamLog& log, EventStore& store);
+
 }  // namespace leanos::store

@@ -284,6 +284,58 @@ void purge_subjects(const std::string& url, const std::string& stream, const std
   natsConnection_Destroy(nc);
 }
 
+TEST_CASE("restore in process: the relayed log comes back event for event, sealed fields open under the same master key, and a backup of another log is refused") {
+  test::TempDir t;
+  NatsNode nats(t.sub("nats"), "n1");
+  nats.start();
+  store::StoreOptions o;
+  o.master_key_file = t.sub("master-key");
+  auto source = store::EventStore::open(t.sub("source"), o);
+  REQUIRE(source.is_ok());
+  v1::Envelope note;
+  note.set_type("Note");
+  REQUIRE((*source)->append("notes-1", store::ExpectedVersion::any(), {note, note}).is_ok());
+  v1::Envelope lead;
+  lead.mutable_lead_captured()->set_deal_id("acme");
+  lead.mutable_lead_captured()->set_company("Acme");
+  lead.mutable_lead_captured()->mutable_contact()->set_name("Jane Roe");
+  lead.mutable_lead_captured()->mutable_contact()->set_email("jane@acme.example");
+  REQUIRE((*source)->append("deal-acme", store::ExpectedVersion::any(), {lead}).is_ok());
+  store::StoreSource from(**source, "relay-nats");
+  store::RelayOptions ro;
+  ro.nats.url = nats.url();
+  ro.nats.workspace = "acme";
+  ro.once = true;
+  auto relayed = store::relay(from, ro);
+  REQUIRE_MESSAGE(relayed.is_ok(), (relayed.is_ok() ? "" : relayed.status().to_string()));
+  CHECK(relayed->held == 3);
+
+  auto log = store::JetStreamLog::connect(ro.nats);
+  REQUIRE(log.is_ok());
+  auto target = store::EventStore::open(t.sub("restored"), o);
+  REQUIRE(target.is_ok());
+  auto restored = store::restore(**log, **target);
+  REQUIRE_MESSAGE(restored.is_ok(), (restored.is_ok() ? "" : restored.status().to_string()));
+  CHECK(restored->from == 0);
+  CHECK(restored->restored == 3);
+  auto a = (*source)->read_all(1, 100), b = (*target)->read_all(1, 100);
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  REQUIRE(a->size() == b->size());
+  for (std::size_t i = 0; i < a->size(); ++i) CHECK((*a)[i].SerializeAsString() == (*b)[i].SerializeAsString());
+  CHECK((*b)[2].lead_captured().contact().name() == "Jane Roe");  // opened under the same master key
+
+  // A "backup" of another log: its first event is not the one JetStream holds there.
+  auto other = store::EventStore::open(t.sub("other"), o);
+  REQUIRE(other.is_ok());
+  REQUIRE((*other)->append("notes-1", store::ExpectedVersion::any(), {note}).is_ok());
+  auto refused = store::restore(**log, **other);
+  REQUIRE_FALSE(refused.is_ok());
+  CHECK(refused.status().code() == Code::conflict);
+  CHECK(refused.status().message().find("copies of different logs") != std::string::npos);
+  CHECK((*other)->last_position() == 1);  // nothing was added
+}
+
 TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and forget erases the key there too") {
   test::TempDir t;
   const std::string nats_dir = t.sub("nats");

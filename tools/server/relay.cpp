@@ -270,8 +270,7 @@ int restore_folder(const GlobalOptions& g, const RestoreArgs& a) {
     return fail(Status::invalid("folder " + a.dir + " exists and is not empty: restore builds a new data folder; name one that does not exist"));
   auto log = store::JetStreamLog::connect(nats_options(a.nats, g.workspace));
   if (!log) return fail(log.status());
-  auto t = (*log)->tail();  // before any folder is made
-  if (!t) return fail(t.status());
+  if (auto t = (*log)->tail(); !t) return fail(t.status());  // before any folder is made
   if (!a.backup.empty()) {
     if (!fs::is_directory(a.backup, ec)) return fail(Status::not_found("backup folder " + a.backup + " does not exist"));
     fs::create_directories(a.dir, ec);
@@ -283,67 +282,9 @@ int restore_folder(const GlobalOptions& g, const RestoreArgs& a) {
   auto es = open_store(target, Access::build);
   if (!es) return fail(es.status());
   auto& store = **es;
-  const std::uint64_t start = store.last_position();
-  if (start > 0) {  // from a backup: JetStream must hold the same event where the backup ends
-    if (start > t->position)
-      return fail(Status::invalid("the backup ends at position " + std::to_string(start) + ", past what JetStream holds (" +
-                                  std::to_string(t->position) + "): nothing to add"));
-    auto there = (*log)->event_id_at(start);
-    if (!there) return fail(there.status());
-    auto mine = store.read_event(start);
-    if (!mine) return fail(mine.status());
-    if (*there != mine->event_id())
-      return fail(Status::conflict("the backup holds event " + mine->event_id() + " at position " + std::to_string(start) +
-                                   " where JetStream holds " + *there + ": they are copies of different logs"));
-  }
-  // The keys of the sealed events, before the events: they open only under the workspace's
-  // master key (--master-key-file), which install_keys checks.
-  auto keys = (*log)->read_keys();
-  if (!keys) return fail(keys.status());
-  if (auto s = store.install_keys(*keys); !s)
-    return fail(Status(s.code(), "the JetStream copy of workspace " + g.workspace + " holds its personal fields sealed: " + s.message()));
-  std::vector<v1::Envelope> batch;
-  auto flush = [&]() -> Status {
-    if (batch.empty()) return Status::success();
-    auto r = store.replicate(std::move(batch));
-    batch.clear();
-    return r ? Status::success() : r.status();
-  };
-  std::set<std::string> sealed_subjects, forgotten;  // raw hashes
-  auto take = [&](v1::Envelope&& e) {
-    if (e.has_sealed()) sealed_subjects.insert(e.sealed().subject());
-    if (e.has_subject_forgotten())
-      if (auto hash = store::subject_hash_from_hex(e.subject_forgotten().subject_hash())) forgotten.insert(*hash);
-    batch.push_back(std::move(e));
-    return batch.size() >= 1024 ? flush() : Status::success();
-  };
-  // To the tail, then the tail asked again until it stays: in a cluster a replica just
-  // elected the stream's leader may answer before it has applied every stored message.
-  Status s;
-  for (std::uint64_t done = start;;) {
-    auto now = (*log)->tail();
-    if (!now) {
-      s = now.status();
-      break;
-    }
-    if (now->position <= done) break;
-    if (s = (*log)->read(done + 1, take, now->position); !s) break;
-    done = now->position;
-  }
-  if (s) s = flush();
-  if (s) {  // every sealed event's key came too, unless its person was forgotten
-    std::vector<std::string> needed;
-    for (const auto& hash : sealed_subjects)
-      if (!forgotten.count(hash)) needed.push_back(hash);
-    s = (*log)->install_missing_keys(store, needed);
-  }
-  if (!s) return fail(s);
-  const auto report = store.verify();
-  if (!report.problems.empty()) {
-    for (const auto& p : report.problems)
-      std::fprintf(stderr, "leanos: verify: position %llu: %s\n", static_cast<unsigned long long>(p.position), p.what.c_str());
-    return fail(Status::corruption("the restored folder " + a.dir + " does not verify"));
-  }
+  auto restored = store::restore(**log, store);
+  if (!restored) return fail(restored.status());
+  const std::uint64_t start = restored->from;
   if (g.json)
     std::printf("{\"dir\":\"%s\",\"from_backup\":%llu,\"restored\":%llu,\"last_position\":%llu}\n", a.dir.c_str(),
                 static_cast<unsigned long long>(start), static_cast<unsigned long long>(store.last_position() - start),

@@ -1,0 +1,142 @@
+// The rules and the folds through the given / when / then harness (tests/scenario.h): given
+// what was recorded, when a command, then what it records or the rule that refuses it, and
+// what the views say over it.
+#include <doctest/doctest.h>
+
+#include "tests/scenario.h"
+
+using namespace leanos;
+using leanos::test::lead_captured;
+using leanos::test::Scenario;
+
+namespace {
+
+v1::AssumptionRegistered assumption(const std::string& id, int confidence) {
+  v1::AssumptionRegistered a;
+  a.set_assumption_id(id);
+  a.set_statement("Enterprise customers prefer white-label");
+  a.set_confidence(confidence);
+  return a;
+}
+
+v1::HypothesisStated hypothesis(const std::string& deal, const std::string& assumption_id) {
+  v1::HypothesisStated h;
+  h.set_deal_id(deal);
+  h.set_assumption_id(assumption_id);
+  h.set_confidence(60);
+  return h;
+}
+
+v1::CampaignOpened campaign(const std::string& id) {
+  v1::CampaignOpened o;
+  o.set_campaign_id(id);
+  o.set_segment("fintech");
+  o.set_objective("ten meetings");
+  o.set_target_list_size(50);
+  return o;
+}
+
+v1::CampaignDecisionMade campaign_decision(const std::string& id, v1::Verdict verdict) {
+  v1::CampaignDecisionMade d;
+  d.set_campaign_id(id);
+  d.set_verdict(verdict);
+  d.set_reason("the list is ready");
+  return d;
+}
+
+v1::ProspectAdded prospect(const std::string& campaign_id) {
+  v1::ProspectAdded p;
+  p.set_campaign_id(campaign_id);
+  p.set_company("Ledgerly");
+  return p;
+}
+
+v1::GoalDefined goal(const std::string& id, std::int64_t target) {
+  v1::GoalDefined g;
+  g.set_goal_id(id);
+  g.set_title("Reach $5K MRR");
+  g.set_metric(v1::MRR);
+  g.set_target(target);
+  return g;
+}
+
+v1::LeadCaptured lead_for(const std::string& deal, const std::string& goal_id) {
+  auto l = lead_captured(deal);
+  l.set_goal_id(goal_id);
+  return l;
+}
+
+// As the rules record it: the lead's segment and goal copied onto the outcome.
+v1::DealClosed won(const std::string& deal, std::int64_t mrr, const std::string& goal_id) {
+  v1::DealClosed c;
+  c.set_deal_id(deal);
+  c.set_segment("smb");
+  c.set_goal_id(goal_id);
+  c.set_outcome(v1::WON);
+  c.set_mrr(mrr);
+  c.set_arr(12 * mrr);
+  return c;
+}
+
+v1::QueryRequest goal_query(const std::string& id) {
+  v1::QueryRequest q;
+  q.mutable_goal()->set_goal_id(id);
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("given a lead, a hypothesis of an assumption the canvas lacks is refused naming it; once it is registered, it is recorded") {
+  Scenario s;
+  s.given(lead_captured("acme"), "2026-01-10")
+      .when(hypothesis("acme", "A9"), "2026-01-11")
+      .then_refused(rule::kUnknownAssumption, {{"assumption_id", "A9"}});
+  CHECK(s.refusal().code() == Code::not_found);
+  s.given(assumption("A9", 50), "2026-01-01").when(hypothesis("acme", "A9"), "2026-01-11").then_recorded({"HypothesisStated"});
+}
+
+TEST_CASE("given an opened campaign, its prospects wait for a LAUNCH decision; after it they are recorded") {
+  Scenario s;
+  const std::string id = "2026-03-01-fintech";
+  s.given(campaign(id), "2026-03-01")
+      .when(prospect(id), "2026-03-02")
+      .then_refused(rule::kNotLaunched, {{"campaign_id", id}});
+  s.given(campaign_decision(id, v1::LAUNCH), "2026-03-02").when(prospect(id), "2026-03-03").then_recorded({"ProspectAdded"});
+}
+
+TEST_CASE("given a goal and won deals toward it, the goal's view counts each deal at its date and is met by the one that reaches the target") {
+  Scenario s;
+  s.given(goal("g-mrr-5k", 5000), "2026-01-01")
+      .given(lead_for("alpha", "g-mrr-5k"), "2026-01-05")
+      .given(won("alpha", 2000, "g-mrr-5k"), "2026-02-01");
+  auto g = s.view(goal_query("g-mrr-5k")).goal();
+  CHECK(g.current() == 2000);
+  CHECK_FALSE(g.met());
+  s.given(lead_for("beta", "g-mrr-5k"), "2026-01-06").given(won("beta", 3000, "g-mrr-5k"), "2026-03-01");
+  g = s.view(goal_query("g-mrr-5k")).goal();
+  CHECK(g.current() == 5000);
+  CHECK(g.met());
+  CHECK(format_time(from_timestamp(g.met_at())) == "2026-03-01T00:00:00Z");
+  auto before = s.view([] {
+    auto q = goal_query("g-mrr-5k");
+    q.set_as_of("2026-02-15");
+    return q;
+  }());
+  CHECK(before.goal().current() == 2000);  // time travel over the same events
+}
+
+TEST_CASE("given a lead with a goal no one defined, the rules refuse it as an unknown goal; defined first, the lead opens the deal") {
+  Scenario s;
+  s.when(lead_for("gamma", "g-missing"), "2026-01-05").then_refused(rule::kUnknownGoal, {{"goal_id", "g-missing"}});
+  s.given(goal("g-missing", 1000), "2026-01-01").when(lead_for("gamma", "g-missing"), "2026-01-05").then_recorded({"LeadCaptured"});
+}
+
+TEST_CASE("a field out of range is refused as INVALID_FIELD naming the payload's field, whatever the command") {
+  Scenario s;
+  auto bad = campaign("2026-03-01-fintech");
+  bad.set_objective(" ");
+  s.when(bad, "2026-03-01").then_refused(rule::kInvalidField, {{"field", "objective"}});
+  CHECK(s.refusal().code() == Code::invalid_argument);
+  auto big = assumption("A1", 140);
+  s.when(big, "2026-01-01").then_refused(rule::kInvalidField, {{"field", "confidence"}});
+}
