@@ -86,7 +86,7 @@ v1::QueryRequest goal_query(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("given a lead, a hypothesis of an assumption the canvas lacks is refused naming it; once it is registered, it is recorded") {
+TEST_CASE("given a lead, a hypothesis of an assumption the canvas lacks is refused naming it, and once it is registered, it is recorded") {
   Scenario s;
   s.given(lead_captured("acme"), "2026-01-10")
       .when(hypothesis("acme", "A9"), "2026-01-11")
@@ -95,7 +95,7 @@ TEST_CASE("given a lead, a hypothesis of an assumption the canvas lacks is refus
   s.given(assumption("A9", 50), "2026-01-01").when(hypothesis("acme", "A9"), "2026-01-11").then_recorded({"HypothesisStated"});
 }
 
-TEST_CASE("given an opened campaign, its prospects wait for a LAUNCH decision; after it they are recorded") {
+TEST_CASE("given an opened campaign, its prospects wait for a LAUNCH decision, and after it they are recorded") {
   Scenario s;
   const std::string id = "2026-03-01-fintech";
   s.given(campaign(id), "2026-03-01")
@@ -125,7 +125,7 @@ TEST_CASE("given a goal and won deals toward it, the goal's view counts each dea
   CHECK(before.goal().current() == 2000);  // time travel over the same events
 }
 
-TEST_CASE("given a lead with a goal no one defined, the rules refuse it as an unknown goal; defined first, the lead opens the deal") {
+TEST_CASE("given a lead with a goal no one defined, the rules refuse it as an unknown goal, and defined first, the lead opens the deal") {
   Scenario s;
   s.when(lead_for("gamma", "g-missing"), "2026-01-05").then_refused(rule::kUnknownGoal, {{"goal_id", "g-missing"}});
   s.given(goal("g-missing", 1000), "2026-01-01").when(lead_for("gamma", "g-missing"), "2026-01-05").then_recorded({"LeadCaptured"});
