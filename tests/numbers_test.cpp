@@ -225,10 +225,11 @@ TEST_CASE("each metric's target is data in the view: its comparison and value, j
   CHECK(by["close_rate"]["comparison"] == ">=");
   CHECK(by["close_rate"]["value"].get<double>() == doctest::Approx(0.5));
   CHECK(by["email_response_rate"]["comparison"] == ">");
-  for (const auto& [name, t] : by) {  // nothing measured yet: nothing judged (unknown is not a miss)
+  for (const auto& target : by) {  // nothing measured yet: nothing judged (unknown is not a miss)
+    const std::string& name = target.first;
     CAPTURE(name);
     CHECK_FALSE(metrics.contains(name));
-    CHECK_FALSE(t.contains("met"));
+    CHECK_FALSE(target.second.contains("met"));
   }
   // Lead on 2026-01-10, first action two days later: 48 h against < 24 h; every qualified deal won.
   won(w, "one", "2026-02-01");

@@ -229,7 +229,9 @@ TEST_CASE("a wrong field is named as the payload names it, never by a CLI flag, 
       {step(s, hypothesis("A4", 140)).status(), "confidence"},
       {step(s, i).status(), "priority"},
   };
-  for (const auto& [st, field] : cases) {
+  for (const auto& c : cases) {
+    const Status& st = c.first;
+    const std::string& field = c.second;
     CAPTURE(st.to_string());
     CHECK(st.rule_id() == rule::kInvalidField);
     CHECK(st.param("field") == field);

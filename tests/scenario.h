@@ -68,7 +68,7 @@ class Scenario {
     const Status& s = result_->status();
     INFO(s.to_string());
     CHECK(s.rule_id() == rule_id);
-    for (const auto& [key, value] : params) CHECK_MESSAGE(s.param(key) == value, key);
+    for (const auto& param : params) CHECK_MESSAGE(s.param(param.first) == param.second, param.first);
     CHECK(store_->last_position() == before_);
     return *this;
   }
