@@ -1,5 +1,7 @@
 #include "actors/ledger.h"
 
+#include <thread>
+
 #include "actors/queries.h"
 #include "actors/runtime.h"
 #include "events/domain.h"
@@ -59,6 +61,46 @@ Result<std::vector<Envelope>> LocalLedger::read(const ReadRequest& r) {
 
 Result<store::ForgetResult> LocalLedger::forget(const std::string& subject, const std::string& reason, const std::string& actor) {
   return store_.forget(subject, reason, actor);
+}
+
+namespace {
+
+// Pages from the store, then a wait for the next commit (the store wakes it; the timeout only
+// bounds how long a stop waits).
+class LocalFollowing final : public Following {
+ public:
+  LocalFollowing(const store::EventStore& store, std::uint64_t from, Ledger::OnPage on_page, Ledger::OnEnd on_end)
+      : thread_([this, &store, from, on_page = std::move(on_page), on_end = std::move(on_end)] {
+          std::uint64_t next = from;
+          while (!stop_) {
+            auto page = store.read_all(next, 1000, 4 << 20);
+            if (!page) {
+              on_end(page.status());
+              return;
+            }
+            if (page->empty()) {
+              store.wait_beyond(next - 1, std::chrono::milliseconds(100));
+              continue;
+            }
+            next = page->back().position() + 1;
+            on_page(*page);
+          }
+        }) {}
+  ~LocalFollowing() override {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: it starts once stop_ is
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Following>> LocalLedger::follow(std::uint64_t from, OnPage on_page, OnEnd on_end) {
+  if (from == 0) from = store_.last_position() + 1;
+  return std::unique_ptr<Following>(std::make_unique<LocalFollowing>(store_, from, std::move(on_page), std::move(on_end)));
 }
 
 }  // namespace leanos

@@ -12,6 +12,7 @@
 // and hint); none prints, none exits.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -39,8 +40,17 @@ struct ReadRequest {
   std::optional<Micros> recorded_from, recorded_to;
 };
 
+// A subscription to the log (Ledger::follow): it runs until destroyed.
+class Following {
+ public:
+  virtual ~Following() = default;
+};
+
 class Ledger {
  public:
+  using OnPage = std::function<void(const std::vector<Envelope>&)>;
+  using OnEnd = std::function<void(const Status&)>;
+
   virtual ~Ledger() = default;
   // Domain commands through the rules: one batch is decided by the actor of its first
   // command's stream and appended whole or not at all. Returns what was recorded once what
@@ -54,6 +64,12 @@ class Ledger {
   virtual Result<std::vector<Envelope>> read(const ReadRequest& request) = 0;
   // Crypto-shreds a data subject's personal fields (store/personal.h).
   virtual Result<store::ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor) = 0;
+  // The log from position `from` on (0: from its end as it is now), in position order: what
+  // it holds, then each event once it is recorded, whoever records it. `on_page` runs on a
+  // thread of the subscription's own, one page at a time; `on_end` once if it breaks off (a
+  // server gone). Neither runs after the subscription is destroyed, which must be before the
+  // ledger is.
+  virtual Result<std::unique_ptr<Following>> follow(std::uint64_t from, OnPage on_page, OnEnd on_end) = 0;
 };
 
 // The ledger of a store in this process.
@@ -78,6 +94,7 @@ class LocalLedger final : public Ledger {
                                      std::vector<Envelope> events) override;
   Result<std::vector<Envelope>> read(const ReadRequest& request) override;
   Result<store::ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor) override;
+  Result<std::unique_ptr<Following>> follow(std::uint64_t from, OnPage on_page, OnEnd on_end) override;
 
   store::EventStore& store() { return store_; }
   // The actor runtime, started on first use.

@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 
 #include "actors/ledger.h"
 #include "events/ids.h"
@@ -145,4 +148,59 @@ TEST_CASE("the same calls through a local ledger and through a server's give the
   CHECK(here.read == there.read);
   CHECK(here.appended == there.appended);
   CHECK(here.raw_refusal == there.raw_refusal);
+}
+
+namespace {
+
+// The positions a subscription delivered, waited for without sleeping.
+struct Delivered {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::uint64_t> positions;
+  Ledger::OnPage on_page() {
+    return [this](const std::vector<Envelope>& page) {
+      std::lock_guard lock(mu);
+      for (const auto& e : page) positions.push_back(e.position());
+      cv.notify_all();
+    };
+  }
+  // The first `n` positions delivered, or fewer when 30 s pass without them.
+  std::vector<std::uint64_t> first(std::size_t n) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return positions.size() >= n; });
+    return {positions.begin(), positions.begin() + static_cast<std::ptrdiff_t>(std::min(n, positions.size()))};
+  }
+};
+
+// follow(0) sees what is recorded after it; follow(1) what the log held, then the same.
+void follows(Ledger& ledger) {
+  REQUIRE(ledger.submit({lead("one")}).is_ok());  // position 1
+  Delivered live, whole;
+  auto ended = [](const Status& s) { FAIL_CHECK("the feed ended: " << s.to_string()); };
+  auto from_now = ledger.follow(0, live.on_page(), ended);
+  auto from_start = ledger.follow(1, whole.on_page(), ended);
+  REQUIRE(from_now.is_ok());
+  REQUIRE(from_start.is_ok());
+  REQUIRE(ledger.submit({lead("two")}).is_ok());    // position 2
+  REQUIRE(ledger.submit({lead("three")}).is_ok());  // position 3
+  CHECK(live.first(2) == std::vector<std::uint64_t>{2, 3});
+  CHECK(whole.first(3) == std::vector<std::uint64_t>{1, 2, 3});
+}
+
+}  // namespace
+
+TEST_CASE("a local ledger and a server's deliver the log as it grows, from now or from a position") {
+  test::TempDir local_dir, remote_dir;
+  auto local_store = open_store(local_dir);
+  LocalLedger local(*local_store);
+  follows(local);
+
+  auto remote_store = open_store(remote_dir);
+  auto server = cli::LocalServer::start(*remote_store);
+  REQUIRE(server.is_ok());
+  cli::GlobalOptions g;
+  g.server = "127.0.0.1:" + std::to_string((*server)->port());
+  auto remote = cli::connect(g);
+  REQUIRE(remote.is_ok());
+  follows(**remote);
 }

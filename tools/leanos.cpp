@@ -10,6 +10,7 @@
 #include "tools/bridge/import_command.h"
 #include "tools/cli/arguments.h"
 #include "tools/cli/cli.h"
+#include "tools/mcp/mcp.h"
 #include "tools/server/client.h"
 #include "tools/server/server.h"
 
@@ -50,12 +51,14 @@ int main(int argc, char** argv) {
   add_query_commands(app, global, action);
   add_store_commands(app, global, action);
   add_import_commands(app, global, action);
+  add_watch_command(app, global, action);
   add_export_command(app, global, action);
   add_files_commands(app, global, action);
   add_bench_commands(app, global, action);
   add_server_commands(app, global, action);
   add_client_commands(app, global, action);
   add_relay_commands(app, global, action);
+  leanos::mcp::add_mcp_command(app, global, action);
   add_number_checks(app);
   add_global_options_footer(app);
 

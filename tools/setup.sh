@@ -13,13 +13,29 @@ packages=(
   libcpp-httplib-dev libjs-chart.js libsodium-dev libzstd-dev
   nats-server libnats-dev
   chromium chromium-driver python3-selenium
+  nodejs
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm comes with some builds of nodejs (NodeSource's) and is a package of its own in Debian's.
+command -v npm >/dev/null || missing+=(npm)
+
+# The MCP server's tests use the official MCP TypeScript SDK as their client, pinned in
+# tests/mcp/package-lock.json and installed from the npm registry into tests/mcp/node_modules.
+mcp_client() {
+  local dir
+  dir=$(cd "$(dirname "$0")/../tests/mcp" && pwd)
+  if [[ ! -f $dir/node_modules/@modelcontextprotocol/sdk/package.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    echo "setup: installing the MCP test client (npm ci in $dir)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
+  mcp_client
   exit 0
 fi
 
@@ -32,3 +48,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+mcp_client

@@ -413,14 +413,18 @@ nlohmann::json report_json(const FolderImport& f) {
   return j;
 }
 
-// The report's lines, each unit that did something or has something to say (`quiet`: the
-// unchanged ones left out, as for a git commit's import).
-void print_units(const FolderImport& f, bool dry_run, bool quiet) {
+// How much of the report: every unit, those that changed (a git commit's import), or only
+// those with something to say (a skipped fact, a warning, a conflict: `watch`).
+enum class Detail { every_unit, changed, problems };
+
+// The report's lines, each unit that did something or has something to say, as `detail` asks.
+void print_units(const FolderImport& f, bool dry_run, Detail detail) {
   for (const auto& r : f.reports) {
     if (r.status == "skipped") {
       std::printf("skipped   %s: nothing of it recorded\n", r.name.c_str());
       for (const auto& p : r.problems) std::printf("          %s: %s\n", where(p).c_str(), p.what.c_str());
-    } else if (!quiet || r.status != "unchanged") {
+    } else if (detail == Detail::every_unit || (detail == Detail::changed && r.status != "unchanged") || !r.problems.empty() ||
+               !r.warnings.empty() || !r.conflicts.empty()) {
       std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
                   r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
       for (const auto& p : r.problems) std::printf("          skipped: %s: %s\n", where(p).c_str(), p.what.c_str());
@@ -462,38 +466,48 @@ Result<bridge::FilesHeld> held_files(const Opened& o) {
   return bridge::files_held(*o.store);
 }
 
-int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
-  auto o = open_for_import(g, dry_run);
-  if (!o) return fail(o.status());
+}  // namespace
+
+int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet) {
+  const bool dry_run = runtime == nullptr;
   // Every file as written first (the files layer), then the facts read from them.
   auto tree = bridge::read_folder_tree(dir);
   if (!tree)
     return fail(tree.status().code() == Code::not_found
                     ? Status::not_found("no folder " + dir + " to import; give the LeanOS workspace's folder (it holds strategy/ and threads/)")
                     : tree.status());
-  auto held = held_files(*o);
+  auto held = store ? bridge::files_held(*store) : Result<bridge::FilesHeld>(bridge::FilesHeld{});
   if (!held) return fail(held.status());
-  auto files = bridge::record_files(o->store.get(), o->runtime.get(), *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
+  auto files = bridge::record_files(store, runtime, *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
   if (!files) return fail(files.status());
-  auto f = import_folder(o->store.get(), o->runtime.get(), dir, {{import_actor(g, ""), 0}, {}, strict, files->deleted_paths, now_micros()});
+  auto f = import_folder(store, runtime, dir, {{import_actor(g, ""), 0}, {}, strict, files->deleted_paths, now_micros()});
   if (!f) return fail(f.status());
   f->skipped += files->refused.size();
   if (!dry_run && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
-    if (auto s = o->store->flush(); !s) return fail(s);
+    if (auto s = store->flush(); !s) return fail(s);
   if (g.json) {
     auto j = report_json(*f);
     j["dry_run"] = dry_run;
     j["files"] = files_json(*files);
     std::printf("%s\n", j.dump().c_str());
   } else {
-    print_files(*files, dry_run);
-    print_units(*f, dry_run, false);
+    if (!quiet || !files->refused.empty()) print_files(*files, dry_run);
+    print_units(*f, dry_run, quiet ? Detail::problems : Detail::every_unit);
     std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files%s%s\n",
                 dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size(),
                 f->warnings ? ("; " + std::to_string(f->warnings) + " warnings (what reading assumed)").c_str() : "",
                 f->conflicts ? ("; " + std::to_string(f->conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
   }
+  std::fflush(stdout);
   return exit_of(f->skipped, f->conflicts, f->warnings);
+}
+
+namespace {
+
+int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
+  auto o = open_for_import(g, dry_run);
+  if (!o) return fail(o.status());
+  return import_into(g, o->store.get(), o->runtime.get(), dir, strict, false);
 }
 
 // `import --git`: each commit not imported yet, oldest first, as the folder it was; a file
@@ -567,7 +581,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
       std::printf("commit    %s %s %s: %zu events%s\n", c.id.substr(0, 10).c_str(), format_date(c.time).c_str(), c.summary.c_str(),
                   f->recorded, f->skipped ? (", " + std::to_string(f->skipped) + " facts skipped").c_str() : "");
       if (files->versions || !files->refused.empty()) print_files(*files, dry_run);
-      print_units(*f, dry_run, true);
+      print_units(*f, dry_run, Detail::changed);
     }
   }
   if (!dry_run && imported)  // a bulk write: its WAL is not left for every later open to replay

@@ -4,6 +4,10 @@
 
 #include "tools/cli/cli.h"
 
+namespace leanos {
+class Runtime;
+}
+
 namespace leanos::cli {
 
 // Some facts could not be read or were refused by the rules; the rest was recorded. (10, the
@@ -19,6 +23,12 @@ inline constexpr int kExitImportConflicts = 14;
 inline constexpr int kExitImportWarnings = 15;
 
 void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
+// One import of the folder `dir` into an open store through its actor runtime (no runtime: a
+// dry run, against the store if there is one), the report printed (quiet: only what changed,
+// then the summary line); import's exit code. `leanos watch` runs it after each settled change.
+int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet);
+// `leanos watch DIR` (tools/bridge/watch.cpp).
+void add_watch_command(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos export` (tools/bridge/export_command.cpp).
 void add_export_command(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos files …` and `leanos checkout` (tools/bridge/files_command.cpp).

@@ -152,6 +152,8 @@ nlohmann::json message_json(const Message& m) {
 
 }  // namespace
 
+nlohmann::json message_view_json(const google::protobuf::Message& message) { return message_json(message); }
+
 std::string view_json(const v1::QueryReply& r) {
   const google::protobuf::Message* view = nullptr;
   switch (r.view_case()) {

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "leanos/v1/query.pb.h"
 
 namespace leanos::cli {
@@ -25,5 +27,7 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& view);
 // The reply's view as text, or as one line of JSON (every field, defaults included).
 std::string view_text(const v1::QueryReply& reply);
 std::string view_json(const v1::QueryReply& reply);
+// Any message as view_json prints a view's (an event recorded, for the MCP server's tools).
+nlohmann::json message_view_json(const google::protobuf::Message& message);
 
 }  // namespace leanos::cli

@@ -6,7 +6,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <thread>
 
 #include "events/ids.h"
 #include "store/nats.h"
@@ -252,6 +255,47 @@ class RemoteLedger final : public Ledger {
       }
     }
     return events;
+  }
+
+  // The Subscribe RPC, on a thread of its own until destroyed (the call cancelled).
+  Result<std::unique_ptr<Following>> follow(std::uint64_t from, OnPage on_page, OnEnd on_end) override {
+    if (from == 0) {  // "now" is the log's end when follow returns, not when the server reads the call
+      grpc::ClientContext ctx;
+      r_.prepare(ctx);
+      v1::ReadAllRequest req;
+      req.set_from_position(UINT64_MAX);
+      req.set_limit(1);
+      v1::ReadResponse reply;
+      if (auto s = r_.stub->ReadAll(&ctx, req, &reply); !s.ok()) return from_grpc(s, g_);
+      from = reply.last_position() + 1;
+    }
+    class RemoteFollowing final : public Following {
+     public:
+      RemoteFollowing(const Remote& r, const GlobalOptions& g, std::uint64_t from, OnPage on_page, OnEnd on_end) {
+        r.authorize(ctx_);  // no deadline: a subscription lasts
+        v1::SubscribeRequest req;
+        req.set_from_position(from);
+        thread_ = std::thread([this, &r, g, req, on_page = std::move(on_page), on_end = std::move(on_end)] {
+          auto reader = r.stub->Subscribe(&ctx_, req);
+          v1::SubscribePage page;
+          while (reader->Read(&page))
+            if (!page.events().empty()) on_page({page.events().begin(), page.events().end()});
+          auto s = reader->Finish();
+          if (!stopped_) on_end(s.ok() ? Status::network("the server ended the subscription") : from_grpc(s, g, "the subscription ended: "));
+        });
+      }
+      ~RemoteFollowing() override {
+        stopped_ = true;
+        ctx_.TryCancel();
+        thread_.join();
+      }
+
+     private:
+      grpc::ClientContext ctx_;
+      std::atomic<bool> stopped_{false};
+      std::thread thread_;
+    };
+    return std::unique_ptr<Following>(std::make_unique<RemoteFollowing>(r_, g_, from, std::move(on_page), std::move(on_end)));
   }
 
  private:
