@@ -247,3 +247,14 @@ TEST_CASE("MCP's prompts are the seed's routines, filled from the views") {
   CHECK(s.call("prompts/get", {{"name", "qualify_lead"}})["error"]["code"] == -32602);
   CHECK(s.call("prompts/get", {{"name", "morning_review"}}).contains("result"));
 }
+
+TEST_CASE("bench mcp times views and commands through a real leanos mcp child") {
+  test::TempDir dir;
+  auto r = test::run_leanos({"bench", "mcp", "--events", "2000", "--calls", "5", "--json", "--dir", dir.sub("bench")});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto j = json::parse(r.out);
+  REQUIRE(j["rows"].size() == 1);
+  const auto& row = j["rows"][0];
+  CHECK(row["events"] == 2000);
+  for (const char* cell : {"view_p50_ms", "view_p99_ms", "deal_p50_ms", "command_p50_ms", "command_p99_ms"}) CHECK(row[cell].get<double>() > 0);
+}

@@ -13,6 +13,7 @@ void add_bench_import(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_http(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_workspaces(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_mcp(CLI::App* bench, GlobalOptions& global, Action& action);
 
 // A cell of the append grid: events per append x appenders (clients over gRPC).
 struct GridCell {

@@ -27,72 +27,9 @@ namespace leanos::cli {
 
 namespace {
 
+using bench::Child;
 using bench::Clock;
 using bench::percentile;
-
-// A child process with a pipe to its stdin and one from its stdout.
-class Child {
- public:
-  static Result<std::unique_ptr<Child>> start(const std::vector<std::string>& args) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return Status::io("bench: cannot create a pipe");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    for (int fd : {in[0], in[1], out[0], out[1]}) posix_spawn_file_actions_addclose(&actions, fd);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0) {
-      close(in[1]);
-      close(out[0]);
-      return Status::io("bench: cannot start " + args[0]);
-    }
-    auto c = std::unique_ptr<Child>(new Child);
-    c->pid_ = pid;
-    c->in_ = fdopen(in[1], "w");
-    c->out_ = fdopen(out[0], "r");
-    return c;
-  }
-  ~Child() {
-    if (in_) std::fclose(in_);
-    if (out_) std::fclose(out_);
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  // One line of its output, without the newline; empty at its end.
-  std::string line() {
-    std::string s;
-    for (int c; (c = std::fgetc(out_)) != EOF && c != '\n';) s.push_back(static_cast<char>(c));
-    return s;
-  }
-  void say(const std::string& text) {
-    std::fputs((text + "\n").c_str(), in_);
-    std::fflush(in_);
-  }
-  // Stops it with `sig` (none: waits for it to end); its exit status.
-  int stop(int sig) {
-    if (sig) kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  Child() = default;
-  pid_t pid_ = -1;
-  FILE* in_ = nullptr;
-  FILE* out_ = nullptr;
-};
 
 }  // namespace
 
