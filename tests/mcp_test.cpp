@@ -90,9 +90,9 @@ TEST_CASE("MCP tools take their schemas from the payloads and queries, described
     CHECK(!t["description"].get<std::string>().empty());
   }
   // A command's fields are its payload's, plus when and which id; nothing of the payload is shadowed.
-  for (const auto& [tool, payload] : mcp::Server::command_tools()) {
-    const auto* type = Envelope::descriptor()->FindFieldByName(payload);
-    REQUIRE_MESSAGE(type != nullptr, payload);
+  for (const auto& tool : mcp::Server::command_tools()) {  // pair members: clang refuses bindings in doctest's lambdas
+    const auto* type = Envelope::descriptor()->FindFieldByName(tool.second);
+    REQUIRE_MESSAGE(type != nullptr, tool.second);
     CHECK(type->message_type()->FindFieldByName("occurred_at") == nullptr);
     CHECK(type->message_type()->FindFieldByName("event_id") == nullptr);
   }
