@@ -151,7 +151,8 @@ TEST_CASE("MCP records a deal through tools, and a rule's refusal is a tool erro
 
 TEST_CASE("MCP with --read-only lists the views only and refuses a command") {
   Session s(true);
-  for (const auto& t : s.call("tools/list")["result"]["tools"]) CHECK(mcp::Server::view_tools().count(t["name"]) == 1);
+  const json tools = s.call("tools/list")["result"]["tools"];  // a copy: the answer is a temporary
+  for (const auto& t : tools) CHECK(mcp::Server::view_tools().count(t["name"]) == 1);
   auto refused = s.tool("deal_open", lead("acme"));
   CHECK(refused["isError"] == true);
   CHECK(refused["content"][0]["text"].get<std::string>().find("read-only") != std::string::npos);
