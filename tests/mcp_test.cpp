@@ -11,9 +11,13 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <thread>
+
+#include <httplib.h>
 
 #include "actors/ledger.h"
 #include "tests/support.h"
+#include "tools/mcp/http.h"
 #include "tools/mcp/mcp.h"
 #include "tools/mcp/schema.h"
 
@@ -258,4 +262,44 @@ TEST_CASE("bench mcp times views and commands through a real leanos mcp child") 
   const auto& row = j["rows"][0];
   CHECK(row["events"] == 2000);
   for (const char* cell : {"view_p50_ms", "view_p99_ms", "deal_p50_ms", "command_p50_ms", "command_p99_ms"}) CHECK(row[cell].get<double>() > 0);
+}
+
+TEST_CASE("MCP over HTTP: a session from initialize, 400 without its id, 404 for an unknown one, 202 for a notification, DELETE ends it") {
+  test::TempDir dir;
+  auto store = open_store(dir);
+  LocalLedger ledger(*store);
+  httplib::Server http;
+  mcp::HttpTransport transport(mcp::Options{}, [&](const httplib::Request&) -> Result<mcp::HttpWorkspace> {
+    return mcp::HttpWorkspace{&ledger, "", nullptr};
+  });
+  transport.add_routes(http, "/mcp");
+  const int port = http.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread serving([&] { http.listen_after_bind(); });
+  httplib::Client client("127.0.0.1", port);
+  auto post = [&](const json& body, const std::string& session) {
+    httplib::Headers headers{{"Accept", "application/json, text/event-stream"}};
+    if (!session.empty()) headers.emplace("Mcp-Session-Id", session);
+    return client.Post("/mcp", headers, body.dump(), "application/json");
+  };
+  auto init = post({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"}, {"params", {{"protocolVersion", "2025-11-25"}}}}, "");
+  REQUIRE(init);
+  CHECK(init->status == 200);
+  const std::string session = init->get_header_value("Mcp-Session-Id");
+  CHECK(!session.empty());
+  CHECK(json::parse(init->body)["result"]["protocolVersion"] == "2025-11-25");
+  CHECK(post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, session)->status == 202);
+  auto tools = post({{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/list"}}, session);
+  CHECK(tools->status == 200);
+  CHECK(json::parse(tools->body)["result"]["tools"].size() > 40);
+  CHECK(post({{"jsonrpc", "2.0"}, {"id", 3}, {"method", "ping"}}, "")->status == 400);
+  CHECK(post({{"jsonrpc", "2.0"}, {"id", 4}, {"method", "ping"}}, "no-such-session")->status == 404);
+  CHECK(client.Post("/mcp", {{"Mcp-Session-Id", session}}, "{not json", "application/json")->status == 400);
+  CHECK(client.Get("/mcp", {{"Mcp-Session-Id", session}, {"Accept", "application/json"}})->status == 405);
+  CHECK(client.Post("/mcp", {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "1999-01-01"}}, "{}", "application/json")->status == 400);
+  CHECK(client.Delete("/mcp", {{"Mcp-Session-Id", session}})->status == 200);
+  CHECK(post({{"jsonrpc", "2.0"}, {"id", 5}, {"method", "ping"}}, session)->status == 404);  // ended
+  transport.stop();
+  http.stop();
+  serving.join();
 }

@@ -8,13 +8,14 @@
 // CLI records an event through a running server.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -170,5 +171,57 @@ async function recorded(client, name, args) {
   await client.close();
   server.kill('SIGTERM');
   console.log('--server: a subscription told of an event the CLI recorded');
+}
+// ---- Streamable HTTP on the dashboard's port, behind the token ------------------------------
+{
+  const served = join(dir, 'http');
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'sesame-http-token\n');
+  const server = spawn(leanos, ['serve', '--data', served, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--token-file', tokenFile],
+                       { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(server);
+  const lines = createInterface({ input: server.stdout });
+  const printed = [];
+  const [grpc, http] = await new Promise((resolve, reject) => {
+    lines.on('line', (line) => {
+      printed.push(line);
+      const g = /^listening on (\S+)/.exec(printed[0] ?? '');
+      const h = /^dashboard on (http:\/\/\S+?)\/?$/.exec(printed[1] ?? '');
+      if (g && h) resolve([g[1], h[1]]);
+      else if (printed.length >= 2) reject(new Error(`serve printed: ${printed.join(' | ')}`));
+    });
+    server.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+  const url = new URL(`${http}/mcp`);
+  const withToken = (token) => new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+
+  // A wrong token: refused before any session exists.
+  const intruder = new Client({ name: 'intruder', version: '1' });
+  await assert.rejects(intruder.connect(withToken('wrong')), /401|wrong token|Unauthorized/i);
+  // A page of another origin (DNS rebinding): 403. (On the connection the refused client left
+  // open: a refusal before the body was read once made the next request there a 400.)
+  const foreign = await fetch(url, { method: 'POST', headers: { Authorization: 'Bearer sesame-http-token', Origin: 'http://evil.example',
+    'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) });
+  assert.equal(foreign.status, 403, await foreign.text());
+
+  const client = new Client({ name: 'sdk-http', version: '1.0.0' });
+  await client.connect(withToken('sesame-http-token'));
+  assert.ok((await client.listTools()).tools.some((t) => t.name === 'deal_open'));
+  await recorded(client, 'canvas_assume', { assumption_id: 'A2', statement: 'Agents record deals', confidence: 30, occurred_at: '2026-03-01' });
+  const updated = new Promise((resolve) => client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)));
+  await client.subscribeResource({ uri: 'leanos://canvas' });
+  cli(['--server', grpc, '--token-file', tokenFile, 'canvas', 'revise', 'A2', '--confidence', '45', '--evidence', 'review']);
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no update over HTTP within 30 s')), 30000).unref());
+  assert.equal(await Promise.race([updated, timeout]), 'leanos://canvas');
+  const canvas = (await client.callTool({ name: 'canvas', arguments: {} })).structuredContent;
+  assert.equal(canvas.assumptions.find((a) => a.id === 'A2').confidence, 45);
+  // The same view through the dashboard's JSON API.
+  const api = await fetch(`${http}/api/v1/canvas`, { headers: { Authorization: 'Bearer sesame-http-token' } });
+  assert.deepEqual(await api.json(), canvas);
+  await client.transport.terminateSession();
+  await client.close();
+  server.kill('SIGTERM');
+  console.log('http: a session behind the token, a wrong token and a foreign origin refused, an update over SSE');
 }
 console.log('ok');

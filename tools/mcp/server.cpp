@@ -268,7 +268,7 @@ nlohmann::json Server::initialize(const nlohmann::json& params) {
   return {{"protocolVersion", version},
           {"capabilities",
            {{"tools", {{"listChanged", false}}}, {"resources", {{"subscribe", true}, {"listChanged", false}}}, {"prompts", {{"listChanged", false}}}, {"logging", nlohmann::json::object()}}},
-          {"serverInfo", {{"name", "leanos-ledger"}, {"title", "LeanOS Ledger"}, {"version", options_.version}}},
+          {"serverInfo", {{"name", "leanos-ledger"}, {"title", "LeanOS Ledger"}, {"version", options_.version.empty() ? std::string(LEANOS_VERSION) : options_.version}}},
           {"instructions", instructions(options_.read_only)}};
 }
 

@@ -25,7 +25,7 @@ inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18"};
 struct Options {
   bool read_only = false;  // list and answer only the views
   std::string actor;       // who records (default: the client's name from `initialize`)
-  std::string version;     // the server's, for serverInfo
+  std::string version;     // the server's, for serverInfo (default: this build's)
 };
 
 class Server {

@@ -1,5 +1,7 @@
 #include "tools/server/http.h"
 
+#include "tools/mcp/http.h"
+
 #include <netdb.h>
 #include <unistd.h>
 #include <poll.h>
@@ -416,6 +418,7 @@ struct HttpApi::Impl {
   Occupancy streams_by_client, streams_by_workspace;
   std::thread thread;
   int port = 0;
+  std::unique_ptr<mcp::HttpTransport> mcp;  // /mcp: the MCP server's Streamable HTTP transport
 
   // Serving many workspaces, every route sits under /w/NAME: its pattern, and the number of
   // groups it adds to a match.
@@ -461,6 +464,12 @@ struct HttpApi::Impl {
       res.set_content(chart_js, "text/javascript");
     });
     server.Get(prefix() + "/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
+    mcp = std::make_unique<mcp::HttpTransport>(mcp::Options{}, [this](const httplib::Request& req) -> Result<mcp::HttpWorkspace> {
+      auto w = workspaces(name_of(req));
+      if (!w) return w.status();
+      return mcp::HttpWorkspace{w->ledger, name_of(req), std::move(w->lease)};
+    });
+    mcp->add_routes(server, prefix() + "/mcp");
     server.Get(prefix() + R"(/api/v1/([a-z]+)(?:/([^/]+))?/?)", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string view = req.matches[1 + shift()].str();
       auto q = query_of(view, req.matches.size() > std::size_t(2 + shift()) ? req.matches[2 + shift()].str() : "", req);
@@ -499,6 +508,14 @@ struct HttpApi::Impl {
   // Before routing: a call of the API carries its workspace's token. Serving many, a token of
   // another workspace is 403, none 401; a path naming no workspace that could exist, 400 or 404.
   httplib::Server::HandlerResponse admit(const httplib::Request& req, httplib::Response& res) {
+    // A request refused here is answered before its body is read: the connection must not
+    // carry another request after it, or that one is read from the unread body (a 400).
+    const auto handled = admit_unclosed(req, res);
+    if (handled == httplib::Server::HandlerResponse::Handled) res.set_header("Connection", "close");
+    return handled;
+  }
+
+  httplib::Server::HandlerResponse admit_unclosed(const httplib::Request& req, httplib::Response& res) {
     // What a request names must be text, and each parameter said once: a path or a query with
     // a byte that is not UTF-8 (/api/v1/deals/%ff) is 400 naming the byte, never a failure.
     if (auto st = check_utf8("the request's path", req.path); !st) {
@@ -524,7 +541,7 @@ struct HttpApi::Impl {
       name = rest.substr(3, slash == std::string::npos ? std::string::npos : slash - 3);
       rest = slash == std::string::npos ? "" : rest.substr(slash);
     }
-    if (rest.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (rest.rfind("/api/", 0) != 0 && rest != "/mcp") return httplib::Server::HandlerResponse::Unhandled;
     auto w = workspaces(name);
     if (!w) {
       send_error(res, w.status());
@@ -595,6 +612,7 @@ struct HttpApi::Impl {
 HttpApi::HttpApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpApi::~HttpApi() {
+  if (impl_->mcp) impl_->mcp->stop();  // its event streams end, and its sessions' subscriptions
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }

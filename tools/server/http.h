@@ -8,6 +8,8 @@
 //       with as_of | known_at | at_position (and the views' own filters: segment, goal,
 //       campaign, stage, status): the Query RPC's typed views in protobuf's JSON mapping, as
 //       `leanos --json` prints them.
+//   POST|GET|DELETE /mcp           the MCP server's Streamable HTTP transport (tools/mcp/http.h),
+//       behind the same token
 //   GET /api/v1/events             Server-Sent Events from the live feed: each event as
 //       `id: POSITION` + `data: ENVELOPE-JSON`; catch-up from `Last-Event-ID` (or ?from=N,
 //       the first position wanted), then live; ?type=T (repeatable) filters by type.
