@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -45,8 +46,8 @@ struct Session {
   mcp::Server server;
   int next_id = 1;
 
-  explicit Session(bool read_only = false)
-      : server(ledger, mcp::Options{read_only, "", "test"}, [this](const json& m) {
+  explicit Session(bool read_only = false, bool import = false)
+      : server(ledger, mcp::Options{read_only, "", "test", import ? mcp::import_folder : nullptr}, [this](const json& m) {
           std::lock_guard lock(mu);
           sent.push_back(m);
           cv.notify_all();
@@ -302,4 +303,34 @@ TEST_CASE("MCP over HTTP: a session from initialize, 400 without its id, 404 for
   transport.stop();
   http.stop();
   serving.join();
+}
+
+TEST_CASE("MCP's import tool records a LeanOS folder and tells its progress, unit by unit") {
+  Session s(false, true);
+  const json tools = s.call("tools/list")["result"]["tools"];
+  CHECK(std::any_of(tools.begin(), tools.end(), [](const json& t) { return t["name"] == "import"; }));
+  auto answer = s.call("tools/call", {{"name", "import"}, {"arguments", {{"dir", LEANOS_SEED_FIXTURE}}}, {"_meta", {{"progressToken", "imp-1"}}}});
+  REQUIRE_MESSAGE(answer.contains("result"), answer.dump());
+  const auto& result = answer["result"];
+  REQUIRE_MESSAGE(result.count("isError") == 0, result.dump());
+  CHECK(result["structuredContent"]["events_recorded"].get<int>() > 10);
+  CHECK(result["structuredContent"]["exit_code"].is_number_integer());
+  std::vector<json> progress;
+  {
+    std::lock_guard lock(s.mu);
+    for (const auto& m : s.sent)
+      if (m["method"] == "notifications/progress") progress.push_back(m["params"]);
+  }
+  REQUIRE(progress.size() >= 2);
+  for (std::size_t i = 0; i < progress.size(); ++i) {
+    CHECK(progress[i]["progressToken"] == "imp-1");
+    CHECK(progress[i]["progress"] == i);  // increasing, as the protocol wants
+    CHECK(progress[i]["total"] == progress.size());
+  }
+  // Again: nothing new. A folder that is not there: a tool error naming it.
+  auto again = s.tool("import", {{"dir", LEANOS_SEED_FIXTURE}});
+  CHECK(again["structuredContent"]["events_recorded"] == 0);
+  auto missing = s.tool("import", {{"dir", "/no/such/folder"}});
+  CHECK(missing["isError"] == true);
+  CHECK(missing["content"][0]["text"].get<std::string>().find("/no/such/folder") != std::string::npos);
 }

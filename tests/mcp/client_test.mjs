@@ -133,6 +133,20 @@ async function recorded(client, name, args) {
   console.log('stdio: a whole deal through tools, a refusal, views as of a date equal to the CLI');
 }
 
+// ---- a LeanOS folder through the import tool, its progress told as it goes -------------------
+{
+  const client = await connect(['--data', join(dir, 'imported')]);
+  // A LeanOS folder through the import tool, its progress told as it goes.
+  const fixture = new URL('../fixtures/leanos-seed', import.meta.url).pathname;
+  const progress = [];
+  const imported = await client.callTool({ name: 'import', arguments: { dir: fixture } }, undefined, { onprogress: (p) => progress.push(p) });
+  assert.ok(!imported.isError, JSON.stringify(imported.content));
+  assert.ok(imported.structuredContent.events_recorded > 0);
+  assert.ok(progress.length >= 2 && progress.every((p, i) => p.progress === i && p.total === progress.length), JSON.stringify(progress));
+  await client.close();
+  console.log('import: a LeanOS folder, with progress');
+}
+
 // ---- --read-only ----------------------------------------------------------------------------
 {
   const client = await connect(['--data', data, '--read-only']);

@@ -65,6 +65,7 @@ struct ImportOptions {
   // document in force at such a path is removed, dated then.
   std::vector<std::string> deleted;
   Micros deleted_at = 0;
+  ImportProgress progress;  // told before each unit (a thread, the canvas, a document)
 };
 
 // Reads `dir` and records what is new through `runtime` (none: a dry run).
@@ -161,6 +162,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     return out;
   };
   for (const Unit& u : ws->units) {
+    if (opts.progress) opts.progress(reports.size(), ws->units.size(), u.name);
     UnitReport r{u.name, "", 0, u.problems, u.conflicts, {}};
     // What the store holds already (the same fact read again) is left out: the rest is new.
     std::vector<Envelope> fresh;
@@ -468,38 +470,70 @@ Result<bridge::FilesHeld> held_files(const Opened& o) {
 
 }  // namespace
 
-int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet) {
-  const bool dry_run = runtime == nullptr;
-  // Every file as written first (the files layer), then the facts read from them.
+namespace {
+
+// One import of a folder: the files layer first (every file as written), then the facts
+// read from them.
+struct FolderRun {
+  bridge::FilesRecorded files;
+  FolderImport facts;
+};
+
+Result<FolderRun> import_run(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict,
+                             const ImportProgress& progress) {
   auto tree = bridge::read_folder_tree(dir);
   if (!tree)
-    return fail(tree.status().code() == Code::not_found
-                    ? Status::not_found("no folder " + dir + " to import; give the LeanOS workspace's folder (it holds strategy/ and threads/)")
-                    : tree.status());
+    return tree.status().code() == Code::not_found
+               ? Status::not_found("no folder " + dir + " to import; give the LeanOS workspace's folder (it holds strategy/ and threads/)")
+               : tree.status();
   auto held = store ? bridge::files_held(*store) : Result<bridge::FilesHeld>(bridge::FilesHeld{});
-  if (!held) return fail(held.status());
+  if (!held) return held.status();
   auto files = bridge::record_files(store, runtime, *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
-  if (!files) return fail(files.status());
-  auto f = import_folder(store, runtime, dir, {{import_actor(g, ""), 0}, {}, strict, files->deleted_paths, now_micros()});
-  if (!f) return fail(f.status());
+  if (!files) return files.status();
+  auto f = import_folder(store, runtime, dir, {{import_actor(g, ""), 0}, {}, strict, files->deleted_paths, now_micros(), progress});
+  if (!f) return f.status();
   f->skipped += files->refused.size();
-  if (!dry_run && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
-    if (auto s = store->flush(); !s) return fail(s);
+  if (runtime && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
+    if (auto s = store->flush(); !s) return s;
+  return FolderRun{std::move(*files), std::move(*f)};
+}
+
+nlohmann::json run_json(const FolderRun& run, bool dry_run) {
+  auto j = report_json(run.facts);
+  j["dry_run"] = dry_run;
+  j["files"] = files_json(run.files);
+  return j;
+}
+
+}  // namespace
+
+int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet) {
+  const bool dry_run = runtime == nullptr;
+  auto run = import_run(g, store, runtime, dir, strict, nullptr);
+  if (!run) return fail(run.status());
+  const auto& files = run->files;
+  const auto& f = run->facts;
   if (g.json) {
-    auto j = report_json(*f);
-    j["dry_run"] = dry_run;
-    j["files"] = files_json(*files);
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", run_json(*run, dry_run).dump().c_str());
   } else {
-    if (!quiet || !files->refused.empty()) print_files(*files, dry_run);
-    print_units(*f, dry_run, quiet ? Detail::problems : Detail::every_unit);
+    if (!quiet || !files.refused.empty()) print_files(files, dry_run);
+    print_units(f, dry_run, quiet ? Detail::problems : Detail::every_unit);
     std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files%s%s\n",
-                dry_run ? "dry run, nothing recorded: " : "imported ", f->recorded, f->files_read, f->skipped, f->placeholders.size(),
-                f->warnings ? ("; " + std::to_string(f->warnings) + " warnings (what reading assumed)").c_str() : "",
-                f->conflicts ? ("; " + std::to_string(f->conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
+                dry_run ? "dry run, nothing recorded: " : "imported ", f.recorded, f.files_read, f.skipped, f.placeholders.size(),
+                f.warnings ? ("; " + std::to_string(f.warnings) + " warnings (what reading assumed)").c_str() : "",
+                f.conflicts ? ("; " + std::to_string(f.conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
   }
   std::fflush(stdout);
-  return exit_of(f->skipped, f->conflicts, f->warnings);
+  return exit_of(f.skipped, f.conflicts, f.warnings);
+}
+
+Result<nlohmann::json> import_report(const GlobalOptions& g, store::EventStore& store, Runtime& runtime, const std::string& dir, bool strict,
+                                     const ImportProgress& progress) {
+  auto run = import_run(g, &store, &runtime, dir, strict, progress);
+  if (!run) return run.status();
+  auto j = run_json(*run, false);
+  j["exit_code"] = exit_of(run->facts.skipped, run->facts.conflicts, run->facts.warnings);
+  return j;
 }
 
 namespace {
@@ -549,7 +583,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
     std::set<std::string> changed;
     if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy, &changed); !s) return fail(s);
     auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(),
-                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict, files->deleted_paths, c.time});
+                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict, files->deleted_paths, c.time, nullptr});
     if (!f) return fail(f.status());
     f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
     ++imported;

@@ -2,6 +2,10 @@
 // (tools/bridge/workspace.h reads it) and back out (tools/bridge/export.h writes it).
 #pragma once
 
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
 #include "tools/cli/cli.h"
 
 namespace leanos {
@@ -27,6 +31,12 @@ void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // dry run, against the store if there is one), the report printed (quiet: only what changed,
 // then the summary line); import's exit code. `leanos watch` runs it after each settled change.
 int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet);
+// Told before each unit of an import is recorded: how many are done, of how many, and its name.
+using ImportProgress = std::function<void(std::size_t done, std::size_t total, const std::string& unit)>;
+// The same import, nothing printed: its report as `import --json` prints it, with its
+// "exit_code" (0, 13, 14, 15). For the MCP server's import tool.
+Result<nlohmann::json> import_report(const GlobalOptions& g, store::EventStore& store, Runtime& runtime, const std::string& dir, bool strict,
+                                     const ImportProgress& progress);
 // `leanos watch DIR` (tools/bridge/watch.cpp).
 void add_watch_command(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos export` (tools/bridge/export_command.cpp).

@@ -10,6 +10,8 @@
 #include "events/domain.h"
 #include "events/ids.h"
 #include "events/time.h"
+#include "actors/runtime.h"
+#include "tools/bridge/import_command.h"
 #include "tools/cli/view_text.h"
 #include "tools/mcp/protocol.h"
 #include "tools/mcp/schema.h"
@@ -283,6 +285,33 @@ nlohmann::json Server::list_tools() const {
                      {"outputSchema", view_output_schema(query)},
                      {"annotations", {{"readOnlyHint", true}, {"openWorldHint", false}}}});
   }
+  if (options_.import && !options_.read_only)
+    tools.push_back(
+        {{"name", "import"},
+         {"title", "import a LeanOS workspace folder"},
+         {"description",
+          "Import a LeanOS workspace folder of this machine (strategy/, threads/): every file kept as written, and the facts its "
+          "files state recorded through the rules, only what is new. The report names each fact skipped, each warning (what "
+          "reading assumed) and each conflict by file and line; exit_code 0 clean, 13 facts skipped, 14 conflicts, 15 warnings. "
+          "Sends progress notifications when the call has a progressToken."},
+         {"inputSchema",
+          {{"type", "object"},
+           {"properties",
+            {{"dir", {{"type", "string"}, {"description", "the workspace folder, an absolute path on the server's machine"}}},
+             {"strict", {{"type", "boolean"}, {"description", "skip (and name) a fact whose reading had to assume something"}}}}},
+           {"required", {"dir"}},
+           {"additionalProperties", false}}},
+         {"outputSchema",
+          {{"type", "object"},
+           {"properties",
+            {{"exit_code", {{"type", "integer"}}},
+             {"events_recorded", {{"type", "integer"}}},
+             {"files_read", {{"type", "integer"}}},
+             {"facts_skipped", {{"type", "integer"}}},
+             {"conflicts", {{"type", "integer"}}},
+             {"warnings", {{"type", "integer"}}}}},
+           {"required", {"exit_code", "events_recorded"}}}},
+         {"annotations", {{"readOnlyHint", false}, {"destructiveHint", false}, {"idempotentHint", true}, {"openWorldHint", false}}}});
   if (!options_.read_only)
     for (const auto& [name, command] : commands()) {
       const auto& payload = *envelope_field(command.payload).message_type();
@@ -304,6 +333,11 @@ nlohmann::json Server::call_tool(const nlohmann::json& params) {
   nlohmann::json arguments = params.contains("arguments") ? params["arguments"] : nlohmann::json::object();
   if (!arguments.is_object()) throw Protocol(kInvalidParams, "\"arguments\" must be an object");
   if (auto v = view_tools().find(name); v != view_tools().end()) return call_view(v->second, arguments);
+  if (name == "import" && options_.import) {
+    if (options_.read_only) return refusal(Status::invalid("import records, and this server is read-only (leanos mcp --read-only)"));
+    const auto meta = params.value("_meta", nlohmann::json::object());
+    return call_import(arguments, meta.is_object() && meta.contains("progressToken") ? meta["progressToken"] : nlohmann::json());
+  }
   if (auto c = commands().find(name); c != commands().end()) {
     if (options_.read_only)
       return refusal(Status::invalid(name + " records, and this server is read-only (leanos mcp --read-only): it offers the views only"));
@@ -345,6 +379,36 @@ nlohmann::json Server::call_command(const std::string& payload_field, const nloh
   }
   auto result = text_result(text);
   result["structuredContent"] = std::move(out);
+  return result;
+}
+
+Result<nlohmann::json> import_folder(Ledger& ledger, const std::string& dir, bool strict, const Options::Progress& progress) {
+  auto* local = dynamic_cast<LocalLedger*>(&ledger);
+  if (!local) return Status::invalid("import reads a folder of the ledger's own machine: run `leanos mcp --data DIR` there");
+  return cli::import_report(cli::GlobalOptions{}, local->store(), local->runtime(), dir, strict, progress);
+}
+
+nlohmann::json Server::call_import(const nlohmann::json& arguments, const nlohmann::json& token) {
+  if (!arguments.contains("dir") || !arguments["dir"].is_string() || arguments["dir"].get<std::string>().empty())
+    return refusal(Status::invalid("dir: give the workspace folder, an absolute path on the server's machine"));
+  for (const auto& [key, value] : arguments.items())
+    if (key != "dir" && key != "strict") return refusal(Status::invalid("arguments: '" + key + "' is not one import takes (dir, strict)"));
+  if (arguments.contains("strict") && !arguments["strict"].is_boolean()) return refusal(Status::invalid("strict must be true or false"));
+  Options::Progress progress;
+  if (token.is_string() || token.is_number_integer())
+    progress = [this, &token](std::size_t done, std::size_t total, const std::string& unit) {
+      send_({{"jsonrpc", "2.0"},
+             {"method", "notifications/progress"},
+             {"params", {{"progressToken", token}, {"progress", done}, {"total", total}, {"message", unit}}}});
+    };
+  auto report = options_.import(ledger_, arguments["dir"], arguments.value("strict", false), progress);
+  if (!report) return refusal(report.status());
+  std::string text = "imported " + std::to_string(report->value("events_recorded", 0)) + " events from " +
+                     std::to_string(report->value("files_read", 0)) + " files; " + std::to_string(report->value("facts_skipped", 0)) +
+                     " facts skipped; " + std::to_string(report->value("warnings", 0)) + " warnings; " +
+                     std::to_string(report->value("conflicts", 0)) + " conflicts (exit code " + std::to_string(report->value("exit_code", 0)) + ")";
+  auto result = text_result(text);
+  result["structuredContent"] = std::move(*report);
   return result;
 }
 

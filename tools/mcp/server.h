@@ -26,7 +26,15 @@ struct Options {
   bool read_only = false;  // list and answer only the views
   std::string actor;       // who records (default: the client's name from `initialize`)
   std::string version;     // the server's, for serverInfo (default: this build's)
+  // The import tool (a workspace folder of this machine into the ledger): its report as
+  // `import --json` prints it, progress told before each unit. None: no such tool (a ledger
+  // across the network cannot read this machine's folders).
+  using Progress = std::function<void(std::size_t done, std::size_t total, const std::string& unit)>;
+  std::function<Result<nlohmann::json>(Ledger& ledger, const std::string& dir, bool strict, const Progress& progress)> import;
 };
+
+// The import tool over a ledger of this process (a LocalLedger); another is refused, named.
+Result<nlohmann::json> import_folder(Ledger& ledger, const std::string& dir, bool strict, const Options::Progress& progress);
 
 class Server {
  public:
@@ -53,6 +61,7 @@ class Server {
   nlohmann::json call_tool(const nlohmann::json& params);
   nlohmann::json call_command(const std::string& payload_field, const nlohmann::json& arguments);
   nlohmann::json call_view(const std::string& query_field, const nlohmann::json& arguments);
+  nlohmann::json call_import(const nlohmann::json& arguments, const nlohmann::json& progress_token);
   nlohmann::json list_resources();
   nlohmann::json read_resource(const nlohmann::json& params);
   nlohmann::json subscribe(const nlohmann::json& params, bool on);

@@ -464,7 +464,9 @@ struct HttpApi::Impl {
       res.set_content(chart_js, "text/javascript");
     });
     server.Get(prefix() + "/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
-    mcp = std::make_unique<mcp::HttpTransport>(mcp::Options{}, [this](const httplib::Request& req) -> Result<mcp::HttpWorkspace> {
+    mcp::Options options;
+    options.import = mcp::import_folder;  // every workspace served is a ledger of this process
+    mcp = std::make_unique<mcp::HttpTransport>(options, [this](const httplib::Request& req) -> Result<mcp::HttpWorkspace> {
       auto w = workspaces(name_of(req));
       if (!w) return w.status();
       return mcp::HttpWorkspace{w->ledger, name_of(req), std::move(w->lease)};
