@@ -4,6 +4,7 @@
 // named); a report of what was recorded, what was already there, what was assumed (warnings)
 // and what could not be read, by file and line.
 #include "tools/bridge/import_command.h"
+#include "tools/bridge/import_detail.h"
 
 #include <nlohmann/json.hpp>
 
@@ -29,44 +30,13 @@
 
 namespace leanos::cli {
 
-namespace {
+namespace import_detail {
 
 using bridge::Problem;
 using bridge::Unit;
 
 std::string where(const Problem& p) { return p.file + (p.line ? ":" + std::to_string(p.line) : ""); }
 
-struct UnitReport {
-  std::string name;
-  // recorded | partial (some facts skipped) | unchanged | conflict | skipped (nothing
-  // recorded, some facts skipped) | would record
-  std::string status;
-  std::size_t events = 0;
-  std::vector<Problem> problems;  // the facts skipped, and why
-  std::vector<Problem> conflicts;
-  std::vector<Problem> warnings;  // what reading the facts recorded (or to record) assumed
-};
-
-// One folder's import: what each unit did, and what the workspace as a whole says.
-struct FolderImport {
-  std::vector<UnitReport> reports;
-  std::vector<Problem> refused, disagreements;
-  std::vector<std::string> placeholders;
-  std::size_t files_read = 0, recorded = 0, skipped = 0;
-  std::size_t conflicts = 0;  // facts a file tells otherwise than the ledger recorded them
-  std::size_t warnings = 0;
-};
-
-struct ImportOptions {
-  bridge::ReadOptions read;
-  std::map<std::string, std::string> metadata;  // into every recorded command's envelope (the git commit)
-  bool strict = false;  // a fact whose reading had to assume something is skipped, not recorded
-  // The files the files layer found deleted (a git commit's, or gone from the folder): a
-  // document in force at such a path is removed, dated then.
-  std::vector<std::string> deleted;
-  Micros deleted_at = 0;
-  ImportProgress progress;  // told before each unit (a thread, the canvas, a document)
-};
 
 // Reads `dir` and records what is new through `runtime` (none: a dry run).
 Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, const std::string& dir, const ImportOptions& opts) {
@@ -415,9 +385,6 @@ nlohmann::json report_json(const FolderImport& f) {
   return j;
 }
 
-// How much of the report: every unit, those that changed (a git commit's import), or only
-// those with something to say (a skipped fact, a warning, a conflict: `watch`).
-enum class Detail { every_unit, changed, problems };
 
 // The report's lines, each unit that did something or has something to say, as `detail` asks.
 void print_units(const FolderImport& f, bool dry_run, Detail detail) {
@@ -438,10 +405,6 @@ void print_units(const FolderImport& f, bool dry_run, Detail detail) {
   for (const auto& p : f.disagreements) std::printf("note      %s: %s\n", where(p).c_str(), p.what.c_str());
 }
 
-struct Opened {
-  StoreRef store;
-  std::unique_ptr<Runtime> runtime;  // none for a dry run
-};
 
 Result<Opened> open_for_import(const GlobalOptions& g, bool dry_run) {
   Opened o;
@@ -468,7 +431,9 @@ Result<bridge::FilesHeld> held_files(const Opened& o) {
   return bridge::files_held(*o.store);
 }
 
-}  // namespace
+}  // namespace import_detail
+
+using namespace import_detail;
 
 namespace {
 
@@ -544,102 +509,6 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, boo
   return import_into(g, o->store.get(), o->runtime.get(), dir, strict, false);
 }
 
-// `import --git`: each commit not imported yet, oldest first, as the folder it was; a file
-// without a date of its own is dated by its commit. Each commit imported is recorded
-// (SourceImported), so a re-run takes only the commits after.
-int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
-  auto history = bridge::git_history(dir);
-  if (!history) return fail(history.status());
-  auto o = open_for_import(g, dry_run);
-  if (!o) return fail(o.status());
-  std::set<std::string> done;
-  if (o->store) {
-    auto imports = o->store->read_stream(kImportsStream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
-    if (!imports) return fail(imports.status());
-    for (const auto& e : *imports)
-      if (e.has_source_imported() && e.source_imported().source() == "git") done.insert(e.source_imported().revision());
-  }
-  nlohmann::json commits = nlohmann::json::array();
-  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0, conflicts = 0, warnings = 0;
-  auto held = held_files(*o);
-  if (!held) return fail(held.status());
-  // One scratch folder for the run, brought from one commit's tree to the next by writing
-  // only what changed: the facts are read from it as from the workspace's own folder.
-  auto scratch = bridge::ScratchFolder::make("leanos-git-");
-  if (!scratch) return fail(scratch.status());
-  bridge::FolderCopy copy;
-  bridge::BlobCache blobs;  // the last commit's, by blob id: what the next one did not change is not read again
-  for (const auto& c : *history) {
-    if (done.count(c.id)) continue;
-    // The commit's files as git holds them (bytes, modes, links), then the facts read from its folder.
-    auto files_tree = bridge::commit_files(dir, c.id, &blobs);
-    if (!files_tree) return fail(files_tree.status());
-    auto files = bridge::record_files(o->store.get(), o->runtime.get(), *files_tree, *held,
-                                      {c.time, c.id, c.committed, import_actor(g, c.id), {{"git_commit", c.id}}});
-    if (!files) return fail(files.status());
-    versions += files->versions;
-    // The paths this commit changed since the one imported before it (every path, for the
-    // first of the run): the other text files were read as documents then.
-    std::set<std::string> changed;
-    if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy, &changed); !s) return fail(s);
-    auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(),
-                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict, files->deleted_paths, c.time, nullptr});
-    if (!f) return fail(f.status());
-    f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
-    ++imported;
-    recorded += f->recorded;
-    conflicts += f->conflicts;
-    warnings += f->warnings;
-    skipped += f->skipped;
-    if (o->runtime) {
-      v1::SourceImported s;
-      s.set_source("git");
-      s.set_revision(c.id);
-      s.set_summary(c.summary);
-      s.set_events(f->recorded);
-      s.set_facts_skipped(f->skipped);
-      Envelope e = make_event(s, c.time);
-      e.set_event_id(git_import_event_id(c.id));
-      e.set_actor(import_actor(g, c.id));
-      (*e.mutable_metadata())["git_commit"] = c.id;
-      if (auto h = o->runtime->submit_batch({e}); !h) return fail(h.status());
-    }
-    if (g.json) {
-      auto j = report_json(*f);
-      j["commit"] = c.id;
-      j["committed_at"] = format_time(c.time);
-      j["summary"] = c.summary;
-      j["files"] = files_json(*files);
-      commits.push_back(std::move(j));
-    } else {
-      std::printf("commit    %s %s %s: %zu events%s\n", c.id.substr(0, 10).c_str(), format_date(c.time).c_str(), c.summary.c_str(),
-                  f->recorded, f->skipped ? (", " + std::to_string(f->skipped) + " facts skipped").c_str() : "");
-      if (files->versions || !files->refused.empty()) print_files(*files, dry_run);
-      print_units(*f, dry_run, Detail::changed);
-    }
-  }
-  if (!dry_run && imported)  // a bulk write: its WAL is not left for every later open to replay
-    if (auto s = o->store->flush(); !s) return fail(s);
-  if (g.json) {
-    nlohmann::json j;
-    j["dry_run"] = dry_run;
-    j["commits_imported"] = imported;
-    j["commits_already_imported"] = done.size();
-    j["events_recorded"] = recorded;
-    j["facts_skipped"] = skipped;
-    j["conflicts"] = conflicts;
-    j["warnings"] = warnings;
-    j["file_versions_recorded"] = versions;
-    j["commits"] = std::move(commits);
-    std::printf("%s\n", j.dump().c_str());
-  } else {
-    std::printf("%s%zu events from %zu new commits (%zu imported before); %zu facts skipped%s%s\n",
-                dry_run ? "dry run, nothing recorded: " : "imported ", recorded, imported, done.size(), skipped,
-                warnings ? ("; " + std::to_string(warnings) + " warnings (what reading assumed)").c_str() : "",
-                conflicts ? ("; " + std::to_string(conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
-  }
-  return exit_of(skipped, conflicts, warnings);
-}
 
 
 }  // namespace
