@@ -12,6 +12,7 @@ No sleeps: the script waits for the watch's own lines, and SIGTERM syncs what is
 """
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,32 @@ def main():
         goals = lambda data: sorted((g["id"], g["current"], g["target"]) for g in ask(data, "goal", "list")["goals"])
         check(goals(watched) == goals(once), "the goals differ")
         syncs = out.count("\nimported ") + out.startswith("imported ")
+        # A folder that keeps changing is synced after --max-wait-ms all the same: with a quiet
+        # period of a minute, a change is recorded well within 30 s.
+        w = subprocess.Popen([leanos, "--data", watched, "watch", ws, "--settle-ms", "60000", "--max-wait-ms", "200"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+        fd, text = w.stdout.fileno(), b""
+
+        def until(prefix, start):  # the output up to a line starting with prefix, read within 30 s of the call
+            nonlocal text
+            while not any(l.startswith(prefix) for l in text[start:].split(b"\n")[:-1]):
+                if not select.select([fd], [], [], 30)[0]:
+                    return False
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return False
+                text += chunk
+            return True
+
+        check(until(b"watching ", 0), "watch did not start: %r" % text)
+        mark = len(text)
+        with open(os.path.join(notes, "late.md"), "w") as f:
+            f.write("# Late\n")
+        synced = until(b"imported 1 events", mark)
+        w.send_signal(signal.SIGTERM)
+        w.wait(timeout=120)
+        check(synced, "no sync within 30 s while the folder kept changing: %r" % text[mark:])
+
         print("ok: %d files, %d deals, the same as a one-shot import, in %d syncs" % (len(paths), len(deals(watched)), syncs))
 
 
