@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -333,4 +334,72 @@ TEST_CASE("MCP's import tool records a LeanOS folder and tells its progress, uni
   auto missing = s.tool("import", {{"dir", "/no/such/folder"}});
   CHECK(missing["isError"] == true);
   CHECK(missing["content"][0]["text"].get<std::string>().find("/no/such/folder") != std::string::npos);
+}
+
+namespace {
+
+long rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("MCP over stdio: a client that stops reading blocks the answers, the server's memory stays bounded, nothing is lost") {
+  test::TempDir dir;
+  int in[2], out[2];
+  REQUIRE(pipe(in) == 0);
+  REQUIRE(pipe(out) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+    const std::string data = dir.sub("data");
+    execl(LEANOS_BINARY_PATH, LEANOS_BINARY_PATH, "--data", data.c_str(), "mcp", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  std::FILE* answers = fdopen(out[0], "r");
+  auto say = [&](const std::string& line) { return write(in[1], line.data(), line.size()) == static_cast<ssize_t>(line.size()); };
+  REQUIRE(say(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})" "\n"));
+  char* line = nullptr;
+  std::size_t cap = 0;
+  REQUIRE(getline(&line, &cap, answers) > 0);  // the server is up
+  const long before = rss_kb(pid);
+  // Requests whose answers (the tool list, ~200 KB each) fill the pipe at once; ours to it fill
+  // next, and a write that would block ends the flood.
+  fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+  int sent = 0;
+  for (; sent < 5000; ++sent)
+    if (!say(R"({"jsonrpc":"2.0","id":)" + std::to_string(sent + 1) + R"(,"method":"tools/list"})" "\n")) break;
+  CHECK(sent < 5000);  // the server stopped reading: it is blocked on its answers, not buffering them
+  const long during = rss_kb(pid);
+  INFO("RSS before " << before << " kB, while blocked " << during << " kB, " << sent << " requests sent");
+  CHECK(during - before < 64 * 1024);
+  // Reading again: every request written is answered, in order.
+  fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) & ~O_NONBLOCK);
+  close(in[1]);
+  int answered = 0;
+  while (getline(&line, &cap, answers) > 0) {
+    auto a = json::parse(line);
+    if (a["id"].is_null()) {  // the request the flood cut off mid-line: not JSON, said so
+      CHECK(a["error"]["code"] == -32700);
+      continue;
+    }
+    CHECK(a["id"] == answered + 1);
+    ++answered;
+  }
+  std::free(line);
+  std::fclose(answers);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(answered == sent);
 }
