@@ -99,6 +99,8 @@ async function recorded(client, name, args) {
   assert.equal(canvasNow.assumptions.find((a) => a.id === 'A4').confidence, 95);
   const goal = (await client.callTool({ name: 'goal', arguments: { goal_id: 'g-mrr-50k' } })).structuredContent;
   assert.match(JSON.stringify(goal), /8000/);
+  const goals = (await client.callTool({ name: 'goals', arguments: {} })).structuredContent;
+  assert.deepEqual(goals.goals.map((g) => g.id), ['g-mrr-50k']);
 
   // Out of order: a decision for a deal that has only its input. Refused with its rule, the
   // next step named by its tool, and nothing recorded.

@@ -285,6 +285,15 @@ nlohmann::json Server::list_tools() const {
                      {"outputSchema", view_output_schema(query)},
                      {"annotations", {{"readOnlyHint", true}, {"openWorldHint", false}}}});
   }
+  tools.push_back({{"name", "goals"},
+                   {"title", "view: goals"},
+                   {"description", "Every goal defined by then: current against target, progress, risk, due date, subgoals. Time travel: "
+                                   "as_of (business date), known_at (what the ledger knew then), at_position."},
+                   {"inputSchema", view_input_schema("today")},
+                   {"outputSchema",
+                    {{"type", "object"},
+                     {"properties", {{"goals", {{"type", "array"}, {"items", schema_of(*v1::GoalView::descriptor(), Way::output)}}}}}}},
+                   {"annotations", {{"readOnlyHint", true}, {"openWorldHint", false}}}});
   if (options_.import && !options_.read_only)
     tools.push_back(
         {{"name", "import"},
@@ -333,6 +342,7 @@ nlohmann::json Server::call_tool(const nlohmann::json& params) {
   nlohmann::json arguments = params.contains("arguments") ? params["arguments"] : nlohmann::json::object();
   if (!arguments.is_object()) throw Protocol(kInvalidParams, "\"arguments\" must be an object");
   if (auto v = view_tools().find(name); v != view_tools().end()) return call_view(v->second, arguments);
+  if (name == "goals") return call_view("today", arguments, true);
   if (name == "import" && options_.import) {
     if (options_.read_only) return refusal(Status::invalid("import records, and this server is read-only (leanos mcp --read-only)"));
     const auto meta = params.value("_meta", nlohmann::json::object());
@@ -412,7 +422,7 @@ nlohmann::json Server::call_import(const nlohmann::json& arguments, const nlohma
   return result;
 }
 
-nlohmann::json Server::call_view(const std::string& query_field_name, const nlohmann::json& arguments) {
+nlohmann::json Server::call_view(const std::string& query_field_name, const nlohmann::json& arguments, bool goals_only) {
   v1::QueryRequest request;
   nlohmann::json query = arguments;
   if (auto it = query.find("as_of"); it != query.end()) {
@@ -430,8 +440,14 @@ nlohmann::json Server::call_view(const std::string& query_field_name, const nloh
   if (auto s = fill(request, query_field(query_field_name), query); !s) return refusal(s);
   auto reply = ledger_.query(request);
   if (!reply) return refusal(reply.status());
+  auto view = nlohmann::json::parse(cli::view_json(*reply));
+  if (goals_only) {  // the today view's goals, on their own (as `goal list` and /api/v1/goals)
+    auto result = text_result(cli::goals_text(reply->today()));
+    result["structuredContent"] = {{"goals", view["goals"]}};
+    return result;
+  }
   auto result = text_result(cli::view_text(*reply));
-  result["structuredContent"] = nlohmann::json::parse(cli::view_json(*reply));
+  result["structuredContent"] = std::move(view);
   return result;
 }
 

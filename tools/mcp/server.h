@@ -60,7 +60,7 @@ class Server {
   nlohmann::json list_tools() const;
   nlohmann::json call_tool(const nlohmann::json& params);
   nlohmann::json call_command(const std::string& payload_field, const nlohmann::json& arguments);
-  nlohmann::json call_view(const std::string& query_field, const nlohmann::json& arguments);
+  nlohmann::json call_view(const std::string& query_field, const nlohmann::json& arguments, bool goals_only = false);
   nlohmann::json call_import(const nlohmann::json& arguments, const nlohmann::json& progress_token);
   nlohmann::json list_resources();
   nlohmann::json read_resource(const nlohmann::json& params);
