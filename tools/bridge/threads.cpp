@@ -1,6 +1,7 @@
 // The sales deal threads of a LeanOS workspace, read as the ledger's commands
 // (tools/bridge/threads.h).
 #include "tools/bridge/threads.h"
+#include "tools/bridge/thread_reader.h"
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -21,503 +22,263 @@ namespace leanos::bridge {
 
 namespace fs = std::filesystem;
 
+// ---- deal threads: stages 1 to 4 (5 and 6 in thread_actions.cpp) ------------------------------
+
+namespace detail {
+
+void ThreadReader::input(const StageDoc& d, const nlohmann::json& meta, Micros fallback_date) {
+  notes_.clear();
+  v1::LeadCaptured l;
+  l.set_deal_id(deal_);
+  auto at = stage_date(d);
+  if (!at && unreadable(d)) return;  // never meta.json's date instead, silently
+  Micros when = at ? at->first : fallback_date ? fallback_date : fallback_;
+  if (!at && when == 0) {
+    problem(d.file.rel, 1, "no date: add **Date:** YYYY-MM-DD, or \"created\" to meta.json");
+    return;
+  }
+  if (!at) warn(d, 1, fallback_date ? "no **Date:**: dated by meta.json's created, " + format_date(when)
+                                    : "no **Date:**: dated by its git commit, " + format_date(when));
+  // A field the file does not state is recorded as unknown, and said.
+  auto unknown = [&](const char* field, int line, const std::string& how) {
+    l.add_unknown(field);
+    warn(d, line, std::string(field) + ": unknown, " + d.file.rel + " names none (" + how + ")");
+  };
+  const auto* company = d.doc.field({"Company", "Company name"});
+  std::string name = company ? company->value : meta_string(meta, {"company", "company_name"});
+  // "Acme Corp (enterprise)": the name before a parenthesis.
+  if (auto p = name.find(" ("); p != std::string::npos) name = name.substr(0, p);
+  if (name.empty()) {
+    problem(d.file.rel, 1, "no company: add **Company:** Name, or \"company\" to meta.json (a deal is with someone)");
+    return;
+  }
+  l.set_company(name);
+  std::string segment = meta_string(meta, {"segment"});
+  if (segment.empty())
+    if (const auto* s = d.doc.field({"Segment"})) segment = lower(s->value);
+  if (segment.empty()) unknown("segment", 1, "add \"segment\" to meta.json or **Segment:** slug");
+  l.set_segment(segment);
+  // The contact: "Name, Title, name@company.com" or "Name <name@company.com>".
+  const auto* contact = d.doc.field({"Contact", "Contact info", "Contact name"});
+  const auto* email_field = d.doc.field({"Email", "Contact email"});
+  std::string text = contact ? contact->value : "";
+  std::string email;
+  std::istringstream words(text + " " + (email_field ? email_field->value : ""));
+  for (std::string w; words >> w;)
+    if (w.find('@') != std::string::npos) {
+      email = w;
+      while (!email.empty() && std::string("<>(),;.").find(email.back()) != std::string::npos) email.pop_back();
+      while (!email.empty() && std::string("<>(),;").find(email.front()) != std::string::npos) email.erase(0, 1);
+      break;
+    }
+  const auto cut = text.find_first_of(",<(");
+  l.mutable_contact()->set_name(std::string(text.substr(0, cut)).erase(text.substr(0, cut).find_last_not_of(' ') + 1));
+  if (cut != std::string::npos && text[cut] == ',') {
+    auto rest = text.substr(cut + 1);
+    const auto next = rest.find(',');
+    std::string title = rest.substr(0, next);
+    if (title.find('@') == std::string::npos) {
+      title.erase(0, title.find_first_not_of(' '));
+      l.mutable_contact()->set_title(title);
+    }
+  }
+  l.mutable_contact()->set_email(email);
+  l.mutable_contact()->set_company(name);
+  if (l.contact().name().empty()) unknown("contact", contact ? contact->line : 1, "write **Contact:** Name, Title, name@company.com");
+  if (email.empty()) unknown("email", contact ? contact->line : 1, "write the contact's e-mail address in **Contact:** or **Email:**");
+  // Source: inbound, outbound, a campaign.
+  const auto* source_field = d.doc.field({"Source", "Lead source"});
+  const std::string source = lower(source_field ? source_field->value : meta_string(meta, {"lead_source", "source"}));
+  // The channel: what the parentheses say ("Inbound (website)"), else a channel word the
+  // source names (referral, website, prospecting); none is guessed.
+  std::string channel;
+  if (auto open = source.find('('); open != std::string::npos) {
+    auto close = source.find(')', open);
+    channel = source.substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
+    channel.erase(0, channel.find_first_not_of(' '));
+    channel.erase(channel.find_last_not_of(' ') + 1);
+  } else {
+    for (const char* word : {"referral", "website", "prospecting"})
+      if (source.find(word) != std::string::npos) channel = word;
+  }
+  if (source.find("campaign") != std::string::npos) {
+    l.set_source(v1::CAMPAIGN);
+    l.set_channel(source);
+  } else if (source.find("outbound") != std::string::npos || source.find("prospect") != std::string::npos) {
+    l.set_source(v1::OUTBOUND);
+    l.set_channel(channel);
+  } else if (source.find("inbound") != std::string::npos || source.find("website") != std::string::npos ||
+             source.find("referral") != std::string::npos) {
+    l.set_source(v1::INBOUND);
+    l.set_channel(channel);
+  } else if (source.empty()) {
+    unknown("source", 1, "add **Source:** inbound, outbound or campaign");
+  } else {
+    unknown("source", source_field ? source_field->line : 1, "'" + source + "' is none of inbound, outbound or campaign");
+  }
+  const auto* signal = d.doc.field({"Initial signal", "Signal", "Trigger"});
+  std::string why = signal ? signal->value : "";
+  if (why.empty())
+    for (const auto& s : d.doc.sections)
+      if (lower(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
+  if (why.empty()) unknown("signal", 1, "add **Initial signal:** what brought the lead, or an ## Observation");
+  l.set_signal(why);
+  if (const auto* a = d.doc.field({"Attribution", "Content source"})) l.set_attribution(a->value);
+  l.set_goal_id(meta_string(meta, {"goal_id", "goal"}));
+  l.set_subgoal_id(meta_string(meta, {"subgoal", "subgoal_id"}));
+  add(d, 1, "lead", l, when);
+  lead_at_ = when;
+}
+
+void ThreadReader::hypothesis(const StageDoc& d) {
+  auto at = dated(d);
+  v1::HypothesisStated h;
+  h.set_deal_id(deal_);
+  int line = 1;
+  std::string id;
+  for (const auto& s : d.doc.sections)
+    if (auto head = assumption_heading(s.title); head && s.level >= 2 && id.empty()) {
+      id = head->first;
+      line = s.line;
+    }
+  if (id.empty())
+    if (const auto* t = d.doc.field({"Tests", "Assumption", "Canvas assumption", "Assumption tested"})) {
+      static const std::regex re(R"(\b([AH][0-9]{1,4})\b)");
+      std::smatch m;
+      if (std::regex_search(t->value, m, re)) id = m[1].str();
+      line = t->line;
+    }
+  static const std::regex label(R"(^[AH][0-9]{1,4}$)");
+  if (id.empty())  // "**A7:** the assumption" (LeanOS's operations threads)
+    for (const auto& sec : d.doc.sections)
+      for (const auto& f : sec.fields)
+        if (id.empty() && std::regex_match(f.label, label)) {
+          id = f.label;
+          line = f.line;
+        }
+  if (id.empty()) {
+    problem(d.file.rel, 1, "no assumption tested: add a heading ### A4: Title (or **Tests:** A4)");
+    return;
+  }
+  h.set_assumption_id(id);
+  const auto* c = d.doc.field({"Initial confidence", "Confidence", "Prior confidence", "Current confidence"});
+  auto conf = c ? confidence(c->value) : std::nullopt;
+  if (!conf) {
+    problem(d.file.rel, c ? c->line : line, "no confidence for " + id + ": add **Confidence:** 60%");
+    return;
+  }
+  h.set_confidence(conf->before.value_or(conf->now));
+  if (at) add(d, line, "hypothesis " + id, h, *at);
+}
+
+void ThreadReader::implication(const StageDoc& d, const nlohmann::json& meta) {
+  auto at = dated(d);
+  v1::ImplicationAssessed i;
+  i.set_deal_id(deal_);
+  const auto* arr = d.doc.field({"Expected ARR", "ARR potential", "ARR", "Deal size", "Deal value"});
+  std::int64_t low = -1, high = -1;
+  if (auto range = arr ? money(arr->value) : std::nullopt) {
+    low = range->first;
+    high = range->second;
+  } else if (auto size = meta_number(meta, "deal_size")) {
+    low = high = static_cast<std::int64_t>(*size);
+  }
+  if (low < 0) {
+    problem(d.file.rel, arr ? arr->line : 1, "no ARR: add **Expected ARR:** $1.1M (or a range $1M-$1.5M)");
+    return;
+  }
+  i.set_arr_low(low);
+  i.set_arr_high(high);
+  const auto* strategic = d.doc.field({"Strategic value", "Strategic"});
+  const std::string sv = strategic ? lower(code_word(strategic->value)) : "";
+  if (auto parsed = parse_strategic(sv)) {
+    i.set_strategic(*parsed);
+  } else {
+    i.add_unknown("strategic");
+    warn(d, strategic ? strategic->line : 1,
+         std::string("strategic: unknown, ") +
+             (strategic ? "'" + strategic->value + "' is none of high, medium, low" : d.file.rel + " names none") +
+             " (add **Strategic value:** high, medium or low)");
+  }
+  const auto* priority = d.doc.field({"Priority", "Priority score", "Score"});
+  std::optional<double> p = priority ? score(priority->value) : std::nullopt;
+  if (!p) p = meta_number(meta, "impact_score");
+  if (!p || *p < 0 || *p > 1) {
+    problem(d.file.rel, priority ? priority->line : 1, "no priority from 0 to 1: add **Priority:** 0.85");
+    return;
+  }
+  i.set_priority(*p);
+  if (const auto* cost = d.doc.field({"Resource cost", "Cost"}))
+    if (auto hours = score(cost->value)) i.set_cost_hours(static_cast<int>(*hours));
+  if (at) add(d, arr ? arr->line : 1, "implication", i, *at);
+}
+
+void ThreadReader::decision(const StageDoc& d, const nlohmann::json& meta) {
+  auto at = dated(d);
+  v1::DecisionMade m;
+  m.set_deal_id(deal_);
+  // The verdict: a bold word under ## Verdict / ## Decision / ## Recommendation, or a field.
+  std::optional<v1::Verdict> verdict;
+  int line = 1;
+  for (const auto& s : d.doc.sections) {
+    const std::string t = lower(s.title);
+    if (verdict || (t != "verdict" && t != "decision" && t != "recommendation")) continue;
+    for (const auto& l : s.lines)
+      if (auto v = parse_deal_verdict(lower(code_word(l.text))); v && !verdict) {
+        verdict = *v;
+        line = l.line;
+      }
+  }
+  if (!verdict)
+    if (const auto* f = d.doc.field({"Verdict", "Decision", "Status"}))
+      if (auto v = parse_deal_verdict(lower(code_word(f->value)))) {
+        verdict = *v;
+        line = f->line;
+      }
+  if (!verdict) {
+    problem(d.file.rel, 1, "no verdict: write ## Verdict then **QUALIFY**, **DEFER** or **REJECT** (PURSUE, PROCEED, PASS, DECLINE are read too)");
+    return;
+  }
+  m.set_verdict(*verdict);
+  const auto* impact = d.doc.field({"Impact score", "Impact", "Impact_score"});
+  std::optional<double> x = impact ? score(impact->value) : std::nullopt;
+  if (!x) x = meta_number(meta, "impact_score");
+  m.set_impact(x.value_or(-1));  // none: the rules take the implication's priority
+  const auto* reason = d.doc.field({"Reasoning", "Rationale", "Reason", "Why"});
+  std::string why = reason ? reason->value : "";
+  if (why.empty())
+    for (const auto& s : d.doc.sections)
+      if (const std::string t = lower(s.title); (t == "reasoning" || t == "rationale") && !s.lines.empty()) why = s.lines.front().text;
+  if (why.empty()) why = "as decided in " + d.file.rel;
+  m.set_reason(why);
+  // "**Alternatives:** defer to next quarter; partner channel".
+  if (const auto* alt = d.doc.field({"Alternatives", "Alternatives considered"})) {
+    std::string rest = alt->value;
+    for (std::size_t at = 0; at <= rest.size();) {
+      std::size_t end = rest.find(';', at);
+      if (end == std::string::npos) end = rest.size();
+      std::string one = rest.substr(at, end - at);
+      one.erase(0, one.find_first_not_of(' '));
+      one.erase(one.find_last_not_of(' ') + 1);
+      if (!one.empty()) m.add_alternatives(one);
+      at = end + 1;
+    }
+  }
+  if (at) add(d, line, "decision", m, *at);
+  if (const auto* by = d.doc.field({"Approved by", "Approver"}); by && at && !by->value.empty()) {
+    v1::DecisionApproved a;
+    a.set_deal_id(deal_);
+    a.set_approved_by(by->value);
+    approval_ = {d, by->line, a, *at};
+  }
+}
+
+}  // namespace detail
+
 namespace {
 
-// ---- deal threads -------------------------------------------------------------------------------
+using detail::ThreadReader;
 
-class ThreadReader {
- public:
-  ThreadReader(std::string deal, std::string actor, Micros fallback, Unit& unit)
-      : deal_(std::move(deal)), actor_(std::move(actor)), fallback_(fallback), unit_(unit) {}
-
-  void problem(const std::string& file, int line, std::string what) {
-    unit_.problems.push_back({file, line, std::move(what)});
-    notes_.clear();  // the fact they were about is not recorded
-  }
-  // What reading the stage had to assume, told with the next fact it gives.
-  void warn(const StageDoc& d, int line, std::string what) { notes_.push_back({d.file.rel, line, std::move(what)}); }
-  void add(const StageDoc& d, int line, std::string what, const google::protobuf::Message& payload, Micros at) {
-    unit_.facts.push_back(fact(d.file.rel, line, std::move(what), payload, at, actor_));
-    for (auto& n : notes_)
-      if (n.file == d.file.rel) unit_.facts.back().warnings.push_back(std::move(n));
-    notes_.clear();
-  }
-
-  // Names a date the stage gives but the import cannot read; true when there is one.
-  bool unreadable(const StageDoc& d) {
-    auto bad = unreadable_date(d);
-    if (!bad) return false;
-    problem(d.file.rel, bad->first,
-            "the date '" + bad->second + "' is not one the import reads: write YYYY-MM-DD or \"March 3, 2026\" (a date of numbers in "
-            "another order, 02/03/2026, could be 2 March or 3 February)");
-    return true;
-  }
-
-  // A stage's date, or a problem saying how to give one.
-  std::optional<Micros> dated(const StageDoc& d) {
-    notes_.clear();
-    if (auto t = stage_date(d)) return t->first;
-    if (unreadable(d)) return std::nullopt;
-    if (fallback_) {
-      warn(d, 1, "no **Date:**: dated by its git commit, " + format_date(fallback_));
-      return fallback_;
-    }
-    problem(d.file.rel, 1, "no date: add a line **Date:** YYYY-MM-DD (the import dates each stage with the file's own date)");
-    return std::nullopt;
-  }
-
-  void input(const StageDoc& d, const nlohmann::json& meta, Micros fallback_date) {
-    notes_.clear();
-    v1::LeadCaptured l;
-    l.set_deal_id(deal_);
-    auto at = stage_date(d);
-    if (!at && unreadable(d)) return;  // never meta.json's date instead, silently
-    Micros when = at ? at->first : fallback_date ? fallback_date : fallback_;
-    if (!at && when == 0) {
-      problem(d.file.rel, 1, "no date: add **Date:** YYYY-MM-DD, or \"created\" to meta.json");
-      return;
-    }
-    if (!at) warn(d, 1, fallback_date ? "no **Date:**: dated by meta.json's created, " + format_date(when)
-                                      : "no **Date:**: dated by its git commit, " + format_date(when));
-    // A field the file does not state is recorded as unknown, and said.
-    auto unknown = [&](const char* field, int line, const std::string& how) {
-      l.add_unknown(field);
-      warn(d, line, std::string(field) + ": unknown, " + d.file.rel + " names none (" + how + ")");
-    };
-    const auto* company = d.doc.field({"Company", "Company name"});
-    std::string name = company ? company->value : meta_string(meta, {"company", "company_name"});
-    // "Acme Corp (enterprise)": the name before a parenthesis.
-    if (auto p = name.find(" ("); p != std::string::npos) name = name.substr(0, p);
-    if (name.empty()) {
-      problem(d.file.rel, 1, "no company: add **Company:** Name, or \"company\" to meta.json (a deal is with someone)");
-      return;
-    }
-    l.set_company(name);
-    std::string segment = meta_string(meta, {"segment"});
-    if (segment.empty())
-      if (const auto* s = d.doc.field({"Segment"})) segment = lower(s->value);
-    if (segment.empty()) unknown("segment", 1, "add \"segment\" to meta.json or **Segment:** slug");
-    l.set_segment(segment);
-    // The contact: "Name, Title, name@company.com" or "Name <name@company.com>".
-    const auto* contact = d.doc.field({"Contact", "Contact info", "Contact name"});
-    const auto* email_field = d.doc.field({"Email", "Contact email"});
-    std::string text = contact ? contact->value : "";
-    std::string email;
-    std::istringstream words(text + " " + (email_field ? email_field->value : ""));
-    for (std::string w; words >> w;)
-      if (w.find('@') != std::string::npos) {
-        email = w;
-        while (!email.empty() && std::string("<>(),;.").find(email.back()) != std::string::npos) email.pop_back();
-        while (!email.empty() && std::string("<>(),;").find(email.front()) != std::string::npos) email.erase(0, 1);
-        break;
-      }
-    const auto cut = text.find_first_of(",<(");
-    l.mutable_contact()->set_name(std::string(text.substr(0, cut)).erase(text.substr(0, cut).find_last_not_of(' ') + 1));
-    if (cut != std::string::npos && text[cut] == ',') {
-      auto rest = text.substr(cut + 1);
-      const auto next = rest.find(',');
-      std::string title = rest.substr(0, next);
-      if (title.find('@') == std::string::npos) {
-        title.erase(0, title.find_first_not_of(' '));
-        l.mutable_contact()->set_title(title);
-      }
-    }
-    l.mutable_contact()->set_email(email);
-    l.mutable_contact()->set_company(name);
-    if (l.contact().name().empty()) unknown("contact", contact ? contact->line : 1, "write **Contact:** Name, Title, name@company.com");
-    if (email.empty()) unknown("email", contact ? contact->line : 1, "write the contact's e-mail address in **Contact:** or **Email:**");
-    // Source: inbound, outbound, a campaign.
-    const auto* source_field = d.doc.field({"Source", "Lead source"});
-    const std::string source = lower(source_field ? source_field->value : meta_string(meta, {"lead_source", "source"}));
-    // The channel: what the parentheses say ("Inbound (website)"), else a channel word the
-    // source names (referral, website, prospecting); none is guessed.
-    std::string channel;
-    if (auto open = source.find('('); open != std::string::npos) {
-      auto close = source.find(')', open);
-      channel = source.substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
-      channel.erase(0, channel.find_first_not_of(' '));
-      channel.erase(channel.find_last_not_of(' ') + 1);
-    } else {
-      for (const char* word : {"referral", "website", "prospecting"})
-        if (source.find(word) != std::string::npos) channel = word;
-    }
-    if (source.find("campaign") != std::string::npos) {
-      l.set_source(v1::CAMPAIGN);
-      l.set_channel(source);
-    } else if (source.find("outbound") != std::string::npos || source.find("prospect") != std::string::npos) {
-      l.set_source(v1::OUTBOUND);
-      l.set_channel(channel);
-    } else if (source.find("inbound") != std::string::npos || source.find("website") != std::string::npos ||
-               source.find("referral") != std::string::npos) {
-      l.set_source(v1::INBOUND);
-      l.set_channel(channel);
-    } else if (source.empty()) {
-      unknown("source", 1, "add **Source:** inbound, outbound or campaign");
-    } else {
-      unknown("source", source_field ? source_field->line : 1, "'" + source + "' is none of inbound, outbound or campaign");
-    }
-    const auto* signal = d.doc.field({"Initial signal", "Signal", "Trigger"});
-    std::string why = signal ? signal->value : "";
-    if (why.empty())
-      for (const auto& s : d.doc.sections)
-        if (lower(s.title) == "observation" && !s.lines.empty()) why = s.lines.front().text;
-    if (why.empty()) unknown("signal", 1, "add **Initial signal:** what brought the lead, or an ## Observation");
-    l.set_signal(why);
-    if (const auto* a = d.doc.field({"Attribution", "Content source"})) l.set_attribution(a->value);
-    l.set_goal_id(meta_string(meta, {"goal_id", "goal"}));
-    l.set_subgoal_id(meta_string(meta, {"subgoal", "subgoal_id"}));
-    add(d, 1, "lead", l, when);
-    lead_at_ = when;
-  }
-
-  void hypothesis(const StageDoc& d) {
-    auto at = dated(d);
-    v1::HypothesisStated h;
-    h.set_deal_id(deal_);
-    int line = 1;
-    std::string id;
-    for (const auto& s : d.doc.sections)
-      if (auto head = assumption_heading(s.title); head && s.level >= 2 && id.empty()) {
-        id = head->first;
-        line = s.line;
-      }
-    if (id.empty())
-      if (const auto* t = d.doc.field({"Tests", "Assumption", "Canvas assumption", "Assumption tested"})) {
-        static const std::regex re(R"(\b([AH][0-9]{1,4})\b)");
-        std::smatch m;
-        if (std::regex_search(t->value, m, re)) id = m[1].str();
-        line = t->line;
-      }
-    static const std::regex label(R"(^[AH][0-9]{1,4}$)");
-    if (id.empty())  // "**A7:** the assumption" (LeanOS's operations threads)
-      for (const auto& sec : d.doc.sections)
-        for (const auto& f : sec.fields)
-          if (id.empty() && std::regex_match(f.label, label)) {
-            id = f.label;
-            line = f.line;
-          }
-    if (id.empty()) {
-      problem(d.file.rel, 1, "no assumption tested: add a heading ### A4: Title (or **Tests:** A4)");
-      return;
-    }
-    h.set_assumption_id(id);
-    const auto* c = d.doc.field({"Initial confidence", "Confidence", "Prior confidence", "Current confidence"});
-    auto conf = c ? confidence(c->value) : std::nullopt;
-    if (!conf) {
-      problem(d.file.rel, c ? c->line : line, "no confidence for " + id + ": add **Confidence:** 60%");
-      return;
-    }
-    h.set_confidence(conf->before.value_or(conf->now));
-    if (at) add(d, line, "hypothesis " + id, h, *at);
-  }
-
-  void implication(const StageDoc& d, const nlohmann::json& meta) {
-    auto at = dated(d);
-    v1::ImplicationAssessed i;
-    i.set_deal_id(deal_);
-    const auto* arr = d.doc.field({"Expected ARR", "ARR potential", "ARR", "Deal size", "Deal value"});
-    std::int64_t low = -1, high = -1;
-    if (auto range = arr ? money(arr->value) : std::nullopt) {
-      low = range->first;
-      high = range->second;
-    } else if (auto size = meta_number(meta, "deal_size")) {
-      low = high = static_cast<std::int64_t>(*size);
-    }
-    if (low < 0) {
-      problem(d.file.rel, arr ? arr->line : 1, "no ARR: add **Expected ARR:** $1.1M (or a range $1M-$1.5M)");
-      return;
-    }
-    i.set_arr_low(low);
-    i.set_arr_high(high);
-    const auto* strategic = d.doc.field({"Strategic value", "Strategic"});
-    const std::string sv = strategic ? lower(code_word(strategic->value)) : "";
-    if (auto parsed = parse_strategic(sv)) {
-      i.set_strategic(*parsed);
-    } else {
-      i.add_unknown("strategic");
-      warn(d, strategic ? strategic->line : 1,
-           std::string("strategic: unknown, ") +
-               (strategic ? "'" + strategic->value + "' is none of high, medium, low" : d.file.rel + " names none") +
-               " (add **Strategic value:** high, medium or low)");
-    }
-    const auto* priority = d.doc.field({"Priority", "Priority score", "Score"});
-    std::optional<double> p = priority ? score(priority->value) : std::nullopt;
-    if (!p) p = meta_number(meta, "impact_score");
-    if (!p || *p < 0 || *p > 1) {
-      problem(d.file.rel, priority ? priority->line : 1, "no priority from 0 to 1: add **Priority:** 0.85");
-      return;
-    }
-    i.set_priority(*p);
-    if (const auto* cost = d.doc.field({"Resource cost", "Cost"}))
-      if (auto hours = score(cost->value)) i.set_cost_hours(static_cast<int>(*hours));
-    if (at) add(d, arr ? arr->line : 1, "implication", i, *at);
-  }
-
-  void decision(const StageDoc& d, const nlohmann::json& meta) {
-    auto at = dated(d);
-    v1::DecisionMade m;
-    m.set_deal_id(deal_);
-    // The verdict: a bold word under ## Verdict / ## Decision / ## Recommendation, or a field.
-    std::optional<v1::Verdict> verdict;
-    int line = 1;
-    for (const auto& s : d.doc.sections) {
-      const std::string t = lower(s.title);
-      if (verdict || (t != "verdict" && t != "decision" && t != "recommendation")) continue;
-      for (const auto& l : s.lines)
-        if (auto v = parse_deal_verdict(lower(code_word(l.text))); v && !verdict) {
-          verdict = *v;
-          line = l.line;
-        }
-    }
-    if (!verdict)
-      if (const auto* f = d.doc.field({"Verdict", "Decision", "Status"}))
-        if (auto v = parse_deal_verdict(lower(code_word(f->value)))) {
-          verdict = *v;
-          line = f->line;
-        }
-    if (!verdict) {
-      problem(d.file.rel, 1, "no verdict: write ## Verdict then **QUALIFY**, **DEFER** or **REJECT** (PURSUE, PROCEED, PASS, DECLINE are read too)");
-      return;
-    }
-    m.set_verdict(*verdict);
-    const auto* impact = d.doc.field({"Impact score", "Impact", "Impact_score"});
-    std::optional<double> x = impact ? score(impact->value) : std::nullopt;
-    if (!x) x = meta_number(meta, "impact_score");
-    m.set_impact(x.value_or(-1));  // none: the rules take the implication's priority
-    const auto* reason = d.doc.field({"Reasoning", "Rationale", "Reason", "Why"});
-    std::string why = reason ? reason->value : "";
-    if (why.empty())
-      for (const auto& s : d.doc.sections)
-        if (const std::string t = lower(s.title); (t == "reasoning" || t == "rationale") && !s.lines.empty()) why = s.lines.front().text;
-    if (why.empty()) why = "as decided in " + d.file.rel;
-    m.set_reason(why);
-    // "**Alternatives:** defer to next quarter; partner channel".
-    if (const auto* alt = d.doc.field({"Alternatives", "Alternatives considered"})) {
-      std::string rest = alt->value;
-      for (std::size_t at = 0; at <= rest.size();) {
-        std::size_t end = rest.find(';', at);
-        if (end == std::string::npos) end = rest.size();
-        std::string one = rest.substr(at, end - at);
-        one.erase(0, one.find_first_not_of(' '));
-        one.erase(one.find_last_not_of(' ') + 1);
-        if (!one.empty()) m.add_alternatives(one);
-        at = end + 1;
-      }
-    }
-    if (at) add(d, line, "decision", m, *at);
-    if (const auto* by = d.doc.field({"Approved by", "Approver"}); by && at && !by->value.empty()) {
-      v1::DecisionApproved a;
-      a.set_deal_id(deal_);
-      a.set_approved_by(by->value);
-      approval_ = {d, by->line, a, *at};
-    }
-  }
-
-  // The approval goes after the decision, and only when the rules need one: recorded if the
-  // decision needs it (the importer cannot know the threshold then), so it is kept aside.
-  struct Approval {
-    StageDoc doc;
-    int line = 0;
-    v1::DecisionApproved payload;
-    Micros at = 0;
-  };
-  std::optional<Approval> approval_;
-
-  // `## Action N: Name` blocks of 5-actions.md.
-  void actions(const StageDoc& d) {
-    notes_.clear();
-    static const std::regex head(R"(^\s*action\s*[0-9]*\s*(?:[:.\-]|–|—)?\s*(.*)$)", std::regex::icase);
-    for (const auto& s : d.doc.sections)
-      if (s.level >= 2 && std::regex_match(s.title, head)) action(d, s, "");
-  }
-
-  // One file of a 5-actions/ folder (lead-intake.md, qualify.md, ...): the whole file is the
-  // action, its type from the file's name unless it says **Type:**.
-  void action_file(const StageDoc& d, const std::string& type) {
-    notes_.clear();
-    MdSection all{2, type, 1, {}, {}, {}};
-    for (const auto& s : d.doc.sections) all.fields.insert(all.fields.end(), s.fields.begin(), s.fields.end());
-    action(d, all, type);
-  }
-
-  void action(const StageDoc& d, const MdSection& s, const std::string& type_hint) {
-    const auto* type = s.field({"Type", "Action", "Action type"});
-    auto canonical = type ? parse_action_type(type->value.substr(0, type->value.find(' ')))
-                          : type_hint.empty() ? Result<std::string>(Status::invalid("")) : parse_action_type(type_hint);
-    if (!canonical) {
-      problem(d.file.rel, type ? type->line : s.line,
-              "action '" + s.title + "': " + (type || !type_hint.empty() ? canonical.status().message() : "no **Type:** sales:… line"));
-      return;
-    }
-    const auto* status = s.field({"Status"});
-    const std::string st = status ? lower(code_word(status->value)) : "";
-    const auto* when = s.field({"Duration", "Dates", "Date", "When"});
-    auto range = when ? date_range(when->value) : std::nullopt;
-    if (!range) {
-      problem(d.file.rel, when ? when->line : s.line,
-              "action " + *canonical + ": no dates; write **Duration:** 3 days (2025-11-16 - 2025-11-18)");
-      return;
-    }
-    if (st == "pending" || st == "planned" || st == "not_started") {
-      v1::ActionPlanned p;
-      p.set_deal_id(deal_);
-      p.set_action(*canonical);
-      add(d, s.line, "action " + *canonical + " planned", p, range->first);
-      return;
-    }
-    v1::ActionStarted start;
-    start.set_deal_id(deal_);
-    start.set_action(*canonical);
-    add(d, s.line, "action " + *canonical + " started", start, range->first);
-    if (st == "completed" || st == "complete" || st == "done") {
-      v1::ActionCompleted c;
-      c.set_deal_id(deal_);
-      c.set_action(*canonical);
-      if (const auto* r = s.field({"Result", "Outcome"})) c.set_result(code_word(r->value));
-      add(d, s.line, "action " + *canonical + " completed", c, range->second);
-    } else if (st == "blocked") {
-      v1::ActionBlocked b;
-      b.set_deal_id(deal_);
-      b.set_action(*canonical);
-      const auto* why = s.field({"Blocker", "Reason", "Notes"});
-      b.set_reason(why ? why->value : "blocked, as " + d.file.rel + " says");
-      add(d, s.line, "action " + *canonical + " blocked", b, range->second);
-    } else if (st != "in_progress" && st != "active" && st != "started") {
-      problem(d.file.rel, status ? status->line : s.line,
-              "action " + *canonical + ": status '" + (status ? status->value : "") +
-                  "' is not one of pending, in_progress, blocked, completed");
-    }
-  }
-
-  // Stage 6: the outcome (6-learning.md, or 6-results.md of the 7-stage variant).
-  void outcome(const StageDoc& d) {
-    notes_.clear();
-    const auto* o = d.doc.field({"Deal outcome", "Outcome"});
-    const MdField* status = nullptr;
-    for (const auto& s : d.doc.sections)
-      if (lower(s.title).find("outcome") != std::string::npos && !status) status = s.field({"Status"});
-    const MdField* f = o ? o : status;
-    if (!f) return;  // a learning without an outcome: the rules will say so
-    // "**Closed:** 2026-02-25" when the deal closed before the learning was written.
-    std::optional<Micros> at;
-    if (const auto* closed = d.doc.field({"Closed", "Close date", "Closed on"})) at = first_date(closed->value);
-    if (!at) at = dated(d);
-    std::string word = lower(code_word(f->value));
-    auto parsed = parse_outcome(word);
-    if (!parsed) {
-      problem(d.file.rel, f->line, "outcome '" + f->value + "' is not won (closed), lost or stalled");
-      return;
-    }
-    v1::DealClosed c;
-    c.set_deal_id(deal_);
-    c.set_outcome(*parsed);
-    if (const auto* arr = d.doc.field({"ARR"}))
-      if (auto m = money(arr->value)) c.set_arr(m->first);
-    if (const auto* mrr = d.doc.field({"MRR"}))
-      if (auto m = money(mrr->value)) c.set_mrr(m->first);
-    if (const auto* one_off = d.doc.field({"One-off revenue", "One-off", "One-time revenue"}))
-      if (auto m = money(one_off->value)) c.set_one_off(m->first);
-    if (const auto* margin = d.doc.field({"Margin", "Gross margin"}))
-      if (auto m = score(margin->value)) c.set_margin_pct(static_cast<int>(*m));
-    if (const auto* cost = d.doc.field({"Sales cost", "Cost of sale"}))
-      if (auto m = money(cost->value)) c.set_cost(m->first);
-    if (const auto* sat = d.doc.field({"Satisfaction", "Customer satisfaction"}))
-      if (auto m = score(sat->value)) c.set_satisfaction(static_cast<int>(*m));
-    // "pricing", "terms", "timing", "competition", "other": the rules check the word.
-    if (const auto* reason = d.doc.field({"Loss reason"})) c.set_reason(lower(code_word(reason->value)));
-    if (at) add(d, f->line, "outcome", c, *at);
-  }
-
-  void learnings(const StageDoc& d) {
-    notes_.clear();
-    std::optional<Micros> at;
-    bool any = false;
-    // `evidence`: the section's own (### A7 … **Evidence:**), else the file's.
-    auto record = [&](const std::string& id, const std::string& status_text, const MdField* conf, int line, const MdField* evidence) {
-      if (!at) at = dated(d);
-      if (!at) return;
-      // VALIDATED, INVALIDATED, CHALLENGED, PARTIAL(LY VALIDATED), INCONCLUSIVE: the CLI's words.
-      std::string code = lower(code_word(status_text));
-      if (code == "partially") code = "partial";
-      auto result = parse_learning_result(code);
-      if (!result) {
-        problem(d.file.rel, line, "learning about " + id + ": result '" + status_text + "' is not VALIDATED, CHALLENGED or INVALIDATED");
-        return;
-      }
-      v1::LearningRecorded l;
-      l.set_deal_id(deal_);
-      l.set_assumption_id(id);
-      l.set_result(*result);
-      if (conf) {
-        auto c = confidence(conf->value);
-        if (!c) {
-          problem(d.file.rel, conf->line, "learning about " + id + ": confidence '" + conf->value + "' is not a percent");
-          return;
-        }
-        if (*result == v1::INVALIDATED && c->now != 0)  // the ledger's rule: an invalidated assumption is at 0 %
-          warn(d, conf->line, "learning about " + id + ": INVALIDATED at " + std::to_string(c->now) +
-                                  " %: recorded at 0 %, the confidence of an invalidated assumption in the ledger");
-        else
-          l.set_confidence(c->now);
-      }
-      if (evidence) l.set_evidence(evidence->value);
-      add(d, line, "learning " + id, l, *at);
-      any = true;
-    };
-    for (const auto& s : d.doc.sections) {
-      auto head = assumption_heading(s.title);
-      if (!head || s.level < 2) continue;
-      const auto* st = s.field({"Status", "Result"});
-      if (!st) continue;
-      if (lower(st->value).find("new hypothesis") != std::string::npos) {
-        if (!at) at = dated(d);
-        if (at) proposed(d, s, head->first, head->second, *at);
-        any = true;
-        continue;
-      }
-      record(head->first, st->value, s.field({"Confidence", "Posterior confidence", "New confidence"}), s.line, s.field({"Evidence"}));
-    }
-    if (any) return;
-    // "A4: Enterprise customers prefer white-label → VALIDATED" with "Confidence: 60% → 95%".
-    static const std::regex line_re(R"(^\s*([AH][0-9]{1,4})\s*:.*(?:→|->)\s*([A-Za-z_ ]+)\s*$)");
-    for (const auto* l : all_lines(d.doc)) {
-      std::smatch m;
-      if (std::regex_match(l->text, m, line_re)) record(m[1].str(), m[2].str(), d.doc.field({"Confidence"}), l->line, d.doc.field({"Evidence"}));
-    }
-  }
-
-  // "### H9: Title" with **Status:** 🆕 NEW HYPOTHESIS: not a test of an assumption but a new
-  // one the deal taught, registered on the canvas (untested, at the confidence it states) as
-  // `leanos canvas assume` would. Kept aside: the canvas records it, not the deal's stream.
-  void proposed(const StageDoc& d, const MdSection& s, const std::string& id, const std::string& title, Micros at) {
-    const auto* statement = s.field({"New hypothesis", "Hypothesis", "Statement"});
-    const auto* conf = s.field({"Confidence", "Initial confidence", "New confidence"});
-    auto c = conf ? confidence(conf->value) : std::nullopt;
-    if (!c) {
-      problem(d.file.rel, conf ? conf->line : s.line,
-              "new hypothesis " + id + ": " + (conf ? "confidence '" + conf->value + "' is not a percent" : "no **Confidence:**") +
-                  "; write **Confidence:** 40% (how sure the team is of it now)");
-      return;
-    }
-    v1::AssumptionRegistered r;
-    r.set_assumption_id(id);
-    r.set_statement(statement && !statement->value.empty() ? statement->value : title.empty() ? id : title);
-    r.set_confidence(c->now);
-    proposed_.push_back(fact(d.file.rel, s.line, "new hypothesis " + id, r, at, actor_));
-    proposed_.back().warnings = std::move(notes_);
-    notes_.clear();
-  }
-  std::vector<Fact> proposed_;  // new hypotheses, for the canvas
-
-  Micros lead_at() const { return lead_at_; }
-
- private:
-  std::string deal_, actor_;
-  Micros fallback_ = 0;  // a git commit's date, for a stage file without one
-  Unit& unit_;
-  Micros lead_at_ = 0;
-  std::vector<Problem> notes_;  // warnings for the next fact
-};
 
 }  // namespace
 
