@@ -32,6 +32,10 @@
 #include "events/time.h"
 #include "leanos/v1/events.pb.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace leanos::store {
 
 using v1::Envelope;
@@ -81,6 +85,9 @@ struct StoreOptions {
   // event named) between group commits. Past that it forgets them all and reads each from
   // disk again when it comes back: a store that sees millions of streams keeps its memory.
   std::size_t stream_cache_entries = 100'000;
+  // The file system RocksDB writes through (none: the machine's). Tests give one that
+  // simulates a power cut (tests/power_cut.h); it must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 struct ForgetResult {

@@ -43,6 +43,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   }
 
   rocksdb::Options db_options;
+  if (options.env) db_options.env = options.env;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;

@@ -1,0 +1,187 @@
+// A power cut for the store's tests: a RocksDB file system that writes through to the
+// machine's but remembers, for every file written, how much of it was synced. cut() is the
+// moment the power goes: from then on every write and sync fails. After the store is gone,
+// lose_unsynced() leaves each file as a disk would after the cut — its synced bytes, plus
+// (for a torn write) a random part of what followed them, never more. RocksDB's own
+// FaultInjectionTestFS does this, but Debian's librocksdb-dev does not ship it.
+//
+// What it does not simulate: a rename or a new file lost because its directory was never
+// synced (metadata is taken as durable at once); RocksDB syncs the directory after each.
+#pragma once
+
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace leanos::test {
+
+class PowerCutFs final : public rocksdb::FileSystemWrapper {
+ public:
+  PowerCutFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "PowerCutFs"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options, std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (cut_) return dead();
+    auto s = target()->NewWritableFile(name, options, out, dbg);
+    if (s.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        files_[name] = {};
+      }
+      *out = std::make_unique<File>(std::move(*out), this, name);
+    }
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* out, rocksdb::IODebugContext* dbg) override {
+    if (cut_) return dead();
+    auto s = target()->ReopenWritableFile(name, options, out, dbg);
+    if (s.ok()) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(name, ec);
+      {
+        std::lock_guard lock(mu_);
+        files_[name] = {ec ? 0 : size, ec ? 0 : size};  // what was there is on the disk already
+      }
+      *out = std::make_unique<File>(std::move(*out), this, name);
+    }
+    return s;
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string&, const std::string&, const rocksdb::FileOptions&, std::unique_ptr<rocksdb::FSWritableFile>*,
+                                      rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::NotSupported("ReuseWritableFile");  // RocksDB then writes a new file
+  }
+  rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* dbg) override {
+    if (cut_) return dead();
+    auto s = target()->RenameFile(from, to, options, dbg);
+    if (s.ok()) {
+      std::lock_guard lock(mu_);
+      if (auto it = files_.find(from); it != files_.end()) {
+        files_[to] = it->second;
+        files_.erase(it);
+      } else {
+        files_.erase(to);
+      }
+    }
+    return s;
+  }
+  rocksdb::IOStatus DeleteFile(const std::string& name, const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (cut_) return dead();
+    auto s = target()->DeleteFile(name, options, dbg);
+    if (s.ok()) {
+      std::lock_guard lock(mu_);
+      files_.erase(name);
+    }
+    return s;
+  }
+
+  // The power goes: nothing written from now on reaches the disk.
+  void cut() { cut_ = true; }
+  // The disk as the cut left it: each file its synced bytes, and with `torn`, a random part
+  // of the unsynced rest (a write the cut tore). Returns how many bytes were lost.
+  std::uint64_t lose_unsynced(std::mt19937_64& rng, bool torn) {
+    std::lock_guard lock(mu_);
+    std::uint64_t lost = 0;
+    for (const auto& [name, f] : files_) {
+      if (f.written <= f.synced) continue;
+      std::uint64_t keep = f.synced;
+      if (torn) keep += rng() % (f.written - f.synced + 1);
+      std::error_code ec;
+      std::filesystem::resize_file(name, keep, ec);
+      if (!ec) lost += f.written - keep;
+    }
+    return lost;
+  }
+
+ private:
+  struct Tracked {
+    std::uint64_t written = 0, synced = 0;
+  };
+  static rocksdb::IOStatus dead() { return rocksdb::IOStatus::IOError("the power is cut"); }
+
+  class File final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> target, PowerCutFs* fs, std::string name)
+        : FSWritableFileOwnerWrapper(std::move(target)), fs_(fs), name_(std::move(name)) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      auto s = target()->Append(data, options, dbg);
+      if (s.ok()) fs_->grew(name_, data.size());
+      return s;
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options, const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      auto s = target()->Append(data, options, info, dbg);
+      if (s.ok()) fs_->grew(name_, data.size());
+      return s;
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice&, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+      return rocksdb::IOStatus::NotSupported("PositionedAppend");
+    }
+    rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      auto s = target()->Truncate(size, options, dbg);
+      if (s.ok()) fs_->truncated(name_, size);
+      return s;
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      auto s = target()->Sync(options, dbg);
+      if (s.ok()) fs_->synced(name_);
+      return s;
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      auto s = target()->Fsync(options, dbg);
+      if (s.ok()) fs_->synced(name_);
+      return s;
+    }
+    // A range written back early is not a promise that it survives: nothing changes.
+    rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+      return fs_->cut_ ? dead() : rocksdb::IOStatus::OK();
+    }
+    rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      return target()->Flush(options, dbg);
+    }
+    rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      return target()->Close(options, dbg);  // closing writes nothing the cut keeps
+    }
+
+   private:
+    PowerCutFs* fs_;
+    std::string name_;
+  };
+
+  void grew(const std::string& name, std::uint64_t n) {
+    std::lock_guard lock(mu_);
+    files_[name].written += n;
+  }
+  void synced(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto& f = files_[name];
+    f.synced = f.written;
+  }
+  void truncated(const std::string& name, std::uint64_t size) {
+    std::lock_guard lock(mu_);
+    auto& f = files_[name];
+    f.written = size;
+    f.synced = std::min(f.synced, size);
+  }
+
+  std::atomic<bool> cut_{false};
+  std::mutex mu_;
+  std::map<std::string, Tracked> files_;
+};
+
+}  // namespace leanos::test
