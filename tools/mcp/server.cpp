@@ -235,7 +235,7 @@ std::optional<nlohmann::json> Server::handle(const nlohmann::json& m) {
     nlohmann::json result;
     if (method == "initialize") result = initialize(params);
     else if (method == "ping") result = nlohmann::json::object();
-    else if (!initialized_ && method != "logging/setLevel")
+    else if (!initialized_)
       throw Protocol(kInvalidRequest, "send \"initialize\" first (then \"notifications/initialized\")");
     else if (method == "tools/list") result = list_tools();
     else if (method == "tools/call") result = call_tool(params);
