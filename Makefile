@@ -11,12 +11,16 @@ DATA  ?= data
 FUZZ_SECONDS ?= 20
 export JOBS
 
-.PHONY: run test build setup clean fuzz fuzz-build fuzz-smoke test-asan test-tsan
+.PHONY: run test build setup setup-tests clean fuzz fuzz-build fuzz-smoke test-asan test-tsan
 
 setup:
 	@bash tools/setup.sh
 
-build: setup
+# The tests also want the npm packages of tests/mcp (the MCP SDK as a client).
+setup-tests:
+	@bash tools/setup.sh --tests
+
+build: setup-tests
 	@bash tools/build.sh $(BUILD)
 
 # The binary alone: the first output of a fresh machine does not wait for the test suite.
@@ -44,7 +48,7 @@ fuzz: fuzz-build
 
 # The stalled-subscriber test bounds the server's RSS: under ASan, shadow memory and the
 # allocation quarantine dominate RSS, so it runs in the plain build only.
-test-asan: setup
+test-asan: setup-tests
 	@bash tools/build.sh $(ASAN_BUILD) all $(ASAN_CONFIG)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \

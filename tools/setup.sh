@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages LeanOS Ledger builds against, once.
-# Idempotent: when every package is already installed it does nothing.
+# Installs the Debian packages LeanOS Ledger builds against, once; with --tests also the npm
+# packages the tests use (the MCP client). Idempotent: when everything is there it does nothing.
 set -euo pipefail
 
 packages=(
@@ -35,7 +35,7 @@ mcp_client() {
 }
 
 if ((${#missing[@]} == 0)); then
-  mcp_client
+  [[ ${1:-} == --tests ]] && mcp_client
   exit 0
 fi
 
@@ -48,4 +48,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-mcp_client
+[[ ${1:-} == --tests ]] && mcp_client
+exit 0
