@@ -191,13 +191,15 @@ struct EventStore::Impl {
   // RocksDB to Resume(); once the disk has room again that succeeds and writes go on.
   // Reads are never stopped. Like LevelDB's bg_error_.
   std::mutex error_mu;
-  Status write_error;  // guarded by error_mu
+  Status write_error;      // guarded by error_mu
+  bool resumable = false;  // guarded by error_mu: the error was a full disk, waited out
 
   // Every write of the store goes through here (one at a time; RocksDB serializes writes
   // anyway). `what` names it in the error.
   Status write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch, const std::string& what) {
     std::lock_guard lock(error_mu);
     if (!write_error.is_ok()) {
+      if (!resumable) return write_error;  // a disk that failed a write or a sync is not written again
       if (auto r = db->Resume(); !r.ok()) {
         spdlog::debug("store: cannot resume writes yet: {}", r.ToString());
         // Say what is needed, and what there is: RocksDB wants room to flush before it resumes.
@@ -213,9 +215,16 @@ struct EventStore::Impl {
     }
     auto s = db->Write(wo, &batch);
     if (s.ok()) return Status::success();
-    write_error = Status(Code::read_only, "the store at " + dir + " takes no writes since " + what + " failed (" +
-                                              s.ToString() + "); reads still work, and writes resume by themselves "
-                                              "once the disk has room again (free space on its file system)");
+    // A full disk is waited out. Any other failure (EIO from a write or an fsync) is not:
+    // retrying a sync that failed can report success for data the disk lost (PostgreSQL's
+    // "fsyncgate"), so the store writes no more until it is opened again, from its log.
+    resumable = s.IsNoSpace();
+    write_error = Status(Code::read_only, "the store at " + dir + " takes no writes since " + what + " failed (" + s.ToString() + "); " +
+                                              (resumable ? "reads still work, and writes resume by themselves once the disk has room "
+                                                           "again (free space on its file system)"
+                                                         : "reads still work; the disk reported an error, so nothing more is written "
+                                                           "until the store is opened again: check the disk (dmesg, SMART), then "
+                                                           "restart — every acknowledged event is in the log"));
     spdlog::error("store: {}", write_error.message());
     return write_error;
   }

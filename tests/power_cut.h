@@ -86,6 +86,8 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
 
   // The power goes: nothing written from now on reaches the disk.
   void cut() { cut_ = true; }
+  // The next `n` syncs fail with an I/O error (EIO from fsync), the disk otherwise fine.
+  void fail_syncs(int n) { failing_syncs_ = n; }
   // The disk as the cut left it: each file its synced bytes, and with `torn`, a random part
   // of the unsynced rest (a write the cut tore). Returns how many bytes were lost.
   std::uint64_t lose_unsynced(std::mt19937_64& rng, bool torn) {
@@ -136,12 +138,14 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
       if (fs_->cut_) return dead();
+      if (fs_->sync_fails()) return rocksdb::IOStatus::IOError("fsync: Input/output error (injected)");
       auto s = target()->Sync(options, dbg);
       if (s.ok()) fs_->synced(name_);
       return s;
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
       if (fs_->cut_) return dead();
+      if (fs_->sync_fails()) return rocksdb::IOStatus::IOError("fsync: Input/output error (injected)");
       auto s = target()->Fsync(options, dbg);
       if (s.ok()) fs_->synced(name_);
       return s;
@@ -179,7 +183,14 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
     f.synced = std::min(f.synced, size);
   }
 
+  bool sync_fails() {
+    for (int n = failing_syncs_; n > 0;)
+      if (failing_syncs_.compare_exchange_weak(n, n - 1)) return true;
+    return false;
+  }
+
   std::atomic<bool> cut_{false};
+  std::atomic<int> failing_syncs_{0};
   std::mutex mu_;
   std::map<std::string, Tracked> files_;
 };

@@ -180,3 +180,47 @@ TEST_CASE("the simulated cut does lose what was never synced: relaxed durability
   REQUIRE(reopened.is_ok());
   CHECK((*reopened)->last_position() < acknowledged);
 }
+
+TEST_CASE("an fsync that fails is never acknowledged and never retried into a success: the store stops writing and says why") {
+  test::TempDir dir;
+  const std::string data = dir.sub("data");
+  auto fs = std::make_shared<test::PowerCutFs>();
+  auto env = rocksdb::NewCompositeEnv(fs);
+  auto probe = [](const std::string& id) {
+    Envelope e;
+    e.set_type("PowerProbe");
+    e.set_event_id(id);
+    e.mutable_generic()->set_blob(id);
+    return e;
+  };
+  {
+    store::StoreOptions options;
+    options.env = env.get();
+    auto opened = EventStore::open(data, options);
+    REQUIRE(opened.is_ok());
+    auto& es = **opened;
+    REQUIRE(es.append("power-eio", ExpectedVersion::any(), {probe("before")}).is_ok());
+    fs->fail_syncs(1);
+    auto failed = es.append("power-eio", ExpectedVersion::any(), {probe("unsynced")});
+    REQUIRE(!failed.is_ok());  // not acknowledged
+    INFO("the failed append: " << failed.status().to_string());
+    CHECK(failed.status().message().find("Input/output error") != std::string::npos);
+    auto after = es.append("power-eio", ExpectedVersion::any(), {probe("after")});
+    REQUIRE(!after.is_ok());  // no write is taken on a disk that lost one
+    INFO("the next append: " << after.status().to_string());
+    CHECK(after.status().code() == Code::read_only);
+    CHECK(after.status().message().find("Input/output error") != std::string::npos);
+    CHECK(after.status().message().find("check the disk") != std::string::npos);  // the way out, not "free space"
+    CHECK(after.status().message().find("free space") == std::string::npos);
+    // Never retried into a success: the disk works again, the store still takes nothing.
+    CHECK(!es.append("power-eio", ExpectedVersion::any(), {probe("later")}).is_ok());
+    auto read = es.read_all(1, 10);  // reads go on
+    REQUIRE(read.is_ok());
+    CHECK(read->front().event_id() == "before");
+  }
+  auto reopened = EventStore::open(data);
+  REQUIRE(reopened.is_ok());
+  CHECK((*reopened)->verify().clean());
+  CHECK((*reopened)->find_event_id("before")->has_value());
+  CHECK(!(*reopened)->find_event_id("after")->has_value());
+}
