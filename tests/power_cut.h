@@ -5,8 +5,9 @@
 // (for a torn write) a random part of what followed them, never more. RocksDB's own
 // FaultInjectionTestFS does this, but Debian's librocksdb-dev does not ship it.
 //
-// What it does not simulate: a rename or a new file lost because its directory was never
-// synced (metadata is taken as durable at once); RocksDB syncs the directory after each.
+// A file made since its directory was last synced is not in the directory after the cut:
+// it is gone whole. What it does not simulate: a rename undone because its directory was not
+// synced (a rename is taken as durable at once; RocksDB syncs the directory after each).
 #pragma once
 
 #include <rocksdb/env.h>
@@ -34,10 +35,16 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
     if (s.ok()) {
       {
         std::lock_guard lock(mu_);
-        files_[name] = {};
+        files_[name] = {0, 0, false};  // its directory entry waits for the directory's sync
       }
       *out = std::make_unique<File>(std::move(*out), this, name);
     }
+    return s;
+  }
+  rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& options, std::unique_ptr<rocksdb::FSDirectory>* out,
+                                 rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewDirectory(name, options, out, dbg);
+    if (s.ok()) *out = std::make_unique<Directory>(std::move(*out), this, name);
     return s;
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
@@ -49,7 +56,7 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
       const auto size = std::filesystem::file_size(name, ec);
       {
         std::lock_guard lock(mu_);
-        files_[name] = {ec ? 0 : size, ec ? 0 : size};  // what was there is on the disk already
+        files_[name] = {ec ? 0 : size, ec ? 0 : size, true};  // what was there is on the disk already
       }
       *out = std::make_unique<File>(std::move(*out), this, name);
     }
@@ -94,10 +101,14 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
     std::lock_guard lock(mu_);
     std::uint64_t lost = 0;
     for (const auto& [name, f] : files_) {
+      std::error_code ec;
+      if (!f.listed) {  // never in a synced directory: the file is not there at all
+        if (std::filesystem::remove(name, ec)) lost += f.written;
+        continue;
+      }
       if (f.written <= f.synced) continue;
       std::uint64_t keep = f.synced;
       if (torn) keep += rng() % (f.written - f.synced + 1);
-      std::error_code ec;
       std::filesystem::resize_file(name, keep, ec);
       if (!ec) lost += f.written - keep;
     }
@@ -107,6 +118,30 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
  private:
   struct Tracked {
     std::uint64_t written = 0, synced = 0;
+    bool listed = true;  // its directory was synced since the file was made
+  };
+
+  class Directory final : public rocksdb::FSDirectoryWrapper {
+   public:
+    Directory(std::unique_ptr<rocksdb::FSDirectory> target, PowerCutFs* fs, std::string name)
+        : FSDirectoryWrapper(std::move(target)), fs_(fs), name_(std::move(name)) {}
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->cut_) return dead();
+      auto s = FSDirectoryWrapper::Fsync(options, dbg);
+      if (s.ok()) fs_->directory_synced(name_);
+      return s;
+    }
+    rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg,
+                                          const rocksdb::DirFsyncOptions& dir_options) override {
+      if (fs_->cut_) return dead();
+      auto s = FSDirectoryWrapper::FsyncWithDirOptions(options, dbg, dir_options);
+      if (s.ok()) fs_->directory_synced(name_);
+      return s;
+    }
+
+   private:
+    PowerCutFs* fs_;
+    std::string name_;
   };
   static rocksdb::IOStatus dead() { return rocksdb::IOStatus::IOError("the power is cut"); }
 
@@ -167,6 +202,12 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
     std::string name_;
   };
 
+  void directory_synced(const std::string& dir) {
+    const auto parent = std::filesystem::path(dir).lexically_normal();
+    std::lock_guard lock(mu_);
+    for (auto& [name, f] : files_)
+      if (std::filesystem::path(name).parent_path().lexically_normal() == parent) f.listed = true;
+  }
   void grew(const std::string& name, std::uint64_t n) {
     std::lock_guard lock(mu_);
     files_[name].written += n;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -223,4 +224,26 @@ TEST_CASE("an fsync that fails is never acknowledged and never retried into a su
   CHECK((*reopened)->verify().clean());
   CHECK((*reopened)->find_event_id("before")->has_value());
   CHECK(!(*reopened)->find_event_id("after")->has_value());
+}
+
+TEST_CASE("the simulated cut removes a file made since its directory was last synced, and keeps one whose directory was") {
+  test::TempDir dir;
+  test::PowerCutFs fs;
+  std::unique_ptr<rocksdb::FSDirectory> folder;
+  REQUIRE(fs.NewDirectory(dir.path(), {}, &folder, nullptr).ok());
+  auto write = [&](const std::string& name) {
+    std::unique_ptr<rocksdb::FSWritableFile> f;
+    REQUIRE(fs.NewWritableFile(dir.sub(name), {}, &f, nullptr).ok());
+    REQUIRE(f->Append("synced bytes", {}, nullptr).ok());
+    REQUIRE(f->Sync({}, nullptr).ok());
+    REQUIRE(f->Close({}, nullptr).ok());
+  };
+  write("listed");
+  REQUIRE(folder->Fsync({}, nullptr).ok());
+  write("unlisted");  // its data synced, its directory not
+  fs.cut();
+  std::mt19937_64 rng(1);
+  fs.lose_unsynced(rng, false);
+  CHECK(std::filesystem::file_size(dir.sub("listed")) == 12);
+  CHECK(!std::filesystem::exists(dir.sub("unlisted")));
 }
