@@ -46,6 +46,24 @@ std::unique_ptr<store::EventStore> open_store(const test::TempDir& dir) {
   return std::move(*s);
 }
 
+// A store served by a server in this process, and the RemoteLedger that talks to it.
+struct Served {
+  std::unique_ptr<store::EventStore> store;
+  std::unique_ptr<cli::LocalServer> server;
+  std::unique_ptr<Ledger> ledger;
+  explicit Served(const test::TempDir& dir) : store(open_store(dir)) {
+    auto started = cli::LocalServer::start(*store);
+    REQUIRE(started.is_ok());
+    server = std::move(*started);
+    cli::GlobalOptions g;
+    g.server = "127.0.0.1:" + std::to_string(server->port());
+    auto connected = cli::connect(g);
+    REQUIRE(connected.is_ok());
+    ledger = std::move(*connected);
+  }
+  ~Served() { ledger.reset(); }  // the client before the server
+};
+
 // What one ledger answers to the same calls, as comparable text.
 struct Answers {
   std::vector<std::string> recorded;  // type, stream, version of each event recorded
@@ -119,14 +137,8 @@ TEST_CASE("the same calls through a local ledger and through a server's give the
   LocalLedger local(*local_store);
   const Answers here = drive(local);
 
-  auto remote_store = open_store(remote_dir);
-  auto server = cli::LocalServer::start(*remote_store);
-  REQUIRE(server.is_ok());
-  cli::GlobalOptions g;
-  g.server = "127.0.0.1:" + std::to_string((*server)->port());
-  auto remote = cli::connect(g);
-  REQUIRE(remote.is_ok());
-  const Answers there = drive(**remote);
+  Served remote(remote_dir);
+  const Answers there = drive(*remote.ledger);
 
   REQUIRE(here.recorded.size() == there.recorded.size());
   for (std::size_t i = 0; i < std::min(here.recorded.size(), there.recorded.size()); ++i) CHECK(here.recorded[i] == there.recorded[i]);
@@ -195,12 +207,6 @@ TEST_CASE("a local ledger and a server's deliver the log as it grows, from now o
   LocalLedger local(*local_store);
   follows(local);
 
-  auto remote_store = open_store(remote_dir);
-  auto server = cli::LocalServer::start(*remote_store);
-  REQUIRE(server.is_ok());
-  cli::GlobalOptions g;
-  g.server = "127.0.0.1:" + std::to_string((*server)->port());
-  auto remote = cli::connect(g);
-  REQUIRE(remote.is_ok());
-  follows(**remote);
+  Served remote(remote_dir);
+  follows(*remote.ledger);
 }
