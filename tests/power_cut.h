@@ -41,6 +41,12 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
     }
     return s;
   }
+  rocksdb::IOStatus NewRandomAccessFile(const std::string& name, const rocksdb::FileOptions& options,
+                                        std::unique_ptr<rocksdb::FSRandomAccessFile>* out, rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewRandomAccessFile(name, options, out, dbg);
+    if (s.ok()) *out = std::make_unique<ReadFile>(std::move(*out), this);
+    return s;
+  }
   rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& options, std::unique_ptr<rocksdb::FSDirectory>* out,
                                  rocksdb::IODebugContext* dbg) override {
     auto s = target()->NewDirectory(name, options, out, dbg);
@@ -93,6 +99,8 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
 
   // The power goes: nothing written from now on reaches the disk.
   void cut() { cut_ = true; }
+  // Reads of the files opened for random access (the table files) fail with EIO, or work again.
+  void fail_reads(bool fail) { reads_fail_ = fail; }
   // The next `n` syncs fail with an I/O error (EIO from fsync), the disk otherwise fine.
   void fail_syncs(int n) { failing_syncs_ = n; }
   // The disk as the cut left it: each file its synced bytes, and with `torn`, a random part
@@ -119,6 +127,31 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
   struct Tracked {
     std::uint64_t written = 0, synced = 0;
     bool listed = true;  // its directory was synced since the file was made
+  };
+
+  static rocksdb::IOStatus read_error() { return rocksdb::IOStatus::IOError("pread: Input/output error (injected)"); }
+
+  class ReadFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
+   public:
+    ReadFile(std::unique_ptr<rocksdb::FSRandomAccessFile> target, PowerCutFs* fs) : FSRandomAccessFileOwnerWrapper(std::move(target)), fs_(fs) {}
+    rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& options, rocksdb::Slice* result, char* scratch,
+                           rocksdb::IODebugContext* dbg) const override {
+      if (fs_->reads_fail_) return read_error();
+      return target()->Read(offset, n, options, result, scratch, dbg);
+    }
+    rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t n, const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (fs_->reads_fail_) return read_error();
+      return target()->MultiRead(reqs, n, options, dbg);
+    }
+    rocksdb::IOStatus ReadAsync(rocksdb::FSReadRequest& req, const rocksdb::IOOptions& options,
+                                std::function<void(const rocksdb::FSReadRequest&, void*)> cb, void* cb_arg, void** handle,
+                                rocksdb::IOHandleDeleter* del, rocksdb::IODebugContext* dbg) override {
+      if (fs_->reads_fail_) return read_error();
+      return target()->ReadAsync(req, options, std::move(cb), cb_arg, handle, del, dbg);
+    }
+
+   private:
+    PowerCutFs* fs_;
   };
 
   class Directory final : public rocksdb::FSDirectoryWrapper {
@@ -232,6 +265,7 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
 
   std::atomic<bool> cut_{false};
   std::atomic<int> failing_syncs_{0};
+  std::atomic<bool> reads_fail_{false};
   std::mutex mu_;
   std::map<std::string, Tracked> files_;
 };

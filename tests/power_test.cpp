@@ -247,3 +247,41 @@ TEST_CASE("the simulated cut removes a file made since its directory was last sy
   CHECK(std::filesystem::file_size(dir.sub("listed")) == 12);
   CHECK(!std::filesystem::exists(dir.sub("unlisted")));
 }
+
+TEST_CASE("a read the disk fails (EIO) is an error naming it, never a crash or a silent gap, and reads work again with the disk") {
+  test::TempDir dir;
+  const std::string data = dir.sub("data");
+  auto fs = std::make_shared<test::PowerCutFs>();
+  auto env = rocksdb::NewCompositeEnv(fs);
+  store::StoreOptions options;
+  options.env = env.get();
+  {
+    auto opened = EventStore::open(data, options);
+    REQUIRE(opened.is_ok());
+    for (int i = 0; i < 200; ++i) {
+      std::vector<Envelope> batch(5);
+      for (auto& e : batch) {
+        e.set_type("PowerProbe");
+        e.mutable_generic()->set_blob(std::string(200, 'r'));
+      }
+      REQUIRE((*opened)->append("power-read", ExpectedVersion::any(), std::move(batch)).is_ok());
+    }
+    REQUIRE((*opened)->flush().is_ok());  // into table files, read from the disk below
+  }
+  auto opened = EventStore::open(data, options);
+  REQUIRE(opened.is_ok());
+  auto& es = **opened;
+  fs->fail_reads(true);
+  auto scan = es.read_all(1, 5000);
+  REQUIRE(!scan.is_ok());
+  INFO(scan.status().to_string());
+  CHECK(scan.status().message().find("Input/output error") != std::string::npos);
+  auto stream = es.read_stream("power-read", 1, store::Direction::forward, 5000);
+  CHECK(!stream.is_ok());
+  CHECK(!es.verify().clean());
+  fs->fail_reads(false);
+  auto again = es.read_all(1, 5000);
+  REQUIRE(again.is_ok());
+  CHECK(again->size() == 1000);
+  CHECK(es.verify().clean());
+}
