@@ -154,7 +154,7 @@ nlohmann::json message_json(const Message& m) {
 
 nlohmann::json message_view_json(const google::protobuf::Message& message) { return message_json(message); }
 
-std::string view_json(const v1::QueryReply& r) {
+nlohmann::json view_tree(const v1::QueryReply& r) {
   const google::protobuf::Message* view = nullptr;
   switch (r.view_case()) {
     case v1::QueryReply::kCanvas: view = &r.canvas(); break;
@@ -173,10 +173,11 @@ std::string view_json(const v1::QueryReply& r) {
     case v1::QueryReply::kSegments: view = &r.segments(); break;
     case v1::QueryReply::kFiles: view = &r.files(); break;
     case v1::QueryReply::kFileLog: view = &r.file_log(); break;
-    case v1::QueryReply::VIEW_NOT_SET: return "{}\n";
+    case v1::QueryReply::VIEW_NOT_SET: return nlohmann::json::object();
   }
-  const auto j = message_json(*view);
-  return j.dump() + "\n";
+  return message_json(*view);
 }
+
+std::string view_json(const v1::QueryReply& r) { return view_tree(r).dump() + "\n"; }
 
 }  // namespace leanos::cli

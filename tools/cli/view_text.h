@@ -27,6 +27,8 @@ std::string assumption_history_text(const v1::AssumptionHistoryView& view);
 // The reply's view as text, or as one line of JSON (every field, defaults included).
 std::string view_text(const v1::QueryReply& reply);
 std::string view_json(const v1::QueryReply& reply);
+// The same JSON as a tree, for a surface that adds to it or embeds it (no print and parse).
+nlohmann::json view_tree(const v1::QueryReply& reply);
 // Any message as view_json prints a view's (an event recorded, for the MCP server's tools).
 nlohmann::json message_view_json(const google::protobuf::Message& message);
 

@@ -8,7 +8,6 @@
 #include <cctype>
 
 #include "events/domain.h"
-#include "events/ids.h"
 #include "events/time.h"
 #include "actors/runtime.h"
 #include "tools/bridge/import_command.h"
@@ -357,26 +356,23 @@ nlohmann::json Server::call_tool(const nlohmann::json& params) {
 }
 
 nlohmann::json Server::call_command(const std::string& payload_field, const nlohmann::json& arguments) {
+  // What a caller leaves out (the id, the time, the type's name) the ledger fills, as for
+  // every surface.
   nlohmann::json payload = arguments;
   Envelope command;
-  Micros at = now_micros();
   if (auto it = payload.find(kOccurredAt); it != payload.end()) {
     if (!it->is_string()) return refusal(Status::invalid("occurred_at must be a date or time as text, e.g. \"2026-03-01\""));
     auto t = parse_time(it->get<std::string>());
     if (!t) return refusal(Status(t.status().code(), "occurred_at: " + t.status().message()));
-    at = *t;
+    to_timestamp(*t, command.mutable_occurred_at());
     payload.erase(it);
   }
   if (auto it = payload.find(kEventId); it != payload.end()) {
     if (!it->is_string() || it->get<std::string>().empty()) return refusal(Status::invalid("event_id must be a non-empty string"));
     command.set_event_id(it->get<std::string>());
     payload.erase(it);
-  } else {
-    command.set_event_id(new_event_id());
   }
   if (auto s = fill(command, envelope_field(payload_field), payload); !s) return refusal(s);
-  command.set_type(envelope_field(payload_field).message_type()->name());
-  to_timestamp(at, command.mutable_occurred_at());
   command.set_actor(options_.actor);
   auto handled = ledger_.submit({std::move(command)});
   if (!handled) return refusal(handled.status());
@@ -440,7 +436,7 @@ nlohmann::json Server::call_view(const std::string& query_field_name, const nloh
   if (auto s = fill(request, query_field(query_field_name), query); !s) return refusal(s);
   auto reply = ledger_.query(request);
   if (!reply) return refusal(reply.status());
-  auto view = nlohmann::json::parse(cli::view_json(*reply));
+  auto view = cli::view_tree(*reply);
   if (goals_only) {  // the today view's goals, on their own (as `goal list` and /api/v1/goals)
     auto result = text_result(cli::goals_text(reply->today()));
     result["structuredContent"] = {{"goals", view["goals"]}};

@@ -322,8 +322,7 @@ struct HttpApi::Impl {
       if (!reply) return send_error(res, reply.status());
       // The goals: the today view's, on their own.
       if (q->has_today() && view == "goals") {
-        nlohmann::json j = nlohmann::json::parse(view_json(*reply));
-        res.set_content(nlohmann::json{{"goals", j["goals"]}}.dump() + "\n", "application/json");
+        res.set_content(nlohmann::json{{"goals", view_tree(*reply)["goals"]}}.dump() + "\n", "application/json");
         return;
       }
       res.set_content(view_json(*reply), "application/json");
