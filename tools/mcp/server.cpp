@@ -9,7 +9,6 @@
 
 #include "events/domain.h"
 #include "events/time.h"
-#include "actors/runtime.h"
 #include "tools/bridge/import_command.h"
 #include "tools/cli/view_text.h"
 #include "tools/mcp/protocol.h"
