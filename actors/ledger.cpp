@@ -1,5 +1,7 @@
 #include "actors/ledger.h"
 
+#include "actors/files.h"
+
 #include <thread>
 
 #include "actors/queries.h"
@@ -101,6 +103,13 @@ class LocalFollowing final : public Following {
 Result<std::unique_ptr<Following>> LocalLedger::follow(std::uint64_t from, OnPage on_page, OnEnd on_end) {
   if (from == 0) from = store_.last_position() + 1;
   return std::unique_ptr<Following>(std::make_unique<LocalFollowing>(store_, from, std::move(on_page), std::move(on_end)));
+}
+
+Result<std::string> LocalLedger::read_file(const std::string& sha256) { return file_bytes(store_, sha256); }
+
+Result<v1::ImportReport> LocalLedger::import_folder(const ImportFolder& request) {
+  if (!importer_) return Status::unavailable("this ledger reads no workspace folders (it was opened without the workspace reader)");
+  return importer_(*this, request);
 }
 
 }  // namespace leanos

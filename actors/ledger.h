@@ -23,6 +23,7 @@
 
 #include "actors/commands.h"
 #include "leanos/v1/query.pb.h"
+#include "leanos/v1/workspace.pb.h"
 #include "store/event_store.h"
 
 namespace leanos {
@@ -44,6 +45,15 @@ struct ReadRequest {
 class Following {
  public:
   virtual ~Following() = default;
+};
+
+// A LeanOS workspace folder to import (Ledger::import_folder).
+struct ImportFolder {
+  std::string dir;  // on this process's machine
+  v1::ImportOptions options;
+  // Told before each unit is recorded: how many are done, of how many, and its name (a
+  // LocalLedger's import only).
+  std::function<void(std::size_t done, std::size_t total, const std::string& unit)> progress;
 };
 
 class Ledger {
@@ -70,11 +80,22 @@ class Ledger {
   // server gone). Neither runs after the subscription is destroyed, which must be before the
   // ledger is.
   virtual Result<std::unique_ptr<Following>> follow(std::uint64_t from, OnPage on_page, OnEnd on_end) = 0;
+  // A LeanOS workspace folder: every file as written (the files layer), and the facts its
+  // files state through the rules, fact by fact; the report names what was recorded, what
+  // reading assumed, what was refused and why. A RemoteLedger sends the folder's files.
+  virtual Result<v1::ImportReport> import_folder(const ImportFolder& request) = 0;
+  // The bytes of a workspace file's version, by the SHA-256 the files views give (checkout,
+  // files diff). not_found when the ledger holds no such content.
+  virtual Result<std::string> read_file(const std::string& sha256) = 0;
 };
 
 // The ledger of a store in this process.
 class LocalLedger final : public Ledger {
  public:
+  // What reads a workspace folder (tools/bridge, above this layer): given by whoever builds
+  // the ledger with it (the CLI, the server, the MCP server); without one, import_folder is
+  // refused, named.
+  using Importer = std::function<Result<v1::ImportReport>(LocalLedger&, const ImportFolder&)>;
   using Clock = std::function<Micros()>;  // "now" for the views' time-measuring rules
   // When the actor runtime starts. A server starts it at once: its process managers catch up
   // on what the log holds (what a crash left underived) before the first call, not at the
@@ -95,7 +116,10 @@ class LocalLedger final : public Ledger {
   Result<std::vector<Envelope>> read(const ReadRequest& request) override;
   Result<store::ForgetResult> forget(const std::string& subject, const std::string& reason, const std::string& actor) override;
   Result<std::unique_ptr<Following>> follow(std::uint64_t from, OnPage on_page, OnEnd on_end) override;
+  Result<v1::ImportReport> import_folder(const ImportFolder& request) override;
+  Result<std::string> read_file(const std::string& sha256) override;
 
+  void set_importer(Importer importer) { importer_ = std::move(importer); }
   store::EventStore& store() { return store_; }
   // The actor runtime, started on first use.
   Runtime& runtime();
@@ -105,6 +129,7 @@ class LocalLedger final : public Ledger {
   store::EventStore& store_;
   Clock clock_;
   std::unique_ptr<Runtime> runtime_;
+  Importer importer_;
 };
 
 }  // namespace leanos

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -14,6 +16,8 @@
 #include "events/ids.h"
 #include "tests/builders.h"
 #include "tests/support.h"
+#include "tools/bridge/import_command.h"
+#include "tools/bridge/upload.h"
 #include "tools/cli/hints.h"
 #include "tools/server/client.h"
 #include "tools/server/server.h"
@@ -209,4 +213,178 @@ TEST_CASE("a local ledger and a server's deliver the log as it grows, from now o
 
   Served remote(remote_dir);
   follows(*remote.ledger);
+}
+
+namespace {
+
+// A LeanOS folder with what the files layer keeps beyond markdown: a binary file, an
+// executable, a link (never followed), an empty file, a large file sent in parts, a path left
+// out by .leanosignore.
+void write_workspace(const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::copy(LEANOS_SEED_FIXTURE, dir, fs::copy_options::recursive);
+  auto write = [&](const std::string& rel, const std::string& bytes) {
+    fs::create_directories(fs::path(dir + "/" + rel).parent_path());
+    std::ofstream(dir + "/" + rel, std::ios::binary) << bytes;
+  };
+  write("assets/logo.png", std::string("\x89PNG\r\n\x1a\n\0\xff", 10));
+  write("tools/sync.sh", "#!/bin/sh\necho sync\n");
+  fs::permissions(dir + "/tools/sync.sh", fs::perms::owner_exec, fs::perm_options::add);
+  fs::create_symlink("../strategy/canvas/10-assumptions.md", dir + "/assets/assumptions-link");
+  write(".gitkeep", "");
+  std::string big(3 * (std::size_t{1} << 20) + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7919 % 251);
+  write("assets/recording.bin", big);
+  write(".leanosignore", "scratch/\n");
+  write("scratch/notes.md", "left out\n");
+}
+
+std::string report_text(const Result<v1::ImportReport>& r) {
+  INFO(r.status().to_string());
+  REQUIRE(r.is_ok());
+  return cli::report_json(*r).dump(1);
+}
+
+std::string view_of(Ledger& ledger, const std::function<void(v1::QueryRequest&)>& ask) {
+  v1::QueryRequest q;
+  ask(q);
+  auto r = ledger.query(q);
+  INFO(r.status().to_string());
+  REQUIRE(r.is_ok());
+  if (r->has_files())
+    for (auto& f : *r->mutable_files()->mutable_files()) f.clear_recorded_at();  // each ledger's own clock
+  return r->DebugString();
+}
+
+}  // namespace
+
+TEST_CASE("a workspace folder imported through a local ledger and through a server's: the same report, files and facts") {
+  test::TempDir folder, local_dir, remote_dir;
+  const std::string ws = folder.sub("ws");
+  write_workspace(ws);
+  auto local_store = open_store(local_dir);
+  LocalLedger local(*local_store);
+  local.set_importer(cli::importer());
+  Served remote(remote_dir);
+  ImportFolder request{ws, {}, nullptr};
+
+  const std::string here = report_text(local.import_folder(request));
+  const std::string there = report_text(remote.ledger->import_folder(request));
+  CHECK(here == there);
+  const auto report = nlohmann::json::parse(here);
+  CHECK(report["events_recorded"].get<int>() > 0);
+  CHECK(report["files"]["ignored"] == 1);
+  CHECK(report["files"]["in_workspace"] == 22);  // the seed's 16, the 6 added
+  CHECK(report["exit_code"] == 0);
+  for (auto* ledger : {static_cast<Ledger*>(&local), remote.ledger.get()}) {
+    const auto files = view_of(*ledger, [](v1::QueryRequest& q) { q.mutable_files(); });
+    CHECK(files.find("assets/recording.bin") != std::string::npos);
+    CHECK(files.find("FILE_SYMLINK") != std::string::npos);
+    CHECK(files.find("FILE_EXECUTABLE") != std::string::npos);
+    CHECK(files.find("scratch/") == std::string::npos);
+  }
+  // What the ledger holds afterwards is the same: the files (their versions, sizes, digests and
+  // dates: the server wrote the sent times), and the facts.
+  CHECK(view_of(local, [](v1::QueryRequest& q) { q.mutable_files(); }) ==
+        view_of(*remote.ledger, [](v1::QueryRequest& q) { q.mutable_files(); }));
+  CHECK(view_of(local, [](v1::QueryRequest& q) { q.mutable_canvas(); }) ==
+        view_of(*remote.ledger, [](v1::QueryRequest& q) { q.mutable_canvas(); }));
+  auto pipeline = [](v1::QueryRequest& q) {
+    q.mutable_pipeline();
+    q.set_as_of("2030-01-01");
+  };
+  CHECK(view_of(local, pipeline) == view_of(*remote.ledger, pipeline));
+
+  // A file's bytes, read back through either (the server's in parts of 1 MiB).
+  v1::QueryRequest files;
+  files.mutable_files();
+  auto listed = remote.ledger->query(files);
+  REQUIRE(listed.is_ok());
+  std::string big_sha;
+  for (const auto& f : listed->files().files())
+    if (f.path() == "assets/recording.bin") big_sha = f.sha256();
+  REQUIRE(!big_sha.empty());
+  auto mine = local.read_file(big_sha);
+  auto theirs = remote.ledger->read_file(big_sha);
+  REQUIRE(mine.is_ok());
+  REQUIRE(theirs.is_ok());
+  CHECK(mine->size() == 3 * (std::size_t{1} << 20) + 17);
+  CHECK(*mine == *theirs);
+  const std::string none(64, 'a');
+  CHECK(local.read_file(none).status().code() == Code::not_found);
+  CHECK(remote.ledger->read_file(none).status().code() == Code::not_found);
+
+  // Again: nothing new on either side.
+  const std::string again_here = report_text(local.import_folder(request));
+  CHECK(again_here == report_text(remote.ledger->import_folder(request)));
+  CHECK(nlohmann::json::parse(again_here)["events_recorded"] == 0);
+  CHECK(nlohmann::json::parse(again_here)["files"]["versions_recorded"] == 0);
+
+  // A folder that is not there is named, on both.
+  ImportFolder missing{folder.sub("nope"), {}, nullptr};
+  auto a = local.import_folder(missing);
+  auto b = remote.ledger->import_folder(missing);
+  REQUIRE(!a.is_ok());
+  REQUIRE(!b.is_ok());
+  CHECK(a.status().code() == Code::not_found);
+  CHECK(b.status().code() == Code::not_found);
+  CHECK(a.status().message() == b.status().message());
+}
+
+TEST_CASE("an import's parts that would write outside the folder, twice, or out of order are refused, named") {
+  auto part = [](const std::string& path, bool more = false) {
+    v1::ImportPart p;
+    p.set_path(path);
+    p.set_kind(v1::FILE_REGULAR);
+    p.set_data("x");
+    p.set_more(more);
+    return p;
+  };
+  v1::ImportPart options;
+  options.mutable_options()->set_strict(true);
+  {
+    auto up = bridge::FolderUpload::make();
+    REQUIRE(up.is_ok());
+    CHECK(up->add(options).is_ok());
+    auto s = up->add(part("../outside.md"));
+    CHECK(s.code() == Code::invalid_argument);
+    CHECK(s.message().find("../outside.md") != std::string::npos);
+    CHECK(!std::filesystem::exists(std::filesystem::path(up->dir()).parent_path() / "outside.md"));
+    CHECK(up->add(part(".git/config")).code() == Code::invalid_argument);
+  }
+  {
+    auto up = bridge::FolderUpload::make();
+    REQUIRE(up.is_ok());
+    CHECK(up->add(options).is_ok());
+    CHECK(up->add(part("a.md")).is_ok());
+    CHECK(up->add(part("a.md")).message().find("sent twice") != std::string::npos);
+    CHECK(up->add(options).message().find("only the first part") != std::string::npos);
+    CHECK(up->add(part("b.md", true)).is_ok());
+    CHECK(up->add(part("c.md")).message().find("b.md: its last part said more was to come") != std::string::npos);
+  }
+  {
+    auto up = bridge::FolderUpload::make();
+    REQUIRE(up.is_ok());
+    CHECK(up->add(part("a.md")).is_ok());
+    auto done = up->finish();
+    REQUIRE(!done.is_ok());
+    CHECK(done.status().message().find("the first part of an import gives them") != std::string::npos);
+  }
+  {
+    auto up = bridge::FolderUpload::make();
+    REQUIRE(up.is_ok());
+    CHECK(up->add(options).is_ok());
+    CHECK(up->add(part("big.md", true)).is_ok());
+    auto done = up->finish();
+    REQUIRE(!done.is_ok());
+    CHECK(done.status().message().find("big.md") != std::string::npos);
+    auto ok = bridge::FolderUpload::make();
+    REQUIRE(ok.is_ok());
+    CHECK(ok->add(options).is_ok());
+    CHECK(ok->add(part("x/y.md")).is_ok());
+    auto fine = ok->finish();
+    REQUIRE(fine.is_ok());
+    CHECK(fine->strict());
+    CHECK(std::filesystem::is_regular_file(ok->dir() + "/x/y.md"));
+  }
 }

@@ -19,6 +19,7 @@
 
 #include "actors/ledger.h"
 #include "tests/support.h"
+#include "tools/bridge/import_command.h"
 #include "tools/mcp/http.h"
 #include "tools/mcp/mcp.h"
 #include "tools/mcp/schema.h"
@@ -48,11 +49,12 @@ struct Session {
   int next_id = 1;
 
   explicit Session(bool read_only = false, bool import = false)
-      : server(ledger, mcp::Options{read_only, "", "test", import ? mcp::import_folder : nullptr}, [this](const json& m) {
+      : server(ledger, mcp::Options{read_only, "", "test", import}, [this](const json& m) {
           std::lock_guard lock(mu);
           sent.push_back(m);
           cv.notify_all();
         }) {
+    ledger.set_importer(cli::importer());
     auto init = call("initialize", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}, {"clientInfo", {{"name", "mcp-test"}, {"version", "1"}}}});
     REQUIRE(init.contains("result"));
     CHECK(init["result"]["protocolVersion"] == "2025-06-18");

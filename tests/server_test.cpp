@@ -866,3 +866,42 @@ TEST_CASE("short calls that end while their answers are on the way: every Append
   CHECK(append(server.stub(), "after", {note()}, &out).ok());
   CHECK(out.positions(0) == 2000 + 240 + 1);
 }
+
+namespace {
+std::string bytes_of(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("with --server, import sends the folder to the server, and export, files and checkout read the server's ledger") {
+  TokenServer t;
+  test::TempDir here;
+  const std::string ws = here.sub("ws");
+  std::filesystem::copy(LEANOS_SEED_FIXTURE, ws, std::filesystem::copy_options::recursive);
+  auto imported = t.cli({"import", ws});
+  INFO(imported.err);
+  CHECK(imported.exit_code == 0);
+  CHECK(imported.out.find("imported 20 events from 16 files") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("data"));  // recorded by the server, not into a local data folder
+  auto deals = t.cli({"deal", "list"});
+  CHECK(deals.out.find("acme") != std::string::npos);
+  auto again = t.cli({"import", ws});
+  CHECK(again.out.find("imported 0 events from 16 files") != std::string::npos);
+  // What comes back through the server is what was written.
+  auto checkout = t.cli({"checkout", here.sub("back")});
+  INFO(checkout.err);
+  CHECK(checkout.exit_code == 0);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(ws))
+    if (entry.is_regular_file()) {
+      const auto rel = std::filesystem::relative(entry.path(), ws);
+      CHECK_MESSAGE(bytes_of(entry.path()) == bytes_of(std::filesystem::path(here.sub("back")) / rel), rel.string());
+    }
+  auto exported = t.cli({"export", here.sub("export")});
+  CHECK(exported.exit_code == 0);
+  CHECK(exported.out.find("1 deal threads") != std::string::npos);
+  auto git = t.cli({"import", "--git", ws});
+  CHECK(git.exit_code != 0);
+  CHECK(git.err.find("import --git reads the repository's history into the data folder where it runs") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("data"));
+}

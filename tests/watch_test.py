@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`leanos watch` while a script writes the workspace as agents and editors do.
 
-Usage: watch_test.py LEANOS SEED_WORKSPACE NEW_THREAD
+Usage: watch_test.py LEANOS SEED_WORKSPACE NEW_THREAD [server]
 
 The real binary watches a copy of the seed's LeanOS workspace. The script adds a deal thread
 (a folder of files at once), a burst of 200 notes, an editor's save (write a temporary file,
@@ -9,6 +9,8 @@ rename it over the original), a rename, a deletion and an executable bit, then s
 watch with SIGTERM. The ledger the watch kept must hold what a one-shot import of the final
 folder holds: the same files in force (bytes and mode), the same deals, canvas and goals.
 No sleeps: the script waits for the watch's own lines, and SIGTERM syncs what is pending.
+With `server`, the watch records through a running `leanos serve` (--server): each sync sends
+the folder's files, and the server's ledger is the one compared.
 """
 import json
 import os
@@ -28,12 +30,20 @@ def check(cond, what):
 
 def main():
     leanos, seed, thread = sys.argv[1:4]
+    through_server = sys.argv[4:5] == ["server"]
     with tempfile.TemporaryDirectory(prefix="leanos-watch-") as tmp:
         ws = os.path.join(tmp, "ws")
         shutil.copytree(seed, ws)
         watched, once = os.path.join(tmp, "watched"), os.path.join(tmp, "once")
 
-        w = subprocess.Popen([leanos, "--data", watched, "watch", ws, "--settle-ms", "100"],
+        target = ["--data", watched]
+        if through_server:
+            server = subprocess.Popen([leanos, "--data", watched, "serve", "--listen", "127.0.0.1:0"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            first = server.stdout.readline()
+            check(first.startswith("listening on "), "the server did not start: " + first)
+            target = ["--server", first.split()[2]]
+        w = subprocess.Popen([leanos, *target, "watch", ws, "--settle-ms", "100"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = []
         for line in w.stdout:
@@ -75,6 +85,10 @@ def main():
         check(code == 0, "watch exited %d:\n%s" % (code, out))
         check("stopped watching" in rest, "no clean stop:\n" + out)
         check("imported " in rest, "SIGTERM did not sync what was pending:\n" + out)
+        if through_server:  # its data folder, read below
+            server.send_signal(signal.SIGTERM)
+            check(server.wait(timeout=120) == 0, "the server did not stop cleanly")
+            check(not os.path.exists("data"), "the watch made a local data folder instead of using the server")
 
         r = subprocess.run([leanos, "--data", once, "import", ws], capture_output=True, text=True)
         check(r.returncode in (0, 13, 14, 15), "one-shot import: " + r.stdout + r.stderr)
@@ -104,6 +118,9 @@ def main():
         goals = lambda data: sorted((g["id"], g["current"], g["target"]) for g in ask(data, "goal", "list")["goals"])
         check(goals(watched) == goals(once), "the goals differ")
         syncs = out.count("\nimported ") + out.startswith("imported ")
+        if through_server:
+            print("ok (through a server): %d files, %d deals, the same as a one-shot import, in %d syncs" % (len(paths), len(deals(watched)), syncs))
+            return
         # A folder that keeps changing is synced after --max-wait-ms all the same: with a quiet
         # period of a minute, a change is recorded well within 30 s.
         w = subprocess.Popen([leanos, "--data", watched, "watch", ws, "--settle-ms", "60000", "--max-wait-ms", "200"],

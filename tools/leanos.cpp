@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   // Global options may stand before or after the subcommand.
   app.fallthrough();
   GlobalOptions global;
+  global.importer = importer();  // LocalLedgers read workspace folders with the bridge
   app.add_option("--data", global.data, "data folder of the workspace (default ./data)")
       ->envname("LEANOS_DATA");
   app.add_flag("--json", global.json, "machine-readable output");

@@ -1,5 +1,5 @@
 // `leanos export DIR`: the ledger at a point in time written as a LeanOS workspace folder
-// (tools/bridge/export.h renders it from the query layer's views).
+// (tools/bridge/export.h renders it from the ledger's views: the data folder's, or a server's).
 #include <cstdio>
 
 #include "actors/queries.h"
@@ -12,12 +12,12 @@ namespace leanos::cli {
 namespace {
 
 int run_export(const GlobalOptions& g, const std::string& dir, const TimeTravelOptions& time, bool force) {
-  auto store = open_store(g, Access::read);
-  if (!store) return fail(store.status());
-  const Micros clock = now_micros();
+  auto opened = open_ledger(g, Access::read);
+  if (!opened) return fail(opened.status());
+  Ledger& source = **opened;
   auto ask = [&](v1::QueryRequest q) {
     time.into(q);
-    return answer_query(**store, q, clock);
+    return source.query(q);
   };
   v1::QueryRequest q;
   time.into(q);
@@ -31,9 +31,11 @@ int run_export(const GlobalOptions& g, const std::string& dir, const TimeTravelO
   if (!c) return fail(c.status());
   ledger.canvas = c->canvas();
   for (const auto& a : ledger.canvas.assumptions()) {
-    auto h = assumption_history_view(**store, a.id());
+    v1::QueryRequest why;
+    why.mutable_why_canvas()->set_assumption_id(a.id());
+    auto h = ask(why);
     if (!h) return fail(h.status());
-    ledger.histories[a.id()] = std::move(*h);
+    ledger.histories[a.id()] = std::move(*h->mutable_why_canvas());
   }
   v1::QueryRequest today;
   today.mutable_today();

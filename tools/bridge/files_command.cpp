@@ -5,8 +5,6 @@
 
 #include <cstdio>
 
-#include "actors/files.h"
-#include "actors/queries.h"
 #include "tools/bridge/export.h"
 #include "tools/bridge/git.h"
 #include "tools/bridge/import_command.h"
@@ -31,32 +29,31 @@ v1::QueryRequest files_query(const FilesArgs& a) {
   return q;
 }
 
-// The files view (or a file's log) with the store their bytes are read from: the data folder's.
-struct LocalFiles {
-  StoreRef store;
+// The files view (or a file's log) with the ledger their bytes are read from: the data
+// folder's, or a server's.
+struct LedgerFiles {
+  std::unique_ptr<Ledger> ledger;
   v1::QueryReply reply;
 };
 
-Result<LocalFiles> local_files(const GlobalOptions& g, const FilesArgs& a, const char* what) {
-  if (!g.server.empty())
-    return Status::precondition(std::string(what) + " reads the files' bytes from the data folder: run it where the ledger is, with --data (not --server)");
-  auto store = open_store(g, Access::read);
-  if (!store) return store.status();
-  auto r = answer_query(**store, files_query(a), now_micros());
+Result<LedgerFiles> ledger_files(const GlobalOptions& g, const FilesArgs& a) {
+  auto ledger = open_ledger(g, Access::read);
+  if (!ledger) return ledger.status();
+  auto r = (*ledger)->query(files_query(a));
   if (!r) return r.status();
-  return LocalFiles{std::move(*store), std::move(*r)};
+  return LedgerFiles{std::move(*ledger), std::move(*r)};
 }
 
 int run_checkout(const GlobalOptions& g, const FilesArgs& a) {
-  auto local = local_files(g, a, "checkout");
-  if (!local) return fail(local.status());
-  auto& store = local->store;
-  const auto* r = &local->reply;
+  auto source = ledger_files(g, a);
+  if (!source) return fail(source.status());
+  auto& ledger = *source->ledger;
+  const auto* r = &source->reply;
   bridge::WorkspaceFiles files;
   bridge::FileDates dates;
   bridge::FileKinds kinds;
   for (const auto& f : r->files().files()) {
-    auto bytes = file_bytes(*store, f.sha256());
+    auto bytes = ledger.read_file(f.sha256());
     if (!bytes) return fail(Status(bytes.status().code(), f.path() + ": " + bytes.status().message() + "; nothing was written"));
     files[f.path()] = std::move(*bytes);
     kinds[f.path()] = f.kind();
@@ -79,10 +76,10 @@ int run_checkout(const GlobalOptions& g, const FilesArgs& a) {
 }
 
 int run_diff(const GlobalOptions& g, const FilesArgs& a) {
-  auto local = local_files(g, a, "files diff");
-  if (!local) return fail(local.status());
-  auto& store = local->store;
-  const auto* r = &local->reply;
+  auto source = ledger_files(g, a);
+  if (!source) return fail(source.status());
+  auto& ledger = *source->ledger;
+  const auto* r = &source->reply;
   const auto& versions = r->file_log().versions();
   const auto last = static_cast<std::uint32_t>(versions.size());
   const std::uint32_t to = a.to ? a.to : last, from = a.from ? a.from : to - 1;
@@ -92,7 +89,7 @@ int run_diff(const GlobalOptions& g, const FilesArgs& a) {
     if (v == 0) return std::string();
     const auto& e = versions[static_cast<int>(v - 1)];
     if (e.kind() == v1::FILE_DELETED) return std::string();
-    return file_bytes(*store, e.sha256());
+    return ledger.read_file(e.sha256());
   };
   auto old_bytes = bytes_of(from), new_bytes = bytes_of(to);
   if (!old_bytes) return fail(old_bytes.status());

@@ -6,8 +6,10 @@
 #include "tools/bridge/import_command.h"
 #include "tools/bridge/import_detail.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -345,64 +347,78 @@ int exit_of(std::size_t skipped, std::size_t conflicts, std::size_t warnings) {
   return skipped ? kExitImportIncomplete : conflicts ? kExitImportConflicts : warnings ? kExitImportWarnings : 0;
 }
 
-nlohmann::json problems_json(const std::vector<Problem>& ps) {
-  auto a = nlohmann::json::array();
-  for (const auto& p : ps) a.push_back({{"file", p.file}, {"line", p.line}, {"what", p.what}});
-  return a;
+namespace {
+
+void add_problems(const std::vector<Problem>& ps, google::protobuf::RepeatedPtrField<v1::ImportProblem>* into) {
+  for (const auto& p : ps) {
+    auto* q = into->Add();
+    q->set_file(p.file);
+    q->set_line(static_cast<std::uint32_t>(std::max(p.line, 0)));
+    q->set_what(p.what);
+  }
 }
 
-nlohmann::json files_json(const bridge::FilesRecorded& f) {
-  return {{"versions_recorded", f.versions}, {"deleted", f.deleted}, {"new_contents", f.contents},
-          {"in_workspace", f.in_force},     {"ignored", f.ignored}, {"refused", problems_json(f.refused)}};
+std::string where(const v1::ImportProblem& p) { return p.file() + (p.line() ? ":" + std::to_string(p.line()) : ""); }
+
+}  // namespace
+
+v1::ImportReport to_report(const FolderImport& f, const bridge::FilesRecorded& files, bool dry_run) {
+  v1::ImportReport r;
+  r.set_files_read(static_cast<std::uint32_t>(f.files_read));
+  r.set_events_recorded(static_cast<std::uint32_t>(f.recorded));
+  r.set_facts_skipped(static_cast<std::uint32_t>(f.skipped));
+  r.set_conflicts(static_cast<std::uint32_t>(f.conflicts));
+  r.set_warnings(static_cast<std::uint32_t>(f.warnings));
+  for (const auto& u : f.reports) {
+    auto* unit = r.add_units();
+    unit->set_name(u.name);
+    unit->set_status(u.status);
+    unit->set_events(static_cast<std::uint32_t>(u.events));
+    add_problems(u.problems, unit->mutable_problems());
+    add_problems(u.conflicts, unit->mutable_conflicts());
+    add_problems(u.warnings, unit->mutable_warnings());
+  }
+  add_problems(f.refused, r.mutable_refused());
+  add_problems(f.disagreements, r.mutable_disagreements());
+  for (const auto& p : f.placeholders) r.add_placeholders(p);
+  r.set_dry_run(dry_run);
+  auto* fl = r.mutable_files();
+  fl->set_versions_recorded(static_cast<std::uint32_t>(files.versions));
+  fl->set_deleted(static_cast<std::uint32_t>(files.deleted));
+  fl->set_new_contents(static_cast<std::uint32_t>(files.contents));
+  fl->set_in_workspace(static_cast<std::uint32_t>(files.in_force));
+  fl->set_ignored(static_cast<std::uint32_t>(files.ignored));
+  add_problems(files.refused, fl->mutable_refused());
+  r.set_exit_code(exit_of(f.skipped, f.conflicts, f.warnings));
+  return r;
 }
 
 // The files layer's line of the report, and each file it could not keep.
-void print_files(const bridge::FilesRecorded& f, bool dry_run) {
-  std::printf("files     %zu in the workspace: %zu %s (%zu new contents, %zu deletions)%s\n", f.in_force, f.versions,
-              dry_run ? "versions to record" : "versions recorded", f.contents, f.deleted,
-              f.ignored ? (", " + std::to_string(f.ignored) + " left out by .leanosignore").c_str() : "");
-  for (const auto& p : f.refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
+void print_files(const v1::ImportReport& r) {
+  const auto& f = r.files();
+  std::printf("files     %u in the workspace: %u %s (%u new contents, %u deletions)%s\n", f.in_workspace(), f.versions_recorded(),
+              r.dry_run() ? "versions to record" : "versions recorded", f.new_contents(), f.deleted(),
+              f.ignored() ? (", " + std::to_string(f.ignored()) + " left out by .leanosignore").c_str() : "");
+  for (const auto& p : f.refused()) std::printf("refused   %s: %s\n", where(p).c_str(), p.what().c_str());
 }
-
-nlohmann::json report_json(const FolderImport& f) {
-  nlohmann::json j;
-  j["files_read"] = f.files_read;
-  j["events_recorded"] = f.recorded;
-  j["facts_skipped"] = f.skipped;
-  j["conflicts"] = f.conflicts;
-  j["warnings"] = f.warnings;
-  j["units"] = nlohmann::json::array();
-  for (const auto& r : f.reports)
-    j["units"].push_back({{"name", r.name},
-                          {"status", r.status},
-                          {"events", r.events},
-                          {"problems", problems_json(r.problems)},
-                          {"conflicts", problems_json(r.conflicts)},
-                          {"warnings", problems_json(r.warnings)}});
-  j["refused"] = problems_json(f.refused);
-  j["disagreements"] = problems_json(f.disagreements);
-  j["placeholders"] = f.placeholders;
-  return j;
-}
-
 
 // The report's lines, each unit that did something or has something to say, as `detail` asks.
-void print_units(const FolderImport& f, bool dry_run, Detail detail) {
-  for (const auto& r : f.reports) {
-    if (r.status == "skipped") {
-      std::printf("skipped   %s: nothing of it recorded\n", r.name.c_str());
-      for (const auto& p : r.problems) std::printf("          %s: %s\n", where(p).c_str(), p.what.c_str());
-    } else if (detail == Detail::every_unit || (detail == Detail::changed && r.status != "unchanged") || !r.problems.empty() ||
-               !r.warnings.empty() || !r.conflicts.empty()) {
-      std::printf("%-9s %s%s\n", r.status == "would record" ? "new" : r.status.c_str(), r.name.c_str(),
-                  r.events ? (" (" + std::to_string(r.events) + (dry_run ? " facts)" : " events)")).c_str() : "");
-      for (const auto& p : r.problems) std::printf("          skipped: %s: %s\n", where(p).c_str(), p.what.c_str());
+void print_units(const v1::ImportReport& f, Detail detail) {
+  for (const auto& r : f.units()) {
+    if (r.status() == "skipped") {
+      std::printf("skipped   %s: nothing of it recorded\n", r.name().c_str());
+      for (const auto& p : r.problems()) std::printf("          %s: %s\n", where(p).c_str(), p.what().c_str());
+    } else if (detail == Detail::every_unit || (detail == Detail::changed && r.status() != "unchanged") || !r.problems().empty() ||
+               !r.warnings().empty() || !r.conflicts().empty()) {
+      std::printf("%-9s %s%s\n", r.status() == "would record" ? "new" : r.status().c_str(), r.name().c_str(),
+                  r.events() ? (" (" + std::to_string(r.events()) + (f.dry_run() ? " facts)" : " events)")).c_str() : "");
+      for (const auto& p : r.problems()) std::printf("          skipped: %s: %s\n", where(p).c_str(), p.what().c_str());
     }
-    for (const auto& w : r.warnings) std::printf("          warning: %s: %s\n", where(w).c_str(), w.what.c_str());
-    for (const auto& c : r.conflicts) std::printf("          note: %s: %s\n", where(c).c_str(), c.what.c_str());
+    for (const auto& w : r.warnings()) std::printf("          warning: %s: %s\n", where(w).c_str(), w.what().c_str());
+    for (const auto& c : r.conflicts()) std::printf("          note: %s: %s\n", where(c).c_str(), c.what().c_str());
   }
-  for (const auto& p : f.refused) std::printf("refused   %s: %s\n", where(p).c_str(), p.what.c_str());
-  for (const auto& p : f.disagreements) std::printf("note      %s: %s\n", where(p).c_str(), p.what.c_str());
+  for (const auto& p : f.refused()) std::printf("refused   %s: %s\n", where(p).c_str(), p.what().c_str());
+  for (const auto& p : f.disagreements()) std::printf("note      %s: %s\n", where(p).c_str(), p.what().c_str());
 }
 
 
@@ -439,13 +455,10 @@ namespace {
 
 // One import of a folder: the files layer first (every file as written), then the facts
 // read from them.
-struct FolderRun {
-  bridge::FilesRecorded files;
-  FolderImport facts;
-};
-
-Result<FolderRun> import_run(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict,
-                             const ImportProgress& progress) {
+Result<v1::ImportReport> import_run(store::EventStore* store, Runtime* runtime, const ImportFolder& request) {
+  const auto& dir = request.dir;
+  const auto& options = request.options;
+  const std::string actor = options.actor().empty() ? "import" : options.actor();
   auto tree = bridge::read_folder_tree(dir);
   if (!tree)
     return tree.status().code() == Code::not_found
@@ -453,63 +466,71 @@ Result<FolderRun> import_run(const GlobalOptions& g, store::EventStore* store, R
                : tree.status();
   auto held = store ? bridge::files_held(*store) : Result<bridge::FilesHeld>(bridge::FilesHeld{});
   if (!held) return held.status();
-  auto files = bridge::record_files(store, runtime, *tree, *held, {0, "", std::nullopt, import_actor(g, ""), {}});
+  auto files = bridge::record_files(store, runtime, *tree, *held, {0, "", std::nullopt, actor, {}});
   if (!files) return files.status();
-  auto f = import_folder(store, runtime, dir, {{import_actor(g, ""), 0}, {}, strict, files->deleted_paths, now_micros(), progress});
+  // What the sender of the folder could not read (a RemoteLedger's), and what its
+  // .leanosignore left out, are the report's too.
+  for (const auto& p : options.refused()) files->refused.push_back({p.file(), static_cast<int>(p.line()), p.what()});
+  files->ignored += options.ignored();
+  auto f = import_folder(store, runtime, dir, {{actor, 0}, {}, options.strict(), files->deleted_paths, now_micros(), request.progress});
   if (!f) return f.status();
   f->skipped += files->refused.size();
   if (runtime && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
     if (auto s = store->flush(); !s) return s;
-  return FolderRun{std::move(*files), std::move(*f)};
-}
-
-nlohmann::json run_json(const FolderRun& run, bool dry_run) {
-  auto j = report_json(run.facts);
-  j["dry_run"] = dry_run;
-  j["files"] = files_json(run.files);
-  return j;
+  return to_report(*f, *files, runtime == nullptr);
 }
 
 }  // namespace
 
-int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet) {
-  const bool dry_run = runtime == nullptr;
-  auto run = import_run(g, store, runtime, dir, strict, nullptr);
-  if (!run) return fail(run.status());
-  const auto& files = run->files;
-  const auto& f = run->facts;
-  if (g.json) {
-    std::printf("%s\n", run_json(*run, dry_run).dump().c_str());
-  } else {
-    if (!quiet || !files.refused.empty()) print_files(files, dry_run);
-    print_units(f, dry_run, quiet ? Detail::problems : Detail::every_unit);
-    std::printf("%s%zu events from %zu files; %zu facts skipped; %zu empty placeholder files%s%s\n",
-                dry_run ? "dry run, nothing recorded: " : "imported ", f.recorded, f.files_read, f.skipped, f.placeholders.size(),
-                f.warnings ? ("; " + std::to_string(f.warnings) + " warnings (what reading assumed)").c_str() : "",
-                f.conflicts ? ("; " + std::to_string(f.conflicts) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
-  }
-  std::fflush(stdout);
-  return exit_of(f.skipped, f.conflicts, f.warnings);
+nlohmann::json report_json(const v1::ImportReport& r) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;  // every count and list, zero and empty too
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(r, &out, options).ok()) return nlohmann::json::object();
+  return nlohmann::json::parse(out);
 }
 
-Result<nlohmann::json> import_report(const GlobalOptions& g, store::EventStore& store, Runtime& runtime, const std::string& dir, bool strict,
-                                     const ImportProgress& progress) {
-  auto run = import_run(g, &store, &runtime, dir, strict, progress);
-  if (!run) return run.status();
-  auto j = run_json(*run, false);
-  j["exit_code"] = exit_of(run->facts.skipped, run->facts.conflicts, run->facts.warnings);
-  return j;
+LocalLedger::Importer importer() {
+  return [](LocalLedger& ledger, const ImportFolder& request) {
+    return import_run(&ledger.store(), request.options.dry_run() ? nullptr : &ledger.runtime(), request);
+  };
+}
+
+int print_import(const GlobalOptions& g, const v1::ImportReport& r, bool quiet) {
+  if (g.json) {
+    std::printf("%s\n", report_json(r).dump().c_str());
+  } else {
+    if (!quiet || !r.files().refused().empty()) print_files(r);
+    print_units(r, quiet ? Detail::problems : Detail::every_unit);
+    std::printf("%s%u events from %u files; %u facts skipped; %d empty placeholder files%s%s\n",
+                r.dry_run() ? "dry run, nothing recorded: " : "imported ", r.events_recorded(), r.files_read(), r.facts_skipped(),
+                r.placeholders_size(),
+                r.warnings() ? ("; " + std::to_string(r.warnings()) + " warnings (what reading assumed)").c_str() : "",
+                r.conflicts() ? ("; " + std::to_string(r.conflicts()) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
+  }
+  std::fflush(stdout);
+  return r.exit_code();
 }
 
 namespace {
 
 int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
-  auto o = open_for_import(g, dry_run);
-  if (!o) return fail(o.status());
-  return import_into(g, o->store.get(), o->runtime.get(), dir, strict, false);
+  ImportFolder request{dir, {}, nullptr};
+  request.options.set_strict(strict);
+  request.options.set_dry_run(dry_run);
+  request.options.set_actor(g.actor);
+  auto ledger = open_ledger(g, dry_run ? Access::read : Access::record);
+  Result<v1::ImportReport> report = Status::unavailable("");
+  if (!ledger && dry_run && g.server.empty() && ledger.status().code() == Code::not_found)
+    report = import_run(nullptr, nullptr, request);  // no workspace yet: everything would be new
+  else if (!ledger)
+    return fail(ledger.status());
+  else
+    report = (*ledger)->import_folder(request);
+  if (!report) return fail(report.status());
+  return print_import(g, *report, false);
 }
-
-
 
 }  // namespace
 

@@ -2,15 +2,9 @@
 // (tools/bridge/workspace.h reads it) and back out (tools/bridge/export.h writes it).
 #pragma once
 
-#include <functional>
-
 #include <nlohmann/json.hpp>
 
 #include "tools/cli/cli.h"
-
-namespace leanos {
-class Runtime;
-}
 
 namespace leanos::cli {
 
@@ -27,16 +21,15 @@ inline constexpr int kExitImportConflicts = 14;
 inline constexpr int kExitImportWarnings = 15;
 
 void add_import_commands(CLI::App& app, GlobalOptions& global, Action& action);
-// One import of the folder `dir` into an open store through its actor runtime (no runtime: a
-// dry run, against the store if there is one), the report printed (quiet: only what changed,
-// then the summary line); import's exit code. `leanos watch` runs it after each settled change.
-int import_into(const GlobalOptions& g, store::EventStore* store, Runtime* runtime, const std::string& dir, bool strict, bool quiet);
-// Told before each unit of an import is recorded: how many are done, of how many, and its name.
-using ImportProgress = std::function<void(std::size_t done, std::size_t total, const std::string& unit)>;
-// The same import, nothing printed: its report as `import --json` prints it, with its
-// "exit_code" (0, 13, 14, 15). For the MCP server's import tool.
-Result<nlohmann::json> import_report(const GlobalOptions& g, store::EventStore& store, Runtime& runtime, const std::string& dir, bool strict,
-                                     const ImportProgress& progress);
+// What reads a workspace folder for a LocalLedger (Ledger::import_folder): the files layer
+// first (every file as written), then the facts its files state, through the ledger's runtime
+// (none for a dry run).
+LocalLedger::Importer importer();
+// The report as `import` prints it (quiet: only what has something to say, then the summary
+// line; --json: the report whole); returns its exit code. `leanos watch` prints each sync so.
+int print_import(const GlobalOptions& g, const v1::ImportReport& report, bool quiet);
+// As `import --json` prints it: every count and list, zero and empty too.
+nlohmann::json report_json(const v1::ImportReport& report);
 // `leanos watch DIR` (tools/bridge/watch.cpp).
 void add_watch_command(CLI::App& app, GlobalOptions& global, Action& action);
 // `leanos export` (tools/bridge/export_command.cpp).

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,7 +48,7 @@ struct ImportOptions {
   // document in force at such a path is removed, dated then.
   std::vector<std::string> deleted;
   Micros deleted_at = 0;
-  ImportProgress progress;  // told before each unit (a thread, the canvas, a document)
+  std::function<void(std::size_t, std::size_t, const std::string&)> progress;  // told before each unit (a thread, the canvas, a document)
 };
 
 // Reads `dir` and records what is new through `runtime` (none: a dry run).
@@ -56,17 +57,17 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
 // 13 when facts were skipped (it wins), 14 when a file disagrees with a recorded fact, 15 when
 // what was recorded needed an assumption (warnings), else 0.
 int exit_of(std::size_t skipped, std::size_t conflicts, std::size_t warnings);
-nlohmann::json files_json(const bridge::FilesRecorded& f);
-nlohmann::json report_json(const FolderImport& f);
+// The report of a folder's import (the files layer's part too), with its exit code.
+v1::ImportReport to_report(const FolderImport& f, const bridge::FilesRecorded& files, bool dry_run);
 // The files layer's line of the report, and each file it could not keep.
-void print_files(const bridge::FilesRecorded& f, bool dry_run);
+void print_files(const v1::ImportReport& r);
 
 // How much of the report: every unit, those that changed (a git commit's import), or only
 // those with something to say (a skipped fact, a warning, a conflict: `watch`).
 enum class Detail { every_unit, changed, problems };
 
 // The report's lines, each unit that did something or has something to say, as `detail` asks.
-void print_units(const FolderImport& f, bool dry_run, Detail detail);
+void print_units(const v1::ImportReport& r, Detail detail);
 
 // The store and the runtime an import records through.
 struct Opened {

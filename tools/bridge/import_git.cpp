@@ -14,6 +14,9 @@ namespace leanos::cli::import_detail {
 // without a date of its own is dated by its commit. Each commit imported is recorded
 // (SourceImported), so a re-run takes only the commits after.
 int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
+  if (!g.server.empty())
+    return fail(Status::precondition("import --git reads the repository's history into the data folder where it runs: run it with --data "
+                                     "where the ledger is, or import a checkout over --server (`leanos --server … import DIR`)"));
   auto history = bridge::git_history(dir);
   if (!history) return fail(history.status());
   auto o = open_for_import(g, dry_run);
@@ -70,18 +73,18 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
       (*e.mutable_metadata())["git_commit"] = c.id;
       if (auto h = o->runtime->submit_batch({e}); !h) return fail(h.status());
     }
+    const auto report = to_report(*f, *files, dry_run);
     if (g.json) {
-      auto j = report_json(*f);
+      auto j = report_json(report);
       j["commit"] = c.id;
       j["committed_at"] = format_time(c.time);
       j["summary"] = c.summary;
-      j["files"] = files_json(*files);
       commits.push_back(std::move(j));
     } else {
       std::printf("commit    %s %s %s: %zu events%s\n", c.id.substr(0, 10).c_str(), format_date(c.time).c_str(), c.summary.c_str(),
                   f->recorded, f->skipped ? (", " + std::to_string(f->skipped) + " facts skipped").c_str() : "");
-      if (files->versions || !files->refused.empty()) print_files(*files, dry_run);
-      print_units(*f, dry_run, Detail::changed);
+      if (files->versions || !files->refused.empty()) print_files(report);
+      print_units(report, Detail::changed);
     }
   }
   if (!dry_run && imported)  // a bulk write: its WAL is not left for every later open to replay

@@ -20,7 +20,6 @@
 #include <memory>
 #include <string>
 
-#include "actors/runtime.h"
 #include "tools/bridge/import_command.h"
 
 namespace leanos::cli {
@@ -100,10 +99,17 @@ int watch(const GlobalOptions& g, const std::string& dir, int settle_ms, int max
   Watches watches(fd);
   if (auto s = watches.add_tree(dir); !s) return fail(s);
 
-  auto store = open_store(g, Access::record);
-  if (!store) return fail(store.status());
-  auto runtime = std::make_unique<Runtime>(**store);
-  auto sync = [&] { import_into(g, store->get(), runtime.get(), dir, strict, true); };
+  // The ledger of the data folder, or of --server (the folder's files are sent at each sync).
+  auto ledger = open_ledger(g, Access::record);
+  if (!ledger) return fail(ledger.status());
+  ImportFolder request{dir, {}, nullptr};
+  request.options.set_strict(strict);
+  request.options.set_actor(g.actor);
+  auto sync = [&] {
+    auto report = (*ledger)->import_folder(request);
+    if (!report) fail(report.status());  // said; the next change tries again
+    else print_import(g, *report, true);
+  };
   sync();  // the folder as it is now; the watches are in place already, so nothing written meanwhile is missed
   std::printf("watching %s (a sync once it has been quiet for %d ms; Ctrl-C stops)\n", dir.c_str(), settle_ms);
   std::fflush(stdout);

@@ -99,7 +99,9 @@ Result<std::unique_ptr<Ledger>> open_ledger(const GlobalOptions& global, Access 
   }
   auto store = open_store(global, access);
   if (!store) return store.status();
-  return std::unique_ptr<Ledger>(std::make_unique<LocalLedger>(std::move(*store)));
+  auto ledger = std::make_unique<LocalLedger>(std::move(*store));
+  ledger->set_importer(global.importer);
+  return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
 int query(const GlobalOptions& global, const v1::QueryRequest& request) {

@@ -31,6 +31,9 @@ struct GlobalOptions {
   std::string workspace;         // --workspace: which workspace of a server hosting many; also the relay's name for it
   // How the binary reaches --server (tools/server/client.h sets it): the CLI library has no gRPC.
   std::function<Result<std::unique_ptr<Ledger>>(const GlobalOptions&)> connect;
+  // What reads a workspace folder into a ledger of this process (tools/bridge; the binary's
+  // main gives it): every LocalLedger open_ledger opens imports with it.
+  LocalLedger::Importer importer;
 };
 
 // The command chosen on the command line, bound to its parsed options.

@@ -387,33 +387,29 @@ nlohmann::json Server::call_command(const std::string& payload_field, const nloh
   return result;
 }
 
-Result<nlohmann::json> import_folder(Ledger& ledger, const std::string& dir, bool strict, const Options::Progress& progress) {
-  auto* local = dynamic_cast<LocalLedger*>(&ledger);
-  if (!local) return Status::invalid("import reads a folder of the ledger's own machine: run `leanos mcp --data DIR` there");
-  return cli::import_report(cli::GlobalOptions{}, local->store(), local->runtime(), dir, strict, progress);
-}
-
 nlohmann::json Server::call_import(const nlohmann::json& arguments, const nlohmann::json& token) {
   if (!arguments.contains("dir") || !arguments["dir"].is_string() || arguments["dir"].get<std::string>().empty())
     return refusal(Status::invalid("dir: give the workspace folder, an absolute path on the server's machine"));
   for (const auto& [key, value] : arguments.items())
     if (key != "dir" && key != "strict") return refusal(Status::invalid("arguments: '" + key + "' is not one import takes (dir, strict)"));
   if (arguments.contains("strict") && !arguments["strict"].is_boolean()) return refusal(Status::invalid("strict must be true or false"));
-  Options::Progress progress;
+  ImportFolder request{arguments["dir"], {}, nullptr};
+  request.options.set_strict(arguments.value("strict", false));
+  request.options.set_actor(options_.actor);
   if (token.is_string() || token.is_number_integer())
-    progress = [this, &token](std::size_t done, std::size_t total, const std::string& unit) {
+    request.progress = [this, &token](std::size_t done, std::size_t total, const std::string& unit) {
       send_({{"jsonrpc", "2.0"},
              {"method", "notifications/progress"},
              {"params", {{"progressToken", token}, {"progress", done}, {"total", total}, {"message", unit}}}});
     };
-  auto report = options_.import(ledger_, arguments["dir"], arguments.value("strict", false), progress);
-  if (!report) return refusal(report.status());
-  std::string text = "imported " + std::to_string(report->value("events_recorded", 0)) + " events from " +
-                     std::to_string(report->value("files_read", 0)) + " files; " + std::to_string(report->value("facts_skipped", 0)) +
-                     " facts skipped; " + std::to_string(report->value("warnings", 0)) + " warnings; " +
-                     std::to_string(report->value("conflicts", 0)) + " conflicts (exit code " + std::to_string(report->value("exit_code", 0)) + ")";
+  auto imported = ledger_.import_folder(request);
+  if (!imported) return refusal(imported.status());
+  const auto& r = *imported;
+  std::string text = "imported " + std::to_string(r.events_recorded()) + " events from " + std::to_string(r.files_read()) + " files; " +
+                     std::to_string(r.facts_skipped()) + " facts skipped; " + std::to_string(r.warnings()) + " warnings; " +
+                     std::to_string(r.conflicts()) + " conflicts (exit code " + std::to_string(r.exit_code()) + ")";
   auto result = text_result(text);
-  result["structuredContent"] = std::move(*report);
+  result["structuredContent"] = cli::report_json(r);
   return result;
 }
 

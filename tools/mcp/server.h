@@ -26,15 +26,10 @@ struct Options {
   bool read_only = false;  // list and answer only the views
   std::string actor;       // who records (default: the client's name from `initialize`)
   std::string version;     // the server's, for serverInfo (default: this build's)
-  // The import tool (a workspace folder of this machine into the ledger): its report as
-  // `import --json` prints it, progress told before each unit. None: no such tool (a ledger
-  // across the network cannot read this machine's folders).
-  using Progress = std::function<void(std::size_t done, std::size_t total, const std::string& unit)>;
-  std::function<Result<nlohmann::json>(Ledger& ledger, const std::string& dir, bool strict, const Progress& progress)> import;
+  // Offer the import tool: a workspace folder of the machine this server runs on, into the
+  // ledger (Ledger::import_folder; a RemoteLedger sends its files), progress told per unit.
+  bool import = true;
 };
-
-// The import tool over a ledger of this process (a LocalLedger); another is refused, named.
-Result<nlohmann::json> import_folder(Ledger& ledger, const std::string& dir, bool strict, const Options::Progress& progress);
 
 class Server {
  public:

@@ -85,8 +85,7 @@ void add_mcp_command(CLI::App& app, cli::GlobalOptions& g, cli::Action& action) 
     action = [&g, read_only]() -> int {
       auto ledger = cli::open_ledger(g, *read_only ? cli::Access::read : cli::Access::record);
       if (!ledger) return cli::fail(ledger.status());
-      Options options{*read_only, g.actor, "", nullptr};
-      if (g.server.empty()) options.import = import_folder;  // a folder of this machine
+      Options options{*read_only, g.actor, "", true};
       spdlog::info("mcp: serving {} on stdio", g.server.empty() ? g.data : g.server);
       return serve_stdio(**ledger, options, STDIN_FILENO, stdout);
     };

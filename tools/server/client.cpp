@@ -2,6 +2,7 @@
 // running `leanos serve`, and `leanos subscribe`. A failed call comes back as the Status the
 // CLI would have made locally, a rule's rejection with its id, parameters and hint.
 #include "tools/server/client.h"
+#include "tools/bridge/upload.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -155,6 +156,38 @@ namespace {
 class RemoteLedger final : public Ledger {
  public:
   RemoteLedger(Remote remote, GlobalOptions g) : r_(std::move(remote)), g_(std::move(g)) {}
+
+  Result<std::string> read_file(const std::string& sha256) override {
+    grpc::ClientContext ctx;
+    r_.prepare(ctx);
+    v1::ReadFileRequest req;
+    req.set_sha256(sha256);
+    auto reader = r_.stub->ReadFile(&ctx, req);
+    std::string bytes;
+    v1::FileBytes part;
+    while (reader->Read(&part)) bytes += part.data();
+    if (auto s = reader->Finish(); !s.ok()) return from_grpc(s, g_);
+    return bytes;
+  }
+
+  // The Import RPC: the folder's files sent in parts, imported by the server (no progress
+  // told: the server answers with the whole report). No deadline: a large folder takes what
+  // it takes.
+  Result<v1::ImportReport> import_folder(const ImportFolder& request) override {
+    grpc::ClientContext ctx;
+    r_.authorize(ctx);
+    v1::ImportReport report;
+    auto writer = r_.stub->Import(&ctx, &report);
+    auto sent = bridge::send_folder(request.dir, request.options, [&](const v1::ImportPart& part) { return writer->Write(part); });
+    if (!sent && sent.code() != Code::unavailable) {  // nothing to send (no such folder): the call is given up
+      ctx.TryCancel();
+      writer->Finish();
+      return sent;
+    }
+    writer->WritesDone();
+    if (auto s = writer->Finish(); !s.ok()) return from_grpc(s, g_);  // what the server said, if it broke off
+    return report;
+  }
 
   Result<v1::QueryReply> query(const v1::QueryRequest& request) override {
     grpc::ClientContext ctx;

@@ -305,7 +305,6 @@ struct HttpApi::Impl {
     });
     server.Get(prefix() + "/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
     mcp::Options options;
-    options.import = mcp::import_folder;  // every workspace served is a ledger of this process
     mcp = std::make_unique<mcp::HttpTransport>(options, [this](const httplib::Request& req) -> Result<mcp::HttpWorkspace> {
       auto w = workspaces(name_of(req));
       if (!w) return w.status();

@@ -4,6 +4,8 @@
 #include <map>
 #include <mutex>
 
+#include "tools/bridge/upload.h"
+
 namespace leanos::cli {
 
 namespace {
@@ -122,6 +124,22 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LedgerService::Appe
   Routed r;
   if (auto a = route_(ctx, &r); !a.ok()) return new RefusedStream(a);
   return new AppendStreamCall(*r.workspace, std::move(r.keep));
+}
+
+grpc::Status LedgerService::Import(grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportPart>* reader, v1::ImportReport* out) {
+  Routed r;
+  if (auto a = route_(ctx, &r); !a.ok()) return a;
+  auto upload = bridge::FolderUpload::make();
+  if (!upload) return to_grpc(upload.status());
+  v1::ImportPart part;
+  while (reader->Read(&part))
+    if (auto s = upload->add(part); !s) return to_grpc(s);
+  auto options = upload->finish();
+  if (!options) return to_grpc(options.status());
+  auto report = r.workspace->ledger.import_folder({upload->dir(), std::move(*options), nullptr});
+  if (!report) return to_grpc(report.status());
+  *out = std::move(*report);
+  return grpc::Status::OK;
 }
 
 }  // namespace leanos::cli

@@ -142,6 +142,24 @@ class LedgerService final : public LedgerBase {
   }
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override;
+  // The folder's files into a scratch folder of the server's, imported from there by the
+  // workspace's Ledger.
+  grpc::Status Import(grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportPart>* reader, v1::ImportReport* out) override;
+  grpc::Status ReadFile(grpc::ServerContext* ctx, const v1::ReadFileRequest* req, grpc::ServerWriter<v1::FileBytes>* writer) override {
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    auto bytes = r.workspace->ledger.read_file(req->sha256());
+    if (!bytes) return to_grpc(bytes.status());
+    constexpr std::size_t kPart = std::size_t{1} << 20;
+    std::size_t at = 0;
+    do {  // an empty file is one empty part
+      v1::FileBytes part;
+      part.set_data(bytes->substr(at, kPart));
+      at += part.data().size();
+      if (!writer->Write(part)) return {grpc::StatusCode::CANCELLED, "the client went away"};
+    } while (at < bytes->size());
+    return grpc::Status::OK;
+  }
 
   grpc::Status Command(grpc::ServerContext* ctx, const v1::CommandRequest* req, v1::AppendResponse* out) override {
     Routed r;

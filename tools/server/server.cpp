@@ -5,6 +5,7 @@
 // one workspace ledger_service.cpp, Subscribe's reactors subscription.cpp, many workspaces
 // in one server workspaces.cpp.
 #include "tools/server/server.h"
+#include "tools/bridge/import_command.h"
 
 #include <sys/resource.h>
 
@@ -99,6 +100,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     if (!opened) return fail(opened.status());
     store = std::move(*opened);
     ledger = std::make_unique<LocalLedger>(*store, LocalLedger::Start::now);
+    ledger->set_importer(importer());
     single = std::make_unique<ServedWorkspace>(*ledger, token);
     service = std::make_unique<LedgerService>(only(*single));
     if (!nats.url.empty()) {
@@ -256,6 +258,7 @@ int list_workspaces(const GlobalOptions& g, const std::string& dir) {
 }  // namespace
 
 LocalServer::LocalServer(store::EventStore& store) : ledger_(std::make_unique<LocalLedger>(store, LocalLedger::Start::now)) {
+  ledger_->set_importer(importer());
   served_ = std::make_unique<ServedWorkspace>(*ledger_, "");
   auto service = std::make_unique<LedgerService>(only(*served_));
   grpc::ServerBuilder builder;

@@ -19,6 +19,7 @@
 
 #include "store/nats.h"
 #include "tools/cli/cli.h"
+#include "tools/bridge/import_command.h"
 #include "tools/server/ledger_service.h"
 
 namespace leanos::cli {
@@ -117,6 +118,7 @@ class Workspaces {
     auto hosted = std::make_shared<Hosted>();
     hosted->store = std::move(*store);
     hosted->ledger = std::make_unique<LocalLedger>(*hosted->store, LocalLedger::Start::now);
+    hosted->ledger->set_importer(importer());
     hosted->served = std::make_unique<ServedWorkspace>(*hosted->ledger, *token);
     if (!relay_.url.empty()) {
       auto nats = relay_;
