@@ -308,6 +308,12 @@ const std::string& word(const google::protobuf::EnumValueDescriptor* value) {
   return w.empty() ? value->name() : w;
 }
 
+v1::ResponseKind response_kind(const v1::ResponseReceived& r) {
+  if (r.response() != v1::RESPONSE_KIND_UNSPECIFIED) return r.response();
+  auto k = from_word(v1::ResponseKind_descriptor(), lower(r.kind()));
+  return k ? static_cast<v1::ResponseKind>(*k) : v1::RESPONSE_KIND_UNSPECIFIED;
+}
+
 std::optional<int> from_word(const google::protobuf::EnumDescriptor* type, std::string_view text) {
   for (int i = 1; i < type->value_count(); ++i)
     if (word(type->value(i)) == text) return type->value(i)->number();

@@ -108,6 +108,9 @@ std::optional<int> from_word(const google::protobuf::EnumDescriptor* type, std::
 // The words of every value but the unspecified one, in number order: "open, won, lost".
 std::string words_of(const google::protobuf::EnumDescriptor* type);
 std::string verdict_name(v1::Verdict v);  // "QUALIFY"
+// A response's kind: its `response`, else (recorded before that field) its `kind` word;
+// unspecified for neither.
+v1::ResponseKind response_kind(const v1::ResponseReceived& r);
 std::string outcome_name(v1::Outcome o);  // "won"
 
 }  // namespace leanos

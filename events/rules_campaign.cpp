@@ -124,13 +124,20 @@ Result<Events> decide_campaign(const CampaignState& s, const Envelope& c, const 
       if (!s.contacts.count(lower(r.email())))
         return missing(rule::kUnknownContact, "'" + r.email() + "' is not a contact of campaign '" + r.campaign_id() + "'", "",
                        {{"campaign_id", r.campaign_id()}, {"email", r.email()}});
-      const std::string k = lower(r.kind());
-      if (k != "interested" && k != "not_interested" && k != "later" && k != "bounced")
-        return Status::invalid("response '" + r.kind() + "' is not one of interested, not_interested, later, bounced");
-      first.mutable_response_received()->set_kind(k);
+      auto worded = from_word(v1::ResponseKind_descriptor(), lower(r.kind()));
+      if (!r.kind().empty() && !worded)
+        return invalid_field("kind", "response kind '" + r.kind() + "' is not one of " + words_of(v1::ResponseKind_descriptor()));
+      if (!r.kind().empty() && r.response() != v1::RESPONSE_KIND_UNSPECIFIED && *worded != r.response())
+        return invalid_field("kind", "response kind '" + r.kind() + "' and response " + v1::ResponseKind_Name(r.response()) + " disagree: give one");
+      const auto k = r.response() != v1::RESPONSE_KIND_UNSPECIFIED ? r.response() : worded ? static_cast<v1::ResponseKind>(*worded)
+                                                                                              : v1::RESPONSE_KIND_UNSPECIFIED;
+      if (k == v1::RESPONSE_KIND_UNSPECIFIED)
+        return invalid_field("kind", "a response's kind is required: " + words_of(v1::ResponseKind_descriptor()));
+      first.mutable_response_received()->set_kind(word(k));
+      first.mutable_response_received()->set_response(k);
       if (!r.opens_deal_id().empty()) {
-        if (k != "interested")
-          return Status::invalid("only an interested response opens a deal; this one is '" + k + "' (drop the deal id)");
+        if (k != v1::RESPONSE_INTERESTED)
+          return Status::invalid("only an interested response opens a deal; this one is '" + word(k) + "' (drop the deal id)");
         if (auto st = check_slug("deal id", r.opens_deal_id()); !st) return st;
       }
       return out;

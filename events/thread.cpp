@@ -248,7 +248,7 @@ void apply(CampaignState& s, const Envelope& e) {
       s.entries.push_back(e);
       break;
     case Envelope::kResponseReceived:
-      s.responses[person_key(e.response_received().email(), e)] = e.response_received().kind();
+      s.responses[person_key(e.response_received().email(), e)] = word(response_kind(e.response_received()));
       s.entries.push_back(e);
       break;
     case Envelope::kProspectConverted: s.conversions[lower(e.prospect_converted().company())] = e.prospect_converted().deal_id(); break;

@@ -483,7 +483,7 @@ void fold_campaign(LedgerView& v, const Envelope& e) {
     case Envelope::kResponseReceived: {
       auto& c = view(e.response_received().campaign_id());
       c.set_responses(c.responses() + 1);
-      if (e.response_received().kind() == "interested") c.set_interested(c.interested() + 1);
+      if (response_kind(e.response_received()) == v1::RESPONSE_INTERESTED) c.set_interested(c.interested() + 1);
       break;
     }
     case Envelope::kProspectConverted: { auto& c = view(e.prospect_converted().campaign_id()); c.set_conversions(c.conversions() + 1); break; }

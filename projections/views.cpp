@@ -392,7 +392,11 @@ v1::CampaignView campaign_view(const CampaignState& c) {
       case Envelope::kProspectAdded: *entry.mutable_prospect() = e.prospect_added(); *out.add_prospect_list() = entry; break;
       case Envelope::kContactAdded: *entry.mutable_contact() = e.contact_added(); *out.add_contact_list() = entry; break;
       case Envelope::kOutreachSent: *entry.mutable_sent() = e.outreach_sent(); *out.add_outreach() = entry; break;
-      case Envelope::kResponseReceived: *entry.mutable_response() = e.response_received(); *out.add_response_list() = entry; break;
+      case Envelope::kResponseReceived:
+        *entry.mutable_response() = e.response_received();
+        entry.mutable_response()->set_response(response_kind(e.response_received()));  // one recorded before the field, read as now
+        *out.add_response_list() = entry;
+        break;
       default: break;
     }
   }

@@ -3,6 +3,8 @@
 // what the views say over it.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "tests/scenario.h"
 
 using namespace leanos;
@@ -139,4 +141,56 @@ TEST_CASE("a field out of range is refused as INVALID_FIELD naming the payload's
   CHECK(s.refusal().code() == Code::invalid_argument);
   auto big = assumption("A1", 140);
   s.when(big, "2026-01-01").then_refused(rule::kInvalidField, {{"field", "confidence"}});
+}
+
+namespace {
+
+v1::ContactAdded contact(const std::string& campaign_id, const std::string& email) {
+  v1::ContactAdded c;
+  c.set_campaign_id(campaign_id);
+  c.mutable_contact()->set_name("Ana");
+  c.mutable_contact()->set_email(email);
+  c.mutable_contact()->set_company("Ledgerly");
+  return c;
+}
+
+v1::ResponseReceived response(const std::string& campaign_id, const std::string& email, const std::string& kind,
+                              v1::ResponseKind typed = v1::RESPONSE_KIND_UNSPECIFIED) {
+  v1::ResponseReceived r;
+  r.set_campaign_id(campaign_id);
+  r.set_email(email);
+  r.set_kind(kind);
+  r.set_response(typed);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a response's kind is a closed set: given as a word or as the enum, recorded as both; one recorded before the enum reads as now") {
+  Scenario s;
+  const std::string id = "2026-03-01-fintech";
+  s.given(campaign(id), "2026-03-01").given(campaign_decision(id, v1::LAUNCH), "2026-03-02");
+  s.given(contact(id, "ana@ledgerly.example"), "2026-03-03").given(contact(id, "bo@ledgerly.example"), "2026-03-03");
+  s.given(contact(id, "cy@ledgerly.example"), "2026-03-03");
+  // A word the set does not hold, and a word and an enum that disagree: refused, naming the field.
+  s.when(response(id, "ana@ledgerly.example", "maybe"), "2026-03-05").then_refused(rule::kInvalidField, {{"field", "kind"}});
+  CHECK(s.refusal().message().find("interested, not_interested, later, bounced") != std::string::npos);
+  s.when(response(id, "ana@ledgerly.example", "later", v1::RESPONSE_INTERESTED), "2026-03-05")
+      .then_refused(rule::kInvalidField, {{"field", "kind"}});
+  s.when(response(id, "ana@ledgerly.example", ""), "2026-03-05").then_refused(rule::kInvalidField, {{"field", "kind"}});
+  // The enum alone, and the word alone (any case): each recorded with both.
+  s.when(response(id, "ana@ledgerly.example", "", v1::RESPONSE_INTERESTED), "2026-03-05").then_recorded({"ResponseReceived"});
+  s.when(response(id, "bo@ledgerly.example", "Later"), "2026-03-05").then_recorded({"ResponseReceived"});
+  // One recorded before the enum existed: the word only, as the store holds it.
+  s.given(response(id, "cy@ledgerly.example", "interested"), "2026-03-06");
+  v1::QueryRequest q;
+  q.mutable_campaign()->set_campaign_id(id);
+  const auto view = s.view(q).campaign();
+  REQUIRE(view.response_list_size() == 3);
+  std::map<std::string, std::pair<std::string, v1::ResponseKind>> by_email;
+  for (const auto& e : view.response_list()) by_email[e.response().email()] = {e.response().kind(), e.response().response()};
+  CHECK(by_email["ana@ledgerly.example"] == std::make_pair(std::string("interested"), v1::RESPONSE_INTERESTED));
+  CHECK(by_email["bo@ledgerly.example"] == std::make_pair(std::string("later"), v1::RESPONSE_LATER));
+  CHECK(by_email["cy@ledgerly.example"] == std::make_pair(std::string("interested"), v1::RESPONSE_INTERESTED));
+  CHECK(view.interested() == 2);  // the old one counted as the new
 }

@@ -308,7 +308,7 @@ void campaign_files(const v1::CampaignView& c, WorkspaceFiles& files) {
     return csv_row({date_of(e.at()), e.sent().email(), std::to_string(e.sent().step())});
   });
   list("responses.csv", c.response_list(), {"date", "email", "kind", "deal"}, [](const v1::CampaignEntry& e) {
-    return csv_row({date_of(e.at()), e.response().email(), e.response().kind(), e.response().opens_deal_id()});
+    return csv_row({date_of(e.at()), e.response().email(), word(response_kind(e.response())), e.response().opens_deal_id()});
   });
   if (c.has_results()) {
     const auto& r = c.results();

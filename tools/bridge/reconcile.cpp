@@ -66,7 +66,7 @@ Known known_in_campaign(const v1::CampaignView& c, const Envelope& fact, Micros 
       });
     case Envelope::kResponseReceived:
       return listed(c.response_list(), [&](const v1::CampaignEntry& e) {
-        return lower(e.response().email()) == lower(fact.response_received().email()) && e.response().kind() == fact.response_received().kind();
+        return lower(e.response().email()) == lower(fact.response_received().email()) && response_kind(e.response()) == response_kind(fact.response_received());
       });
     default: return {};
   }
