@@ -145,6 +145,20 @@ Result<Facts> FactsCache::facts(const store::EventStore& store, const Envelope& 
   return f;
 }
 
+Result<DocumentsState> FactsCache::documents(const store::EventStore& store) {
+  std::uint64_t from;
+  {
+    std::lock_guard lock(mu_);
+    from = documents_.version + 1;
+  }
+  auto events = store.read_stream(kDocumentsStream, from, store::Direction::forward, kAll);
+  if (!events) return events.status();
+  std::lock_guard lock(mu_);
+  for (const auto& e : *events)
+    if (e.version() > documents_.version) apply(documents_, e);
+  return documents_;
+}
+
 Result<Handled> CommandHandler::append(const std::string& stream, store::ExpectedVersion expected, Result<Events> decided) {
   if (!decided) return decided.status();
   for (auto& e : *decided)
@@ -305,6 +319,17 @@ Result<Handled> CommandHandler::handle(Envelope c) {
       SegmentState state;
       for (const auto& e : *events) apply(state, e);
       return append(stream, store::ExpectedVersion::exact(events->size()), decide_segment(state, c));
+    }
+    case Envelope::kDocumentWritten: {
+      auto documents = facts_->documents(store_);
+      if (!documents) return documents.status();
+      auto decided = decide_document(*documents, c);
+      if (decided && decided->empty()) {  // nothing new: the version in force answers
+        auto e = store_.read_event(documents->paths.at(c.document_written().path()).position);
+        if (!e) return e.status();
+        return Handled{stream, {std::move(*e)}, true};
+      }
+      return append(stream, store::ExpectedVersion::exact(documents->version), std::move(decided));
     }
     default: {
       // Workspace commands: the stream's version when the facts were read guards against a

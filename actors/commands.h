@@ -33,6 +33,9 @@ struct Handled {
 class FactsCache {
  public:
   Result<Facts> facts(const store::EventStore& store, const Envelope& command);
+  // The documents stream folded up to its end: each path's version in force (read on from
+  // where the last call ended).
+  Result<DocumentsState> documents(const store::EventStore& store);
 
  private:
   struct Goal {
@@ -45,6 +48,7 @@ class FactsCache {
   std::set<std::string> assumptions_;
   double approval_threshold_ = Facts{}.approval_threshold;
   std::map<std::string, Goal> goals_;
+  DocumentsState documents_;
 };
 
 class CommandHandler {

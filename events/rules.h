@@ -54,6 +54,8 @@ inline constexpr const char* kOutcomeContradictsAction = "OUTCOME_CONTRADICTS_AC
 // and gRPC clients see the same name); `other_field` the one it was compared with, if any.
 // The reason names the fields by these names; the CLI says its flags instead.
 inline constexpr const char* kInvalidField = "INVALID_FIELD";  // field, other_field
+inline constexpr const char* kDocumentOutOfOrder = "DOCUMENT_OUT_OF_ORDER";  // path, in_force_at
+inline constexpr const char* kDocumentNotInForce = "DOCUMENT_NOT_IN_FORCE";  // path
 }  // namespace rule
 
 // What a command may refer to outside its own thread.
@@ -87,6 +89,24 @@ ResponseOpensDeal response_opens_deal(const CampaignState& state, const Envelope
 // Goals, subgoals, assumptions, settings, content and analyses: checked against the facts.
 Result<Events> decide_workspace(const Envelope& command, const Facts& facts);
 Result<Events> decide_segment(const SegmentState& state, const Envelope& command);
+
+// The documents stream folded: each path's version in force.
+struct DocumentsState {
+  struct InForce {
+    std::string content, event_id;
+    std::uint64_t position = 0;
+    Micros written_at = 0;  // its business time
+    bool removed = false;
+  };
+  std::map<std::string, InForce> paths;
+  std::uint64_t version = 0;  // the stream's, folded up to
+};
+void apply(DocumentsState& state, const Envelope& e);
+// A document's new version, whoever writes it (an import, the Command RPC, an agent): none
+// when the text is the one in force — nothing to record, the version in force stands;
+// refused when dated before the version in force, which a later version must follow
+// (DOCUMENT_OUT_OF_ORDER), or when it removes a document not in force (DOCUMENT_NOT_IN_FORCE).
+Result<Events> decide_document(const DocumentsState& state, const Envelope& command);
 
 // Qualification (LeanOS sales:qualify): problem 0.30, authority 0.20, budget 0.20,
 // urgency 0.15, solution fit 0.15. Total >= 0.8 QUALIFIED, >= 0.5 MAYBE, else DISQUALIFIED.

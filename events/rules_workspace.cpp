@@ -20,6 +20,37 @@ namespace leanos {
 
 using namespace rules_detail;
 
+void apply(DocumentsState& s, const Envelope& e) {
+  if (e.has_document_written()) {
+    const auto& d = e.document_written();
+    s.paths[d.path()] = {d.content(), e.event_id(), e.position(), from_timestamp(e.occurred_at()), d.removed()};
+  }
+  s.version = std::max(s.version, e.version());
+}
+
+Result<Events> decide_document(const DocumentsState& s, const Envelope& c) {
+  if (!c.has_document_written()) return Status::invalid("'" + c.type() + "' is not a document's version");
+  const auto& d = c.document_written();
+  if (auto st = check_document_path(d.path()); !st) return st;
+  if (d.removed() && !d.content().empty()) return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
+  if (d.content().size() > kMaxDocumentBytes)
+    return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
+                           std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
+  auto in = s.paths.find(d.path());
+  const bool in_force = in != s.paths.end() && !in->second.removed;
+  if (d.removed() && !in_force)
+    return Status::rule(Code::not_found, rule::kDocumentNotInForce, "document " + d.path() + " is not in force: there is nothing to remove", "",
+                        {{"path", d.path()}});
+  if (!d.removed() && in_force && in->second.content == d.content()) return Events{};  // the version in force stands
+  if (in != s.paths.end() && from_timestamp(c.occurred_at()) < in->second.written_at)
+    return Status::rule(Code::failed_precondition, rule::kDocumentOutOfOrder,
+                        "document " + d.path() + " is dated " + format_time(from_timestamp(c.occurred_at())) + ", before the version in force (" +
+                            format_time(in->second.written_at) + ")",
+                        "date it on or after the version in force",
+                        {{"path", d.path()}, {"in_force_at", format_time(in->second.written_at)}});
+  return Events{c};
+}
+
 Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
   Events out{c};
   switch (c.payload_case()) {
@@ -68,15 +99,6 @@ Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
       const auto& s = c.source_imported();
       if (s.source() != "git") return Status::invalid("imported source '" + s.source() + "' is not one the ledger reads; known: git");
       if (s.revision().empty() || s.revision().size() > 100) return Status::invalid("the imported revision must be a commit id");
-      return out;
-    }
-    case Envelope::kDocumentWritten: {
-      const auto& d = c.document_written();
-      if (auto st = check_document_path(d.path()); !st) return st;
-      if (d.removed() && !d.content().empty()) return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
-      if (d.content().size() > kMaxDocumentBytes)
-        return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
-                               std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
       return out;
     }
     case Envelope::kFileVersion: {

@@ -677,23 +677,51 @@ TEST_CASE("the action catalogue decides who runs an action: a client may ask for
 }
 
 TEST_CASE("a document's path stays inside the workspace and its text within one event") {
-  Facts f;
+  DocumentsState f;
   auto doc = [](const std::string& path, std::size_t bytes = 10) {
     v1::DocumentWritten d;
     d.set_path(path);
     d.set_content(std::string(bytes, 'x'));
     return cmd(d);
   };
-  CHECK(decide_workspace(doc("strategy/canvas/07-uvp.md"), f).is_ok());
-  CHECK(decide_workspace(doc("research/icp/enterprise.yaml"), f).is_ok());
+  CHECK(decide_document(f, doc("strategy/canvas/07-uvp.md")).is_ok());
+  CHECK(decide_document(f, doc("research/icp/enterprise.yaml")).is_ok());
   for (const char* bad : {"", "/etc/passwd", "../outside.md", "a/../../b.md", "a//b.md", "./a.md", ".git/config", "a/.hidden/b.md",
                           "folder/", "back\\slash.md", "tab\there.md"}) {
-    auto r = decide_workspace(doc(bad), f);
+    auto r = decide_document(f, doc(bad));
     CHECK_MESSAGE(r.status().code() == Code::invalid_argument, bad);
     CHECK(r.status().message().find("workspace-relative path") != std::string::npos);
   }
-  auto big = decide_workspace(doc("notes.md", kMaxDocumentBytes + 1), f);
+  auto big = decide_document(f, doc("notes.md", kMaxDocumentBytes + 1));
   CHECK(big.status().code() == Code::invalid_argument);
   CHECK(big.status().message().find("at most 524288 bytes") != std::string::npos);
-  CHECK(decide_workspace(doc("notes.md", kMaxDocumentBytes), f).is_ok());
+  CHECK(decide_document(f, doc("notes.md", kMaxDocumentBytes)).is_ok());
+}
+
+TEST_CASE("a document's version: the same text records nothing, an earlier date is refused, a removal only of what is in force") {
+  DocumentsState s;
+  auto doc = [](const std::string& text, const std::string& at, bool removed = false) {
+    v1::DocumentWritten d;
+    d.set_path("strategy/canvas/07-uvp.md");
+    d.set_content(text);
+    d.set_removed(removed);
+    auto c = cmd(d);
+    to_timestamp(parse_time(at).value(), c.mutable_occurred_at());
+    return c;
+  };
+  auto first = decide_document(s, doc("v1", "2026-02-01"));
+  REQUIRE(first.is_ok());
+  REQUIRE(first->size() == 1);
+  CHECK(decide_document(s, doc("", "2026-02-01", true)).status().rule_id() == rule::kDocumentNotInForce);  // nothing to remove
+  Envelope recorded = first->front();
+  recorded.set_version(1);
+  apply(s, recorded);
+  CHECK(decide_document(s, doc("v1", "2026-03-01"))->empty());  // the text in force: nothing new
+  CHECK(decide_document(s, doc("v2", "2026-03-01"))->size() == 1);
+  auto early = decide_document(s, doc("v2", "2026-01-15"));
+  REQUIRE(!early.is_ok());
+  CHECK(early.status().rule_id() == rule::kDocumentOutOfOrder);
+  CHECK(early.status().param("path") == "strategy/canvas/07-uvp.md");
+  CHECK(early.status().param("in_force_at") == "2026-02-01T00:00:00Z");
+  CHECK(decide_document(s, doc("", "2026-03-01", true))->size() == 1);  // a removal of what is in force
 }

@@ -73,6 +73,19 @@ class Scenario {
     return *this;
   }
 
+  // Then: nothing new was recorded; the command was answered by what the ledger holds (a
+  // retry, a fact already there) with events of these types.
+  Scenario& then_already_recorded(const std::vector<std::string>& types) {
+    REQUIRE_MESSAGE(result_, "then_already_recorded without a when");
+    REQUIRE_MESSAGE(result_->is_ok(), (result_->is_ok() ? "" : result_->status().to_string()));
+    CHECK((*result_)->idempotent_retry);
+    std::vector<std::string> answered;
+    for (const auto& e : (*result_)->events) answered.push_back(e.type());
+    CHECK(answered == types);
+    CHECK(store_->last_position() == before_);
+    return *this;
+  }
+
   // The refusal of the last command (REQUIRES: it was refused).
   const Status& refusal() const { return result_->status(); }
 

@@ -194,3 +194,22 @@ TEST_CASE("a response's kind is a closed set: given as a word or as the enum, re
   CHECK(by_email["cy@ledgerly.example"] == std::make_pair(std::string("interested"), v1::RESPONSE_INTERESTED));
   CHECK(view.interested() == 2);  // the old one counted as the new
 }
+
+TEST_CASE("a document's versions, whoever writes them: the same text records nothing, an earlier date is refused") {
+  auto doc = [](const std::string& text, bool removed = false) {
+    v1::DocumentWritten d;
+    d.set_path("strategy/canvas/07-uvp.md");
+    d.set_content(text);
+    d.set_removed(removed);
+    return d;
+  };
+  Scenario s;
+  s.when(doc("", true), "2026-01-31").then_refused(rule::kDocumentNotInForce, {{"path", "strategy/canvas/07-uvp.md"}});
+  s.when(doc("White-label in a day."), "2026-02-01").then_recorded({"DocumentWritten"});
+  s.when(doc("White-label in a day."), "2026-03-01").then_already_recorded({"DocumentWritten"});
+  s.when(doc("White-label in a week."), "2026-01-15")
+      .then_refused(rule::kDocumentOutOfOrder, {{"path", "strategy/canvas/07-uvp.md"}, {"in_force_at", "2026-02-01T00:00:00Z"}});
+  s.when(doc("White-label in a week."), "2026-03-01").then_recorded({"DocumentWritten"});
+  s.when(doc("", true), "2026-04-01").then_recorded({"DocumentWritten"});
+  s.when(doc("White-label in a day."), "2026-05-01").then_recorded({"DocumentWritten"});  // back to the first text: a version
+}

@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DealState deal;
   CampaignState campaign;
   SegmentState segment;
+  DocumentsState documents;
   Facts facts;
   facts.assumptions = {"A1", "A4"};
   facts.goals["g1"] = {"SG1"};
@@ -32,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else if (!campaign_id_of(c).empty()) decided = decide_campaign(campaign, c, facts);
     else if (c.has_icp_defined() || c.has_narrative_written() || c.has_material_published() || c.has_material_feedback())
       decided = decide_segment(segment, c);
+    else if (c.has_document_written())
+      decided = decide_document(documents, c);
     else decided = decide_workspace(c, facts);
     if (!decided) continue;
     for (auto& e : *decided) {

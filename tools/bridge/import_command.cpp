@@ -143,19 +143,15 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     for (const auto& f : u.facts) {
       Envelope c = f.command;
       if (f.command.has_document_written()) {
-        // A new version when the text differs from the one in force; its id follows from the
-        // version it replaces, so that text going back to an earlier one is a version too.
+        // A new version when the text differs from the one in force (the rules decide that, and
+        // the date's order, for every writer: this only tells what is new before asking); its
+        // id follows from the version it replaces, so that text going back to an earlier one is
+        // a version too.
         const auto& d = f.command.document_written();
         auto in_force = documents.find(d.path());
         if (in_force != documents.end() && !in_force->second.removed && in_force->second.content == d.content()) continue;
         c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
                                         d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id)));
-        if (in_force != documents.end() && from_timestamp(c.occurred_at()) < in_force->second.written_at) {
-          r.problems.push_back({f.file, 0, "dated " + format_time(from_timestamp(c.occurred_at())) + ", before the version in force (" +
-                                               format_time(in_force->second.written_at) +
-                                               "): give it a later **Last updated:** date"});
-          continue;
-        }
       } else {
         if (store) {
           auto known = store->find_event_id(f.command.event_id());
