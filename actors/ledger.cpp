@@ -1,6 +1,7 @@
 #include "actors/ledger.h"
 
 #include "actors/files.h"
+#include "actors/whatif.h"
 
 #include <thread>
 
@@ -103,6 +104,11 @@ class LocalFollowing final : public Following {
 Result<std::unique_ptr<Following>> LocalLedger::follow(std::uint64_t from, OnPage on_page, OnEnd on_end) {
   if (from == 0) from = store_.last_position() + 1;
   return std::unique_ptr<Following>(std::make_unique<LocalFollowing>(store_, from, std::move(on_page), std::move(on_end)));
+}
+
+Result<v1::WhatIfReply> LocalLedger::what_if(const v1::WhatIfRequest& request) {
+  CommandHandler handler(store_);
+  return leanos::what_if(store_, handler, request, clock_());
 }
 
 Result<std::string> LocalLedger::read_file(const std::string& sha256) { return file_bytes(store_, sha256); }

@@ -23,6 +23,7 @@
 
 #include "actors/commands.h"
 #include "leanos/v1/query.pb.h"
+#include "leanos/v1/whatif.pb.h"
 #include "leanos/v1/workspace.pb.h"
 #include "store/event_store.h"
 
@@ -87,6 +88,9 @@ class Ledger {
   // The bytes of a workspace file's version, by the SHA-256 the files views give (checkout,
   // files diff). not_found when the ledger holds no such content.
   virtual Result<std::string> read_file(const std::string& sha256) = 0;
+  // A view on a what-if branch beside reality, and what differs (actors/whatif.h); nothing is
+  // recorded.
+  virtual Result<v1::WhatIfReply> what_if(const v1::WhatIfRequest& request) = 0;
 };
 
 // The ledger of a store in this process.
@@ -118,6 +122,7 @@ class LocalLedger final : public Ledger {
   Result<std::unique_ptr<Following>> follow(std::uint64_t from, OnPage on_page, OnEnd on_end) override;
   Result<v1::ImportReport> import_folder(const ImportFolder& request) override;
   Result<std::string> read_file(const std::string& sha256) override;
+  Result<v1::WhatIfReply> what_if(const v1::WhatIfRequest& request) override;
 
   void set_importer(Importer importer) { importer_ = std::move(importer); }
   store::EventStore& store() { return store_; }

@@ -167,7 +167,10 @@ Result<std::uint64_t> last_position_of(const store::EventStore& store, const AsO
   return last;
 }
 
-Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& options) {
+Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, const LedgerOptions& given) {
+  LedgerOptions options = given;
+  const Branch* branch = given.branch;
+  if (branch) options.write_snapshots = false;  // a branch's state is never kept
   auto bound = last_position_of(store, as_of);
   if (!bound) return bound.status();
   const std::uint64_t last = *bound;
@@ -186,6 +189,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   const bool latest_knowledge = !as_of.recorded && !as_of.position;
   std::uint64_t since_late_order_free = 0;  // folded on top of the snapshot: they count toward the next one
   Micros key = std::min<Micros>(until, kEndOfTime);
+  if (branch) key = std::min(key, branch->changes_from - 1);  // what occurred before anything differs
   for (int tries = 0; options.use_snapshots && latest_knowledge && tries < 4 && key >= 0; ++tries) {
     auto snap = store.snapshot_at_or_before(time_name, static_cast<std::uint64_t>(key));
     if (!snap) return snap.status();
@@ -220,8 +224,8 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   // Otherwise a position snapshot: at most the prefix that occurred by `until`, and none that
   // a late event of the tail precedes in business time.
   std::uint64_t candidate = after == kNever ? last : 0;
-  if (as_of.occurred && candidate) {
-    auto p = store.occurred_prefix(until);
+  if ((as_of.occurred || branch) && candidate) {
+    auto p = store.occurred_prefix(branch ? std::min(until, branch->changes_from - 1) : until);
     if (!p) return p.status();
     candidate = std::min(candidate, *p);
   }
@@ -304,7 +308,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
     }
     return Status::success();
   };
-  auto s = scan_business(store, after == kNever ? base : 0, last, after, until, [&](const v1::Envelope& e) {
+  auto fold = [&](const v1::Envelope& e) -> bool {
     if (error = ensure_deal(e); !error) return false;
     if (error = time_snapshot(e); !error) return false;
     projections::apply(out.view, e);
@@ -334,9 +338,29 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
       last_full_bytes = bytes.size();
     }
     return true;
+  };
+  // A branch's own events go in before the first of the log's that comes after them.
+  std::size_t next_extra = 0;
+  auto extras_before = [&](const v1::Envelope* e) -> bool {
+    if (!branch) return true;
+    for (; next_extra < branch->extra.size(); ++next_extra) {
+      const auto& x = branch->extra[next_extra];
+      const Micros t = from_timestamp(x.occurred_at());
+      if (t > until) return true;
+      if (e && std::make_pair(t, x.position()) > std::make_pair(from_timestamp(e->occurred_at()), e->position())) return true;
+      if (t <= after && after != kNever) continue;  // folded in the snapshot already (never: changes_from is after it)
+      if (!fold(x)) return false;
+    }
+    return true;
+  };
+  auto s = scan_business(store, after == kNever ? base : 0, last, after, until, [&](const v1::Envelope& e) {
+    if (!extras_before(&e)) return false;
+    if (branch && !branch->keep(e)) return true;
+    return fold(e);
   });
   if (!s) return s;
   if (!error) return error;
+  if (!extras_before(nullptr)) return error;
   return out;
 }
 

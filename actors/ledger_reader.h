@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "projections/ledger.h"
 #include "store/event_store.h"
@@ -26,6 +27,17 @@ struct AsOf {
   std::optional<Micros> occurred = std::nullopt;         // business time: fold what occurred by then
   std::optional<Micros> recorded = std::nullopt;         // system time: as the store knew it then
   std::optional<std::uint64_t> position = std::nullopt;  // the log prefix up to this position
+};
+
+// A what-if branch of the log (actors/whatif.h): events the fold leaves out, events it folds
+// in besides the log's, and the business time from which anything differs.
+struct Branch {
+  std::function<bool(const v1::Envelope&)> keep;  // asked once per event, in business-time order
+  // Sorted by (occurred_at, position); positions after the log's last.
+  std::vector<v1::Envelope> extra;
+  // The earliest business time a left-out or added event has: the fold starts from a
+  // snapshot of what occurred before it.
+  Micros changes_from = 0;
 };
 
 struct LedgerOptions {
@@ -40,6 +52,8 @@ struct LedgerOptions {
   // starts from a core snapshot and rebuilds a deal from its stream only when the tail
   // touches it, so view.deals() holds just those deals.
   bool need_deals = true;
+  // Fold this branch instead of the log as it is (no snapshot is then written).
+  const Branch* branch = nullptr;
 };
 
 struct LedgerRead {

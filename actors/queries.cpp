@@ -268,6 +268,10 @@ Result<State> thread_at(const store::EventStore& store, const std::string& strea
   return s;
 }
 
+namespace {
+Result<v1::QueryReply> answer_from_fold(store::EventStore& store, const v1::QueryRequest& q, Micros clock, const Branch* branch);
+}  // namespace
+
 Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryRequest& q, Micros clock) {
   v1::QueryReply reply;
   // A thread at a point in time is its stream up to then. The audit and the why show every
@@ -353,6 +357,30 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
                              "why_canvas, today, pipeline, campaign, campaign_contact, documents, segments, files");
     default: break;
   }
+  return answer_from_fold(store, q, clock, nullptr);
+}
+
+Result<v1::QueryReply> answer_on_branch(store::EventStore& store, const v1::QueryRequest& q, Micros clock, const Branch& branch) {
+  switch (q.query_case()) {
+    case v1::QueryRequest::kCanvas:
+    case v1::QueryRequest::kGoal:
+    case v1::QueryRequest::kMetrics:
+    case v1::QueryRequest::kOpportunities:
+    case v1::QueryRequest::kToday:
+    case v1::QueryRequest::kPipeline:
+    case v1::QueryRequest::kDeals:
+    case v1::QueryRequest::kSegments: return answer_from_fold(store, q, clock, &branch);
+    default:
+      return Status::invalid("what if reads the views the ledger's fold gives: canvas, goal, metrics, opportunities, today, pipeline, "
+                             "deals or segments");
+  }
+}
+
+namespace {
+
+// The views of the ledger's fold (of the log, or of a branch of it).
+Result<v1::QueryReply> answer_from_fold(store::EventStore& store, const v1::QueryRequest& q, Micros clock, const Branch* branch) {
+  v1::QueryReply reply;
   auto as_of = as_of_of(q);
   if (!as_of) return as_of.status();
   const Micros now = now_of(*as_of, clock);
@@ -363,6 +391,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
   }
   LedgerOptions options;
   options.need_deals = needs_deals(q);
+  options.branch = branch;
   auto ledger = read_ledger(store, *as_of, options);
   if (!ledger) return ledger.status();
   const auto& v = ledger->view;
@@ -406,5 +435,7 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
   }
   return reply;
 }
+
+}  // namespace
 
 }  // namespace leanos

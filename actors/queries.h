@@ -18,6 +18,10 @@ Micros now_of(const AsOf& as_of, Micros clock);
 // The typed answer; not_found for a goal that does not exist (or not yet at that time), a
 // deal, campaign or assumption that does not.
 Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryRequest& query, Micros clock);
+// The same view on a what-if branch of the log (actors/whatif.h): the views the ledger's fold
+// gives (canvas, goal, metrics, opportunities, today, pipeline, deals, segments);
+// invalid_argument for another.
+Result<v1::QueryReply> answer_on_branch(store::EventStore& store, const v1::QueryRequest& query, Micros clock, const Branch& branch);
 
 // The views that read the store beyond the ledger's fold.
 Result<v1::AuditView> audit_view(store::EventStore& store, const std::string& deal_id);

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   Action action;
   add_domain_commands(app, global, action);
   add_query_commands(app, global, action);
+  add_whatif_command(app, global, action);
   add_store_commands(app, global, action);
   add_import_commands(app, global, action);
   add_watch_command(app, global, action);

@@ -123,6 +123,20 @@ async function recorded(client, name, args) {
   const goalNow = (await client.callTool({ name: 'goal', arguments: { goal_id: 'g-mrr-50k', as_of: '2026-03-05' } })).structuredContent;
   const dealThen = (await client.callTool({ name: 'deal', arguments: { deal_id: 'acme-corp', as_of: '2026-01-31' } })).structuredContent;
   assert.notDeepEqual(goalThen, goalNow);
+  // What if acme-corp had not happened: the goal's branch beside reality; nothing recorded.
+  const whatif = (await client.callTool({
+    name: 'whatif',
+    arguments: { query: { goal: { goal_id: 'g-mrr-50k' }, as_of: '2026-03-05' }, without: [{ deal_id: 'acme-corp' }] },
+  })).structuredContent;
+  assert.deepEqual(whatif.reality, goalNow);
+  assert.ok(whatif.branch.current < goalNow.current, JSON.stringify(whatif.branch));
+  assert.ok(whatif.differences.some((d) => d.path === 'goal.current'));
+  const impossible = await client.callTool({
+    name: 'whatif',
+    arguments: { query: { canvas: {} }, with: [{ tool: 'deal_close', arguments: { deal_id: 'acme-corp', outcome: 'WON', arr: 1, occurred_at: '2026-04-01' } }] },
+  });
+  assert.equal(impossible.isError, true);
+  assert.match(impossible.content[0].text, /on the branch/);
   const resource = await client.readResource({ uri: 'leanos://deals/acme-corp?as_of=2026-01-31' });
   assert.deepEqual(JSON.parse(resource.contents[0].text), dealThen);
   const prompt = await client.getPrompt({ name: 'record_learning', arguments: { deal_id: 'beta-bank' } });

@@ -34,6 +34,9 @@ struct GlobalOptions {
   // What reads a workspace folder into a ledger of this process (tools/bridge; the binary's
   // main gives it): every LocalLedger open_ledger opens imports with it.
   LocalLedger::Importer importer;
+  // Set: recording commands hand their command envelopes here instead of recording them (and
+  // may be dated in the future): `whatif --with 'COMMAND'`.
+  std::vector<Envelope>* capture = nullptr;
 };
 
 // The command chosen on the command line, bound to its parsed options.
@@ -44,6 +47,8 @@ void add_store_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void add_domain_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // Queries attach to the goal/canvas subcommands: call after add_domain_commands.
 void add_query_commands(CLI::App& app, GlobalOptions& global, Action& action);
+// `leanos whatif` (tools/cli/whatif_command.cpp).
+void add_whatif_command(CLI::App& app, GlobalOptions& global, Action& action);
 
 // The whole file as UTF-8: transcoded from `encoding` (any name iconv knows), a byte order
 // mark dropped. not_found naming the path, or invalid_argument naming the line and column of

@@ -180,4 +180,15 @@ nlohmann::json view_tree(const v1::QueryReply& r) {
 
 std::string view_json(const v1::QueryReply& r) { return view_tree(r).dump() + "\n"; }
 
+nlohmann::json whatif_tree(const v1::WhatIfReply& reply) {
+  nlohmann::json j;
+  j["reality"] = view_tree(reply.reality());
+  j["branch"] = view_tree(reply.branch());
+  j["differences"] = nlohmann::json::array();
+  for (const auto& d : reply.differences()) j["differences"].push_back({{"path", d.path()}, {"reality", d.reality()}, {"branch", d.branch()}});
+  j["events_left_out"] = reply.events_left_out();
+  j["events_added"] = reply.events_added();
+  return j;
+}
+
 }  // namespace leanos::cli

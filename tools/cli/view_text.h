@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "leanos/v1/query.pb.h"
+#include "leanos/v1/whatif.pb.h"
 
 namespace leanos::cli {
 
@@ -29,6 +30,9 @@ std::string view_text(const v1::QueryReply& reply);
 std::string view_json(const v1::QueryReply& reply);
 // The same JSON as a tree, for a surface that adds to it or embeds it (no print and parse).
 nlohmann::json view_tree(const v1::QueryReply& reply);
+// A what-if's answer: {"reality": view, "branch": view, "differences": [{path, reality,
+// branch}], "events_left_out", "events_added"} (the CLI's --json, the HTTP API, MCP).
+nlohmann::json whatif_tree(const v1::WhatIfReply& reply);
 // Any message as view_json prints a view's (an event recorded, for the MCP server's tools).
 nlohmann::json message_view_json(const google::protobuf::Message& message);
 

@@ -292,6 +292,54 @@ nlohmann::json Server::list_tools() const {
                     {{"type", "object"},
                      {"properties", {{"goals", {{"type", "array"}, {"items", schema_of(*v1::GoalView::descriptor(), Way::output)}}}}}}},
                    {"annotations", {{"readOnlyHint", true}, {"openWorldHint", false}}}});
+  {
+    const auto* request = v1::WhatIfRequest::descriptor();
+    std::vector<std::string> command_tools;
+    for (const auto& [tool, command] : commands()) command_tools.push_back(tool);
+    tools.push_back(
+        {{"name", "whatif"},
+         {"title", "what if: a view on a branch of the ledger"},
+         {"description",
+          "Counterfactual: read a view (canvas, goal, metrics, opportunities, today, pipeline, deals, segments) on a branch of the "
+          "ledger beside reality — without some of what happened (a deal, a campaign, an event, a type of event from a date; "
+          "with everything it caused), with commands that might happen (any command tool's arguments, dated in the past or the "
+          "future, decided by the same rules) — and the fields that differ. Nothing is recorded. A command the rules refuse on "
+          "the branch makes the scenario impossible: the refusal names the rule and with_index."},
+         {"inputSchema",
+          {{"type", "object"},
+           {"properties",
+            {{"query", schema_of(*request->FindFieldByName("query")->message_type(), Way::input, 3)},
+             {"without", {{"type", "array"}, {"items", schema_of(*request->FindFieldByName("without")->message_type(), Way::input)}}},
+             {"with",
+              {{"type", "array"},
+               {"description", comment_of("leanos.v1.WhatIfRequest.with")},
+               {"items",
+                {{"type", "object"},
+                 {"properties",
+                  {{"tool", {{"type", "string"}, {"enum", command_tools}, {"description", "a command tool of this server"}}},
+                   {"arguments", {{"type", "object"}, {"description", "what that tool takes (its inputSchema), occurred_at included"}}}}},
+                 {"required", {"tool", "arguments"}}}}}}}},
+           {"required", {"query"}},
+           {"additionalProperties", false}}},
+         {"outputSchema",
+          {{"type", "object"},
+           {"properties",
+            {{"reality", {{"type", "object"}, {"description", "the view in reality, as the view's own tool answers it"}}},
+             {"branch", {{"type", "object"}, {"description", "the same view on the branch"}}},
+             {"differences",
+              {{"type", "array"},
+               {"items",
+                {{"type", "object"},
+                 {"properties",
+                  {{"path", {{"type", "string"}, {"description", comment_of("leanos.v1.Difference")}}},
+                   {"reality", {{"type", "string"}}},
+                   {"branch", {{"type", "string"}}}}},
+                 {"required", {"path", "reality", "branch"}}}}}},
+             {"events_left_out", {{"type", "integer"}, {"description", comment_of("leanos.v1.WhatIfReply.events_left_out")}}},
+             {"events_added", {{"type", "integer"}, {"description", comment_of("leanos.v1.WhatIfReply.events_added")}}}}},
+           {"required", {"reality", "branch", "differences", "events_left_out", "events_added"}}}},
+         {"annotations", {{"readOnlyHint", true}, {"openWorldHint", false}}}});
+  }
   if (options_.import && !options_.read_only)
     tools.push_back(
         {{"name", "import"},
@@ -341,6 +389,7 @@ nlohmann::json Server::call_tool(const nlohmann::json& params) {
   if (!arguments.is_object()) throw Protocol(kInvalidParams, "\"arguments\" must be an object");
   if (auto v = view_tools().find(name); v != view_tools().end()) return call_view(v->second, arguments);
   if (name == "goals") return call_view("today", arguments, true);
+  if (name == "whatif") return call_whatif(arguments);
   if (name == "import" && options_.import) {
     if (options_.read_only) return refusal(Status::invalid("import records, and this server is read-only (leanos mcp --read-only)"));
     const auto meta = params.value("_meta", nlohmann::json::object());
@@ -354,26 +403,69 @@ nlohmann::json Server::call_tool(const nlohmann::json& params) {
   throw Protocol(kInvalidParams, "no tool \"" + name + "\"; tools/list lists them");
 }
 
-nlohmann::json Server::call_command(const std::string& payload_field, const nlohmann::json& arguments) {
+Result<Envelope> Server::command_of(const std::string& payload_field, const nlohmann::json& arguments) const {
   // What a caller leaves out (the id, the time, the type's name) the ledger fills, as for
   // every surface.
+  if (!arguments.is_object()) return Status::invalid("a command's arguments are an object of its payload's fields");
   nlohmann::json payload = arguments;
   Envelope command;
   if (auto it = payload.find(kOccurredAt); it != payload.end()) {
-    if (!it->is_string()) return refusal(Status::invalid("occurred_at must be a date or time as text, e.g. \"2026-03-01\""));
+    if (!it->is_string()) return Status::invalid("occurred_at must be a date or time as text, e.g. \"2026-03-01\"");
     auto t = parse_time(it->get<std::string>());
-    if (!t) return refusal(Status(t.status().code(), "occurred_at: " + t.status().message()));
+    if (!t) return Status(t.status().code(), "occurred_at: " + t.status().message());
     to_timestamp(*t, command.mutable_occurred_at());
     payload.erase(it);
   }
   if (auto it = payload.find(kEventId); it != payload.end()) {
-    if (!it->is_string() || it->get<std::string>().empty()) return refusal(Status::invalid("event_id must be a non-empty string"));
+    if (!it->is_string() || it->get<std::string>().empty()) return Status::invalid("event_id must be a non-empty string");
     command.set_event_id(it->get<std::string>());
     payload.erase(it);
   }
-  if (auto s = fill(command, envelope_field(payload_field), payload); !s) return refusal(s);
+  if (auto s = fill(command, envelope_field(payload_field), payload); !s) return s;
   command.set_actor(options_.actor);
-  auto handled = ledger_.submit({std::move(command)});
+  return command;
+}
+
+nlohmann::json Server::call_whatif(const nlohmann::json& arguments) {
+  v1::WhatIfRequest request;
+  for (const auto& [key, value] : arguments.items())
+    if (key != "query" && key != "without" && key != "with")
+      return refusal(Status::invalid("arguments: '" + key + "' is not one whatif takes (query, without, with)"));
+  if (!arguments.contains("query") || !arguments["query"].is_object())
+    return refusal(Status::invalid("query: give the view to read on both sides, e.g. {\"goal\": {\"goal_id\": \"g-mrr-50k\"}}"));
+  if (auto s = fill(request, *v1::WhatIfRequest::descriptor()->FindFieldByName("query"), arguments["query"]); !s) return refusal(s);
+  const auto without = arguments.value("without", nlohmann::json::array());
+  if (!without.is_array()) return refusal(Status::invalid("without must be an array of {deal_id | campaign_id | event_id | type_from}"));
+  for (const auto& w : without) {
+    auto parsed = google::protobuf::util::JsonStringToMessage(w.dump(), request.add_without());
+    if (!parsed.ok()) return refusal(Status::invalid("without: " + std::string(parsed.message())));
+  }
+  const auto with = arguments.value("with", nlohmann::json::array());
+  if (!with.is_array()) return refusal(Status::invalid("with must be an array of {tool, arguments}: a command tool and what it takes"));
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    const auto& w = with[i];
+    const std::string tool = w.is_object() ? w.value("tool", "") : "";
+    auto c = commands().find(tool);
+    if (c == commands().end())
+      return refusal(Status::invalid("with[" + std::to_string(i) + "].tool: '" + tool + "' is not a command tool (deal_close, canvas_revise, …)"));
+    auto command = command_of(c->second.payload, w.value("arguments", nlohmann::json::object()));
+    if (!command) return refusal(Status(command.status().code(), "with[" + std::to_string(i) + "]: " + command.status().message()));
+    *request.add_with() = std::move(*command);
+  }
+  auto reply = ledger_.what_if(request);
+  if (!reply) return refusal(reply.status());
+  std::string text = "what if: " + std::to_string(reply->events_left_out()) + " events left out, " + std::to_string(reply->events_added()) +
+                     " added; nothing recorded\n" + cli::view_text(reply->branch());
+  for (const auto& d : reply->differences()) text += d.path() + ": " + d.reality() + " -> " + d.branch() + "\n";
+  auto result = text_result(text);
+  result["structuredContent"] = cli::whatif_tree(*reply);
+  return result;
+}
+
+nlohmann::json Server::call_command(const std::string& payload_field, const nlohmann::json& arguments) {
+  auto command = command_of(payload_field, arguments);
+  if (!command) return refusal(command.status());
+  auto handled = ledger_.submit({std::move(*command)});
   if (!handled) return refusal(handled.status());
   nlohmann::json out = {{"stream", handled->stream}, {"idempotent_retry", handled->idempotent_retry}, {"events", nlohmann::json::array()}};
   std::string text;

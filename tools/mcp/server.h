@@ -55,6 +55,9 @@ class Server {
   nlohmann::json list_tools() const;
   nlohmann::json call_tool(const nlohmann::json& params);
   nlohmann::json call_command(const std::string& payload_field, const nlohmann::json& arguments);
+  // A command tool's arguments as the envelope it records (what the caller left out the ledger fills).
+  Result<Envelope> command_of(const std::string& payload_field, const nlohmann::json& arguments) const;
+  nlohmann::json call_whatif(const nlohmann::json& arguments);
   nlohmann::json call_view(const std::string& query_field, const nlohmann::json& arguments, bool goals_only = false);
   nlohmann::json call_import(const nlohmann::json& arguments, const nlohmann::json& progress_token);
   nlohmann::json list_resources();

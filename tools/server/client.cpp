@@ -157,6 +157,14 @@ class RemoteLedger final : public Ledger {
  public:
   RemoteLedger(Remote remote, GlobalOptions g) : r_(std::move(remote)), g_(std::move(g)) {}
 
+  Result<v1::WhatIfReply> what_if(const v1::WhatIfRequest& request) override {
+    grpc::ClientContext ctx;
+    r_.prepare(ctx);
+    v1::WhatIfReply reply;
+    if (auto s = r_.stub->WhatIf(&ctx, request, &reply); !s.ok()) return from_grpc(s, g_);
+    return reply;
+  }
+
   Result<std::string> read_file(const std::string& sha256) override {
     grpc::ClientContext ctx;
     r_.prepare(ctx);

@@ -311,6 +311,16 @@ struct HttpApi::Impl {
       return mcp::HttpWorkspace{w->ledger, name_of(req), std::move(w->lease)};
     });
     mcp->add_routes(server, prefix() + "/mcp");
+    // What if: a WhatIfRequest as protobuf JSON; nothing is recorded.
+    server.Post(prefix() + "/api/v1/whatif", [this](const httplib::Request& req, httplib::Response& res) {
+      v1::WhatIfRequest request;
+      if (auto s = from_json(req.body, &request, "the what-if request (a WhatIfRequest: query, without, with)"); !s) return send_error(res, s);
+      auto w = workspace(req, res);
+      if (!w) return;
+      auto reply = w->ledger->what_if(request);
+      if (!reply) return send_error(res, reply.status());
+      res.set_content(whatif_tree(*reply).dump() + "\n", "application/json");
+    });
     server.Get(prefix() + R"(/api/v1/([a-z]+)(?:/([^/]+))?/?)", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string view = req.matches[1 + shift()].str();
       auto q = query_of(view, req.matches.size() > std::size_t(2 + shift()) ? req.matches[2 + shift()].str() : "", req);

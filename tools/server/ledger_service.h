@@ -145,6 +145,14 @@ class LedgerService final : public LedgerBase {
   // The folder's files into a scratch folder of the server's, imported from there by the
   // workspace's Ledger.
   grpc::Status Import(grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportPart>* reader, v1::ImportReport* out) override;
+  grpc::Status WhatIf(grpc::ServerContext* ctx, const v1::WhatIfRequest* req, v1::WhatIfReply* out) override {
+    Routed r;
+    if (auto a = route_(ctx, &r); !a.ok()) return a;
+    auto reply = r.workspace->ledger.what_if(*req);
+    if (!reply) return to_grpc(reply.status());
+    *out = std::move(*reply);
+    return grpc::Status::OK;
+  }
   grpc::Status ReadFile(grpc::ServerContext* ctx, const v1::ReadFileRequest* req, grpc::ServerWriter<v1::FileBytes>* writer) override {
     Routed r;
     if (auto a = route_(ctx, &r); !a.ok()) return a;
