@@ -14,6 +14,7 @@ void add_bench_http(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_workspaces(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_mcp(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_whatif(CLI::App* bench, GlobalOptions& global, Action& action);
 
 // A cell of the append grid: events per append x appenders (clients over gRPC).
 struct GridCell {
@@ -70,5 +71,7 @@ Result<double> bench_raw_rocksdb(const std::string& dir, std::size_t events, int
 // The synthetic sales history of `bench replay` (deals every 20 minutes of business time from
 // 2024, 5 % of events recorded late), appended to `es` until it holds `events` more.
 Status generate_history(store::EventStore& es, std::uint64_t events);
+// That history in a new data folder `dir`, compacted, folded once with snapshots written.
+Status prepare_history(const std::string& dir, std::uint64_t events);
 
 }  // namespace leanos::cli

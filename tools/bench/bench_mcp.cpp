@@ -28,21 +28,6 @@ struct McpRow {
   double view_p50 = 0, view_p99 = 0, deal_p50 = 0, deal_p99 = 0, command_p50 = 0, command_p99 = 0;
 };
 
-Status prepare(const std::string& dir, std::uint64_t events) {
-  store::StoreOptions relaxed;
-  relaxed.durability = store::Durability::relaxed;  // generating the history is not what we measure
-  relaxed.max_occurred_ahead_micros = -1;
-  auto es = store::EventStore::open(dir, relaxed);
-  if (!es) return es.status();
-  std::fprintf(stderr, "bench: generating %llu events...\n", static_cast<unsigned long long>(events));
-  if (auto s = generate_history(**es, events); !s) return s;
-  if (auto s = (*es)->compact(); !s) return s;
-  LedgerOptions options;
-  options.write_snapshots = true;
-  if (auto r = read_ledger(**es, AsOf{}, options); !r) return r.status();
-  return (*es)->compact_snapshots();
-}
-
 Result<McpRow> measure(const std::string& dir, std::uint64_t events, int calls) {
   auto child = Child::start({bench::self_path(), "--data", dir, "mcp"});
   if (!child) return child.status();
@@ -117,7 +102,7 @@ int run_bench_mcp(const GlobalOptions& g, std::string dir, const std::vector<std
     std::error_code ec;
     fs::remove_all(data, ec);
     fs::remove(data + ".master-key", ec);
-    if (auto s = prepare(data, events); !s) return fail(s);
+    if (auto s = prepare_history(data, events); !s) return fail(s);
     auto row = measure(data, events, calls);
     if (!row) return fail(row.status());
     rows.push_back(*row);

@@ -436,4 +436,19 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
 
 Status generate_history(store::EventStore& es, std::uint64_t events) { return generate(es, events, Backdating{}); }
 
+Status prepare_history(const std::string& dir, std::uint64_t events) {
+  store::StoreOptions relaxed;
+  relaxed.durability = store::Durability::relaxed;  // generating the history is not what we measure
+  relaxed.max_occurred_ahead_micros = -1;
+  auto es = store::EventStore::open(dir, relaxed);
+  if (!es) return es.status();
+  std::fprintf(stderr, "bench: generating %llu events...\n", static_cast<unsigned long long>(events));
+  if (auto s = generate_history(**es, events); !s) return s;
+  if (auto s = (*es)->compact(); !s) return s;
+  LedgerOptions options;
+  options.write_snapshots = true;
+  if (auto r = read_ledger(**es, AsOf{}, options); !r) return r.status();
+  return (*es)->compact_snapshots();
+}
+
 }  // namespace leanos::cli
