@@ -163,6 +163,32 @@ def main():
         check(("ok" in shown_class.split()) == (close.get("met") is True) and ("miss" in shown_class.split()) == (close.get("met") is False),
               "the close rate judged as the ledger judges it (%s): %s" % (close, shown_class))
 
+        # What if: gamma-health left out at the slider's date, the branch beside reality as the
+        # CLI's whatif gives it; a close the rules refuse on the branch is said in the panel.
+        branch_cli = json.loads(cli("whatif", "today", "--as-of", "2026-01-12", "--without", "gamma-health", "--json"))
+        expected_current = next(g for g in branch_cli["branch"]["goals"] if g["id"] == "g-mrr-50k")["current"]
+        driver.find_element(By.CSS_SELECTOR, '#whatif input[data-deal="gamma-health"]').click()
+        wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "gamma-health|"
+                   and d.execute_script("return document.body.dataset.ready") == "true")
+        cell = driver.find_element(By.CSS_SELECTOR, '#whatif tr[data-path="today.goals[g-mrr-50k].current"] td.branch').text
+        check(cell == str(expected_current), "what if without gamma-health: page %s, CLI %s" % (cell, expected_current))
+        bars = driver.execute_script("return Chart.getChart(document.getElementById('whatif-chart')).data.datasets.map(d => d.label)")
+        check(bars == ["reality", "branch"], "the goals charted in reality beside the branch: %s" % bars)
+        open_deals = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, '#whatif form.close option')]
+        check("acme-corp" in open_deals, "acme-corp is open on 2026-01-12: %s" % open_deals)
+        Select(driver.find_element(By.CSS_SELECTOR, '#whatif form.close select')).select_by_value("acme-corp")
+        driver.find_element(By.CSS_SELECTOR, '#whatif form.close button').click()
+        wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "refused")
+        refused = driver.find_element(By.CSS_SELECTOR, '#whatif [data-refused]').text
+        check("closed won" in refused, "a close of a deal the log closes later is refused on the branch: " + refused)
+        # The browser logs the refusal's 409 as an error; it is the one expected, nothing else.
+        logged = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        check(all("/api/v1/whatif" in e["message"] and "409" in e["message"] for e in logged), "console errors: " + json.dumps(logged))
+        driver.find_element(By.CSS_SELECTOR, '#whatif li[data-close="acme-corp"] button').click()
+        wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "gamma-health|")
+        driver.find_element(By.CSS_SELECTOR, '#whatif input[data-deal="gamma-health"]').click()
+        wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "none")
+
         # Knowledge time spans when things were recorded (the seed: today), not business dates.
         today_json = json.loads(cli("today", "--json"))
         Select(driver.find_element(By.ID, "axis")).select_by_value("known_at")

@@ -90,6 +90,7 @@ async function main() {
   $('#slider').addEventListener('change', onTimeChange);
   $('#axis').addEventListener('change', onTimeChange);
   $('#now').addEventListener('click', () => { $('#slider').value = $('#slider').max; onTimeChange(); });
+  wireWhatIf();
   $('#close-deal').addEventListener('click', () => { state.deal = null; writeUrl(); renderDeal(); });
   $('#since').addEventListener('change', () => { state.since = $('#since').value || null; writeUrl(); render(); });
   $('#time').addEventListener('submit', (ev) => ev.preventDefault());

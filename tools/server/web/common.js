@@ -54,11 +54,14 @@ async function askToken() {
   sessionStorage.setItem(tokenKey, token);
 }
 
-async function api(path, params = {}) {
+// A view of the API (GET with `params`), or with `post` a JSON body POSTed (what if).
+async function api(path, params = {}, post = null) {
   const url = new URL('api/v1/' + path, base);
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
   for (;;) {
-    const res = await fetch(url, { headers: token ? { Authorization: 'Bearer ' + token } : {} });
+    const headers = token ? { Authorization: 'Bearer ' + token } : {};
+    if (post) headers['Content-Type'] = 'application/json';
+    const res = await fetch(url, post ? { method: 'POST', headers, body: JSON.stringify(post) } : { headers });
     if (res.status === 401 || res.status === 403) {  // none, or another workspace's
       await res.body.cancel();
       await askToken();

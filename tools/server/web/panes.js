@@ -377,6 +377,7 @@ async function render() {
     await renderCanvas(canvas, seq);
     await renderChanges({ canvas, today, metrics, deals }, seq);
     await renderDeal();
+    await renderWhatIf(deals, seq);
     if (seq !== renderSeq) return;
     showError(null);
     document.body.dataset.position = String(canvas.position);
