@@ -279,7 +279,11 @@ Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handle
   Branch branch;
   for (int i = 0; i < request.with_size(); ++i) {
     Envelope c = request.with(i);
-    if (const auto* p = payload_of(c)) c.set_type(p->GetDescriptor()->name());
+    const auto* payload = payload_of(c);
+    if (!payload)
+      return Status::invalid("with " + std::to_string(i + 1) + ": a command needs its payload (deal_closed, assumption_revised, …)")
+          .add_param("with_index", std::to_string(i));
+    c.set_type(payload->GetDescriptor()->name());
     if (!c.has_occurred_at()) to_timestamp(clock, c.mutable_occurred_at());
     if (c.event_id().empty()) c.set_event_id(derived_event_id("whatif:" + std::to_string(i), c.SerializeAsString()));
     if (c.actor().empty()) c.set_actor("what-if");

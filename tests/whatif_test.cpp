@@ -146,6 +146,10 @@ TEST_CASE("what if through a server answers what the data folder answers, and PO
   CHECK(posted->status == 200);
   INFO(posted->body);
   CHECK(json::parse(posted->body)["differences"] == json::parse(local.out)["differences"]);
+  auto empty = http.Post("/api/v1/whatif", R"({"query":{"canvas":{}},"with":[{"occurred_at":"2026-04-01T00:00:00Z"}]})", "application/json");
+  REQUIRE(empty);
+  CHECK(empty->status == 400);
+  CHECK(empty->body.find("with 1: a command needs its payload") != std::string::npos);
   auto bad = http.Post("/api/v1/whatif", "{nope", "application/json");
   REQUIRE(bad);
   CHECK(bad->status == 400);
