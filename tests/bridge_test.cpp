@@ -11,6 +11,7 @@
 
 #include "tests/support.h"
 #include "tools/bridge/threads.h"
+#include "tools/bridge/workspace.h"
 
 using namespace leanos;
 namespace fs = std::filesystem;
@@ -96,4 +97,80 @@ TEST_CASE("a stage file's date the reader cannot read is named with file and lin
   CHECK(r.fact(Envelope::kDecisionMade) == nullptr);  // undated, not guessed
   CHECK(r.fact(Envelope::kLeadCaptured) != nullptr);  // the other stages still read
   CHECK(r.fact(Envelope::kImplicationAssessed) != nullptr);
+}
+
+namespace {
+
+// Every fact of the seed's workspace as "file:line Type", by unit.
+std::map<std::string, std::vector<std::string>> facts_of(const bridge::Workspace& ws) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& u : ws.units)
+    for (const auto& f : u.facts) out[u.name].push_back(f.file + ":" + std::to_string(f.line) + " " + f.command.type());
+  return out;
+}
+
+const bridge::Fact* find_fact(const bridge::Workspace& ws, Envelope::PayloadCase kind, const std::string& id) {
+  for (const auto& u : ws.units)
+    for (const auto& f : u.facts)
+      if (f.command.payload_case() == kind && (f.command.has_assumption_registered() ? f.command.assumption_registered().assumption_id() == id
+                                               : f.command.has_goal_defined()          ? f.command.goal_defined().goal_id() == id
+                                                                                       : true))
+        return &f;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the canvas and goal readers: each assumption and goal read as its command, traced to file and line") {
+  auto ws = bridge::read_workspace(LEANOS_SEED_FIXTURE, {"import", 0, nullptr});
+  REQUIRE(ws.is_ok());
+  const auto* a4 = find_fact(*ws, Envelope::kAssumptionRegistered, "A4");
+  REQUIRE(a4);
+  CHECK(a4->file == "strategy/canvas/10-assumptions.md");
+  CHECK(a4->line == 3);
+  CHECK(a4->command.assumption_registered().statement() == "Enterprise customers prefer white-label");
+  CHECK(a4->command.assumption_registered().confidence() == 60);  // where it started; the learnings take it on
+  const auto* a7 = find_fact(*ws, Envelope::kAssumptionRegistered, "A7");
+  REQUIRE(a7);
+  CHECK(a7->line == 11);
+  CHECK(a7->command.assumption_registered().confidence() == 50);
+  CHECK(format_time(from_timestamp(a7->command.occurred_at())) == "2025-12-01T00:00:00Z");
+  // What the canvas file says now, to compare with the recorded history.
+  REQUIRE(ws->stated.size() == 2);
+  CHECK(ws->stated[0].id == "A4");
+  CHECK(ws->stated[0].confidence == 95);
+  CHECK(ws->stated[0].status == v1::ASSUMPTION_VALIDATED);
+  const auto* goal = find_fact(*ws, Envelope::kGoalDefined, "g-mrr-50k");
+  REQUIRE(goal);
+  CHECK(goal->file == "strategy/goals/active/g-mrr-50k.md");
+  CHECK(goal->command.goal_defined().title() == "Reach $50K MRR by Q2");
+  CHECK(goal->command.goal_defined().metric() == v1::MRR);
+  CHECK(goal->command.goal_defined().target() == 50000);
+  CHECK(format_time(from_timestamp(goal->command.occurred_at())) == "2025-12-01T00:00:00Z");
+  CHECK(goal->warnings.empty());
+  const auto subgoal = std::find_if(ws->units.begin(), ws->units.end(), [](const bridge::Unit& u) {
+    return std::any_of(u.facts.begin(), u.facts.end(), [](const bridge::Fact& f) { return f.command.has_subgoal_defined(); });
+  });
+  REQUIRE(subgoal != ws->units.end());
+  CHECK(ws->placeholders.size() == 6);  // the example thread's empty stage files
+  CHECK(facts_of(*ws).size() >= 3);     // the canvas, the goal, the acme-corp thread
+}
+
+TEST_CASE("a goal without created: is dated by the earliest date its text states, with a warning naming file and line") {
+  test::TempDir root;
+  fs::copy(LEANOS_SEED_FIXTURE, root.path(), fs::copy_options::recursive);
+  const auto goal = fs::path(root.path()) / "strategy/goals/active/g-mrr-50k.md";
+  std::ifstream in(goal);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("created: 2025-12-01\n"), std::string("created: 2025-12-01\n").size(), "");
+  text.replace(text.find("- 2025-12-01: goal created"), std::string("- 2025-12-01: goal created").size(), "- 2025-11-20: goal drafted");
+  std::ofstream(goal) << text;
+  auto ws = bridge::read_workspace(root.path(), {"import", 0, nullptr});
+  REQUIRE(ws.is_ok());
+  const auto* g = find_fact(*ws, Envelope::kGoalDefined, "g-mrr-50k");
+  REQUIRE(g);
+  CHECK(format_time(from_timestamp(g->command.occurred_at())) == "2025-11-20T00:00:00Z");
+  REQUIRE(!g->warnings.empty());
+  CHECK(g->warnings.front().file == "strategy/goals/active/g-mrr-50k.md");
+  CHECK(g->warnings.front().what.find("2025-11-20") != std::string::npos);
 }
