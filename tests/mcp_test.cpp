@@ -90,7 +90,7 @@ json lead(const std::string& id) {
 TEST_CASE("MCP tools take their schemas from the payloads and queries, described by the .proto's comments") {
   Session s;
   auto tools = s.call("tools/list")["result"]["tools"];
-  REQUIRE(tools.size() == mcp::Server::command_tools().size() + mcp::Server::view_tools().size() + 1);  // and goals
+  REQUIRE(tools.size() == mcp::Server::command_tools().size() + mcp::Server::view_tools().size() + 2);  // and goals, whatif
   for (const auto& t : tools) {
     INFO(t["name"]);
     CHECK(t["inputSchema"]["type"] == "object");
@@ -160,7 +160,7 @@ TEST_CASE("MCP records a deal through tools, and a rule's refusal is a tool erro
 TEST_CASE("MCP with --read-only lists the views only and refuses a command") {
   Session s(true);
   const json tools = s.call("tools/list")["result"]["tools"];  // a copy: the answer is a temporary
-  for (const auto& t : tools) CHECK((mcp::Server::view_tools().count(t["name"]) == 1 || t["name"] == "goals"));
+  for (const auto& t : tools) CHECK((mcp::Server::view_tools().count(t["name"]) == 1 || t["name"] == "goals" || t["name"] == "whatif"));
   auto refused = s.tool("deal_open", lead("acme"));
   CHECK(refused["isError"] == true);
   CHECK(refused["content"][0]["text"].get<std::string>().find("read-only") != std::string::npos);
