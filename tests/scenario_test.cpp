@@ -166,7 +166,7 @@ v1::ResponseReceived response(const std::string& campaign_id, const std::string&
 
 }  // namespace
 
-TEST_CASE("a response's kind is a closed set: given as a word or as the enum, recorded as both; one recorded before the enum reads as now") {
+TEST_CASE("a response's kind is a closed set: given as a word or as the enum, recorded as both, and one recorded before the enum reads as now") {
   Scenario s;
   const std::string id = "2026-03-01-fintech";
   s.given(campaign(id), "2026-03-01").given(campaign_decision(id, v1::LAUNCH), "2026-03-02");

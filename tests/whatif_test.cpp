@@ -69,7 +69,7 @@ TEST_CASE("without gamma-health the MRR goal is not met, SG1 has 2 of 3, the ris
   CHECK(recommendations_differ);
 }
 
-TEST_CASE("as of 2026-01-10 without gamma-health A4 reads 70 %, 75 % in reality; revised to 20 % on 2026-01-15 the branch reads 20 % until the next learning") {
+TEST_CASE("as of 2026-01-10 without gamma-health A4 reads 70 %, 75 % in reality, and revised to 20 % on 2026-01-15 the branch reads 20 % until the next learning") {
   Seeded s;
   auto before = s.whatif({"canvas", "--as-of", "2026-01-10", "--without", "gamma-health"});
   CHECK(assumption(before["reality"], "A4")["confidence"] == 75);
@@ -87,7 +87,7 @@ TEST_CASE("as of 2026-01-10 without gamma-health A4 reads 70 %, 75 % in reality;
   CHECK(at14["differences"].empty());
 }
 
-TEST_CASE("a with command the rules refuse on the branch makes the scenario impossible, named by its rule; and a branch writes nothing") {
+TEST_CASE("a with command the rules refuse on the branch makes the scenario impossible, named by its rule, and a branch writes nothing") {
   Seeded s;
   const auto log_before = s.w.run({"log", "--json"}).out;
   const auto last_before = s.w.all_events();
