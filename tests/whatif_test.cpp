@@ -155,3 +155,16 @@ TEST_CASE("what if through a server answers what the data folder answers, and PO
   CHECK(bad->status == 400);
   CHECK(bad->body.find("malformed JSON in the what-if request") != std::string::npos);
 }
+
+TEST_CASE("bench whatif reads the branch beside reality on a generated history") {
+  auto r = test::run_leanos({"bench", "whatif", "--events", "60000", "--calls", "2", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = json::parse(r.out);
+  REQUIRE(j["rows"].size() == 3);
+  for (const auto& row : j["rows"]) {
+    CHECK(row["events"] == 60000);
+    CHECK(row["branch_p50_ms"].get<double>() > 0);
+    CHECK(row["reality_p50_ms"].get<double>() > 0);
+  }
+}

@@ -73,5 +73,9 @@ Result<double> bench_raw_rocksdb(const std::string& dir, std::size_t events, int
 Status generate_history(store::EventStore& es, std::uint64_t events);
 // That history in a new data folder `dir`, compacted, folded once with snapshots written.
 Status prepare_history(const std::string& dir, std::uint64_t events);
+// `measure(data folder, events)` on such a history of each size, made under `dir` (none: a
+// temporary folder named after `name`, removed after).
+Status on_histories(std::string dir, const std::string& name, const std::vector<std::uint64_t>& sizes,
+                    const std::function<Status(const std::string& data, std::uint64_t events)>& measure);
 
 }  // namespace leanos::cli

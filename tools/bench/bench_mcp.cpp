@@ -94,23 +94,14 @@ Result<McpRow> measure(const std::string& dir, std::uint64_t events, int calls) 
 }
 
 int run_bench_mcp(const GlobalOptions& g, std::string dir, const std::vector<std::uint64_t>& sizes, int calls) {
-  const bool temp = dir.empty();
-  if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-mcp-" + std::to_string(::getpid()))).string();
   std::vector<McpRow> rows;
-  for (auto events : sizes) {
-    const std::string data = dir + "/" + std::to_string(events);
-    std::error_code ec;
-    fs::remove_all(data, ec);
-    fs::remove(data + ".master-key", ec);
-    if (auto s = prepare_history(data, events); !s) return fail(s);
+  auto s = on_histories(dir, "mcp", sizes, [&](const std::string& data, std::uint64_t events) -> Status {
     auto row = measure(data, events, calls);
-    if (!row) return fail(row.status());
+    if (!row) return row.status();
     rows.push_back(*row);
-  }
-  if (temp) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+    return Status::success();
+  });
+  if (!s) return fail(s);
   if (g.json) {
     auto a = nlohmann::json::array();
     for (const auto& r : rows)

@@ -2,6 +2,7 @@
 // latency with and without snapshots, and memory per idle deal actor.
 #include <rocksdb/db.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -435,6 +436,27 @@ void add_bench_replay(CLI::App* bench, GlobalOptions& global, Action& action) {
 }
 
 Status generate_history(store::EventStore& es, std::uint64_t events) { return generate(es, events, Backdating{}); }
+
+Status on_histories(std::string dir, const std::string& name, const std::vector<std::uint64_t>& sizes,
+                    const std::function<Status(const std::string& data, std::uint64_t events)>& measure) {
+  namespace fs = std::filesystem;
+  const bool temp = dir.empty();
+  if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-" + name + "-" + std::to_string(::getpid()))).string();
+  Status outcome = Status::success();
+  for (auto events : sizes) {
+    const std::string data = dir + "/" + std::to_string(events);
+    std::error_code ec;
+    fs::remove_all(data, ec);
+    fs::remove(data + ".master-key", ec);
+    if (outcome = prepare_history(data, events); !outcome) break;
+    if (outcome = measure(data, events); !outcome) break;
+  }
+  if (temp) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  return outcome;
+}
 
 Status prepare_history(const std::string& dir, std::uint64_t events) {
   store::StoreOptions relaxed;

@@ -67,23 +67,14 @@ Result<WhatIfRow> measure(const std::string& dir, std::uint64_t events, int call
 }
 
 int run_bench_whatif(const GlobalOptions& g, std::string dir, const std::vector<std::uint64_t>& sizes, int calls) {
-  const bool temp = dir.empty();
-  if (temp) dir = (fs::temp_directory_path() / ("leanos-bench-whatif-" + std::to_string(::getpid()))).string();
   std::vector<WhatIfRow> rows;
-  for (auto events : sizes) {
-    const std::string data = dir + "/" + std::to_string(events);
-    std::error_code ec;
-    fs::remove_all(data, ec);
-    fs::remove(data + ".master-key", ec);
-    if (auto s = prepare_history(data, events); !s) return fail(s);
+  auto s = on_histories(dir, "whatif", sizes, [&](const std::string& data, std::uint64_t events) -> Status {
     auto row = measure(data, events, calls);
-    if (!row) return fail(row.status());
+    if (!row) return row.status();
     rows.push_back(*row);
-  }
-  if (temp) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+    return Status::success();
+  });
+  if (!s) return fail(s);
   if (g.json) {
     auto a = nlohmann::json::array();
     for (const auto& r : rows)
