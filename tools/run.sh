@@ -26,6 +26,9 @@ echo "== leanos goal show g-mrr-50k"
 echo
 echo "== leanos why canvas A4"
 "$leanos" why canvas A4
+echo
+echo "== leanos whatif goal g-mrr-50k --without gamma-health --as-of 2026-03-01   (a branch beside reality; nothing recorded)"
+"$leanos" whatif goal g-mrr-50k --without gamma-health --as-of 2026-03-01
 port=${LEANOS_PORT:-7700}
 http_port=${LEANOS_HTTP_PORT:-7701}
 cat <<EOT
