@@ -104,8 +104,7 @@ Result<Events> decide_on_branch(const store::EventStore& store, CommandHandler& 
     if (e.has_subgoal_defined()) facts->goals[e.subgoal_defined().goal_id()].insert(e.subgoal_defined().subgoal_id());
     if (e.has_campaign_opened()) facts->campaigns.insert(e.campaign_opened().campaign_id());
   }
-  for (const auto& id : left_out.streams)  // and what it leaves out takes away
-    if (id.rfind("campaign-", 0) == 0) facts->campaigns.erase(id.substr(9));
+  std::erase_if(facts->campaigns, [&](const std::string& id) { return left_out.streams.count(campaign_stream(id)) > 0; });  // and what it leaves out takes away
   if (!deal_id_of(c).empty()) {
     DealState s;
     for (const auto& e : events) apply(s, e);
@@ -308,7 +307,6 @@ Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handle
   });
   branch.changes_from = earliest;
   LeftOut counting = left_out;  // the fold's own copy: it learns what the left-out events caused
-  counting.count = 0;
   branch.keep = [&counting](const Envelope& e) { return counting.keep(e); };
 
   v1::WhatIfReply reply;
