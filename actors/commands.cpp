@@ -58,6 +58,7 @@ std::string stream_of_command(const Envelope& c) {
     case Envelope::kSourceImported: return kImportsStream;
     case Envelope::kContentOpportunityActed: return kMarketingStream;
     case Envelope::kAnalysisRecorded: return kAnalysisStream;
+    case Envelope::kScenarioSaved: return kScenariosStream;
     default: return {};
   }
 }
@@ -330,6 +331,17 @@ Result<Handled> CommandHandler::handle(Envelope c) {
         return Handled{stream, {std::move(*e)}, true};
       }
       return append(stream, store::ExpectedVersion::exact(documents->version), std::move(decided));
+    }
+    case Envelope::kScenarioSaved: {
+      auto state = fold_stream<ScenariosState>(store_, stream);
+      if (!state) return state.status();
+      auto decided = decide_scenario(*state, c);
+      if (decided && decided->empty()) {  // saved already as it reads: that version answers
+        auto e = store_.read_event(state->names.at(c.scenario_saved().name()).position);
+        if (!e) return e.status();
+        return Handled{stream, {std::move(*e)}, true};
+      }
+      return append(stream, store::ExpectedVersion::exact(state->version), std::move(decided));
     }
     default: {
       // Workspace commands: the stream's version when the facts were read guards against a

@@ -108,7 +108,16 @@ Result<std::unique_ptr<Following>> LocalLedger::follow(std::uint64_t from, OnPag
 
 Result<v1::WhatIfReply> LocalLedger::what_if(const v1::WhatIfRequest& request) {
   CommandHandler handler(store_);
-  return leanos::what_if(store_, handler, request, clock_());
+  auto reply = leanos::what_if(store_, handler, request, clock_());
+  if (!reply || request.save().empty()) return reply;
+  // Saved once it reads: the definition through the rules (a name, no personal data), the
+  // saved scenario's changes it ran first.
+  const v1::WhatIfRequest merged = request.scenario().empty() ? request : with_saved(request, reply->scenario());
+  if (auto h = submit({save_command(merged)}); !h) return h.status();
+  auto saved = saved_scenario(store_, request.save());
+  if (!saved) return saved.status();
+  *reply->mutable_saved() = std::move(*saved);
+  return reply;
 }
 
 Result<std::string> LocalLedger::read_file(const std::string& sha256) { return file_bytes(store_, sha256); }

@@ -1,5 +1,7 @@
 #include "actors/queries.h"
 
+#include "projections/scenarios.h"
+
 #include "events/rules.h"
 
 #include "events/text.h"
@@ -352,9 +354,33 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
       reply.mutable_files()->set_commit(commit);
       return reply;
     }
+    case v1::QueryRequest::kScenarios: {
+      // The scenarios saved by then (recorded by then, and saved by the as-of date).
+      auto last = last_position_of(store, *thread_time);
+      if (!last) return last.status();
+      auto events = store.read_stream(kScenariosStream, 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
+      if (!events) return events.status();
+      projections::ScenariosFold fold;
+      for (const auto& e : *events)
+        if (e.position() <= *last && (!thread_time->occurred || from_timestamp(e.occurred_at()) <= *thread_time->occurred))
+          projections::apply(fold, e);
+      const std::string& name = q.scenarios().name();
+      if (name.empty()) {
+        *reply.mutable_scenarios() = projections::scenarios_view(fold);
+        return reply;
+      }
+      *reply.mutable_scenarios() = projections::scenario_versions(fold, name);
+      if (reply.scenarios().scenarios().empty()) {
+        std::string saved;
+        for (const auto& [n, versions] : fold.names) saved += (saved.empty() ? "" : ", ") + n;
+        return Status::not_found("no scenario '" + printable(name) + "' was saved" +
+                                 (saved.empty() ? std::string(" (none is: save one with whatif --save NAME)") : "; saved: " + saved));
+      }
+      return reply;
+    }
     case v1::QueryRequest::QUERY_NOT_SET:
       return Status::invalid("the query names no view; set one of canvas, goal, metrics, opportunities, deal, deals, audit, "
-                             "why_canvas, today, pipeline, campaign, campaign_contact, documents, segments, files");
+                             "why_canvas, today, pipeline, campaign, campaign_contact, documents, segments, files, scenarios");
     default: break;
   }
   return answer_from_fold(store, q, clock, nullptr);

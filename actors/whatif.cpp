@@ -266,7 +266,53 @@ std::vector<v1::Difference> differences(const google::protobuf::Message& reality
   return out;
 }
 
-Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handler, const v1::WhatIfRequest& request, Micros clock) {
+v1::WhatIfRequest with_saved(const v1::WhatIfRequest& request, const v1::SavedScenario& saved) {
+  v1::WhatIfRequest out = request;
+  out.clear_scenario();
+  out.clear_without();
+  out.clear_with();
+  *out.mutable_without() = saved.without();
+  out.mutable_without()->MergeFrom(request.without());
+  *out.mutable_with() = saved.with();
+  out.mutable_with()->MergeFrom(request.with());
+  auto& q = *out.mutable_query();
+  if (q.as_of().empty() && q.known_at().empty() && !q.has_at_position()) {
+    q.set_as_of(saved.as_of());
+    q.set_known_at(saved.known_at());
+  }
+  return out;
+}
+
+Envelope save_command(const v1::WhatIfRequest& request) {
+  v1::ScenarioSaved d;
+  d.set_name(request.save());
+  d.set_description(request.description());
+  *d.mutable_without() = request.without();
+  for (const auto& c : request.with()) d.add_with(c.SerializeAsString());
+  d.set_as_of(request.query().as_of());
+  d.set_known_at(request.query().known_at());
+  Envelope c = make_event(d, now_micros());
+  c.set_event_id(new_event_id());
+  c.set_actor(request.actor().empty() ? "what-if" : request.actor());
+  return c;
+}
+
+Result<v1::SavedScenario> saved_scenario(store::EventStore& store, const std::string& name) {
+  v1::QueryRequest q;
+  q.mutable_scenarios()->set_name(name);
+  auto r = answer_query(store, q, now_micros());
+  if (!r) return r.status();
+  return r->scenarios().scenarios(r->scenarios().scenarios_size() - 1);
+}
+
+Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handler, const v1::WhatIfRequest& asked, Micros clock) {
+  v1::SavedScenario ran;
+  if (!asked.scenario().empty()) {
+    auto saved = saved_scenario(store, asked.scenario());
+    if (!saved) return saved.status();
+    ran = std::move(*saved);
+  }
+  const v1::WhatIfRequest request = asked.scenario().empty() ? asked : with_saved(asked, ran);
   if (request.without().empty() && request.with().empty())
     return Status::invalid("a scenario needs a change: something to leave out (without) or a command to add (with)");
   LeftOut left_out;
@@ -319,6 +365,7 @@ Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handle
   for (auto& d : differences(reply.reality(), reply.branch())) *reply.add_differences() = std::move(d);
   reply.set_events_left_out(static_cast<std::uint32_t>(counting.count));
   reply.set_events_added(static_cast<std::uint32_t>(branch.extra.size()));
+  if (!asked.scenario().empty()) *reply.mutable_scenario() = std::move(ran);
   return reply;
 }
 

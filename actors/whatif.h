@@ -16,6 +16,17 @@ namespace leanos {
 // parameter `with_index` naming it.
 Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handler, const v1::WhatIfRequest& request, Micros clock);
 
+// `request` with the saved scenario's changes before its own, and its as_of and known_at where
+// the request's query gives none (`scenario` cleared).
+v1::WhatIfRequest with_saved(const v1::WhatIfRequest& request, const v1::SavedScenario& saved);
+
+// The command that saves `request` (its changes, as_of and known_at) as `request.save()`.
+Envelope save_command(const v1::WhatIfRequest& request);
+
+// The latest version of the scenario saved as `name`, as the log holds it now; not_found
+// naming the saved ones.
+Result<v1::SavedScenario> saved_scenario(store::EventStore& store, const std::string& name);
+
 // The fields of two views that differ, by path (`canvas.assumptions[A4].confidence`): a
 // repeated message is matched by its id field when it has one (id, deal_id, goal_id, …), else
 // by its index.

@@ -203,6 +203,25 @@ const gp::Message* payload_of(const Envelope& e) {
   return &e.GetReflection()->GetMessage(e, field);
 }
 
+std::string personal_text_in(const gp::Message& m) {
+  const auto* r = m.GetReflection();
+  std::vector<const gp::FieldDescriptor*> set;
+  r->ListFields(m, &set);
+  for (const auto* f : set) {
+    if (f->options().GetExtension(v1::personal) && f->cpp_type() == gp::FieldDescriptor::CPPTYPE_STRING) {
+      const bool text = f->is_repeated() ? r->FieldSize(m, f) > 0 : !r->GetString(m, f).empty();
+      if (text) return f->name();
+    } else if (f->cpp_type() == gp::FieldDescriptor::CPPTYPE_MESSAGE && !f->is_map()) {
+      const int n = f->is_repeated() ? r->FieldSize(m, f) : 1;
+      for (int i = 0; i < n; ++i) {
+        const auto& sub = f->is_repeated() ? r->GetRepeatedMessage(m, f, i) : r->GetMessage(m, f);
+        if (auto inner = personal_text_in(sub); !inner.empty()) return f->name() + "." + inner;
+      }
+    }
+  }
+  return {};
+}
+
 namespace {
 
 template <class E>

@@ -55,6 +55,10 @@ Envelope make_event(const google::protobuf::Message& payload, Micros occurred_at
 // The payload message of an envelope, or nullptr for none.
 const google::protobuf::Message* payload_of(const Envelope& e);
 
+// The first personal field ([(personal) = true]) of `m` that holds text, as a path
+// (`lead_captured.contact.email`); "" when none does.
+std::string personal_text_in(const google::protobuf::Message& m);
+
 // Words on the command line -> enums. Each error lists what would be accepted.
 Result<v1::GoalMetric> parse_goal_metric(std::string_view text);
 Result<v1::LeadSource> parse_lead_source(std::string_view text);

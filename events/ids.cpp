@@ -89,7 +89,7 @@ bool is_domain_stream(std::string_view stream) {
   for (std::string_view prefix : {"deal-", "campaign-", "goal-", "segment-"})
     if (stream.substr(0, prefix.size()) == prefix) return true;
   for (std::string_view name : {kCanvasStream, kMarketingStream, kWorkspaceStream, kAnalysisStream, kPrivacyStream, kDocumentsStream,
-                                kImportsStream, kFilesStream, kFileContentsStream})
+                                kImportsStream, kFilesStream, kFileContentsStream, kScenariosStream})
     if (stream == name) return true;
   return false;
 }

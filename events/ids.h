@@ -37,6 +37,8 @@ inline constexpr const char* kImportsStream = "imports";
 // A document is one event: well under the store's 1 MiB per event.
 inline constexpr std::size_t kMaxDocumentBytes = 512 << 10;
 inline constexpr const char* kAnalysisStream = "analysis";
+// Saved what-if scenarios (ScenarioSaved): definitions, never their effects.
+inline constexpr const char* kScenariosStream = "scenarios";
 // The files layer: every version of every workspace file (FileVersion), and their contents
 // (FileContent), once per distinct content, in chunks that fit an event with room to spare.
 inline constexpr const char* kFilesStream = "files";
@@ -45,7 +47,7 @@ inline constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
 inline constexpr std::size_t kFileChunkBytes = std::size_t{768} << 10;
 
 // Whether the rules own `stream` (deal-, campaign-, goal-, segment- and the canvas, marketing,
-// workspace, analysis, privacy, documents, imports and files streams): only commands,
+// workspace, analysis, privacy, documents, imports, files and scenarios streams): only commands,
 // through the rules, write them, and the store holds only domain events in them (a generic
 // event appended to one is refused by the store itself, whoever appends it).
 bool is_domain_stream(std::string_view stream);

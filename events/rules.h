@@ -108,6 +108,22 @@ void apply(DocumentsState& state, const Envelope& e);
 // (DOCUMENT_OUT_OF_ORDER), or when it removes a document not in force (DOCUMENT_NOT_IN_FORCE).
 Result<Events> decide_document(const DocumentsState& state, const Envelope& command);
 
+// The scenarios stream folded: each name's latest version.
+struct ScenariosState {
+  struct Latest {
+    v1::ScenarioSaved definition;
+    std::string event_id;
+    std::uint64_t position = 0;
+  };
+  std::map<std::string, Latest> names;
+  std::uint64_t version = 0;
+};
+void apply(ScenariosState& state, const Envelope& e);
+// A what-if scenario saved by name: none when its latest version reads the same (the retry of
+// a save, or the same question asked again); refused when a change is malformed or a command
+// it adds holds personal data (a saved scenario could not be forgotten with its person).
+Result<Events> decide_scenario(const ScenariosState& state, const Envelope& command);
+
 // Qualification (LeanOS sales:qualify): problem 0.30, authority 0.20, budget 0.20,
 // urgency 0.15, solution fit 0.15. Total >= 0.8 QUALIFIED, >= 0.5 MAYBE, else DISQUALIFIED.
 // Computed on integer thousandths so that the 0.8 and 0.5 boundaries are exact.

@@ -51,6 +51,58 @@ Result<Events> decide_document(const DocumentsState& s, const Envelope& c) {
   return Events{c};
 }
 
+void apply(ScenariosState& s, const Envelope& e) {
+  if (e.has_scenario_saved()) s.names[e.scenario_saved().name()] = {e.scenario_saved(), e.event_id(), e.position()};
+  s.version = std::max(s.version, e.version());
+}
+
+Result<Events> decide_scenario(const ScenariosState& s, const Envelope& c) {
+  if (!c.has_scenario_saved()) return Status::invalid("'" + c.type() + "' is not a saved scenario");
+  const auto& d = c.scenario_saved();
+  if (auto st = check_slug("scenario name", d.name()); !st) return st;
+  if (!d.description().empty())
+    if (auto st = check_text("description", d.description()); !st) return st;
+  if (d.without().empty() && d.with().empty())
+    return Status::invalid("scenario '" + d.name() + "' changes nothing: give what it leaves out (without) or adds (with)");
+  for (int i = 0; i < d.without_size(); ++i) {
+    const auto& w = d.without(i);
+    const std::string at = "without[" + std::to_string(i) + "]";
+    switch (w.what_case()) {
+      case v1::Without::kDealId:
+        if (auto st = check_slug("deal id", w.deal_id()); !st) return Status::invalid(at + ": " + st.message());
+        break;
+      case v1::Without::kCampaignId:
+        if (auto st = check_slug("campaign id", w.campaign_id()); !st) return Status::invalid(at + ": " + st.message());
+        break;
+      case v1::Without::kEventId:
+        if (auto st = check_text("event id", w.event_id()); !st) return Status::invalid(at + ": " + st.message());
+        break;
+      case v1::Without::kTypeFrom:
+        if (auto st = check_event_type_filter(w.type_from().type()); !st) return Status::invalid(at + ": " + st.message());
+        if (auto from = parse_time(w.type_from().from()); !from) return Status::invalid(at + ".type_from.from: " + from.status().message());
+        break;
+      default: return Status::invalid(at + " leaves out nothing: give a deal_id, campaign_id, event_id or type_from");
+    }
+  }
+  for (int i = 0; i < d.with_size(); ++i) {
+    const std::string at = "with[" + std::to_string(i) + "]";
+    Envelope command;
+    if (!command.ParseFromString(d.with(i)) || payload_of(command) == nullptr)
+      return Status::invalid(at + " is not a command (an Envelope with a payload, serialized)");
+    if (const auto path = personal_text_in(command); !path.empty())
+      return invalid_field("with",
+                           "scenario '" + d.name() + "': " + at + " (" + command.type() + ") holds personal data in " + path +
+                               "; a saved scenario keeps none (it could not be forgotten with its person): leave it out (a "
+                               "hypothetical deal needs no contact), or run the scenario without saving it");
+  }
+  for (const auto& [what, text] : {std::pair{"as_of", &d.as_of()}, std::pair{"known_at", &d.known_at()}})
+    if (!text->empty())
+      if (auto t = parse_time(*text); !t) return Status::invalid(std::string(what) + ": " + t.status().message());
+  if (auto it = s.names.find(d.name()); it != s.names.end() && google::protobuf::util::MessageDifferencer::Equals(it->second.definition, d))
+    return Events{};  // saved already, as it reads: the latest version stands
+  return Events{c};
+}
+
 Result<Events> decide_workspace(const Envelope& c, const Facts& facts) {
   Events out{c};
   switch (c.payload_case()) {

@@ -186,7 +186,21 @@ def main():
         check(all("/api/v1/whatif" in e["message"] and "409" in e["message"] for e in logged), "console errors: " + json.dumps(logged))
         driver.find_element(By.CSS_SELECTOR, '#whatif li[data-close="acme-corp"] button').click()
         wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "gamma-health|")
-        driver.find_element(By.CSS_SELECTOR, '#whatif input[data-deal="gamma-health"]').click()
+        # Saved by name: its definition is recorded (the CLI lists it, by the dashboard), and the
+        # panel runs it again from the list, with the same branch.
+        save = driver.find_element(By.CSS_SELECTOR, '#whatif form.save')
+        save.find_element(By.NAME, "name").send_keys("no-gamma")
+        save.find_element(By.NAME, "description").send_keys("would we meet the goal without gamma-health?")
+        save.find_element(By.CSS_SELECTOR, "button").click()
+        wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "no-gamma:|"
+                   and d.execute_script("return document.body.dataset.ready") == "true")
+        saved = json.loads(cli("scenarios", "--json"))["scenarios"]
+        check([(x["name"], x["saved_by"], x["without"], x["as_of"]) for x in saved] == [("no-gamma", "dashboard", [{"deal_id": "gamma-health"}], "2026-01-12")],
+              "the saved scenario as the CLI lists it: " + json.dumps(saved))
+        cell = driver.find_element(By.CSS_SELECTOR, '#whatif tr[data-path="today.goals[g-mrr-50k].current"] td.branch').text
+        check(cell == str(expected_current), "the saved scenario run again: page %s, CLI %s" % (cell, expected_current))
+        check(driver.find_elements(By.CSS_SELECTOR, '#whatif li[data-scenario="no-gamma"] button'), "no-gamma is listed with a run button")
+        driver.find_element(By.CSS_SELECTOR, '#whatif .running .unload').click()
         wait.until(lambda d: d.execute_script("return document.body.dataset.whatif") == "none")
 
         # Knowledge time spans when things were recorded (the seed: today), not business dates.

@@ -164,6 +164,9 @@ TEST_CASE("MCP with --read-only lists the views only and refuses a command") {
   auto refused = s.tool("deal_open", lead("acme"));
   CHECK(refused["isError"] == true);
   CHECK(refused["content"][0]["text"].get<std::string>().find("read-only") != std::string::npos);
+  auto save = s.tool("whatif", {{"query", {{"canvas", json::object()}}}, {"without", {{{"deal_id", "acme"}}}}, {"save", "no-acme"}});
+  CHECK(save["isError"] == true);
+  CHECK(save["content"][0]["text"].get<std::string>().find("saves no scenario") != std::string::npos);
   CHECK(s.store->last_position() == 0);
 }
 

@@ -153,6 +153,7 @@ TEST_CASE("every stored field named like personal data is marked personal, or ex
       {"leanos.v1.AssumptionConfidenceChanged.evidence", "no longer filled: the evidence stays in the learning, sealed"},
       {"leanos.v1.CampaignDecisionMade.reason", "a campaign's decision, about a segment (its prospects' data is sealed)"},
       {"leanos.v1.CampaignDecisionMade.alternatives", "a campaign's alternatives, about a segment"},
+      {"leanos.v1.ScenarioSaved.name", "a what-if scenario's name: a slug the rules check (no-gamma), not a person's"},
   };
   // Names of people, and free text that may name them (reasons, evidence, alternatives).
   const std::regex personal_name("(^|_)(name|first_name|last_name|title|email|e_mail|phone|mobile|linkedin|twitter|"

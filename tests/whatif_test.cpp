@@ -126,6 +126,73 @@ TEST_CASE("every learning of a type left out from a date: A4 stays where the las
   CHECK(assumption(j["branch"], "A4")["confidence"] == 75);
 }
 
+TEST_CASE("a scenario saved by name is recorded once as its definition, listed, and run again against the grown log") {
+  Seeded s;
+  const auto before = s.w.all_events();
+  auto saved = s.whatif({"goal", "g-mrr-50k", "--without", "gamma-health", "--save", "no-gamma", "--description",
+                         "would we meet the goal without gamma-health?", "--actor", "planner"});
+  CHECK(saved["branch"]["current"] == 24000);
+  CHECK(saved["saved"]["name"] == "no-gamma");
+  CHECK(saved["saved"]["version"] == 1);
+  // One event: the definition. The branch's effects are never recorded.
+  const int after = s.w.all_events();
+  CHECK(after == before + 1);
+  const auto log = s.w.run({"log", "--json"}).out;
+  const auto last = json::parse(log.substr(log.rfind('\n', log.size() - 2) + 1));
+  CHECK(last["type"] == "ScenarioSaved");
+  CHECK(last["stream"] == "scenarios");
+  CHECK(last["actor"] == "planner");
+  // Saved again as it reads: nothing new.
+  auto again = s.whatif({"goal", "g-mrr-50k", "--without", "gamma-health", "--save", "no-gamma", "--description",
+                         "would we meet the goal without gamma-health?"});
+  CHECK(again["saved"]["version"] == 1);
+  CHECK(s.w.all_events() == after);
+  auto listed = s.w.json({"scenarios"});
+  REQUIRE(listed["scenarios"].size() == 1);
+  CHECK(listed["scenarios"][0]["without"] == json::array({{{"deal_id", "gamma-health"}}}));
+  CHECK(listed["scenarios"][0]["description"] == "would we meet the goal without gamma-health?");
+  CHECK(listed["scenarios"][0]["saved_by"] == "planner");
+  // Run by name: the same branch; the log grows (A4 revised), the saved scenario reads it.
+  auto rerun = s.whatif({"canvas", "--scenario", "no-gamma"});
+  CHECK(rerun["scenario"]["name"] == "no-gamma");
+  CHECK(assumption(rerun["branch"], "A4")["confidence"] == 95);
+  s.w.run({"canvas", "revise", "A4", "--confidence", "30", "--at", "2026-03-05"});
+  auto grown = s.whatif({"canvas", "--scenario", "no-gamma"});
+  CHECK(assumption(grown["branch"], "A4")["confidence"] == 30);
+  CHECK(s.whatif({"goal", "g-mrr-50k", "--scenario", "no-gamma"})["branch"]["current"] == 24000);
+  // Its changes and the run's own, saved under the name: its next version (a hypothetical deal
+  // needs no person).
+  auto v2 = s.whatif({"goal", "g-mrr-50k", "--scenario", "no-gamma", "--with",
+                      "deal open zeta --company Zeta --segment enterprise --source inbound --goal g-mrr-50k --at 2026-03-01", "--save",
+                      "no-gamma"});
+  CHECK(v2["saved"]["version"] == 2);
+  auto versions = s.w.json({"scenarios", "no-gamma"});
+  REQUIRE(versions["scenarios"].size() == 2);
+  CHECK(versions["scenarios"][1]["without"] == versions["scenarios"][0]["without"]);
+  CHECK(versions["scenarios"][1]["with"].size() == 1);
+  CHECK(versions["scenarios"][1]["with"][0]["type"] == "LeadCaptured");
+  CHECK(s.w.run({"verify"}).exit_code == 0);
+  // Refused, named, nothing recorded: a person in a saved scenario, a name that is no slug, a
+  // scenario never saved.
+  const int count = s.w.all_events();
+  auto person = s.w.run({"whatif", "canvas", "--with",
+                         "deal open omega --company Omega --segment enterprise --source inbound --contact-name Ann --contact-email ann@omega.example "
+                         "--signal demo --at 2026-03-01",
+                         "--save", "with-ann"});
+  CHECK(person.exit_code == 2);
+  CHECK(person.err.find("holds personal data in lead_captured.contact.name") != std::string::npos);
+  auto name = s.w.run({"whatif", "canvas", "--without", "gamma-health", "--save", "No Gamma"});
+  CHECK(name.exit_code == 2);
+  CHECK(name.err.find("scenario name") != std::string::npos);
+  auto unknown = s.w.run({"whatif", "canvas", "--scenario", "nope"});
+  CHECK(unknown.exit_code == 3);
+  CHECK(unknown.err.find("no scenario 'nope' was saved; saved: no-gamma") != std::string::npos);
+  CHECK(s.w.all_events() == count);
+  // What the log knew: before it was saved, no scenario.
+  auto earlier = s.w.json({"scenarios", "--at-position", std::to_string(before)});
+  CHECK(earlier["scenarios"].empty());
+}
+
 TEST_CASE("what if through a server answers what the data folder answers, and POST /api/v1/whatif too") {
   Seeded s;
   const std::vector<std::string> ask = {"whatif", "goal", "g-mrr-50k", "--without", "gamma-health", "--as-of", "2026-03-01", "--json"};
@@ -154,6 +221,29 @@ TEST_CASE("what if through a server answers what the data folder answers, and PO
   REQUIRE(bad);
   CHECK(bad->status == 400);
   CHECK(bad->body.find("malformed JSON in the what-if request") != std::string::npos);
+  // Saved through the HTTP API, listed by the server's CLI and GET /api/v1/scenarios, run by name.
+  auto save = http.Post("/api/v1/whatif",
+                        R"({"query":{"goal":{"goal_id":"g-mrr-50k"}},"without":[{"deal_id":"gamma-health"}],"save":"no-gamma","actor":"board"})",
+                        "application/json");
+  REQUIRE(save);
+  INFO(save->body);
+  CHECK(save->status == 200);
+  CHECK(json::parse(save->body)["saved"]["version"] == 1);
+  auto listed = test::run_leanos({"--server", server.address(), "scenarios", "--json"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(json::parse(listed.out)["scenarios"][0]["saved_by"] == "board");
+  auto got = http.Get("/api/v1/scenarios/no-gamma");
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(json::parse(got->body)["scenarios"][0]["without"][0]["deal_id"] == "gamma-health");
+  auto missing = http.Get("/api/v1/scenarios/nope");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  std::vector<std::string> by_name = {"--server", server.address(), "whatif", "goal", "g-mrr-50k", "--scenario", "no-gamma",
+                                      "--as-of", "2026-03-01", "--json"};
+  auto run = test::run_leanos(by_name);
+  REQUIRE(run.exit_code == 0);
+  CHECK(json::parse(run.out)["branch"] == json::parse(local.out)["branch"]);
 }
 
 TEST_CASE("bench whatif reads the branch beside reality on a generated history") {

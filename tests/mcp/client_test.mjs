@@ -131,6 +131,20 @@ async function recorded(client, name, args) {
   assert.deepEqual(whatif.reality, goalNow);
   assert.ok(whatif.branch.current < goalNow.current, JSON.stringify(whatif.branch));
   assert.ok(whatif.differences.some((d) => d.path === 'goal.current'));
+  // Saved by name (its definition recorded, by this client), listed, and run again by name.
+  const saving = (await client.callTool({
+    name: 'whatif',
+    arguments: { query: { goal: { goal_id: 'g-mrr-50k' }, as_of: '2026-03-05' }, without: [{ deal_id: 'acme-corp' }], save: 'no-acme',
+      description: 'the goal without acme-corp?' },
+  })).structuredContent;
+  assert.equal(saving.saved.name, 'no-acme');
+  assert.equal(saving.saved.version, 1);
+  const scenarios = (await client.callTool({ name: 'scenarios', arguments: {} })).structuredContent;
+  assert.deepEqual(scenarios.scenarios.map((x) => [x.name, x.description, x.as_of]), [['no-acme', 'the goal without acme-corp?', '2026-03-05']]);
+  assert.ok(scenarios.scenarios[0].saved_by.length > 0);
+  const rerun = (await client.callTool({ name: 'whatif', arguments: { query: { goal: { goal_id: 'g-mrr-50k' } }, scenario: 'no-acme' } })).structuredContent;
+  assert.deepEqual(rerun.branch, whatif.branch);
+  assert.equal(rerun.scenario.name, 'no-acme');
   const impossible = await client.callTool({
     name: 'whatif',
     arguments: { query: { canvas: {} }, with: [{ tool: 'deal_close', arguments: { deal_id: 'acme-corp', outcome: 'WON', arr: 1, occurred_at: '2026-04-01' } }] },

@@ -31,10 +31,13 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--segment", a->segment, "the segment (a slug, e.g. enterprise)")->required();
     s->add_option("--source", a->source, "inbound|outbound|campaign")->required();
     s->add_option("--channel", a->channel, "website|referral|prospecting");
-    s->add_option("--contact-name", a->name, "the contact's name (personal data: sealed, erased by forget)")->required();
+    // A what-if's hypothetical deal (`whatif --with 'deal open …'`) needs no person: without a
+    // contact or signal they are recorded as unknown on the branch.
+    const bool hypothetical = g.capture != nullptr;
+    s->add_option("--contact-name", a->name, "the contact's name (personal data: sealed, erased by forget)")->required(!hypothetical);
     s->add_option("--contact-title", a->title, "the contact's job title");
-    s->add_option("--contact-email", a->email, "the contact's e-mail: the data subject `forget` names")->required();
-    s->add_option("--signal", a->signal, "what triggered the lead")->required();
+    s->add_option("--contact-email", a->email, "the contact's e-mail: the data subject `forget` names")->required(!hypothetical);
+    s->add_option("--signal", a->signal, "what triggered the lead")->required(!hypothetical);
     s->add_option("--goal", a->goal, "the goal that spawned it");
     s->add_option("--subgoal", a->subgoal, "the subgoal it counts toward, e.g. SG1 (with --goal)");
     s->add_option("--campaign", a->campaign, "the campaign it came from (with --source campaign)");
@@ -53,6 +56,10 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
       p.mutable_contact()->set_email(a.email);
       p.mutable_contact()->set_company(a.company);
       p.set_signal(a.signal);
+      // Left out (a what-if's hypothetical deal only: elsewhere they are required): unknown.
+      if (a.name.empty()) p.add_unknown("contact");
+      if (a.email.empty()) p.add_unknown("email");
+      if (a.signal.empty()) p.add_unknown("signal");
       p.set_goal_id(a.goal);
       p.set_subgoal_id(a.subgoal);
       p.set_campaign_id(a.campaign);

@@ -96,6 +96,12 @@ void add_query_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_flag("--content", *content, "print each document's text too");
     register_query(s, [content](v1::QueryRequest& q) { q.mutable_documents()->set_content(*content); });
   }
+  {
+    auto name = std::make_shared<std::string>();
+    auto* s = app.add_subcommand("scenarios", "the saved what-if scenarios (whatif --save NAME), or one name's versions; re-run one with whatif VIEW --scenario NAME");
+    s->add_option("name", *name, "one scenario: its every version");
+    register_query(s, [name](v1::QueryRequest& q) { q.mutable_scenarios()->set_name(*name); });
+  }
   register_query(find("segment")->add_subcommand("show", "each segment's ICP and narrative in force, and its campaigns, as of any time"),
                  [](v1::QueryRequest& q) { q.mutable_segments(); });
   {

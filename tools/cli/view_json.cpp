@@ -173,6 +173,7 @@ nlohmann::json view_tree(const v1::QueryReply& r) {
     case v1::QueryReply::kSegments: view = &r.segments(); break;
     case v1::QueryReply::kFiles: view = &r.files(); break;
     case v1::QueryReply::kFileLog: view = &r.file_log(); break;
+    case v1::QueryReply::kScenarios: view = &r.scenarios(); break;
     case v1::QueryReply::VIEW_NOT_SET: return nlohmann::json::object();
   }
   return message_json(*view);
@@ -188,6 +189,8 @@ nlohmann::json whatif_tree(const v1::WhatIfReply& reply) {
   for (const auto& d : reply.differences()) j["differences"].push_back({{"path", d.path()}, {"reality", d.reality()}, {"branch", d.branch()}});
   j["events_left_out"] = reply.events_left_out();
   j["events_added"] = reply.events_added();
+  if (reply.has_scenario()) j["scenario"] = message_json(reply.scenario());
+  if (reply.has_saved()) j["saved"] = message_json(reply.saved());
   return j;
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "events/domain.h"
 #include "events/time.h"
 #include "projections/views.h"
 #include "tools/cli/views.h"
@@ -475,6 +476,37 @@ std::string segments_text(const v1::SegmentsView& v) {
   return o;
 }
 
+std::string without_text(const v1::Without& w) {
+  switch (w.what_case()) {
+    case v1::Without::kDealId: return "deal " + w.deal_id();
+    case v1::Without::kCampaignId: return "campaign:" + w.campaign_id();
+    case v1::Without::kEventId: return "event:" + w.event_id();
+    case v1::Without::kTypeFrom: return w.type_from().type() + "@" + w.type_from().from();
+    case v1::Without::WHAT_NOT_SET: break;
+  }
+  return "?";
+}
+
+std::string scenarios_text(const v1::ScenariosView& v) {
+  if (v.scenarios().empty()) return "no saved scenarios (leanos whatif VIEW … --save NAME saves one)\n";
+  std::string o;
+  for (const auto& s : v.scenarios()) {
+    o += fmt("%s  v%u  saved %s by %s%s\n", s.name().c_str(), s.version(), date_of(s.saved_at()).c_str(), s.saved_by().c_str(),
+             s.as_of().empty() && s.known_at().empty()
+                 ? ""
+                 : ("  (read as of " + (s.as_of().empty() ? std::string("now") : s.as_of()) +
+                    (s.known_at().empty() ? "" : ", known at " + s.known_at()) + ")").c_str());
+    if (!s.description().empty()) o += "  " + s.description() + "\n";
+    for (const auto& w : s.without()) o += "  without " + without_text(w) + "\n";
+    for (const auto& c : s.with()) {
+      const auto* payload = payload_of(c);
+      o += "  with    " + c.type() + " " + (payload ? payload->ShortDebugString() : std::string()) +
+           (c.has_occurred_at() ? " at " + date_of(c.occurred_at()) : std::string()) + "\n";
+    }
+  }
+  return o;
+}
+
 std::string view_text(const v1::QueryReply& r) {
   switch (r.view_case()) {
     case v1::QueryReply::kCanvas: return canvas_text(r.canvas());
@@ -493,6 +525,7 @@ std::string view_text(const v1::QueryReply& r) {
     case v1::QueryReply::kSegments: return segments_text(r.segments());
     case v1::QueryReply::kFiles: return files_text(r.files());
     case v1::QueryReply::kFileLog: return file_log_text(r.file_log());
+    case v1::QueryReply::kScenarios: return scenarios_text(r.scenarios());
     case v1::QueryReply::VIEW_NOT_SET: break;
   }
   return "";

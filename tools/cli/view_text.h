@@ -24,6 +24,9 @@ std::string deal_thread_text(const v1::DealThreadView& view);
 std::string campaign_view_text(const v1::CampaignView& view);
 std::string audit_text(const v1::AuditView& view);
 std::string assumption_history_text(const v1::AssumptionHistoryView& view);
+std::string scenarios_text(const v1::ScenariosView& view);
+// A scenario's `without` as `whatif --without` takes it (a deal id, campaign:ID, event:ID, TYPE@DATE).
+std::string without_text(const v1::Without& without);
 
 // The reply's view as text, or as one line of JSON (every field, defaults included).
 std::string view_text(const v1::QueryReply& reply);

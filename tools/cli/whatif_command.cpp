@@ -14,6 +14,7 @@
 #include "tools/cli/cli.h"
 #include "tools/cli/time_travel.h"
 #include "tools/cli/view_text.h"
+#include "tools/cli/views.h"
 
 namespace leanos::cli {
 
@@ -85,7 +86,7 @@ Result<v1::Without> without_of(const std::string& text) {
 }
 
 struct Args {
-  std::string view, id, segment;
+  std::string view, id, segment, scenario, save, description;
   std::vector<std::string> without, with;
   TimeTravelOptions time;
 };
@@ -124,7 +125,12 @@ int run(const GlobalOptions& g, const Args& a) {
     if (!commands) return fail(commands.status());
     for (auto& c : *commands) *request.add_with() = std::move(c);
   }
-  auto ledger = open_ledger(g, Access::read);
+  request.set_scenario(a.scenario);
+  request.set_save(a.save);
+  request.set_description(a.description);
+  request.set_actor(actor_or_default(g));
+  if (!a.description.empty() && a.save.empty()) return fail(Status::invalid("--description describes a scenario saved with --save NAME"));
+  auto ledger = open_ledger(g, a.save.empty() ? Access::read : Access::record);
   if (!ledger) return fail(ledger.status());
   auto reply = (*ledger)->what_if(request);
   if (!reply) return fail(reply.status());
@@ -132,7 +138,15 @@ int run(const GlobalOptions& g, const Args& a) {
     out("%s\n", whatif_tree(*reply).dump().c_str());
     return 0;
   }
-  out("what if: %u events of the log left out, %u added; nothing recorded\n\n", reply->events_left_out(), reply->events_added());
+  if (reply->has_scenario())
+    out("scenario %s (version %u, saved %s by %s)%s\n", reply->scenario().name().c_str(), reply->scenario().version(),
+        date_of(reply->scenario().saved_at()).c_str(), reply->scenario().saved_by().c_str(),
+        reply->scenario().description().empty() ? "" : (": " + reply->scenario().description()).c_str());
+  out("what if: %u events of the log left out, %u added; %s\n\n", reply->events_left_out(), reply->events_added(),
+      !reply->has_saved() ? "nothing recorded"
+                          : ("the scenario is saved as " + reply->saved().name() + ", version " + std::to_string(reply->saved().version()) +
+                             " (its definition, never its effects: leanos scenarios " + reply->saved().name() + ")")
+                                .c_str());
   out("%s", view_text(reply->branch()).c_str());
   if (reply->differences().empty()) {
     out("\nthe same as reality\n");
@@ -160,6 +174,10 @@ void add_whatif_command(CLI::App& app, GlobalOptions& g, Action& action) {
                 "leave out a deal (its id), campaign:ID, event:ID, or TYPE@DATE (every TYPE event from DATE on); with what each caused");
   s->add_option("--with", a->with,
                 "add a command as the CLI takes it, quoted: 'deal close zeta won --arr 480000 --at 2026-04-15' (past or future dates)");
+  s->add_option("--scenario", a->scenario, "run a saved scenario (its latest version) against the log as it is now; --without and --with add to it");
+  s->add_option("--save", a->save,
+                "save the scenario by this name once it reads (its definition is recorded, its effects never): list with leanos scenarios");
+  s->add_option("--description", a->description, "with --save: the question the scenario asks");
   add_time_travel(s, a->time);
   s->callback([&g, &action, a] { action = [&g, a] { return run(g, *a); }; });
 }

@@ -84,6 +84,8 @@ const std::map<std::string, std::string>& view_descriptions() {
       {"documents", "The workspace's documents kept verbatim (canvas sections, ICPs, narratives)."},
       {"segments", "Each segment's ICP and narrative in force, and its campaigns."},
       {"files", "The workspace's files as they were (or one file's versions, with path)."},
+      {"scenarios", "The saved what-if scenarios (the latest version of each), or one name's versions: what each leaves out and "
+                    "adds, when it is read, who saved it when. whatif runs one by name (scenario)."},
   };
   return table;
 }
@@ -304,7 +306,8 @@ nlohmann::json Server::list_tools() const {
           "ledger beside reality — without some of what happened (a deal, a campaign, an event, a type of event from a date; "
           "with everything it caused), with commands that might happen (any command tool's arguments, dated in the past or the "
           "future, decided by the same rules) — and the fields that differ. Nothing is recorded. A command the rules refuse on "
-          "the branch makes the scenario impossible: the refusal names the rule and with_index."},
+          "the branch makes the scenario impossible: the refusal names the rule and with_index. scenario runs a saved one by name "
+          "(its changes, then these); save records this scenario's definition by name once it reads (never its effects)."},
          {"inputSchema",
           {{"type", "object"},
            {"properties",
@@ -318,7 +321,10 @@ nlohmann::json Server::list_tools() const {
                  {"properties",
                   {{"tool", {{"type", "string"}, {"enum", command_tools}, {"description", "a command tool of this server"}}},
                    {"arguments", {{"type", "object"}, {"description", "what that tool takes (its inputSchema), occurred_at included"}}}}},
-                 {"required", {"tool", "arguments"}}}}}}}},
+                 {"required", {"tool", "arguments"}}}}}},
+             {"scenario", {{"type", "string"}, {"description", comment_of("leanos.v1.WhatIfRequest.scenario")}}},
+             {"save", {{"type", "string"}, {"description", comment_of("leanos.v1.WhatIfRequest.save")}}},
+             {"description", {{"type", "string"}, {"description", comment_of("leanos.v1.WhatIfRequest.description")}}}}},
            {"required", {"query"}},
            {"additionalProperties", false}}},
          {"outputSchema",
@@ -336,9 +342,12 @@ nlohmann::json Server::list_tools() const {
                    {"branch", {{"type", "string"}}}}},
                  {"required", {"path", "reality", "branch"}}}}}},
              {"events_left_out", {{"type", "integer"}, {"description", comment_of("leanos.v1.WhatIfReply.events_left_out")}}},
-             {"events_added", {{"type", "integer"}, {"description", comment_of("leanos.v1.WhatIfReply.events_added")}}}}},
+             {"events_added", {{"type", "integer"}, {"description", comment_of("leanos.v1.WhatIfReply.events_added")}}},
+             {"scenario", schema_of(*v1::SavedScenario::descriptor(), Way::output, 1)},
+             {"saved", schema_of(*v1::SavedScenario::descriptor(), Way::output, 1)}}},
            {"required", {"reality", "branch", "differences", "events_left_out", "events_added"}}}},
-         {"annotations", {{"readOnlyHint", true}, {"openWorldHint", false}}}});
+         // Saving records a definition: read-only only where saving is refused.
+         {"annotations", {{"readOnlyHint", options_.read_only}, {"openWorldHint", false}}}});
   }
   if (options_.import && !options_.read_only)
     tools.push_back(
@@ -429,8 +438,16 @@ Result<Envelope> Server::command_of(const std::string& payload_field, const nloh
 nlohmann::json Server::call_whatif(const nlohmann::json& arguments) {
   v1::WhatIfRequest request;
   for (const auto& [key, value] : arguments.items())
-    if (key != "query" && key != "without" && key != "with")
-      return refusal(Status::invalid("arguments: '" + key + "' is not one whatif takes (query, without, with)"));
+    if (key != "query" && key != "without" && key != "with" && key != "scenario" && key != "save" && key != "description")
+      return refusal(Status::invalid("arguments: '" + key + "' is not one whatif takes (query, without, with, scenario, save, description)"));
+  for (const char* key : {"scenario", "save", "description"})
+    if (arguments.contains(key) && !arguments[key].is_string()) return refusal(Status::invalid(std::string(key) + " must be a string"));
+  request.set_scenario(arguments.value("scenario", ""));
+  request.set_save(arguments.value("save", ""));
+  request.set_description(arguments.value("description", ""));
+  request.set_actor(options_.actor);
+  if (!request.save().empty() && options_.read_only)
+    return refusal(Status::precondition("this server is read-only (mcp --read-only): it saves no scenario; leave save out"));
   if (!arguments.contains("query") || !arguments["query"].is_object())
     return refusal(Status::invalid("query: give the view to read on both sides, e.g. {\"goal\": {\"goal_id\": \"g-mrr-50k\"}}"));
   if (auto s = fill(request, *v1::WhatIfRequest::descriptor()->FindFieldByName("query"), arguments["query"]); !s) return refusal(s);
@@ -455,7 +472,10 @@ nlohmann::json Server::call_whatif(const nlohmann::json& arguments) {
   auto reply = ledger_.what_if(request);
   if (!reply) return refusal(reply.status());
   std::string text = "what if: " + std::to_string(reply->events_left_out()) + " events left out, " + std::to_string(reply->events_added()) +
-                     " added; nothing recorded\n" + cli::view_text(reply->branch());
+                     " added; " +
+                     (reply->has_saved() ? "the scenario is saved as " + reply->saved().name() + ", version " + std::to_string(reply->saved().version())
+                                         : std::string("nothing recorded")) +
+                     "\n" + cli::view_text(reply->branch());
   for (const auto& d : reply->differences()) text += d.path() + ": " + d.reality() + " -> " + d.branch() + "\n";
   auto result = text_result(text);
   result["structuredContent"] = cli::whatif_tree(*reply);

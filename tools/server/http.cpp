@@ -152,10 +152,11 @@ Result<v1::QueryRequest> query_of(const std::string& view, const std::string& id
     q.mutable_files()->set_commit(param("commit"));
     q.mutable_files()->set_path(param("path"));
   } else if (view == "opportunities") st = no_id(), q.mutable_opportunities();
+  else if (view == "scenarios") q.mutable_scenarios()->set_name(id);  // /scenarios/NAME: its versions
   else
     return Status::not_found("no view '" + view +
                              "': GET /api/v1/ canvas, goals, goals/ID, metrics, pipeline, today, deals, deals/ID, audit/ID, why/A, "
-                             "campaigns/ID, segments, documents, files, opportunities, events");
+                             "campaigns/ID, segments, documents, files, opportunities, scenarios, scenarios/NAME, events");
   if (!st) return st;
   for (const auto& [name, value] : req.params)
     if (!takes.count(name)) {

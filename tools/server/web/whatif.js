@@ -1,13 +1,15 @@
 // The LeanOS Ledger dashboard: the what-if panel. A scenario (deals left out, closes that
 // might happen) is POSTed to /api/v1/whatif for the goals (today's view) and the canvas at the
 // slider's time; the goals are charted in reality beside the branch, and every field of the
-// two views that differs is listed. Nothing is recorded.
+// two views that differs is listed. Nothing of a branch is recorded. A scenario can be saved
+// by name (its definition is recorded) and a saved one run again against the log as it is.
 
-const scenario = { without: new Set(), closes: [] };
+const scenario = { without: new Set(), closes: [], saved: '' };
 
 function scenarioBody(query) {
   return {
     query: { ...query, ...at() },
+    scenario: scenario.saved,
     without: [...scenario.without].map((deal_id) => ({ deal_id })),
     with: scenario.closes.map((c) => ({ deal_closed: { deal_id: c.deal, outcome: 'WON', arr: c.arr }, occurred_at: c.at + 'T00:00:00Z' })),
   };
@@ -40,10 +42,32 @@ function renderScenarioControls(deals) {
   }));
 }
 
+// The saved scenarios, each with a button that runs it (its changes, then the panel's own).
+async function renderSaved() {
+  const saved = await api('scenarios');
+  $('#whatif .saved ul').replaceChildren(...(saved.scenarios || []).map((s) => {
+    const run = el('button', { type: 'button', text: 'run' });
+    run.addEventListener('click', () => {
+      scenario.saved = s.name;
+      scenario.without.clear();
+      scenario.closes = [];
+      render();
+    });
+    const changes = [...(s.without || []).map((w) => 'without ' + (w.deal_id || w.campaign_id || w.event_id || (w.type_from && w.type_from.type))),
+      ...(s.with || []).map((c) => 'with ' + c.type)].join(', ');
+    return el('li', { 'data-scenario': s.name }, el('b', { text: s.name }), ` v${s.version} by ${s.saved_by}: ${s.description || changes} `, run);
+  }));
+  const running = $('#whatif .running');
+  running.hidden = !scenario.saved;
+  $('#whatif .running .name').textContent = scenario.saved;
+}
+
 async function renderWhatIf(deals, seq) {
   renderScenarioControls(deals);
+  await renderSaved();
+  if (seq !== renderSeq) return;
   const result = $('#whatif .result');
-  if (!scenario.without.size && !scenario.closes.length) {
+  if (!scenario.without.size && !scenario.closes.length && !scenario.saved) {
     if (charts['whatif-chart']) charts['whatif-chart'].destroy();
     delete charts['whatif-chart'];
     result.replaceChildren(el('p', { class: 'muted', text: 'leave a deal out or add a close to see the branch' }));
@@ -80,7 +104,8 @@ async function renderWhatIf(deals, seq) {
         el('tbody', {}, differences.map((d) => el('tr', { 'data-path': d.path },
           el('td', { text: d.path }), el('td', { class: 'reality', text: d.reality }), el('td', { class: 'branch', text: d.branch })))))
       : el('p', { class: 'muted', text: 'the goals and the canvas read the same as in reality' }));
-  document.body.dataset.whatif = [...scenario.without].join(',') + '|' + scenario.closes.map((c) => c.deal).join(',');
+  document.body.dataset.whatif = (scenario.saved ? scenario.saved + ':' : '') + [...scenario.without].join(',') + '|' +
+    scenario.closes.map((c) => c.deal).join(',');
 }
 
 function wireWhatIf() {
@@ -91,5 +116,25 @@ function wireWhatIf() {
     if (!form.deal.value || !(arr > 0) || !form.at.value) return;
     scenario.closes.push({ deal: form.deal.value, arr, at: form.at.value });
     render();
+  });
+  $('#whatif .running .unload').addEventListener('click', () => {
+    scenario.saved = '';
+    render();
+  });
+  // Saved as the panel reads it: the saved scenario it runs, then its own changes.
+  $('#whatif .save').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      const reply = await api('whatif', {}, { ...scenarioBody({ today: {} }), save: form.name.value, description: form.description.value, actor: 'dashboard' });
+      showError(null);
+      form.reset();
+      scenario.saved = reply.saved.name;
+      scenario.without.clear();
+      scenario.closes = [];
+      render();
+    } catch (e) {
+      showError(e);
+    }
   });
 }
