@@ -1,5 +1,7 @@
 #include "actors/ledger_reader.h"
 
+#include "actors/process_managers.h"
+
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -256,7 +258,9 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   // Without deals in the snapshot, a deal the tail touches is rebuilt from its own events up
   // to the snapshot first, so that the fold's deltas start from its state then.
   auto ensure_deal = [&](const v1::Envelope& e) -> Status {
-    if (options.need_deals || base == 0) return Status::success();
+    // A deal's lead is its first event, in the log and in business time (the rules refuse
+    // anything of a deal before it): a deal opened in the tail has nothing before it.
+    if (options.need_deals || base == 0 || e.has_lead_captured()) return Status::success();
     const std::string id = deal_id_of(e);
     if (id.empty() || out.view.deals().count(id)) return Status::success();
     auto events = store.read_stream(deal_stream(id), 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());
@@ -350,6 +354,14 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
       if (e && std::make_pair(t, x.position()) > std::make_pair(from_timestamp(e->occurred_at()), e->position())) return true;
       if (t <= after && after != kNever) continue;  // folded in the snapshot already (never: changes_from is after it)
       if (!fold(x)) return false;
+      // What the process managers derive from it (a case study a validated learning flags),
+      // as they would had it been recorded: derived from the branch's state with it folded.
+      for (auto& d : derive(out.view, x)) {
+        d.event.set_stream(d.stream);
+        d.event.set_position(x.position());
+        *d.event.mutable_recorded_at() = x.recorded_at();
+        if (!fold(d.event)) return false;
+      }
     }
     return true;
   };

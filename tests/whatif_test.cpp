@@ -193,6 +193,28 @@ TEST_CASE("a scenario saved by name is recorded once as its definition, listed, 
   CHECK(earlier["scenarios"].empty());
 }
 
+TEST_CASE("a deal won and validated on the branch flags its case study there, as the process managers would") {
+  Seeded s;
+  const std::string at = " --at 2026-03-02";
+  auto j = s.whatif({"opportunities",
+                     "--with", "deal open zeta --company 'Zeta Corp' --segment enterprise --source inbound" + at,
+                     "--with", "deal hypothesis zeta --tests A4 --confidence 60" + at,
+                     "--with", "deal implication zeta --arr-low 100000 --arr-high 200000 --strategic high --cost-hours 20 --priority 0.9" + at,
+                     "--with", "deal decide zeta qualify --reason 'tests A4'" + at,
+                     "--with", "deal close zeta won --mrr 9000" + at,
+                     "--with", "deal learn zeta --assumption A4 --result validated --confidence 96" + at});
+  CHECK(j["events_added"] == 6);
+  auto topics = [](const json& view) {
+    std::vector<std::string> out;
+    for (const auto& o : view["opportunities"]) out.push_back(o["topic"].get<std::string>());
+    return out;
+  };
+  const auto branch = topics(j["branch"]), reality = topics(j["reality"]);
+  CHECK(std::count(branch.begin(), branch.end(), "Zeta Corp success case study") == 1);
+  CHECK(std::count(reality.begin(), reality.end(), "Zeta Corp success case study") == 0);
+  CHECK(branch.size() == reality.size() + 1);
+}
+
 TEST_CASE("what if through a server answers what the data folder answers, and POST /api/v1/whatif too") {
   Seeded s;
   const std::vector<std::string> ask = {"whatif", "goal", "g-mrr-50k", "--without", "gamma-health", "--as-of", "2026-03-01", "--json"};
