@@ -252,6 +252,7 @@ Result<Handled> CommandHandler::handle(Envelope c) {
   const std::string stream = stream_of_command(c);
   if (stream.empty()) return Status::invalid("'" + c.type() + "' is not a command");
   if (auto s = check_stream_name(stream); !s) return s;
+  if (auto s = check_correction_kind(c); !s) return s;
   if (c.event_id().empty()) return Status::invalid("a command needs an event id");
   // A retried command (same id) returns what it did the first time, whatever happened since.
   if (auto known = store_.find_event_id(c.event_id()); !known) {
@@ -372,6 +373,10 @@ Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {
     if (stream_of_command(c) != stream)
       return Status::invalid("a batch holds the commands of one stream: '" + stream_of_command(c) + "' is not '" + stream + "'");
     if (c.event_id().empty()) return Status::invalid("a command needs an event id");
+    if (auto s = check_correction_kind(c); !s) {
+      s.add_param("batch_index", std::to_string(i));
+      return s;
+    }
     c.set_correlation_id(stream);
     if (auto [it, fresh] = ids.emplace(c.event_id(), i); !fresh) {
       Envelope first = commands[it->second];

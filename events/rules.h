@@ -56,6 +56,8 @@ inline constexpr const char* kOutcomeContradictsAction = "OUTCOME_CONTRADICTS_AC
 inline constexpr const char* kInvalidField = "INVALID_FIELD";  // field, other_field
 inline constexpr const char* kDocumentOutOfOrder = "DOCUMENT_OUT_OF_ORDER";  // path, in_force_at
 inline constexpr const char* kDocumentNotInForce = "DOCUMENT_NOT_IN_FORCE";  // path
+inline constexpr const char* kNothingToCorrect = "NOTHING_TO_CORRECT";        // deal_id, fact
+inline constexpr const char* kCorrectionNotInForce = "CORRECTION_NOT_IN_FORCE";  // deal_id, fact, in_force
 }  // namespace rule
 
 // What a command may refer to outside its own thread.
@@ -86,6 +88,9 @@ struct ResponseOpensDeal {
   Envelope converted;  // for the campaign's stream, to decide_campaign
 };
 ResponseOpensDeal response_opens_deal(const CampaignState& state, const Envelope& response);
+// A correction (Envelope.corrects_event_id) replaces a deal's fact (decide_deal checks which):
+// any other command naming one is refused.
+Status check_correction_kind(const Envelope& command);
 // Goals, subgoals, assumptions, settings, content and analyses: checked against the facts.
 Result<Events> decide_workspace(const Envelope& command, const Facts& facts);
 Result<Events> decide_segment(const SegmentState& state, const Envelope& command);

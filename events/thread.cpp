@@ -99,24 +99,36 @@ void note_source(DealState& s, const Envelope& e) {
 void apply(DealState& s, const Envelope& e) {
   const Micros at = from_timestamp(e.occurred_at());
   const Stage before = s.stage();
+  // A correction replaces the fact in force where it stands (its date is that fact's): the
+  // values change, what followed the fact stays (approval, counts, dates, stage).
+  const bool correction = !e.corrects_event_id().empty();
   ++s.version;
   s.last_event_at = std::max(s.last_event_at, at);
   note_source(s, e);
+  if (correction) ++s.corrections;
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured:
       s.lead = e.lead_captured();
       s.deal_id = e.lead_captured().deal_id();
       s.lead_at = at;
+      s.lead_event_id = e.event_id();
       break;
     case Envelope::kHypothesisStated:
       s.hypothesis = e.hypothesis_stated();
       s.hypothesis_at = at;
+      s.hypothesis_event_id = e.event_id();
       break;
     case Envelope::kImplicationAssessed:
       s.implication = e.implication_assessed();
       s.implication_at = at;
+      s.implication_event_id = e.event_id();
       break;
     case Envelope::kDecisionMade:
+      if (correction) {
+        s.decision = e.decision_made();
+        s.decision_event_id = e.event_id();
+        break;
+      }
       s.decision = e.decision_made();
       s.decision_at = at;
       s.decision_event_id = e.event_id();
@@ -154,6 +166,12 @@ void apply(DealState& s, const Envelope& e) {
     }
     case Envelope::kActionCompleted: {
       auto& a = s.actions[e.action_completed().action()];
+      a.completed_event_id = e.event_id();
+      if (correction) {
+        a.result = e.action_completed().result();
+        a.notes = e.action_completed().notes();
+        break;
+      }
       a.status = action_status_after(e.payload_case());
       a.completed_at = a.changed_at = at;
       a.result = e.action_completed().result();

@@ -34,6 +34,7 @@ struct ActionState {
   std::string result;
   std::string notes;
   int starts = 0;  // a demo may be held again after NEEDS_REVISION
+  std::string completed_event_id;  // the completion in force (a correction replaces it)
 };
 
 struct DealState {
@@ -48,6 +49,9 @@ struct DealState {
   Micros hypothesis_at = 0;
   std::optional<v1::ImplicationAssessed> implication;
   Micros implication_at = 0;
+  // The events in force of the stages a correction may replace (the decision's and the
+  // outcome's below, an action's completion in ActionState).
+  std::string lead_event_id, hypothesis_event_id, implication_event_id;
   std::optional<v1::DecisionMade> decision;  // the one in force (later ones supersede)
   Micros decision_at = 0;
   std::string decision_event_id;
@@ -68,7 +72,7 @@ struct DealState {
   std::vector<v1::LearningRecorded> learnings;
   std::vector<std::string> learning_event_ids;
   std::vector<Micros> learning_dates;
-  int corrections = 0;
+  int corrections = 0;  // facts corrected: learnings recorded again, corrections (Envelope.corrects_event_id)
   Micros learning_at = 0;
   // Where the facts in force came from (an import's metadata), by event type and subject:
   // a later fact of the same kind replaces the earlier one's source.

@@ -138,6 +138,8 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
   auto& d = (*v.mutable_deals())[id];  // one lookup; a deal seen before has its id set
   const bool known = !d.deal_id().empty();
   const v1::Aggregates before = known ? contribution(d) : v1::Aggregates();
+  // Its dimensions are its lead's: a corrected lead may move it to another segment.
+  const std::vector<std::string> dimensions_before = known && e.has_lead_captured() ? dimensions(d) : std::vector<std::string>();
   fold_deal_state(d, id, e, at);
   // A late input's record changes with the lead (company, dates) and the implication
   // (priority) only: other steps of the deal leave it, and cost no lookup on replay.
@@ -149,21 +151,37 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
     l.set_priority(d.priority());
   }
   const auto after = contribution(d);
-  if (known && same(before, after)) return;  // most action steps change no sum or count
-  // A deal's dimensions (segment, goal, campaign) are fixed by its lead.
-  for (const auto& k : dimensions(d)) {
-    auto& agg = (*v.mutable_aggregates())[k];
-    if (known) add(agg, before, -1);
-    add(agg, after, +1);
+  if (dimensions_before.empty()) {
+    if (known && same(before, after)) return;  // most action steps change no sum or count
+    // A deal's dimensions (segment, goal, campaign) are fixed by its lead.
+    for (const auto& k : dimensions(d)) {
+      auto& agg = (*v.mutable_aggregates())[k];
+      if (known) add(agg, before, -1);
+      add(agg, after, +1);
+    }
+    return;
   }
+  for (const auto& k : dimensions_before) add((*v.mutable_aggregates())[k], before, -1);
+  for (const auto& k : dimensions(d)) add((*v.mutable_aggregates())[k], after, +1);
 }
 
 void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, std::int64_t at) {
   if (d.deal_id().empty()) d.set_deal_id(id);
   d.set_last_event_at(std::max(d.last_event_at(), at));
+  // A correction replaces the fact's values where it stands; what followed the fact stays.
+  const bool correction = !e.corrects_event_id().empty();
+  if (correction) d.set_corrections(d.corrections() + 1);
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured: {
       const auto& l = e.lead_captured();
+      if (correction) {
+        d.set_company(l.company());
+        d.set_segment(l.segment());
+        d.set_source(l.source());
+        d.set_channel(l.channel());
+        d.set_attribution(l.attribution());
+        break;
+      }
       d.set_company(l.company());
       d.set_segment(l.segment());
       d.set_source(l.source());
@@ -189,6 +207,11 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
       break;
     case Envelope::kDecisionMade: {
       const auto& m = e.decision_made();
+      if (correction) {  // its verdict kept, and its approval
+        d.set_impact(m.impact());
+        d.set_approval_required(m.approval_required());
+        break;
+      }
       d.set_decision_at(at);
       d.set_verdict(m.verdict());
       d.set_impact(m.impact());
@@ -262,6 +285,49 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
   }
 }
 
+// A corrected close is first taken back from its goal and subgoal (`old`: the close it
+// replaces, as the deal held it), with the milestones and the target it alone reached then.
+void uncount_won_deal(LedgerView& v, const v1::DealClosed& old, const std::string& corrected_id, std::int64_t at) {
+  if (old.outcome() != v1::WON || old.goal_id().empty()) return;
+  auto it = v.mutable_goals()->find(old.goal_id());
+  if (it == v.mutable_goals()->end()) return;
+  auto& goal = it->second;
+  auto drop_one = [&](google::protobuf::RepeatedPtrField<std::string>* deals) {
+    for (int i = deals->size() - 1; i >= 0; --i)
+      if (deals->Get(i) == old.deal_id()) {
+        deals->DeleteSubrange(i, 1);
+        return;
+      }
+  };
+  for (auto& sg : *goal.mutable_subgoals()) {
+    if (sg.id() != old.subgoal_id()) continue;
+    sg.set_current(sg.current() - goal_contribution(sg.metric(), old));
+    drop_one(sg.mutable_deals());
+    if (sg.current() < sg.target()) {
+      sg.set_done(false);
+      sg.set_done_at(0);
+    }
+  }
+  goal.set_current(goal.current() - goal_contribution(goal.metric(), old));
+  drop_one(goal.mutable_deals());
+  auto* history = goal.mutable_history();
+  for (int i = history->size() - 1; i >= 0; --i)
+    if (history->Get(i).deal_id() == old.deal_id() && history->Get(i).at() == at) {
+      history->DeleteSubrange(i, 1);
+      break;
+    }
+  const std::int64_t span = goal.target() - goal.baseline();
+  auto* milestones = goal.mutable_milestones();
+  for (int i = milestones->size() - 1; i >= 0; --i)
+    if (const auto& m = milestones->Get(i); m.reached_at() == at && !(span > 0 && (goal.current() - goal.baseline()) * 100 >= span * m.percent()))
+      milestones->DeleteSubrange(i, 1);
+  if (goal.met_by_event_id() == corrected_id) {
+    goal.set_met(false);
+    goal.set_met_at(0);
+    goal.clear_met_by_event_id();
+  }
+}
+
 // A won deal counts towards its goal and subgoal if they were defined by then; the target is
 // met by the close that first reaches it, in business-time order.
 void count_won_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
@@ -331,6 +397,22 @@ void fold_goal(LedgerView& v, const Envelope& e, std::int64_t at) {
     case Envelope::kDealClosed: count_won_deal(v, e, at); break;
     default: break;  // progress and "target met" are derived here, not read from derived records
   }
+}
+
+// The close a correction replaces, as its deal holds it before the correction is folded.
+v1::DealClosed close_in_force(const LedgerView& v, const std::string& deal_id) {
+  v1::DealClosed c;
+  auto it = v.deals().find(deal_id);
+  if (it == v.deals().end()) return c;
+  const auto& d = it->second;
+  c.set_deal_id(deal_id);
+  c.set_outcome(d.outcome());
+  c.set_arr(d.arr());
+  c.set_mrr(d.mrr());
+  c.set_one_off(d.one_off());
+  c.set_goal_id(d.goal_id());
+  c.set_subgoal_id(d.subgoal_id());
+  return c;
 }
 
 // An assumption takes a new confidence and status; the change is counted and kept as the last.
@@ -414,7 +496,7 @@ void fold_canvas(LedgerView& v, const Envelope& e, std::int64_t at) {
       break;
     }
     case Envelope::kDealClosed:
-      if (e.deal_closed().outcome() == v1::WON)
+      if (e.deal_closed().outcome() == v1::WON || !e.corrects_event_id().empty())
         for (const auto& [metric, value] : canvas_metrics(pipeline_metrics(v))) (*v.mutable_canvas_metrics())[metric] = value;
       break;
     default: break;  // confidence changes and canvas metrics are derived here, not read from records
@@ -541,7 +623,13 @@ void apply(LedgerView& v, const Envelope& e) {
     if (v.min_recorded_at() == 0 || recorded < v.min_recorded_at()) v.set_min_recorded_at(recorded);
     v.set_max_recorded_at(std::max(v.max_recorded_at(), recorded));
   }
-  fold_deal(v, e, at);
+  if (e.has_deal_closed() && !e.corrects_event_id().empty()) {
+    const v1::DealClosed replaced = close_in_force(v, e.deal_closed().deal_id());
+    fold_deal(v, e, at);
+    uncount_won_deal(v, replaced, e.corrects_event_id(), at);
+  } else {
+    fold_deal(v, e, at);
+  }
   fold_goal(v, e, at);
   fold_canvas(v, e, at);
   fold_marketing(v, e, at);

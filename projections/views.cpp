@@ -341,7 +341,14 @@ v1::DealThreadView deal_thread_view(const DealState& d) {
     set_time(x, &v1::ThreadAction::mutable_planned_at, a.planned_at);
     set_time(x, &v1::ThreadAction::mutable_started_at, a.started_at);
     set_time(x, &v1::ThreadAction::mutable_completed_at, a.completed_at);
+    x->set_completed_event_id(a.completed_event_id);
   }
+  out.set_input_event_id(d.lead_event_id);
+  out.set_hypothesis_event_id(d.hypothesis_event_id);
+  out.set_implication_event_id(d.implication_event_id);
+  out.set_decision_event_id(d.decision_event_id);
+  out.set_outcome_event_id(d.outcome_event_id);
+  out.set_corrections(d.corrections);
   if (d.outcome) {
     *out.mutable_outcome() = *d.outcome;
     set_time(&out, &v1::DealThreadView::mutable_outcome_at, d.outcome_at);

@@ -1066,3 +1066,68 @@ TEST_CASE("a re-import that finds a recorded field rewritten names both texts as
   CHECK(i.w.events() == before);
   CHECK(i.w.json({"deal", "show", "acme-corp"})["decision"]["reason"] == "Strong fit with the white-label hypothesis; budget confirmed.");
 }
+
+TEST_CASE("import --accept-files corrects the recorded facts a file rewrote: the ledger follows the file, the audit keeps both, a closed deal's ARR too") {
+  Imported i;
+  REQUIRE(i.import().exit_code == 0);
+  const auto before_show = i.w.json({"deal", "show", "acme-corp"});
+  const std::string decision = i.file("threads/sales/acme-corp/4-decision.md");
+  std::string text = read(decision);
+  text.replace(text.find("Strong fit with the white-label hypothesis; budget confirmed."), 61, "Budget confirmed by the CFO.");
+  test::write_file(decision, text);
+  const std::string learning = i.file("threads/sales/acme-corp/6-learning.md");
+  text = read(learning);
+  text.replace(text.find("**ARR:** $1.1M"), 14, "**ARR:** $1.2M");
+  test::write_file(learning, text);
+  const int before = i.w.events();  // the facts (the files layer keeps the new versions)
+  // Without the flag: two conflicts, no fact recorded.
+  auto plain = i.import({"--json"});
+  CHECK(plain.exit_code == 14);
+  CHECK(nlohmann::json::parse(plain.out)["conflicts"] == 2);
+  CHECK(i.w.events() == before);
+  auto dry = i.import({"--accept-files", "--dry-run", "--json"});
+  CHECK(nlohmann::json::parse(dry.out)["corrected"] == 2);
+  CHECK(i.w.events() == before);
+  auto r = i.import({"--accept-files", "--json"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  const auto report = nlohmann::json::parse(r.out);
+  CHECK(report["conflicts"] == 0);
+  CHECK(report["corrected"] == 2);
+  std::vector<std::string> said;
+  for (const auto& u : report["units"])
+    for (const auto& c : u["corrected"]) said.push_back(c["what"]);
+  REQUIRE(said.size() == 2);
+  CHECK(said[0].find("reason 'Budget confirmed by the CFO.' in the file") != std::string::npos);
+  CHECK(said[0].find("corrected: the ledger follows the file") != std::string::npos);
+  CHECK(said[1].find("ARR $1200000 in the file, $1100000 in the ledger") != std::string::npos);
+  // The facts follow the file, dated where they stood; the approval and the stage stay.
+  const auto show = i.w.json({"deal", "show", "acme-corp"});
+  CHECK(show["decision"]["reason"] == "Budget confirmed by the CFO.");
+  CHECK(show["decision_at"] == before_show["decision_at"]);
+  CHECK(show["approved"] == before_show["approved"]);
+  CHECK(show["outcome"]["arr"] == 1200000);
+  CHECK(show["outcome"]["mrr"] == 100000);
+  CHECK(show["outcome_at"] == before_show["outcome_at"]);
+  CHECK(show["stage"] == before_show["stage"]);
+  CHECK(show["corrections"] == 2);
+  CHECK(show["decision_event_id"] != before_show["decision_event_id"]);
+  // The audit keeps both: the decision as first recorded and its correction.
+  const auto audit = i.w.run({"audit", "acme-corp", "--json"}).out;
+  CHECK(audit.find("Strong fit with the white-label hypothesis; budget confirmed.") != std::string::npos);
+  CHECK(audit.find("Budget confirmed by the CFO.") != std::string::npos);
+  CHECK(audit.find(before_show["decision_event_id"].get<std::string>()) != std::string::npos);
+  // The metrics count the corrected close once, at its new value.
+  auto metrics = i.w.json({"metrics"});
+  CHECK(metrics.dump().find("1200000") != std::string::npos);
+  // Again: the file and the ledger agree, nothing to record or correct.
+  const int after = i.w.all_events();
+  auto again = i.import({"--accept-files", "--json"});
+  CHECK(again.exit_code == 0);
+  CHECK(nlohmann::json::parse(again.out)["corrected"] == 0);
+  CHECK(i.w.all_events() == after);
+  CHECK(i.w.run({"verify"}).exit_code == 0);
+  // A rebuild from the log gives the same deal.
+  i.w.ok({"replay"});
+  CHECK(i.w.json({"deal", "show", "acme-corp"}) == show);
+}

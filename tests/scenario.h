@@ -39,8 +39,24 @@ class Scenario {
     const Envelope e = command(payload, at, new_event_id());
     auto r = store_->append(stream_of_command(e), store::ExpectedVersion::any(), {e});
     REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().to_string()));
+    last_given_ = e.event_id();
     return *this;
   }
+  // The id of the event the last given recorded (what a correction names).
+  const std::string& given_id() const { return last_given_; }
+
+  // When: a correction of the recorded event `corrects` (Envelope.corrects_event_id), through
+  // the rules; it is dated by them, where the fact it replaces stands.
+  Scenario& when_correcting(const google::protobuf::Message& payload, const std::string& corrects) {
+    before_ = store_->last_position();
+    Envelope c = command(payload, "2026-12-01", new_event_id());
+    c.set_actor("tester");
+    c.set_corrects_event_id(corrects);
+    result_ = std::make_unique<Result<Handled>>(handler_->handle(std::move(c)));
+    return *this;
+  }
+  // The events the last command recorded (REQUIRES: it was accepted).
+  const std::vector<Envelope>& recorded() const { return (*result_)->events; }
 
   // When: a command through the rules, against all that was given and recorded before it.
   Scenario& when(const google::protobuf::Message& payload, const std::string& at) {
@@ -104,6 +120,7 @@ class Scenario {
   std::unique_ptr<CommandHandler> handler_;
   std::unique_ptr<Result<Handled>> result_;
   std::uint64_t before_ = 0;
+  std::string last_given_;
 };
 
 }  // namespace leanos::test

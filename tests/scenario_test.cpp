@@ -213,3 +213,114 @@ TEST_CASE("a document's versions, whoever writes them: the same text records not
   s.when(doc("", true), "2026-04-01").then_recorded({"DocumentWritten"});
   s.when(doc("White-label in a day."), "2026-05-01").then_recorded({"DocumentWritten"});  // back to the first text: a version
 }
+
+namespace {
+
+// A deal toward goal `goal_id` up to a QUALIFY decision, given (no rules asked).
+void qualified_deal(test::Scenario& s, const std::string& deal, const std::string& goal_id) {
+  s.given(lead_for(deal, goal_id), "2026-01-05").given(hypothesis(deal, "A1"), "2026-01-06");
+  v1::ImplicationAssessed i;
+  i.set_deal_id(deal);
+  i.set_arr_low(10000);
+  i.set_arr_high(90000);
+  i.set_strategic(v1::HIGH);
+  i.set_priority(0.5);
+  s.given(i, "2026-01-07");
+  v1::DecisionMade d;
+  d.set_deal_id(deal);
+  d.set_verdict(v1::QUALIFY);
+  d.set_reason("fits");
+  d.set_impact(0.5);
+  d.set_threshold(0.8);
+  s.given(d, "2026-01-08");
+}
+
+}  // namespace
+
+TEST_CASE("a correction replaces a won close where it stands: the goal counts the corrected value once, unmet when it falls short, and the log keeps both") {
+  Scenario s;
+  s.given(assumption("A1", 50), "2026-01-01").given(goal("g-mrr-5k", 5000), "2026-01-01");
+  qualified_deal(s, "alpha", "g-mrr-5k");
+  const std::string decision = s.given_id();
+  s.given(won("alpha", 5000, "g-mrr-5k"), "2026-02-01");
+  const std::string close = s.given_id();
+  CHECK(s.view(goal_query("g-mrr-5k")).goal().met());
+  s.when_correcting(won("alpha", 3000, "g-mrr-5k"), close).then_recorded({"DealClosed"});
+  CHECK(s.recorded()[0].corrects_event_id() == close);
+  CHECK(format_time(from_timestamp(s.recorded()[0].occurred_at())) == "2026-02-01T00:00:00Z");  // where the close stands
+  const std::string correction = s.recorded()[0].event_id();
+  auto g = s.view(goal_query("g-mrr-5k")).goal();
+  CHECK(g.current() == 3000);
+  CHECK_FALSE(g.met());
+  CHECK(g.milestones_size() == 2);  // 25 % and 50 %: 75 % and 100 % were the replaced close's
+  CHECK(g.history_size() == 1);
+  CHECK(g.history(0).value() == 3000);
+  v1::QueryRequest deal;
+  deal.mutable_deal()->set_deal_id("alpha");
+  auto thread = s.view(deal).deal();
+  CHECK(thread.outcome().mrr() == 3000);
+  CHECK(thread.outcome_event_id() == correction);
+  CHECK(thread.corrections() == 1);
+  CHECK(s.store().last_position() > 0);
+  // The one it replaced is no longer in force; the same values again correct nothing.
+  s.when_correcting(won("alpha", 4000, "g-mrr-5k"), close)
+      .then_refused(rule::kCorrectionNotInForce, {{"deal_id", "alpha"}, {"in_force", correction}});
+  s.when_correcting(won("alpha", 3000, "g-mrr-5k"), correction).then_refused(rule::kNothingToCorrect);
+  // Back to 5 000: met again, by the correction.
+  s.when_correcting(won("alpha", 5000, "g-mrr-5k"), correction).then_recorded({"DealClosed"});
+  g = s.view(goal_query("g-mrr-5k")).goal();
+  CHECK(g.current() == 5000);
+  CHECK(g.met());
+  CHECK(format_time(from_timestamp(g.met_at())) == "2026-02-01T00:00:00Z");
+  CHECK(g.milestones_size() == 4);
+  // A decision's correction keeps its verdict; a learning corrects itself; a canvas fact has none.
+  v1::DecisionMade reject;
+  reject.set_deal_id("alpha");
+  reject.set_verdict(v1::REJECT);
+  reject.set_reason("no budget");
+  reject.set_impact(0.5);
+  s.when_correcting(reject, decision).then_refused(rule::kInvalidField, {{"field", "verdict"}});
+  v1::DecisionMade reason = reject;
+  reason.set_verdict(v1::QUALIFY);
+  s.when_correcting(reason, decision).then_recorded({"DecisionMade"});
+  CHECK(s.view(deal).deal().decision().reason() == "no budget");
+  CHECK(s.view(deal).deal().stage() == v1::STAGE_LEARNING);
+  v1::LearningRecorded l;
+  l.set_deal_id("alpha");
+  l.set_assumption_id("A1");
+  l.set_result(v1::VALIDATED);
+  s.when_correcting(l, close);
+  CHECK(s.refusal().message().find("a learning is corrected by recording it again") != std::string::npos);
+  s.when_correcting(assumption("A1", 60), close);
+  CHECK(s.refusal().message().find("is not a fact a correction replaces") != std::string::npos);
+  v1::LeadCaptured nobody = lead_captured("beta");
+  s.when_correcting(nobody, close).then_refused(rule::kUnknownDeal);
+}
+
+TEST_CASE("a corrected lead moves its deal's sums to the segment it names, and keeps its goal") {
+  Scenario s;
+  s.given(assumption("A1", 50), "2026-01-01").given(goal("g-mrr-5k", 5000), "2026-01-01");
+  qualified_deal(s, "alpha", "g-mrr-5k");
+  s.given(won("alpha", 2000, "g-mrr-5k"), "2026-02-01");
+  v1::QueryRequest deal;
+  deal.mutable_deal()->set_deal_id("alpha");
+  const std::string lead = s.view(deal).deal().input_event_id();
+  auto moved = lead_for("alpha", "g-mrr-5k");
+  moved.set_segment("enterprise");
+  s.when_correcting(moved, lead).then_recorded({"LeadCaptured"});
+  auto metrics = [&](const std::string& segment) {
+    v1::QueryRequest q;
+    q.mutable_metrics()->set_segment(segment);
+    return s.view(q).metrics();
+  };
+  CHECK(metrics("enterprise").SerializeAsString() != metrics("smb").SerializeAsString());
+  v1::QueryRequest pipeline;
+  pipeline.mutable_deals()->set_segment("enterprise");
+  CHECK(s.view(pipeline).deals().deals_size() == 1);
+  pipeline.mutable_deals()->set_segment("smb");
+  CHECK(s.view(pipeline).deals().deals_size() == 0);
+  CHECK(s.view(goal_query("g-mrr-5k")).goal().current() == 2000);
+  auto elsewhere = moved;
+  elsewhere.clear_goal_id();
+  s.when_correcting(elsewhere, s.view(deal).deal().input_event_id()).then_refused(rule::kInvalidField, {{"field", "goal_id"}});
+}

@@ -100,7 +100,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       documents[path] = {e->document_written().content(), ref.event_id(), ref.written_at(), ref.removed()};
     }
   std::vector<UnitReport> reports;
-  std::size_t recorded = 0, skipped = 0, conflicts = 0, warnings = 0;
+  std::size_t recorded = 0, skipped = 0, conflicts = 0, warnings = 0, corrected = 0;
   std::uint64_t last = 0;
   // Each fact says where it came from: the git commit (`metadata`), and its file, line and the
   // file's version (SHA-256 of its bytes, as the files layer keeps them).
@@ -135,10 +135,11 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   };
   for (const Unit& u : ws->units) {
     if (opts.progress) opts.progress(reports.size(), ws->units.size(), u.name);
-    UnitReport r{u.name, "", 0, u.problems, u.conflicts, {}};
+    UnitReport r{u.name, "", 0, u.problems, u.conflicts, {}, {}};
     // What the store holds already (the same fact read again) is left out: the rest is new.
     std::vector<Envelope> fresh;
     std::vector<const bridge::Fact*> of;
+    std::map<std::size_t, std::string> rewrites;  // index in `fresh` of a correction: what the file rewrote
     std::set<std::string> files_told;
     for (const auto& f : u.facts) {
       Envelope c = f.command;
@@ -159,10 +160,19 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
           if (known->has_value()) continue;
         }
         if (const auto k = bridge::known_in_ledger(held, f.command, options.fallback_date); k.held) {
-          if (!k.differs.empty()) {
-            r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded"});
+          if (k.differs.empty()) continue;
+          // --accept-files: the file's version as a correction (the ledger follows the file,
+          // the audit keeps both); else a conflict, and the ledger keeps what it recorded.
+          auto correction = opts.accept_files ? bridge::correction_of(held, f.command) : bridge::Correction{};
+          if (!correction.command) {
+            r.conflicts.push_back({f.file, f.line, f.what + ": " + k.differs + "; the ledger keeps what it recorded" +
+                                                       (opts.accept_files ? " (" + correction.why_not + ")" : "")});
             ++conflicts;
+            continue;
           }
+          fresh.push_back(stamped(std::move(*correction.command), f.file, f.line));
+          of.push_back(&f);
+          rewrites[fresh.size() - 1] = k.differs;
           continue;
         }
       }
@@ -183,6 +193,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       if (h) {
         events = h->events.size();
         for (const auto& e : h->events) last = std::max(last, e.position());
+        for (const auto& [i, differs] : rewrites) r.corrected.push_back({of[i]->file, of[i]->line, of[i]->what + ": " + differs + "; corrected: the ledger follows the file"});
         break;
       }
       const Status& st = h.status();
@@ -192,7 +203,18 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       if (i >= fresh.size() || (st.code() != Code::invalid_argument && st.code() != Code::not_found &&
                                 st.code() != Code::failed_precondition && st.code() != Code::already_exists))
         return st;
-      r.problems.push_back({of[i]->file, of[i]->line, of[i]->what + ": " + st.reason() + (st.rule_id().empty() ? "" : " [" + st.rule_id() + "]")});
+      if (auto rewrite = rewrites.find(i); rewrite != rewrites.end()) {  // a correction refused: the conflict stands
+        r.conflicts.push_back({of[i]->file, of[i]->line, of[i]->what + ": " + rewrite->second + "; the ledger keeps what it recorded (its correction: " +
+                                                             st.reason() + (st.rule_id().empty() ? "" : " [" + st.rule_id() + "]") + ")"});
+        ++conflicts;
+      } else {
+        r.problems.push_back({of[i]->file, of[i]->line, of[i]->what + ": " + st.reason() + (st.rule_id().empty() ? "" : " [" + st.rule_id() + "]")});
+      }
+      // The rewrites after it move down one.
+      std::map<std::size_t, std::string> moved;
+      for (auto& [j, differs] : rewrites)
+        if (j != i) moved[j > i ? j - 1 : j] = std::move(differs);
+      rewrites = std::move(moved);
       // Its warnings are not told: it is not recorded.
       std::erase_if(r.warnings, [&](const Problem& w) {
         return std::any_of(of[i]->warnings.begin(), of[i]->warnings.end(),
@@ -201,7 +223,11 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       fresh.erase(fresh.begin() + static_cast<long>(i));
       of.erase(of.begin() + static_cast<long>(i));
     }
-    if (dry_run) events = fresh.size();
+    if (dry_run) {
+      events = fresh.size();
+      for (const auto& [i, differs] : rewrites) r.corrected.push_back({of[i]->file, of[i]->line, of[i]->what + ": " + differs + "; would be corrected"});
+    }
+    corrected += r.corrected.size();
     r.events = events;
     skipped += r.problems.size();
     if (events) {
@@ -227,7 +253,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
     c.set_event_id(derived_event_id("leanos-import:" + path + "#document", "removed@after:" + in_force->second.event_id));
     c.set_actor(options.actor);
     c = stamped(std::move(c), path, 0);  // the commit, and the file it was (gone: no version)
-    UnitReport r{path + " (removed: the file is gone from the workspace)", dry_run ? "would record" : "recorded", 1, {}, {}, {}};
+    UnitReport r{path + " (removed: the file is gone from the workspace)", dry_run ? "would record" : "recorded", 1, {}, {}, {}, {}};
     if (!dry_run) {
       auto h = runtime->submit_batch({c});
       if (!h) {
@@ -292,7 +318,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
       // already says what it says, so there is nothing to restate; what followed moved it on.
       const auto then = canvas_at(from_timestamp(s.revision->command.occurred_at()));
       if (auto was = then.find(s.id); was != then.end() && agrees(was->second, s)) continue;
-      UnitReport r{s.file + " (" + s.id + " " + stated_text(it->second, s) + ")", "", 0, {}, {}, s.revision->warnings};
+      UnitReport r{s.file + " (" + s.id + " " + stated_text(it->second, s) + ")", "", 0, {}, {}, s.revision->warnings, {}};
       if (opts.strict && !r.warnings.empty()) {
         for (const auto& w : r.warnings) r.problems.push_back({w.file, w.line, s.revision->what + ": " + w.what + " (--strict)"});
         r.warnings.clear();
@@ -334,7 +360,7 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   }
   skipped += ws->refused.size();
   return FolderImport{std::move(reports), std::move(ws->refused), std::move(disagreements), std::move(ws->placeholders),
-                      ws->files_read, recorded, skipped, conflicts, warnings};
+                      ws->files_read, recorded, skipped, conflicts, corrected, warnings};
 }
 
 // 13 when facts were skipped (it wins), 14 when a file disagrees with a recorded fact, 15 when
@@ -365,6 +391,7 @@ v1::ImportReport to_report(const FolderImport& f, const bridge::FilesRecorded& f
   r.set_facts_skipped(static_cast<std::uint32_t>(f.skipped));
   r.set_conflicts(static_cast<std::uint32_t>(f.conflicts));
   r.set_warnings(static_cast<std::uint32_t>(f.warnings));
+  r.set_corrected(static_cast<std::uint32_t>(f.corrected));
   for (const auto& u : f.reports) {
     auto* unit = r.add_units();
     unit->set_name(u.name);
@@ -373,6 +400,7 @@ v1::ImportReport to_report(const FolderImport& f, const bridge::FilesRecorded& f
     add_problems(u.problems, unit->mutable_problems());
     add_problems(u.conflicts, unit->mutable_conflicts());
     add_problems(u.warnings, unit->mutable_warnings());
+    add_problems(u.corrected, unit->mutable_corrected());
   }
   add_problems(f.refused, r.mutable_refused());
   add_problems(f.disagreements, r.mutable_disagreements());
@@ -405,13 +433,14 @@ void print_units(const v1::ImportReport& f, Detail detail) {
       std::printf("skipped   %s: nothing of it recorded\n", r.name().c_str());
       for (const auto& p : r.problems()) std::printf("          %s: %s\n", where(p).c_str(), p.what().c_str());
     } else if (detail == Detail::every_unit || (detail == Detail::changed && r.status() != "unchanged") || !r.problems().empty() ||
-               !r.warnings().empty() || !r.conflicts().empty()) {
+               !r.warnings().empty() || !r.conflicts().empty() || !r.corrected().empty()) {
       std::printf("%-9s %s%s\n", r.status() == "would record" ? "new" : r.status().c_str(), r.name().c_str(),
                   r.events() ? (" (" + std::to_string(r.events()) + (f.dry_run() ? " facts)" : " events)")).c_str() : "");
       for (const auto& p : r.problems()) std::printf("          skipped: %s: %s\n", where(p).c_str(), p.what().c_str());
     }
     for (const auto& w : r.warnings()) std::printf("          warning: %s: %s\n", where(w).c_str(), w.what().c_str());
     for (const auto& c : r.conflicts()) std::printf("          note: %s: %s\n", where(c).c_str(), c.what().c_str());
+    for (const auto& c : r.corrected()) std::printf("          corrected: %s: %s\n", where(c).c_str(), c.what().c_str());
   }
   for (const auto& p : f.refused()) std::printf("refused   %s: %s\n", where(p).c_str(), p.what().c_str());
   for (const auto& p : f.disagreements()) std::printf("note      %s: %s\n", where(p).c_str(), p.what().c_str());
@@ -468,7 +497,8 @@ Result<v1::ImportReport> import_run(store::EventStore* store, Runtime* runtime, 
   // .leanosignore left out, are the report's too.
   for (const auto& p : options.refused()) files->refused.push_back({p.file(), static_cast<int>(p.line()), p.what()});
   files->ignored += options.ignored();
-  auto f = import_folder(store, runtime, dir, {{actor, 0}, {}, options.strict(), files->deleted_paths, now_micros(), request.progress});
+  auto f = import_folder(store, runtime, dir,
+                         {{actor, 0}, {}, options.strict(), options.accept_files(), files->deleted_paths, now_micros(), request.progress});
   if (!f) return f.status();
   f->skipped += files->refused.size();
   if (runtime && (f->recorded || files->versions))  // a bulk write: its WAL is not left for every later open to replay
@@ -499,11 +529,12 @@ int print_import(const GlobalOptions& g, const v1::ImportReport& r, bool quiet) 
   } else {
     if (!quiet || !r.files().refused().empty()) print_files(r);
     print_units(r, quiet ? Detail::problems : Detail::every_unit);
-    std::printf("%s%u events from %u files; %u facts skipped; %d empty placeholder files%s%s\n",
+    std::printf("%s%u events from %u files; %u facts skipped; %d empty placeholder files%s%s%s\n",
                 r.dry_run() ? "dry run, nothing recorded: " : "imported ", r.events_recorded(), r.files_read(), r.facts_skipped(),
                 r.placeholders_size(),
                 r.warnings() ? ("; " + std::to_string(r.warnings()) + " warnings (what reading assumed)").c_str() : "",
-                r.conflicts() ? ("; " + std::to_string(r.conflicts()) + " conflicts with the ledger (it kept what it recorded)").c_str() : "");
+                r.conflicts() ? ("; " + std::to_string(r.conflicts()) + " conflicts with the ledger (it kept what it recorded)").c_str() : "",
+                r.corrected() ? ("; " + std::to_string(r.corrected()) + " recorded facts corrected as the files tell them").c_str() : "");
   }
   std::fflush(stdout);
   return r.exit_code();
@@ -511,9 +542,10 @@ int print_import(const GlobalOptions& g, const v1::ImportReport& r, bool quiet) 
 
 namespace {
 
-int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
+int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict, bool accept_files) {
   ImportFolder request{dir, {}, nullptr};
   request.options.set_strict(strict);
+  request.options.set_accept_files(accept_files);
   request.options.set_dry_run(dry_run);
   request.options.set_actor(g.actor);
   auto ledger = open_ledger(g, dry_run ? Access::read : Access::record);
@@ -533,7 +565,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, boo
 void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   struct Args {
     std::string dir;
-    bool dry_run = false, git = false, strict = false;
+    bool dry_run = false, git = false, strict = false, accept_files = false;
   };
   auto a = std::make_shared<Args>();
   auto* s = app.add_subcommand("import", "import a LeanOS workspace folder: every file as written (see files, checkout), and the facts its files state: the canvas's assumptions, goals, sales deal and campaign threads, ICPs, narratives; other text files as documents");
@@ -543,9 +575,13 @@ void add_import_commands(CLI::App& app, GlobalOptions& g, Action& action) {
   s->add_flag("--strict", a->strict,
               "record only what the files state: a fact whose reading had to assume something (a field recorded as unknown, a date "
               "taken from meta.json or the git commit, bytes read as Windows-1252) is skipped and named instead (exit 13)");
+  s->add_flag("--accept-files", a->accept_files,
+              "a recorded deal fact a file now tells otherwise (a rewritten reason, ARR, result) is corrected as the file tells it: the "
+              "ledger follows the file, the audit keeps both (without it: a conflict, exit 14, and the ledger keeps its fact)");
   s->callback([&g, &action, a] {
     action = [&g, a] {
-      return a->git ? run_git_import(g, a->dir, a->dry_run, a->strict) : run_import(g, a->dir, a->dry_run, a->strict);
+      return a->git ? run_git_import(g, a->dir, a->dry_run, a->strict, a->accept_files)
+                    : run_import(g, a->dir, a->dry_run, a->strict, a->accept_files);
     };
   });
 }

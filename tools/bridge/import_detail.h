@@ -28,6 +28,7 @@ struct UnitReport {
   std::vector<bridge::Problem> problems;  // the facts skipped, and why
   std::vector<bridge::Problem> conflicts;
   std::vector<bridge::Problem> warnings;  // what reading the facts recorded (or to record) assumed
+  std::vector<bridge::Problem> corrected;  // recorded facts a file rewrote, corrected (--accept-files)
 };
 
 // One folder's import: what each unit did, and what the workspace as a whole says.
@@ -37,6 +38,7 @@ struct FolderImport {
   std::vector<std::string> placeholders;
   std::size_t files_read = 0, recorded = 0, skipped = 0;
   std::size_t conflicts = 0;  // facts a file tells otherwise than the ledger recorded them
+  std::size_t corrected = 0;  // of those, corrected as the file tells them (--accept-files)
   std::size_t warnings = 0;
 };
 
@@ -44,6 +46,7 @@ struct ImportOptions {
   bridge::ReadOptions read;
   std::map<std::string, std::string> metadata;  // into every recorded command's envelope (the git commit)
   bool strict = false;  // a fact whose reading had to assume something is skipped, not recorded
+  bool accept_files = false;  // a fact a file rewrote is corrected as the file tells it (not a conflict)
   // The files the files layer found deleted (a git commit's, or gone from the folder): a
   // document in force at such a path is removed, dated then.
   std::vector<std::string> deleted;
@@ -81,6 +84,6 @@ std::string import_actor(const GlobalOptions& g, const std::string& commit);
 Result<bridge::FilesHeld> held_files(const Opened& o);
 
 // `import --git` (import_git.cpp).
-int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict);
+int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict, bool accept_files);
 
 }  // namespace leanos::cli::import_detail

@@ -13,7 +13,7 @@ namespace leanos::cli::import_detail {
 // `import --git`: each commit not imported yet, oldest first, as the folder it was; a file
 // without a date of its own is dated by its commit. Each commit imported is recorded
 // (SourceImported), so a re-run takes only the commits after.
-int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict) {
+int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run, bool strict, bool accept_files) {
   if (!g.server.empty())
     return fail(Status::precondition("import --git reads the repository's history into the data folder where it runs: run it with --data "
                                      "where the ledger is, or import a checkout over --server (`leanos --server … import DIR`)"));
@@ -29,7 +29,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
       if (e.has_source_imported() && e.source_imported().source() == "git") done.insert(e.source_imported().revision());
   }
   nlohmann::json commits = nlohmann::json::array();
-  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0, conflicts = 0, warnings = 0;
+  std::size_t recorded = 0, skipped = 0, imported = 0, versions = 0, conflicts = 0, warnings = 0, corrected = 0;
   auto held = held_files(*o);
   if (!held) return fail(held.status());
   // One scratch folder for the run, brought from one commit's tree to the next by writing
@@ -52,12 +52,13 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
     std::set<std::string> changed;
     if (auto s = bridge::sync_folder(*files_tree, scratch->path(), copy, &changed); !s) return fail(s);
     auto f = import_folder(o->store.get(), o->runtime.get(), scratch->path(),
-                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict, files->deleted_paths, c.time, nullptr});
+                           {{import_actor(g, c.id), c.time, &changed}, {{"git_commit", c.id}}, strict, accept_files, files->deleted_paths, c.time, nullptr});
     if (!f) return fail(f.status());
     f->skipped += files->refused.size();  // a submodule, a crafted name: named by the files layer
     ++imported;
     recorded += f->recorded;
     conflicts += f->conflicts;
+    corrected += f->corrected;
     warnings += f->warnings;
     skipped += f->skipped;
     if (o->runtime) {
@@ -97,6 +98,7 @@ int run_git_import(const GlobalOptions& g, const std::string& dir, bool dry_run,
     j["events_recorded"] = recorded;
     j["facts_skipped"] = skipped;
     j["conflicts"] = conflicts;
+    j["corrected"] = corrected;
     j["warnings"] = warnings;
     j["file_versions_recorded"] = versions;
     j["commits"] = std::move(commits);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "events/ids.h"
 #include "events/text.h"
 #include "events/time.h"
 
@@ -266,6 +267,35 @@ Known known_in_ledger(const Held& held_, const Envelope& fact, Micros fallback) 
     if (const std::string id = deal_id_of(fact); !id.empty())
       if (const auto it = held_.deals.find(id); it != held_.deals.end()) k.differs = rewritten_fields(it->second, fact);
   return k;
+}
+
+Correction correction_of(const Held& held_, const Envelope& fact) {
+  const std::string id = deal_id_of(fact);
+  const auto it = id.empty() ? held_.deals.end() : held_.deals.find(id);
+  if (it == held_.deals.end())
+    return {std::nullopt, "a correction replaces a deal's fact; this one stays as the ledger recorded it"};
+  const v1::DealThreadView& t = it->second;
+  std::string in_force;
+  switch (fact.payload_case()) {
+    case Envelope::kLearningRecorded: return {fact, ""};  // recorded again: the rules correct the one it replaces
+    case Envelope::kLeadCaptured: in_force = t.input_event_id(); break;
+    case Envelope::kHypothesisStated: in_force = t.hypothesis_event_id(); break;
+    case Envelope::kImplicationAssessed: in_force = t.implication_event_id(); break;
+    case Envelope::kDecisionMade: in_force = t.decision_event_id(); break;
+    case Envelope::kDealClosed: in_force = t.outcome_event_id(); break;
+    case Envelope::kActionCompleted:
+      for (const auto& a : t.actions())
+        if (a.action() == fact.action_completed().action()) in_force = a.completed_event_id();
+      break;
+    default: break;
+  }
+  if (in_force.empty()) return {std::nullopt, "no correction replaces a recorded " + fact.type() + "; it stays as the ledger recorded it"};
+  Envelope c = fact;
+  c.set_corrects_event_id(in_force);
+  c.clear_occurred_at();  // dated by the rules where the fact it replaces stands
+  // The same rewrite read again corrects nothing twice: its id follows from what it replaces.
+  c.set_event_id(derived_event_id(in_force, "leanos-import:correction"));
+  return {std::move(c), ""};
 }
 
 }  // namespace leanos::bridge

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "events/domain.h"
@@ -31,5 +32,15 @@ struct Held {
 // `fact` is a command the workspace reader made (tools/bridge/workspace.h). A fact dated
 // `fallback` (a git commit's date: its file gives none) is not compared by date.
 Known known_in_ledger(const Held& held, const Envelope& fact, Micros fallback = 0);
+
+// What `import --accept-files` records for a fact a file rewrote: the fact as a correction of
+// the deal's fact in force (Envelope.corrects_event_id), or a learning recorded again (the
+// rules make it a correction); none for a fact no correction replaces (a campaign's, the
+// canvas's), with why.
+struct Correction {
+  std::optional<Envelope> command;
+  std::string why_not;
+};
+Correction correction_of(const Held& held, const Envelope& fact);
 
 }  // namespace leanos::bridge

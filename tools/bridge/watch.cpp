@@ -84,7 +84,7 @@ class Watches {
   std::map<int, std::filesystem::path> dirs_;
 };
 
-int watch(const GlobalOptions& g, const std::string& dir, int settle_ms, int max_wait_ms, bool strict) {
+int watch(const GlobalOptions& g, const std::string& dir, int settle_ms, int max_wait_ms, bool strict, bool accept_files) {
   if (!std::filesystem::is_directory(dir))
     return fail(Status::not_found("no folder " + dir + " to watch; give the LeanOS workspace's folder (it holds strategy/ and threads/)"));
   // The signals that stop it arrive as a file to poll, so that a stop waits for a sync under way.
@@ -104,6 +104,7 @@ int watch(const GlobalOptions& g, const std::string& dir, int settle_ms, int max
   if (!ledger) return fail(ledger.status());
   ImportFolder request{dir, {}, nullptr};
   request.options.set_strict(strict);
+  request.options.set_accept_files(accept_files);
   request.options.set_actor(g.actor);
   auto sync = [&] {
     auto report = (*ledger)->import_folder(request);
@@ -153,7 +154,7 @@ void add_watch_command(CLI::App& app, GlobalOptions& g, Action& action) {
     std::string dir;
     int settle_ms = 300;
     int max_wait_ms = 5000;
-    bool strict = false;
+    bool strict = false, accept_files = false;
   };
   auto a = std::make_shared<Args>();
   auto* s = app.add_subcommand("watch", "keep a LeanOS workspace folder in the ledger while agents write it: import what changed, "
@@ -163,7 +164,8 @@ void add_watch_command(CLI::App& app, GlobalOptions& g, Action& action) {
   s->add_option("--max-wait-ms", a->max_wait_ms, "the longest a change waits while the folder keeps changing (default 5000)")
       ->check(CLI::Range(10, 600000));
   s->add_flag("--strict", a->strict, "as import --strict: a fact whose reading had to assume something is skipped and named");
-  s->callback([&g, &action, a] { action = [&g, a] { return watch(g, a->dir, a->settle_ms, a->max_wait_ms, a->strict); }; });
+  s->add_flag("--accept-files", a->accept_files, "as import --accept-files: a recorded deal fact a file rewrote is corrected as the file tells it");
+  s->callback([&g, &action, a] { action = [&g, a] { return watch(g, a->dir, a->settle_ms, a->max_wait_ms, a->strict, a->accept_files); }; });
 }
 
 }  // namespace leanos::cli

@@ -42,6 +42,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--subgoal", a->subgoal, "the subgoal it counts toward, e.g. SG1 (with --goal)");
     s->add_option("--campaign", a->campaign, "the campaign it came from (with --source campaign)");
     s->add_option("--attribution", a->attribution, "content source (blog article, LinkedIn post...)");
+    add_corrects(s, a->r);
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::LeadCaptured> {
       v1::LeadCaptured p;
       p.set_deal_id(a.id);
@@ -74,6 +75,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("deal-id", a->id, "the deal, e.g. acme-corp (letters, digits, - _ .)")->required();
     s->add_option("--tests", a->tests, "assumption id, e.g. A4")->required();
     s->add_option("--confidence", a->confidence, "initial confidence, whole percent 0-100")->required();
+    add_corrects(s, a->r);
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::HypothesisStated> {
       v1::HypothesisStated p;
       p.set_deal_id(a.id);
@@ -92,6 +94,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--strategic", a->strategic, "high|medium|low")->required();
     s->add_option("--cost-hours", a->hours, "hours the deal will cost")->required();
     s->add_option("--priority", a->priority, "0..1")->required();
+    add_corrects(s, a->r);
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::ImplicationAssessed> {
       v1::ImplicationAssessed p;
       p.set_deal_id(a.id);
@@ -137,6 +140,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--reason", a->reason, "why (sealed with the deal's contact)")->required();
     s->add_option("--alternative", a->alternatives, "an alternative considered (repeatable)");
     s->add_option("--impact", a->impact, "0..1; default: the implication's priority");
+    add_corrects(s, a->r);
     on_record(s, g, action, a, [](const auto& a) -> Result<v1::DecisionMade> {
       v1::DecisionMade p;
       p.set_deal_id(a.id);
@@ -178,6 +182,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--day-from", a->from, "with plan: first day of the window");
     s->add_option("--day-to", a->to, "with plan: last day of the window");
     add_recorded(s, a->r);
+    add_corrects(s, a->r);  // a completion's result
     s->callback([&, a] {
       action = [&g, a] {
         if (a->step == "plan") {
@@ -236,6 +241,7 @@ void add_deal_commands(CLI::App& app, GlobalOptions& g, Action& action) {
     s->add_option("--cost", a->cost, "sales cost, dollars, for CAC (left out: not known)");
     s->add_option("--satisfaction", a->satisfaction, "customer satisfaction 1..10");
     add_recorded(s, a->r);
+    add_corrects(s, a->r);
     s->callback([&, a, mrr] {
       const bool mrr_given = mrr->count() > 0;
       action = [&g, a, mrr_given] {

@@ -19,7 +19,15 @@ void add_recorded(CLI::App* sub, Recorded& r) {
   sub->add_option("--id", r.id, "event id; a retry with the same id records nothing new");
 }
 
+void add_corrects(CLI::App* sub, Recorded& r) {
+  sub->add_option("--corrects", r.corrects,
+                  "EVENT_ID: this fact, stated whole, replaces the recorded one (the one in force: `leanos audit DEAL` shows ids), "
+                  "dated where it stands; the audit keeps both");
+}
+
 Result<Envelope> command_of(const GlobalOptions& g, const google::protobuf::Message& payload, const Recorded& r) {
+  if (!r.corrects.empty() && !r.at.empty())
+    return Status::invalid("--at with --corrects: a correction is dated where the fact it replaces stands; leave --at out");
   const Micros now = now_micros();
   Micros at = now;
   if (!r.at.empty()) {
@@ -34,6 +42,7 @@ Result<Envelope> command_of(const GlobalOptions& g, const google::protobuf::Mess
   Envelope c = make_event(payload, at);
   c.set_event_id(r.id.empty() ? new_event_id() : r.id);
   c.set_actor(actor_or_default(g));
+  c.set_corrects_event_id(r.corrects);
   return c;
 }
 

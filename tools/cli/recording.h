@@ -18,11 +18,14 @@ namespace leanos::cli {
 struct Recorded {
   std::string at;
   std::string id;
+  std::string corrects;  // --corrects EVENT_ID: a correction of the recorded fact (deal facts)
   std::string encoding = "utf-8";
 };
 
 void add_encoding(CLI::App* sub, Recorded& r);
 void add_recorded(CLI::App* sub, Recorded& r);
+// --corrects, on the commands whose fact a correction may replace (a deal's stages).
+void add_corrects(CLI::App* sub, Recorded& r);
 
 // The command envelope: the payload dated --at (default now), id --id (default a new one),
 // by --actor.

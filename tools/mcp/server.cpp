@@ -362,7 +362,8 @@ nlohmann::json Server::list_tools() const {
           {{"type", "object"},
            {"properties",
             {{"dir", {{"type", "string"}, {"description", "the workspace folder, an absolute path on the server's machine"}}},
-             {"strict", {{"type", "boolean"}, {"description", "skip (and name) a fact whose reading had to assume something"}}}}},
+             {"strict", {{"type", "boolean"}, {"description", "skip (and name) a fact whose reading had to assume something"}}},
+             {"accept_files", {{"type", "boolean"}, {"description", "correct a recorded deal fact a file now tells otherwise (the ledger follows the file, the audit keeps both); else it is a conflict and the ledger keeps its fact"}}}}},
            {"required", {"dir"}},
            {"additionalProperties", false}}},
          {"outputSchema",
@@ -503,10 +504,13 @@ nlohmann::json Server::call_import(const nlohmann::json& arguments, const nlohma
   if (!arguments.contains("dir") || !arguments["dir"].is_string() || arguments["dir"].get<std::string>().empty())
     return refusal(Status::invalid("dir: give the workspace folder, an absolute path on the server's machine"));
   for (const auto& [key, value] : arguments.items())
-    if (key != "dir" && key != "strict") return refusal(Status::invalid("arguments: '" + key + "' is not one import takes (dir, strict)"));
-  if (arguments.contains("strict") && !arguments["strict"].is_boolean()) return refusal(Status::invalid("strict must be true or false"));
+    if (key != "dir" && key != "strict" && key != "accept_files")
+      return refusal(Status::invalid("arguments: '" + key + "' is not one import takes (dir, strict, accept_files)"));
+  for (const char* flag : {"strict", "accept_files"})
+    if (arguments.contains(flag) && !arguments[flag].is_boolean()) return refusal(Status::invalid(std::string(flag) + " must be true or false"));
   ImportFolder request{arguments["dir"], {}, nullptr};
   request.options.set_strict(arguments.value("strict", false));
+  request.options.set_accept_files(arguments.value("accept_files", false));
   request.options.set_actor(options_.actor);
   if (token.is_string() || token.is_number_integer())
     request.progress = [this, &token](std::size_t done, std::size_t total, const std::string& unit) {
