@@ -11,7 +11,7 @@ DATA  ?= data
 FUZZ_SECONDS ?= 20
 export JOBS
 
-.PHONY: run test build setup setup-tests clean fuzz fuzz-build fuzz-smoke test-asan test-tsan
+.PHONY: run test build setup setup-tests clean fuzz fuzz-build fuzz-smoke test-asan test-tsan crash
 
 setup:
 	@bash tools/setup.sh
@@ -31,6 +31,13 @@ run: setup
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz-smoke
+
+# The long power-cut soak (make test runs 150 cuts): CUTS simulated power cuts under load,
+# every acknowledged event checked after each; a failure prints the seed that replays it.
+CUTS ?= 10000
+crash: setup
+	@bash tools/build.sh $(BUILD) leanos
+	$(BUILD)/tools/leanos bench crash --cuts $(CUTS)
 
 # One instrumented build (clang, ASan + UBSan, libFuzzer coverage) for the fuzzers and for
 # test-asan: make test compiles what the fuzzers need, test-asan the rest.

@@ -86,7 +86,7 @@ struct StoreOptions {
   // disk again when it comes back: a store that sees millions of streams keeps its memory.
   std::size_t stream_cache_entries = 100'000;
   // The file system RocksDB writes through (none: the machine's). Tests give one that
-  // simulates a power cut (tests/power_cut.h); it must outlive the store.
+  // simulates a power cut (store/power_cut.h); it must outlive the store.
   rocksdb::Env* env = nullptr;
 };
 

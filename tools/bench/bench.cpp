@@ -357,6 +357,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   add_bench_workspaces(bench, global, action);
   add_bench_mcp(bench, global, action);
   add_bench_whatif(bench, global, action);
+  add_bench_crash(bench, global, action);
 }
 
 }  // namespace leanos::cli

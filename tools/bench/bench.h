@@ -15,6 +15,7 @@ void add_bench_relay(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_workspaces(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_mcp(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_whatif(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_crash(CLI::App* bench, GlobalOptions& global, Action& action);
 
 // A cell of the append grid: events per append x appenders (clients over gRPC).
 struct GridCell {

@@ -1,4 +1,4 @@
-// A power cut for the store's tests: a RocksDB file system that writes through to the
+// A power cut for the store's tests and `leanos bench crash`: a RocksDB file system that writes through to the
 // machine's but remembers, for every file written, how much of it was synced. cut() is the
 // moment the power goes: from then on every write and sync fails. After the store is gone,
 // lose_unsynced() leaves each file as a disk would after the cut — its synced bytes, plus
@@ -20,7 +20,7 @@
 #include <random>
 #include <string>
 
-namespace leanos::test {
+namespace leanos::store {
 
 class PowerCutFs final : public rocksdb::FileSystemWrapper {
  public:
@@ -270,4 +270,4 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
   std::map<std::string, Tracked> files_;
 };
 
-}  // namespace leanos::test
+}  // namespace leanos::store
