@@ -166,6 +166,13 @@ struct EventStore::Impl {
   std::thread answerer;
   void answer_loop();
 
+  // The position the folder held durably when the store last flushed or closed, kept beside
+  // RocksDB in LEANOS-DURABLE (store/event_store_open.cpp): RocksDB reads a damaged MANIFEST
+  // as if it ended there and opens without the tables it no longer lists — an empty or shorter
+  // log, without a word. A log that ends before the witness is refused at open instead.
+  std::atomic<std::uint64_t> witnessed{0};
+  void witness();  // writes the last position when it moved (durable stores only)
+
   ~Impl() {
     {
       std::lock_guard lock(mu);
@@ -182,6 +189,7 @@ struct EventStore::Impl {
     if (db) {
       for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
       db->Close();
+      witness();
     }
   }
 

@@ -8,6 +8,7 @@ Status EventStore::compact() {
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   for (auto* h : impl_->handles)
     if (auto s = impl_->db->CompactRange(options, h, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting");
+  impl_->witness();
   return Status::success();
 }
 
@@ -15,6 +16,7 @@ Status EventStore::flush() {
   rocksdb::FlushOptions options;
   options.wait = true;
   if (auto s = impl_->db->Flush(options, impl_->handles); !s.ok()) return from_rocks(s, "flushing");
+  impl_->witness();
   return Status::success();
 }
 

@@ -2,6 +2,12 @@
 // what the store says of itself (stats, last position, streams).
 #include "store/event_store_impl.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+
 namespace leanos::store {
 
 namespace {
@@ -12,18 +18,70 @@ namespace {
 // otherwise keep serving reads and resume writing once there is room.
 class RocksLogger final : public rocksdb::Logger {
  public:
-  explicit RocksLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+  // Prints from `level` on; keeps the last warning that names a damaged file (RocksDB names
+  // it there, not in the status it returns), for the error an open gives.
+  explicit RocksLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), print_from_(level) {}
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
-    if (level < GetInfoLogLevel()) return;
+    if (level < rocksdb::InfoLogLevel::WARN_LEVEL) return;
     char line[1024];
     std::vsnprintf(line, sizeof line, format, ap);
+    if (std::strstr(line, "Corruption") != nullptr || std::strstr(line, "dropping") != nullptr) {
+      std::lock_guard lock(mu_);
+      damaged_ = line;
+    }
+    if (level < print_from_) return;
     spdlog::log(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err : spdlog::level::warn, "rocksdb: {}", line);
   }
+  std::string damaged() const {
+    std::lock_guard lock(mu_);
+    return damaged_;
+  }
+
+ private:
+  rocksdb::InfoLogLevel print_from_;
+  mutable std::mutex mu_;
+  std::string damaged_;
 };
 
+constexpr const char* kWitnessFile = "LEANOS-DURABLE";
+
+std::optional<std::uint64_t> read_witness(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / kWitnessFile);
+  std::uint64_t position = 0;
+  if (!(in >> position)) return std::nullopt;
+  return position;
+}
+
 }  // namespace
+
+void EventStore::Impl::witness() {
+  // Relaxed durability acknowledges before the log is synced: a cut may take back what the
+  // witness would say was held.
+  if (options.durability != Durability::sync || vault == nullptr) return;
+  const std::uint64_t position = last_position.load();
+  if (position == 0 || position <= witnessed.load()) return;
+  const auto folder = std::filesystem::path(dir);
+  const auto temp = folder / (std::string(kWitnessFile) + ".tmp");
+  const std::string text = std::to_string(position) + "\n";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;  // a folder it cannot write (a read-only copy): no witness, no check
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code ec;
+  if (!written) {
+    std::filesystem::remove(temp, ec);
+    return;
+  }
+  std::filesystem::rename(temp, folder / kWitnessFile, ec);
+  if (ec) return;
+  if (const int d = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+    ::fsync(d);
+    ::close(d);
+  }
+  witnessed = position;
+}
 
 EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventStore::~EventStore() = default;
@@ -47,10 +105,17 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  // A power cut tears at most the log's last record, which recovery leaves out (it was never
+  // acknowledged: its group's sync did not return). Anything wrong before it is the disk
+  // corrupting acknowledged appends: RocksDB's default (point in time) would take it for the
+  // log's end and drop every record after it without a word; this refuses to open, naming
+  // the file, so that a restore (the JetStream copy, a backup) is the way out, not a loss.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // Errors only: RocksDB's warnings (an SST without a unique id, …) are noise to a CLI user.
-  db_options.info_log = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::ERROR_LEVEL);
+  auto logger = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::ERROR_LEVEL);
+  db_options.info_log = logger;
   db_options.keep_log_file_num = 3;
   // Every table file is opened at open; RocksDB's default starts 16 threads for it, which cost
   // a CLI command more than the opening itself (36 of 70 ms for a store of ten files).
@@ -111,6 +176,27 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
       return Status::unavailable("data folder " + dir +
                                  " is in use by another leanos process (" + s.ToString() +
                                  "); stop that process, or talk to it with --server");
+    if (s.IsCorruption()) {  // which file, and the way out
+      std::string where = logger->damaged();
+      // RocksDB does not say which file of a log it refused: if the folder opens (read-only)
+      // when a damaged log is taken for its end, the damage is in the write-ahead log.
+      rocksdb::Options probe = db_options;
+      probe.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+      std::vector<rocksdb::ColumnFamilyHandle*> probe_handles;
+      rocksdb::DB* read_only = nullptr;
+      if (rocksdb::DB::OpenForReadOnly(probe, dir, cfs, &probe_handles, &read_only).ok()) {
+        for (auto* h : probe_handles) read_only->DestroyColumnFamilyHandle(h);
+        delete read_only;
+        std::string logs;
+        for (const auto& f : std::filesystem::directory_iterator(dir, ec))
+          if (f.path().extension() == ".log") logs += (logs.empty() ? "" : ", ") + f.path().filename().string();
+        where = "in the write-ahead log" + (logs.empty() ? std::string() : " (" + logs + ")") +
+                ": a record before its end does not match its checksum, so the appends after it cannot be read";
+      }
+      return Status::corruption("opening data folder " + dir + ": " + s.ToString() + (where.empty() ? "" : " (" + where + ")") +
+                                "; a file of the store is damaged (the disk changed what it had written): restore the folder "
+                                "from a backup or the JetStream copy (leanos restore), and check the disk");
+    }
     return from_rocks(s, "opening data folder " + dir);
   }
   impl->db.reset(raw);
@@ -149,6 +235,16 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     o->SeekToLast();
     if (o->Valid() && o->key().size() == 16) impl->max_occurred = get_be64(o->key().ToStringView());
   }
+  // A log that ends before the position it durably held when last flushed or closed lost
+  // tables (a damaged MANIFEST is read as if it ended early): refused, never served short.
+  if (auto w = read_witness(dir); w && *w > impl->last_position.load()) {
+    impl->witnessed = *w;  // closing writes no shorter witness: the damage stays as found
+    return Status::corruption("opening data folder " + dir + ": its event log ends at position " + std::to_string(impl->last_position.load()) +
+                              ", but it held position " + std::to_string(*w) + " durably when the store last flushed or closed (" +
+                              kWitnessFile + "): a table file, or the MANIFEST that lists them, is damaged or gone; restore the folder "
+                              "from a backup or the JetStream copy (leanos restore), and check the disk");
+  }
+  impl->witnessed = read_witness(dir).value_or(0);
   spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
   impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
   impl->answerer = std::thread([p = impl.get()] { p->answer_loop(); });
