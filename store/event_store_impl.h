@@ -8,6 +8,7 @@
 #include <google/protobuf/arena.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -171,7 +172,11 @@ struct EventStore::Impl {
   // as if it ended there and opens without the tables it no longer lists — an empty or shorter
   // log, without a word. A log that ends before the witness is refused at open instead.
   std::atomic<std::uint64_t> witnessed{0};
+  std::mutex witness_mu;  // one writer of the file at a time (a flush's thread, a close)
   void witness();  // writes the last position when it moved (durable stores only)
+  // Set once the store is open: RocksDB's flushes write the witness from then on (a flush
+  // during recovery, before the log's end is known, does not).
+  std::atomic<Impl*> witness_target{nullptr};
 
   ~Impl() {
     {
@@ -187,6 +192,7 @@ struct EventStore::Impl {
     answers_cv.notify_all();
     if (answerer.joinable()) answerer.join();
     if (db) {
+      witness_target = nullptr;
       for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
       db->Close();
       witness();

@@ -47,6 +47,17 @@ class RocksLogger final : public rocksdb::Logger {
 
 constexpr const char* kWitnessFile = "LEANOS-DURABLE";
 
+// A flush RocksDB makes by itself (a memtable full) rewrites the MANIFEST too: the witness
+// follows it, so that a server that is never closed cleanly keeps it near its position.
+class WitnessOnFlush final : public rocksdb::EventListener {
+ public:
+  explicit WitnessOnFlush(std::function<void()> witness) : witness_(std::move(witness)) {}
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { witness_(); }
+
+ private:
+  std::function<void()> witness_;
+};
+
 std::optional<std::uint64_t> read_witness(const std::string& dir) {
   std::ifstream in(std::filesystem::path(dir) / kWitnessFile);
   std::uint64_t position = 0;
@@ -60,6 +71,7 @@ void EventStore::Impl::witness() {
   // Relaxed durability acknowledges before the log is synced: a cut may take back what the
   // witness would say was held.
   if (options.durability != Durability::sync || vault == nullptr) return;
+  std::lock_guard lock(witness_mu);
   const std::uint64_t position = last_position.load();
   if (position == 0 || position <= witnessed.load()) return;
   const auto folder = std::filesystem::path(dir);
@@ -116,6 +128,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   // Errors only: RocksDB's warnings (an SST without a unique id, …) are noise to a CLI user.
   auto logger = std::make_shared<RocksLogger>(rocksdb::InfoLogLevel::ERROR_LEVEL);
   db_options.info_log = logger;
+  db_options.listeners.push_back(std::make_shared<WitnessOnFlush>([target = &impl->witness_target] {
+    if (auto* p = target->load()) p->witness();
+  }));
   db_options.keep_log_file_num = 3;
   // Every table file is opened at open; RocksDB's default starts 16 threads for it, which cost
   // a CLI command more than the opening itself (36 of 70 ms for a store of ten files).
@@ -245,6 +260,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
                               "from a backup or the JetStream copy (leanos restore), and check the disk");
   }
   impl->witnessed = read_witness(dir).value_or(0);
+  impl->witness_target = impl.get();  // from now on a flush may write the witness
   spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
   impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
   impl->answerer = std::thread([p = impl.get()] { p->answer_loop(); });
