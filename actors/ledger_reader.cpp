@@ -259,8 +259,9 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   // to the snapshot first, so that the fold's deltas start from its state then.
   auto ensure_deal = [&](const v1::Envelope& e) -> Status {
     // A deal's lead is its first event, in the log and in business time (the rules refuse
-    // anything of a deal before it): a deal opened in the tail has nothing before it.
-    if (options.need_deals || base == 0 || e.has_lead_captured()) return Status::success();
+    // anything of a deal before it): a deal opened in the tail has nothing before it. A
+    // corrected lead is not an opening: its deal has the rest of its thread.
+    if (options.need_deals || base == 0 || (e.has_lead_captured() && e.corrects_event_id().empty())) return Status::success();
     const std::string id = deal_id_of(e);
     if (id.empty() || out.view.deals().count(id)) return Status::success();
     auto events = store.read_stream(deal_stream(id), 1, store::Direction::forward, std::numeric_limits<std::size_t>::max());

@@ -324,3 +324,29 @@ TEST_CASE("a corrected lead moves its deal's sums to the segment it names, and k
   elsewhere.clear_goal_id();
   s.when_correcting(elsewhere, s.view(deal).deal().input_event_id()).then_refused(rule::kInvalidField, {{"field", "goal_id"}});
 }
+
+TEST_CASE("a finished deal's lead corrected after snapshots were written: across every segment it is still one deal, won") {
+  Scenario s;
+  s.given(assumption("A1", 50), "2026-01-01").given(goal("g-mrr-5k", 5000), "2026-01-01");
+  qualified_deal(s, "alpha", "g-mrr-5k");
+  s.given(won("alpha", 2000, "g-mrr-5k"), "2026-02-01");
+  v1::LearningRecorded l;
+  l.set_deal_id("alpha");
+  l.set_assumption_id("A1");
+  l.set_result(v1::VALIDATED);
+  s.given(l, "2026-02-01");  // learned from: finished, so no core snapshot holds it
+  v1::SettingChanged setting;
+  setting.set_key("approval-threshold");
+  setting.set_value("0.8");
+  for (int i = 0; i < 520; ++i) s.given(setting, "2026-02-02");
+  v1::QueryRequest all;
+  all.mutable_metrics();
+  const auto before = s.view(all).metrics();  // writes the core snapshot at position 500
+  v1::QueryRequest deal;
+  deal.mutable_deal()->set_deal_id("alpha");
+  auto moved = lead_for("alpha", "g-mrr-5k");
+  moved.set_segment("enterprise");
+  s.when_correcting(moved, s.view(deal).deal().input_event_id()).then_recorded({"LeadCaptured"});
+  // The deal moved segment; across every segment it is the same one deal, won.
+  CHECK(s.view(all).metrics().SerializeAsString() == before.SerializeAsString());
+}
