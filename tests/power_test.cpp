@@ -19,6 +19,7 @@
 #include "store/event_store.h"
 #include "tests/builders.h"
 #include "store/power_cut.h"
+#include "store/power_soak.h"
 #include "tests/support.h"
 
 using namespace leanos;
@@ -28,120 +29,18 @@ using store::ExpectedVersion;
 
 namespace {
 
-struct Acked {
-  std::string stream;
-  std::vector<Envelope> events;  // as appended
-};
-
-// One run: appenders until `cut_after` appends are acknowledged, the cut, the disk as it
-// would be, then the checks.
+// One cut (store/power_soak.h, what `leanos bench crash` runs), checked.
 void cut_once(std::uint64_t seed) {
   INFO("seed " << seed << " (LEANOS_TEST_SEED=" << seed << " replays it)");
-  std::mt19937_64 rng(seed);
   test::TempDir dir;
-  const std::string data = dir.sub("data");
-  auto fs = std::make_shared<store::PowerCutFs>();
-  auto env = rocksdb::NewCompositeEnv(fs);
-  const int appenders = 1 + static_cast<int>(rng() % 4);
-  const std::size_t cut_after = 1 + rng() % 400;
-  const bool torn = rng() % 2 == 0;
-
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<Acked> acked;
-  {
-    store::StoreOptions options;
-    options.env = env.get();
-    auto opened = EventStore::open(data, options);
-    REQUIRE(opened.is_ok());
-    auto& es = **opened;
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < appenders; ++t)
-      threads.emplace_back([&, t] {
-        std::mt19937_64 own(seed * 31 + static_cast<std::uint64_t>(t));
-        for (int i = 0; !stop; ++i) {
-          const std::size_t n = 1 + own() % 5;
-          std::vector<Envelope> batch(n);
-          for (std::size_t k = 0; k < n; ++k) {
-            batch[k].set_type("PowerProbe");
-            batch[k].set_event_id("p" + std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k));
-            batch[k].mutable_generic()->set_blob(std::string(20 + own() % 2000, static_cast<char>('a' + k)));
-            (*batch[k].mutable_metadata())["group"] = std::to_string(t) + "-" + std::to_string(i);
-            (*batch[k].mutable_metadata())["of"] = std::to_string(n);
-            // Some name a person: their data key is written to the key vault in the same group.
-            if (own() % 4 == 0) batch[k].set_subject("person-" + std::to_string(own() % 50) + "@example.com");
-          }
-          const std::string stream = "power-" + std::to_string(t % 2);
-          auto copy = batch;
-          auto r = es.append(stream, ExpectedVersion::any(), std::move(batch));
-          if (!r) return;  // the power is gone: nothing more is acknowledged
-          std::lock_guard lock(mu);
-          acked.push_back({stream, std::move(copy)});
-          cv.notify_all();
-        }
-      });
-    // Memtable flushes and compactions under way when the power goes, too.
-    std::thread maintenance([&] {
-      std::mt19937_64 own(seed * 17);
-      while (!stop) {
-        std::unique_lock lock(mu);
-        const auto at = acked.size();
-        cv.wait(lock, [&] { return stop || acked.size() >= at + 1 + own() % 40; });
-        lock.unlock();
-        if (stop) break;
-        own() % 2 ? (void)es.flush() : (void)es.compact();
-      }
-    });
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return acked.size() >= cut_after; });
-    }
-    fs->cut();
-    stop = true;
-    cv.notify_all();
-    for (auto& t : threads) t.join();
-    maintenance.join();
-  }  // the store closes on a dead disk
-  const auto lost = fs->lose_unsynced(rng, torn);
-  INFO(appenders << " appenders, cut after " << acked.size() << " acknowledged appends, " << lost << " unsynced bytes lost"
-                 << (torn ? " (torn writes)" : ""));
-
-  auto reopened = EventStore::open(data);
-  REQUIRE_MESSAGE(reopened.is_ok(), reopened.status().to_string());
-  auto& es = **reopened;
-  const auto report = es.verify();
-  CHECK_MESSAGE(report.clean(), report.problems.size() << " problems found by verify");
-  // Every acknowledged event is there, as appended.
-  for (const auto& a : acked)
-    for (const auto& e : a.events) {
-      auto at = es.find_event_id(e.event_id());
-      REQUIRE(at.is_ok());
-      REQUIRE_MESSAGE(at->has_value(), "acknowledged event " << e.event_id() << " is gone");
-      auto stored = es.read_event(**at);
-      REQUIRE(stored.is_ok());
-      CHECK(stored->stream() == a.stream);
-      CHECK(stored->generic().blob() == e.generic().blob());
-      CHECK(stored->metadata().at("group") == e.metadata().at("group"));
-      CHECK(stored->subject() == e.subject());  // its key survived with it: not "[erased]"
-    }
-  // Each append is whole or absent; positions are dense.
-  auto all = es.read_all(1, std::numeric_limits<std::size_t>::max());
-  REQUIRE(all.is_ok());
-  std::map<std::string, std::size_t> seen, wanted;
-  std::uint64_t expect = 1;
-  for (const auto& e : *all) {
-    CHECK(e.position() == expect++);
-    ++seen[e.metadata().at("group")];
-    wanted[e.metadata().at("group")] = std::stoul(e.metadata().at("of"));
-  }
-  for (const auto& group : seen)  // by member: clang refuses a structured binding in doctest's message
-    CHECK_MESSAGE(group.second == wanted[group.first], "append " << group.first << " is half there");
-  CHECK(all->size() >= [&] {
-    std::size_t events = 0;
-    for (const auto& a : acked) events += a.events.size();
-    return events;
-  }());
+  auto cut = store::power_cut_once(dir.sub("data"), seed, store::Durability::sync);
+  REQUIRE_MESSAGE(cut.is_ok(), (cut.is_ok() ? "" : cut.status().to_string()));
+  INFO(cut->appends << " appends acknowledged, " << cut->dropped_bytes << " unsynced bytes lost");
+  CHECK_MESSAGE(cut->why.empty(), cut->why);
+  CHECK(cut->lost == 0);
+  CHECK(cut->half_groups == 0);
+  CHECK_FALSE(cut->unreadable);
+  CHECK(cut->events >= cut->appends);
 }
 
 }  // namespace
