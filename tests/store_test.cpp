@@ -865,7 +865,7 @@ TEST_CASE("a byte flipped in the middle of the write-ahead log is refused at ope
   CHECK(opened.status().message().find(logs.front().filename().string().substr(0, 6)) != std::string::npos);
 }
 
-TEST_CASE("a byte flipped in a table file is found by verify, and a read of it is an error naming the file, never a wrong event") {
+TEST_CASE("a byte flipped in a table file is found by verify, and a read of it is an error, never a wrong event") {
   TempDir dir;
   {
     auto es = open_store(dir.path());
