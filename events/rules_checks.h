@@ -26,5 +26,8 @@ Status check_money(const char* field, std::int64_t v);
 Status check_text(const char* field, const std::string& v);
 Status unknown_assumption(const std::string& id, const Facts& facts);
 Status check_goal_link(const std::string& goal, const std::string& subgoal, const Facts& facts);
+Status deal_must_exist(const DealState& s, const std::string& id);
+// A correction of a deal's fact (events/rules_correction.cpp), from decide_deal.
+Result<Events> decide_correction(const DealState& s, const Envelope& c, const Facts& facts);
 
 }  // namespace leanos::rules_detail
