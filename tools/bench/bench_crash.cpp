@@ -34,8 +34,10 @@ int run_bench_crash(const GlobalOptions& g, std::string dir, int cuts, std::uint
   const bool temp = dir.empty();
   // The simulator keeps what was synced itself, whatever the disk beneath does: a RAM disk
   // (/dev/shm, where there is one) makes a cut several times faster than a real one.
+  // A small one (a container's 64 MiB) would fill with a store's preallocated log: 1 GiB free.
   std::error_code shm;
-  const fs::path base = fs::is_directory("/dev/shm", shm) ? fs::path("/dev/shm") : fs::temp_directory_path();
+  const bool roomy = fs::is_directory("/dev/shm", shm) && fs::space("/dev/shm", shm).available >= (std::uintmax_t{1} << 30) && !shm;
+  const fs::path base = roomy ? fs::path("/dev/shm") : fs::temp_directory_path();
   if (temp) dir = (base / ("leanos-bench-crash-" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
   std::size_t appends = 0, events = 0, lost = 0, half = 0, unreadable = 0, failed = 0;
