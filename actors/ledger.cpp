@@ -113,7 +113,7 @@ Result<v1::WhatIfReply> LocalLedger::what_if(const v1::WhatIfRequest& request) {
   // Saved once it reads: the definition through the rules (a name, no personal data), the
   // saved scenario's changes it ran first.
   const v1::WhatIfRequest merged = request.scenario().empty() ? request : with_saved(request, reply->scenario());
-  if (auto h = submit({save_command(merged)}); !h) return h.status();
+  if (auto h = submit({save_command(merged, clock_())}); !h) return h.status();
   auto saved = saved_scenario(store_, request.save());
   if (!saved) return saved.status();
   *reply->mutable_saved() = std::move(*saved);

@@ -283,7 +283,7 @@ v1::WhatIfRequest with_saved(const v1::WhatIfRequest& request, const v1::SavedSc
   return out;
 }
 
-Envelope save_command(const v1::WhatIfRequest& request) {
+Envelope save_command(const v1::WhatIfRequest& request, Micros at) {
   v1::ScenarioSaved d;
   d.set_name(request.save());
   d.set_description(request.description());
@@ -291,7 +291,7 @@ Envelope save_command(const v1::WhatIfRequest& request) {
   for (const auto& c : request.with()) d.add_with(c.SerializeAsString());
   d.set_as_of(request.query().as_of());
   d.set_known_at(request.query().known_at());
-  Envelope c = make_event(d, now_micros());
+  Envelope c = make_event(d, at);
   c.set_event_id(new_event_id());
   c.set_actor(request.actor().empty() ? "what-if" : request.actor());
   return c;

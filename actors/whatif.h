@@ -20,8 +20,8 @@ Result<v1::WhatIfReply> what_if(store::EventStore& store, CommandHandler& handle
 // the request's query gives none (`scenario` cleared).
 v1::WhatIfRequest with_saved(const v1::WhatIfRequest& request, const v1::SavedScenario& saved);
 
-// The command that saves `request` (its changes, as_of and known_at) as `request.save()`.
-Envelope save_command(const v1::WhatIfRequest& request);
+// The command that saves `request` (its changes, as_of and known_at) as `request.save()`, dated `at`.
+Envelope save_command(const v1::WhatIfRequest& request, Micros at);
 
 // The latest version of the scenario saved as `name`, as the log holds it now; not_found
 // naming the saved ones.

@@ -124,14 +124,10 @@ void apply(DealState& s, const Envelope& e) {
       s.implication_event_id = e.event_id();
       break;
     case Envelope::kDecisionMade:
-      if (correction) {
-        s.decision = e.decision_made();
-        s.decision_event_id = e.event_id();
-        break;
-      }
       s.decision = e.decision_made();
       s.decision_at = at;
       s.decision_event_id = e.event_id();
+      if (correction) break;  // who decided, the approval and the count stay
       s.decided_by = e.actor();
       s.approved = false;
       s.approved_by.clear();

@@ -151,18 +151,12 @@ void fold_deal(LedgerView& v, const Envelope& e, std::int64_t at) {
     l.set_priority(d.priority());
   }
   const auto after = contribution(d);
-  if (dimensions_before.empty()) {
-    if (known && same(before, after)) return;  // most action steps change no sum or count
-    // A deal's dimensions (segment, goal, campaign) are fixed by its lead.
-    for (const auto& k : dimensions(d)) {
-      auto& agg = (*v.mutable_aggregates())[k];
-      if (known) add(agg, before, -1);
-      add(agg, after, +1);
-    }
-    return;
-  }
-  for (const auto& k : dimensions_before) add((*v.mutable_aggregates())[k], before, -1);
-  for (const auto& k : dimensions(d)) add((*v.mutable_aggregates())[k], after, +1);
+  if (known && dimensions_before.empty() && same(before, after)) return;  // most action steps change no sum or count
+  // A deal's dimensions (segment, goal, campaign) are its lead's.
+  const auto now = dimensions(d);
+  if (known)
+    for (const auto& k : dimensions_before.empty() ? now : dimensions_before) add((*v.mutable_aggregates())[k], before, -1);
+  for (const auto& k : now) add((*v.mutable_aggregates())[k], after, +1);
 }
 
 void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, std::int64_t at) {
@@ -173,15 +167,7 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
   if (correction) d.set_corrections(d.corrections() + 1);
   switch (e.payload_case()) {
     case Envelope::kLeadCaptured: {
-      const auto& l = e.lead_captured();
-      if (correction) {
-        d.set_company(l.company());
-        d.set_segment(l.segment());
-        d.set_source(l.source());
-        d.set_channel(l.channel());
-        d.set_attribution(l.attribution());
-        break;
-      }
+      const auto& l = e.lead_captured();  // a correction keeps its goal, subgoal and campaign (the rules)
       d.set_company(l.company());
       d.set_segment(l.segment());
       d.set_source(l.source());
@@ -190,6 +176,7 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
       d.set_subgoal_id(l.subgoal_id());
       d.set_campaign_id(l.campaign_id());
       d.set_attribution(l.attribution());
+      if (correction) break;  // recorded later, it is no late input: the lead's record stays
       d.set_lead_at(at);
       d.set_lead_recorded_at(from_timestamp(e.recorded_at()));
       break;
@@ -206,16 +193,12 @@ void fold_deal_state(v1::DealView& d, const std::string& id, const Envelope& e, 
       d.set_arr_high(e.implication_assessed().arr_high());
       break;
     case Envelope::kDecisionMade: {
-      const auto& m = e.decision_made();
-      if (correction) {  // its verdict kept, and its approval
-        d.set_impact(m.impact());
-        d.set_approval_required(m.approval_required());
-        break;
-      }
+      const auto& m = e.decision_made();  // a correction keeps its verdict (the rules) and its date
       d.set_decision_at(at);
       d.set_verdict(m.verdict());
       d.set_impact(m.impact());
       d.set_approval_required(m.approval_required());
+      if (correction) break;  // and its approval
       d.set_approved(false);
       d.set_decision_actor(e.actor());
       if (m.verdict() == v1::QUALIFY) {
