@@ -461,9 +461,10 @@ std::future<Result<AppendResult>> EventStore::append_async(const std::string& st
 }
 
 void EventStore::append_then(const std::string& stream, ExpectedVersion expected, std::vector<Envelope> events,
-                             AppendDone done) {
+                             AppendDone done, Commit commit) {
   auto p = new_append(stream, expected, std::move(events));
   p->then = std::move(done);
+  p->caller_waits = commit == Commit::here_when_idle;
   impl_->submit(std::move(p));
 }
 

@@ -18,6 +18,7 @@ void LiveFeed::stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  idle_cv_.notify_one();
   if (reader_.joinable()) reader_.join();
   wake_waiters();
 }
@@ -36,6 +37,7 @@ void LiveFeed::forget(Waiter* waiter) {
   std::lock_guard waking(wake_mu_);
   std::lock_guard lock(mu_);
   std::erase(waiters_, waiter);
+  std::erase(subscribers_, waiter);
 }
 
 std::uint64_t LiveFeed::first() const {
@@ -46,10 +48,25 @@ std::uint64_t LiveFeed::first() const {
 void LiveFeed::run() {
   std::uint64_t end = end_;  // only this thread moves end_
   for (;;) {
+    bool resumed = false;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      if (subscribers_.empty() && !stopping_) {
+        // No subscriber: the feed neither reads nor wakes at each commit (a server nobody
+        // subscribes to pays nothing per append). The window is let go — an erasure it would
+        // not see may come meanwhile — and the first subscriber to come starts it again at
+        // the log's end then; older positions are `behind`, read from the store.
+        window_.clear();
+        bytes_ = 0;
+        first_ = end_ + 1;
+        idle_cv_.wait(lock, [&] { return stopping_ || !subscribers_.empty(); });
+        resumed = store_.last_position() > end_;
+        end = end_ = store_.last_position();
+        first_ = end + 1;
+      }
       if (stopping_) return;
     }
+    if (resumed) wake_waiters();  // who found nothing before the jump reads the store up to it
     const std::uint64_t last = store_.wait_beyond(end, std::chrono::milliseconds(100));
     while (end < last) {
       auto page = store_.read_all(end + 1, std::min<std::uint64_t>(last - end, 4096));
@@ -101,8 +118,14 @@ void LiveFeed::run() {
 LiveFeed::Took LiveFeed::take(std::uint64_t next, std::size_t max, std::vector<Event>& out, Waiter* waiter) {
   std::lock_guard lock(mu_);
   if (stopping_) return Took::stopped;
+  const bool idle = subscribers_.empty();  // the reader sleeps: end_ may be behind the log
+  if (waiter != nullptr && std::find(subscribers_.begin(), subscribers_.end(), waiter) == subscribers_.end()) {
+    subscribers_.push_back(waiter);
+    if (subscribers_.size() == 1) idle_cv_.notify_one();
+  }
   if (next < first_) return Took::behind;
   if (next > end_) {
+    if (idle && store_.last_position() >= next) return Took::behind;
     if (waiter != nullptr && std::find(waiters_.begin(), waiters_.end(), waiter) == waiters_.end()) waiters_.push_back(waiter);
     return Took::nothing;
   }

@@ -4,9 +4,12 @@
 // them in memory, shared: at most `capacity` events and `capacity_bytes` of them. N subscribers at the tail then cost one store read
 // per commit instead of N. A subscriber older than the window is told so (`behind`) and
 // reads the store itself until it catches up: a slow subscriber costs only its own reads,
-// never the appenders' time or the other subscribers'.
+// never the appenders' time or the other subscribers'. With no subscriber (no waiter given
+// to take() and not forgotten) it neither reads nor wakes at a commit; the first to come
+// starts it again at the log's end.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -40,6 +43,7 @@ class LiveFeed {
   LiveFeed& operator=(const LiveFeed&) = delete;
 
   // Appends to `out` the held events from position `next` on, at most `max`; never blocks.
+  // A `waiter` given is a subscriber until forget(waiter): the feed reads while it has one.
   // `behind`: `next` is older than the window (read the store). `nothing`: no event from
   // `next` yet, and `waiter`, if given, will be woken once when there is (or at stop()).
   Took take(std::uint64_t next, std::size_t max, std::vector<Event>& out, Waiter* waiter = nullptr);
@@ -63,6 +67,8 @@ class LiveFeed {
   std::mutex wake_mu_;  // held while waking: forget() waits for a wake in progress
   mutable std::mutex mu_;
   std::vector<Waiter*> waiters_;
+  std::vector<Waiter*> subscribers_;  // every waiter given to take() and not yet forgotten
+  std::condition_variable idle_cv_;   // the reader, with no subscriber, waits here for the first
   std::deque<std::pair<Event, std::size_t>> window_;  // positions first_ .. end_, dense; with sizes
   std::uint64_t first_;
   std::uint64_t end_;

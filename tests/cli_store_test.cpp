@@ -107,6 +107,12 @@ TEST_CASE("bench append --server drives a real server from client processes and 
   for (const char* key : {"\"mode\":\"server\"", "\"durability\":\"relaxed\"", "\"payload_bytes\":256", "\"events_per_append\":1",
                           "\"appenders\":4", "\"events\":80,"})
     CHECK_MESSAGE(r.out.find(key) != std::string::npos, key);
+  // The floor, in the same run: the server's reactors over a synced file, the same clients.
+  const auto rows = nlohmann::json::parse(r.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["floor_eps"].get<double>() > 0);
+  CHECK(rows[0]["floor_ratio"].get<double>() == doctest::Approx(rows[0]["store_eps"].get<double>() / rows[0]["floor_eps"].get<double>()).epsilon(0.01));
+  CHECK(rows[0]["floor_p50_ms"].get<double>() > 0);
   auto bad = run_leanos({"bench", "append", "--server", "--rows", "1x3", "--dir", dir.sub("bad")});
   CHECK(bad.exit_code != 0);
   CHECK(bad.err.find("'1x3' is not a cell of the grid; use some of 1x1,1x4,1x16,1x64,1x256") != std::string::npos);

@@ -294,6 +294,32 @@ TEST_CASE("append_then answers every append once: refused at once on the caller'
   CHECK(es->stream_version("later").value() == 20);
 }
 
+TEST_CASE("append_then with Commit::here_when_idle commits a lone append on the caller's thread, before it returns") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  std::vector<Result<AppendResult>> outcomes;
+  std::vector<std::thread::id> threads;
+  auto record = [&](Result<AppendResult> r) {
+    outcomes.push_back(std::move(r));
+    threads.push_back(std::this_thread::get_id());
+  };
+  for (int i = 0; i < 3; ++i) {
+    es->append_then("notes", ExpectedVersion::any(), {event("T")}, record, EventStore::Commit::here_when_idle);
+    // Nothing else appends: answered here, durable, before append_then returns.
+    REQUIRE(outcomes.size() == static_cast<std::size_t>(i + 1));
+    REQUIRE(outcomes.back().is_ok());
+    CHECK(outcomes.back()->positions == std::vector<std::uint64_t>{static_cast<std::uint64_t>(i + 1)});
+    CHECK(threads.back() == std::this_thread::get_id());
+  }
+  CHECK(es->stats().own_groups == 3);
+  CHECK(es->stats().groups == 3);
+  // A conflict found by the committing caller is its answer too, and writes nothing.
+  es->append_then("notes", ExpectedVersion::exact(1), {event("T")}, record, EventStore::Commit::here_when_idle);
+  REQUIRE(outcomes.size() == 4);
+  CHECK(outcomes[3].status().code() == Code::conflict);
+  CHECK(es->last_position() == 3);
+}
+
 TEST_CASE("the writer's memory of streams stays bounded, and a stream it forgot is checked from disk") {
   TempDir dir;
   StoreOptions o;
@@ -558,6 +584,43 @@ struct CountingWaiter final : LiveFeed::Waiter {
 };
 
 }  // namespace
+
+TEST_CASE("the live feed reads nothing while nobody subscribes, and a subscriber who comes later reads the store up to the tail, then the feed") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("Old"), event("Old")}).is_ok());
+  LiveFeed feed(*es);
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("Unread"), event("Unread"), event("Unread")}).is_ok());
+  std::vector<LiveFeed::Event> got;
+  // Asked without subscribing: the events appended meanwhile were never read into the window
+  // (before, the feed read every commit and handed them out).
+  LiveFeed::Took took;
+  for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       (took = feed.take(3, 10, got)) == LiveFeed::Took::nothing && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::yield();
+  CHECK(took == LiveFeed::Took::behind);
+  CHECK(got.empty());
+  // A subscriber: behind for what came before it, then the feed's from the tail on.
+  CountingWaiter waiter;
+  CHECK(feed.take(3, 10, got, &waiter) == LiveFeed::Took::behind);
+  CHECK(feed.take(6, 10, got, &waiter) == LiveFeed::Took::nothing);
+  REQUIRE(es->append("s", ExpectedVersion::any(), {event("New")}).is_ok());
+  for (;;) {
+    waiter.wait_for_wake();
+    got.clear();
+    const auto t = feed.take(6, 10, got, &waiter);
+    if (t == LiveFeed::Took::events) break;
+    if (t == LiveFeed::Took::behind) {  // the feed started at the log's end after the append: the store has it
+      auto page = es->read_all(6, 10);
+      REQUIRE(page.is_ok());
+      got.push_back(std::make_shared<const Envelope>(page->at(0)));
+      break;
+    }
+  }
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]->type() == "New");
+  feed.forget(&waiter);
+}
 
 TEST_CASE("the live feed hands out the tail once read, wakes its waiters, and says behind past its window") {
   TempDir dir;

@@ -139,6 +139,15 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
           fs::remove(pdir + ".master-key", ec);
         }
       }
+      if (over_grpc) {  // the floor, on the same disk, right after
+        const std::string fdir = dir + "/floor-" + std::to_string(n);
+        auto floor = bench_server_row(global, fdir, events, per_append, appenders, payload, 0, window, true);
+        if (!floor) return fail(floor.status());
+        row->floor_eps = floor->store_eps;
+        row->floor_p50_ms = floor->p50_ms;
+        row->floor_p99_ms = floor->p99_ms;
+        fs::remove_all(fdir, ec);
+      }
       auto raw = bench_raw_rocksdb(rdir, row->events, per_append, payload, !global.relaxed);
       if (!raw) return fail(raw.status());
       row->raw_eps = *raw;
@@ -174,7 +183,8 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
                     r.group_size, r.own_groups, r.clear_eps, r.sealed_eps, r.sealed_known_eps, r.raw_group_eps, r.cpu_us, r.clear_cpu_us,
                     r.sealed_cpu_us, r.sealed_known_cpu_us);
       else
-        std::printf(",\"rpc\":\"%s\",\"window\":%d", stream ? "AppendStream" : "Append", window);
+        std::printf(",\"rpc\":\"%s\",\"window\":%d,\"floor_eps\":%.0f,\"floor_ratio\":%.3f,\"floor_p50_ms\":%.3f,\"floor_p99_ms\":%.3f",
+                    stream ? "AppendStream" : "Append", window, r.floor_eps, r.store_eps / r.floor_eps, r.floor_p50_ms, r.floor_p99_ms);
       std::printf("}");
     }
     std::printf("]\n");
@@ -187,16 +197,26 @@ int run_bench_append(const GlobalOptions& global, std::string dir, double scale,
                          : ", over gRPC on loopback (a `leanos serve` child, clients in separate processes, an Append call each)");
   std::printf("%-14s %-9s %-8s %-11s %-11s %-6s %-8s %-8s %-6s %s\n", "events/append", over_grpc ? "clients" : "appenders", "events",
               "store ev/s", "raw ev/s", "ratio", "p50 ms", "p99 ms", over_grpc ? "" : "group",
-              over_grpc ? "" : "contacts ev/s: in clear; sealed, new person (x clear), known person (x clear)");
+              over_grpc ? "floor ev/s  /floor  floor p50  floor p99"
+                        : "contacts ev/s: in clear; sealed, new person (x clear), known person (x clear)");
   for (const auto& r : rows) {
     std::printf("%-14d %-9d %-8zu %-11.0f %-11.0f %-6.2f %-8.3f %-8.3f", r.events_per_append, r.appenders, r.events,
                 r.store_eps, r.raw_eps, r.store_eps / r.raw_eps, r.p50_ms, r.p99_ms);
-    if (!over_grpc)
+    if (over_grpc)
+      std::printf("        %-11.0f %-7.2f %-10.3f %.3f", r.floor_eps, r.store_eps / r.floor_eps, r.floor_p50_ms, r.floor_p99_ms);
+    else
       std::printf(" %-6.1f %.0f; %.0f (%.2f), %.0f (%.2f)", r.group_size, r.clear_eps, r.sealed_eps, r.sealed_eps / r.clear_eps,
                   r.sealed_known_eps, r.sealed_known_eps / r.clear_eps);
     std::printf("\n");
   }
-  if (over_grpc) return 0;  // the goals below are the store's; over gRPC compare with the peers' harness
+  if (over_grpc) {  // the goal over gRPC: every cell at 0.9 of the floor or more (with the peers: the peers' harness)
+    double worst = 1e9;
+    for (const auto& r : rows) worst = std::min(worst, r.store_eps / r.floor_eps);
+    std::printf("floor: the server's reactors and settings over one synced file, group-committed alike, measured after each cell; "
+                "store/floor %.2f at worst (goal >= 0.9)\n",
+                worst);
+    return 0;
+  }
   auto row = [&](int per_append, int appenders) -> const AppendRow* {
     for (const auto& r : rows)
       if (r.events_per_append == per_append && r.appenders == appenders) return &r;
@@ -358,6 +378,7 @@ void add_bench_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   add_bench_mcp(bench, global, action);
   add_bench_whatif(bench, global, action);
   add_bench_crash(bench, global, action);
+  add_bench_floor(bench, global, action);
 }
 
 }  // namespace leanos::cli

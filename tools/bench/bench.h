@@ -16,6 +16,7 @@ void add_bench_workspaces(CLI::App* bench, GlobalOptions& global, Action& action
 void add_bench_mcp(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_whatif(CLI::App* bench, GlobalOptions& global, Action& action);
 void add_bench_crash(CLI::App* bench, GlobalOptions& global, Action& action);
+void add_bench_floor(CLI::App* bench, GlobalOptions& global, Action& action);
 
 // A cell of the append grid: events per append x appenders (clients over gRPC).
 struct GridCell {
@@ -42,6 +43,9 @@ struct AppendRow {
   double sealed_known_eps = 0;  // the same, naming people already recorded
   double clear_eps = 0;  // the same contact events with their text in fields that are not personal: nothing sealed
   double raw_group_eps = 0;  // in process, appenders > 1: raw RocksDB written by as many threads (its own write group)
+  // Over gRPC: the same cell against the floor (`bench floor-serve`: the server's reactors
+  // over a synced file, group-committed alike), in the same run.
+  double floor_eps = 0, floor_p50_ms = 0, floor_p99_ms = 0;
   // In process: the process's CPU time per event (µs, all threads) for generic events,
   // contacts in clear, new and known people sealed: what sealing costs, apart from how the
   // cores were shared.
@@ -49,12 +53,13 @@ struct AppendRow {
 };
 
 // A cell of `bench append --server` (tools/bench/bench_append_server.cpp): a `leanos serve`
-// child on `dir`, its clients in separate processes; and those client processes.
+// child on `dir` (or, `floor`, a `leanos bench floor-serve` child), its clients in separate
+// processes; and those client processes.
 // With `workspaces` > 0 the server hosts that many workspaces (serve --workspaces; made
 // under `dir`), client k appends to workspace "w<k mod workspaces>", and each client makes one
 // append before the start (opening its workspace) that is not counted.
 Result<AppendRow> bench_server_row(const GlobalOptions& global, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload, int workspaces = 0, int window = 0);
+                                   int clients, int payload, int workspaces = 0, int window = 0, bool floor = false);
 // Which workspaces a client process's clients name (count 0: none, one data folder served):
 // its client c appends to "w<(first + c) mod count>" with the token dir/w<k>.token.
 struct ClientWorkspaces {

@@ -34,9 +34,14 @@ using bench::percentile;
 }  // namespace
 
 Result<AppendRow> bench_server_row(const GlobalOptions& g, const std::string& dir, std::size_t events, int per_append,
-                                   int clients, int payload, int workspaces, int window) {
+                                   int clients, int payload, int workspaces, int window, bool floor) {
   using bench::self_path;
   std::vector<std::string> serve = {self_path(), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"};
+  if (floor) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    serve = {self_path(), "bench", "floor-serve", "--dir", dir};
+  }
   if (g.relaxed) serve.push_back("--relaxed");
   for (int w = 0; w < workspaces; ++w) {
     auto made = Child::start({self_path(), "workspace", "create", "w" + std::to_string(w), "--workspaces", dir});

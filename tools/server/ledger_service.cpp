@@ -18,7 +18,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
  public:
   static constexpr std::uint64_t kWindow = 256;
 
-  AppendStreamCall(ServedWorkspace& workspace, std::shared_ptr<void> keep) : workspace_(workspace), keep_(std::move(keep)) {
+  AppendStreamCall(Appender& appender, std::shared_ptr<void> keep) : appender_(appender), keep_(std::move(keep)) {
     StartRead(&in_);
   }
 
@@ -32,7 +32,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     }
     grpc::ByteBuffer request(in_);
     in_.Clear();
-    workspace_.submit_append(request, [this, sequence](const grpc::Status& s, const v1::AppendResponse& r) { answered(sequence, s, r); });
+    appender_.submit_append(request, [this, sequence](const grpc::Status& s, const v1::AppendResponse& r) { answered(sequence, s, r); });
     std::lock_guard lock(mu_);
     if (unanswered_ < kWindow) StartRead(&in_);
     else paused_ = true;  // answered() reads on
@@ -108,7 +108,7 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
     if (finish) Finish(end_);
   }
 
-  ServedWorkspace& workspace_;
+  Appender& appender_;
   grpc::Status end_;  // OK unless an answer could not be sent
   std::shared_ptr<void> keep_;
   std::mutex mu_;
@@ -120,10 +120,24 @@ class AppendStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, 
 
 }  // namespace
 
+grpc::ServerUnaryReactor* append_call(Appender& appender, std::shared_ptr<void> keep, const grpc::ByteBuffer& wire, grpc::ByteBuffer* out) {
+  auto* call = new AppendCall(std::move(keep));
+  appender.submit_append(wire, [call, out](const grpc::Status& s, const v1::AppendResponse& response) {
+    if (!s.ok()) return call->Finish(s);
+    bool own = false;
+    call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
+  });
+  return call;
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* append_stream_call(Appender& appender, std::shared_ptr<void> keep) {
+  return new AppendStreamCall(appender, std::move(keep));
+}
+
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LedgerService::AppendStream(grpc::CallbackServerContext* ctx) {
   Routed r;
   if (auto a = route_(ctx, &r); !a.ok()) return new RefusedStream(a);
-  return new AppendStreamCall(*r.workspace, std::move(r.keep));
+  return append_stream_call(*r.workspace, std::move(r.keep));
 }
 
 grpc::Status LedgerService::Import(grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportPart>* reader, v1::ImportReport* out) {

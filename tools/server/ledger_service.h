@@ -1,6 +1,5 @@
 // The gRPC service: each call routed to its workspace (one, or many: workspaces.h), then
-// Append and AppendStream on the callback API, straight to the store (answered from its
-// writer once durable); Command, Query, ReadStream, ReadAll and Forget through the
+// Append and AppendStream on the callback API, straight to the store (answered once durable); Command, Query, ReadStream, ReadAll and Forget through the
 // workspace's Ledger (actors/ledger.h); Subscribe (subscription.h); Ack and ReadKeys.
 #pragma once
 
@@ -30,9 +29,11 @@ class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   void OnDone() override { delete this; }
 };
 
-// One Append call: answered from the store's writer thread once its group is durable (no
-// server thread waits for the fsync). It holds what the call needs kept open (a workspace's
-// lease) until gRPC is done with it, so that is let go on a gRPC thread, never the writer's.
+// One Append call: answered once its group is durable — from the store's writer thread when
+// other appends are being committed or waiting (no server thread waits for their fsync), or
+// by the reactor's own thread when it is alone (it commits it itself, as the writer would:
+// two hand-offs fewer). It holds what the call needs kept open (a workspace's lease) until
+// gRPC is done with it, so that is let go on a gRPC thread, never the writer's.
 class AppendCall final : public grpc::ServerUnaryReactor {
  public:
   explicit AppendCall(std::shared_ptr<void> keep) : keep_(std::move(keep)) {}
@@ -54,10 +55,27 @@ class AppendCall final : public grpc::ServerUnaryReactor {
 using LedgerBase = v1::Ledger::WithRawCallbackMethod_AppendStream<
     v1::Ledger::WithRawCallbackMethod_Append<v1::Ledger::WithRawCallbackMethod_Subscribe<v1::Ledger::Service>>>;
 
+// Where the Append and AppendStream reactors hand a request read off the wire: a served
+// workspace's store, or the floor `leanos bench append --server` measures it against (the
+// same reactors over a synced file, tools/bench/bench_floor.cpp).
+class Appender {
+ public:
+  virtual ~Appender() = default;
+  // Reads one Append request off the wire, checks it and hands it on; `done` gets the
+  // outcome: from the writer's side once durable, or at once, on this thread, if refused.
+  using Appended = std::function<void(const grpc::Status&, const v1::AppendResponse&)>;
+  virtual void submit_append(const grpc::ByteBuffer& wire, Appended done) = 0;
+};
+
+// The reactors of one Append call and one AppendStream call over `appender`; `keep` is held
+// until gRPC is done with the call.
+grpc::ServerUnaryReactor* append_call(Appender& appender, std::shared_ptr<void> keep, const grpc::ByteBuffer& wire, grpc::ByteBuffer* out);
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* append_stream_call(Appender& appender, std::shared_ptr<void> keep);
+
 // One workspace as the server serves it: its Ledger (commands, views, reads, forget), the
 // store its raw appends and subscriptions go to (their own reactors), the live feed its
 // subscribers and the HTTP event streams share, its catch-up readers and its bearer token.
-class ServedWorkspace {
+class ServedWorkspace final : public Appender {
  public:
   ServedWorkspace(LocalLedger& ledger, std::string token) : ledger(ledger), store(ledger.store()), token(std::move(token)) {}
 
@@ -78,10 +96,8 @@ class ServedWorkspace {
     return grpc::Status::OK;
   }
 
-  // Reads one Append request off the wire, checks it and hands it to the store; `done` gets
-  // the outcome: from the store's side once durable, or at once, on this thread, if refused.
-  using Appended = std::function<void(const grpc::Status&, const v1::AppendResponse&)>;
-  void submit_append(const grpc::ByteBuffer& wire, Appended done) {
+  // The request to the store.
+  void submit_append(const grpc::ByteBuffer& wire, Appended done) override {
     grpc::ByteBuffer bytes(wire);
     v1::AppendRequest req;
     if (auto s = grpc::SerializationTraits<grpc::protobuf::MessageLite>::Deserialize(&bytes, &req); !s.ok()) return done(s, {});
@@ -101,7 +117,7 @@ class ServedWorkspace {
       response.set_stream_version(r->stream_version);
       response.set_idempotent_retry(r->idempotent_retry);
       done(grpc::Status::OK, response);
-    });
+    }, store::EventStore::Commit::here_when_idle);
   }
 };
 
@@ -132,13 +148,7 @@ class LedgerService final : public LedgerBase {
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* wire, grpc::ByteBuffer* out) override {
     Routed r;
     if (auto a = route_(ctx, &r); !a.ok()) return AppendCall::refused(a);
-    auto* call = new AppendCall(std::move(r.keep));
-    r.workspace->submit_append(*wire, [call, out](const grpc::Status& s, const v1::AppendResponse& response) {
-      if (!s.ok()) return call->Finish(s);
-      bool own = false;
-      call->Finish(grpc::SerializationTraits<grpc::protobuf::MessageLite>::Serialize(response, out, &own));
-    });
-    return call;
+    return append_call(*r.workspace, std::move(r.keep), *wire, out);
   }
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendStream(grpc::CallbackServerContext* ctx) override;

@@ -146,14 +146,7 @@ int serve(const GlobalOptions& g, const ServeArgs& a) {
     int port = 0;
     if (tls) builder.AddListeningPort(a.listen, creds, &port);
     builder.RegisterService(service.get());
-    builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
-    // gRPC sets SO_REUSEPORT by default: a second server on the same port would "listen"
-    // too, and clients would alternate between two workspaces. One port, one server.
-    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 256);            // per connection
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60 * 1000);  // no call for 5 min: closed
-    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 2 * 60 * 1000);       // a half-open peer is found
-    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);        // within 2 min 20 s
+    configure_server(builder);
     auto server = builder.BuildAndStart();
     if (acceptor && server) {
       acceptor->start(*server);
@@ -280,6 +273,17 @@ Result<std::unique_ptr<LocalServer>> LocalServer::start(store::EventStore& store
   std::unique_ptr<LocalServer> s(new LocalServer(store));
   if (!s->server_ || s->port_ == 0) return Status::unavailable("cannot start a server on 127.0.0.1");
   return s;
+}
+
+void configure_server(grpc::ServerBuilder& builder) {
+  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  // gRPC sets SO_REUSEPORT by default: a second server on the same port would "listen"
+  // too, and clients would alternate between two workspaces. One port, one server.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 256);            // per connection
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60 * 1000);  // no call for 5 min: closed
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 2 * 60 * 1000);       // a half-open peer is found
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);        // within 2 min 20 s
 }
 
 void add_server_commands(CLI::App& app, GlobalOptions& g, Action& action) {

@@ -7,6 +7,7 @@
 
 namespace grpc {
 class Server;
+class ServerBuilder;
 class Service;
 }  // namespace grpc
 
@@ -19,6 +20,10 @@ namespace leanos::cli {
 class ServedWorkspace;
 
 void add_server_commands(CLI::App& app, GlobalOptions& global, Action& action);
+
+// The settings of `leanos serve`'s gRPC server (message size, one port, streams per
+// connection, idle and keepalive limits): the floor of `bench append --server` uses them too.
+void configure_server(grpc::ServerBuilder& builder);
 
 // The service on 127.0.0.1 and a free port, in this process, over `store` (no token): for
 // benchmarks that measure the wire. Stops its subscriptions and shuts down when destroyed.
