@@ -511,7 +511,7 @@ Result<AppendResult> EventStore::replicate(std::vector<Envelope> events) {
   // Forgotten here too, listed first: a crash before the erasure below re-applies it at open.
   if (!impl_->vault->locked())
     for (const auto& [hash, at] : forgotten)
-      if (auto s = record_forgotten(impl_->vault->key_file(), hash, at); !s) return s;
+      if (auto s = record_forgotten(impl_->vault->key_file(), hash, at, impl_->options.env); !s) return s;
   std::vector<std::future<Result<AppendResult>>> runs;
   for (std::size_t i = 0; i < events.size();) {
     std::size_t j = i + 1;

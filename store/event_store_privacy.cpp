@@ -164,7 +164,7 @@ Result<ForgetResult> EventStore::forget(const std::string& subject, const std::s
     return Status::not_found("no data subject '" + subject +
                              "' in this ledger: nothing is sealed under that e-mail or subject id (never recorded, or "
                              "forgotten already); nothing was recorded");
-  if (auto s = record_forgotten(vault.key_file(), *hash, now_micros()); !s) return s;
+  if (auto s = record_forgotten(vault.key_file(), *hash, now_micros(), impl_->options.env); !s) return s;
 
   Envelope e;
   e.set_type("SubjectForgotten");

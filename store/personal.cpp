@@ -15,6 +15,8 @@
 #include <sstream>
 
 #include <google/protobuf/io/coded_stream.h>
+#include <rocksdb/env.h>
+#include <spdlog/spdlog.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
 
@@ -339,34 +341,69 @@ std::vector<std::string> personal_field_names(const pb::Descriptor* d) {
 
 std::string forgotten_list_file(const std::string& key_file) { return key_file + ".forgotten"; }
 
-Status record_forgotten(const std::string& key_file, const std::string& hash, Micros at) {
+Status record_forgotten(const std::string& key_file, const std::string& hash, Micros at, rocksdb::Env* env) {
   const std::string path = forgotten_list_file(key_file);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::io("cannot open the forgotten-subjects list " + path + ": " + std::strerror(errno));
+  if (env == nullptr) env = rocksdb::Env::Default();
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  if (existed) {  // a line a power cut tore is cut off first: this record starts a line of its own
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty() && text.back() != '\n') {
+      const auto keep = text.rfind('\n');
+      spdlog::warn("store: the forgotten-subjects list {} ends in part of a line ('{}'), an erasure a power cut interrupted before "
+                   "it was acknowledged: cut off",
+                   path, text.substr(keep == std::string::npos ? 0 : keep + 1));
+      if (::truncate(path.c_str(), static_cast<off_t>(keep == std::string::npos ? 0 : keep + 1)) != 0)
+        return Status::io("cannot cut the torn line off the forgotten-subjects list " + path + ": " + std::strerror(errno));
+    }
+  }
+  std::unique_ptr<rocksdb::WritableFile> file;
+  auto s = env->ReopenWritableFile(path, &file, rocksdb::EnvOptions());
+  if (!s.ok()) return Status::io("cannot open the forgotten-subjects list " + path + ": " + s.ToString());
+  if (!existed && ::chmod(path.c_str(), 0600) != 0)
+    return Status::io("cannot make the forgotten-subjects list " + path + " its owner's only: " + std::strerror(errno));
   const std::string line = to_hex(hash) + " " + std::to_string(at) + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Status::io("cannot write the forgotten-subjects list " + path + ": " + std::strerror(errno));
+  s = file->Append(line);
+  if (s.ok()) s = file->Fsync();
+  if (const auto closed = file->Close(); s.ok()) s = closed;
+  if (!s.ok()) return Status::io("cannot write the forgotten-subjects list " + path + ": " + s.ToString());
+  if (!existed) {  // the list's name is durable once its folder is synced
+    const auto parent = std::filesystem::path(path).parent_path();
+    std::unique_ptr<rocksdb::Directory> folder;
+    s = env->NewDirectory(parent.empty() ? "." : parent.string(), &folder);
+    if (s.ok()) s = folder->Fsync();
+    if (!s.ok()) return Status::io("cannot sync the folder of the forgotten-subjects list " + path + ": " + s.ToString());
+  }
   return Status::success();
 }
 
 Result<std::vector<std::pair<std::string, Micros>>> read_forgotten(const std::string& key_file) {
   std::vector<std::pair<std::string, Micros>> out;
   const std::string path = forgotten_list_file(key_file);
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return out;
-  std::string line;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t at = 0;
   int n = 0;
-  while (std::getline(in, line)) {
+  while (at < text.size()) {
     ++n;
-    std::istringstream fields(line);
+    const auto end = text.find('\n', at);
+    if (end == std::string::npos) {  // torn by a power cut: never acknowledged
+      spdlog::warn("store: line {} of the forgotten-subjects list {} is part of a line ('{}'), an erasure a power cut "
+                   "interrupted before it was acknowledged: skipped",
+                   n, path, text.substr(at));
+      break;
+    }
+    std::istringstream fields(text.substr(at, end - at));
+    at = end + 1;
     std::string hex;
-    long long at = 0;
+    long long when = 0;
     std::optional<std::string> hash;
-    if (!(fields >> hex >> at) || !(hash = subject_hash_from_hex(hex)))
+    if (!(fields >> hex >> when) || !(hash = subject_hash_from_hex(hex)))
       return Status::corruption("line " + std::to_string(n) + " of the forgotten-subjects list " + path +
                                 " is not '<32 hex digits> <microseconds>'");
-    out.emplace_back(std::move(*hash), at);
+    out.emplace_back(std::move(*hash), when);
   }
   return out;
 }

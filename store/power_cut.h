@@ -56,13 +56,15 @@ class PowerCutFs final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                        std::unique_ptr<rocksdb::FSWritableFile>* out, rocksdb::IODebugContext* dbg) override {
     if (cut_) return dead();
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(name, ec);
     auto s = target()->ReopenWritableFile(name, options, out, dbg);
     if (s.ok()) {
-      std::error_code ec;
       const auto size = std::filesystem::file_size(name, ec);
       {
         std::lock_guard lock(mu_);
-        files_[name] = {ec ? 0 : size, ec ? 0 : size, true};  // what was there is on the disk already
+        // What was there is on the disk already; a file made here waits for its directory's sync.
+        files_[name] = {ec ? 0 : size, ec ? 0 : size, existed};
       }
       *out = std::make_unique<File>(std::move(*out), this, name);
     }

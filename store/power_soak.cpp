@@ -7,8 +7,10 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
+#include "store/personal.h"
 #include "store/power_cut.h"
 
 namespace leanos::store {
@@ -21,6 +23,16 @@ struct Acked {
   std::string stream;
   std::vector<v1::Envelope> events;
 };
+
+// A forget acknowledged: whom, what it answered, and how many appends were acknowledged
+// before it began (theirs are erased for sure; later ones may name the person anew).
+struct Forgot {
+  std::string subject;
+  ForgetResult result;
+  std::size_t acked_before = 0;
+};
+
+std::string person(std::uint64_t k) { return "person-" + std::to_string(k % 50) + "@example.com"; }
 
 }  // namespace
 
@@ -37,6 +49,8 @@ Result<PowerCut> power_cut_once(const std::string& dir, std::uint64_t seed, Dura
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Acked> acked;
+  std::vector<Forgot> forgot;
+  std::set<std::string> forgetting;
   {
     StoreOptions options;
     options.env = env.get();
@@ -58,7 +72,7 @@ Result<PowerCut> power_cut_once(const std::string& dir, std::uint64_t seed, Dura
             batch[k].mutable_generic()->set_blob(std::string(20 + own() % 2000, static_cast<char>('a' + k)));
             (*batch[k].mutable_metadata())["group"] = std::to_string(t) + "-" + std::to_string(i);
             (*batch[k].mutable_metadata())["of"] = std::to_string(n);
-            if (own() % 4 == 0) batch[k].set_subject("person-" + std::to_string(own() % 50) + "@example.com");
+            if (own() % 4 == 0) batch[k].set_subject(person(own()));
           }
           const std::string stream = "power-" + std::to_string(t % 2);
           auto copy = batch;
@@ -68,6 +82,26 @@ Result<PowerCut> power_cut_once(const std::string& dir, std::uint64_t seed, Dura
           cv.notify_all();
         }
       });
+    // Now and then a person is forgotten; who was ever asked to be (acknowledged or not)
+    // may read "[erased]" after the cut.
+    std::thread forgetter([&] {
+      std::mt19937_64 own(seed * 13);
+      while (!stop) {
+        std::unique_lock lock(mu);
+        const auto at = acked.size();
+        cv.wait(lock, [&] { return stop || acked.size() >= at + 1 + own() % 20; });
+        if (stop) break;
+        const std::string who = person(own());
+        forgetting.insert(who);
+        const std::size_t before = acked.size();
+        lock.unlock();
+        auto done = es.forget(who, "power soak", "soak");
+        if (!done && done.status().code() == Code::not_found) continue;  // nothing sealed under them (yet, or still)
+        if (!done) return;  // the power is gone
+        lock.lock();
+        forgot.push_back({who, *done, before});
+      }
+    });
     std::thread maintenance([&] {
       std::mt19937_64 own(seed * 17);
       while (!stop) {
@@ -88,6 +122,7 @@ Result<PowerCut> power_cut_once(const std::string& dir, std::uint64_t seed, Dura
     cv.notify_all();
     for (auto& t : threads) t.join();
     maintenance.join();
+    forgetter.join();
   }  // the store closes on a dead disk
   PowerCut out;
   out.dropped_bytes = disk->lose_unsynced(rng, torn);
@@ -105,22 +140,53 @@ Result<PowerCut> power_cut_once(const std::string& dir, std::uint64_t seed, Dura
     out.unreadable = true;
     out.why = "verify: " + report.problems.front().what;
   }
-  for (const auto& a : acked)
+  // Acknowledged before an acknowledged erasure of its subject began: erased for sure.
+  std::map<std::string, std::size_t> erased_before;
+  for (const auto& f : forgot) erased_before[f.subject] = std::max(erased_before[f.subject], f.acked_before);
+  for (std::size_t i = 0; i < acked.size(); ++i) {
+    const auto& a = acked[i];
     for (const auto& e : a.events) {
       auto at = es.find_event_id(e.event_id());
       if (!at) return at.status();
       bool same = at->has_value();
+      bool unerased = false;
       if (same) {
         auto stored = es.read_event(**at);
         if (!stored) return stored.status();
+        const auto erasure = e.subject().empty() ? erased_before.end() : erased_before.find(e.subject());
+        const bool erased = stored->subject() == "[erased]";
+        unerased = erasure != erased_before.end() && i < erasure->second && !erased;
         same = stored->stream() == a.stream && stored->generic().blob() == e.generic().blob() &&
-               stored->metadata().at("group") == e.metadata().at("group") && stored->subject() == e.subject();
+               stored->metadata().at("group") == e.metadata().at("group") &&
+               (stored->subject() == e.subject() || (erased && forgetting.count(e.subject()) > 0));
       }
-      if (!same) {
+      if (unerased) {
+        ++out.unerased;
+        if (out.why.empty()) out.why = "acknowledged event " + e.event_id() + " names " + e.subject() + " again, whose erasure was acknowledged";
+      } else if (!same) {
         ++out.lost;
         if (out.why.empty()) out.why = "acknowledged event " + e.event_id() + " is gone or not as appended";
       }
     }
+  }
+  // Each acknowledged erasure: its event in the log, its subject listed as forgotten.
+  out.forgets = forgot.size();
+  auto listed = read_forgotten(dir + ".master-key");
+  if (!listed) {
+    out.unreadable = true;
+    if (out.why.empty()) out.why = "the forgotten-subjects list: " + listed.status().to_string();
+  }
+  for (const auto& f : forgot) {
+    auto event = es.read_event(f.result.position);
+    const bool logged = event && event->has_subject_forgotten() && event->subject_forgotten().subject_hash() == f.result.subject_hash;
+    const bool on_list = listed && std::any_of(listed->begin(), listed->end(), [&](const auto& l) { return to_hex(l.first) == f.result.subject_hash; });
+    if (!logged || !on_list) {
+      ++out.unerased;
+      if (out.why.empty())
+        out.why = "the acknowledged erasure of " + f.subject + " (position " + std::to_string(f.result.position) + ") is " +
+                  (!logged ? "not in the log" : "not on the forgotten-subjects list");
+    }
+  }
   auto all = es.read_all(1, std::numeric_limits<std::size_t>::max());
   if (!all) return all.status();
   std::map<std::string, std::size_t> seen, wanted;
@@ -130,6 +196,7 @@ Result<PowerCut> power_cut_once(const std::string& dir, std::uint64_t seed, Dura
       out.unreadable = true;
       out.why = "positions are not dense at " + std::to_string(e.position());
     }
+    if (e.has_subject_forgotten()) continue;  // an erasure, not a probe
     ++seen[e.metadata().at("group")];
     wanted[e.metadata().at("group")] = std::stoul(e.metadata().at("of"));
   }

@@ -39,13 +39,14 @@ void cut_once(std::uint64_t seed) {
   CHECK_MESSAGE(cut->why.empty(), cut->why);
   CHECK(cut->lost == 0);
   CHECK(cut->half_groups == 0);
+  CHECK(cut->unerased == 0);
   CHECK_FALSE(cut->unreadable);
   CHECK(cut->events >= cut->appends);
 }
 
 }  // namespace
 
-TEST_CASE("after a power cut under concurrent appends, flushes and compactions every acknowledged event is there, its person's key too, and every append whole or absent") {
+TEST_CASE("after a power cut under concurrent appends, erasures, flushes and compactions every acknowledged event is there, its person's key too unless forgotten, and every append whole or absent") {
   if (const char* s = std::getenv("LEANOS_TEST_SEED")) {
     cut_once(std::strtoull(s, nullptr, 10));
     return;
@@ -267,6 +268,9 @@ TEST_CASE("bench crash: a few hundred simulated power cuts of the real binary's 
   CHECK(j["lost"] == 0);
   CHECK(j["half_groups"] == 0);
   CHECK(j["unreadable"] == 0);
+  // People were forgotten under the same cuts, and every acknowledged erasure held.
+  CHECK(j["acknowledged_forgets"].get<int>() > 0);
+  CHECK(j["unerased"] == 0);
   CHECK(j["unsynced_bytes_dropped"].get<std::uint64_t>() > 0);  // the cuts did drop what was not synced
   // The control: acknowledged before the WAL is synced, appends are lost — and counted so.
   auto relaxed = test::run_leanos({"bench", "crash", "--cuts", "10", "--seed", seed, "--relaxed", "--json"});

@@ -547,6 +547,41 @@ TEST_CASE("a backup taken before an erasure forgets the subject again when it is
   CHECK(stream(*es, "deal-acme2")[0].lead_captured().contact().title() == "CEO");
 }
 
+TEST_CASE("a forgotten-subjects list a power cut tore opens, its torn line cut off by the next erasure, and a real defect is still refused") {
+  TempDir tmp;
+  const std::string dir = tmp.sub("data"), key = tmp.sub("master.key");
+  const std::string list = forgotten_list_file(key);
+  {
+    auto es = open_at(dir, key);
+    append(*es, "deal-acme", lead("acme", "Jane Roe", "jane@acme.test", "VP Sales"));
+    append(*es, "deal-beta", lead("beta", "Bob Stone", "bob@beta.test", "CTO"));
+    REQUIRE(es->forget("jane@acme.test", "erasure request", "ops").is_ok());
+  }
+  struct stat st {};
+  REQUIRE(::stat(list.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  // The power went while an erasure's line was being written: part of it is on the disk, its
+  // sync never returned, the erasure was never acknowledged (before, the store did not open).
+  { std::ofstream(list, std::ios::app) << "0123456789abcdef01"; }
+  {
+    auto es = open_at(dir, key);
+    CHECK(stream(*es, "deal-acme")[0].lead_captured().contact().name() == kErased);
+    REQUIRE(es->forget("bob@beta.test", "erasure request", "ops").is_ok());
+  }
+  auto listed = read_forgotten(key);
+  REQUIRE(listed.is_ok());
+  CHECK(listed->size() == 2);  // the torn part is gone, the new line whole
+  std::ifstream in(list);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("0123456789abcdef01") == std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+  // Damage that is not a torn last line is still corruption, named.
+  { std::ofstream(list, std::ios::app) << "not a line\n"; }
+  auto damaged = read_forgotten(key);
+  REQUIRE_FALSE(damaged.is_ok());
+  CHECK(damaged.status().message().find("line 3 of the forgotten-subjects list") != std::string::npos);
+}
+
 TEST_CASE("without its master key the store is locked: nothing written, personal fields unreadable") {
   TempDir tmp;
   const std::string dir = tmp.sub("data"), key = tmp.sub("master.key"), other = tmp.sub("other.key");

@@ -40,7 +40,7 @@ int run_bench_crash(const GlobalOptions& g, std::string dir, int cuts, std::uint
   const fs::path base = roomy ? fs::path("/dev/shm") : fs::temp_directory_path();
   if (temp) dir = (base / ("leanos-bench-crash-" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
-  std::size_t appends = 0, events = 0, lost = 0, half = 0, unreadable = 0, failed = 0;
+  std::size_t appends = 0, events = 0, lost = 0, half = 0, unreadable = 0, failed = 0, forgets = 0, unerased = 0;
   std::uint64_t dropped = 0;
   // What the store and RocksDB say when the power goes is expected here, every cut: quiet.
   const auto level = spdlog::get_level();
@@ -56,6 +56,7 @@ int run_bench_crash(const GlobalOptions& g, std::string dir, int cuts, std::uint
     }
     appends += c->appends, events += c->events, lost += c->lost, half += c->half_groups, dropped += c->dropped_bytes;
     unreadable += c->unreadable;
+    forgets += c->forgets, unerased += c->unerased;
     if (!c->why.empty()) {
       ++failed;
       std::fprintf(stderr, "bench crash: cut with seed %llu (--seed %llu --cuts 1): %s\n", static_cast<unsigned long long>(s),
@@ -76,6 +77,8 @@ int run_bench_crash(const GlobalOptions& g, std::string dir, int cuts, std::uint
                                {"lost", lost},
                                {"half_groups", half},
                                {"unreadable", unreadable},
+                               {"acknowledged_forgets", forgets},
+                               {"unerased", unerased},
                                {"failed_cuts", failed},
                                {"unsynced_bytes_dropped", dropped},
                                {"seconds", seconds}}
@@ -83,10 +86,10 @@ int run_bench_crash(const GlobalOptions& g, std::string dir, int cuts, std::uint
                     .c_str());
   } else {
     out("%d simulated power cuts (%s, seeds %llu..%llu) in %.1f s: %zu events in %zu appends acknowledged, %llu unsynced bytes "
-        "dropped; lost %zu, half groups %zu, unreadable %zu\n",
+        "dropped, %zu people forgotten; lost %zu, half groups %zu, unreadable %zu, erasures undone %zu\n",
         cuts, relaxed ? "relaxed durability" : "durable", static_cast<unsigned long long>(seed),
         static_cast<unsigned long long>(seed + static_cast<std::uint64_t>(cuts) - 1), seconds, events, appends,
-        static_cast<unsigned long long>(dropped), lost, half, unreadable);
+        static_cast<unsigned long long>(dropped), forgets, lost, half, unreadable, unerased);
   }
   // Relaxed durability is expected to lose acknowledged appends: that is what it names.
   return failed && !relaxed ? 1 : 0;
