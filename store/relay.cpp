@@ -44,7 +44,7 @@ namespace {
 bool curable(const Status& s) { return s.code() == Code::network || s.code() == Code::io_error || s.code() == Code::unavailable; }
 
 // What the key stream holds, as far as this relay knows: the salt's record and each
-// subject's (raw hash -> record). Kept across sessions of one relay run.
+// subject's (raw hash -> record). Read from the stream at each session's start (heal_keys).
 struct KeysHeld {
   std::string salt;
   std::unordered_map<std::string, std::string> subjects;
@@ -69,6 +69,34 @@ Status relay_salt(JetStreamLog& log, RelaySource& source, KeysHeld& held) {
     page->salt.clear();
     if (auto s = log.publish_keys(*page); !s) return s.status();
     after = page->subjects.back().first;
+    for (auto& [hash, value] : page->subjects) held.subjects[hash] = std::move(value);
+  }
+}
+
+// At a session's start: what the key stream holds is read whole, never taken from what an
+// earlier session published — JetStream 2.9 acknowledges before it syncs, so a power cut of
+// the NATS machine can take back keys it acknowledged — and every key of the log's it lacks
+// (or holds wrapped otherwise) is published again, before any event. A copy whose key
+// stream lost keys heals at the relay's next session instead of failing its restore.
+Status heal_keys(JetStreamLog& log, RelaySource& source, KeysHeld& held) {
+  auto stored = log.read_keys();
+  if (!stored) return stored.status();
+  held.salt = std::move(stored->salt);
+  held.subjects.clear();
+  for (auto& [hash, record] : stored->subjects) held.subjects[hash] = std::move(record);
+  if (auto s = relay_salt(log, source, held); !s) return s;
+  for (std::string after;;) {
+    auto page = source.keys_page(after, 1024);
+    if (!page) return page.status();
+    if (page->subjects.empty()) return Status::success();
+    after = page->subjects.back().first;
+    page->salt.clear();
+    std::erase_if(page->subjects, [&](const auto& k) {
+      auto it = held.subjects.find(k.first);
+      return it != held.subjects.end() && it->second == k.second;
+    });
+    if (page->subjects.empty()) continue;
+    if (auto s = log.publish_keys(*page); !s) return s.status();
     for (auto& [hash, value] : page->subjects) held.subjects[hash] = std::move(value);
   }
 }
@@ -120,7 +148,7 @@ Status relay_session(RelaySource& source, const RelayOptions& o, bool& progresse
   if (o.log && !o.once)
     o.log("relay: JetStream stream " + jetstream_stream_name(o.nats.workspace) + " holds up to position " + std::to_string(t->position));
   report.held = t->position;
-  if (auto s = relay_salt(**log, source, held); !s) return s;
+  if (auto s = heal_keys(**log, source, held); !s) return s;
   if (auto s = source.start(t->position + 1); !s) return s;
   for (;;) {
     auto page = source.next();

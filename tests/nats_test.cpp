@@ -432,6 +432,37 @@ TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and fo
   CHECK_FALSE(std::filesystem::exists(t.sub("lacking")));
 }
 
+TEST_CASE("keys the JetStream copy lost (a power cut of the NATS machine takes back what it acknowledged unsynced) are published again at the relay's next session") {
+  test::TempDir t;
+  NatsNode nats(t.sub("nats"), "n1");
+  nats.start();
+  const std::string data = t.sub("acme");
+  auto leanos = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data});
+    auto r = run_leanos(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+  leanos({"deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound", "--contact-name",
+          "Jane Roe", "--contact-email", "jane.roe@acme.example", "--signal", "Jane asked for a demo"});
+  leanos({"relay", "--nats", nats.url()});
+  // The copy loses its data keys while its events survive (two streams, synced apart).
+  purge_subjects(nats.url(), "LEANOS_acme_KEYS", "leanos-keys.acme.s.>");
+  auto lacking = run_leanos({"--master-key-file", data + ".master-key", "restore", t.sub("lacking"), "--from-nats", nats.url(), "--workspace", "acme"});
+  REQUIRE(lacking.exit_code != 0);
+  CHECK(lacking.err.find("lacks the data keys of 1 subject(s)") != std::string::npos);
+  // The next session reads what the key stream holds, not what it published before: the key
+  // goes back (before, the relay trusted its earlier publication and the copy stayed unusable).
+  leanos({"relay", "--nats", nats.url()});
+  const std::string restored = t.sub("restored");
+  auto r = run_leanos({"--master-key-file", data + ".master-key", "restore", restored, "--from-nats", nats.url(), "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(run_leanos({"--master-key-file", data + ".master-key", "--data", restored, "deal", "show", "acme-corp"}).out.find("Jane Roe") !=
+        std::string::npos);
+}
+
 TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it") {
   test::TempDir t;
   const std::string data = t.sub("acme");
