@@ -187,10 +187,17 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
   if (!s.ok()) {
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+    // Held by another process (fcntl: EAGAIN), or by this one; any other failure on the LOCK
+    // file (EIO from a failing disk) is the disk's, not another process's.
+    const std::string why = s.ToString();
+    if (s.IsIOError() && (why.find("While lock file") != std::string::npos || why.find("lock hold by current process") != std::string::npos))
       return Status::unavailable("data folder " + dir +
-                                 " is in use by another leanos process (" + s.ToString() +
+                                 " is in use by another leanos process (" + why +
                                  "); stop that process, or talk to it with --server");
+    if (s.IsIOError() && why.find("for lock") != std::string::npos)
+      return Status::io("data folder " + dir + ": its LOCK file cannot be opened (" + why +
+                        "): the disk failed or is gone; check it (dmesg), then open the folder again — if it stays "
+                        "unreadable, restore it (`leanos restore`)");
     if (s.IsCorruption()) {  // which file, and the way out
       std::string where = logger->damaged();
       // RocksDB does not say which file of a log it refused: if the folder opens (read-only)

@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev
   libcpp-httplib-dev libjs-chart.js libsodium-dev libzstd-dev
   nats-server libnats-dev
+  libfuse3-dev fuse3
   chromium chromium-driver python3-selenium
   nodejs
 )
