@@ -24,6 +24,7 @@
 #include "projections/views.h"
 #include "store/nats.h"
 #include "tests/server_support.h"
+#include "tests/lazy_disk.h"
 #include "tests/support.h"
 
 using namespace leanos;
@@ -461,6 +462,59 @@ TEST_CASE("keys the JetStream copy lost (a power cut of the NATS machine takes b
   REQUIRE(r.exit_code == 0);
   CHECK(run_leanos({"--master-key-file", data + ".master-key", "--data", restored, "deal", "show", "acme-corp"}).out.find("Jane Roe") !=
         std::string::npos);
+}
+
+TEST_CASE("a power cut of the NATS machine under a lying disk takes back what JetStream acknowledged, and the relay's next session re-sends it all") {
+  if (!test::fuse_usable()) {
+    MESSAGE("skipped: this machine does not let the test mount a FUSE file system (root, /dev/fuse and a container allowed to mount)");
+    return;
+  }
+  test::TempDir t;
+  const std::string data = t.sub("acme"), disk = t.sub("nats-disk"), mount = t.sub("nats-mount");
+  std::filesystem::create_directories(disk);
+  std::filesystem::create_directories(mount);
+  std::string lines;
+  for (int i = 0; i < 500; ++i) lines += "{\"type\":\"Note\",\"generic\":{\"blob\":\"eA==\"}}\n";
+  const std::string events = test::write_file(t.sub("events.jsonl"), lines);
+  REQUIRE(run_leanos({"--data", data, "append", "notes-1", "--file", events}).exit_code == 0);
+  REQUIRE(run_leanos({"--data", data, "deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound",
+                      "--contact-name", "Jane Roe", "--contact-email", "jane.roe@acme.example", "--signal", "Jane asked"})
+              .exit_code == 0);
+  std::string said;
+  {
+    test::LazyFs lying(disk, mount, 7, false);
+    NatsNode nats(mount, "n1");
+    nats.start();
+    auto relayed = run_leanos({"--data", data, "relay", "--nats", nats.url()});
+    INFO(relayed.err);
+    REQUIRE(relayed.exit_code == 0);
+    CHECK(relayed.out.find("holds the log up to position 501") != std::string::npos);  // acknowledged, every one
+    lying.cut();  // the power goes: JetStream 2.9 syncs its files every two minutes, not before it acknowledges
+    nats.kill9();
+    said = lying.unmount();
+  }
+  INFO(said);
+  REQUIRE(said.find("lazyfs: power cut:") != std::string::npos);
+  CHECK(said.find("power cut: 0 unsynced bytes dropped") == std::string::npos);
+  NatsNode back(disk, "n1");  // the machine again, on what its disk kept
+  back.start();
+  // What the copy still holds is less than it acknowledged: a restore now would be short.
+  const std::string short_copy = t.sub("short");
+  auto early = run_leanos({"--master-key-file", data + ".master-key", "restore", short_copy, "--from-nats", back.url(), "--workspace", "acme"});
+  const std::string key = data + ".master-key";
+  const bool lost = early.exit_code != 0 ||  // the stream itself is gone (its files were never synced)
+                    leanos_log({"--master-key-file", key, "--data", short_copy}) != leanos_log({"--master-key-file", key, "--data", data});
+  CHECK_MESSAGE(lost, "the copy kept everything it acknowledged: the cut took nothing back");
+  // The relay's next session starts from what JetStream holds now: events and keys go again.
+  auto again = run_leanos({"--data", data, "relay", "--nats", back.url()});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  const std::string restored = t.sub("restored");
+  auto r = run_leanos({"--master-key-file", data + ".master-key", "restore", restored, "--from-nats", back.url(), "--workspace", "acme"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(leanos_log({"--master-key-file", key, "--data", restored}) == leanos_log({"--master-key-file", key, "--data", data}));
+  CHECK(run_leanos({"--master-key-file", key, "--data", restored, "deal", "show", "acme-corp"}).out.find("Jane Roe") != std::string::npos);
 }
 
 TEST_CASE("relay and restore refuse what they cannot copy faithfully, naming it") {
