@@ -8,11 +8,23 @@
 #include <span>
 #include <unordered_map>
 
+#include <spdlog/spdlog.h>
+
 #include "events/domain.h"
 
 namespace leanos {
 
 namespace {
+
+// A snapshot the disk damaged (its checksum fails): derived data, so the fold goes on without
+// it, from the log, and says so; `leanos verify` names the file. Anything else is an error.
+bool damaged_snapshot(const Status& s) {
+  if (s.code() != Code::corruption) return false;
+  spdlog::warn("ledger: a projection snapshot is damaged ({}); folding from the log instead — `leanos verify` names it; "
+               "check the disk",
+               s.to_string());
+  return true;
+}
 
 constexpr Micros kNever = std::numeric_limits<Micros>::min();  // no lower bound on business time
 constexpr Micros kAlways = std::numeric_limits<Micros>::max();  // no upper bound
@@ -194,6 +206,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   if (branch) key = std::min(key, branch->changes_from - 1);  // what occurred before anything differs
   for (int tries = 0; options.use_snapshots && latest_knowledge && tries < 4 && key >= 0; ++tries) {
     auto snap = store.snapshot_at_or_before(time_name, static_cast<std::uint64_t>(key));
+    if (!snap && damaged_snapshot(snap.status())) break;
     if (!snap) return snap.status();
     v1::LedgerView view;
     if (!*snap || !projections::parse((*snap)->second, &view)) break;
@@ -233,6 +246,7 @@ Result<LedgerRead> read_ledger(store::EventStore& store, const AsOf& as_of, cons
   }
   while (options.use_snapshots && candidate > 0) {
     auto snap = store.snapshot_at_or_before(name, candidate);
+    if (!snap && damaged_snapshot(snap.status())) break;
     if (!snap) return snap.status();
     v1::LedgerView view;
     if (!*snap || !projections::parse((*snap)->second, &view)) break;
