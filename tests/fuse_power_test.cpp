@@ -248,8 +248,8 @@ TEST_CASE("the real server under a lying disk: after each of 100 power cuts unde
   MESSAGE(cuts << " cuts, " << done.acknowledged << " events acknowledged to 16 clients (single and grouped appends, Append and AppendStream), none lost, no append in part; " << done.dropped_rounds
                 << " cuts dropped unsynced bytes");
   CHECK(done.lost == 0);
-  CHECK(done.dropped_rounds > 0);
-  CHECK(done.imports == static_cast<std::size_t>((cuts + 5) / 10));  // the disk did take back what was not synced
+  if (cuts >= 50) CHECK(done.dropped_rounds > 0);  // the disk did take back what was not synced (a third of the cuts or so)
+  CHECK(done.imports == static_cast<std::size_t>((cuts + 5) / 10));  // each import the cuts hit completed after
 }
 
 TEST_CASE("the lying disk does take back what was not synced: the server with --relaxed loses acknowledged appends under it") {
