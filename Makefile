@@ -58,7 +58,7 @@ fuzz: fuzz-build
 test-asan: setup-tests
 	@bash tools/build.sh $(ASAN_BUILD) all $(ASAN_CONFIG)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp LEANOS_FUSE_CUTS=20 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 -E 'memory stays bounded'
 
 # TSan runs the tests whose threads are ours and RocksDB's: the store (group commit, the
