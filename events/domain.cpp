@@ -134,7 +134,8 @@ Status check_raw_append(std::string_view stream, const Envelope& e) {
                                 "`leanos canvas …`, `leanos goal …`, or the Command RPC); raw appends go to streams of your "
                                 "own, e.g. notes-1");
   if (e.payload_case() != Envelope::kGeneric && e.payload_case() != Envelope::PAYLOAD_NOT_SET)
-    return Status::precondition("event " + e.event_id() + " carries a " + payload_of(e)->GetDescriptor()->name() +
+    return Status::precondition("event " + (e.event_id().empty() ? std::string("(no id given)") : e.event_id()) + " carries a " +
+                                payload_of(e)->GetDescriptor()->name() +
                                 " payload: domain events are recorded through the commands (the Command RPC, `leanos deal "
                                 "…`), which apply the rules; a raw append carries a generic payload");
   return Status::success();

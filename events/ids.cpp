@@ -18,14 +18,19 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h) {
 }
 
 std::string uuid_text(std::uint64_t hi, std::uint64_t lo) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
-                static_cast<unsigned long long>(hi >> 32),
-                static_cast<unsigned long long>((hi >> 16) & 0xffff),
-                static_cast<unsigned long long>(hi & 0xffff),
-                static_cast<unsigned long long>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
+  // 8-4-4-4-12 lower-case hex digits (formatted by hand: snprintf was a visible share of an
+  // append of many events that the store names).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  auto put = [&out](std::size_t at, std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v >>= 4) out[at + static_cast<std::size_t>(i)] = kHex[v & 0xf];
+  };
+  put(0, hi >> 32, 8);
+  put(9, (hi >> 16) & 0xffff, 4);
+  put(14, hi & 0xffff, 4);
+  put(19, lo >> 48, 4);
+  put(24, lo & 0xffffffffffffULL, 12);
+  return out;
 }
 
 }  // namespace

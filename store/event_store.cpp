@@ -347,9 +347,12 @@ Result<AppendResult> EventStore::Impl::validate(Pending& p, const std::unordered
   // Idempotency: all ids known -> the original positions; some known -> error.
   std::vector<std::uint64_t> known;
   std::string first_known, first_new;
-  for (const auto& e : p.events) {
+  for (std::size_t i = 0; i < p.events.size(); ++i) {
+    const auto& e = p.events[i];
     std::optional<std::uint64_t> pos;
-    if (auto it = tentative_ids.find(e.event_id()); it != tentative_ids.end()) {
+    if (i < p.fresh_ids.size() && p.fresh_ids[i]) {
+      // made by prepare(): new
+    } else if (auto it = tentative_ids.find(e.event_id()); it != tentative_ids.end()) {
       pos = it->second;
     } else {
       auto found = position_of_id(e.event_id());
@@ -546,8 +549,13 @@ Status EventStore::Impl::prepare(Pending& p) {
   // The streams the workflow's rules own hold only the domain's events, whoever appends: a
   // generic event there would be read by folds and by import's idempotency as if it were one.
   const bool reserved = is_domain_stream(p.stream);
-  for (auto& e : p.events) {
-    if (e.event_id().empty()) e.set_event_id(new_event_id());
+  p.fresh_ids.assign(p.events.size(), false);
+  for (std::size_t i = 0; i < p.events.size(); ++i) {
+    auto& e = p.events[i];
+    if (e.event_id().empty()) {
+      e.set_event_id(new_event_id());
+      p.fresh_ids[i] = true;
+    }
     if (p.replica && e.has_sealed()) {  // a copy sealed where it was recorded: stored as it is
       v1::Sealed seal = std::move(*e.mutable_sealed());
       e.clear_sealed();

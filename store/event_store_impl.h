@@ -75,6 +75,9 @@ struct Pending {
   // sealed; the data keys made for them and not yet written; per event, the stream subject
   // it was sealed under when it names nobody ("" otherwise).
   bool prepared = false;
+  // Per event, from prepare(): its id was made here (none was given), so it cannot be stored
+  // already and validate() does not look it up.
+  std::vector<bool> fresh_ids;
   // The caller blocks until the append is answered (EventStore::append), or lets it be
   // committed on its thread (append_then with Commit::here_when_idle): finding nothing being
   // committed or queued after a lone append, it commits the append itself (submit).

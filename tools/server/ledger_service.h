@@ -105,10 +105,9 @@ class ServedWorkspace final : public Appender {
     if (!expected) return done(to_grpc(expected.status()), {});
     std::vector<store::Envelope> events(std::make_move_iterator(req.mutable_events()->begin()),
                                         std::make_move_iterator(req.mutable_events()->end()));
-    for (auto& e : events) {
-      if (e.event_id().empty()) e.set_event_id(new_event_id());
+    // An event without an id gets one from the store, which then knows it is new (no lookup).
+    for (auto& e : events)
       if (auto s = check_raw_append(req.stream(), e); !s) return done(to_grpc(s), {});
-    }
     store.append_then(req.stream(), *expected, std::move(events), [done = std::move(done), stream = req.stream()](Result<store::AppendResult> r) {
       if (!r) return done(to_grpc(r.status()), {});
       v1::AppendResponse response;
