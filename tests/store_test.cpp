@@ -21,29 +21,14 @@
 #include "store/event_store.h"
 #include "store/live_feed.h"
 #include "store/keys.h"
+#include "tests/store_support.h"
 #include "tests/support.h"
 
 using namespace leanos;
 using namespace leanos::store;
 using leanos::test::TempDir;
-
-namespace {
-
-Envelope event(const std::string& type, const std::string& id = "", const std::string& blob = "x") {
-  Envelope e;
-  e.set_type(type);
-  e.set_event_id(id);
-  e.mutable_generic()->set_blob(blob);
-  return e;
-}
-
-std::unique_ptr<EventStore> open_store(const std::string& dir) {
-  auto s = EventStore::open(dir);
-  REQUIRE_MESSAGE(s.is_ok(), (s.is_ok() ? "" : s.status().to_string()));
-  return std::move(*s);
-}
-
-}  // namespace
+using leanos::test::event;
+using leanos::test::open_store;
 
 TEST_CASE("positions are dense across the log and versions dense per stream") {
   TempDir dir;
@@ -882,166 +867,4 @@ TEST_CASE("replicate copies a log as it was recorded, refuses what does not foll
     CHECK(*b->recorded_prefix(t) == *a->recorded_prefix(t));
     CHECK(*b->recorded_prefix(t - 1) == *a->recorded_prefix(t - 1));
   }
-}
-
-namespace {
-
-// The files of `dir` whose name ends with `suffix`, largest first.
-std::vector<std::filesystem::path> files_ending(const std::string& dir, const std::string& suffix) {
-  std::vector<std::filesystem::path> out;
-  for (const auto& f : std::filesystem::directory_iterator(dir)) {
-    const auto name = f.path().filename().string();
-    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 && f.file_size() > 0)
-      out.push_back(f.path());
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::filesystem::file_size(a) > std::filesystem::file_size(b); });
-  return out;
-}
-
-void flip_byte(const std::filesystem::path& file, std::uintmax_t at) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(at));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ 0x5a);
-  f.seekp(static_cast<std::streamoff>(at));
-  f.write(&c, 1);
-}
-
-}  // namespace
-
-TEST_CASE("a byte flipped in the middle of the write-ahead log is refused at open, naming the file, never read as its end") {
-  TempDir dir;
-  {
-    auto es = open_store(dir.path());
-    for (int i = 0; i < 200; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T", "", std::string(200, 'a' + i % 26))}).is_ok());
-  }  // in the log only: nothing flushed
-  const auto logs = files_ending(dir.path(), ".log");
-  REQUIRE_FALSE(logs.empty());
-  const auto size = std::filesystem::file_size(logs.front());
-  REQUIRE(size > 10000);
-  flip_byte(logs.front(), size / 3);
-  auto opened = EventStore::open(dir.path());
-  // Read as the log's end, the 2/3 after the flip would be gone without a word: refused instead.
-  REQUIRE_FALSE(opened.is_ok());
-  INFO(opened.status().to_string());
-  CHECK(opened.status().message().find(logs.front().filename().string().substr(0, 6)) != std::string::npos);
-}
-
-TEST_CASE("a byte flipped in a table file is found by verify, and a read of it is an error, never a wrong event") {
-  TempDir dir;
-  {
-    auto es = open_store(dir.path());
-    for (int i = 0; i < 300; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T", "", std::string(300, 'a' + i % 26))}).is_ok());
-    REQUIRE(es->flush().is_ok());
-  }
-  const auto tables = files_ending(dir.path(), ".sst");
-  REQUIRE_FALSE(tables.empty());
-  flip_byte(tables.front(), std::filesystem::file_size(tables.front()) / 4);
-  auto opened = EventStore::open(dir.path());
-  if (!opened) {  // found at open: named
-    CHECK(opened.status().message().find(".sst") != std::string::npos);
-    return;
-  }
-  auto& es = **opened;
-  const auto report = es.verify();
-  CHECK_FALSE(report.clean());
-  auto all = es.read_all(1, 1000);
-  if (all.is_ok()) {  // what it reads is what was written
-    for (const auto& e : *all) CHECK(e.generic().blob() == std::string(300, static_cast<char>('a' + (e.position() - 1) % 26)));
-    CHECK(all->size() < 300);
-  } else {
-    INFO(all.status().to_string());
-    CHECK(all.status().code() == Code::corruption);
-  }
-}
-
-TEST_CASE("a byte flipped in a blob file (a projection snapshot) is found by verify and read as an error, never as a wrong state") {
-  TempDir dir;
-  const std::string state(64 * 1024, 's');  // past min_blob_size: the value goes to a blob file
-  {
-    auto es = open_store(dir.path());
-    for (int i = 0; i < 20; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
-    REQUIRE(es->put_snapshot("ledger", 20, state).is_ok());
-    REQUIRE(es->flush().is_ok());
-  }
-  const auto blobs = files_ending(dir.path(), ".blob");
-  REQUIRE_FALSE(blobs.empty());
-  flip_byte(blobs.front(), std::filesystem::file_size(blobs.front()) / 2);
-  auto opened = EventStore::open(dir.path());
-  if (!opened) {  // found at open: named
-    CHECK(opened.status().message().find(".blob") != std::string::npos);
-    return;
-  }
-  auto& es = **opened;
-  const auto report = es.verify();
-  CHECK_FALSE(report.clean());
-  auto snapshot = es.snapshot_at_or_before("ledger", 20);
-  if (snapshot.is_ok()) {
-    REQUIRE(snapshot->has_value());
-    CHECK((*snapshot)->second == state);  // what it reads is what was written
-  } else {
-    INFO(snapshot.status().to_string());
-    CHECK(snapshot.status().code() == Code::corruption);
-  }
-  CHECK(es.read_all(1, 100)->size() == 20);  // the log itself is untouched
-}
-
-TEST_CASE("a byte flipped in the key vault's table file is found by verify, and no sealed field is opened with a damaged key") {
-  TempDir dir;
-  {
-    auto es = open_store(dir.path());
-    for (int i = 0; i < 30; ++i) {
-      auto e = event("Contacted");
-      e.set_subject("person-" + std::to_string(i) + "@example.com");
-      e.mutable_generic()->set_blob("note");
-      REQUIRE(es->append("c-" + std::to_string(i), ExpectedVersion::any(), {e}).is_ok());
-    }
-    REQUIRE(es->flush().is_ok());
-  }
-  // The keys' column family: the table files written for it (RocksDB names none by family; the
-  // vault's records are the only ones holding "k/"-style wrapped keys — flip each table's
-  // middle in turn and require each open to stay honest).
-  const auto tables = files_ending(dir.path(), ".sst");
-  REQUIRE_FALSE(tables.empty());
-  for (const auto& table : tables) {
-    const std::string copy = dir.path() + "-copy";
-    std::filesystem::remove_all(copy);
-    std::filesystem::copy(dir.path(), copy);
-    std::filesystem::copy_file(dir.path() + ".master-key", copy + ".master-key", std::filesystem::copy_options::overwrite_existing);
-    flip_byte(std::filesystem::path(copy) / table.filename(), std::filesystem::file_size(table) / 2);
-    auto opened = EventStore::open(copy);
-    if (!opened) {
-      CHECK_MESSAGE(opened.status().message().find(".sst") != std::string::npos, opened.status().to_string());
-      continue;
-    }
-    CHECK_FALSE((*opened)->verify().clean());
-    auto all = (*opened)->read_all(1, 1000);
-    if (all.is_ok())
-      for (const auto& e : *all) CHECK(e.subject() == "person-" + e.stream().substr(2) + "@example.com");  // opened right, or not at all
-    else
-      CHECK(all.status().code() == Code::corruption);
-  }
-}
-
-TEST_CASE("a byte flipped in the MANIFEST is refused at open, never opened as a log that lost its tables") {
-  TempDir dir;
-  {
-    auto es = open_store(dir.path());
-    for (int i = 0; i < 50; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
-    REQUIRE(es->flush().is_ok());
-  }
-  std::vector<std::filesystem::path> manifests;
-  for (const auto& f : std::filesystem::directory_iterator(dir.path()))
-    if (f.path().filename().string().rfind("MANIFEST-", 0) == 0) manifests.push_back(f.path());
-  REQUIRE(manifests.size() == 1);
-  flip_byte(manifests.front(), std::filesystem::file_size(manifests.front()) / 2);
-  auto opened = EventStore::open(dir.path());
-  if (opened.is_ok()) {
-    MESSAGE("opened: last position " << (*opened)->last_position() << ", verify clean " << (*opened)->verify().clean() );
-  }
-  REQUIRE_FALSE(opened.is_ok());
-  INFO(opened.status().to_string());
-  CHECK(opened.status().code() == Code::corruption);
-  CHECK(opened.status().message().find("restore the folder") != std::string::npos);
 }
