@@ -4,11 +4,7 @@
 // then on), the server is killed, the disk keeps only what was synced (a torn part of what
 // followed, half the cuts), and the server is started again on what is left: every event a
 // client saw acknowledged, in any round, must be there — the clients' count, not the server's.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>

@@ -152,6 +152,17 @@ class NatsNode {
   std::unique_ptr<Child> child_;
 };
 
+// `leanos --data DATA ARGS…`, which must succeed, as a function of ARGS.
+auto leanos_on(const std::string& data) {
+  return [data](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data});
+    auto r = run_leanos(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+}
+
 std::string leanos_log(const std::vector<std::string>& where) {
   auto args = where;
   args.insert(args.end(), {"log", "--json"});
@@ -343,13 +354,7 @@ TEST_CASE("JetStream holds personal fields sealed and their keys wrapped, and fo
   NatsNode nats(nats_dir, "n1");
   nats.start();
   const std::string data = t.sub("acme"), key = data + ".master-key";
-  auto leanos = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data});
-    auto r = run_leanos(args);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return r;
-  };
+  const auto leanos = leanos_on(data);
   leanos({"deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound", "--contact-name",
           "Jane Roe", "--contact-title", "Chief Buyer", "--contact-email", "jane.roe@acme.example", "--signal", "Jane Roe asked for a demo"});
   leanos({"deal", "open", "beta", "--company", "Beta", "--segment", "smb", "--source", "inbound", "--contact-name", "Bob Stone",
@@ -438,13 +443,7 @@ TEST_CASE("keys the JetStream copy lost (a power cut of the NATS machine takes b
   NatsNode nats(t.sub("nats"), "n1");
   nats.start();
   const std::string data = t.sub("acme");
-  auto leanos = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data});
-    auto r = run_leanos(args);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return r;
-  };
+  const auto leanos = leanos_on(data);
   leanos({"deal", "open", "acme-corp", "--company", "Acme Corp", "--segment", "enterprise", "--source", "inbound", "--contact-name",
           "Jane Roe", "--contact-email", "jane.roe@acme.example", "--signal", "Jane asked for a demo"});
   leanos({"relay", "--nats", nats.url()});
