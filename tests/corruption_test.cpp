@@ -1,7 +1,7 @@
 // Damage the disk did to each kind of file the store writes (#37): a byte flipped in the
 // write-ahead log, a table file (the key vault's among them), a blob file (projection
 // snapshots) and the MANIFEST. Each is refused at open or found by verify, naming the file,
-// and a read of it is an error — never a wrong event, key or state.
+// and a read of it is an error — never a wrong event, key, state or workspace file.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/files.h"
+#include "events/domain.h"
+#include "events/ids.h"
 #include "store/event_store.h"
 #include "tests/store_support.h"
 #include "tests/support.h"
@@ -176,4 +179,31 @@ TEST_CASE("a byte flipped in the MANIFEST is refused at open, never opened as a 
   INFO(opened.status().to_string());
   CHECK(opened.status().code() == Code::corruption);
   CHECK(opened.status().message().find("restore the folder") != std::string::npos);
+}
+
+// A checkout checks each file's content whole against its SHA-256, not each delta base on the
+// way to it: a base that reads as other bytes than its digest must still make the content
+// built on it an error, never a wrong file.
+TEST_CASE("a file content built on a damaged delta base is refused, named, never given back as other bytes") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  std::string base_text;  // text the new version can only be told from by its base: no run repeats
+  for (std::uint32_t x = 7; base_text.size() < 3000;) base_text += static_cast<char>('a' + (x = x * 1103515245 + 12345) % 26);
+  const std::string text = base_text + "one line more\n";
+  const std::string base_sha = sha256_hex(base_text), sha = sha256_hex(text);
+  // The base as a damaged disk would hold it: the event is whole, its bytes are not the ones
+  // its digest names.
+  auto damaged = file_content_commands(std::string(3000, 'b'), base_sha, 1'000'000);
+  const StoredContent base{base_sha, base_text, 0};
+  auto built = file_content_commands(text, sha, 2'000'000, &base);
+  REQUIRE(built.size() == 1);
+  REQUIRE(built.front().file_content().base_sha256() == base_sha);  // stored as a delta of the base
+  for (auto* batch : {&damaged, &built}) REQUIRE(es->append(kFileContentsStream, ExpectedVersion::any(), *batch).is_ok());
+  for (const auto& want : {base_sha, sha}) {
+    auto bytes = file_bytes(*es, want);
+    REQUIRE_FALSE(bytes.is_ok());
+    INFO(bytes.status().to_string());
+    CHECK(bytes.status().code() == Code::corruption);
+    CHECK(bytes.status().message().find(want) != std::string::npos);
+  }
 }
