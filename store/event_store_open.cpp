@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <fstream>
 #include <optional>
 
@@ -96,6 +97,32 @@ void EventStore::Impl::witness() {
   }
   witnessed = position;
 }
+
+namespace {
+
+// RocksDB 7.8 makes a new write-ahead log file at each open and keeps the earlier ones until
+// a memtable flushes, empty ones too (facebook/rocksdb#11313, fixed in 8.3 by #11409): every
+// command on a quiet workspace left one file more, for as long as nothing was written. Once
+// the store holds the folder's lock, an earlier log file that is empty holds nothing to
+// recover and is removed (RocksDB's maintainers' workaround for 7.x; safe because WALs are
+// not tracked in the MANIFEST, track_and_verify_wals_in_manifest = false). Best effort: a
+// file left is only a file.
+void remove_empty_logs(rocksdb::DB& db, rocksdb::Env* env, const std::string& dir) {
+  std::unique_ptr<rocksdb::LogFile> current;
+  std::vector<std::string> names;
+  if (!db.GetCurrentWalFile(&current).ok() || !current || !env->GetChildren(dir, &names).ok()) return;
+  for (const auto& name : names) {
+    std::uint64_t number = 0, size = 1;
+    const auto digits = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0 ? name.size() - 4 : 0;
+    if (digits == 0 || name.find_first_not_of("0123456789") != digits) continue;
+    if (std::from_chars(name.data(), name.data() + digits, number).ec != std::errc() || number >= current->LogNumber()) continue;
+    const std::string path = dir + "/" + name;
+    if (!env->GetFileSize(path, &size).ok() || size != 0) continue;
+    if (auto s = env->DeleteFile(path); !s.ok()) spdlog::debug("store: {} left: {}", path, s.ToString());
+  }
+}
+
+}  // namespace
 
 EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventStore::~EventStore() = default;
@@ -234,6 +261,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     return from_rocks(s, "opening data folder " + dir);
   }
   impl->db.reset(raw);
+  remove_empty_logs(*raw, db_options.env, dir);
   impl->events = impl->handles[1];
   impl->streams = impl->handles[2];
   impl->event_ids = impl->handles[3];
