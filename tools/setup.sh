@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-protobuf
   nlohmann-json3-dev libyaml-cpp-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev git
   clang libclang-rt-14-dev
-  libcpp-httplib-dev libjs-chart.js libsodium-dev libzstd-dev
+  libcpp-httplib-dev libjs-chart.js libsodium-dev libzstd-dev libjemalloc-dev
   nats-server libnats-dev
   libfuse3-dev fuse3
   chromium chromium-driver python3-selenium
