@@ -229,6 +229,32 @@ long rss_kb() {
   return 0;
 }
 
+}  // namespace
+}  // namespace leanos::cli
+
+// jemalloc's control interface, when jemalloc is the allocator (the leanos binary links it,
+// tools/CMakeLists.txt): a weak reference, null in the sanitizer builds and the test binaries.
+extern "C" int mallctl(const char* name, void* old_value, std::size_t* old_size, void* new_value, std::size_t new_size) __attribute__((weak));
+
+namespace leanos::cli {
+namespace {
+
+// The bytes the program holds allocated. Under jemalloc its own count: jemalloc hands freed
+// pages back to the system over the following seconds, so the resident set shrank while the
+// actors were made after a large run and their cost came out negative. Otherwise the
+// resident set (glibc keeps what it freed mapped).
+double allocated_bytes() {
+  if (mallctl) {
+    std::uint64_t epoch = 1;
+    std::size_t size = sizeof epoch;
+    mallctl("epoch", &epoch, &size, &epoch, size);  // refreshes the statistics
+    std::size_t allocated = 0;
+    size = sizeof allocated;
+    if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) == 0) return static_cast<double>(allocated);
+  }
+  return static_cast<double>(rss_kb()) * 1024.0;
+}
+
 struct ReplayRow {
   std::uint64_t events;
   double replay_eps, replay_snap_eps, raw_eps;
@@ -323,7 +349,7 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
   return row;
 }
 
-// RSS growth per stream actor kept alive by the router (idle, never evicted).
+// What each stream actor kept alive by the router (idle, never evicted) holds allocated.
 Result<double> bytes_per_idle_deal(const std::string& dir, int deals) {
   store::StoreOptions relaxed;
   relaxed.durability = store::Durability::relaxed;
@@ -348,12 +374,12 @@ Result<double> bytes_per_idle_deal(const std::string& dir, int deals) {
   };
   for (int i = 0; i < 200; ++i)  // warm up allocators and RocksDB's memtable
     if (auto r = open(i); !r) return r.status();
-  const long before = rss_kb();
+  const double before = allocated_bytes();
   for (int i = 200; i < 200 + deals; ++i)
     if (auto r = open(i); !r) return r.status();
-  const long after = rss_kb();
+  const double after = allocated_bytes();
   if (runtime.stats().live_actors < static_cast<std::size_t>(deals)) return Status::io("actors stopped during the measurement");
-  return static_cast<double>(after - before) * 1024.0 / deals;
+  return (after - before) / deals;
 }
 
 int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<std::uint64_t> sizes, int queries,
