@@ -17,6 +17,26 @@
 
 using namespace leanos;
 
+namespace {
+
+// Full snapshots every 97 events and core snapshots every 31, written by one pass.
+void write_snapshots(store::EventStore& es) {
+  LedgerOptions write;
+  write.snapshot_every = 97;
+  write.core_snapshot_every = 31;
+  REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
+}
+
+// The ledger folded from the log alone: no snapshot read, none written.
+LedgerOptions from_log() {
+  LedgerOptions full;
+  full.use_snapshots = false;
+  full.write_snapshots = false;
+  return full;
+}
+
+}  // namespace
+
 TEST_CASE("full replay, incremental folding and snapshot+tail give identical state on random histories") {
   for (std::uint64_t seed : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3}, std::uint64_t{std::random_device{}()}}) {
     INFO("seed " << seed);
@@ -47,15 +67,9 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
     }
     REQUIRE(es.verify().clean());
 
-    // Full snapshots every 97 events and core snapshots every 31, written by one pass.
-    LedgerOptions write;
-    write.snapshot_every = 97;
-    write.core_snapshot_every = 31;
-    REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
+    write_snapshots(es);
 
-    LedgerOptions full;
-    full.use_snapshots = false;
-    full.write_snapshots = false;
+    const LedgerOptions full = from_log();
     LedgerOptions from_snapshots;
     from_snapshots.write_snapshots = false;
     LedgerOptions from_core = from_snapshots;
@@ -334,13 +348,8 @@ TEST_CASE("a projection snapshot the disk damaged is skipped: the view is folded
     test::HistoryOptions options;
     options.commands = 800;
     test::generate_history(es, rng, options, [](const v1::LedgerView&) {});
-    LedgerOptions write;
-    write.snapshot_every = 97;
-    write.core_snapshot_every = 31;
-    REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
-    LedgerOptions full;
-    full.use_snapshots = false;
-    full.write_snapshots = false;
+    write_snapshots(es);
+    const LedgerOptions full = from_log();
     auto replayed = read_ledger(es, AsOf{}, full);
     REQUIRE(replayed.is_ok());
     expected = projections::serialize(replayed->view);
