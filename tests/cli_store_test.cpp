@@ -25,6 +25,16 @@ TEST_CASE("global options are accepted before or after the subcommand") {
   CHECK(log1.out == log2.out);
 }
 
+TEST_CASE("--version prints the version and exits 0, with or without a command after it") {
+  auto v = run_leanos({"--version"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.rfind("leanos 0.", 0) == 0);
+  CHECK(count_lines(v.out) == 1);
+  auto before_command = run_leanos({"--version", "log"});
+  CHECK(before_command.exit_code == 0);
+  CHECK(before_command.out == v.out);
+}
+
 TEST_CASE("log --json prints one protobuf JSON object per event with the envelope fields") {
   TempDir dir;
   REQUIRE(run_leanos({"--data", dir.path(), "append", "notes", "--type", "NoteTaken", "--payload", "{\"text\":\"hi\"}",

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"LeanOS Ledger: the LeanOS sales workflow as an immutable event log", "leanos"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("leanos ") + LEANOS_VERSION);
   // Global options may stand before or after the subcommand.
   app.fallthrough();
   GlobalOptions global;
