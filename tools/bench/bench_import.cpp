@@ -252,12 +252,8 @@ Result<GitRow> git_row(const fs::path& dir, int commits) {
     if (auto s = git(repo, {"worktree", "add", "-q", "--detach", (dir / ("out-git" + n)).string(), middle}); !s) return s;
     theirs.push_back(bench::seconds_since(t0));
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  row.checkout_s = median(ours);
-  row.git_checkout_s = median(theirs);
+  row.checkout_s = bench::percentile(ours, 0.5);
+  row.git_checkout_s = bench::percentile(theirs, 0.5);
   if (auto s = git(repo, {"gc", "-q"}); !s) return s;
   row.git_packed = folder_bytes(repo / ".git");
   return row;

@@ -22,6 +22,10 @@
 #include "tools/bench/bench_util.h"
 #include "tools/bench/bench.h"
 
+// jemalloc's control interface, when jemalloc is the allocator (the leanos binary links it,
+// tools/CMakeLists.txt): a weak reference, null in the sanitizer builds and the test binaries.
+extern "C" int mallctl(const char* name, void* old_value, std::size_t* old_size, void* new_value, std::size_t new_size) __attribute__((weak));
+
 namespace leanos::cli {
 
 namespace {
@@ -228,16 +232,6 @@ long rss_kb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return 0;
 }
-
-}  // namespace
-}  // namespace leanos::cli
-
-// jemalloc's control interface, when jemalloc is the allocator (the leanos binary links it,
-// tools/CMakeLists.txt): a weak reference, null in the sanitizer builds and the test binaries.
-extern "C" int mallctl(const char* name, void* old_value, std::size_t* old_size, void* new_value, std::size_t new_size) __attribute__((weak));
-
-namespace leanos::cli {
-namespace {
 
 // The bytes the program holds allocated. Under jemalloc its own count: jemalloc hands freed
 // pages back to the system over the following seconds, so the resident set shrank while the
