@@ -1,4 +1,5 @@
 #include "actors/commands.h"
+#include "actors/files.h"
 #include "actors/queries.h"
 
 #include <map>
@@ -325,7 +326,7 @@ Result<Handled> CommandHandler::handle(Envelope c) {
     case Envelope::kDocumentWritten: {
       auto documents = facts_->documents(store_);
       if (!documents) return documents.status();
-      auto decided = decide_document(*documents, c);
+      auto decided = decide_document_in(store_, *documents, c);
       if (decided && decided->empty()) {  // nothing new: the version in force answers
         auto e = store_.read_event(documents->paths.at(c.document_written().path()).position);
         if (!e) return e.status();
@@ -352,6 +353,16 @@ Result<Handled> CommandHandler::handle(Envelope c) {
       return append(stream, store::ExpectedVersion::exact(*v), decide_workspace(c, *facts));
     }
   }
+}
+
+Result<Events> decide_document_in(const store::EventStore& store, const DocumentsState& documents, const Envelope& c) {
+  bool held = false;  // the files layer's content its text names, if it names one
+  if (const auto& sha = c.document_written().content_sha256(); !sha.empty()) {
+    auto h = content_held(store, sha);
+    if (!h) return h.status();
+    held = *h;
+  }
+  return decide_document(documents, c, held);
 }
 
 Result<Handled> CommandHandler::handle_batch(std::vector<Envelope> commands) {

@@ -91,4 +91,8 @@ class CommandHandler {
 // The stream a command's events belong to ("" for a payload that is no command).
 std::string stream_of_command(const Envelope& command);
 
+// decide_document, told by `store` whether it holds the files layer's content the command's
+// text names (content_sha256).
+Result<Events> decide_document_in(const store::EventStore& store, const DocumentsState& documents, const Envelope& command);
+
 }  // namespace leanos

@@ -1,6 +1,5 @@
 #include "actors/files.h"
 
-#include <sodium.h>
 #include <zstd.h>
 
 #include <limits>
@@ -11,19 +10,6 @@
 #include "events/text.h"
 
 namespace leanos {
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof digest);
-  for (unsigned char c : digest) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
 
 std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk) {
   return derived_event_id("leanos-file-content:" + sha256, std::to_string(chunk));
@@ -146,6 +132,19 @@ Result<std::string> file_bytes(const store::EventStore& store, const std::string
   auto c = read_content(store, sha256, 0);
   if (!c) return c.status();
   return std::move(c->bytes);
+}
+
+Result<bool> content_held(const store::EventStore& store, const std::string& sha256) {
+  auto known = store.find_event_id(file_content_event_id(sha256, 0));
+  if (!known) return known.status();
+  return known->has_value();
+}
+
+Result<std::string> document_text(const store::EventStore& store, const v1::DocumentWritten& d) {
+  if (d.content_sha256().empty()) return d.content();
+  auto bytes = file_bytes(store, d.content_sha256());
+  if (!bytes) return Status(bytes.status().code(), "document " + d.path() + ": " + bytes.status().message());
+  return bytes;
 }
 
 Result<std::uint64_t> commit_position(const store::EventStore& store, const std::string& commit) {

@@ -10,14 +10,12 @@
 #include <vector>
 
 #include "actors/ledger_reader.h"
+#include "events/ids.h"
 #include "events/result.h"
 #include "projections/files.h"
 #include "store/event_store.h"
 
 namespace leanos {
-
-// Lower-case hex of the SHA-256 of `bytes`.
-std::string sha256_hex(std::string_view bytes);
 
 // A content as stored: its bytes, and how many deltas deep it is (0: stored whole).
 struct StoredContent {
@@ -48,6 +46,10 @@ std::string git_import_event_id(const std::string& commit);
 Result<StoredContent> stored_content(const store::EventStore& store, const std::string& sha256);
 // Its bytes only.
 Result<std::string> file_bytes(const store::EventStore& store, const std::string& sha256);
+// Whether the store holds the content `sha256` (its first chunk), without reading it.
+Result<bool> content_held(const store::EventStore& store, const std::string& sha256);
+// A document version's text: its own, or the files layer's content it names (content_sha256).
+Result<std::string> document_text(const store::EventStore& store, const v1::DocumentWritten& d);
 
 // Where the files of a git commit end: the position of its import (SourceImported). `commit`:
 // the full id or a prefix of at least 7 hex digits. not_found naming the imported commits'

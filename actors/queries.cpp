@@ -452,7 +452,9 @@ Result<v1::QueryReply> answer_from_fold(store::EventStore& store, const v1::Quer
         if (q.documents().content()) {
           auto e = store.read_event(ref.position());
           if (!e) return e.status();
-          d->set_content(e->document_written().content());
+          auto text = document_text(store, e->document_written());
+          if (!text) return text.status();
+          d->set_content(std::move(*text));
         }
       }
       break;

@@ -123,7 +123,7 @@ Result<Events> decide_on_branch(const store::EventStore& store, CommandHandler& 
   if (c.has_document_written()) {
     DocumentsState s;
     for (const auto& e : events) apply(s, e);
-    return decide_document(s, c);
+    return decide_document_in(store, s, c);
   }
   return decide_workspace(c, *facts);
 }

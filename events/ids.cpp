@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <random>
 
+#include <sodium.h>
+
 namespace leanos {
 
 namespace {
@@ -57,6 +59,19 @@ std::string derived_event_id(std::string_view cause_event_id, std::string_view r
   std::uint64_t a = fnv1a(rule, fnv1a("\x1f", fnv1a(cause_event_id, 0xcbf29ce484222325ULL)));
   std::uint64_t b = fnv1a(cause_event_id, fnv1a("\x1f", fnv1a(rule, 0x84222325cbf29ce4ULL)));
   return "d-" + uuid_text(a, b);
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * sizeof digest);
+  for (unsigned char c : digest) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
 }
 
 Status check_stream_name(std::string_view stream) {

@@ -17,6 +17,9 @@ std::string new_event_id();
 // so running a process manager twice over the same history appends nothing new.
 std::string derived_event_id(std::string_view cause_event_id, std::string_view rule);
 
+// Lower-case hex of the SHA-256 of `bytes` (a file's content, as the files layer addresses it).
+std::string sha256_hex(std::string_view bytes);
+
 // Stream names are lowercase ASCII letters, digits and '-', '_', '.', ':' (1..200 chars):
 // they are stored in keys followed by a 0x00 separator, and they appear in paths and URLs.
 Status check_stream_name(std::string_view stream);

@@ -56,6 +56,7 @@ inline constexpr const char* kOutcomeContradictsAction = "OUTCOME_CONTRADICTS_AC
 inline constexpr const char* kInvalidField = "INVALID_FIELD";  // field, other_field
 inline constexpr const char* kDocumentOutOfOrder = "DOCUMENT_OUT_OF_ORDER";  // path, in_force_at
 inline constexpr const char* kDocumentNotInForce = "DOCUMENT_NOT_IN_FORCE";  // path
+inline constexpr const char* kDocumentContentUnknown = "DOCUMENT_CONTENT_UNKNOWN";  // path, content_sha256
 inline constexpr const char* kNothingToCorrect = "NOTHING_TO_CORRECT";        // deal_id, fact
 inline constexpr const char* kCorrectionNotInForce = "CORRECTION_NOT_IN_FORCE";  // deal_id, fact, in_force
 }  // namespace rule
@@ -102,6 +103,7 @@ struct DocumentsState {
     std::uint64_t position = 0;
     Micros written_at = 0;  // its business time
     bool removed = false;
+    std::string content_sha256;  // its text named by the files layer's content, not held in `content`
   };
   std::map<std::string, InForce> paths;
   std::uint64_t version = 0;  // the stream's, folded up to
@@ -111,7 +113,9 @@ void apply(DocumentsState& state, const Envelope& e);
 // when the text is the one in force — nothing to record, the version in force stands;
 // refused when dated before the version in force, which a later version must follow
 // (DOCUMENT_OUT_OF_ORDER), or when it removes a document not in force (DOCUMENT_NOT_IN_FORCE).
-Result<Events> decide_document(const DocumentsState& state, const Envelope& command);
+// A version whose text is a content of the files layer (content_sha256) is refused unless
+// `content_held`: the caller's answer to whether the store holds that content.
+Result<Events> decide_document(const DocumentsState& state, const Envelope& command, bool content_held = false);
 
 // The scenarios stream folded: each name's latest version.
 struct ScenariosState {

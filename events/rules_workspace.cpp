@@ -23,16 +23,46 @@ using namespace rules_detail;
 void apply(DocumentsState& s, const Envelope& e) {
   if (e.has_document_written()) {
     const auto& d = e.document_written();
-    s.paths[d.path()] = {d.content(), e.event_id(), e.position(), from_timestamp(e.occurred_at()), d.removed()};
+    s.paths[d.path()] = {d.content(), e.event_id(), e.position(), from_timestamp(e.occurred_at()), d.removed(), d.content_sha256()};
   }
   s.version = std::max(s.version, e.version());
 }
 
-Result<Events> decide_document(const DocumentsState& s, const Envelope& c) {
+namespace {
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Whether a document's version holds the same text as the one in force, each given inline or
+// by the SHA-256 of the files layer's content.
+bool same_text(const DocumentsState::InForce& in, const v1::DocumentWritten& d) {
+  if (!in.content_sha256.empty() || !d.content_sha256().empty())
+    return (in.content_sha256.empty() ? sha256_hex(in.content) : in.content_sha256) ==
+           (d.content_sha256().empty() ? sha256_hex(d.content()) : d.content_sha256());
+  return in.content == d.content();
+}
+
+}  // namespace
+
+Result<Events> decide_document(const DocumentsState& s, const Envelope& c, bool content_held) {
   if (!c.has_document_written()) return Status::invalid("'" + c.type() + "' is not a document's version");
   const auto& d = c.document_written();
   if (auto st = check_document_path(d.path()); !st) return st;
-  if (d.removed() && !d.content().empty()) return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
+  if (d.removed() && (!d.content().empty() || !d.content_sha256().empty()))
+    return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
+  if (!d.content_sha256().empty()) {
+    if (!d.content().empty())
+      return Status::invalid("document " + d.path() + " gives its text twice (content and content_sha256): give one");
+    if (!is_sha256_hex(d.content_sha256()))
+      return Status::invalid("document " + d.path() + ": content_sha256 '" + d.content_sha256() +
+                             "' is no SHA-256 (64 lower-case hex digits)");
+    if (!content_held)
+      return Status::rule(Code::not_found, rule::kDocumentContentUnknown,
+                          "document " + d.path() + " names content " + d.content_sha256() + ", which the files layer does not hold",
+                          "record the file first (leanos import), or give the document's text as its content",
+                          {{"path", d.path()}, {"content_sha256", d.content_sha256()}});
+  }
   if (d.content().size() > kMaxDocumentBytes)
     return Status::invalid("document " + d.path() + " is " + std::to_string(d.content().size()) + " bytes; a document holds at most " +
                            std::to_string(kMaxDocumentBytes) + " bytes (split it, or keep it outside the workspace)");
@@ -41,7 +71,7 @@ Result<Events> decide_document(const DocumentsState& s, const Envelope& c) {
   if (d.removed() && !in_force)
     return Status::rule(Code::not_found, rule::kDocumentNotInForce, "document " + d.path() + " is not in force: there is nothing to remove", "",
                         {{"path", d.path()}});
-  if (!d.removed() && in_force && in->second.content == d.content()) return Events{};  // the version in force stands
+  if (!d.removed() && in_force && same_text(in->second, d)) return Events{};  // the version in force stands
   if (in != s.paths.end() && from_timestamp(c.occurred_at()) < in->second.written_at)
     return Status::rule(Code::failed_precondition, rule::kDocumentOutOfOrder,
                         "document " + d.path() + " is dated " + format_time(from_timestamp(c.occurred_at())) + ", before the version in force (" +

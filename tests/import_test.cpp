@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "events/time.h"
 #include "tests/support.h"
@@ -1001,6 +1002,47 @@ TEST_CASE("a file's encoding: UTF-16 with a byte order mark is read, Windows-125
   REQUIRE(i.w.run({"checkout", out.sub("ws")}).exit_code == 0);
   CHECK(read(out.sub("ws") + "/threads/sales/acme-corp/1-input.md") == text);
   CHECK(read(out.sub("ws") + "/strategy/goals/active/g-mrr-50k.md") == utf16);
+}
+
+TEST_CASE("a document's text that is its file's bytes is stored once: its version names the files layer's content, and every reader gets the text") {
+  Imported i;
+  const std::string uvp = "# UVP\n\n**Last updated:** 2026-01-05\n\nWhite-label in a week.\n";
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), uvp);
+  test::write_file(i.file("strategy/canvas/notes.md"), "Notes\x92 here\n");  // Windows-1252: its text is not its bytes
+  REQUIRE(i.import().exit_code == 15);  // the Windows-1252 byte is a warning
+  std::map<std::string, nlohmann::json> written;
+  std::istringstream log(i.w.run({"log", "--stream", "documents", "--json"}).out);
+  for (std::string line; std::getline(log, line);)
+    if (!line.empty()) {
+      auto e = nlohmann::json::parse(line);
+      written[e["document_written"]["path"]] = e["document_written"];
+    }
+  REQUIRE(written.count("strategy/canvas/07-uvp.md"));
+  const auto files = i.w.json({"files"})["files"];
+  std::map<std::string, std::string> sha_of;
+  for (const auto& f : files) sha_of[f["path"]] = f["sha256"].get<std::string>();
+  CHECK_FALSE(written["strategy/canvas/07-uvp.md"].contains("content"));
+  CHECK(written["strategy/canvas/07-uvp.md"]["content_sha256"] == sha_of["strategy/canvas/07-uvp.md"]);
+  CHECK(written["strategy/canvas/notes.md"]["content"] == "Notes\xE2\x80\x99 here\n");  // decoded: held as text
+  CHECK_FALSE(written["strategy/canvas/notes.md"].contains("content_sha256"));
+  std::map<std::string, std::string> text;
+  const auto docs = i.w.json({"documents", "--content"});
+  for (const auto& d : docs["documents"]) text[d["path"]] = d["content"].get<std::string>();
+  CHECK(text["strategy/canvas/07-uvp.md"] == uvp);
+  CHECK(text["strategy/canvas/notes.md"] == "Notes\xE2\x80\x99 here\n");
+  test::TempDir out;
+  REQUIRE(i.w.run({"export", out.sub("ws")}).exit_code == 0);
+  CHECK(read(out.sub("ws") + "/strategy/canvas/07-uvp.md") == uvp);
+  // Read again, the same texts are no new versions; an edit is one, named by its content.
+  CHECK(i.import().out.find("unchanged strategy/canvas/07-uvp.md") != std::string::npos);
+  test::write_file(i.file("strategy/canvas/07-uvp.md"), "# UVP\n\n**Last updated:** 2026-02-01\n\nWhite-label in a day.\n");
+  REQUIRE(i.import().exit_code == 0);
+  const auto edited = i.w.json({"documents", "--content"});
+  for (const auto& d : edited["documents"])
+    if (d["path"] == "strategy/canvas/07-uvp.md") {
+      CHECK(d["versions"] == 2);
+      CHECK(d["content"].get<std::string>().find("in a day") != std::string::npos);
+    }
 }
 
 TEST_CASE("a goal without created: is dated by the earliest date it states, else the file's time, each said in a warning") {

@@ -725,3 +725,41 @@ TEST_CASE("a document's version: the same text records nothing, an earlier date 
   CHECK(early.status().param("in_force_at") == "2026-02-01T00:00:00Z");
   CHECK(decide_document(s, doc("", "2026-03-01", true))->size() == 1);  // a removal of what is in force
 }
+
+TEST_CASE("a document's version may name its text by the files layer's content: only a content the store holds, one way of giving it, the same text in either form") {
+  const std::string text = "White-label in a week.\n";
+  const std::string sha = sha256_hex(text);
+  auto doc = [](const std::string& content, const std::string& content_sha256, const std::string& at) {
+    v1::DocumentWritten d;
+    d.set_path("strategy/canvas/07-uvp.md");
+    d.set_content(content);
+    d.set_content_sha256(content_sha256);
+    auto c = cmd(d);
+    to_timestamp(parse_time(at).value(), c.mutable_occurred_at());
+    return c;
+  };
+  DocumentsState s;
+  auto unknown = decide_document(s, doc("", sha, "2026-02-01"), false);
+  REQUIRE_FALSE(unknown.is_ok());
+  CHECK(unknown.status().rule_id() == rule::kDocumentContentUnknown);
+  CHECK(unknown.status().param("content_sha256") == sha);
+  CHECK(decide_document(s, doc(text, sha, "2026-02-01"), true).status().code() == Code::invalid_argument);  // twice
+  CHECK(decide_document(s, doc("", "ABC", "2026-02-01"), true).status().code() == Code::invalid_argument);  // no digest
+  CHECK(decide_document(s, doc("", std::string(64, 'A'), "2026-02-01"), true).status().code() == Code::invalid_argument);  // upper case
+  auto first = decide_document(s, doc("", sha, "2026-02-01"), true);
+  REQUIRE(first.is_ok());
+  REQUIRE(first->size() == 1);
+  Envelope recorded = first->front();
+  recorded.set_version(1);
+  apply(s, recorded);
+  CHECK(decide_document(s, doc(text, "", "2026-03-01"), false)->empty());  // the same text, given inline: nothing new
+  CHECK(decide_document(s, doc("", sha, "2026-03-01"), true)->empty());
+  CHECK(decide_document(s, doc("", sha256_hex("other"), "2026-03-01"), true)->size() == 1);
+  DocumentsState inline_first;
+  auto inline_version = decide_document(inline_first, doc(text, "", "2026-02-01"));
+  REQUIRE(inline_version.is_ok());
+  Envelope e = inline_version->front();
+  e.set_version(1);
+  apply(inline_first, e);
+  CHECK(decide_document(inline_first, doc("", sha, "2026-03-01"), true)->empty());  // and the other way round
+}

@@ -88,16 +88,18 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
   // The documents in force (the ledger read above), with their text: a file that reads the
   // same is not a new version.
   struct InForce {
-    std::string content, event_id;
+    std::string content, content_sha256, event_id;  // its text, or the files layer's content that holds it
     Micros written_at = 0;
     bool removed = false;
+    bool reads(const std::string& text) const { return content_sha256.empty() ? content == text : content_sha256 == sha256_hex(text); }
   };
   std::map<std::string, InForce> documents;
   if (store)
     for (const auto& [path, ref] : held.ledger.documents()) {
       auto e = store->read_event(ref.position());
       if (!e) return e.status();
-      documents[path] = {e->document_written().content(), ref.event_id(), ref.written_at(), ref.removed()};
+      const auto& d = e->document_written();
+      documents[path] = {d.content(), d.content_sha256(), ref.event_id(), ref.written_at(), ref.removed()};
     }
   std::vector<UnitReport> reports;
   std::size_t recorded = 0, skipped = 0, conflicts = 0, warnings = 0, corrected = 0;
@@ -150,9 +152,20 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         // a version too.
         const auto& d = f.command.document_written();
         auto in_force = documents.find(d.path());
-        if (in_force != documents.end() && !in_force->second.removed && in_force->second.content == d.content()) continue;
+        if (in_force != documents.end() && !in_force->second.removed && in_force->second.reads(d.content())) continue;
         c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
                                         d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id)));
+        // A text that is its file's very bytes names the content the files layer holds
+        // (recorded just before) instead of storing it a second time.
+        if (store && !dry_run && !d.content().empty()) {
+          const std::string sha = sha256_hex(d.content());
+          auto held_content = content_held(*store, sha);
+          if (!held_content) return held_content.status();
+          if (*held_content) {
+            c.mutable_document_written()->clear_content();
+            c.mutable_document_written()->set_content_sha256(sha);
+          }
+        }
       } else {
         if (store) {
           auto known = store->find_event_id(f.command.event_id());
