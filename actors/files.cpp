@@ -1,6 +1,7 @@
 #include "actors/files.h"
 
 #include <zstd.h>
+#include <spdlog/spdlog.h>
 
 #include <limits>
 #include <memory>
@@ -190,6 +191,67 @@ Result<projections::FilesState> files_at(const store::EventStore& store, const A
     }
     if (events->size() < kPage) return s;
   }
+}
+
+namespace {
+
+// The files stream from version `from` on, up to position `last`, folded into `s`; how many
+// versions that was.
+Result<std::uint64_t> fold_files(const store::EventStore& store, std::uint64_t from, std::uint64_t last,
+                                 const std::optional<Micros>& occurred, projections::FilesLatest& s) {
+  constexpr std::size_t kPage = 1024;
+  std::uint64_t folded = 0;
+  for (std::uint64_t version = from;; version += kPage) {
+    auto events = store.read_stream(kFilesStream, version, store::Direction::forward, kPage);
+    if (!events) return events.status();
+    for (const auto& e : *events) {
+      if (e.position() > last) return folded;  // positions grow with the stream's versions
+      ++folded;
+      if (!occurred || from_timestamp(e.occurred_at()) <= *occurred) projections::apply(s, e);
+      else s.version = e.version();  // read, not in force by then
+    }
+    if (events->size() < kPage) return folded;
+  }
+}
+
+struct LatestRead {
+  projections::FilesLatest state;
+  std::uint64_t since_snapshot = 0;  // versions folded past the snapshot it started from
+};
+
+Result<LatestRead> read_latest(const store::EventStore& store, const AsOf& at) {
+  auto last = last_position_of(store, at);
+  if (!last) return last.status();
+  LatestRead out;
+  if (!at.occurred) {  // a snapshot holds every version recorded by its position, whatever its date
+    auto snap = store.snapshot_at_or_before(projections::kFilesSnapshotName, *last);
+    if (!snap && !damaged_snapshot(snap.status())) return snap.status();
+    if (snap && *snap && !projections::parse((*snap)->second, &out.state)) {
+      spdlog::warn("files: the files snapshot at position {} does not parse; folding from the log instead", (*snap)->first);
+      out.state = {};
+    }
+  }
+  auto folded = fold_files(store, out.state.version + 1, *last, at.occurred, out.state);
+  if (!folded) return folded.status();
+  out.since_snapshot = *folded;
+  return out;
+}
+
+}  // namespace
+
+Result<projections::FilesLatest> files_latest_at(const store::EventStore& store, const AsOf& at) {
+  auto r = read_latest(store, at);
+  if (!r) return r.status();
+  return std::move(r->state);
+}
+
+Status keep_files_snapshot(store::EventStore& store) {
+  auto r = read_latest(store, AsOf{});
+  if (!r) return r.status();
+  if (r->since_snapshot < std::max<std::uint64_t>(kFilesSnapshotEvery, 2 * r->state.paths.size())) return Status::success();
+  std::uint64_t at = 0;  // keyed by the last version folded: what is recorded after it is the tail
+  for (const auto& [path, x] : r->state.paths) at = std::max<std::uint64_t>(at, x.position());
+  return store.put_snapshot(projections::kFilesSnapshotName, at, projections::serialize(r->state));
 }
 
 }  // namespace leanos

@@ -60,4 +60,16 @@ Result<std::uint64_t> commit_position(const store::EventStore& store, const std:
 // knowledge time, each version that occurred by its business time, in recording order.
 Result<projections::FilesState> files_at(const store::EventStore& store, const AsOf& at);
 
+// The last version of every path by then, without the versions before: the newest files
+// snapshot at or before `at`'s position and the `files` stream after it (a business-time bound
+// folds the whole stream, each version that occurred by then). What checkout and the files in
+// force need, in a time that does not grow with the history.
+Result<projections::FilesLatest> files_latest_at(const store::EventStore& store, const AsOf& at);
+// Writes a files snapshot at the log's end when at least kFilesSnapshotEvery versions, and
+// twice as many as there are paths, were recorded since the newest one (an import calls it
+// after each commit's files): a snapshot holds an entry per path, so that the snapshots of a
+// long history stay a fraction of its versions' own size.
+inline constexpr std::uint64_t kFilesSnapshotEvery = 256;
+Status keep_files_snapshot(store::EventStore& store);
+
 }  // namespace leanos

@@ -14,10 +14,6 @@
 
 namespace leanos {
 
-namespace {
-
-// A snapshot the disk damaged (its checksum fails): derived data, so the fold goes on without
-// it, from the log, and says so; `leanos verify` names the file. Anything else is an error.
 bool damaged_snapshot(const Status& s) {
   if (s.code() != Code::corruption) return false;
   spdlog::warn("ledger: a projection snapshot is damaged ({}); folding from the log instead — `leanos verify` names it; "
@@ -25,6 +21,8 @@ bool damaged_snapshot(const Status& s) {
                s.to_string());
   return true;
 }
+
+namespace {
 
 constexpr Micros kNever = std::numeric_limits<Micros>::min();  // no lower bound on business time
 constexpr Micros kAlways = std::numeric_limits<Micros>::max();  // no upper bound

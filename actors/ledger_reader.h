@@ -23,6 +23,11 @@
 
 namespace leanos {
 
+// A snapshot the disk damaged (its checksum fails): derived data, so the fold goes on without
+// it, from the log, and says so (a warning); `leanos verify` names the file. False for any
+// other error, which is the caller's.
+bool damaged_snapshot(const Status& s);
+
 struct AsOf {
   std::optional<Micros> occurred = std::nullopt;         // business time: fold what occurred by then
   std::optional<Micros> recorded = std::nullopt;         // system time: as the store knew it then

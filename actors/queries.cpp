@@ -339,19 +339,21 @@ Result<v1::QueryReply> answer_query(store::EventStore& store, const v1::QueryReq
         commit = imported->source_imported().revision();
         at = AsOf{.position = *p};
       }
-      auto files = files_at(store, at);
-      if (!files) return files.status();
-      if (!f.path().empty()) {
-        auto log = projections::file_log(*files, f.path());
-        if (log.versions().empty()) return Status::not_found("no file '" + printable(f.path()) + "' was recorded" +
-                                                             (commit.empty() && q.as_of().empty() && q.known_at().empty() && !q.has_at_position()
-                                                                  ? std::string(" (`leanos files` lists the workspace's files)")
-                                                                  : std::string(" by then")));
-        *reply.mutable_file_log() = std::move(log);
+      if (f.path().empty()) {  // the files in force: the last version of each path is enough
+        auto latest = files_latest_at(store, at);
+        if (!latest) return latest.status();
+        *reply.mutable_files() = projections::files_view(*latest);
+        reply.mutable_files()->set_commit(commit);
         return reply;
       }
-      *reply.mutable_files() = projections::files_view(*files);
-      reply.mutable_files()->set_commit(commit);
+      auto files = files_at(store, at);
+      if (!files) return files.status();
+      auto log = projections::file_log(*files, f.path());
+      if (log.versions().empty()) return Status::not_found("no file '" + printable(f.path()) + "' was recorded" +
+                                                           (commit.empty() && q.as_of().empty() && q.known_at().empty() && !q.has_at_position()
+                                                                ? std::string(" (`leanos files` lists the workspace's files)")
+                                                                : std::string(" by then")));
+      *reply.mutable_file_log() = std::move(log);
       return reply;
     }
     case v1::QueryRequest::kScenarios: {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 
+#include "actors/files.h"
 #include "actors/ledger_reader.h"
 #include "projections/metrics.h"
 #include "projections/views.h"
@@ -381,4 +382,69 @@ TEST_CASE("a projection snapshot the disk damaged is skipped: the view is folded
   auto read = read_ledger(es, AsOf{}, from_snapshots);  // before: the damaged snapshot's error, every view refused
   REQUIRE_MESSAGE(read.is_ok(), read.status().to_string());
   CHECK(projections::serialize(read->view) == expected);
+}
+
+TEST_CASE("the files in force from a files snapshot and the stream after it equal the fold of the whole stream, at any position and date") {
+  test::TempDir dir;
+  auto opened = open_relaxed(dir);
+  auto& es = *opened;
+  std::mt19937_64 rng(5);
+  // 2 000 versions of 40 paths: edits, deletions, paths back after their deletion, dated in
+  // no order, with another stream's events between; an import's snapshot after every 50.
+  const Micros start = parse_time("2026-01-01").value();
+  std::uniform_int_distribution<Micros> when(start, start + 200 * kMicrosPerDay);
+  for (int k = 0; k < 2000; ++k) {
+    v1::FileVersion f;
+    f.set_path("notes/" + std::to_string(rng() % 40) + ".md");
+    const bool deleted = rng() % 9 == 0;
+    f.set_kind(deleted ? v1::FILE_DELETED : v1::FILE_REGULAR);
+    if (!deleted) {
+      f.set_sha256(sha256_hex(std::to_string(k)));
+      f.set_size(static_cast<std::uint64_t>(k));
+    }
+    REQUIRE(es.append("files", store::ExpectedVersion::any(), {make_event(f, when(rng))}).is_ok());
+    if (k % 5 == 0) {
+      v1::SourceImported s;
+      s.set_source("git");
+      s.set_revision(std::to_string(k));
+      REQUIRE(es.append("imports", store::ExpectedVersion::any(), {make_event(s, when(rng))}).is_ok());
+    }
+    if (k % 50 == 49) REQUIRE(keep_files_snapshot(es).is_ok());
+  }
+  const std::uint64_t end = es.last_position();
+  auto newest = es.snapshot_at_or_before(projections::kFilesSnapshotName, end);
+  REQUIRE(newest.is_ok());
+  REQUIRE(newest->has_value());
+  CHECK((*newest)->first > end - 400);  // kept up as the stream grew
+  auto same = [&](const AsOf& at) {
+    auto latest = files_latest_at(es, at);
+    auto whole = files_at(es, at);
+    REQUIRE(latest.is_ok());
+    REQUIRE(whole.is_ok());
+    CHECK(projections::files_view(*latest).SerializeAsString() == projections::files_view(*whole).SerializeAsString());
+  };
+  for (std::uint64_t p = 1; p <= end; p += 37) {
+    INFO("at position " << p);
+    same(AsOf{.position = p});
+  }
+  same(AsOf{});
+  for (int k = 0; k < 20; ++k) {
+    const Micros t = when(rng);
+    INFO("as of " << format_time(t));
+    same(AsOf{.occurred = t});
+    same(AsOf{.occurred = t, .position = 1 + rng() % end});
+  }
+  // The snapshot is what the fold starts from: one that says otherwise shows in the view, and
+  // one that does not parse is passed over for the stream.
+  projections::FilesLatest forged;
+  REQUIRE(projections::parse((*newest)->second, &forged));
+  forged.paths["forged.md"].set_path("forged.md");
+  forged.paths["forged.md"].set_kind(v1::FILE_REGULAR);
+  forged.paths["forged.md"].set_version(1);
+  REQUIRE(es.put_snapshot(projections::kFilesSnapshotName, (*newest)->first, projections::serialize(forged)).is_ok());
+  auto shown = files_latest_at(es, AsOf{});
+  REQUIRE(shown.is_ok());
+  CHECK(shown->paths.count("forged.md") == 1);
+  REQUIRE(es.put_snapshot(projections::kFilesSnapshotName, (*newest)->first, "not a snapshot").is_ok());
+  same(AsOf{});
 }

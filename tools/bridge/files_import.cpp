@@ -10,11 +10,10 @@
 namespace leanos::bridge {
 
 Result<FilesHeld> files_held(const store::EventStore& store) {
-  auto s = files_at(store, AsOf{});
+  auto s = files_latest_at(store, AsOf{});
   if (!s) return s.status();
   FilesHeld held;
-  for (const auto& [path, versions] : s->paths)
-    if (!versions.empty()) held.paths[path] = {versions.back().kind(), versions.back().sha256(), versions.back().event_id()};
+  for (const auto& [path, last] : s->paths) held.paths[path] = {last.kind(), last.sha256(), last.event_id()};
   return held;
 }
 
@@ -130,6 +129,8 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
       const std::string path = index.empty() ? std::string("the files") : paths.at(std::stoul(index));
       return Status(h.status().code(), "recording " + path + ": " + h.status().message());
     }
+    if (store)  // checkout and the files in force then start from a recent state, not the stream's start
+      if (auto s = keep_files_snapshot(*store); !s) return s;
   }
   return out;
 }
