@@ -53,10 +53,10 @@ Result<Events> decide_document(const DocumentsState& s, const Envelope& c, bool 
     return Status::invalid("document " + d.path() + " is removed: a removal holds no content");
   if (!d.content_sha256().empty()) {
     if (!d.content().empty())
-      return Status::invalid("document " + d.path() + " gives its text twice (content and content_sha256): give one");
+      return invalid_field("content_sha256", "document " + d.path() + " gives its text twice (content and content_sha256): give one", "content");
     if (!is_sha256_hex(d.content_sha256()))
-      return Status::invalid("document " + d.path() + ": content_sha256 '" + d.content_sha256() +
-                             "' is no SHA-256 (64 lower-case hex digits)");
+      return invalid_field("content_sha256", "document " + d.path() + ": content_sha256 '" + d.content_sha256() +
+                                                 "' is no SHA-256 (64 lower-case hex digits)");
     if (!content_held)
       return Status::rule(Code::not_found, rule::kDocumentContentUnknown,
                           "document " + d.path() + " names content " + d.content_sha256() + ", which the files layer does not hold",

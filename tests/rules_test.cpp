@@ -743,9 +743,14 @@ TEST_CASE("a document's version may name its text by the files layer's content: 
   REQUIRE_FALSE(unknown.is_ok());
   CHECK(unknown.status().rule_id() == rule::kDocumentContentUnknown);
   CHECK(unknown.status().param("content_sha256") == sha);
-  CHECK(decide_document(s, doc(text, sha, "2026-02-01"), true).status().code() == Code::invalid_argument);  // twice
-  CHECK(decide_document(s, doc("", "ABC", "2026-02-01"), true).status().code() == Code::invalid_argument);  // no digest
-  CHECK(decide_document(s, doc("", std::string(64, 'A'), "2026-02-01"), true).status().code() == Code::invalid_argument);  // upper case
+  for (const auto& [content, digest] : {std::pair<std::string, std::string>{text, sha},  // twice
+                                        {"", "ABC"},                                     // no digest
+                                        {"", std::string(64, 'A')}}) {                   // upper case
+    auto refused = decide_document(s, doc(content, digest, "2026-02-01"), true);
+    CHECK(refused.status().code() == Code::invalid_argument);
+    CHECK(refused.status().rule_id() == rule::kInvalidField);
+    CHECK(refused.status().param("field") == "content_sha256");
+  }
   auto first = decide_document(s, doc("", sha, "2026-02-01"), true);
   REQUIRE(first.is_ok());
   REQUIRE(first->size() == 1);
