@@ -1,11 +1,9 @@
 #include "projections/files.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <algorithm>
 
 #include "events/ids.h"
+#include "projections/ledger.h"
 
 namespace leanos::projections {
 
@@ -64,12 +62,7 @@ std::string serialize(const FilesLatest& s) {
   v1::FilesSnapshot snap;
   snap.set_version(s.version);
   for (const auto& [path, x] : s.paths) *snap.add_latest() = x;
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  snap.SerializeToCodedStream(&coded);
-  return out;
+  return deterministic_bytes(snap);
 }
 
 bool parse(const std::string& bytes, FilesLatest* s) {

@@ -48,6 +48,8 @@ void apply(LedgerView& view, const Envelope& e);
 // events are recorded late: they are folded on top of it (actors/ledger_reader.cpp).
 bool order_free(const Envelope& e);
 
+// A message's bytes with map entries sorted: the same state, the same bytes (every snapshot).
+std::string deterministic_bytes(const google::protobuf::MessageLite& message);
 // Deterministic bytes (map entries sorted): the snapshot format and the identity test.
 std::string serialize(const LedgerView& view);
 bool parse(const std::string& bytes, LedgerView* view);

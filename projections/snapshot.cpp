@@ -9,16 +9,18 @@
 
 namespace leanos::projections {
 
-std::string serialize(const LedgerView& view) {
+std::string deterministic_bytes(const google::protobuf::MessageLite& message) {
   std::string out;
   {
     google::protobuf::io::StringOutputStream raw(&out);
     google::protobuf::io::CodedOutputStream coded(&raw);
     coded.SetSerializationDeterministic(true);
-    view.SerializeToCodedStream(&coded);
-  }
+    message.SerializeToCodedStream(&coded);
+  }  // the stream trims `out` to what was written as it closes
   return out;
 }
+
+std::string serialize(const LedgerView& view) { return deterministic_bytes(view); }
 
 bool parse(const std::string& bytes, LedgerView* view) { return view->ParseFromString(bytes); }
 

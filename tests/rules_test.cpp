@@ -698,17 +698,25 @@ TEST_CASE("a document's path stays inside the workspace and its text within one 
   CHECK(decide_document(f, doc("notes.md", kMaxDocumentBytes)).is_ok());
 }
 
+namespace {
+
+// A version of the UVP document dated `at`: its text, or the files layer's content it names.
+Envelope uvp_version(const std::string& text, const std::string& at, bool removed = false, const std::string& content_sha256 = "") {
+  v1::DocumentWritten d;
+  d.set_path("strategy/canvas/07-uvp.md");
+  d.set_content(text);
+  d.set_removed(removed);
+  d.set_content_sha256(content_sha256);
+  auto c = cmd(d);
+  to_timestamp(parse_time(at).value(), c.mutable_occurred_at());
+  return c;
+}
+
+}  // namespace
+
 TEST_CASE("a document's version: the same text records nothing, an earlier date is refused, a removal only of what is in force") {
   DocumentsState s;
-  auto doc = [](const std::string& text, const std::string& at, bool removed = false) {
-    v1::DocumentWritten d;
-    d.set_path("strategy/canvas/07-uvp.md");
-    d.set_content(text);
-    d.set_removed(removed);
-    auto c = cmd(d);
-    to_timestamp(parse_time(at).value(), c.mutable_occurred_at());
-    return c;
-  };
+  const auto doc = [](const std::string& text, const std::string& at, bool removed = false) { return uvp_version(text, at, removed); };
   auto first = decide_document(s, doc("v1", "2026-02-01"));
   REQUIRE(first.is_ok());
   REQUIRE(first->size() == 1);
@@ -729,14 +737,8 @@ TEST_CASE("a document's version: the same text records nothing, an earlier date 
 TEST_CASE("a document's version may name its text by the files layer's content: only a content the store holds, one way of giving it, the same text in either form") {
   const std::string text = "White-label in a week.\n";
   const std::string sha = sha256_hex(text);
-  auto doc = [](const std::string& content, const std::string& content_sha256, const std::string& at) {
-    v1::DocumentWritten d;
-    d.set_path("strategy/canvas/07-uvp.md");
-    d.set_content(content);
-    d.set_content_sha256(content_sha256);
-    auto c = cmd(d);
-    to_timestamp(parse_time(at).value(), c.mutable_occurred_at());
-    return c;
+  const auto doc = [](const std::string& content, const std::string& content_sha256, const std::string& at) {
+    return uvp_version(content, at, false, content_sha256);
   };
   DocumentsState s;
   auto unknown = decide_document(s, doc("", sha, "2026-02-01"), false);

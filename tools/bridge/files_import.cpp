@@ -135,4 +135,16 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
   return out;
 }
 
+Status name_held_content(const store::EventStore& store, v1::DocumentWritten& document) {
+  if (document.content().empty()) return Status::success();
+  const std::string sha = sha256_hex(document.content());
+  auto held = content_held(store, sha);
+  if (!held) return held.status();
+  if (*held) {
+    document.clear_content();
+    document.set_content_sha256(sha);
+  }
+  return Status::success();
+}
+
 }  // namespace leanos::bridge

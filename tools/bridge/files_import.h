@@ -54,4 +54,8 @@ struct FilesSource {
 Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, const FileTree& tree, FilesHeld& held,
                                    const FilesSource& source);
 
+// A document whose text is its file's very bytes, as the files layer holds them (recorded
+// just before it), names that content (content_sha256) instead of holding the text again.
+Status name_held_content(const store::EventStore& store, v1::DocumentWritten& document);
+
 }  // namespace leanos::bridge

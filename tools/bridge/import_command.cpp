@@ -155,17 +155,8 @@ Result<FolderImport> import_folder(store::EventStore* store, Runtime* runtime, c
         if (in_force != documents.end() && !in_force->second.removed && in_force->second.reads(d.content())) continue;
         c.set_event_id(derived_event_id("leanos-import:" + d.path() + "#document",
                                         d.content() + "@after:" + (in_force == documents.end() ? "" : in_force->second.event_id)));
-        // A text that is its file's very bytes names the content the files layer holds
-        // (recorded just before) instead of storing it a second time.
-        if (store && !dry_run && !d.content().empty()) {
-          const std::string sha = sha256_hex(d.content());
-          auto held_content = content_held(*store, sha);
-          if (!held_content) return held_content.status();
-          if (*held_content) {
-            c.mutable_document_written()->clear_content();
-            c.mutable_document_written()->set_content_sha256(sha);
-          }
-        }
+        if (store && !dry_run)
+          if (auto st = bridge::name_held_content(*store, *c.mutable_document_written()); !st) return st;
       } else {
         if (store) {
           auto known = store->find_event_id(f.command.event_id());
