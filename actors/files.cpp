@@ -176,41 +176,25 @@ Result<std::uint64_t> commit_position(const store::EventStore& store, const std:
   return *found;
 }
 
-Result<projections::FilesState> files_at(const store::EventStore& store, const AsOf& at) {
-  auto last = last_position_of(store, at);
-  if (!last) return last.status();
-  // The stream in pages, up to the bound: a commit in the middle of a history reads half.
-  constexpr std::size_t kPage = 4096;
-  projections::FilesState s;
-  for (std::uint64_t version = 1;; version += kPage) {
-    auto events = store.read_stream(kFilesStream, version, store::Direction::forward, kPage);
-    if (!events) return events.status();
-    for (const auto& e : *events) {
-      if (e.position() > *last) return s;  // positions grow with the stream's versions
-      if (!at.occurred || from_timestamp(e.occurred_at()) <= *at.occurred) projections::apply(s, e);
-    }
-    if (events->size() < kPage) return s;
-  }
-}
-
 namespace {
 
-// The files stream from version `from` on, up to position `last`, folded into `s`; how many
-// versions that was.
+// The files stream from version `from` on, up to position `last`, each version that occurred
+// by `occurred` (if given) folded into `s` (FilesState or FilesLatest); how many were read.
+template <typename State>
 Result<std::uint64_t> fold_files(const store::EventStore& store, std::uint64_t from, std::uint64_t last,
-                                 const std::optional<Micros>& occurred, projections::FilesLatest& s) {
+                                 const std::optional<Micros>& occurred, State& s) {
   constexpr std::size_t kPage = 1024;
-  std::uint64_t folded = 0;
+  std::uint64_t read = 0;
   for (std::uint64_t version = from;; version += kPage) {
     auto events = store.read_stream(kFilesStream, version, store::Direction::forward, kPage);
     if (!events) return events.status();
     for (const auto& e : *events) {
-      if (e.position() > last) return folded;  // positions grow with the stream's versions
-      ++folded;
+      if (e.position() > last) return read;  // positions grow with the stream's versions
+      ++read;
       if (!occurred || from_timestamp(e.occurred_at()) <= *occurred) projections::apply(s, e);
-      else s.version = e.version();  // read, not in force by then
+      s.version = e.version();  // read, in force by then or not
     }
-    if (events->size() < kPage) return folded;
+    if (events->size() < kPage) return read;
   }
 }
 
@@ -238,6 +222,14 @@ Result<LatestRead> read_latest(const store::EventStore& store, const AsOf& at) {
 }
 
 }  // namespace
+
+Result<projections::FilesState> files_at(const store::EventStore& store, const AsOf& at) {
+  auto last = last_position_of(store, at);
+  if (!last) return last.status();
+  projections::FilesState s;
+  if (auto read = fold_files(store, 1, *last, at.occurred, s); !read) return read.status();
+  return s;
+}
 
 Result<projections::FilesLatest> files_latest_at(const store::EventStore& store, const AsOf& at) {
   auto r = read_latest(store, at);

@@ -15,6 +15,7 @@ namespace leanos::projections {
 // Every version of every path (FileVersion events), each path's in the order recorded.
 struct FilesState {
   std::map<std::string, std::vector<v1::FileEntry>> paths;
+  std::uint64_t version = 0;  // of the `files` stream, read up to
 };
 
 void apply(FilesState& s, const v1::Envelope& e);
