@@ -41,20 +41,44 @@ std::string compress(std::string_view part, std::string_view prefix) {
 
 }  // namespace
 
+namespace {
+
+// What a next version of `prev`'s path is a delta of: the content at its chain place with the
+// lowest bit cleared, read with prev (prev itself for an odd place). None after an older
+// store's linear delta, or when the chain is full: the next version starts a chain, whole.
+const StoredContent::Link* delta_base(const StoredContent& prev, StoredContent::Link& self) {
+  if (prev.depth > 0 && prev.chain == 0) return nullptr;
+  const std::uint32_t place = prev.chain + 1;
+  if (place >= kDeltaChain) return nullptr;
+  const std::uint32_t want = place & (place - 1);
+  if (want == prev.chain) {
+    self = {prev.chain, prev.depth, prev.sha256, {}};
+    return &self;  // its bytes: prev's own (see base_bytes)
+  }
+  for (const auto& link : prev.links)
+    if (link.chain == want) return &link;
+  return nullptr;
+}
+
+}  // namespace
+
 std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256, Micros at, const StoredContent* base) {
   const std::size_t chunks = bytes.empty() ? 1 : (bytes.size() + kFileChunkBytes - 1) / kFileChunkBytes;
-  const bool delta = base && chunks == 1 && !base->bytes.empty() && base->bytes.size() <= kFileChunkBytes &&
-                     base->depth < kMaxDeltaDepth && base->sha256 != sha256;
+  StoredContent::Link self;
+  const StoredContent::Link* from = base && chunks == 1 ? delta_base(*base, self) : nullptr;
+  const std::string* from_bytes = from == &self ? &base->bytes : from ? &from->bytes : nullptr;
+  const bool delta = from && !from_bytes->empty() && from_bytes->size() <= kFileChunkBytes && from->sha256 != sha256;
   std::vector<v1::Envelope> out;
   for (std::size_t i = 0; i < chunks; ++i) {
     const auto part = bytes.substr(std::min(bytes.size(), i * kFileChunkBytes), kFileChunkBytes);
     std::string frame = compress(part, {});  // never an error with a buffer of the bound's size
     v1::FileContent c;
     if (delta)
-      if (std::string d = compress(part, base->bytes); !d.empty() && d.size() < frame.size()) {
+      if (std::string d = compress(part, *from_bytes); !d.empty() && d.size() < frame.size()) {
         frame = std::move(d);
-        c.set_base_sha256(base->sha256);
-        c.set_depth(base->depth + 1);
+        c.set_base_sha256(from->sha256);
+        c.set_depth(from->depth + 1);
+        c.set_chain(base->chain + 1);
       }
     c.set_sha256(sha256);
     c.set_chunk(static_cast<std::uint32_t>(i));
@@ -68,10 +92,26 @@ std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const st
   return out;
 }
 
+StoredContent after_content(const StoredContent* base, const v1::FileContent& first, std::string bytes) {
+  StoredContent out;
+  out.sha256 = first.sha256();
+  out.bytes = std::move(bytes);
+  if (first.base_sha256().empty() || !base) return out;  // whole
+  out.depth = first.depth();
+  out.chain = first.chain();
+  // Its chain on the way: the base's, then the base (its place has the lowest bit cleared).
+  const std::uint32_t want = out.chain & (out.chain - 1);
+  for (const auto& link : base->links)
+    if (link.chain <= want) out.links.push_back(link);
+  if (base->chain == want) out.links.push_back({base->chain, base->depth, base->sha256, base->bytes});
+  return out;
+}
+
 namespace {
 
 // `hops`: the deltas followed to get here; a chain longer than any written is damage.
-Result<StoredContent> read_content(const store::EventStore& store, const std::string& sha256, std::uint32_t hops) {
+// `links`: keep the chain's contents read on the way (StoredContent::links).
+Result<StoredContent> read_content(const store::EventStore& store, const std::string& sha256, std::uint32_t hops, bool links) {
   StoredContent out;
   out.sha256 = sha256;
   std::string& bytes = out.bytes;
@@ -95,13 +135,14 @@ Result<StoredContent> read_content(const store::EventStore& store, const std::st
       if (chunks != 1 || hops >= kMaxDeltaDepth)
         return Status::corruption("content " + sha256 + " is a delta of " + c.base_sha256() + " that cannot be one (" +
                                   (chunks != 1 ? "several chunks" : "a chain deeper than " + std::to_string(kMaxDeltaDepth)) + ")");
-      auto b = read_content(store, c.base_sha256(), hops + 1);
+      auto b = read_content(store, c.base_sha256(), hops + 1, links);
       if (!b)
         return b.status().code() == Code::not_found
                    ? Status::corruption("content " + sha256 + " is a delta of " + c.base_sha256() + ", which the store does not hold")
                    : b.status();
       base = std::move(*b);
       out.depth = base->depth + 1;
+      out.chain = c.chain();
     }
     const unsigned long long size = ZSTD_getFrameContentSize(c.data().data(), c.data().size());
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kFileChunkBytes)
@@ -116,6 +157,10 @@ Result<StoredContent> read_content(const store::EventStore& store, const std::st
     if (ZSTD_isError(n) || n != size)
       return Status::corruption("chunk " + std::to_string(i) + " of content " + sha256 + " does not decompress: " +
                                 (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+    if (links && base) {
+      out.links = std::move(base->links);
+      out.links.push_back({base->chain, base->depth, std::move(base->sha256), std::move(base->bytes)});
+    }
   }
   // The content asked for is checked whole; a base read on the way to it is not: a wrong
   // base makes a wrong content, which this check then names (hashing every base of a chain
@@ -127,10 +172,10 @@ Result<StoredContent> read_content(const store::EventStore& store, const std::st
 
 }  // namespace
 
-Result<StoredContent> stored_content(const store::EventStore& store, const std::string& sha256) { return read_content(store, sha256, 0); }
+Result<StoredContent> stored_content(const store::EventStore& store, const std::string& sha256) { return read_content(store, sha256, 0, true); }
 
 Result<std::string> file_bytes(const store::EventStore& store, const std::string& sha256) {
-  auto c = read_content(store, sha256, 0);
+  auto c = read_content(store, sha256, 0, false);
   if (!c) return c.status();
   return std::move(c->bytes);
 }

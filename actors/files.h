@@ -21,20 +21,37 @@ namespace leanos {
 struct StoredContent {
   std::string sha256, bytes;
   std::uint32_t depth = 0;
+  // Its place in its skip-delta chain (FileContent.chain): 0 whole, or a delta as older
+  // stores wrote them (depth > 0), which no new version takes as a base.
+  std::uint32_t chain = 0;
+  // The contents its chain passes through on the way to it, the whole one first (read with it
+  // by stored_content): the next version's base is one of them or this one.
+  struct Link {
+    std::uint32_t chain = 0, depth = 0;
+    std::string sha256, bytes;
+  };
+  std::vector<Link> links{};
 };
-// Bases deeper than this are not taken: a content is then stored whole, so that reading one
-// decompresses at most this many frames more (git's packs allow 50).
+// A path's chain of versions holds this many (the whole one and its deltas): then the next
+// version is stored whole again. Reading one takes at most log2 of it hops (5).
+inline constexpr std::uint32_t kDeltaChain = 32;
+// Stores before skip-deltas chained each delta on the one before, this many deep at most: a
+// longer chain is damage.
 inline constexpr std::uint32_t kMaxDeltaDepth = 16;
 
 // The FileContent commands that hold `bytes` (at least one, empty content too), each chunk
 // compressed; their event ids follow from the content, so the same bytes are stored once.
 // Dated `at`, the date of the first version that holds them: a content dated by the clock
 // would lie ahead of a git history's dates, and every version imported after it would be
-// recorded late (folds would start far back). Given the path's previous content `base`, a
-// content of one chunk is stored as a delta against it (zstd with the base as its prefix)
-// when that is smaller, and the base is no deeper than kMaxDeltaDepth - 1.
+// recorded late (folds would start far back). Given the path's previous content `base` (as
+// stored_content reads it, or as the last call left it: after_content), a content of one chunk
+// is stored as a delta of the one its chain place names (FileContent.chain) when that is
+// smaller and the chain is not full; otherwise whole.
 std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const std::string& sha256, Micros at,
                                                 const StoredContent* base = nullptr);
+// The content `bytes` as the commands just built for it (`first`, their first) leave it: the
+// base of the path's next version, without reading it back. `base` as given to them.
+StoredContent after_content(const StoredContent* base, const v1::FileContent& first, std::string bytes);
 std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk);
 // The id of the SourceImported event that records git commit `commit` (40 hex digits) as
 // imported: found by it again without a scan.

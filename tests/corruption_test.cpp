@@ -194,7 +194,7 @@ TEST_CASE("a file content built on a damaged delta base is refused, named, never
   // The base as a damaged disk would hold it: the event is whole, its bytes are not the ones
   // its digest names.
   auto damaged = file_content_commands(std::string(3000, 'b'), base_sha, 1'000'000);
-  const StoredContent base{base_sha, base_text, 0};
+  const StoredContent base{.sha256 = base_sha, .bytes = base_text};
   auto built = file_content_commands(text, sha, 2'000'000, &base);
   REQUIRE(built.size() == 1);
   REQUIRE(built.front().file_content().base_sha256() == base_sha);  // stored as a delta of the base

@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/files.h"
+#include "events/ids.h"
+#include "tests/store_support.h"
 #include "tests/support.h"
 
 namespace fs = std::filesystem;
@@ -292,12 +295,12 @@ TEST_CASE("checkout --commit equals git archive of every commit of a random hist
   w.refused({"checkout", w.dir.sub("none"), "--commit", "0000000"}, "no imported commit 0000000");
 }
 
-TEST_CASE("a file edited commit after commit is stored as deltas of its last version, chains bounded, every commit given back as git has it") {
+TEST_CASE("a file edited commit after commit is stored as skip-deltas, a few hops from a whole version, chains bounded, every commit given back as git has it") {
   std::mt19937_64 rng(5);
   TempDir repo;
   git(repo.path(), {"init", "-q", "-b", "main"});
   std::string logo = random_bytes(rng, 100'000), notes = "# Notes\n";
-  constexpr int kCommits = 24;
+  constexpr int kCommits = 40;  // past one chain (32 versions): the next starts whole again
   for (int i = 0; i < kCommits; ++i) {
     logo += "edit " + std::to_string(i) + "\n";  // a small change to a large file, as an agent appends to one
     notes += "- line " + std::to_string(i) + "\n";
@@ -305,18 +308,20 @@ TEST_CASE("a file edited commit after commit is stored as deltas of its last ver
     put(repo.sub("research/notes.md"), notes);
     git(repo.path(), {"add", "-A"});
     char date[32];
-    std::snprintf(date, sizeof date, "2026-01-%02dT10:00:00Z", i + 1);
+    std::snprintf(date, sizeof date, "2026-%02d-%02dT10:00:00Z", 1 + i / 28, 1 + i % 28);
     git(repo.path(), {"commit", "-q", "--date", date, "-m", "edit " + std::to_string(i)});
   }
   Workspace w;
   import_history(w, repo.path());
-  // The contents: the first whole, most others deltas of the one before, no chain deeper than
-  // the bound; what they take is far less than every version whole.
+  // The contents: the first whole, then deltas, the one at chain place k of the one at
+  // k & (k - 1): as many hops to the whole one as k has set bits; the 33rd version whole again.
+  // What they take is far less than every version whole.
   auto log = w.run({"--json", "log", "--stream", "file-contents"});
   REQUIRE(log.exit_code == 0);
   std::istringstream lines(log.out);
   int contents = 0, deltas = 0;
-  unsigned deepest = 0;
+  unsigned deepest = 0, last_place = 0;
+  std::map<std::string, unsigned> place_of;  // each content's chain place, by its SHA-256
   std::size_t stored = 0;
   for (std::string line; std::getline(lines, line);) {
     const auto e = nlohmann::json::parse(line);
@@ -324,14 +329,24 @@ TEST_CASE("a file edited commit after commit is stored as deltas of its last ver
     ++contents;
     // Dated as the commit that first held it, not by the clock (which would put every later
     // version behind it in business time: recorded late, each fold starting far back).
-    CHECK(e.at("occurred_at").get<std::string>().rfind("2026-01-", 0) == 0);
-    if (c.contains("base_sha256")) ++deltas;
-    deepest = std::max(deepest, c.value("depth", 0u));
+    CHECK(e.at("occurred_at").get<std::string>().rfind("2026-0", 0) == 0);
+    const unsigned place = c.value("chain", 0u), depth = c.value("depth", 0u);
+    place_of[c.at("sha256").get<std::string>()] = place;
+    if (c.contains("base_sha256")) {
+      ++deltas;
+      INFO(line);
+      CHECK(place > 0);
+      CHECK(depth == static_cast<unsigned>(__builtin_popcount(place)));
+      CHECK(place_of.at(c.at("base_sha256").get<std::string>()) == (place & (place - 1)));
+    }
+    deepest = std::max(deepest, depth);
+    last_place = std::max(last_place, place);
     stored += c.at("data").get<std::string>().size() * 3 / 4;  // base64
   }
   CHECK(contents == 2 * kCommits);
   CHECK(deltas >= 2 * kCommits - 8);
-  CHECK(deepest == 16);  // the chain starts again after 16 deltas
+  CHECK(last_place == leanos::kDeltaChain - 1);  // the chain starts again after 31 deltas
+  CHECK(deepest == 5);                          // place 31: five hops
   CHECK(stored < 3 * logo.size());
   // Each commit back byte for byte.
   std::istringstream ids(git_out(repo.path(), {"rev-list", "--all"}));
@@ -354,6 +369,53 @@ TEST_CASE("a file edited commit after commit is stored as deltas of its last ver
   TempDir now;
   REQUIRE(w.run({"checkout", now.sub("ws")}).exit_code == 0);
   CHECK(tree_of(now.sub("ws")) == tree_of(repo.path()));
+}
+
+// Stores before skip-deltas hold each delta on the version before it (FileContent.chain 0,
+// depth up to 16): they read as written, and a path's next version after one starts a chain
+// whole rather than continuing one whose places it does not know.
+TEST_CASE("an older store's linear deltas read as written, and the version after one starts a new chain whole") {
+  using namespace leanos;
+  TempDir dir;
+  auto es = test::open_store(dir.path());
+  const std::string a = "# Notes\n" + std::string(400, 'a') + "\n", b = a + "- b\n", c = b + "- c\n", d = c + "- d\n";
+  auto whole = file_content_commands(a, sha256_hex(a), 1'000'000);
+  const StoredContent held_a{.sha256 = sha256_hex(a), .bytes = a};
+  auto on_a = file_content_commands(b, sha256_hex(b), 2'000'000, &held_a);
+  REQUIRE(on_a.front().file_content().base_sha256() == sha256_hex(a));
+  CHECK(on_a.front().file_content().chain() == 1);
+  // c as an older store wrote it: a delta of b, two deep, no chain place.
+  const StoredContent b_alone{.sha256 = sha256_hex(b), .bytes = b};
+  auto linear = file_content_commands(c, sha256_hex(c), 3'000'000, &b_alone);
+  REQUIRE(linear.front().file_content().base_sha256() == sha256_hex(b));
+  linear.front().mutable_file_content()->set_depth(2);
+  linear.front().mutable_file_content()->clear_chain();
+  for (auto* batch : {&whole, &on_a, &linear}) REQUIRE(es->append(kFileContentsStream, store::ExpectedVersion::any(), *batch).is_ok());
+
+  auto read_c = stored_content(*es, sha256_hex(c));
+  REQUIRE(read_c.is_ok());
+  CHECK(read_c->bytes == c);
+  CHECK(read_c->depth == 2);
+  CHECK(read_c->chain == 0);
+  auto after_linear = file_content_commands(d, sha256_hex(d), 4'000'000, &*read_c);
+  CHECK(after_linear.front().file_content().base_sha256().empty());  // whole: a new chain
+
+  // Read back from the store, b knows its chain: the version at place 2 is a delta of a.
+  auto read_b = stored_content(*es, sha256_hex(b));
+  REQUIRE(read_b.is_ok());
+  CHECK(read_b->chain == 1);
+  REQUIRE(read_b->links.size() == 1);
+  CHECK(read_b->links.front().sha256 == sha256_hex(a));
+  const std::string c2 = b + "- another c\n";
+  auto on_b = file_content_commands(c2, sha256_hex(c2), 5'000'000, &*read_b);
+  const auto& placed = on_b.front().file_content();
+  CHECK(placed.base_sha256() == sha256_hex(a));
+  CHECK(placed.chain() == 2);
+  CHECK(placed.depth() == 1);
+  REQUIRE(es->append(kFileContentsStream, store::ExpectedVersion::any(), on_b).is_ok());
+  auto bytes = file_bytes(*es, sha256_hex(c2));
+  REQUIRE(bytes.is_ok());
+  CHECK(*bytes == c2);
 }
 
 TEST_CASE("a document whose file is deleted is no longer in force from then on: documents, export, and back when written again") {

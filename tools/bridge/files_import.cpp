@@ -99,8 +99,8 @@ Result<FilesRecorded> record_files(store::EventStore* store, Runtime* runtime, c
         }
         auto commands = file_content_commands(f.bytes, sha, at, base);
         if (f.bytes.size() <= kFileChunkBytes) {
-          const auto& c = commands.front().file_content();
-          held.written[f.path] = {sha, f.bytes, c.base_sha256().empty() ? 0 : c.depth()};
+          StoredContent now_held = after_content(base, commands.front().file_content(), f.bytes);
+          held.written[f.path] = std::move(now_held);  // base may be the entry it replaces
         }
         for (auto& c : commands) {
           stamp(c);
