@@ -279,6 +279,7 @@ bool EventStore::Impl::commit(std::vector<std::shared_ptr<Pending>>& group) {
 }
 
 void EventStore::Impl::submit(std::shared_ptr<Pending> p) {
+  if (read_only) return p->finish(opened_to_read("the append"));  // no writer runs; nothing is sealed either
   if (auto s = prepare(*p); !s) return p->finish(s);
   {
     std::unique_lock lock(mu);

@@ -14,6 +14,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -113,6 +114,8 @@ inline Status decode_event(const Vault& vault, const char* data, std::size_t siz
 
 struct EventStore::Impl {
   std::string dir;
+  bool read_only = false;  // opened for reading only: see StoreOptions::read_only
+  int shared_lock = -1;    // then, the LOCK file held with a shared lock (closed after the database)
   std::uint64_t resume_reserve_bytes = 0;  // free space RocksDB wants before writes resume
   StoreOptions options;
   std::unique_ptr<rocksdb::DB> db;
@@ -200,8 +203,22 @@ struct EventStore::Impl {
       for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
       db->Close();
       witness();
+      db.reset();
     }
+    if (shared_lock >= 0) ::close(shared_lock);
   }
+
+  // Why a store opened for reading only does not do `what`.
+  Status opened_to_read(const std::string& what) const {
+    return Status(Code::read_only, "the store at " + dir + " is open for reading only (a command that only reads opened it), so " + what +
+                                       " is refused: nothing is written to the folder");
+  }
+  // Whether opening the store for writing would write: a format to migrate or erasures to
+  // apply again (what open does before it serves).
+  Result<bool> needs_writing_at_open();
+  // The subjects forgotten (and when) whose keys are back (a backup from before the
+  // erasure): erased again at open.
+  Result<std::vector<std::pair<std::string, Micros>>> forgotten_again();
 
   // After a failed write (a full disk, an I/O error) the store takes no more writes: RocksDB
   // 7.8's WAL writer is in an unknown state then (writing again hit its assertion
@@ -215,6 +232,7 @@ struct EventStore::Impl {
   // Every write of the store goes through here (one at a time; RocksDB serializes writes
   // anyway). `what` names it in the error.
   Status write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch, const std::string& what) {
+    if (read_only) return opened_to_read(what);
     std::lock_guard lock(error_mu);
     if (!write_error.is_ok()) {
       if (!resumable) return write_error;  // a disk that failed a write or a sync is not written again

@@ -4,6 +4,7 @@
 namespace leanos::store {
 
 Status EventStore::compact() {
+  if (impl_->read_only) return impl_->opened_to_read("compaction");
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   for (auto* h : impl_->handles)
@@ -13,6 +14,7 @@ Status EventStore::compact() {
 }
 
 Status EventStore::flush() {
+  if (impl_->read_only) return impl_->opened_to_read("a flush");
   rocksdb::FlushOptions options;
   options.wait = true;
   if (auto s = impl_->db->Flush(options, impl_->handles); !s.ok()) return from_rocks(s, "flushing");
@@ -21,6 +23,7 @@ Status EventStore::flush() {
 }
 
 Status EventStore::compact_snapshots() {
+  if (impl_->read_only) return impl_->opened_to_read("compacting the snapshots");
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   if (auto s = impl_->db->CompactRange(options, impl_->snapshots, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting snapshots");
@@ -163,6 +166,7 @@ VerifyReport EventStore::verify() const {
 }
 
 Status EventStore::backup(const std::string& dest_dir) const {
+  if (impl_->read_only) return impl_->opened_to_read("a backup (a checkpoint of the folder)");
   rocksdb::Checkpoint* raw = nullptr;
   auto s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
   if (!s.ok()) return from_rocks(s, "preparing a backup");
@@ -177,7 +181,8 @@ Status EventStore::backup(const std::string& dest_dir) const {
 Status EventStore::put_snapshot(const std::string& name, std::uint64_t position, const std::string& state) {
   // Locked, personal fields were folded as "[locked]": such a state is no snapshot of the
   // ledger. (A locked store writes nothing; the fold goes on without a snapshot.)
-  if (impl_->vault->locked()) return Status::success();
+  // Nor does a store open for reading only.
+  if (impl_->vault->locked() || impl_->read_only) return Status::success();
   rocksdb::WriteOptions wo;  // a lost snapshot is rebuilt from the log: no sync needed
   rocksdb::WriteBatch batch;
   batch.Put(impl_->snapshots, named_key(name, position), state);

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <optional>
 
@@ -73,7 +75,7 @@ std::optional<std::uint64_t> read_witness(const std::string& dir) {
 void EventStore::Impl::witness() {
   // Relaxed durability acknowledges before the log is synced: a cut may take back what the
   // witness would say was held.
-  if (options.durability != Durability::sync || vault == nullptr) return;
+  if (options.durability != Durability::sync || vault == nullptr || read_only) return;
   std::lock_guard lock(witness_mu);
   const std::uint64_t position = last_position.load();
   if (position == 0 || position <= witnessed.load()) return;
@@ -213,16 +215,50 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   // After a failed write RocksDB resumes only once the disk has room to flush a memtable
   // (it reserves the largest write buffer): what the error tells a user to free.
   for (const auto& cf : cfs) impl->resume_reserve_bytes = std::max<std::uint64_t>(impl->resume_reserve_bytes, cf.options.write_buffer_size);
-  rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
+  auto in_use = [&dir](const std::string& why) {
+    return Status::unavailable("data folder " + dir + " is in use by another leanos process (" + why +
+                               "); stop that process, or talk to it with --server");
+  };
+  if (options.read_only) {
+    // A shared lock on the file a read-write open locks exclusively: no writer opens the
+    // folder while it is read, and readers share it. The lock of an open file description
+    // (Linux's OFD locks), so that it conflicts with a read-write open in this process too,
+    // and closing it drops no other lock of the process.
+    // No LOCK file (a folder never opened for writing) or a disk that fails it: the read-write
+    // open below makes one, or names the failure.
+    const int fd = ::open((std::filesystem::path(dir) / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+    struct flock shared {};
+    shared.l_type = F_RDLCK;
+    shared.l_whence = SEEK_SET;
+    if (fd >= 0 && ::fcntl(fd, F_OFD_SETLK, &shared) != 0) {
+      const int why = errno;
+      if (why == EAGAIN || why == EACCES) {
+        ::close(fd);
+        return in_use(std::string("its LOCK file is locked: ") + std::strerror(why));
+      }
+      ::close(fd);  // a failing disk: the read-write open below names it
+      spdlog::debug("store: {}/LOCK cannot be locked ({}); opening the folder for writing", dir, std::strerror(why));
+    } else if (fd >= 0) {
+      rocksdb::DB* reader = nullptr;
+      if (auto opened = rocksdb::DB::OpenForReadOnly(db_options, dir, cfs, &impl->handles, &reader); opened.ok()) {
+        impl->db.reset(reader);
+        impl->read_only = true;
+        impl->shared_lock = fd;
+      } else {  // a family missing (an older store), damage: the read-write open says what, or mends it
+        spdlog::debug("store: {} does not open for reading only ({}); opening it for writing", dir, opened.ToString());
+        impl->handles.clear();
+        ::close(fd);
+      }
+    }
+  }
+  rocksdb::DB* raw = impl->db.get();
+  auto s = impl->db ? rocksdb::Status::OK() : rocksdb::DB::Open(db_options, dir, cfs, &impl->handles, &raw);
   if (!s.ok()) {
     // Held by another process (fcntl: EAGAIN), or by this one; any other failure on the LOCK
     // file (EIO from a failing disk) is the disk's, not another process's.
     const std::string why = s.ToString();
     if (s.IsIOError() && (why.find("While lock file") != std::string::npos || why.find("lock hold by current process") != std::string::npos))
-      return Status::unavailable("data folder " + dir +
-                                 " is in use by another leanos process (" + why +
-                                 "); stop that process, or talk to it with --server");
+      return in_use(why);
     if (s.IsIOError() && why.find("for lock") != std::string::npos)
       return Status::io("data folder " + dir + ": its LOCK file cannot be opened (" + why +
                         "): the disk failed or is gone; check it (dmesg), then open the folder again — if it stays "
@@ -260,8 +296,10 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     }
     return from_rocks(s, "opening data folder " + dir);
   }
-  impl->db.reset(raw);
-  remove_empty_logs(*raw, db_options.env, dir);
+  if (!impl->read_only) {
+    impl->db.reset(raw);
+    remove_empty_logs(*raw, db_options.env, dir);
+  }
   impl->events = impl->handles[1];
   impl->streams = impl->handles[2];
   impl->event_ids = impl->handles[3];
@@ -272,14 +310,28 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   impl->late = impl->handles[8];
   impl->late_positions = impl->handles[9];
   impl->keys = impl->handles[10];
-  if (auto s = impl->index_late_positions(); !s) return s;
+  if (!impl->read_only)
+    if (auto s = impl->index_late_positions(); !s) return s;
   const std::string key_file =
       options.master_key_file.empty() ? default_master_key_file(dir) : options.master_key_file;
   impl->vault = std::make_unique<Vault>(impl->db.get(), impl->keys, key_file);
   if (auto s = impl->vault->open(); !s) return s;
+  if (impl->read_only) {
+    auto needs = impl->needs_writing_at_open();
+    if (!needs) return needs.status();
+    if (*needs) {  // what a read-write open mends first: that open, then
+      spdlog::debug("store: {} needs writing when opened; opening it for writing", dir);
+      impl.reset();
+      options.read_only = false;
+      options.create_if_missing = false;
+      return open(dir, std::move(options));
+    }
+  }
   if (impl->vault->locked()) spdlog::warn("store: {} is locked: {}", dir, impl->vault->locked_reason());
-  if (auto s = impl->reapply_forgotten(); !s) return s;
-  if (auto s = impl->seal_legacy(); !s) return s;
+  if (!impl->read_only) {
+    if (auto s = impl->reapply_forgotten(); !s) return s;
+    if (auto s = impl->seal_legacy(); !s) return s;
+  }
 
   {
     std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
@@ -309,9 +361,32 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   impl->witnessed = read_witness(dir).value_or(0);
   impl->witness_target = impl.get();  // from now on a flush may write the witness
   spdlog::debug("store: opened {} at position {}", dir, impl->last_position.load());
-  impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
-  impl->answerer = std::thread([p = impl.get()] { p->answer_loop(); });
+  if (!impl->read_only) {
+    impl->writer = std::thread([p = impl.get()] { p->writer_loop(); });
+    impl->answerer = std::thread([p = impl.get()] { p->answer_loop(); });
+  }
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+Result<bool> EventStore::Impl::needs_writing_at_open() {
+  // index_late_positions: the late index without its twin by position.
+  std::unique_ptr<rocksdb::Iterator> by_position(db->NewIterator({}, late_positions)), by_time(db->NewIterator({}, late));
+  by_position->SeekToFirst();
+  by_time->SeekToFirst();
+  for (auto* it : {by_position.get(), by_time.get()})
+    if (!it->status().ok()) return from_rocks(it->status(), "reading the late index");
+  if (!by_position->Valid() && by_time->Valid()) return true;
+  // seal_legacy: a store whose older events were never sealed (sealed when the key is there).
+  if (!vault->locked()) {
+    std::string done;
+    auto got = db->Get(rocksdb::ReadOptions(), handles[0], kSealedMarker, &done);
+    if (got.IsNotFound()) return true;
+    if (!got.ok()) return from_rocks(got, "reading the store's format");
+  }
+  // reapply_forgotten.
+  auto again = forgotten_again();
+  if (!again) return again.status();
+  return !again->empty();
 }
 
 StoreStats EventStore::stats() const {
@@ -354,5 +429,7 @@ Result<std::vector<std::string>> EventStore::stream_names(std::string_view prefi
 }
 
 const std::string& EventStore::dir() const { return impl_->dir; }
+
+bool EventStore::read_only() const { return impl_->read_only; }
 
 }  // namespace leanos::store

@@ -123,21 +123,28 @@ Status EventStore::Impl::seal_legacy() {
   return write(wo, marker, "marking the store sealed");
 }
 
-Status EventStore::Impl::reapply_forgotten() {
-  if (vault->locked()) return Status::success();
+Result<std::vector<std::pair<std::string, Micros>>> EventStore::Impl::forgotten_again() {
+  std::vector<std::pair<std::string, Micros>> out;
+  if (vault->locked()) return out;
   auto list = read_forgotten(vault->key_file());
   if (!list) return list.status();
-  rocksdb::WriteBatch batch;
-  std::vector<std::string> erased;
   for (const auto& [hash, at] : *list) {
     auto created = vault->key_created(hash);
     if (!created) return created.status();
-    if (*created && **created <= at) {
-      spdlog::warn("store: subject {} was forgotten at {}: erasing it again (a backup from before the erasure?)",
-                   to_hex(hash), format_time(at));
-      batch.Delete(keys, Vault::record_name(hash));
-      erased.push_back(hash);
-    }
+    if (*created && **created <= at) out.emplace_back(hash, at);
+  }
+  return out;
+}
+
+Status EventStore::Impl::reapply_forgotten() {
+  auto again = forgotten_again();
+  if (!again) return again.status();
+  rocksdb::WriteBatch batch;
+  std::vector<std::string> erased;
+  for (const auto& [hash, at] : *again) {
+    spdlog::warn("store: subject {} was forgotten at {}: erasing it again (a backup from before the erasure?)", to_hex(hash), format_time(at));
+    batch.Delete(keys, Vault::record_name(hash));
+    erased.push_back(hash);
   }
   if (batch.Count() == 0) return Status::success();
   rocksdb::WriteOptions wo;

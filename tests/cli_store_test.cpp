@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
+#include <utility>
 
 #include "store/event_store.h"
 #include "tests/support.h"
@@ -117,6 +119,45 @@ TEST_CASE("read commands leave no write-ahead log files behind, and the folder s
   CHECK(run_leanos({"--data", data, "verify"}).exit_code == 0);
   REQUIRE(run_leanos({"--data", data, "backup", dir.sub("b")}).exit_code == 0);
   CHECK(count_lines(run_leanos({"--data", dir.sub("b"), "log"}).out) == 4);
+}
+
+// A command that only reads opens the folder read-only: before, each one wrote a MANIFEST,
+// an OPTIONS and a log file there and synced them (half its time). Readers share the folder
+// with each other, never with a writer.
+TEST_CASE("commands that only read write nothing to the data folder, share it with readers, and keep writers out") {
+  TempDir dir;
+  const std::string data = dir.sub("d");
+  for (int i = 0; i < 3; ++i) REQUIRE(run_leanos({"--data", data, "append", "s", "--type", "T"}).exit_code == 0);
+  auto deal = run_leanos({"--data", data, "deal", "open", "acme", "--company", "Acme", "--segment", "smb", "--source", "inbound",
+                          "--contact-name", "Ana", "--contact-email", "ana@acme.example", "--signal", "asked for a demo"});
+  REQUIRE_MESSAGE(deal.exit_code == 0, deal.err);  // a person named: sealed, the vault in use
+  auto files = [&] {
+    std::map<std::string, std::pair<std::uintmax_t, std::filesystem::file_time_type>> out;
+    for (const auto& f : std::filesystem::directory_iterator(data)) out[f.path().filename().string()] = {f.file_size(), f.last_write_time()};
+    return out;
+  };
+  const auto before = files();
+  for (const std::vector<std::string>& read : {std::vector<std::string>{"log"}, {"verify"}, {"canvas", "show"}, {"deal", "list"},
+                                               {"today"}, {"files"}, {"export", dir.sub("out")}, {"checkout", dir.sub("ws")}}) {
+    std::vector<std::string> args{"--data", data};
+    args.insert(args.end(), read.begin(), read.end());
+    auto r = run_leanos(args);
+    INFO(read.front() << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(files() == before);
+  }
+  {  // a reader holding the folder: another reads beside it, a writer is told it is in use
+    leanos::store::StoreOptions reading;
+    reading.read_only = true;
+    auto held = leanos::store::EventStore::open(data, reading);
+    REQUIRE(held.is_ok());
+    CHECK(count_lines(run_leanos({"--data", data, "log"}).out) == 4);
+    auto write = run_leanos({"--data", data, "append", "s", "--type", "T"});
+    CHECK(write.exit_code != 0);
+    CHECK(write.err.find("in use by another leanos process") != std::string::npos);
+  }
+  CHECK(run_leanos({"--data", data, "append", "s", "--type", "T"}).exit_code == 0);
+  CHECK(count_lines(run_leanos({"--data", data, "log"}).out) == 5);
 }
 
 TEST_CASE("an append retried with the same id through the CLI is stored once") {

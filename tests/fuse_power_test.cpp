@@ -186,8 +186,13 @@ Cuts power_cuts(int cuts, bool durable, const std::vector<std::string>& extra = 
     if (import.joinable()) import.join();  // done, or cut short: either way it ends
     server.reset();
     trace("clients stopped");
-    if (round == 0) {  // a command on the dead disk is told it is the disk (before: "in use by another leanos process")
-      auto dead = leanos::test::run_leanos({"--data", mount + "/data", "deal", "list"});
+    if (round == 0) {
+      // On the dead disk a command that only reads still reads (it opens the folder read-only,
+      // as from read-only media); one that records is told it is the disk (before: "in use by
+      // another leanos process").
+      auto read = leanos::test::run_leanos({"--data", mount + "/data", "deal", "list"});
+      CHECK_MESSAGE(read.exit_code == 0, read.err);
+      auto dead = leanos::test::run_leanos({"--data", mount + "/data", "append", "after-cut", "--type", "FuseProbe"});
       CHECK(dead.exit_code != 0);
       CHECK_MESSAGE(dead.err.find("its LOCK file cannot be opened") != std::string::npos, dead.err);
       CHECK(dead.err.find("in use by another") == std::string::npos);

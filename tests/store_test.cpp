@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -867,4 +868,93 @@ TEST_CASE("replicate copies a log as it was recorded, refuses what does not foll
     CHECK(*b->recorded_prefix(t) == *a->recorded_prefix(t));
     CHECK(*b->recorded_prefix(t - 1) == *a->recorded_prefix(t - 1));
   }
+}
+
+// Reads open the folder read-only (StoreOptions::read_only): a read-write open writes a
+// MANIFEST, an OPTIONS and a log file and syncs them each time. A read-only open writes
+// nothing, refuses every write by name, shares the folder with other readers and keeps
+// writers out; a folder that needs mending at open is opened for writing instead.
+TEST_CASE("a store opened for reading only writes nothing, refuses writes by name, shares the folder with readers only, and opens for writing when it needs mending") {
+  TempDir dir;
+  StoreOptions reading;
+  reading.read_only = true;
+  {
+    auto es = open_store(dir.path());
+    auto e1 = event("T", "e1"), e2 = event("T", "e2");
+    to_timestamp(1'700'000'000'000'000, e1.mutable_occurred_at());
+    to_timestamp(1'600'000'000'000'000, e2.mutable_occurred_at());  // before e1: a late event, in the late indexes
+    REQUIRE(es->append("s", ExpectedVersion::any(), {e1, e2}).is_ok());
+  }
+  auto files = [&] {  // name -> size and modification time
+    std::map<std::string, std::pair<std::uintmax_t, std::filesystem::file_time_type>> out;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) out[f.path().filename().string()] = {f.file_size(), f.last_write_time()};
+    return out;
+  };
+  const auto before = files();
+  {
+    auto es = EventStore::open(dir.path(), reading);
+    REQUIRE(es.is_ok());
+    CHECK((*es)->read_only());
+    CHECK((*es)->last_position() == 2);
+    auto all = (*es)->read_all(1, 10);
+    REQUIRE(all.is_ok());
+    CHECK(all->size() == 2);
+    auto late = (*es)->late_events(-1, 1'800'000'000'000'000, 0, 2);
+    REQUIRE(late.is_ok());
+    CHECK(late->size() == 1);
+    auto appended = (*es)->append("s", ExpectedVersion::any(), {event("T", "e3")});
+    REQUIRE_FALSE(appended.is_ok());
+    CHECK(appended.status().code() == Code::read_only);
+    CHECK(appended.status().message().find("open for reading only") != std::string::npos);
+    CHECK((*es)->compact().code() == Code::read_only);
+    CHECK((*es)->save_checkpoint("sub", 2).code() == Code::read_only);
+    CHECK((*es)->put_snapshot("view", 2, "state").is_ok());  // derived: not kept, the fold goes on
+    auto snap = (*es)->snapshot_at_or_before("view", 2);
+    REQUIRE(snap.is_ok());
+    CHECK_FALSE(snap->has_value());
+    // Another reader shares the folder; a writer is kept out, told why.
+    auto other = EventStore::open(dir.path(), reading);
+    REQUIRE(other.is_ok());
+    CHECK((*other)->read_only());
+    auto writer = EventStore::open(dir.path());
+    REQUIRE_FALSE(writer.is_ok());
+    CHECK(writer.status().code() == Code::unavailable);
+    CHECK(writer.status().message().find("in use") != std::string::npos);
+  }
+  CHECK(files() == before);  // not a file made, changed or removed
+  {  // and a reader is kept out by a writer
+    auto es = open_store(dir.path());
+    auto reader = EventStore::open(dir.path(), reading);
+    REQUIRE_FALSE(reader.is_ok());
+    CHECK(reader.status().code() == Code::unavailable);
+    CHECK(reader.status().message().find("in use") != std::string::npos);
+  }
+  // A store whose late index by position is missing (as before that index): mended by a
+  // read-write open, which a read-only one becomes; the next read-only open stays one.
+  {
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (auto* h : handles) {
+      if (h->GetName() == kLatePositionsCf) REQUIRE(db->DeleteRange(rocksdb::WriteOptions(), h, std::string(8, '\0'), std::string(8, '\xff')).ok());
+      REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    }
+  }
+  {
+    auto es = EventStore::open(dir.path(), reading);
+    REQUIRE(es.is_ok());
+    CHECK_FALSE((*es)->read_only());
+    auto late = (*es)->late_events(-1, 1'800'000'000'000'000, 0, 2);
+    REQUIRE(late.is_ok());
+    CHECK(late->size() == 1);
+  }
+  auto es = EventStore::open(dir.path(), reading);
+  REQUIRE(es.is_ok());
+  CHECK((*es)->read_only());
+  CHECK((*es)->verify().clean());
 }

@@ -12,7 +12,7 @@ namespace leanos::cli {
 namespace {
 
 int run_export(const GlobalOptions& g, const std::string& dir, const TimeTravelOptions& time, bool force) {
-  auto opened = open_ledger(g, Access::read);
+  auto opened = open_ledger(g, Access::only_read);
   if (!opened) return fail(opened.status());
   Ledger& source = **opened;
   auto ask = [&](v1::QueryRequest q) {

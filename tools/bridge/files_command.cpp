@@ -40,7 +40,7 @@ struct LedgerFiles {
 };
 
 Result<LedgerFiles> ledger_files(const GlobalOptions& g, const FilesArgs& a) {
-  auto ledger = open_ledger(g, Access::read);
+  auto ledger = open_ledger(g, Access::only_read);
   if (!ledger) return ledger.status();
   auto r = (*ledger)->query(files_query(a));
   if (!r) return r.status();

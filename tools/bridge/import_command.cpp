@@ -458,7 +458,7 @@ Result<Opened> open_for_import(const GlobalOptions& g, bool dry_run) {
     if (!s) return s.status();
     o.store = std::move(*s);
     o.runtime = std::make_unique<Runtime>(*o.store);
-  } else if (auto s = open_store(g, Access::read); s) {
+  } else if (auto s = open_store(g, Access::only_read); s) {
     o.store = std::move(*s);  // to tell what is recorded already; none: everything is new
   }
   return o;
@@ -552,7 +552,7 @@ int run_import(const GlobalOptions& g, const std::string& dir, bool dry_run, boo
   request.options.set_accept_files(accept_files);
   request.options.set_dry_run(dry_run);
   request.options.set_actor(g.actor);
-  auto ledger = open_ledger(g, dry_run ? Access::read : Access::record);
+  auto ledger = open_ledger(g, dry_run ? Access::only_read : Access::record);
   Result<v1::ImportReport> report = Status::unavailable("");
   if (!ledger && dry_run && g.server.empty() && ledger.status().code() == Code::not_found)
     report = import_run(nullptr, nullptr, request);  // no workspace yet: everything would be new

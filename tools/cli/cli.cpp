@@ -63,7 +63,8 @@ Result<StoreRef> open_store(const GlobalOptions& global, Access access) {
   options.master_key_file = global.master_key_file;
   std::error_code ec;
   const bool is_new = !std::filesystem::exists(std::filesystem::path(global.data) / "CURRENT", ec);
-  options.create_if_missing = access != Access::read;
+  options.create_if_missing = access != Access::read && access != Access::only_read;
+  options.read_only = access == Access::only_read;
   auto s = store::EventStore::open(global.data, options);
   if (!s) {
     if (s.status().code() == Code::not_found)
@@ -112,7 +113,7 @@ int query(const GlobalOptions& global, const v1::QueryRequest& request) {
 }
 
 Result<v1::QueryReply> ask(const GlobalOptions& global, const v1::QueryRequest& request) {
-  auto ledger = open_ledger(global);
+  auto ledger = open_ledger(global, Access::only_read);
   if (!ledger) return ledger.status();
   return (*ledger)->query(request);
 }

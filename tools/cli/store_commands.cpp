@@ -146,7 +146,7 @@ int run_log(const GlobalOptions& global, const LogArgs& a) {
       request.recorded_to = *t;
     }
   }
-  auto ledger = open_ledger(global);
+  auto ledger = open_ledger(global, Access::only_read);
   if (!ledger) return fail(ledger.status());
   auto events = (*ledger)->read(request);
   if (!events) return fail(events.status());
@@ -168,7 +168,7 @@ Status local_only(const GlobalOptions& global, const std::string& command) {
 
 int run_verify(const GlobalOptions& global) {
   if (auto s = local_only(global, "verify"); !s) return fail(s);
-  auto store = open_store(global);
+  auto store = open_store(global, Access::only_read);
   if (!store) return fail(store.status());
   const auto report = (*store)->verify();
   if (global.json) {

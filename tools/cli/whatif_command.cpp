@@ -130,7 +130,7 @@ int run(const GlobalOptions& g, const Args& a) {
   request.set_description(a.description);
   request.set_actor(actor_or_default(g));
   if (!a.description.empty() && a.save.empty()) return fail(Status::invalid("--description describes a scenario saved with --save NAME"));
-  auto ledger = open_ledger(g, a.save.empty() ? Access::read : Access::record);
+  auto ledger = open_ledger(g, a.save.empty() ? Access::only_read : Access::record);
   if (!ledger) return fail(ledger.status());
   auto reply = (*ledger)->what_if(request);
   if (!reply) return fail(reply.status());
