@@ -39,10 +39,6 @@ std::string compress(std::string_view part, std::string_view prefix) {
   return frame;
 }
 
-}  // namespace
-
-namespace {
-
 // What a next version of `prev`'s path is a delta of: the content at its chain place with the
 // lowest bit cleared, read with prev (prev itself for an odd place). None after an older
 // store's linear delta, or when the chain is full: the next version starts a chain, whole.
@@ -53,7 +49,7 @@ const StoredContent::Link* delta_base(const StoredContent& prev, StoredContent::
   const std::uint32_t want = place & (place - 1);
   if (want == prev.chain) {
     self = {prev.chain, prev.depth, prev.sha256, {}};
-    return &self;  // its bytes: prev's own (see base_bytes)
+    return &self;  // its bytes are prev's own, not copied: the caller takes them from prev
   }
   for (const auto& link : prev.links)
     if (link.chain == want) return &link;
