@@ -160,6 +160,32 @@ TEST_CASE("import keeps every file as written, and checkout gives each back byte
   CHECK(busy.err.find("--force") != std::string::npos);
 }
 
+// Checkout reads and writes each file on two threads, as soon as it has read it: a content it
+// cannot read (here: the workspace locked, its master key away) stops it, and what it wrote
+// goes — a new folder is gone, an empty one left empty.
+TEST_CASE("a checkout that cannot read a file's content writes nothing: a new folder is not left behind, an empty one stays empty") {
+  TempDir src;
+  for (int i = 0; i < 40; ++i) put(src.sub("threads/deal-" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".md"), "# File " + std::to_string(i) + "\n");
+  Workspace w;
+  const int imported = w.run({"import", src.path()}).exit_code;
+  REQUIRE((imported == 0 || imported == 15));
+  const std::string key = w.dir.path() + ".master-key", away = w.dir.path() + ".key-away";
+  REQUIRE(fs::exists(key));
+  fs::rename(key, away);
+  TempDir out;
+  auto locked = w.run({"checkout", out.sub("ws")});
+  CHECK(locked.exit_code != 0);
+  CHECK(locked.err.find("nothing was written") != std::string::npos);
+  CHECK(locked.err.find("locked") != std::string::npos);
+  CHECK_FALSE(fs::exists(out.sub("ws")));
+  fs::create_directories(out.sub("empty"));
+  CHECK(w.run({"checkout", out.sub("empty")}).exit_code != 0);
+  CHECK(fs::is_empty(out.sub("empty")));
+  fs::rename(away, key);
+  REQUIRE(w.run({"checkout", out.sub("ws")}).exit_code == 0);
+  CHECK(tree_of(out.sub("ws")) == tree_of(src.path()));
+}
+
 TEST_CASE("edits, deletions and renames are versions: files log, diff, and checkout at an earlier position") {
   TempDir src;
   put(src.sub("strategy/canvas/07-uvp.md"), "# UVP\n\nFast.\n");

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <sstream>
 
 #include "events/domain.h"
@@ -394,7 +395,7 @@ WorkspaceFiles render_workspace(const LedgerAtTime& l, FileDates* dates) {
   return files;
 }
 
-Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates, const FileKinds& kinds) {
+Result<std::unique_ptr<WorkspaceWriter>> WorkspaceWriter::begin(const std::string& dir, const std::vector<std::string>& paths, bool force) {
   std::error_code ec;
   const fs::path root(dir);
   if (fs::exists(root, ec)) {
@@ -405,7 +406,7 @@ Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool
   // Export writes inside DIR only: a symbolic link planted in it (DIR/threads -> /elsewhere)
   // would carry the files out, so every folder and file on the way is checked before anything
   // is written, and a link is refused by name. DIR itself is the caller's to choose.
-  for (const auto& [rel, text] : files) {
+  for (const auto& rel : paths) {
     const fs::path r(rel);
     if (r.is_absolute() || r.empty() || std::any_of(r.begin(), r.end(), [](const fs::path& part) { return part == ".." || part == "."; }))
       return Status::invalid("the ledger holds a file named '" + rel + "', which is not a path inside the workspace; nothing was written");
@@ -424,69 +425,112 @@ Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool
   // one after a crash, never a torn one, without an fsync per file (a checkout of 300 files
   // spent most of its time there). Into a new or empty folder there is no old file to keep:
   // each is written in place and the file system synced once before success is reported.
-  const bool fresh = !fs::exists(root, ec) || fs::directory_iterator(root, ec) == fs::directory_iterator();
-  std::vector<std::pair<fs::path, fs::path>> renames;  // temporary -> final
+  std::unique_ptr<WorkspaceWriter> w(new WorkspaceWriter);
+  w->dir_ = dir;
+  w->made_root_ = !fs::exists(root, ec);
+  w->fresh_ = w->made_root_ || fs::directory_iterator(root, ec) == fs::directory_iterator();
   fs::create_directories(root, ec);  // a commit with no files is an empty folder, as git gives it
   if (ec) return Status::io("cannot create " + dir + ": " + ec.message());
-  auto discard = [&](const std::string& why) {
-    for (const auto& [temp, path] : renames) fs::remove(temp, ec);
-    return Status::io(why);
-  };
-  for (const auto& [rel, text] : files) {
-    const fs::path path = root / rel;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) return discard("cannot create " + path.parent_path().string() + ": " + ec.message());
-    const fs::path temp = fresh ? path : fs::path(path.string() + ".leanos-tmp");
-    if (!fresh) fs::remove(temp, ec);  // a stale one (or a link planted there) goes; the new one is created afresh
-    const auto kind = kinds.find(rel);
-    if (kind != kinds.end() && kind->second == v1::FILE_SYMLINK) {  // the link as written, never followed
-      if (::symlink(text.c_str(), temp.c_str()) != 0) return discard("cannot create the link " + temp.string() + ": " + std::strerror(errno));
-      renames.emplace_back(temp, path);
-      continue;
-    }
-    const mode_t mode = kind != kinds.end() && kind->second == v1::FILE_EXECUTABLE ? 0755 : 0644;
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) return discard("cannot write " + temp.string() + ": " + std::strerror(errno));
-    renames.emplace_back(temp, path);
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const std::string why = std::strerror(errno);
-        ::close(fd);
-        return discard("cannot write " + temp.string() + ": " + why);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    if (auto at = dates.find(rel); at != dates.end()) {
-      const struct timespec times[2] = {{at->second / 1'000'000, (at->second % 1'000'000) * 1000},
-                                        {at->second / 1'000'000, (at->second % 1'000'000) * 1000}};
-      ::futimens(fd, times);  // best effort: the date is also in the log
-    }
-    if (::close(fd) != 0) return discard("cannot write " + temp.string() + ": " + std::strerror(errno));
+  return w;
+}
+
+WorkspaceWriter::~WorkspaceWriter() {
+  if (!finished_) discard();
+}
+
+void WorkspaceWriter::discard() {
+  std::error_code ec;
+  std::lock_guard lock(mu_);
+  if (fresh_) {  // all it holds is ours: the folder as it was, missing or empty
+    if (made_root_) fs::remove_all(dir_, ec);
+    else
+      for (const auto& entry : fs::directory_iterator(dir_, ec)) fs::remove_all(entry.path(), ec);
+  } else {
+    for (const auto& [temp, path] : renames_) fs::remove(temp, ec);
   }
-  const int dir_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return discard("cannot open " + dir + ": " + std::strerror(errno));
+  renames_.clear();
+  finished_ = true;
+}
+
+Status WorkspaceWriter::write(const std::string& rel, const std::string& text, v1::FileKind kind, std::optional<Micros> date) {
+  std::error_code ec;
+  const fs::path path = fs::path(dir_) / rel;
+  fs::create_directories(path.parent_path(), ec);  // safe beside another thread making the same folder
+  if (ec) return Status::io("cannot create " + path.parent_path().string() + ": " + ec.message());
+  const fs::path temp = fresh_ ? path : fs::path(path.string() + ".leanos-tmp");
+  if (!fresh_) fs::remove(temp, ec);  // a stale one (or a link planted there) goes; the new one is created afresh
+  auto made = [&] {
+    std::lock_guard lock(mu_);
+    renames_.emplace_back(temp, path);
+  };
+  if (kind == v1::FILE_SYMLINK) {  // the link as written, never followed
+    if (::symlink(text.c_str(), temp.c_str()) != 0) return Status::io("cannot create the link " + temp.string() + ": " + std::strerror(errno));
+    made();
+    return Status::success();
+  }
+  const mode_t mode = kind == v1::FILE_EXECUTABLE ? 0755 : 0644;
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return Status::io("cannot write " + temp.string() + ": " + std::strerror(errno));
+  made();
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      return Status::io("cannot write " + temp.string() + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (date) {
+    const struct timespec times[2] = {{*date / 1'000'000, (*date % 1'000'000) * 1000}, {*date / 1'000'000, (*date % 1'000'000) * 1000}};
+    ::futimens(fd, times);  // best effort: the date is also in the log
+  }
+  if (::close(fd) != 0) return Status::io("cannot write " + temp.string() + ": " + std::strerror(errno));
+  return Status::success();
+}
+
+Status WorkspaceWriter::finish() {
+  std::error_code ec;
+  const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return Status::io("cannot open " + dir_ + ": " + std::strerror(errno));
   auto sync = [&]() { return ::syncfs(dir_fd) == 0; };
-  if (!fresh && !sync()) {
+  if (!fresh_ && !sync()) {
     const std::string why = std::strerror(errno);
     ::close(dir_fd);
-    return discard("cannot sync " + dir + ": " + why);
+    return Status::io("cannot sync " + dir_ + ": " + why);
   }
-  for (const auto& [temp, path] : renames) {
-    if (fresh) continue;  // written in place
+  for (const auto& [temp, path] : renames_) {
+    if (fresh_) continue;  // written in place
     fs::rename(temp, path, ec);
     if (ec) {
       ::close(dir_fd);
-      return discard("cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
+      return Status::io("cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message());
     }
   }
+  finished_ = true;  // renamed: nothing of it is a temporary any more
   const bool synced = sync();
   const std::string why = std::strerror(errno);
   ::close(dir_fd);
-  if (!synced) return Status::io("cannot sync " + dir + ": " + why);
+  if (!synced) return Status::io("cannot sync " + dir_ + ": " + why);
   return Status::success();
+}
+
+Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates, const FileKinds& kinds) {
+  std::vector<std::string> paths;
+  for (const auto& [rel, text] : files) paths.push_back(rel);
+  auto w = WorkspaceWriter::begin(dir, paths, force);
+  if (!w) return w.status();
+  for (const auto& [rel, text] : files) {
+    const auto kind = kinds.find(rel);
+    const auto date = dates.find(rel);
+    if (auto s = (*w)->write(rel, text, kind == kinds.end() ? v1::FILE_REGULAR : kind->second,
+                             date == dates.end() ? std::nullopt : std::optional<Micros>(date->second));
+        !s)
+      return s;  // the writer removes what it wrote
+  }
+  return (*w)->finish();
 }
 
 }  // namespace leanos::bridge

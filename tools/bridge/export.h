@@ -14,7 +14,11 @@
 // Rendering only: the values are the query layer's views (actors/queries.h) at that time.
 #pragma once
 
+#include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,5 +55,27 @@ WorkspaceFiles render_workspace(const LedgerAtTime& ledger, FileDates* dates = n
 using FileKinds = std::map<std::string, v1::FileKind>;
 Status write_workspace(const std::string& dir, const WorkspaceFiles& files, bool force, const FileDates& dates = {},
                        const FileKinds& kinds = {});
+
+// The same, a file at a time, from any number of threads (checkout writes each file as soon
+// as it has read it): begin checks the folder and every path first (nothing written when one
+// is refused), write writes one file (into a temporary beside it over an existing folder),
+// finish syncs and renames. Dropped before finish, what it wrote is removed.
+class WorkspaceWriter {
+ public:
+  static Result<std::unique_ptr<WorkspaceWriter>> begin(const std::string& dir, const std::vector<std::string>& paths, bool force);
+  ~WorkspaceWriter();
+  Status write(const std::string& rel, const std::string& bytes, v1::FileKind kind, std::optional<Micros> date);
+  Status finish();
+
+ private:
+  WorkspaceWriter() = default;
+  void discard();
+  std::string dir_;
+  bool fresh_ = false;      // the folder was new or empty: files are written in place
+  bool made_root_ = false;  // it was new
+  bool finished_ = false;
+  std::mutex mu_;
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> renames_;  // temporary -> final
+};
 
 }  // namespace leanos::bridge

@@ -52,43 +52,48 @@ int run_checkout(const GlobalOptions& g, const FilesArgs& a) {
   if (!source) return fail(source.status());
   auto& ledger = *source->ledger;
   const auto* r = &source->reply;
-  // The contents on two threads (this machine's cores; a server's calls overlap too): each
-  // is a chain of reads, decryptions and inflations, half a checkout's time when read one
-  // after another. Ledger::read_file may be called from several threads.
+  // Two threads (this machine's cores; a server's calls overlap too), each reading a file's
+  // content (a chain of reads, decryptions and inflations) and writing it at once: reading
+  // all then writing all on one thread left a core idle for half a checkout. Every path is
+  // checked before anything is written; a content that cannot be read stops both, and what
+  // was written goes (the writer's discard).
   const auto& listed = r->files().files();
-  std::vector<Result<std::string>> contents(static_cast<std::size_t>(listed.size()), Status::unavailable("not read"));
+  std::vector<std::string> paths;
+  for (const auto& f : listed) paths.push_back(f.path());
+  auto writer = bridge::WorkspaceWriter::begin(a.dir, paths, a.force);
+  if (!writer) return fail(writer.status());
+  std::vector<Status> failed(static_cast<std::size_t>(listed.size()));
   std::atomic<int> next{0};
-  auto read_some = [&] {
-    for (int i; (i = next++) < listed.size();) contents[static_cast<std::size_t>(i)] = ledger.read_file(listed[i].sha256());
+  std::atomic<bool> stop{false};
+  auto work = [&] {
+    for (int i; !stop && (i = next++) < listed.size();) {
+      const auto& f = listed[i];
+      auto& why = failed[static_cast<std::size_t>(i)];
+      auto bytes = ledger.read_file(f.sha256());
+      if (!bytes) why = Status(bytes.status().code(), f.path() + ": " + bytes.status().message() + "; nothing was written");
+      else why = (*writer)->write(f.path(), *bytes, f.kind(), from_timestamp(f.written_at()));
+      if (!why) stop = true;
+    }
   };
   {
-    std::thread other(read_some);
-    read_some();
+    std::thread other(work);
+    work();
     other.join();
   }
-  bridge::WorkspaceFiles files;
-  bridge::FileDates dates;
-  bridge::FileKinds kinds;
-  for (int i = 0; i < listed.size(); ++i) {
-    const auto& f = listed[i];
-    auto& bytes = contents[static_cast<std::size_t>(i)];
-    if (!bytes) return fail(Status(bytes.status().code(), f.path() + ": " + bytes.status().message() + "; nothing was written"));
-    files[f.path()] = std::move(*bytes);
-    kinds[f.path()] = f.kind();
-    dates[f.path()] = from_timestamp(f.written_at());
-  }
-  if (auto s = bridge::write_workspace(a.dir, files, a.force, dates, kinds); !s) return fail(s);
+  for (const auto& why : failed)
+    if (!why) return fail(why);  // the first in the listing's order; the writer removes what it wrote
+  if (auto s = (*writer)->finish(); !s) return fail(s);
   std::string at = !r->files().commit().empty() ? " at commit " + r->files().commit() : "";
   if (!a.time.as_of.empty()) at += " as of " + a.time.as_of;
   if (!a.time.known_at.empty()) at += " as known at " + a.time.known_at;
   if (a.time.position_opt->count() > 0) at += " at position " + std::to_string(a.time.at_position);
   if (at.empty()) at = " now";
   if (g.json)
-    std::printf("%s\n", nlohmann::json{{"files", files.size()}, {"bytes", r->files().total_bytes()}, {"dir", a.dir}, {"commit", r->files().commit()}}
+    std::printf("%s\n", nlohmann::json{{"files", listed.size()}, {"bytes", r->files().total_bytes()}, {"dir", a.dir}, {"commit", r->files().commit()}}
                              .dump()
                              .c_str());
   else
-    out("checked out %zu files (%llu bytes) into %s: the workspace%s\n", files.size(),
+    out("checked out %d files (%llu bytes) into %s: the workspace%s\n", listed.size(),
         static_cast<unsigned long long>(r->files().total_bytes()), a.dir.c_str(), at.c_str());
   return 0;
 }
