@@ -65,12 +65,13 @@ void out(const char* format, ...) __attribute__((format(printf, 1, 2)));
 // The command's open store.
 using StoreRef = std::unique_ptr<store::EventStore>;
 
-// Queries read an existing workspace only (not_found says how to make one); commands that
-// record create it when the folder holds none, and say so on stderr.
+// `read`: an existing workspace only (not_found says how to make one), opened for writing
+// all the same (a server's workspaces, relay checkpoints, forget); commands that record
+// create it when the folder holds none, and say so on stderr.
 // `build`: a command whose purpose is a new folder (restore) creates it without the note.
 // `only_read`: a command that reads and never writes (views, log, files, checkout, export,
 // verify) opens the folder for reading only (StoreOptions::read_only): nothing is written to
-// it, and it starts in about half the time.
+// it, other readers share it, and it opens in a third of the time.
 enum class Access { read, record, build, only_read };
 Result<StoreRef> open_store(const GlobalOptions& global, Access access = Access::read);
 
