@@ -70,9 +70,9 @@ test-asan: setup-tests
 # Struct map, and, since Envelope has a metadata map, the two cases that parse envelopes on
 # an arena (verify of a garbled value, the pipelined scan). ASan and the plain build run them.
 test-tsan: setup
-	@bash tools/build.sh build-tsan "store_test crash_test" -DLEANOS_SANITIZE=thread
+	@bash tools/build.sh build-tsan "store_test store_open_test store_refusals_test crash_test" -DLEANOS_SANITIZE=thread
 	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|crash_test):' -E 'refuses a string that is not UTF-8|verify reports a value overwritten with garbage|the pipelined scan yields exactly'
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -R '^(store_test|store_open_test|store_refusals_test|crash_test):' -E 'refuses a string that is not UTF-8|verify reports a value overwritten with garbage|the pipelined scan yields exactly'
 
 clean:
 	rm -rf $(BUILD) build-fuzz $(ASAN_BUILD) build-tsan

@@ -1,0 +1,275 @@
+// The event store opened, kept and copied: its indexes mended at open, the folder's lock, verify,
+// backup, snapshots and checkpoints, and the read-only open of the commands that only read.
+#include <doctest/doctest.h>
+#include <rocksdb/db.h>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "store/event_store.h"
+#include "store/live_feed.h"
+#include "store/keys.h"
+#include "tests/store_support.h"
+#include "tests/support.h"
+
+using namespace leanos;
+using namespace leanos::store;
+using leanos::test::TempDir;
+using leanos::test::event;
+using leanos::test::open_store;
+
+namespace {
+
+// The store in `dir` opened as plain RocksDB, `change` given its late index by position: a
+// store as it was before that index, for the open that mends it.
+void with_late_positions(const std::string& dir, const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& change) {
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  for (auto* h : handles) {
+    if (h->GetName() == kLatePositionsCf) change(*db, h);
+    REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+}
+
+}  // namespace
+
+
+TEST_CASE("late events are found by business time and by position alike, also in a store written before the position index") {
+  TempDir dir;
+  std::mt19937_64 rng(11);
+  std::vector<EventStore::Late> all_late;  // what the store must call late, in business order
+  {
+    auto es = open_store(dir.path());
+    Micros running_max = 0;
+    const Micros base = parse_time("2024-01-01").value();
+    for (int i = 0; i < 600; ++i) {
+      Envelope e = event("T");
+      // Mostly forward in business time, one in four dated back up to 60 days.
+      const Micros at = base + static_cast<Micros>(i) * kMicrosPerDay / 2 -
+                        (rng() % 4 == 0 ? static_cast<Micros>(rng() % 60) * kMicrosPerDay : 0);
+      to_timestamp(at, e.mutable_occurred_at());
+      auto r = es->append("s", ExpectedVersion::any(), {e});
+      REQUIRE(r.is_ok());
+      if (at < running_max) all_late.push_back({at, r->positions.front()});
+      running_max = std::max(running_max, at);
+    }
+  }
+  std::sort(all_late.begin(), all_late.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.occurred_at, a.position) < std::make_pair(b.occurred_at, b.position);
+  });
+  REQUIRE(all_late.size() > 50);
+  auto check_queries = [&](EventStore& es) {
+    const Micros base = parse_time("2024-01-01").value();
+    std::uniform_int_distribution<std::uint64_t> pos(0, 600);
+    std::uniform_int_distribution<Micros> day(-70, 310);
+    for (int q = 0; q < 300; ++q) {
+      // Narrow and wide windows on both axes.
+      std::uint64_t after = pos(rng), last = pos(rng);
+      if (q % 3 == 0) last = std::min<std::uint64_t>(600, after + 3);
+      Micros from = base + day(rng) * kMicrosPerDay, until = base + day(rng) * kMicrosPerDay;
+      if (q % 3 == 1) until = from + kMicrosPerDay;
+      if (q % 5 == 0) from = -1;  // every late event before `until`
+      std::vector<EventStore::Late> expected;
+      for (const auto& l : all_late)
+        if (l.occurred_at > from && l.occurred_at <= until && l.position > after && l.position <= last) expected.push_back(l);
+      auto got = es.late_events(from, until, after, last);
+      REQUIRE(got.is_ok());
+      INFO("query " << q << ": positions (" << after << ", " << last << "], occurred (" << from << ", " << until << "]");
+      REQUIRE(got->size() == expected.size());
+      for (std::size_t i = 0; i < expected.size(); ++i) {
+        CHECK((*got)[i].occurred_at == expected[i].occurred_at);
+        CHECK((*got)[i].position == expected[i].position);
+      }
+    }
+  };
+  {
+    auto es = open_store(dir.path());
+    check_queries(*es);
+    CHECK(es->verify().clean());
+  }
+  // A store written before the index by position: it is built when the store opens.
+  with_late_positions(dir.path(), [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) { REQUIRE(db.DropColumnFamily(h).ok()); });
+  auto es = open_store(dir.path());
+  CHECK(es->verify().clean());
+  check_queries(*es);
+}
+
+TEST_CASE("a second process cannot open a data folder that is in use") {
+  TempDir dir;
+  auto es = open_store(dir.path());
+  auto again = EventStore::open(dir.path());
+  REQUIRE_FALSE(again.is_ok());
+  CHECK(again.status().code() == Code::unavailable);
+  CHECK(again.status().message().find("in use") != std::string::npos);
+}
+
+TEST_CASE("verify reports a value overwritten with garbage at its position without crashing") {
+  TempDir dir;
+  {
+    auto es = open_store(dir.path());
+    for (int i = 0; i < 5; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
+  }
+  {  // Overwrite event 3 behind the store's back.
+    rocksdb::DBOptions options;
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir.path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(options, dir.path(), cfs, &handles, &db).ok());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i] == kEventsCf) REQUIRE(db->Put({}, handles[i], be64(3), "\xff\xff\xff garbage").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  auto es = open_store(dir.path());
+  auto report = es->verify();
+  REQUIRE_FALSE(report.clean());
+  bool found = false;
+  for (const auto& p : report.problems) found = found || p.position == 3;
+  CHECK(found);
+  auto read = es->read_all(1, 100);
+  REQUIRE_FALSE(read.is_ok());
+  CHECK(read.status().code() == Code::corruption);
+  CHECK(read.status().message().find("position 3") != std::string::npos);
+  // Events before the damage still read.
+  CHECK(es->read_event(2).is_ok());
+  // The pipelined scan stops at the same place, with the same error.
+  std::vector<std::uint64_t> seen;
+  auto scanned = es->scan_pipelined(1, 5, [&](const Envelope& e) {
+    seen.push_back(e.position());
+    return true;
+  });
+  CHECK(scanned.code() == Code::corruption);
+  CHECK(scanned.message().find("position 3") != std::string::npos);
+  CHECK(seen == std::vector<std::uint64_t>{1, 2});
+}
+
+TEST_CASE("a backup is a consistent copy that opens as a store") {
+  TempDir dir;
+  auto es = open_store(dir.sub("live"));
+  for (int i = 0; i < 20; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
+  REQUIRE(es->backup(dir.sub("copy")).is_ok());
+  CHECK(es->backup(dir.sub("copy")).code() == Code::invalid_argument);  // exists already
+  auto copy = open_store(dir.sub("copy"));
+  CHECK(copy->last_position() == 20);
+  CHECK(copy->verify().clean());
+}
+
+TEST_CASE("snapshots are found at or before a position and checkpoints persist") {
+  TempDir dir;
+  {
+    auto es = open_store(dir.path());
+    REQUIRE(es->put_snapshot("canvas", 10, "ten").is_ok());
+    REQUIRE(es->put_snapshot("canvas", 20, "twenty").is_ok());
+    REQUIRE(es->put_snapshot("goals", 15, "g").is_ok());
+    REQUIRE(es->save_checkpoint("skill-a", 42).is_ok());
+  }
+  auto es = open_store(dir.path());
+  CHECK(es->snapshot_at_or_before("canvas", 9).value() == std::nullopt);
+  CHECK(es->snapshot_at_or_before("canvas", 15).value()->second == "ten");
+  CHECK(es->snapshot_at_or_before("canvas", 99).value()->first == 20);
+  CHECK(es->snapshot_at_or_before("goals", 14).value() == std::nullopt);
+  CHECK(es->load_checkpoint("skill-a").value() == 42);
+  CHECK(es->load_checkpoint("nobody").value() == 0);
+}
+
+// Reads open the folder read-only (StoreOptions::read_only): a read-write open writes a
+// MANIFEST, an OPTIONS and a log file and syncs them each time. A read-only open writes
+// nothing, refuses every write by name, shares the folder with other readers and keeps
+// writers out; a folder that needs mending at open is opened for writing instead.
+TEST_CASE("a store opened for reading only writes nothing, refuses writes by name, shares the folder with readers only, and opens for writing when it needs mending") {
+  TempDir dir;
+  StoreOptions reading;
+  reading.read_only = true;
+  {
+    auto es = open_store(dir.path());
+    auto e1 = event("T", "e1"), e2 = event("T", "e2");
+    to_timestamp(1'700'000'000'000'000, e1.mutable_occurred_at());
+    to_timestamp(1'600'000'000'000'000, e2.mutable_occurred_at());  // before e1: a late event, in the late indexes
+    REQUIRE(es->append("s", ExpectedVersion::any(), {e1, e2}).is_ok());
+  }
+  auto files = [&] {  // name -> size and modification time
+    std::map<std::string, std::pair<std::uintmax_t, std::filesystem::file_time_type>> out;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) out[f.path().filename().string()] = {f.file_size(), f.last_write_time()};
+    return out;
+  };
+  const auto before = files();
+  {
+    auto es = EventStore::open(dir.path(), reading);
+    REQUIRE(es.is_ok());
+    CHECK((*es)->read_only());
+    CHECK((*es)->last_position() == 2);
+    auto all = (*es)->read_all(1, 10);
+    REQUIRE(all.is_ok());
+    CHECK(all->size() == 2);
+    auto late = (*es)->late_events(-1, 1'800'000'000'000'000, 0, 2);
+    REQUIRE(late.is_ok());
+    CHECK(late->size() == 1);
+    auto appended = (*es)->append("s", ExpectedVersion::any(), {event("T", "e3")});
+    REQUIRE_FALSE(appended.is_ok());
+    CHECK(appended.status().code() == Code::read_only);
+    CHECK(appended.status().message().find("open for reading only") != std::string::npos);
+    CHECK((*es)->compact().code() == Code::read_only);
+    CHECK((*es)->save_checkpoint("sub", 2).code() == Code::read_only);
+    CHECK((*es)->put_snapshot("view", 2, "state").is_ok());  // derived: not kept, the fold goes on
+    auto snap = (*es)->snapshot_at_or_before("view", 2);
+    REQUIRE(snap.is_ok());
+    CHECK_FALSE(snap->has_value());
+    // Another reader shares the folder; a writer is kept out, told why.
+    auto other = EventStore::open(dir.path(), reading);
+    REQUIRE(other.is_ok());
+    CHECK((*other)->read_only());
+    auto writer = EventStore::open(dir.path());
+    REQUIRE_FALSE(writer.is_ok());
+    CHECK(writer.status().code() == Code::unavailable);
+    CHECK(writer.status().message().find("in use") != std::string::npos);
+  }
+  CHECK(files() == before);  // not a file made, changed or removed
+  {  // and a reader is kept out by a writer
+    auto es = open_store(dir.path());
+    auto reader = EventStore::open(dir.path(), reading);
+    REQUIRE_FALSE(reader.is_ok());
+    CHECK(reader.status().code() == Code::unavailable);
+    CHECK(reader.status().message().find("in use") != std::string::npos);
+  }
+  // A store whose late index by position is missing (as before that index): mended by a
+  // read-write open, which a read-only one becomes; the next read-only open stays one.
+  with_late_positions(dir.path(), [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    REQUIRE(db.DeleteRange(rocksdb::WriteOptions(), h, std::string(8, '\0'), std::string(8, '\xff')).ok());
+  });
+  {
+    auto es = EventStore::open(dir.path(), reading);
+    REQUIRE(es.is_ok());
+    CHECK_FALSE((*es)->read_only());
+    auto late = (*es)->late_events(-1, 1'800'000'000'000'000, 0, 2);
+    REQUIRE(late.is_ok());
+    CHECK(late->size() == 1);
+  }
+  auto es = EventStore::open(dir.path(), reading);
+  REQUIRE(es.is_ok());
+  CHECK((*es)->read_only());
+  CHECK((*es)->verify().clean());
+}
