@@ -34,6 +34,16 @@ std::map<std::string, std::string> tree(const std::string& dir) {
   return out;
 }
 
+// `dir`, exported from `w`, imported back into it: nothing new, nothing that differs.
+void reimport_records_nothing(test::Workspace& w, const std::string& dir) {
+  const int events = w.events();
+  auto same = w.run({"import", dir});
+  INFO(same.out, same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("note") == std::string::npos);
+  CHECK(w.events() == events);
+}
+
 }  // namespace
 
 TEST_CASE("export writes the seed-era layout: imported back it records nothing, and a new ledger built from it exports the same bytes") {
@@ -197,13 +207,7 @@ void round_trip_of_random_history(unsigned seed) {
     test::TempDir out;
     REQUIRE(w.run({"export", out.sub("a")}).exit_code == 0);
     const auto files = tree(out.sub("a"));
-    // Back into the same ledger: nothing new, nothing that differs.
-    const int events = w.events();
-    auto same = w.run({"import", out.sub("a")});
-    INFO(same.out, same.err);
-    CHECK(same.exit_code == 0);
-    CHECK(same.out.find("note") == std::string::npos);
-    CHECK(w.events() == events);
+    reimport_records_nothing(w, out.sub("a"));
     // Into a new ledger and out again: the same bytes; the same canvas and goal.
     test::Workspace fresh;
     auto in = fresh.run({"import", out.sub("a")});
@@ -292,13 +296,7 @@ TEST_CASE("campaigns, ICPs and narratives round-trip: a campaign folder with its
   CHECK(format_date(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count()) ==
         "2026-01-12");
 
-  // Into the ledger it came from: nothing new.
-  const int events = w.events();
-  auto same = w.run({"import", out.sub("a")});
-  INFO(same.out, same.err);
-  CHECK(same.exit_code == 0);
-  CHECK(same.out.find("note") == std::string::npos);
-  CHECK(w.events() == events);
+  reimport_records_nothing(w, out.sub("a"));
 
   // Into a new ledger: the response opens the deal once, and the files come out the same.
   test::Workspace fresh;

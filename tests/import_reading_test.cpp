@@ -23,20 +23,14 @@ using test::read;
 
 TEST_CASE("a stage's date written with a month's name is read, one of numbers in another order is named, never replaced by meta.json's") {
   Imported named;
-  const std::string input = named.file("threads/sales/acme-corp/1-input.md");
-  std::string text = read(input);
-  text.replace(text.find("**Date:** 2026-01-10"), 20, "**Date:** January 9, 2026");
-  test::write_file(input, text);
+  named.rewrite("threads/sales/acme-corp/1-input.md", "**Date:** 2026-01-10", "**Date:** January 9, 2026");
   auto r = named.import();
   INFO(r.out, r.err);
   CHECK(r.exit_code == 0);
   CHECK(named.w.json({"deal", "show", "acme-corp"})["input_at"] == "2026-01-09T00:00:00Z");
 
   Imported numbers;
-  const std::string other = numbers.file("threads/sales/acme-corp/1-input.md");
-  text = read(other);
-  text.replace(text.find("**Date:** 2026-01-10"), 20, "**Date:** 02/03/2026");
-  test::write_file(other, text);
+  numbers.rewrite("threads/sales/acme-corp/1-input.md", "**Date:** 2026-01-10", "**Date:** 02/03/2026");
   auto s = numbers.import();
   INFO(s.out);
   CHECK(s.exit_code == 13);
@@ -285,14 +279,8 @@ TEST_CASE("a goal without created: is dated by the earliest date it states, else
 TEST_CASE("a re-import that finds a recorded field rewritten names both texts as a conflict, exit 14, and the ledger keeps what it recorded") {
   Imported i;
   REQUIRE(i.import().exit_code == 0);
-  const std::string decision = i.file("threads/sales/acme-corp/4-decision.md");
-  std::string text = read(decision);
-  text.replace(text.find("Strong fit with the white-label hypothesis; budget confirmed."), 61, "Budget confirmed by the CFO.");
-  test::write_file(decision, text);
-  const std::string implication = i.file("threads/sales/acme-corp/3-implication.md");
-  text = read(implication);
-  text.replace(text.find("$1M-$1.5M"), 9, "$1M-$2M");
-  test::write_file(implication, text);
+  i.rewrite("threads/sales/acme-corp/4-decision.md", "Strong fit with the white-label hypothesis; budget confirmed.", "Budget confirmed by the CFO.");
+  i.rewrite("threads/sales/acme-corp/3-implication.md", "$1M-$1.5M", "$1M-$2M");
   const int before = i.w.events();
   auto r = i.import({"--json"});
   INFO(r.out);
@@ -317,14 +305,8 @@ TEST_CASE("import --accept-files corrects the recorded facts a file rewrote: the
   Imported i;
   REQUIRE(i.import().exit_code == 0);
   const auto before_show = i.w.json({"deal", "show", "acme-corp"});
-  const std::string decision = i.file("threads/sales/acme-corp/4-decision.md");
-  std::string text = read(decision);
-  text.replace(text.find("Strong fit with the white-label hypothesis; budget confirmed."), 61, "Budget confirmed by the CFO.");
-  test::write_file(decision, text);
-  const std::string learning = i.file("threads/sales/acme-corp/6-learning.md");
-  text = read(learning);
-  text.replace(text.find("**ARR:** $1.1M"), 14, "**ARR:** $1.2M");
-  test::write_file(learning, text);
+  i.rewrite("threads/sales/acme-corp/4-decision.md", "Strong fit with the white-label hypothesis; budget confirmed.", "Budget confirmed by the CFO.");
+  i.rewrite("threads/sales/acme-corp/6-learning.md", "**ARR:** $1.1M", "**ARR:** $1.2M");
   const int before = i.w.events();  // the facts (the files layer keeps the new versions)
   // Without the flag: two conflicts, no fact recorded.
   auto plain = i.import({"--json"});
