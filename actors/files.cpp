@@ -1,6 +1,5 @@
 #include "actors/files.h"
 
-#include <zstd.h>
 #include <spdlog/spdlog.h>
 
 #include <limits>
@@ -9,6 +8,7 @@
 #include "events/domain.h"
 #include "events/ids.h"
 #include "events/text.h"
+#include "store/zstd_frame.h"
 
 namespace leanos {
 
@@ -19,25 +19,6 @@ std::string file_content_event_id(const std::string& sha256, std::uint32_t chunk
 std::string git_import_event_id(const std::string& commit) { return derived_event_id("leanos-import:git", commit); }
 
 namespace {
-
-// One zstd frame of `part`; with a prefix, compressed against it (zstd's --patch-from: the
-// window spans the prefix). Empty on a compression error.
-std::string compress(std::string_view part, std::string_view prefix) {
-  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> c(ZSTD_createCCtx(), &ZSTD_freeCCtx);
-  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, 3);
-  if (!prefix.empty()) {
-    // A window that spans the prefix; at most 2^27, what a decoder accepts by default (the
-    // prefix and the part are a chunk each: 2^21 at most).
-    int window = 10;
-    while ((std::size_t{1} << window) < prefix.size() + part.size() && window < 27) ++window;
-    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_windowLog, window);
-    ZSTD_CCtx_refPrefix(c.get(), prefix.data(), prefix.size());
-  }
-  std::string frame(ZSTD_compressBound(part.size()), '\0');
-  const std::size_t n = ZSTD_compress2(c.get(), frame.data(), frame.size(), part.data(), part.size());
-  frame.resize(ZSTD_isError(n) ? 0 : n);
-  return frame;
-}
 
 // What a next version of `prev`'s path is a delta of: the content at its chain place with the
 // lowest bit cleared, read with prev (prev itself for an odd place). None after an older
@@ -67,10 +48,10 @@ std::vector<v1::Envelope> file_content_commands(std::string_view bytes, const st
   std::vector<v1::Envelope> out;
   for (std::size_t i = 0; i < chunks; ++i) {
     const auto part = bytes.substr(std::min(bytes.size(), i * kFileChunkBytes), kFileChunkBytes);
-    std::string frame = compress(part, {});  // never an error with a buffer of the bound's size
+    std::string frame = store::zstd_frame(part);  // never an error with a buffer of the bound's size
     v1::FileContent c;
     if (delta)
-      if (std::string d = compress(part, *from_bytes); !d.empty() && d.size() < frame.size()) {
+      if (std::string d = store::zstd_frame(part, *from_bytes); !d.empty() && d.size() < frame.size()) {
         frame = std::move(d);
         c.set_base_sha256(from->sha256);
         c.set_depth(from->depth + 1);
@@ -140,19 +121,8 @@ Result<StoredContent> read_content(const store::EventStore& store, const std::st
       out.depth = base->depth + 1;
       out.chain = c.chain();
     }
-    const unsigned long long size = ZSTD_getFrameContentSize(c.data().data(), c.data().size());
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kFileChunkBytes)
-      return Status::corruption("chunk " + std::to_string(i) + " of content " + sha256 + " is not a zstd frame of a chunk");
-    const std::size_t from = bytes.size();
-    bytes.resize(from + size);
-    // One context per thread, reused: creating one per chunk was a tenth of a checkout.
-    thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), &ZSTD_freeDCtx);
-    ZSTD_DCtx_reset(d.get(), ZSTD_reset_session_only);
-    if (base) ZSTD_DCtx_refPrefix(d.get(), base->bytes.data(), base->bytes.size());
-    const std::size_t n = ZSTD_decompressDCtx(d.get(), bytes.data() + from, size, c.data().data(), c.data().size());
-    if (ZSTD_isError(n) || n != size)
-      return Status::corruption("chunk " + std::to_string(i) + " of content " + sha256 + " does not decompress: " +
-                                (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+    if (auto z = store::zstd_append(bytes, c.data(), base ? std::string_view(base->bytes) : std::string_view(), kFileChunkBytes); !z)
+      return Status::corruption("chunk " + std::to_string(i) + " of content " + sha256 + ": " + z.message());
     if (links && base) {
       out.links = std::move(base->links);
       out.links.push_back({base->chain, base->depth, std::move(base->sha256), std::move(base->bytes)});

@@ -131,6 +131,11 @@ struct EventStore::Impl {
   rocksdb::ColumnFamilyHandle* late_positions = nullptr;
   rocksdb::ColumnFamilyHandle* keys = nullptr;
   std::unique_ptr<Vault> vault;
+  // put_snapshot, one at a time: the whole state its deltas were last made against, per
+  // snapshot name (its key and bytes), so that a fold writing snapshot after snapshot does not
+  // read the same base back each time.
+  std::mutex snapshots_mu;
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::string>> snapshot_bases;
   // The subject hash each stream's first event was sealed under ("" for none: the stream's
   // own), for the events of the stream that name nobody. Writer thread only.
   std::unordered_map<std::string, std::string> stream_subjects;

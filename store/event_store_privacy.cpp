@@ -52,6 +52,8 @@ Result<std::string> EventStore::Impl::first_subject(const Pending& p, std::size_
 }
 
 Status EventStore::Impl::purge_erased() {
+  std::lock_guard lock(snapshots_mu);
+  snapshot_bases.clear();  // states with the opened fields, in memory
   rocksdb::WriteBatch batch;
   {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), snapshots));

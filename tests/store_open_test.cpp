@@ -13,6 +13,7 @@
 #include <future>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -194,6 +195,72 @@ TEST_CASE("snapshots are found at or before a position and checkpoints persist")
   CHECK(es->snapshot_at_or_before("goals", 14).value() == std::nullopt);
   CHECK(es->load_checkpoint("skill-a").value() == 42);
   CHECK(es->load_checkpoint("nobody").value() == 0);
+}
+
+namespace {
+
+// What the files of a folder hold, in bytes.
+std::uintmax_t bytes_in(const std::string& dir) {
+  std::uintmax_t n = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
+    if (f.is_regular_file()) n += f.file_size();
+  return n;
+}
+
+// A state of `size` bytes that a fold might write: random bytes (nothing for LZ4 to take),
+// with `changes` of them rewritten from `seed` on.
+std::string state_like(std::size_t size, int changes, std::uint64_t seed) {
+  std::mt19937_64 same(1), other(seed);
+  std::string s(size, '\0');
+  for (auto& c : s) c = static_cast<char>('a' + same() % 26);
+  for (int i = 0; i < changes; ++i) s[other() % size] = static_cast<char>('A' + other() % 26);
+  return s;
+}
+
+}  // namespace
+
+// Consecutive core snapshots of a large history share most of their bytes: each is kept as a
+// zstd delta of the whole one before it (one level: reading one reads its base), or whole when
+// a delta would not be much smaller. Every one reads back exactly.
+TEST_CASE("large snapshots are kept as deltas of a whole one before them and read back byte for byte") {
+  TempDir dir;
+  constexpr std::size_t kSize = 100'000;
+  std::vector<std::string> states;
+  for (int i = 0; i < 40; ++i) states.push_back(state_like(kSize, 50 * i, static_cast<std::uint64_t>(i)));
+  const auto before = [&] {
+    auto es = open_store(dir.path());
+    return bytes_in(dir.path());
+  }();
+  {
+    auto es = open_store(dir.path());
+    for (int i = 0; i < 40; ++i) REQUIRE(es->put_snapshot("core", 10 * (i + 1), states[static_cast<std::size_t>(i)]).is_ok());
+    // A state that starts with a zero byte, and one too small for a delta, read as written.
+    REQUIRE(es->put_snapshot("odd", 5, std::string("\0\1 not a delta", 16)).is_ok());
+    REQUIRE(es->put_snapshot("odd", 6, std::string(1, '\0')).is_ok());
+  }
+  // 40 states of 100 KB that LZ4 cannot shrink are 4 MB whole (in the log file or the blob
+  // files): as deltas a fraction of it.
+  CHECK(bytes_in(dir.path()) - before < 40 * kSize / 4);
+  auto es = open_store(dir.path());
+  for (int i = 0; i < 40; ++i) {
+    auto at = es->snapshot_at_or_before("core", 10 * (i + 1) + 5);
+    REQUIRE(at.value().has_value());
+    CHECK((*at)->first == static_cast<std::uint64_t>(10 * (i + 1)));
+    CHECK((*at)->second == states[static_cast<std::size_t>(i)]);
+  }
+  CHECK(es->snapshot_at_or_before("odd", 5).value()->second == std::string("\0\1 not a delta", 16));
+  CHECK(es->snapshot_at_or_before("odd", 6).value()->second == std::string(1, '\0'));
+
+  // A whole state written again (a time snapshot a later fold knows more about): the deltas
+  // made against the old one are not read against the new one — the snapshot before them
+  // serves until they are written again.
+  REQUIRE(es->put_snapshot("core", 10, state_like(kSize, 7, 99)).is_ok());
+  auto stale = es->snapshot_at_or_before("core", 25);
+  REQUIRE(stale.value().has_value());
+  CHECK((*stale)->first == 10);
+  CHECK((*stale)->second == state_like(kSize, 7, 99));
+  REQUIRE(es->put_snapshot("core", 20, states[1]).is_ok());
+  CHECK(es->snapshot_at_or_before("core", 25).value()->second == states[1]);
 }
 
 // Reads open the folder read-only (StoreOptions::read_only): a read-write open writes a

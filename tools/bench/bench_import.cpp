@@ -121,19 +121,6 @@ double timed_run(const std::vector<std::string>& args, const std::string& out, i
 
 // ---- a git history beside git ---------------------------------------------------------------------
 
-// What a folder takes on disk, as du counts it (allocated blocks: git's loose objects take a
-// 4 KiB block each, whatever their size).
-std::uint64_t folder_bytes(const fs::path& dir) {
-  std::uint64_t n = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st {};
-    if (it->is_regular_file(ec) && !it->is_symlink(ec) && ::lstat(it->path().c_str(), &st) == 0)
-      n += static_cast<std::uint64_t>(st.st_blocks) * 512;
-  }
-  return n;
-}
-
 std::string random_bytes(std::mt19937_64& rng, std::size_t n) {
   std::string out(n, '\0');
   for (auto& c : out) c = static_cast<char>(rng() & 0xff);
@@ -230,13 +217,13 @@ Result<GitRow> git_row(const fs::path& dir, int commits) {
   std::fprintf(stderr, "bench: generating a git history of %d commits...\n", commits);
   auto ids = generate_history(repo, commits);
   if (!ids) return ids.status();
-  row.git_loose = folder_bytes(repo / ".git");
+  row.git_loose = bench::folder_bytes(repo / ".git");
   std::fprintf(stderr, "bench: import --git...\n");
   int code = 0;
   row.import_s = timed_run({"--data", data.string(), "import", "--git", repo.string()}, (dir / "import.txt").string(), &code);
   if (code != 0 && code != 15)  // 15: recorded, with warnings (documents dated by their commit)
     return Status::io("bench: import --git exited " + std::to_string(code) + "; its report is in " + (dir / "import.txt").string());
-  row.store = folder_bytes(data);
+  row.store = bench::folder_bytes(data);
   // The middle commit, by leanos and by git (a worktree: git's own checkout into a new folder),
   // five times each, in turn, each into a new folder: the median of each (a checkout takes
   // tens of milliseconds, where one run on a shared machine moves by as much).
@@ -255,7 +242,7 @@ Result<GitRow> git_row(const fs::path& dir, int commits) {
   row.checkout_s = bench::percentile(ours, 0.5);
   row.git_checkout_s = bench::percentile(theirs, 0.5);
   if (auto s = git(repo, {"gc", "-q"}); !s) return s;
-  row.git_packed = folder_bytes(repo / ".git");
+  row.git_packed = bench::folder_bytes(repo / ".git");
   return row;
 }
 

@@ -254,6 +254,7 @@ struct ReplayRow {
   double replay_eps, replay_snap_eps, raw_eps;
   double asof_snap_p50, asof_snap_p99, asof_full_p50, asof_full_p99;
   double snapshot_mb;
+  double log_mb, store_mb;  // on disk: the log alone (indexes too), then with the snapshots the replay wrote
 };
 
 Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int queries, int full_queries,
@@ -272,6 +273,7 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
     std::fprintf(stderr, "bench: compacting...\n");
     if (auto s = (*es)->compact(); !s) return s;
     row.events = (*es)->last_position();
+    row.log_mb = static_cast<double>(bench::folder_bytes(dir)) / 1e6;
     // Replay: every projection together, from the first event.
     LedgerOptions options;
     options.use_snapshots = false;
@@ -301,6 +303,8 @@ Result<ReplayRow> replay_row(const std::string& dir, std::uint64_t events, int q
       if (auto w = read_ledger(**es, AsOf{}, options); !w) return w.status();
       row.replay_snap_eps = static_cast<double>(r->folded) / since(t1);
       if (auto s = (*es)->compact_snapshots(); !s) return s;  // as `leanos replay` does
+      if (auto s = (*es)->flush(); !s) return s;
+      row.store_mb = static_cast<double>(bench::folder_bytes(dir)) / 1e6;
     }
     row.snapshot_mb = static_cast<double>(projections::serialize(r->view).size()) / 1e6;
     // As-of at random business dates, with and without snapshots.
@@ -403,22 +407,23 @@ int run_bench_replay(const GlobalOptions& global, std::string dir, std::vector<s
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
       std::printf("%s{\"events\":%llu,\"replay_eps\":%.0f,\"raw_scan_eps\":%.0f,\"ratio\":%.3f,\"asof_snapshot_p50_ms\":%.3f,"
-                  "\"asof_snapshot_p99_ms\":%.3f,\"replay_writing_snapshots_eps\":%.0f,\"asof_full_p50_ms\":%.3f,\"asof_full_p99_ms\":%.3f,\"snapshot_mb\":%.2f}",
+                  "\"asof_snapshot_p99_ms\":%.3f,\"replay_writing_snapshots_eps\":%.0f,\"asof_full_p50_ms\":%.3f,\"asof_full_p99_ms\":%.3f,\"snapshot_mb\":%.2f,"
+                  "\"log_mb\":%.1f,\"store_mb\":%.1f}",
                   i ? "," : "", static_cast<unsigned long long>(r.events), r.replay_eps, r.raw_eps, r.replay_eps / r.raw_eps,
-                  r.asof_snap_p50, r.asof_snap_p99, r.replay_snap_eps, r.asof_full_p50, r.asof_full_p99, r.snapshot_mb);
+                  r.asof_snap_p50, r.asof_snap_p99, r.replay_snap_eps, r.asof_full_p50, r.asof_full_p99, r.snapshot_mb, r.log_mb, r.store_mb);
     }
     std::printf(",{\"bytes_per_idle_deal_actor\":%.0f}]\n", *mem);
     return 0;
   }
   std::printf("replay of every projection vs a raw RocksDB scan of the same log (best of 3 interleaved rounds each)\n");
-  std::printf("%-10s %-12s %-12s %-6s %-22s %-22s %-9s\n", "events", "replay ev/s", "raw ev/s", "ratio",
-              "as-of core p50/p99 ms", "as-of full p50/p99 ms", "snap MB");
+  std::printf("%-10s %-12s %-12s %-6s %-22s %-22s %-9s %-16s\n", "events", "replay ev/s", "raw ev/s", "ratio",
+              "as-of core p50/p99 ms", "as-of full p50/p99 ms", "snap MB", "log / store MB");
   for (const auto& r : rows)
-    std::printf("%-10llu %-12.0f %-12.0f %-6.2f %-22s %-22s %-9.2f\n", static_cast<unsigned long long>(r.events), r.replay_eps,
+    std::printf("%-10llu %-12.0f %-12.0f %-6.2f %-22s %-22s %-9.2f %-16s\n", static_cast<unsigned long long>(r.events), r.replay_eps,
                 r.raw_eps, r.replay_eps / r.raw_eps,
                 r.asof_snap_p99 > 0 ? (std::to_string(r.asof_snap_p50).substr(0, 7) + " / " + std::to_string(r.asof_snap_p99).substr(0, 7)).c_str() : "-",
                 r.asof_full_p99 > 0 ? (std::to_string(r.asof_full_p50).substr(0, 7) + " / " + std::to_string(r.asof_full_p99).substr(0, 7)).c_str() : "-",
-                r.snapshot_mb);
+                r.snapshot_mb, (std::to_string(static_cast<long>(r.log_mb)) + " / " + std::to_string(static_cast<long>(r.store_mb))).c_str());
   for (const auto& r : rows)
     if (r.replay_snap_eps > 0)
       std::printf("replay of %llu events writing snapshots: %.0f events/s\n", static_cast<unsigned long long>(r.events),

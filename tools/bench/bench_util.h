@@ -1,8 +1,9 @@
-// Shared by the benchmarks: wall-clock spans and percentiles.
+// Shared by the benchmarks: wall-clock spans, percentiles, sizes on disk.
 #pragma once
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,20 @@ extern char** environ;
 namespace leanos::cli::bench {
 
 using Clock = std::chrono::steady_clock;
+
+// What a folder takes on disk, as du counts it (allocated blocks: git's loose objects take a
+// 4 KiB block each, whatever their size).
+inline std::uint64_t folder_bytes(const std::filesystem::path& dir) {
+  std::uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    struct stat st {};
+    if (it->is_regular_file(ec) && !it->is_symlink(ec) && ::lstat(it->path().c_str(), &st) == 0)
+      n += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  }
+  return n;
+}
 
 // This binary's own path, to start it again as a child (a server, a client, an import).
 inline std::string self_path() {
