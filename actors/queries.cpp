@@ -244,9 +244,8 @@ bool needs_deals(const v1::QueryRequest& q) {
     case v1::QueryRequest::kGoal:
     case v1::QueryRequest::kToday:
     case v1::QueryRequest::kPipeline:
-    case v1::QueryRequest::kOpportunities: return false;
-    case v1::QueryRequest::kMetrics:
-      return (!q.metrics().segment().empty() + !q.metrics().goal().empty() + !q.metrics().campaign().empty()) > 1;
+    case v1::QueryRequest::kOpportunities:
+    case v1::QueryRequest::kMetrics: return false;  // the aggregates, for any filter
     default: return true;
   }
 }

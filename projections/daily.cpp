@@ -184,7 +184,8 @@ std::vector<Recommendation> recommendations(const LedgerView& v, std::int64_t no
     std::map<std::string, std::int64_t> won_by_segment;
     const std::string prefix = goal_segment_key(id, "");
     for (const auto& [key, a] : v.aggregates())  // a handful of keys
-      if (key.starts_with(prefix) && a.won()) won_by_segment[key.substr(prefix.size())] = a.won();
+      if (key.starts_with(prefix) && a.won() && key.find('/', prefix.size()) == std::string::npos)  // not a campaign's too
+        won_by_segment[key.substr(prefix.size())] = a.won();
     const double win = all.win_rate.value_or(0.5);
     double per_deal = 1;
     if (g.metric() == v1::MRR) per_deal = all.customers ? static_cast<double>(all.mrr) / all.customers : 0;

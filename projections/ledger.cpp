@@ -123,12 +123,16 @@ bool same(const v1::Aggregates& a, const v1::Aggregates& b) {
          a.one_off() == b.one_off();
 }
 
+// Every combination of the deal's goal, segment and campaign (those it has), all deals too:
+// a metric filtered by any of them is then a lookup, at any date, with no deal in memory.
 std::vector<std::string> dimensions(const v1::DealView& d) {
-  std::vector<std::string> keys{""};
-  if (!d.segment().empty()) keys.push_back("segment:" + d.segment());
-  if (!d.goal_id().empty()) keys.push_back("goal:" + d.goal_id());
-  if (!d.campaign_id().empty()) keys.push_back("campaign:" + d.campaign_id());
-  if (!d.goal_id().empty() && !d.segment().empty()) keys.push_back(goal_segment_key(d.goal_id(), d.segment()));
+  std::vector<std::string> keys;
+  keys.reserve(8);
+  for (int mask = 0; mask < 8; ++mask) {
+    if (((mask & 1) && d.goal_id().empty()) || ((mask & 2) && d.segment().empty()) || ((mask & 4) && d.campaign_id().empty()))
+      continue;
+    keys.push_back(aggregates_key(mask & 1 ? d.goal_id() : "", mask & 2 ? d.segment() : "", mask & 4 ? d.campaign_id() : ""));
+  }
   return keys;
 }
 
@@ -512,6 +516,20 @@ bool late_input_shown(const v1::LateInput& l, std::int64_t now) {
 
 std::string goal_segment_key(const std::string& goal, const std::string& segment) {
   return "goal:" + goal + "/segment:" + segment;
+}
+
+std::string aggregates_key(std::string_view goal, std::string_view segment, std::string_view campaign) {
+  std::string key;
+  auto part = [&key](const char* name, std::string_view value) {
+    if (value.empty()) return;
+    if (!key.empty()) key += '/';
+    key += name;
+    key += value;
+  };
+  part("goal:", goal);
+  part("segment:", segment);
+  part("campaign:", campaign);
+  return key;
 }
 
 v1::DealView rebuild_deal(const std::vector<Envelope>& events) {

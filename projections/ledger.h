@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "leanos/v1/events.pb.h"
@@ -27,16 +28,21 @@ using v1::LedgerView;
 // aggregates by goal and segment, and a core with every field but the finished deals. v8:
 // corrected learnings, unknown margins and costs, one-off revenue, pilots that concluded.
 // v9: a lost deal's reason is no longer copied (sealed free text). v10: a deal's stage is
-// the Stage enum.
-inline constexpr const char* kLedgerSnapshotName = "ledger-v10";
+// the Stage enum. v11 (core v10): aggregates for every combination of goal, segment and
+// campaign.
+inline constexpr const char* kLedgerSnapshotName = "ledger-v11";
 // The view without its finished deals (canvas, goals, metric aggregates, marketing, and the
 // deals still in play): bounded by the pipeline, not the history, so it can be snapshotted
 // often and loaded fast; a finished deal is rebuilt from its stream when an event touches it.
-inline constexpr const char* kCoreSnapshotName = "ledger-core-v9";
+inline constexpr const char* kCoreSnapshotName = "ledger-core-v10";
 // The same two, keyed by business time C instead of position: the fold of every event known
 // at the snapshot's known_through position that occurred on or before C.
-inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v9";
-inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v9";
+inline constexpr const char* kLedgerTimeSnapshotName = "ledger-at-v10";
+inline constexpr const char* kCoreTimeSnapshotName = "ledger-core-at-v10";
+
+// Every snapshot name this build writes (the ledger's four, the files layer's): `leanos
+// replay` drops the snapshots of any other, which an earlier build wrote and nothing reads.
+std::vector<std::string> snapshot_names();
 
 LedgerView empty_ledger();
 // Folds one event. The state is right when events come in business-time order
@@ -69,6 +75,9 @@ bool late_input(const v1::DealView& deal);
 bool late_input_shown(const v1::LateInput& late, std::int64_t now);
 // The aggregates' key for the deals of one goal in one segment.
 std::string goal_segment_key(const std::string& goal, const std::string& segment);
+// The aggregates' key for the deals of a goal, a segment and a campaign, any of them empty
+// (not a dimension of the key; all three empty: every deal): "goal:G/segment:S/campaign:C".
+std::string aggregates_key(std::string_view goal, std::string_view segment, std::string_view campaign);
 std::set<std::string> deals_in_play(const LedgerView& view);
 
 // One deal's view from its own events (folded in business-time order).

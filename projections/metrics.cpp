@@ -40,12 +40,7 @@ bool DealFilter::matches(const v1::DealView& d) const {
 }
 
 PipelineMetrics pipeline_metrics(const LedgerView& v, const DealFilter& filter) {
-  const int dims = !filter.segment.empty() + !filter.goal.empty() + !filter.campaign.empty();
-  if (dims > 1) return pipeline_metrics_from_deals(v, filter);
-  const std::string key = !filter.segment.empty() ? "segment:" + filter.segment
-                          : !filter.goal.empty()  ? "goal:" + filter.goal
-                          : !filter.campaign.empty() ? "campaign:" + filter.campaign
-                                                     : "";
+  const std::string key = aggregates_key(filter.goal, filter.segment, filter.campaign);
   v1::Aggregates a;
   if (auto it = v.aggregates().find(key); it != v.aggregates().end()) a = it->second;
   PipelineMetrics m;

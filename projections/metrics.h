@@ -47,8 +47,8 @@ struct PipelineMetrics {
   int stalled = 0;
 };
 
-// From the incremental aggregates (no deal needs to be in memory) when the filter names at
-// most one dimension; otherwise from the deals.
+// From the incremental aggregates, kept for every combination of goal, segment and campaign:
+// no deal needs to be in memory.
 PipelineMetrics pipeline_metrics(const LedgerView& view, const DealFilter& filter = {});
 // The canvas's key metrics as a won deal leaves them: ARR, MRR, customers, average deal size
 // and average cycle days, rounded to whole units; a metric no deal has yet is left out.

@@ -5,6 +5,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/field_mask_util.h>
 
+#include "projections/files.h"
 #include "projections/ledger.h"
 
 namespace leanos::projections {
@@ -18,6 +19,10 @@ std::string deterministic_bytes(const google::protobuf::MessageLite& message) {
     message.SerializeToCodedStream(&coded);
   }  // the stream trims `out` to what was written as it closes
   return out;
+}
+
+std::vector<std::string> snapshot_names() {
+  return {kLedgerSnapshotName, kCoreSnapshotName, kLedgerTimeSnapshotName, kCoreTimeSnapshotName, kFilesSnapshotName};
 }
 
 std::string serialize(const LedgerView& view) { return deterministic_bytes(view); }

@@ -285,6 +285,10 @@ class EventStore {
   // 50 ms instead of 11. Run after writing many (a replay).
   Status compact_snapshots();
 
+  // Drops the snapshots of every name not in `keep` (those of an earlier build's projections,
+  // which nothing reads again): a range deletion per name.
+  Status drop_snapshots_except(const std::vector<std::string>& keep);
+
   // Projection snapshots: state bytes of projection `name` folded up to `position`.
   Status put_snapshot(const std::string& name, std::uint64_t position, const std::string& state);
   // The newest snapshot of `name` at or before `position`, if any.

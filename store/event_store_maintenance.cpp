@@ -1,4 +1,6 @@
 // Keeping the store: compaction, verify, backup, snapshots and subscriber checkpoints.
+#include <algorithm>
+
 #include "store/event_store_impl.h"
 #include "store/zstd_frame.h"
 
@@ -23,10 +25,38 @@ Status EventStore::flush() {
   return Status::success();
 }
 
+Status EventStore::drop_snapshots_except(const std::vector<std::string>& keep) {
+  if (impl_->read_only) return impl_->opened_to_read("dropping snapshots");
+  rocksdb::WriteBatch batch;
+  {
+    // From one name to the next: each seek reads one snapshot, not every one of a name.
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->snapshots));
+    for (it->SeekToFirst(); it->Valid();) {
+      const auto key = it->key().ToStringView();
+      const std::string name(key.substr(0, key.find('\0')));
+      std::string next = name;
+      next.push_back('\x01');
+      if (std::find(keep.begin(), keep.end(), name) == keep.end()) {
+        const std::string from = name_prefix(name);
+        if (auto s = batch.DeleteRange(impl_->snapshots, from, next); !s.ok()) return from_rocks(s, "dropping snapshots");
+      }
+      it->Seek(next);
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "reading snapshots");
+  }
+  std::lock_guard lock(impl_->snapshots_mu);
+  for (auto it = impl_->snapshot_bases.begin(); it != impl_->snapshot_bases.end();)
+    it = std::find(keep.begin(), keep.end(), it->first) == keep.end() ? impl_->snapshot_bases.erase(it) : std::next(it);
+  return impl_->write(rocksdb::WriteOptions(), batch, "dropping snapshots");
+}
+
 Status EventStore::compact_snapshots() {
   if (impl_->read_only) return impl_->opened_to_read("compacting the snapshots");
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  // The blob files of replaced and dropped snapshots go too (a replay rewrites them all).
+  options.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  options.blob_garbage_collection_age_cutoff = 1.0;
   if (auto s = impl_->db->CompactRange(options, impl_->snapshots, nullptr, nullptr); !s.ok()) return from_rocks(s, "compacting snapshots");
   return Status::success();
 }

@@ -86,6 +86,24 @@ TEST_CASE("a second process on a data folder in use gets a clear error") {
   CHECK(r.err.find("in use by another leanos process") != std::string::npos);
 }
 
+TEST_CASE("replay drops the snapshots of an earlier build's projections, which nothing reads again") {
+  TempDir dir;
+  for (int i = 0; i < 3; ++i) REQUIRE(run_leanos({"--data", dir.sub("d"), "append", "s", "--type", "T"}).exit_code == 0);
+  {
+    auto es = leanos::store::EventStore::open(dir.sub("d"));
+    REQUIRE(es.is_ok());
+    REQUIRE((*es)->put_snapshot("ledger-core-v3", 3, "an earlier build's state").is_ok());
+    REQUIRE((*es)->snapshot_at_or_before("ledger-core-v3", 3).value().has_value());  // kept: the store is not locked
+  }
+  auto r = run_leanos({"--data", dir.sub("d"), "replay"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto es = leanos::store::EventStore::open(dir.sub("d"));
+  REQUIRE(es.is_ok());
+  CHECK((*es)->snapshot_at_or_before("ledger-core-v3", 3).value() == std::nullopt);
+  CHECK((*es)->last_position() == 3);
+}
+
 TEST_CASE("verify exits zero on a clean log and backup writes an openable copy") {
   TempDir dir;
   for (int i = 0; i < 3; ++i) REQUIRE(run_leanos({"--data", dir.sub("d"), "append", "s", "--type", "T"}).exit_code == 0);

@@ -179,7 +179,7 @@ TEST_CASE("a backup is a consistent copy that opens as a store") {
   CHECK(copy->verify().clean());
 }
 
-TEST_CASE("snapshots are found at or before a position and checkpoints persist") {
+TEST_CASE("snapshots are found at or before a position, those of other names can be dropped, and checkpoints persist") {
   TempDir dir;
   {
     auto es = open_store(dir.path());
@@ -195,6 +195,16 @@ TEST_CASE("snapshots are found at or before a position and checkpoints persist")
   CHECK(es->snapshot_at_or_before("goals", 14).value() == std::nullopt);
   CHECK(es->load_checkpoint("skill-a").value() == 42);
   CHECK(es->load_checkpoint("nobody").value() == 0);
+  // An earlier build's names dropped (`leanos replay`), the names kept untouched.
+  REQUIRE(es->put_snapshot("canvas-v0", 10, "old").is_ok());
+  REQUIRE(es->put_snapshot("canvas-v0", 30, "older").is_ok());
+  REQUIRE(es->drop_snapshots_except({"canvas", "goals"}).is_ok());
+  CHECK(es->snapshot_at_or_before("canvas-v0", 99).value() == std::nullopt);
+  CHECK(es->snapshot_at_or_before("canvas", 99).value()->second == "twenty");
+  CHECK(es->snapshot_at_or_before("goals", 99).value()->second == "g");
+  REQUIRE(es->drop_snapshots_except({}).is_ok());
+  CHECK(es->snapshot_at_or_before("canvas", 99).value() == std::nullopt);
+  CHECK(es->load_checkpoint("skill-a").value() == 42);  // another column family
 }
 
 namespace {

@@ -43,6 +43,9 @@ int replay(const GlobalOptions& g, bool process_managers, bool write_snapshots) 
     if (!written) return fail(written.status());
     std::fprintf(stderr, "process managers: %zu derived event(s) were missing and are now appended\n", *written);
   }
+  // The snapshots of an earlier build's projections: nothing reads them again.
+  if (write_snapshots)
+    if (auto s = (*store)->drop_snapshots_except(projections::snapshot_names()); !s) return fail(s);
   const auto t0 = std::chrono::steady_clock::now();
   LedgerOptions options;
   options.use_snapshots = false;
