@@ -246,6 +246,12 @@ bool needs_deals(const v1::QueryRequest& q) {
     case v1::QueryRequest::kPipeline:
     case v1::QueryRequest::kOpportunities:
     case v1::QueryRequest::kMetrics: return false;  // the aggregates, for any filter
+    // Open, stalled and rejected deals have no outcome (or a stall): they are in play, in the
+    // core. Won and lost ones may be finished, and no status filter means every deal.
+    case v1::QueryRequest::kDeals: {
+      const auto status = q.deals().status();
+      return status != v1::DEAL_OPEN && status != v1::DEAL_STALLED && status != v1::DEAL_REJECTED;
+    }
     default: return true;
   }
 }

@@ -103,6 +103,12 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
         CHECK(projections::today_view(c, now).ShortDebugString() == projections::today_view(r, now).ShortDebugString());
         CHECK(projections::pipeline_view(c, now, "").ShortDebugString() ==
               projections::pipeline_view(r, now, "").ShortDebugString());
+        // Deals listed by a status only deals in play have: from the core too.
+        for (auto status : {v1::DEAL_OPEN, v1::DEAL_STALLED, v1::DEAL_REJECTED}) {
+          projections::DealListFilter f;
+          f.status = status;
+          CHECK(projections::deal_list(c, now, f).ShortDebugString() == projections::deal_list(r, now, f).ShortDebugString());
+        }
         for (const auto& [id, g] : r.goals())
           CHECK(projections::goal_view(c, c.goals().at(id), now).ShortDebugString() ==
                 projections::goal_view(r, g, now).ShortDebugString());
