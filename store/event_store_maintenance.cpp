@@ -229,6 +229,22 @@ constexpr std::size_t kDeltaMin = 16 << 10, kDeltaMax = 8 << 20;
 // third): past it, the state is stored whole and the next ones are deltas of it.
 constexpr std::size_t kDeltaShare = 8;
 
+// Read options bounded to one name's snapshots: unbounded, a seek could step into the next
+// name's first block, which may hold a snapshot of tens of MB that RocksDB would read and
+// decompress.
+struct NameRange {
+  const std::string lower, upper;
+  const rocksdb::Slice lower_bound, upper_bound;
+  rocksdb::ReadOptions options;
+  NameRange(const std::string& name, const rocksdb::ReadOptions& base)
+      : lower(name_prefix(name)), upper(name + '\x01'), lower_bound(lower), upper_bound(upper), options(base) {
+    options.iterate_lower_bound = &lower_bound;
+    options.iterate_upper_bound = &upper_bound;
+  }
+  NameRange(const NameRange&) = delete;
+  NameRange& operator=(const NameRange&) = delete;
+};
+
 bool is_delta(std::string_view v) { return v.size() >= kDeltaHeader && v[0] == kFramed && v[1] == kDelta; }
 
 struct DeltaHeader {
@@ -264,14 +280,9 @@ Status EventStore::put_snapshot(const std::string& name, std::uint64_t position,
   if (state.size() >= kDeltaMin && state.size() <= kDeltaMax && position > 0) {
     // The base: the whole state at or before the entry before this one.
     ReadView view(&db);
-    const std::string prefix = name_prefix(name);
-    std::string upper(name);
-    upper.push_back('\x01');
-    rocksdb::Slice lower_bound(prefix), upper_bound(upper);
-    rocksdb::ReadOptions ro = view.options();
-    ro.iterate_lower_bound = &lower_bound;
-    ro.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, impl_->snapshots));
+    const NameRange range(name, view.options());
+    const std::string& prefix = range.lower;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(range.options, impl_->snapshots));
     it->SeekForPrev(named_key(name, position - 1));
     std::optional<std::uint64_t> base_key;
     std::uint64_t base_size = 0;
@@ -332,19 +343,12 @@ Result<std::optional<std::pair<std::uint64_t, std::string>>> EventStore::snapsho
   using Found = std::optional<std::pair<std::uint64_t, std::string>>;
   // Snapshots hold opened personal fields: without the master key they are not read.
   if (impl_->vault->locked()) return Found{};
-  // Bounded to this name's keys: unbounded, the seek could step into the next name's first
-  // block, which may hold a snapshot of tens of MB that RocksDB would read and decompress.
   // One RocksDB snapshot for the value and its base.
   auto& db = *impl_->db;
   ReadView view(&db);
-  const std::string prefix = name_prefix(name);
-  std::string upper(name);
-  upper.push_back('\x01');
-  rocksdb::Slice lower_bound(prefix), upper_bound(upper);
-  rocksdb::ReadOptions ro = view.options();
-  ro.iterate_lower_bound = &lower_bound;
-  ro.iterate_upper_bound = &upper_bound;
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, impl_->snapshots));
+  const NameRange range(name, view.options());
+  const std::string& prefix = range.lower;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(range.options, impl_->snapshots));
   for (it->SeekForPrev(named_key(name, position)); it->Valid(); it->Prev()) {
     auto k = it->key().ToStringView();
     if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) return Found{};

@@ -8,6 +8,7 @@
 #include <random>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "actors/files.h"
 #include "actors/ledger_reader.h"
@@ -26,6 +27,27 @@ void write_snapshots(store::EventStore& es) {
   write.snapshot_every = 97;
   write.core_snapshot_every = 31;
   REQUIRE(read_ledger(es, AsOf{}, write).is_ok());
+}
+
+// The metrics from the aggregates (`a`) equal those computed deal by deal (`b`).
+void same_metrics(const projections::PipelineMetrics& a, const projections::PipelineMetrics& b) {
+  CHECK(a.deals == b.deals);
+  CHECK(a.open == b.open);
+  CHECK(a.qualified == b.qualified);
+  CHECK(a.won == b.won);
+  CHECK(a.lost == b.lost);
+  CHECK(a.customers == b.customers);
+  CHECK(a.arr == b.arr);
+  CHECK(a.mrr == b.mrr);
+  const std::pair<const std::optional<double>*, const std::optional<double>*> ratios[] = {
+      {&a.close_rate, &b.close_rate},       {&a.win_rate, &b.win_rate},
+      {&a.pilot_conversion, &b.pilot_conversion}, {&a.demo_booking_rate, &b.demo_booking_rate},
+      {&a.lead_response_hours, &b.lead_response_hours}, {&a.avg_cycle_days, &b.avg_cycle_days},
+      {&a.cac, &b.cac}};
+  for (const auto& [x, y] : ratios) {
+    CHECK(x->has_value() == y->has_value());
+    if (*x && *y) CHECK(**x == doctest::Approx(**y));
+  }
 }
 
 // The ledger folded from the log alone: no snapshot read, none written.
@@ -117,22 +139,7 @@ TEST_CASE("full replay, incremental folding and snapshot+tail give identical sta
       for (const char* segment : {"", "smb", "enterprise"}) {
         projections::DealFilter f;
         f.segment = segment;
-        const auto a = projections::pipeline_metrics(replayed->view, f);
-        const auto b = projections::pipeline_metrics_from_deals(replayed->view, f);
-        CHECK(a.won == b.won);
-        CHECK(a.qualified == b.qualified);
-        CHECK(a.mrr == b.mrr);
-        CHECK(a.customers == b.customers);
-        CHECK(a.open == b.open);
-        CHECK(a.close_rate.has_value() == b.close_rate.has_value());
-        if (a.close_rate) CHECK(*a.close_rate == doctest::Approx(*b.close_rate));
-        CHECK(a.pilot_conversion.has_value() == b.pilot_conversion.has_value());
-        if (a.pilot_conversion) CHECK(*a.pilot_conversion == doctest::Approx(*b.pilot_conversion));
-        CHECK(a.demo_booking_rate.has_value() == b.demo_booking_rate.has_value());
-        if (a.demo_booking_rate) CHECK(*a.demo_booking_rate == doctest::Approx(*b.demo_booking_rate));
-        if (a.lead_response_hours) CHECK(*a.lead_response_hours == doctest::Approx(*b.lead_response_hours));
-        if (a.avg_cycle_days) CHECK(*a.avg_cycle_days == doctest::Approx(*b.avg_cycle_days));
-        if (a.cac) CHECK(*a.cac == doctest::Approx(*b.cac));
+        same_metrics(projections::pipeline_metrics(replayed->view, f), projections::pipeline_metrics_from_deals(replayed->view, f));
       }
     }
     if (relearn == 0) CHECK(compared > 30);  // most comparisons started from a snapshot
@@ -204,19 +211,8 @@ TEST_CASE("metrics for any combination of goal, segment and campaign are the agg
       for (const auto& campaign : campaigns) {
         const projections::DealFilter f{.segment = segment, .goal = goal, .campaign = campaign};
         INFO("goal '" << goal << "' segment '" << segment << "' campaign '" << campaign << "'");
-        const auto a = projections::pipeline_metrics(view, f);
         const auto b = projections::pipeline_metrics_from_deals(view, f);
-        CHECK(a.deals == b.deals);
-        CHECK(a.open == b.open);
-        CHECK(a.qualified == b.qualified);
-        CHECK(a.won == b.won);
-        CHECK(a.lost == b.lost);
-        CHECK(a.arr == b.arr);
-        CHECK(a.mrr == b.mrr);
-        CHECK(a.avg_cycle_days.has_value() == b.avg_cycle_days.has_value());
-        if (a.avg_cycle_days) CHECK(*a.avg_cycle_days == doctest::Approx(*b.avg_cycle_days));
-        CHECK(a.win_rate.has_value() == b.win_rate.has_value());
-        if (a.win_rate) CHECK(*a.win_rate == doctest::Approx(*b.win_rate));
+        same_metrics(projections::pipeline_metrics(view, f), b);
         compared += b.deals > 0;
       }
   CHECK(compared > 20);  // most of the 27 combinations hold deals
