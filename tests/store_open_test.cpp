@@ -237,6 +237,8 @@ TEST_CASE("large snapshots are kept as deltas of a whole one before them and rea
   constexpr std::size_t kSize = 100'000;
   std::vector<std::string> states;
   for (int i = 0; i < 40; ++i) states.push_back(state_like(kSize, 50 * i, static_cast<std::uint64_t>(i)));
+  static constexpr char kZeroFirst[] = "\0\1 not a delta";
+  const std::string zero_first(kZeroFirst, sizeof kZeroFirst - 1);  // its 14 bytes, the zeros too
   const auto before = [&] {
     auto es = open_store(dir.path());
     return bytes_in(dir.path());
@@ -245,7 +247,7 @@ TEST_CASE("large snapshots are kept as deltas of a whole one before them and rea
     auto es = open_store(dir.path());
     for (int i = 0; i < 40; ++i) REQUIRE(es->put_snapshot("core", 10 * (i + 1), states[static_cast<std::size_t>(i)]).is_ok());
     // A state that starts with a zero byte, and one too small for a delta, read as written.
-    REQUIRE(es->put_snapshot("odd", 5, std::string("\0\1 not a delta", 16)).is_ok());
+    REQUIRE(es->put_snapshot("odd", 5, zero_first).is_ok());
     REQUIRE(es->put_snapshot("odd", 6, std::string(1, '\0')).is_ok());
   }
   // 40 states of 100 KB that LZ4 cannot shrink are 4 MB whole (in the log file or the blob
@@ -258,7 +260,7 @@ TEST_CASE("large snapshots are kept as deltas of a whole one before them and rea
     CHECK((*at)->first == static_cast<std::uint64_t>(10 * (i + 1)));
     CHECK((*at)->second == states[static_cast<std::size_t>(i)]);
   }
-  CHECK(es->snapshot_at_or_before("odd", 5).value()->second == std::string("\0\1 not a delta", 16));
+  CHECK(es->snapshot_at_or_before("odd", 5).value()->second == zero_first);
   CHECK(es->snapshot_at_or_before("odd", 6).value()->second == std::string(1, '\0'));
 
   // A whole state written again (a time snapshot a later fold knows more about): the deltas
