@@ -284,41 +284,42 @@ Status EventStore::put_snapshot(const std::string& name, std::uint64_t position,
     const std::string& prefix = range.lower;
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(range.options, impl_->snapshots));
     it->SeekForPrev(named_key(name, position - 1));
-    std::optional<std::uint64_t> base_key;
+    bool has_base = false;  // (a std::optional here: g++ 12 under TSan's flags warns it may be read unset)
+    std::uint64_t base_key = 0;
     std::uint64_t base_size = 0;
     if (it->Valid() && it->key().size() == prefix.size() + 8) {
       const auto v = it->value().ToStringView();
       if (is_delta(v)) {
         const auto h = delta_header(v);
+        has_base = true;
         base_key = h.base_key;
         base_size = h.base_size;
       } else {
         base_key = get_be64(it->key().ToStringView().substr(prefix.size()));
         auto whole = whole_state(v, name);
         if (whole) {
+          has_base = true;
           base_size = whole->size();
-          if (cached.first != *base_key || cached.second.size() != base_size) cached = {*base_key, std::string(*whole)};
-        } else {
-          base_key.reset();
+          if (cached.first != base_key || cached.second.size() != base_size) cached = {base_key, std::string(*whole)};
         }
       }
     } else if (!it->status().ok()) {
       return from_rocks(it->status(), "reading snapshots");
     }
-    if (base_key && (cached.first != *base_key || cached.second.size() != base_size)) {
+    if (has_base && (cached.first != base_key || cached.second.size() != base_size)) {
       std::string v;
-      auto s = db.Get(view.options(), impl_->snapshots, named_key(name, *base_key), &v);
+      auto s = db.Get(view.options(), impl_->snapshots, named_key(name, base_key), &v);
       auto whole = s.ok() && !is_delta(v) ? whole_state(v, name) : Result<std::string_view>(Status::not_found("no base"));
-      if (whole && whole->size() == base_size) cached = {*base_key, std::string(*whole)};
-      else base_key.reset();  // gone, or rewritten since: this state is stored whole
+      if (whole && whole->size() == base_size) cached = {base_key, std::string(*whole)};
+      else has_base = false;  // gone, or rewritten since: this state is stored whole
     }
-    if (base_key && !cached.second.empty() && cached.second.size() <= kDeltaMax) {
+    if (has_base && !cached.second.empty() && cached.second.size() <= kDeltaMax) {
       std::string frame = zstd_frame(state, cached.second, 3, true);
       if (!frame.empty() && frame.size() <= state.size() / kDeltaShare) {
         value.reserve(kDeltaHeader + frame.size());
         value.push_back(kFramed);
         value.push_back(kDelta);
-        put_be64(value, *base_key);
+        put_be64(value, base_key);
         put_be64(value, cached.second.size());
         value.append(frame);
       }
