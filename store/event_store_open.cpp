@@ -171,7 +171,19 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   // (a 10 M-event log grew past 38 GB): past this total RocksDB flushes them.
   db_options.max_total_wal_size = 256ull << 20;
 
-  rocksdb::ColumnFamilyOptions lookup;  // point lookups by id: a bloom filter skips misses
+  // Every table is zstd (level 1) compressed. Most of what an event holds is hex (ids,
+  // SHA-256 digests, commits) and text that Snappy, RocksDB's default, only matches and
+  // cannot entropy-code: an imported git history of 1 000 commits took 5.2 MB of log with
+  // Snappy and takes 3.7 with zstd, a 1 M-event log 61.8 MB and 38.1. Replaying the 1 M
+  // events took the same CPU either way (user 2.24–2.54 s, five rounds interleaved): a
+  // replay's time is its parse and folds, not the blocks' decoding. Compression runs in
+  // flushes and compactions, never in an append.
+  auto zstd = [](rocksdb::ColumnFamilyOptions o) {
+    o.compression = rocksdb::kZSTD;
+    o.compression_opts.level = 1;
+    return o;
+  };
+  rocksdb::ColumnFamilyOptions lookup = zstd({});  // point lookups by id: a bloom filter skips misses
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -187,7 +199,15 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   // after the key included, was read and decompressed on each lookup: most of an as-of
   // query's time. In blob files (RocksDB's integrated BlobDB) the LSM holds small references,
   // and only the snapshot found is read; garbage collection reclaims replaced ones.
-  rocksdb::ColumnFamilyOptions snapshots;
+  // The log is read in order (replay, a stream's tail): blocks of 16 KiB instead of 4 give
+  // zstd more to match in (5.2 → 4.3 MB at 4 KiB, 3.7 at 16, for the history above); a
+  // single event's read decodes one block, ~10 µs.
+  rocksdb::ColumnFamilyOptions events = zstd({});
+  rocksdb::BlockBasedTableOptions events_table;
+  events_table.block_size = 16 << 10;
+  events.table_factory.reset(rocksdb::NewBlockBasedTableFactory(events_table));
+
+  rocksdb::ColumnFamilyOptions snapshots = zstd({});  // the references; the blobs themselves are LZ4 (below)
   snapshots.enable_blob_files = true;
   snapshots.min_blob_size = 4096;
   snapshots.blob_compression_type = rocksdb::kLZ4Compression;
@@ -200,16 +220,16 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   keys.bottommost_compression = rocksdb::kNoCompression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kEventsCf, rocksdb::ColumnFamilyOptions()},
+      {rocksdb::kDefaultColumnFamilyName, zstd({})},
+      {kEventsCf, events},
       {kStreamsCf, lookup},  // scanned by range, and asked whether a stream exists
       {kEventIdsCf, lookup},
-      {kTimeCf, rocksdb::ColumnFamilyOptions()},
+      {kTimeCf, zstd({})},
       {kSnapshotsCf, snapshots},
-      {kCheckpointsCf, rocksdb::ColumnFamilyOptions()},
-      {kOccurredCf, rocksdb::ColumnFamilyOptions()},
-      {kLateCf, rocksdb::ColumnFamilyOptions()},
-      {kLatePositionsCf, rocksdb::ColumnFamilyOptions()},
+      {kCheckpointsCf, zstd({})},
+      {kOccurredCf, zstd({})},
+      {kLateCf, zstd({})},
+      {kLatePositionsCf, zstd({})},
       {kKeysCf, keys},
   };
   // After a failed write RocksDB resumes only once the disk has room to flush a memtable
@@ -348,6 +368,10 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     std::unique_ptr<rocksdb::Iterator> o(impl->db->NewIterator(rocksdb::ReadOptions(), impl->occurred));
     o->SeekToLast();
     if (o->Valid() && o->key().size() == 16) impl->max_occurred = get_be64(o->key().ToStringView());
+    // A damaged block under any of them leaves the iterator invalid, which would read as an
+    // empty log (or no time yet): refused, naming the table file RocksDB found damaged.
+    for (const auto* i : {it.get(), t.get(), o.get()})
+      if (!i->status().ok()) return Status::corruption("opening data folder " + dir + ": " + i->status().ToString());
   }
   // A log that ends before the position it durably held when last flushed or closed lost
   // tables (a damaged MANIFEST is read as if it ended early): refused, never served short.
