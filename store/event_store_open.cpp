@@ -1,5 +1,6 @@
 // Opening a store: RocksDB's options and column families, the vault, the writer threads;
 // what the store says of itself (stats, last position, streams).
+#include <rocksdb/cache.h>
 #include <rocksdb/sst_file_reader.h>
 
 #include "store/event_store_impl.h"
@@ -171,67 +172,83 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   // (a 10 M-event log grew past 38 GB): past this total RocksDB flushes them.
   db_options.max_total_wal_size = 256ull << 20;
 
-  // Every table is zstd (level 1) compressed. Most of what an event holds is hex (ids,
-  // SHA-256 digests, commits) and text that Snappy, RocksDB's default, only matches and
-  // cannot entropy-code: an imported git history of 1 000 commits took 5.2 MB of log with
-  // Snappy and takes 3.7 with zstd, a 1 M-event log 61.8 MB and 38.1. Replaying the 1 M
-  // events took the same CPU either way (user 2.24–2.54 s, five rounds interleaved): a
-  // replay's time is its parse and folds, not the blocks' decoding. Compression runs in
-  // flushes and compactions, never in an append.
-  auto zstd = [](rocksdb::ColumnFamilyOptions o) {
-    o.compression = rocksdb::kZSTD;
-    o.compression_opts.level = 1;
-    return o;
+  // The column families' options; `reading_only` for a read-only open, which never writes a
+  // memtable and may read none of a table's filter or index before it needs them.
+  auto families = [](bool reading_only) {
+    // Every table is zstd (level 1) compressed. Most of what an event holds is hex (ids,
+    // SHA-256 digests, commits) and text that Snappy, RocksDB's default, only matches and
+    // cannot entropy-code: an imported git history of 1 000 commits took 5.2 MB of log with
+    // Snappy and takes 3.7 with zstd, a 1 M-event log 61.8 MB and 38.1. Replaying the 1 M
+    // events took the same CPU either way (user 2.24–2.54 s, five rounds interleaved): a
+    // replay's time is its parse and folds, not the blocks' decoding. Compression runs in
+    // flushes and compactions, never in an append.
+    // Every table file is opened at open (max_open_files = -1); by default RocksDB then reads
+    // and pins each one's filter and index, 19 % of `log --limit 1` on a 1 M-event store (the
+    // id and stream filters: 1.2 MB each). A command that only reads loads them into the block
+    // cache when a read needs them instead, one cache for every family, large enough for the
+    // filters of a 10 M-event store (per-family caches of RocksDB's default 8 MB would evict
+    // a large one between lookups); a writer (a server, an import) keeps them pinned.
+    std::shared_ptr<rocksdb::Cache> cache = reading_only ? rocksdb::NewLRUCache(64 << 20) : nullptr;
+    auto zstd = [reading_only, cache](rocksdb::BlockBasedTableOptions table = {}) {
+      rocksdb::ColumnFamilyOptions o;
+      o.compression = rocksdb::kZSTD;
+      o.compression_opts.level = 1;
+      table.cache_index_and_filter_blocks = reading_only;
+      if (cache) table.block_cache = cache;
+      o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      return o;
+    };
+    rocksdb::BlockBasedTableOptions filtered;  // point lookups by id: a bloom filter skips misses
+    filtered.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions lookup = zstd(filtered);
+    // New ids miss the memtable cheaply, too. The filter is allocated and zeroed whole when a
+    // memtable is made, at every open: 1.5 % of the 64 MB write buffer is ~10 bits per id of a
+    // full memtable (under 1 % false positives); 10 % took 13 MB of memset, a third of a
+    // read-only command's time to open the store. A read-only open's memtables stay empty:
+    // none.
+    lookup.memtable_prefix_bloom_size_ratio = reading_only ? 0 : 0.015;
+    lookup.memtable_whole_key_filtering = true;
+
+    // The log is read in order (replay, a stream's tail): blocks of 16 KiB instead of 4 give
+    // zstd more to match in (5.2 → 4.3 MB at 4 KiB, 3.7 at 16, for the history above); a
+    // single event's read decodes one block, ~10 µs.
+    rocksdb::BlockBasedTableOptions large_blocks;
+    large_blocks.block_size = 16 << 10;
+    rocksdb::ColumnFamilyOptions events = zstd(large_blocks);
+
+    // Snapshots are large values (a core snapshot of a 1 M-event history is ~450 KB, a full one
+    // tens of MB) found by SeekForPrev. Stored inline, every level's candidate block, the one
+    // after the key included, was read and decompressed on each lookup: most of an as-of
+    // query's time. In blob files (RocksDB's integrated BlobDB) the LSM holds small references,
+    // and only the snapshot found is read; garbage collection reclaims replaced ones. The
+    // references are zstd like every table; the blobs themselves LZ4, faster to decode.
+    rocksdb::ColumnFamilyOptions snapshots = zstd();
+    snapshots.enable_blob_files = true;
+    snapshots.min_blob_size = 4096;
+    snapshots.blob_compression_type = rocksdb::kLZ4Compression;
+    snapshots.enable_blob_garbage_collection = true;
+
+    // Data keys, wrapped: looked up by subject (a bloom filter skips a new subject's miss), and
+    // uncompressed, so that a byte scan of the folder can prove one gone.
+    rocksdb::ColumnFamilyOptions keys = lookup;
+    keys.compression = rocksdb::kNoCompression;
+    keys.bottommost_compression = rocksdb::kNoCompression;
+
+    return std::vector<rocksdb::ColumnFamilyDescriptor>{
+        {rocksdb::kDefaultColumnFamilyName, zstd()},
+        {kEventsCf, events},
+        {kStreamsCf, lookup},  // scanned by range, and asked whether a stream exists
+        {kEventIdsCf, lookup},
+        {kTimeCf, zstd()},
+        {kSnapshotsCf, snapshots},
+        {kCheckpointsCf, zstd()},
+        {kOccurredCf, zstd()},
+        {kLateCf, zstd()},
+        {kLatePositionsCf, zstd()},
+        {kKeysCf, keys},
+    };
   };
-  rocksdb::ColumnFamilyOptions lookup = zstd({});  // point lookups by id: a bloom filter skips misses
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // New ids miss the memtable cheaply, too. The filter is allocated and zeroed whole when a
-  // memtable is made, at every open: 1.5 % of the 64 MB write buffer is ~10 bits per id of a
-  // full memtable (under 1 % false positives); 10 % took 13 MB of memset, a third of a
-  // read-only command's time to open the store.
-  lookup.memtable_prefix_bloom_size_ratio = 0.015;
-  lookup.memtable_whole_key_filtering = true;
-
-  // Snapshots are large values (a core snapshot of a 1 M-event history is ~450 KB, a full one
-  // tens of MB) found by SeekForPrev. Stored inline, every level's candidate block, the one
-  // after the key included, was read and decompressed on each lookup: most of an as-of
-  // query's time. In blob files (RocksDB's integrated BlobDB) the LSM holds small references,
-  // and only the snapshot found is read; garbage collection reclaims replaced ones.
-  // The log is read in order (replay, a stream's tail): blocks of 16 KiB instead of 4 give
-  // zstd more to match in (5.2 → 4.3 MB at 4 KiB, 3.7 at 16, for the history above); a
-  // single event's read decodes one block, ~10 µs.
-  rocksdb::ColumnFamilyOptions events = zstd({});
-  rocksdb::BlockBasedTableOptions events_table;
-  events_table.block_size = 16 << 10;
-  events.table_factory.reset(rocksdb::NewBlockBasedTableFactory(events_table));
-
-  rocksdb::ColumnFamilyOptions snapshots = zstd({});  // the references; the blobs themselves are LZ4 (below)
-  snapshots.enable_blob_files = true;
-  snapshots.min_blob_size = 4096;
-  snapshots.blob_compression_type = rocksdb::kLZ4Compression;
-  snapshots.enable_blob_garbage_collection = true;
-
-  // Data keys, wrapped: looked up by subject (a bloom filter skips a new subject's miss), and
-  // uncompressed, so that a byte scan of the folder can prove one gone.
-  rocksdb::ColumnFamilyOptions keys = lookup;
-  keys.compression = rocksdb::kNoCompression;
-  keys.bottommost_compression = rocksdb::kNoCompression;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, zstd({})},
-      {kEventsCf, events},
-      {kStreamsCf, lookup},  // scanned by range, and asked whether a stream exists
-      {kEventIdsCf, lookup},
-      {kTimeCf, zstd({})},
-      {kSnapshotsCf, snapshots},
-      {kCheckpointsCf, zstd({})},
-      {kOccurredCf, zstd({})},
-      {kLateCf, zstd({})},
-      {kLatePositionsCf, zstd({})},
-      {kKeysCf, keys},
-  };
+  const auto cfs = families(false);
   // After a failed write RocksDB resumes only once the disk has room to flush a memtable
   // (it reserves the largest write buffer): what the error tells a user to free.
   for (const auto& cf : cfs) impl->resume_reserve_bytes = std::max<std::uint64_t>(impl->resume_reserve_bytes, cf.options.write_buffer_size);
@@ -260,7 +277,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
       spdlog::debug("store: {}/LOCK cannot be locked ({}); opening the folder for writing", dir, std::strerror(why));
     } else if (fd >= 0) {
       rocksdb::DB* reader = nullptr;
-      if (auto opened = rocksdb::DB::OpenForReadOnly(db_options, dir, cfs, &impl->handles, &reader); opened.ok()) {
+      if (auto opened = rocksdb::DB::OpenForReadOnly(db_options, dir, families(true), &impl->handles, &reader); opened.ok()) {
         impl->db.reset(reader);
         impl->read_only = true;
         impl->shared_lock = fd;
