@@ -37,21 +37,31 @@ using leanos::test::open_store;
 
 namespace {
 
-// The store in `dir` opened as plain RocksDB, `change` given its late index by position: a
-// store as it was before that index, for the open that mends it.
-void with_late_positions(const std::string& dir, const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& change) {
+// The store in `dir` opened as plain RocksDB (for reading only, or not), `each` given every
+// column family in turn.
+void with_families(const std::string& dir, bool read_only, const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& each) {
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   std::vector<std::string> names;
   REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
   for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+  REQUIRE((read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw)
+                     : rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw))
+              .ok());
   std::unique_ptr<rocksdb::DB> db(raw);
   for (auto* h : handles) {
-    if (h->GetName() == kLatePositionsCf) change(*db, h);
+    each(*db, h);
     REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
   }
+}
+
+// `change` given the store's late index by position: a store as it was before that index, for
+// the open that mends it.
+void with_late_positions(const std::string& dir, const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& change) {
+  with_families(dir, false, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    if (h->GetName() == kLatePositionsCf) change(db, h);
+  });
 }
 
 }  // namespace
@@ -132,20 +142,10 @@ TEST_CASE("verify reports a value overwritten with garbage at its position witho
     auto es = open_store(dir.path());
     for (int i = 0; i < 5; ++i) REQUIRE(es->append("s", ExpectedVersion::any(), {event("T")}).is_ok());
   }
-  {  // Overwrite event 3 behind the store's back.
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir.path(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.path(), cfs, &handles, &db).ok());
-    for (std::size_t i = 0; i < names.size(); ++i)
-      if (names[i] == kEventsCf) REQUIRE(db->Put({}, handles[i], be64(3), "\xff\xff\xff garbage").ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  // Overwrite event 3 behind the store's back.
+  with_families(dir.path(), false, [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    if (h->GetName() == kEventsCf) REQUIRE(db.Put({}, h, be64(3), "\xff\xff\xff garbage").ok());
+  });
   auto es = open_store(dir.path());
   auto report = es->verify();
   REQUIRE_FALSE(report.clean());
@@ -187,18 +187,9 @@ TEST_CASE("the log's tables are zstd compressed, so hex ids and digests take abo
     }
     REQUIRE(es->flush().is_ok());
   }
-  rocksdb::DBOptions options;
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir.path(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::OpenForReadOnly(options, dir.path(), cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (auto* h : handles) {
+  with_families(dir.path(), true, [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
     rocksdb::TablePropertiesCollection tables;
-    REQUIRE(db->GetPropertiesOfAllTables(h, &tables).ok());
+    REQUIRE(db.GetPropertiesOfAllTables(h, &tables).ok());
     for (const auto& [file, t] : tables) {
       INFO(h->GetName() << " " << file);
       if (h->GetName() == kKeysCf) {
@@ -212,8 +203,7 @@ TEST_CASE("the log's tables are zstd compressed, so hex ids and digests take abo
         CHECK((t->raw_key_size + t->raw_value_size) / t->num_data_blocks > 12 * 1024);  // blocks of 16 KiB before compression
       }
     }
-    REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  }
+  });
 }
 
 TEST_CASE("a backup is a consistent copy that opens as a store") {
