@@ -189,7 +189,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     // filters of a 10 M-event store (per-family caches of RocksDB's default 8 MB would evict
     // a large one between lookups); a writer (a server, an import) keeps them pinned.
     std::shared_ptr<rocksdb::Cache> cache = reading_only ? rocksdb::NewLRUCache(64 << 20) : nullptr;
-    auto zstd = [reading_only, cache](rocksdb::BlockBasedTableOptions table = {}) {
+    auto family = [reading_only, cache](rocksdb::BlockBasedTableOptions table = {}) {
       rocksdb::ColumnFamilyOptions o;
       o.compression = rocksdb::kZSTD;
       o.compression_opts.level = 1;
@@ -200,7 +200,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     };
     rocksdb::BlockBasedTableOptions filtered;  // point lookups by id: a bloom filter skips misses
     filtered.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    rocksdb::ColumnFamilyOptions lookup = zstd(filtered);
+    rocksdb::ColumnFamilyOptions lookup = family(filtered);
     // New ids miss the memtable cheaply, too. The filter is allocated and zeroed whole when a
     // memtable is made, at every open: 1.5 % of the 64 MB write buffer is ~10 bits per id of a
     // full memtable (under 1 % false positives); 10 % took 13 MB of memset, a third of a
@@ -214,7 +214,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     // single event's read decodes one block, ~10 µs.
     rocksdb::BlockBasedTableOptions large_blocks;
     large_blocks.block_size = 16 << 10;
-    rocksdb::ColumnFamilyOptions events = zstd(large_blocks);
+    rocksdb::ColumnFamilyOptions events = family(large_blocks);
 
     // Snapshots are large values (a core snapshot of a 1 M-event history is ~450 KB, a full one
     // tens of MB) found by SeekForPrev. Stored inline, every level's candidate block, the one
@@ -222,7 +222,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     // query's time. In blob files (RocksDB's integrated BlobDB) the LSM holds small references,
     // and only the snapshot found is read; garbage collection reclaims replaced ones. The
     // references are zstd like every table; the blobs themselves LZ4, faster to decode.
-    rocksdb::ColumnFamilyOptions snapshots = zstd();
+    rocksdb::ColumnFamilyOptions snapshots = family();
     snapshots.enable_blob_files = true;
     snapshots.min_blob_size = 4096;
     snapshots.blob_compression_type = rocksdb::kLZ4Compression;
@@ -235,16 +235,16 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     keys.bottommost_compression = rocksdb::kNoCompression;
 
     return std::vector<rocksdb::ColumnFamilyDescriptor>{
-        {rocksdb::kDefaultColumnFamilyName, zstd()},
+        {rocksdb::kDefaultColumnFamilyName, family()},
         {kEventsCf, events},
         {kStreamsCf, lookup},  // scanned by range, and asked whether a stream exists
         {kEventIdsCf, lookup},
-        {kTimeCf, zstd()},
+        {kTimeCf, family()},
         {kSnapshotsCf, snapshots},
-        {kCheckpointsCf, zstd()},
-        {kOccurredCf, zstd()},
-        {kLateCf, zstd()},
-        {kLatePositionsCf, zstd()},
+        {kCheckpointsCf, family()},
+        {kOccurredCf, family()},
+        {kLateCf, family()},
+        {kLatePositionsCf, family()},
         {kKeysCf, keys},
     };
   };
